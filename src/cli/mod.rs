@@ -1,0 +1,29 @@
+//! Argument parsing and dispatch to one module per subcommand.
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for a bad input file (usage errors exit 2 through clap).
+pub const EXIT_BAD_INPUT: i32 = 1;
+
+#[derive(Parser)]
+#[command(name = "tracedeck", version, about = "Read network captures and strace logs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+}
+
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let result: anyhow::Result<()> = match cli.command {};
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("tracedeck: {err:#}");
+            EXIT_BAD_INPUT
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! tracedeck: offline analysis of network captures and strace logs.
+//!
+//! Data flows one way (see DESIGN.md):
+//!
+//! ```text
+//! file ─▶ pcap (read, decode) ─▶ flow (conversations, reassembly) ─▶ http ─▶ store ─▶ web / cli
+//! strace log ─▶ strace (parse, model) ─▶ store ─▶ web / cli
+//! ```
+//!
+//! The analysis core (`pcap`, `flow`, `http`, `filter`, `strace`) does no
+//! I/O beyond reading its input and never depends on `web` or `store`.
+
+pub mod filter;
+pub mod pcap;
+pub mod strace;
+pub mod time;
+
+pub use time::{Span, Timestamp};
