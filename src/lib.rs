@@ -11,6 +11,7 @@
 //! I/O beyond reading its input and never depends on `web` or `store`.
 
 pub mod filter;
+pub mod flow;
 pub mod pcap;
 pub mod strace;
 pub mod time;

@@ -6,15 +6,18 @@ use clap::{Parser, Subcommand};
 pub const EXIT_BAD_INPUT: i32 = 1;
 
 #[derive(Parser)]
-#[command(name = "tracedeck", version, about = "Read network captures and strace logs")]
+#[command(
+    name = "tracedeck",
+    version,
+    about = "Read network captures and strace logs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {
-}
+enum Command {}
 
 pub fn run() -> i32 {
     let cli = Cli::parse();

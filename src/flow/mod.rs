@@ -1,0 +1,5 @@
+//! Conversations (the TCP and UDP flow table) and TCP reassembly.
+
+mod stream;
+
+pub use stream::{Dir, StreamSink};
