@@ -105,7 +105,7 @@ pub enum Transport<'a> {
     Other {
         protocol: u8,
     },
-    /// A non-first fragment: its transport header lives in another frame.
+    /// A fragment of a datagram: see `Packet::fragment`.
     Fragment {
         protocol: u8,
         payload: &'a [u8],
@@ -120,6 +120,14 @@ pub struct Packet<'a> {
     /// The IP datagram's bytes (header included) as captured.
     pub ip: &'a [u8],
     pub fragment: Option<Fragment>,
+    /// Transport protocol number (after IPv6 extension headers).
+    pub protocol: u8,
+    /// Captured bytes after the IP header(s).
+    pub l4: &'a [u8],
+    /// Length of the IP payload according to the IP header.
+    pub l4_len: u32,
+    /// Parsed transport header; `Fragment` for every fragment (the
+    /// defragmenter completes the datagram).
     pub transport: Transport<'a>,
 }
 
@@ -177,7 +185,7 @@ fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
     let captured_end = total.min(b.len());
     let payload = &b[ihl..captured_end];
     let payload_len = (total - ihl) as u32;
-    let transport = if offset != 0 {
+    let transport = if fragment.is_some() {
         Transport::Fragment { protocol, payload }
     } else {
         transport(protocol, payload, payload_len)?
@@ -187,6 +195,9 @@ fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
         dst,
         ip: &b[..captured_end],
         fragment,
+        protocol,
+        l4: payload,
+        l4_len: payload_len,
         transport,
     })
 }
@@ -249,17 +260,20 @@ fn ipv6(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
     let payload = b.get(at..end).unwrap_or(&[]);
     let remaining = (40 + payload_len).saturating_sub(at) as u32;
     let transport = match fragment {
-        Some(f) if f.offset != 0 => Transport::Fragment {
+        Some(_) => Transport::Fragment {
             protocol: next,
             payload,
         },
-        _ => transport(next, payload, remaining)?,
+        None => transport(next, payload, remaining)?,
     };
     Ok(Packet {
         src,
         dst,
         ip: &b[..end],
         fragment,
+        protocol: next,
+        l4: payload,
+        l4_len: remaining,
         transport,
     })
 }

@@ -4,6 +4,7 @@
 //! Pure functions over bytes: this module knows nothing of HTTP or the web.
 
 pub mod decode;
+pub mod defrag;
 mod frame;
 pub mod link;
 mod reader;

@@ -479,12 +479,14 @@ impl Reader {
                 big_endian = match read_u32(h, 8, false) {
                     PCAPNG_BYTE_ORDER_MAGIC => false,
                     m if m.swap_bytes() == PCAPNG_BYTE_ORDER_MAGIC => true,
-                    m => return Err(Error::Malformed {
-                        offset,
-                        what: format!(
+                    m => {
+                        return Err(Error::Malformed {
+                            offset,
+                            what: format!(
                             "section header has byte-order magic {m:#010x}, expected 0x1a2b3c4d"
                         ),
-                    }),
+                        })
+                    }
                 };
             } else if offset == 0 {
                 return Err(Error::Malformed {
@@ -494,7 +496,7 @@ impl Reader {
             }
             let block_type = read_u32(h, 0, big_endian);
             let block_len = read_u32(h, 4, big_endian) as usize;
-            if block_len < 12 || block_len % 4 != 0 {
+            if block_len < 12 || !block_len.is_multiple_of(4) {
                 return Err(Error::Malformed {
                     offset,
                     what: format!("block type {block_type:#x} has length {block_len}, which is not a multiple of 4 of at least 12"),
@@ -533,17 +535,18 @@ impl Reader {
             } else {
                 pcap_parser::pcapng::parse_block_le(bytes)
             };
-            let block =
-                match parsed {
-                    Ok((_, block)) => block,
-                    Err(e) => return Err(Error::Malformed {
+            let block = match parsed {
+                Ok((_, block)) => block,
+                Err(e) => {
+                    return Err(Error::Malformed {
                         offset,
                         what: format!(
                             "block type {block_type:#x} of {block_len} bytes does not parse ({})",
                             describe_nom(&e)
                         ),
-                    }),
-                };
+                    })
+                }
+            };
             let State::Pcapng {
                 interfaces,
                 big_endian: order,
@@ -697,7 +700,9 @@ mod test {
         v
     }
 
-    fn collect(bytes: Vec<u8>) -> (Vec<(u64, i64, Vec<u8>, u32)>, Vec<Warning>) {
+    type Row = (u64, i64, Vec<u8>, u32);
+
+    fn collect(bytes: Vec<u8>) -> (Vec<Row>, Vec<Warning>) {
         let mut r = Reader::new(io::Cursor::new(bytes)).unwrap();
         let mut out = Vec::new();
         while let Some(f) = r.next_frame().unwrap() {
@@ -795,7 +800,7 @@ mod test {
     }
 
     fn ng_block(block_type: u32, body: &[u8]) -> Vec<u8> {
-        let len = (12 + body.len() + 3) / 4 * 4;
+        let len = (12 + body.len()).div_ceil(4) * 4;
         let mut v = Vec::new();
         v.extend_from_slice(&block_type.to_le_bytes());
         v.extend_from_slice(&(len as u32).to_le_bytes());
