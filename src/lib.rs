@@ -14,7 +14,9 @@ pub mod analysis;
 pub mod filter;
 pub mod flow;
 pub mod pcap;
+pub mod store;
 pub mod strace;
 pub mod time;
+pub mod web;
 
 pub use time::{Span, Timestamp};

@@ -3,6 +3,7 @@
 //!
 //! Pure functions over bytes: this module knows nothing of HTTP or the web.
 
+pub mod at_offset;
 pub mod decode;
 pub mod defrag;
 mod frame;

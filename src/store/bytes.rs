@@ -1,0 +1,432 @@
+//! Views that need payload bytes, read back from the stored capture by
+//! record offset: a conversation's reassembled stream (both directions in
+//! delivery order, gaps marked) and its packets as a pcap file.
+//!
+//! The stream is rebuilt by feeding the conversation's packets, re-read
+//! and re-decoded, through the same `flow` reassembly the analysis used.
+//! A packet that was reassembled from IP fragments is read back as its
+//! last fragment only; its bytes show up as a gap.
+
+use std::io::Write;
+use std::time::Duration;
+
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::{DataLink, Endianness, TsResolution};
+use serde::ser::SerializeStruct;
+use serde::Serialize;
+
+use super::{Error, Result};
+use crate::flow::{
+    Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, Proto, StreamSink,
+    TableLimits,
+};
+use crate::pcap::at_offset::RecordFile;
+use crate::pcap::{decode, Frame, Transport};
+use crate::time::Timestamp;
+
+/// What a piece of a stream is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChunkKind {
+    Data,
+    /// Bytes that were never captured.
+    Gap,
+    Fin,
+    Reset,
+}
+
+/// A run of one direction's stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamChunk {
+    pub kind: ChunkKind,
+    pub dir: Dir,
+    /// Capture time of the packet that delivered the run's first bytes.
+    pub ts: Timestamp,
+    pub frame: u64,
+    /// Bytes in the run (for a gap: bytes missing).
+    pub len: u64,
+    /// The bytes kept (all of `len`, unless the view was truncated).
+    pub bytes: Vec<u8>,
+}
+
+impl Serialize for StreamChunk {
+    /// `text` holds the bytes as UTF-8 (invalid sequences replaced); when
+    /// they are not valid UTF-8, `base64` holds them exactly.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("StreamChunk", 7)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("dir", &self.dir)?;
+        st.serialize_field("ts", &self.ts)?;
+        st.serialize_field("frame", &self.frame)?;
+        st.serialize_field("len", &self.len)?;
+        if self.kind == ChunkKind::Data {
+            match std::str::from_utf8(&self.bytes) {
+                Ok(text) => st.serialize_field("text", text)?,
+                Err(_) => {
+                    st.serialize_field("text", &String::from_utf8_lossy(&self.bytes))?;
+                    st.serialize_field("base64", &base64(&self.bytes))?;
+                }
+            }
+        }
+        st.end()
+    }
+}
+
+/// Both directions of one conversation.
+#[derive(Clone, Debug, Serialize)]
+pub struct StreamView {
+    pub conversation: u64,
+    /// Bytes kept per direction at most.
+    pub max_bytes_per_dir: usize,
+    /// Stream bytes delivered, client→server and server→client.
+    pub bytes_c2s: u64,
+    pub bytes_s2c: u64,
+    /// More bytes were delivered than the view holds.
+    pub truncated: bool,
+    /// Packets whose record could not be read back or decoded.
+    pub unreadable_packets: u64,
+    pub chunks: Vec<StreamChunk>,
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let b = [c[0], c.get(1).copied().unwrap_or(0), c.get(2).copied().unwrap_or(0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Collects one direction-ordered stream under a byte cap.
+#[derive(Default)]
+struct Collector {
+    max: usize,
+    chunks: Vec<StreamChunk>,
+    delivered: [u64; 2],
+    kept: [usize; 2],
+    truncated: bool,
+}
+
+impl Collector {
+    fn full(&self) -> bool {
+        self.kept[0] >= self.max && self.kept[1] >= self.max
+    }
+
+    fn push(&mut self, kind: ChunkKind, dir: Dir, ts: Timestamp, frame: u64, len: u64, bytes: &[u8]) {
+        if let Some(last) = self.chunks.last_mut() {
+            if last.dir == dir && last.kind == kind && matches!(kind, ChunkKind::Data | ChunkKind::Gap) {
+                last.len += len;
+                last.bytes.extend_from_slice(bytes);
+                return;
+            }
+        }
+        self.chunks.push(StreamChunk {
+            kind,
+            dir,
+            ts,
+            frame,
+            len,
+            bytes: bytes.to_vec(),
+        });
+    }
+}
+
+impl StreamSink for Collector {
+    fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        let i = dir.index();
+        self.delivered[i] += bytes.len() as u64;
+        let room = self.max.saturating_sub(self.kept[i]);
+        if room == 0 {
+            self.truncated = true;
+            return;
+        }
+        let keep = &bytes[..bytes.len().min(room)];
+        if keep.len() < bytes.len() {
+            self.truncated = true;
+        }
+        self.kept[i] += keep.len();
+        self.push(ChunkKind::Data, dir, ts, frame, keep.len() as u64, keep);
+    }
+
+    fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
+        if self.kept[dir.index()] < self.max {
+            self.push(ChunkKind::Gap, dir, ts, frame, len, &[]);
+        }
+    }
+
+    fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        self.push(ChunkKind::Fin, dir, ts, frame, 0, &[]);
+    }
+
+    fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        self.push(ChunkKind::Reset, dir, ts, frame, 0, &[]);
+    }
+}
+
+/// Receives the rebuilt conversation's analyzer when the table closes it.
+struct Rebuild {
+    max: usize,
+    done: Vec<Collector>,
+}
+
+impl FlowHandler for Rebuild {
+    type Conn = Collector;
+
+    fn open_tcp(&mut self, _conv: &Conversation) -> Collector {
+        Collector {
+            max: self.max,
+            ..Collector::default()
+        }
+    }
+
+    fn packet(&mut self, _conv: &Conversation, _packet: &PacketInfo) {}
+
+    fn closed(&mut self, _conv: Conversation, conn: Option<Collector>, _now: Timestamp) {
+        if let Some(c) = conn {
+            self.done.push(c);
+        }
+    }
+}
+
+/// Rebuilds a conversation's stream from its packets, fed in order.
+pub(crate) struct StreamBuilder {
+    file: RecordFile,
+    conversation: u64,
+    proto: Proto,
+    table: FlowTable<Rebuild>,
+    udp: Collector,
+    buf: Vec<u8>,
+    unreadable: u64,
+}
+
+impl StreamBuilder {
+    pub fn new(file: RecordFile, conversation: u64, proto: Proto, max: usize) -> StreamBuilder {
+        StreamBuilder {
+            file,
+            conversation,
+            proto,
+            table: FlowTable::new(
+                Rebuild {
+                    max,
+                    done: Vec::new(),
+                },
+                TableLimits::default(),
+            ),
+            udp: Collector {
+                max,
+                ..Collector::default()
+            },
+            buf: Vec::new(),
+            unreadable: 0,
+        }
+    }
+
+    /// Feeds one packet; returns `false` once nothing more can be kept.
+    pub fn packet(&mut self, p: &PacketInfo) -> bool {
+        let Ok(rec) = self.file.read_at(p.offset, &mut self.buf) else {
+            self.unreadable += 1;
+            return true;
+        };
+        let frame = Frame {
+            index: p.frame,
+            offset: p.offset,
+            ts: p.ts,
+            link_type: rec.link_type,
+            interface: 0,
+            orig_len: rec.orig_len,
+            data: &self.buf[..rec.caplen],
+        };
+        let Ok(packet) = decode::decode(&frame) else {
+            self.unreadable += 1;
+            return true;
+        };
+        let meta = FrameMeta {
+            ts: p.ts,
+            frame: p.frame,
+            offset: p.offset,
+            orig_len: rec.orig_len,
+        };
+        match (packet.transport, self.proto) {
+            (Transport::Tcp(tcp), Proto::Tcp) => {
+                self.table.tcp(packet.src, packet.dst, &tcp, meta);
+                true
+            }
+            (Transport::Udp(udp), Proto::Udp) => {
+                let ts = p.ts.unwrap_or_default();
+                self.udp.data(p.dir, ts, p.frame, udp.payload);
+                let missing = u64::from(udp.payload_len).saturating_sub(udp.payload.len() as u64);
+                if missing > 0 {
+                    self.udp.gap(p.dir, ts, p.frame, missing);
+                }
+                !self.udp.full()
+            }
+            _ => {
+                self.unreadable += 1;
+                true
+            }
+        }
+    }
+
+    pub fn finish(self) -> StreamView {
+        let max = self.udp.max;
+        let c = match self.proto {
+            Proto::Udp => self.udp,
+            Proto::Tcp => {
+                let mut done = self.table.finish().done;
+                let mut first = done.pop().unwrap_or_default();
+                // One conversation is expected; merge any others in order.
+                for other in done {
+                    first.delivered[0] += other.delivered[0];
+                    first.delivered[1] += other.delivered[1];
+                    first.truncated |= other.truncated;
+                    first.chunks.extend(other.chunks);
+                }
+                first
+            }
+        };
+        StreamView {
+            conversation: self.conversation,
+            max_bytes_per_dir: max,
+            bytes_c2s: c.delivered[0],
+            bytes_s2c: c.delivered[1],
+            truncated: c.truncated,
+            unreadable_packets: self.unreadable,
+            chunks: c.chunks,
+        }
+    }
+}
+
+/// Writes packets re-read from the stored capture as a pcap file
+/// (nanosecond timestamps, the link type of the first packet).
+pub(crate) struct PcapExport<'w> {
+    file: RecordFile,
+    out: Option<&'w mut dyn Write>,
+    writer: Option<PcapWriter<&'w mut dyn Write>>,
+    buf: Vec<u8>,
+}
+
+impl<'w> PcapExport<'w> {
+    pub fn new(file: RecordFile, out: &'w mut dyn Write) -> PcapExport<'w> {
+        PcapExport {
+            file,
+            out: Some(out),
+            writer: None,
+            buf: Vec::new(),
+        }
+    }
+
+    fn header(link: u32) -> PcapHeader {
+        PcapHeader {
+            version_major: 2,
+            version_minor: 4,
+            ts_correction: 0,
+            ts_accuracy: 0,
+            snaplen: 262_144,
+            datalink: DataLink::from(link),
+            ts_resolution: TsResolution::NanoSecond,
+            endianness: Endianness::Little,
+        }
+    }
+
+    fn start(&mut self, link: u32) -> Result<()> {
+        if self.writer.is_none() {
+            if let Some(out) = self.out.take() {
+                let w = PcapWriter::with_header(out, Self::header(link)).map_err(pcap_err)?;
+                self.writer = Some(w);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn packet(&mut self, p: &PacketInfo) -> Result<()> {
+        let rec = self.file.read_at(p.offset, &mut self.buf)?;
+        self.start(rec.link_type.0)?;
+        let nanos = p.ts.map_or(0, |t| t.as_nanos()).max(0) as u64;
+        let packet = PcapPacket::new(
+            Duration::from_nanos(nanos),
+            rec.orig_len,
+            &self.buf[..rec.caplen],
+        );
+        if let Some(w) = self.writer.as_mut() {
+            w.write_packet(&packet).map_err(pcap_err)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.start(1)?;
+        if let Some(w) = self.writer.take() {
+            w.into_writer()
+                .flush()
+                .map_err(super::io_err("writing pcap"))?;
+        }
+        Ok(())
+    }
+}
+
+fn pcap_err(e: pcap_file::PcapError) -> Error {
+    match e {
+        pcap_file::PcapError::IoError(source) => Error::Io {
+            context: "writing pcap".into(),
+            source,
+        },
+        other => Error::Corrupt(format!("writing pcap: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (input, expect) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), expect);
+        }
+    }
+
+    #[test]
+    fn collector_caps_each_direction() {
+        let mut c = Collector {
+            max: 4,
+            ..Collector::default()
+        };
+        let t = Timestamp::ZERO;
+        c.data(Dir::ToServer, t, 0, b"GET ");
+        c.data(Dir::ToServer, t, 1, b"/ HTTP/1.1");
+        c.data(Dir::ToClient, t, 2, b"HT");
+        c.gap(Dir::ToClient, t, 3, 10);
+        c.data(Dir::ToClient, t, 4, b"TP/1.1");
+        assert_eq!(c.delivered, [14, 8]);
+        assert!(c.truncated);
+        let kinds: Vec<(ChunkKind, Dir, u64)> = c.chunks.iter().map(|k| (k.kind, k.dir, k.len)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (ChunkKind::Data, Dir::ToServer, 4),
+                (ChunkKind::Data, Dir::ToClient, 2),
+                (ChunkKind::Gap, Dir::ToClient, 10),
+                (ChunkKind::Data, Dir::ToClient, 2),
+            ]
+        );
+        let json = serde_json::to_value(&c.chunks[0]).unwrap();
+        assert_eq!(json["text"], "GET ");
+        assert_eq!(json["dir"], "to_server");
+    }
+}

@@ -1,0 +1,206 @@
+//! Persistence of uploads and analysis results.
+//!
+//! Everything the server keeps lives behind the [`Store`] trait, so a
+//! server database and object storage can replace the embedded default
+//! ([`SqliteStore`]: a data directory with one SQLite index of captures and,
+//! per capture, the stored file and a results database). All SQL lives in
+//! this module; callers pass typed queries ([`ConvQuery`], [`HttpQuery`])
+//! whose sort keys are enums, never column names from a user.
+//!
+//! Calls block (file and database I/O): async code calls them through
+//! `spawn_blocking`.
+
+mod bytes;
+mod id;
+mod packets;
+mod query;
+mod results;
+mod schema;
+mod sqlite;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::analysis::report::ConversationRow;
+use crate::analysis::{CaptureSummary, Output};
+use crate::flow::PacketInfo;
+use crate::time::Timestamp;
+
+pub use bytes::{StreamChunk, StreamView};
+pub use id::CaptureId;
+pub use query::{
+    ConvQuery, ConvSort, HttpQuery, HttpSort, Order, QueryError, StatusFilter, StatusMatch,
+    MAX_LIMIT,
+};
+pub use results::{ExchangeRow, HttpStats, Percentiles};
+pub use sqlite::SqliteStore;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No such capture (or conversation): unknown, malformed or deleted.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The capture has no results (yet): it is queued, analyzing or failed.
+    #[error("capture {id} is {status}: it has no results")]
+    NotReady { id: CaptureId, status: Status },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("stored capture: {0}")]
+    Record(#[from] crate::pcap::at_offset::Error),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// The analysis was stopped (the capture was deleted meanwhile).
+    #[error("analysis cancelled")]
+    Cancelled,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    let context = context.into();
+    move |source| Error::Io { context, source }
+}
+
+/// Where a capture is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Queued,
+    Analyzing,
+    Done,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Analyzing => "analyzing",
+            Status::Done => "done",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Queued,
+            Status::Analyzing,
+            Status::Done,
+            Status::Failed,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One stored capture as the list and status views show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaptureMeta {
+    pub id: CaptureId,
+    /// The file name the uploader gave (or "upload").
+    pub name: String,
+    /// Bytes as uploaded.
+    pub size: u64,
+    /// SHA-256 of the uploaded bytes, hex.
+    pub sha256: String,
+    pub created: Timestamp,
+    pub status: Status,
+    /// Why the analysis failed, in words for a person.
+    pub error: Option<String>,
+    /// The capture summary once `done`: `capture` (as `analyze --json`
+    /// prints it) and `http` ([`HttpStats`]).
+    pub summary: Option<serde_json::Value>,
+}
+
+/// A list answer: `{"total": N, "items": [...]}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Page<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+}
+
+/// A finished upload, to be registered.
+#[derive(Clone, Debug)]
+pub struct NewCapture {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    /// The first bytes are gzip's magic: the file is kept decompressed.
+    pub gzip: bool,
+}
+
+/// Everything an analysis run needs: the capture's bytes and where the
+/// results go.
+pub struct Analysis {
+    /// The capture, decompressed if it was uploaded gzip-compressed.
+    pub input: Box<dyn Read + Send>,
+    /// Size of the stored upload, for progress.
+    pub size: u64,
+    /// Bytes of the stored upload read so far (before decompression).
+    pub consumed: Arc<AtomicU64>,
+    pub writer: Box<dyn ResultsWriter>,
+}
+
+/// Receives one analysis's results and makes them visible all at once.
+pub trait ResultsWriter: Output + Send {
+    /// One HTTP exchange.
+    fn exchange(&mut self, e: &ExchangeRow);
+    /// Writes everything and marks the capture `done`, in one step: until
+    /// this returns, readers see the capture as analyzing.
+    fn commit(self: Box<Self>, summary: &CaptureSummary) -> Result<()>;
+}
+
+/// The storage behind the server.
+pub trait Store: Send + Sync {
+    /// A fresh path where an incoming upload may be written; the caller
+    /// removes it if the upload does not complete.
+    fn staging_path(&self) -> Result<PathBuf>;
+    /// Registers a complete upload (moving the staged file into place) and
+    /// queues it for analysis.
+    fn add_capture(&self, staged: &std::path::Path, new: NewCapture) -> Result<CaptureMeta>;
+    /// Captures, newest first.
+    fn captures(&self, limit: u32, offset: u64) -> Result<Page<CaptureMeta>>;
+    fn capture(&self, id: &CaptureId) -> Result<CaptureMeta>;
+    /// Removes the capture and every file of it.
+    fn delete_capture(&self, id: &CaptureId) -> Result<()>;
+    /// At startup: marks interrupted analyses for a re-run and returns
+    /// every capture waiting for analysis, oldest first.
+    fn recover(&self) -> Result<Vec<CaptureId>>;
+    /// Marks the capture `analyzing` and opens its input and result writer.
+    fn begin_analysis(&self, id: &CaptureId) -> Result<Analysis>;
+    /// Marks the capture `failed` with a message for a person.
+    fn fail(&self, id: &CaptureId, message: &str) -> Result<()>;
+
+    fn conversations(&self, id: &CaptureId, q: &ConvQuery) -> Result<Page<ConversationRow>>;
+    fn conversation(&self, id: &CaptureId, conv: u64) -> Result<ConversationRow>;
+    fn exchanges(&self, id: &CaptureId, q: &HttpQuery) -> Result<Page<ExchangeRow>>;
+    /// Packets of one conversation, in capture order.
+    fn packets(
+        &self,
+        id: &CaptureId,
+        conv: u64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<PacketInfo>>;
+    /// Both directions of a conversation reassembled, at most
+    /// `max_per_dir` bytes each way.
+    fn stream(&self, id: &CaptureId, conv: u64, max_per_dir: usize) -> Result<StreamView>;
+    /// Writes the conversation's packets as a pcap file.
+    fn conversation_pcap(&self, id: &CaptureId, conv: u64, out: &mut dyn Write) -> Result<()>;
+}

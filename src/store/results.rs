@@ -1,0 +1,471 @@
+//! Writing one analysis's results: a fresh SQLite file filled inside one
+//! transaction, indexed at the end, then renamed into place; only then is
+//! the capture marked `done`. A crash at any point leaves either the old
+//! state or the new one, never half of the results.
+//!
+//! Packets are buffered per conversation and written as packed chunks
+//! ([`super::packets`]); the buffers together never exceed
+//! [`MAX_BUFFERED`], so memory stays bounded however many packets a
+//! conversation has.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+use super::schema::{RESULTS_INDEXES, RESULTS_TABLES, RESULTS_VERSION};
+use super::sqlite::Inner;
+use super::{io_err, packets, CaptureId, Error, ResultsWriter, Result};
+use crate::analysis::report::CaptureRow;
+use crate::analysis::{CaptureSummary, Output};
+use crate::flow::{Conversation, Dir, PacketInfo};
+use crate::time::{Span, Timestamp};
+
+/// A conversation's packets are written once this many bytes are buffered.
+const CHUNK_BYTES: usize = 64 * packets::RECORD_LEN * 16;
+/// All conversations' buffered packets together, at most.
+const MAX_BUFFERED: usize = 64 << 20;
+
+/// One HTTP exchange as the API lists it (the `http` items of
+/// INTERFACES.md).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ExchangeRow {
+    /// Order of the exchange in the capture's results.
+    pub id: u64,
+    pub conversation: u64,
+    pub client: String,
+    pub server: String,
+    pub method: String,
+    pub uri: String,
+    pub host: Option<String>,
+    /// `None` when no response was seen.
+    pub status: Option<u16>,
+    pub request_start: Option<Timestamp>,
+    pub request_end: Option<Timestamp>,
+    pub response_start: Option<Timestamp>,
+    pub response_end: Option<Timestamp>,
+    /// `response_start - request_end`.
+    pub server_time: Option<Span>,
+    /// `response_end - request_start`.
+    pub total_time: Option<Span>,
+    pub request_body_bytes: u64,
+    pub response_body_bytes: u64,
+    pub content_type: Option<String>,
+    /// One sentence saying what happened and who waited.
+    pub verdict: Option<String>,
+    /// Which side the time went to (e.g. "server", "client", "network").
+    pub wait: Option<String>,
+}
+
+/// p50/p90/p99/max of a duration over the exchanges that have it.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Percentiles {
+    pub p50: Option<Span>,
+    pub p90: Option<Span>,
+    pub p99: Option<Span>,
+    pub max: Option<Span>,
+}
+
+/// HTTP figures of a capture's summary.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct HttpStats {
+    pub exchanges: u64,
+    /// `1xx` .. `5xx`, `other` and `no_response`.
+    pub by_class: BTreeMap<String, u64>,
+    pub total_time: Percentiles,
+    pub server_time: Percentiles,
+}
+
+/// A sortable key for an address: the IPv6(-mapped) address then the port,
+/// big-endian, so `ORDER BY` sorts numerically.
+pub(crate) fn addr_key(a: &SocketAddr) -> [u8; 18] {
+    let v6 = match a.ip() {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    };
+    let mut k = [0u8; 18];
+    k[..16].copy_from_slice(&v6.octets());
+    k[16..].copy_from_slice(&a.port().to_be_bytes());
+    k
+}
+
+fn key_of(text: &str) -> Vec<u8> {
+    match text.parse::<SocketAddr>() {
+        Ok(a) => addr_key(&a).to_vec(),
+        Err(_) => text.as_bytes().to_vec(),
+    }
+}
+
+fn ns(t: Option<Timestamp>) -> Option<i64> {
+    t.map(Timestamp::as_nanos)
+}
+
+fn span_ns(s: Option<Span>) -> Option<i64> {
+    s.map(Span::as_nanos)
+}
+
+/// Saturating u64 → SQLite integer.
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Gzip uploads are decompressed while analyzed; this finishes the copy.
+pub(crate) struct Decompressed {
+    pub tmp: PathBuf,
+    pub dest: PathBuf,
+    pub upload: PathBuf,
+    /// Set by the copying reader once every byte is written and synced.
+    pub complete: Arc<AtomicBool>,
+}
+
+/// The SQLite [`ResultsWriter`].
+pub(crate) struct SqliteResults {
+    conn: Option<Connection>,
+    id: CaptureId,
+    tmp_path: PathBuf,
+    final_path: PathBuf,
+    inner: Arc<Inner>,
+    buffers: HashMap<u64, (u64, Vec<u8>)>,
+    buffered: usize,
+    error: Option<Error>,
+    cancelled: Arc<AtomicBool>,
+    decompressed: Option<Decompressed>,
+    exchanges: u64,
+}
+
+impl SqliteResults {
+    pub(crate) fn create(
+        inner: Arc<Inner>,
+        id: CaptureId,
+        tmp_path: PathBuf,
+        final_path: PathBuf,
+        cancelled: Arc<AtomicBool>,
+        decompressed: Option<Decompressed>,
+    ) -> Result<SqliteResults> {
+        match std::fs::remove_file(&tmp_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(format!("removing {}", tmp_path.display()))(e)),
+        }
+        let conn = Connection::open(&tmp_path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;",
+        )?;
+        conn.execute_batch(RESULTS_TABLES)?;
+        conn.execute_batch("BEGIN")?;
+        Ok(SqliteResults {
+            conn: Some(conn),
+            id,
+            tmp_path,
+            final_path,
+            inner,
+            buffers: HashMap::new(),
+            buffered: 0,
+            error: None,
+            cancelled,
+            decompressed,
+            exchanges: 0,
+        })
+    }
+
+    fn conn(&self) -> Result<&Connection> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| Error::Corrupt("results database already closed".into()))
+    }
+
+    fn note(&mut self, r: Result<()>) {
+        if let Err(e) = r {
+            if self.error.is_none() {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn write_chunk(&self, conv: u64, first_frame: u64, data: &[u8]) -> Result<()> {
+        self.conn()?
+            .prepare_cached(
+                "INSERT INTO packet_chunks (conversation, first_frame, data) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![int(conv), int(first_frame), data])?;
+        Ok(())
+    }
+
+    fn flush(&mut self, conv: u64) -> Result<()> {
+        if let Some((first, data)) = self.buffers.remove(&conv) {
+            self.buffered -= data.len();
+            self.write_chunk(conv, first, &data)?;
+        }
+        Ok(())
+    }
+
+    fn flush_all(&mut self) -> Result<()> {
+        let convs: Vec<u64> = self.buffers.keys().copied().collect();
+        for conv in convs {
+            self.flush(conv)?;
+        }
+        Ok(())
+    }
+
+    fn insert_conversation(&self, c: &Conversation) -> Result<()> {
+        let (s, r) = (Dir::ToServer.index(), Dir::ToClient.index());
+        self.conn()?
+            .prepare_cached(
+                "INSERT INTO conversations (id, proto, client, server, client_key, server_key,
+                    start_ns, end_ns, duration_ns, packets, packets_c2s, packets_s2c, bytes,
+                    bytes_c2s, bytes_s2c, payload_c2s, payload_s2c, state, http_exchanges,
+                    handshake_rtt_ns, retransmissions, gap_bytes_c2s, gap_bytes_s2c,
+                    zero_windows, roles_from_handshake, first_frame, last_frame)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+            )?
+            .execute(params![
+                int(c.id),
+                c.proto.as_str(),
+                c.client.to_string(),
+                c.server.to_string(),
+                &addr_key(&c.client)[..],
+                &addr_key(&c.server)[..],
+                ns(c.start),
+                ns(c.end),
+                c.duration().as_nanos(),
+                int(c.packets()),
+                int(c.dirs[s].packets),
+                int(c.dirs[r].packets),
+                int(c.bytes()),
+                int(c.dirs[s].bytes),
+                int(c.dirs[r].bytes),
+                int(c.payload(Dir::ToServer)),
+                int(c.payload(Dir::ToClient)),
+                c.state.as_str(),
+                int(c.http_exchanges),
+                span_ns(c.handshake_rtt),
+                int(c.retransmissions()),
+                int(c.streams[s].gap_bytes),
+                int(c.streams[r].gap_bytes),
+                i64::from(c.dirs[0].zero_windows) + i64::from(c.dirs[1].zero_windows),
+                c.roles_from_handshake,
+                int(c.first_frame),
+                int(c.last_frame),
+            ])?;
+        Ok(())
+    }
+
+    fn insert_exchange(&mut self, e: &ExchangeRow) -> Result<()> {
+        let id = self.exchanges;
+        self.exchanges += 1;
+        self.conn()?
+            .prepare_cached(
+                "INSERT INTO http (id, conversation, client, server, client_key, server_key,
+                    method, uri, host, status, request_start, request_end, response_start,
+                    response_end, server_time, total_time, request_body_bytes,
+                    response_body_bytes, content_type, verdict, wait)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19, ?20, ?21)",
+            )?
+            .execute(params![
+                int(id),
+                int(e.conversation),
+                e.client,
+                e.server,
+                key_of(&e.client),
+                key_of(&e.server),
+                e.method,
+                e.uri,
+                e.host,
+                e.status,
+                ns(e.request_start),
+                ns(e.request_end),
+                ns(e.response_start),
+                ns(e.response_end),
+                span_ns(e.server_time),
+                span_ns(e.total_time),
+                int(e.request_body_bytes),
+                int(e.response_body_bytes),
+                e.content_type,
+                e.verdict,
+                e.wait,
+            ])?;
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &CaptureSummary) -> Result<String> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        self.flush_all()?;
+        let conn = self.conn()?;
+        conn.execute_batch(RESULTS_INDEXES)?;
+        let http = http_stats(conn)?;
+        let mut capture = CaptureRow::from(summary);
+        if self.decompressed.is_some() {
+            capture.compressed = true;
+        }
+        let doc = serde_json::json!({ "capture": capture, "http": http });
+        let text = doc.to_string();
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('summary', ?1)",
+            params![text],
+        )?;
+        conn.pragma_update(None, "user_version", RESULTS_VERSION)?;
+        conn.execute_batch("COMMIT")?;
+        if let Some(conn) = self.conn.take() {
+            conn.close().map_err(|(_, e)| Error::Sqlite(e))?;
+        }
+        let file = File::open(&self.tmp_path).map_err(io_err("reopening results"))?;
+        file.sync_all().map_err(io_err("syncing results"))?;
+        if let Some(d) = &self.decompressed {
+            if !d.complete.load(Ordering::SeqCst) {
+                return Err(Error::Corrupt(
+                    "the decompressed copy of the upload is incomplete".into(),
+                ));
+            }
+            std::fs::rename(&d.tmp, &d.dest).map_err(io_err("storing decompressed capture"))?;
+        }
+        std::fs::rename(&self.tmp_path, &self.final_path).map_err(io_err("storing results"))?;
+        if let Some(parent) = self.final_path.parent() {
+            if let Ok(dir) = File::open(parent) {
+                let _ = dir.sync_all();
+            }
+        }
+        if let Some(d) = &self.decompressed {
+            let _ = std::fs::remove_file(&d.upload);
+        }
+        Ok(text)
+    }
+}
+
+fn percentiles(conn: &Connection, column: &str) -> Result<Percentiles> {
+    // `column` is one of two constants below, never user input.
+    let n: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM http WHERE {column} IS NOT NULL"),
+        [],
+        |r| r.get(0),
+    )?;
+    if n == 0 {
+        return Ok(Percentiles::default());
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {column} FROM http WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 1 OFFSET ?1"
+    ))?;
+    let mut at = |p: f64| -> Result<Option<Span>> {
+        // Nearest rank: the smallest value with at least p of the values at or below it.
+        let rank = ((p * n as f64).ceil() as i64).clamp(1, n) - 1;
+        let v: i64 = stmt.query_row(params![rank], |r| r.get(0))?;
+        Ok(Some(Span::from_nanos(v)))
+    };
+    Ok(Percentiles {
+        p50: at(0.50)?,
+        p90: at(0.90)?,
+        p99: at(0.99)?,
+        max: at(1.0)?,
+    })
+}
+
+fn http_stats(conn: &Connection) -> Result<HttpStats> {
+    let mut stats = HttpStats::default();
+    for class in ["1xx", "2xx", "3xx", "4xx", "5xx", "other", "no_response"] {
+        stats.by_class.insert(class.to_string(), 0);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT CASE WHEN status IS NULL THEN -1 WHEN status BETWEEN 100 AND 599 THEN status / 100 ELSE 0 END AS class, count(*)
+         FROM http GROUP BY class",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (class, count) = row?;
+        let name = match class {
+            -1 => "no_response".to_string(),
+            1..=5 => format!("{class}xx"),
+            _ => "other".to_string(),
+        };
+        *stats.by_class.entry(name).or_default() += count as u64;
+        stats.exchanges += count as u64;
+    }
+    stats.total_time = percentiles(conn, "total_time")?;
+    stats.server_time = percentiles(conn, "server_time")?;
+    Ok(stats)
+}
+
+impl Output for SqliteResults {
+    fn conversation(&mut self, conv: &Conversation) {
+        if self.error.is_some() {
+            return;
+        }
+        let r = self
+            .insert_conversation(conv)
+            .and_then(|()| self.flush(conv.id));
+        self.note(r);
+    }
+
+    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo) {
+        if self.error.is_some() {
+            return;
+        }
+        let entry = self
+            .buffers
+            .entry(conv.id)
+            .or_insert_with(|| (packet.frame, Vec::new()));
+        let before = entry.1.len();
+        packets::encode(packet, &mut entry.1);
+        let full = entry.1.len() >= CHUNK_BYTES;
+        self.buffered += entry.1.len() - before;
+        let r = if full {
+            self.flush(conv.id)
+        } else if self.buffered > MAX_BUFFERED {
+            self.flush_all()
+        } else {
+            Ok(())
+        };
+        self.note(r);
+    }
+
+    fn progress(&mut self, _bytes: u64, _records: u64) -> bool {
+        self.error.is_none() && !self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+impl ResultsWriter for SqliteResults {
+    fn exchange(&mut self, e: &ExchangeRow) {
+        if self.error.is_some() {
+            return;
+        }
+        let r = self.insert_exchange(e);
+        self.note(r);
+    }
+
+    fn commit(mut self: Box<Self>, summary: &CaptureSummary) -> Result<()> {
+        let result = self.finish(summary);
+        match result {
+            Ok(text) => self.inner.mark_done(&self.id, &text),
+            Err(e) => {
+                self.conn = None;
+                let _ = std::fs::remove_file(&self.tmp_path);
+                if let Some(d) = &self.decompressed {
+                    let _ = std::fs::remove_file(&d.tmp);
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for SqliteResults {
+    fn drop(&mut self) {
+        // Abandoned (error or cancel): leave no half-written file behind.
+        if self.conn.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp_path);
+            if let Some(d) = &self.decompressed {
+                let _ = std::fs::remove_file(&d.tmp);
+            }
+        }
+    }
+}

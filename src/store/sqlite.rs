@@ -1,0 +1,718 @@
+//! `SqliteStore`: the embedded default store.
+//!
+//! Layout of the data directory:
+//!
+//! ```text
+//! tracedeck.db                 index of captures (WAL mode)
+//! staging/*.part               uploads in progress (emptied at startup)
+//! captures/ID/capture          the capture (decompressed if uploaded gzipped)
+//! captures/ID/upload.gz        a gzip upload until its analysis has stored `capture`
+//! captures/ID/results.db       analysis results (written as results.db.tmp, then renamed)
+//! ```
+//!
+//! Each capture's results live in a database of their own, so analyses run
+//! in parallel without contending for one writer, a finished analysis
+//! appears with one rename, and deleting a capture is removing a directory.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+
+use super::bytes::{PcapExport, StreamBuilder};
+use super::packets;
+use super::query::{ConvQuery, HttpQuery, StatusMatch};
+use super::results::{Decompressed, SqliteResults};
+use super::schema::{self, RESULTS_VERSION};
+use super::{
+    io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result,
+    Status, Store, StreamView,
+};
+use crate::analysis::report::ConversationRow;
+use crate::flow::{PacketInfo, Proto, State};
+use crate::pcap::at_offset::RecordFile;
+use crate::time::{Span, Timestamp};
+
+/// Results databases kept open for queries.
+const OPEN_RESULTS: usize = 32;
+
+/// Shared state of the store (also held by running result writers).
+pub(crate) struct Inner {
+    root: PathBuf,
+    index: Mutex<Connection>,
+    readers: Mutex<HashMap<CaptureId, Arc<Mutex<Connection>>>>,
+    cancels: Mutex<HashMap<CaptureId, Arc<AtomicBool>>>,
+}
+
+/// The embedded store: a data directory with SQLite databases.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves data that SQLite
+    // itself keeps consistent; carry on.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now() -> Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp::from_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+impl Inner {
+    fn capture_dir(&self, id: &CaptureId) -> PathBuf {
+        self.root.join("captures").join(id.to_string())
+    }
+
+    pub(crate) fn mark_done(&self, id: &CaptureId, summary: &str) -> Result<()> {
+        lock(&self.cancels).remove(id);
+        lock(&self.readers).remove(id);
+        let changed = lock(&self.index).execute(
+            "UPDATE captures SET status = 'done', error = NULL, summary = ?2, results_version = ?3
+             WHERE id = ?1 AND status = 'analyzing'",
+            params![id.to_string(), summary, RESULTS_VERSION],
+        )?;
+        if changed == 0 {
+            // Deleted while it was being analyzed.
+            let _ = std::fs::remove_dir_all(self.capture_dir(id));
+            return Err(Error::Cancelled);
+        }
+        Ok(())
+    }
+}
+
+fn meta_from_row(r: &Row<'_>) -> rusqlite::Result<(String, CaptureMeta)> {
+    let id_text: String = r.get(0)?;
+    let status: String = r.get(5)?;
+    let summary: Option<String> = r.get(7)?;
+    let meta = CaptureMeta {
+        id: id_text.parse().unwrap_or(CaptureId::from_bytes([0; 16])),
+        name: r.get(1)?,
+        size: r.get::<_, i64>(2)?.max(0) as u64,
+        sha256: r.get(3)?,
+        created: Timestamp::from_nanos(r.get(4)?),
+        status: Status::parse(&status).unwrap_or(Status::Failed),
+        error: r.get(6)?,
+        summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+    };
+    Ok((id_text, meta))
+}
+
+const META_COLUMNS: &str = "id, name, size, sha256, created_ns, status, error, summary";
+
+/// Counts bytes read from the stored upload, for progress.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Copies every byte read to a file; at the end of the input, flushes and
+/// syncs it and sets `complete`.
+struct Tee<R> {
+    inner: R,
+    out: Option<BufWriter<File>>,
+    complete: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            if let Some(out) = self.out.take() {
+                let file = out.into_inner().map_err(|e| e.into_error())?;
+                file.sync_all()?;
+                self.complete.store(true, Ordering::SeqCst);
+            }
+        } else if let Some(out) = self.out.as_mut() {
+            out.write_all(&buf[..n])?;
+        }
+        Ok(n)
+    }
+}
+
+fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
+    let u = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+    let proto: String = r.get(1)?;
+    let state: String = r.get(17)?;
+    Ok(ConversationRow {
+        id: u(0)?,
+        proto: if proto == "udp" { "udp" } else { "tcp" },
+        client: r.get(2)?,
+        server: r.get(3)?,
+        start: r.get::<_, Option<i64>>(4)?.map(Timestamp::from_nanos),
+        end: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_nanos),
+        duration: Span::from_nanos(r.get(6)?),
+        packets_c2s: u(7)?,
+        packets_s2c: u(8)?,
+        bytes_c2s: u(9)?,
+        bytes_s2c: u(10)?,
+        payload_c2s: u(11)?,
+        payload_s2c: u(12)?,
+        state: State::parse(&state).map_or("unknown", State::as_str),
+        http_exchanges: u(13)?,
+        handshake_rtt: r.get::<_, Option<i64>>(14)?.map(Span::from_nanos),
+        retransmissions: u(15)?,
+        gap_bytes_c2s: u(16)?,
+        gap_bytes_s2c: u(18)?,
+        zero_windows: u(19)?,
+        roles_from_handshake: r.get(20)?,
+        first_frame: u(21)?,
+        last_frame: u(22)?,
+    })
+}
+
+const CONV_COLUMNS: &str = "id, proto, client, server, start_ns, end_ns, duration_ns,
+    packets_c2s, packets_s2c, bytes_c2s, bytes_s2c, payload_c2s, payload_s2c, http_exchanges,
+    handshake_rtt_ns, retransmissions, gap_bytes_c2s, state, gap_bytes_s2c, zero_windows,
+    roles_from_handshake, first_frame, last_frame";
+
+fn exchange_from_row(r: &Row<'_>) -> rusqlite::Result<ExchangeRow> {
+    let u = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+    let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp::from_nanos))
+    };
+    let span = |i: usize| -> rusqlite::Result<Option<Span>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(Span::from_nanos))
+    };
+    Ok(ExchangeRow {
+        id: u(0)?,
+        conversation: u(1)?,
+        client: r.get(2)?,
+        server: r.get(3)?,
+        method: r.get(4)?,
+        uri: r.get(5)?,
+        host: r.get(6)?,
+        status: r.get(7)?,
+        request_start: ts(8)?,
+        request_end: ts(9)?,
+        response_start: ts(10)?,
+        response_end: ts(11)?,
+        server_time: span(12)?,
+        total_time: span(13)?,
+        request_body_bytes: u(14)?,
+        response_body_bytes: u(15)?,
+        content_type: r.get(16)?,
+        verdict: r.get(17)?,
+        wait: r.get(18)?,
+    })
+}
+
+const HTTP_COLUMNS: &str = "id, conversation, client, server, method, uri, host, status,
+    request_start, request_end, response_start, response_end, server_time, total_time,
+    request_body_bytes, response_body_bytes, content_type, verdict, wait";
+
+fn remove_if_exists(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err(format!("removing {}", path.display()))(e)),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the data directory at `root`, brings its
+    /// schema up to date and clears what an interrupted run left behind:
+    /// staged uploads, half-written results, directories of deleted captures.
+    pub fn open(root: &Path) -> Result<SqliteStore> {
+        for dir in ["staging", "captures"] {
+            std::fs::create_dir_all(root.join(dir))
+                .map_err(io_err(format!("creating {}", root.join(dir).display())))?;
+        }
+        let mut conn = Connection::open(root.join("tracedeck.db"))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+        )?;
+        schema::migrate(&mut conn)?;
+        let store = SqliteStore {
+            inner: Arc::new(Inner {
+                root: root.to_path_buf(),
+                index: Mutex::new(conn),
+                readers: Mutex::new(HashMap::new()),
+                cancels: Mutex::new(HashMap::new()),
+            }),
+        };
+        store.clean()?;
+        Ok(store)
+    }
+
+    fn clean(&self) -> Result<()> {
+        let staging = self.inner.root.join("staging");
+        if let Ok(entries) = std::fs::read_dir(&staging) {
+            for e in entries.flatten() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        let known: std::collections::HashSet<String> = {
+            let conn = lock(&self.inner.index);
+            let mut stmt = conn.prepare("SELECT id FROM captures")?;
+            let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            ids.collect::<rusqlite::Result<_>>()?
+        };
+        let captures = self.inner.root.join("captures");
+        if let Ok(entries) = std::fs::read_dir(&captures) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !known.contains(&name) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                    continue;
+                }
+                for tmp in ["results.db.tmp", "capture.tmp"] {
+                    let _ = std::fs::remove_file(e.path().join(tmp));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn status_of(&self, id: &CaptureId) -> Result<Status> {
+        let status: Option<String> = lock(&self.inner.index)
+            .query_row(
+                "SELECT status FROM captures WHERE id = ?1",
+                params![id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let status = status.ok_or_else(|| Error::NotFound(format!("capture {id}")))?;
+        Ok(Status::parse(&status).unwrap_or(Status::Failed))
+    }
+
+    /// The results database of a `done` capture, opened read-only.
+    fn results(&self, id: &CaptureId) -> Result<Arc<Mutex<Connection>>> {
+        let status = self.status_of(id)?;
+        if status != Status::Done {
+            return Err(Error::NotReady { id: *id, status });
+        }
+        if let Some(c) = lock(&self.inner.readers).get(id) {
+            return Ok(c.clone());
+        }
+        let path = self.inner.capture_dir(id).join("results.db");
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let conn = Arc::new(Mutex::new(conn));
+        let mut readers = lock(&self.inner.readers);
+        if readers.len() >= OPEN_RESULTS {
+            if let Some(k) = readers.keys().next().copied() {
+                readers.remove(&k);
+            }
+        }
+        readers.insert(*id, conn.clone());
+        Ok(conn)
+    }
+
+    fn conversation_proto(conn: &Connection, conv: u64) -> Result<Proto> {
+        let proto: Option<String> = conn
+            .query_row(
+                "SELECT proto FROM conversations WHERE id = ?1",
+                params![i64::try_from(conv).unwrap_or(-1)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match proto.as_deref() {
+            None => Err(Error::NotFound(format!("conversation {conv}"))),
+            Some("udp") => Ok(Proto::Udp),
+            Some(_) => Ok(Proto::Tcp),
+        }
+    }
+
+    /// Calls `f` with each packet of the conversation in capture order
+    /// until it returns `Ok(false)`.
+    fn each_packet(
+        conn: &Connection,
+        conv: u64,
+        mut f: impl FnMut(&PacketInfo) -> Result<bool>,
+    ) -> Result<()> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT data FROM packet_chunks WHERE conversation = ?1 ORDER BY first_frame",
+        )?;
+        let mut rows = stmt.query(params![i64::try_from(conv).unwrap_or(-1)])?;
+        while let Some(row) = rows.next()? {
+            let data = row
+                .get_ref(0)?
+                .as_blob()
+                .map_err(|e| Error::Corrupt(format!("packet chunk: {e}")))?;
+            let records = packets::decode(data).ok_or_else(|| {
+                Error::Corrupt(format!("packet records of conversation {conv}"))
+            })?;
+            for p in records {
+                if !f(&p)? {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn record_file(&self, id: &CaptureId) -> Result<RecordFile> {
+        Ok(RecordFile::open(
+            &self.inner.capture_dir(id).join("capture"),
+        )?)
+    }
+}
+
+fn order_clause(column: &str, order: super::Order) -> String {
+    let dir = order.sql();
+    format!("ORDER BY {column} {dir}, id {dir}")
+}
+
+impl Store for SqliteStore {
+    fn staging_path(&self) -> Result<PathBuf> {
+        let name = CaptureId::random().map_err(io_err("random name"))?;
+        Ok(self
+            .inner
+            .root
+            .join("staging")
+            .join(format!("{name}.part")))
+    }
+
+    fn add_capture(&self, staged: &Path, new: NewCapture) -> Result<CaptureMeta> {
+        let id = CaptureId::random().map_err(io_err("random id"))?;
+        let dir = self.inner.capture_dir(&id);
+        std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        let file = if new.gzip { "upload.gz" } else { "capture" };
+        std::fs::rename(staged, dir.join(file))
+            .map_err(io_err(format!("storing upload in {}", dir.display())))?;
+        let created = now();
+        let inserted = lock(&self.inner.index).execute(
+            "INSERT INTO captures (id, name, size, sha256, gzip, created_ns, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued')",
+            params![
+                id.to_string(),
+                new.name,
+                i64::try_from(new.size).unwrap_or(i64::MAX),
+                new.sha256,
+                new.gzip,
+                created.as_nanos()
+            ],
+        );
+        if let Err(e) = inserted {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e.into());
+        }
+        Ok(CaptureMeta {
+            id,
+            name: new.name,
+            size: new.size,
+            sha256: new.sha256,
+            created,
+            status: Status::Queued,
+            error: None,
+            summary: None,
+        })
+    }
+
+    fn captures(&self, limit: u32, offset: u64) -> Result<Page<CaptureMeta>> {
+        let conn = lock(&self.inner.index);
+        let total: i64 = conn.query_row("SELECT count(*) FROM captures", [], |r| r.get(0))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {META_COLUMNS} FROM captures ORDER BY created_ns DESC, id LIMIT ?1 OFFSET ?2"
+        ))?;
+        let rows = stmt.query_map(
+            params![limit, i64::try_from(offset).unwrap_or(i64::MAX)],
+            meta_from_row,
+        )?;
+        let items = rows
+            .map(|r| r.map(|(_, m)| m))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Page {
+            total: total as u64,
+            items,
+        })
+    }
+
+    fn capture(&self, id: &CaptureId) -> Result<CaptureMeta> {
+        lock(&self.inner.index)
+            .query_row(
+                &format!("SELECT {META_COLUMNS} FROM captures WHERE id = ?1"),
+                params![id.to_string()],
+                meta_from_row,
+            )
+            .optional()?
+            .map(|(_, m)| m)
+            .ok_or_else(|| Error::NotFound(format!("capture {id}")))
+    }
+
+    fn delete_capture(&self, id: &CaptureId) -> Result<()> {
+        let changed = lock(&self.inner.index).execute(
+            "DELETE FROM captures WHERE id = ?1",
+            params![id.to_string()],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!("capture {id}")));
+        }
+        if let Some(flag) = lock(&self.inner.cancels).remove(id) {
+            flag.store(true, Ordering::Relaxed);
+        }
+        lock(&self.inner.readers).remove(id);
+        let dir = self.inner.capture_dir(id);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(format!("removing {}", dir.display()))(e)),
+        }
+    }
+
+    fn recover(&self) -> Result<Vec<CaptureId>> {
+        let conn = lock(&self.inner.index);
+        conn.execute(
+            "UPDATE captures SET status = 'queued' WHERE status = 'analyzing'
+                OR (status = 'done' AND results_version < ?1)",
+            params![RESULTS_VERSION],
+        )?;
+        let mut stmt =
+            conn.prepare("SELECT id FROM captures WHERE status = 'queued' ORDER BY created_ns")?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Ok(id) = id?.parse() {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    fn begin_analysis(&self, id: &CaptureId) -> Result<Analysis> {
+        let dir = self.inner.capture_dir(id);
+        let changed = lock(&self.inner.index).execute(
+            "UPDATE captures SET status = 'analyzing', error = NULL, summary = NULL
+             WHERE id = ?1 AND status IN ('queued', 'analyzing')",
+            params![id.to_string()],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!("queued capture {id}")));
+        }
+        lock(&self.inner.readers).remove(id);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        lock(&self.inner.cancels).insert(*id, cancelled.clone());
+        let consumed = Arc::new(AtomicU64::new(0));
+        let gz = dir.join("upload.gz");
+        let (source, decompressed) = if gz.exists() {
+            let tmp = dir.join("capture.tmp");
+            remove_if_exists(&tmp)?;
+            let out = File::create(&tmp).map_err(io_err("creating decompressed copy"))?;
+            let complete = Arc::new(AtomicBool::new(false));
+            (
+                gz.clone(),
+                Some((
+                    BufWriter::with_capacity(1 << 20, out),
+                    Decompressed {
+                        tmp,
+                        dest: dir.join("capture"),
+                        upload: gz,
+                        complete,
+                    },
+                )),
+            )
+        } else {
+            (dir.join("capture"), None)
+        };
+        let file = File::open(&source).map_err(io_err("opening the stored capture"))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let counting = Counting {
+            inner: std::io::BufReader::with_capacity(256 << 10, file),
+            count: consumed.clone(),
+        };
+        let (input, decompressed): (Box<dyn Read + Send>, _) = match decompressed {
+            Some((out, d)) => (
+                Box::new(Tee {
+                    inner: flate2::read::MultiGzDecoder::new(counting),
+                    out: Some(out),
+                    complete: d.complete.clone(),
+                }),
+                Some(d),
+            ),
+            None => (Box::new(counting), None),
+        };
+        let writer = SqliteResults::create(
+            self.inner.clone(),
+            *id,
+            dir.join("results.db.tmp"),
+            dir.join("results.db"),
+            cancelled,
+            decompressed,
+        )?;
+        Ok(Analysis {
+            input,
+            size,
+            consumed,
+            writer: Box::new(writer),
+        })
+    }
+
+    fn fail(&self, id: &CaptureId, message: &str) -> Result<()> {
+        lock(&self.inner.cancels).remove(id);
+        lock(&self.inner.index).execute(
+            "UPDATE captures SET status = 'failed', error = ?2, summary = NULL WHERE id = ?1",
+            params![id.to_string(), message],
+        )?;
+        Ok(())
+    }
+
+    fn conversations(&self, id: &CaptureId, q: &ConvQuery) -> Result<Page<ConversationRow>> {
+        let conn = self.results(id)?;
+        let conn = lock(&conn);
+        let total: i64 = conn.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0))?;
+        let sql = format!(
+            "SELECT {CONV_COLUMNS} FROM conversations {} LIMIT ?1 OFFSET ?2",
+            order_clause(q.sort.column(), q.order)
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![q.limit, i64::try_from(q.offset).unwrap_or(i64::MAX)],
+            conversation_from_row,
+        )?;
+        Ok(Page {
+            total: total as u64,
+            items: rows.collect::<rusqlite::Result<Vec<_>>>()?,
+        })
+    }
+
+    fn conversation(&self, id: &CaptureId, conv: u64) -> Result<ConversationRow> {
+        let conn = self.results(id)?;
+        let conn = lock(&conn);
+        conn.query_row(
+            &format!("SELECT {CONV_COLUMNS} FROM conversations WHERE id = ?1"),
+            params![i64::try_from(conv).unwrap_or(-1)],
+            conversation_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("conversation {conv}")))
+    }
+
+    fn exchanges(&self, id: &CaptureId, q: &HttpQuery) -> Result<Page<ExchangeRow>> {
+        let conn = self.results(id)?;
+        let conn = lock(&conn);
+        let mut wheres: Vec<String> = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(status) = &q.status {
+            let mut terms = Vec::new();
+            for m in &status.0 {
+                match *m {
+                    StatusMatch::Range(lo, hi) if lo == hi => {
+                        args.push(Value::Integer(i64::from(lo)));
+                        terms.push(format!("status = ?{}", args.len()));
+                    }
+                    StatusMatch::Range(lo, hi) => {
+                        args.push(Value::Integer(i64::from(lo)));
+                        args.push(Value::Integer(i64::from(hi)));
+                        terms.push(format!(
+                            "status BETWEEN ?{} AND ?{}",
+                            args.len() - 1,
+                            args.len()
+                        ));
+                    }
+                    StatusMatch::NoResponse => terms.push("status IS NULL".into()),
+                }
+            }
+            wheres.push(format!("({})", terms.join(" OR ")));
+        }
+        if let Some(method) = &q.method {
+            args.push(Value::Text(method.to_ascii_uppercase()));
+            wheres.push(format!("method = ?{}", args.len()));
+        }
+        if let Some(host) = &q.host {
+            args.push(Value::Text(host.clone()));
+            wheres.push(format!("host = ?{} COLLATE NOCASE", args.len()));
+        }
+        if let Some(path) = &q.path {
+            args.push(Value::Text(path.clone()));
+            wheres.push(format!("instr(uri, ?{}) > 0", args.len()));
+        }
+        if let Some(min) = q.min_total_time {
+            args.push(Value::Integer(min.as_nanos()));
+            wheres.push(format!("total_time >= ?{}", args.len()));
+        }
+        let where_sql = if wheres.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", wheres.join(" AND "))
+        };
+        let total: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM http {where_sql}"),
+            params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        args.push(Value::Integer(i64::from(q.limit)));
+        args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        let sql = format!(
+            "SELECT {HTTP_COLUMNS} FROM http {where_sql} {} LIMIT ?{} OFFSET ?{}",
+            order_clause(q.sort.column(), q.order),
+            args.len() - 1,
+            args.len()
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), exchange_from_row)?;
+        Ok(Page {
+            total: total as u64,
+            items: rows.collect::<rusqlite::Result<Vec<_>>>()?,
+        })
+    }
+
+    fn packets(
+        &self,
+        id: &CaptureId,
+        conv: u64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<PacketInfo>> {
+        let conn = self.results(id)?;
+        let conn = lock(&conn);
+        let total: Option<i64> = conn
+            .query_row(
+                "SELECT packets FROM conversations WHERE id = ?1",
+                params![i64::try_from(conv).unwrap_or(-1)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let total = total.ok_or_else(|| Error::NotFound(format!("conversation {conv}")))?;
+        let mut items = Vec::new();
+        let mut seen = 0u64;
+        Self::each_packet(&conn, conv, |p| {
+            if seen >= offset {
+                items.push(*p);
+            }
+            seen += 1;
+            Ok(items.len() < limit as usize)
+        })?;
+        Ok(Page {
+            total: total.max(0) as u64,
+            items,
+        })
+    }
+
+    fn stream(&self, id: &CaptureId, conv: u64, max_per_dir: usize) -> Result<StreamView> {
+        let conn = self.results(id)?;
+        let conn = lock(&conn);
+        let proto = Self::conversation_proto(&conn, conv)?;
+        let mut builder = StreamBuilder::new(self.record_file(id)?, conv, proto, max_per_dir);
+        Self::each_packet(&conn, conv, |p| Ok(builder.packet(p)))?;
+        Ok(builder.finish())
+    }
+
+    fn conversation_pcap(&self, id: &CaptureId, conv: u64, out: &mut dyn Write) -> Result<()> {
+        let conn = self.results(id)?;
+        let conn = lock(&conn);
+        Self::conversation_proto(&conn, conv)?;
+        let mut export = PcapExport::new(self.record_file(id)?, out);
+        Self::each_packet(&conn, conv, |p| export.packet(p).map(|()| true))?;
+        export.finish()
+    }
+}
