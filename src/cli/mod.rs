@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod serve;
 
 /// Exit status for a bad input file (usage errors exit 2 through clap).
 pub const EXIT_BAD_INPUT: i32 = 1;
@@ -22,12 +23,15 @@ struct Cli {
 enum Command {
     /// Analyze a capture: conversations (and HTTP exchanges) like tshark's statistics.
     Analyze(analyze::AnalyzeArgs),
+    /// Serve the web application: upload captures, analyze them in the background, browse the results.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => 0,

@@ -26,10 +26,7 @@ const MAX_LEADING_BLOCKS: usize = 4096;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("read failed at byte {offset}: {source}")]
-    Io {
-        offset: u64,
-        source: std::io::Error,
-    },
+    Io { offset: u64, source: std::io::Error },
     #[error("not an uncompressed pcap or pcapng file")]
     NotACapture,
     #[error("no record at byte {offset}: {what}")]

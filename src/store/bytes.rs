@@ -92,7 +92,11 @@ fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
-        let b = [c[0], c.get(1).copied().unwrap_or(0), c.get(2).copied().unwrap_or(0)];
+        let b = [
+            c[0],
+            c.get(1).copied().unwrap_or(0),
+            c.get(2).copied().unwrap_or(0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= c.len() {
@@ -120,9 +124,20 @@ impl Collector {
         self.kept[0] >= self.max && self.kept[1] >= self.max
     }
 
-    fn push(&mut self, kind: ChunkKind, dir: Dir, ts: Timestamp, frame: u64, len: u64, bytes: &[u8]) {
+    fn push(
+        &mut self,
+        kind: ChunkKind,
+        dir: Dir,
+        ts: Timestamp,
+        frame: u64,
+        len: u64,
+        bytes: &[u8],
+    ) {
         if let Some(last) = self.chunks.last_mut() {
-            if last.dir == dir && last.kind == kind && matches!(kind, ChunkKind::Data | ChunkKind::Gap) {
+            if last.dir == dir
+                && last.kind == kind
+                && matches!(kind, ChunkKind::Data | ChunkKind::Gap)
+            {
                 last.len += len;
                 last.bytes.extend_from_slice(bytes);
                 return;
@@ -415,7 +430,8 @@ mod test {
         c.data(Dir::ToClient, t, 4, b"TP/1.1");
         assert_eq!(c.delivered, [14, 8]);
         assert!(c.truncated);
-        let kinds: Vec<(ChunkKind, Dir, u64)> = c.chunks.iter().map(|k| (k.kind, k.dir, k.len)).collect();
+        let kinds: Vec<(ChunkKind, Dir, u64)> =
+            c.chunks.iter().map(|k| (k.kind, k.dir, k.len)).collect();
         assert_eq!(
             kinds,
             vec![

@@ -143,6 +143,30 @@ sort_keys! {
     }
 }
 
+impl ConvSort {
+    /// Sizes and durations read best largest first; names and times in order.
+    pub fn default_order(self) -> Order {
+        use ConvSort::*;
+        match self {
+            Id | Proto | Client | Server | Start | End | State | FirstFrame | LastFrame => {
+                Order::Asc
+            }
+            _ => Order::Desc,
+        }
+    }
+}
+
+impl HttpSort {
+    /// Sizes and durations read best largest first; names and times in order.
+    pub fn default_order(self) -> Order {
+        use HttpSort::*;
+        match self {
+            ServerTime | TotalTime | RequestBodyBytes | ResponseBodyBytes => Order::Desc,
+            _ => Order::Asc,
+        }
+    }
+}
+
 /// A page of the conversation table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvQuery {
@@ -215,7 +239,10 @@ impl FromStr for StatusFilter {
                 let lo = u16::from(d - b'0') * 100;
                 StatusMatch::Range(lo, lo + 99)
             } else if let Some((a, b)) = t.split_once('-') {
-                let (lo, hi) = (code(a).ok_or_else(|| bad(t))?, code(b).ok_or_else(|| bad(t))?);
+                let (lo, hi) = (
+                    code(a).ok_or_else(|| bad(t))?,
+                    code(b).ok_or_else(|| bad(t))?,
+                );
                 if lo > hi {
                     return Err(QueryError(format!(
                         "status range '{}' runs backwards",
@@ -285,7 +312,9 @@ mod test {
                 StatusMatch::NoResponse
             ]
         );
-        for bad in ["", "abc", "0xx", "99", "1000", "600-500", "4xx-5xx", "-1", "5x"] {
+        for bad in [
+            "", "abc", "0xx", "99", "1000", "600-500", "4xx-5xx", "-1", "5x",
+        ] {
             assert!(bad.parse::<StatusFilter>().is_err(), "{bad}");
         }
         let many = vec!["200"; 40].join(",");
@@ -297,7 +326,9 @@ mod test {
         assert_eq!("duration".parse::<ConvSort>(), Ok(ConvSort::Duration));
         assert_eq!("client".parse::<ConvSort>().unwrap().column(), "client_key");
         let err = ";drop".parse::<ConvSort>().unwrap_err();
-        assert!(err.0.starts_with("cannot sort by ';drop': use one of id, proto"));
+        assert!(err
+            .0
+            .starts_with("cannot sort by ';drop': use one of id, proto"));
         assert_eq!("total_time".parse::<HttpSort>(), Ok(HttpSort::TotalTime));
         assert!("DESC".parse::<Order>().is_err());
     }

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::schema::{RESULTS_INDEXES, RESULTS_TABLES, RESULTS_VERSION};
 use super::sqlite::Inner;
-use super::{io_err, packets, CaptureId, Error, ResultsWriter, Result};
+use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
 use crate::analysis::report::CaptureRow;
 use crate::analysis::{CaptureSummary, Output};
 use crate::flow::{Conversation, Dir, PacketInfo};

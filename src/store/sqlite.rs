@@ -30,8 +30,8 @@ use super::query::{ConvQuery, HttpQuery, StatusMatch};
 use super::results::{Decompressed, SqliteResults};
 use super::schema::{self, RESULTS_VERSION};
 use super::{
-    io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result,
-    Status, Store, StreamView,
+    io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
+    Store, StreamView,
 };
 use crate::analysis::report::ConversationRow;
 use crate::flow::{PacketInfo, Proto, State};
@@ -349,9 +349,8 @@ impl SqliteStore {
                 .get_ref(0)?
                 .as_blob()
                 .map_err(|e| Error::Corrupt(format!("packet chunk: {e}")))?;
-            let records = packets::decode(data).ok_or_else(|| {
-                Error::Corrupt(format!("packet records of conversation {conv}"))
-            })?;
+            let records = packets::decode(data)
+                .ok_or_else(|| Error::Corrupt(format!("packet records of conversation {conv}")))?;
             for p in records {
                 if !f(&p)? {
                     return Ok(());
@@ -376,11 +375,7 @@ fn order_clause(column: &str, order: super::Order) -> String {
 impl Store for SqliteStore {
     fn staging_path(&self) -> Result<PathBuf> {
         let name = CaptureId::random().map_err(io_err("random name"))?;
-        Ok(self
-            .inner
-            .root
-            .join("staging")
-            .join(format!("{name}.part")))
+        Ok(self.inner.root.join("staging").join(format!("{name}.part")))
     }
 
     fn add_capture(&self, staged: &Path, new: NewCapture) -> Result<CaptureMeta> {

@@ -1,1 +1,198 @@
-//! The web server.
+//! The web application: the JSON API of INTERFACES.md, the HTML pages, and
+//! the background analysis workers behind them.
+//!
+//! [`router`] builds every route over an [`AppState`]; [`Server`] binds it
+//! to an address. Handlers parse, make one store call through
+//! `spawn_blocking`, and answer; all storage is behind [`crate::store::Store`].
+
+mod api;
+mod error;
+mod pages;
+pub mod params;
+mod upload;
+mod worker;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::Error;
+pub use worker::{Jobs, Progress};
+
+use crate::store::{self, CaptureId, SqliteStore, Store};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub jobs: Arc<Jobs>,
+    /// Largest upload accepted, bytes.
+    pub max_upload: u64,
+}
+
+/// How to run the server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub max_upload: u64,
+    /// Analyses that may run at once.
+    pub workers: usize,
+}
+
+/// Parses an ID from a URL; anything malformed is "not found".
+pub(crate) fn capture_id(text: &str) -> Result<CaptureId, Error> {
+    text.parse()
+        .map_err(|_| Error::NotFound("capture".to_string()))
+}
+
+/// Parses a conversation number from a URL.
+pub(crate) fn conversation_number(text: &str) -> Result<u64, Error> {
+    if text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::NotFound("conversation".to_string()));
+    }
+    text.parse()
+        .map_err(|_| Error::NotFound("conversation".to_string()))
+}
+
+/// Runs a store call on the blocking pool.
+pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Store) -> store::Result<T> + Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(&*store))
+        .await
+        .map_err(|e| Error::Internal(format!("store task: {e}")))?
+        .map_err(Error::from)
+}
+
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Every route of the application.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/captures",
+            post(api::upload)
+                .layer(DefaultBodyLimit::disable())
+                .get(api::list),
+        )
+        .route("/captures/{id}", get(api::status).delete(api::delete))
+        .route("/captures/{id}/conversations", get(api::conversations))
+        .route("/captures/{id}/conversations/{n}", get(api::conversation))
+        .route(
+            "/captures/{id}/conversations/{n}/packets",
+            get(api::packets),
+        )
+        .route("/captures/{id}/conversations/{n}/stream", get(api::stream))
+        .route("/captures/{id}/conversations/{n}/pcap", get(api::pcap))
+        .route("/captures/{id}/http", get(api::http))
+        .fallback(api::not_found);
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    Router::new()
+        .route("/", get(pages::home))
+        .route(
+            "/upload",
+            post(pages::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/c/{id}", get(pages::capture))
+        .route("/static/style.css", get(pages::style))
+        .nest("/api", api)
+        .fallback(pages::not_found)
+        .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        // Capture links are the only access control: never leak them.
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .layer(header(header::CACHE_CONTROL, "no-store"))
+        .with_state(state)
+}
+
+/// A bound, not yet serving, server.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data directory {dir}: {source}")]
+    Store { dir: PathBuf, source: store::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+impl Server {
+    /// Opens the data directory, re-queues interrupted analyses, starts
+    /// the workers and binds the address.
+    pub async fn bind(config: Config) -> Result<Server, StartError> {
+        let dir = config.data_dir.clone();
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&dir))
+            .await
+            .map_err(|e| StartError::Store {
+                dir: config.data_dir.clone(),
+                source: store::Error::Corrupt(e.to_string()),
+            })?
+            .map_err(|source| StartError::Store {
+                dir: config.data_dir.clone(),
+                source,
+            })?;
+        let pending = store.recover().map_err(|source| StartError::Store {
+            dir: config.data_dir.clone(),
+            source,
+        })?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let jobs = Jobs::start(store.clone(), config.workers);
+        for id in pending {
+            tracing::info!("capture {id}: analysis queued again after restart");
+            jobs.submit(id);
+        }
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        Ok(Server {
+            listener,
+            state: AppState {
+                store,
+                jobs,
+                max_upload: config.max_upload,
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

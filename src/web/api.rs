@@ -1,0 +1,257 @@
+//! The JSON API of INTERFACES.md. Each handler parses its path and query,
+//! makes one store call (on the blocking pool) and answers JSON.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use super::error::{Error, Result};
+use super::params::{self, Params};
+use super::{blocking, capture_id, conversation_number, upload, AppState};
+use crate::store::{CaptureMeta, Status, Store};
+
+/// Bytes of each direction a stream view returns at most.
+pub const STREAM_MAX_PER_DIR: usize = 1 << 20;
+
+/// A capture with its live progress, as `GET /api/captures/ID` answers.
+#[derive(Serialize)]
+pub struct CaptureStatus {
+    #[serde(flatten)]
+    pub meta: CaptureMeta,
+    /// Fraction of the file analyzed, 0..1.
+    pub progress: f64,
+    /// Packet records read so far (all of them once `done`).
+    pub packets: u64,
+    /// The HTML view of the capture.
+    pub url: String,
+}
+
+/// Adds live progress to a stored capture.
+pub fn with_progress(state: &AppState, meta: CaptureMeta) -> CaptureStatus {
+    let (progress, packets) = match meta.status {
+        Status::Done => (
+            1.0,
+            meta.summary
+                .as_ref()
+                .and_then(|s| s["capture"]["packets"].as_u64())
+                .unwrap_or(0),
+        ),
+        Status::Analyzing => state
+            .jobs
+            .progress(&meta.id)
+            .map_or((0.0, 0), |p| (p.fraction(), p.packets())),
+        Status::Queued | Status::Failed => (0.0, 0),
+    };
+    CaptureStatus {
+        url: format!("/c/{}", meta.id),
+        meta,
+        progress,
+        packets,
+    }
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: String,
+    url: String,
+}
+
+/// `POST /api/captures`: multipart field `file` or the raw body.
+pub async fn upload(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    req: Request,
+) -> Result<Response> {
+    let p = Params::parse(q.as_deref(), &["name"])?;
+    let meta = upload::receive(&state, p.get("name").map(str::to_string), req).await?;
+    state.jobs.submit(meta.id);
+    let url = format!("/c/{}", meta.id);
+    let mut resp = (
+        StatusCode::CREATED,
+        Json(Created {
+            id: meta.id.to_string(),
+            url: url.clone(),
+        }),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/captures/{}", meta.id)) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+/// `GET /api/captures`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<impl IntoResponse> {
+    let p = Params::parse(q.as_deref(), &["limit", "offset"])?;
+    let (limit, offset) = p.page(50)?;
+    let page = blocking(&state, move |s| s.captures(limit, offset)).await?;
+    let items: Vec<CaptureStatus> = page
+        .items
+        .into_iter()
+        .map(|m| with_progress(&state, m))
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "total": page.total, "items": items }),
+    ))
+}
+
+/// `GET /api/captures/ID`.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<impl IntoResponse> {
+    Params::parse(q.as_deref(), &[])?;
+    let id = capture_id(&id)?;
+    let meta = blocking(&state, move |s| s.capture(&id)).await?;
+    Ok(Json(with_progress(&state, meta)))
+}
+
+/// `DELETE /api/captures/ID`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let id = capture_id(&id)?;
+    blocking(&state, move |s| s.delete_capture(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/captures/ID/conversations`.
+pub async fn conversations(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<impl IntoResponse> {
+    let id = capture_id(&id)?;
+    let query = params::conv_query(&Params::parse(q.as_deref(), params::CONV_PARAMS)?)?;
+    Ok(Json(
+        blocking(&state, move |s| s.conversations(&id, &query)).await?,
+    ))
+}
+
+/// `GET /api/captures/ID/conversations/N`.
+pub async fn conversation(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
+    Ok(Json(
+        blocking(&state, move |s| s.conversation(&id, n)).await?,
+    ))
+}
+
+/// `GET /api/captures/ID/http`.
+pub async fn http(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<impl IntoResponse> {
+    let id = capture_id(&id)?;
+    let query = params::http_query(&Params::parse(q.as_deref(), params::HTTP_PARAMS)?)?;
+    Ok(Json(
+        blocking(&state, move |s| s.exchanges(&id, &query)).await?,
+    ))
+}
+
+/// `GET /api/captures/ID/conversations/N/packets`.
+pub async fn packets(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<impl IntoResponse> {
+    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
+    let (limit, offset) = Params::parse(q.as_deref(), &["limit", "offset"])?.page(1000)?;
+    Ok(Json(
+        blocking(&state, move |s| s.packets(&id, n, limit, offset)).await?,
+    ))
+}
+
+/// `GET /api/captures/ID/conversations/N/stream`.
+pub async fn stream(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
+    Ok(Json(
+        blocking(&state, move |s| s.stream(&id, n, STREAM_MAX_PER_DIR)).await?,
+    ))
+}
+
+/// Sends what a blocking writer produces as a streamed body.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 << 10 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let chunk = std::mem::take(&mut self.buf);
+            self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away")
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// `GET /api/captures/ID/conversations/N/pcap`: the conversation's packets
+/// as a pcap file, streamed as they are read back.
+pub async fn pcap(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<Response> {
+    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
+    // Check first, so a missing conversation is a 404 rather than a cut stream.
+    blocking(&state, move |s| s.conversation(&id, n)).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);
+    let store: Arc<dyn Store> = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut w = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::new(),
+        };
+        if let Err(e) = store.conversation_pcap(&id, n, &mut w) {
+            tracing::error!("capture {id} conversation {n}: pcap export failed: {e}");
+            let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
+        }
+    });
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let body = Body::from_stream(chunks);
+    let disposition = format!("attachment; filename=\"{id}-conversation-{n}.pcap\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.tcpdump.pcap".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Anything under `/api/` that no route matched.
+pub async fn not_found() -> Error {
+    Error::NotFound("no such API endpoint".into())
+}

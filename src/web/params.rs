@@ -1,0 +1,245 @@
+//! Query parameters, parsed strictly: an unknown name, a repeated name or
+//! a value out of range is an error that says what would be accepted.
+//! The same parsing serves the JSON API and the HTML pages, so a page's
+//! URL means what its JSON twin's does.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use crate::store::{ConvQuery, ConvSort, HttpQuery, HttpSort, Order, MAX_LIMIT};
+use crate::time::Span;
+
+/// Longest query string accepted.
+const MAX_QUERY_LEN: usize = 8192;
+/// Largest offset accepted.
+const MAX_OFFSET: u64 = 1 << 40;
+
+/// A parameter that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamError(pub String);
+
+fn shown(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+/// The parameters of one request.
+#[derive(Debug, Default)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    /// Parses `raw` (the part after `?`), allowing only `allowed` names.
+    pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Params, ParamError> {
+        let raw = raw.unwrap_or("");
+        if raw.len() > MAX_QUERY_LEN {
+            return Err(ParamError(format!(
+                "the query string is longer than {MAX_QUERY_LEN} bytes"
+            )));
+        }
+        let mut map = HashMap::new();
+        for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+            if !allowed.contains(&k.as_ref()) {
+                return Err(ParamError(format!(
+                    "unknown parameter '{}': this endpoint takes {}",
+                    shown(&k),
+                    if allowed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
+                )));
+            }
+            if map.insert(k.to_string(), v.to_string()).is_some() {
+                return Err(ParamError(format!("parameter '{k}' is given twice")));
+            }
+        }
+        Ok(Params(map))
+    }
+
+    /// The value, if given and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, ParamError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(name)
+            .map(|v| v.parse::<T>().map_err(|e| ParamError(e.to_string())))
+            .transpose()
+    }
+
+    fn whole(&self, name: &str, lo: u64, hi: u64) -> Result<Option<u64>, ParamError> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        match v.parse::<u64>() {
+            Ok(n) if (lo..=hi).contains(&n) => Ok(Some(n)),
+            _ => Err(ParamError(format!(
+                "{name} must be a whole number from {lo} to {hi}, not '{}'",
+                shown(v)
+            ))),
+        }
+    }
+
+    /// `limit` (1..=MAX_LIMIT) and `offset`.
+    pub fn page(&self, default_limit: u32) -> Result<(u32, u64), ParamError> {
+        let limit = self
+            .whole("limit", 1, u64::from(MAX_LIMIT))?
+            .map_or(default_limit, |l| l as u32);
+        let offset = self.whole("offset", 0, MAX_OFFSET)?.unwrap_or(0);
+        Ok((limit, offset))
+    }
+
+    fn order(&self, default: Order) -> Result<Order, ParamError> {
+        Ok(self.parsed::<Order>("order")?.unwrap_or(default))
+    }
+
+    fn text(&self, name: &str, max: usize) -> Result<Option<String>, ParamError> {
+        match self.get(name) {
+            Some(v) if v.len() > max => {
+                Err(ParamError(format!("{name} is longer than {max} bytes")))
+            }
+            Some(v) if v.chars().any(char::is_control) => {
+                Err(ParamError(format!("{name} contains control characters")))
+            }
+            other => Ok(other.map(str::to_string)),
+        }
+    }
+
+    /// Seconds, as a non-negative decimal number.
+    fn seconds(&self, name: &str) -> Result<Option<Span>, ParamError> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        match v.parse::<f64>() {
+            Ok(s) if s.is_finite() && (0.0..=1e9).contains(&s) => {
+                Ok(Some(Span::from_nanos((s * 1e9).round() as i64)))
+            }
+            _ => Err(ParamError(format!(
+                "{name} must be a number of seconds such as 0.5, not '{}'",
+                shown(v)
+            ))),
+        }
+    }
+}
+
+/// Names the conversation list takes.
+pub const CONV_PARAMS: &[&str] = &["sort", "order", "limit", "offset", "filter"];
+/// Names the HTTP list takes.
+pub const HTTP_PARAMS: &[&str] = &[
+    "sort",
+    "order",
+    "limit",
+    "offset",
+    "status",
+    "method",
+    "host",
+    "path",
+    "min_total_time",
+];
+
+/// The conversation query of a request.
+pub fn conv_query(p: &Params) -> Result<ConvQuery, ParamError> {
+    if p.get("filter").is_some() {
+        return Err(ParamError(
+            "filter expressions are not supported by this server yet".into(),
+        ));
+    }
+    let d = ConvQuery::default();
+    let (limit, offset) = p.page(d.limit)?;
+    let sort: ConvSort = p.parsed("sort")?.unwrap_or(d.sort);
+    let order = p.order(sort.default_order())?;
+    Ok(ConvQuery {
+        sort,
+        order,
+        limit,
+        offset,
+    })
+}
+
+/// The HTTP exchange query of a request.
+pub fn http_query(p: &Params) -> Result<HttpQuery, ParamError> {
+    let d = HttpQuery::default();
+    let (limit, offset) = p.page(d.limit)?;
+    let method = p.text("method", 32)?;
+    if let Some(m) = &method {
+        if !m
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
+        {
+            return Err(ParamError(format!(
+                "method must be a word such as GET, not '{}'",
+                shown(m)
+            )));
+        }
+    }
+    let sort: HttpSort = p.parsed("sort")?.unwrap_or(d.sort);
+    Ok(HttpQuery {
+        sort,
+        order: p.order(sort.default_order())?,
+        limit,
+        offset,
+        status: p.parsed("status")?,
+        method,
+        host: p.text("host", 255)?,
+        path: p.text("path", 2048)?,
+        min_total_time: p.seconds("min_total_time")?,
+    })
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::store::StatusMatch;
+
+    #[test]
+    fn hostile_values_get_clear_messages() {
+        let p = |q: &str| Params::parse(Some(q), CONV_PARAMS).and_then(|p| conv_query(&p));
+        assert_eq!(
+            p("limit=-1").unwrap_err().0,
+            "limit must be a whole number from 1 to 10000, not '-1'"
+        );
+        assert!(p("sort=;drop")
+            .unwrap_err()
+            .0
+            .starts_with("cannot sort by ';drop'"));
+        assert!(p("order=sideways").is_err());
+        assert!(p("limit=1&limit=2").unwrap_err().0.contains("twice"));
+        assert!(p("bogus=1")
+            .unwrap_err()
+            .0
+            .starts_with("unknown parameter 'bogus'"));
+        assert!(p("offset=99999999999999999999").is_err());
+        let q = p("sort=bytes&order=asc&limit=10&offset=20").unwrap();
+        assert_eq!(q.sort, ConvSort::Bytes);
+        assert_eq!(q.order, Order::Asc);
+        assert_eq!((q.limit, q.offset), (10, 20));
+        assert_eq!(p("").unwrap(), ConvQuery::default());
+    }
+
+    #[test]
+    fn http_filters() {
+        let p = |q: &str| Params::parse(Some(q), HTTP_PARAMS).and_then(|p| http_query(&p));
+        let q =
+            p("status=5xx,404&method=get&min_total_time=0.25&sort=total_time&order=desc").unwrap();
+        assert_eq!(q.sort, HttpSort::TotalTime);
+        assert_eq!(
+            q.status.unwrap().0,
+            vec![StatusMatch::Range(500, 599), StatusMatch::Range(404, 404)]
+        );
+        assert_eq!(q.min_total_time, Some(Span::from_nanos(250_000_000)));
+        assert!(p("min_total_time=NaN").is_err());
+        assert!(p("min_total_time=-1").is_err());
+        assert!(p("method=GE%20T").is_err());
+        assert!(p("status=abc").is_err());
+        assert!(p("path=%00").is_err());
+    }
+}

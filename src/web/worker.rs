@@ -1,0 +1,185 @@
+//! Background analysis: a fixed pool of worker threads takes capture IDs
+//! from a queue, runs the analysis pipeline on each, and reports progress
+//! that the status endpoint reads. However many uploads arrive, at most
+//! `workers` analyses run at once; the rest wait `queued`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+
+use crate::analysis::{self, Options, Output};
+use crate::flow::{Conversation, PacketInfo};
+use crate::pcap::Reader;
+use crate::store::{self, CaptureId, ResultsWriter, Store};
+
+/// Progress of one running analysis.
+#[derive(Debug)]
+pub struct Progress {
+    /// Bytes of the stored upload read so far.
+    consumed: Arc<AtomicU64>,
+    size: u64,
+    records: AtomicU64,
+}
+
+impl Progress {
+    /// Fraction of the file read, 0..1 (never 1 before the results are in).
+    pub fn fraction(&self) -> f64 {
+        if self.size == 0 {
+            return 0.0;
+        }
+        (self.consumed.load(Ordering::Relaxed) as f64 / self.size as f64).min(0.99)
+    }
+
+    /// Packet records read so far.
+    pub fn packets(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+}
+
+/// The queue and the progress of running analyses.
+pub struct Jobs {
+    tx: Mutex<Sender<CaptureId>>,
+    running: Mutex<HashMap<CaptureId, Arc<Progress>>>,
+}
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs").finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Jobs {
+    /// Starts `workers` threads analyzing what is queued on `store`.
+    pub fn start(store: Arc<dyn Store>, workers: usize) -> Arc<Jobs> {
+        let (tx, rx) = channel::<CaptureId>();
+        let jobs = Arc::new(Jobs {
+            tx: Mutex::new(tx),
+            running: Mutex::new(HashMap::new()),
+        });
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..workers.max(1) {
+            let (store, jobs, rx) = (store.clone(), jobs.clone(), rx.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("analysis-{n}"))
+                .spawn(move || worker(store, jobs, rx));
+            if let Err(e) = spawned {
+                tracing::error!("cannot start analysis worker: {e}");
+            }
+        }
+        jobs
+    }
+
+    /// Queues a capture for analysis.
+    pub fn submit(&self, id: CaptureId) {
+        if lock(&self.tx).send(id).is_err() {
+            tracing::error!("analysis queue closed; capture {id} stays queued until restart");
+        }
+    }
+
+    /// Progress of the capture, if it is being analyzed now.
+    pub fn progress(&self, id: &CaptureId) -> Option<Arc<Progress>> {
+        lock(&self.running).get(id).cloned()
+    }
+}
+
+fn worker(store: Arc<dyn Store>, jobs: Arc<Jobs>, rx: Arc<Mutex<Receiver<CaptureId>>>) {
+    loop {
+        let next = lock(&rx).recv();
+        let Ok(id) = next else { return };
+        run(&*store, &jobs, id);
+    }
+}
+
+/// Forwards results to the writer and counts progress.
+struct Tracked<'a> {
+    writer: &'a mut dyn ResultsWriter,
+    progress: &'a Progress,
+}
+
+impl Output for Tracked<'_> {
+    fn conversation(&mut self, conv: &Conversation) {
+        self.writer.conversation(conv);
+    }
+
+    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo) {
+        self.writer.packet(conv, packet);
+    }
+
+    fn progress(&mut self, bytes: u64, records: u64) -> bool {
+        self.progress.records.store(records, Ordering::Relaxed);
+        self.writer.progress(bytes, records)
+    }
+}
+
+/// Why an analysis ended without results, in words for the uploader.
+fn analyze_one(store: &dyn Store, jobs: &Jobs, id: CaptureId) -> Result<(), String> {
+    let work = match store.begin_analysis(&id) {
+        Ok(w) => w,
+        Err(store::Error::NotFound(_)) => return Ok(()),
+        Err(e) => {
+            tracing::error!("capture {id}: cannot start analysis: {e}");
+            return Err("the stored capture could not be opened (see the server log)".into());
+        }
+    };
+    let progress = Arc::new(Progress {
+        consumed: work.consumed.clone(),
+        size: work.size,
+        records: AtomicU64::new(0),
+    });
+    lock(&jobs.running).insert(id, progress.clone());
+    let mut writer = work.writer;
+    let mut reader = Reader::new(work.input).map_err(|e| e.to_string())?;
+    let opts = Options {
+        packets: true,
+        ..Options::default()
+    };
+    let summary = {
+        let mut out = Tracked {
+            writer: writer.as_mut(),
+            progress: &progress,
+        };
+        analysis::analyze(&mut reader, &opts, &mut out)
+            .map_err(|e| format!("{e} (after {} packet records)", e.records_read))?
+    };
+    drop(reader);
+    progress.records.store(summary.packets, Ordering::Relaxed);
+    match writer.commit(&summary) {
+        Ok(()) => Ok(()),
+        Err(store::Error::Cancelled) => Ok(()),
+        Err(e) => {
+            tracing::error!("capture {id}: storing results failed: {e}");
+            Err("the results could not be stored (see the server log)".into())
+        }
+    }
+}
+
+fn run(store: &dyn Store, jobs: &Jobs, id: CaptureId) {
+    let started = std::time::Instant::now();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analyze_one(store, jobs, id)
+    }));
+    lock(&jobs.running).remove(&id);
+    let failure = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(message)) => Some(message),
+        Err(_) => Some("the analysis hit an internal error (a bug; see the server log)".into()),
+    };
+    match failure {
+        None => tracing::info!(
+            "capture {id}: analyzed in {:.3} s",
+            started.elapsed().as_secs_f64()
+        ),
+        Some(message) => {
+            tracing::warn!("capture {id}: failed: {message}");
+            // A capture deleted meanwhile has no row to mark.
+            if let Err(e) = store.fail(&id, &message) {
+                tracing::error!("capture {id}: cannot record failure: {e}");
+            }
+        }
+    }
+}
