@@ -231,11 +231,7 @@ fn leading_interfaces(file: &File) -> Result<Layout> {
             PCAPNG_IDB => {
                 interfaces.push(LinkType(u32::from(u16_at(&h, 8, big_endian))));
             }
-            PCAPNG_SHB => {
-                if offset != 0 {
-                    break;
-                }
-            }
+            PCAPNG_SHB if offset != 0 => break,
             PCAPNG_EPB | PCAPNG_SPB | 0x2 => break,
             _ => {}
         }

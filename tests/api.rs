@@ -1,0 +1,773 @@
+//! `tracedeck serve` driven over HTTP: the real binary on 127.0.0.1:0 with
+//! a data directory of its own per test.
+//!
+//! The sample capture (sample-captures/api/http-loopback.pcap, made by the
+//! script beside it) holds five TCP conversations between curl and
+//! python's http.server, 61 packets; tshark's conversation table for it:
+//!
+//! ```text
+//! id client port  frames  bytes  duration  request
+//! 0  46598        13      1169   0.0135    GET /index.html  -> 200
+//! 1  46602        12      1414   0.0008    GET /missing     -> 404
+//! 2  46616        12      21 kB  0.0059    GET /big.txt     -> 200
+//! 3  46618        12      1419   0.0057    GET /also-missing -> 404
+//! 4  46630        12      1459   0.0007    DELETE /index.html -> 501
+//! ```
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-captures/api")
+        .join(name)
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tracedeck-api-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running `tracedeck serve`, killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    data: PathBuf,
+    agent: ureq::Agent,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut r = r.expect("request failed");
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let status = r.status().as_u16();
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl Server {
+    fn start(data: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            data: data.to_path_buf(),
+            agent,
+        }
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        reply(self.agent.get(format!("{}{path}", self.base)).call())
+    }
+
+    fn delete(&self, path: &str) -> Reply {
+        reply(self.agent.delete(format!("{}{path}", self.base)).call())
+    }
+
+    fn post_raw(&self, path: &str, body: &[u8]) -> Reply {
+        reply(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header("Content-Type", "application/octet-stream")
+                .send(body),
+        )
+    }
+
+    fn post_multipart(&self, path: &str, file_name: &str, content: &[u8]) -> Reply {
+        let boundary = "----tracedeck-test-boundary-7d1f";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/vnd.tcpdump.pcap\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        reply(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header(
+                    "Content-Type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .send(&body[..]),
+        )
+    }
+
+    /// Uploads and returns the new capture's id.
+    fn upload(&self, file: &str) -> String {
+        let bytes = std::fs::read(sample(file)).unwrap();
+        let r = self.post_multipart("/api/captures", file, &bytes);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let j = r.json();
+        let id = j["id"].as_str().unwrap().to_string();
+        assert_eq!(j["url"], format!("/c/{id}"));
+        id
+    }
+
+    /// Polls the status until it is no longer queued or analyzing.
+    fn wait(&self, id: &str) -> Value {
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            let j = self.get(&format!("/api/captures/{id}")).json();
+            let status = j["status"].as_str().unwrap().to_string();
+            if status == "done" || status == "failed" {
+                return j;
+            }
+            assert!(Instant::now() < until, "capture {id} stuck in {status}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn staging_is_empty(&self) -> bool {
+        std::fs::read_dir(self.data.join("staging"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ids(list: &Value) -> Vec<u64> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn upload_multipart_and_raw_then_browse() {
+    let dir = fresh_dir("browse");
+    let s = Server::start(&dir, &[]);
+    let id = s.upload("http-loopback.pcap");
+    let st = s.wait(&id);
+    assert_eq!(st["status"], "done", "{st}");
+    assert_eq!(st["progress"], 1.0);
+    assert_eq!(st["packets"], 61);
+    assert_eq!(st["name"], "http-loopback.pcap");
+    let cap = &st["summary"]["capture"];
+    assert_eq!(cap["packets"], 61);
+    assert_eq!(cap["conversations"], 5);
+    assert_eq!(cap["link_types"], serde_json::json!([1]));
+    assert_eq!(cap["format"], "pcap");
+    let sha = st["sha256"].as_str().unwrap();
+    assert_eq!(sha.len(), 64);
+
+    // Default: duration, longest first.
+    let base = format!("/api/captures/{id}/conversations");
+    let by_duration = s.get(&base).json();
+    assert_eq!(by_duration["total"], 5);
+    assert_eq!(ids(&by_duration), vec![0, 2, 3, 1, 4]);
+    assert_eq!(
+        ids(&s.get(&format!("{base}?sort=duration&order=asc")).json()),
+        vec![4, 1, 3, 2, 0]
+    );
+    assert_eq!(ids(&s.get(&format!("{base}?sort=bytes")).json())[0], 2);
+    assert_eq!(
+        ids(&s.get(&format!("{base}?sort=start")).json()),
+        vec![0, 1, 2, 3, 4]
+    );
+    assert_eq!(
+        ids(&s.get(&format!("{base}?sort=client&order=desc")).json()),
+        vec![4, 3, 2, 1, 0]
+    );
+    let page = s.get(&format!("{base}?sort=start&limit=2&offset=1")).json();
+    assert_eq!(page["total"], 5);
+    assert_eq!(ids(&page), vec![1, 2]);
+    let first = &by_duration["items"][0];
+    assert_eq!(first["client"], "127.0.0.1:46598");
+    assert_eq!(first["server"], "127.0.0.1:18931");
+    assert_eq!(first["packets_c2s"], 7);
+    assert_eq!(first["packets_s2c"], 6);
+    assert_eq!(
+        first["bytes_c2s"].as_u64().unwrap() + first["bytes_s2c"].as_u64().unwrap(),
+        1169
+    );
+    assert_eq!(first["state"], "closed");
+    // Every documented sort key is accepted.
+    for key in [
+        "id",
+        "proto",
+        "client",
+        "server",
+        "start",
+        "end",
+        "duration",
+        "packets",
+        "packets_c2s",
+        "packets_s2c",
+        "bytes",
+        "bytes_c2s",
+        "bytes_s2c",
+        "payload_c2s",
+        "payload_s2c",
+        "state",
+        "http_exchanges",
+        "handshake_rtt",
+        "retransmissions",
+        "gap_bytes_c2s",
+        "gap_bytes_s2c",
+        "zero_windows",
+        "first_frame",
+        "last_frame",
+    ] {
+        let r = s.get(&format!("{base}?sort={key}&order=asc"));
+        assert_eq!(r.status, 200, "sort={key}: {}", r.text());
+        assert_eq!(r.json()["items"].as_array().unwrap().len(), 5);
+    }
+
+    // One conversation, its packets, its stream, its pcap.
+    let one = s.get(&format!("{base}/2")).json();
+    assert_eq!(one["payload_s2c"].as_u64().unwrap() > 20_000, true);
+    let packets = s.get(&format!("{base}/2/packets")).json();
+    assert_eq!(packets["total"], 12);
+    let items = packets["items"].as_array().unwrap();
+    assert_eq!(items.len(), 12);
+    assert_eq!(items[0]["tcp_flags"], 2, "first packet is the SYN");
+    assert_eq!(items[0]["dir"], "to_server");
+    assert_eq!(items[1]["dir"], "to_client");
+    let frames: Vec<u64> = items.iter().map(|p| p["frame"].as_u64().unwrap()).collect();
+    assert!(frames.windows(2).all(|w| w[0] < w[1]), "{frames:?}");
+    assert_eq!(
+        s.get(&format!("{base}/2/packets?limit=5&offset=10")).json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let stream = s.get(&format!("{base}/1/stream")).json();
+    let chunks = stream["chunks"].as_array().unwrap();
+    assert_eq!(chunks[0]["dir"], "to_server");
+    assert!(chunks[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("GET /missing HTTP/1.1\r\n"));
+    assert_eq!(chunks[1]["dir"], "to_client");
+    assert!(chunks[1]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("HTTP/1.0 404 File not found"));
+    assert_eq!(stream["truncated"], false);
+    assert_eq!(stream["bytes_c2s"], 86);
+    let big = s.get(&format!("{base}/2/stream")).json();
+    assert_eq!(big["bytes_s2c"], one["payload_s2c"]);
+
+    let pcap = s.get(&format!("{base}/2/pcap"));
+    assert_eq!(pcap.status, 200);
+    assert_eq!(
+        pcap.header("content-type"),
+        Some("application/vnd.tcpdump.pcap")
+    );
+    let out = dir.join("conv2.pcap");
+    std::fs::write(&out, &pcap.body).unwrap();
+    let mut reader = tracedeck::pcap::Reader::open(&out).unwrap();
+    let mut n = 0;
+    let mut bytes = 0u64;
+    while let Some(f) = reader.next_frame().unwrap() {
+        n += 1;
+        bytes += u64::from(f.orig_len);
+    }
+    assert_eq!(n, 12);
+    assert_eq!(
+        bytes,
+        one["bytes_c2s"].as_u64().unwrap() + one["bytes_s2c"].as_u64().unwrap()
+    );
+
+    // The same capture gzip-compressed, as a raw body.
+    let gz = std::fs::read(sample("http-loopback.pcap.gz")).unwrap();
+    let r = s.post_raw("/api/captures?name=again.pcap.gz", &gz);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id2 = r.json()["id"].as_str().unwrap().to_string();
+    let st2 = s.wait(&id2);
+    assert_eq!(st2["status"], "done", "{st2}");
+    assert_eq!(st2["summary"]["capture"]["compressed"], true);
+    assert_eq!(st2["summary"]["capture"]["packets"], 61);
+    assert_eq!(st2["size"], gz.len());
+    // Offsets refer to the decompressed copy: the stream reads back.
+    let stream2 = s
+        .get(&format!("/api/captures/{id2}/conversations/1/stream"))
+        .json();
+    assert_eq!(stream2["bytes_c2s"], 86);
+    assert!(!s
+        .data
+        .join("captures")
+        .join(&id2)
+        .join("upload.gz")
+        .exists());
+
+    let list = s.get("/api/captures").json();
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["items"][0]["id"], id2.as_str(), "newest first");
+
+    // Delete removes the row and every file.
+    assert_eq!(s.delete(&format!("/api/captures/{id}")).status, 204);
+    assert_eq!(s.get(&format!("/api/captures/{id}")).status, 404);
+    assert_eq!(
+        s.get(&format!("/api/captures/{id}/conversations")).status,
+        404
+    );
+    assert_eq!(s.delete(&format!("/api/captures/{id}")).status, 404);
+    assert!(!s.data.join("captures").join(&id).exists());
+    assert_eq!(s.get("/api/captures").json()["total"], 1);
+    assert!(s.staging_is_empty());
+}
+
+#[test]
+fn bad_input_gets_4xx_and_a_message() {
+    let dir = fresh_dir("bad");
+    let s = Server::start(&dir, &["--max-upload", "64K"]);
+
+    // Garbage is accepted as an upload, then fails with a message naming what it is.
+    let r = s.post_raw(
+        "/api/captures",
+        b"PK\x03\x04 this is really a zip file, honest",
+    );
+    assert_eq!(r.status, 201);
+    let st = s.wait(r.json()["id"].as_str().unwrap());
+    assert_eq!(st["status"], "failed");
+    let msg = st["error"].as_str().unwrap();
+    assert!(msg.contains("not a pcap or pcapng file"), "{msg}");
+    assert!(msg.contains("zip archive"), "{msg}");
+
+    // A capture cut in the middle of its file header.
+    let pcap = std::fs::read(sample("http-loopback.pcap")).unwrap();
+    let r = s.post_raw("/api/captures", &pcap[..10]);
+    let st = s.wait(r.json()["id"].as_str().unwrap());
+    assert_eq!(st["status"], "failed");
+    assert!(st["error"].as_str().unwrap().contains("cut short"), "{st}");
+    // Results of a failed capture: 409 with a message.
+    let r = s.get(&format!(
+        "/api/captures/{}/conversations",
+        st["id"].as_str().unwrap()
+    ));
+    assert_eq!(r.status, 409);
+    assert!(r.json()["error"].as_str().unwrap().contains("failed"));
+
+    assert_eq!(s.post_raw("/api/captures", b"").status, 400);
+
+    // Over --max-upload: 413 as JSON, raw and multipart, and nothing kept.
+    let big = vec![0u8; 100 << 10];
+    let r = s.post_raw("/api/captures", &big);
+    assert_eq!(r.status, 413);
+    assert!(r.json()["error"].as_str().unwrap().contains("--max-upload"));
+    let r = s.post_multipart("/api/captures", "big.pcap", &big);
+    assert_eq!(r.status, 413);
+    assert!(s.staging_is_empty());
+
+    // Hostile query parameters and IDs.
+    let good = s.upload("http-loopback.pcap");
+    s.wait(&good);
+    let conv = format!("/api/captures/{good}/conversations");
+    for (q, want) in [
+        ("limit=-1", "limit must be a whole number"),
+        ("limit=100000", "limit must be a whole number"),
+        ("sort=;drop", "cannot sort by ';drop'"),
+        (
+            "sort=duration%3B%20DROP%20TABLE%20conversations",
+            "cannot sort by",
+        ),
+        ("order=sideways", "order must be"),
+        ("offset=abc", "offset must be"),
+        ("bogus=1", "unknown parameter 'bogus'"),
+    ] {
+        let r = s.get(&format!("{conv}?{q}"));
+        assert_eq!(r.status, 400, "{q}");
+        let e = r.json()["error"].as_str().unwrap().to_string();
+        assert!(e.contains(want), "{q}: {e}");
+    }
+    let http = format!("/api/captures/{good}/http");
+    for q in [
+        "status=abc",
+        "status=600-500",
+        "min_total_time=-3",
+        "method=G%20T",
+    ] {
+        assert_eq!(s.get(&format!("{http}?{q}")).status, 400, "{q}");
+    }
+    for path in [
+        "/api/captures/0123456789abcdef0123456789abcdef".to_string(),
+        "/api/captures/..%2F..%2Fetc%2Fpasswd".to_string(),
+        "/api/captures/ZZZ/conversations".to_string(),
+        format!("{conv}/999"),
+        format!("{conv}/-1/packets"),
+        format!("{conv}/99999999999999999999999/stream"),
+        format!("{conv}/12/pcap"),
+        "/api/nothing-here".to_string(),
+    ] {
+        let r = s.get(&path);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert!(r.json()["error"].is_string());
+    }
+    // The server is still up and the good capture intact.
+    assert_eq!(s.get(&conv).json()["total"], 5);
+}
+
+#[test]
+fn broken_off_upload_leaves_nothing() {
+    let dir = fresh_dir("broken");
+    let s = Server::start(&dir, &[]);
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "POST /api/captures HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    .unwrap();
+    conn.write_all(&[0xd4; 300_000]).unwrap();
+    conn.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(conn);
+    let until = Instant::now() + Duration::from_secs(10);
+    while !s.staging_is_empty() {
+        assert!(Instant::now() < until, "staging file left behind");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(s.get("/api/captures").json()["total"], 0);
+}
+
+#[test]
+fn restart_keeps_results_and_reruns_interrupted() {
+    use tracedeck::analysis::{self, Options};
+    use tracedeck::store::{NewCapture, SqliteStore, Store};
+
+    let dir = fresh_dir("restart");
+    let first = Server::start(&dir, &[]);
+    let id = first.upload("http-loopback.pcap");
+    assert_eq!(first.wait(&id)["status"], "done");
+    let before = first
+        .get(&format!("/api/captures/{id}/conversations?sort=bytes"))
+        .text();
+    drop(first); // SIGKILL
+
+    // An analysis interrupted half-way: started, never committed.
+    let interrupted = {
+        let store = SqliteStore::open(&dir).unwrap();
+        let staged = store.staging_path().unwrap();
+        std::fs::copy(sample("http-loopback.pcap"), &staged).unwrap();
+        let meta = store
+            .add_capture(
+                &staged,
+                NewCapture {
+                    name: "interrupted.pcap".into(),
+                    size: 27544,
+                    sha256: "0".repeat(64),
+                    gzip: false,
+                },
+            )
+            .unwrap();
+        let mut work = store.begin_analysis(&meta.id).unwrap();
+        let mut reader = tracedeck::pcap::Reader::new(work.input).unwrap();
+        let opts = Options {
+            packets: true,
+            ..Options::default()
+        };
+        analysis::analyze(&mut reader, &opts, work.writer.as_mut()).unwrap();
+        // Simulate the crash: the process dies here; leave a stray temp file too.
+        std::mem::forget(work.writer);
+        std::fs::write(dir.join("staging").join("stray.part"), b"half").unwrap();
+        meta.id.to_string()
+    };
+
+    let second = Server::start(&dir, &[]);
+    let st = second.get(&format!("/api/captures/{id}")).json();
+    assert_eq!(st["status"], "done");
+    assert_eq!(st["summary"]["capture"]["conversations"], 5);
+    assert_eq!(
+        second
+            .get(&format!("/api/captures/{id}/conversations?sort=bytes"))
+            .text(),
+        before
+    );
+    let again = second.wait(&interrupted);
+    assert_eq!(again["status"], "done", "{again}");
+    assert_eq!(again["summary"]["capture"]["packets"], 61);
+    assert!(second.staging_is_empty());
+    assert!(!dir
+        .join("captures")
+        .join(&interrupted)
+        .join("results.db.tmp")
+        .exists());
+    assert_eq!(second.get("/api/captures").json()["total"], 2);
+}
+
+#[test]
+fn http_exchanges_filter_and_sort() {
+    use tracedeck::analysis::{self, Options};
+    use tracedeck::store::{ExchangeRow, NewCapture, SqliteStore, Store};
+    use tracedeck::time::{Span, Timestamp};
+
+    let dir = fresh_dir("http");
+    let id = {
+        let store = SqliteStore::open(&dir).unwrap();
+        let staged = store.staging_path().unwrap();
+        std::fs::copy(sample("http-loopback.pcap"), &staged).unwrap();
+        let meta = store
+            .add_capture(
+                &staged,
+                NewCapture {
+                    name: "with-http.pcap".into(),
+                    size: 27544,
+                    sha256: "0".repeat(64),
+                    gzip: false,
+                },
+            )
+            .unwrap();
+        let mut work = store.begin_analysis(&meta.id).unwrap();
+        let mut reader = tracedeck::pcap::Reader::new(work.input).unwrap();
+        let opts = Options {
+            packets: true,
+            ..Options::default()
+        };
+        let summary = analysis::analyze(&mut reader, &opts, work.writer.as_mut()).unwrap();
+        // (conversation, method, uri, host, status, total ms, server ms)
+        let rows: &[(u64, &str, &str, &str, Option<u16>, i64, i64)] = &[
+            (0, "GET", "/index.html", "a.example", Some(200), 13, 2),
+            (1, "GET", "/missing", "a.example", Some(404), 1, 1),
+            (2, "GET", "/big.txt", "b.example", Some(200), 6, 1),
+            (3, "GET", "/also-missing", "B.example", Some(404), 5, 4),
+            (4, "DELETE", "/index.html", "a.example", Some(501), 700, 650),
+            (
+                4,
+                "POST",
+                "/api/upload?x=1",
+                "a.example",
+                Some(503),
+                2500,
+                2400,
+            ),
+            (4, "GET", "/hang", "a.example", None, 0, 0),
+        ];
+        for (i, &(conv, method, uri, host, status, total, server)) in rows.iter().enumerate() {
+            let start = Timestamp::from_nanos(1_700_000_000_000_000_000 + i as i64 * 1_000_000);
+            let has = status.is_some();
+            work.writer.exchange(&ExchangeRow {
+                id: 0,
+                conversation: conv,
+                client: format!("127.0.0.1:{}", 40000 + conv),
+                server: "127.0.0.1:18931".into(),
+                method: method.into(),
+                uri: uri.into(),
+                host: Some(host.into()),
+                status,
+                request_start: Some(start),
+                request_end: Some(start),
+                response_start: has
+                    .then(|| Timestamp::from_nanos(start.as_nanos() + server * 1_000_000)),
+                response_end: has
+                    .then(|| Timestamp::from_nanos(start.as_nanos() + total * 1_000_000)),
+                server_time: has.then(|| Span::from_nanos(server * 1_000_000)),
+                total_time: has.then(|| Span::from_nanos(total * 1_000_000)),
+                request_body_bytes: 0,
+                response_body_bytes: 100 * i as u64,
+                content_type: Some("text/html".into()),
+                verdict: None,
+                wait: None,
+            });
+        }
+        work.writer.commit(&summary).unwrap();
+        meta.id.to_string()
+    };
+    let s = Server::start(&dir, &[]);
+    let st = s.get(&format!("/api/captures/{id}")).json();
+    assert_eq!(st["status"], "done");
+    let http = &st["summary"]["http"];
+    assert_eq!(http["exchanges"], 7);
+    assert_eq!(http["by_class"]["2xx"], 2);
+    assert_eq!(http["by_class"]["4xx"], 2);
+    assert_eq!(http["by_class"]["5xx"], 2);
+    assert_eq!(http["by_class"]["no_response"], 1);
+    // total_time over the six answered: 1, 5, 6, 13, 700, 2500 ms.
+    assert_eq!(http["total_time"]["p50"], 0.006);
+    assert_eq!(http["total_time"]["p90"], 2.5);
+    assert_eq!(http["total_time"]["max"], 2.5);
+    assert_eq!(http["server_time"]["p50"], 0.002);
+
+    let base = format!("/api/captures/{id}/http");
+    let uris = |q: &str| -> Vec<String> {
+        let j = s.get(&format!("{base}?{q}")).json();
+        j["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{q}: {j}"))
+            .iter()
+            .map(|e| e["uri"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let total = |q: &str| {
+        s.get(&format!("{base}?{q}")).json()["total"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(total(""), 7);
+    assert_eq!(uris("")[0], "/index.html", "default: request order");
+    assert_eq!(total("status=404"), 2);
+    assert_eq!(total("status=5xx"), 2);
+    assert_eq!(total("status=500-599"), 2);
+    assert_eq!(total("status=404,5xx"), 4);
+    assert_eq!(total("status=501-502,200"), 3);
+    assert_eq!(total("status=none"), 1);
+    assert_eq!(total("method=delete"), 1);
+    assert_eq!(total("host=b.example"), 2, "host is case-insensitive");
+    assert_eq!(uris("path=missing"), vec!["/missing", "/also-missing"]);
+    assert_eq!(total("min_total_time=0.5"), 2);
+    assert_eq!(
+        uris("sort=total_time&limit=2"),
+        vec!["/api/upload?x=1", "/index.html"]
+    );
+    assert_eq!(
+        uris("status=4xx&sort=server_time&order=asc"),
+        vec!["/missing", "/also-missing"]
+    );
+    let page = s
+        .get(&format!("{base}?sort=status&order=desc&limit=2&offset=1"))
+        .json();
+    assert_eq!(page["total"], 7);
+    assert_eq!(page["items"][0]["status"], 501);
+    let e = &s.get(&format!("{base}?status=503")).json()["items"][0];
+    assert_eq!(e["method"], "POST");
+    assert_eq!(e["total_time"], 2.5);
+    assert_eq!(e["server_time"], 2.4);
+    assert_eq!(e["conversation"], 4);
+    for key in [
+        "id",
+        "conversation",
+        "client",
+        "server",
+        "method",
+        "uri",
+        "host",
+        "status",
+        "request_start",
+        "request_end",
+        "response_start",
+        "response_end",
+        "server_time",
+        "total_time",
+        "request_body_bytes",
+        "response_body_bytes",
+        "content_type",
+    ] {
+        assert_eq!(
+            s.get(&format!("{base}?sort={key}")).status,
+            200,
+            "sort={key}"
+        );
+    }
+}
+
+#[test]
+fn pages_and_security_headers() {
+    let dir = fresh_dir("pages");
+    let s = Server::start(&dir, &[]);
+    let home = s.get("/");
+    assert_eq!(home.status, 200);
+    let html = home.text();
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+    assert!(html.contains("name=\"file\""));
+    for r in [&home, &s.get("/api/captures"), &s.get("/api/captures/nope")] {
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+    }
+    let bytes = std::fs::read(sample("http-loopback.pcap")).unwrap();
+    let r = s.post_multipart("/upload", "<script>x</script>.pcap", &bytes);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let location = r.header("location").unwrap().to_string();
+    assert!(location.starts_with("/c/"));
+    let id = location.trim_start_matches("/c/");
+    s.wait(id);
+    let page = s.get(&location).text();
+    assert!(page.contains("done"));
+    assert!(page.contains("127.0.0.1:46598"));
+    assert!(
+        !page.contains("<script>x</script>"),
+        "file names are escaped"
+    );
+    assert!(s.get("/").text().contains(&location));
+    let missing = s.get("/c/0123");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("<html"));
+    let css = s.get("/static/style.css");
+    assert_eq!(css.status, 200);
+    let mut body = String::new();
+    (&css.body[..]).read_to_string(&mut body).unwrap();
+    assert!(body.contains("table"));
+}
