@@ -294,7 +294,7 @@ fn upload_multipart_and_raw_then_browse() {
 
     // One conversation, its packets, its stream, its pcap.
     let one = s.get(&format!("{base}/2")).json();
-    assert_eq!(one["payload_s2c"].as_u64().unwrap() > 20_000, true);
+    assert!(one["payload_s2c"].as_u64().unwrap() > 20_000);
     let packets = s.get(&format!("{base}/2/packets")).json();
     assert_eq!(packets["total"], 12);
     let items = packets["items"].as_array().unwrap();
@@ -597,7 +597,8 @@ fn http_exchanges_filter_and_sort() {
         };
         let summary = analysis::analyze(&mut reader, &opts, work.writer.as_mut()).unwrap();
         // (conversation, method, uri, host, status, total ms, server ms)
-        let rows: &[(u64, &str, &str, &str, Option<u16>, i64, i64)] = &[
+        type Row<'a> = (u64, &'a str, &'a str, &'a str, Option<u16>, i64, i64);
+        let rows: &[Row] = &[
             (0, "GET", "/index.html", "a.example", Some(200), 13, 2),
             (1, "GET", "/missing", "a.example", Some(404), 1, 1),
             (2, "GET", "/big.txt", "b.example", Some(200), 6, 1),
