@@ -49,12 +49,18 @@ fn the_404_demo_shows_tsharks_numbers() {
         assert_eq!(c["proto"], "tcp");
         assert_eq!(c["state"], "closed");
         assert!(c["server"].as_str().unwrap().ends_with(":8080"), "{c}");
-        assert_eq!(c["client"], format!("{}:{}", t["a"].as_str().unwrap(), t["a_port"]));
+        assert_eq!(
+            c["client"],
+            format!("{}:{}", t["a"].as_str().unwrap(), t["a_port"])
+        );
         assert_eq!(c["packets_c2s"], t["frames_a_to_b"], "{c}");
         assert_eq!(c["packets_s2c"], t["frames_b_to_a"], "{c}");
         assert_eq!(c["bytes_c2s"], t["bytes_a_to_b"], "{c}");
         assert_eq!(c["bytes_s2c"], t["bytes_b_to_a"], "{c}");
-        assert!(c["payload_c2s"].as_u64().unwrap() > 70, "a GET request line and headers");
+        assert!(
+            c["payload_c2s"].as_u64().unwrap() > 70,
+            "a GET request line and headers"
+        );
     }
 }
 
@@ -83,7 +89,11 @@ fn truncated_capture_is_a_warning_not_an_error() {
     );
     let whole = truth("keepalive-mixed.pcap");
     let all = whole["packet_count"].as_u64().unwrap();
-    assert_eq!(doc["capture"]["packets"].as_u64().unwrap(), all - 1, "all but the cut record");
+    assert_eq!(
+        doc["capture"]["packets"].as_u64().unwrap(),
+        all - 1,
+        "all but the cut record"
+    );
 }
 
 #[test]
