@@ -93,8 +93,10 @@ pub const RESULTS_TABLES: &str = "
 ";
 
 /// Indexes of a results database, built once after the rows are in (much
-/// faster than maintaining them row by row). Conversation sorts without an
-/// index here still work, by a scan.
+/// faster than maintaining them row by row). Sorts without an index here
+/// still work, by a scan. Lists select the page's ids from an index first
+/// and fetch the rows after, so a filtered sort touches only index pages
+/// (`http?status=5xx` on a million exchanges: ~3 ms instead of ~50 ms).
 pub const RESULTS_INDEXES: &str = "
     CREATE INDEX packet_chunks_by_conv ON packet_chunks(conversation, first_frame);
     CREATE INDEX conv_by_duration ON conversations(duration_ns);
@@ -104,7 +106,8 @@ pub const RESULTS_INDEXES: &str = "
     CREATE INDEX conv_by_client ON conversations(client_key);
     CREATE INDEX conv_by_server ON conversations(server_key);
     CREATE INDEX conv_by_retransmissions ON conversations(retransmissions);
-    CREATE INDEX http_by_status ON http(status);
+    CREATE INDEX http_by_status_start ON http(status, request_start);
+    CREATE INDEX http_by_status_total ON http(status, total_time);
     CREATE INDEX http_by_start ON http(request_start);
     CREATE INDEX http_by_total ON http(total_time);
     CREATE INDEX http_by_server_time ON http(server_time);

@@ -565,9 +565,10 @@ impl Store for SqliteStore {
         let conn = self.results(id)?;
         let conn = lock(&conn);
         let total: i64 = conn.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0))?;
+        let order = order_clause(q.sort.column(), q.order);
         let sql = format!(
-            "SELECT {CONV_COLUMNS} FROM conversations {} LIMIT ?1 OFFSET ?2",
-            order_clause(q.sort.column(), q.order)
+            "SELECT {CONV_COLUMNS} FROM conversations WHERE id IN
+                (SELECT id FROM conversations {order} LIMIT ?1 OFFSET ?2) {order}"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
@@ -647,9 +648,10 @@ impl Store for SqliteStore {
         )?;
         args.push(Value::Integer(i64::from(q.limit)));
         args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        let order = order_clause(q.sort.column(), q.order);
         let sql = format!(
-            "SELECT {HTTP_COLUMNS} FROM http {where_sql} {} LIMIT ?{} OFFSET ?{}",
-            order_clause(q.sort.column(), q.order),
+            "SELECT {HTTP_COLUMNS} FROM http WHERE id IN
+                (SELECT id FROM http {where_sql} {order} LIMIT ?{} OFFSET ?{}) {order}",
             args.len() - 1,
             args.len()
         );
