@@ -49,8 +49,7 @@ fn main() {
         packets: true,
         ..Options::default()
     };
-    let mut summary =
-        analysis::analyze(&mut reader, &opts, work.writer.as_mut()).expect("analyze");
+    let mut summary = analysis::analyze(&mut reader, &opts, work.writer.as_mut()).expect("analyze");
     let base = summary.conversations;
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut rnd = move |m: u64| {

@@ -26,6 +26,29 @@ use crate::analysis::{CaptureSummary, Output};
 use crate::flow::{Conversation, Dir, PacketInfo};
 use crate::time::{Span, Timestamp};
 
+/// Hashes conversation ids (small sequential integers) by themselves.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        // Spread the bits: hashbrown uses the top 7 bits as a tag.
+        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// A conversation's packets are written once this many bytes are buffered.
 const CHUNK_BYTES: usize = 64 * packets::RECORD_LEN * 16;
 /// All conversations' buffered packets together, at most.
@@ -130,7 +153,7 @@ pub(crate) struct SqliteResults {
     tmp_path: PathBuf,
     final_path: PathBuf,
     inner: Arc<Inner>,
-    buffers: HashMap<u64, (u64, Vec<u8>)>,
+    buffers: IdMap<(u64, Vec<u8>)>,
     buffered: usize,
     error: Option<Error>,
     cancelled: Arc<AtomicBool>,
@@ -164,7 +187,7 @@ impl SqliteResults {
             tmp_path,
             final_path,
             inner,
-            buffers: HashMap::new(),
+            buffers: IdMap::default(),
             buffered: 0,
             error: None,
             cancelled,

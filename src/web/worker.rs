@@ -116,8 +116,18 @@ impl Output for Tracked<'_> {
     }
 }
 
+/// CPU time this thread has used, seconds (Linux; 0 elsewhere).
+fn thread_cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0.0, |ns| ns as f64 / 1e9)
+}
+
 /// Why an analysis ended without results, in words for the uploader.
 fn analyze_one(store: &dyn Store, jobs: &Jobs, id: CaptureId) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let cpu_before = thread_cpu_s();
     let work = match store.begin_analysis(&id) {
         Ok(w) => w,
         Err(store::Error::NotFound(_)) => return Ok(()),
@@ -147,9 +157,18 @@ fn analyze_one(store: &dyn Store, jobs: &Jobs, id: CaptureId) -> Result<(), Stri
             .map_err(|e| format!("{e} (after {} packet records)", e.records_read))?
     };
     drop(reader);
+    let read_s = started.elapsed().as_secs_f64();
     progress.records.store(summary.packets, Ordering::Relaxed);
     match writer.commit(&summary) {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            tracing::info!(
+                "capture {id}: read and analyzed in {read_s:.3} s, results stored in {:.3} s, \
+                 worker CPU {:.3} s",
+                started.elapsed().as_secs_f64() - read_s,
+                thread_cpu_s() - cpu_before
+            );
+            Ok(())
+        }
         Err(store::Error::Cancelled) => Ok(()),
         Err(e) => {
             tracing::error!("capture {id}: storing results failed: {e}");
