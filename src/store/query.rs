@@ -231,7 +231,7 @@ impl FromStr for StatusFilter {
             }
             let m = if t.eq_ignore_ascii_case("none") {
                 StatusMatch::NoResponse
-            } else if t.len() == 3 && t[1..].eq_ignore_ascii_case("xx") {
+            } else if t.len() == 3 && t.get(1..).is_some_and(|r| r.eq_ignore_ascii_case("xx")) {
                 let d = t.as_bytes()[0];
                 if !(b'1'..=b'9').contains(&d) {
                     return Err(bad(t));
