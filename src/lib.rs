@@ -10,6 +10,7 @@
 //! The analysis core (`pcap`, `flow`, `http`, `filter`, `strace`) does no
 //! I/O beyond reading its input and never depends on `web` or `store`.
 
+pub mod capture;
 pub mod filter;
 pub mod pcap;
 pub mod strace;
