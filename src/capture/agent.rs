@@ -93,15 +93,20 @@ pub fn run(
     let mut stop: Option<StopReason> = None;
     let mut write_err: Option<io::Error> = None;
 
+    // A stop asked by a signal or the deadline waits one block-retire
+    // period, so the packets already seen by the kernel reach the file.
+    let mut ending: Option<(StopReason, Instant)> = None;
+
     let reason = loop {
-        // Signals and the deadline are looked at before draining, so the
-        // packets already in the ring still reach the file.
-        let pending = signals::received().map(StopReason::Signal).or_else(|| {
-            config
-                .max_duration
-                .filter(|d| start.elapsed() >= *d)
-                .map(StopReason::MaxDuration)
-        });
+        if ending.is_none() {
+            let asked = signals::received().map(StopReason::Signal).or_else(|| {
+                config
+                    .max_duration
+                    .filter(|d| start.elapsed() >= *d)
+                    .map(StopReason::MaxDuration)
+            });
+            ending = asked.map(|r| (r, Instant::now() + socket::RETIRE_GRACE));
+        }
 
         let mut drained = 0;
         while drained < socket_blocks() && stop.is_none() && write_err.is_none() {
@@ -141,8 +146,13 @@ pub fn run(
             let _ = out.finish();
             return Err(out_err(err));
         }
-        if let Some(reason) = stop.take().or(pending) {
+        if let Some(reason) = stop.take() {
             break reason;
+        }
+        if let Some((reason, until)) = &ending {
+            if Instant::now() >= *until {
+                break reason.clone();
+            }
         }
 
         let now = Instant::now();

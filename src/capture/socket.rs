@@ -31,6 +31,9 @@ const MIN_BLOCK: usize = 512 * 1024;
 const FRAME_SIZE: usize = 2048;
 /// A block is handed to user space after this many ms even if not full.
 const RETIRE_MS: u32 = 100;
+/// How long a stop waits for the kernel to retire the block being filled.
+pub const RETIRE_GRACE: std::time::Duration =
+    std::time::Duration::from_millis(RETIRE_MS as u64 + 50);
 /// Length of a Linux cooked v2 header.
 pub const SLL2_LEN: usize = 20;
 const ETH_P_ALL: u16 = 0x0003;

@@ -96,7 +96,7 @@ impl PcapFile {
     }
 
     /// Bytes the file will hold once flushed.
-    pub fn len(&self) -> u64 {
+    pub fn len_bytes(&self) -> u64 {
         self.committed + self.buf.0.borrow().len() as u64
     }
 
@@ -218,7 +218,7 @@ impl Output {
 
     /// Size of the file being written.
     pub fn file_len(&self) -> u64 {
-        self.current.as_ref().map_or(0, PcapFile::len)
+        self.current.as_ref().map_or(0, PcapFile::len_bytes)
     }
 
     /// Files this run created so far.
@@ -233,7 +233,7 @@ impl Output {
         let Some(cur) = self.current.as_ref() else {
             return Ok(Written::Full);
         };
-        if cur.len() + need > self.max_size && cur.records() > 0 {
+        if cur.len_bytes() + need > self.max_size && cur.records() > 0 {
             if self.ring <= 1 {
                 return Ok(Written::Full);
             }
@@ -243,7 +243,7 @@ impl Output {
             return Ok(Written::Full);
         };
         let frame = Frame {
-            offset: cur.len(),
+            offset: cur.len_bytes(),
             ..*frame
         };
         cur.write(&frame)?;
@@ -323,7 +323,7 @@ mod test {
             "header is on disk at once"
         );
         f.write(&frame(&[1, 2, 3], 1_500_000_001)).unwrap();
-        assert_eq!(f.len(), 24 + 16 + 3);
+        assert_eq!(f.len_bytes(), 24 + 16 + 3);
         assert_eq!(f.finish().unwrap(), 43);
         let bytes = fs::read(&path).unwrap();
         assert_eq!(
