@@ -10,8 +10,10 @@
 //! The analysis core (`pcap`, `flow`, `http`, `filter`, `strace`) does no
 //! I/O beyond reading its input and never depends on `web` or `store`.
 
+pub mod analysis;
 pub mod capture;
 pub mod filter;
+pub mod flow;
 pub mod pcap;
 pub mod strace;
 pub mod time;

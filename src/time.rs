@@ -93,6 +93,20 @@ impl fmt::Display for Span {
     }
 }
 
+impl serde::Serialize for Timestamp {
+    /// Seconds since the epoch as a JSON number (INTERFACES.md).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_secs_f64())
+    }
+}
+
+impl serde::Serialize for Span {
+    /// Seconds as a JSON number.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_secs_f64())
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
 mod capture;
 
 /// Exit status for a bad input file (usage errors exit 2 through clap).
@@ -20,13 +21,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Analyze a capture: conversations (and HTTP exchanges) like tshark's statistics.
+    Analyze(analyze::AnalyzeArgs),
     /// Capture packets to a pcap file safely (Linux; root or CAP_NET_RAW)
     Capture(capture::CaptureArgs),
 }
 
 pub fn run() -> i32 {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {
+    let result = match cli.command {
+        Command::Analyze(args) => analyze::run(args),
         Command::Capture(args) => capture::run(args),
     };
     match result {
