@@ -279,6 +279,19 @@ fn tshark(path: &Path, display: &str, fields: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Our reader on the file: (records, link type of the first one, warnings).
+fn read_ours(path: &Path) -> (usize, u32, Vec<String>) {
+    let mut reader = tracedeck::pcap::Reader::open(path).unwrap();
+    let mut count = 0;
+    let mut link = None;
+    while let Some(frame) = reader.next_frame().unwrap() {
+        count += 1;
+        link.get_or_insert(frame.link_type.0);
+    }
+    let warnings = reader.warnings().iter().map(|w| format!("{w:?}")).collect();
+    (count, link.unwrap_or(0), warnings)
+}
+
 /// The number in "tracedeck: N packets captured".
 fn captured(stderr: &str) -> usize {
     stderr
@@ -342,6 +355,19 @@ fn same_as_tcpdump(name: &str, iface: &str) -> (PathBuf, u16) {
         // Alone in the namespace: exactly the packets tcpdump saw.
         assert_eq!(ours_lines, their_lines);
     }
+
+    // Our own reader: same count, our link type, no warnings, both conversations.
+    let (count, link, warnings) = read_ours(&ours);
+    assert_eq!(count, ours_lines.len());
+    assert_eq!(link, if iface == "any" { 276 } else { 1 });
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let json = Command::new(BIN).args(["analyze", "--json"]).arg(&ours).output().unwrap();
+    assert!(json.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["capture"]["packets"].as_u64(), Some(count as u64));
+    let server_addr = format!("127.0.0.1:{}", server.port);
+    let convs = json["conversations"].as_array().unwrap();
+    assert_eq!(convs.iter().filter(|c| c["server"] == server_addr.as_str() && c["state"] == "closed").count(), 2, "{convs:?}");
 
     // Both HTTP exchanges decode, with their status codes.
     let port = server.port.to_string();
@@ -520,6 +546,7 @@ fn ring_keeps_the_newest_files() {
         assert!(len <= 8000, "{name} is {len} bytes");
         let (ok, lines, _) = tcpdump_read(&path);
         assert!(ok, "{name} reads");
+        assert_eq!(read_ours(&path).0, lines.len(), "our reader agrees on {name}");
         assert!(!lines.is_empty(), "{name} has packets");
         total += lines.len();
         let ts: Vec<f64> = tshark(&path, "", &["frame.time_epoch"])
