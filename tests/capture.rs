@@ -361,13 +361,24 @@ fn same_as_tcpdump(name: &str, iface: &str) -> (PathBuf, u16) {
     assert_eq!(count, ours_lines.len());
     assert_eq!(link, if iface == "any" { 276 } else { 1 });
     assert!(warnings.is_empty(), "{warnings:?}");
-    let json = Command::new(BIN).args(["analyze", "--json"]).arg(&ours).output().unwrap();
+    let json = Command::new(BIN)
+        .args(["analyze", "--json"])
+        .arg(&ours)
+        .output()
+        .unwrap();
     assert!(json.status.success());
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["capture"]["packets"].as_u64(), Some(count as u64));
     let server_addr = format!("127.0.0.1:{}", server.port);
     let convs = json["conversations"].as_array().unwrap();
-    assert_eq!(convs.iter().filter(|c| c["server"] == server_addr.as_str() && c["state"] == "closed").count(), 2, "{convs:?}");
+    assert_eq!(
+        convs
+            .iter()
+            .filter(|c| c["server"] == server_addr.as_str() && c["state"] == "closed")
+            .count(),
+        2,
+        "{convs:?}"
+    );
 
     // Both HTTP exchanges decode, with their status codes.
     let port = server.port.to_string();
@@ -546,7 +557,11 @@ fn ring_keeps_the_newest_files() {
         assert!(len <= 8000, "{name} is {len} bytes");
         let (ok, lines, _) = tcpdump_read(&path);
         assert!(ok, "{name} reads");
-        assert_eq!(read_ours(&path).0, lines.len(), "our reader agrees on {name}");
+        assert_eq!(
+            read_ours(&path).0,
+            lines.len(),
+            "our reader agrees on {name}"
+        );
         assert!(!lines.is_empty(), "{name} has packets");
         total += lines.len();
         let ts: Vec<f64> = tshark(&path, "", &["frame.time_epoch"])
