@@ -1,6 +1,7 @@
 //! The conversation table against tshark's, on every capture of
-//! ../shared/corpus (skipped when the corpus is absent). Prints how many
-//! captures matched; deliberate differences are named in `KNOWN`.
+//! sample-captures/ (truth files made by sample-captures/truth.py) and of
+//! ../shared/corpus (skipped when absent). Prints how many captures
+//! matched; deliberate differences are named in `KNOWN`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,10 @@ impl Output for Collect {
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/captures");
     dir.is_dir().then_some(dir)
+}
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-captures")
 }
 
 fn epoch_ns(v: &Value) -> i64 {
@@ -126,14 +131,11 @@ fn compare(path: &Path, truth: &Value) -> Vec<String> {
     diffs
 }
 
-#[test]
-fn conversation_tables_match_tshark() {
-    let Some(dir) = corpus() else {
-        eprintln!("../shared/corpus absent: corpus comparison skipped");
-        return;
-    };
+/// Compares every capture in `dir` that has a truth file; returns how
+/// many there were.
+fn compare_dir(dir: &Path) -> usize {
     let mut results: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -166,7 +168,8 @@ fn conversation_tables_match_tshark() {
         }
     }
     eprintln!(
-        "conversation tables: {matched} of {} captures match tshark exactly",
+        "{}: conversation tables of {matched} of {} captures match tshark exactly",
+        dir.display(),
         results.len()
     );
     assert!(
@@ -174,4 +177,24 @@ fn conversation_tables_match_tshark() {
         "differences from tshark:\n{}",
         unexpected.join("\n")
     );
+    results.len()
+}
+
+#[test]
+fn sample_conversation_tables_match_tshark() {
+    let n = compare_dir(&samples());
+    assert!(
+        n >= 8,
+        "expected the sample captures' truth files, found {n}"
+    );
+}
+
+#[test]
+fn corpus_conversation_tables_match_tshark() {
+    let Some(dir) = corpus() else {
+        eprintln!("../shared/corpus absent: corpus comparison skipped");
+        return;
+    };
+    let n = compare_dir(&dir);
+    assert_eq!(n, 61, "the corpus has 61 captures with truth files");
 }

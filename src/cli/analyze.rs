@@ -60,7 +60,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let mut reader = Reader::open(&args.file).with_context(|| name.clone())?;
     let mut out = Collect::default();
     let summary = analysis::analyze(&mut reader, &Options::default(), &mut out)
-        .map_err(|e| anyhow::anyhow!("{name}: {e} (after {} records)", e.records_read))?;
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let mut convs = out.conversations;
     convs.sort_by_key(|c| c.id);
     let stdout = std::io::stdout();
@@ -99,48 +99,42 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     for warning in &summary.warnings {
         writeln!(w, "warning: {warning}")?;
     }
-    writeln!(
-        w,
-        "{:>5} {:<5} {:<46} {:<46} {:>10} {:>10} {:>7} {:>7} {:>10} {:>10} {:<11} {:>4}",
-        "id",
-        "proto",
-        "client",
-        "server",
-        "start",
-        "duration",
-        "pkts>",
-        "<pkts",
-        "bytes>",
-        "<bytes",
-        "state",
-        "http"
-    )?;
     let shown = if args.limit == 0 {
         convs.len()
     } else {
         args.limit.min(convs.len())
     };
+    let aw = convs[..shown]
+        .iter()
+        .map(|c| c.client.to_string().len().max(c.server.to_string().len()))
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let header = [
+        "id", "proto", "client", "server", "start", "duration", "pkts>", "<pkts", "bytes>",
+        "<bytes", "state", "http",
+    ];
+    print_row(&mut w, aw, header.map(String::from))?;
     for c in &convs[..shown] {
         let rel = match (c.start, first) {
             (Some(s), Some(f)) => format!("{:.6}", s.since(f).as_secs_f64()),
             _ => "-".into(),
         };
-        writeln!(
-            w,
-            "{:>5} {:<5} {:<46} {:<46} {:>10} {:>10} {:>7} {:>7} {:>10} {:>10} {:<11} {:>4}",
-            c.id,
-            c.proto.as_str(),
+        let row = [
+            c.id.to_string(),
+            c.proto.as_str().to_string(),
             c.client.to_string(),
             c.server.to_string(),
             rel,
             format!("{:.6}", c.duration().as_secs_f64()),
-            c.dirs[0].packets,
-            c.dirs[1].packets,
-            c.dirs[0].bytes,
-            c.dirs[1].bytes,
-            c.state.as_str(),
-            c.http_exchanges
-        )?;
+            c.dirs[0].packets.to_string(),
+            c.dirs[1].packets.to_string(),
+            c.dirs[0].bytes.to_string(),
+            c.dirs[1].bytes.to_string(),
+            c.state.as_str().to_string(),
+            c.http_exchanges.to_string(),
+        ];
+        print_row(&mut w, aw, row)?;
     }
     if shown < convs.len() {
         writeln!(
@@ -150,4 +144,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+fn print_row(w: &mut impl Write, aw: usize, c: [String; 12]) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{:>5} {:<5} {:<aw$} {:<aw$} {:>10} {:>10} {:>7} {:>7} {:>10} {:>10} {:<11} {:>4}",
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
+    )
 }

@@ -57,8 +57,13 @@ pub enum Error {
     },
     #[error("snaplen {snaplen} in the file header is past any sane bound ({MAX_SNAPLEN} bytes): the file is damaged or not a capture")]
     SnaplenTooLarge { snaplen: u32 },
-    #[error("record {index} at byte {offset} claims {len} bytes, past the {MAX_RECORD_LEN}-byte limit: the file is damaged")]
-    RecordTooLarge { index: u64, offset: u64, len: u64 },
+    #[error("record {number} at byte {offset} claims {len} bytes, past the {MAX_RECORD_LEN}-byte limit: the file is damaged")]
+    RecordTooLarge {
+        /// 1-based record number, as tshark and Wireshark count frames.
+        number: u64,
+        offset: u64,
+        len: u64,
+    },
     #[error("damaged pcapng at byte {offset}: {what}")]
     Malformed { offset: u64, what: String },
 }
@@ -419,7 +424,7 @@ impl Reader {
         let orig_len = read_u32(h, 12, big_endian);
         if caplen as usize > MAX_RECORD_LEN {
             return Err(Error::RecordTooLarge {
-                index: self.next_index,
+                number: self.next_index + 1,
                 offset: self.pos,
                 len: caplen as u64,
             });
@@ -504,7 +509,7 @@ impl Reader {
             }
             if block_len > MAX_RECORD_LEN + 64 {
                 return Err(Error::RecordTooLarge {
-                    index: self.next_index,
+                    number: self.next_index + 1,
                     offset,
                     len: block_len as u64,
                 });
