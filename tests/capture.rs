@@ -132,14 +132,23 @@ impl HttpServer {
         HttpServer { child, port }
     }
 
+    /// GET with curl (or python3's urllib where curl is missing); 404 is fine.
     fn get(&self, ns: &Ns, path: &str) {
         let url = format!("http://127.0.0.1:{}/{path}", self.port);
-        let st = ns
-            .cmd("curl")
-            .args(["-s", "-o", "/dev/null", "--max-time", "5", &url])
-            .status()
-            .unwrap();
-        assert!(st.success(), "curl {url}");
+        let has_curl = Command::new("curl")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let st = if has_curl {
+            ns.cmd("curl")
+                .args(["-s", "-o", "/dev/null", "--max-time", "5", &url])
+                .status()
+                .unwrap()
+        } else {
+            const GET: &str = "import sys, urllib.request, urllib.error\ntry: urllib.request.urlopen(sys.argv[1], timeout=5).read()\nexcept urllib.error.HTTPError: pass";
+            ns.cmd("python3").args(["-c", GET, &url]).status().unwrap()
+        };
+        assert!(st.success(), "GET {url}");
     }
 }
 
@@ -827,4 +836,118 @@ fn upload_gives_up_and_keeps_the_file() {
         "413 is not retried"
     );
     assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+/// A tmpfs of `mib` MiB mounted on `dir` for one test, with `fill` bytes taken.
+struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(dir: &Path, mib: u64, fill: u64) -> Option<Tmpfs> {
+        fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        let t = Tmpfs {
+            dir: dir.to_path_buf(),
+        };
+        let mut f = fs::File::create(dir.join("ballast")).unwrap();
+        let chunk = vec![1u8; 1 << 20];
+        let mut left = fill;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            f.write_all(&chunk[..n]).unwrap();
+            left -= n as u64;
+        }
+        f.sync_all().unwrap();
+        Some(t)
+    }
+
+    fn free(&self) -> u64 {
+        tracedeck::capture::free_space(&self.dir).unwrap().avail
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+#[test]
+fn refuses_to_start_under_the_free_space_floor() {
+    need_root!();
+    let dir = tmp("disk-full").join("mnt");
+    // 64 MiB: the floor is 5% = 3.2 MiB; leave about 2 MiB free.
+    let Some(fs) = Tmpfs::mount(&dir, 64, 62 << 20) else {
+        println!("note: skipping, cannot mount a tmpfs");
+        return;
+    };
+    assert!(fs.free() < 64 << 20 >> 4);
+    let out = Command::new(BIN)
+        .args(["capture", "-i", "lo", "-w"])
+        .arg(dir.join("x.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "refusing to start: free space on {}",
+            dir.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("under the floor of 3.36 MB"), "{err}");
+    assert!(!dir.join("x.pcap").exists());
+}
+
+#[test]
+fn stops_when_free_space_falls_under_the_floor() {
+    need_root!();
+    let dir = tmp("disk-filling");
+    let mnt = dir.join("mnt");
+    // 128 MiB: the floor is 6.4 MiB; leave 10 MiB, so about 3.6 MiB may be written.
+    let Some(fs) = Tmpfs::mount(&mnt, 128, 118 << 20) else {
+        println!("note: skipping, cannot mount a tmpfs");
+        return;
+    };
+    let ns = Ns::new();
+    let server = HttpServer::start(&ns, &dir);
+    let out = mnt.join("x.pcap");
+    let cap = capture(
+        &ns,
+        &[
+            "-i",
+            "lo",
+            "-w",
+            out.to_str().unwrap(),
+            "--max-size",
+            "50MB",
+        ],
+    );
+    for _ in 0..200 {
+        if cap.child_exited() {
+            break;
+        }
+        server.get(&ns, "big.bin");
+    }
+    let (status, _, stderr) = cap.wait();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("free space on {} fell to", mnt.display())),
+        "{stderr}"
+    );
+    let len = fs::metadata(&out).unwrap().len();
+    assert!(len > 3 << 20 && len < 6 << 20, "wrote {len} bytes");
+    assert!(fs.free() > 1 << 20, "the floor kept space free");
+    let (ok, lines, _) = tcpdump_read(&out);
+    assert!(ok);
+    assert_eq!(lines.len(), captured(&stderr));
 }

@@ -15,7 +15,9 @@ use super::{
 /// How long `poll` waits when no block is ready.
 const POLL_MS: i32 = 100;
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// Free space is checked once a second, and after each MiB written.
 const DISK_CHECK_EVERY: Duration = Duration::from_secs(1);
+const DISK_CHECK_BYTES: u64 = 1 << 20;
 
 pub fn run(
     config: &Config,
@@ -90,6 +92,7 @@ pub fn run(
     };
     let mut last_progress = start;
     let mut last_disk = start;
+    let mut disk_checked_at_bytes = 0u64;
     let mut stop: Option<StopReason> = None;
     let mut write_err: Option<io::Error> = None;
 
@@ -109,7 +112,11 @@ pub fn run(
         }
 
         let mut drained = 0;
-        while drained < socket_blocks() && stop.is_none() && write_err.is_none() {
+        while drained < socket_blocks()
+            && stop.is_none()
+            && write_err.is_none()
+            && stats.wire_bytes - disk_checked_at_bytes < DISK_CHECK_BYTES
+        {
             let mut each = |frame: &crate::pcap::Frame<'_>| {
                 if let Some(f) = user_filter {
                     if !f.matches(frame) {
@@ -156,8 +163,12 @@ pub fn run(
         }
 
         let now = Instant::now();
-        if now.duration_since(last_disk) >= DISK_CHECK_EVERY {
+        let written = stats.wire_bytes;
+        if now.duration_since(last_disk) >= DISK_CHECK_EVERY
+            || written - disk_checked_at_bytes >= DISK_CHECK_BYTES
+        {
             last_disk = now;
+            disk_checked_at_bytes = written;
             out.flush().map_err(out_err)?;
             if let Ok(space) = disk::space(&dir) {
                 if space.is_low() {

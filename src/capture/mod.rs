@@ -33,10 +33,12 @@ use std::time::Duration;
 
 use crate::pcap::{Frame, LinkType};
 
-pub use disk::Space;
+pub use disk::{space as free_space, Space};
 pub use stats::{status_line, Stats, StopReason};
 pub use units::{parse_duration, parse_size, Bytes, Clock, Error as UnitError};
-pub use upload::{upload_file, Error as UploadError, RetryPolicy, Uploaded, CONTENT_TYPE};
+pub use upload::{
+    parse_answer, upload_file, Error as UploadError, RetryPolicy, Uploaded, CONTENT_TYPE,
+};
 pub use writer::{ring_path, Output, PcapFile, Written};
 
 /// `--max-size` when none is given: 100 MB.

@@ -108,7 +108,8 @@ fn link_for(base: &str, url: &str) -> String {
     }
 }
 
-fn parse_answer(base: &str, body: &str) -> Result<Uploaded, Error> {
+/// Reads the server's `201` body `{"id", "url"}`; `base` is the address it was reached at.
+pub fn parse_answer(base: &str, body: &str) -> Result<Uploaded, Error> {
     let bad = || Error::BadAnswer(body.chars().take(200).collect());
     let v: serde_json::Value = serde_json::from_str(body).map_err(|_| bad())?;
     let id = v
