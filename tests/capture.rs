@@ -481,6 +481,10 @@ fn max_packets_stops_with_exactly_that_many() {
     let (status, _, stderr) = cap.wait();
     assert!(status.success(), "{stderr}");
     assert!(stderr.contains("reached --max-packets 5"), "{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains("dropped by kernel,"),
+        "no status line off a terminal"
+    );
     let (ok, lines, _) = tcpdump_read(&out);
     assert!(ok);
     assert_eq!(lines.len(), 5);
@@ -950,4 +954,45 @@ fn stops_when_free_space_falls_under_the_floor() {
     let (ok, lines, _) = tcpdump_read(&out);
     assert!(ok);
     assert_eq!(lines.len(), captured(&stderr));
+}
+
+#[test]
+fn status_line_on_a_terminal() {
+    need_root!();
+    if !Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        println!("note: skipping, no script(1) to make a terminal");
+        return;
+    }
+    let dir = tmp("tty");
+    let ns = Ns::new();
+    let out = dir.join("tty.pcap");
+    let inner = format!(
+        "{BIN} capture -i lo -w {} --max-duration 1s --max-size 1MB",
+        out.display()
+    );
+    let run = ns
+        .cmd("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let text = String::from_utf8_lossy(&run.stdout);
+    // "\r\x1b[K0 packets, 0 B, file 24 B / 1 MB, 0:00:00, 0 dropped by kernel"
+    if ns.name.is_some() {
+        // Nothing else on this lo: the numbers are known.
+        assert!(
+            text.contains("\r\x1b[K0 packets, 0 B, file 24 B / 1 MB, 0:00:00, 0 dropped by kernel"),
+            "{text:?}"
+        );
+    } else {
+        assert!(
+            text.contains("\r\x1b[K") && text.contains(" / 1 MB, 0:00:00, "),
+            "{text:?}"
+        );
+    }
+    assert!(text.contains("reached --max-duration 0:00:01"), "{text:?}");
 }
