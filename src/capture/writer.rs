@@ -226,7 +226,7 @@ impl Output {
         self.files_started
     }
 
-    /// Writes `frame` (stamping its `offset` in the file), rotating first
+    /// Writes `frame` (stamping its `index` and `offset` in the file), rotating first
     /// if the record would push the current file over the cap.
     pub fn write(&mut self, frame: &Frame<'_>) -> io::Result<Written> {
         let need = RECORD_HEADER_LEN + frame.data.len() as u64;
@@ -243,6 +243,7 @@ impl Output {
             return Ok(Written::Full);
         };
         let frame = Frame {
+            index: cur.records(),
             offset: cur.len_bytes(),
             ..*frame
         };
