@@ -451,14 +451,24 @@ fn tcp_state(conv: &Conversation, tcp: &TcpState) -> State {
     }
 }
 
-fn new_conversation(next_id: &mut u64, proto: Proto, src: SocketAddr, dst: SocketAddr, src_is_client: Option<bool>) -> Conversation {
+fn new_conversation(
+    next_id: &mut u64,
+    proto: Proto,
+    src: SocketAddr,
+    dst: SocketAddr,
+    src_is_client: Option<bool>,
+) -> Conversation {
     let id = *next_id;
     *next_id += 1;
     let (from_handshake, src_is_client) = match src_is_client {
         Some(c) => (true, c),
         None => (false, !guess_server(src, dst)),
     };
-    let (client, server) = if src_is_client { (src, dst) } else { (dst, src) };
+    let (client, server) = if src_is_client {
+        (src, dst)
+    } else {
+        (dst, src)
+    };
     Conversation {
         id,
         proto,
@@ -472,7 +482,11 @@ fn new_conversation(next_id: &mut u64, proto: Proto, src: SocketAddr, dst: Socke
         dirs: [DirCounters::default(); 2],
         streams: [HalfStats::default(); 2],
         handshake_rtt: None,
-        state: if proto == Proto::Udp { State::Stateless } else { State::NoSyn },
+        state: if proto == Proto::Udp {
+            State::Stateless
+        } else {
+            State::NoSyn
+        },
         http_exchanges: 0,
     }
 }
