@@ -996,3 +996,83 @@ fn status_line_on_a_terminal() {
     }
     assert!(text.contains("reached --max-duration 0:00:01"), "{text:?}");
 }
+
+/// `-f "tcp port A"` while talking to servers on ports A and B: only A's
+/// packets are written, and the filter ran in the kernel.
+fn filter_excludes_other_port(name: &str, iface: &str) {
+    let dir = tmp(name);
+    let ns = Ns::new();
+    let keep = HttpServer::start(&ns, &dir);
+    let other = HttpServer::start(&ns, &dir);
+    let out = dir.join("filtered.pcap");
+    let expr = format!("tcp port {}", keep.port);
+    let cap = capture(
+        &ns,
+        &["-i", iface, "-f", &expr, "-w", out.to_str().unwrap()],
+    );
+    for _ in 0..3 {
+        keep.get(&ns, "hello.txt");
+        other.get(&ns, "hello.txt");
+    }
+    settle();
+    cap.interrupt();
+    let (status, _, stderr) = cap.wait();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("the filter runs in the kernel"), "{stderr}");
+    let rows = tshark(&out, "", &["tcp.srcport", "tcp.dstport"]);
+    assert_eq!(rows.len(), captured(&stderr));
+    // Three HTTP/1.0 exchanges of at least 10 packets each, all on port A.
+    assert!(rows.len() >= 30, "{} packets", rows.len());
+    let a = keep.port.to_string();
+    assert!(rows.iter().all(|r| r[0] == a || r[1] == a), "{rows:?}");
+    // tcpdump applying the same filter to our file keeps every packet.
+    let (ok, lines, _) = tcpdump_read(&out);
+    let refiltered = Command::new("tcpdump")
+        .args(["-nn", "-r"])
+        .arg(&out)
+        .arg(&expr)
+        .output()
+        .unwrap();
+    assert!(ok && refiltered.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&refiltered.stdout).lines().count(),
+        lines.len()
+    );
+}
+
+#[test]
+#[ignore = "needs src/filter on main"]
+fn filter_excludes_other_ports_on_lo() {
+    need_root!();
+    filter_excludes_other_port("filter-lo", "lo");
+}
+
+#[test]
+#[ignore = "needs src/filter on main"]
+fn filter_excludes_other_ports_on_any() {
+    need_root!();
+    filter_excludes_other_port("filter-any", "any");
+}
+
+#[test]
+#[ignore = "needs src/filter on main"]
+fn bad_filter_names_its_column() {
+    let out = Command::new(BIN)
+        .args([
+            "capture",
+            "-i",
+            "lo",
+            "-f",
+            "tcp port eighty",
+            "-w",
+            "/tmp/never.pcap",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad filter \"tcp port eighty\"") && err.contains("at column 10"),
+        "{err}"
+    );
+}
