@@ -1,0 +1,1 @@
+//! Unit tests: evaluation on hand-made frames.
