@@ -138,6 +138,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                 b')' => (TokKind::Sym(Sym::RParen), 1),
                 b'[' => (TokKind::Sym(Sym::LBracket), 1),
                 b']' => (TokKind::Sym(Sym::RBracket), 1),
+                b':' if bytes.get(i + 1) == Some(&b':') => word(src, i)?,
                 b':' => (TokKind::Sym(Sym::Colon), 1),
                 b'+' => (TokKind::Sym(Sym::Plus), 1),
                 b'-' => (TokKind::Sym(Sym::Minus), 1),
@@ -189,6 +190,13 @@ fn word(src: &str, i: usize) -> Result<(TokKind, usize), ParseError> {
         j += 1;
     }
     let full = &src[i..j];
+    if full.starts_with(':') {
+        // Only an IPv6 address (`::1`) starts with ':'.
+        return match full.parse::<std::net::Ipv6Addr>() {
+            Ok(_) => Ok((TokKind::Hid6(full.to_string()), full.len())),
+            Err(_) => Err(ParseError::at(src, i, &format!("invalid IPv6 address '{full}'"))),
+        };
+    }
     if full.contains(':') {
         if let Some(mac) = parse_mac(full) {
             return Ok((TokKind::Eid(mac), full.len()));

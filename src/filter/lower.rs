@@ -537,9 +537,11 @@ impl Lower {
                 (Val::Neg(Box::new(v)), c)
             }
             Arith::Bin { op, lhs, rhs } => {
+                // libpcap 1.10's gen_arth keeps only the left operand's
+                // checks: `ip[0] + tcp[0]` does not require TCP.
                 let (l, lc) = self.val(lhs)?;
-                let (r, rc) = self.val(rhs)?;
-                (Val::Bin(*op, Box::new(l), Box::new(r)), and_opt2(lc, rc))
+                let (r, _) = self.val(rhs)?;
+                (Val::Bin(*op, Box::new(l), Box::new(r)), lc)
             }
             Arith::Load { header, index, size } => {
                 let (idx, ic) = self.val(index)?;

@@ -691,14 +691,9 @@ impl Parser<'_> {
                     return Err(self.err_at(t, &format!("unknown ether host '{name}'")));
                 }
                 if name == "localhost" {
-                    // What /etc/hosts gives tcpdump: 127.0.0.1 and ::1.
-                    let v4 = self.host4(q, 0x7f00_0001, u32::MAX, t);
-                    let v6 = self.host6(q, 1, u128::MAX, t);
-                    return match (v4, v6) {
-                        (Ok(a), Ok(b)) => Ok(Expr::Or(Box::new(a), Box::new(b))),
-                        (Ok(a), Err(_)) | (Err(_), Ok(a)) => Ok(a),
-                        (Err(e), Err(_)) => Err(e),
-                    };
+                    // What /etc/hosts usually gives tcpdump: 127.0.0.1 only
+                    // (::1 is named ip6-localhost).
+                    return self.host4(q, 0x7f00_0001, u32::MAX, t);
                 }
                 Err(self.err_at(t, &format!("unknown host '{name}' (tracedeck does not resolve names)")))
             }
