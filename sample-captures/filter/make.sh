@@ -1,7 +1,7 @@
 #!/bin/sh
 # Makes the filter test captures: loopback traffic only (127.0.0.1, ::1).
 #   lo.pcap        -i lo          (Ethernet, 14-byte zero header)
-#   any.pcap       -i any         (Linux cooked v1, DLT 113)
+#   any.pcap       -i any -y LINUX_SLL (Linux cooked v1, DLT 113)
 #   any-sll2.pcap  -i any -y LINUX_SLL2 (DLT 276)
 #   lo-snap80.pcap -i lo -s 80    (snaplen-truncated packets)
 # Traffic: HTTP (python3 -m http.server) over IPv4 and IPv6 with 200 and 404
@@ -16,7 +16,7 @@ HTTPD=$!
 sleep 1
 tcpdump -i lo -w lo.pcap "port $PORT or portrange $UPORT-$((UPORT + 1)) or icmp or icmp6" >/dev/null 2>&1 &
 T1=$!
-tcpdump -i any -w any.pcap "port $PORT or portrange $UPORT-$((UPORT + 1)) or icmp or icmp6" >/dev/null 2>&1 &
+tcpdump -i any -y LINUX_SLL -w any.pcap "port $PORT or portrange $UPORT-$((UPORT + 1)) or icmp or icmp6" >/dev/null 2>&1 &
 T2=$!
 tcpdump -i any -y LINUX_SLL2 -w any-sll2.pcap "port $PORT or portrange $UPORT-$((UPORT + 1)) or icmp or icmp6" >/dev/null 2>&1 &
 T3=$!
