@@ -107,7 +107,7 @@ pub(crate) struct Token {
 
 /// Upper bound on tokens, so hostile input cannot make the parser allocate
 /// without limit (a filter is typed by a person).
-const MAX_TOKENS: usize = 10_000;
+const MAX_TOKENS: usize = 4096;
 
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
     let bytes = src.as_bytes();

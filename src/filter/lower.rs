@@ -220,6 +220,22 @@ type R<T> = Result<T, String>;
 
 impl Lower {
     fn expr(&mut self, e: &Expr) -> R<Pred> {
+        // `a and b or c ...` parses into a left-leaning spine as long as the
+        // expression: walk it without recursion.
+        if matches!(e, Expr::And(..) | Expr::Or(..)) {
+            let mut spine = Vec::new();
+            let mut left = e;
+            while let Expr::And(a, b) | Expr::Or(a, b) = left {
+                spine.push((matches!(left, Expr::And(..)), &**b));
+                left = a;
+            }
+            let mut acc = self.expr(left)?;
+            for (is_and, right) in spine.into_iter().rev() {
+                let r = self.expr(right)?;
+                acc = if is_and { and(acc, r) } else { or(acc, r) };
+            }
+            return Ok(acc);
+        }
         Ok(match e {
             Expr::True => Pred::True,
             Expr::And(a, b) => {

@@ -44,7 +44,7 @@ struct Quals {
 /// abbreviation, a comparison, ...), where a bare id is a syntax error.
 type Q = Option<Quals>;
 
-const MAX_DEPTH: u32 = 100;
+const MAX_DEPTH: u32 = 64;
 
 pub(crate) fn parse_expr(src: &str) -> Result<Expr, ParseError> {
     let toks = tokenize(src)?;
@@ -298,8 +298,8 @@ impl Parser<'_> {
                 match self.peek_at(1).clone() {
                     TokKind::Sym(Sym::LBracket) => Ok((self.relation()?, None)),
                     TokKind::Kw(Kw::Broadcast | Kw::Multicast) => {
-                        let t = self.bump();
-                        Ok((self.bcast_mcast(pq, &t)?, None))
+                        self.bump();
+                        Ok((self.bcast_mcast(pq)?, None))
                     }
                     TokKind::Kw(k2) if is_head_kw(k2) => {
                         self.bump();
@@ -315,11 +315,7 @@ impl Parser<'_> {
                 }
             }
             TokKind::Kw(k) if is_head_kw(k) => self.head(PQual::Default),
-            TokKind::Kw(Kw::Broadcast | Kw::Multicast) => Ok((self.bcast_mcast(PQual::Default, &Token {
-                kind: TokKind::End,
-                start: self.tok().start,
-                text: String::new(),
-            })?, None)),
+            TokKind::Kw(Kw::Broadcast | Kw::Multicast) => Ok((self.bcast_mcast(PQual::Default)?, None)),
             TokKind::Kw(k @ (Kw::Less | Kw::Greater)) => {
                 self.bump();
                 let TokKind::Num(n) = *self.peek() else {
@@ -373,9 +369,9 @@ impl Parser<'_> {
         Ok(Some(n))
     }
 
-    fn bcast_mcast(&mut self, pq: PQual, at: &Token) -> R<Expr> {
+    fn bcast_mcast(&mut self, pq: PQual) -> R<Expr> {
         let t = self.bump();
-        let at = if at.kind == TokKind::End { &t } else { at };
+        let at = &t;
         if t.kind == TokKind::Kw(Kw::Broadcast) {
             match pq {
                 PQual::Default | PQual::Link => Ok(Expr::Broadcast),
