@@ -11,7 +11,10 @@ use tracedeck::filter::bpf::{self, Insn, Target};
 
 #[test]
 fn compiled_programs_agree_with_user_space() {
-    let filters: Vec<_> = EXPRESSIONS.iter().map(|e| (*e, tracedeck::filter::parse(e).unwrap())).collect();
+    let filters: Vec<_> = EXPRESSIONS
+        .iter()
+        .map(|e| (*e, tracedeck::filter::parse(e).unwrap()))
+        .collect();
     let mut programs = Vec::new();
     let mut unsupported = Vec::new();
     for (expr, f) in &filters {
@@ -26,21 +29,34 @@ fn compiled_programs_agree_with_user_space() {
     }
     let (mut checked, mut disagreements) = (0u64, Vec::new());
     for path in capture_files() {
-        let Ok(frames) = read_capture(&path) else { continue };
+        let Ok(frames) = read_capture(&path) else {
+            continue;
+        };
         for (i, fr) in frames.iter().enumerate() {
             let frame = fr.frame(i as u64);
             let (target_data, wire_len, protocol, cooked) = match fr.link_type {
                 1 => (&fr.data[..], fr.orig_len, 0, false),
                 113 | 276 => {
-                    let (hdr, proto_at) = if fr.link_type == 113 { (16, 14) } else { (20, 0) };
-                    let Some(p) = fr.data.get(proto_at..proto_at + 2) else { continue };
+                    let (hdr, proto_at) = if fr.link_type == 113 {
+                        (16, 14)
+                    } else {
+                        (20, 0)
+                    };
+                    let Some(p) = fr.data.get(proto_at..proto_at + 2) else {
+                        continue;
+                    };
                     if fr.data.len() < hdr {
                         continue;
                     }
                     // Cooked counts `len` as the 16-byte SLL (v1) header plus
                     // the network bytes (the kernel's skb length).
                     let wire = fr.orig_len.saturating_sub(16);
-                    (&fr.data[hdr..], wire, u16::from_be_bytes([p[0], p[1]]), true)
+                    (
+                        &fr.data[hdr..],
+                        wire,
+                        u16::from_be_bytes([p[0], p[1]]),
+                        true,
+                    )
                 }
                 _ => continue,
             };
@@ -64,8 +80,12 @@ fn compiled_programs_agree_with_user_space() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     // vlan needs the tag, which a live socket does not see; ether[] and
     // ether hosts need a link header, which a cooked socket does not have.
-    assert!(unsupported.iter().any(|u| u.starts_with("ethernet: \"vlan\"")));
-    assert!(unsupported.iter().any(|u| u.starts_with("cooked: \"ether[0] & 1 != 0\"")));
+    assert!(unsupported
+        .iter()
+        .any(|u| u.starts_with("ethernet: \"vlan\"")));
+    assert!(unsupported
+        .iter()
+        .any(|u| u.starts_with("cooked: \"ether[0] & 1 != 0\"")));
     assert!(!unsupported.iter().any(|u| u.contains("\"tcp port 80\"")));
 }
 
@@ -88,7 +108,15 @@ fn tcp_port_80_compiles_like_tcpdump() {
 fn cooked_programs_use_the_ancillary_protocol() {
     let f = tracedeck::filter::parse("ip6").unwrap();
     let prog = bpf::compile(&f, Target::Cooked).unwrap();
-    assert_eq!(prog[0], Insn { code: 0x28, jt: 0, jf: 0, k: bpf::SKF_AD_OFF });
+    assert_eq!(
+        prog[0],
+        Insn {
+            code: 0x28,
+            jt: 0,
+            jf: 0,
+            k: bpf::SKF_AD_OFF
+        }
+    );
     assert_eq!(bpf::run(&prog, &[0x60; 40], 40, 0x86dd), bpf::ACCEPT);
     assert_eq!(bpf::run(&prog, &[0x45; 40], 40, 0x0800), 0);
 }
@@ -105,30 +133,114 @@ fn insn_has_the_sock_filter_layout() {
 
 #[test]
 fn interpreter_follows_kernel_rules() {
-    let ld_abs_w = |k| Insn { code: 0x20, jt: 0, jf: 0, k };
-    let ret_a = Insn { code: 0x16, jt: 0, jf: 0, k: 0 };
-    let ret_k = |k| Insn { code: 0x06, jt: 0, jf: 0, k };
+    let ld_abs_w = |k| Insn {
+        code: 0x20,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let ret_a = Insn {
+        code: 0x16,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    };
+    let ret_k = |k| Insn {
+        code: 0x06,
+        jt: 0,
+        jf: 0,
+        k,
+    };
     let pkt = [1, 2, 3, 4, 5];
     // In bounds: A = 0x01020304.
     assert_eq!(bpf::run(&[ld_abs_w(0), ret_a], &pkt, 5, 0), 0x0102_0304);
     // Out of bounds: the program ends with 0.
     assert_eq!(bpf::run(&[ld_abs_w(2), ret_k(7)], &pkt, 5, 0), 0);
     // Division by a zero X: 0.
-    let div_x = Insn { code: 0x3c, jt: 0, jf: 0, k: 0 };
-    let ld_imm = |k| Insn { code: 0x00, jt: 0, jf: 0, k };
+    let div_x = Insn {
+        code: 0x3c,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    };
+    let ld_imm = |k| Insn {
+        code: 0x00,
+        jt: 0,
+        jf: 0,
+        k,
+    };
     assert_eq!(bpf::run(&[ld_imm(9), div_x, ret_k(7)], &pkt, 5, 0), 0);
     // Falling off the end, bad opcodes and jumps past the end: 0.
     assert_eq!(bpf::run(&[ld_imm(9)], &pkt, 5, 0), 0);
-    assert_eq!(bpf::run(&[Insn { code: 0xffff, jt: 0, jf: 0, k: 0 }], &pkt, 5, 0), 0);
-    assert_eq!(bpf::run(&[Insn { code: 0x05, jt: 0, jf: 0, k: u32::MAX }, ret_k(1)], &pkt, 5, 0), 0);
+    assert_eq!(
+        bpf::run(
+            &[Insn {
+                code: 0xffff,
+                jt: 0,
+                jf: 0,
+                k: 0
+            }],
+            &pkt,
+            5,
+            0
+        ),
+        0
+    );
+    assert_eq!(
+        bpf::run(
+            &[
+                Insn {
+                    code: 0x05,
+                    jt: 0,
+                    jf: 0,
+                    k: u32::MAX
+                },
+                ret_k(1)
+            ],
+            &pkt,
+            5,
+            0
+        ),
+        0
+    );
     // Scratch memory, tax/txa, len and msh.
     let prog = [
-        Insn { code: 0x80, jt: 0, jf: 0, k: 0 },  // ld len
-        Insn { code: 0x02, jt: 0, jf: 0, k: 3 },  // st M[3]
-        Insn { code: 0xb1, jt: 0, jf: 0, k: 4 },  // ldxb 4*([4]&0xf) = 20
-        Insn { code: 0x87, jt: 0, jf: 0, k: 0 },  // txa
-        Insn { code: 0x61, jt: 0, jf: 0, k: 3 },  // ldx M[3]
-        Insn { code: 0x0c, jt: 0, jf: 0, k: 0 },  // add x
+        Insn {
+            code: 0x80,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // ld len
+        Insn {
+            code: 0x02,
+            jt: 0,
+            jf: 0,
+            k: 3,
+        }, // st M[3]
+        Insn {
+            code: 0xb1,
+            jt: 0,
+            jf: 0,
+            k: 4,
+        }, // ldxb 4*([4]&0xf) = 20
+        Insn {
+            code: 0x87,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // txa
+        Insn {
+            code: 0x61,
+            jt: 0,
+            jf: 0,
+            k: 3,
+        }, // ldx M[3]
+        Insn {
+            code: 0x0c,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // add x
         ret_a,
     ];
     assert_eq!(bpf::run(&prog, &pkt, 1000, 0), 1020);
@@ -138,7 +250,9 @@ fn interpreter_follows_kernel_rules() {
 fn long_programs_use_trampolines() {
     // 200 hosts: far more than 255 instructions between a test and its
     // targets.
-    let expr: Vec<String> = (0..200).map(|i| format!("ip host 10.0.{}.{}", i / 250, i % 250 + 1)).collect();
+    let expr: Vec<String> = (0..200)
+        .map(|i| format!("ip host 10.0.{}.{}", i / 250, i % 250 + 1))
+        .collect();
     let f = tracedeck::filter::parse(&expr.join(" or ")).unwrap();
     let prog = bpf::compile(&f, Target::Ethernet).unwrap();
     assert!(prog.len() > 1000);

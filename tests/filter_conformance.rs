@@ -18,7 +18,12 @@ fn match_counts_equal_tcpdump() {
     }
     let filters: Vec<_> = EXPRESSIONS
         .iter()
-        .map(|e| (*e, tracedeck::filter::parse(e).unwrap_or_else(|err| panic!("{e:?}: {err}"))))
+        .map(|e| {
+            (
+                *e,
+                tracedeck::filter::parse(e).unwrap_or_else(|err| panic!("{e:?}: {err}")),
+            )
+        })
         .collect();
     let files = capture_files();
     assert!(!files.is_empty(), "no captures under sample-captures/");
@@ -32,7 +37,11 @@ fn match_counts_equal_tcpdump() {
             }
         };
         if let Some(f) = frames.iter().find(|f| !supported_link_type(f.link_type)) {
-            eprintln!("NOTE: skipped {}: link type {} not evaluated", path.display(), f.link_type);
+            eprintln!(
+                "NOTE: skipped {}: link type {} not evaluated",
+                path.display(),
+                f.link_type
+            );
             continue;
         }
         match tcpdump_count(path, "") {
@@ -47,8 +56,9 @@ fn match_counts_equal_tcpdump() {
     let checked = AtomicUsize::new(0);
     let mismatches = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
-    let work: Vec<(usize, usize)> =
-        (0..jobs.len()).flat_map(|j| (0..filters.len()).map(move |e| (j, e))).collect();
+    let work: Vec<(usize, usize)> = (0..jobs.len())
+        .flat_map(|j| (0..filters.len()).map(move |e| (j, e)))
+        .collect();
     std::thread::scope(|s| {
         for _ in 0..3 {
             s.spawn(|| loop {
@@ -56,11 +66,18 @@ fn match_counts_equal_tcpdump() {
                 let Some(&(j, e)) = work.get(i) else { break };
                 let (path, frames) = &jobs[j];
                 let (expr, filter) = &filters[e];
-                let ours = frames.iter().enumerate().filter(|(i, f)| filter.matches(&f.frame(*i as u64))).count();
+                let ours = frames
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, f)| filter.matches(&f.frame(*i as u64)))
+                    .count();
                 let theirs = tcpdump_count(path, expr);
                 checked.fetch_add(1, Ordering::Relaxed);
                 if theirs != Some(ours as u64) {
-                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     if let Ok(mut m) = mismatches.lock() {
                         m.push(format!("{name}: {expr:?}: ours {ours}, tcpdump {theirs:?}"));
                     }
@@ -76,5 +93,9 @@ fn match_counts_equal_tcpdump() {
         mismatches.len()
     );
     assert!(checked.load(Ordering::Relaxed) >= EXPRESSIONS.len());
-    assert!(mismatches.is_empty(), "match counts differ from tcpdump:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "match counts differ from tcpdump:\n{}",
+        mismatches.join("\n")
+    );
 }

@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use tracedeck::filter::{bpf, parse};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     match parse(s) {
         Ok(f) => {
             assert_eq!(f.source(), s);
@@ -16,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => {
-            assert!(e.column >= 1 && e.column <= s.chars().count() + 1, "{e} for {s:?}");
+            assert!(
+                e.column >= 1 && e.column <= s.chars().count() + 1,
+                "{e} for {s:?}"
+            );
             assert!(!e.message.is_empty());
         }
     }

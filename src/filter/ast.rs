@@ -151,8 +151,16 @@ pub enum Arith {
     /// `len`: the packet's length on the wire.
     Len,
     /// `proto[index:size]`, size 1, 2 or 4, big-endian.
-    Load { header: Header, index: Box<Arith>, size: u8 },
-    Bin { op: BinOp, lhs: Box<Arith>, rhs: Box<Arith> },
+    Load {
+        header: Header,
+        index: Box<Arith>,
+        size: u8,
+    },
+    Bin {
+        op: BinOp,
+        lhs: Box<Arith>,
+        rhs: Box<Arith>,
+    },
     Neg(Box<Arith>),
 }
 
@@ -172,19 +180,43 @@ pub enum Expr {
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
     /// IPv4 `host`/`net`: `(address & mask) == addr`.
-    Host { proto: HostProto, dir: Dir, addr: Ipv4Addr, mask: Ipv4Addr },
+    Host {
+        proto: HostProto,
+        dir: Dir,
+        addr: Ipv4Addr,
+        mask: Ipv4Addr,
+    },
     /// IPv6 `host`/`net`.
-    Host6 { dir: Dir, addr: Ipv6Addr, mask: Ipv6Addr },
+    Host6 {
+        dir: Dir,
+        addr: Ipv6Addr,
+        mask: Ipv6Addr,
+    },
     /// `ether host/src/dst`.
-    EtherHost { dir: Dir, addr: [u8; 6] },
+    EtherHost {
+        dir: Dir,
+        addr: [u8; 6],
+    },
     /// `port`/`portrange` (`lo == hi` for a single port).
-    Port { proto: PortProto, dir: Dir, lo: u16, hi: u16 },
+    Port {
+        proto: PortProto,
+        dir: Dir,
+        lo: u16,
+        hi: u16,
+    },
     /// `ether proto`, `ip proto`, `ip6 proto`, `proto`.
-    Proto { layer: ProtoLayer, value: u32 },
+    Proto {
+        layer: ProtoLayer,
+        value: u32,
+    },
     /// A protocol name alone: `tcp`, `ip6`, `arp`, ...
     Abbrev(Protocol),
     /// `arith relop arith` (also `less`/`greater` on `len`).
-    Compare { op: RelOp, lhs: Arith, rhs: Arith },
+    Compare {
+        op: RelOp,
+        lhs: Arith,
+        rhs: Arith,
+    },
     /// `broadcast` / `ether broadcast`.
     Broadcast,
     Multicast(MulticastLayer),

@@ -31,12 +31,22 @@ fn eval(p: &Pred, pkt: &Packet<'_>) -> R<bool> {
         Pred::And(a, b) => eval(a, pkt)? && eval(b, pkt)?,
         Pred::Or(a, b) => eval(a, pkt)? || eval(b, pkt)?,
         Pred::Not(a) => !eval(a, pkt)?,
-        Pred::Cmp { loc, size, mask, cond, val } => {
+        Pred::Cmp {
+            loc,
+            size,
+            mask,
+            cond,
+            val,
+        } => {
             let v = match *loc {
                 Loc::Abs(k) => load(pkt.data, u64::from(k), *size)?,
                 Loc::Ipv4Payload { nl, off } => {
                     let hl = ipv4_header_len(pkt.data, nl)?;
-                    load(pkt.data, u64::from(hl) + u64::from(nl) + u64::from(off), *size)?
+                    load(
+                        pkt.data,
+                        u64::from(hl) + u64::from(nl) + u64::from(off),
+                        *size,
+                    )?
                 }
                 Loc::Protocol => u32::from(pkt.protocol),
             };

@@ -155,7 +155,8 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                 b'\\' => {
                     // `\word`: the word is a name even if it is a keyword.
                     let mut j = i + 1;
-                    while j < bytes.len() && !matches!(bytes[j], b' ' | b'!' | b'(' | b')' | b'\n' | b'\t')
+                    while j < bytes.len()
+                        && !matches!(bytes[j], b' ' | b'!' | b'(' | b')' | b'\n' | b'\t')
                     {
                         j += 1;
                     }
@@ -167,14 +168,26 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                 c if c.is_ascii_alphanumeric() => word(src, i)?,
                 _ => {
                     let ch = src[i..].chars().next().unwrap_or('?');
-                    return Err(ParseError::at(src, i, &format!("unexpected character '{ch}'")));
+                    return Err(ParseError::at(
+                        src,
+                        i,
+                        &format!("unexpected character '{ch}'"),
+                    ));
                 }
             },
         };
-        out.push(Token { kind, start, text: src[start..start + len].to_string() });
+        out.push(Token {
+            kind,
+            start,
+            text: src[start..start + len].to_string(),
+        });
         i += len;
     }
-    out.push(Token { kind: TokKind::End, start: src.len(), text: String::new() });
+    out.push(Token {
+        kind: TokKind::End,
+        start: src.len(),
+        text: String::new(),
+    });
     Ok(out)
 }
 
@@ -194,7 +207,11 @@ fn word(src: &str, i: usize) -> Result<(TokKind, usize), ParseError> {
         // Only an IPv6 address (`::1`) starts with ':'.
         return match full.parse::<std::net::Ipv6Addr>() {
             Ok(_) => Ok((TokKind::Hid6(full.to_string()), full.len())),
-            Err(_) => Err(ParseError::at(src, i, &format!("invalid IPv6 address '{full}'"))),
+            Err(_) => Err(ParseError::at(
+                src,
+                i,
+                &format!("invalid IPv6 address '{full}'"),
+            )),
         };
     }
     if full.contains(':') {
@@ -285,7 +302,11 @@ fn parse_mac(w: &str) -> Option<[u8; 6]> {
     }
     // xxxx.xxxx.xxxx
     let parts: Vec<&str> = w.split('.').collect();
-    if parts.len() == 3 && parts.iter().all(|p| p.len() == 4 && p.bytes().all(|b| b.is_ascii_hexdigit())) {
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| p.len() == 4 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
         let mut mac = [0u8; 6];
         for (k, p) in parts.iter().enumerate() {
             mac[2 * k] = hex_pair(&p[..2])?;
@@ -336,16 +357,18 @@ fn keyword(w: &str) -> Option<Kw> {
         "inbound" => Kw::Inbound,
         "outbound" => Kw::Outbound,
         "vlan" => Kw::Vlan,
-        "byte" | "atalk" | "aarp" | "decnet" | "lat" | "sca" | "moprc" | "mopdl" | "iso" | "esis"
-        | "es-is" | "isis" | "is-is" | "l1" | "l2" | "iih" | "lsp" | "snp" | "csnp" | "psnp"
-        | "clnp" | "stp" | "ipx" | "netbeui" | "radio" | "mpls" | "pppoed" | "pppoes" | "geneve"
-        | "lane" | "llc" | "ifindex" | "on" | "ifname" | "rnr" | "rulenum" | "reason" | "rset"
-        | "ruleset" | "srnr" | "subrulenum" | "action" | "type" | "subtype" | "direction"
-        | "dir" | "address1" | "addr1" | "address2" | "addr2" | "address3" | "addr3"
-        | "address4" | "addr4" | "ra" | "ta" | "vpi" | "vci" | "oam" | "oamf4" | "oamf4ec"
-        | "oamf4sc" | "sc" | "ilmic" | "metac" | "bcc" | "connectmsg" | "metaconnect" | "fisu"
-        | "lssu" | "lsu" | "msu" | "hfisu" | "hlssu" | "hmsu" | "sio" | "opc" | "dpc" | "sls"
-        | "hsio" | "hopc" | "hdpc" | "hsls" => Kw::Unsupported(static_name(w)),
+        "byte" | "atalk" | "aarp" | "decnet" | "lat" | "sca" | "moprc" | "mopdl" | "iso"
+        | "esis" | "es-is" | "isis" | "is-is" | "l1" | "l2" | "iih" | "lsp" | "snp" | "csnp"
+        | "psnp" | "clnp" | "stp" | "ipx" | "netbeui" | "radio" | "mpls" | "pppoed" | "pppoes"
+        | "geneve" | "lane" | "llc" | "ifindex" | "on" | "ifname" | "rnr" | "rulenum"
+        | "reason" | "rset" | "ruleset" | "srnr" | "subrulenum" | "action" | "type" | "subtype"
+        | "direction" | "dir" | "address1" | "addr1" | "address2" | "addr2" | "address3"
+        | "addr3" | "address4" | "addr4" | "ra" | "ta" | "vpi" | "vci" | "oam" | "oamf4"
+        | "oamf4ec" | "oamf4sc" | "sc" | "ilmic" | "metac" | "bcc" | "connectmsg"
+        | "metaconnect" | "fisu" | "lssu" | "lsu" | "msu" | "hfisu" | "hlssu" | "hmsu" | "sio"
+        | "opc" | "dpc" | "sls" | "hsio" | "hopc" | "hdpc" | "hsls" => {
+            Kw::Unsupported(static_name(w))
+        }
         _ => return None,
     })
 }
@@ -353,17 +376,95 @@ fn keyword(w: &str) -> Option<Kw> {
 /// The keyword list above as `'static` strings for error messages.
 fn static_name(w: &str) -> &'static str {
     const NAMES: &[&str] = &[
-        "byte", "atalk", "aarp", "decnet", "lat", "sca", "moprc", "mopdl", "iso", "esis", "es-is",
-        "isis", "is-is", "l1", "l2", "iih", "lsp", "snp", "csnp", "psnp", "clnp", "stp", "ipx",
-        "netbeui", "radio", "mpls", "pppoed", "pppoes", "geneve", "lane", "llc", "ifindex", "on",
-        "ifname", "rnr", "rulenum", "reason", "rset", "ruleset", "srnr", "subrulenum", "action",
-        "type", "subtype", "direction", "dir", "address1", "addr1", "address2", "addr2",
-        "address3", "addr3", "address4", "addr4", "ra", "ta", "vpi", "vci", "oam", "oamf4",
-        "oamf4ec", "oamf4sc", "sc", "ilmic", "metac", "bcc", "connectmsg", "metaconnect", "fisu",
-        "lssu", "lsu", "msu", "hfisu", "hlssu", "hmsu", "sio", "opc", "dpc", "sls", "hsio", "hopc",
-        "hdpc", "hsls",
+        "byte",
+        "atalk",
+        "aarp",
+        "decnet",
+        "lat",
+        "sca",
+        "moprc",
+        "mopdl",
+        "iso",
+        "esis",
+        "es-is",
+        "isis",
+        "is-is",
+        "l1",
+        "l2",
+        "iih",
+        "lsp",
+        "snp",
+        "csnp",
+        "psnp",
+        "clnp",
+        "stp",
+        "ipx",
+        "netbeui",
+        "radio",
+        "mpls",
+        "pppoed",
+        "pppoes",
+        "geneve",
+        "lane",
+        "llc",
+        "ifindex",
+        "on",
+        "ifname",
+        "rnr",
+        "rulenum",
+        "reason",
+        "rset",
+        "ruleset",
+        "srnr",
+        "subrulenum",
+        "action",
+        "type",
+        "subtype",
+        "direction",
+        "dir",
+        "address1",
+        "addr1",
+        "address2",
+        "addr2",
+        "address3",
+        "addr3",
+        "address4",
+        "addr4",
+        "ra",
+        "ta",
+        "vpi",
+        "vci",
+        "oam",
+        "oamf4",
+        "oamf4ec",
+        "oamf4sc",
+        "sc",
+        "ilmic",
+        "metac",
+        "bcc",
+        "connectmsg",
+        "metaconnect",
+        "fisu",
+        "lssu",
+        "lsu",
+        "msu",
+        "hfisu",
+        "hlssu",
+        "hmsu",
+        "sio",
+        "opc",
+        "dpc",
+        "sls",
+        "hsio",
+        "hopc",
+        "hdpc",
+        "hsls",
     ];
-    NAMES.iter().find(|n| **n == w).copied().unwrap_or("keyword")
+    NAMES
+        .iter()
+        .find(|n| **n == w)
+        .copied()
+        .unwrap_or("keyword")
 }
 
 #[cfg(test)]
@@ -391,10 +492,16 @@ mod tests {
                 End
             ]
         );
-        assert_eq!(kinds("ether[0:4]")[2..5], [Num(0), Sym(super::Sym::Colon), Num(4)]);
+        assert_eq!(
+            kinds("ether[0:4]")[2..5],
+            [Num(0), Sym(super::Sym::Colon), Num(4)]
+        );
         assert_eq!(kinds("10.1")[0], Hid("10.1".into()));
         assert_eq!(kinds("fe80::1/64")[0], Hid6("fe80::1".into()));
-        assert_eq!(kinds("00:11:22:33:44:55")[0], Eid([0, 0x11, 0x22, 0x33, 0x44, 0x55]));
+        assert_eq!(
+            kinds("00:11:22:33:44:55")[0],
+            Eid([0, 0x11, 0x22, 0x33, 0x44, 0x55])
+        );
         assert_eq!(kinds("0x1f 010 tcp-syn")[..3], [Num(31), Num(8), Num(2)]);
         assert_eq!(kinds("8000-8080")[0], Id("8000-8080".into()));
         assert_eq!(kinds("\\tcp")[0], Id("tcp".into()));

@@ -134,9 +134,19 @@ pub(crate) enum Pred {
     Not(Box<Pred>),
     /// Read `size` bytes (1, 2, 4; big-endian) at `loc`, AND with `mask`,
     /// compare with `val`.
-    Cmp { loc: Loc, size: u8, mask: u32, cond: Cond, val: u32 },
+    Cmp {
+        loc: Loc,
+        size: u8,
+        mask: u32,
+        cond: Cond,
+        val: u32,
+    },
     /// Compare two computed values.
-    Rel { cond: Cond, lhs: Val, rhs: Val },
+    Rel {
+        cond: Cond,
+        lhs: Val,
+        rhs: Val,
+    },
 }
 
 /// Where a computed load counts from.
@@ -153,7 +163,11 @@ pub(crate) enum Val {
     Const(u32),
     /// Original (wire) length of the packet.
     Len,
-    Load { base: Base, index: Box<Val>, size: u8 },
+    Load {
+        base: Base,
+        index: Box<Val>,
+        size: u8,
+    },
     Bin(BinOp, Box<Val>, Box<Val>),
     Neg(Box<Val>),
 }
@@ -181,7 +195,13 @@ fn and_opt2(a: Option<Pred>, b: Option<Pred>) -> Option<Pred> {
     }
 }
 fn cmp(loc: Loc, size: u8, cond: Cond, val: u32) -> Pred {
-    Pred::Cmp { loc, size, mask: u32::MAX, cond, val }
+    Pred::Cmp {
+        loc,
+        size,
+        mask: u32::MAX,
+        cond,
+        val,
+    }
 }
 fn abs(off: u32, size: u8, val: u32) -> Pred {
     cmp(Loc::Abs(off), size, Cond::Eq, val)
@@ -204,7 +224,12 @@ pub(crate) fn lower(e: &Expr, family: Family, kernel: bool) -> Result<Pred, Stri
         Family::Null | Family::Loop => (0, 4),
         Family::Raw | Family::Ipv4 | Family::Ipv6 | Family::Cooked => (0, 0),
     };
-    let mut l = Lower { family, kernel, off_linktype, off_nl };
+    let mut l = Lower {
+        family,
+        kernel,
+        off_linktype,
+        off_nl,
+    };
     l.expr(e)
 }
 
@@ -247,7 +272,12 @@ impl Lower {
                 or(a, self.expr(b)?)
             }
             Expr::Not(a) => not(self.expr(a)?),
-            Expr::Host { proto, dir, addr, mask } => {
+            Expr::Host {
+                proto,
+                dir,
+                addr,
+                mask,
+            } => {
                 let (a, m) = (u32::from(*addr), u32::from(*mask));
                 match proto {
                     HostProto::Ip => self.hostop(a, m, *dir, ETH_IP, 12, 16),
@@ -261,7 +291,9 @@ impl Lower {
                     }
                 }
             }
-            Expr::Host6 { dir, addr, mask } => self.host6(u128::from(*addr), u128::from(*mask), *dir),
+            Expr::Host6 { dir, addr, mask } => {
+                self.host6(u128::from(*addr), u128::from(*mask), *dir)
+            }
             Expr::EtherHost { dir, addr } => self.ether_host(*dir, addr)?,
             Expr::Port { proto, dir, lo, hi } => self.port(*proto, *dir, *lo, *hi),
             Expr::Proto { layer, value } => self.proto(*layer, *value),
@@ -269,7 +301,11 @@ impl Lower {
             Expr::Compare { op, lhs, rhs } => {
                 let (l, lc) = self.val(lhs)?;
                 let (r, rc) = self.val(rhs)?;
-                let rel = |cond| Pred::Rel { cond, lhs: l.clone(), rhs: r.clone() };
+                let rel = |cond| Pred::Rel {
+                    cond,
+                    lhs: l.clone(),
+                    rhs: r.clone(),
+                };
                 let test = match op {
                     RelOp::Eq => rel(Cond::Eq),
                     RelOp::Ne => not(rel(Cond::Eq)),
@@ -286,21 +322,35 @@ impl Lower {
             }
             Expr::Multicast(MulticastLayer::Link) => {
                 self.need_ethernet("link-layer multicast filters")?;
-                Pred::Cmp { loc: Loc::Abs(0), size: 1, mask: u32::MAX, cond: Cond::Set, val: 1 }
+                Pred::Cmp {
+                    loc: Loc::Abs(0),
+                    size: 1,
+                    mask: u32::MAX,
+                    cond: Cond::Set,
+                    val: 1,
+                }
             }
-            Expr::Multicast(MulticastLayer::Ip) => {
-                and(self.linktype(ETH_IP), cmp(Loc::Abs(self.off_nl + 16), 1, Cond::Ge, 224))
+            Expr::Multicast(MulticastLayer::Ip) => and(
+                self.linktype(ETH_IP),
+                cmp(Loc::Abs(self.off_nl + 16), 1, Cond::Ge, 224),
+            ),
+            Expr::Multicast(MulticastLayer::Ip6) => {
+                and(self.linktype(ETH_IP6), abs(self.off_nl + 24, 1, 255))
             }
-            Expr::Multicast(MulticastLayer::Ip6) => and(self.linktype(ETH_IP6), abs(self.off_nl + 24, 1, 255)),
             Expr::Vlan(id) => {
                 if self.family != Family::Ethernet {
                     return Err(format!("no VLAN support for {}", self.family.name()));
                 }
                 if self.kernel {
-                    return Err("vlan: a live socket sees packets with the tag already removed".into());
+                    return Err(
+                        "vlan: a live socket sees packets with the tag already removed".into(),
+                    );
                 }
                 let lt = self.off_linktype;
-                let tpid = or(or(abs(lt, 2, 0x8100), abs(lt, 2, 0x88a8)), abs(lt, 2, 0x9100));
+                let tpid = or(
+                    or(abs(lt, 2, 0x8100), abs(lt, 2, 0x88a8)),
+                    abs(lt, 2, 0x9100),
+                );
                 let p = match id {
                     Some(v) => and(
                         tpid,
@@ -337,7 +387,10 @@ impl Lower {
         if self.family == Family::Ethernet {
             Ok(())
         } else {
-            Err(format!("{what} supported only on Ethernet, not on {}", self.family.name()))
+            Err(format!(
+                "{what} supported only on Ethernet, not on {}",
+                self.family.name()
+            ))
         }
     }
 
@@ -348,7 +401,10 @@ impl Lower {
             Family::Ethernet => {
                 if v <= ETHERMTU {
                     // An 802.2 frame (length field) with this DSAP.
-                    and(not(cmp(Loc::Abs(lt), 2, Cond::Gt, ETHERMTU)), abs(lt + 2, 1, v))
+                    and(
+                        not(cmp(Loc::Abs(lt), 2, Cond::Gt, ETHERMTU)),
+                        abs(lt + 2, 1, v),
+                    )
                 } else {
                     abs(lt, 2, v)
                 }
@@ -388,8 +444,20 @@ impl Lower {
                 p.unwrap_or(Pred::False)
             }
             Family::Raw => match v {
-                ETH_IP => Pred::Cmp { loc: Loc::Abs(0), size: 1, mask: 0xf0, cond: Cond::Eq, val: 0x40 },
-                ETH_IP6 => Pred::Cmp { loc: Loc::Abs(0), size: 1, mask: 0xf0, cond: Cond::Eq, val: 0x60 },
+                ETH_IP => Pred::Cmp {
+                    loc: Loc::Abs(0),
+                    size: 1,
+                    mask: 0xf0,
+                    cond: Cond::Eq,
+                    val: 0x40,
+                },
+                ETH_IP6 => Pred::Cmp {
+                    loc: Loc::Abs(0),
+                    size: 1,
+                    mask: 0xf0,
+                    cond: Cond::Eq,
+                    val: 0x60,
+                },
                 _ => Pred::False,
             },
             Family::Ipv4 => {
@@ -420,10 +488,27 @@ impl Lower {
 
     /// `gen_hostop`: IPv4 (or ARP) address at `src_off`/`dst_off` of the
     /// network header.
-    fn hostop(&self, addr: u32, mask: u32, dir: Dir, ethertype: u32, src_off: u32, dst_off: u32) -> Pred {
+    fn hostop(
+        &self,
+        addr: u32,
+        mask: u32,
+        dir: Dir,
+        ethertype: u32,
+        src_off: u32,
+        dst_off: u32,
+    ) -> Pred {
         let nl = self.off_nl;
-        let atom = |off: u32| Pred::Cmp { loc: Loc::Abs(nl + off), size: 4, mask, cond: Cond::Eq, val: addr };
-        and(self.linktype(ethertype), self.dir(dir, atom(src_off), atom(dst_off)))
+        let atom = |off: u32| Pred::Cmp {
+            loc: Loc::Abs(nl + off),
+            size: 4,
+            mask,
+            cond: Cond::Eq,
+            val: addr,
+        };
+        and(
+            self.linktype(ethertype),
+            self.dir(dir, atom(src_off), atom(dst_off)),
+        )
     }
 
     fn host6(&self, addr: u128, mask: u128, dir: Dir) -> Pred {
@@ -484,7 +569,10 @@ impl Lower {
             if lo == hi {
                 cmp(loc, 2, Cond::Eq, u32::from(lo))
             } else {
-                and(cmp(loc, 2, Cond::Ge, u32::from(lo)), not(cmp(loc, 2, Cond::Gt, u32::from(hi))))
+                and(
+                    cmp(loc, 2, Cond::Ge, u32::from(lo)),
+                    not(cmp(loc, 2, Cond::Gt, u32::from(hi))),
+                )
             }
         };
         let v4_loc = |off| Loc::Ipv4Payload { nl, off };
@@ -497,14 +585,23 @@ impl Lower {
         );
         let v6 = and(
             self.linktype(ETH_IP6),
-            and(proto_is(nl + 6), self.dir(dir, atom(Loc::Abs(nl + 40)), atom(Loc::Abs(nl + 42)))),
+            and(
+                proto_is(nl + 6),
+                self.dir(dir, atom(Loc::Abs(nl + 40)), atom(Loc::Abs(nl + 42))),
+            ),
         );
         or(v6, v4)
     }
 
     /// `gen_ipfrag`: not an IPv4 fragment other than the first.
     fn not_fragment(&self) -> Pred {
-        not(Pred::Cmp { loc: Loc::Abs(self.off_nl + 6), size: 2, mask: u32::MAX, cond: Cond::Set, val: 0x1fff })
+        not(Pred::Cmp {
+            loc: Loc::Abs(self.off_nl + 6),
+            size: 2,
+            mask: u32::MAX,
+            cond: Cond::Set,
+            val: 0x1fff,
+        })
     }
 
     fn proto(&self, layer: ProtoLayer, v: u32) -> Pred {
@@ -514,9 +611,15 @@ impl Lower {
             ProtoLayer::Ip => and(self.linktype(ETH_IP), abs(nl + 9, 1, v)),
             ProtoLayer::Ip6 => and(
                 self.linktype(ETH_IP6),
-                or(abs(nl + 6, 1, v), and(abs(nl + 6, 1, IPPROTO_FRAGMENT), abs(nl + 40, 1, v))),
+                or(
+                    abs(nl + 6, 1, v),
+                    and(abs(nl + 6, 1, IPPROTO_FRAGMENT), abs(nl + 40, 1, v)),
+                ),
             ),
-            ProtoLayer::IpOrIp6 => or(self.proto(ProtoLayer::Ip, v), self.proto(ProtoLayer::Ip6, v)),
+            ProtoLayer::IpOrIp6 => or(
+                self.proto(ProtoLayer::Ip, v),
+                self.proto(ProtoLayer::Ip6, v),
+            ),
         }
     }
 
@@ -530,9 +633,12 @@ impl Lower {
             Protocol::Icmp | Protocol::Igmp | Protocol::Igrp | Protocol::Vrrp | Protocol::Carp => {
                 self.proto(ProtoLayer::Ip, p.ip_number().unwrap_or(0))
             }
-            Protocol::Tcp | Protocol::Udp | Protocol::Sctp | Protocol::Pim | Protocol::Ah | Protocol::Esp => {
-                self.proto(ProtoLayer::IpOrIp6, p.ip_number().unwrap_or(0))
-            }
+            Protocol::Tcp
+            | Protocol::Udp
+            | Protocol::Sctp
+            | Protocol::Pim
+            | Protocol::Ah
+            | Protocol::Esp => self.proto(ProtoLayer::IpOrIp6, p.ip_number().unwrap_or(0)),
         }
     }
 
@@ -543,7 +649,10 @@ impl Lower {
             Arith::Num(n) => (Val::Const(*n), None),
             Arith::Len => {
                 if self.family == Family::Cooked {
-                    (Val::Bin(BinOp::Add, Box::new(Val::Len), Box::new(Val::Const(16))), None)
+                    (
+                        Val::Bin(BinOp::Add, Box::new(Val::Len), Box::new(Val::Const(16))),
+                        None,
+                    )
                 } else {
                     (Val::Len, None)
                 }
@@ -559,29 +668,45 @@ impl Lower {
                 let (r, _) = self.val(rhs)?;
                 (Val::Bin(*op, Box::new(l), Box::new(r)), lc)
             }
-            Arith::Load { header, index, size } => {
+            Arith::Load {
+                header,
+                index,
+                size,
+            } => {
                 let (idx, ic) = self.val(index)?;
                 let nl = self.off_nl;
                 let (base, check) = match header {
                     Header::Link => {
                         if self.family == Family::Cooked {
-                            return Err("ether[...]: a cooked socket has no link-layer header".into());
+                            return Err(
+                                "ether[...]: a cooked socket has no link-layer header".into()
+                            );
                         }
                         (Base::Abs(0), ic)
                     }
-                    Header::Proto(p @ (Protocol::Ip | Protocol::Ip6 | Protocol::Arp | Protocol::Rarp)) => {
-                        (Base::Abs(nl), Some(and_opt(ic, self.abbrev(*p))))
-                    }
+                    Header::Proto(
+                        p @ (Protocol::Ip | Protocol::Ip6 | Protocol::Arp | Protocol::Rarp),
+                    ) => (Base::Abs(nl), Some(and_opt(ic, self.abbrev(*p)))),
                     Header::Proto(Protocol::Icmp6) => {
                         let c = and(self.linktype(ETH_IP6), abs(nl + 6, 1, 58));
                         (Base::Abs(nl + 40), Some(and_opt(ic, c)))
                     }
                     Header::Proto(p) => {
                         let p4 = self.proto(ProtoLayer::Ip, p.ip_number().unwrap_or(0));
-                        (Base::Ipv4Payload(nl), Some(and(p4, and_opt(ic, self.not_fragment()))))
+                        (
+                            Base::Ipv4Payload(nl),
+                            Some(and(p4, and_opt(ic, self.not_fragment()))),
+                        )
                     }
                 };
-                (Val::Load { base, index: Box::new(idx), size: *size }, check)
+                (
+                    Val::Load {
+                        base,
+                        index: Box::new(idx),
+                        size: *size,
+                    },
+                    check,
+                )
             }
         })
     }

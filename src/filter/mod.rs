@@ -29,7 +29,8 @@ mod parser;
 mod services;
 
 pub use ast::{
-    Arith, BinOp, Dir, Expr, Header, HostProto, MulticastLayer, PortProto, ProtoLayer, Protocol, RelOp,
+    Arith, BinOp, Dir, Expr, Header, HostProto, MulticastLayer, PortProto, ProtoLayer, Protocol,
+    RelOp,
 };
 
 use crate::pcap::{Frame, LinkType};
@@ -51,7 +52,11 @@ impl ParseError {
     pub(crate) fn at(src: &str, offset: usize, message: &str) -> ParseError {
         let offset = offset.min(src.len());
         let column = src.get(..offset).map_or(offset, |s| s.chars().count()) + 1;
-        ParseError { column, message: message.to_string(), offset }
+        ParseError {
+            column,
+            message: message.to_string(),
+            offset,
+        }
     }
 }
 
@@ -59,7 +64,11 @@ impl ParseError {
 pub fn parse(expr: &str) -> Result<Filter, ParseError> {
     let tree = parser::parse_expr(expr)?;
     let lowered = FILE_FAMILIES.map(|f| lower::lower(&tree, f, false));
-    Ok(Filter { source: expr.to_string(), expr: tree, lowered })
+    Ok(Filter {
+        source: expr.to_string(),
+        expr: tree,
+        lowered,
+    })
 }
 
 /// A parsed filter, ready to test frames.
@@ -80,9 +89,18 @@ impl Filter {
         if self.expr == Expr::True {
             return true;
         }
-        let Some(family) = Family::of(frame.link_type) else { return false };
+        let Some(family) = Family::of(frame.link_type) else {
+            return false;
+        };
         match &self.lowered[family.index()] {
-            Ok(p) => eval::matches(p, &eval::Packet { data: frame.data, wire_len: frame.orig_len, protocol: 0 }),
+            Ok(p) => eval::matches(
+                p,
+                &eval::Packet {
+                    data: frame.data,
+                    wire_len: frame.orig_len,
+                    protocol: 0,
+                },
+            ),
             Err(_) => false,
         }
     }
@@ -95,8 +113,14 @@ impl Filter {
             return Ok(());
         }
         match Family::of(link_type) {
-            None => Err(format!("link type {} is not supported by the filter", link_type.0)),
-            Some(f) => self.lowered[f.index()].as_ref().map(|_| ()).map_err(Clone::clone),
+            None => Err(format!(
+                "link type {} is not supported by the filter",
+                link_type.0
+            )),
+            Some(f) => self.lowered[f.index()]
+                .as_ref()
+                .map(|_| ())
+                .map_err(Clone::clone),
         }
     }
 

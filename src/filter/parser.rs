@@ -48,7 +48,12 @@ const MAX_DEPTH: u32 = 64;
 
 pub(crate) fn parse_expr(src: &str) -> Result<Expr, ParseError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { src, toks, pos: 0, depth: 0 };
+    let mut p = Parser {
+        src,
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     if p.peek() == &TokKind::End {
         return Ok(Expr::True);
     }
@@ -253,7 +258,9 @@ impl Parser<'_> {
         match k(at) {
             TokKind::Id(_) | TokKind::Hid(_) | TokKind::Hid6(_) | TokKind::Eid(_) => true,
             TokKind::Num(_) => binop(k(at + 1)).is_none() && relop(k(at + 1)).is_none(),
-            TokKind::Kw(Kw::Not) | TokKind::Sym(Sym::LParen) => at < self.toks.len() && self.starts_id(at + 1),
+            TokKind::Kw(Kw::Not) | TokKind::Sym(Sym::LParen) => {
+                at < self.toks.len() && self.starts_id(at + 1)
+            }
             _ => false,
         }
     }
@@ -315,7 +322,9 @@ impl Parser<'_> {
                 }
             }
             TokKind::Kw(k) if is_head_kw(k) => self.head(PQual::Default),
-            TokKind::Kw(Kw::Broadcast | Kw::Multicast) => Ok((self.bcast_mcast(PQual::Default)?, None)),
+            TokKind::Kw(Kw::Broadcast | Kw::Multicast) => {
+                Ok((self.bcast_mcast(PQual::Default)?, None))
+            }
             TokKind::Kw(k @ (Kw::Less | Kw::Greater)) => {
                 self.bump();
                 let TokKind::Num(n) = *self.peek() else {
@@ -323,7 +332,14 @@ impl Parser<'_> {
                 };
                 self.bump();
                 let op = if k == Kw::Less { RelOp::Le } else { RelOp::Ge };
-                Ok((Expr::Compare { op, lhs: Arith::Len, rhs: Arith::Num(n) }, None))
+                Ok((
+                    Expr::Compare {
+                        op,
+                        lhs: Arith::Len,
+                        rhs: Arith::Num(n),
+                    },
+                    None,
+                ))
             }
             TokKind::Kw(Kw::Vlan) => {
                 self.bump();
@@ -341,14 +357,17 @@ impl Parser<'_> {
                 self.bump();
                 Ok((Expr::Outbound(k == Kw::Outbound), None))
             }
-            TokKind::Num(_) | TokKind::Sym(Sym::Minus) | TokKind::Kw(Kw::Len) => Ok((self.relation()?, None)),
+            TokKind::Num(_) | TokKind::Sym(Sym::Minus) | TokKind::Kw(Kw::Len) => {
+                Ok((self.relation()?, None))
+            }
             TokKind::Kw(Kw::Unsupported(name)) => {
                 Err(self.err_here(&format!("'{name}' is not supported by tracedeck's filter")))
             }
-            TokKind::Id(_) | TokKind::Hid(_) | TokKind::Hid6(_) | TokKind::Eid(_) => Err(self.err_here(&format!(
-                "expected a qualifier (host, net, port, ...) before '{}'",
-                self.tok().text
-            ))),
+            TokKind::Id(_) | TokKind::Hid(_) | TokKind::Hid6(_) | TokKind::Eid(_) => Err(self
+                .err_here(&format!(
+                    "expected a qualifier (host, net, port, ...) before '{}'",
+                    self.tok().text
+                ))),
             _ => Err(self.expected("a primitive")),
         }
     }
@@ -359,7 +378,9 @@ impl Parser<'_> {
         while self.peek_at(opens) == &TokKind::Sym(Sym::LParen) {
             opens += 1;
         }
-        let TokKind::Num(n) = *self.peek_at(opens) else { return Ok(None) };
+        let TokKind::Num(n) = *self.peek_at(opens) else {
+            return Ok(None);
+        };
         for _ in 0..=opens {
             self.bump();
         }
@@ -402,7 +423,11 @@ impl Parser<'_> {
                 if self.peek_at(1) == &TokKind::Kw(other) {
                     self.bump();
                     self.bump();
-                    dir = Some(if op == Kw::And { Dir::SrcAndDst } else { Dir::SrcOrDst });
+                    dir = Some(if op == Kw::And {
+                        Dir::SrcAndDst
+                    } else {
+                        Dir::SrcOrDst
+                    });
                 } else {
                     self.bump();
                     return Err(self.expected(if other == Kw::Dst { "'dst'" } else { "'src'" }));
@@ -422,7 +447,11 @@ impl Parser<'_> {
         if addr != AQual::Default {
             self.bump();
         }
-        let q = Quals { proto, dir: dir.unwrap_or(Dir::SrcOrDst), addr };
+        let q = Quals {
+            proto,
+            dir: dir.unwrap_or(Dir::SrcOrDst),
+            addr,
+        };
         let e = self.id(Some(q))?;
         Ok((e, Some(q)))
     }
@@ -492,7 +521,9 @@ impl Parser<'_> {
                             _ => None,
                         };
                         if let Some(b) = bad {
-                            return Err(self.err_at(&t, &format!("'{b}' modifier applied to ip host")));
+                            return Err(
+                                self.err_at(&t, &format!("'{b}' modifier applied to ip host"))
+                            );
                         }
                         let Some((v, bits)) = atoin(&s) else {
                             return Err(self.err_at(&t, &format!("invalid IPv4 address '{s}'")));
@@ -519,7 +550,10 @@ impl Parser<'_> {
                 let t = self.bump();
                 let q = self.need_q(q, &t)?;
                 if matches!(q.addr, AQual::Host | AQual::Default) && q.proto == PQual::Link {
-                    Ok(Expr::EtherHost { dir: q.dir, addr: mac })
+                    Ok(Expr::EtherHost {
+                        dir: q.dir,
+                        addr: mac,
+                    })
                 } else {
                     Err(self.err_at(&t, "ethernet address used in non-ether expression"))
                 }
@@ -530,7 +564,13 @@ impl Parser<'_> {
 
     fn need_q(&self, q: Q, t: &Token) -> R<Quals> {
         q.ok_or_else(|| {
-            self.err_at(t, &format!("expected a qualifier (host, net, port, ...) before '{}'", t.text))
+            self.err_at(
+                t,
+                &format!(
+                    "expected a qualifier (host, net, port, ...) before '{}'",
+                    t.text
+                ),
+            )
         })
     }
 
@@ -562,11 +602,18 @@ impl Parser<'_> {
                 if v > 65535 {
                     return Err(self.err_at(t, &format!("illegal port number {v} > 65535")));
                 }
-                Ok(Expr::Port { proto, dir: q.dir, lo: v as u16, hi: v as u16 })
+                Ok(Expr::Port {
+                    proto,
+                    dir: q.dir,
+                    lo: v as u16,
+                    hi: v as u16,
+                })
             }
             AQual::Gateway => Err(self.err_at(t, "'gateway' requires a name")),
             AQual::Proto => self.proto(q, v, t),
-            AQual::Protochain => Err(self.err_at(t, "'protochain' is not supported by tracedeck's filter")),
+            AQual::Protochain => {
+                Err(self.err_at(t, "'protochain' is not supported by tracedeck's filter"))
+            }
         }
     }
 
@@ -577,7 +624,11 @@ impl Parser<'_> {
             PQual::P(Protocol::Udp) => PortProto::Udp,
             PQual::P(Protocol::Sctp) => PortProto::Sctp,
             _ => {
-                let what = if q.addr == AQual::Port { "port" } else { "portrange" };
+                let what = if q.addr == AQual::Port {
+                    "port"
+                } else {
+                    "portrange"
+                };
                 return Err(self.err_at(t, &format!("illegal qualifier of '{what}'")));
             }
         })
@@ -590,7 +641,9 @@ impl Parser<'_> {
             PQual::P(Protocol::Ip) => ProtoLayer::Ip,
             PQual::P(Protocol::Ip6) => ProtoLayer::Ip6,
             PQual::P(p) => {
-                return Err(self.err_at(t, &format!("'proto' is not supported after '{}'", p.name())))
+                return Err(
+                    self.err_at(t, &format!("'proto' is not supported after '{}'", p.name()))
+                )
             }
         };
         if layer != ProtoLayer::Link && v > 255 {
@@ -611,17 +664,29 @@ impl Parser<'_> {
             PQual::P(Protocol::Ip6) => {
                 return Err(self.err_at(t, &format!("'ip6' modifier applied to ip {typ}")))
             }
-            PQual::P(p) => return Err(self.err_at(t, &format!("'{}' modifier applied to {typ}", p.name()))),
+            PQual::P(p) => {
+                return Err(self.err_at(t, &format!("'{}' modifier applied to {typ}", p.name())))
+            }
         };
-        Ok(Expr::Host { proto, dir: q.dir, addr: Ipv4Addr::from(addr), mask: Ipv4Addr::from(mask) })
+        Ok(Expr::Host {
+            proto,
+            dir: q.dir,
+            addr: Ipv4Addr::from(addr),
+            mask: Ipv4Addr::from(mask),
+        })
     }
 
     fn host6(&self, q: Quals, addr: u128, mask: u128, t: &Token) -> R<Expr> {
         match q.proto {
-            PQual::Default | PQual::P(Protocol::Ip6) => {
-                Ok(Expr::Host6 { dir: q.dir, addr: Ipv6Addr::from(addr), mask: Ipv6Addr::from(mask) })
-            }
-            p => Err(self.err_at(t, &format!("'{}' modifier applied to ip6 host", pqual_name(p)))),
+            PQual::Default | PQual::P(Protocol::Ip6) => Ok(Expr::Host6 {
+                dir: q.dir,
+                addr: Ipv6Addr::from(addr),
+                mask: Ipv6Addr::from(mask),
+            }),
+            p => Err(self.err_at(
+                t,
+                &format!("'{}' modifier applied to ip6 host", pqual_name(p)),
+            )),
         }
     }
 
@@ -638,7 +703,9 @@ impl Parser<'_> {
                 };
                 let mask = shl(mv, 32 - mbits);
                 if n & !mask != 0 {
-                    return Err(self.err_at(t, &format!("non-network bits set in \"{s} mask {ms}\"")));
+                    return Err(
+                        self.err_at(t, &format!("non-network bits set in \"{s} mask {ms}\""))
+                    );
                 }
                 mask
             }
@@ -667,12 +734,18 @@ impl Parser<'_> {
             return Err(self.err_at(t, &format!("invalid ip6 address {s}")));
         };
         let a = u128::from(a);
-        let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - len)
+        };
         if a & !mask != 0 {
             return Err(self.err_at(t, &format!("non-network bits set in \"{s}/{len}\"")));
         }
         match q.addr {
-            AQual::Default | AQual::Host if len != 128 => Err(self.err_at(t, "Mask syntax for networks only")),
+            AQual::Default | AQual::Host if len != 128 => {
+                Err(self.err_at(t, "Mask syntax for networks only"))
+            }
             AQual::Default | AQual::Host | AQual::Net => self.host6(q, a, mask, t),
             _ => Err(self.err_at(t, "invalid qualifier against IPv6 address")),
         }
@@ -691,7 +764,10 @@ impl Parser<'_> {
                     // (::1 is named ip6-localhost).
                     return self.host4(q, 0x7f00_0001, u32::MAX, t);
                 }
-                Err(self.err_at(t, &format!("unknown host '{name}' (tracedeck does not resolve names)")))
+                Err(self.err_at(
+                    t,
+                    &format!("unknown host '{name}' (tracedeck does not resolve names)"),
+                ))
             }
             AQual::Port | AQual::Portrange => {
                 let proto = self.port_proto(q, t)?;
@@ -707,12 +783,21 @@ impl Parser<'_> {
                     (PortProto::Any, ServiceProto::Tcp) => PortProto::Tcp,
                     (PortProto::Any, ServiceProto::Udp) => PortProto::Udp,
                     (PortProto::Udp, ServiceProto::Tcp) | (PortProto::Tcp, ServiceProto::Udp) => {
-                        let real = if sp == ServiceProto::Tcp { "tcp" } else { "udp" };
+                        let real = if sp == ServiceProto::Tcp {
+                            "tcp"
+                        } else {
+                            "udp"
+                        };
                         return Err(self.err_at(t, &format!("port '{name}' is {real}")));
                     }
                     (p, _) => p,
                 };
-                Ok(Expr::Port { proto, dir: q.dir, lo: lo.min(hi), hi: lo.max(hi) })
+                Ok(Expr::Port {
+                    proto,
+                    dir: q.dir,
+                    lo: lo.min(hi),
+                    hi: lo.max(hi),
+                })
             }
             AQual::Proto => {
                 let v = match q.proto {
@@ -730,8 +815,12 @@ impl Parser<'_> {
                     None => Err(self.err_at(t, &format!("unknown ip proto '{name}'"))),
                 }
             }
-            AQual::Protochain => Err(self.err_at(t, "'protochain' is not supported by tracedeck's filter")),
-            AQual::Gateway => Err(self.err_at(t, "'gateway' is not supported by tracedeck's filter")),
+            AQual::Protochain => {
+                Err(self.err_at(t, "'protochain' is not supported by tracedeck's filter"))
+            }
+            AQual::Gateway => {
+                Err(self.err_at(t, "'gateway' is not supported by tracedeck's filter"))
+            }
         }
     }
 
@@ -755,7 +844,10 @@ impl Parser<'_> {
             return Ok((x as u16, y as u16, ServiceProto::Any));
         }
         let one = |s: &str| -> Option<(u16, ServiceProto)> {
-            num(s).and_then(|v| u16::try_from(v).ok()).map(|v| (v, ServiceProto::Any)).or_else(|| services::service(s))
+            num(s)
+                .and_then(|v| u16::try_from(v).ok())
+                .map(|v| (v, ServiceProto::Any))
+                .or_else(|| services::service(s))
         };
         let (x, px) = one(a).ok_or_else(bad)?;
         let (y, py) = one(b).ok_or_else(bad)?;
@@ -790,7 +882,11 @@ impl Parser<'_> {
                 }
                 _ => {}
             }
-            lhs = Arith::Bin { op, lhs: Box::new(lhs), rhs: Box::new(rhs) };
+            lhs = Arith::Bin {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            };
         }
         self.depth -= 1;
         Ok(lhs)
@@ -819,7 +915,9 @@ impl Parser<'_> {
                 self.expect_sym(Sym::RParen, "')'")?;
                 Ok(a)
             }
-            TokKind::Kw(k) if proto_kw(k).is_some() && self.peek_at(1) == &TokKind::Sym(Sym::LBracket) => {
+            TokKind::Kw(k)
+                if proto_kw(k).is_some() && self.peek_at(1) == &TokKind::Sym(Sym::LBracket) =>
+            {
                 let t = self.bump();
                 let header = match proto_kw(k) {
                     Some(PQual::P(Protocol::Ah | Protocol::Esp)) | Some(PQual::Default) | None => {
@@ -843,7 +941,11 @@ impl Parser<'_> {
                     size = n as u8;
                 }
                 self.expect_sym(Sym::RBracket, "']'")?;
-                Ok(Arith::Load { header, index: Box::new(index), size })
+                Ok(Arith::Load {
+                    header,
+                    index: Box::new(index),
+                    size,
+                })
             }
             _ => Err(self.expected("a number, 'len' or proto[offset]")),
         }
@@ -864,7 +966,12 @@ mod tests {
     }
 
     fn port(proto: PortProto, dir: Dir, n: u16) -> Expr {
-        Expr::Port { proto, dir, lo: n, hi: n }
+        Expr::Port {
+            proto,
+            dir,
+            lo: n,
+            hi: n,
+        }
     }
 
     #[test]
@@ -892,12 +999,30 @@ mod tests {
 
     #[test]
     fn nets_are_promoted_like_libpcap() {
-        let Expr::Host { addr, mask, .. } = p("net 10") else { panic!() };
-        assert_eq!((addr, mask), (Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(255, 0, 0, 0)));
-        let Expr::Host { addr, mask, .. } = p("net 172.16") else { panic!() };
-        assert_eq!((addr, mask), (Ipv4Addr::new(172, 16, 0, 0), Ipv4Addr::new(255, 255, 0, 0)));
-        let Expr::Host { addr, mask, .. } = p("net 192.168.1.0 mask 255.255.255.0") else { panic!() };
-        assert_eq!((addr, mask), (Ipv4Addr::new(192, 168, 1, 0), Ipv4Addr::new(255, 255, 255, 0)));
+        let Expr::Host { addr, mask, .. } = p("net 10") else {
+            panic!()
+        };
+        assert_eq!(
+            (addr, mask),
+            (Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(255, 0, 0, 0))
+        );
+        let Expr::Host { addr, mask, .. } = p("net 172.16") else {
+            panic!()
+        };
+        assert_eq!(
+            (addr, mask),
+            (Ipv4Addr::new(172, 16, 0, 0), Ipv4Addr::new(255, 255, 0, 0))
+        );
+        let Expr::Host { addr, mask, .. } = p("net 192.168.1.0 mask 255.255.255.0") else {
+            panic!()
+        };
+        assert_eq!(
+            (addr, mask),
+            (
+                Ipv4Addr::new(192, 168, 1, 0),
+                Ipv4Addr::new(255, 255, 255, 0)
+            )
+        );
     }
 
     #[test]
@@ -906,7 +1031,12 @@ mod tests {
         assert_eq!(p("port domain"), port(PortProto::Any, Dir::SrcOrDst, 53));
         assert_eq!(
             p("portrange 8000-8080"),
-            Expr::Port { proto: PortProto::Any, dir: Dir::SrcOrDst, lo: 8000, hi: 8080 }
+            Expr::Port {
+                proto: PortProto::Any,
+                dir: Dir::SrcOrDst,
+                lo: 8000,
+                hi: 8080
+            }
         );
     }
 }

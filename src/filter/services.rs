@@ -80,7 +80,10 @@ const SERVICES: &[(&str, u16, ServiceProto)] = {
 };
 
 pub(crate) fn service(name: &str) -> Option<(u16, ServiceProto)> {
-    SERVICES.iter().find(|(n, _, _)| *n == name).map(|&(_, p, proto)| (p, proto))
+    SERVICES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, p, proto)| (p, proto))
 }
 
 /// IP protocol numbers by name (`ip proto \tcp`), as in `/etc/protocols`.

@@ -59,7 +59,9 @@ pub fn read_capture(path: &Path) -> Result<Vec<OwnedFrame>, String> {
                         data: b.data.to_vec(),
                     }),
                     PcapBlockOwned::NG(Block::SectionHeader(_)) => idbs.clear(),
-                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => idbs.push(idb.linktype.0 as u32),
+                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                        idbs.push(idb.linktype.0 as u32)
+                    }
                     PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
                         if let Some(lt) = idbs.get(epb.if_id as usize) {
                             frames.push(OwnedFrame {
@@ -103,7 +105,9 @@ pub fn crate_root() -> PathBuf {
 /// ../shared/corpus/captures/.
 pub fn capture_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for p in entries {
@@ -123,18 +127,32 @@ pub fn capture_files() -> Vec<PathBuf> {
 }
 
 pub fn tcpdump_available() -> bool {
-    Command::new("tcpdump").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("tcpdump")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// `tcpdump --count -nr FILE EXPR`: the number of packets tcpdump prints
 /// (it counts what it read before any error, as `| wc -l` would).
 pub fn tcpdump_count(path: &Path, expr: &str) -> Option<u64> {
-    let out = Command::new("tcpdump").arg("--count").arg("-nr").arg(path).arg(expr).output().ok()?;
+    let out = Command::new("tcpdump")
+        .arg("--count")
+        .arg("-nr")
+        .arg(path)
+        .arg(expr)
+        .output()
+        .ok()?;
     let s = String::from_utf8_lossy(&out.stdout);
     // No count at all: tcpdump refused the expression for this link type
     // ("expression rejects all packets", "no VLAN support ..."): it prints
     // nothing, i.e. 0 packets.
-    Some(s.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0))
+    Some(
+        s.split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+    )
 }
 
 /// Link types the filter evaluates.

@@ -36,11 +36,18 @@ pub(crate) fn compile_pred(pred: &Pred) -> Result<Vec<Insn>, Unsupported> {
 }
 
 fn too_long() -> Unsupported {
-    Unsupported { reason: format!("the program would exceed {MAX_INSNS} instructions") }
+    Unsupported {
+        reason: format!("the program would exceed {MAX_INSNS} instructions"),
+    }
 }
 
 fn stmt(code: u16, k: u32) -> Insn {
-    Insn { code, jt: 0, jf: 0, k }
+    Insn {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 
 fn size_bits(size: u8) -> u16 {
@@ -93,7 +100,14 @@ impl Gen {
     }
 
     /// Emits `stmts` followed by a conditional jump; returns the entry id.
-    fn branch(&mut self, stmts: &[Insn], code: u16, k: u32, t: usize, f: usize) -> Result<usize, Unsupported> {
+    fn branch(
+        &mut self,
+        stmts: &[Insn],
+        code: u16,
+        k: u32,
+        t: usize,
+        f: usize,
+    ) -> Result<usize, Unsupported> {
         let t = self.near(t)?;
         let f = self.near(f)?;
         let n = self.rev.len();
@@ -124,7 +138,13 @@ impl Gen {
                 self.pred(a, t, eb)
             }
             Pred::Not(a) => self.pred(a, f, t),
-            Pred::Cmp { loc, size, mask, cond, val } => {
+            Pred::Cmp {
+                loc,
+                size,
+                mask,
+                cond,
+                val,
+            } => {
                 let sz = size_bits(*size);
                 let mut s = Vec::with_capacity(3);
                 match *loc {
@@ -305,7 +325,11 @@ pub fn disassemble(prog: &[Insn]) -> String {
                     JSET => "jset",
                     _ => "j?",
                 };
-                let opnd = if ins.code & X != 0 { "x".to_string() } else { format!("#{k:#x}") };
+                let opnd = if ins.code & X != 0 {
+                    "x".to_string()
+                } else {
+                    format!("#{k:#x}")
+                };
                 format!(
                     "{name:<9}{opnd:<16}jt {}\tjf {}",
                     i + 1 + usize::from(ins.jt),
