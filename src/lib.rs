@@ -10,7 +10,9 @@
 //! The analysis core (`pcap`, `flow`, `http`, `filter`, `strace`) does no
 //! I/O beyond reading its input and never depends on `web` or `store`.
 
+pub mod analysis;
 pub mod filter;
+pub mod flow;
 pub mod pcap;
 pub mod strace;
 pub mod time;

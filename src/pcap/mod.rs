@@ -3,6 +3,12 @@
 //!
 //! Pure functions over bytes: this module knows nothing of HTTP or the web.
 
+pub mod decode;
+pub mod defrag;
 mod frame;
+pub mod link;
+mod reader;
 
+pub use decode::{decode, DecodeIssue, Packet, Transport};
 pub use frame::{Frame, LinkType};
+pub use reader::{Error, Format, Reader, Warning, MAX_RECORD_LEN};

@@ -1,0 +1,155 @@
+//! `tracedeck analyze FILE`: the conversation table (and HTTP exchanges)
+//! of a capture, as a readable table or as the JSON of INTERFACES.md.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use tracedeck::analysis::report::{CaptureRow, ConversationRow};
+use tracedeck::analysis::{self, Options, Output};
+use tracedeck::flow::Conversation;
+use tracedeck::pcap::Reader;
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// The capture: pcap or pcapng, optionally gzip-compressed.
+    file: PathBuf,
+    /// Print the whole analysis as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Sort the conversation table by this column (descending, except id and start).
+    #[arg(long, value_enum, default_value_t = SortKey::Duration)]
+    sort: SortKey,
+    /// Rows of the table to print (0 = all).
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SortKey {
+    Duration,
+    Start,
+    Bytes,
+    Packets,
+    Id,
+}
+
+#[derive(Default)]
+struct Collect {
+    conversations: Vec<Conversation>,
+}
+
+impl Output for Collect {
+    fn conversation(&mut self, conv: &Conversation) {
+        self.conversations.push(conv.clone());
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    capture: CaptureRow,
+    conversations: Vec<ConversationRow>,
+    http: &'a [()],
+}
+
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let name = args.file.display().to_string();
+    let mut reader = Reader::open(&args.file).with_context(|| name.clone())?;
+    let mut out = Collect::default();
+    let summary = analysis::analyze(&mut reader, &Options::default(), &mut out)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let mut convs = out.conversations;
+    convs.sort_by_key(|c| c.id);
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        let doc = Document {
+            capture: CaptureRow::from(&summary),
+            conversations: convs.iter().map(ConversationRow::from).collect(),
+            http: &[],
+        };
+        serde_json::to_writer(&mut w, &doc)?;
+        writeln!(w)?;
+        return Ok(());
+    }
+    match args.sort {
+        SortKey::Duration => {
+            convs.sort_by(|a, b| b.duration().cmp(&a.duration()).then(a.id.cmp(&b.id)))
+        }
+        SortKey::Start => convs.sort_by_key(|c| (c.start, c.id)),
+        SortKey::Bytes => convs.sort_by(|a, b| b.bytes().cmp(&a.bytes()).then(a.id.cmp(&b.id))),
+        SortKey::Packets => {
+            convs.sort_by(|a, b| b.packets().cmp(&a.packets()).then(a.id.cmp(&b.id)))
+        }
+        SortKey::Id => {}
+    }
+    let first = summary.first_ts;
+    writeln!(
+        w,
+        "{name}: {} packets, {} conversations, {} ({:?}, link types {:?})",
+        summary.packets,
+        convs.len(),
+        summary.duration(),
+        summary.format,
+        summary.link_types
+    )?;
+    for warning in &summary.warnings {
+        writeln!(w, "warning: {warning}")?;
+    }
+    let shown = if args.limit == 0 {
+        convs.len()
+    } else {
+        args.limit.min(convs.len())
+    };
+    let aw = convs[..shown]
+        .iter()
+        .map(|c| c.client.to_string().len().max(c.server.to_string().len()))
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let header = [
+        "id", "proto", "client", "server", "start", "duration", "pkts>", "<pkts", "bytes>",
+        "<bytes", "state", "http",
+    ];
+    print_row(&mut w, aw, header.map(String::from))?;
+    for c in &convs[..shown] {
+        let rel = match (c.start, first) {
+            (Some(s), Some(f)) => format!("{:.6}", s.since(f).as_secs_f64()),
+            _ => "-".into(),
+        };
+        let row = [
+            c.id.to_string(),
+            c.proto.as_str().to_string(),
+            c.client.to_string(),
+            c.server.to_string(),
+            rel,
+            format!("{:.6}", c.duration().as_secs_f64()),
+            c.dirs[0].packets.to_string(),
+            c.dirs[1].packets.to_string(),
+            c.dirs[0].bytes.to_string(),
+            c.dirs[1].bytes.to_string(),
+            c.state.as_str().to_string(),
+            c.http_exchanges.to_string(),
+        ];
+        print_row(&mut w, aw, row)?;
+    }
+    if shown < convs.len() {
+        writeln!(
+            w,
+            "... {} more (use --limit 0 for all)",
+            convs.len() - shown
+        )?;
+    }
+    Ok(())
+}
+
+fn print_row(w: &mut impl Write, aw: usize, c: [String; 12]) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{:>5} {:<5} {:<aw$} {:<aw$} {:>10} {:>10} {:>7} {:>7} {:>10} {:>10} {:<11} {:>4}",
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
+    )
+}

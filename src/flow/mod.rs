@@ -1,0 +1,11 @@
+//! Conversations (the TCP and UDP flow table) and TCP reassembly.
+
+mod conversation;
+pub mod reassembly;
+mod stream;
+mod table;
+
+pub use conversation::{guess_server, Conversation, DirCounters, Proto, State};
+pub use reassembly::{HalfStats, ReassemblyLimits};
+pub use stream::{Dir, StreamSink};
+pub use table::{FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};

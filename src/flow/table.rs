@@ -1,0 +1,492 @@
+//! `FlowTable`: assigns each decoded packet to its conversation, keeps the
+//! counters, drives TCP reassembly into a per-conversation analyzer, and
+//! hands finished conversations to a `FlowHandler`.
+//!
+//! Memory grows with the conversations still open: a closed or reset
+//! conversation is handed on once it has been idle for
+//! [`TableLimits::closed_linger`] of capture time (late retransmissions and
+//! final ACKs still count toward it, as in tshark).
+
+use std::collections::hash_map::Entry as MapEntry;
+
+use rustc_hash::FxHashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use super::conversation::{guess_server, Conversation, DirCounters, Proto, State};
+use super::reassembly::{HalfStats, HalfStream, ReassemblyLimits};
+use super::stream::{Dir, StreamSink};
+use crate::pcap::decode::{tcp_flags, Tcp, Udp};
+use crate::time::{Span, Timestamp};
+
+/// Caps and timeouts of the table.
+#[derive(Clone, Copy, Debug)]
+pub struct TableLimits {
+    pub reassembly: ReassemblyLimits,
+    /// How long a closed conversation stays in the table after its last packet.
+    pub closed_linger: Span,
+    /// How often (capture time) the table is swept for lingering conversations.
+    pub sweep_every: Span,
+}
+
+impl Default for TableLimits {
+    fn default() -> Self {
+        TableLimits {
+            reassembly: ReassemblyLimits::default(),
+            closed_linger: Span::from_nanos(120_000_000_000),
+            sweep_every: Span::from_nanos(10_000_000_000),
+        }
+    }
+}
+
+/// One packet as the per-conversation packet list records it.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct PacketInfo {
+    pub frame: u64,
+    /// Offset of the record in the capture file.
+    pub offset: u64,
+    pub ts: Option<Timestamp>,
+    pub dir: Dir,
+    pub tcp_flags: u8,
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u16,
+    /// Transport payload length (IP header's view).
+    pub payload_len: u32,
+    pub orig_len: u32,
+    /// Whether the segment repeated bytes seen before.
+    pub retransmission: bool,
+}
+
+/// Where a packet sits in the capture.
+#[derive(Clone, Copy, Debug)]
+pub struct FrameMeta {
+    pub ts: Option<Timestamp>,
+    /// 0-based record index.
+    pub frame: u64,
+    /// Byte offset of the record in the capture file.
+    pub offset: u64,
+    pub orig_len: u32,
+}
+
+/// What the table tells its owner.
+pub trait FlowHandler {
+    /// Per-conversation analyzer fed with the reassembled streams.
+    type Conn: StreamSink;
+    /// A new TCP conversation: return its analyzer.
+    fn open_tcp(&mut self, conv: &Conversation) -> Self::Conn;
+    /// Every packet of every conversation, after counting.
+    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo);
+    /// A finished conversation (evicted, or at the end of the capture).
+    fn closed(&mut self, conv: Conversation, conn: Option<Self::Conn>, now: Timestamp);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    proto: Proto,
+    lo: SocketAddr,
+    hi: SocketAddr,
+}
+
+impl Key {
+    fn new(proto: Proto, a: SocketAddr, b: SocketAddr) -> Key {
+        if a <= b {
+            Key {
+                proto,
+                lo: a,
+                hi: b,
+            }
+        } else {
+            Key {
+                proto,
+                lo: b,
+                hi: a,
+            }
+        }
+    }
+}
+
+struct TcpState {
+    halves: [HalfStream; 2],
+    syn_seq: [Option<u32>; 2],
+    first_seq: [Option<u32>; 2],
+    syn_ts: Option<Timestamp>,
+    synack_seen: bool,
+    handshake_done: bool,
+    data_seen: bool,
+}
+
+struct Entry<C> {
+    conv: Conversation,
+    tcp: Option<Box<TcpState>>,
+    conn: Option<C>,
+}
+
+/// The conversation table.
+pub struct FlowTable<H: FlowHandler> {
+    handler: H,
+    limits: TableLimits,
+    map: FxHashMap<Key, Entry<H::Conn>>,
+    next_id: u64,
+    last_sweep: Option<Timestamp>,
+    now: Timestamp,
+    last_frame: u64,
+}
+
+impl<H: FlowHandler> FlowTable<H> {
+    pub fn new(handler: H, limits: TableLimits) -> Self {
+        FlowTable {
+            handler,
+            limits,
+            map: FxHashMap::default(),
+            next_id: 0,
+            last_sweep: None,
+            now: Timestamp::ZERO,
+            last_frame: 0,
+        }
+    }
+
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+
+    pub fn open_conversations(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Conversations created so far.
+    pub fn conversations_seen(&self) -> u64 {
+        self.next_id
+    }
+
+    fn advance(&mut self, ts: Option<Timestamp>, frame: u64) {
+        self.last_frame = frame;
+        let Some(ts) = ts else { return };
+        if ts > self.now {
+            self.now = ts;
+        }
+        let last = *self.last_sweep.get_or_insert(ts);
+        if self.now.since(last) >= self.limits.sweep_every {
+            self.last_sweep = Some(self.now);
+            self.sweep();
+        }
+    }
+
+    fn sweep(&mut self) {
+        let now = self.now;
+        let linger = self.limits.closed_linger;
+        let done: Vec<Key> = self
+            .map
+            .iter()
+            .filter(|(_, e)| {
+                matches!(e.conv.state, State::Closed | State::Reset | State::Refused)
+                    && e.conv.end.is_some_and(|end| now.since(end) > linger)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for key in done {
+            if let Some(entry) = self.map.remove(&key) {
+                self.close(entry);
+            }
+        }
+    }
+
+    fn close(&mut self, mut entry: Entry<H::Conn>) {
+        let now = self.now;
+        let frame = self.last_frame;
+        if let (Some(tcp), Some(conn)) = (entry.tcp.as_mut(), entry.conn.as_mut()) {
+            for dir in [Dir::ToServer, Dir::ToClient] {
+                tcp.halves[dir.index()].finish(dir, now, frame, conn);
+            }
+        }
+        if let Some(tcp) = &entry.tcp {
+            entry.conv.streams = [tcp.halves[0].stats, tcp.halves[1].stats];
+            entry.conv.state = tcp_state(&entry.conv, tcp);
+        }
+        self.handler.closed(entry.conv, entry.conn, now);
+    }
+
+    /// Hands every conversation still in the table to the handler, in id
+    /// order, and returns the handler.
+    pub fn finish(mut self) -> H {
+        let mut entries: Vec<Entry<H::Conn>> = self.map.drain().map(|(_, e)| e).collect();
+        entries.sort_by_key(|e| e.conv.id);
+        for entry in entries {
+            self.close(entry);
+        }
+        self.handler
+    }
+
+    /// Counts a UDP datagram.
+    pub fn udp(&mut self, src: IpAddr, dst: IpAddr, udp: &Udp<'_>, at: FrameMeta) {
+        let FrameMeta {
+            ts,
+            frame,
+            offset,
+            orig_len,
+        } = at;
+        self.advance(ts, frame);
+        let s = SocketAddr::new(src, udp.src_port);
+        let d = SocketAddr::new(dst, udp.dst_port);
+        let key = Key::new(Proto::Udp, s, d);
+        let entry = self.map.entry(key).or_insert_with(|| Entry {
+            conv: new_conversation(&mut self.next_id, Proto::Udp, s, d, None),
+            tcp: None,
+            conn: None,
+        });
+
+        let dir = if entry.conv.client == s {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        count(&mut entry.conv, dir, ts, frame, orig_len, udp.payload_len);
+        let info = PacketInfo {
+            frame,
+            offset,
+            ts,
+            dir,
+            tcp_flags: 0,
+            seq: 0,
+            ack: 0,
+            window: 0,
+            payload_len: udp.payload_len,
+            orig_len,
+            retransmission: false,
+        };
+        self.handler.packet(&entry.conv, &info);
+    }
+
+    /// Counts a TCP segment and feeds reassembly.
+    pub fn tcp(&mut self, src: IpAddr, dst: IpAddr, tcp: &Tcp<'_>, at: FrameMeta) {
+        let FrameMeta {
+            ts,
+            frame,
+            offset,
+            orig_len,
+        } = at;
+        self.advance(ts, frame);
+        let s = SocketAddr::new(src, tcp.src_port);
+        let d = SocketAddr::new(dst, tcp.dst_port);
+        let key = Key::new(Proto::Tcp, s, d);
+        let pure_syn = tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
+        // A SYN with a new sequence number on a known 4-tuple is a new
+        // connection reusing the ports (tshark does the same).
+        if pure_syn {
+            if let Some(entry) = self.map.get(&key) {
+                let dir = if entry.conv.client == s {
+                    Dir::ToServer
+                } else {
+                    Dir::ToClient
+                };
+                let reused = entry.tcp.as_ref().is_some_and(|t| {
+                    let base = t.syn_seq[dir.index()].or(t.first_seq[dir.index()]);
+                    base.is_some_and(|b| b != tcp.seq)
+                });
+                if reused {
+                    if let Some(old) = self.map.remove(&key) {
+                        self.close(old);
+                    }
+                }
+            }
+        }
+        let roles = if pure_syn {
+            Some(true)
+        } else if tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN | tcp_flags::ACK {
+            Some(false)
+        } else {
+            None
+        };
+        let limits = self.limits.reassembly;
+        let entry = match self.map.entry(key) {
+            MapEntry::Occupied(o) => o.into_mut(),
+            MapEntry::Vacant(v) => {
+                let conv = new_conversation(&mut self.next_id, Proto::Tcp, s, d, roles);
+                let conn = self.handler.open_tcp(&conv);
+                let state = TcpState {
+                    halves: [HalfStream::default(), HalfStream::default()],
+                    syn_seq: [None; 2],
+                    first_seq: [None; 2],
+                    syn_ts: None,
+                    synack_seen: false,
+                    handshake_done: false,
+                    data_seen: false,
+                };
+                v.insert(Entry {
+                    conv,
+                    tcp: Some(Box::new(state)),
+                    conn: Some(conn),
+                })
+            }
+        };
+
+        let dir = if entry.conv.client == s {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        count(&mut entry.conv, dir, ts, frame, orig_len, tcp.payload_len);
+        let c = &mut entry.conv.dirs[dir.index()];
+        if tcp.has(tcp_flags::SYN) {
+            c.syn += 1;
+        }
+        if tcp.has(tcp_flags::FIN) {
+            c.fin += 1;
+        }
+        if tcp.has(tcp_flags::RST) {
+            c.rst += 1;
+        } else if tcp.window == 0 && !tcp.has(tcp_flags::SYN) {
+            c.zero_windows += 1;
+        }
+        let (Some(state), Some(conn)) = (entry.tcp.as_mut(), entry.conn.as_mut()) else {
+            return;
+        };
+        let i = dir.index();
+        state.first_seq[i].get_or_insert(tcp.seq);
+        let tsv = ts.unwrap_or(Timestamp::ZERO);
+        if tcp.has(tcp_flags::SYN) {
+            state.syn_seq[i].get_or_insert(tcp.seq);
+            state.halves[i].syn(tcp.seq);
+            if pure_syn {
+                state.syn_ts.get_or_insert(tsv);
+            } else {
+                state.synack_seen = true;
+            }
+        } else if !state.handshake_done
+            && state.synack_seen
+            && dir == Dir::ToServer
+            && tcp.has(tcp_flags::ACK)
+        {
+            state.handshake_done = true;
+            if let (Some(syn_ts), Some(t)) = (state.syn_ts, ts) {
+                entry.conv.handshake_rtt = Some(t.since(syn_ts));
+            }
+        }
+        let before = state.halves[i].stats.retransmissions;
+        if tcp.payload_len > 0 {
+            state.data_seen = true;
+        }
+        state.halves[i].segment(
+            dir,
+            tcp.seq,
+            tcp.has(tcp_flags::SYN),
+            tcp.has(tcp_flags::FIN),
+            tcp.payload,
+            tcp.payload_len,
+            tsv,
+            frame,
+            &limits,
+            conn,
+        );
+        let retransmission = state.halves[i].stats.retransmissions > before;
+        if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) {
+            let other = dir.reverse();
+            state.halves[other.index()].acked(other, tcp.ack, tsv, frame, conn);
+        }
+        if tcp.has(tcp_flags::RST) {
+            state.halves[i].reset(dir, tsv, frame, conn);
+        }
+        entry.conv.state = tcp_state(&entry.conv, state);
+        let info = PacketInfo {
+            frame,
+            offset,
+            ts,
+            dir,
+            tcp_flags: tcp.flags,
+            seq: tcp.seq,
+            ack: tcp.ack,
+            window: tcp.window,
+            payload_len: tcp.payload_len,
+            orig_len,
+            retransmission,
+        };
+        self.handler.packet(&entry.conv, &info);
+    }
+}
+
+fn count(
+    conv: &mut Conversation,
+    dir: Dir,
+    ts: Option<Timestamp>,
+    frame: u64,
+    orig_len: u32,
+    payload_len: u32,
+) {
+    if conv.dirs[0].packets == 0 && conv.dirs[1].packets == 0 {
+        conv.first_frame = frame;
+    }
+    let c = &mut conv.dirs[dir.index()];
+    c.packets += 1;
+    c.bytes += u64::from(orig_len);
+    c.payload_wire += u64::from(payload_len);
+    conv.last_frame = frame;
+    if let Some(ts) = ts {
+        conv.start = Some(conv.start.map_or(ts, |s| s.min(ts)));
+        conv.end = Some(conv.end.map_or(ts, |e| e.max(ts)));
+    }
+}
+
+fn tcp_state(conv: &Conversation, tcp: &TcpState) -> State {
+    let [c, s] = conv.dirs;
+    if c.rst + s.rst > 0 {
+        if !tcp.data_seen && tcp.syn_seq[0].is_some() && !tcp.synack_seen {
+            return State::Refused;
+        }
+        return State::Reset;
+    }
+    match (c.fin > 0, s.fin > 0) {
+        (true, true) => return State::Closed,
+        (true, false) | (false, true) => return State::HalfClosed,
+        _ => {}
+    }
+    if tcp.syn_seq[0].is_none() && tcp.syn_seq[1].is_none() {
+        State::NoSyn
+    } else if !tcp.synack_seen {
+        State::SynSent
+    } else {
+        State::Open
+    }
+}
+
+fn new_conversation(
+    next_id: &mut u64,
+    proto: Proto,
+    src: SocketAddr,
+    dst: SocketAddr,
+    src_is_client: Option<bool>,
+) -> Conversation {
+    let id = *next_id;
+    *next_id += 1;
+    let (from_handshake, src_is_client) = match src_is_client {
+        Some(c) => (true, c),
+        None => (false, !guess_server(src, dst)),
+    };
+    let (client, server) = if src_is_client {
+        (src, dst)
+    } else {
+        (dst, src)
+    };
+    Conversation {
+        id,
+        proto,
+        client,
+        server,
+        roles_from_handshake: from_handshake,
+        start: None,
+        end: None,
+        first_frame: 0,
+        last_frame: 0,
+        dirs: [DirCounters::default(); 2],
+        streams: [HalfStats::default(); 2],
+        handshake_rtt: None,
+        state: if proto == Proto::Udp {
+            State::Stateless
+        } else {
+            State::NoSyn
+        },
+        http_exchanges: 0,
+    }
+}

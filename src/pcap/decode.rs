@@ -1,0 +1,453 @@
+//! IPv4, IPv6 (with extension headers), TCP and UDP: one zero-copy pass
+//! from a frame to the fields the flow table needs.
+//!
+//! Lengths come from the IP header, not from the captured bytes, so a
+//! snaplen-truncated segment still counts its full payload (as tshark's
+//! `tcp.len` does) while only the captured bytes are handed on.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::frame::Frame;
+use super::link::{self, LinkIssue, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+
+pub const PROTO_ICMP: u8 = 1;
+pub const PROTO_TCP: u8 = 6;
+pub const PROTO_UDP: u8 = 17;
+pub const PROTO_ICMPV6: u8 = 58;
+
+/// TCP flag bits (RFC 9293 §3.1).
+pub mod tcp_flags {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+    pub const URG: u8 = 0x20;
+    pub const ECE: u8 = 0x40;
+    pub const CWR: u8 = 0x80;
+}
+
+/// Why a frame yields no transport-level packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeIssue {
+    Link(LinkIssue),
+    /// The IP header is cut by the snaplen.
+    TruncatedIp,
+    /// The IP header contradicts itself (bad version, IHL, total length).
+    MalformedIp(&'static str),
+    /// The TCP/UDP header is cut by the snaplen.
+    TruncatedTransport,
+    MalformedTransport(&'static str),
+}
+
+impl std::fmt::Display for DecodeIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeIssue::Link(LinkIssue::UnknownLinkType(l)) => {
+                write!(f, "unsupported link type {}", l.0)
+            }
+            DecodeIssue::Link(LinkIssue::Truncated) => write!(f, "link header cut short"),
+            DecodeIssue::Link(LinkIssue::NotIp(t)) => write!(f, "not IP (type {t:#06x})"),
+            DecodeIssue::TruncatedIp => write!(f, "IP header cut short"),
+            DecodeIssue::MalformedIp(what) => write!(f, "malformed IP header: {what}"),
+            DecodeIssue::TruncatedTransport => write!(f, "TCP/UDP header cut short"),
+            DecodeIssue::MalformedTransport(what) => {
+                write!(f, "malformed transport header: {what}")
+            }
+        }
+    }
+}
+
+/// Where a fragment sits in its datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fragment {
+    pub id: u32,
+    /// Offset of this fragment's data in the datagram, in bytes.
+    pub offset: u32,
+    pub more: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Tcp<'a> {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub window: u16,
+    /// Window scale option, when the segment carries one (SYN only).
+    pub window_scale: Option<u8>,
+    /// Captured payload bytes (possibly fewer than `payload_len`).
+    pub payload: &'a [u8],
+    /// Payload length according to the IP header.
+    pub payload_len: u32,
+}
+
+impl Tcp<'_> {
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Udp<'a> {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub payload: &'a [u8],
+    pub payload_len: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Transport<'a> {
+    Tcp(Tcp<'a>),
+    Udp(Udp<'a>),
+    /// ICMP, or a protocol we count but do not follow.
+    Other {
+        protocol: u8,
+    },
+    /// A fragment of a datagram: see `Packet::fragment`.
+    Fragment {
+        protocol: u8,
+        payload: &'a [u8],
+    },
+}
+
+/// A decoded packet: addresses and its transport layer.
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// The IP datagram's bytes (header included) as captured.
+    pub ip: &'a [u8],
+    pub fragment: Option<Fragment>,
+    /// Transport protocol number (after IPv6 extension headers).
+    pub protocol: u8,
+    /// Captured bytes after the IP header(s).
+    pub l4: &'a [u8],
+    /// Length of the IP payload according to the IP header.
+    pub l4_len: u32,
+    /// Parsed transport header; `Fragment` for every fragment (the
+    /// defragmenter completes the datagram).
+    pub transport: Transport<'a>,
+}
+
+/// Decodes one frame down to its transport header.
+pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeIssue> {
+    let net = link::network(frame.link_type, frame.data).map_err(DecodeIssue::Link)?;
+    match net.ethertype {
+        ETHERTYPE_IPV4 => ipv4(net.payload),
+        ETHERTYPE_IPV6 => ipv6(net.payload),
+        other => Err(DecodeIssue::Link(LinkIssue::NotIp(other))),
+    }
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
+    if b.len() < 20 {
+        return Err(DecodeIssue::TruncatedIp);
+    }
+    if b[0] >> 4 != 4 {
+        return Err(DecodeIssue::MalformedIp("version is not 4"));
+    }
+    let ihl = usize::from(b[0] & 0x0f) * 4;
+    if ihl < 20 {
+        return Err(DecodeIssue::MalformedIp("header length under 20 bytes"));
+    }
+    if b.len() < ihl {
+        return Err(DecodeIssue::TruncatedIp);
+    }
+    let total = usize::from(be16(b, 2));
+    // Segmentation offload writes 0 here; trust the captured bytes then.
+    let total = if total == 0 { b.len() } else { total };
+    if total < ihl {
+        return Err(DecodeIssue::MalformedIp(
+            "total length smaller than header length",
+        ));
+    }
+    let src = IpAddr::V4(Ipv4Addr::new(b[12], b[13], b[14], b[15]));
+    let dst = IpAddr::V4(Ipv4Addr::new(b[16], b[17], b[18], b[19]));
+    let frag_word = be16(b, 6);
+    let offset = u32::from(frag_word & 0x1fff) * 8;
+    let more = frag_word & 0x2000 != 0;
+    let fragment = (offset != 0 || more).then_some(Fragment {
+        id: u32::from(be16(b, 4)),
+        offset,
+        more,
+    });
+    let protocol = b[9];
+    let captured_end = total.min(b.len());
+    let payload = &b[ihl..captured_end];
+    let payload_len = (total - ihl) as u32;
+    let transport = if fragment.is_some() {
+        Transport::Fragment { protocol, payload }
+    } else {
+        transport(protocol, payload, payload_len)?
+    };
+    Ok(Packet {
+        src,
+        dst,
+        ip: &b[..captured_end],
+        fragment,
+        protocol,
+        l4: payload,
+        l4_len: payload_len,
+        transport,
+    })
+}
+
+fn ipv6(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
+    if b.len() < 40 {
+        return Err(DecodeIssue::TruncatedIp);
+    }
+    if b[0] >> 4 != 6 {
+        return Err(DecodeIssue::MalformedIp("version is not 6"));
+    }
+    let payload_len = usize::from(be16(b, 4));
+    let payload_len = if payload_len == 0 {
+        b.len() - 40
+    } else {
+        payload_len
+    };
+    let mut addr = [0u8; 16];
+    addr.copy_from_slice(&b[8..24]);
+    let src = IpAddr::V6(Ipv6Addr::from(addr));
+    addr.copy_from_slice(&b[24..40]);
+    let dst = IpAddr::V6(Ipv6Addr::from(addr));
+    let end = (40 + payload_len).min(b.len());
+    let mut next = b[6];
+    let mut at = 40;
+    let mut fragment = None;
+    // Walk extension headers (RFC 8200 §4): hop-by-hop, routing,
+    // destination options, mobility, fragment, AH.
+    loop {
+        match next {
+            0 | 43 | 60 | 135 | 139 | 140 => {
+                let h = b.get(at..at + 2).ok_or(DecodeIssue::TruncatedIp)?;
+                next = h[0];
+                at += (usize::from(h[1]) + 1) * 8;
+            }
+            51 => {
+                let h = b.get(at..at + 2).ok_or(DecodeIssue::TruncatedIp)?;
+                next = h[0];
+                at += (usize::from(h[1]) + 2) * 4;
+            }
+            44 => {
+                let h = b.get(at..at + 8).ok_or(DecodeIssue::TruncatedIp)?;
+                next = h[0];
+                let word = be16(h, 2);
+                fragment = Some(Fragment {
+                    id: be32(h, 4),
+                    offset: u32::from(word >> 3) * 8,
+                    more: word & 1 != 0,
+                });
+                at += 8;
+            }
+            _ => break,
+        }
+        if at > 40 + payload_len {
+            return Err(DecodeIssue::MalformedIp(
+                "extension headers run past the payload",
+            ));
+        }
+    }
+    let payload = b.get(at..end).unwrap_or(&[]);
+    let remaining = (40 + payload_len).saturating_sub(at) as u32;
+    let transport = match fragment {
+        Some(_) => Transport::Fragment {
+            protocol: next,
+            payload,
+        },
+        None => transport(next, payload, remaining)?,
+    };
+    Ok(Packet {
+        src,
+        dst,
+        ip: &b[..end],
+        fragment,
+        protocol: next,
+        l4: payload,
+        l4_len: remaining,
+        transport,
+    })
+}
+
+/// Parses the transport header at the start of `b` (captured bytes of an IP
+/// payload whose real length is `len`).
+pub fn transport(protocol: u8, b: &[u8], len: u32) -> Result<Transport<'_>, DecodeIssue> {
+    match protocol {
+        PROTO_TCP => {
+            if b.len() < 20 {
+                return Err(DecodeIssue::TruncatedTransport);
+            }
+            let hlen = usize::from(b[12] >> 4) * 4;
+            if hlen < 20 {
+                return Err(DecodeIssue::MalformedTransport(
+                    "TCP header length under 20 bytes",
+                ));
+            }
+            if hlen as u32 > len {
+                return Err(DecodeIssue::MalformedTransport(
+                    "TCP header longer than the IP payload",
+                ));
+            }
+            let flags = b[13];
+            let window_scale = if flags & tcp_flags::SYN != 0 {
+                b.get(20..hlen).and_then(window_scale_option)
+            } else {
+                None
+            };
+            Ok(Transport::Tcp(Tcp {
+                src_port: be16(b, 0),
+                dst_port: be16(b, 2),
+                seq: be32(b, 4),
+                ack: be32(b, 8),
+                flags,
+                window: be16(b, 14),
+                window_scale,
+                payload: b.get(hlen..).unwrap_or(&[]),
+                payload_len: len - hlen as u32,
+            }))
+        }
+        PROTO_UDP => {
+            if b.len() < 8 {
+                return Err(DecodeIssue::TruncatedTransport);
+            }
+            let udp_len = u32::from(be16(b, 4));
+            // tshark takes udp.length; 0 (jumbograms) or nonsense falls back to IP's.
+            let total = if (8..=len).contains(&udp_len) {
+                udp_len
+            } else {
+                len
+            };
+            let payload_len = total.saturating_sub(8);
+            let end = (8 + payload_len as usize).min(b.len());
+            Ok(Transport::Udp(Udp {
+                src_port: be16(b, 0),
+                dst_port: be16(b, 2),
+                payload: &b[8..end],
+                payload_len,
+            }))
+        }
+        other => Ok(Transport::Other { protocol: other }),
+    }
+}
+
+fn window_scale_option(mut opts: &[u8]) -> Option<u8> {
+    while let Some(&kind) = opts.first() {
+        match kind {
+            0 => return None,
+            1 => opts = &opts[1..],
+            _ => {
+                let len = usize::from(*opts.get(1)?);
+                if len < 2 || len > opts.len() {
+                    return None;
+                }
+                if kind == 3 && len == 3 {
+                    return Some(opts[2].min(14));
+                }
+                opts = &opts[len..];
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::pcap::LinkType;
+
+    fn frame(link: LinkType, data: &[u8]) -> Frame<'_> {
+        Frame {
+            index: 0,
+            offset: 0,
+            ts: None,
+            link_type: link,
+            interface: 0,
+            orig_len: data.len() as u32,
+            data,
+        }
+    }
+
+    /// IPv4 + TCP, 3 bytes of payload, then 2 bytes of Ethernet padding.
+    const V4_TCP: [u8; 48] = [
+        0x45, 0, 0, 43, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, // IPv4
+        0xd0, 0x00, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0,
+        0, // TCP
+        b'G', b'E', b'T', 0, 0, 0, 0, 0,
+    ];
+
+    #[test]
+    fn tcp_over_raw_ipv4_trims_padding() {
+        let p = decode(&frame(LinkType::RAW, &V4_TCP)).unwrap();
+        assert_eq!(p.src.to_string(), "10.0.0.1");
+        let Transport::Tcp(t) = p.transport else {
+            panic!("not tcp")
+        };
+        assert_eq!((t.src_port, t.dst_port, t.seq), (53248, 8080, 1));
+        assert_eq!((t.payload, t.payload_len), (&b"GET"[..], 3));
+        assert!(t.has(tcp_flags::PSH) && t.has(tcp_flags::ACK));
+    }
+
+    #[test]
+    fn snaplen_cut_payload_keeps_its_length() {
+        let p = decode(&frame(LinkType::RAW, &V4_TCP[..41])).unwrap();
+        let Transport::Tcp(t) = p.transport else {
+            panic!("not tcp")
+        };
+        assert_eq!((t.payload.len(), t.payload_len), (1, 3));
+    }
+
+    #[test]
+    fn hostile_headers() {
+        let mut bad = V4_TCP;
+        bad[0] = 0x44; // IHL 16
+        assert!(matches!(
+            decode(&frame(LinkType::RAW, &bad)),
+            Err(DecodeIssue::MalformedIp(_))
+        ));
+        let mut bad = V4_TCP;
+        bad[3] = 10; // total length under IHL
+        assert!(matches!(
+            decode(&frame(LinkType::RAW, &bad)),
+            Err(DecodeIssue::MalformedIp(_))
+        ));
+        assert_eq!(
+            decode(&frame(LinkType::RAW, &V4_TCP[..30])).unwrap_err(),
+            DecodeIssue::TruncatedTransport
+        );
+        let mut bad = V4_TCP;
+        bad[32] = 0xf0; // TCP header of 60 bytes in a 23-byte payload
+        assert!(matches!(
+            decode(&frame(LinkType::RAW, &bad)),
+            Err(DecodeIssue::MalformedTransport(_))
+        ));
+    }
+
+    #[test]
+    fn ipv6_with_hop_by_hop_then_udp() {
+        let mut b = vec![0x60, 0, 0, 0, 0, 20, 0, 64];
+        b.extend_from_slice(&[0; 15]);
+        b.push(1); // ::1
+        b.extend_from_slice(&[0; 15]);
+        b.push(1);
+        b.extend_from_slice(&[17, 0, 0, 0, 0, 0, 0, 0]); // hop-by-hop -> UDP
+        b.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 12, 0, 0, b'a', b'b', b'c', b'd']);
+        let p = decode(&frame(LinkType::RAW, &b)).unwrap();
+        assert_eq!(p.dst.to_string(), "::1");
+        let Transport::Udp(u) = p.transport else {
+            panic!("not udp")
+        };
+        assert_eq!(
+            (u.src_port, u.dst_port, u.payload),
+            (12345, 53, &b"abcd"[..])
+        );
+    }
+}
