@@ -9,6 +9,25 @@ use std::sync::Mutex;
 
 use filter_util::*;
 
+/// tcpdump (libpcap 1.10) does not read gzip: give it a decompressed copy.
+fn tcpdump_readable(path: &std::path::Path) -> Option<std::path::PathBuf> {
+    let bytes = std::fs::read(path).ok()?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Some(path.to_path_buf());
+    }
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)
+        .ok()?;
+    let name = path
+        .file_name()?
+        .to_string_lossy()
+        .trim_end_matches(".gz")
+        .to_string();
+    let dest = std::env::temp_dir().join(format!("tracedeck-filter-{}-{name}", std::process::id()));
+    std::fs::write(&dest, out).ok()?;
+    Some(dest)
+}
+
 #[test]
 fn match_counts_equal_tcpdump() {
     assert!(EXPRESSIONS.len() >= 60);
@@ -44,6 +63,11 @@ fn match_counts_equal_tcpdump() {
             );
             continue;
         }
+        let path = match tcpdump_readable(path) {
+            Some(p) => p,
+            None => continue,
+        };
+        let path = &path;
         match tcpdump_count(path, "") {
             Some(n) if n == frames.len() as u64 => jobs.push((path.clone(), frames)),
             other => eprintln!(

@@ -1,15 +1,11 @@
-//! Shared by the filter tests: reading captures (pcap-parser, until the
-//! engine's reader is on main), the list of captures, tcpdump as the
-//! reference, and the expressions checked.
+//! Shared by the filter tests: reading captures, the list of captures,
+//! tcpdump as the reference, and the expressions checked.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pcap_parser::pcapng::Block;
-use pcap_parser::traits::PcapNGPacketBlock;
-use pcap_parser::{PcapBlockOwned, PcapError};
-use tracedeck::pcap::{Frame, LinkType};
+use tracedeck::pcap::{Frame, LinkType, Reader};
 
 pub struct OwnedFrame {
     pub link_type: u32,
@@ -31,68 +27,17 @@ impl OwnedFrame {
     }
 }
 
-/// Every packet record of a pcap or pcapng file (gzip allowed), up to the
-/// first damaged record.
+/// Every packet record of a pcap or pcapng file (gzip allowed), read with
+/// the engine's reader, up to the first damaged record.
 pub fn read_capture(path: &Path) -> Result<Vec<OwnedFrame>, String> {
-    let mut bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        bytes = out;
-    }
-    let mut reader = pcap_parser::create_reader(1 << 22, &bytes[..])
-        .map_err(|e| format!("{}: {e:?}", path.display()))?;
+    let mut reader = Reader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut frames = Vec::new();
-    let mut legacy_lt = 0u32;
-    let mut idbs: Vec<u32> = Vec::new();
-    let mut stalls = 0;
-    loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                stalls = 0;
-                match block {
-                    PcapBlockOwned::LegacyHeader(h) => legacy_lt = h.network.0 as u32,
-                    PcapBlockOwned::Legacy(b) => frames.push(OwnedFrame {
-                        link_type: legacy_lt,
-                        orig_len: b.origlen,
-                        data: b.data.to_vec(),
-                    }),
-                    PcapBlockOwned::NG(Block::SectionHeader(_)) => idbs.clear(),
-                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                        idbs.push(idb.linktype.0 as u32)
-                    }
-                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                        if let Some(lt) = idbs.get(epb.if_id as usize) {
-                            frames.push(OwnedFrame {
-                                link_type: *lt,
-                                orig_len: epb.origlen,
-                                data: epb.packet_data().to_vec(),
-                            });
-                        }
-                    }
-                    PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-                        if let Some(lt) = idbs.first() {
-                            frames.push(OwnedFrame {
-                                link_type: *lt,
-                                orig_len: spb.origlen,
-                                data: spb.packet_data().to_vec(),
-                            });
-                        }
-                    }
-                    PcapBlockOwned::NG(_) => {}
-                }
-                reader.consume(offset);
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => {
-                stalls += 1;
-                if stalls > 2 || reader.refill().is_err() {
-                    break;
-                }
-            }
-            Err(_) => break,
-        }
+    while let Ok(Some(f)) = reader.next_frame() {
+        frames.push(OwnedFrame {
+            link_type: f.link_type.0,
+            orig_len: f.orig_len,
+            data: f.data.to_vec(),
+        });
     }
     Ok(frames)
 }
