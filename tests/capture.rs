@@ -1041,21 +1041,18 @@ fn filter_excludes_other_port(name: &str, iface: &str) {
 }
 
 #[test]
-#[ignore = "needs src/filter on main"]
 fn filter_excludes_other_ports_on_lo() {
     need_root!();
     filter_excludes_other_port("filter-lo", "lo");
 }
 
 #[test]
-#[ignore = "needs src/filter on main"]
 fn filter_excludes_other_ports_on_any() {
     need_root!();
     filter_excludes_other_port("filter-any", "any");
 }
 
 #[test]
-#[ignore = "needs src/filter on main"]
 fn bad_filter_names_its_column() {
     let out = Command::new(BIN)
         .args([

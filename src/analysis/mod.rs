@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::filter::Filter;
 use crate::flow::{
     Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, StreamSink, TableLimits,
 };
@@ -36,6 +37,8 @@ pub const PROGRESS_EVERY: u64 = 65_536;
 /// Knobs of one analysis.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
+    /// Only packets matching this filter count (tcpdump's filter language).
+    pub filter: Option<Filter>,
     pub limits: TableLimits,
     /// Report every packet of every conversation to `Output::packet`.
     pub packets: bool,
@@ -144,6 +147,7 @@ pub fn analyze(
     let mut first_ts: Option<Timestamp> = None;
     let mut last_ts: Option<Timestamp> = None;
     let mut records = 0u64;
+    let mut matched = 0u64;
     let mut first_issue: BTreeMap<&'static str, (u64, String)> = BTreeMap::new();
     loop {
         if records > 0 && records.is_multiple_of(PROGRESS_EVERY) {
@@ -166,6 +170,12 @@ pub fn analyze(
         if let Some(ts) = frame.ts {
             first_ts = Some(first_ts.map_or(ts, |f| f.min(ts)));
             last_ts = Some(last_ts.map_or(ts, |l| l.max(ts)));
+        }
+        if let Some(filter) = &opts.filter {
+            if !filter.matches(&frame) {
+                continue;
+            }
+            matched += 1;
         }
         let packet = match decode::decode(&frame) {
             Ok(p) => p,
@@ -255,7 +265,7 @@ pub fn analyze(
         first_ts,
         last_ts,
         warnings,
-        matched: None,
+        matched: opts.filter.as_ref().map(|_| matched),
         protocols: protocols
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))

@@ -15,6 +15,7 @@
 //! The library never prints: progress goes to an [`Observer`].
 
 mod disk;
+mod filter_glue;
 mod stats;
 mod units;
 mod upload;

@@ -119,8 +119,10 @@ impl Observer for Status {
 
 /// The filter seam: the expression compiled for the kernel, or matched in user space.
 fn load_filter(expr: &str) -> anyhow::Result<Box<dyn PacketFilter>> {
-    let _ = expr;
-    bail!("capture filters (-f) are not available in this build yet")
+    match tracedeck::filter::parse(expr) {
+        Ok(filter) => Ok(Box::new(filter)),
+        Err(err) => bail!("bad filter {expr:?}: {err}"),
+    }
 }
 
 pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
