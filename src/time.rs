@@ -26,7 +26,10 @@ impl Timestamp {
     pub fn from_parts(secs: i64, frac: u64, units_per_sec: u64) -> Self {
         let units = units_per_sec.max(1);
         let frac_nanos = (frac as u128 * 1_000_000_000u128 / units as u128) as i64;
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(frac_nanos))
+        Timestamp(
+            secs.saturating_mul(1_000_000_000)
+                .saturating_add(frac_nanos),
+        )
     }
 
     pub fn from_secs_f64(secs: f64) -> Self {
@@ -96,15 +99,24 @@ mod test {
 
     #[test]
     fn parts_at_every_resolution() {
-        assert_eq!(Timestamp::from_parts(1, 5, 1_000_000).as_nanos(), 1_000_005_000);
-        assert_eq!(Timestamp::from_parts(1, 5, 1_000_000_000).as_nanos(), 1_000_000_005);
+        assert_eq!(
+            Timestamp::from_parts(1, 5, 1_000_000).as_nanos(),
+            1_000_005_000
+        );
+        assert_eq!(
+            Timestamp::from_parts(1, 5, 1_000_000_000).as_nanos(),
+            1_000_000_005
+        );
         // 2^-10 resolution: 512/1024 s = 0.5 s
         assert_eq!(Timestamp::from_parts(0, 512, 1024).as_nanos(), 500_000_000);
     }
 
     #[test]
     fn display() {
-        assert_eq!(Timestamp::from_nanos(1_500_000_001).to_string(), "1.500000001");
+        assert_eq!(
+            Timestamp::from_nanos(1_500_000_001).to_string(),
+            "1.500000001"
+        );
         assert_eq!(Span::from_nanos(2_003_000_000).to_string(), "2.003 s");
         assert_eq!(Span::from_nanos(12_300_000).to_string(), "12.3 ms");
         assert_eq!(Span::from_nanos(812_000).to_string(), "812 µs");

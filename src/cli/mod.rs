@@ -2,11 +2,17 @@
 
 use clap::{Parser, Subcommand};
 
+mod strace;
+
 /// Exit status for a bad input file (usage errors exit 2 through clap).
 pub const EXIT_BAD_INPUT: i32 = 1;
 
 #[derive(Parser)]
-#[command(name = "tracedeck", version, about = "Read network captures and strace logs")]
+#[command(
+    name = "tracedeck",
+    version,
+    about = "Read network captures and strace logs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -14,11 +20,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Summarize strace logs: syscalls, processes, files, pauses
+    Strace(strace::Args),
 }
 
 pub fn run() -> i32 {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Strace(args) => strace::run(args),
+    };
     match result {
         Ok(()) => 0,
         Err(err) => {
