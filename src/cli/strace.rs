@@ -69,6 +69,9 @@ pub fn to_json(t: &Trace, top: usize) -> Value {
                 "killed_by": p.killed_by,
                 "core_dumped": p.core_dumped,
                 "is_thread": p.is_thread,
+                "untraced": p.untraced,
+                "detached": p.detached,
+                "superseded": p.superseded,
                 "execs": p.execs.iter().map(|e| json!({
                     "path": e.path, "argv": e.argv, "error": e.error,
                     "ts": secs(e.ts_ns), "line": e.line,
@@ -163,7 +166,10 @@ fn print_human(out: &mut impl Write, t: &Trace, top: usize) -> anyhow::Result<()
         let end = match (&n.exit_code, &n.killed_by) {
             (_, Some(sig)) => format!("killed by {sig}"),
             (Some(c), None) => format!("exit {c}"),
-            (None, None) => "running/unknown".to_string(),
+            _ if n.untraced => "not traced".to_string(),
+            _ if n.superseded => "became the execve caller".to_string(),
+            _ if n.detached => "detached".to_string(),
+            (None, None) => "no exit seen".to_string(),
         };
         writeln!(
             out,

@@ -197,21 +197,23 @@ impl Builder {
             self.handle(input, line_no, &bytes, parsed);
             return;
         }
-        let mut head = bytes.as_slice();
-        if let Some((h, msg)) = line::split_spliced(&bytes) {
-            let msg_line = line::parse(msg);
-            self.handle(input, line_no, msg, msg_line);
-            head = h;
-        }
+        let (head, msg) = match line::split_spliced(&bytes) {
+            Some((h, m)) => (h, Some(m)),
+            None => (bytes.as_slice(), None),
+        };
         if joins >= 8 || head.len() > MAX_PENDING_LINE {
             self.unparsed(input, line_no, head);
-            return;
+        } else {
+            self.inputs[input as usize].pending = Some(PendingLine {
+                bytes: head.to_vec(),
+                line: line_no,
+                joins,
+            });
         }
-        self.inputs[input as usize].pending = Some(PendingLine {
-            bytes: head.to_vec(),
-            line: line_no,
-            joins,
-        });
+        if let Some(msg) = msg {
+            let msg_line = line::parse(msg);
+            self.handle(input, line_no, msg, msg_line);
+        }
     }
 
     fn table_line(&mut self, input: u16, bytes: &[u8], line_no: u32) -> bool {
@@ -402,14 +404,18 @@ impl Builder {
             return;
         }
         let st = &self.inputs[ii];
-        if let Some(i) = st.implicit {
-            let idx = i as usize;
-            if self.trace.processes[idx].pid == 0 && self.trace.processes[idx].syscalls == 0 {
-                self.trace.processes[idx].pid = pid;
-                self.pid_map.insert(pid, i);
-                return;
-            }
-        } else if !st.saw_prefix && self.trace.processes.is_empty() {
+        // Spliced into an unprefixed line of the (still unnamed) process
+        // that is cloning: that process comes first.
+        let cut_unprefixed = st
+            .pending
+            .as_ref()
+            .is_some_and(|p| line::parse(&p.bytes).pid.is_none());
+        if cut_unprefixed && st.implicit.is_none() && !st.saw_prefix && st.pid_from_name.is_none() {
+            let i = self.new_proc(0, input, line_no, NONE, true);
+            self.inputs[ii].implicit = Some(i);
+        }
+        let st = &self.inputs[ii];
+        if st.implicit.is_none() && !st.saw_prefix && self.trace.processes.is_empty() {
             let i = self.new_proc(pid, input, line_no, NONE, true);
             self.inputs[ii].implicit = Some(i);
             self.trace.features.attached_first = true;
@@ -1079,8 +1085,11 @@ impl Builder {
         }
         for i in 0..self.procs.len() {
             if let Some(par) = self.procs[i].parent {
-                let pid = self.trace.processes[par as usize].pid;
-                self.trace.processes[i].parent = (pid != 0).then_some(pid);
+                // 0 names the unnamed process (a log without pids).
+                self.trace.processes[i].parent = Some(self.trace.processes[par as usize].pid);
+            }
+            if self.procs[i].from_clone && !self.procs[i].seen {
+                self.trace.processes[i].untraced = true;
             }
         }
         let f = &mut self.trace.features;

@@ -59,6 +59,8 @@ pub struct Process {
     pub superseded: bool,
     /// strace let go of it (`-p` then Ctrl-C).
     pub detached: bool,
+    /// Known only from its parent's clone/fork result: never traced.
+    pub untraced: bool,
     pub start_ns: Option<i64>,
     pub end_ns: Option<i64>,
     pub input: u16,

@@ -27,7 +27,8 @@ pub struct Query {
     /// Only calls at least this long (nanoseconds).
     pub min_duration_ns: Option<i64>,
     pub sort: SortKey,
-    pub descending: bool,
+    /// Reverse the sort order (newest first, or shortest first).
+    pub reverse: bool,
     pub offset: usize,
     /// At most this many items (all when `None`).
     pub limit: Option<usize>,
@@ -39,6 +40,7 @@ pub enum SortKey {
     /// Start time, then line (log order when there are no timestamps).
     #[default]
     Time,
+    /// Longest first; calls without a duration last.
     Duration,
 }
 
@@ -189,6 +191,9 @@ pub struct TreeNode {
     pub argv: Vec<String>,
     pub exit_code: Option<i32>,
     pub killed_by: Option<String>,
+    pub untraced: bool,
+    pub detached: bool,
+    pub superseded: bool,
     pub syscalls: u64,
 }
 
@@ -320,11 +325,7 @@ impl Trace {
                 (std::cmp::Reverse(r.dur), r.ts, r.line)
             }),
         }
-        let descending = match q.sort {
-            SortKey::Time => q.descending,
-            SortKey::Duration => !q.descending,
-        };
-        if descending {
+        if q.reverse {
             hits.reverse();
         }
         let total = hits.len();
@@ -520,6 +521,9 @@ impl Trace {
                 argv: p.argv().map(<[String]>::to_vec).unwrap_or_default(),
                 exit_code: p.exit_code,
                 killed_by: p.killed_by.clone(),
+                untraced: p.untraced,
+                detached: p.detached,
+                superseded: p.superseded,
                 syscalls: p.syscalls,
             });
             for &c in children[i].iter().rev() {
