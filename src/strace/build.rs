@@ -852,7 +852,7 @@ impl Builder {
             ps.last_dur_known = dur.is_some();
         }
         // What this call means for processes and files.
-        let (is_open, is_clone, file_spec) = {
+        let (is_open, is_clone, is_self_pid, file_spec) = {
             let n = self
                 .trace
                 .names
@@ -867,10 +867,20 @@ impl Builder {
             (
                 matches!(n, "open" | "openat" | "openat2" | "creat"),
                 matches!(n, "clone" | "clone3" | "fork" | "vfork"),
+                matches!(n, "set_tid_address" | "gettid" | "getpid"),
                 file_arg(n),
             )
         };
         let ret_num = (flags & flag::HAS_RET != 0).then_some(ret);
+        // An unnamed process learns its pid from its own thread id.
+        if is_self_pid && self.trace.processes[p as usize].pid == 0 {
+            if let Some(own) = ret_num.filter(|r| *r > 0 && *r <= u32::MAX as i64) {
+                if let std::collections::hash_map::Entry::Vacant(e) = self.pid_map.entry(own as u32) {
+                    e.insert(p);
+                    self.trace.processes[p as usize].pid = own as u32;
+                }
+            }
+        }
         if is_clone {
             if let Some(child) = ret_num.filter(|r| *r > 0 && *r <= u32::MAX as i64) {
                 let thread = memchr::memmem::find(args, b"CLONE_THREAD").is_some();
