@@ -73,7 +73,9 @@ fn every_sample_parses_with_nothing_unexpected_left_over() {
         assert_eq!(t.unparsed_count, 0, "ff/{stem}: {:?}", t.unparsed);
         assert_eq!(t.pids().len(), files.len(), "ff/{stem}");
         // Every child has its parent (threads included).
-        assert!(t.processes[1..].iter().all(|p| p.parent == Some(t.processes[0].pid)));
+        assert!(t.processes[1..]
+            .iter()
+            .all(|p| p.parent == Some(t.processes[0].pid)));
         checked += 1;
     }
     assert!(checked > 60, "{checked}");
@@ -93,7 +95,10 @@ fn splices_kills_and_restarts() {
     assert!(t.processes[1..].iter().all(|p| p.parent == Some(4674)));
     let s = t.summary();
     let row = |n: &str| s.iter().find(|r| r.syscall == n).unwrap().clone();
-    assert_eq!((row("clone").calls, row("wait4").calls, row("wait4").errors), (3, 4, 1));
+    assert_eq!(
+        (row("clone").calls, row("wait4").calls, row("wait4").errors),
+        (3, 4, 1)
+    );
     assert_eq!(row("restart_syscall").errors, 1);
 }
 

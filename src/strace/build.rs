@@ -875,7 +875,8 @@ impl Builder {
         // An unnamed process learns its pid from its own thread id.
         if is_self_pid && self.trace.processes[p as usize].pid == 0 {
             if let Some(own) = ret_num.filter(|r| *r > 0 && *r <= u32::MAX as i64) {
-                if let std::collections::hash_map::Entry::Vacant(e) = self.pid_map.entry(own as u32) {
+                if let std::collections::hash_map::Entry::Vacant(e) = self.pid_map.entry(own as u32)
+                {
                     e.insert(p);
                     self.trace.processes[p as usize].pid = own as u32;
                 }
