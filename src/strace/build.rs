@@ -10,7 +10,8 @@
 //! is capped.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::line::{self, Body, End, Line, RetVal, Ts};
 use super::model::*;
@@ -29,6 +30,46 @@ const MAX_NOTES: usize = 200;
 const MAX_SIGNALS: usize = 100_000;
 const MAX_PATH: usize = 4096;
 const MAX_TAIL: usize = 256;
+/// A small fast hash for the interning maps (names, errnos, paths, pids):
+/// the Fx multiply-rotate mix. Keys are bounded (at most 64K names), so a
+/// crafted input can slow a lookup, not grow memory.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for b in chunks.remainder() {
+            self.add(*b as u64);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.add(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.add(v);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.add(v as u64);
+    }
+}
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fx>>;
+
 /// Non-blank lines read before a file with nothing understood is rejected.
 pub(crate) const SNIFF_LINES: u64 = 64;
 
@@ -51,6 +92,8 @@ struct ProcState {
     from_clone: bool,
     /// Index of the process whose clone/fork returned this one.
     parent: Option<u32>,
+    /// Statistics per syscall name id.
+    stats: Vec<Stat>,
 }
 
 struct PendingLine {
@@ -99,7 +142,6 @@ pub(crate) struct Builder {
     name_map: HashMap<Box<[u8]>, u16>,
     errno_map: HashMap<Box<[u8]>, u16>,
     path_map: HashMap<Box<str>, u32>,
-    proc_stats: HashMap<(u32, u16), Stat>,
     slow: TopK<SlowRec>,
     gaps: TopK<GapRec>,
     alive_count: usize,
@@ -117,11 +159,10 @@ impl Builder {
             trace: Trace::default(),
             inputs: Vec::new(),
             procs: Vec::new(),
-            pid_map: HashMap::new(),
-            name_map: HashMap::new(),
-            errno_map: HashMap::new(),
-            path_map: HashMap::new(),
-            proc_stats: HashMap::new(),
+            pid_map: HashMap::default(),
+            name_map: HashMap::default(),
+            errno_map: HashMap::default(),
+            path_map: HashMap::default(),
             alive_count: 0,
             sole_alive: None,
             tod_fraction_seen: false,
@@ -813,7 +854,11 @@ impl Builder {
         if let Some(s) = self.trace.stats.get_mut(name as usize) {
             bump(s);
         }
-        bump(self.proc_stats.entry((p, name)).or_default());
+        let ps = &mut self.procs[p as usize].stats;
+        if ps.len() <= name as usize {
+            ps.resize(name as usize + 1, Stat::default());
+        }
+        bump(&mut ps[name as usize]);
         // Slowest calls and gaps.
         if let Some(d) = dur {
             self.slow.push(
@@ -888,33 +933,19 @@ impl Builder {
                 self.child(p, child as u32, thread, input, line_no, ts);
             }
         }
-        let ann = if tail.first().is_some_and(u8::is_ascii_digit) {
+        let has_ann = {
             let n = tail.iter().take_while(|b| b.is_ascii_digit()).count();
-            (tail.get(n) == Some(&b'<'))
-                .then(|| text::annotation(tail))
-                .flatten()
-        } else {
-            None
+            n > 0 && tail.get(n) == Some(&b'<')
         };
-        if ann.is_some() {
+        if has_ann {
             self.trace.features.fd_annotations = true;
         } else if is_open && ret_num.is_some_and(|r| r >= 0) {
             self.trace.features.unannotated_fd = true;
         }
         if let Some((path_i, dirfd_i, op)) = file_spec {
+            let ret_tail = if has_ann { tail } else { &b""[..] };
             self.file(
-                p,
-                name,
-                args,
-                path_i,
-                dirfd_i,
-                op,
-                ret_num,
-                errno,
-                ann.as_deref(),
-                ts,
-                input,
-                line_no,
+                p, name, args, path_i, dirfd_i, op, ret_num, errno, ret_tail, ts, input, line_no,
             );
         }
         // The compact record.
@@ -972,7 +1003,7 @@ impl Builder {
         op: FileOp,
         ret: Option<i64>,
         errno: u16,
-        ret_ann: Option<&[u8]>,
+        ret_tail: &[u8],
         ts: i64,
         input: u16,
         line_no: u32,
@@ -988,7 +1019,7 @@ impl Builder {
                 break;
             }
         }
-        let Some((path, _)) = path_arg.and_then(text::unquote) else {
+        let Some((path, _)) = path_arg.and_then(text::unquote_cow) else {
             return;
         };
         if path.is_empty() {
@@ -996,9 +1027,12 @@ impl Builder {
         }
         let mut full = path;
         if full.first() != Some(&b'/') {
+            let ret_ann = (!ret_tail.is_empty())
+                .then(|| text::annotation(ret_tail))
+                .flatten();
             let base = match ret_ann {
                 Some(a) if op == FileOp::Open && a.first() == Some(&b'/') => {
-                    full = a.to_vec();
+                    full = a.into();
                     None
                 }
                 _ => dirfd_arg.and_then(text::annotation),
@@ -1008,7 +1042,7 @@ impl Builder {
                     dir.push(b'/');
                 }
                 dir.extend_from_slice(&full);
-                full = dir;
+                full = dir.into();
             }
         }
         if op == FileOp::Exec {
@@ -1018,8 +1052,13 @@ impl Builder {
             self.trace.files_dropped += 1;
             return;
         }
-        let path = text::lossy(&full, MAX_PATH);
-        let path = self.intern_path(&path);
+        let path = match std::str::from_utf8(&full) {
+            Ok(p) if p.len() <= MAX_PATH => self.intern_path(p),
+            _ => {
+                let p = text::lossy(&full, MAX_PATH);
+                self.intern_path(&p)
+            }
+        };
         self.trace.files.push(FileRec {
             path,
             name,
@@ -1110,12 +1149,14 @@ impl Builder {
             .filter(|p| p.from_clone && !p.seen)
             .count() as u64;
         f.time_of_day_seconds_only = self.tod_seen && !self.tod_fraction_seen;
-        let mut ps: Vec<(u32, u16, Stat)> = self
-            .proc_stats
-            .into_iter()
-            .map(|((p, n), s)| (p, n, s))
-            .collect();
-        ps.sort_by_key(|(p, n, _)| (*p, *n));
+        let mut ps: Vec<(u32, u16, Stat)> = Vec::new();
+        for (p, st) in self.procs.iter().enumerate() {
+            for (n, s) in st.stats.iter().enumerate() {
+                if s.calls + s.unreturned > 0 {
+                    ps.push((p as u32, n as u16, *s));
+                }
+            }
+        }
         self.trace.proc_stats = ps;
         self.trace.slow = self.slow.into_sorted();
         self.trace.gaps = self.gaps.into_sorted();

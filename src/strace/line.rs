@@ -223,22 +223,12 @@ fn timestamp(s: &[u8]) -> (Ts, &[u8]) {
 }
 
 fn time_of_day(f: &[u8]) -> Option<i64> {
-    if f.len() < 8 || f[5] != b':' {
+    if f.len() < 8 || f[5] != b':' || !f[6].is_ascii_digit() || !f[7].is_ascii_digit() {
         return None;
     }
     let h = parse_i64(&f[0..2])?;
     let m = parse_i64(&f[3..5])?;
-    let (sec, frac) = match f.get(8) {
-        None => (&f[6..8], &b""[..]),
-        Some(b'.') => (&f[6..8], &f[9..]),
-        Some(_) => return None,
-    };
-    let mut buf = [0u8; 32];
-    let n = sec.len() + 1 + frac.len().min(20);
-    buf[..2].copy_from_slice(sec);
-    buf[2] = b'.';
-    buf[3..n].copy_from_slice(&frac[..n - 3]);
-    let s = parse_decimal_ns(&buf[..if frac.is_empty() { 2 } else { n }])?;
+    let s = parse_decimal_ns(&f[6..])?;
     if h > 23 || m > 59 || s >= 61_000_000_000 {
         return None;
     }

@@ -136,6 +136,25 @@ pub(crate) fn unquote(arg: &[u8]) -> Option<(Vec<u8>, bool)> {
     Some((unescape(body), truncated))
 }
 
+/// [`unquote`] that borrows when the string has no escapes.
+pub(crate) fn unquote_cow(arg: &[u8]) -> Option<(std::borrow::Cow<'_, [u8]>, bool)> {
+    let arg = trim(arg);
+    if arg.first() != Some(&b'"') {
+        return None;
+    }
+    let end = skip_string(arg, 0);
+    if end < 2 || arg.get(end - 1) != Some(&b'"') {
+        return None;
+    }
+    let body = &arg[1..end - 1];
+    let truncated = arg[end..].starts_with(b"...");
+    if memchr::memchr(b'\\', body).is_none() {
+        Some((std::borrow::Cow::Borrowed(body), truncated))
+    } else {
+        Some((std::borrow::Cow::Owned(unescape(body)), truncated))
+    }
+}
+
 /// Decodes C escapes: `\n \t \r \v \f \a \b \\ \" \' \ooo \xHH`.
 pub(crate) fn unescape(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len());
@@ -267,20 +286,37 @@ pub(crate) fn parse_u32(s: &[u8]) -> Option<u32> {
 /// Parses `SECS.FRACTION` (any number of fraction digits, extra digits past
 /// nanoseconds ignored) into nanoseconds.
 pub(crate) fn parse_decimal_ns(s: &[u8]) -> Option<i64> {
-    let (int, frac) = match memchr::memchr(b'.', s) {
-        Some(p) => (&s[..p], &s[p + 1..]),
-        None => (s, &b""[..]),
-    };
-    if int.is_empty() || int.len() > 10 || !int.iter().all(u8::is_ascii_digit) {
+    let mut secs: i64 = 0;
+    let mut i = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        if i >= 10 {
+            return None;
+        }
+        secs = secs * 10 + (s[i] - b'0') as i64;
+        i += 1;
+    }
+    if i == 0 {
         return None;
     }
-    if !frac.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let secs = parse_i64(int)?;
     let mut nanos: i64 = 0;
-    for i in 0..9 {
-        nanos = nanos * 10 + frac.get(i).map_or(0, |d| (d - b'0') as i64);
+    let mut digits = 0;
+    if i < s.len() {
+        if s[i] != b'.' {
+            return None;
+        }
+        for &d in &s[i + 1..] {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            if digits < 9 {
+                nanos = nanos * 10 + (d - b'0') as i64;
+                digits += 1;
+            }
+        }
+    }
+    while digits < 9 {
+        nanos *= 10;
+        digits += 1;
     }
     Some(secs * 1_000_000_000 + nanos)
 }
