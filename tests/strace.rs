@@ -314,3 +314,79 @@ exit_group(0) = ?
     );
     assert!(wait.items[0].args.contains("WIFEXITED"));
 }
+
+#[test]
+fn model_round_trips_through_serde() {
+    let t = sample("curl_loop.txt");
+    let json = serde_json::to_string(&t).unwrap();
+    let back: Trace = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.syscall_count, t.syscall_count);
+    assert_eq!(
+        serde_json::to_value(back.summary()).unwrap(),
+        serde_json::to_value(t.summary()).unwrap()
+    );
+    let q = Query {
+        names: vec!["poll".into()],
+        ..Query::default()
+    };
+    assert_eq!(
+        back.syscalls(&q).items[3].args,
+        t.syscalls(&q).items[3].args
+    );
+}
+
+#[test]
+fn cli_json_and_bad_input() {
+    let exe = env!("CARGO_BIN_EXE_tracedeck");
+    let out = std::process::Command::new(exe)
+        .args(["strace", "--json"])
+        .arg(samples().join("app.txt"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["syscalls"], 161);
+    assert_eq!(v["pids"], serde_json::json!([4897, 4898]));
+    assert_eq!(v["processes"][1]["parent"], 4897);
+    assert_eq!(
+        v["processes"][1]["argv"],
+        serde_json::json!(["cat", "conf/child.xml"])
+    );
+    assert_eq!(v["processes"][0]["exit_code"], 0);
+    let openat = v["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["syscall"] == "openat")
+        .unwrap();
+    assert_eq!(
+        (openat["calls"].as_u64(), openat["errors"].as_u64()),
+        (Some(34), Some(13))
+    );
+    assert!(openat["total_time"].as_f64().unwrap() > 0.0);
+    let app = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("conf/app.xml"))
+        .unwrap();
+    assert_eq!(
+        (
+            app["syscall"].as_str(),
+            app["pid"].as_u64(),
+            app["result"].as_i64()
+        ),
+        (Some("openat"), Some(4897), Some(3))
+    );
+    assert_eq!(v["slowest"][0]["syscall"], "wait4");
+    assert_eq!(v["slowest"][0]["line"], 40);
+
+    let out = std::process::Command::new(exe)
+        .args(["strace"])
+        .arg(samples().join("make.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("make.sh:1: not an strace log"), "{err}");
+}

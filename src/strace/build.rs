@@ -92,8 +92,6 @@ struct ProcState {
     from_clone: bool,
     /// Index of the process whose clone/fork returned this one.
     parent: Option<u32>,
-    /// Statistics per syscall name id.
-    stats: Vec<Stat>,
 }
 
 struct PendingLine {
@@ -139,6 +137,9 @@ pub(crate) struct Builder {
     pub inputs: Vec<InputState>,
     procs: Vec<ProcState>,
     pid_map: HashMap<u32, u32>,
+    /// Statistics per (process, syscall name): a map, not a per-process
+    /// vector, so memory follows the pairs seen, not processes x names.
+    proc_stats: HashMap<(u32, u16), Stat>,
     name_map: HashMap<Box<[u8]>, u16>,
     errno_map: HashMap<Box<[u8]>, u16>,
     path_map: HashMap<Box<str>, u32>,
@@ -160,6 +161,7 @@ impl Builder {
             inputs: Vec::new(),
             procs: Vec::new(),
             pid_map: HashMap::default(),
+            proc_stats: HashMap::default(),
             name_map: HashMap::default(),
             errno_map: HashMap::default(),
             path_map: HashMap::default(),
@@ -854,11 +856,7 @@ impl Builder {
         if let Some(s) = self.trace.stats.get_mut(name as usize) {
             bump(s);
         }
-        let ps = &mut self.procs[p as usize].stats;
-        if ps.len() <= name as usize {
-            ps.resize(name as usize + 1, Stat::default());
-        }
-        bump(&mut ps[name as usize]);
+        bump(self.proc_stats.entry((p, name)).or_default());
         // Slowest calls and gaps.
         if let Some(d) = dur {
             self.slow.push(
@@ -1149,14 +1147,12 @@ impl Builder {
             .filter(|p| p.from_clone && !p.seen)
             .count() as u64;
         f.time_of_day_seconds_only = self.tod_seen && !self.tod_fraction_seen;
-        let mut ps: Vec<(u32, u16, Stat)> = Vec::new();
-        for (p, st) in self.procs.iter().enumerate() {
-            for (n, s) in st.stats.iter().enumerate() {
-                if s.calls + s.unreturned > 0 {
-                    ps.push((p as u32, n as u16, *s));
-                }
-            }
-        }
+        let mut ps: Vec<(u32, u16, Stat)> = self
+            .proc_stats
+            .into_iter()
+            .map(|((p, n), s)| (p, n, s))
+            .collect();
+        ps.sort_by_key(|(p, n, _)| (*p, *n));
         self.trace.proc_stats = ps;
         self.trace.slow = self.slow.into_sorted();
         self.trace.gaps = self.gaps.into_sorted();

@@ -67,6 +67,8 @@ pub struct SyscallView {
     pub result: String,
     pub retval: Option<i64>,
     pub errno: Option<String>,
+    /// What the errno means, in one line.
+    pub errno_meaning: Option<&'static str>,
     #[serde(serialize_with = "secs::span")]
     pub duration: Option<Span>,
     /// The `-y` annotation of the returned fd (`/etc/hosts`, `TCP:[...]`).
@@ -131,6 +133,7 @@ pub struct FileView {
     /// The returned value (an fd for opens) when the call returned one.
     pub result: Option<i64>,
     pub error: Option<String>,
+    pub error_meaning: Option<&'static str>,
     #[serde(serialize_with = "secs::ts")]
     pub ts: Option<Timestamp>,
     pub file: String,
@@ -248,6 +251,7 @@ impl Trace {
             result: tail.to_string(),
             retval: (r.flags & flag::HAS_RET != 0).then_some(r.ret),
             errno: self.errno_name(r.errno).map(str::to_string),
+            errno_meaning: self.errno_name(r.errno).and_then(meaning::errno),
             duration: (r.dur != NONE).then(|| Span::from_nanos(r.dur)),
             fd_path,
             returned: r.flags & flag::RETURNED != 0,
@@ -429,6 +433,7 @@ impl Trace {
                 pid,
                 result: if error.is_some() { None } else { f.ret },
                 error: error.map(str::to_string),
+                error_meaning: error.and_then(meaning::errno),
                 ts: ts_opt(f.ts),
                 file: self.input_name(f.input).to_string(),
                 line: f.line,
