@@ -75,34 +75,105 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// CPU seconds used by this process (precise, from schedstat).
+fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map_or(0.0, |ns| ns / 1e9)
 }
 
-fn peer(cmd: &str, args: &[&str], path: &str, mb: f64) -> f64 {
+/// CPU seconds used by waited-for children (clock ticks of 10 ms).
+fn children_cpu_secs() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit_once(')').map_or("", |(_, a)| a);
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // After the name: state(skipped, not numeric) ... cutime is field 16, cstime 17
+    // (1-based in proc(5)); numeric fields here start at field 4.
+    match (f.get(16 - 4), f.get(17 - 4)) {
+        (Some(u), Some(s)) => (u + s) / 100.0,
+        _ => 0.0,
+    }
+}
+
+/// Runs a peer tool on the file; returns (wall MB/s, CPU MB/s).
+fn peer(cmd: &str, args: &[&str], path: &str, mb: f64) -> (f64, f64) {
+    let cpu0 = children_cpu_secs();
     let t = Instant::now();
     let out = Command::new(cmd).args(args).arg(path).output();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = (children_cpu_secs() - cpu0).max(0.01);
     match out {
         Ok(o) => {
-            let mbs = mb / secs;
             println!(
-                "{:<34} {:>8.1} MB/s   ({} -> {})",
+                "{:<36} {:>7.0} MB/s wall {:>7.0} MB/s cpu   ({})",
                 format!("{cmd} {}", args.join(" ")),
-                mbs,
-                secs,
+                mb / secs,
+                mb / cpu,
                 String::from_utf8_lossy(&o.stdout).trim()
             );
-            mbs
+            (mb / secs, mb / cpu)
         }
         Err(e) => {
             println!("{cmd}: {e}");
-            0.0
+            (0.0, 0.0)
         }
     }
 }
 
+/// One parse in this (child) process: prints wall MB/s, CPU MB/s, peak RSS.
+fn child(mode: &str, path: &str, calls: u64, peers: (f64, f64)) {
+    let opts = match mode {
+        "cli" => ParseOptions {
+            max_syscalls: 0,
+            ..ParseOptions::default()
+        },
+        _ => ParseOptions::default(),
+    };
+    let size_mb = std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / (1 << 20) as f64);
+    let cpu0 = cpu_secs();
+    let t = Instant::now();
+    let f = File::open(path).expect("open");
+    let trace = strace::parse_files_with(
+        vec![("bench".to_string(), BufReader::with_capacity(256 << 10, f))],
+        &opts,
+    )
+    .expect("parse");
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu0;
+    assert_eq!(trace.syscall_count, calls, "every generated call counted");
+    assert_eq!(trace.unparsed_count, 0);
+    let label = match mode {
+        "cli" => "tracedeck (CLI: no calls kept)",
+        _ => "tracedeck (default: 2M calls kept)",
+    };
+    println!(
+        "{label:<36} {:>7.0} MB/s wall {:>7.0} MB/s cpu   peak RSS {:.0} MB, {} of {} calls kept; cpu ratio {:.2}x wc -l, {:.2}x grep -c",
+        size_mb / secs,
+        size_mb / cpu,
+        peak_rss_mb(),
+        trace.syscall_count - trace.syscalls_dropped,
+        trace.syscall_count,
+        (size_mb / cpu) / peers.0.max(1e-9),
+        (size_mb / cpu) / peers.1.max(1e-9),
+    );
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let get = |k: usize| args.get(i + k).cloned().unwrap_or_default();
+        let peers = (get(4).parse().unwrap_or(0.0), get(5).parse().unwrap_or(0.0));
+        child(&get(1), &get(2), get(3).parse().unwrap_or(0), peers);
+        return;
+    }
     let mb: u64 = std::env::var("STRACE_BENCH_MB")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -113,47 +184,26 @@ fn main() {
     let (bytes, calls) = generate(&path, mb << 20).expect("write the bench log");
     let size_mb = bytes as f64 / (1 << 20) as f64;
     println!(
-        "generated {size_mb:.0} MB, {calls} calls in {:.1} s",
+        "generated {size_mb:.0} MB, {calls} calls in {:.1} s (MB = 2^20 bytes; cpu = CPU time of that process alone)",
         t.elapsed().as_secs_f64()
     );
-
-    let wc = peer("wc", &["-l"], &path, size_mb);
-    let grep = peer("grep", &["-c", "resumed"], &path, size_mb);
-    for (label, opts) in [
-        (
-            "tracedeck (default: 2M calls kept)",
-            ParseOptions::default(),
-        ),
-        (
-            "tracedeck (CLI: no calls kept)",
-            ParseOptions {
-                max_syscalls: 0,
-                ..ParseOptions::default()
-            },
-        ),
-    ] {
-        reset_peak();
-        let before = peak_rss_mb();
-        let t = Instant::now();
-        let f = File::open(&path).expect("open");
-        let trace = strace::parse_files_with(
-            vec![("bench".to_string(), BufReader::with_capacity(256 << 10, f))],
-            &opts,
-        )
-        .expect("parse");
-        let secs = t.elapsed().as_secs_f64();
-        assert_eq!(trace.syscall_count, calls, "every generated call counted");
-        assert_eq!(trace.unparsed_count, 0);
-        let mbs = size_mb / secs;
-        println!(
-            "{label:<34} {mbs:>8.1} MB/s   {secs:.2} s, peak RSS {:.0} MB (was {before:.0} MB before), {} calls kept, {} files; {:.2}x wc -l, {:.2}x grep -c",
-            peak_rss_mb(),
-            trace.syscalls(&strace::Query { limit: Some(0), ..Default::default() }).total,
-            trace.files_dropped + trace.files(&Default::default()).len() as u64,
-            mbs / wc.max(1e-9),
-            mbs / grep.max(1e-9),
-        );
-        drop(trace);
+    let wc = peer("wc", &["-l"], &path, size_mb).1;
+    let grep = peer("grep", &["-c", "resumed"], &path, size_mb).1;
+    let me = std::env::current_exe().expect("own path");
+    for mode in ["default", "cli"] {
+        let st = Command::new(&me)
+            .args([
+                "--child",
+                mode,
+                &path,
+                &calls.to_string(),
+                &wc.to_string(),
+                &grep.to_string(),
+            ])
+            .status();
+        if !st.is_ok_and(|s| s.success()) {
+            println!("{mode}: child failed");
+        }
     }
     let _ = std::fs::remove_file(&path);
 }

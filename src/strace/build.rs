@@ -141,6 +141,8 @@ pub(crate) struct Builder {
     /// vector, so memory follows the pairs seen, not processes x names.
     proc_stats: HashMap<(u32, u16), Stat>,
     name_map: HashMap<Box<[u8]>, u16>,
+    /// What each interned name means to the builder, by name id.
+    info: Vec<NameInfo>,
     errno_map: HashMap<Box<[u8]>, u16>,
     path_map: HashMap<Box<str>, u32>,
     slow: TopK<SlowRec>,
@@ -163,6 +165,7 @@ impl Builder {
             pid_map: HashMap::default(),
             proc_stats: HashMap::default(),
             name_map: HashMap::default(),
+            info: Vec::new(),
             errno_map: HashMap::default(),
             path_map: HashMap::default(),
             alive_count: 0,
@@ -622,7 +625,9 @@ impl Builder {
             return id;
         }
         let id = self.trace.names.len() as u16;
-        self.trace.names.push(text::lossy(name, 64));
+        let s = text::lossy(name, 64);
+        self.info.push(NameInfo::of(&s));
+        self.trace.names.push(s);
         self.trace.stats.push(Stat::default());
         self.name_map.insert(name.into(), id);
         id
@@ -895,25 +900,19 @@ impl Builder {
             ps.last_dur_known = dur.is_some();
         }
         // What this call means for processes and files.
-        let (is_open, is_clone, is_self_pid, file_spec) = {
-            let n = self
-                .trace
-                .names
-                .get(name as usize)
-                .map(String::as_str)
-                .unwrap_or("");
-            match n {
-                "open" => self.trace.features.open_calls += 1,
-                "openat" | "openat2" => self.trace.features.openat_calls += 1,
-                _ => {}
-            }
-            (
-                matches!(n, "open" | "openat" | "openat2" | "creat"),
-                matches!(n, "clone" | "clone3" | "fork" | "vfork"),
-                matches!(n, "set_tid_address" | "gettid" | "getpid"),
-                file_arg(n),
-            )
-        };
+        let info = self.info.get(name as usize).copied().unwrap_or_default();
+        match info.kind {
+            NameKind::Open => self.trace.features.open_calls += 1,
+            NameKind::OpenAt => self.trace.features.openat_calls += 1,
+            _ => {}
+        }
+        let is_open = matches!(
+            info.kind,
+            NameKind::Open | NameKind::OpenAt | NameKind::Creat
+        );
+        let is_clone = info.kind == NameKind::Clone;
+        let is_self_pid = info.kind == NameKind::SelfPid;
+        let file_spec = info.file;
         let ret_num = (flags & flag::HAS_RET != 0).then_some(ret);
         // An unnamed process learns its pid from its own thread id.
         if is_self_pid && self.trace.processes[p as usize].pid == 0 {
@@ -1204,6 +1203,42 @@ fn intern_overflow(list: &mut Vec<String>, map: &mut HashMap<Box<[u8]>, u16>) ->
     list.push("(other)".to_string());
     map.insert(b"(other)"[..].into(), id);
     id
+}
+
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum NameKind {
+    #[default]
+    Plain,
+    Open,
+    OpenAt,
+    Creat,
+    Clone,
+    /// Returns the caller's own pid or tid.
+    SelfPid,
+}
+
+/// Computed once per distinct syscall name, not per call.
+#[derive(Clone, Copy, Default)]
+struct NameInfo {
+    kind: NameKind,
+    file: Option<(usize, Option<usize>, FileOp)>,
+}
+
+impl NameInfo {
+    fn of(n: &str) -> Self {
+        let kind = match n {
+            "open" => NameKind::Open,
+            "openat" | "openat2" => NameKind::OpenAt,
+            "creat" => NameKind::Creat,
+            "clone" | "clone3" | "fork" | "vfork" => NameKind::Clone,
+            "set_tid_address" | "gettid" | "getpid" => NameKind::SelfPid,
+            _ => NameKind::Plain,
+        };
+        NameInfo {
+            kind,
+            file: file_arg(n),
+        }
+    }
 }
 
 /// `prefix.PID` as `strace -ff -o prefix` names its files.
