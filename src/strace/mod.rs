@@ -52,7 +52,7 @@ mod text;
 
 use std::io::{self, BufRead};
 
-pub use hints::Hint;
+pub use hints::{better_command, Hint};
 pub use model::{Exec, Features, FileOp, Input, Process, Signal, Stat, TimeBase, Trace, Unparsed};
 pub use query::{
     FileQuery, FileView, Page, Pause, PauseKind, ProcessSummary, Query, SlowCall, SortKey,
