@@ -480,11 +480,11 @@ impl Builder {
                 if ns % 1_000_000_000 != 0 {
                     self.tod_fraction_seen = true;
                 }
-                let mut t = ns + st.tod_offset;
+                let mut t = ns.saturating_add(st.tod_offset);
                 if let Some(last) = st.last_ts {
-                    if t + DAY_NS / 2 < last {
-                        st.tod_offset += DAY_NS;
-                        t += DAY_NS;
+                    if t.saturating_add(DAY_NS / 2) < last {
+                        st.tod_offset = st.tod_offset.saturating_add(DAY_NS);
+                        t = t.saturating_add(DAY_NS);
                     }
                 }
                 (t, TimeBase::TimeOfDay)

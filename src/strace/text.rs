@@ -318,7 +318,7 @@ pub(crate) fn parse_decimal_ns(s: &[u8]) -> Option<i64> {
         nanos *= 10;
         digits += 1;
     }
-    Some(secs * 1_000_000_000 + nanos)
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
 /// Lossy UTF-8, capped at `max` bytes (cut on a character boundary).
@@ -402,6 +402,8 @@ mod test {
         assert_eq!(parse_decimal_ns(b"1.5"), Some(1_500_000_000));
         assert_eq!(parse_decimal_ns(b"0.000287867"), Some(287_867));
         assert_eq!(parse_decimal_ns(b"1.x"), None);
+        // Found by fuzzing: ten digits of seconds overflowed.
+        assert_eq!(parse_decimal_ns(b"9999999999.1"), None);
         assert_eq!(parse_i64(b"-1"), Some(-1));
         assert_eq!(parse_i64(b"99999999999999999999"), None);
         assert_eq!(lossy("é".as_bytes(), 1), "");
