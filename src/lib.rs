@@ -12,6 +12,7 @@
 
 pub mod filter;
 pub mod flow;
+pub mod http;
 pub mod pcap;
 pub mod strace;
 pub mod time;
