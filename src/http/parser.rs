@@ -188,6 +188,14 @@ impl<S: ExchangeSink> Parser<S> {
         self.halves.iter().all(Half::sleeps)
     }
 
+    /// Bytes currently buffered (heads, search windows, held bytes) and
+    /// exchanges waiting in the queue: what this parser costs in memory
+    /// beyond its fixed size. Bounded by the [`Limits`].
+    pub fn buffered(&self) -> (usize, usize) {
+        let bytes = self.halves.iter().map(|h| h.buf.capacity()).sum();
+        (bytes, self.queue.len())
+    }
+
     /// The direction that carries requests, as found from the content
     /// (`None` until a message has been parsed).
     pub fn request_dir(&self) -> Option<Dir> {
@@ -304,11 +312,11 @@ impl<S: ExchangeSink> Parser<S> {
                 }
             }
         }
-        h.buf.extend_from_slice(&bytes[cand..]);
-        if h.buf.len() > self.limits.max_head {
-            let first = h.buf.first().copied().unwrap_or(b'?');
+        if h.buf.len() + (bytes.len() - cand) > self.limits.max_head {
+            let first = h.buf.first().copied().unwrap_or(bytes[cand]);
             self.not_a_start(dir, first);
         } else {
+            h.buf.extend_from_slice(&bytes[cand..]);
             h.state = State::Start(m);
         }
         bytes.len()

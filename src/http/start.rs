@@ -306,7 +306,7 @@ mod test {
         );
         assert_eq!(classify(b"BREW /pot\r\n", None), (Step::NoMatch, 10));
         assert_eq!(classify(b"\x16\x03\x01", None), (Step::NoMatch, 1));
-        assert_eq!(classify(b"SSH-2.0-OpenSSH", None), (Step::NoMatch, 5));
+        assert_eq!(classify(b"SSH-2.0-OpenSSH", None), (Step::NoMatch, 6));
         assert_eq!(classify(b"ehlo x\r\n", None), (Step::NoMatch, 1));
         assert_eq!(
             classify(b"GET / HTTP/1.1", Some(Kind::Response)).0,
