@@ -62,7 +62,13 @@ fn run_checked(events: &[Ev]) -> Vec<Exchange> {
         .max()
         .unwrap_or(0);
     for cut in 1..longest {
-        let got = run_split(events, &mut |len| if cut < len { vec![cut] } else { vec![] });
+        let got = run_split(events, &mut |len| {
+            if cut < len {
+                vec![cut]
+            } else {
+                vec![]
+            }
+        });
         assert_eq!(got, whole, "cut at {cut}");
     }
     let bytewise = run_split(events, &mut |len| (1..len).collect());
@@ -126,17 +132,32 @@ fn one_get_with_content_length() {
     ]);
     assert_eq!(ex.len(), 1);
     let e = &ex[0];
-    assert_eq!(summary(e), (Some("GET"), Some("/index.html"), Some(200), 0, 10));
+    assert_eq!(
+        summary(e),
+        (Some("GET"), Some("/index.html"), Some(200), 0, 10)
+    );
     assert_eq!(e.host.as_deref(), Some("example.com:8080"));
     assert_eq!(e.user_agent.as_deref(), Some("curl/8.5.0"));
     assert_eq!(e.content_type.as_deref(), Some("text/html"));
     assert_eq!(e.content_length, Some(10));
     assert_eq!(e.version.as_deref(), Some("HTTP/1.1"));
     assert_eq!(e.reason.as_deref(), Some("OK"));
-    assert_eq!((e.request_start, e.request_end), (Some(ms(1000)), Some(ms(1000))));
-    assert_eq!((e.response_start, e.response_end), (Some(ms(3003)), Some(ms(3010))));
-    assert_eq!((e.response_first_frame, e.response_last_frame), (Some(1), Some(2)));
-    assert_eq!(e.server_time().map(|s| s.to_string()), Some("2.003 s".into()));
+    assert_eq!(
+        (e.request_start, e.request_end),
+        (Some(ms(1000)), Some(ms(1000)))
+    );
+    assert_eq!(
+        (e.response_start, e.response_end),
+        (Some(ms(3003)), Some(ms(3010)))
+    );
+    assert_eq!(
+        (e.response_first_frame, e.response_last_frame),
+        (Some(1), Some(2))
+    );
+    assert_eq!(
+        e.server_time().map(|s| s.to_string()),
+        Some("2.003 s".into())
+    );
     assert_eq!(e.total_time().map(|s| s.as_nanos()), Some(2_010_000_000));
     assert!(!e.interrupted && !e.has_gap && !e.malformed);
     assert_eq!(e.end, None);
@@ -205,12 +226,18 @@ fn keep_alive_statuses_post_head_304_chunked_and_close_delimited() {
         ]
     );
     assert_eq!(ex[6].transfer_encoding.as_deref(), Some("chunked"));
-    assert_eq!((ex[6].response_start, ex[6].response_end), (Some(ms(13)), Some(ms(14))));
+    assert_eq!(
+        (ex[6].response_start, ex[6].response_end),
+        (Some(ms(13)), Some(ms(14)))
+    );
     assert_eq!(ex[3].request_content_length, Some(7));
     let close = &ex[8];
     assert_eq!(close.response_end, Some(ms(19)));
     assert!(!close.interrupted);
-    assert_eq!(close.end.map(|e| (e.cause, e.by)), Some((EndCause::Closed, Some(Peer::Server))));
+    assert_eq!(
+        close.end.map(|e| (e.cause, e.by)),
+        Some((EndCause::Closed, Some(Peer::Server)))
+    );
     assert!(ex.iter().all(|e| !e.malformed && !e.has_gap));
 }
 
@@ -242,7 +269,10 @@ fn expect_100_continue() {
     let e = &ex[0];
     assert_eq!(summary(e), (Some("POST"), Some("/upload"), Some(201), 6, 0));
     assert_eq!(e.interim.len(), 1);
-    assert_eq!((e.interim[0].status, e.interim[0].ts, e.interim[0].frame), (100, ms(10), 1));
+    assert_eq!(
+        (e.interim[0].status, e.interim[0].ts, e.interim[0].frame),
+        (100, ms(10), 1)
+    );
     assert_eq!(e.request_end, Some(ms(30)));
     assert_eq!(e.response_start, Some(ms(530)));
     assert_eq!(e.server_time().map(|s| s.as_nanos()), Some(500_000_000));
@@ -325,19 +355,38 @@ fn upgrade_refused_replays_held_requests() {
 #[test]
 fn connect_tunnel_and_refused_connect() {
     let ex = run_checked(&[
-        Ev::Data(S, 0, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+        Ev::Data(
+            S,
+            0,
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        ),
         Ev::Data(C, 1, b"HTTP/1.1 200 Connection established\r\n\r\n"),
         Ev::Data(S, 2, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
         Ev::Data(C, 3, b"\x16\x03\x03\x00\x5a\x02"),
     ]);
     assert_eq!(ex.len(), 1);
-    assert_eq!(summary(&ex[0]), (Some("CONNECT"), Some("example.com:443"), Some(200), 0, 0));
+    assert_eq!(
+        summary(&ex[0]),
+        (Some("CONNECT"), Some("example.com:443"), Some(200), 0, 0)
+    );
     assert!(ex[0].upgraded);
 
     let ex = run_checked(&[
-        Ev::Data(S, 0, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
-        Ev::Data(C, 1, b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"),
-        Ev::Data(S, 2, b"CONNECT example.com:443 HTTP/1.1\r\nProxy-Authorization: Basic eA==\r\n\r\n"),
+        Ev::Data(
+            S,
+            0,
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        ),
+        Ev::Data(
+            C,
+            1,
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+        ),
+        Ev::Data(
+            S,
+            2,
+            b"CONNECT example.com:443 HTTP/1.1\r\nProxy-Authorization: Basic eA==\r\n\r\n",
+        ),
         Ev::Data(C, 3, b"HTTP/1.1 200 OK\r\n\r\n"),
         Ev::Data(S, 4, b"\x16\x03\x01"),
     ]);
@@ -371,7 +420,10 @@ fn reset_by_server_before_response() {
     let end = ex[0].end.map(|e| (e.cause, e.by, e.ts));
     assert_eq!(end, Some((EndCause::Reset, Some(Peer::Server), ms(500))));
     let v = tracedeck::http::judge(&ex[0], &Default::default());
-    assert_eq!(v.text, "no response: connection reset by the server 500.0 ms after the request");
+    assert_eq!(
+        v.text,
+        "no response: connection reset by the server 500.0 ms after the request"
+    );
 }
 
 #[test]
@@ -382,7 +434,10 @@ fn client_resets_mid_response() {
         Ev::Data(C, 2, &[b'x'; 1448]),
         Ev::Rst(S, 3),
     ]);
-    assert_eq!(summary(&ex[0]), (Some("GET"), Some("/big"), Some(200), 0, 1448));
+    assert_eq!(
+        summary(&ex[0]),
+        (Some("GET"), Some("/big"), Some(200), 0, 1448)
+    );
     assert!(ex[0].interrupted);
     assert_eq!(ex[0].end.map(|e| e.by), Some(Some(Peer::Client)));
 }
@@ -472,9 +527,17 @@ fn gap_over_a_whole_request_keeps_responses_aligned() {
 fn gap_then_binary_body_tail_then_next_response_mid_line() {
     let ex = run_checked(&[
         Ev::Data(S, 0, b"GET /img HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"),
-        Ev::Data(C, 1, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100\r\n\x89PNG"),
+        Ev::Data(
+            C,
+            1,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100\r\n\x89PNG",
+        ),
         Ev::Gap(C, 2, 4000),
-        Ev::Data(C, 3, b"\x00\x01\x02\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        Ev::Data(
+            C,
+            3,
+            b"\x00\x01\x02\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ),
     ]);
     let got: Vec<_> = ex.iter().map(summary).collect();
     assert_eq!(
@@ -494,17 +557,34 @@ fn capture_started_mid_response_body() {
     let ex = run_checked(&[
         Ev::Data(C, 0, b"\x00\xffbody tail\x01"),
         Ev::Data(S, 1, b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n"),
-        Ev::Data(C, 2, b"more tail\x02HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"),
+        Ev::Data(
+            C,
+            2,
+            b"more tail\x02HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext",
+        ),
     ]);
     assert_eq!(ex.len(), 1);
-    assert_eq!(summary(&ex[0]), (Some("GET"), Some("/next"), Some(200), 0, 4));
+    assert_eq!(
+        summary(&ex[0]),
+        (Some("GET"), Some("/next"), Some(200), 0, 4)
+    );
 }
 
 #[test]
 fn tls_and_other_protocols_are_left_alone() {
     let mut p: Parser = Parser::new(Vec::new());
-    p.data(S, ms(0), 0, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03GET / HTTP/1.1\r\n\r\n");
-    p.data(C, ms(1), 1, b"\x16\x03\x03\x00\x5a\x02\x00\x00HTTP/1.1 200 OK\r\n\r\n");
+    p.data(
+        S,
+        ms(0),
+        0,
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03GET / HTTP/1.1\r\n\r\n",
+    );
+    p.data(
+        C,
+        ms(1),
+        1,
+        b"\x16\x03\x03\x00\x5a\x02\x00\x00HTTP/1.1 200 OK\r\n\r\n",
+    );
     assert!(p.is_idle());
     assert!(!p.is_http());
     p.finish(ms(2));
@@ -515,7 +595,12 @@ fn tls_and_other_protocols_are_left_alone() {
     p.data(C, ms(0), 0, b"220 mail.example.com ESMTP Postfix\r\n");
     p.data(S, ms(1), 1, b"EHLO client.example.com\r\n");
     for i in 0..200 {
-        p.data(S, ms(2 + i), 2, b"RCPT TO:<someone@example.com> and a longer line of text\r\n");
+        p.data(
+            S,
+            ms(2 + i),
+            2,
+            b"RCPT TO:<someone@example.com> and a longer line of text\r\n",
+        );
     }
     assert!(!p.is_http());
     p.finish(ms(1000));
@@ -531,7 +616,11 @@ fn too_long_head_is_malformed_and_the_stream_recovers() {
     let ex = run(&[
         Ev::Data(S, 0, big),
         Ev::Data(S, 1, b"GET /ok HTTP/1.1\r\n\r\n"),
-        Ev::Data(C, 2, b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n"),
+        Ev::Data(
+            C,
+            2,
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n",
+        ),
         Ev::Data(C, 3, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
     ]);
     let got: Vec<_> = ex.iter().map(summary).collect();
@@ -569,4 +658,46 @@ fn exchange_serializes_times_as_seconds() {
     assert_eq!(json["request_start"], serde_json::json!(1.5));
     assert_eq!(json["status"], serde_json::json!(204));
     assert_eq!(json["request_dir"], serde_json::json!("to_server"));
+}
+
+#[test]
+fn request_gap_reported_after_its_response_is_not_a_new_request() {
+    // The lost request's response arrives first; the hole in the request
+    // stream is only reported when the next request comes.
+    let ex = run_checked(&[
+        Ev::Data(S, 0, b"GET /1 HTTP/1.1\r\n\r\n"),
+        Ev::Data(C, 1, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        Ev::Data(C, 2, b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
+        Ev::Gap(S, 3, 19),
+        Ev::Data(S, 3, b"GET /3 HTTP/1.1\r\n\r\n"),
+        Ev::Data(C, 4, b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"),
+    ]);
+    let got: Vec<_> = ex.iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some("GET"), Some("/1"), Some(200), 0, 0),
+            (None, None, Some(201), 0, 0),
+            (Some("GET"), Some("/3"), Some(202), 0, 0),
+        ]
+    );
+}
+
+#[test]
+fn http_after_a_socks_handshake_is_found() {
+    let ex = run_checked(&[
+        Ev::Data(S, 0, b"\x05\x01\x00"),
+        Ev::Data(C, 1, b"\x05\x00"),
+        Ev::Data(S, 2, b"\x05\x01\x00\x03\x0bexample.com\x00\x50"),
+        Ev::Data(C, 3, b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x50"),
+        Ev::Data(S, 4, b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+        Ev::Data(
+            C,
+            5,
+            b"HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n",
+        ),
+    ]);
+    let got: Vec<_> = ex.iter().map(summary).collect();
+    assert_eq!(got, vec![(Some("GET"), Some("/"), Some(302), 0, 0)]);
+    assert_eq!(ex[0].request_start, Some(ms(4)));
 }

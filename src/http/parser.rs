@@ -39,6 +39,9 @@ pub struct Parser<S: ExchangeSink = Vec<Exchange>> {
     next_id: u64,
     /// Some message of this conversation parsed as HTTP.
     is_http: bool,
+    /// Responses without a request since the last request: a gap later
+    /// found in the request stream is their request, not a new one.
+    unclaimed_orphans: u32,
     finished: bool,
 }
 
@@ -160,6 +163,7 @@ impl<S: ExchangeSink> Parser<S> {
             queue: VecDeque::new(),
             next_id: 0,
             is_http: false,
+            unclaimed_orphans: 0,
             finished: false,
         }
     }
@@ -326,8 +330,9 @@ impl<S: ExchangeSink> Parser<S> {
     fn not_a_start(&mut self, dir: Dir, first: u8) {
         let sniffing = self.halves[dir.index()].role.is_none() && !self.is_http;
         let h = &mut self.halves[dir.index()];
-        if sniffing && !(first.is_ascii_graphic() || first == b' ' || first == b'\t') {
-            // Binary from the first byte (TLS, SSH, ...): not HTTP.
+        if sniffing && (0x14..=0x17).contains(&first) {
+            // A TLS record: not HTTP. (Other binary, e.g. a SOCKS
+            // handshake, may still lead to HTTP: it is searched.)
             h.buf.clear();
             h.head_at = None;
             h.state = State::Dormant;
@@ -499,6 +504,7 @@ impl<S: ExchangeSink> Parser<S> {
 
     fn on_request(&mut self, dir: Dir, head: Head, ts: Timestamp, frame: u64) {
         self.set_role(dir, Kind::Request);
+        self.unclaimed_orphans = 0;
         let d = dir.index();
         let (start_ts, start_frame) = self.halves[d].head_at.take().unwrap_or((ts, frame));
         let mut ex = Exchange::new(dir);
@@ -512,7 +518,7 @@ impl<S: ExchangeSink> Parser<S> {
             is_head = method == "HEAD";
             is_connect = method == "CONNECT";
             ex.method = Some(method);
-            ex.uri = Some(uri);
+            ex.uri = Some(uri).filter(|u| !u.is_empty());
             ex.version = version.map(|v| format!("HTTP/1.{v}"));
         }
         ex.host = head.host;
@@ -592,7 +598,10 @@ impl<S: ExchangeSink> Parser<S> {
         }
         let id = match self.awaiting_response() {
             Some(id) => id,
-            None => self.push_orphan(dir, Stage::Open),
+            None => {
+                self.unclaimed_orphans = self.unclaimed_orphans.saturating_add(1);
+                self.push_orphan(dir, Stage::Open)
+            }
         };
         let Some(p) = self.pending(Some(id)) else {
             return;
@@ -708,6 +717,11 @@ impl<S: ExchangeSink> Parser<S> {
         };
         let last = if partial.is_empty() { None } else { last };
         match kind {
+            Kind::Request if partial.is_empty() && self.unclaimed_orphans > 0 => {
+                // Reassembly reports a hole when later data arrives: the
+                // response to the lost request may already be out.
+                self.unclaimed_orphans -= 1;
+            }
             Kind::Request => {
                 let mut ex = Exchange::new(dir);
                 let (method, uri) = head::partial_request(partial, &self.limits);
