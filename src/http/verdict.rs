@@ -222,7 +222,9 @@ fn no_response(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
 }
 
 fn no_request(ex: &Exchange) -> Verdict {
-    let text = if ex.has_gap {
+    let text = if ex.status.is_none() {
+        "request and response lost in capture gaps"
+    } else if ex.has_gap {
         "response without its request: the request was lost in a capture gap"
     } else {
         "response without its request: the capture started after the request was sent"
@@ -389,5 +391,9 @@ mod test {
         let v = judge(&e, &no_facts());
         assert_eq!(v.wait, Wait::Unknown);
         assert!(v.text.starts_with("response without its request"));
+        e.status = None;
+        e.has_gap = true;
+        let v = judge(&e, &no_facts());
+        assert_eq!(v.text, "request and response lost in capture gaps");
     }
 }
