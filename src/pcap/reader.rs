@@ -479,14 +479,12 @@ impl Reader {
                 big_endian = match read_u32(h, 8, false) {
                     PCAPNG_BYTE_ORDER_MAGIC => false,
                     m if m.swap_bytes() == PCAPNG_BYTE_ORDER_MAGIC => true,
-                    m => {
-                        return Err(Error::Malformed {
-                            offset,
-                            what: format!(
+                    m => return Err(Error::Malformed {
+                        offset,
+                        what: format!(
                             "section header has byte-order magic {m:#010x}, expected 0x1a2b3c4d"
                         ),
-                        })
-                    }
+                    }),
                 };
             } else if offset == 0 {
                 return Err(Error::Malformed {
@@ -535,18 +533,17 @@ impl Reader {
             } else {
                 pcap_parser::pcapng::parse_block_le(bytes)
             };
-            let block = match parsed {
-                Ok((_, block)) => block,
-                Err(e) => {
-                    return Err(Error::Malformed {
+            let block =
+                match parsed {
+                    Ok((_, block)) => block,
+                    Err(e) => return Err(Error::Malformed {
                         offset,
                         what: format!(
                             "block type {block_type:#x} of {block_len} bytes does not parse ({})",
                             describe_nom(&e)
                         ),
-                    })
-                }
-            };
+                    }),
+                };
             let State::Pcapng {
                 interfaces,
                 big_endian: order,
