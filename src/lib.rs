@@ -14,6 +14,7 @@ pub mod analysis;
 pub mod capture;
 pub mod filter;
 pub mod flow;
+pub mod http;
 pub mod pcap;
 pub mod strace;
 pub mod time;
