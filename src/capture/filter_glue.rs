@@ -19,7 +19,15 @@ impl PacketFilter for Filter {
             return Err("length comparisons on cooked captures are checked in user space".into());
         }
         let prog = bpf::compile(self, target).map_err(|e| e.reason)?;
-        Ok(prog.iter().map(|i| BpfInsn { code: i.code, jt: i.jt, jf: i.jf, k: i.k }).collect())
+        Ok(prog
+            .iter()
+            .map(|i| BpfInsn {
+                code: i.code,
+                jt: i.jt,
+                jf: i.jf,
+                k: i.k,
+            })
+            .collect())
     }
 
     fn matches(&self, frame: &Frame<'_>) -> bool {

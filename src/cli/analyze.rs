@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use tracedeck::analysis::report::{CaptureRow, ConversationRow};
-use tracedeck::analysis::{self, Options, Output};
+use tracedeck::analysis::report::{CaptureRow, ConversationRow, ExchangeRow};
+use tracedeck::analysis::{self, HttpExchange, Options, Output};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 
@@ -44,11 +44,16 @@ enum SortKey {
 #[derive(Default)]
 struct Collect {
     conversations: Vec<Conversation>,
+    exchanges: Vec<ExchangeRow>,
 }
 
 impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) {
         self.conversations.push(conv.clone());
+    }
+
+    fn exchange(&mut self, exchange: &HttpExchange) {
+        self.exchanges.push(ExchangeRow::from(exchange));
     }
 }
 
@@ -56,14 +61,17 @@ impl Output for Collect {
 struct Document<'a> {
     capture: CaptureRow,
     conversations: Vec<ConversationRow>,
-    http: &'a [()],
+    http: &'a [ExchangeRow],
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let name = args.file.display().to_string();
     let mut reader = Reader::open(&args.file).with_context(|| name.clone())?;
     let filter = match args.filter.as_deref() {
-        Some(expr) => Some(tracedeck::filter::parse(expr).map_err(|e| anyhow::anyhow!("bad filter {expr:?}: {e}"))?),
+        Some(expr) => Some(
+            tracedeck::filter::parse(expr)
+                .map_err(|e| anyhow::anyhow!("bad filter {expr:?}: {e}"))?,
+        ),
         None => None,
     };
     let opts = Options {
@@ -75,13 +83,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let mut convs = out.conversations;
     convs.sort_by_key(|c| c.id);
+    let mut exchanges = out.exchanges;
+    exchanges.sort_by_key(|e| (e.request_start.or(e.response_start), e.conversation));
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     if args.json {
         let doc = Document {
             capture: CaptureRow::from(&summary),
             conversations: convs.iter().map(ConversationRow::from).collect(),
-            http: &[],
+            http: &exchanges,
         };
         serde_json::to_writer(&mut w, &doc)?;
         writeln!(w)?;
@@ -109,7 +119,11 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         summary.link_types
     )?;
     if let (Some(matched), Some(expr)) = (summary.matched, args.filter.as_deref()) {
-        writeln!(w, "filter {expr:?} matched {matched} of {} packets", summary.packets)?;
+        writeln!(
+            w,
+            "filter {expr:?} matched {matched} of {} packets",
+            summary.packets
+        )?;
     }
     for warning in &summary.warnings {
         writeln!(w, "warning: {warning}")?;

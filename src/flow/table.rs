@@ -74,8 +74,9 @@ pub trait FlowHandler {
     type Conn: StreamSink;
     /// A new TCP conversation: return its analyzer.
     fn open_tcp(&mut self, conv: &Conversation) -> Self::Conn;
-    /// Every packet of every conversation, after counting.
-    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo);
+    /// Every packet of every conversation, after counting and reassembly
+    /// (`conn` is the conversation's analyzer, for TCP).
+    fn packet(&mut self, conv: &Conversation, conn: Option<&mut Self::Conn>, packet: &PacketInfo);
     /// A finished conversation (evicted, or at the end of the capture).
     fn closed(&mut self, conv: Conversation, conn: Option<Self::Conn>, now: Timestamp);
 }
@@ -257,7 +258,7 @@ impl<H: FlowHandler> FlowTable<H> {
             orig_len,
             retransmission: false,
         };
-        self.handler.packet(&entry.conv, &info);
+        self.handler.packet(&entry.conv, None, &info);
     }
 
     /// Counts a TCP segment and feeds reassembly.
@@ -365,6 +366,12 @@ impl<H: FlowHandler> FlowTable<H> {
                 entry.conv.handshake_rtt = Some(t.since(syn_ts));
             }
         }
+        // The ACK first: it proves the other side's bytes it covers were
+        // sent before this segment, so they are delivered before its payload.
+        if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) {
+            let other = dir.reverse();
+            state.halves[other.index()].acked(other, tcp.ack, tsv, frame, conn);
+        }
         let before = state.halves[i].stats.retransmissions;
         if tcp.payload_len > 0 {
             state.data_seen = true;
@@ -382,10 +389,6 @@ impl<H: FlowHandler> FlowTable<H> {
             conn,
         );
         let retransmission = state.halves[i].stats.retransmissions > before;
-        if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) {
-            let other = dir.reverse();
-            state.halves[other.index()].acked(other, tcp.ack, tsv, frame, conn);
-        }
         if tcp.has(tcp_flags::RST) {
             state.halves[i].reset(dir, tsv, frame, conn);
         }
@@ -403,7 +406,7 @@ impl<H: FlowHandler> FlowTable<H> {
             orig_len,
             retransmission,
         };
-        self.handler.packet(&entry.conv, &info);
+        self.handler.packet(&entry.conv, entry.conn.as_mut(), &info);
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Parser<S: ExchangeSink = Vec<Exchange>> {
     /// found in the request stream is their request, not a new one.
     unclaimed_orphans: u32,
     finished: bool,
+    /// The first RST seen, which ends what is left open.
+    reset_end: Option<End>,
 }
 
 /// One exchange being assembled.
@@ -165,6 +167,7 @@ impl<S: ExchangeSink> Parser<S> {
             is_http: false,
             unclaimed_orphans: 0,
             finished: false,
+            reset_end: None,
         }
     }
 
@@ -226,6 +229,7 @@ impl<S: ExchangeSink> Parser<S> {
             ts,
             frame: None,
         };
+        let end = self.reset_end.unwrap_or(end);
         for dir in [Dir::ToServer, Dir::ToClient] {
             self.end_half(dir, end);
         }
@@ -807,6 +811,12 @@ impl<S: ExchangeSink> Parser<S> {
                 if let Some(p) = self.pending(self.halves[d].cur) {
                     let close_delimited = framing == Framing::UntilClose;
                     p.ex.interrupted |= !close_delimited || end.cause == EndCause::CaptureEnded;
+                    if close_delimited && end.cause == EndCause::Closed {
+                        // The FIN is the body's last "byte": the message is
+                        // complete only then (tshark times it there too).
+                        p.ex.response_end = Some(end.ts);
+                        p.ex.response_last_frame = end.frame.or(p.ex.response_last_frame);
+                    }
                     p.ex.end.get_or_insert(end);
                 }
                 self.message_done(dir);
@@ -1055,10 +1065,15 @@ impl<S: ExchangeSink> StreamSink for Parser<S> {
         };
         self.end_half(dir, end);
         if self.halves.iter().all(|h| h.state.is_closed()) {
-            self.flush_all(end);
+            self.flush_all(self.reset_end.unwrap_or(end));
         }
     }
 
+    /// A RST ends the resetting side's stream only: segments the other
+    /// side sent before it saw the RST are still on the wire, and a
+    /// capture shows them (tshark still dissects a response that arrives
+    /// after the client's RST). The reset is what ends the exchanges
+    /// left open when the conversation finishes.
     fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
         let end = End {
             cause: EndCause::Reset,
@@ -1066,12 +1081,13 @@ impl<S: ExchangeSink> StreamSink for Parser<S> {
             ts,
             frame: Some(frame),
         };
-        for d in [dir, dir.reverse()] {
-            if !self.halves[d.index()].state.is_closed() {
-                self.end_half(d, end);
-            }
+        self.reset_end.get_or_insert(end);
+        if !self.halves[dir.index()].state.is_closed() {
+            self.end_half(dir, end);
         }
-        self.flush_all(end);
+        if self.halves.iter().all(|h| h.state.is_closed()) {
+            self.flush_all(end);
+        }
     }
 }
 
