@@ -109,7 +109,7 @@ fn main() {
             _ => 500 + rnd(4) as u16,
         };
         let total = dur.as_nanos() / 2;
-        work.writer.exchange(&ExchangeRow {
+        work.writer.exchange_row(&ExchangeRow {
             id: 0,
             conversation: id,
             client: client.to_string(),

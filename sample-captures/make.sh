@@ -22,7 +22,7 @@ start_capture() { # tool file filter...
   cap_pid=$!
   sleep 1.5
 }
-stop_capture() { sleep 0.5; kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null || true; }
+stop_capture() { sleep 1; kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null || true; }
 
 # 1. The classic demo: python3 -m http.server, curl / and /404.
 (cd "$tmp" && echo '<h1>index</h1>' > index.html && exec python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1) &
@@ -48,7 +48,7 @@ curl -s -o /dev/null http://127.0.0.1:8080/missing
 stop_capture
 
 # 3. Every framing case on one keep-alive connection, plus HTTP/1.0 and a reset.
-python3 "$here/server.py" 8081 &
+python3 "$here/server.py" 8081 2>/dev/null &
 wait_port 8081
 start_capture tcpdump "$here/keepalive-mixed.pcap" port 8081
 curl -s -o /dev/null -o /dev/null -o /dev/null -o /dev/null \

@@ -11,8 +11,10 @@
 //! I/O beyond reading its input and never depends on `web` or `store`.
 
 pub mod analysis;
+pub mod capture;
 pub mod filter;
 pub mod flow;
+pub mod http;
 pub mod pcap;
 pub mod store;
 pub mod strace;

@@ -144,3 +144,33 @@ fn table_is_sorted_by_duration_longest_first() {
     assert!(durations.windows(2).all(|w| w[0] >= w[1]), "{durations:?}");
     assert!(text.contains("127.0.0.1:8081"));
 }
+
+#[test]
+fn filter_counts_like_tcpdump_and_reports_column_of_errors() {
+    let path = sample("http-server-404.pcap");
+    let p = path.to_str().unwrap();
+    let doc = analyze_json("http-server-404.pcap");
+    let all = doc["capture"]["packets"].as_u64().unwrap();
+    for (expr, want, convs) in [
+        ("port 8080", all, 2),
+        ("tcp[tcpflags] & tcp-syn != 0", 4, 2),
+        ("udp or port 9", 0, 0),
+    ] {
+        let out = run(&["analyze", p, "--json", "--filter", expr]);
+        assert!(out.status.success(), "{expr}");
+        let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(d["capture"]["matched"].as_u64(), Some(want), "{expr}");
+        assert_eq!(
+            d["conversations"].as_array().unwrap().len(),
+            convs,
+            "{expr}"
+        );
+    }
+    let out = run(&["analyze", p, "-f", "port 80 and"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("expected a primitive after 'and' at column 12"),
+        "{err}"
+    );
+}

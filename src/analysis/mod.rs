@@ -3,15 +3,17 @@
 //! HTTP exchanges). Results stream out through an [`Output`]; nothing here
 //! keeps per-packet state beyond the open conversations.
 
+mod conn;
 pub mod report;
+
+pub use conn::{ConnAnalyzer, HttpExchange};
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::flow::{
-    Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, StreamSink, TableLimits,
-};
+use crate::filter::Filter;
+use crate::flow::{Conversation, FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};
 use crate::pcap::decode::{self, DecodeIssue, Transport};
 use crate::pcap::defrag::Defragmenter;
 use crate::pcap::{Format, Reader};
@@ -23,6 +25,9 @@ pub trait Output {
     fn conversation(&mut self, conv: &Conversation);
     /// One packet of a conversation (only when `Options::packets` is set).
     fn packet(&mut self, _conv: &Conversation, _packet: &PacketInfo) {}
+    /// A finished HTTP exchange (request and response, or what was seen of
+    /// them), as soon as it is complete.
+    fn exchange(&mut self, _exchange: &HttpExchange) {}
     /// Called every `PROGRESS_EVERY` records: bytes of the file read so
     /// far and records read. Return `false` to stop.
     fn progress(&mut self, _bytes: u64, _records: u64) -> bool {
@@ -36,6 +41,8 @@ pub const PROGRESS_EVERY: u64 = 65_536;
 /// Knobs of one analysis.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
+    /// Only packets matching this filter count (tcpdump's filter language).
+    pub filter: Option<Filter>,
     pub limits: TableLimits,
     /// Report every packet of every conversation to `Output::packet`.
     pub packets: bool,
@@ -81,36 +88,46 @@ pub struct Error {
     pub records_read: u64,
 }
 
-/// No protocol analyzer yet: conversations only.
-#[derive(Default)]
-pub struct NoAnalyzer;
-
-impl StreamSink for NoAnalyzer {
-    fn data(&mut self, _: Dir, _: Timestamp, _: u64, _: &[u8]) {}
-    fn gap(&mut self, _: Dir, _: Timestamp, _: u64, _: u64) {}
-    fn fin(&mut self, _: Dir, _: Timestamp, _: u64) {}
-    fn reset(&mut self, _: Dir, _: Timestamp, _: u64) {}
-}
-
 struct Handler<'o> {
     out: &'o mut dyn Output,
     packets: bool,
 }
 
 impl FlowHandler for Handler<'_> {
-    type Conn = NoAnalyzer;
+    type Conn = ConnAnalyzer;
 
-    fn open_tcp(&mut self, _conv: &Conversation) -> NoAnalyzer {
-        NoAnalyzer
+    fn open_tcp(&mut self, _conv: &Conversation) -> ConnAnalyzer {
+        ConnAnalyzer::default()
     }
 
-    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo) {
+    fn packet(
+        &mut self,
+        conv: &Conversation,
+        conn: Option<&mut ConnAnalyzer>,
+        packet: &PacketInfo,
+    ) {
+        if let Some(conn) = conn {
+            conn.packet(packet);
+            let out = &mut *self.out;
+            conn.drain(conv, &mut |e| out.exchange(e));
+        }
         if self.packets {
             self.out.packet(conv, packet);
         }
     }
 
-    fn closed(&mut self, conv: Conversation, _conn: Option<NoAnalyzer>, _now: Timestamp) {
+    fn closed(&mut self, mut conv: Conversation, conn: Option<ConnAnalyzer>, now: Timestamp) {
+        if let Some(mut conn) = conn {
+            conn.finish(now);
+            let out = &mut *self.out;
+            conn.drain(&conv, &mut |e| out.exchange(e));
+            conv.http_exchanges = conn.exchanges;
+            // No handshake, and every request went the other way: the
+            // port heuristic picked the wrong side as the client.
+            if !conv.roles_from_handshake && conn.exchanges > 0 && conn.reversed == conn.exchanges {
+                conv.swap_roles();
+            }
+        }
         self.out.conversation(&conv);
     }
 }
@@ -144,6 +161,7 @@ pub fn analyze(
     let mut first_ts: Option<Timestamp> = None;
     let mut last_ts: Option<Timestamp> = None;
     let mut records = 0u64;
+    let mut matched = 0u64;
     let mut first_issue: BTreeMap<&'static str, (u64, String)> = BTreeMap::new();
     loop {
         if records > 0 && records.is_multiple_of(PROGRESS_EVERY) {
@@ -166,6 +184,12 @@ pub fn analyze(
         if let Some(ts) = frame.ts {
             first_ts = Some(first_ts.map_or(ts, |f| f.min(ts)));
             last_ts = Some(last_ts.map_or(ts, |l| l.max(ts)));
+        }
+        if let Some(filter) = &opts.filter {
+            if !filter.matches(&frame) {
+                continue;
+            }
+            matched += 1;
         }
         let packet = match decode::decode(&frame) {
             Ok(p) => p,
@@ -255,7 +279,7 @@ pub fn analyze(
         first_ts,
         last_ts,
         warnings,
-        matched: None,
+        matched: opts.filter.as_ref().map(|_| matched),
         protocols: protocols
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))

@@ -101,3 +101,80 @@ impl From<&CaptureSummary> for CaptureRow {
         }
     }
 }
+
+/// One HTTP exchange as `analyze --json` and `/api/.../http` show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExchangeRow {
+    pub conversation: u64,
+    pub client: String,
+    pub server: String,
+    pub method: Option<String>,
+    pub uri: Option<String>,
+    pub version: Option<String>,
+    pub host: Option<String>,
+    pub user_agent: Option<String>,
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    pub request_start: Option<Timestamp>,
+    pub request_end: Option<Timestamp>,
+    pub response_start: Option<Timestamp>,
+    pub response_end: Option<Timestamp>,
+    /// response_start - request_end: time to first byte.
+    pub server_time: Option<Span>,
+    /// response_end - request_start.
+    pub total_time: Option<Span>,
+    /// response_end - request_end (tshark's `http.time`).
+    pub http_time: Option<Span>,
+    pub request_body_bytes: u64,
+    pub response_body_bytes: u64,
+    pub content_type: Option<String>,
+    /// Who the exchange waited on: server, client, network, transfer, unknown.
+    pub wait: crate::http::Wait,
+    /// Where the time went, in one sentence.
+    pub verdict: String,
+    /// Statuses of interim (1xx) responses before the final one.
+    pub interim: Vec<u16>,
+    pub interrupted: bool,
+    pub has_gap: bool,
+    pub request_first_frame: Option<u64>,
+    pub request_last_frame: Option<u64>,
+    pub response_first_frame: Option<u64>,
+    pub response_last_frame: Option<u64>,
+}
+
+impl From<&super::HttpExchange> for ExchangeRow {
+    fn from(h: &super::HttpExchange) -> Self {
+        let e = &h.exchange;
+        ExchangeRow {
+            conversation: h.conversation,
+            client: h.client.to_string(),
+            server: h.server.to_string(),
+            method: e.method.clone(),
+            uri: e.uri.clone(),
+            version: e.version.clone(),
+            host: e.host.clone(),
+            user_agent: e.user_agent.clone(),
+            status: e.status,
+            reason: e.reason.clone(),
+            request_start: e.request_start,
+            request_end: e.request_end,
+            response_start: e.response_start,
+            response_end: e.response_end,
+            server_time: e.server_time(),
+            total_time: e.total_time(),
+            http_time: e.http_time(),
+            request_body_bytes: e.request_body_bytes,
+            response_body_bytes: e.response_body_bytes,
+            content_type: e.content_type.clone(),
+            wait: h.verdict.wait,
+            verdict: h.verdict.text.clone(),
+            interim: e.interim.iter().map(|i| i.status).collect(),
+            interrupted: e.interrupted,
+            has_gap: e.has_gap,
+            request_first_frame: e.request_first_frame,
+            request_last_frame: e.request_last_frame,
+            response_first_frame: e.response_first_frame,
+            response_last_frame: e.response_last_frame,
+        }
+    }
+}

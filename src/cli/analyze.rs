@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use tracedeck::analysis::report::{CaptureRow, ConversationRow};
-use tracedeck::analysis::{self, Options, Output};
+use tracedeck::analysis::report::{CaptureRow, ConversationRow, ExchangeRow};
+use tracedeck::analysis::{self, HttpExchange, Options, Output};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 
@@ -23,6 +23,10 @@ pub struct AnalyzeArgs {
     /// Sort the conversation table by this column (descending, except id and start).
     #[arg(long, value_enum, default_value_t = SortKey::Duration)]
     sort: SortKey,
+    /// Only packets matching this pcap-filter expression count, as with
+    /// `tcpdump -r FILE EXPR` (e.g. "port 8080", "host 10.0.0.1 and not port 22").
+    #[arg(long, short = 'f', value_name = "EXPR")]
+    filter: Option<String>,
     /// Rows of the table to print (0 = all).
     #[arg(long, default_value_t = 50)]
     limit: usize,
@@ -40,11 +44,16 @@ enum SortKey {
 #[derive(Default)]
 struct Collect {
     conversations: Vec<Conversation>,
+    exchanges: Vec<ExchangeRow>,
 }
 
 impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) {
         self.conversations.push(conv.clone());
+    }
+
+    fn exchange(&mut self, exchange: &HttpExchange) {
+        self.exchanges.push(ExchangeRow::from(exchange));
     }
 }
 
@@ -52,24 +61,37 @@ impl Output for Collect {
 struct Document<'a> {
     capture: CaptureRow,
     conversations: Vec<ConversationRow>,
-    http: &'a [()],
+    http: &'a [ExchangeRow],
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let name = args.file.display().to_string();
     let mut reader = Reader::open(&args.file).with_context(|| name.clone())?;
+    let filter = match args.filter.as_deref() {
+        Some(expr) => Some(
+            tracedeck::filter::parse(expr)
+                .map_err(|e| anyhow::anyhow!("bad filter {expr:?}: {e}"))?,
+        ),
+        None => None,
+    };
+    let opts = Options {
+        filter,
+        ..Options::default()
+    };
     let mut out = Collect::default();
-    let summary = analysis::analyze(&mut reader, &Options::default(), &mut out)
+    let summary = analysis::analyze(&mut reader, &opts, &mut out)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let mut convs = out.conversations;
     convs.sort_by_key(|c| c.id);
+    let mut exchanges = out.exchanges;
+    exchanges.sort_by_key(|e| (e.request_start.or(e.response_start), e.conversation));
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     if args.json {
         let doc = Document {
             capture: CaptureRow::from(&summary),
             conversations: convs.iter().map(ConversationRow::from).collect(),
-            http: &[],
+            http: &exchanges,
         };
         serde_json::to_writer(&mut w, &doc)?;
         writeln!(w)?;
@@ -96,6 +118,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         summary.format,
         summary.link_types
     )?;
+    if let (Some(matched), Some(expr)) = (summary.matched, args.filter.as_deref()) {
+        writeln!(
+            w,
+            "filter {expr:?} matched {matched} of {} packets",
+            summary.packets
+        )?;
+    }
     for warning in &summary.warnings {
         writeln!(w, "warning: {warning}")?;
     }

@@ -3,7 +3,9 @@
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod capture;
 mod serve;
+mod strace;
 
 /// Exit status for a bad input file (usage errors exit 2 through clap).
 pub const EXIT_BAD_INPUT: i32 = 1;
@@ -25,6 +27,10 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Serve the web application: upload captures, analyze them in the background, browse the results.
     Serve(serve::ServeArgs),
+    /// Capture packets to a pcap file safely (Linux; root or CAP_NET_RAW)
+    Capture(capture::CaptureArgs),
+    /// Summarize strace logs: syscalls, processes, files, pauses
+    Strace(strace::Args),
 }
 
 pub fn run() -> i32 {
@@ -32,6 +38,8 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Capture(args) => capture::run(args),
+        Command::Strace(args) => strace::run(args),
     };
     match result {
         Ok(()) => 0,

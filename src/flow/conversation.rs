@@ -127,6 +127,13 @@ impl Conversation {
         }
     }
 
+    /// Exchanges client and server (when content shows the guess was wrong).
+    pub fn swap_roles(&mut self) {
+        std::mem::swap(&mut self.client, &mut self.server);
+        self.dirs.swap(0, 1);
+        self.streams.swap(0, 1);
+    }
+
     pub fn retransmissions(&self) -> u64 {
         self.streams[0].retransmissions + self.streams[1].retransmissions
     }

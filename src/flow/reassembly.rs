@@ -62,6 +62,17 @@ impl Pending {
     }
 }
 
+/// What let buffered segments go.
+#[derive(Clone, Copy)]
+enum Release {
+    /// The packet at this time and frame filled the hole before them: the
+    /// bytes became whole then.
+    Filled(Timestamp, u64),
+    /// The hole was declared a gap: the bytes were whole when they arrived,
+    /// and carry their own time.
+    AfterGap,
+}
+
 /// One direction's reassembly state.
 #[derive(Default)]
 pub struct HalfStream {
@@ -146,7 +157,7 @@ impl HalfStream {
                 let at = (start + skip) as u64;
                 if at == self.next {
                     self.deliver(dir, data, missing, ts, frame, sink);
-                    self.drain(dir, ts, frame, sink);
+                    self.drain(dir, Release::Filled(ts, frame), sink);
                 } else {
                     self.stats.out_of_order += 1;
                     self.buffer(at, data, missing, ts, frame);
@@ -190,7 +201,7 @@ impl HalfStream {
             }
             let len = (hole_end - self.next as i64) as u64;
             self.gap(dir, len, ts, frame, sink);
-            self.drain(dir, ts, frame, sink);
+            self.drain(dir, Release::AfterGap, sink);
         }
         self.maybe_fin(dir, ts, frame, sink);
     }
@@ -269,12 +280,11 @@ impl HalfStream {
                 self.gap(dir, len, ts, frame, sink);
             }
         }
-        self.drain(dir, ts, frame, sink);
+        self.drain(dir, Release::AfterGap, sink);
     }
 
-    /// Delivers buffered segments that are now in order. They carry the
-    /// time of the packet that released them.
-    fn drain(&mut self, dir: Dir, ts: Timestamp, frame: u64, sink: &mut dyn StreamSink) {
+    /// Delivers buffered segments that are now in order.
+    fn drain(&mut self, dir: Dir, release: Release, sink: &mut dyn StreamSink) {
         while let Some(entry) = self.pending.first_entry() {
             let at = *entry.key();
             if at > self.next {
@@ -288,8 +298,10 @@ impl HalfStream {
             }
             let skip = self.next - at;
             let (data, missing) = split_captured(&seg.data, seg.len() as u32, skip);
-            let release_ts = ts.max(seg.ts);
-            let release_frame = frame.max(seg.frame);
+            let (release_ts, release_frame) = match release {
+                Release::Filled(ts, frame) => (ts.max(seg.ts), frame.max(seg.frame)),
+                Release::AfterGap => (seg.ts, seg.frame),
+            };
             self.deliver(dir, data, missing, release_ts, release_frame, sink);
         }
     }

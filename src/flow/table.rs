@@ -7,7 +7,9 @@
 //! [`TableLimits::closed_linger`] of capture time (late retransmissions and
 //! final ACKs still count toward it, as in tshark).
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
+
+use rustc_hash::FxHashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::conversation::{guess_server, Conversation, DirCounters, Proto, State};
@@ -72,8 +74,9 @@ pub trait FlowHandler {
     type Conn: StreamSink;
     /// A new TCP conversation: return its analyzer.
     fn open_tcp(&mut self, conv: &Conversation) -> Self::Conn;
-    /// Every packet of every conversation, after counting.
-    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo);
+    /// Every packet of every conversation, after counting and reassembly
+    /// (`conn` is the conversation's analyzer, for TCP).
+    fn packet(&mut self, conv: &Conversation, conn: Option<&mut Self::Conn>, packet: &PacketInfo);
     /// A finished conversation (evicted, or at the end of the capture).
     fn closed(&mut self, conv: Conversation, conn: Option<Self::Conn>, now: Timestamp);
 }
@@ -123,7 +126,7 @@ struct Entry<C> {
 pub struct FlowTable<H: FlowHandler> {
     handler: H,
     limits: TableLimits,
-    map: HashMap<Key, Entry<H::Conn>>,
+    map: FxHashMap<Key, Entry<H::Conn>>,
     next_id: u64,
     last_sweep: Option<Timestamp>,
     now: Timestamp,
@@ -135,7 +138,7 @@ impl<H: FlowHandler> FlowTable<H> {
         FlowTable {
             handler,
             limits,
-            map: HashMap::new(),
+            map: FxHashMap::default(),
             next_id: 0,
             last_sweep: None,
             now: Timestamp::ZERO,
@@ -218,46 +221,6 @@ impl<H: FlowHandler> FlowTable<H> {
         self.handler
     }
 
-    fn new_conversation(
-        &mut self,
-        proto: Proto,
-        src: SocketAddr,
-        dst: SocketAddr,
-        src_is_client: Option<bool>,
-    ) -> Conversation {
-        let id = self.next_id;
-        self.next_id += 1;
-        let (from_handshake, src_is_client) = match src_is_client {
-            Some(c) => (true, c),
-            None => (false, !guess_server(src, dst)),
-        };
-        let (client, server) = if src_is_client {
-            (src, dst)
-        } else {
-            (dst, src)
-        };
-        Conversation {
-            id,
-            proto,
-            client,
-            server,
-            roles_from_handshake: from_handshake,
-            start: None,
-            end: None,
-            first_frame: 0,
-            last_frame: 0,
-            dirs: [DirCounters::default(); 2],
-            streams: [HalfStats::default(); 2],
-            handshake_rtt: None,
-            state: if proto == Proto::Udp {
-                State::Stateless
-            } else {
-                State::NoSyn
-            },
-            http_exchanges: 0,
-        }
-    }
-
     /// Counts a UDP datagram.
     pub fn udp(&mut self, src: IpAddr, dst: IpAddr, udp: &Udp<'_>, at: FrameMeta) {
         let FrameMeta {
@@ -270,20 +233,12 @@ impl<H: FlowHandler> FlowTable<H> {
         let s = SocketAddr::new(src, udp.src_port);
         let d = SocketAddr::new(dst, udp.dst_port);
         let key = Key::new(Proto::Udp, s, d);
-        if !self.map.contains_key(&key) {
-            let conv = self.new_conversation(Proto::Udp, s, d, None);
-            self.map.insert(
-                key,
-                Entry {
-                    conv,
-                    tcp: None,
-                    conn: None,
-                },
-            );
-        }
-        let Some(entry) = self.map.get_mut(&key) else {
-            return;
-        };
+        let entry = self.map.entry(key).or_insert_with(|| Entry {
+            conv: new_conversation(&mut self.next_id, Proto::Udp, s, d, None),
+            tcp: None,
+            conn: None,
+        });
+
         let dir = if entry.conv.client == s {
             Dir::ToServer
         } else {
@@ -303,7 +258,7 @@ impl<H: FlowHandler> FlowTable<H> {
             orig_len,
             retransmission: false,
         };
-        self.handler.packet(&entry.conv, &info);
+        self.handler.packet(&entry.conv, None, &info);
     }
 
     /// Counts a TCP segment and feeds reassembly.
@@ -339,40 +294,36 @@ impl<H: FlowHandler> FlowTable<H> {
                 }
             }
         }
-        if !self.map.contains_key(&key) {
-            let roles = if pure_syn {
-                Some(true)
-            } else if tcp.flags & (tcp_flags::SYN | tcp_flags::ACK)
-                == tcp_flags::SYN | tcp_flags::ACK
-            {
-                Some(false)
-            } else {
-                None
-            };
-            let conv = self.new_conversation(Proto::Tcp, s, d, roles);
-            let conn = self.handler.open_tcp(&conv);
-            let state = TcpState {
-                halves: [HalfStream::default(), HalfStream::default()],
-                syn_seq: [None; 2],
-                first_seq: [None; 2],
-                syn_ts: None,
-                synack_seen: false,
-                handshake_done: false,
-                data_seen: false,
-            };
-            self.map.insert(
-                key,
-                Entry {
+        let roles = if pure_syn {
+            Some(true)
+        } else if tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN | tcp_flags::ACK {
+            Some(false)
+        } else {
+            None
+        };
+        let limits = self.limits.reassembly;
+        let entry = match self.map.entry(key) {
+            MapEntry::Occupied(o) => o.into_mut(),
+            MapEntry::Vacant(v) => {
+                let conv = new_conversation(&mut self.next_id, Proto::Tcp, s, d, roles);
+                let conn = self.handler.open_tcp(&conv);
+                let state = TcpState {
+                    halves: [HalfStream::default(), HalfStream::default()],
+                    syn_seq: [None; 2],
+                    first_seq: [None; 2],
+                    syn_ts: None,
+                    synack_seen: false,
+                    handshake_done: false,
+                    data_seen: false,
+                };
+                v.insert(Entry {
                     conv,
                     tcp: Some(Box::new(state)),
                     conn: Some(conn),
-                },
-            );
-        }
-        let limits = self.limits.reassembly;
-        let Some(entry) = self.map.get_mut(&key) else {
-            return;
+                })
+            }
         };
+
         let dir = if entry.conv.client == s {
             Dir::ToServer
         } else {
@@ -415,6 +366,12 @@ impl<H: FlowHandler> FlowTable<H> {
                 entry.conv.handshake_rtt = Some(t.since(syn_ts));
             }
         }
+        // The ACK first: it proves the other side's bytes it covers were
+        // sent before this segment, so they are delivered before its payload.
+        if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) {
+            let other = dir.reverse();
+            state.halves[other.index()].acked(other, tcp.ack, tsv, frame, conn);
+        }
         let before = state.halves[i].stats.retransmissions;
         if tcp.payload_len > 0 {
             state.data_seen = true;
@@ -432,10 +389,6 @@ impl<H: FlowHandler> FlowTable<H> {
             conn,
         );
         let retransmission = state.halves[i].stats.retransmissions > before;
-        if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) {
-            let other = dir.reverse();
-            state.halves[other.index()].acked(other, tcp.ack, tsv, frame, conn);
-        }
         if tcp.has(tcp_flags::RST) {
             state.halves[i].reset(dir, tsv, frame, conn);
         }
@@ -453,7 +406,7 @@ impl<H: FlowHandler> FlowTable<H> {
             orig_len,
             retransmission,
         };
-        self.handler.packet(&entry.conv, &info);
+        self.handler.packet(&entry.conv, entry.conn.as_mut(), &info);
     }
 }
 
@@ -498,5 +451,45 @@ fn tcp_state(conv: &Conversation, tcp: &TcpState) -> State {
         State::SynSent
     } else {
         State::Open
+    }
+}
+
+fn new_conversation(
+    next_id: &mut u64,
+    proto: Proto,
+    src: SocketAddr,
+    dst: SocketAddr,
+    src_is_client: Option<bool>,
+) -> Conversation {
+    let id = *next_id;
+    *next_id += 1;
+    let (from_handshake, src_is_client) = match src_is_client {
+        Some(c) => (true, c),
+        None => (false, !guess_server(src, dst)),
+    };
+    let (client, server) = if src_is_client {
+        (src, dst)
+    } else {
+        (dst, src)
+    };
+    Conversation {
+        id,
+        proto,
+        client,
+        server,
+        roles_from_handshake: from_handshake,
+        start: None,
+        end: None,
+        first_frame: 0,
+        last_frame: 0,
+        dirs: [DirCounters::default(); 2],
+        streams: [HalfStats::default(); 2],
+        handshake_rtt: None,
+        state: if proto == Proto::Udp {
+            State::Stateless
+        } else {
+            State::NoSyn
+        },
+        http_exchanges: 0,
     }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
 
 use pcap_parser::pcapng::Block;
@@ -201,7 +201,8 @@ impl Reader {
     /// Opens a capture file.
     pub fn open(path: &Path) -> Result<Reader> {
         let file = File::open(path).map_err(|source| Error::Io { offset: 0, source })?;
-        Reader::new(BufReader::with_capacity(256 << 10, file))
+        // The reader's own buffer is large: no BufReader copy in between.
+        Reader::new(file)
     }
 
     /// Reads the file header from `src` and prepares to stream records.

@@ -202,7 +202,13 @@ impl FlowHandler for Rebuild {
         }
     }
 
-    fn packet(&mut self, _conv: &Conversation, _packet: &PacketInfo) {}
+    fn packet(
+        &mut self,
+        _conv: &Conversation,
+        _conn: Option<&mut Collector>,
+        _packet: &PacketInfo,
+    ) {
+    }
 
     fn closed(&mut self, _conv: Conversation, conn: Option<Collector>, _now: Timestamp) {
         if let Some(c) = conn {

@@ -159,8 +159,9 @@ pub struct Analysis {
 
 /// Receives one analysis's results and makes them visible all at once.
 pub trait ResultsWriter: Output + Send {
-    /// One HTTP exchange.
-    fn exchange(&mut self, e: &ExchangeRow);
+    /// One HTTP exchange given as a row (the analysis hands its exchanges
+    /// through `Output::exchange`; this is for rows made elsewhere).
+    fn exchange_row(&mut self, e: &ExchangeRow);
     /// Writes everything and marks the capture `done`, in one step: until
     /// this returns, readers see the capture as analyzing.
     fn commit(self: Box<Self>, summary: &CaptureSummary) -> Result<()>;

@@ -85,6 +85,36 @@ pub struct ExchangeRow {
     pub wait: Option<String>,
 }
 
+impl From<&crate::analysis::HttpExchange> for ExchangeRow {
+    fn from(h: &crate::analysis::HttpExchange) -> Self {
+        let e = &h.exchange;
+        let wait = serde_json::to_value(h.verdict.wait)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
+        ExchangeRow {
+            id: 0,
+            conversation: h.conversation,
+            client: h.client.to_string(),
+            server: h.server.to_string(),
+            method: e.method.clone().unwrap_or_default(),
+            uri: e.uri.clone().unwrap_or_default(),
+            host: e.host.clone(),
+            status: e.status,
+            request_start: e.request_start,
+            request_end: e.request_end,
+            response_start: e.response_start,
+            response_end: e.response_end,
+            server_time: e.server_time(),
+            total_time: e.total_time(),
+            request_body_bytes: e.request_body_bytes,
+            response_body_bytes: e.response_body_bytes,
+            content_type: e.content_type.clone(),
+            verdict: Some(h.verdict.text.clone()),
+            wait,
+        }
+    }
+}
+
 /// p50/p90/p99/max of a duration over the exchanges that have it.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Percentiles {
@@ -451,13 +481,17 @@ impl Output for SqliteResults {
         self.note(r);
     }
 
+    fn exchange(&mut self, exchange: &crate::analysis::HttpExchange) {
+        self.exchange_row(&ExchangeRow::from(exchange));
+    }
+
     fn progress(&mut self, _bytes: u64, _records: u64) -> bool {
         self.error.is_none() && !self.cancelled.load(Ordering::Relaxed)
     }
 }
 
 impl ResultsWriter for SqliteResults {
-    fn exchange(&mut self, e: &ExchangeRow) {
+    fn exchange_row(&mut self, e: &ExchangeRow) {
         if self.error.is_some() {
             return;
         }

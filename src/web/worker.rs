@@ -110,6 +110,10 @@ impl Output for Tracked<'_> {
         self.writer.packet(conv, packet);
     }
 
+    fn exchange(&mut self, exchange: &analysis::HttpExchange) {
+        self.writer.exchange(exchange);
+    }
+
     fn progress(&mut self, bytes: u64, records: u64) -> bool {
         self.progress.records.store(records, Ordering::Relaxed);
         self.writer.progress(bytes, records)

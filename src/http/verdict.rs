@@ -1,0 +1,399 @@
+//! "Where did the time go": a plain-language verdict per exchange.
+//!
+//! An exchange's time splits into three parts, each owned by one side:
+//! the client sending its request (`request_end - request_start`, long
+//! only for uploads or a stalled client), the server thinking
+//! (`response_start - request_end`, time to first byte) and the response
+//! travelling (`response_end - response_start`). The largest part is the
+//! verdict; TCP facts of the exchange's time window (retransmissions,
+//! gaps, zero windows) decide whether that part was the network's fault or
+//! a side not keeping up. Missing responses are explained from how the
+//! connection ended.
+
+use serde::Serialize;
+
+use super::{EndCause, Exchange, Peer};
+use crate::time::Span;
+
+/// TCP trouble in one direction during an exchange (counted by the
+/// caller over the exchange's time window; zeros when unknown).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TcpFacts {
+    /// Segments resent by this direction's sender.
+    pub retransmissions: u32,
+    /// Holes in this direction's stream (lost, not captured).
+    pub gaps: u32,
+    /// Zero receive windows advertised by this direction's sender (it
+    /// could not take more data from the other side).
+    pub zero_windows: u32,
+}
+
+impl TcpFacts {
+    fn losses(&self) -> u32 {
+        self.retransmissions.saturating_add(self.gaps)
+    }
+}
+
+/// TCP facts of both directions of an exchange.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ExchangeFacts {
+    /// Packets the client sent.
+    pub client: TcpFacts,
+    /// Packets the server sent.
+    pub server: TcpFacts,
+}
+
+/// Who or what the exchange mostly waited on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wait {
+    /// The server: slow to answer, or it cut the exchange.
+    Server,
+    /// The client: slow to send or to read, or it cut the exchange.
+    Client,
+    /// Packet loss: retransmissions or gaps in the slow part.
+    Network,
+    /// Moving the response body, with no sign of trouble (large body or
+    /// slow link).
+    Transfer,
+    /// Not enough seen to say.
+    Unknown,
+}
+
+/// The verdict on one exchange.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub wait: Wait,
+    /// One sentence, e.g. "server took 2.003 s to send the first byte
+    /// after the request was complete".
+    pub text: String,
+    /// The span the sentence is about, when there is one.
+    #[serde(serialize_with = "opt_span")]
+    pub span: Option<Span>,
+}
+
+fn opt_span<S: serde::Serializer>(span: &Option<Span>, s: S) -> Result<S::Ok, S::Error> {
+    match span {
+        Some(span) => s.serialize_f64(span.as_secs_f64()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Judges where `ex`'s time went, given the TCP facts of its window.
+pub fn judge(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
+    if ex.method.is_none() && ex.request_start.is_none() {
+        return no_request(ex);
+    }
+    if ex.status.is_none() {
+        return no_response(ex, facts);
+    }
+    let parts = [
+        (Part::Request, ex.request_time()),
+        (Part::Server, ex.server_time()),
+        (Part::Transfer, ex.transfer_time()),
+    ];
+    // The largest known part; ties go to the earlier one.
+    let mut best: Option<(Part, Span)> = None;
+    for (part, span) in parts {
+        if let Some(span) = span {
+            if best.is_none_or(|(_, b)| span > b) {
+                best = Some((part, span));
+            }
+        }
+    }
+    let Some((part, span)) = best else {
+        return verdict(Wait::Unknown, "timing incomplete".into(), None);
+    };
+    let mut v = match part {
+        Part::Request => request_part(ex, facts, span),
+        Part::Server => server_part(facts, span),
+        Part::Transfer => transfer_part(ex, facts, span),
+    };
+    if ex.interrupted {
+        if let Some(end) = ex.end {
+            v.text
+                .push_str(&format!("; cut short: {}", ended(end.cause, end.by)));
+        }
+    }
+    v
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Request,
+    Server,
+    Transfer,
+}
+
+fn request_part(ex: &Exchange, facts: &ExchangeFacts, span: Span) -> Verdict {
+    let what = if ex.request_body_bytes > 0 {
+        "its request body"
+    } else {
+        "its request"
+    };
+    if facts.client.losses() > 0 {
+        let text = format!(
+            "client took {span} to send {what} ({})",
+            retransmissions(facts.client)
+        );
+        verdict(Wait::Network, text, Some(span))
+    } else if facts.server.zero_windows > 0 {
+        let text = format!(
+            "client took {span} to send {what}: the server's receive window was full {}",
+            times(facts.server.zero_windows)
+        );
+        verdict(Wait::Server, text, Some(span))
+    } else {
+        verdict(
+            Wait::Client,
+            format!("client took {span} to send {what}"),
+            Some(span),
+        )
+    }
+}
+
+fn server_part(facts: &ExchangeFacts, span: Span) -> Verdict {
+    let text = format!("server took {span} to send the first byte after the request was complete");
+    if facts.client.losses() > 0 {
+        let text = format!("{text} ({} of the request)", retransmissions(facts.client));
+        verdict(Wait::Network, text, Some(span))
+    } else {
+        verdict(Wait::Server, text, Some(span))
+    }
+}
+
+fn transfer_part(ex: &Exchange, facts: &ExchangeFacts, span: Span) -> Verdict {
+    let text = format!(
+        "response body took {span} to transfer ({} bytes",
+        ex.response_body_bytes
+    );
+    if facts.server.losses() > 0 {
+        let text = format!("{text}, {})", retransmissions(facts.server));
+        verdict(Wait::Network, text, Some(span))
+    } else if facts.client.zero_windows > 0 {
+        let text = format!(
+            "{text}): the client's receive window was full {}, it was slow to read",
+            times(facts.client.zero_windows)
+        );
+        verdict(Wait::Client, text, Some(span))
+    } else {
+        verdict(Wait::Transfer, format!("{text})"), Some(span))
+    }
+}
+
+fn no_response(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
+    let after = |ts: crate::time::Timestamp| {
+        ex.request_end
+            .map(|req| ts.since(req))
+            .filter(|s| *s >= Span::ZERO)
+    };
+    if let Some(end) = ex.end {
+        let span = after(end.ts);
+        let when = span.map_or(String::new(), |s| format!(" {s} after the request"));
+        let (wait, text) = match (end.cause, end.by) {
+            (EndCause::CaptureEnded, _) => (
+                Wait::Unknown,
+                format!("no response seen before the capture ended{when}"),
+            ),
+            (cause, by) => (
+                match by {
+                    Some(Peer::Client) => Wait::Client,
+                    Some(Peer::Server) => Wait::Server,
+                    None => Wait::Unknown,
+                },
+                format!("no response: {}{when}", ended(cause, by)),
+            ),
+        };
+        let wait = if facts.server.losses() > 0 && wait == Wait::Unknown {
+            Wait::Network
+        } else {
+            wait
+        };
+        return verdict(wait, text, span);
+    }
+    if ex.has_gap {
+        return verdict(
+            Wait::Network,
+            "no response: it was lost in a capture gap".into(),
+            None,
+        );
+    }
+    verdict(Wait::Unknown, "no response seen".into(), None)
+}
+
+fn no_request(ex: &Exchange) -> Verdict {
+    let text = if ex.status.is_none() {
+        "request and response lost in capture gaps"
+    } else if ex.has_gap {
+        "response without its request: the request was lost in a capture gap"
+    } else {
+        "response without its request: the capture started after the request was sent"
+    };
+    verdict(Wait::Unknown, text.into(), ex.transfer_time())
+}
+
+fn ended(cause: EndCause, by: Option<Peer>) -> String {
+    let who = match by {
+        Some(Peer::Client) => "the client",
+        Some(Peer::Server) => "the server",
+        None => "a peer",
+    };
+    match cause {
+        EndCause::Reset => format!("connection reset by {who}"),
+        EndCause::Closed => format!("{who} closed the connection"),
+        EndCause::CaptureEnded => "the capture ended".into(),
+    }
+}
+
+fn retransmissions(f: TcpFacts) -> String {
+    let mut parts = Vec::new();
+    if f.retransmissions > 0 {
+        parts.push(plural(f.retransmissions, "retransmission"));
+    }
+    if f.gaps > 0 {
+        parts.push(plural(f.gaps, "lost segment"));
+    }
+    parts.join(", ")
+}
+
+fn plural(n: u32, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn times(n: u32) -> String {
+    if n == 1 {
+        "once".into()
+    } else {
+        format!("{n} times")
+    }
+}
+
+fn verdict(wait: Wait, text: String, span: Option<Span>) -> Verdict {
+    Verdict { wait, text, span }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::flow::Dir;
+    use crate::http::End;
+    use crate::time::Timestamp;
+
+    const MS: i64 = 1_000_000;
+
+    fn ex(req: (i64, i64), resp: Option<(i64, i64)>) -> Exchange {
+        let mut ex = Exchange::new(Dir::ToServer);
+        ex.method = Some("GET".into());
+        ex.request_start = Some(Timestamp::from_nanos(req.0 * MS));
+        ex.request_end = Some(Timestamp::from_nanos(req.1 * MS));
+        if let Some((a, b)) = resp {
+            ex.status = Some(200);
+            ex.response_start = Some(Timestamp::from_nanos(a * MS));
+            ex.response_end = Some(Timestamp::from_nanos(b * MS));
+        }
+        ex
+    }
+
+    fn no_facts() -> ExchangeFacts {
+        ExchangeFacts::default()
+    }
+
+    #[test]
+    fn slow_server() {
+        let v = judge(&ex((0, 1), Some((2004, 2010))), &no_facts());
+        assert_eq!(v.wait, Wait::Server);
+        assert_eq!(
+            v.text,
+            "server took 2.003 s to send the first byte after the request was complete"
+        );
+        assert_eq!(v.span, Some(Span::from_nanos(2003 * MS)));
+    }
+
+    #[test]
+    fn slow_transfer_with_and_without_loss() {
+        let mut e = ex((0, 1), Some((10, 1210)));
+        e.response_body_bytes = 5_000_000;
+        let v = judge(&e, &no_facts());
+        assert_eq!(v.wait, Wait::Transfer);
+        assert_eq!(
+            v.text,
+            "response body took 1.200 s to transfer (5000000 bytes)"
+        );
+        let facts = ExchangeFacts {
+            server: TcpFacts {
+                retransmissions: 3,
+                ..TcpFacts::default()
+            },
+            ..no_facts()
+        };
+        let v = judge(&e, &facts);
+        assert_eq!(v.wait, Wait::Network);
+        assert_eq!(
+            v.text,
+            "response body took 1.200 s to transfer (5000000 bytes, 3 retransmissions)"
+        );
+        let facts = ExchangeFacts {
+            client: TcpFacts {
+                zero_windows: 2,
+                ..TcpFacts::default()
+            },
+            ..no_facts()
+        };
+        assert_eq!(judge(&e, &facts).wait, Wait::Client);
+    }
+
+    #[test]
+    fn slow_upload() {
+        let mut e = ex((0, 800), Some((810, 811)));
+        e.request_body_bytes = 10_000;
+        let v = judge(&e, &no_facts());
+        assert_eq!(v.wait, Wait::Client);
+        assert_eq!(v.text, "client took 800.0 ms to send its request body");
+    }
+
+    #[test]
+    fn no_response_reasons() {
+        let mut e = ex((0, 100), None);
+        e.end = Some(End {
+            cause: EndCause::Reset,
+            by: Some(Peer::Server),
+            ts: Timestamp::from_nanos(600 * MS),
+            frame: Some(9),
+        });
+        let v = judge(&e, &no_facts());
+        assert_eq!(v.wait, Wait::Server);
+        assert_eq!(
+            v.text,
+            "no response: connection reset by the server 500.0 ms after the request"
+        );
+        e.end = Some(End {
+            cause: EndCause::CaptureEnded,
+            by: None,
+            ts: Timestamp::from_nanos(3100 * MS),
+            frame: None,
+        });
+        let v = judge(&e, &no_facts());
+        assert_eq!(v.wait, Wait::Unknown);
+        assert_eq!(
+            v.text,
+            "no response seen before the capture ended 3.000 s after the request"
+        );
+    }
+
+    #[test]
+    fn response_without_request() {
+        let mut e = Exchange::new(Dir::ToServer);
+        e.status = Some(200);
+        let v = judge(&e, &no_facts());
+        assert_eq!(v.wait, Wait::Unknown);
+        assert!(v.text.starts_with("response without its request"));
+        e.status = None;
+        e.has_gap = true;
+        let v = judge(&e, &no_facts());
+        assert_eq!(v.text, "request and response lost in capture gaps");
+    }
+}

@@ -1,0 +1,586 @@
+//! Views over a [`Trace`]: the syscall table with its filters and sort
+//! orders, the `strace -c`-like summary (per syscall and per process), file
+//! accesses (with the configuration-file filter), the slowest calls, the
+//! pauses, the process tree and per-process timelines. Views are owned,
+//! serializable rows ready for a page or a JSON answer.
+
+use serde::{Deserialize, Serialize};
+
+use super::meaning;
+use super::model::{flag, FileOp, Rec, Stat, Trace, NONE};
+use super::secs;
+use crate::time::{Span, Timestamp};
+
+/// Filters and order for [`Trace::syscalls`]. Empty fields do not filter.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Query {
+    pub pids: Vec<u32>,
+    /// Syscall names (any of them).
+    pub names: Vec<String>,
+    /// Substring of the arguments, the result or an fd annotation.
+    pub contains: Option<String>,
+    /// Only calls that returned an error.
+    pub failed: bool,
+    /// Only calls that failed with this errno (`ENOENT`).
+    pub errno: Option<String>,
+    /// Only calls at least this long (nanoseconds).
+    pub min_duration_ns: Option<i64>,
+    pub sort: SortKey,
+    /// Reverse the sort order (newest first, or shortest first).
+    pub reverse: bool,
+    pub offset: usize,
+    /// At most this many items (all when `None`).
+    pub limit: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    /// Start time, then line (log order when there are no timestamps).
+    #[default]
+    Time,
+    /// Longest first; calls without a duration last.
+    Duration,
+}
+
+/// A page of results: the count before paging, and the items.
+#[derive(Clone, Debug, Serialize)]
+pub struct Page<T> {
+    pub total: usize,
+    pub items: Vec<T>,
+}
+
+/// One system call, resolved for display.
+#[derive(Clone, Debug, Serialize)]
+pub struct SyscallView {
+    /// Position in the kept table (stable for a parsed trace).
+    pub index: usize,
+    pub file: String,
+    pub line: u32,
+    pub pid: u32,
+    #[serde(serialize_with = "secs::ts")]
+    pub ts: Option<Timestamp>,
+    pub syscall: String,
+    pub args: String,
+    /// The text after `= ` (value, errno and its text, annotations).
+    pub result: String,
+    pub retval: Option<i64>,
+    pub errno: Option<String>,
+    /// What the errno means, in one line.
+    pub errno_meaning: Option<&'static str>,
+    #[serde(serialize_with = "secs::span")]
+    pub duration: Option<Span>,
+    /// The `-y` annotation of the returned fd (`/etc/hosts`, `TCP:[...]`).
+    pub fd_path: Option<String>,
+    /// Never returned (`= ?`), never resumed or detached.
+    pub returned: bool,
+    pub unfinished: bool,
+    pub meaning: Option<&'static str>,
+}
+
+/// One line of the `strace -c`-like summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct SummaryRow {
+    pub syscall: String,
+    /// Calls that returned (what `strace -c` counts).
+    pub calls: u64,
+    pub errors: u64,
+    /// Calls that never returned (`exit_group`, killed mid-call, ...).
+    pub unreturned: u64,
+    /// Sum of `-T` durations (null without `-T`).
+    #[serde(serialize_with = "secs::span")]
+    pub total_time: Option<Span>,
+    #[serde(serialize_with = "secs::span")]
+    pub avg_time: Option<Span>,
+    /// Share of all timed calls' time, in percent.
+    pub percent_time: Option<f64>,
+    pub meaning: Option<&'static str>,
+}
+
+/// The summary of one process.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProcessSummary {
+    pub pid: u32,
+    pub calls: u64,
+    pub errors: u64,
+    #[serde(serialize_with = "secs::span")]
+    pub total_time: Option<Span>,
+    pub rows: Vec<SummaryRow>,
+}
+
+/// Filters for [`Trace::files`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FileQuery {
+    /// Only configuration files (see [`is_config_path`]).
+    pub config_only: bool,
+    /// Only failed lookups.
+    pub failed_only: bool,
+    /// Only lookups that failed with ENOENT (what the program searched for).
+    pub enoent_only: bool,
+    pub pid: Option<u32>,
+    pub contains: Option<String>,
+}
+
+/// A path a process opened, stat-ed, accessed or executed.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileView {
+    pub path: String,
+    pub syscall: String,
+    pub op: FileOp,
+    pub pid: u32,
+    /// The returned value (an fd for opens) when the call returned one.
+    pub result: Option<i64>,
+    pub error: Option<String>,
+    pub error_meaning: Option<&'static str>,
+    #[serde(serialize_with = "secs::ts")]
+    pub ts: Option<Timestamp>,
+    pub file: String,
+    pub line: u32,
+    pub config: bool,
+}
+
+/// One of the slowest calls.
+#[derive(Clone, Debug, Serialize)]
+pub struct SlowCall {
+    pub pid: u32,
+    pub syscall: String,
+    #[serde(serialize_with = "secs::span_req")]
+    pub duration: Span,
+    #[serde(serialize_with = "secs::ts")]
+    pub ts: Option<Timestamp>,
+    pub file: String,
+    pub line: u32,
+    pub meaning: Option<&'static str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseKind {
+    /// Time inside one system call (waiting on the kernel: wait4, poll, read...).
+    Syscall,
+    /// Time between two calls of one process: user space (or untraced).
+    Gap,
+}
+
+/// A pause: a long call or a long gap between calls, ranked by length.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pause {
+    pub kind: PauseKind,
+    pub pid: u32,
+    #[serde(serialize_with = "secs::span_req")]
+    pub duration: Span,
+    #[serde(serialize_with = "secs::ts")]
+    pub start: Option<Timestamp>,
+    /// The slow call, or the call that ends the gap.
+    pub syscall: String,
+    /// For a gap: the call before it.
+    pub after_syscall: Option<String>,
+    pub file: String,
+    pub line: u32,
+    /// For a gap: the previous call's duration was unknown (no `-T`), so
+    /// the gap includes it.
+    pub includes_call_time: bool,
+}
+
+/// A process in tree order, with its depth.
+#[derive(Clone, Debug, Serialize)]
+pub struct TreeNode {
+    pub pid: u32,
+    pub parent: Option<u32>,
+    pub depth: usize,
+    pub is_thread: bool,
+    pub argv: Vec<String>,
+    pub exit_code: Option<i32>,
+    pub killed_by: Option<String>,
+    pub untraced: bool,
+    pub detached: bool,
+    pub superseded: bool,
+    pub syscalls: u64,
+}
+
+/// One call on a process timeline.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelineItem {
+    #[serde(serialize_with = "secs::span_req")]
+    pub offset: Span,
+    #[serde(serialize_with = "secs::span")]
+    pub duration: Option<Span>,
+    pub syscall: String,
+    pub line: u32,
+    pub failed: bool,
+}
+
+/// `.xml .conf .cfg .ini .yaml .yml .json .toml .properties .env` (and a
+/// bare `.env` file name).
+pub fn is_config_path(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    let Some((_, ext)) = base.rsplit_once('.') else {
+        return false;
+    };
+    matches!(
+        ext.to_ascii_lowercase().as_str(),
+        "xml" | "conf" | "cfg" | "ini" | "yaml" | "yml" | "json" | "toml" | "properties" | "env"
+    )
+}
+
+fn ts_opt(ns: i64) -> Option<Timestamp> {
+    (ns != NONE).then(|| Timestamp::from_nanos(ns))
+}
+
+impl Trace {
+    fn view(&self, index: usize, r: &Rec) -> SyscallView {
+        let name = self.name(r.name).to_string();
+        let tail = self.rec_tail(r);
+        let fd_path = if tail.starts_with(|c: char| c.is_ascii_digit()) {
+            super::text::annotation(tail.as_bytes())
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+        } else {
+            None
+        };
+        SyscallView {
+            index,
+            file: self.input_name(r.input).to_string(),
+            line: r.line,
+            pid: self.pid_of(r.proc_),
+            ts: ts_opt(r.ts),
+            meaning: meaning::syscall(&name),
+            syscall: name,
+            args: self.rec_args(r).to_string(),
+            result: tail.to_string(),
+            retval: (r.flags & flag::HAS_RET != 0).then_some(r.ret),
+            errno: self.errno_name(r.errno).map(str::to_string),
+            errno_meaning: self.errno_name(r.errno).and_then(meaning::errno),
+            duration: (r.dur != NONE).then(|| Span::from_nanos(r.dur)),
+            fd_path,
+            returned: r.flags & flag::RETURNED != 0,
+            unfinished: r.flags & (flag::UNFINISHED | flag::DETACHED) != 0,
+        }
+    }
+
+    /// The kept system calls that match `q`, sorted and paged.
+    pub fn syscalls(&self, q: &Query) -> Page<SyscallView> {
+        let names: Vec<u16> = q
+            .names
+            .iter()
+            .filter_map(|n| self.names.iter().position(|m| m == n).map(|i| i as u16))
+            .collect();
+        if !q.names.is_empty() && names.is_empty() {
+            return Page {
+                total: 0,
+                items: Vec::new(),
+            };
+        }
+        let errno = match &q.errno {
+            Some(e) => match self.errnos.iter().position(|m| m == e) {
+                Some(i) if i > 0 => Some(i as u16),
+                _ => {
+                    return Page {
+                        total: 0,
+                        items: Vec::new(),
+                    }
+                }
+            },
+            None => None,
+        };
+        let finder = q
+            .contains
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(memchr::memmem::Finder::new);
+        let mut hits: Vec<u32> = Vec::new();
+        for (i, r) in self.recs.iter().enumerate() {
+            if !q.pids.is_empty() && !q.pids.contains(&self.pid_of(r.proc_)) {
+                continue;
+            }
+            if !names.is_empty() && !names.contains(&r.name) {
+                continue;
+            }
+            if q.failed && r.errno == 0 {
+                continue;
+            }
+            if errno.is_some_and(|e| e != r.errno) {
+                continue;
+            }
+            if let Some(min) = q.min_duration_ns {
+                if r.dur == NONE || r.dur < min {
+                    continue;
+                }
+            }
+            if let Some(f) = &finder {
+                let start = r.text as usize;
+                let end = start + r.args_len as usize + r.tail_len as usize;
+                let hay = self.arena.as_bytes().get(start..end).unwrap_or(b"");
+                if f.find(hay).is_none() {
+                    continue;
+                }
+            }
+            hits.push(i as u32);
+        }
+        let key_time = |i: &u32| {
+            let r = &self.recs[*i as usize];
+            (r.ts, r.input, r.line)
+        };
+        match q.sort {
+            SortKey::Time => hits.sort_by_key(key_time),
+            SortKey::Duration => hits.sort_by_key(|i| {
+                let r = &self.recs[*i as usize];
+                (std::cmp::Reverse(r.dur), r.ts, r.line)
+            }),
+        }
+        if q.reverse {
+            hits.reverse();
+        }
+        let total = hits.len();
+        let items = hits
+            .iter()
+            .skip(q.offset)
+            .take(q.limit.unwrap_or(usize::MAX))
+            .map(|&i| self.view(i as usize, &self.recs[i as usize]))
+            .collect();
+        Page { total, items }
+    }
+
+    fn rows(&self, stats: impl Iterator<Item = (u16, Stat)>) -> Vec<SummaryRow> {
+        let stats: Vec<(u16, Stat)> = stats.filter(|(_, s)| s.calls + s.unreturned > 0).collect();
+        let total: i64 = stats.iter().map(|(_, s)| s.time_ns).sum();
+        let mut rows: Vec<SummaryRow> = stats
+            .into_iter()
+            .map(|(id, s)| {
+                let name = self.name(id).to_string();
+                let timed = s.timed > 0;
+                SummaryRow {
+                    meaning: meaning::syscall(&name),
+                    syscall: name,
+                    calls: s.calls,
+                    errors: s.errors,
+                    unreturned: s.unreturned,
+                    total_time: timed.then(|| Span::from_nanos(s.time_ns)),
+                    avg_time: timed.then(|| Span::from_nanos(s.time_ns / s.timed as i64)),
+                    percent_time: (timed && total > 0)
+                        .then(|| s.time_ns as f64 * 100.0 / total as f64),
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.total_time
+                .cmp(&a.total_time)
+                .then(b.calls.cmp(&a.calls))
+                .then(a.syscall.cmp(&b.syscall))
+        });
+        rows
+    }
+
+    /// Per syscall, like `strace -c`: by total time, then calls.
+    pub fn summary(&self) -> Vec<SummaryRow> {
+        self.rows(self.stats.iter().enumerate().map(|(i, s)| (i as u16, *s)))
+    }
+
+    /// The summary of each process, in order of appearance.
+    pub fn summary_by_process(&self) -> Vec<ProcessSummary> {
+        let mut out: Vec<ProcessSummary> = Vec::new();
+        let mut i = 0;
+        let ps = &self.proc_stats;
+        while i < ps.len() {
+            let p = ps[i].0;
+            let mut j = i;
+            while j < ps.len() && ps[j].0 == p {
+                j += 1;
+            }
+            let rows = self.rows(ps[i..j].iter().map(|(_, n, s)| (*n, *s)));
+            let time: i64 = ps[i..j].iter().map(|(_, _, s)| s.time_ns).sum();
+            let timed = ps[i..j].iter().any(|(_, _, s)| s.timed > 0);
+            out.push(ProcessSummary {
+                pid: self.pid_of(p),
+                calls: rows.iter().map(|r| r.calls).sum(),
+                errors: rows.iter().map(|r| r.errors).sum(),
+                total_time: timed.then(|| Span::from_nanos(time)),
+                rows,
+            });
+            i = j;
+        }
+        out
+    }
+
+    /// Paths opened, stat-ed, accessed or executed, in log order.
+    pub fn files(&self, q: &FileQuery) -> Vec<FileView> {
+        let mut out = Vec::new();
+        for f in &self.files {
+            let path = self.paths.get(f.path as usize).map_or("", String::as_str);
+            let config = is_config_path(path);
+            if q.config_only && !config {
+                continue;
+            }
+            let error = self.errno_name(f.errno);
+            if q.failed_only && error.is_none() {
+                continue;
+            }
+            if q.enoent_only && error != Some("ENOENT") {
+                continue;
+            }
+            let pid = self.pid_of(f.proc_);
+            if q.pid.is_some_and(|p| p != pid) {
+                continue;
+            }
+            if q.contains.as_deref().is_some_and(|c| !path.contains(c)) {
+                continue;
+            }
+            out.push(FileView {
+                path: path.to_string(),
+                syscall: self.name(f.name).to_string(),
+                op: f.op,
+                pid,
+                result: if error.is_some() { None } else { f.ret },
+                error: error.map(str::to_string),
+                error_meaning: error.and_then(meaning::errno),
+                ts: ts_opt(f.ts),
+                file: self.input_name(f.input).to_string(),
+                line: f.line,
+                config,
+            });
+        }
+        out
+    }
+
+    /// The `n` longest calls (durations from `-T`, or from the timestamps
+    /// of an unfinished/resumed pair), longest first.
+    pub fn slowest(&self, n: usize) -> Vec<SlowCall> {
+        self.slow
+            .iter()
+            .take(n)
+            .map(|s| {
+                let name = self.name(s.name).to_string();
+                SlowCall {
+                    pid: self.pid_of(s.proc_),
+                    meaning: meaning::syscall(&name),
+                    syscall: name,
+                    duration: Span::from_nanos(s.dur),
+                    ts: ts_opt(s.ts),
+                    file: self.input_name(s.input).to_string(),
+                    line: s.line,
+                }
+            })
+            .collect()
+    }
+
+    /// Long calls and long gaps between calls of one process, ranked
+    /// together, longest first.
+    pub fn pauses(&self, n: usize) -> Vec<Pause> {
+        let mut out: Vec<Pause> = self
+            .slow
+            .iter()
+            .take(n)
+            .map(|s| Pause {
+                kind: PauseKind::Syscall,
+                pid: self.pid_of(s.proc_),
+                duration: Span::from_nanos(s.dur),
+                start: ts_opt(s.ts),
+                syscall: self.name(s.name).to_string(),
+                after_syscall: None,
+                file: self.input_name(s.input).to_string(),
+                line: s.line,
+                includes_call_time: false,
+            })
+            .collect();
+        out.extend(self.gaps.iter().take(n).map(|g| Pause {
+            kind: PauseKind::Gap,
+            pid: self.pid_of(g.proc_),
+            duration: Span::from_nanos(g.gap),
+            start: ts_opt(g.from),
+            syscall: self.name(g.after).to_string(),
+            after_syscall: Some(self.name(g.before).to_string()),
+            file: self.input_name(g.input).to_string(),
+            line: g.line,
+            includes_call_time: g.includes_call,
+        }));
+        out.sort_by(|a, b| b.duration.cmp(&a.duration).then(a.line.cmp(&b.line)));
+        out.truncate(n);
+        out
+    }
+
+    /// Processes in tree order (children after their parent), with depth.
+    pub fn process_tree(&self) -> Vec<TreeNode> {
+        let n = self.processes.len();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut roots = Vec::new();
+        for (i, p) in self.processes.iter().enumerate() {
+            let parent = p.parent.and_then(|pp| {
+                // The latest process with that pid that started before this one.
+                self.processes[..i].iter().rposition(|q| q.pid == pp)
+            });
+            match parent {
+                Some(j) => children[j].push(i),
+                None => roots.push(i),
+            }
+        }
+        let mut out = Vec::with_capacity(n);
+        let mut stack: Vec<(usize, usize)> = roots.into_iter().rev().map(|r| (r, 0)).collect();
+        while let Some((i, depth)) = stack.pop() {
+            let p = &self.processes[i];
+            out.push(TreeNode {
+                pid: p.pid,
+                parent: p.parent,
+                depth,
+                is_thread: p.is_thread,
+                argv: p.argv().map(<[String]>::to_vec).unwrap_or_default(),
+                exit_code: p.exit_code,
+                killed_by: p.killed_by.clone(),
+                untraced: p.untraced,
+                detached: p.detached,
+                superseded: p.superseded,
+                syscalls: p.syscalls,
+            });
+            for &c in children[i].iter().rev() {
+                stack.push((c, depth + 1));
+            }
+        }
+        out
+    }
+
+    /// The kept calls of one process, as offsets from its start.
+    pub fn timeline(&self, pid: u32) -> Vec<TimelineItem> {
+        let procs: Vec<u32> = (0..self.processes.len() as u32)
+            .filter(|i| self.processes[*i as usize].pid == pid)
+            .collect();
+        let start = procs
+            .iter()
+            .filter_map(|i| self.processes[*i as usize].start_ns)
+            .min()
+            .unwrap_or(0);
+        let mut items: Vec<(i64, u32, TimelineItem)> = self
+            .recs
+            .iter()
+            .filter(|r| r.ts != NONE && procs.contains(&r.proc_))
+            .map(|r| {
+                (
+                    r.ts,
+                    r.line,
+                    TimelineItem {
+                        offset: Span::from_nanos(r.ts - start),
+                        duration: (r.dur != NONE).then(|| Span::from_nanos(r.dur)),
+                        syscall: self.name(r.name).to_string(),
+                        line: r.line,
+                        failed: r.errno != 0,
+                    },
+                )
+            })
+            .collect();
+        items.sort_by_key(|(t, l, _)| (*t, *l));
+        items.into_iter().map(|(_, _, i)| i).collect()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn config_paths() {
+        assert!(is_config_path("/etc/app/app.XML"));
+        assert!(is_config_path("conf/db.properties"));
+        assert!(is_config_path("/srv/.env"));
+        assert!(!is_config_path("/usr/lib/libc.so.6"));
+        assert!(!is_config_path("/etc/hosts"));
+    }
+}

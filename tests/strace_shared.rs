@@ -1,0 +1,140 @@
+//! Every log in ../shared/strace-samples (when present): no panic, no
+//! unexpected unparsed line, and the structure each edge case is about.
+//! Skips when the directory is absent.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use tracedeck::strace::{self, Trace};
+
+fn dir() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/strace-samples");
+    d.is_dir().then_some(d)
+}
+
+fn parse(paths: &[PathBuf]) -> strace::Result<Trace> {
+    let inputs = paths
+        .iter()
+        .map(|p| {
+            (
+                p.display().to_string(),
+                BufReader::new(fs::File::open(p).unwrap()),
+            )
+        })
+        .collect();
+    strace::parse_files(inputs)
+}
+
+fn one(name: &str) -> Option<Trace> {
+    let p = dir()?.join(name);
+    p.exists().then(|| parse(&[p]).unwrap())
+}
+
+/// Files that are not strace output at all (the `--tips` ASCII art alone).
+const NOT_STRACE: &[&str] = &["true__tips_stderr.txt"];
+
+#[test]
+fn every_sample_parses_with_nothing_unexpected_left_over() {
+    let Some(d) = dir() else {
+        eprintln!("../shared/strace-samples absent: skipped");
+        return;
+    };
+    let mut checked = 0;
+    for e in fs::read_dir(&d).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".txt") || name == "COMMANDS.txt" {
+            continue;
+        }
+        let r = parse(std::slice::from_ref(&p));
+        if NOT_STRACE.contains(&name.as_str()) {
+            assert!(
+                matches!(r, Err(strace::Error::NotStrace { line: 1, .. })),
+                "{name}"
+            );
+            continue;
+        }
+        let t = r.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(t.unparsed_count, 0, "{name}: {:?}", t.unparsed);
+        checked += 1;
+    }
+    // -ff sets, merged by time.
+    let mut groups: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for e in fs::read_dir(d.join("ff")).unwrap() {
+        let p = e.unwrap().path();
+        let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+        groups.entry(stem).or_default().push(p);
+    }
+    for (stem, mut files) in groups {
+        files.sort();
+        let t = parse(&files).unwrap_or_else(|e| panic!("ff/{stem}: {e}"));
+        assert_eq!(t.unparsed_count, 0, "ff/{stem}: {:?}", t.unparsed);
+        assert_eq!(t.pids().len(), files.len(), "ff/{stem}");
+        // Every child has its parent (threads included).
+        assert!(t.processes[1..]
+            .iter()
+            .all(|p| p.parent == Some(t.processes[0].pid)));
+        checked += 1;
+    }
+    assert!(checked > 60, "{checked}");
+}
+
+#[test]
+fn splices_kills_and_restarts() {
+    let Some(t) = one("killchild__f_stderr_splice.txt") else {
+        return;
+    };
+    assert_eq!(t.pids(), vec![4674, 4675, 4676, 4677]);
+    let by = |pid| t.processes.iter().find(|p| p.pid == pid).unwrap();
+    assert_eq!(by(4675).killed_by.as_deref(), Some("SIGKILL"));
+    assert_eq!(by(4677).killed_by.as_deref(), Some("SIGSEGV"));
+    assert_eq!(by(4676).exit_code, Some(3));
+    assert_eq!(by(4674).exit_code, Some(0));
+    assert!(t.processes[1..].iter().all(|p| p.parent == Some(4674)));
+    let s = t.summary();
+    let row = |n: &str| s.iter().find(|r| r.syscall == n).unwrap().clone();
+    assert_eq!(
+        (row("clone").calls, row("wait4").calls, row("wait4").errors),
+        (3, 4, 1)
+    );
+    assert_eq!(row("restart_syscall").errors, 1);
+}
+
+#[test]
+fn threads_and_exec_from_a_thread() {
+    if let Some(t) = one("threads__f_stderr.txt") {
+        assert_eq!(t.processes.len(), 3);
+        assert!(t.processes[1..].iter().all(|p| p.is_thread));
+    }
+    if let Some(t) = one("execthread__f.txt") {
+        let leader = &t.processes[0];
+        assert_eq!(leader.argv().unwrap(), ["true"]);
+        assert!(t.processes[1].superseded);
+        let s = t.summary();
+        assert_eq!(s.iter().find(|r| r.syscall == "execve").unwrap().calls, 2);
+    }
+}
+
+#[test]
+fn hints_for_open_filter_and_attach() {
+    if let Some(t) = one("app__f_e_open.txt") {
+        assert_eq!(t.syscall_count, 0);
+        assert!(t.hints.iter().any(|h| h.code == "open_filter"));
+    }
+    if let Some(t) = one("attach_sleep__p_tt_stderr.txt") {
+        assert_eq!(t.pids(), vec![26362]);
+        assert!(t.processes[0].detached);
+        assert!(t.features.attached_first);
+        assert!(t.hints.iter().all(|h| h.command.ends_with("-p PID")));
+    }
+    if let Some(t) = one("ls__c.txt") {
+        assert_eq!(t.syscall_count, 0);
+        assert_eq!(t.tables[0].total.as_ref().unwrap().calls, 145);
+    }
+    if let Some(t) = one("sh_bg_wait__f_r.txt") {
+        assert!(t.hints.iter().any(|h| h.code == "relative_only"));
+        assert!(t.slowest(1).is_empty() || t.slowest(1)[0].duration.as_nanos() > 0);
+    }
+}
