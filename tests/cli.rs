@@ -174,3 +174,111 @@ fn filter_counts_like_tcpdump_and_reports_column_of_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn issue_3_flask_sleep_shows_two_seconds_of_server_time() {
+    let doc = analyze_json("flask-slow.pcap");
+    let http = doc["http"].as_array().unwrap();
+    assert_eq!(http.len(), 3);
+    for e in http {
+        assert_eq!(e["method"], "GET");
+        assert_eq!(e["uri"], "/hello");
+        assert_eq!(e["status"], 200);
+        let server = e["server_time"].as_f64().unwrap();
+        assert!((2.0..2.1).contains(&server), "{e}");
+        assert_eq!(e["wait"], "server");
+        assert!(
+            e["verdict"]
+                .as_str()
+                .unwrap()
+                .starts_with("server took 2.0"),
+            "{e}"
+        );
+        // total = request start to last response byte; http.time = from request end.
+        assert!(e["total_time"].as_f64().unwrap() >= server);
+    }
+}
+
+#[test]
+fn issue_3_every_framing_case_on_one_keep_alive_connection() {
+    let doc = analyze_json("keepalive-mixed.pcap");
+    let rows: Vec<(String, String, Option<u64>)> = doc["http"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().to_string(),
+                e["uri"].as_str().unwrap().to_string(),
+                e["status"].as_u64(),
+            )
+        })
+        .collect();
+    let want = [
+        ("GET", "/", 200),
+        ("GET", "/moved", 301),
+        ("GET", "/nope", 404),
+        ("GET", "/error", 500),
+        ("POST", "/items", 201),
+        ("HEAD", "/", 200),
+        ("GET", "/cached", 304),
+        ("GET", "/chunked", 200),
+        ("GET", "/http10", 200),
+        ("GET", "/big", 200),
+    ];
+    let want: Vec<(String, String, Option<u64>)> = want
+        .iter()
+        .map(|(m, u, s)| (m.to_string(), u.to_string(), Some(*s)))
+        .collect();
+    assert_eq!(rows, want);
+    let http = doc["http"].as_array().unwrap();
+    assert_eq!(http[4]["request_body_bytes"], 26, "POST body");
+    assert_eq!(http[5]["response_body_bytes"], 0, "HEAD has no body");
+    assert_eq!(http[7]["response_body_bytes"], 48, "chunked body, decoded");
+    assert_eq!(
+        http[8]["interrupted"], false,
+        "close-delimited body ends at FIN"
+    );
+    assert_eq!(http[9]["interrupted"], true);
+    assert!(
+        http[9]["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("reset by the client"),
+        "{}",
+        http[9]
+    );
+    let convs = doc["conversations"].as_array().unwrap();
+    assert_eq!(convs[0]["http_exchanges"], 8);
+    assert_eq!(convs[2]["state"], "reset");
+}
+
+#[test]
+fn http_table_filters_by_status() {
+    let path = sample("keepalive-mixed.pcap");
+    let out = run(&[
+        "analyze",
+        path.to_str().unwrap(),
+        "--http",
+        "--status",
+        "4xx,500-599",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("10 HTTP exchanges, 2 shown after filters"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/nope") && text.contains("/error") && !text.contains("/moved"),
+        "{text}"
+    );
+    let out = run(&[
+        "analyze",
+        path.to_str().unwrap(),
+        "--http",
+        "--status",
+        "6xx0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -12,6 +12,8 @@ use tracedeck::analysis::report::{CaptureRow, ConversationRow, ExchangeRow};
 use tracedeck::analysis::{self, HttpExchange, Options, Output};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
+use tracedeck::store::StatusFilter;
+use tracedeck::Timestamp;
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
@@ -27,18 +29,32 @@ pub struct AnalyzeArgs {
     /// `tcpdump -r FILE EXPR` (e.g. "port 8080", "host 10.0.0.1 and not port 22").
     #[arg(long, short = 'f', value_name = "EXPR")]
     filter: Option<String>,
+    /// Print the HTTP exchange table instead of the conversations.
+    #[arg(long)]
+    http: bool,
+    /// With --http: only these statuses: codes (404), classes (5xx),
+    /// ranges (500-599), `none` (no response), comma-separated.
+    #[arg(long, value_name = "LIST")]
+    status: Option<String>,
     /// Rows of the table to print (0 = all).
     #[arg(long, default_value_t = 50)]
     limit: usize,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SortKey {
+    /// Conversations: duration; exchanges: total time.
     Duration,
     Start,
+    /// Conversations: bytes both ways; exchanges: response body bytes.
     Bytes,
     Packets,
     Id,
+    /// Exchanges: request start to last response byte.
+    TotalTime,
+    /// Exchanges: request complete to first response byte.
+    ServerTime,
+    Status,
 }
 
 #[derive(Default)]
@@ -106,9 +122,21 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         SortKey::Packets => {
             convs.sort_by(|a, b| b.packets().cmp(&a.packets()).then(a.id.cmp(&b.id)))
         }
-        SortKey::Id => {}
+        SortKey::Id | SortKey::TotalTime | SortKey::ServerTime | SortKey::Status => {}
     }
     let first = summary.first_ts;
+    if args.http {
+        let status = match args.status.as_deref() {
+            Some(list) => Some(
+                list.parse::<StatusFilter>()
+                    .map_err(|e| anyhow::anyhow!("--status: {e}"))?,
+            ),
+            None => None,
+        };
+        return print_http(
+            &mut w, &name, exchanges, status, args.sort, args.limit, first,
+        );
+    }
     writeln!(
         w,
         "{name}: {} packets, {} conversations, {} ({:?}, link types {:?})",
@@ -181,4 +209,88 @@ fn print_row(w: &mut impl Write, aw: usize, c: [String; 12]) -> std::io::Result<
         "{:>5} {:<5} {:<aw$} {:<aw$} {:>10} {:>10} {:>7} {:>7} {:>10} {:>10} {:<11} {:>4}",
         c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
     )
+}
+
+/// The HTTP exchange table: one row per request, slowest first by default.
+fn print_http(
+    w: &mut impl Write,
+    name: &str,
+    mut rows: Vec<ExchangeRow>,
+    status: Option<StatusFilter>,
+    sort: SortKey,
+    limit: usize,
+    first: Option<Timestamp>,
+) -> anyhow::Result<()> {
+    let all = rows.len();
+    if let Some(filter) = &status {
+        rows.retain(|e| filter.matches(e.status));
+    }
+    let secs = |s: Option<tracedeck::Span>| s.map(|s| s.as_nanos()).unwrap_or(i64::MIN);
+    match sort {
+        SortKey::Duration | SortKey::TotalTime => {
+            rows.sort_by_key(|e| std::cmp::Reverse(secs(e.total_time)))
+        }
+        SortKey::ServerTime => rows.sort_by_key(|e| std::cmp::Reverse(secs(e.server_time))),
+        SortKey::Bytes => rows.sort_by_key(|e| std::cmp::Reverse(e.response_body_bytes)),
+        SortKey::Status => rows.sort_by_key(|e| e.status),
+        SortKey::Start | SortKey::Id | SortKey::Packets => {}
+    }
+    writeln!(
+        w,
+        "{name}: {} HTTP exchanges, {} shown after filters",
+        all,
+        rows.len()
+    )?;
+    let shown = if limit == 0 {
+        rows.len()
+    } else {
+        limit.min(rows.len())
+    };
+    let cw = rows[..shown]
+        .iter()
+        .map(|e| e.client.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        w,
+        "{:>10} {:<cw$} {:<7} {:<40} {:>6} {:>10} {:>10}  where the time went",
+        "start", "client", "method", "uri", "status", "server", "total"
+    )?;
+    for e in &rows[..shown] {
+        let rel = match (e.request_start.or(e.response_start), first) {
+            (Some(s), Some(f)) => format!("{:.6}", s.since(f).as_secs_f64()),
+            _ => "-".into(),
+        };
+        let mut uri: String = e
+            .uri
+            .clone()
+            .unwrap_or_else(|| "-".into())
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        if uri.chars().count() > 40 {
+            uri = uri.chars().take(39).collect::<String>() + "…";
+        }
+        let span =
+            |s: Option<tracedeck::Span>| s.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+        writeln!(
+            w,
+            "{:>10} {:<cw$} {:<7} {:<40} {:>6} {:>10} {:>10}  {}",
+            rel,
+            e.client,
+            e.method.as_deref().unwrap_or("-"),
+            uri,
+            e.status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            span(e.server_time),
+            span(e.total_time),
+            e.verdict
+        )?;
+    }
+    if shown < rows.len() {
+        writeln!(w, "... {} more (use --limit 0 for all)", rows.len() - shown)?;
+    }
+    Ok(())
 }

@@ -176,9 +176,26 @@ fn transfer_part(ex: &Exchange, facts: &ExchangeFacts, span: Span) -> Verdict {
             times(facts.client.zero_windows)
         );
         verdict(Wait::Client, text, Some(span))
+    } else if is_delayed_ack_stall(ex.response_body_bytes, span) {
+        // A small body held back ~40 ms (Linux's minimum delayed ACK) or
+        // ~200 ms (most other stacks): the server wrote head and body
+        // separately, Nagle's algorithm held the body until the client
+        // acknowledged the head, and the client delayed that ACK.
+        let text = format!(
+            "{text}): a delayed-ACK stall: the server wrote headers and body separately and Nagle's \
+             algorithm held the body until the client's delayed ACK (TCP_NODELAY or one write fixes it)"
+        );
+        verdict(Wait::Server, text, Some(span))
     } else {
         verdict(Wait::Transfer, format!("{text})"), Some(span))
     }
+}
+
+/// A body that fits one segment but took one delayed-ACK timeout to follow
+/// its headers.
+fn is_delayed_ack_stall(body_bytes: u64, span: Span) -> bool {
+    let ms = span.as_nanos() / 1_000_000;
+    body_bytes > 0 && body_bytes <= 1460 && ((38..=48).contains(&ms) || (195..=215).contains(&ms))
 }
 
 fn no_response(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
@@ -311,6 +328,23 @@ mod test {
             "server took 2.003 s to send the first byte after the request was complete"
         );
         assert_eq!(v.span, Some(Span::from_nanos(2003 * MS)));
+    }
+
+    #[test]
+    fn small_body_after_a_delayed_ack_is_named() {
+        let mut e = ex((0, 1), Some((1, 44)));
+        e.response_body_bytes = 10;
+        let v = judge(&e, &no_facts());
+        assert_eq!(v.wait, Wait::Server);
+        assert!(
+            v.text.starts_with(
+                "response body took 43.0 ms to transfer (10 bytes): a delayed-ACK stall"
+            ),
+            "{}",
+            v.text
+        );
+        e.response_body_bytes = 50_000;
+        assert_eq!(judge(&e, &no_facts()).wait, Wait::Transfer);
     }
 
     #[test]

@@ -263,6 +263,18 @@ impl FromStr for StatusFilter {
     }
 }
 
+impl StatusFilter {
+    /// Whether an exchange with this final status (None: no response)
+    /// passes the filter.
+    pub fn matches(&self, status: Option<u16>) -> bool {
+        self.0.iter().any(|m| match (m, status) {
+            (StatusMatch::Range(lo, hi), Some(code)) => (*lo..=*hi).contains(&code),
+            (StatusMatch::NoResponse, None) => true,
+            _ => false,
+        })
+    }
+}
+
 /// A filtered page of the HTTP exchange table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpQuery {
