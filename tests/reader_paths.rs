@@ -13,7 +13,11 @@ fn frames(mut r: Reader) -> (u64, u64, Vec<String>) {
         n += 1;
         bytes += f.data.len() as u64 + f.offset % 7;
     }
-    (n, bytes, r.warnings().iter().map(|w| w.to_string()).collect())
+    (
+        n,
+        bytes,
+        r.warnings().iter().map(|w| w.to_string()).collect(),
+    )
 }
 
 #[test]
@@ -35,14 +39,18 @@ fn direct_streamed_and_gzip_readers_agree() {
     f.write_all(&records[..40]).unwrap();
     drop(f);
     let direct = frames(Reader::open(&big).unwrap());
-    let streamed = frames(Reader::new(std::io::BufReader::new(std::fs::File::open(&big).unwrap())).unwrap());
+    let streamed =
+        frames(Reader::new(std::io::BufReader::new(std::fs::File::open(&big).unwrap())).unwrap());
     assert_eq!(direct, streamed);
     assert_eq!(direct.0, copies as u64 * 73, "{}", direct.0);
     assert_eq!(direct.2.len(), 1, "{:?}", direct.2);
     assert!(direct.2[0].contains("cut short"));
 
     let gz = dir.join("big.pcap.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
     enc.write_all(&std::fs::read(&big).unwrap()).unwrap();
     enc.finish().unwrap();
     // The compressed file is small: streamed. Offsets are the same (decompressed).

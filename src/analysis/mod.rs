@@ -256,6 +256,7 @@ pub fn analyze(
         }
     }
     let conversations = table.conversations_seen();
+    let overflows = table.global_overflows;
     table.finish();
     let mut warnings: Vec<String> = reader.warnings().iter().map(|w| w.to_string()).collect();
     for (name, (index, what)) in &first_issue {
@@ -263,6 +264,11 @@ pub fn analyze(
         warnings.push(format!(
             "{n} {name} packet(s), first at record {}: {what}",
             index + 1
+        ));
+    }
+    if overflows > 0 {
+        warnings.push(format!(
+            "out-of-order data passed the reassembly memory cap {overflows} time(s); those holes were reported as gaps"
         ));
     }
     if defrag.dropped > 0 {

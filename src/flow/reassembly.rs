@@ -226,6 +226,21 @@ impl HalfStream {
         self.closed = true;
     }
 
+    /// Declares every hole a gap and delivers what was buffered behind
+    /// them (a memory cap was hit).
+    pub fn give_up_holes(
+        &mut self,
+        dir: Dir,
+        ts: Timestamp,
+        frame: u64,
+        sink: &mut dyn StreamSink,
+    ) {
+        if !self.pending.is_empty() {
+            self.stats.buffer_overflows += 1;
+        }
+        self.flush(dir, ts, frame, sink);
+    }
+
     pub fn buffered_bytes(&self) -> usize {
         self.buffered
     }

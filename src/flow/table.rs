@@ -26,6 +26,9 @@ pub struct TableLimits {
     pub closed_linger: Span,
     /// How often (capture time) the table is swept for lingering conversations.
     pub sweep_every: Span,
+    /// Out-of-order bytes buffered across all conversations. Past it, the
+    /// conversation that asks for more declares its holes gaps instead.
+    pub max_buffered_total: usize,
 }
 
 impl Default for TableLimits {
@@ -34,6 +37,7 @@ impl Default for TableLimits {
             reassembly: ReassemblyLimits::default(),
             closed_linger: Span::from_nanos(120_000_000_000),
             sweep_every: Span::from_nanos(10_000_000_000),
+            max_buffered_total: 256 << 20,
         }
     }
 }
@@ -130,6 +134,10 @@ pub struct FlowTable<H: FlowHandler> {
     next_id: u64,
     last_sweep: Option<Timestamp>,
     now: Timestamp,
+    /// Out-of-order bytes held by all open conversations.
+    buffered_total: usize,
+    /// Times the global buffer cap forced holes to become gaps.
+    pub global_overflows: u64,
     last_frame: u64,
 }
 
@@ -142,6 +150,8 @@ impl<H: FlowHandler> FlowTable<H> {
             next_id: 0,
             last_sweep: None,
             now: Timestamp::ZERO,
+            buffered_total: 0,
+            global_overflows: 0,
             last_frame: 0,
         }
     }
@@ -196,6 +206,10 @@ impl<H: FlowHandler> FlowTable<H> {
     }
 
     fn close(&mut self, mut entry: Entry<H::Conn>) {
+        if let Some(tcp) = &entry.tcp {
+            let held: usize = tcp.halves.iter().map(|h| h.buffered_bytes()).sum();
+            self.buffered_total = self.buffered_total.saturating_sub(held);
+        }
         let now = self.now;
         let frame = self.last_frame;
         if let (Some(tcp), Some(conn)) = (entry.tcp.as_mut(), entry.conn.as_mut()) {
@@ -366,6 +380,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 entry.conv.handshake_rtt = Some(t.since(syn_ts));
             }
         }
+        let held_before = state.halves[0].buffered_bytes() + state.halves[1].buffered_bytes();
         // The ACK first: it proves the other side's bytes it covers were
         // sent before this segment, so they are delivered before its payload.
         if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) {
@@ -391,6 +406,15 @@ impl<H: FlowHandler> FlowTable<H> {
         let retransmission = state.halves[i].stats.retransmissions > before;
         if tcp.has(tcp_flags::RST) {
             state.halves[i].reset(dir, tsv, frame, conn);
+        }
+        let held_after = state.halves[0].buffered_bytes() + state.halves[1].buffered_bytes();
+        self.buffered_total = (self.buffered_total + held_after).saturating_sub(held_before);
+        let mine = state.halves[i].buffered_bytes();
+        if self.buffered_total > self.limits.max_buffered_total && mine > 0 {
+            // The global cap: this conversation gives up on its holes.
+            self.buffered_total -= mine;
+            self.global_overflows += 1;
+            state.halves[i].give_up_holes(dir, tsv, frame, conn);
         }
         entry.conv.state = tcp_state(&entry.conv, state);
         let info = PacketInfo {
@@ -491,5 +515,92 @@ fn new_conversation(
             State::NoSyn
         },
         http_exchanges: 0,
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::pcap::decode::Tcp;
+
+    #[derive(Default)]
+    struct Gaps(u64);
+
+    impl StreamSink for Gaps {
+        fn data(&mut self, _: Dir, _: Timestamp, _: u64, _: &[u8]) {}
+        fn gap(&mut self, _: Dir, _: Timestamp, _: u64, len: u64) {
+            self.0 += len;
+        }
+        fn fin(&mut self, _: Dir, _: Timestamp, _: u64) {}
+        fn reset(&mut self, _: Dir, _: Timestamp, _: u64) {}
+    }
+
+    #[derive(Default)]
+    struct Closed(Vec<(Conversation, u64)>);
+
+    impl FlowHandler for Closed {
+        type Conn = Gaps;
+        fn open_tcp(&mut self, _: &Conversation) -> Gaps {
+            Gaps::default()
+        }
+        fn packet(&mut self, _: &Conversation, _: Option<&mut Gaps>, _: &PacketInfo) {}
+        fn closed(&mut self, conv: Conversation, conn: Option<Gaps>, _: Timestamp) {
+            let gaps = conn.map_or(0, |g| g.0);
+            self.0.push((conv, gaps));
+        }
+    }
+
+    fn seg(port: u16, seq: u32, flags: u8, payload: &[u8]) -> Tcp<'_> {
+        Tcp {
+            src_port: port,
+            dst_port: 80,
+            seq,
+            ack: 0,
+            flags,
+            window: 1000,
+            window_scale: None,
+            payload,
+            payload_len: payload.len() as u32,
+        }
+    }
+
+    #[test]
+    fn global_buffer_cap_turns_holes_into_gaps() {
+        let limits = TableLimits {
+            max_buffered_total: 10,
+            ..TableLimits::default()
+        };
+        let mut table = FlowTable::new(Closed::default(), limits);
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let at = |frame| FrameMeta {
+            ts: Some(Timestamp::from_nanos(frame as i64)),
+            frame,
+            offset: 0,
+            orig_len: 60,
+        };
+        // Two connections, each with 8 bytes held behind a 2-byte hole.
+        for (i, port) in [1000u16, 1001].into_iter().enumerate() {
+            table.tcp(
+                a,
+                b,
+                &seg(port, 100, tcp_flags::SYN, b""),
+                at(i as u64 * 10),
+            );
+            table.tcp(
+                a,
+                b,
+                &seg(port, 103, tcp_flags::ACK, b"hhhhhhhh"),
+                at(i as u64 * 10 + 1),
+            );
+        }
+        assert_eq!(
+            table.global_overflows, 1,
+            "the second connection passes the cap"
+        );
+        let closed = table.finish().0;
+        assert_eq!(closed.len(), 2);
+        // Both holes end as 2-byte gaps: the second at once, the first at the end.
+        assert!(closed.iter().all(|(_, gaps)| *gaps == 2));
+        assert_eq!(closed[1].0.streams[0].buffer_overflows, 1);
     }
 }
