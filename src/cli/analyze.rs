@@ -60,7 +60,12 @@ enum SortKey {
 #[derive(Default)]
 struct Collect {
     conversations: Vec<Conversation>,
+    /// Whether to keep every exchange (JSON and the HTTP table need them;
+    /// the conversation table only counts them by status class).
+    keep_exchanges: bool,
     exchanges: Vec<ExchangeRow>,
+    /// Exchanges by status class: 1xx..5xx, then "no response".
+    by_class: [u64; 6],
 }
 
 impl Output for Collect {
@@ -69,7 +74,14 @@ impl Output for Collect {
     }
 
     fn exchange(&mut self, exchange: &HttpExchange) {
-        self.exchanges.push(ExchangeRow::from(exchange));
+        let class = match exchange.exchange.status {
+            Some(s @ 100..=599) => usize::from(s / 100 - 1),
+            _ => 5,
+        };
+        self.by_class[class] += 1;
+        if self.keep_exchanges {
+            self.exchanges.push(ExchangeRow::from(exchange));
+        }
     }
 }
 
@@ -94,9 +106,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         filter,
         ..Options::default()
     };
-    let mut out = Collect::default();
+    let mut out = Collect {
+        keep_exchanges: args.json || args.http,
+        ..Collect::default()
+    };
     let summary = analysis::analyze(&mut reader, &opts, &mut out)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let out_by_class = out.by_class;
     let mut convs = out.conversations;
     convs.sort_by_key(|c| c.id);
     let mut exchanges = out.exchanges;
@@ -139,18 +155,43 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     }
     writeln!(
         w,
-        "{name}: {} packets, {} conversations, {} ({:?}, link types {:?})",
+        "{name}: {} packets, {} conversations, {} ({}, {})",
         summary.packets,
         convs.len(),
         summary.duration(),
-        summary.format,
-        summary.link_types
+        match (summary.format, summary.compressed) {
+            (tracedeck::pcap::Format::Pcap, false) => "pcap",
+            (tracedeck::pcap::Format::Pcap, true) => "gzip-compressed pcap",
+            (tracedeck::pcap::Format::Pcapng, false) => "pcapng",
+            (tracedeck::pcap::Format::Pcapng, true) => "gzip-compressed pcapng",
+        },
+        summary
+            .link_types
+            .iter()
+            .map(|&l| format!("{} ({l})", tracedeck::pcap::LinkType(l).name()))
+            .collect::<Vec<_>>()
+            .join(", ")
     )?;
     if let (Some(matched), Some(expr)) = (summary.matched, args.filter.as_deref()) {
         writeln!(
             w,
             "filter {expr:?} matched {matched} of {} packets",
             summary.packets
+        )?;
+    }
+    let http_total: u64 = out_by_class.iter().sum();
+    if http_total > 0 {
+        let names = ["1xx", "2xx", "3xx", "4xx", "5xx", "no response"];
+        let parts: Vec<String> = names
+            .iter()
+            .zip(out_by_class)
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        writeln!(
+            w,
+            "HTTP: {http_total} exchanges ({}); --http lists them",
+            parts.join(", ")
         )?;
     }
     for warning in &summary.warnings {

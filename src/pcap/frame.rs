@@ -23,6 +23,25 @@ impl LinkType {
     pub const LINUX_SLL2: LinkType = LinkType(276);
 }
 
+impl LinkType {
+    /// A short human name, as tshark's capinfos would say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::NULL => "BSD loopback",
+            LinkType::ETHERNET => "Ethernet",
+            LinkType::RAW_12 | LinkType::RAW_14 | LinkType::RAW => "raw IP",
+            LinkType::LOOP => "OpenBSD loopback",
+            LinkType::LINUX_SLL => "Linux cooked v1",
+            LinkType::IPV4 => "raw IPv4",
+            LinkType::IPV6 => "raw IPv6",
+            LinkType::NFLOG => "Linux NFLOG",
+            LinkType::LINUX_SLL2 => "Linux cooked v2",
+            LinkType(127) => "802.11 radiotap",
+            _ => "unsupported",
+        }
+    }
+}
+
 /// One packet record, borrowed from the reader's buffer.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame<'a> {
