@@ -106,8 +106,12 @@ pub trait StraceStore: Send + Sync {
     /// Marks the upload `analyzing` and returns its files.
     fn begin_parse(&self, id: &CaptureId) -> Result<StraceInputs>;
     /// Stores the model and marks the upload `done`, in one step for readers.
-    fn finish_parse(&self, id: &CaptureId, trace: &Trace, summary: &serde_json::Value)
-        -> Result<()>;
+    fn finish_parse(
+        &self,
+        id: &CaptureId,
+        trace: &Trace,
+        summary: &serde_json::Value,
+    ) -> Result<()>;
     /// Marks the upload `failed` with a message for a person.
     fn fail(&self, id: &CaptureId, message: &str) -> Result<()>;
     /// The parsed model of a `done` upload.
@@ -326,10 +330,8 @@ impl StraceStore for SqliteStraces {
     }
 
     fn delete_strace(&self, id: &CaptureId) -> Result<()> {
-        let changed = lock(&self.index).execute(
-            "DELETE FROM straces WHERE id = ?1",
-            params![id.to_string()],
-        )?;
+        let changed = lock(&self.index)
+            .execute("DELETE FROM straces WHERE id = ?1", params![id.to_string()])?;
         if changed == 0 {
             return Err(Error::NotFound(format!("strace {id}")));
         }
@@ -463,10 +465,8 @@ mod test {
     use super::*;
 
     fn temp_root(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "tracedeck-straces-{}-{name}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("tracedeck-straces-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
@@ -489,7 +489,8 @@ mod test {
     #[test]
     fn life_of_an_upload_survives_a_restart() {
         let root = temp_root("life");
-        let log = "101 openat(AT_FDCWD, \"/etc/app.xml\", O_RDONLY) = 3\n101 +++ exited with 0 +++\n";
+        let log =
+            "101 openat(AT_FDCWD, \"/etc/app.xml\", O_RDONLY) = 3\n101 +++ exited with 0 +++\n";
         let id = {
             let store = SqliteStraces::open(&root).unwrap();
             let a = stage(&store, log);

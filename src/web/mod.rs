@@ -171,16 +171,17 @@ impl Server {
             jobs.submit(id);
         }
         let (data_dir, workers) = (config.data_dir.clone(), config.workers);
-        let straces = tokio::task::spawn_blocking(move || strace::Straces::start(&data_dir, workers))
-            .await
-            .map_err(|e| StartError::Store {
-                dir: config.data_dir.clone(),
-                source: store::Error::Corrupt(e.to_string()),
-            })?
-            .map_err(|source| StartError::Store {
-                dir: config.data_dir.clone(),
-                source,
-            })?;
+        let straces =
+            tokio::task::spawn_blocking(move || strace::Straces::start(&data_dir, workers))
+                .await
+                .map_err(|e| StartError::Store {
+                    dir: config.data_dir.clone(),
+                    source: store::Error::Corrupt(e.to_string()),
+                })?
+                .map_err(|source| StartError::Store {
+                    dir: config.data_dir.clone(),
+                    source,
+                })?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {

@@ -12,14 +12,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::params::{
-    FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAGE_PARAMS,
-    PAUSE_MAX, PAUSE_PARAMS, SYSCALL_PARAMS,
+    FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAGE_PARAMS, PAUSE_MAX,
+    PAUSE_PARAMS, SYSCALL_PARAMS,
 };
 use super::{blocking, strace_id, upload, with_progress, with_trace, StraceStatus};
+use crate::strace::{FileView, Pause, PauseKind, SyscallView, TimelineItem, Trace, TreeNode};
 use crate::web::error::{Error, Result};
 use crate::web::params::{ParamError, Params};
 use crate::web::AppState;
-use crate::strace::{FileView, Pause, PauseKind, SyscallView, TimelineItem, Trace, TreeNode};
 
 /// A page of rows, with where it starts.
 #[derive(Clone, Debug, Serialize)]
@@ -321,11 +321,7 @@ pub async fn processes(
         Ok(Listing {
             total: rows.len(),
             offset,
-            items: rows
-                .into_iter()
-                .skip(offset)
-                .take(limit as usize)
-                .collect(),
+            items: rows.into_iter().skip(offset).take(limit as usize).collect(),
         })
     })
     .await?;
@@ -369,11 +365,7 @@ pub async fn timeline(
         Ok(Listing::<TimelineItem> {
             total: all.len(),
             offset,
-            items: all
-                .into_iter()
-                .skip(offset)
-                .take(limit as usize)
-                .collect(),
+            items: all.into_iter().skip(offset).take(limit as usize).collect(),
         })
     })
     .await?;

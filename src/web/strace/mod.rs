@@ -128,7 +128,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/straces",
-            get(pages::list).post(pages::upload).layer(DefaultBodyLimit::disable()),
+            get(pages::list)
+                .post(pages::upload)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/s/{id}", get(pages::summary))
         .route("/s/{id}/syscalls", get(pages::syscalls))
@@ -136,7 +138,10 @@ pub fn router() -> Router<AppState> {
         .route("/s/{id}/processes", get(pages::processes))
         .route("/s/{id}/pauses", get(pages::pauses))
         .route("/s/{id}/timeline", get(pages::timeline))
-        .route("/s/{id}/delete", get(pages::confirm_delete).post(pages::delete))
+        .route(
+            "/s/{id}/delete",
+            get(pages::confirm_delete).post(pages::delete),
+        )
         .route("/static/strace.css", get(pages::style))
         .route("/static/strace.js", get(pages::script))
         .route(

@@ -13,8 +13,8 @@ use super::api::{
     check_pid, file_page, input_index, parse_timeline, pause_list, process_rows, syscall_page,
 };
 use super::params::{
-    self, url, FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS,
-    PAUSE_PARAMS, SYSCALL_PARAMS,
+    self, url, FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAUSE_PARAMS,
+    SYSCALL_PARAMS,
 };
 use super::svg::{self, Chart, Lane};
 use super::{blocking, strace_id, upload, with_progress, with_trace, StraceStatus};
@@ -1079,16 +1079,8 @@ pub async fn pauses(
                 ),
             })
             .collect();
-        let kind_link = |kind: PauseKindFilter| {
-            url(
-                &path,
-                &PauseFilter {
-                    kind,
-                    ..f.clone()
-                }
-                .pairs(),
-            )
-        };
+        let kind_link =
+            |kind: PauseKindFilter| url(&path, &PauseFilter { kind, ..f.clone() }.pairs());
         let chips = vec![
             Chip {
                 label: "all pauses".into(),
@@ -1187,7 +1179,10 @@ mod test {
         let next_day = Some(Timestamp::from_nanos(86_400_000_000_000 + 1000));
         assert_eq!(clock(next_day, TimeBase::TimeOfDay), "+1d 00:00:00.000001");
         assert_eq!(
-            clock(Some(Timestamp::from_nanos(1_500_000_000)), TimeBase::Relative),
+            clock(
+                Some(Timestamp::from_nanos(1_500_000_000)),
+                TimeBase::Relative
+            ),
             "+1.500000"
         );
         assert_eq!(clock(None, TimeBase::Epoch), "");

@@ -98,11 +98,7 @@ fn names(p: &Params) -> Result<Vec<String>, ParamError> {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for part in v
-        .split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for part in v.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()) {
         let ok = part.len() <= 64
             && part
                 .bytes()
@@ -118,7 +114,9 @@ fn names(p: &Params) -> Result<Vec<String>, ParamError> {
         }
     }
     if out.len() > MAX_LIST {
-        return Err(ParamError(format!("syscall lists at most {MAX_LIST} names")));
+        return Err(ParamError(format!(
+            "syscall lists at most {MAX_LIST} names"
+        )));
     }
     Ok(out)
 }
@@ -259,10 +257,7 @@ impl SyscallFilter {
         let mut out = Vec::new();
         let list = |v: Vec<String>| v.join(",");
         if !self.pids.is_empty() {
-            out.push((
-                "pid",
-                list(self.pids.iter().map(u32::to_string).collect()),
-            ));
+            out.push(("pid", list(self.pids.iter().map(u32::to_string).collect())));
         }
         if !self.names.is_empty() {
             out.push(("syscall", self.names.join(",")));
@@ -458,8 +453,10 @@ mod test {
 
     #[test]
     fn syscall_filters_round_trip_through_the_url() {
-        let f = sys("pid=101,102&syscall=openat,read&failed=1&errno=ENOENT&min_duration=0.5\
-                     &sort=duration&order=asc&limit=20&offset=40&contains=%2Fetc&at=1:57")
+        let f = sys(
+            "pid=101,102&syscall=openat,read&failed=1&errno=ENOENT&min_duration=0.5\
+                     &sort=duration&order=asc&limit=20&offset=40&contains=%2Fetc&at=1:57",
+        )
         .unwrap();
         assert_eq!(f.pids, vec![101, 102]);
         assert_eq!(f.names, vec!["openat", "read"]);

@@ -114,10 +114,7 @@ pub struct Lane {
 /// `None` when the log has no timestamps.
 pub fn lifetimes(lanes: &[Lane]) -> Option<Chart> {
     let t0 = lanes.iter().filter_map(|l| l.start_ns).min()?;
-    let t1 = lanes
-        .iter()
-        .filter_map(|l| l.end_ns.or(l.start_ns))
-        .max()?;
+    let t1 = lanes.iter().filter_map(|l| l.end_ns.or(l.start_ns)).max()?;
     let span = (t1 - t0).max(1);
     let lane_h = 20.0;
     let shown = lanes.len().min(MAX_LANES);
@@ -249,10 +246,14 @@ pub fn process_timeline(items: &[TimelineItem], link: impl Fn(u32) -> String) ->
             href: Some(link(first.line)),
         });
     }
-    let failed = items.iter().enumerate().filter(|(_, it)| it.failed).map(|(i, it)| {
-        let x = x_of(it.offset.as_nanos());
-        (i, x, x + 1.5, 0)
-    });
+    let failed = items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| it.failed)
+        .map(|(i, it)| {
+            let x = x_of(it.offset.as_nanos());
+            (i, x, x + 1.5, 0)
+        });
     for r in merge(failed) {
         let first = &items[r.first];
         chart.rects.push(Rect {
@@ -322,8 +323,11 @@ mod test {
         let calls = chart.rects.iter().filter(|r| r.class == "call").count();
         assert!((1..=1100).contains(&calls), "{calls} call rects");
         // The 2 s call dominates the 2.1 s span and is labelled.
-        assert!(chart.texts.iter().any(|t| t.text == "read 2.000 s"), "{:?}",
-            chart.texts.iter().map(|t| &t.text).collect::<Vec<_>>());
+        assert!(
+            chart.texts.iter().any(|t| t.text == "read 2.000 s"),
+            "{:?}",
+            chart.texts.iter().map(|t| &t.text).collect::<Vec<_>>()
+        );
         let failed = chart.rects.iter().filter(|r| r.class == "failed").count();
         assert!((1..=100).contains(&failed), "{failed}");
         assert!(process_timeline(&[], |l| l.to_string()).is_none());
