@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::api::{
     check_pid, file_page, input_index, parse_timeline, pause_list, process_rows, syscall_page,
@@ -100,6 +100,20 @@ fn line_href(id: &CaptureId, pid: Option<u32>, input: u16, line: u32) -> String 
         "{}#c{input}-{line}",
         url(&format!("/s/{id}/syscalls"), &f.pairs())
     )
+}
+
+/// A filter form sends every field, empty or not (`?pid=&syscall=openat`):
+/// such a request is redirected to the short form of the same filter, so
+/// the address bar always holds a clean share link.
+fn canonical(path: &str, raw: Option<&str>, pairs: &[(&str, String)]) -> Option<Response> {
+    let raw = raw.unwrap_or("");
+    let want = url(path, pairs);
+    let have = if raw.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{raw}")
+    };
+    (have != want).then(|| Redirect::to(&want).into_response())
 }
 
 // ---------------------------------------------------------------- the frame
@@ -490,12 +504,15 @@ pub async fn syscalls(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> PageResult<SyscallsPage> {
+) -> PageResult<Response> {
     let id = strace_id(&id)?;
     let p = Params::parse(q.as_deref(), SYSCALL_PARAMS).map_err(Error::from)?;
     let f = SyscallFilter::parse(&p).map_err(Error::from)?;
+    if let Some(to) = canonical(&format!("/s/{id}/syscalls"), q.as_deref(), &f.pairs()) {
+        return Ok(to);
+    }
     let page = with_trace(&state, id, move |t| Ok(syscalls_page(&id, t, f))).await?;
-    Ok(page)
+    Ok(page.into_response())
 }
 
 fn syscalls_page(id: &CaptureId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
@@ -705,11 +722,16 @@ pub async fn files(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> PageResult<FilesPage> {
+) -> PageResult<Response> {
     let id = strace_id(&id)?;
     let p = Params::parse(q.as_deref(), FILE_PARAMS).map_err(Error::from)?;
     let f = FileFilter::parse(&p).map_err(Error::from)?;
-    Ok(with_trace(&state, id, move |t| Ok(files_page(&id, t, f))).await?)
+    if let Some(to) = canonical(&format!("/s/{id}/files"), q.as_deref(), &f.pairs()) {
+        return Ok(to);
+    }
+    Ok(with_trace(&state, id, move |t| Ok(files_page(&id, t, f)))
+        .await?
+        .into_response())
 }
 
 fn files_page(id: &CaptureId, t: &Trace, f: FileFilter) -> FilesPage {
