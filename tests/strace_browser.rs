@@ -170,6 +170,15 @@ fn strace_pages_in_a_browser() {
     browser.goto(&format!("{base}/s/{ff_id}/timeline?pid=4990"));
     shot(&browser, "ff_timeline");
 
+    // A log captured without options: the page says how to capture better.
+    let plain_id = upload_through_form(&browser, &base, &[sample("plain.txt")]);
+    let hints = browser.find("#hints").text();
+    assert!(hints.contains("strace -f -tt -T -y -o out.txt PROG"), "{hints}");
+    assert!(browser.find_all(".st-hint").len() >= 3);
+    shot(&browser, "plain_hints");
+    browser.goto(&format!("{base}/s/{plain_id}/processes"));
+    assert!(browser.find("table.st-tree").text().contains("not traced"));
+
     // A file that is not strace: the page says why, naming the line.
     let garbage = dir.join("notes.txt");
     std::fs::write(&garbage, "hello\nnot strace at all\n").unwrap();

@@ -131,6 +131,8 @@ pub struct Head {
     pub files: Vec<String>,
     pub syscalls: u64,
     pub processes: usize,
+    /// Parsed: the view tabs lead somewhere.
+    pub ready: bool,
 }
 
 impl Head {
@@ -148,6 +150,7 @@ impl Head {
             files: t.inputs.iter().map(|i| i.name.clone()).collect(),
             syscalls: t.syscall_count,
             processes: t.processes.len(),
+            ready: true,
         }
     }
 }
@@ -189,7 +192,7 @@ pub struct Chip {
 #[derive(Template, WebTemplate)]
 #[template(path = "strace_list.html")]
 pub struct ListPage {
-    straces: Vec<StraceStatus>,
+    straces: Vec<(StraceStatus, String, String)>,
     max_upload_mib: u64,
 }
 
@@ -201,7 +204,16 @@ pub async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> PageR
         straces: page
             .items
             .into_iter()
-            .map(|m| with_progress(&state, m))
+            .map(|m| {
+                let count = |key: &str| {
+                    m.summary
+                        .as_ref()
+                        .and_then(|s| s[key].as_u64())
+                        .map_or(String::new(), |n| n.to_string())
+                };
+                let (calls, procs) = (count("syscalls"), count("processes"));
+                (with_progress(&state, m), calls, procs)
+            })
             .collect(),
         max_upload_mib: state.max_upload >> 20,
     })
@@ -280,6 +292,8 @@ pub struct SummaryView {
     pub time_base: &'static str,
     pub span: String,
     pub hints: Vec<Hint>,
+    /// The better capture commands the hints give, once each.
+    pub commands: Vec<String>,
     pub rows: Vec<SumRow>,
     pub total_calls: u64,
     pub total_errors: u64,
@@ -344,15 +358,29 @@ fn summary_view(id: &CaptureId, t: &Trace) -> SummaryView {
                 config.to_string(),
                 format!("{base}/files?config=1"),
             ),
-            (
-                "time in syscalls".into(),
-                t.total_syscall_time().to_string(),
-                format!("{base}/pauses"),
-            ),
+            if t.features.durations {
+                (
+                    "time in syscalls".into(),
+                    t.total_syscall_time().to_string(),
+                    format!("{base}/pauses"),
+                )
+            } else {
+                (
+                    "time in syscalls (needs -T)".into(),
+                    "–".into(),
+                    format!("{base}/pauses"),
+                )
+            },
         ],
         time_base: time_base_text(t.time_base),
         span,
         hints: t.hints.clone(),
+        commands: t.hints.iter().fold(Vec::new(), |mut v, h| {
+            if !v.contains(&h.command) {
+                v.push(h.command.clone());
+            }
+            v
+        }),
         total_calls: summary.iter().map(|r| r.calls).sum(),
         total_errors: failed,
         total_seconds: secs6(Some(t.total_syscall_time())),
@@ -432,6 +460,7 @@ pub async fn summary(
                 files: s.meta.files.iter().map(|f| f.name.clone()).collect(),
                 syscalls: 0,
                 processes: 0,
+                ready: false,
             },
             None,
         )
@@ -914,6 +943,7 @@ pub async fn processes(
                     outcome: text,
                     outcome_class: class,
                     start: match (r.start_ns, t0) {
+                        (Some(s), Some(t0)) if s == t0 => "0".into(),
                         (Some(s), Some(t0)) => format!("+{}", Span::from_nanos(s - t0)),
                         _ => String::new(),
                     },

@@ -91,7 +91,11 @@ fn axis(chart: &mut Chart, x0: f64, w: f64, span: i64, top: f64, bottom: f64) {
         chart.texts.push(Text {
             x: n(x),
             y: n(bottom + 13.0),
-            text: format!("+{}", Span::from_nanos(t)),
+            text: if t == 0 {
+                "0".to_string()
+            } else {
+                format!("+{}", Span::from_nanos(t))
+            },
             class: "axis",
             anchor: if t == 0 { "start" } else { "middle" },
             href: None,
