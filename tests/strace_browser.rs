@@ -27,10 +27,13 @@ fn shot(browser: &Browser, name: &str) {
 fn upload_through_form(browser: &Browser, base: &str, files: &[PathBuf]) -> String {
     browser.goto(&format!("{base}/straces"));
     let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-    browser.find("input[type=file]").send_keys(&paths.join("\n"));
+    browser
+        .find("input[type=file]")
+        .send_keys(&paths.join("\n"));
     browser.find("form.st-upload button[type=submit]").click();
     browser.wait_until("the parsed summary", Duration::from_secs(30), |b| {
-        b.wait_for(".st-cards", Duration::from_millis(200)).is_some()
+        b.wait_for(".st-cards", Duration::from_millis(200))
+            .is_some()
     });
     let url = browser.url();
     let id = url.rsplit('/').next().unwrap().to_string();
@@ -132,7 +135,9 @@ fn strace_pages_in_a_browser() {
     assert!(tree.contains("exit 0"));
     assert!(browser.find_all("svg.st-chart rect").len() >= 2);
     shot(&browser, "processes");
-    browser.find("table.st-tree a[href*='timeline?pid=4898']").click();
+    browser
+        .find("table.st-tree a[href*='timeline?pid=4898']")
+        .click();
     browser.find("svg.st-chart rect.call");
     shot(&browser, "timeline");
 
@@ -150,7 +155,12 @@ fn strace_pages_in_a_browser() {
     let focus = browser.find("table.st-calls tr.focus");
     let focus_text = focus.text();
     assert!(focus_text.starts_with(&line), "{focus_text} / line {line}");
-    let syscall = focus.text().split_whitespace().nth(3).unwrap_or("").to_string();
+    let syscall = focus
+        .text()
+        .split_whitespace()
+        .nth(3)
+        .unwrap_or("")
+        .to_string();
     assert!(first_text.contains(&syscall), "{first_text} / {focus_text}");
     shot(&browser, "pause_line");
 
@@ -173,7 +183,10 @@ fn strace_pages_in_a_browser() {
     // A log captured without options: the page says how to capture better.
     let plain_id = upload_through_form(&browser, &base, &[sample("plain.txt")]);
     let hints = browser.find("#hints").text();
-    assert!(hints.contains("strace -f -tt -T -y -o out.txt PROG"), "{hints}");
+    assert!(
+        hints.contains("strace -f -tt -T -y -o out.txt PROG"),
+        "{hints}"
+    );
     assert!(browser.find_all(".st-hint").len() >= 3);
     shot(&browser, "plain_hints");
     browser.goto(&format!("{base}/s/{plain_id}/processes"));
@@ -183,7 +196,9 @@ fn strace_pages_in_a_browser() {
     let garbage = dir.join("notes.txt");
     std::fs::write(&garbage, "hello\nnot strace at all\n").unwrap();
     browser.goto(&format!("{base}/straces"));
-    browser.find("input[type=file]").send_keys(&garbage.display().to_string());
+    browser
+        .find("input[type=file]")
+        .send_keys(&garbage.display().to_string());
     browser.find("form.st-upload button[type=submit]").click();
     browser.wait_until("the failure", Duration::from_secs(30), |b| {
         b.wait_for("#failure", Duration::from_millis(200)).is_some()
