@@ -9,7 +9,7 @@ mod api;
 mod error;
 mod pages;
 pub mod params;
-mod strace;
+pub mod strace;
 mod upload;
 mod worker;
 

@@ -9,7 +9,7 @@
 
 mod api;
 mod pages;
-mod params;
+pub mod params;
 mod svg;
 mod upload;
 mod worker;

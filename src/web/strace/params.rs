@@ -301,13 +301,9 @@ impl SyscallFilter {
 
 /// Seconds as the URL takes them, without trailing zeros.
 pub fn seconds_text(d: Span) -> String {
-    let s = format!("{:.9}", d.as_secs_f64());
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() {
-        "0".into()
-    } else {
-        s.to_string()
-    }
+    let ns = d.as_nanos().max(0);
+    let s = format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The filters of the file list.
@@ -471,6 +467,10 @@ mod test {
         assert_eq!(url("/x", &SyscallFilter::default().pairs()), "/x");
         assert_eq!(sys("").unwrap(), SyscallFilter::default());
         assert_eq!(sys("at=57").unwrap().at, Some((0, 57)));
+        assert_eq!(seconds_text(Span::from_nanos(1_500_000_000)), "1.5");
+        assert_eq!(seconds_text(Span::from_nanos(2_000_000_000)), "2");
+        assert_eq!(seconds_text(Span::from_nanos(1000)), "0.000001");
+        assert_eq!(seconds_text(Span::from_nanos(0)), "0");
     }
 
     #[test]
