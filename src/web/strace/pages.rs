@@ -662,10 +662,11 @@ fn syscalls_page(id: &CaptureId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
             on: f.min_duration == Some(Span::from_nanos(1_000_000)),
         },
     ];
+    let known = t.summary();
     let unknown_names = f
         .names
         .iter()
-        .filter(|n| !t.summary().iter().any(|r| &r.syscall == *n))
+        .filter(|n| !known.iter().any(|r| &r.syscall == *n))
         .cloned()
         .collect();
     SyscallsPage {
