@@ -161,7 +161,8 @@ fn parse_one(store: &dyn StraceStore, jobs: &StraceJobs, id: CaptureId) -> Resul
         logs.push((name.clone(), log));
     }
     let trace = strace::parse_files(logs).map_err(|e| e.to_string())?;
-    match store.finish_parse(&id, &trace, &summary(&trace)) {
+    let counts = summary(&trace);
+    match store.finish_parse(&id, trace, &counts) {
         Ok(()) | Err(store::Error::Cancelled) => Ok(()),
         Err(e) => {
             tracing::error!("strace {id}: storing the model failed: {e}");
