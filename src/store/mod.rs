@@ -17,6 +17,7 @@ mod query;
 mod results;
 mod schema;
 mod sqlite;
+mod straces;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ pub use query::{
 };
 pub use results::{ExchangeRow, HttpStats, Percentiles};
 pub use sqlite::SqliteStore;
+pub use straces::{SqliteStraces, StraceFile, StraceInputs, StraceMeta, StraceStore};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -261,26 +261,41 @@ impl Trace {
 
     /// The kept system calls that match `q`, sorted and paged.
     pub fn syscalls(&self, q: &Query) -> Page<SyscallView> {
+        let hits = self.matching(q);
+        let total = hits.len();
+        let items = hits
+            .iter()
+            .skip(q.offset)
+            .take(q.limit.unwrap_or(usize::MAX))
+            .map(|&i| self.view(i as usize, &self.recs[i as usize]))
+            .collect();
+        Page { total, items }
+    }
+
+    /// Where the call at `line` of input `input` (its index in
+    /// [`Trace::inputs`]) stands among the calls `q` matches, in `q`'s
+    /// order, paging aside: the offset of the page that shows it.
+    pub fn position(&self, q: &Query, input: u16, line: u32) -> Option<usize> {
+        self.matching(q).iter().position(|&i| {
+            let r = &self.recs[i as usize];
+            r.input == input && r.line == line
+        })
+    }
+
+    /// Indexes of the kept calls that match `q`, in `q`'s order.
+    fn matching(&self, q: &Query) -> Vec<u32> {
         let names: Vec<u16> = q
             .names
             .iter()
             .filter_map(|n| self.names.iter().position(|m| m == n).map(|i| i as u16))
             .collect();
         if !q.names.is_empty() && names.is_empty() {
-            return Page {
-                total: 0,
-                items: Vec::new(),
-            };
+            return Vec::new();
         }
         let errno = match &q.errno {
             Some(e) => match self.errnos.iter().position(|m| m == e) {
                 Some(i) if i > 0 => Some(i as u16),
-                _ => {
-                    return Page {
-                        total: 0,
-                        items: Vec::new(),
-                    }
-                }
+                _ => return Vec::new(),
             },
             None => None,
         };
@@ -332,14 +347,7 @@ impl Trace {
         if q.reverse {
             hits.reverse();
         }
-        let total = hits.len();
-        let items = hits
-            .iter()
-            .skip(q.offset)
-            .take(q.limit.unwrap_or(usize::MAX))
-            .map(|&i| self.view(i as usize, &self.recs[i as usize]))
-            .collect();
-        Page { total, items }
+        hits
     }
 
     fn rows(&self, stats: impl Iterator<Item = (u16, Stat)>) -> Vec<SummaryRow> {

@@ -9,6 +9,7 @@ mod api;
 mod error;
 mod pages;
 pub mod params;
+pub mod strace;
 mod upload;
 mod worker;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub jobs: Arc<Jobs>,
     /// Largest upload accepted, bytes.
     pub max_upload: u64,
+    /// strace uploads and their parser threads.
+    pub straces: strace::Straces,
 }
 
 /// How to run the server.
@@ -108,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/c/{id}", get(pages::capture))
         .route("/static/style.css", get(pages::style))
+        .merge(strace::router())
         .nest("/api", api)
         .fallback(pages::not_found)
         .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
@@ -166,6 +170,18 @@ impl Server {
             tracing::info!("capture {id}: analysis queued again after restart");
             jobs.submit(id);
         }
+        let (data_dir, workers) = (config.data_dir.clone(), config.workers);
+        let straces =
+            tokio::task::spawn_blocking(move || strace::Straces::start(&data_dir, workers))
+                .await
+                .map_err(|e| StartError::Store {
+                    dir: config.data_dir.clone(),
+                    source: store::Error::Corrupt(e.to_string()),
+                })?
+                .map_err(|source| StartError::Store {
+                    dir: config.data_dir.clone(),
+                    source,
+                })?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -178,6 +194,7 @@ impl Server {
                 store,
                 jobs,
                 max_upload: config.max_upload,
+                straces,
             },
         })
     }

@@ -67,7 +67,7 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
-    fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, ParamError>
+    pub(crate) fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, ParamError>
     where
         T::Err: std::fmt::Display,
     {
@@ -76,7 +76,7 @@ impl Params {
             .transpose()
     }
 
-    fn whole(&self, name: &str, lo: u64, hi: u64) -> Result<Option<u64>, ParamError> {
+    pub(crate) fn whole(&self, name: &str, lo: u64, hi: u64) -> Result<Option<u64>, ParamError> {
         let Some(v) = self.get(name) else {
             return Ok(None);
         };
@@ -102,7 +102,7 @@ impl Params {
         Ok(self.parsed::<Order>("order")?.unwrap_or(default))
     }
 
-    fn text(&self, name: &str, max: usize) -> Result<Option<String>, ParamError> {
+    pub(crate) fn text(&self, name: &str, max: usize) -> Result<Option<String>, ParamError> {
         match self.get(name) {
             Some(v) if v.len() > max => {
                 Err(ParamError(format!("{name} is longer than {max} bytes")))
@@ -115,7 +115,7 @@ impl Params {
     }
 
     /// Seconds, as a non-negative decimal number.
-    fn seconds(&self, name: &str) -> Result<Option<Span>, ParamError> {
+    pub(crate) fn seconds(&self, name: &str) -> Result<Option<Span>, ParamError> {
         let Some(v) = self.get(name) else {
             return Ok(None);
         };

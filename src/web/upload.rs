@@ -18,21 +18,21 @@ use super::AppState;
 use crate::store::{CaptureMeta, NewCapture};
 
 /// Multipart framing allowed on top of the file itself.
-const MULTIPART_SLACK: u64 = 64 << 10;
+pub(super) const MULTIPART_SLACK: u64 = 64 << 10;
 
 /// A staging file that removes itself unless the upload completes.
-struct Staging {
-    path: PathBuf,
+pub(super) struct Staging {
+    pub(super) path: PathBuf,
     out: Option<tokio::io::BufWriter<tokio::fs::File>>,
     hasher: Sha256,
-    size: u64,
+    pub(super) size: u64,
     head: Vec<u8>,
     limit: u64,
-    kept: bool,
+    pub(super) kept: bool,
 }
 
 impl Staging {
-    async fn create(path: PathBuf, limit: u64) -> Result<Staging> {
+    pub(super) async fn create(path: PathBuf, limit: u64) -> Result<Staging> {
         let file = tokio::fs::File::create(&path)
             .await
             .map_err(|e| Error::Internal(format!("creating {}: {e}", path.display())))?;
@@ -47,7 +47,7 @@ impl Staging {
         })
     }
 
-    async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+    pub(super) async fn write(&mut self, chunk: &[u8]) -> Result<()> {
         self.size += chunk.len() as u64;
         if self.size > self.limit {
             return Err(Error::TooLarge { limit: self.limit });
@@ -66,7 +66,7 @@ impl Staging {
     }
 
     /// Flushes and syncs the file; returns what the store needs to know.
-    async fn finish(&mut self, name: String) -> Result<NewCapture> {
+    pub(super) async fn finish(&mut self, name: String) -> Result<NewCapture> {
         if self.size == 0 {
             return Err(Error::BadRequest(
                 "the upload is empty: send a pcap or pcapng file".into(),
@@ -100,7 +100,7 @@ impl Drop for Staging {
 }
 
 /// A file name fit to show: no directories, no control characters, short.
-fn clean_name(raw: Option<&str>) -> String {
+pub(super) fn clean_name(raw: Option<&str>) -> String {
     let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
     let name: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     if name.trim().is_empty() {

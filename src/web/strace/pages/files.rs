@@ -1,0 +1,135 @@
+//! The file page: paths touched, with the configuration-file and ENOENT chips.
+
+use super::*;
+
+// ---------------------------------------------------------------- files
+
+pub struct FileRow {
+    pub path: String,
+    pub config: bool,
+    pub syscall: String,
+    pub meaning: &'static str,
+    pub pid: u32,
+    pub result: String,
+    pub error: String,
+    pub error_meaning: &'static str,
+    pub time: String,
+    pub line: u32,
+    pub line_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "strace_files.html")]
+pub struct FilesPage {
+    head: Head,
+    chips: Vec<Chip>,
+    pid: String,
+    contains: String,
+    config: bool,
+    failed: bool,
+    enoent: bool,
+    rows: Vec<FileRow>,
+    pager: Pager,
+}
+
+/// `GET /s/ID/files`: paths opened, stat-ed, accessed or executed.
+pub async fn files(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult<Response> {
+    let id = strace_id(&id)?;
+    let p = Params::parse(q.as_deref(), FILE_PARAMS).map_err(Error::from)?;
+    let f = FileFilter::parse(&p).map_err(Error::from)?;
+    if let Some(to) = canonical(&format!("/s/{id}/files"), q.as_deref(), &f.pairs()) {
+        return Ok(to);
+    }
+    Ok(with_trace(&state, id, move |t| Ok(files_page(&id, t, f)))
+        .await?
+        .into_response())
+}
+
+fn files_page(id: &CaptureId, t: &Trace, f: FileFilter) -> FilesPage {
+    let path = format!("/s/{id}/files");
+    let share = url(&path, &f.pairs());
+    let listing = file_page(t, &f);
+    let base = FileFilter {
+        offset: 0,
+        ..f.clone()
+    };
+    let link = |g: &FileFilter| url(&path, &g.pairs());
+    let only = |config: bool, failed: bool, enoent: bool| FileFilter {
+        config,
+        failed,
+        enoent,
+        ..base.clone()
+    };
+    let chips = vec![
+        Chip {
+            label: "all files".into(),
+            href: link(&only(false, false, false)),
+            on: !f.config && !f.failed && !f.enoent,
+        },
+        Chip {
+            label: "configuration files".into(),
+            href: link(&only(!f.config, f.failed, f.enoent)),
+            on: f.config,
+        },
+        Chip {
+            label: "failed".into(),
+            href: link(&only(f.config, !f.failed, false)),
+            on: f.failed,
+        },
+        Chip {
+            label: "not found (ENOENT): what it searched for".into(),
+            href: link(&only(f.config, false, !f.enoent)),
+            on: f.enoent,
+        },
+    ];
+    let rows: Vec<FileRow> = listing
+        .items
+        .iter()
+        .map(|v| FileRow {
+            path: v.path.clone(),
+            config: v.config,
+            meaning: meaning::syscall(&v.syscall).unwrap_or(""),
+            syscall: v.syscall.clone(),
+            pid: v.pid,
+            result: v.result.map_or(String::new(), |r| r.to_string()),
+            error: v.error.clone().unwrap_or_default(),
+            error_meaning: v.error_meaning.unwrap_or(""),
+            time: clock(v.ts, t.time_base),
+            line: v.line,
+            line_href: line_href(id, Some(v.pid), input_index(t, &v.file), v.line),
+        })
+        .collect();
+    let pg = pager(
+        listing.total,
+        listing.offset,
+        rows.len(),
+        f.limit as usize,
+        |off| {
+            link(&FileFilter {
+                offset: off,
+                ..base.clone()
+            })
+        },
+    );
+    FilesPage {
+        head: Head::new(
+            id,
+            t,
+            "files",
+            share,
+            url(&format!("/api/straces/{id}/files"), &f.pairs()),
+        ),
+        chips,
+        pid: f.pid.map_or(String::new(), |p| p.to_string()),
+        contains: f.contains.clone().unwrap_or_default(),
+        config: f.config,
+        failed: f.failed,
+        enoent: f.enoent,
+        rows,
+        pager: pg,
+    }
+}

@@ -1,0 +1,315 @@
+//! The HTML pages of strace uploads: thin handlers over the same views as
+//! the JSON API ([`super::api`]), rendered with askama (auto-escaped).
+//! Every link a page holds (next page, sort, filter chip, "go to line") is
+//! computed here from the page's own filter, so URLs stay share links.
+//! This file holds what every page shares (formatting, the frame, links)
+//! and the small pages; each view has a file of its own.
+
+mod files;
+mod pauses;
+mod processes;
+mod summary;
+mod syscalls;
+
+pub use files::files;
+pub use pauses::pauses;
+pub use processes::{processes, timeline};
+pub use summary::summary;
+pub use syscalls::syscalls;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::api::{
+    check_pid, file_page, input_index, parse_timeline, pause_list, process_rows, syscall_page,
+};
+use super::params::{
+    self, url, FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAUSE_PARAMS,
+    SYSCALL_PARAMS,
+};
+use super::svg::{self, Chart, Lane};
+use super::{blocking, strace_id, upload, with_progress, with_trace, StraceStatus};
+use crate::store::{CaptureId, Order, Status};
+use crate::strace::{meaning, Hint, PauseKind, SortKey, SummaryRow, TimeBase, Trace};
+use crate::time::{Span, Timestamp};
+use crate::web::error::Error;
+use crate::web::pages::PageError;
+use crate::web::params::Params;
+use crate::web::AppState;
+
+type PageResult<T> = Result<T, PageError>;
+
+/// Longest argument text shown in a table cell (the rest is in its title).
+const ARGS_SHOWN: usize = 160;
+
+// ---------------------------------------------------------------- formatting
+
+/// A time as the log counts it: time of day for `-t`/`-tt`/`-ttt` (UTC for
+/// `-ttt`), seconds from the start for `-r`.
+fn clock(ts: Option<Timestamp>, base: TimeBase) -> String {
+    let Some(ts) = ts else {
+        return String::new();
+    };
+    let ns = ts.as_nanos();
+    match base {
+        TimeBase::Relative | TimeBase::None => format!("+{:.6}", ns as f64 / 1e9),
+        TimeBase::TimeOfDay | TimeBase::Epoch => {
+            let day_ns = 86_400 * 1_000_000_000i64;
+            let (days, rest) = (ns.div_euclid(day_ns), ns.rem_euclid(day_ns));
+            let secs = rest / 1_000_000_000;
+            let us = rest % 1_000_000_000 / 1000;
+            let text = format!(
+                "{:02}:{:02}:{:02}.{us:06}",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            );
+            if base == TimeBase::TimeOfDay && days > 0 {
+                format!("+{days}d {text}")
+            } else {
+                text
+            }
+        }
+    }
+}
+
+fn dur(d: Option<Span>) -> String {
+    d.map_or_else(String::new, |d| d.to_string())
+}
+
+fn secs6(d: Option<Span>) -> String {
+    d.map_or_else(|| "-".into(), |d| format!("{:.6}", d.as_secs_f64()))
+}
+
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max).collect();
+    s.push('…');
+    s
+}
+
+fn time_base_text(b: TimeBase) -> &'static str {
+    match b {
+        TimeBase::None => "no timestamps",
+        TimeBase::TimeOfDay => "time of day (-t/-tt)",
+        TimeBase::Epoch => "seconds since the epoch (-ttt), shown as UTC",
+        TimeBase::Relative => "relative (-r), from the first line",
+    }
+}
+
+/// The link to a call's line in the syscall table, in the context of its
+/// process (the page that holds it, marked).
+fn line_href(id: &CaptureId, pid: Option<u32>, input: u16, line: u32) -> String {
+    let f = SyscallFilter {
+        pids: pid.into_iter().collect(),
+        at: Some((input, line)),
+        ..SyscallFilter::default()
+    };
+    format!(
+        "{}#c{input}-{line}",
+        url(&format!("/s/{id}/syscalls"), &f.pairs())
+    )
+}
+
+/// A filter form sends every field, empty or not (`?pid=&syscall=openat`):
+/// such a request is redirected to the short form of the same filter, so
+/// the address bar always holds a clean share link.
+fn canonical(path: &str, raw: Option<&str>, pairs: &[(&str, String)]) -> Option<Response> {
+    let raw = raw.unwrap_or("");
+    let want = url(path, pairs);
+    let have = if raw.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{raw}")
+    };
+    (have != want).then(|| Redirect::to(&want).into_response())
+}
+
+// ---------------------------------------------------------------- the frame
+
+/// What every page of one upload shows above its content.
+pub struct Head {
+    pub id: String,
+    pub name: String,
+    /// The active tab.
+    pub tab: &'static str,
+    /// This page's address (its share link).
+    pub share: String,
+    /// Its JSON twin.
+    pub json: String,
+    pub files: Vec<String>,
+    pub syscalls: u64,
+    pub processes: usize,
+    /// Parsed: the view tabs lead somewhere.
+    pub ready: bool,
+}
+
+impl Head {
+    fn new(id: &CaptureId, t: &Trace, tab: &'static str, share: String, json: String) -> Head {
+        Head {
+            id: id.to_string(),
+            name: match t.inputs.as_slice() {
+                [one] => one.name.clone(),
+                [first, rest @ ..] => format!("{} +{}", first.name, rest.len()),
+                [] => "strace".into(),
+            },
+            tab,
+            share,
+            json,
+            files: t.inputs.iter().map(|i| i.name.clone()).collect(),
+            syscalls: t.syscall_count,
+            processes: t.processes.len(),
+            ready: true,
+        }
+    }
+}
+
+/// Previous / next links of a paged table.
+pub struct Pager {
+    pub from: usize,
+    pub to: usize,
+    pub total: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+fn pager(
+    total: usize,
+    offset: usize,
+    shown: usize,
+    limit: usize,
+    link: impl Fn(u64) -> String,
+) -> Pager {
+    Pager {
+        from: if shown == 0 { 0 } else { offset + 1 },
+        to: offset + shown,
+        total,
+        prev: (offset > 0).then(|| link(offset.saturating_sub(limit) as u64)),
+        next: (offset + shown < total).then(|| link((offset + limit) as u64)),
+    }
+}
+
+/// A filter chip: a link that is on or off.
+pub struct Chip {
+    pub label: String,
+    pub href: String,
+    pub on: bool,
+}
+
+// ---------------------------------------------------------------- list and upload
+
+#[derive(Template, WebTemplate)]
+#[template(path = "strace_list.html")]
+pub struct ListPage {
+    straces: Vec<(StraceStatus, String, String)>,
+    max_upload_mib: u64,
+}
+
+/// `GET /straces`: the upload form and the latest uploads.
+pub async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> PageResult<ListPage> {
+    Params::parse(q.as_deref(), &[]).map_err(Error::from)?;
+    let page = blocking(&state, |s| s.straces(100, 0)).await?;
+    Ok(ListPage {
+        straces: page
+            .items
+            .into_iter()
+            .map(|m| {
+                let count = |key: &str| {
+                    m.summary
+                        .as_ref()
+                        .and_then(|s| s[key].as_u64())
+                        .map_or(String::new(), |n| n.to_string())
+                };
+                let (calls, procs) = (count("syscalls"), count("processes"));
+                (with_progress(&state, m), calls, procs)
+            })
+            .collect(),
+        max_upload_mib: state.max_upload >> 20,
+    })
+}
+
+/// `POST /straces`: the form's upload; on to the new upload's page.
+pub async fn upload(State(state): State<AppState>, req: Request) -> PageResult<Redirect> {
+    let meta = upload::receive(&state, None, req).await?;
+    state.straces.jobs.submit(meta.id);
+    Ok(Redirect::to(&format!("/s/{}", meta.id)))
+}
+
+// ---------------------------------------------------------------- delete
+
+#[derive(Template, WebTemplate)]
+#[template(path = "strace_delete.html")]
+pub struct DeletePage {
+    id: String,
+    name: String,
+    files: usize,
+    size: u64,
+}
+
+/// `GET /s/ID/delete`: asks before deleting.
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult<DeletePage> {
+    let id = strace_id(&id)?;
+    let meta = blocking(&state, move |s| s.strace(&id)).await?;
+    Ok(DeletePage {
+        id: id.to_string(),
+        name: meta.name,
+        files: meta.files.len(),
+        size: meta.size,
+    })
+}
+
+/// `POST /s/ID/delete`: deletes, then back to the list.
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<Redirect> {
+    let id = strace_id(&id)?;
+    blocking(&state, move |s| s.delete_strace(&id)).await?;
+    Ok(Redirect::to("/straces"))
+}
+
+// ---------------------------------------------------------------- static
+
+/// `GET /static/strace.css`.
+pub async fn style() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../../../static/strace.css"),
+    )
+}
+
+/// `GET /static/strace.js`.
+pub async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../../../static/strace.js"),
+    )
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn clock_times() {
+        let ts = Some(Timestamp::from_nanos(
+            ((9 * 3600 + 5 * 60 + 7) * 1_000_000_000) + 123_456_789,
+        ));
+        assert_eq!(clock(ts, TimeBase::TimeOfDay), "09:05:07.123456");
+        let next_day = Some(Timestamp::from_nanos(86_400_000_000_000 + 1000));
+        assert_eq!(clock(next_day, TimeBase::TimeOfDay), "+1d 00:00:00.000001");
+        assert_eq!(
+            clock(
+                Some(Timestamp::from_nanos(1_500_000_000)),
+                TimeBase::Relative
+            ),
+            "+1.500000"
+        );
+        assert_eq!(clock(None, TimeBase::Epoch), "");
+    }
+}
