@@ -647,26 +647,27 @@ fn http_exchanges_filter_and_sort() {
             let has = status.is_some();
             work.writer.exchange_row(&ExchangeRow {
                 id: 0,
-                conversation: conv,
-                client: format!("127.0.0.1:{}", 40000 + conv),
-                server: "127.0.0.1:18931".into(),
-                method: method.into(),
-                uri: uri.into(),
-                host: Some(host.into()),
-                status,
-                request_start: Some(start),
-                request_end: Some(start),
-                response_start: has
-                    .then(|| Timestamp::from_nanos(start.as_nanos() + server * 1_000_000)),
-                response_end: has
-                    .then(|| Timestamp::from_nanos(start.as_nanos() + total * 1_000_000)),
-                server_time: has.then(|| Span::from_nanos(server * 1_000_000)),
-                total_time: has.then(|| Span::from_nanos(total * 1_000_000)),
-                request_body_bytes: 0,
-                response_body_bytes: 100 * i as u64,
-                content_type: Some("text/html".into()),
-                verdict: None,
-                wait: None,
+                row: tracedeck::analysis::report::ExchangeRow {
+                    conversation: conv,
+                    client: format!("127.0.0.1:{}", 40000 + conv),
+                    server: "127.0.0.1:18931".into(),
+                    method: Some(method.into()),
+                    uri: Some(uri.into()),
+                    host: Some(host.into()),
+                    status,
+                    request_start: Some(start),
+                    request_end: Some(start),
+                    response_start: has
+                        .then(|| Timestamp::from_nanos(start.as_nanos() + server * 1_000_000)),
+                    response_end: has
+                        .then(|| Timestamp::from_nanos(start.as_nanos() + total * 1_000_000)),
+                    server_time: has.then(|| Span::from_nanos(server * 1_000_000)),
+                    total_time: has.then(|| Span::from_nanos(total * 1_000_000)),
+                    request_body_bytes: 0,
+                    response_body_bytes: 100 * i as u64,
+                    content_type: Some("text/html".into()),
+                    ..Default::default()
+                },
             });
         }
         work.writer.commit(&summary).unwrap();

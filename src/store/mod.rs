@@ -36,7 +36,7 @@ pub use query::{
     ConvQuery, ConvSort, HttpQuery, HttpSort, Order, QueryError, StatusFilter, StatusMatch,
     MAX_LIMIT,
 };
-pub use results::{ExchangeRow, HttpStats, Percentiles};
+pub use results::{Bucket, ExchangeRow, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
 pub use sqlite::SqliteStore;
 
 /// What went wrong in the store.

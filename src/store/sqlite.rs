@@ -27,13 +27,13 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 use super::bytes::{PcapExport, StreamBuilder};
 use super::packets;
 use super::query::{ConvQuery, HttpQuery, StatusMatch};
-use super::results::{Decompressed, SqliteResults};
+use super::results::{self, Decompressed, SqliteResults};
 use super::schema::{self, RESULTS_VERSION};
 use super::{
     io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
     Store, StreamView,
 };
-use crate::analysis::report::ConversationRow;
+use crate::analysis::report::{self, ConversationRow};
 use crate::flow::{PacketInfo, Proto, State};
 use crate::pcap::at_offset::RecordFile;
 use crate::time::{Span, Timestamp};
@@ -185,38 +185,63 @@ const CONV_COLUMNS: &str = "id, proto, client, server, start_ns, end_ns, duratio
 
 fn exchange_from_row(r: &Row<'_>) -> rusqlite::Result<ExchangeRow> {
     let u = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+    let frame = |i: usize| -> rusqlite::Result<Option<u64>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(|f| f.max(0) as u64))
+    };
     let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp::from_nanos))
     };
     let span = |i: usize| -> rusqlite::Result<Option<Span>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(Span::from_nanos))
     };
+    let wait: String = r.get(23)?;
+    let interim: Option<String> = r.get(25)?;
     Ok(ExchangeRow {
         id: u(0)?,
-        conversation: u(1)?,
-        client: r.get(2)?,
-        server: r.get(3)?,
-        method: r.get(4)?,
-        uri: r.get(5)?,
-        host: r.get(6)?,
-        status: r.get(7)?,
-        request_start: ts(8)?,
-        request_end: ts(9)?,
-        response_start: ts(10)?,
-        response_end: ts(11)?,
-        server_time: span(12)?,
-        total_time: span(13)?,
-        request_body_bytes: u(14)?,
-        response_body_bytes: u(15)?,
-        content_type: r.get(16)?,
-        verdict: r.get(17)?,
-        wait: r.get(18)?,
+        row: report::ExchangeRow {
+            conversation: u(1)?,
+            client: r.get(2)?,
+            server: r.get(3)?,
+            method: r.get(4)?,
+            uri: r.get(5)?,
+            version: r.get(6)?,
+            host: r.get(7)?,
+            user_agent: r.get(8)?,
+            status: r.get(9)?,
+            reason: r.get(10)?,
+            request_start: ts(11)?,
+            request_end: ts(12)?,
+            response_start: ts(13)?,
+            response_end: ts(14)?,
+            server_time: span(15)?,
+            total_time: span(16)?,
+            http_time: span(17)?,
+            request_body_bytes: u(18)?,
+            response_body_bytes: u(19)?,
+            content_type: r.get(20)?,
+            verdict: r.get(21)?,
+            interrupted: r.get(22)?,
+            wait: results::wait_from_name(&wait),
+            has_gap: r.get(24)?,
+            interim: interim
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            request_first_frame: frame(26)?,
+            request_last_frame: frame(27)?,
+            response_first_frame: frame(28)?,
+            response_last_frame: frame(29)?,
+        },
     })
 }
 
-const HTTP_COLUMNS: &str = "id, conversation, client, server, method, uri, host, status,
-    request_start, request_end, response_start, response_end, server_time, total_time,
-    request_body_bytes, response_body_bytes, content_type, verdict, wait";
+const HTTP_COLUMNS: &str = "id, conversation, client, server, method, uri, version, host,
+    user_agent, status, reason, request_start, request_end, response_start, response_end,
+    server_time, total_time, http_time, request_body_bytes, response_body_bytes, content_type,
+    verdict, interrupted, wait, has_gap, interim, request_first_frame, request_last_frame,
+    response_first_frame, response_last_frame";
 
 fn remove_if_exists(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
@@ -619,6 +644,10 @@ impl Store for SqliteStore {
                 }
             }
             wheres.push(format!("({})", terms.join(" OR ")));
+        }
+        if let Some(conv) = q.conversation {
+            args.push(Value::Integer(i64::try_from(conv).unwrap_or(-1)));
+            wheres.push(format!("conversation = ?{}", args.len()));
         }
         if let Some(method) = &q.method {
             args.push(Value::Text(method.to_ascii_uppercase()));

@@ -144,6 +144,7 @@ pub const HTTP_PARAMS: &[&str] = &[
     "host",
     "path",
     "min_total_time",
+    "conversation",
 ];
 
 /// The conversation query of a request.
@@ -192,6 +193,7 @@ pub fn http_query(p: &Params) -> Result<HttpQuery, ParamError> {
         host: p.text("host", 255)?,
         path: p.text("path", 2048)?,
         min_total_time: p.seconds("min_total_time")?,
+        conversation: p.whole("conversation", 0, MAX_OFFSET)?,
     })
 }
 
