@@ -30,7 +30,7 @@ use crate::analysis::{CaptureSummary, Output};
 use crate::flow::PacketInfo;
 use crate::time::Timestamp;
 
-pub use bytes::{StreamChunk, StreamView};
+pub use bytes::{ChunkKind, StreamChunk, StreamView};
 pub use id::CaptureId;
 pub use query::{
     ConvQuery, ConvSort, HttpQuery, HttpSort, Order, QueryError, StatusFilter, StatusMatch,

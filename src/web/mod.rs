@@ -6,9 +6,13 @@
 //! `spawn_blocking`, and answer; all storage is behind [`crate::store::Store`].
 
 mod api;
+mod conv;
 mod error;
+pub mod fmt;
+mod lists;
 mod pages;
 pub mod params;
+pub mod svg;
 mod upload;
 mod worker;
 
@@ -107,7 +111,14 @@ pub fn router(state: AppState) -> Router {
             post(pages::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/c/{id}", get(pages::capture))
-        .route("/static/style.css", get(pages::style))
+        .route("/c/{id}/conversations", get(lists::conversations))
+        .route("/c/{id}/conversations/{n}", get(conv::conversation))
+        .route("/c/{id}/http", get(lists::http))
+        .route(
+            "/c/{id}/delete",
+            get(pages::delete_confirm).post(pages::delete),
+        )
+        .route("/static/{file}", get(pages::static_file))
         .nest("/api", api)
         .fallback(pages::not_found)
         .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
