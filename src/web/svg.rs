@@ -504,17 +504,22 @@ pub fn waterfall(x: &crate::analysis::report::ExchangeRow) -> Svg {
     let plot = w - left - right;
     let x_of = |t: Timestamp| left + t.since(t0).as_nanos() as f64 / total * plot;
     let mut pen = Pen::new(w, h, "waterfall", "where the exchange's time went");
-    let seg =
+    // Bars on the exchange's own time scale; the legend below them gives
+    // each part's length, so labels never overlap however short a part is.
+    let mut legend_x = left;
+    let mut seg =
         |pen: &mut Pen, a: Option<Timestamp>, b: Option<Timestamp>, class: &str, what: &str| {
-            if let (Some(a), Some(b)) = (a, b) {
-                let d = b.since(a);
-                let (x1, x2) = (x_of(a), x_of(b));
-                let title = format!("{what}: {} ({})", span_text(d), span_full(d));
-                pen.rect(x1, 6.0, (x2 - x1).max(2.0), 16.0, class, &title);
-                let label = format!("{what} {}", span_text(d));
-                let mid = ((x1 + x2) / 2.0).clamp(left + 60.0, w - right - 60.0);
-                pen.text(mid, 38.0, "middle", "seglabel", &label);
-            }
+            let (Some(a), Some(b)) = (a, b) else {
+                return;
+            };
+            let d = b.since(a);
+            let (x1, x2) = (x_of(a), x_of(b));
+            let title = format!("{what}: {} ({})", span_text(d), span_full(d));
+            pen.rect(x1, 4.0, (x2 - x1).max(2.0), 16.0, class, &title);
+            pen.rect(legend_x, 31.0, 10.0, 10.0, class, "");
+            let label = format!("{what} {}", span_text(d));
+            pen.text(legend_x + 14.0, 40.0, "start", "seglabel", &label);
+            legend_x += 14.0 + 6.2 * label.chars().count() as f64 + 18.0;
         };
     seg(
         &mut pen,
@@ -528,7 +533,7 @@ pub fn waterfall(x: &crate::analysis::report::ExchangeRow) -> Svg {
         x.request_end,
         x.response_start,
         "seg wait",
-        "waiting",
+        "waiting for the first byte",
     );
     seg(
         &mut pen,
@@ -575,7 +580,7 @@ mod test {
         assert!(svg.contains("/&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(svg.contains("server 2.000 s"));
         let wf = waterfall(&x).to_string();
-        assert!(wf.contains("waiting 2.000 s"), "{wf}");
+        assert!(wf.contains("waiting for the first byte 2.000 s"), "{wf}");
     }
 
     #[test]
