@@ -273,6 +273,13 @@ fn upload_sort_filter_follow_share_delete() {
     b.window_size(390, 844);
     b.goto(&overview);
     b.screenshot_full(&shots.join("overview-phone.png"));
+    let wide = b.script(
+        "const w = document.documentElement.clientWidth; \
+         return [w, document.documentElement.scrollWidth, Array.from(document.querySelectorAll('body *')) \
+           .filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 8) \
+           .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))];",
+    );
+    assert_eq!(wide[0], wide[1], "the page is wider than a phone: {wide}");
     b.goto(&server.url(&format!("/c/{id}/http")));
     b.screenshot(&shots.join("http-phone.png"));
     b.window_size(1280, 900);

@@ -34,7 +34,9 @@ pub fn span_text(s: Span) -> String {
     let ns = s.as_nanos();
     let sign = if ns < 0 { "-" } else { "" };
     let a = ns.unsigned_abs();
-    let body = if a < 1_000 {
+    let body = if a == 0 {
+        "0".to_string()
+    } else if a < 1_000 {
         format!("{a} ns")
     } else if a < 1_000_000 {
         format!("{} µs", sig3(a as f64 / 1e3))
@@ -83,7 +85,7 @@ pub fn count(n: &u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('\u{2009}');
         }
         out.push(c);

@@ -288,7 +288,7 @@ impl Summary {
             .as_object()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), u(v))).collect())
             .unwrap_or_default();
-        protocols.sort_by(|a, b| b.1.cmp(&a.1));
+        protocols.sort_by_key(|p| std::cmp::Reverse(p.1));
         Summary {
             format: c["format"].as_str().unwrap_or("").to_string(),
             compressed: c["compressed"].as_bool().unwrap_or(false),

@@ -157,6 +157,15 @@ fn edge_label(ns: i64) -> String {
     }
 }
 
+/// A count in at most four characters: `987`, `12k`, `1.2M`.
+fn compact(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{}k", n / 1000),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
 /// Latency histogram of HTTP exchanges (`total_time`). Each bar links to
 /// the exchanges at least as slow as its lower edge, slowest first.
 pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
@@ -214,7 +223,7 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
                 h - bottom - bh - 4.0,
                 "middle",
                 "count",
-                &b.count.to_string(),
+                &compact(b.count),
             );
         }
         pen.close_link();
@@ -225,7 +234,10 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
                 lo.map_or(String::new(), |l| edge_label(l.as_nanos()))
             ),
         };
-        pen.text(x + slot / 2.0, h - bottom + 15.0, "middle", "tick", &label);
+        // Narrow slots: label every other bar so labels never overlap.
+        if slot >= 48.0 || i % 2 == 0 {
+            pen.text(x + slot / 2.0, h - bottom + 15.0, "middle", "tick", &label);
+        }
     }
     pen.text(
         w / 2.0,
@@ -270,8 +282,15 @@ pub fn timeline(
     }
     let mut rows: Vec<&ConversationRow> = convs.iter().collect();
     rows.sort_by_key(|c| (c.start.map(Timestamp::as_nanos), c.id));
+    // The axis covers the capture and every bar (a summary and its rows
+    // could disagree; a bar must never fall off the chart).
+    let t0 = rows
+        .iter()
+        .filter_map(|c| c.start)
+        .fold(t0, |a, b| a.min(b));
+    let t1 = rows.iter().filter_map(|c| c.end).fold(t1, |a, b| a.max(b));
     let range = t1.since(t0).as_nanos().max(1);
-    let (w, left, right, row_h, top) = (760.0, 236.0, 16.0, 16.0, 22.0);
+    let (w, left, right, row_h, top) = (1100.0, 300.0, 24.0, 16.0, 22.0);
     let h = top + rows.len() as f64 * row_h + 8.0;
     let plot = w - left - right;
     let x_of = |t: Timestamp| left + (t.since(t0).as_nanos() as f64 / range as f64) * plot;
@@ -325,7 +344,7 @@ pub fn timeline(
             y + row_h - 4.5,
             "end",
             "label",
-            &clip(&format!("{} → {}", c.client, c.server), 36),
+            &clip(&format!("{} → {}", c.client, c.server), 46),
         );
         pen.rect(x1, y + 3.0, (x2 - x1).max(2.5), row_h - 6.0, class, &title);
         pen.close_link();
@@ -562,6 +581,7 @@ mod test {
             request_end: Some(Timestamp::from_nanos(2_000)),
             response_start: Some(Timestamp::from_nanos(2_000_000_000)),
             response_end: Some(Timestamp::from_nanos(2_000_100_000)),
+            server_time: Some(Span::from_nanos(1_999_998_000)),
             ..Default::default()
         };
         let svg = ladder(
