@@ -177,6 +177,31 @@ fn upload_sort_filter_follow_share_delete() {
     assert_eq!(b.find_all("#conversations tr.state-reset").len(), 1);
     b.screenshot_full(&shots.join("conversations.png"));
 
+    // The pcap-filter box: only matching packets count, as with
+    // `tracedeck analyze --filter "port 38606"` (12 packets: the HTTP/1.0
+    // connection); the page shows progress, then the filtered table.
+    b.find("#f-filter").send_keys("port 38606");
+    b.find("#apply-filter").click();
+    b.wait_until("the filtered table", Duration::from_secs(30), |b| {
+        b.wait_for("#matched", Duration::ZERO).is_some()
+    });
+    assert!(b.url().contains("filter=port+38606"), "{}", b.url());
+    assert_eq!(b.find("#matched").text(), "12 of 73 packets match");
+    assert_eq!(texts(&b, "#conversations td.addr")[0], "127.0.0.1:38606");
+    assert_eq!(b.find_all("#conversations tbody tr").len(), 1);
+    b.screenshot_full(&shots.join("conversations-filtered.png"));
+    b.find("#conversations tbody td a").click();
+    b.wait_until("the filtered conversation", Duration::from_secs(10), |b| {
+        b.wait_for("#filter-note", Duration::ZERO).is_some()
+    });
+    assert!(texts(&b, ".stream .chunk.c2s pre")
+        .join("")
+        .contains("GET /http10 HTTP/1.0"));
+    assert_eq!(b.find_all(".list.packets tbody tr").len(), 12);
+    // A filter that does not parse says where.
+    b.goto(&server.url(&format!("/c/{id}/conversations?filter=port")));
+    assert!(b.find("#filter-error").text().contains("at column 5"));
+
     // HTTP: type 404 in the status box.
     b.find(".tabs a[href$='/http']").click();
     let status_box = b.find("#f-status");

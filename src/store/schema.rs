@@ -25,6 +25,11 @@ const MIGRATIONS: &[&str] = &[
         results_version INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX captures_by_created ON captures(created_ns);",
+    // 2: filtered views: a row with a parent is an analysis of the
+    // parent's file with a pcap-filter expression (not listed on its own).
+    "ALTER TABLE captures ADD COLUMN parent TEXT;
+    ALTER TABLE captures ADD COLUMN filter TEXT;
+    CREATE INDEX captures_by_parent ON captures(parent);",
 ];
 
 /// Version of the results database layout this build writes.

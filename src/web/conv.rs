@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 
 use super::error::Error;
 use super::fmt::{self, Human};
-use super::lists::wait_word;
+use super::lists::{filtered_view, wait_word};
 use super::pages::{status_class, CapHead, PageResult, Pager, Query};
 use super::params::Params;
 use super::svg::{self, Rung, Svg};
@@ -391,6 +391,10 @@ pub struct ConversationPage {
     exchanges: Vec<ExchangeView>,
     exchanges_total: u64,
     exchanges_href: String,
+    /// The pcap-filter expression of the analysis shown, if any.
+    filter: String,
+    unfiltered: String,
+    filtered_list: String,
     ladder: Svg,
     packets: Vec<PacketRow>,
     packets_pager: Pager,
@@ -408,7 +412,17 @@ pub async fn conversation(
     RawQuery(raw): RawQuery,
 ) -> PageResult<ConversationPage> {
     let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(raw.as_deref(), &["offset", "limit", "view"]).map_err(Error::from)?;
+    let p = Params::parse(raw.as_deref(), &["offset", "limit", "view", "filter"])
+        .map_err(Error::from)?;
+    let (results, fbox) = filtered_view(&state, id, &p).await?;
+    let Some(v) = results else {
+        let why = fbox
+            .error
+            .or(fbox.pending)
+            .unwrap_or_else(|| "the filtered analysis is not ready".into());
+        return Err(Error::Conflict(why).into());
+    };
+    let filter = fbox.text.trim().to_string();
     let (limit, offset) = p.page(PACKETS_PER_PAGE).map_err(Error::from)?;
     let hex = match p.get("view") {
         None | Some("text") => false,
@@ -417,6 +431,7 @@ pub async fn conversation(
     };
     let (meta, r, http, packets, first_packets, stream) = blocking(&state, move |s| {
         let meta = s.capture(&id)?;
+        let id = v;
         let r = s.conversation(&id, n)?;
         let http = s.exchanges(
             &id,
@@ -465,6 +480,7 @@ pub async fn conversation(
     let base = format!("/c/{id}");
     let path = format!("{base}/conversations/{n}");
     let mut q = Query::default();
+    q.push("filter", filter.as_str());
     if hex {
         q.push("view", "hex");
     }
@@ -529,7 +545,10 @@ pub async fn conversation(
             &id,
             &meta.name,
             "conversation",
-            format!("/api/captures/{id}/conversations/{n}"),
+            q.href(
+                &format!("/api/captures/{id}/conversations/{n}"),
+                &[("view", ""), ("limit", ""), ("offset", "")],
+            ),
         ),
         start: fmt::when(&start),
         duration: fmt::span(&r.duration),
@@ -538,9 +557,26 @@ pub async fn conversation(
         bytes_s2c: fmt::bytes(&r.bytes_s2c),
         payload_c2s: fmt::bytes(&r.payload_c2s),
         payload_s2c: fmt::bytes(&r.payload_s2c),
-        pcap: format!("/api/captures/{id}/conversations/{n}/pcap"),
+        pcap: q.href(
+            &format!("/api/captures/{id}/conversations/{n}/pcap"),
+            &[("view", ""), ("limit", ""), ("offset", "")],
+        ),
+        unfiltered: format!("{base}/conversations"),
+        filtered_list: q.href(
+            &format!("{base}/conversations"),
+            &[("view", ""), ("limit", ""), ("offset", "")],
+        ),
+        filter,
         exchanges_total: http.total,
-        exchanges_href: format!("{base}/http?conversation={n}"),
+        exchanges_href: q.href(
+            &format!("{base}/http"),
+            &[
+                ("view", ""),
+                ("limit", ""),
+                ("offset", ""),
+                ("conversation", &n.to_string()),
+            ],
+        ),
         exchanges: http
             .items
             .into_iter()

@@ -10,9 +10,9 @@ use super::error::Error;
 use super::fmt::{self, Human};
 use super::pages::{sort_mark, status_class, CapHead, Col, PageResult, Pager, Query};
 use super::params::{self, Params};
-use super::{blocking, capture_id, AppState};
+use super::{blocking, capture_id, view, AppState, View};
 use crate::analysis::report::ConversationRow;
-use crate::store::{ConvQuery, ConvSort, ExchangeRow, HttpQuery, HttpSort, Order};
+use crate::store::{CaptureId, ConvQuery, ConvSort, ExchangeRow, HttpQuery, HttpSort, Order};
 use crate::time::Timestamp;
 
 fn order_name(o: Order) -> &'static str {
@@ -35,7 +35,13 @@ pub struct ConvItem {
 }
 
 impl ConvItem {
-    pub fn new(r: ConversationRow, base: &str, capture_start: Option<Timestamp>) -> ConvItem {
+    /// `suffix` is added to the row's link (`?filter=…` in a filtered view).
+    pub fn new(
+        r: ConversationRow,
+        base: &str,
+        suffix: &str,
+        capture_start: Option<Timestamp>,
+    ) -> ConvItem {
         let class = format!(
             "proto-{} state-{}{}",
             r.proto,
@@ -47,7 +53,7 @@ impl ConvItem {
             }
         );
         ConvItem {
-            href: format!("{base}/conversations/{}", r.id),
+            href: format!("{base}/conversations/{}{suffix}", r.id),
             class,
             start: fmt::rel(&r.start, &capture_start),
             duration: fmt::span(&r.duration),
@@ -111,9 +117,78 @@ const CONV_COLS: &[(ConvSort, &str, &str, &str)] = &[
 #[template(path = "conversations.html")]
 pub struct ConversationsPage {
     head: CapHead,
+    path: String,
     cols: Vec<Col>,
     rows: Vec<ConvItem>,
     pager: Pager,
+    f: FilterBox,
+}
+
+/// The pcap-filter box of a page and the state of its filtered analysis.
+#[derive(Default)]
+pub struct FilterBox {
+    /// The expression as typed.
+    pub text: String,
+    /// Why it cannot be used (bad syntax, or the filtered analysis failed).
+    pub error: Option<String>,
+    /// The filtered analysis is running: its progress, in words.
+    pub pending: Option<String>,
+    /// `73 of 120 packets match`.
+    pub matched: String,
+    /// The same view without the filter.
+    pub clear: String,
+    /// Hidden fields that keep the rest of the page's state on submit.
+    pub keep: Vec<(&'static str, String)>,
+}
+
+/// What a filtered page reads: the results to query, if they are ready,
+/// and the filter box to show.
+pub(crate) async fn filtered_view(
+    state: &AppState,
+    id: CaptureId,
+    p: &Params,
+) -> Result<(Option<CaptureId>, FilterBox), Error> {
+    let mut f = FilterBox {
+        text: p.get("filter").unwrap_or("").to_string(),
+        ..FilterBox::default()
+    };
+    let filter = match params::filter_param(p) {
+        Ok(x) => x,
+        Err(e) => {
+            f.error = Some(e.0);
+            return Ok((None, f));
+        }
+    };
+    let filtered = filter.is_some();
+    match view(state, id, filter).await? {
+        View::Ready(v) => {
+            if filtered {
+                let meta = blocking(state, move |s| s.capture(&v)).await?;
+                let c = meta.summary.as_ref().map(|s| &s["capture"]);
+                let all = c.and_then(|c| c["packets"].as_u64()).unwrap_or(0);
+                let matched = c.and_then(|c| c["matched"].as_u64()).unwrap_or(all);
+                f.matched = format!(
+                    "{} of {} packets match",
+                    fmt::count(&matched),
+                    fmt::count(&all)
+                );
+            }
+            Ok((Some(v), f))
+        }
+        View::Pending(st) => {
+            f.pending = Some(format!(
+                "Analyzing the capture with this filter: {:.0}% read, {} packets so far. \
+                 This page refreshes itself.",
+                st.progress * 100.0,
+                fmt::count(&st.packets)
+            ));
+            Ok((None, f))
+        }
+        View::Failed(message) => {
+            f.error = Some(message);
+            Ok((None, f))
+        }
+    }
 }
 
 /// A capture's first timestamp, from its stored summary.
@@ -142,12 +217,20 @@ pub async fn conversations(
     let p = Params::parse(raw.as_deref(), params::CONV_PARAMS).map_err(Error::from)?;
     let q: ConvQuery = params::conv_query(&p).map_err(Error::from)?;
     let (name, start) = capture_start(&state, id).await?;
+    let (results, mut fbox) = filtered_view(&state, id, &p).await?;
     let qq = q.clone();
-    let page = blocking(&state, move |s| s.conversations(&id, &qq)).await?;
+    let page = match results {
+        Some(v) => blocking(&state, move |s| s.conversations(&v, &qq)).await?,
+        None => crate::store::Page {
+            total: 0,
+            items: Vec::new(),
+        },
+    };
     let base = format!("/c/{id}");
     let path = format!("{base}/conversations");
     let d = ConvQuery::default();
     let mut state_q = Query::default();
+    state_q.push("filter", fbox.text.trim());
     if q.sort != d.sort || q.order != q.sort.default_order() {
         state_q.push("sort", q.sort.name());
         state_q.push("order", order_name(q.order));
@@ -183,15 +266,27 @@ pub async fn conversations(
         page.total,
     );
     let json = state_q.href(&format!("/api/captures/{id}/conversations"), &[]);
+    let mut sq = Query::default();
+    sq.push("filter", fbox.text.trim());
+    let suffix = sq.href("", &[]);
+    fbox.clear = state_q.href(&path, &[("filter", ""), ("offset", "")]);
+    fbox.keep = state_q
+        .0
+        .iter()
+        .filter(|(k, _)| *k == "sort" || *k == "order" || *k == "limit")
+        .cloned()
+        .collect();
     Ok(ConversationsPage {
         head: CapHead::new(&id, &name, "conversations", json),
+        path,
         cols,
         rows: page
             .items
             .into_iter()
-            .map(|r| ConvItem::new(r, &base, start))
+            .map(|r| ConvItem::new(r, &base, &suffix, start))
             .collect(),
         pager,
+        f: fbox,
     })
 }
 
@@ -220,9 +315,17 @@ pub fn wait_word(w: crate::http::Wait) -> &'static str {
 }
 
 impl HttpItem {
-    pub fn new(e: ExchangeRow, base: &str, capture_start: Option<Timestamp>) -> HttpItem {
+    pub fn new(
+        e: ExchangeRow,
+        base: &str,
+        suffix: &str,
+        capture_start: Option<Timestamp>,
+    ) -> HttpItem {
         HttpItem {
-            href: format!("{base}/conversations/{}#x{}", e.row.conversation, e.id),
+            href: format!(
+                "{base}/conversations/{}{suffix}#x{}",
+                e.row.conversation, e.id
+            ),
             start: fmt::rel(&e.row.request_start, &capture_start),
             total: fmt::dur(&e.row.total_time),
             server: fmt::dur(&e.row.server_time),
@@ -283,6 +386,7 @@ pub struct Chip {
 #[template(path = "http.html")]
 pub struct HttpPage {
     head: CapHead,
+    f: FilterBox,
     path: String,
     cols: Vec<Col>,
     rows: Vec<HttpItem>,
@@ -326,9 +430,10 @@ pub async fn http(
             Some(e.0),
         ),
     };
-    let page = if error.is_none() {
+    let (results, mut fbox) = filtered_view(&state, id, &p).await?;
+    let page = if let (None, Some(v)) = (&error, results) {
         let qq = q.clone();
-        blocking(&state, move |s| s.exchanges(&id, &qq)).await?
+        blocking(&state, move |s| s.exchanges(&v, &qq)).await?
     } else {
         crate::store::Page {
             total: 0,
@@ -418,13 +523,18 @@ pub async fn http(
     ]
     .iter()
     .any(|k| p.get(k).is_some());
+    let mut sq = Query::default();
+    sq.push("filter", fbox.text.trim());
+    let suffix = sq.href("", &[]);
+    fbox.clear = state_q.href(&path, &[("filter", ""), ("offset", "")]);
     Ok(HttpPage {
         head: CapHead::new(&id, &name, "http", json),
+        f: fbox,
         cols,
         rows: page
             .items
             .into_iter()
-            .map(|e| HttpItem::new(e, &base, start))
+            .map(|e| HttpItem::new(e, &base, &suffix, start))
             .collect(),
         pager,
         chips,

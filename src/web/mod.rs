@@ -78,6 +78,41 @@ where
         .map_err(Error::from)
 }
 
+/// Which results a request reads: the capture's own, or those of its
+/// analysis with a pcap-filter expression.
+pub(crate) enum View {
+    Ready(CaptureId),
+    /// The filtered analysis is queued or running.
+    Pending(api::CaptureStatus),
+    /// The filtered analysis failed, with the reason.
+    Failed(String),
+}
+
+/// Resolves `filter` for capture `id`, starting its filtered analysis the
+/// first time it is asked for.
+pub(crate) async fn view(
+    state: &AppState,
+    id: CaptureId,
+    filter: Option<String>,
+) -> Result<View, Error> {
+    let Some(f) = filter else {
+        return Ok(View::Ready(id));
+    };
+    let (meta, new) = blocking(state, move |s| s.filtered(&id, &f)).await?;
+    if new {
+        state.jobs.submit(meta.id);
+    }
+    Ok(match meta.status {
+        store::Status::Done => View::Ready(meta.id),
+        store::Status::Failed => View::Failed(
+            meta.error
+                .clone()
+                .unwrap_or_else(|| "the filtered analysis failed".into()),
+        ),
+        _ => View::Pending(api::with_progress(state, meta)),
+    })
+}
+
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
