@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, State};
 
 use super::error::Error;
-use super::fmt::{self, Human};
+use super::fmt::{self, hex_lines, text_pieces, Human, Piece};
 use super::lists::{filtered_view, wait_word};
 use super::pages::{status_class, CapHead, PageResult, Pager, Query};
 use super::params::Params;
@@ -26,83 +26,6 @@ const FOLD_AFTER: usize = 2048;
 const PACKETS_PER_PAGE: u32 = 200;
 /// Exchanges shown on the page.
 const EXCHANGES_SHOWN: u32 = 100;
-
-/// A piece of followed-stream text: plain, or an escape for bytes that
-/// are not printable (`\x00`, `\r`, invisible Unicode).
-pub struct Piece {
-    pub text: String,
-    pub esc: bool,
-}
-
-fn push(out: &mut Vec<Piece>, text: &str, esc: bool) {
-    match out.last_mut() {
-        Some(p) if p.esc == esc => p.text.push_str(text),
-        _ => out.push(Piece {
-            text: text.to_string(),
-            esc,
-        }),
-    }
-}
-
-/// Characters that change how text around them is shown (bidirectional
-/// overrides, zero-width characters): escaped so a capture cannot disguise
-/// what it contains.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
-}
-
-/// Bytes as text: UTF-8 shown as is, CR LF as a line break, other control
-/// characters, invalid bytes and invisible characters as escapes.
-pub fn text_pieces(bytes: &[u8]) -> Vec<Piece> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4];
-    for chunk in bytes.utf8_chunks() {
-        let valid = chunk.valid();
-        let mut chars = valid.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\n' | '\t' => push(&mut out, c.encode_utf8(&mut buf), false),
-                '\r' if chars.peek() == Some(&'\n') => {}
-                '\r' => push(&mut out, "\\r", true),
-                c if c.is_control() => push(&mut out, &format!("\\x{:02x}", c as u32), true),
-                c if is_invisible(c) => push(&mut out, &format!("\\u{{{:04x}}}", c as u32), true),
-                c => push(&mut out, c.encode_utf8(&mut buf), false),
-            }
-        }
-        for b in chunk.invalid() {
-            push(&mut out, &format!("\\x{b:02x}"), true);
-        }
-    }
-    out
-}
-
-/// Bytes as a hex dump: offset, 16 bytes in hex, the printable ASCII.
-pub fn hex_lines(bytes: &[u8], start: usize) -> Vec<String> {
-    bytes
-        .chunks(16)
-        .enumerate()
-        .map(|(i, row)| {
-            let mut hex = String::with_capacity(50);
-            for (j, b) in row.iter().enumerate() {
-                if j == 8 {
-                    hex.push(' ');
-                }
-                hex.push_str(&format!("{b:02x} "));
-            }
-            let ascii: String = row
-                .iter()
-                .map(|&b| {
-                    if (0x20..0x7f).contains(&b) {
-                        b as char
-                    } else {
-                        '.'
-                    }
-                })
-                .collect();
-            format!("{:08x}  {hex:<49} {ascii}", start + i * 16)
-        })
-        .collect()
-}
 
 /// One run of the followed stream.
 pub struct ChunkView {
@@ -597,48 +520,6 @@ pub async fn conversation(
 #[cfg(test)]
 mod test {
     use super::*;
-
-    fn shown(bytes: &[u8]) -> String {
-        text_pieces(bytes)
-            .iter()
-            .map(|p| {
-                if p.esc {
-                    format!("[{}]", p.text)
-                } else {
-                    p.text.clone()
-                }
-            })
-            .collect()
-    }
-
-    #[test]
-    fn stream_text_escapes_what_is_not_printable() {
-        assert_eq!(
-            shown(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
-            "GET / HTTP/1.1\nHost: a\n\n"
-        );
-        assert_eq!(
-            shown(b"a\x00\x01b\rc\xff\xfe"),
-            "a[\\x00\\x01]b[\\r]c[\\xff\\xfe]"
-        );
-        assert_eq!(shown("x\u{202e}y é".as_bytes()), "x[\\u{202e}]y é");
-        assert_eq!(
-            shown(b"<script>"),
-            "<script>",
-            "markup is text; askama escapes it"
-        );
-    }
-
-    #[test]
-    fn hex_dump() {
-        let lines = hex_lines(b"GET / HTTP/1.1\r\nHost", 0);
-        assert_eq!(
-            lines[0],
-            "00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  GET / HTTP/1.1.."
-        );
-        assert!(lines[1].starts_with("00000010  48 6f 73 74"));
-        assert!(lines[1].ends_with(" Host"));
-    }
 
     #[test]
     fn flags() {
