@@ -335,6 +335,24 @@ fn upload_sort_filter_follow_share_delete() {
     assert!(b.page_text().contains("404"));
 }
 
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// A pcap with one TCP connection carrying `request` and `response`
 /// (Ethernet, IPv4, client 10.0.0.1:40000, server 10.0.0.2:80).
 fn one_exchange_pcap(request: &[u8], response: &[u8]) -> Vec<u8> {
@@ -427,12 +445,21 @@ Host: <svg onload=window.pwned=3>\r\nUser-Agent: x\r\n\r\n";
     .concat();
     let pcap = one_exchange_pcap(request, &response);
     let dir = fresh_dir("xss");
-    let file = dir.join("<img src=x onerror=window.pwned=5>.pcap");
-    std::fs::write(&file, &pcap).unwrap();
     let server = Server::start(&dir.join("data"));
     let b = Browser::start();
     b.goto(&server.url("/"));
-    b.find("#file").send_keys(file.to_str().unwrap());
+    // Dropped onto the page, as a person drags a file from their desktop.
+    b.script(&format!(
+        "const bin = atob('{}'); const u = new Uint8Array(bin.length); \
+         for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i); \
+         const dt = new DataTransfer(); \
+         dt.items.add(new File([u], '<img src=x onerror=window.pwned=5>.pcap')); \
+         document.getElementById('drop').dispatchEvent(new DragEvent('dragover', \
+           {{dataTransfer: dt, bubbles: true, cancelable: true}})); \
+         document.getElementById('drop').dispatchEvent(new DragEvent('drop', \
+           {{dataTransfer: dt, bubbles: true, cancelable: true}}));",
+        base64(&pcap)
+    ));
     b.wait_until("the capture page", Duration::from_secs(60), |b| {
         b.url().contains("/c/") && b.wait_for(".stats", Duration::ZERO).is_some()
     });
