@@ -111,24 +111,25 @@ fn main() {
         let total = dur.as_nanos() / 2;
         work.writer.exchange_row(&ExchangeRow {
             id: 0,
-            conversation: id,
-            client: client.to_string(),
-            server: server.to_string(),
-            method: "GET".into(),
-            uri: format!("/api/items/{}?page=2", rnd(1000)),
-            host: Some("shop.example:8080".into()),
-            status: Some(status),
-            request_start: Some(start),
-            request_end: Some(start),
-            response_start: Some(Timestamp::from_nanos(start.as_nanos() + total / 2)),
-            response_end: Some(Timestamp::from_nanos(start.as_nanos() + total)),
-            server_time: Some(Span::from_nanos(total / 2)),
-            total_time: Some(Span::from_nanos(total)),
-            request_body_bytes: 0,
-            response_body_bytes: rnd(30_000),
-            content_type: Some("application/json".into()),
-            verdict: None,
-            wait: None,
+            row: tracedeck::analysis::report::ExchangeRow {
+                conversation: id,
+                client: client.to_string(),
+                server: server.to_string(),
+                method: Some("GET".into()),
+                uri: Some(format!("/api/items/{}?page=2", rnd(1000))),
+                host: Some("shop.example:8080".into()),
+                status: Some(status),
+                request_start: Some(start),
+                request_end: Some(start),
+                response_start: Some(Timestamp::from_nanos(start.as_nanos() + total / 2)),
+                response_end: Some(Timestamp::from_nanos(start.as_nanos() + total)),
+                server_time: Some(Span::from_nanos(total / 2)),
+                total_time: Some(Span::from_nanos(total)),
+                request_body_bytes: 0,
+                response_body_bytes: rnd(30_000),
+                content_type: Some("application/json".into()),
+                ..Default::default()
+            },
         });
     }
     summary.conversations += n;

@@ -647,26 +647,27 @@ fn http_exchanges_filter_and_sort() {
             let has = status.is_some();
             work.writer.exchange_row(&ExchangeRow {
                 id: 0,
-                conversation: conv,
-                client: format!("127.0.0.1:{}", 40000 + conv),
-                server: "127.0.0.1:18931".into(),
-                method: method.into(),
-                uri: uri.into(),
-                host: Some(host.into()),
-                status,
-                request_start: Some(start),
-                request_end: Some(start),
-                response_start: has
-                    .then(|| Timestamp::from_nanos(start.as_nanos() + server * 1_000_000)),
-                response_end: has
-                    .then(|| Timestamp::from_nanos(start.as_nanos() + total * 1_000_000)),
-                server_time: has.then(|| Span::from_nanos(server * 1_000_000)),
-                total_time: has.then(|| Span::from_nanos(total * 1_000_000)),
-                request_body_bytes: 0,
-                response_body_bytes: 100 * i as u64,
-                content_type: Some("text/html".into()),
-                verdict: None,
-                wait: None,
+                row: tracedeck::analysis::report::ExchangeRow {
+                    conversation: conv,
+                    client: format!("127.0.0.1:{}", 40000 + conv),
+                    server: "127.0.0.1:18931".into(),
+                    method: Some(method.into()),
+                    uri: Some(uri.into()),
+                    host: Some(host.into()),
+                    status,
+                    request_start: Some(start),
+                    request_end: Some(start),
+                    response_start: has
+                        .then(|| Timestamp::from_nanos(start.as_nanos() + server * 1_000_000)),
+                    response_end: has
+                        .then(|| Timestamp::from_nanos(start.as_nanos() + total * 1_000_000)),
+                    server_time: has.then(|| Span::from_nanos(server * 1_000_000)),
+                    total_time: has.then(|| Span::from_nanos(total * 1_000_000)),
+                    request_body_bytes: 0,
+                    response_body_bytes: 100 * i as u64,
+                    content_type: Some("text/html".into()),
+                    ..Default::default()
+                },
             });
         }
         work.writer.commit(&summary).unwrap();
@@ -798,4 +799,69 @@ fn pages_and_security_headers() {
     let mut body = String::new();
     (&css.body[..]).read_to_string(&mut body).unwrap();
     assert!(body.contains("table"));
+}
+
+/// Issue 7 in the web app: `filter=` analyzes the stored capture with a
+/// pcap-filter expression (only matching packets count, as with
+/// `analyze --filter`), caches it, hides it from the list, and deletes it
+/// with its capture.
+#[test]
+fn filtered_views_are_cached_hidden_and_deleted_with_their_capture() {
+    let dir = fresh_dir("filtered");
+    let s = Server::start(&dir, &[]);
+    let id = s.upload("http-loopback.pcap");
+    s.wait(&id);
+    let path = format!("/api/captures/{id}/conversations?filter=tcp%20port%2046602");
+    let first = s.get(&path);
+    assert!(
+        first.status == 202 || first.status == 200,
+        "{}",
+        first.text()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let list = loop {
+        let r = s.get(&path);
+        if r.status == 200 {
+            break r.json();
+        }
+        assert_eq!(r.status, 202, "{}", r.text());
+        assert!(
+            Instant::now() < deadline,
+            "filtered analysis never finished"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // tcpdump -r http-loopback.pcap 'tcp port 46602' | wc -l: 12.
+    assert_eq!(list["total"], 1);
+    let c = &list["items"][0];
+    assert_eq!(c["client"], "127.0.0.1:46602");
+    assert_eq!(
+        c["packets_c2s"].as_u64().unwrap() + c["packets_s2c"].as_u64().unwrap(),
+        12
+    );
+    let http = s
+        .get(&format!(
+            "/api/captures/{id}/http?filter=tcp%20port%2046602"
+        ))
+        .json();
+    assert_eq!(http["total"], 1);
+    assert_eq!(http["items"][0]["uri"], "/missing");
+    assert_eq!(http["items"][0]["status"], 404);
+    let pkts = s
+        .get(&format!(
+            "/api/captures/{id}/conversations/0/packets?filter=tcp%20port%2046602"
+        ))
+        .json();
+    assert_eq!(pkts["items"].as_array().unwrap().len(), 12);
+    // Bad expressions are a 400 naming the column; the list shows only uploads.
+    let bad = s.get(&format!(
+        "/api/captures/{id}/conversations?filter=tcp%20port"
+    ));
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("column"), "{}", bad.text());
+    assert_eq!(s.get("/api/captures").json()["total"], 1);
+    let dirs = || std::fs::read_dir(dir.join("captures")).unwrap().count();
+    assert_eq!(dirs(), 2, "the capture and its filtered view");
+    assert_eq!(s.delete(&format!("/api/captures/{id}")).status, 204);
+    assert_eq!(dirs(), 0, "the filtered view goes with its capture");
 }

@@ -8,6 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Ok(p) = Params::parse(Some(&text), params::CONV_PARAMS) {
         let _ = params::conv_query(&p);
+        let _ = params::filter_param(&p);
     }
     if let Ok(p) = Params::parse(Some(&text), params::HTTP_PARAMS) {
         let _ = params::http_query(&p);

@@ -103,7 +103,7 @@ impl From<&CaptureSummary> for CaptureRow {
 }
 
 /// One HTTP exchange as `analyze --json` and `/api/.../http` show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ExchangeRow {
     pub conversation: u64,
     pub client: String,

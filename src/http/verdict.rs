@@ -44,7 +44,7 @@ pub struct ExchangeFacts {
 }
 
 /// Who or what the exchange mostly waited on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Wait {
     /// The server: slow to answer, or it cut the exchange.
@@ -57,6 +57,7 @@ pub enum Wait {
     /// slow link).
     Transfer,
     /// Not enough seen to say.
+    #[default]
     Unknown,
 }
 

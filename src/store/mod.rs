@@ -31,13 +31,13 @@ use crate::analysis::{CaptureSummary, Output};
 use crate::flow::PacketInfo;
 use crate::time::Timestamp;
 
-pub use bytes::{StreamChunk, StreamView};
+pub use bytes::{ChunkKind, StreamChunk, StreamView};
 pub use id::CaptureId;
 pub use query::{
     ConvQuery, ConvSort, HttpQuery, HttpSort, Order, QueryError, StatusFilter, StatusMatch,
     MAX_LIMIT,
 };
-pub use results::{ExchangeRow, HttpStats, Percentiles};
+pub use results::{Bucket, ExchangeRow, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
 pub use sqlite::SqliteStore;
 pub use straces::{SqliteStraces, StraceFile, StraceInputs, StraceMeta, StraceStore};
 
@@ -72,6 +72,9 @@ pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) 
     let context = context.into();
     move |source| Error::Io { context, source }
 }
+
+/// Filtered views kept per capture.
+pub const MAX_FILTERED_VIEWS: usize = 8;
 
 /// Where a capture is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -157,6 +160,9 @@ pub struct Analysis {
     /// Bytes of the stored upload read so far (before decompression).
     pub consumed: Arc<AtomicU64>,
     pub writer: Box<dyn ResultsWriter>,
+    /// For a filtered view: the pcap-filter expression; only the packets
+    /// it matches count (as `analyze --filter`).
+    pub filter: Option<String>,
 }
 
 /// Receives one analysis's results and makes them visible all at once.
@@ -187,6 +193,12 @@ pub trait Store: Send + Sync {
     fn recover(&self) -> Result<Vec<CaptureId>>;
     /// Marks the capture `analyzing` and opens its input and result writer.
     fn begin_analysis(&self, id: &CaptureId) -> Result<Analysis>;
+    /// The analysis of a `done` capture's file with a pcap-filter
+    /// expression, as a capture of its own (an ID every query takes; it is
+    /// not listed and goes when its parent is deleted). Returns it, and
+    /// whether it was just created (queued: the caller starts the job).
+    /// At most [`MAX_FILTERED_VIEWS`] are kept per capture, the oldest go.
+    fn filtered(&self, id: &CaptureId, filter: &str) -> Result<(CaptureMeta, bool)>;
     /// Marks the capture `failed` with a message for a person.
     fn fail(&self, id: &CaptureId, message: &str) -> Result<()>;
 

@@ -290,6 +290,8 @@ pub struct HttpQuery {
     /// Substring of the request URI.
     pub path: Option<String>,
     pub min_total_time: Option<Span>,
+    /// Only the exchanges of this conversation.
+    pub conversation: Option<u64>,
 }
 
 impl Default for HttpQuery {
@@ -304,6 +306,7 @@ impl Default for HttpQuery {
             host: None,
             path: None,
             min_total_time: None,
+            conversation: None,
         }
     }
 }

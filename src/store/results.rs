@@ -21,9 +21,10 @@ use serde::Serialize;
 use super::schema::{RESULTS_INDEXES, RESULTS_TABLES, RESULTS_VERSION};
 use super::sqlite::Inner;
 use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
-use crate::analysis::report::CaptureRow;
+use crate::analysis::report::{self, CaptureRow};
 use crate::analysis::{CaptureSummary, Output};
 use crate::flow::{Conversation, Dir, PacketInfo};
+use crate::http::Wait;
 use crate::time::{Span, Timestamp};
 
 /// Hashes conversation ids (small sequential integers) by themselves.
@@ -54,65 +55,74 @@ const CHUNK_BYTES: usize = 64 * packets::RECORD_LEN * 16;
 /// All conversations' buffered packets together, at most.
 const MAX_BUFFERED: usize = 64 << 20;
 
-/// One HTTP exchange as the API lists it (the `http` items of
-/// INTERFACES.md).
+/// One HTTP exchange as the API lists it: the `http` item of
+/// `analyze --json` ([`report::ExchangeRow`], flattened) plus its `id`, the
+/// exchange's place in the capture's results (pages link to it).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ExchangeRow {
-    /// Order of the exchange in the capture's results.
     pub id: u64,
-    pub conversation: u64,
-    pub client: String,
-    pub server: String,
-    pub method: String,
-    pub uri: String,
-    pub host: Option<String>,
-    /// `None` when no response was seen.
-    pub status: Option<u16>,
-    pub request_start: Option<Timestamp>,
-    pub request_end: Option<Timestamp>,
-    pub response_start: Option<Timestamp>,
-    pub response_end: Option<Timestamp>,
-    /// `response_start - request_end`.
-    pub server_time: Option<Span>,
-    /// `response_end - request_start`.
-    pub total_time: Option<Span>,
-    pub request_body_bytes: u64,
-    pub response_body_bytes: u64,
-    pub content_type: Option<String>,
-    /// One sentence saying what happened and who waited.
-    pub verdict: Option<String>,
-    /// Which side the time went to (e.g. "server", "client", "network").
-    pub wait: Option<String>,
+    #[serde(flatten)]
+    pub row: report::ExchangeRow,
 }
 
 impl From<&crate::analysis::HttpExchange> for ExchangeRow {
     fn from(h: &crate::analysis::HttpExchange) -> Self {
-        let e = &h.exchange;
-        let wait = serde_json::to_value(h.verdict.wait)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string));
         ExchangeRow {
             id: 0,
-            conversation: h.conversation,
-            client: h.client.to_string(),
-            server: h.server.to_string(),
-            method: e.method.clone().unwrap_or_default(),
-            uri: e.uri.clone().unwrap_or_default(),
-            host: e.host.clone(),
-            status: e.status,
-            request_start: e.request_start,
-            request_end: e.request_end,
-            response_start: e.response_start,
-            response_end: e.response_end,
-            server_time: e.server_time(),
-            total_time: e.total_time(),
-            request_body_bytes: e.request_body_bytes,
-            response_body_bytes: e.response_body_bytes,
-            content_type: e.content_type.clone(),
-            verdict: Some(h.verdict.text.clone()),
-            wait,
+            row: report::ExchangeRow::from(h),
         }
     }
+}
+
+/// The name of a [`Wait`] as the JSON spells it.
+pub(crate) fn wait_name(w: Wait) -> &'static str {
+    match w {
+        Wait::Server => "server",
+        Wait::Client => "client",
+        Wait::Network => "network",
+        Wait::Transfer => "transfer",
+        Wait::Unknown => "unknown",
+    }
+}
+
+/// The [`Wait`] a stored name stands for.
+pub(crate) fn wait_from_name(s: &str) -> Wait {
+    [Wait::Server, Wait::Client, Wait::Network, Wait::Transfer]
+        .into_iter()
+        .find(|w| wait_name(*w) == s)
+        .unwrap_or(Wait::Unknown)
+}
+
+/// Upper edges of the latency histogram's buckets, nanoseconds (1-2-5
+/// steps from 100 µs to 60 s); a last bucket holds everything slower.
+pub const HISTOGRAM_EDGES_NS: &[i64] = &[
+    100_000,
+    200_000,
+    500_000,
+    1_000_000,
+    2_000_000,
+    5_000_000,
+    10_000_000,
+    20_000_000,
+    50_000_000,
+    100_000_000,
+    200_000_000,
+    500_000_000,
+    1_000_000_000,
+    2_000_000_000,
+    5_000_000_000,
+    10_000_000_000,
+    20_000_000_000,
+    60_000_000_000,
+];
+
+/// One bar of the latency histogram: exchanges with `total_time` below
+/// `below` (and at or above the previous bucket's); `below` is `None` for
+/// the last, open bucket.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Bucket {
+    pub below: Option<Span>,
+    pub count: u64,
 }
 
 /// p50/p90/p99/max of a duration over the exchanges that have it.
@@ -132,6 +142,10 @@ pub struct HttpStats {
     pub by_class: BTreeMap<String, u64>,
     pub total_time: Percentiles,
     pub server_time: Percentiles,
+    /// `total_time` of the exchanges that have one, bucketed
+    /// ([`HISTOGRAM_EDGES_NS`]).
+    #[serde(default)]
+    pub histogram: Vec<Bucket>,
 }
 
 /// A sortable key for an address: the IPv6(-mapped) address then the port,
@@ -312,37 +326,60 @@ impl SqliteResults {
     fn insert_exchange(&mut self, e: &ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
+        let x = &e.row;
+        let interim: Option<String> = (!x.interim.is_empty()).then(|| {
+            x.interim
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        let frame = |f: Option<u64>| f.map(int);
         self.conn()?
             .prepare_cached(
                 "INSERT INTO http (id, conversation, client, server, client_key, server_key,
-                    method, uri, host, status, request_start, request_end, response_start,
-                    response_end, server_time, total_time, request_body_bytes,
-                    response_body_bytes, content_type, verdict, wait)
+                    method, uri, version, host, user_agent, status, reason, request_start,
+                    request_end, response_start, response_end, server_time, total_time,
+                    http_time, request_body_bytes, response_body_bytes, content_type, wait,
+                    verdict, interim, interrupted, has_gap, request_first_frame,
+                    request_last_frame, response_first_frame, response_last_frame)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,
+                    ?32)",
             )?
             .execute(params![
                 int(id),
-                int(e.conversation),
-                e.client,
-                e.server,
-                key_of(&e.client),
-                key_of(&e.server),
-                e.method,
-                e.uri,
-                e.host,
-                e.status,
-                ns(e.request_start),
-                ns(e.request_end),
-                ns(e.response_start),
-                ns(e.response_end),
-                span_ns(e.server_time),
-                span_ns(e.total_time),
-                int(e.request_body_bytes),
-                int(e.response_body_bytes),
-                e.content_type,
-                e.verdict,
-                e.wait,
+                int(x.conversation),
+                x.client,
+                x.server,
+                key_of(&x.client),
+                key_of(&x.server),
+                x.method,
+                x.uri,
+                x.version,
+                x.host,
+                x.user_agent,
+                x.status,
+                x.reason,
+                ns(x.request_start),
+                ns(x.request_end),
+                ns(x.response_start),
+                ns(x.response_end),
+                span_ns(x.server_time),
+                span_ns(x.total_time),
+                span_ns(x.http_time),
+                int(x.request_body_bytes),
+                int(x.response_body_bytes),
+                x.content_type,
+                wait_name(x.wait),
+                x.verdict,
+                interim,
+                x.interrupted,
+                x.has_gap,
+                frame(x.request_first_frame),
+                frame(x.request_last_frame),
+                frame(x.response_first_frame),
+                frame(x.response_last_frame),
             ])?;
         Ok(())
     }
@@ -423,6 +460,34 @@ fn percentiles(conn: &Connection, column: &str) -> Result<Percentiles> {
     })
 }
 
+fn histogram(conn: &Connection) -> Result<Vec<Bucket>> {
+    // The CASE is built from the constant edges, never from input.
+    let mut case = String::from("CASE");
+    for (i, edge) in HISTOGRAM_EDGES_NS.iter().enumerate() {
+        case.push_str(&format!(" WHEN total_time < {edge} THEN {i}"));
+    }
+    case.push_str(&format!(" ELSE {} END", HISTOGRAM_EDGES_NS.len()));
+    let mut buckets: Vec<Bucket> = HISTOGRAM_EDGES_NS
+        .iter()
+        .map(|&e| Bucket {
+            below: Some(Span::from_nanos(e)),
+            count: 0,
+        })
+        .chain(std::iter::once(Bucket::default()))
+        .collect();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {case} AS b, count(*) FROM http WHERE total_time IS NOT NULL GROUP BY b"
+    ))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (b, n) = row?;
+        if let Some(bucket) = usize::try_from(b).ok().and_then(|b| buckets.get_mut(b)) {
+            bucket.count = n.max(0) as u64;
+        }
+    }
+    Ok(buckets)
+}
+
 fn http_stats(conn: &Connection) -> Result<HttpStats> {
     let mut stats = HttpStats::default();
     for class in ["1xx", "2xx", "3xx", "4xx", "5xx", "other", "no_response"] {
@@ -444,6 +509,7 @@ fn http_stats(conn: &Connection) -> Result<HttpStats> {
         stats.exchanges += count as u64;
     }
     stats.total_time = percentiles(conn, "total_time")?;
+    stats.histogram = histogram(conn)?;
     stats.server_time = percentiles(conn, "server_time")?;
     Ok(stats)
 }

@@ -25,10 +25,17 @@ const MIGRATIONS: &[&str] = &[
         results_version INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX captures_by_created ON captures(created_ns);",
+    // 2: filtered views: a row with a parent is an analysis of the
+    // parent's file with a pcap-filter expression (not listed on its own).
+    "ALTER TABLE captures ADD COLUMN parent TEXT;
+    ALTER TABLE captures ADD COLUMN filter TEXT;
+    CREATE INDEX captures_by_parent ON captures(parent);",
 ];
 
 /// Version of the results database layout this build writes.
-pub const RESULTS_VERSION: i64 = 1;
+/// 2: http rows carry every field of `analyze --json` (version, reason,
+/// http_time, interim, interrupted, has_gap, frame numbers, user agent).
+pub const RESULTS_VERSION: i64 = 2;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub const RESULTS_TABLES: &str = "
@@ -74,21 +81,32 @@ pub const RESULTS_TABLES: &str = "
         server TEXT NOT NULL,
         client_key BLOB NOT NULL,
         server_key BLOB NOT NULL,
-        method TEXT NOT NULL,
-        uri TEXT NOT NULL,
+        method TEXT,
+        uri TEXT,
+        version TEXT,
         host TEXT,
+        user_agent TEXT,
         status INTEGER,
+        reason TEXT,
         request_start INTEGER,
         request_end INTEGER,
         response_start INTEGER,
         response_end INTEGER,
         server_time INTEGER,
         total_time INTEGER,
+        http_time INTEGER,
         request_body_bytes INTEGER NOT NULL,
         response_body_bytes INTEGER NOT NULL,
         content_type TEXT,
-        verdict TEXT,
-        wait TEXT
+        wait TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        interim TEXT,
+        interrupted INTEGER NOT NULL,
+        has_gap INTEGER NOT NULL,
+        request_first_frame INTEGER,
+        request_last_frame INTEGER,
+        response_first_frame INTEGER,
+        response_last_frame INTEGER
     );
 ";
 

@@ -27,13 +27,13 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 use super::bytes::{PcapExport, StreamBuilder};
 use super::packets;
 use super::query::{ConvQuery, HttpQuery, StatusMatch};
-use super::results::{Decompressed, SqliteResults};
+use super::results::{self, Decompressed, SqliteResults};
 use super::schema::{self, RESULTS_VERSION};
 use super::{
     io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
-    Store, StreamView,
+    Store, StreamView, MAX_FILTERED_VIEWS,
 };
-use crate::analysis::report::ConversationRow;
+use crate::analysis::report::{self, ConversationRow};
 use crate::flow::{PacketInfo, Proto, State};
 use crate::pcap::at_offset::RecordFile;
 use crate::time::{Span, Timestamp};
@@ -71,6 +71,42 @@ fn now() -> Timestamp {
 impl Inner {
     fn capture_dir(&self, id: &CaptureId) -> PathBuf {
         self.root.join("captures").join(id.to_string())
+    }
+
+    /// The parent and filter of a filtered view (`None` for an upload).
+    fn view_of(&self, id: &CaptureId) -> Result<Option<(CaptureId, String)>> {
+        let row: Option<(Option<String>, Option<String>)> = lock(&self.index)
+            .query_row(
+                "SELECT parent, filter FROM captures WHERE id = ?1",
+                params![id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((Some(parent), Some(filter))) => parent.parse().ok().map(|p| (p, filter)),
+            _ => None,
+        })
+    }
+
+    /// The stored capture file a capture's results point into.
+    fn capture_file(&self, id: &CaptureId) -> Result<PathBuf> {
+        let owner = self.view_of(id)?.map_or(*id, |(parent, _)| parent);
+        Ok(self.capture_dir(&owner).join("capture"))
+    }
+
+    /// Removes a capture's row-less leftovers: cancels its analysis, drops
+    /// its open reader, deletes its directory.
+    fn forget(&self, id: &CaptureId) -> Result<()> {
+        if let Some(flag) = lock(&self.cancels).remove(id) {
+            flag.store(true, Ordering::Relaxed);
+        }
+        lock(&self.readers).remove(id);
+        let dir = self.capture_dir(id);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(format!("removing {}", dir.display()))(e)),
+        }
     }
 
     pub(crate) fn mark_done(&self, id: &CaptureId, summary: &str) -> Result<()> {
@@ -185,38 +221,63 @@ const CONV_COLUMNS: &str = "id, proto, client, server, start_ns, end_ns, duratio
 
 fn exchange_from_row(r: &Row<'_>) -> rusqlite::Result<ExchangeRow> {
     let u = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+    let frame = |i: usize| -> rusqlite::Result<Option<u64>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(|f| f.max(0) as u64))
+    };
     let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp::from_nanos))
     };
     let span = |i: usize| -> rusqlite::Result<Option<Span>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(Span::from_nanos))
     };
+    let wait: String = r.get(23)?;
+    let interim: Option<String> = r.get(25)?;
     Ok(ExchangeRow {
         id: u(0)?,
-        conversation: u(1)?,
-        client: r.get(2)?,
-        server: r.get(3)?,
-        method: r.get(4)?,
-        uri: r.get(5)?,
-        host: r.get(6)?,
-        status: r.get(7)?,
-        request_start: ts(8)?,
-        request_end: ts(9)?,
-        response_start: ts(10)?,
-        response_end: ts(11)?,
-        server_time: span(12)?,
-        total_time: span(13)?,
-        request_body_bytes: u(14)?,
-        response_body_bytes: u(15)?,
-        content_type: r.get(16)?,
-        verdict: r.get(17)?,
-        wait: r.get(18)?,
+        row: report::ExchangeRow {
+            conversation: u(1)?,
+            client: r.get(2)?,
+            server: r.get(3)?,
+            method: r.get(4)?,
+            uri: r.get(5)?,
+            version: r.get(6)?,
+            host: r.get(7)?,
+            user_agent: r.get(8)?,
+            status: r.get(9)?,
+            reason: r.get(10)?,
+            request_start: ts(11)?,
+            request_end: ts(12)?,
+            response_start: ts(13)?,
+            response_end: ts(14)?,
+            server_time: span(15)?,
+            total_time: span(16)?,
+            http_time: span(17)?,
+            request_body_bytes: u(18)?,
+            response_body_bytes: u(19)?,
+            content_type: r.get(20)?,
+            verdict: r.get(21)?,
+            interrupted: r.get(22)?,
+            wait: results::wait_from_name(&wait),
+            has_gap: r.get(24)?,
+            interim: interim
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            request_first_frame: frame(26)?,
+            request_last_frame: frame(27)?,
+            response_first_frame: frame(28)?,
+            response_last_frame: frame(29)?,
+        },
     })
 }
 
-const HTTP_COLUMNS: &str = "id, conversation, client, server, method, uri, host, status,
-    request_start, request_end, response_start, response_end, server_time, total_time,
-    request_body_bytes, response_body_bytes, content_type, verdict, wait";
+const HTTP_COLUMNS: &str = "id, conversation, client, server, method, uri, version, host,
+    user_agent, status, reason, request_start, request_end, response_start, response_end,
+    server_time, total_time, http_time, request_body_bytes, response_body_bytes, content_type,
+    verdict, interrupted, wait, has_gap, interim, request_first_frame, request_last_frame,
+    response_first_frame, response_last_frame";
 
 fn remove_if_exists(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
@@ -361,9 +422,7 @@ impl SqliteStore {
     }
 
     fn record_file(&self, id: &CaptureId) -> Result<RecordFile> {
-        Ok(RecordFile::open(
-            &self.inner.capture_dir(id).join("capture"),
-        )?)
+        Ok(RecordFile::open(&self.inner.capture_file(id)?)?)
     }
 }
 
@@ -416,9 +475,14 @@ impl Store for SqliteStore {
 
     fn captures(&self, limit: u32, offset: u64) -> Result<Page<CaptureMeta>> {
         let conn = lock(&self.inner.index);
-        let total: i64 = conn.query_row("SELECT count(*) FROM captures", [], |r| r.get(0))?;
+        let total: i64 = conn.query_row(
+            "SELECT count(*) FROM captures WHERE parent IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {META_COLUMNS} FROM captures ORDER BY created_ns DESC, id LIMIT ?1 OFFSET ?2"
+            "SELECT {META_COLUMNS} FROM captures WHERE parent IS NULL
+             ORDER BY created_ns DESC, id LIMIT ?1 OFFSET ?2"
         ))?;
         let rows = stmt.query_map(
             params![limit, i64::try_from(offset).unwrap_or(i64::MAX)],
@@ -446,23 +510,83 @@ impl Store for SqliteStore {
     }
 
     fn delete_capture(&self, id: &CaptureId) -> Result<()> {
-        let changed = lock(&self.inner.index).execute(
-            "DELETE FROM captures WHERE id = ?1",
-            params![id.to_string()],
-        )?;
-        if changed == 0 {
+        let children: Vec<CaptureId> = {
+            let conn = lock(&self.inner.index);
+            let mut stmt = conn.prepare("SELECT id FROM captures WHERE parent = ?1")?;
+            let ids = stmt.query_map(params![id.to_string()], |r| r.get::<_, String>(0))?;
+            let ids = ids.collect::<rusqlite::Result<Vec<_>>>()?;
+            let changed = conn.execute(
+                "DELETE FROM captures WHERE id = ?1 OR parent = ?1",
+                params![id.to_string()],
+            )?;
+            if changed == 0 {
+                return Err(Error::NotFound(format!("capture {id}")));
+            }
+            ids.iter().filter_map(|s| s.parse().ok()).collect()
+        };
+        for child in &children {
+            self.inner.forget(child)?;
+        }
+        self.inner.forget(id)
+    }
+
+    fn filtered(&self, id: &CaptureId, filter: &str) -> Result<(CaptureMeta, bool)> {
+        use sha2::Digest;
+        let parent = self.capture(id)?;
+        if parent.status != Status::Done {
+            return Err(Error::NotReady {
+                id: *id,
+                status: parent.status,
+            });
+        }
+        if self.inner.view_of(id)?.is_some() {
             return Err(Error::NotFound(format!("capture {id}")));
         }
-        if let Some(flag) = lock(&self.inner.cancels).remove(id) {
-            flag.store(true, Ordering::Relaxed);
+        let digest = sha2::Sha256::new()
+            .chain_update(id.to_string())
+            .chain_update([0u8])
+            .chain_update(filter)
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        let view = CaptureId::from_bytes(bytes);
+        if let Ok(meta) = self.capture(&view) {
+            return Ok((meta, false));
         }
-        lock(&self.inner.readers).remove(id);
-        let dir = self.inner.capture_dir(id);
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err(format!("removing {}", dir.display()))(e)),
+        let dir = self.inner.capture_dir(&view);
+        std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        let created = now();
+        let old: Vec<String> = {
+            let conn = lock(&self.inner.index);
+            conn.execute(
+                "INSERT OR IGNORE INTO captures
+                    (id, name, size, sha256, gzip, created_ns, status, parent, filter)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, 'queued', ?6, ?7)",
+                params![
+                    view.to_string(),
+                    parent.name,
+                    i64::try_from(parent.size).unwrap_or(i64::MAX),
+                    parent.sha256,
+                    created.as_nanos(),
+                    id.to_string(),
+                    filter
+                ],
+            )?;
+            let mut stmt = conn.prepare(
+                "SELECT id FROM captures WHERE parent = ?1 ORDER BY created_ns DESC, id
+                 LIMIT -1 OFFSET ?2",
+            )?;
+            let ids = stmt.query_map(params![id.to_string(), MAX_FILTERED_VIEWS as i64], |r| {
+                r.get::<_, String>(0)
+            })?;
+            ids.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        for o in old.iter().filter_map(|s| s.parse::<CaptureId>().ok()) {
+            lock(&self.inner.index)
+                .execute("DELETE FROM captures WHERE id = ?1", params![o.to_string()])?;
+            self.inner.forget(&o)?;
         }
+        Ok((self.capture(&view)?, true))
     }
 
     fn recover(&self) -> Result<Vec<CaptureId>> {
@@ -499,7 +623,11 @@ impl Store for SqliteStore {
         lock(&self.inner.cancels).insert(*id, cancelled.clone());
         let consumed = Arc::new(AtomicU64::new(0));
         let gz = dir.join("upload.gz");
-        let (source, decompressed) = if gz.exists() {
+        let view = self.inner.view_of(id)?;
+        let (source, decompressed) = if let Some((parent, _)) = &view {
+            std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+            (self.inner.capture_dir(parent).join("capture"), None)
+        } else if gz.exists() {
             let tmp = dir.join("capture.tmp");
             remove_if_exists(&tmp)?;
             let out = File::create(&tmp).map_err(io_err("creating decompressed copy"))?;
@@ -549,6 +677,7 @@ impl Store for SqliteStore {
             size,
             consumed,
             writer: Box::new(writer),
+            filter: view.map(|(_, f)| f),
         })
     }
 
@@ -619,6 +748,10 @@ impl Store for SqliteStore {
                 }
             }
             wheres.push(format!("({})", terms.join(" OR ")));
+        }
+        if let Some(conv) = q.conversation {
+            args.push(Value::Integer(i64::try_from(conv).unwrap_or(-1)));
+            wheres.push(format!("conversation = ?{}", args.len()));
         }
         if let Some(method) = &q.method {
             args.push(Value::Text(method.to_ascii_uppercase()));

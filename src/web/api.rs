@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::error::{Error, Result};
 use super::params::{self, Params};
-use super::{blocking, capture_id, conversation_number, upload, AppState};
-use crate::store::{CaptureMeta, Status, Store};
+use super::{blocking, capture_id, conversation_number, upload, AppState, View};
+use crate::store::{CaptureId, CaptureMeta, Status, Store};
 
 /// Bytes of each direction a stream view returns at most.
 pub const STREAM_MAX_PER_DIR: usize = 1 << 20;
@@ -125,28 +125,52 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/captures/ID/conversations`.
+/// The results a request with `filter` reads, or the answer to give while
+/// its filtered analysis runs (202 with its progress) or after it failed.
+async fn resolve(
+    state: &AppState,
+    id: CaptureId,
+    p: &Params,
+) -> Result<std::result::Result<CaptureId, Response>> {
+    let filter = params::filter_param(p)?;
+    Ok(match super::view(state, id, filter).await? {
+        View::Ready(v) => Ok(v),
+        View::Pending(st) => Err((StatusCode::ACCEPTED, Json(st)).into_response()),
+        View::Failed(message) => return Err(Error::Conflict(message)),
+    })
+}
+
+/// `GET /api/captures/ID/conversations`; with `filter`, the conversations
+/// of the capture analyzed with that pcap-filter expression (202 and the
+/// progress until that analysis is done).
 pub async fn conversations(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<impl IntoResponse> {
+) -> Result<Response> {
     let id = capture_id(&id)?;
-    let query = params::conv_query(&Params::parse(q.as_deref(), params::CONV_PARAMS)?)?;
-    Ok(Json(
-        blocking(&state, move |s| s.conversations(&id, &query)).await?,
-    ))
+    let p = Params::parse(q.as_deref(), params::CONV_PARAMS)?;
+    let query = params::conv_query(&p)?;
+    let id = match resolve(&state, id, &p).await? {
+        Ok(v) => v,
+        Err(pending) => return Ok(pending),
+    };
+    Ok(Json(blocking(&state, move |s| s.conversations(&id, &query)).await?).into_response())
 }
 
 /// `GET /api/captures/ID/conversations/N`.
 pub async fn conversation(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, String)>,
-) -> Result<impl IntoResponse> {
+    RawQuery(q): RawQuery,
+) -> Result<Response> {
     let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    Ok(Json(
-        blocking(&state, move |s| s.conversation(&id, n)).await?,
-    ))
+    let p = Params::parse(q.as_deref(), &["filter"])?;
+    let id = match resolve(&state, id, &p).await? {
+        Ok(v) => v,
+        Err(pending) => return Ok(pending),
+    };
+    Ok(Json(blocking(&state, move |s| s.conversation(&id, n)).await?).into_response())
 }
 
 /// `GET /api/captures/ID/http`.
@@ -154,12 +178,15 @@ pub async fn http(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<impl IntoResponse> {
+) -> Result<Response> {
     let id = capture_id(&id)?;
-    let query = params::http_query(&Params::parse(q.as_deref(), params::HTTP_PARAMS)?)?;
-    Ok(Json(
-        blocking(&state, move |s| s.exchanges(&id, &query)).await?,
-    ))
+    let p = Params::parse(q.as_deref(), params::HTTP_PARAMS)?;
+    let query = params::http_query(&p)?;
+    let id = match resolve(&state, id, &p).await? {
+        Ok(v) => v,
+        Err(pending) => return Ok(pending),
+    };
+    Ok(Json(blocking(&state, move |s| s.exchanges(&id, &query)).await?).into_response())
 }
 
 /// `GET /api/captures/ID/conversations/N/packets`.
@@ -167,23 +194,33 @@ pub async fn packets(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, String)>,
     RawQuery(q): RawQuery,
-) -> Result<impl IntoResponse> {
+) -> Result<Response> {
     let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let (limit, offset) = Params::parse(q.as_deref(), &["limit", "offset"])?.page(1000)?;
-    Ok(Json(
-        blocking(&state, move |s| s.packets(&id, n, limit, offset)).await?,
-    ))
+    let p = Params::parse(q.as_deref(), &["limit", "offset", "filter"])?;
+    let (limit, offset) = p.page(1000)?;
+    let id = match resolve(&state, id, &p).await? {
+        Ok(v) => v,
+        Err(pending) => return Ok(pending),
+    };
+    Ok(Json(blocking(&state, move |s| s.packets(&id, n, limit, offset)).await?).into_response())
 }
 
 /// `GET /api/captures/ID/conversations/N/stream`.
 pub async fn stream(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, String)>,
-) -> Result<impl IntoResponse> {
+    RawQuery(q): RawQuery,
+) -> Result<Response> {
     let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    Ok(Json(
-        blocking(&state, move |s| s.stream(&id, n, STREAM_MAX_PER_DIR)).await?,
-    ))
+    let p = Params::parse(q.as_deref(), &["filter"])?;
+    let id = match resolve(&state, id, &p).await? {
+        Ok(v) => v,
+        Err(pending) => return Ok(pending),
+    };
+    Ok(
+        Json(blocking(&state, move |s| s.stream(&id, n, STREAM_MAX_PER_DIR)).await?)
+            .into_response(),
+    )
 }
 
 /// Sends what a blocking writer produces as a streamed body.
@@ -217,8 +254,14 @@ impl std::io::Write for ChannelWriter {
 pub async fn pcap(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response> {
     let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
+    let p = Params::parse(q.as_deref(), &["filter"])?;
+    let id = match resolve(&state, id, &p).await? {
+        Ok(v) => v,
+        Err(pending) => return Ok(pending),
+    };
     // Check first, so a missing conversation is a 404 rather than a cut stream.
     blocking(&state, move |s| s.conversation(&id, n)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);

@@ -6,10 +6,14 @@
 //! `spawn_blocking`, and answer; all storage is behind [`crate::store::Store`].
 
 mod api;
+mod conv;
 mod error;
+pub mod fmt;
+mod lists;
 mod pages;
 pub mod params;
 pub mod strace;
+pub mod svg;
 mod upload;
 mod worker;
 
@@ -77,6 +81,41 @@ where
         .map_err(Error::from)
 }
 
+/// Which results a request reads: the capture's own, or those of its
+/// analysis with a pcap-filter expression.
+pub(crate) enum View {
+    Ready(CaptureId),
+    /// The filtered analysis is queued or running.
+    Pending(api::CaptureStatus),
+    /// The filtered analysis failed, with the reason.
+    Failed(String),
+}
+
+/// Resolves `filter` for capture `id`, starting its filtered analysis the
+/// first time it is asked for.
+pub(crate) async fn view(
+    state: &AppState,
+    id: CaptureId,
+    filter: Option<String>,
+) -> Result<View, Error> {
+    let Some(f) = filter else {
+        return Ok(View::Ready(id));
+    };
+    let (meta, new) = blocking(state, move |s| s.filtered(&id, &f)).await?;
+    if new {
+        state.jobs.submit(meta.id);
+    }
+    Ok(match meta.status {
+        store::Status::Done => View::Ready(meta.id),
+        store::Status::Failed => View::Failed(
+            meta.error
+                .clone()
+                .unwrap_or_else(|| "the filtered analysis failed".into()),
+        ),
+        _ => View::Pending(api::with_progress(state, meta)),
+    })
+}
+
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -110,7 +149,14 @@ pub fn router(state: AppState) -> Router {
             post(pages::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/c/{id}", get(pages::capture))
-        .route("/static/style.css", get(pages::style))
+        .route("/c/{id}/conversations", get(lists::conversations))
+        .route("/c/{id}/conversations/{n}", get(conv::conversation))
+        .route("/c/{id}/http", get(lists::http))
+        .route(
+            "/c/{id}/delete",
+            get(pages::delete_confirm).post(pages::delete),
+        )
+        .route("/static/{file}", get(pages::static_file))
         .merge(strace::router())
         .nest("/api", api)
         .fallback(pages::not_found)

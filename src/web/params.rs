@@ -144,15 +144,34 @@ pub const HTTP_PARAMS: &[&str] = &[
     "host",
     "path",
     "min_total_time",
+    "conversation",
+    "filter",
 ];
 
-/// The conversation query of a request.
-pub fn conv_query(p: &Params) -> Result<ConvQuery, ParamError> {
-    if p.get("filter").is_some() {
-        return Err(ParamError(
-            "filter expressions are not supported by this server yet".into(),
-        ));
+/// Longest filter expression accepted.
+const MAX_FILTER_LEN: usize = 1024;
+
+/// The `filter` parameter: a pcap-filter expression, checked here so a bad
+/// one is a 400 naming the column, never a failed analysis.
+pub fn filter_param(p: &Params) -> Result<Option<String>, ParamError> {
+    let Some(f) = p.get("filter") else {
+        return Ok(None);
+    };
+    let f = f.trim();
+    if f.is_empty() {
+        return Ok(None);
     }
+    if f.len() > MAX_FILTER_LEN {
+        return Err(ParamError(format!(
+            "filter is longer than {MAX_FILTER_LEN} bytes"
+        )));
+    }
+    crate::filter::parse(f).map_err(|e| ParamError(format!("filter '{}': {e}", shown(f))))?;
+    Ok(Some(f.to_string()))
+}
+
+/// The conversation query of a request (its `filter` is [`filter_param`]'s).
+pub fn conv_query(p: &Params) -> Result<ConvQuery, ParamError> {
     let d = ConvQuery::default();
     let (limit, offset) = p.page(d.limit)?;
     let sort: ConvSort = p.parsed("sort")?.unwrap_or(d.sort);
@@ -192,6 +211,7 @@ pub fn http_query(p: &Params) -> Result<HttpQuery, ParamError> {
         host: p.text("host", 255)?,
         path: p.text("path", 2048)?,
         min_total_time: p.seconds("min_total_time")?,
+        conversation: p.whole("conversation", 0, MAX_OFFSET)?,
     })
 }
 

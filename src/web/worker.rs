@@ -147,9 +147,14 @@ fn analyze_one(store: &dyn Store, jobs: &Jobs, id: CaptureId) -> Result<(), Stri
     });
     lock(&jobs.running).insert(id, progress.clone());
     let mut writer = work.writer;
+    let filter = match work.filter.as_deref().map(crate::filter::parse).transpose() {
+        Ok(f) => f,
+        Err(e) => return Err(format!("the filter expression is not valid: {e}")),
+    };
     let mut reader = Reader::new(work.input).map_err(|e| e.to_string())?;
     let opts = Options {
         packets: true,
+        filter,
         ..Options::default()
     };
     let summary = {

@@ -213,6 +213,54 @@ impl Browser {
         self.find("body").text()
     }
 
+    /// Resizes the window (CSS pixels), e.g. to a phone's width.
+    pub fn window_size(&self, width: u32, height: u32) {
+        self.send(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        );
+    }
+
+    /// The text of an open alert/confirm/prompt dialog, if one is open.
+    pub fn alert_text(&self) -> Option<String> {
+        self.try_send("GET", "/alert/text", None)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+    }
+
+    /// Saves a PNG screenshot of the whole page (Chromium's full-page
+    /// capture through CDP), falling back to the viewport.
+    pub fn screenshot_full(&self, path: &Path) {
+        let size = self.script(
+            "return [document.documentElement.clientWidth, \
+             Math.min(document.documentElement.scrollHeight, 6000)];",
+        );
+        let (w, h) = (
+            size[0].as_f64().unwrap_or(1280.0),
+            size[1].as_f64().unwrap_or(900.0),
+        );
+        let shot = self.try_send(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Page.captureScreenshot",
+                        "params": {"captureBeyondViewport": true, "format": "png",
+                                   "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}}})),
+        );
+        match shot
+            .ok()
+            .and_then(|v| v["data"].as_str().map(base64_decode))
+        {
+            Some(png) if png.len() > 8 => {
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                std::fs::write(path, png).expect("write screenshot");
+            }
+            _ => self.screenshot(path),
+        }
+    }
+
     /// Saves a PNG screenshot of the viewport.
     pub fn screenshot(&self, path: &Path) {
         let v = self.send("GET", "/screenshot", None);

@@ -142,8 +142,6 @@ pub fn router() -> Router<AppState> {
             "/s/{id}/delete",
             get(pages::confirm_delete).post(pages::delete),
         )
-        .route("/static/strace.css", get(pages::style))
-        .route("/static/strace.js", get(pages::script))
         .route(
             "/api/straces",
             post(api::upload)

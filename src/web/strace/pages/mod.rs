@@ -20,7 +20,6 @@ pub use syscalls::syscalls;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::api::{
@@ -274,22 +273,6 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Pa
 }
 
 // ---------------------------------------------------------------- static
-
-/// `GET /static/strace.css`.
-pub async fn style() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../../../../static/strace.css"),
-    )
-}
-
-/// `GET /static/strace.js`.
-pub async fn script() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("../../../../static/strace.js"),
-    )
-}
 
 #[cfg(test)]
 mod test {

@@ -1,0 +1,530 @@
+//! One conversation's page: its numbers, the ladder diagram and waterfall
+//! of its HTTP exchanges with their verdicts, the packet list, and the
+//! followed stream (text with non-printable bytes escaped, or hex).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, RawQuery, State};
+
+use super::error::Error;
+use super::fmt::{self, hex_lines, text_pieces, Human, Piece};
+use super::lists::{filtered_view, wait_word};
+use super::pages::{status_class, CapHead, PageResult, Pager, Query};
+use super::params::Params;
+use super::svg::{self, Rung, Svg};
+use super::{blocking, capture_id, conversation_number, AppState};
+use crate::analysis::report::ConversationRow;
+use crate::flow::{Dir, PacketInfo};
+use crate::store::{ChunkKind, ExchangeRow, HttpQuery, HttpSort, Order, StreamChunk};
+use crate::time::Timestamp;
+
+/// Bytes of each direction the page shows at most (the pcap has all).
+const PAGE_STREAM_MAX: usize = 256 << 10;
+/// A data run longer than this shows its start and folds the rest.
+const FOLD_AFTER: usize = 2048;
+/// Packets per page of the packet list.
+const PACKETS_PER_PAGE: u32 = 200;
+/// Exchanges shown on the page.
+const EXCHANGES_SHOWN: u32 = 100;
+
+/// One run of the followed stream.
+pub struct ChunkView {
+    /// c2s, s2c, gap, fin, reset.
+    pub class: &'static str,
+    pub head: String,
+    pub when: Human,
+    pub text: Vec<Piece>,
+    pub hex: Vec<String>,
+    /// What is folded away: text pieces or hex lines, and its size.
+    pub more_text: Vec<Piece>,
+    pub more_hex: Vec<String>,
+    pub more: Option<Human>,
+}
+
+fn chunk_view(c: &StreamChunk, start: Option<Timestamp>, hex: bool) -> ChunkView {
+    let (side, class) = match c.dir {
+        Dir::ToServer => ("client → server", "c2s"),
+        Dir::ToClient => ("server → client", "s2c"),
+    };
+    let who = match c.dir {
+        Dir::ToServer => "client",
+        Dir::ToClient => "server",
+    };
+    let when = fmt::rel(&Some(c.ts), &start);
+    let frame = c.frame + 1;
+    let mut v = ChunkView {
+        class,
+        head: String::new(),
+        when,
+        text: Vec::new(),
+        hex: Vec::new(),
+        more_text: Vec::new(),
+        more_hex: Vec::new(),
+        more: None,
+    };
+    match c.kind {
+        ChunkKind::Data => {
+            v.head = format!("{side} · {} · frame {frame}", fmt::bytes(&c.len));
+            let (head, rest) = if c.bytes.len() > FOLD_AFTER {
+                // Fold at a line end near the limit when there is one.
+                let cut = c.bytes[..FOLD_AFTER]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .filter(|&p| p > FOLD_AFTER / 2)
+                    .map_or(FOLD_AFTER, |p| p + 1);
+                c.bytes.split_at(cut)
+            } else {
+                (&c.bytes[..], &[][..])
+            };
+            if hex {
+                v.hex = hex_lines(head, 0);
+                v.more_hex = hex_lines(rest, head.len());
+            } else {
+                v.text = text_pieces(head);
+                v.more_text = text_pieces(rest);
+            }
+            if !rest.is_empty() {
+                v.more = Some(fmt::bytes(&(rest.len() as u64)));
+            }
+            if (c.bytes.len() as u64) < c.len {
+                v.head.push_str(&format!(
+                    " · only the first {} kept",
+                    fmt::bytes(&(c.bytes.len() as u64))
+                ));
+            }
+        }
+        ChunkKind::Gap => {
+            v.class = "gap";
+            v.head = format!(
+                "{side} · {} missing from the capture · frame {frame}",
+                fmt::bytes(&c.len)
+            );
+        }
+        ChunkKind::Fin => {
+            v.class = "fin";
+            v.head = format!("{who} closed its side (FIN) · frame {frame}");
+        }
+        ChunkKind::Reset => {
+            v.class = "reset";
+            v.head = format!("{who} reset the connection (RST) · frame {frame}");
+        }
+    }
+    v
+}
+
+/// One packet of the list.
+pub struct PacketRow {
+    pub n: String,
+    pub time: Human,
+    pub delta: Human,
+    pub arrow: &'static str,
+    pub class: String,
+    pub flags: String,
+    pub seq: String,
+    pub ack: String,
+    pub seq_full: String,
+    pub len: String,
+    pub size: String,
+    pub win: String,
+    pub note: &'static str,
+}
+
+/// `SYN ACK`-style names of TCP flags.
+pub fn flag_names(f: u8) -> String {
+    const NAMES: [(u8, &str); 8] = [
+        (0x02, "SYN"),
+        (0x10, "ACK"),
+        (0x08, "PSH"),
+        (0x01, "FIN"),
+        (0x04, "RST"),
+        (0x20, "URG"),
+        (0x40, "ECE"),
+        (0x80, "CWR"),
+    ];
+    NAMES
+        .iter()
+        .filter(|(bit, _)| f & bit != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Packet rows with relative times, deltas and relative sequence numbers
+/// (from each side's first sequence number, as Wireshark shows them).
+fn packet_rows(
+    items: &[PacketInfo],
+    start: Option<Timestamp>,
+    tcp: bool,
+    isn: [Option<u32>; 2],
+    mut prev: Option<Timestamp>,
+) -> Vec<PacketRow> {
+    let mut out = Vec::with_capacity(items.len());
+    for p in items {
+        let d = p.dir.index();
+        let delta = match (p.ts, prev) {
+            (Some(t), Some(q)) => fmt::span(&t.since(q)),
+            _ => fmt::dur(&None),
+        };
+        prev = p.ts.or(prev);
+        let c2s = p.dir == Dir::ToServer;
+        let mut class = String::from(if c2s { "c2s" } else { "s2c" });
+        let f = p.tcp_flags;
+        let mut note = "";
+        if tcp {
+            if f & 0x04 != 0 {
+                class.push_str(" rst");
+            } else if f & 0x02 != 0 {
+                class.push_str(" syn");
+            } else if f & 0x01 != 0 {
+                class.push_str(" fin");
+            }
+        }
+        if p.retransmission {
+            class.push_str(" retrans");
+            note = "retransmission";
+        } else if tcp && p.window == 0 && f & 0x04 == 0 {
+            note = "zero window";
+        }
+        let rel = |v: u32, base: Option<u32>| base.map_or(v, |b| v.wrapping_sub(b));
+        let (seq, ack) = if tcp {
+            (
+                rel(p.seq, isn[d]).to_string(),
+                if f & 0x10 != 0 {
+                    rel(p.ack, isn[1 - d]).to_string()
+                } else {
+                    String::new()
+                },
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        out.push(PacketRow {
+            n: fmt::count(&(p.frame + 1)),
+            time: fmt::rel(&p.ts, &start),
+            delta,
+            arrow: if c2s { "→" } else { "←" },
+            class,
+            flags: if tcp { flag_names(f) } else { "UDP".into() },
+            seq,
+            ack,
+            seq_full: if tcp {
+                format!("raw seq {} ack {}", p.seq, p.ack)
+            } else {
+                String::new()
+            },
+            len: fmt::count(&u64::from(p.payload_len)),
+            size: fmt::count(&u64::from(p.orig_len)),
+            win: if tcp {
+                p.window.to_string()
+            } else {
+                String::new()
+            },
+            note,
+        });
+    }
+    out
+}
+
+/// One exchange of the conversation, with its waterfall and verdict.
+pub struct ExchangeView {
+    pub e: ExchangeRow,
+    pub line: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub wait: &'static str,
+    pub waterfall: Svg,
+    pub at: Human,
+    pub total: Human,
+    pub server: Human,
+    pub req_body: Human,
+    pub resp_body: Human,
+    pub notes: Vec<String>,
+}
+
+fn exchange_view(e: ExchangeRow, start: Option<Timestamp>) -> ExchangeView {
+    let x = &e.row;
+    let line = format!(
+        "{} {} {}",
+        x.method.as_deref().unwrap_or("(no request seen)"),
+        x.uri.as_deref().unwrap_or(""),
+        x.version.as_deref().unwrap_or("")
+    )
+    .trim()
+    .to_string();
+    let status = match x.status {
+        Some(s) => format!("{s} {}", x.reason.as_deref().unwrap_or(""))
+            .trim()
+            .to_string(),
+        None => "no response".into(),
+    };
+    let mut notes = Vec::new();
+    if !x.interim.is_empty() {
+        let codes: Vec<String> = x.interim.iter().map(u16::to_string).collect();
+        notes.push(format!("interim responses: {}", codes.join(", ")));
+    }
+    if x.interrupted {
+        notes.push("cut short: a message ended before its framing said it would".into());
+    }
+    if x.has_gap {
+        notes.push("bytes are missing from the capture in this exchange".into());
+    }
+    let frames = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) if a != b => format!("frames {}–{}", a + 1, b + 1),
+        (Some(a), _) => format!("frame {}", a + 1),
+        _ => String::new(),
+    };
+    let rf = frames(x.request_first_frame, x.request_last_frame);
+    let sf = frames(x.response_first_frame, x.response_last_frame);
+    if !rf.is_empty() || !sf.is_empty() {
+        notes.push(format!(
+            "request in {}; response in {}",
+            if rf.is_empty() { "–".into() } else { rf },
+            if sf.is_empty() { "–".into() } else { sf }
+        ));
+    }
+    ExchangeView {
+        waterfall: svg::waterfall(x),
+        at: fmt::rel(&x.request_start, &start),
+        total: fmt::dur(&x.total_time),
+        server: fmt::dur(&x.server_time),
+        req_body: fmt::bytes(&x.request_body_bytes),
+        resp_body: fmt::bytes(&x.response_body_bytes),
+        status_class: status_class(x.status),
+        wait: wait_word(x.wait),
+        line,
+        status,
+        notes,
+        e,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "conversation.html")]
+pub struct ConversationPage {
+    head: CapHead,
+    r: ConversationRow,
+    start: Human,
+    duration: Human,
+    rtt: Human,
+    bytes_c2s: Human,
+    bytes_s2c: Human,
+    payload_c2s: Human,
+    payload_s2c: Human,
+    pcap: String,
+    exchanges: Vec<ExchangeView>,
+    exchanges_total: u64,
+    exchanges_href: String,
+    /// The pcap-filter expression of the analysis shown, if any.
+    filter: String,
+    unfiltered: String,
+    filtered_list: String,
+    ladder: Svg,
+    packets: Vec<PacketRow>,
+    packets_pager: Pager,
+    chunks: Vec<ChunkView>,
+    hex: bool,
+    text_href: String,
+    hex_href: String,
+    stream_note: String,
+}
+
+/// `GET /c/ID/conversations/N`.
+pub async fn conversation(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> PageResult<ConversationPage> {
+    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
+    let p = Params::parse(raw.as_deref(), &["offset", "limit", "view", "filter"])
+        .map_err(Error::from)?;
+    let (results, fbox) = filtered_view(&state, id, &p).await?;
+    let Some(v) = results else {
+        let why = fbox
+            .error
+            .or(fbox.pending)
+            .unwrap_or_else(|| "the filtered analysis is not ready".into());
+        return Err(Error::Conflict(why).into());
+    };
+    let filter = fbox.text.trim().to_string();
+    let (limit, offset) = p.page(PACKETS_PER_PAGE).map_err(Error::from)?;
+    let hex = match p.get("view") {
+        None | Some("text") => false,
+        Some("hex") => true,
+        Some(_) => return Err(Error::BadRequest("view must be 'text' or 'hex'".into()).into()),
+    };
+    let (meta, r, http, packets, first_packets, stream) = blocking(&state, move |s| {
+        let meta = s.capture(&id)?;
+        let id = v;
+        let r = s.conversation(&id, n)?;
+        let http = s.exchanges(
+            &id,
+            &HttpQuery {
+                conversation: Some(n),
+                sort: HttpSort::RequestStart,
+                order: Order::Asc,
+                limit: EXCHANGES_SHOWN,
+                ..HttpQuery::default()
+            },
+        )?;
+        // The page of the list; the packet before it (for the first delta);
+        // and the first packets, for sequence bases and the ladder.
+        let page = s.packets(&id, n, limit.saturating_add(1), offset.saturating_sub(1))?;
+        let first = if offset == 0 {
+            page.items.clone()
+        } else {
+            s.packets(&id, n, 64, 0)?.items
+        };
+        let stream = s.stream(&id, n, PAGE_STREAM_MAX)?;
+        Ok((meta, r, http, page, first, stream))
+    })
+    .await?;
+    let start = r.start;
+    let tcp = r.proto == "tcp";
+    let mut isn = [None, None];
+    for p in &first_packets {
+        let d = p.dir.index();
+        if isn[d].is_none()
+            && (p.tcp_flags & 0x02 != 0 || p.payload_len > 0 || p.tcp_flags & 0x10 != 0)
+        {
+            isn[d] = Some(p.seq);
+        }
+    }
+    let (before, page_items): (Option<Timestamp>, &[PacketInfo]) = if offset > 0 {
+        match packets.items.split_first() {
+            Some((b, rest)) => (b.ts, &rest[..rest.len().min(limit as usize)]),
+            None => (None, &[][..]),
+        }
+    } else {
+        (
+            None,
+            &packets.items[..packets.items.len().min(limit as usize)],
+        )
+    };
+    let base = format!("/c/{id}");
+    let path = format!("{base}/conversations/{n}");
+    let mut q = Query::default();
+    q.push("filter", filter.as_str());
+    if hex {
+        q.push("view", "hex");
+    }
+    if limit != PACKETS_PER_PAGE {
+        q.push("limit", limit.to_string());
+    }
+    if offset > 0 {
+        q.push("offset", offset.to_string());
+    }
+    let packets_pager = Pager::new(&q, &path, offset, limit, page_items.len(), packets.total);
+    let mut rungs: Vec<Rung> = Vec::new();
+    if tcp {
+        let mut seen = [[false; 3]; 2];
+        for p in &first_packets {
+            let f = p.tcp_flags;
+            let d = p.dir.index();
+            let kind = if f & 0x04 != 0 {
+                Some((0, "RST"))
+            } else if f & 0x02 != 0 {
+                Some((1, if f & 0x10 != 0 { "SYN ACK" } else { "SYN" }))
+            } else if f & 0x01 != 0 {
+                Some((2, "FIN"))
+            } else {
+                None
+            };
+            if let (Some((k, label)), Some(at)) = (kind, p.ts) {
+                if !seen[d][k] {
+                    seen[d][k] = true;
+                    rungs.push(Rung::Packet {
+                        at,
+                        from_client: p.dir == Dir::ToServer,
+                        label: label.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    for e in &http.items {
+        rungs.push(Rung::Exchange(Box::new(e.clone())));
+    }
+    let ladder = svg::ladder(&r.client, &r.server, start, rungs, &|x| format!("#x{x}"));
+    let chunks = stream
+        .chunks
+        .iter()
+        .map(|c| chunk_view(c, start, hex))
+        .collect();
+    let mut stream_note = String::new();
+    if stream.truncated {
+        stream_note = format!(
+            "Only the first {} of each direction are shown; the pcap has everything.",
+            fmt::bytes(&(PAGE_STREAM_MAX as u64))
+        );
+    }
+    if stream.unreadable_packets > 0 {
+        stream_note.push_str(&format!(
+            " {} packets could not be read back from the stored capture.",
+            stream.unreadable_packets
+        ));
+    }
+    Ok(ConversationPage {
+        head: CapHead::new(
+            &id,
+            &meta.name,
+            "conversation",
+            q.href(
+                &format!("/api/captures/{id}/conversations/{n}"),
+                &[("view", ""), ("limit", ""), ("offset", "")],
+            ),
+        ),
+        start: fmt::when(&start),
+        duration: fmt::span(&r.duration),
+        rtt: fmt::dur(&r.handshake_rtt),
+        bytes_c2s: fmt::bytes(&r.bytes_c2s),
+        bytes_s2c: fmt::bytes(&r.bytes_s2c),
+        payload_c2s: fmt::bytes(&r.payload_c2s),
+        payload_s2c: fmt::bytes(&r.payload_s2c),
+        pcap: q.href(
+            &format!("/api/captures/{id}/conversations/{n}/pcap"),
+            &[("view", ""), ("limit", ""), ("offset", "")],
+        ),
+        unfiltered: format!("{base}/conversations"),
+        filtered_list: q.href(
+            &format!("{base}/conversations"),
+            &[("view", ""), ("limit", ""), ("offset", "")],
+        ),
+        filter,
+        exchanges_total: http.total,
+        exchanges_href: q.href(
+            &format!("{base}/http"),
+            &[
+                ("view", ""),
+                ("limit", ""),
+                ("offset", ""),
+                ("conversation", &n.to_string()),
+            ],
+        ),
+        exchanges: http
+            .items
+            .into_iter()
+            .map(|e| exchange_view(e, start))
+            .collect(),
+        ladder,
+        packets: packet_rows(page_items, start, tcp, isn, before),
+        packets_pager,
+        chunks,
+        text_href: q.href(&path, &[("view", "")]) + "#stream",
+        hex_href: q.href(&path, &[("view", "hex")]) + "#stream",
+        hex,
+        stream_note: stream_note.trim().to_string(),
+        r,
+    })
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn flags() {
+        assert_eq!(flag_names(0x12), "SYN ACK");
+        assert_eq!(flag_names(0x19), "ACK PSH FIN");
+        assert_eq!(flag_names(0), "");
+    }
+}

@@ -1,0 +1,636 @@
+//! The charts of the pages, drawn as inline SVG on the server: the latency
+//! histogram, the conversation timeline, a conversation's ladder diagram
+//! and an exchange's waterfall.
+//!
+//! [`Svg`] can only be made here, and every piece of text that goes into
+//! it (addresses, URIs, anything from a capture) passes through [`esc`];
+//! that is what lets templates print an `Svg` without escaping it again.
+//! Colours come from classes styled in `static/style.css` (the CSP forbids
+//! inline styles).
+
+use std::fmt::{self, Display, Write};
+
+use super::fmt::{span_full, span_text};
+use crate::analysis::report::ConversationRow;
+use crate::store::{Bucket, ExchangeRow};
+use crate::time::{Span, Timestamp};
+
+/// Finished SVG markup whose text content is escaped.
+#[derive(Clone, Debug, Default)]
+pub struct Svg(String);
+
+impl Display for Svg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Svg {}
+
+impl Svg {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Escapes text for XML/HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Shortens text to `max` characters with an ellipsis.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Collects elements; every text argument is escaped on the way in.
+struct Pen {
+    out: String,
+}
+
+impl Pen {
+    fn new(w: f64, h: f64, class: &str, label: &str) -> Pen {
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart {}" viewBox="0 0 {w:.0} {h:.0}" role="img" aria-label="{}" preserveAspectRatio="xMinYMin meet">"#,
+            esc(class),
+            esc(label)
+        );
+        Pen { out }
+    }
+
+    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str, title: &str) {
+        let _ = write!(
+            self.out,
+            r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" class="{}">"#,
+            w.max(0.0),
+            h.max(0.0),
+            esc(class)
+        );
+        if !title.is_empty() {
+            let _ = write!(self.out, "<title>{}</title>", esc(title));
+        }
+        self.out.push_str("</rect>");
+    }
+
+    fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
+        let _ = write!(
+            self.out,
+            r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="{}"/>"#,
+            esc(class)
+        );
+    }
+
+    fn text(&mut self, x: f64, y: f64, anchor: &str, class: &str, text: &str) {
+        let _ = write!(
+            self.out,
+            r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{}" class="{}">{}</text>"#,
+            esc(anchor),
+            esc(class),
+            esc(text)
+        );
+    }
+
+    /// An arrow from (x1, y1) to (x2, y2) with its head at the end.
+    fn arrow(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str, title: &str) {
+        let _ = write!(self.out, r#"<g class="{}">"#, esc(class));
+        if !title.is_empty() {
+            let _ = write!(self.out, "<title>{}</title>", esc(title));
+        }
+        self.line(x1, y1, x2, y2, "shaft");
+        let (dx, dy) = (x2 - x1, y2 - y1);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-9);
+        let (ux, uy) = (dx / len, dy / len);
+        let (bx, by) = (x2 - ux * 9.0, y2 - uy * 9.0);
+        let (px, py) = (-uy * 4.5, ux * 4.5);
+        let _ = write!(
+            self.out,
+            r#"<path d="M{x2:.1} {y2:.1} L{:.1} {:.1} L{:.1} {:.1} Z" class="head"/></g>"#,
+            bx + px,
+            by + py,
+            bx - px,
+            by - py
+        );
+    }
+
+    fn open_link(&mut self, href: &str) {
+        let _ = write!(self.out, r#"<a href="{}">"#, esc(href));
+    }
+
+    fn close_link(&mut self) {
+        self.out.push_str("</a>");
+    }
+
+    fn finish(mut self) -> Svg {
+        self.out.push_str("</svg>");
+        Svg(self.out)
+    }
+}
+
+/// Short label of a bucket edge: `1 ms`, `500 µs`, `2 s`.
+fn edge_label(ns: i64) -> String {
+    if ns >= 1_000_000_000 {
+        format!("{} s", ns / 1_000_000_000)
+    } else if ns >= 1_000_000 {
+        format!("{} ms", ns / 1_000_000)
+    } else {
+        format!("{} µs", ns / 1_000)
+    }
+}
+
+/// A count in at most four characters: `987`, `12k`, `1.2M`.
+fn compact(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{}k", n / 1000),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+/// Latency histogram of HTTP exchanges (`total_time`). Each bar links to
+/// the exchanges at least as slow as its lower edge, slowest first.
+pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
+    let first = buckets.iter().position(|b| b.count > 0);
+    let last = buckets.iter().rposition(|b| b.count > 0);
+    let (Some(first), Some(last)) = (first, last) else {
+        return Svg::default();
+    };
+    let shown = &buckets[first..=last];
+    let max = shown.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    let (w, h, top, bottom, left) = (640.0, 190.0, 18.0, 38.0, 8.0);
+    let slot = (w - 2.0 * left) / shown.len() as f64;
+    let mut pen = Pen::new(
+        w,
+        h,
+        "histogram",
+        "histogram of HTTP exchange times (request start to last response byte)",
+    );
+    let plot = h - top - bottom;
+    pen.line(left, h - bottom, w - left, h - bottom, "axis");
+    for (i, b) in shown.iter().enumerate() {
+        let lo = (first + i)
+            .checked_sub(1)
+            .and_then(|j| buckets.get(j))
+            .and_then(|p| p.below);
+        let x = left + i as f64 * slot;
+        let bh = if b.count == 0 {
+            0.0
+        } else {
+            (b.count as f64 / max as f64 * plot).max(2.0)
+        };
+        let range = match (lo, b.below) {
+            (None, Some(hi)) => format!("under {}", span_text(hi)),
+            (Some(lo), Some(hi)) => format!("{} to {}", span_text(lo), span_text(hi)),
+            (Some(lo), None) => format!("{} or more", span_text(lo)),
+            (None, None) => "all".into(),
+        };
+        let title = format!(
+            "{} exchange{} took {range}",
+            b.count,
+            if b.count == 1 { "" } else { "s" }
+        );
+        let slow = lo.is_some_and(|l| l.as_nanos() >= 1_000_000_000);
+        let class = if slow { "bar slow" } else { "bar" };
+        let href = format!(
+            "{http_url}?sort=total_time&order=asc&min_total_time={}",
+            lo.map_or(0.0, Span::as_secs_f64)
+        );
+        pen.open_link(&href);
+        pen.rect(x + 2.0, top, slot - 4.0, plot, "hit", &title);
+        pen.rect(x + 2.0, h - bottom - bh, slot - 4.0, bh, class, &title);
+        if b.count > 0 {
+            pen.text(
+                x + slot / 2.0,
+                h - bottom - bh - 4.0,
+                "middle",
+                "count",
+                &compact(b.count),
+            );
+        }
+        pen.close_link();
+        let label = match b.below {
+            Some(hi) => format!("<{}", edge_label(hi.as_nanos())),
+            None => format!(
+                "≥{}",
+                lo.map_or(String::new(), |l| edge_label(l.as_nanos()))
+            ),
+        };
+        // Narrow slots: label every other bar so labels never overlap.
+        if slot >= 48.0 || i % 2 == 0 {
+            pen.text(x + slot / 2.0, h - bottom + 15.0, "middle", "tick", &label);
+        }
+    }
+    pen.text(
+        w / 2.0,
+        h - 4.0,
+        "middle",
+        "axis-label",
+        "time from request start to last response byte",
+    );
+    pen.finish()
+}
+
+/// A "nice" step for an axis of `range` nanoseconds with about `n` ticks.
+fn nice_step(range: i64, n: i64) -> i64 {
+    let raw = (range / n.max(1)).max(1);
+    let mut p = 1i64;
+    while p.saturating_mul(10) <= raw {
+        p *= 10;
+    }
+    for m in [1, 2, 5, 10] {
+        if p.saturating_mul(m) >= raw {
+            return p.saturating_mul(m);
+        }
+    }
+    p.saturating_mul(10)
+}
+
+/// Conversations on the capture's time axis: one row each (in start
+/// order), a bar from start to end; conversations of 1 s or more are
+/// drawn as slow, 100 ms or more as notable. Each bar opens its
+/// conversation.
+pub fn timeline(
+    convs: &[ConversationRow],
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    conv_url: &dyn Fn(u64) -> String,
+) -> Svg {
+    let (Some(t0), Some(t1)) = (first, last) else {
+        return Svg::default();
+    };
+    if convs.is_empty() {
+        return Svg::default();
+    }
+    let mut rows: Vec<&ConversationRow> = convs.iter().collect();
+    rows.sort_by_key(|c| (c.start.map(Timestamp::as_nanos), c.id));
+    // The axis covers the capture and every bar (a summary and its rows
+    // could disagree; a bar must never fall off the chart).
+    let t0 = rows
+        .iter()
+        .filter_map(|c| c.start)
+        .fold(t0, |a, b| a.min(b));
+    let t1 = rows.iter().filter_map(|c| c.end).fold(t1, |a, b| a.max(b));
+    let range = t1.since(t0).as_nanos().max(1);
+    let (w, left, right, row_h, top) = (1100.0, 300.0, 24.0, 16.0, 22.0);
+    let h = top + rows.len() as f64 * row_h + 8.0;
+    let plot = w - left - right;
+    let x_of = |t: Timestamp| left + (t.since(t0).as_nanos() as f64 / range as f64) * plot;
+    let mut pen = Pen::new(
+        w,
+        h,
+        "timeline",
+        "timeline of the longest conversations over the capture",
+    );
+    let step = nice_step(range, 6);
+    let mut t = 0i64;
+    while t <= range {
+        let x = left + t as f64 / range as f64 * plot;
+        pen.line(x, top - 4.0, x, h - 6.0, "grid");
+        pen.text(
+            x,
+            top - 8.0,
+            "middle",
+            "tick",
+            &format!("+{}", span_text(Span::from_nanos(t))),
+        );
+        t = t.saturating_add(step);
+    }
+    for (i, c) in rows.iter().enumerate() {
+        let y = top + i as f64 * row_h;
+        let d = c.duration.as_nanos();
+        let class = if d >= 1_000_000_000 {
+            "bar slow"
+        } else if d >= 100_000_000 {
+            "bar notable"
+        } else {
+            "bar"
+        };
+        let (x1, x2) = match (c.start, c.end) {
+            (Some(s), Some(e)) => (x_of(s), x_of(e)),
+            _ => (left, left),
+        };
+        let title = format!(
+            "conversation {}: {} → {}, {} ({}), {}",
+            c.id,
+            c.client,
+            c.server,
+            span_text(c.duration),
+            span_full(c.duration),
+            c.state
+        );
+        pen.open_link(&conv_url(c.id));
+        pen.rect(0.0, y, w, row_h, "hit", &title);
+        pen.text(
+            left - 8.0,
+            y + row_h - 4.5,
+            "end",
+            "label",
+            &clip(&format!("{} → {}", c.client, c.server), 46),
+        );
+        pen.rect(x1, y + 3.0, (x2 - x1).max(2.5), row_h - 6.0, class, &title);
+        pen.close_link();
+    }
+    pen.finish()
+}
+
+/// What one row of the ladder shows.
+pub enum Rung {
+    /// A packet-level event (SYN, FIN, RST) from one side.
+    Packet {
+        at: Timestamp,
+        from_client: bool,
+        label: String,
+    },
+    /// One HTTP exchange.
+    Exchange(Box<ExchangeRow>),
+}
+
+impl Rung {
+    fn at(&self) -> Option<Timestamp> {
+        match self {
+            Rung::Packet { at, .. } => Some(*at),
+            Rung::Exchange(e) => e.row.request_start.or(e.row.response_start),
+        }
+    }
+}
+
+/// The ladder diagram of one conversation: client and server columns,
+/// arrows between them in time order (evenly spaced; times at the left),
+/// and for each exchange the server's wait drawn as a bar with its length.
+pub fn ladder(
+    client: &str,
+    server: &str,
+    start: Option<Timestamp>,
+    mut rungs: Vec<Rung>,
+    anchor: &dyn Fn(u64) -> String,
+) -> Svg {
+    if rungs.is_empty() {
+        return Svg::default();
+    }
+    rungs.sort_by_key(|r| r.at().map(Timestamp::as_nanos));
+    let (w, cx, sx, top) = (720.0, 200.0, 600.0, 44.0);
+    // Rows: a packet takes one, an exchange three (request, wait, response).
+    let rows: f64 = rungs
+        .iter()
+        .map(|r| match r {
+            Rung::Packet { .. } => 1.0,
+            Rung::Exchange(_) => 3.0,
+        })
+        .sum();
+    let step = 26.0;
+    let h = top + rows * step + 20.0;
+    let mut pen = Pen::new(w, h, "ladder", "ladder diagram of the conversation");
+    pen.text(cx, 16.0, "middle", "side", "client");
+    pen.text(cx, 32.0, "middle", "addr", &clip(client, 40));
+    pen.text(sx, 16.0, "middle", "side", "server");
+    pen.text(sx, 32.0, "middle", "addr", &clip(server, 40));
+    pen.line(cx, top, cx, h - 8.0, "lane");
+    pen.line(sx, top, sx, h - 8.0, "lane");
+    let rel = |t: Option<Timestamp>| -> String {
+        match (t, start) {
+            (Some(t), Some(s)) => format!("+{}", span_text(t.since(s))),
+            _ => String::new(),
+        }
+    };
+    let mut y = top + 10.0;
+    let slant = 14.0;
+    for r in &rungs {
+        match r {
+            Rung::Packet {
+                at,
+                from_client,
+                label,
+            } => {
+                let (a, b) = if *from_client { (cx, sx) } else { (sx, cx) };
+                pen.text(8.0, y + 9.0, "start", "time", &rel(Some(*at)));
+                pen.arrow(a, y, b, y + slant, "arrow packet", label);
+                pen.text((cx + sx) / 2.0, y + 2.0, "middle", "plabel", label);
+                y += step;
+            }
+            Rung::Exchange(e) => {
+                let x = &e.row;
+                pen.open_link(&anchor(e.id));
+                let line = format!(
+                    "{} {} {}",
+                    x.method.as_deref().unwrap_or("?"),
+                    x.uri.as_deref().unwrap_or("?"),
+                    x.version.as_deref().unwrap_or("")
+                );
+                pen.text(8.0, y + 9.0, "start", "time", &rel(x.request_start));
+                pen.arrow(cx, y, sx, y + slant, "arrow request", &line);
+                pen.text(
+                    (cx + sx) / 2.0,
+                    y + 2.0,
+                    "middle",
+                    "rlabel",
+                    &clip(line.trim(), 56),
+                );
+                y += step;
+                let wait = x.server_time.map(span_text).unwrap_or_default();
+                let wclass = match x.wait {
+                    crate::http::Wait::Server => "wait server",
+                    _ => "wait",
+                };
+                pen.rect(
+                    sx - 3.0,
+                    y - step + slant,
+                    6.0,
+                    step - slant + 6.0,
+                    wclass,
+                    "",
+                );
+                if !wait.is_empty() {
+                    pen.text(
+                        sx + 10.0,
+                        y + 6.0,
+                        "start",
+                        "wlabel",
+                        &format!("server {wait}"),
+                    );
+                }
+                y += 6.0;
+                if x.response_start.is_some() {
+                    let status = format!(
+                        "{} {}",
+                        x.status.map(|s| s.to_string()).unwrap_or_default(),
+                        x.reason.as_deref().unwrap_or("")
+                    );
+                    let class = match x.status {
+                        Some(s) if s >= 500 => "arrow response s5",
+                        Some(s) if s >= 400 => "arrow response s4",
+                        _ => "arrow response",
+                    };
+                    pen.text(8.0, y + 9.0, "start", "time", &rel(x.response_start));
+                    pen.arrow(sx, y, cx, y + slant, class, status.trim());
+                    pen.text(
+                        (cx + sx) / 2.0,
+                        y + 2.0,
+                        "middle",
+                        "rlabel",
+                        &clip(
+                            &format!(
+                                "{} · {} body bytes{}",
+                                status.trim(),
+                                x.response_body_bytes,
+                                if x.interrupted { " · cut short" } else { "" }
+                            ),
+                            56,
+                        ),
+                    );
+                } else {
+                    pen.text(sx - 10.0, y + 9.0, "end", "wlabel", "no response seen");
+                }
+                y += 2.0 * step - 6.0;
+                pen.close_link();
+            }
+        }
+    }
+    pen.finish()
+}
+
+/// One exchange's waterfall: request sent, waiting for the first response
+/// byte, response transfer, on the exchange's own time scale.
+pub fn waterfall(x: &crate::analysis::report::ExchangeRow) -> Svg {
+    let Some(t0) = x.request_start else {
+        return Svg::default();
+    };
+    let end = x
+        .response_end
+        .or(x.response_start)
+        .or(x.request_end)
+        .unwrap_or(t0);
+    let total = end.since(t0).as_nanos().max(1) as f64;
+    let (w, h, left, right) = (640.0, 50.0, 4.0, 4.0);
+    let plot = w - left - right;
+    let x_of = |t: Timestamp| left + t.since(t0).as_nanos() as f64 / total * plot;
+    let mut pen = Pen::new(w, h, "waterfall", "where the exchange's time went");
+    // Bars on the exchange's own time scale; the legend below them gives
+    // each part's length, so labels never overlap however short a part is.
+    let mut legend_x = left;
+    let mut seg =
+        |pen: &mut Pen, a: Option<Timestamp>, b: Option<Timestamp>, class: &str, what: &str| {
+            let (Some(a), Some(b)) = (a, b) else {
+                return;
+            };
+            let d = b.since(a);
+            let (x1, x2) = (x_of(a), x_of(b));
+            let title = format!("{what}: {} ({})", span_text(d), span_full(d));
+            pen.rect(x1, 4.0, (x2 - x1).max(2.0), 16.0, class, &title);
+            pen.rect(legend_x, 31.0, 10.0, 10.0, class, "");
+            let label = format!("{what} {}", span_text(d));
+            pen.text(legend_x + 14.0, 40.0, "start", "seglabel", &label);
+            legend_x += 14.0 + 6.2 * label.chars().count() as f64 + 18.0;
+        };
+    seg(
+        &mut pen,
+        x.request_start,
+        x.request_end,
+        "seg send",
+        "request",
+    );
+    seg(
+        &mut pen,
+        x.request_end,
+        x.response_start,
+        "seg wait",
+        "waiting for the first byte",
+    );
+    seg(
+        &mut pen,
+        x.response_start,
+        x.response_end,
+        "seg recv",
+        "response",
+    );
+    pen.finish()
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_everywhere() {
+        assert_eq!(
+            esc("<script>\"'&\u{7}"),
+            "&lt;script&gt;&quot;&#39;&amp;\u{fffd}"
+        );
+        let x = crate::analysis::report::ExchangeRow {
+            method: Some("GET".into()),
+            uri: Some("/<script>alert(1)</script>".into()),
+            request_start: Some(Timestamp::from_nanos(1_000)),
+            request_end: Some(Timestamp::from_nanos(2_000)),
+            response_start: Some(Timestamp::from_nanos(2_000_000_000)),
+            response_end: Some(Timestamp::from_nanos(2_000_100_000)),
+            server_time: Some(Span::from_nanos(1_999_998_000)),
+            ..Default::default()
+        };
+        let svg = ladder(
+            "1.1.1.1:1",
+            "<b>",
+            x.request_start,
+            vec![Rung::Exchange(Box::new(ExchangeRow {
+                id: 3,
+                row: x.clone(),
+            }))],
+            &|id| format!("#x{id}\"><script>"),
+        )
+        .to_string();
+        assert!(!svg.contains("<script>"), "{svg}");
+        assert!(!svg.contains("<b>"));
+        assert!(svg.contains("/&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(svg.contains("server 2.000 s"));
+        let wf = waterfall(&x).to_string();
+        assert!(wf.contains("waiting for the first byte 2.000 s"), "{wf}");
+    }
+
+    #[test]
+    fn histogram_trims_empty_ends_and_labels_bars() {
+        let mut buckets: Vec<Bucket> = crate::store::HISTOGRAM_EDGES_NS
+            .iter()
+            .map(|&e| Bucket {
+                below: Some(Span::from_nanos(e)),
+                count: 0,
+            })
+            .collect();
+        buckets.push(Bucket::default());
+        buckets[3].count = 5; // 500 µs .. 1 ms
+        buckets[13].count = 3; // 1 s .. 2 s
+        let svg = histogram(&buckets, "/c/x/http").to_string();
+        assert!(svg.contains("5 exchanges took 500 µs to 1.00 ms"), "{svg}");
+        assert!(svg.contains("3 exchanges took 1.000 s to 2.000 s"));
+        assert!(svg.contains("min_total_time=1"));
+        assert!(
+            !svg.contains("&lt;100 µs"),
+            "leading empty buckets are trimmed"
+        );
+        assert_eq!(svg.matches("class=\"bar").count(), 11);
+        assert!(histogram(&[], "/").is_empty());
+    }
+
+    #[test]
+    fn nice_steps() {
+        assert_eq!(nice_step(1_000, 6), 200);
+        assert_eq!(nice_step(6_000_000_000, 6), 1_000_000_000);
+        assert_eq!(nice_step(1, 6), 1);
+    }
+}
