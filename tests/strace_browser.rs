@@ -92,17 +92,15 @@ fn strace_pages_in_a_browser() {
     let errnos = browser.find_all("table.st-calls tbody .st-errno");
     assert_eq!(errnos.len(), 13);
     assert!(errnos[0].attr("title").unwrap().contains("does not exist"));
-    // The share box holds this very address.
     assert_eq!(
         browser.url(),
         format!("{base}/s/{id}/syscalls?syscall=openat&failed=1"),
         "empty form fields are dropped from the address"
     );
-    let share = browser.script("return document.getElementById('share-url').value");
-    assert_eq!(share.as_str(), Some(browser.url().as_str()));
+    // The header's copy button copies exactly this address.
     browser.find("#copy-link").click();
-    browser.wait_until("the copy feedback", Duration::from_secs(3), |b| {
-        b.find("#copy-link").text() != "Copy link"
+    browser.wait_until("the copied link", Duration::from_secs(3), |b| {
+        b.find("#copy-link").attr("data-copied").as_deref() == Some(b.url().as_str())
     });
     shot(&browser, "syscalls_failed_openat");
 

@@ -538,10 +538,6 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
             "text/css; charset=utf-8",
             include_str!("../../static/strace.css"),
         ),
-        "strace.js" => (
-            "text/javascript; charset=utf-8",
-            include_str!("../../static/strace.js"),
-        ),
         _ => return PageError(Error::NotFound("file".into())).into_response(),
     };
     ([(header::CONTENT_TYPE, mime)], body).into_response()
