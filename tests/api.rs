@@ -14,13 +14,16 @@
 //! 4  46630        12      1459   0.0007    DELETE /index.html -> 501
 //! ```
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+mod support;
+
+use support::serve::{fresh_dir, Server};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,178 +31,16 @@ fn sample(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tracedeck-api-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A running `tracedeck serve`, killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    data: PathBuf,
-    agent: ureq::Agent,
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = r.expect("request failed");
-    let headers = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    let status = r.status().as_u16();
-    let body = r
-        .body_mut()
-        .with_config()
-        .limit(64 << 20)
-        .read_to_vec()
-        .unwrap_or_default();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-impl Server {
-    fn start(data: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tracedeck"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            data: data.to_path_buf(),
-            agent,
-        }
-    }
-
-    fn get(&self, path: &str) -> Reply {
-        reply(self.agent.get(format!("{}{path}", self.base)).call())
-    }
-
-    fn delete(&self, path: &str) -> Reply {
-        reply(self.agent.delete(format!("{}{path}", self.base)).call())
-    }
-
-    fn post_raw(&self, path: &str, body: &[u8]) -> Reply {
-        reply(
-            self.agent
-                .post(format!("{}{path}", self.base))
-                .header("Content-Type", "application/octet-stream")
-                .send(body),
-        )
-    }
-
-    fn post_multipart(&self, path: &str, file_name: &str, content: &[u8]) -> Reply {
-        let boundary = "----tracedeck-test-boundary-7d1f";
-        let mut body = Vec::new();
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n\
-                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-                 Content-Type: application/vnd.tcpdump.pcap\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(content);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        reply(
-            self.agent
-                .post(format!("{}{path}", self.base))
-                .header(
-                    "Content-Type",
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .send(&body[..]),
-        )
-    }
-
-    /// Uploads and returns the new capture's id.
-    fn upload(&self, file: &str) -> String {
-        let bytes = std::fs::read(sample(file)).unwrap();
-        let r = self.post_multipart("/api/captures", file, &bytes);
-        assert_eq!(r.status, 201, "{}", r.text());
-        let j = r.json();
-        let id = j["id"].as_str().unwrap().to_string();
-        assert_eq!(j["url"], format!("/c/{id}"));
-        id
-    }
-
-    /// Polls the status until it is no longer queued or analyzing.
-    fn wait(&self, id: &str) -> Value {
-        let until = Instant::now() + Duration::from_secs(60);
-        loop {
-            let j = self.get(&format!("/api/captures/{id}")).json();
-            let status = j["status"].as_str().unwrap().to_string();
-            if status == "done" || status == "failed" {
-                return j;
-            }
-            assert!(Instant::now() < until, "capture {id} stuck in {status}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn staging_is_empty(&self) -> bool {
-        std::fs::read_dir(self.data.join("staging"))
-            .map(|d| d.count() == 0)
-            .unwrap_or(true)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Uploads a sample (multipart, as a browser form does) and returns the
+/// new capture's id.
+fn upload(server: &Server, file: &str) -> String {
+    let bytes = std::fs::read(sample(file)).unwrap();
+    let r = server.post_files("/api/captures", &[(file, &bytes)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let j = r.json();
+    let id = j["id"].as_str().unwrap().to_string();
+    assert_eq!(j["url"], format!("/c/{id}"));
+    id
 }
 
 fn ids(list: &Value) -> Vec<u64> {
@@ -215,7 +56,7 @@ fn ids(list: &Value) -> Vec<u64> {
 fn upload_multipart_and_raw_then_browse() {
     let dir = fresh_dir("browse");
     let s = Server::start(&dir, &[]);
-    let id = s.upload("http-loopback.pcap");
+    let id = upload(&s, "http-loopback.pcap");
     let st = s.wait(&id);
     assert_eq!(st["status"], "done", "{st}");
     assert_eq!(st["progress"], 1.0);
@@ -449,12 +290,12 @@ fn bad_input_gets_4xx_and_a_message() {
     let r = s.post_raw("/api/captures", &big);
     assert_eq!(r.status, 413);
     assert!(r.json()["error"].as_str().unwrap().contains("--max-upload"));
-    let r = s.post_multipart("/api/captures", "big.pcap", &big);
+    let r = s.post_files("/api/captures", &[("big.pcap", &big)]);
     assert_eq!(r.status, 413);
     assert!(s.staging_is_empty());
 
     // Hostile query parameters and IDs.
-    let good = s.upload("http-loopback.pcap");
+    let good = upload(&s, "http-loopback.pcap");
     s.wait(&good);
     let conv = format!("/api/captures/{good}/conversations");
     for (q, want) in [
@@ -531,7 +372,7 @@ fn restart_keeps_results_and_reruns_interrupted() {
 
     let dir = fresh_dir("restart");
     let first = Server::start(&dir, &[]);
-    let id = first.upload("http-loopback.pcap");
+    let id = upload(&first, "http-loopback.pcap");
     assert_eq!(first.wait(&id)["status"], "done");
     let before = first
         .get(&format!("/api/captures/{id}/conversations?sort=bytes"))
@@ -777,7 +618,7 @@ fn pages_and_security_headers() {
         assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
     }
     let bytes = std::fs::read(sample("http-loopback.pcap")).unwrap();
-    let r = s.post_multipart("/upload", "<script>x</script>.pcap", &bytes);
+    let r = s.post_files("/upload", &[("<script>x</script>.pcap", &bytes)]);
     assert_eq!(r.status, 303, "{}", r.text());
     let location = r.header("location").unwrap().to_string();
     assert!(location.starts_with("/c/"));
@@ -809,7 +650,7 @@ fn pages_and_security_headers() {
 fn filtered_views_are_cached_hidden_and_deleted_with_their_capture() {
     let dir = fresh_dir("filtered");
     let s = Server::start(&dir, &[]);
-    let id = s.upload("http-loopback.pcap");
+    let id = upload(&s, "http-loopback.pcap");
     s.wait(&id);
     let path = format!("/api/captures/{id}/conversations?filter=tcp%20port%2046602");
     let first = s.get(&path);

@@ -154,6 +154,30 @@ impl Server {
                 .send(&body[..]),
         )
     }
+
+    /// Polls a capture's status until it is no longer queued or analyzing.
+    pub fn wait(&self, id: &str) -> Value {
+        let until = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let j = self.get(&format!("/api/captures/{id}")).json();
+            let status = j["status"].as_str().unwrap().to_string();
+            if status == "done" || status == "failed" {
+                return j;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "capture {id} stuck in {status}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Whether no upload is left half-received in the staging directory.
+    pub fn staging_is_empty(&self) -> bool {
+        std::fs::read_dir(self.data.join("staging"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    }
 }
 
 impl Drop for Server {
