@@ -18,7 +18,7 @@ use super::AppState;
 use crate::store::{CaptureMeta, NewCapture};
 
 /// Multipart framing allowed on top of the file itself.
-pub(super) const MULTIPART_SLACK: u64 = 64 << 10;
+const MULTIPART_SLACK: u64 = 64 << 10;
 
 /// A staging file that removes itself unless the upload completes.
 pub(super) struct Staging {
@@ -110,13 +110,9 @@ pub(super) fn clean_name(raw: Option<&str>) -> String {
     }
 }
 
-/// Receives one upload and registers it; the caller queues the analysis.
-pub async fn receive(
-    state: &AppState,
-    name_param: Option<String>,
-    req: Request,
-) -> Result<CaptureMeta> {
-    let limit = state.max_upload;
+/// Whether the request is a multipart form; refuses at once (413) a body
+/// whose declared length is already over `limit`.
+pub(crate) fn check_declared_size(req: &Request, limit: u64) -> Result<bool> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -135,6 +131,17 @@ pub async fn receive(
     if declared.is_some_and(|n| n > limit.saturating_add(slack)) {
         return Err(Error::TooLarge { limit });
     }
+    Ok(is_multipart)
+}
+
+/// Receives one upload and registers it; the caller queues the analysis.
+pub async fn receive(
+    state: &AppState,
+    name_param: Option<String>,
+    req: Request,
+) -> Result<CaptureMeta> {
+    let limit = state.max_upload;
+    let is_multipart = check_declared_size(&req, limit)?;
     let store = state.store.clone();
     let path = tokio::task::spawn_blocking(move || store.staging_path())
         .await

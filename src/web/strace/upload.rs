@@ -6,11 +6,10 @@
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::header;
 use futures_util::StreamExt;
 
 use super::super::error::{Error, Result};
-use super::super::upload::{clean_name, Staging, MULTIPART_SLACK};
+use super::super::upload::{check_declared_size, clean_name, Staging};
 use super::super::AppState;
 use crate::store::{StraceFile, StraceMeta};
 
@@ -62,24 +61,7 @@ pub async fn receive(
     req: Request,
 ) -> Result<StraceMeta> {
     let limit = state.max_upload;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
-    let slack = if is_multipart { MULTIPART_SLACK } else { 0 };
-    if declared.is_some_and(|n| n > limit.saturating_add(slack)) {
-        return Err(Error::TooLarge { limit });
-    }
+    let is_multipart = check_declared_size(&req, limit)?;
     let mut staged: Vec<(Staging, StraceFile)> = Vec::new();
     let mut used = 0u64;
     if is_multipart {
