@@ -19,6 +19,13 @@ mod schema;
 mod sqlite;
 mod straces;
 
+/// Locks a mutex, carrying on past a poisoned one: the state behind every
+/// lock in the store and the workers (SQLite handles, queues, progress
+/// maps) stays consistent when a holder panics.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;

@@ -19,12 +19,13 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 
 use super::bytes::{PcapExport, StreamBuilder};
+use super::lock;
 use super::packets;
 use super::query::{ConvQuery, HttpQuery, StatusMatch};
 use super::results::{self, Decompressed, SqliteResults};
@@ -53,12 +54,6 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere while holding the lock leaves data that SQLite
-    // itself keeps consistent; carry on.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn now() -> Timestamp {

@@ -19,11 +19,12 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
+use super::lock;
 use super::{io_err, CaptureId, Error, Page, Result, Status};
 use crate::strace::Trace;
 use crate::time::Timestamp;
@@ -121,10 +122,6 @@ pub struct SqliteStraces {
     root: PathBuf,
     index: Mutex<Connection>,
     cache: Mutex<VecDeque<(CaptureId, Arc<Trace>)>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn now() -> Timestamp {

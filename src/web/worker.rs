@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use crate::analysis::{self, Options, Output};
 use crate::flow::{Conversation, PacketInfo};
 use crate::pcap::Reader;
+use crate::store::lock;
 use crate::store::{self, CaptureId, ResultsWriter, Store};
 
 /// Progress of one running analysis.
@@ -47,10 +48,6 @@ impl std::fmt::Debug for Jobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jobs").finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Jobs {

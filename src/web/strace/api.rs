@@ -29,6 +29,18 @@ pub struct Listing<T> {
     pub items: Vec<T>,
 }
 
+impl<T> Listing<T> {
+    /// The page `offset..offset + limit` of a whole list.
+    fn page(all: Vec<T>, offset: u64, limit: u32) -> Listing<T> {
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        Listing {
+            total: all.len(),
+            offset,
+            items: all.into_iter().skip(offset).take(limit as usize).collect(),
+        }
+    }
+}
+
 /// The syscall table for a filter; with `at`, the page holding that call.
 #[derive(Debug, Serialize)]
 pub struct SyscallPage {
@@ -316,13 +328,7 @@ pub async fn processes(
     let id = strace_id(&id)?;
     let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(1000)?;
     let v = with_trace(&state, id, move |t| {
-        let rows = process_rows(t);
-        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-        Ok(Listing {
-            total: rows.len(),
-            offset,
-            items: rows.into_iter().skip(offset).take(limit as usize).collect(),
-        })
+        Ok(Listing::page(process_rows(t), offset, limit))
     })
     .await?;
     Ok(Json(v))
@@ -360,13 +366,11 @@ pub async fn timeline(
     let (pid, limit, offset) = parse_timeline(q.as_deref())?;
     let v = with_trace(&state, id, move |t| {
         check_pid(t, pid)?;
-        let all = t.timeline(pid);
-        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-        Ok(Listing::<TimelineItem> {
-            total: all.len(),
+        Ok(Listing::<TimelineItem>::page(
+            t.timeline(pid),
             offset,
-            items: all.into_iter().skip(offset).take(limit as usize).collect(),
-        })
+            limit,
+        ))
     })
     .await?;
     Ok(Json(v))

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
+use crate::store::lock;
 use crate::store::{self, CaptureId, StraceStore};
 use crate::strace::{self, FileQuery, Trace};
 
@@ -26,10 +27,6 @@ impl std::fmt::Debug for StraceJobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StraceJobs").finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl StraceJobs {
