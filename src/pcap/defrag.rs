@@ -12,6 +12,9 @@ use crate::time::{Span, Timestamp};
 const MAX_DATAGRAM: u32 = 65_535;
 /// Datagrams waiting for fragments at once.
 const MAX_PENDING: usize = 4096;
+/// Bytes all pending datagrams may hold together (4096 hostile 64 KiB
+/// datagrams would otherwise take 256 MiB).
+const MAX_HELD: usize = 16 << 20;
 /// A datagram whose fragments stop coming is dropped after this long.
 const TIMEOUT: Span = Span::from_nanos(30_000_000_000);
 
@@ -53,6 +56,8 @@ impl Datagram {
 #[derive(Default)]
 pub struct Defragmenter {
     pending: HashMap<Key, Datagram>,
+    /// Bytes held by `pending`.
+    held: usize,
     /// Datagrams dropped for a cap or a timeout.
     pub dropped: u64,
 }
@@ -81,6 +86,16 @@ impl Defragmenter {
                 return None;
             }
         }
+        let have = self.pending.get(&key).map_or(0, |d| d.data.len());
+        let growth = (end as usize).saturating_sub(have);
+        if self.held + growth > MAX_HELD {
+            self.expire(ts);
+            if self.held + growth > MAX_HELD {
+                self.dropped += 1;
+                return None;
+            }
+        }
+        self.held += growth;
         let dg = self.pending.entry(key).or_insert_with(|| Datagram {
             data: Vec::new(),
             have: Vec::new(),
@@ -100,6 +115,7 @@ impl Defragmenter {
         }
         if dg.is_complete() {
             let mut done = self.pending.remove(&key)?;
+            self.held = self.held.saturating_sub(done.data.len());
             let total = done.total.unwrap_or(0) as usize;
             done.data.truncate(total);
             return Some(done.data);
@@ -109,8 +125,15 @@ impl Defragmenter {
 
     fn expire(&mut self, now: Timestamp) {
         let before = self.pending.len();
-        self.pending
-            .retain(|_, d| now.since(d.first_seen) < TIMEOUT);
+        let mut freed = 0;
+        self.pending.retain(|_, d| {
+            let keep = now.since(d.first_seen) < TIMEOUT;
+            if !keep {
+                freed += d.data.len();
+            }
+            keep
+        });
+        self.held = self.held.saturating_sub(freed);
         self.dropped += (before - self.pending.len()) as u64;
     }
 }
@@ -166,6 +189,26 @@ mod test {
             )
             .unwrap();
         assert_eq!(whole, b"hello, wworld!!!");
+    }
+
+    #[test]
+    fn held_bytes_are_capped() {
+        let mut d = Defragmenter::default();
+        let chunk = vec![0u8; 60_000];
+        let mut refused = 0;
+        for id in 0..1000 {
+            let frag = Fragment {
+                id,
+                offset: 0,
+                more: true,
+            };
+            d.push(&packet("10.0.0.9", &chunk, 60_000), frag, Timestamp::ZERO);
+            if d.dropped > refused {
+                refused = d.dropped;
+            }
+        }
+        assert!(d.held <= MAX_HELD, "{}", d.held);
+        assert!(refused > 0);
     }
 
     #[test]
