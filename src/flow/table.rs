@@ -3,9 +3,10 @@
 //! hands finished conversations to a `FlowHandler`.
 //!
 //! Memory grows with the conversations still open: a closed or reset
-//! conversation is handed on once it has been idle for
-//! [`TableLimits::closed_linger`] of capture time (late retransmissions and
-//! final ACKs still count toward it, as in tshark).
+//! conversation, or an unanswered SYN (a port scan makes millions), is
+//! handed on once it has been idle for [`TableLimits::closed_linger`] of
+//! capture time, longer than a SYN's retries; late retransmissions and
+//! final ACKs still count toward it, as in tshark.
 
 use std::collections::hash_map::Entry as MapEntry;
 
@@ -193,8 +194,10 @@ impl<H: FlowHandler> FlowTable<H> {
             .map
             .iter()
             .filter(|(_, e)| {
-                matches!(e.conv.state, State::Closed | State::Reset | State::Refused)
-                    && e.conv.end.is_some_and(|end| now.since(end) > linger)
+                matches!(
+                    e.conv.state,
+                    State::Closed | State::Reset | State::Refused | State::SynSent
+                ) && e.conv.end.is_some_and(|end| now.since(end) > linger)
             })
             .map(|(k, _)| *k)
             .collect();
