@@ -6,6 +6,7 @@
 pub mod at_offset;
 pub mod decode;
 pub mod defrag;
+mod feed;
 mod frame;
 pub mod link;
 mod reader;

@@ -2,8 +2,9 @@
 //! gzip-compressed), front to back, in bounded memory.
 //!
 //! The container is told by its magic bytes, never by the file name. The
-//! reader owns one growable buffer; a record is handed out as a [`Frame`]
-//! borrowing from it, and consumed on the next call. pcapng blocks are
+//! bytes arrive in chunks read ahead by a [`Feed`]; a record is handed out
+//! as a [`Frame`] borrowing from the current chunk, and consumed on the
+//! next call. pcapng blocks are
 //! parsed by `pcap-parser`; the framing (lengths, bounds, byte order,
 //! interfaces and their `if_tsresol`) is checked here first so a hostile
 //! length never reaches an allocation.
@@ -15,6 +16,7 @@ use std::path::Path;
 
 use pcap_parser::pcapng::Block;
 
+use super::feed::{Chunk, Feed, HEADROOM};
 use super::frame::{Frame, LinkType};
 use crate::time::Timestamp;
 
@@ -25,8 +27,6 @@ pub const MAX_RECORD_LEN: usize = 16 << 20;
 
 /// A classic pcap header snaplen beyond this is not a capture header.
 const MAX_SNAPLEN: u32 = 256 << 20;
-
-const INITIAL_BUFFER: usize = 1 << 20;
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 const PCAPNG_BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
@@ -141,7 +141,9 @@ enum State {
 
 /// Streams frames from a capture.
 pub struct Reader {
-    src: Box<dyn Read + Send>,
+    feed: Feed,
+    /// The current chunk from `feed` (or, past a record longer than
+    /// `HEADROOM`, a buffer of our own); bytes `start..end` are unread.
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -206,10 +208,13 @@ impl Reader {
     }
 
     /// Reads the file header from `src` and prepares to stream records.
+    /// The rest of `src` is read ahead on a thread of its own.
     pub fn new<R: Read + Send + 'static>(src: R) -> Result<Reader> {
+        let (feed, compressed) =
+            Feed::start(Box::new(src)).map_err(|source| Error::Io { offset: 0, source })?;
         let mut reader = Reader {
-            src: Box::new(src),
-            buf: vec![0; INITIAL_BUFFER],
+            feed,
+            buf: Vec::new(),
             start: 0,
             end: 0,
             eof: false,
@@ -220,7 +225,7 @@ impl Reader {
                 interfaces: Vec::new(),
             },
             format: Format::Pcapng,
-            compressed: false,
+            compressed,
             next_index: 0,
             link_types: BTreeSet::new(),
             warnings: Vec::new(),
@@ -231,26 +236,8 @@ impl Reader {
         if reader.available() == 0 {
             return Err(Error::Empty);
         }
-        if reader.available() >= 2 && reader.buf[0] == 0x1f && reader.buf[1] == 0x8b {
-            reader.switch_to_gzip();
-            reader.fill_to(4)?;
-            if reader.available() == 0 {
-                return Err(Error::Empty);
-            }
-        }
         reader.read_file_header()?;
         Ok(reader)
-    }
-
-    fn switch_to_gzip(&mut self) {
-        let already = self.buf[self.start..self.end].to_vec();
-        let rest = std::mem::replace(&mut self.src, Box::new(io::empty()));
-        let raw = io::Cursor::new(already).chain(rest);
-        self.src = Box::new(flate2::read::MultiGzDecoder::new(raw));
-        self.start = 0;
-        self.end = 0;
-        self.eof = false;
-        self.compressed = true;
     }
 
     pub fn format(&self) -> Format {
@@ -293,31 +280,40 @@ impl Reader {
     /// ends first. `need` is bounded by the callers (`MAX_RECORD_LEN`).
     fn fill_to(&mut self, need: usize) -> Result<()> {
         while self.available() < need && !self.eof {
-            if self.start + need > self.buf.len() {
-                if need > self.buf.len() {
-                    let new_len = need.next_power_of_two().max(self.buf.len());
-                    self.buf.resize(new_len, 0);
+            let (chunk, len) = match self.feed.next() {
+                Chunk::Data { buf, len } => (buf, len),
+                Chunk::End => {
+                    self.eof = true;
+                    break;
                 }
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            }
-            let n = loop {
-                match self.src.read(&mut self.buf[self.end..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(source) => {
-                        return Err(Error::Io {
-                            offset: self.pos + self.available() as u64,
-                            source,
-                        })
-                    }
+                Chunk::Failed(source) => {
+                    self.eof = true;
+                    return Err(Error::Io {
+                        offset: self.pos + self.available() as u64,
+                        source,
+                    });
                 }
             };
-            if n == 0 {
-                self.eof = true;
+            let left = self.available();
+            if left <= HEADROOM {
+                // The common case: the unread tail moves in front of the
+                // new chunk's data, which stays where the thread put it.
+                let mut chunk = chunk;
+                chunk[HEADROOM - left..HEADROOM].copy_from_slice(&self.buf[self.start..self.end]);
+                let spent = std::mem::replace(&mut self.buf, chunk);
+                self.feed.give_back(spent);
+                self.start = HEADROOM - left;
+                self.end = HEADROOM + len;
+            } else {
+                // A record longer than the headroom spans chunks: gather it
+                // in a buffer of our own.
+                self.buf.copy_within(self.start..self.end, 0);
+                self.buf.truncate(left);
+                self.buf.extend_from_slice(&chunk[HEADROOM..HEADROOM + len]);
+                self.feed.give_back(chunk);
+                self.start = 0;
+                self.end = self.buf.len();
             }
-            self.end += n;
         }
         Ok(())
     }
