@@ -36,8 +36,8 @@ impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) {
         self.convs.push(conv.clone());
     }
-    fn exchange(&mut self, e: &HttpExchange) {
-        self.http.push(e.clone());
+    fn exchange(&mut self, e: HttpExchange) {
+        self.http.push(e);
     }
 }
 

@@ -94,7 +94,7 @@ impl ConnAnalyzer {
     }
 
     /// Hands every exchange completed so far to `emit`.
-    pub fn drain(&mut self, conv: &Conversation, emit: &mut dyn FnMut(&HttpExchange)) {
+    pub fn drain(&mut self, conv: &Conversation, emit: &mut dyn FnMut(HttpExchange)) {
         if self.http.sink().is_empty() {
             return;
         }
@@ -110,7 +110,7 @@ impl ConnAnalyzer {
             let facts = self.facts(&exchange);
             let verdict = http::judge(&exchange, &facts);
             self.exchanges += 1;
-            emit(&HttpExchange {
+            emit(HttpExchange {
                 conversation: conv.id,
                 client,
                 server,

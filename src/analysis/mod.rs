@@ -26,8 +26,9 @@ pub trait Output {
     /// One packet of a conversation (only when `Options::packets` is set).
     fn packet(&mut self, _conv: &Conversation, _packet: &PacketInfo) {}
     /// A finished HTTP exchange (request and response, or what was seen of
-    /// them), as soon as it is complete.
-    fn exchange(&mut self, _exchange: &HttpExchange) {}
+    /// them), as soon as it is complete. Handed over, not lent: keeping
+    /// it costs no copy.
+    fn exchange(&mut self, _exchange: HttpExchange) {}
     /// Called every `PROGRESS_EVERY` records: bytes of the file read so
     /// far and records read. Return `false` to stop.
     fn progress(&mut self, _bytes: u64, _records: u64) -> bool {

@@ -142,32 +142,37 @@ pub struct ExchangeRow {
     pub response_last_frame: Option<u64>,
 }
 
-impl From<&super::HttpExchange> for ExchangeRow {
-    fn from(h: &super::HttpExchange) -> Self {
-        let e = &h.exchange;
+impl From<super::HttpExchange> for ExchangeRow {
+    fn from(h: super::HttpExchange) -> Self {
+        let (server_time, total_time, http_time) = (
+            h.exchange.server_time(),
+            h.exchange.total_time(),
+            h.exchange.http_time(),
+        );
+        let e = h.exchange;
         ExchangeRow {
             conversation: h.conversation,
             client: h.client.to_string(),
             server: h.server.to_string(),
-            method: e.method.clone(),
-            uri: e.uri.clone(),
-            version: e.version.clone(),
-            host: e.host.clone(),
-            user_agent: e.user_agent.clone(),
+            method: e.method,
+            uri: e.uri,
+            version: e.version,
+            host: e.host,
+            user_agent: e.user_agent,
             status: e.status,
-            reason: e.reason.clone(),
+            reason: e.reason,
             request_start: e.request_start,
             request_end: e.request_end,
             response_start: e.response_start,
             response_end: e.response_end,
-            server_time: e.server_time(),
-            total_time: e.total_time(),
-            http_time: e.http_time(),
+            server_time,
+            total_time,
+            http_time,
             request_body_bytes: e.request_body_bytes,
             response_body_bytes: e.response_body_bytes,
-            content_type: e.content_type.clone(),
+            content_type: e.content_type,
             wait: h.verdict.wait,
-            verdict: h.verdict.text.clone(),
+            verdict: h.verdict.text,
             interim: e.interim.iter().map(|i| i.status).collect(),
             interrupted: e.interrupted,
             has_gap: e.has_gap,

@@ -1,6 +1,7 @@
 //! `tracedeck analyze FILE`: the conversation table (and HTTP exchanges)
 //! of a capture, as a readable table or as the JSON of INTERFACES.md.
 
+use std::cmp::Ordering;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -14,6 +15,8 @@ use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 use tracedeck::store::StatusFilter;
 use tracedeck::Timestamp;
+
+use super::spool::Spool;
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
@@ -57,39 +60,150 @@ enum SortKey {
     Status,
 }
 
-#[derive(Default)]
+/// What the analysis keeps for the output: every row for `--json`
+/// (spooled, so memory does not grow with them), only the rows a table
+/// shows otherwise.
+enum Keep {
+    Json {
+        conversations: Spool<u64, Conversation>,
+        exchanges: Spool<(Option<Timestamp>, u64), HttpExchange>,
+    },
+    Tables {
+        conversations: Top<Conversation>,
+        /// With --http: the exchanges that pass `--status`.
+        exchanges: Option<(Top<ExchangeRow>, Option<StatusFilter>)>,
+    },
+}
+
 struct Collect {
-    conversations: Vec<Conversation>,
-    /// Whether to keep every exchange (JSON and the HTTP table need them;
-    /// the conversation table only counts them by status class).
-    keep_exchanges: bool,
-    exchanges: Vec<ExchangeRow>,
+    keep: Keep,
     /// Exchanges by status class: 1xx..5xx, then "no response".
     by_class: [u64; 6],
 }
 
 impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) {
-        self.conversations.push(conv.clone());
+        match &mut self.keep {
+            Keep::Json { conversations, .. } => conversations.push(conv.id, conv.clone()),
+            Keep::Tables { conversations, .. } => conversations.push(conv.clone()),
+        }
     }
 
-    fn exchange(&mut self, exchange: &HttpExchange) {
-        let class = match exchange.exchange.status {
+    fn exchange(&mut self, exchange: HttpExchange) {
+        let status = exchange.exchange.status;
+        let class = match status {
             Some(s @ 100..=599) => usize::from(s / 100 - 1),
             _ => 5,
         };
         self.by_class[class] += 1;
-        if self.keep_exchanges {
-            self.exchanges.push(ExchangeRow::from(exchange));
+        match &mut self.keep {
+            Keep::Json { exchanges, .. } => {
+                let e = &exchange.exchange;
+                let key = (e.request_start.or(e.response_start), exchange.conversation);
+                exchanges.push(key, exchange);
+            }
+            Keep::Tables {
+                exchanges: Some((rows, filter)),
+                ..
+            } => {
+                if filter.as_ref().is_none_or(|f| f.matches(status)) {
+                    rows.push(ExchangeRow::from(exchange));
+                }
+            }
+            Keep::Tables {
+                exchanges: None, ..
+            } => {}
         }
     }
 }
 
+/// The first `limit` rows of a table in its order (all of them when
+/// `limit` is 0), without holding the rest.
+struct Top<T> {
+    limit: usize,
+    order: fn(&T, &T) -> Ordering,
+    rows: Vec<T>,
+    /// Rows pushed, kept or not.
+    seen: usize,
+}
+
+impl<T> Top<T> {
+    fn new(limit: usize, order: fn(&T, &T) -> Ordering) -> Self {
+        Top {
+            limit,
+            order,
+            rows: Vec::new(),
+            seen: 0,
+        }
+    }
+
+    fn push(&mut self, row: T) {
+        self.seen += 1;
+        self.rows.push(row);
+        if self.limit > 0 && self.rows.len() >= 2 * self.limit.max(512) {
+            self.cut();
+        }
+    }
+
+    /// Sorts (stable: equal rows keep arrival order) and drops the rest.
+    fn cut(&mut self) {
+        self.rows.sort_by(self.order);
+        if self.limit > 0 {
+            self.rows.truncate(self.limit);
+        }
+    }
+
+    fn into_rows(mut self) -> Vec<T> {
+        self.cut();
+        self.rows
+    }
+}
+
+fn conversation_order(sort: SortKey) -> fn(&Conversation, &Conversation) -> Ordering {
+    match sort {
+        SortKey::Duration => |a, b| b.duration().cmp(&a.duration()).then(a.id.cmp(&b.id)),
+        SortKey::Start => |a, b| (a.start, a.id).cmp(&(b.start, b.id)),
+        SortKey::Bytes => |a, b| b.bytes().cmp(&a.bytes()).then(a.id.cmp(&b.id)),
+        SortKey::Packets => |a, b| b.packets().cmp(&a.packets()).then(a.id.cmp(&b.id)),
+        SortKey::Id | SortKey::TotalTime | SortKey::ServerTime | SortKey::Status => {
+            |a, b| a.id.cmp(&b.id)
+        }
+    }
+}
+
+/// Exchanges: the table's key first, then request start (the JSON order).
+fn exchange_order(sort: SortKey) -> fn(&ExchangeRow, &ExchangeRow) -> Ordering {
+    fn by_start(a: &ExchangeRow, b: &ExchangeRow) -> Ordering {
+        let key = |e: &ExchangeRow| (e.request_start.or(e.response_start), e.conversation);
+        key(a).cmp(&key(b))
+    }
+    fn nanos(s: Option<tracedeck::Span>) -> i64 {
+        s.map(|s| s.as_nanos()).unwrap_or(i64::MIN)
+    }
+    match sort {
+        SortKey::Duration | SortKey::TotalTime => |a, b| {
+            nanos(b.total_time)
+                .cmp(&nanos(a.total_time))
+                .then(by_start(a, b))
+        },
+        SortKey::ServerTime => |a, b| {
+            nanos(b.server_time)
+                .cmp(&nanos(a.server_time))
+                .then(by_start(a, b))
+        },
+        SortKey::Bytes => |a, b| {
+            b.response_body_bytes
+                .cmp(&a.response_body_bytes)
+                .then(by_start(a, b))
+        },
+        SortKey::Status => |a, b| a.status.cmp(&b.status).then(by_start(a, b)),
+        SortKey::Start | SortKey::Id | SortKey::Packets => by_start,
+    }
+}
+
 #[derive(Serialize)]
-struct Document<'a> {
+struct CaptureOnly {
     capture: CaptureRow,
-    conversations: Vec<ConversationRow>,
-    http: &'a [ExchangeRow],
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
@@ -102,62 +216,82 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let status = match args.status.as_deref() {
+        Some(list) => Some(
+            list.parse::<StatusFilter>()
+                .map_err(|e| anyhow::anyhow!("--status: {e}"))?,
+        ),
+        None => None,
+    };
     let opts = Options {
         filter,
         ..Options::default()
     };
+    let keep = if args.json {
+        let spooling = "starting the JSON writer";
+        Keep::Json {
+            conversations: Spool::start(|c: Conversation| ConversationRow::from(&c))
+                .context(spooling)?,
+            exchanges: Spool::start(ExchangeRow::from).context(spooling)?,
+        }
+    } else {
+        Keep::Tables {
+            conversations: Top::new(
+                if args.http { 1 } else { args.limit },
+                conversation_order(args.sort),
+            ),
+            exchanges: args
+                .http
+                .then(|| (Top::new(args.limit, exchange_order(args.sort)), status)),
+        }
+    };
     let mut out = Collect {
-        keep_exchanges: args.json || args.http,
-        ..Collect::default()
+        keep,
+        by_class: [0; 6],
     };
     let summary = analysis::analyze(&mut reader, &opts, &mut out)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let out_by_class = out.by_class;
-    let mut convs = out.conversations;
-    convs.sort_by_key(|c| c.id);
-    let mut exchanges = out.exchanges;
-    exchanges.sort_by_key(|e| (e.request_start.or(e.response_start), e.conversation));
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    if args.json {
-        let doc = Document {
-            capture: CaptureRow::from(&summary),
-            conversations: convs.iter().map(ConversationRow::from).collect(),
-            http: &exchanges,
-        };
-        serde_json::to_writer(&mut w, &doc)?;
-        writeln!(w)?;
-        return Ok(());
-    }
-    match args.sort {
-        SortKey::Duration => {
-            convs.sort_by(|a, b| b.duration().cmp(&a.duration()).then(a.id.cmp(&b.id)))
+    let (conversations, exchanges) = match out.keep {
+        Keep::Json {
+            conversations,
+            exchanges,
+        } => {
+            let spooled = "writing the JSON rows";
+            let conversations = conversations.finish().context(spooled)?;
+            let exchanges = exchanges.finish().context(spooled)?;
+            // The document of INTERFACES.md, the rows copied in as they
+            // were serialized: `{"capture":…,"conversations":[…],"http":[…]}`.
+            let head = serde_json::to_vec(&CaptureOnly {
+                capture: CaptureRow::from(&summary),
+            })?;
+            w.write_all(&head[..head.len() - 1])?;
+            w.write_all(b",\"conversations\":[")?;
+            conversations.write_to(&mut w)?;
+            w.write_all(b"],\"http\":[")?;
+            exchanges.write_to(&mut w)?;
+            w.write_all(b"]}\n")?;
+            w.flush()?;
+            return Ok(());
         }
-        SortKey::Start => convs.sort_by_key(|c| (c.start, c.id)),
-        SortKey::Bytes => convs.sort_by(|a, b| b.bytes().cmp(&a.bytes()).then(a.id.cmp(&b.id))),
-        SortKey::Packets => {
-            convs.sort_by(|a, b| b.packets().cmp(&a.packets()).then(a.id.cmp(&b.id)))
-        }
-        SortKey::Id | SortKey::TotalTime | SortKey::ServerTime | SortKey::Status => {}
+        Keep::Tables {
+            conversations,
+            exchanges,
+        } => (conversations, exchanges),
+    };
+    if let Some((rows, _)) = exchanges {
+        let all = out.by_class.iter().sum();
+        return print_http(&mut w, &name, rows, all, summary.first_ts);
     }
+    let total = conversations.seen;
+    let convs = conversations.into_rows();
     let first = summary.first_ts;
-    if args.http {
-        let status = match args.status.as_deref() {
-            Some(list) => Some(
-                list.parse::<StatusFilter>()
-                    .map_err(|e| anyhow::anyhow!("--status: {e}"))?,
-            ),
-            None => None,
-        };
-        return print_http(
-            &mut w, &name, exchanges, status, args.sort, args.limit, first,
-        );
-    }
     writeln!(
         w,
         "{name}: {} packets, {} conversations, {} ({}, {})",
         summary.packets,
-        convs.len(),
+        total,
         summary.duration(),
         match (summary.format, summary.compressed) {
             (tracedeck::pcap::Format::Pcap, false) => "pcap",
@@ -179,12 +313,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             summary.packets
         )?;
     }
-    let http_total: u64 = out_by_class.iter().sum();
+    let http_total: u64 = out.by_class.iter().sum();
     if http_total > 0 {
         let names = ["1xx", "2xx", "3xx", "4xx", "5xx", "no response"];
         let parts: Vec<String> = names
             .iter()
-            .zip(out_by_class)
+            .zip(out.by_class)
             .filter(|(_, n)| *n > 0)
             .map(|(name, n)| format!("{name} {n}"))
             .collect();
@@ -197,11 +331,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     for warning in &summary.warnings {
         writeln!(w, "warning: {warning}")?;
     }
-    let shown = if args.limit == 0 {
-        convs.len()
-    } else {
-        args.limit.min(convs.len())
-    };
+    let shown = convs.len();
     let aw = convs[..shown]
         .iter()
         .map(|c| c.client.to_string().len().max(c.server.to_string().len()))
@@ -234,12 +364,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         ];
         print_row(&mut w, aw, row)?;
     }
-    if shown < convs.len() {
-        writeln!(
-            w,
-            "... {} more (use --limit 0 for all)",
-            convs.len() - shown
-        )?;
+    if shown < total {
+        writeln!(w, "... {} more (use --limit 0 for all)", total - shown)?;
     }
     Ok(())
 }
@@ -256,37 +382,17 @@ fn print_row(w: &mut impl Write, aw: usize, c: [String; 12]) -> std::io::Result<
 fn print_http(
     w: &mut impl Write,
     name: &str,
-    mut rows: Vec<ExchangeRow>,
-    status: Option<StatusFilter>,
-    sort: SortKey,
-    limit: usize,
+    rows: Top<ExchangeRow>,
+    all: u64,
     first: Option<Timestamp>,
 ) -> anyhow::Result<()> {
-    let all = rows.len();
-    if let Some(filter) = &status {
-        rows.retain(|e| filter.matches(e.status));
-    }
-    let secs = |s: Option<tracedeck::Span>| s.map(|s| s.as_nanos()).unwrap_or(i64::MIN);
-    match sort {
-        SortKey::Duration | SortKey::TotalTime => {
-            rows.sort_by_key(|e| std::cmp::Reverse(secs(e.total_time)))
-        }
-        SortKey::ServerTime => rows.sort_by_key(|e| std::cmp::Reverse(secs(e.server_time))),
-        SortKey::Bytes => rows.sort_by_key(|e| std::cmp::Reverse(e.response_body_bytes)),
-        SortKey::Status => rows.sort_by_key(|e| e.status),
-        SortKey::Start | SortKey::Id | SortKey::Packets => {}
-    }
+    let matched = rows.seen;
+    let rows = rows.into_rows();
     writeln!(
         w,
-        "{name}: {} HTTP exchanges, {} shown after filters",
-        all,
-        rows.len()
+        "{name}: {all} HTTP exchanges, {matched} shown after filters"
     )?;
-    let shown = if limit == 0 {
-        rows.len()
-    } else {
-        limit.min(rows.len())
-    };
+    let shown = rows.len();
     let cw = rows[..shown]
         .iter()
         .map(|e| e.client.len())
@@ -330,8 +436,8 @@ fn print_http(
             e.verdict
         )?;
     }
-    if shown < rows.len() {
-        writeln!(w, "... {} more (use --limit 0 for all)", rows.len() - shown)?;
+    if shown < matched {
+        writeln!(w, "... {} more (use --limit 0 for all)", matched - shown)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 mod analyze;
 mod capture;
 mod serve;
+mod spool;
 mod strace;
 
 /// Exit status for a bad input file (usage errors exit 2 through clap).

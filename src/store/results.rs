@@ -65,8 +65,8 @@ pub struct ExchangeRow {
     pub row: report::ExchangeRow,
 }
 
-impl From<&crate::analysis::HttpExchange> for ExchangeRow {
-    fn from(h: &crate::analysis::HttpExchange) -> Self {
+impl From<crate::analysis::HttpExchange> for ExchangeRow {
+    fn from(h: crate::analysis::HttpExchange) -> Self {
         ExchangeRow {
             id: 0,
             row: report::ExchangeRow::from(h),
@@ -547,7 +547,7 @@ impl Output for SqliteResults {
         self.note(r);
     }
 
-    fn exchange(&mut self, exchange: &crate::analysis::HttpExchange) {
+    fn exchange(&mut self, exchange: crate::analysis::HttpExchange) {
         self.exchange_row(&ExchangeRow::from(exchange));
     }
 

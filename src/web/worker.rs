@@ -107,7 +107,7 @@ impl Output for Tracked<'_> {
         self.writer.packet(conv, packet);
     }
 
-    fn exchange(&mut self, exchange: &analysis::HttpExchange) {
+    fn exchange(&mut self, exchange: analysis::HttpExchange) {
         self.writer.exchange(exchange);
     }
 
