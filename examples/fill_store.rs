@@ -100,6 +100,7 @@ fn main() {
             handshake_rtt: Some(Span::from_nanos(rnd(1_000_000) as i64)),
             state: State::Closed,
             http_exchanges: 1,
+            http_reversed: 0,
         };
         work.writer.conversation(&conv);
         let status = match rnd(100) {

@@ -117,17 +117,22 @@ impl FlowHandler for Handler<'_> {
         }
     }
 
-    fn closed(&mut self, mut conv: Conversation, conn: Option<ConnAnalyzer>, now: Timestamp) {
-        if let Some(mut conn) = conn {
-            conn.finish(now);
-            let out = &mut *self.out;
-            conn.drain(&conv, &mut |e| out.exchange(e));
-            conv.http_exchanges = conn.exchanges;
-            // No handshake, and every request went the other way: the
-            // port heuristic picked the wrong side as the client.
-            if !conv.roles_from_handshake && conn.exchanges > 0 && conn.reversed == conn.exchanges {
-                conv.swap_roles();
-            }
+    fn streams_ended(&mut self, conv: &mut Conversation, mut conn: ConnAnalyzer, now: Timestamp) {
+        conn.finish(now);
+        let out = &mut *self.out;
+        conn.drain(conv, &mut |e| out.exchange(e));
+        conv.http_exchanges = conn.exchanges;
+        conv.http_reversed = conn.reversed;
+    }
+
+    fn closed(&mut self, mut conv: Conversation, _now: Timestamp) {
+        // No handshake, and every request went the other way: the port
+        // heuristic picked the wrong side as the client.
+        if !conv.roles_from_handshake
+            && conv.http_exchanges > 0
+            && conv.http_reversed == conv.http_exchanges
+        {
+            conv.swap_roles();
         }
         self.out.conversation(&conv);
     }

@@ -117,6 +117,9 @@ pub struct Conversation {
     pub handshake_rtt: Option<Span>,
     pub state: State,
     pub http_exchanges: u64,
+    /// Of those, the exchanges whose request went from `server` to
+    /// `client`: all of them means the roles were guessed wrong.
+    pub http_reversed: u64,
 }
 
 impl Conversation {
@@ -129,6 +132,7 @@ impl Conversation {
 
     /// Exchanges client and server (when content shows the guess was wrong).
     pub fn swap_roles(&mut self) {
+        self.http_reversed = self.http_exchanges.saturating_sub(self.http_reversed);
         std::mem::swap(&mut self.client, &mut self.server);
         self.dirs.swap(0, 1);
         self.streams.swap(0, 1);

@@ -104,6 +104,12 @@ impl HalfStream {
         self.base.is_some()
     }
 
+    /// Whether this direction is over: its FIN delivered in order, a reset,
+    /// or `finish`.
+    pub fn has_ended(&self) -> bool {
+        self.fin_sent || self.closed
+    }
+
     /// A SYN from this side: data starts at `seq + 1`.
     pub fn syn(&mut self, seq: u32) {
         if self.base.is_none() {

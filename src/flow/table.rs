@@ -82,8 +82,14 @@ pub trait FlowHandler {
     /// Every packet of every conversation, after counting and reassembly
     /// (`conn` is the conversation's analyzer, for TCP).
     fn packet(&mut self, conv: &Conversation, conn: Option<&mut Self::Conn>, packet: &PacketInfo);
-    /// A finished conversation (evicted, or at the end of the capture).
-    fn closed(&mut self, conv: Conversation, conn: Option<Self::Conn>, now: Timestamp);
+    /// The analyzer of a TCP conversation gets no more data: both streams
+    /// ended (FIN or RST each way, nothing left to deliver), or the
+    /// conversation is leaving the table. The conversation itself may stay
+    /// in the table a while longer, counting late packets.
+    fn streams_ended(&mut self, conv: &mut Conversation, conn: Self::Conn, now: Timestamp);
+    /// A finished conversation (evicted, or at the end of the capture),
+    /// after `streams_ended`.
+    fn closed(&mut self, conv: Conversation, now: Timestamp);
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,7 +130,9 @@ struct TcpState {
 struct Entry<C> {
     conv: Conversation,
     tcp: Option<Box<TcpState>>,
-    conn: Option<C>,
+    /// Boxed: the table's slots stay small, and a conversation whose
+    /// streams ended keeps nothing of it.
+    conn: Option<Box<C>>,
 }
 
 /// The conversation table.
@@ -215,16 +223,22 @@ impl<H: FlowHandler> FlowTable<H> {
         }
         let now = self.now;
         let frame = self.last_frame;
-        if let (Some(tcp), Some(conn)) = (entry.tcp.as_mut(), entry.conn.as_mut()) {
+        if let Some(tcp) = entry.tcp.as_mut() {
+            let mut ended = Ended;
+            let sink: &mut dyn StreamSink = match entry.conn.as_deref_mut() {
+                Some(conn) => conn,
+                None => &mut ended,
+            };
             for dir in [Dir::ToServer, Dir::ToClient] {
-                tcp.halves[dir.index()].finish(dir, now, frame, conn);
+                tcp.halves[dir.index()].finish(dir, now, frame, sink);
             }
-        }
-        if let Some(tcp) = &entry.tcp {
             entry.conv.streams = [tcp.halves[0].stats, tcp.halves[1].stats];
             entry.conv.state = tcp_state(&entry.conv, tcp);
         }
-        self.handler.closed(entry.conv, entry.conn, now);
+        if let Some(conn) = entry.conn.take() {
+            self.handler.streams_ended(&mut entry.conv, *conn, now);
+        }
+        self.handler.closed(entry.conv, now);
     }
 
     /// Hands every conversation still in the table to the handler, in id
@@ -336,7 +350,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 v.insert(Entry {
                     conv,
                     tcp: Some(Box::new(state)),
-                    conn: Some(conn),
+                    conn: Some(Box::new(conn)),
                 })
             }
         };
@@ -359,8 +373,15 @@ impl<H: FlowHandler> FlowTable<H> {
         } else if tcp.window == 0 && !tcp.has(tcp_flags::SYN) {
             c.zero_windows += 1;
         }
-        let (Some(state), Some(conn)) = (entry.tcp.as_mut(), entry.conn.as_mut()) else {
+        let Some(state) = entry.tcp.as_mut() else {
             return;
+        };
+        // Once the streams have ended, late packets are still counted (as
+        // tshark does) but their bytes go nowhere.
+        let mut ended = Ended;
+        let conn: &mut dyn StreamSink = match entry.conn.as_deref_mut() {
+            Some(conn) => conn,
+            None => &mut ended,
         };
         let i = dir.index();
         state.first_seq[i].get_or_insert(tcp.seq);
@@ -433,8 +454,26 @@ impl<H: FlowHandler> FlowTable<H> {
             orig_len,
             retransmission,
         };
-        self.handler.packet(&entry.conv, entry.conn.as_mut(), &info);
+        self.handler
+            .packet(&entry.conv, entry.conn.as_deref_mut(), &info);
+        if state.halves.iter().all(HalfStream::has_ended) {
+            // Let go of the analyzer now: a closed conversation lingers
+            // for minutes of capture time, thousands of them at once.
+            if let Some(conn) = entry.conn.take() {
+                self.handler.streams_ended(&mut entry.conv, *conn, tsv);
+            }
+        }
     }
+}
+
+/// Where the bytes of a conversation whose streams have ended go.
+struct Ended;
+
+impl StreamSink for Ended {
+    fn data(&mut self, _dir: Dir, _ts: Timestamp, _frame: u64, _bytes: &[u8]) {}
+    fn gap(&mut self, _dir: Dir, _ts: Timestamp, _frame: u64, _len: u64) {}
+    fn fin(&mut self, _dir: Dir, _ts: Timestamp, _frame: u64) {}
+    fn reset(&mut self, _dir: Dir, _ts: Timestamp, _frame: u64) {}
 }
 
 fn count(
@@ -518,6 +557,7 @@ fn new_conversation(
             State::NoSyn
         },
         http_exchanges: 0,
+        http_reversed: 0,
     }
 }
 
@@ -538,8 +578,9 @@ mod test {
         fn reset(&mut self, _: Dir, _: Timestamp, _: u64) {}
     }
 
+    /// Closed conversations with the gap bytes their streams reported.
     #[derive(Default)]
-    struct Closed(Vec<(Conversation, u64)>);
+    struct Closed(Vec<(Conversation, u64)>, Vec<(u64, u64)>);
 
     impl FlowHandler for Closed {
         type Conn = Gaps;
@@ -547,8 +588,15 @@ mod test {
             Gaps::default()
         }
         fn packet(&mut self, _: &Conversation, _: Option<&mut Gaps>, _: &PacketInfo) {}
-        fn closed(&mut self, conv: Conversation, conn: Option<Gaps>, _: Timestamp) {
-            let gaps = conn.map_or(0, |g| g.0);
+        fn streams_ended(&mut self, conv: &mut Conversation, conn: Gaps, _: Timestamp) {
+            self.1.push((conv.id, conn.0));
+        }
+        fn closed(&mut self, conv: Conversation, _: Timestamp) {
+            let gaps = self
+                .1
+                .iter()
+                .find(|(id, _)| *id == conv.id)
+                .map_or(0, |g| g.1);
             self.0.push((conv, gaps));
         }
     }

@@ -186,10 +186,11 @@ impl StreamSink for Collector {
     }
 }
 
-/// Receives the rebuilt conversation's analyzer when the table closes it.
+/// Receives the rebuilt conversation's analyzer when its streams end.
 struct Rebuild {
     max: usize,
-    done: Vec<Collector>,
+    /// By conversation id.
+    done: Vec<(u64, Collector)>,
 }
 
 impl FlowHandler for Rebuild {
@@ -210,11 +211,11 @@ impl FlowHandler for Rebuild {
     ) {
     }
 
-    fn closed(&mut self, _conv: Conversation, conn: Option<Collector>, _now: Timestamp) {
-        if let Some(c) = conn {
-            self.done.push(c);
-        }
+    fn streams_ended(&mut self, conv: &mut Conversation, conn: Collector, _now: Timestamp) {
+        self.done.push((conv.id, conn));
     }
+
+    fn closed(&mut self, _conv: Conversation, _now: Timestamp) {}
 }
 
 /// Rebuilds a conversation's stream from its packets, fed in order.
@@ -302,7 +303,9 @@ impl StreamBuilder {
             Proto::Udp => self.udp,
             Proto::Tcp => {
                 let mut done = self.table.finish().done;
-                let mut first = done.pop().unwrap_or_default();
+                done.sort_by_key(|(id, _)| *id);
+                let mut done = done.into_iter().map(|(_, c)| c);
+                let mut first = done.next().unwrap_or_default();
                 // One conversation is expected; merge any others in order.
                 for other in done {
                     first.delivered[0] += other.delivered[0];
