@@ -16,7 +16,7 @@ use std::thread::{self, JoinHandle};
 use serde::Serialize;
 
 /// Serialized bytes held in memory before they go to the temporary file.
-const MEMORY_LIMIT: usize = 64 << 20;
+const MEMORY_LIMIT: usize = 32 << 20;
 /// Serialized rows are kept in blocks of about this size.
 const BLOCK: usize = 1 << 20;
 /// Rows handed to the thread at a time.
@@ -102,6 +102,9 @@ pub struct Rows<K> {
     /// Full blocks, then the one being filled. A row never straddles two.
     blocks: Vec<Vec<u8>>,
     in_memory: usize,
+    /// Emptied blocks, for reuse: freeing and allocating 32 MB at each
+    /// spill would let some allocators hold both for a while.
+    spare: Vec<Vec<u8>>,
 }
 
 impl<K> Rows<K> {
@@ -112,6 +115,7 @@ impl<K> Rows<K> {
             spilled: 0,
             blocks: Vec::new(),
             in_memory: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -120,7 +124,11 @@ impl<K> Rows<K> {
         let block = match self.blocks.last_mut() {
             Some(b) if b.len() < BLOCK => b,
             _ => {
-                self.blocks.push(Vec::with_capacity(BLOCK + BLOCK / 4));
+                let fresh = self
+                    .spare
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(BLOCK + BLOCK / 4));
+                self.blocks.push(fresh);
                 self.blocks.last_mut().expect("just pushed")
             }
         };
@@ -144,9 +152,11 @@ impl<K> Rows<K> {
             Some(f) => f,
             None => self.file.insert(temporary_file()?),
         };
-        for block in self.blocks.drain(..) {
+        for mut block in self.blocks.drain(..) {
             file.write_all(&block)?;
             self.spilled += block.len() as u64;
+            block.clear();
+            self.spare.push(block);
         }
         self.in_memory = 0;
         Ok(())
@@ -161,7 +171,10 @@ impl<K> Rows<K> {
             starts.push(at);
             at += b.len() as u64;
         }
-        let mut scratch = Vec::new();
+        // Spilled rows come back through a window of the file: they are
+        // nearly in file order already, so most are found in the last read.
+        let mut window = Vec::new();
+        let mut window_at = 0u64;
         for (i, e) in self.index.iter().enumerate() {
             if i > 0 {
                 w.write_all(b",")?;
@@ -171,9 +184,15 @@ impl<K> Rows<K> {
                 let from = (e.at - starts[n]) as usize;
                 w.write_all(&self.blocks[n][from..from + e.len])?;
             } else if let Some(file) = &self.file {
-                scratch.resize(e.len, 0);
-                file.read_exact_at(&mut scratch, e.at)?;
-                w.write_all(&scratch)?;
+                let end = e.at + e.len as u64;
+                if e.at < window_at || end > window_at + window.len() as u64 {
+                    let len = (self.spilled - e.at).min(BLOCK as u64).max(e.len as u64);
+                    window.resize(len as usize, 0);
+                    file.read_exact_at(&mut window, e.at)?;
+                    window_at = e.at;
+                }
+                let from = (e.at - window_at) as usize;
+                w.write_all(&window[from..from + e.len])?;
             }
         }
         Ok(())
