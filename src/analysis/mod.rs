@@ -164,6 +164,8 @@ pub fn analyze(
     );
     let mut defrag = Defragmenter::default();
     let mut protocols: BTreeMap<&'static str, u64> = BTreeMap::new();
+    // Nearly every packet is one of these: plain counters, not map lookups.
+    let (mut tcp_packets, mut udp_packets) = (0u64, 0u64);
     let mut first_ts: Option<Timestamp> = None;
     let mut last_ts: Option<Timestamp> = None;
     let mut records = 0u64;
@@ -241,11 +243,11 @@ pub fn analyze(
         };
         match transport {
             Transport::Tcp(tcp) => {
-                *protocols.entry("tcp").or_default() += 1;
+                tcp_packets += 1;
                 table.tcp(src, dst, &tcp, meta);
             }
             Transport::Udp(udp) => {
-                *protocols.entry("udp").or_default() += 1;
+                udp_packets += 1;
                 table.udp(src, dst, &udp, meta);
             }
             Transport::Other { protocol } => {
@@ -259,6 +261,11 @@ pub fn analyze(
             Transport::Fragment { .. } => {
                 *protocols.entry("ip-fragment").or_default() += 1;
             }
+        }
+    }
+    for (name, n) in [("tcp", tcp_packets), ("udp", udp_packets)] {
+        if n > 0 {
+            protocols.insert(name, n);
         }
     }
     let conversations = table.conversations_seen();
