@@ -92,28 +92,57 @@ pub trait FlowHandler {
     fn closed(&mut self, conv: Conversation, now: Timestamp);
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// A conversation's identity, the same whichever way a packet goes: its
+/// two endpoints in a fixed order. Compact and hashed in five words: it is
+/// looked up once per packet.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Key {
+    lo: Endpoint,
+    hi: Endpoint,
     proto: Proto,
-    lo: SocketAddr,
-    hi: SocketAddr,
+}
+
+/// An address and port; IPv4 addresses are kept in the low word, with the
+/// family in `port_family` so that no IPv6 address can equal one.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Endpoint {
+    ip: [u64; 2],
+    port_family: u32,
+}
+
+impl Endpoint {
+    fn new(addr: SocketAddr) -> Endpoint {
+        match addr.ip() {
+            IpAddr::V4(v4) => Endpoint {
+                ip: [0, u64::from(u32::from(v4))],
+                port_family: u32::from(addr.port()),
+            },
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6);
+                Endpoint {
+                    ip: [(bits >> 64) as u64, bits as u64],
+                    port_family: u32::from(addr.port()) | 1 << 16,
+                }
+            }
+        }
+    }
 }
 
 impl Key {
     fn new(proto: Proto, a: SocketAddr, b: SocketAddr) -> Key {
-        if a <= b {
-            Key {
-                proto,
-                lo: a,
-                hi: b,
-            }
-        } else {
-            Key {
-                proto,
-                lo: b,
-                hi: a,
-            }
-        }
+        let (a, b) = (Endpoint::new(a), Endpoint::new(b));
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        Key { lo, hi, proto }
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.lo.ip[0] ^ self.hi.ip[0].rotate_left(32));
+        state.write_u64(self.lo.ip[1]);
+        state.write_u64(self.hi.ip[1]);
+        let ports = u64::from(self.lo.port_family) << 32 | u64::from(self.hi.port_family);
+        state.write_u64(ports ^ (self.proto as u64) << 63);
     }
 }
 
