@@ -739,6 +739,30 @@ mod test {
     }
 
     #[test]
+    fn records_across_chunk_boundaries_come_out_whole() {
+        // Sizes chosen so chunk boundaries fall in record headers, in
+        // packet data, and inside records longer than the headroom (one
+        // longer than a whole chunk).
+        let mut sizes: Vec<usize> = (0..3000).map(|i| (i * 7919) % 1600).collect();
+        sizes.extend([100_000, 3 << 20, 17, 70_000, 1]);
+        sizes.extend((0..2000).map(|i| (i * 104_729) % 9000));
+        let mut file = pcap_header([0xd4, 0xc3, 0xb2, 0xa1], 1);
+        let mut expected = Vec::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            let data: Vec<u8> = (0..n).map(|b| (b * 31 + i) as u8).collect();
+            expected.push((file.len() as u64, data.clone()));
+            file.extend(record(i as u32, 0, &data, n as u32));
+        }
+        let (rows, warnings) = collect(file);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(rows.len(), expected.len());
+        for (row, (offset, data)) in rows.iter().zip(&expected) {
+            assert_eq!(row.0, *offset);
+            assert!(row.2 == *data, "record at {offset} differs");
+        }
+    }
+
+    #[test]
     fn classic_microsecond_records() {
         let mut file = pcap_header([0xd4, 0xc3, 0xb2, 0xa1], 1);
         file.extend(record(10, 5, b"abc", 60));
