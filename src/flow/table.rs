@@ -3,10 +3,11 @@
 //! hands finished conversations to a `FlowHandler`.
 //!
 //! Memory grows with the conversations still open: a closed or reset
-//! conversation, or an unanswered SYN (a port scan makes millions), is
-//! handed on once it has been idle for [`TableLimits::closed_linger`] of
-//! capture time, longer than a SYN's retries; late retransmissions and
-//! final ACKs still count toward it, as in tshark.
+//! conversation is handed on once it has been idle for
+//! [`TableLimits::closed_linger`] of capture time, an unanswered SYN (a port
+//! scan makes millions) after [`TableLimits::syn_linger`], longer than a
+//! SYN's retries; late retransmissions and final ACKs still count toward
+//! it, as in tshark.
 
 use std::collections::hash_map::Entry as MapEntry;
 
@@ -23,8 +24,13 @@ use crate::time::{Span, Timestamp};
 #[derive(Clone, Copy, Debug)]
 pub struct TableLimits {
     pub reassembly: ReassemblyLimits,
-    /// How long a closed conversation stays in the table after its last packet.
+    /// How long a conversation ended by FIN or RST stays in the table
+    /// after its last packet, to count late ACKs and retransmitted FINs
+    /// (their backoff stays well under it).
     pub closed_linger: Span,
+    /// The same for an unanswered SYN: longer than a client's SYN retries
+    /// (Linux gives up after 127 s), which are the same conversation.
+    pub syn_linger: Span,
     /// How often (capture time) the table is swept for lingering conversations.
     pub sweep_every: Span,
     /// Out-of-order bytes buffered across all conversations. Past it, the
@@ -36,8 +42,9 @@ impl Default for TableLimits {
     fn default() -> Self {
         TableLimits {
             reassembly: ReassemblyLimits::default(),
-            closed_linger: Span::from_nanos(120_000_000_000),
-            sweep_every: Span::from_nanos(10_000_000_000),
+            closed_linger: Span::from_nanos(30_000_000_000),
+            syn_linger: Span::from_nanos(130_000_000_000),
+            sweep_every: Span::from_nanos(5_000_000_000),
             max_buffered_total: 256 << 20,
         }
     }
@@ -226,15 +233,17 @@ impl<H: FlowHandler> FlowTable<H> {
 
     fn sweep(&mut self) {
         let now = self.now;
-        let linger = self.limits.closed_linger;
+        let limits = self.limits;
         let done: Vec<Key> = self
             .map
             .iter()
             .filter(|(_, e)| {
-                matches!(
-                    e.conv.state,
-                    State::Closed | State::Reset | State::Refused | State::SynSent
-                ) && e.conv.end.is_some_and(|end| now.since(end) > linger)
+                let linger = match e.conv.state {
+                    State::Closed | State::Reset | State::Refused => limits.closed_linger,
+                    State::SynSent => limits.syn_linger,
+                    _ => return false,
+                };
+                e.conv.end.is_some_and(|end| now.since(end) > linger)
             })
             .map(|(k, _)| *k)
             .collect();

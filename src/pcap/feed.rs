@@ -11,7 +11,7 @@
 
 use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::thread;
+use std::thread::{self, JoinHandle};
 
 /// Free space in front of each chunk's data, for the tail of the previous
 /// chunk. A record longer than this falls back to a copy.
@@ -35,6 +35,7 @@ pub(super) struct Feed {
     filled: Receiver<Chunk>,
     spent: Sender<Vec<u8>>,
     ended: bool,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Feed {
@@ -61,7 +62,7 @@ impl Feed {
         };
         let (filled_tx, filled) = mpsc::sync_channel(IN_FLIGHT);
         let (spent, spent_rx) = mpsc::channel();
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("capture-reader".into())
             .spawn(move || read_ahead(src, filled_tx, spent_rx))?;
         Ok((
@@ -69,6 +70,7 @@ impl Feed {
                 filled,
                 spent,
                 ended: false,
+                thread: Some(thread),
             },
             compressed,
         ))
@@ -93,6 +95,19 @@ impl Feed {
             // The reader thread may have stopped already: then the buffer
             // is simply freed.
             let _ = self.spent.send(buf);
+        }
+    }
+}
+
+impl Drop for Feed {
+    /// Stops the reader thread and waits for it, so that no thread outlives
+    /// its reader: closing the channel makes its next hand-over fail.
+    fn drop(&mut self) {
+        let (_, closed) = mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.filled, closed));
+        if let Some(thread) = self.thread.take() {
+            // A panic there has nothing left to report to.
+            let _ = thread.join();
         }
     }
 }
