@@ -270,6 +270,8 @@ pub fn analyze(
     }
     let conversations = table.conversations_seen();
     let overflows = table.global_overflows;
+    let evicted_early = table.evicted_early;
+    let max_open = opts.limits.max_open;
     table.finish();
     let mut warnings: Vec<String> = reader.warnings().iter().map(|w| w.to_string()).collect();
     for (name, (index, what)) in &first_issue {
@@ -282,6 +284,11 @@ pub fn analyze(
     if overflows > 0 {
         warnings.push(format!(
             "out-of-order data passed the reassembly memory cap {overflows} time(s); those holes were reported as gaps"
+        ));
+    }
+    if evicted_early > 0 {
+        warnings.push(format!(
+            "more than {max_open} conversations were open at once: {evicted_early} finished ones (closed, reset, unanswered SYNs, idle UDP) left the table early; a late packet of one of them counts as a new conversation"
         ));
     }
     if defrag.dropped > 0 {

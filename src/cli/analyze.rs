@@ -65,8 +65,11 @@ enum SortKey {
 /// shows otherwise.
 enum Keep {
     Json {
-        conversations: Spool<u64, Conversation>,
-        exchanges: Spool<(Option<Timestamp>, u64), HttpExchange>,
+        /// By id.
+        conversations: Spool<Conversation>,
+        /// By request start (response start without a request), then
+        /// conversation.
+        exchanges: Spool<HttpExchange>,
     },
     Tables {
         conversations: Top<Conversation>,
@@ -84,7 +87,7 @@ struct Collect {
 impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) {
         match &mut self.keep {
-            Keep::Json { conversations, .. } => conversations.push(conv.id, conv.clone()),
+            Keep::Json { conversations, .. } => conversations.push((0, conv.id), conv.clone()),
             Keep::Tables { conversations, .. } => conversations.push(conv.clone()),
         }
     }
@@ -99,7 +102,11 @@ impl Output for Collect {
         match &mut self.keep {
             Keep::Json { exchanges, .. } => {
                 let e = &exchange.exchange;
-                let key = (e.request_start.or(e.response_start), exchange.conversation);
+                let start = e.request_start.or(e.response_start);
+                let key = (
+                    start.map_or(i64::MIN, |t| t.as_nanos()),
+                    exchange.conversation,
+                );
                 exchanges.push(key, exchange);
             }
             Keep::Tables {

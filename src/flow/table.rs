@@ -36,6 +36,12 @@ pub struct TableLimits {
     /// Out-of-order bytes buffered across all conversations. Past it, the
     /// conversation that asks for more declares its holes gaps instead.
     pub max_buffered_total: usize,
+    /// Conversations in the table past which the finished ones (TCP ended
+    /// or unanswered, UDP idle for `pressure_idle`) leave it without
+    /// waiting out their linger: a SYN flood or a UDP scan would otherwise
+    /// grow the table by one entry per packet.
+    pub max_open: usize,
+    pub pressure_idle: Span,
 }
 
 impl Default for TableLimits {
@@ -46,6 +52,8 @@ impl Default for TableLimits {
             syn_linger: Span::from_nanos(130_000_000_000),
             sweep_every: Span::from_nanos(5_000_000_000),
             max_buffered_total: 256 << 20,
+            max_open: 50_000,
+            pressure_idle: Span::from_nanos(10_000_000_000),
         }
     }
 }
@@ -161,13 +169,17 @@ struct TcpState {
     synack_seen: bool,
     handshake_done: bool,
     data_seen: bool,
+    /// The analyzer was handed back (`FlowHandler::streams_ended`).
+    conn_done: bool,
 }
 
 struct Entry<C> {
     conv: Conversation,
     tcp: Option<Box<TcpState>>,
     /// Boxed: the table's slots stay small, and a conversation whose
-    /// streams ended keeps nothing of it.
+    /// streams ended keeps nothing of it. Made at the first packet that is
+    /// not a SYN without data: a SYN flood's half-open conversations never
+    /// get one.
     conn: Option<Box<C>>,
 }
 
@@ -183,6 +195,11 @@ pub struct FlowTable<H: FlowHandler> {
     buffered_total: usize,
     /// Times the global buffer cap forced holes to become gaps.
     pub global_overflows: u64,
+    /// Conversations that left the table early because it passed
+    /// `max_open`.
+    pub evicted_early: u64,
+    /// Table size at which the next early eviction runs.
+    evict_at: usize,
     last_frame: u64,
 }
 
@@ -197,6 +214,8 @@ impl<H: FlowHandler> FlowTable<H> {
             now: Timestamp::ZERO,
             buffered_total: 0,
             global_overflows: 0,
+            evicted_early: 0,
+            evict_at: limits.max_open,
             last_frame: 0,
         }
     }
@@ -229,6 +248,34 @@ impl<H: FlowHandler> FlowTable<H> {
             self.last_sweep = Some(self.now);
             self.sweep();
         }
+        if self.map.len() > self.evict_at {
+            self.evict_finished();
+        }
+    }
+
+    /// The table is over `max_open`: finished conversations leave now.
+    fn evict_finished(&mut self) {
+        let now = self.now;
+        let idle = self.limits.pressure_idle;
+        let done: Vec<Key> = self
+            .map
+            .iter()
+            .filter(|(_, e)| match e.conv.state {
+                State::Closed | State::Reset | State::Refused | State::SynSent => true,
+                State::Stateless => e.conv.end.is_some_and(|end| now.since(end) >= idle),
+                _ => false,
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        self.evicted_early += done.len() as u64;
+        for key in done {
+            if let Some(entry) = self.map.remove(&key) {
+                self.close(entry);
+            }
+        }
+        // If most of the table is open conversations, the next pass waits
+        // for it to double: a pass per packet would cost a scan each.
+        self.evict_at = self.limits.max_open.max(2 * self.map.len());
     }
 
     fn sweep(&mut self) {
@@ -375,7 +422,6 @@ impl<H: FlowHandler> FlowTable<H> {
             MapEntry::Occupied(o) => o.into_mut(),
             MapEntry::Vacant(v) => {
                 let conv = new_conversation(&mut self.next_id, Proto::Tcp, s, d, roles);
-                let conn = self.handler.open_tcp(&conv);
                 let state = TcpState {
                     halves: [HalfStream::default(), HalfStream::default()],
                     syn_seq: [None; 2],
@@ -384,11 +430,12 @@ impl<H: FlowHandler> FlowTable<H> {
                     synack_seen: false,
                     handshake_done: false,
                     data_seen: false,
+                    conn_done: false,
                 };
                 v.insert(Entry {
                     conv,
                     tcp: Some(Box::new(state)),
-                    conn: Some(Box::new(conn)),
+                    conn: None,
                 })
             }
         };
@@ -414,6 +461,12 @@ impl<H: FlowHandler> FlowTable<H> {
         let Some(state) = entry.tcp.as_mut() else {
             return;
         };
+        if entry.conn.is_none()
+            && !state.conn_done
+            && (tcp.payload_len > 0 || !tcp.has(tcp_flags::SYN))
+        {
+            entry.conn = Some(Box::new(self.handler.open_tcp(&entry.conv)));
+        }
         // Once the streams have ended, late packets are still counted (as
         // tshark does) but their bytes go nowhere.
         let mut ended = Ended;
@@ -497,6 +550,7 @@ impl<H: FlowHandler> FlowTable<H> {
         if state.halves.iter().all(HalfStream::has_ended) {
             // Let go of the analyzer now: a closed conversation lingers
             // for minutes of capture time, thousands of them at once.
+            state.conn_done = true;
             if let Some(conn) = entry.conn.take() {
                 self.handler.streams_ended(&mut entry.conv, *conn, tsv);
             }
@@ -691,5 +745,73 @@ mod test {
         // Both holes end as 2-byte gaps: the second at once, the first at the end.
         assert!(closed.iter().all(|(_, gaps)| *gaps == 2));
         assert_eq!(closed[1].0.streams[0].buffer_overflows, 1);
+    }
+
+    #[test]
+    fn a_syn_flood_does_not_grow_the_table_past_its_cap() {
+        let limits = TableLimits {
+            max_open: 100,
+            ..TableLimits::default()
+        };
+        let mut table = FlowTable::new(Closed::default(), limits);
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let at = |frame| FrameMeta {
+            ts: Some(Timestamp::from_nanos(frame as i64 * 1000)),
+            frame,
+            offset: 0,
+            orig_len: 60,
+        };
+        // 50 real connections stay open throughout...
+        for port in 0..50u16 {
+            let f = u64::from(port) * 3;
+            table.tcp(a, b, &seg(port, 7, tcp_flags::SYN, b""), at(f));
+            let mut synack = seg(80, 9, tcp_flags::SYN | tcp_flags::ACK, b"");
+            (synack.src_port, synack.dst_port) = (80, port);
+            table.tcp(b, a, &synack, at(f + 1));
+            table.tcp(a, b, &seg(port, 8, tcp_flags::ACK, b"GET"), at(f + 2));
+        }
+        // ...while 10,000 spoofed SYNs arrive, each from its own port.
+        for i in 0..10_000u64 {
+            let port = 1000 + i as u16;
+            table.tcp(a, b, &seg(port, 1, tcp_flags::SYN, b""), at(200 + i));
+            assert!(
+                table.open_conversations() <= 101,
+                "table grew to {}",
+                table.open_conversations()
+            );
+        }
+        assert!(table.evicted_early >= 9_900);
+        assert_eq!(table.conversations_seen(), 10_050);
+        let closed = table.finish().0;
+        assert_eq!(closed.len(), 10_050, "every conversation is reported once");
+        let open = closed
+            .iter()
+            .filter(|(c, _)| c.state == State::Open)
+            .count();
+        assert_eq!(open, 50, "the open connections were not evicted");
+    }
+
+    #[test]
+    fn many_open_conversations_stay_and_do_not_cost_a_scan_each() {
+        let limits = TableLimits {
+            max_open: 100,
+            ..TableLimits::default()
+        };
+        let mut table = FlowTable::new(Closed::default(), limits);
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        for port in 0..1000u16 {
+            let at = FrameMeta {
+                ts: Some(Timestamp::from_nanos(i64::from(port))),
+                frame: u64::from(port),
+                offset: 0,
+                orig_len: 60,
+            };
+            // Mid-stream data, no SYN: open conversations, never evicted.
+            table.tcp(a, b, &seg(port, 5, tcp_flags::ACK, b"x"), at);
+        }
+        assert_eq!(table.open_conversations(), 1000);
+        assert_eq!(table.evicted_early, 0);
+        // Passes happen when the table doubles: at 101, 202, 404 and 808.
+        assert!(table.evict_at >= 1000);
     }
 }
