@@ -288,7 +288,7 @@ pub fn analyze(
     }
     if evicted_early > 0 {
         warnings.push(format!(
-            "more than {max_open} conversations were open at once: {evicted_early} finished ones (closed, reset, unanswered SYNs, idle UDP) left the table early; a late packet of one of them counts as a new conversation"
+            "more than {max_open} conversations were open at once: {evicted_early} left the table early (finished ones first: closed, reset, unanswered, idle UDP; past {} also the least recently active); a later packet of one of them counts as a new conversation", 2 * max_open
         ));
     }
     if defrag.dropped > 0 {

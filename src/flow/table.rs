@@ -39,7 +39,9 @@ pub struct TableLimits {
     /// Conversations in the table past which the finished ones (TCP ended
     /// or unanswered, UDP idle for `pressure_idle`) leave it without
     /// waiting out their linger: a SYN flood or a UDP scan would otherwise
-    /// grow the table by one entry per packet.
+    /// grow the table by one entry per packet. Past twice this many, the
+    /// least recently active leave too, open or not: memory stays bounded
+    /// whatever the capture holds.
     pub max_open: usize,
     pub pressure_idle: Span,
 }
@@ -52,7 +54,7 @@ impl Default for TableLimits {
             syn_linger: Span::from_nanos(130_000_000_000),
             sweep_every: Span::from_nanos(5_000_000_000),
             max_buffered_total: 256 << 20,
-            max_open: 50_000,
+            max_open: 25_000,
             pressure_idle: Span::from_nanos(10_000_000_000),
         }
     }
@@ -177,9 +179,8 @@ struct Entry<C> {
     conv: Conversation,
     tcp: Option<Box<TcpState>>,
     /// Boxed: the table's slots stay small, and a conversation whose
-    /// streams ended keeps nothing of it. Made at the first packet that is
-    /// not a SYN without data: a SYN flood's half-open conversations never
-    /// get one.
+    /// streams ended keeps nothing of it. Made at the first payload byte:
+    /// a flood of SYNs or bare ACKs never gets one.
     conn: Option<Box<C>>,
 }
 
@@ -267,15 +268,31 @@ impl<H: FlowHandler> FlowTable<H> {
             })
             .map(|(k, _)| *k)
             .collect();
-        self.evicted_early += done.len() as u64;
-        for key in done {
+        self.evict(done);
+        let max = self.limits.max_open;
+        if self.map.len() > 2 * max {
+            let mut by_activity: Vec<(Option<Timestamp>, u64, Key)> = self
+                .map
+                .iter()
+                .map(|(k, e)| (e.conv.end, e.conv.last_frame, *k))
+                .collect();
+            let excess = self.map.len() - max;
+            by_activity.select_nth_unstable_by_key(excess, |&(end, frame, _)| (end, frame));
+            self.evict(by_activity[..excess].iter().map(|&(_, _, k)| k).collect());
+        }
+        // If most of the table is open conversations, the next pass waits
+        // for it to grow a good deal: a pass per packet would cost a scan
+        // each.
+        self.evict_at = (2 * self.map.len()).clamp(max, 2 * max);
+    }
+
+    fn evict(&mut self, keys: Vec<Key>) {
+        self.evicted_early += keys.len() as u64;
+        for key in keys {
             if let Some(entry) = self.map.remove(&key) {
                 self.close(entry);
             }
         }
-        // If most of the table is open conversations, the next pass waits
-        // for it to double: a pass per packet would cost a scan each.
-        self.evict_at = self.limits.max_open.max(2 * self.map.len());
     }
 
     fn sweep(&mut self) {
@@ -461,10 +478,7 @@ impl<H: FlowHandler> FlowTable<H> {
         let Some(state) = entry.tcp.as_mut() else {
             return;
         };
-        if entry.conn.is_none()
-            && !state.conn_done
-            && (tcp.payload_len > 0 || !tcp.has(tcp_flags::SYN))
-        {
+        if entry.conn.is_none() && !state.conn_done && tcp.payload_len > 0 {
             entry.conn = Some(Box::new(self.handler.open_tcp(&entry.conv)));
         }
         // Once the streams have ended, late packets are still counted (as
@@ -792,7 +806,7 @@ mod test {
     }
 
     #[test]
-    fn many_open_conversations_stay_and_do_not_cost_a_scan_each() {
+    fn open_conversations_past_twice_the_cap_leave_least_active_first() {
         let limits = TableLimits {
             max_open: 100,
             ..TableLimits::default()
@@ -809,9 +823,12 @@ mod test {
             // Mid-stream data, no SYN: open conversations, never evicted.
             table.tcp(a, b, &seg(port, 5, tcp_flags::ACK, b"x"), at);
         }
-        assert_eq!(table.open_conversations(), 1000);
-        assert_eq!(table.evicted_early, 0);
-        // Passes happen when the table doubles: at 101, 202, 404 and 808.
-        assert!(table.evict_at >= 1000);
+        assert!(table.open_conversations() <= 200);
+        assert!(table.evicted_early >= 800);
+        let closed = table.finish().0;
+        assert_eq!(closed.len(), 1000, "every conversation is reported once");
+        // The last ones seen are the ones that stayed to the end.
+        let survivors: Vec<u64> = closed.iter().rev().take(100).map(|(c, _)| c.id).collect();
+        assert!(survivors.iter().all(|&id| id >= 800), "{survivors:?}");
     }
 }
