@@ -54,7 +54,10 @@ impl Default for TableLimits {
             syn_linger: Span::from_nanos(130_000_000_000),
             sweep_every: Span::from_nanos(5_000_000_000),
             max_buffered_total: 256 << 20,
-            max_open: 25_000,
+            // Twice this (the hard limit) stays under 7/8 of 32768 slots:
+            // the table never grows to 65536 (26 MB, plus the old one
+            // while it moves).
+            max_open: 14_000,
             pressure_idle: Span::from_nanos(10_000_000_000),
         }
     }
@@ -346,10 +349,14 @@ impl<H: FlowHandler> FlowTable<H> {
     /// Hands every conversation still in the table to the handler, in id
     /// order, and returns the handler.
     pub fn finish(mut self) -> H {
-        let mut entries: Vec<Entry<H::Conn>> = self.map.drain().map(|(_, e)| e).collect();
-        entries.sort_by_key(|e| e.conv.id);
-        for entry in entries {
-            self.close(entry);
+        // Keys, not entries: a copy of every entry next to the table
+        // would double the peak memory.
+        let mut keys: Vec<(u64, Key)> = self.map.iter().map(|(k, e)| (e.conv.id, *k)).collect();
+        keys.sort_unstable_by_key(|&(id, _)| id);
+        for (_, key) in keys {
+            if let Some(entry) = self.map.remove(&key) {
+                self.close(entry);
+            }
         }
         self.handler
     }
