@@ -728,20 +728,32 @@ mod test {
         }
     }
 
-    #[test]
-    fn global_buffer_cap_turns_holes_into_gaps() {
-        let limits = TableLimits {
-            max_buffered_total: 10,
-            ..TableLimits::default()
-        };
-        let mut table = FlowTable::new(Closed::default(), limits);
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        let at = |frame| FrameMeta {
-            ts: Some(Timestamp::from_nanos(frame as i64)),
+    /// Client and server addresses of the tests' connections.
+    fn hosts() -> (IpAddr, IpAddr) {
+        ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap())
+    }
+
+    /// Frame `frame`, taken at `frame` microseconds.
+    fn at(frame: u64) -> FrameMeta {
+        FrameMeta {
+            ts: Some(Timestamp::from_nanos(frame as i64 * 1000)),
             frame,
             offset: 0,
             orig_len: 60,
-        };
+        }
+    }
+
+    /// A table with the default limits changed by `limits`.
+    fn table_with(limits: impl FnOnce(&mut TableLimits)) -> FlowTable<Closed> {
+        let mut l = TableLimits::default();
+        limits(&mut l);
+        FlowTable::new(Closed::default(), l)
+    }
+
+    #[test]
+    fn global_buffer_cap_turns_holes_into_gaps() {
+        let mut table = table_with(|l| l.max_buffered_total = 10);
+        let (a, b) = hosts();
         // Two connections, each with 8 bytes held behind a 2-byte hole.
         for (i, port) in [1000u16, 1001].into_iter().enumerate() {
             table.tcp(
@@ -770,18 +782,8 @@ mod test {
 
     #[test]
     fn a_syn_flood_does_not_grow_the_table_past_its_cap() {
-        let limits = TableLimits {
-            max_open: 100,
-            ..TableLimits::default()
-        };
-        let mut table = FlowTable::new(Closed::default(), limits);
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        let at = |frame| FrameMeta {
-            ts: Some(Timestamp::from_nanos(frame as i64 * 1000)),
-            frame,
-            offset: 0,
-            orig_len: 60,
-        };
+        let mut table = table_with(|l| l.max_open = 100);
+        let (a, b) = hosts();
         // 50 real connections stay open throughout...
         for port in 0..50u16 {
             let f = u64::from(port) * 3;
@@ -814,21 +816,16 @@ mod test {
 
     #[test]
     fn open_conversations_past_twice_the_cap_leave_least_active_first() {
-        let limits = TableLimits {
-            max_open: 100,
-            ..TableLimits::default()
-        };
-        let mut table = FlowTable::new(Closed::default(), limits);
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let mut table = table_with(|l| l.max_open = 100);
+        let (a, b) = hosts();
         for port in 0..1000u16 {
-            let at = FrameMeta {
-                ts: Some(Timestamp::from_nanos(i64::from(port))),
-                frame: u64::from(port),
-                offset: 0,
-                orig_len: 60,
-            };
-            // Mid-stream data, no SYN: open conversations, never evicted.
-            table.tcp(a, b, &seg(port, 5, tcp_flags::ACK, b"x"), at);
+            // Mid-stream data, no SYN: open conversations.
+            table.tcp(
+                a,
+                b,
+                &seg(port, 5, tcp_flags::ACK, b"x"),
+                at(u64::from(port)),
+            );
         }
         assert!(table.open_conversations() <= 200);
         assert!(table.evicted_early >= 800);
