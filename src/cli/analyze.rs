@@ -71,11 +71,10 @@ enum Keep {
         /// conversation.
         exchanges: Spool<HttpExchange>,
     },
-    Tables {
-        conversations: Top<Conversation>,
-        /// With --http: the exchanges that pass `--status`.
-        exchanges: Option<(Top<ExchangeRow>, Option<StatusFilter>)>,
-    },
+    /// The conversation table.
+    Conversations(Top<Conversation>),
+    /// `--http`: the exchanges that pass `--status`.
+    Exchanges(Top<ExchangeRow>, Option<StatusFilter>),
 }
 
 struct Collect {
@@ -88,7 +87,8 @@ impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) {
         match &mut self.keep {
             Keep::Json { conversations, .. } => conversations.push((0, conv.id), conv.clone()),
-            Keep::Tables { conversations, .. } => conversations.push(conv.clone()),
+            Keep::Conversations(rows) => rows.push(conv.clone()),
+            Keep::Exchanges(..) => {}
         }
     }
 
@@ -109,17 +109,12 @@ impl Output for Collect {
                 );
                 exchanges.push(key, exchange);
             }
-            Keep::Tables {
-                exchanges: Some((rows, filter)),
-                ..
-            } => {
+            Keep::Exchanges(rows, filter) => {
                 if filter.as_ref().is_none_or(|f| f.matches(status)) {
                     rows.push(ExchangeRow::from(exchange));
                 }
             }
-            Keep::Tables {
-                exchanges: None, ..
-            } => {}
+            Keep::Conversations(_) => {}
         }
     }
 }
@@ -241,16 +236,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
                 .context(spooling)?,
             exchanges: Spool::start(ExchangeRow::from).context(spooling)?,
         }
+    } else if args.http {
+        Keep::Exchanges(Top::new(args.limit, exchange_order(args.sort)), status)
     } else {
-        Keep::Tables {
-            conversations: Top::new(
-                if args.http { 1 } else { args.limit },
-                conversation_order(args.sort),
-            ),
-            exchanges: args
-                .http
-                .then(|| (Top::new(args.limit, exchange_order(args.sort)), status)),
-        }
+        Keep::Conversations(Top::new(args.limit, conversation_order(args.sort)))
     };
     let mut out = Collect {
         keep,
@@ -260,7 +249,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    let (conversations, exchanges) = match out.keep {
+    let conversations = match out.keep {
         Keep::Json {
             conversations,
             exchanges,
@@ -282,15 +271,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             w.flush()?;
             return Ok(());
         }
-        Keep::Tables {
-            conversations,
-            exchanges,
-        } => (conversations, exchanges),
+        Keep::Exchanges(rows, _) => {
+            let all = out.by_class.iter().sum();
+            return print_http(&mut w, &name, rows, all, summary.first_ts);
+        }
+        Keep::Conversations(rows) => rows,
     };
-    if let Some((rows, _)) = exchanges {
-        let all = out.by_class.iter().sum();
-        return print_http(&mut w, &name, rows, all, summary.first_ts);
-    }
     let total = conversations.seen;
     let convs = conversations.into_rows();
     let first = summary.first_ts;
