@@ -45,6 +45,7 @@ pub use query::{
     MAX_LIMIT,
 };
 pub use results::{Bucket, ExchangeRow, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
+pub(crate) use sqlite::Counting;
 pub use sqlite::SqliteStore;
 pub use straces::{SqliteStraces, StraceFile, StraceInputs, StraceMeta, StraceStore};
 

@@ -140,10 +140,39 @@ fn meta_from_row(r: &Row<'_>) -> rusqlite::Result<(String, CaptureMeta)> {
 
 const META_COLUMNS: &str = "id, name, size, sha256, created_ns, status, error, summary";
 
-/// Counts bytes read from the stored upload, for progress.
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
+/// At startup: marks the uploads of `table` whose work was interrupted, or
+/// was done by an older version (`version_column` below `version`), for a
+/// re-run, and returns every queued one, oldest first.
+pub(crate) fn requeue_unfinished(
+    conn: &Connection,
+    table: &str,
+    version_column: &str,
+    version: i64,
+) -> Result<Vec<CaptureId>> {
+    conn.execute(
+        &format!(
+            "UPDATE {table} SET status = 'queued' WHERE status = 'analyzing'
+                OR (status = 'done' AND {version_column} < ?1)"
+        ),
+        params![version],
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id FROM {table} WHERE status = 'queued' ORDER BY created_ns"
+    ))?;
+    let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Ok(id) = id?.parse() {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// Counts bytes read from a stored upload, for progress.
+pub(crate) struct Counting<R> {
+    pub(crate) inner: R,
+    pub(crate) count: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Counting<R> {
@@ -585,22 +614,12 @@ impl Store for SqliteStore {
     }
 
     fn recover(&self) -> Result<Vec<CaptureId>> {
-        let conn = lock(&self.inner.index);
-        conn.execute(
-            "UPDATE captures SET status = 'queued' WHERE status = 'analyzing'
-                OR (status = 'done' AND results_version < ?1)",
-            params![RESULTS_VERSION],
-        )?;
-        let mut stmt =
-            conn.prepare("SELECT id FROM captures WHERE status = 'queued' ORDER BY created_ns")?;
-        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for id in ids {
-            if let Ok(id) = id?.parse() {
-                out.push(id);
-            }
-        }
-        Ok(out)
+        requeue_unfinished(
+            &lock(&self.inner.index),
+            "captures",
+            "results_version",
+            RESULTS_VERSION,
+        )
     }
 
     fn begin_analysis(&self, id: &CaptureId) -> Result<Analysis> {
@@ -644,8 +663,10 @@ impl Store for SqliteStore {
         };
         let file = File::open(&source).map_err(io_err("opening the stored capture"))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        // No buffer here: the capture reader reads ahead in large chunks
+        // of its own, and the gzip decoder buffers its input itself.
         let counting = Counting {
-            inner: std::io::BufReader::with_capacity(256 << 10, file),
+            inner: file,
             count: consumed.clone(),
         };
         let (input, decompressed): (Box<dyn Read + Send>, _) = match decompressed {

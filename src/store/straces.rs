@@ -349,22 +349,12 @@ impl StraceStore for SqliteStraces {
     }
 
     fn recover(&self) -> Result<Vec<CaptureId>> {
-        let conn = lock(&self.index);
-        conn.execute(
-            "UPDATE straces SET status = 'queued' WHERE status = 'analyzing'
-                OR (status = 'done' AND model_version < ?1)",
-            params![MODEL_VERSION],
-        )?;
-        let mut stmt =
-            conn.prepare("SELECT id FROM straces WHERE status = 'queued' ORDER BY created_ns")?;
-        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for id in ids {
-            if let Ok(id) = id?.parse() {
-                out.push(id);
-            }
-        }
-        Ok(out)
+        super::sqlite::requeue_unfinished(
+            &lock(&self.index),
+            "straces",
+            "model_version",
+            MODEL_VERSION,
+        )
     }
 
     fn begin_parse(&self, id: &CaptureId) -> Result<StraceInputs> {

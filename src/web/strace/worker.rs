@@ -5,15 +5,15 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use crate::store::lock;
 use crate::store::{self, CaptureId, StraceStore};
+use crate::store::{lock, Counting};
 use crate::strace::{self, FileQuery, Trace};
 
 /// The queue and the progress of running parses.
@@ -74,20 +74,6 @@ fn worker(store: &dyn StraceStore, jobs: &StraceJobs, rx: &Mutex<Receiver<Captur
         let next = lock(rx).recv();
         let Ok(id) = next else { return };
         run(store, jobs, id);
-    }
-}
-
-/// Counts the bytes read from a stored log, for progress.
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
     }
 }
 
