@@ -15,6 +15,14 @@ pub struct Timestamp(i64);
 pub struct Span(i64);
 
 impl Timestamp {
+    /// The wall clock now (the epoch if the clock is before it).
+    pub fn now() -> Timestamp {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp::from_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    }
+
     pub const ZERO: Timestamp = Timestamp(0);
 
     pub const fn from_nanos(nanos: i64) -> Self {

@@ -135,14 +135,20 @@ pub const RESULTS_INDEXES: &str = "
 
 /// Brings the index database to this build's version.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
+    run_migrations(conn, MIGRATIONS, "the data directory")
+}
+
+/// Runs the `steps` a database (`what`, for the error) has not had yet:
+/// `steps[i]` takes `user_version` i to i + 1, each in its own transaction.
+pub(crate) fn run_migrations(conn: &mut Connection, steps: &[&str], what: &str) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let known = MIGRATIONS.len() as i64;
+    let known = steps.len() as i64;
     if current > known {
         return Err(Error::Corrupt(format!(
-            "the data directory was written by a newer tracedeck (schema {current}, this build knows {known})"
+            "{what} was written by a newer tracedeck (schema {current}, this build knows {known})"
         )));
     }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, step) in steps.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;

@@ -56,13 +56,6 @@ pub struct SqliteStore {
     inner: Arc<Inner>,
 }
 
-fn now() -> Timestamp {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp::from_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-}
-
 impl Inner {
     fn capture_dir(&self, id: &CaptureId) -> PathBuf {
         self.root.join("captures").join(id.to_string())
@@ -468,7 +461,7 @@ impl Store for SqliteStore {
         let file = if new.gzip { "upload.gz" } else { "capture" };
         std::fs::rename(staged, dir.join(file))
             .map_err(io_err(format!("storing upload in {}", dir.display())))?;
-        let created = now();
+        let created = Timestamp::now();
         let inserted = lock(&self.inner.index).execute(
             "INSERT INTO captures (id, name, size, sha256, gzip, created_ns, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued')",
@@ -579,7 +572,7 @@ impl Store for SqliteStore {
         }
         let dir = self.inner.capture_dir(&view);
         std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
-        let created = now();
+        let created = Timestamp::now();
         let old: Vec<String> = {
             let conn = lock(&self.inner.index);
             conn.execute(

@@ -124,28 +124,8 @@ pub struct SqliteStraces {
     cache: Mutex<VecDeque<(CaptureId, Arc<Trace>)>>,
 }
 
-fn now() -> Timestamp {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp::from_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-}
-
 fn migrate(conn: &mut Connection) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let known = MIGRATIONS.len() as i64;
-    if current > known {
-        return Err(Error::Corrupt(format!(
-            "straces.db was written by a newer tracedeck (schema {current}, this build knows {known})"
-        )));
-    }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
+    super::schema::run_migrations(conn, MIGRATIONS, "straces.db")
 }
 
 const META_COLUMNS: &str = "id, name, files, size, created_ns, status, error, summary";
@@ -278,7 +258,7 @@ impl StraceStore for SqliteStraces {
         let size = kept.iter().map(|f| f.size).sum::<u64>();
         let name = display_name(&kept);
         let files_json = serde_json::to_string(&kept).map_err(|e| Error::Corrupt(e.to_string()))?;
-        let created = now();
+        let created = Timestamp::now();
         let inserted = lock(&self.index).execute(
             "INSERT INTO straces (id, name, files, size, created_ns, status)
              VALUES (?1, ?2, ?3, ?4, ?5, 'queued')",
