@@ -12,6 +12,7 @@ pub mod fmt;
 mod lists;
 mod pages;
 pub mod params;
+mod queue;
 pub mod strace;
 pub mod svg;
 mod upload;

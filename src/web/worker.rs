@@ -5,14 +5,15 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::analysis::{self, Options, Output};
 use crate::flow::{Conversation, PacketInfo};
 use crate::pcap::Reader;
 use crate::store::lock;
 use crate::store::{self, CaptureId, ResultsWriter, Store};
+
+use super::queue::Queue;
 
 /// Progress of one running analysis.
 #[derive(Debug)]
@@ -40,7 +41,7 @@ impl Progress {
 
 /// The queue and the progress of running analyses.
 pub struct Jobs {
-    tx: Mutex<Sender<CaptureId>>,
+    queue: Queue,
     running: Mutex<HashMap<CaptureId, Arc<Progress>>>,
 }
 
@@ -53,42 +54,29 @@ impl std::fmt::Debug for Jobs {
 impl Jobs {
     /// Starts `workers` threads analyzing what is queued on `store`.
     pub fn start(store: Arc<dyn Store>, workers: usize) -> Arc<Jobs> {
-        let (tx, rx) = channel::<CaptureId>();
-        let jobs = Arc::new(Jobs {
-            tx: Mutex::new(tx),
-            running: Mutex::new(HashMap::new()),
-        });
-        let rx = Arc::new(Mutex::new(rx));
-        for n in 0..workers.max(1) {
-            let (store, jobs, rx) = (store.clone(), jobs.clone(), rx.clone());
-            let spawned = std::thread::Builder::new()
-                .name(format!("analysis-{n}"))
-                .spawn(move || worker(store, jobs, rx));
-            if let Err(e) = spawned {
-                tracing::error!("cannot start analysis worker: {e}");
+        Arc::new_cyclic(|jobs: &Weak<Jobs>| {
+            let jobs = jobs.clone();
+            Jobs {
+                // Nothing is queued before `start` returns, so a worker
+                // always finds its `Jobs`.
+                queue: Queue::start("analysis", workers, move |id| {
+                    if let Some(jobs) = jobs.upgrade() {
+                        run(&*store, &jobs, id);
+                    }
+                }),
+                running: Mutex::new(HashMap::new()),
             }
-        }
-        jobs
+        })
     }
 
     /// Queues a capture for analysis.
     pub fn submit(&self, id: CaptureId) {
-        if lock(&self.tx).send(id).is_err() {
-            tracing::error!("analysis queue closed; capture {id} stays queued until restart");
-        }
+        self.queue.submit(id);
     }
 
     /// Progress of the capture, if it is being analyzed now.
     pub fn progress(&self, id: &CaptureId) -> Option<Arc<Progress>> {
         lock(&self.running).get(id).cloned()
-    }
-}
-
-fn worker(store: Arc<dyn Store>, jobs: Arc<Jobs>, rx: Arc<Mutex<Receiver<CaptureId>>>) {
-    loop {
-        let next = lock(&rx).recv();
-        let Ok(id) = next else { return };
-        run(&*store, &jobs, id);
     }
 }
 

@@ -1,4 +1,4 @@
-//! Background parsing of strace uploads: a fixed pool of threads takes
+//! Background parsing of strace uploads: a [`Queue`] of threads takes
 //! upload IDs from a queue, streams each upload's logs through the parser
 //! (gzip-compressed logs are read through a decompressor) and stores the
 //! model, or the parser's message naming the file and the line.
@@ -7,18 +7,18 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::json;
 
 use crate::store::{self, CaptureId, StraceStore};
 use crate::store::{lock, Counting};
 use crate::strace::{self, FileQuery, Trace};
+use crate::web::queue::Queue;
 
 /// The queue and the progress of running parses.
 pub struct StraceJobs {
-    tx: Mutex<Sender<CaptureId>>,
+    queue: Queue,
     /// Bytes read so far and in all, per running parse.
     running: Mutex<HashMap<CaptureId, (Arc<AtomicU64>, u64)>>,
 }
@@ -32,29 +32,24 @@ impl std::fmt::Debug for StraceJobs {
 impl StraceJobs {
     /// Starts `workers` threads parsing what is queued on `store`.
     pub fn start(store: Arc<dyn StraceStore>, workers: usize) -> Arc<StraceJobs> {
-        let (tx, rx) = channel::<CaptureId>();
-        let jobs = Arc::new(StraceJobs {
-            tx: Mutex::new(tx),
-            running: Mutex::new(HashMap::new()),
-        });
-        let rx = Arc::new(Mutex::new(rx));
-        for n in 0..workers.max(1) {
-            let (store, jobs, rx) = (store.clone(), jobs.clone(), rx.clone());
-            let spawned = std::thread::Builder::new()
-                .name(format!("strace-{n}"))
-                .spawn(move || worker(&*store, &jobs, &rx));
-            if let Err(e) = spawned {
-                tracing::error!("cannot start strace worker: {e}");
+        Arc::new_cyclic(|jobs: &Weak<StraceJobs>| {
+            let jobs = jobs.clone();
+            StraceJobs {
+                // Nothing is queued before `start` returns, so a worker
+                // always finds its `StraceJobs`.
+                queue: Queue::start("strace", workers, move |id| {
+                    if let Some(jobs) = jobs.upgrade() {
+                        run(&*store, &jobs, id);
+                    }
+                }),
+                running: Mutex::new(HashMap::new()),
             }
-        }
-        jobs
+        })
     }
 
     /// Queues an upload for parsing.
     pub fn submit(&self, id: CaptureId) {
-        if lock(&self.tx).send(id).is_err() {
-            tracing::error!("strace queue closed; {id} stays queued until restart");
-        }
+        self.queue.submit(id);
     }
 
     /// Fraction of the upload read, if it is being parsed now (never 1).
@@ -66,14 +61,6 @@ impl StraceJobs {
                 (read.load(Ordering::Relaxed) as f64 / *size as f64).min(0.99)
             }
         })
-    }
-}
-
-fn worker(store: &dyn StraceStore, jobs: &StraceJobs, rx: &Mutex<Receiver<CaptureId>>) {
-    loop {
-        let next = lock(rx).recv();
-        let Ok(id) = next else { return };
-        run(store, jobs, id);
     }
 }
 

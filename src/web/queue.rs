@@ -1,0 +1,55 @@
+//! `Queue`: a fixed pool of threads taking upload IDs from a queue, one
+//! job at a time each. Capture analyses and strace parses both run on one
+//! of these, so that however many uploads arrive, at most `workers` jobs of
+//! a kind run at once and the rest wait `queued`.
+
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex};
+
+use crate::store::{lock, CaptureId};
+
+pub struct Queue {
+    tx: Mutex<Sender<CaptureId>>,
+    name: &'static str,
+}
+
+impl Queue {
+    /// Starts `workers` threads (at least one) named `NAME-N`, each running
+    /// `job` on the IDs it takes.
+    pub fn start(
+        name: &'static str,
+        workers: usize,
+        job: impl Fn(CaptureId) + Send + Sync + 'static,
+    ) -> Queue {
+        let (tx, rx) = channel::<CaptureId>();
+        let rx = Arc::new(Mutex::new(rx));
+        let job = Arc::new(job);
+        for n in 0..workers.max(1) {
+            let (rx, job) = (rx.clone(), job.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("{name}-{n}"))
+                .spawn(move || loop {
+                    let next = lock(&rx).recv();
+                    let Ok(id) = next else { return };
+                    job(id);
+                });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start {name} worker: {e}");
+            }
+        }
+        Queue {
+            tx: Mutex::new(tx),
+            name,
+        }
+    }
+
+    /// Queues an upload.
+    pub fn submit(&self, id: CaptureId) {
+        if lock(&self.tx).send(id).is_err() {
+            tracing::error!(
+                "{} queue closed; {id} stays queued until restart",
+                self.name
+            );
+        }
+    }
+}
