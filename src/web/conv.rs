@@ -15,7 +15,7 @@ use super::svg::{self, Rung, Svg};
 use super::{blocking, capture_id, conversation_number, AppState};
 use crate::analysis::report::ConversationRow;
 use crate::flow::{Dir, PacketInfo};
-use crate::store::{ChunkKind, ExchangeRow, HttpQuery, HttpSort, Order, StreamChunk};
+use crate::store::{ChunkKind, ExchangeRow, HttpQuery, StreamChunk};
 use crate::time::Timestamp;
 
 /// Bytes of each direction the page shows at most (the pcap has all).
@@ -359,12 +359,10 @@ pub async fn conversation(
         let http = s.exchanges(
             &id,
             &HttpQuery {
-                conversation: Some(n),
-                sort: HttpSort::RequestStart,
-                order: Order::Asc,
                 limit: EXCHANGES_SHOWN,
                 ..HttpQuery::default()
-            },
+            }
+            .equal_to("conversation", n),
         )?;
         // The page of the list; the packet before it (for the first delta);
         // and the first packets, for sequence bases and the ladder.
@@ -379,7 +377,7 @@ pub async fn conversation(
     })
     .await?;
     let start = r.start;
-    let tcp = r.proto == "tcp";
+    let tcp = r.proto == crate::flow::Proto::Tcp;
     let mut isn = [None, None];
     for p in &first_packets {
         let d = p.dir.index();
@@ -444,7 +442,10 @@ pub async fn conversation(
     for e in &http.items {
         rungs.push(Rung::Exchange(Box::new(e.clone())));
     }
-    let ladder = svg::ladder(&r.client, &r.server, start, rungs, &|x| format!("#x{x}"));
+    let ladder = svg::ladder(
+        &r.client.to_string(),
+        &r.server.to_string(),
+        start, rungs, &|x| format!("#x{x}"));
     let chunks = stream
         .chunks
         .iter()

@@ -119,17 +119,6 @@ impl Query {
     }
 }
 
-/// A sortable column header.
-pub struct Col {
-    pub label: &'static str,
-    pub href: String,
-    /// `▲`, `▼` or nothing.
-    pub mark: &'static str,
-    /// CSS class (width, alignment).
-    pub class: &'static str,
-    pub title: String,
-}
-
 /// Previous/next links of a paged table.
 pub struct Pager {
     pub text: String,
@@ -448,12 +437,7 @@ pub async fn capture(
             )?;
             let http = st.exchanges(
                 &id,
-                &HttpQuery {
-                    sort: HttpSort::TotalTime,
-                    order: Order::Desc,
-                    limit: 10,
-                    ..HttpQuery::default()
-                },
+                &HttpQuery::sorted(HttpSort::of("total_time"), 10),
             )?;
             Ok((convs, http))
         })
