@@ -319,6 +319,8 @@ mod test {
             ..ExchangeRow::default()
         };
         insert(&conn, &e, Some(41)).unwrap();
+        // Every field at its emptiest must store too.
+        insert(&conn, &ExchangeRow::default(), Some(42)).unwrap();
         let q = HttpQuery::default()
             .with_filters(|k| (k == "status").then_some("5xx"))
             .unwrap();

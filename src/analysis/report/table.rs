@@ -337,6 +337,7 @@ impl CellValue for SocketAddr {
 /// Interim statuses: `100,101`, nothing stored when empty.
 impl CellValue for Vec<u16> {
     const KIND: Kind = Kind::List;
+    const NULLABLE: bool = true;
     fn to_cell(&self) -> Cell<'_> {
         if self.is_empty() {
             return Cell::Null;
