@@ -21,4 +21,7 @@ pub mod strace;
 pub mod time;
 pub mod web;
 
+#[cfg(test)]
+mod layers;
+
 pub use time::{Span, Timestamp};

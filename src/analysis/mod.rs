@@ -4,6 +4,7 @@
 //! keeps per-packet state beyond the open conversations.
 
 mod conn;
+pub mod follow;
 pub mod report;
 
 pub use conn::{ConnAnalyzer, HttpExchange};

@@ -121,18 +121,21 @@ impl Output for Collect {
     }
 }
 
+/// How a table's rows are ordered.
+type RowOrder<T> = Box<dyn Fn(&T, &T) -> Ordering>;
+
 /// The first `limit` rows of a table in its order (all of them when
 /// `limit` is 0), without holding the rest.
 struct Top<T> {
     limit: usize,
-    order: Box<dyn Fn(&T, &T) -> Ordering>,
+    order: RowOrder<T>,
     rows: Vec<T>,
     /// Rows pushed, kept or not.
     seen: usize,
 }
 
 impl<T> Top<T> {
-    fn new(limit: usize, order: Box<dyn Fn(&T, &T) -> Ordering>) -> Self {
+    fn new(limit: usize, order: RowOrder<T>) -> Self {
         Top {
             limit,
             order,
@@ -192,10 +195,7 @@ fn cmp_cells(a: &Cell<'_>, b: &Cell<'_>) -> Ordering {
 
 /// Rows by the column `--sort` names, in that column's default order,
 /// then by `tie` (the table's own order).
-fn row_order<R: Row>(
-    column: Option<&str>,
-    tie: fn(&R, &R) -> Ordering,
-) -> Box<dyn Fn(&R, &R) -> Ordering> {
+fn row_order<R: Row>(column: Option<&str>, tie: fn(&R, &R) -> Ordering) -> RowOrder<R> {
     match column.and_then(|name| R::column(name)) {
         Some((_, col)) => {
             let get = col.get;

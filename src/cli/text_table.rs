@@ -96,10 +96,7 @@ fn text<R: Row>(col: &TextCol<R>, row: &R, first: Option<Timestamp>) -> String {
     match col.look {
         Look::Plain => plain(&cell()),
         Look::Relative => match (cell().as_int(), first) {
-            (Some(t), Some(f)) => format!(
-                "{:.6}",
-                Timestamp::from_nanos(t).since(f).as_secs_f64()
-            ),
+            (Some(t), Some(f)) => format!("{:.6}", Timestamp::from_nanos(t).since(f).as_secs_f64()),
             _ => "-".into(),
         },
         Look::Seconds => cell().as_int().map_or("-".into(), |n| {
@@ -155,7 +152,11 @@ pub fn print<R: Row>(
         writeln!(out)
     };
     line(
-        &mut |_, c| R::column(c.name).map_or(c.name, |(_, d)| d.short).to_string(),
+        &mut |_, c| {
+            R::column(c.name)
+                .map_or(c.name, |(_, d)| d.short)
+                .to_string()
+        },
         w,
     )?;
     for row in &cells {

@@ -10,7 +10,6 @@
 //! Calls block (file and database I/O): async code calls them through
 //! `spawn_blocking`.
 
-mod bytes;
 mod id;
 mod packets;
 mod results;
@@ -26,7 +25,7 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -38,11 +37,10 @@ use crate::analysis::{CaptureSummary, Output};
 use crate::flow::PacketInfo;
 use crate::time::Timestamp;
 
-pub use bytes::{ChunkKind, StreamChunk, StreamView};
-pub use id::CaptureId;
 pub use crate::analysis::report::{
     ConvQuery, HttpQuery, Order, QueryError, StatusFilter, StatusMatch, MAX_LIMIT,
 };
+pub use id::CaptureId;
 /// A sort key of the conversation table.
 pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 /// A sort key of the HTTP exchange table.
@@ -68,8 +66,6 @@ pub enum Error {
         context: String,
         source: std::io::Error,
     },
-    #[error("stored capture: {0}")]
-    Record(#[from] crate::pcap::at_offset::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     /// The analysis was stopped (the capture was deleted meanwhile).
@@ -224,9 +220,15 @@ pub trait Store: Send + Sync {
         limit: u32,
         offset: u64,
     ) -> Result<Page<PacketInfo>>;
-    /// Both directions of a conversation reassembled, at most
-    /// `max_per_dir` bytes each way.
-    fn stream(&self, id: &CaptureId, conv: u64, max_per_dir: usize) -> Result<StreamView>;
-    /// Writes the conversation's packets as a pcap file.
-    fn conversation_pcap(&self, id: &CaptureId, conv: u64, out: &mut dyn Write) -> Result<()>;
+    /// The stored capture file of a capture (a filtered view's: its
+    /// parent's), uncompressed, for the views that read packet bytes back.
+    fn capture_file(&self, id: &CaptureId) -> Result<PathBuf>;
+    /// Calls `f` with each packet of a conversation, in capture order,
+    /// until it returns `false`; returns the conversation's protocol.
+    fn each_packet(
+        &self,
+        id: &CaptureId,
+        conv: u64,
+        f: &mut dyn FnMut(&PacketInfo) -> bool,
+    ) -> Result<crate::flow::Proto>;
 }

@@ -205,7 +205,11 @@ impl SqliteResults {
             .prepare_cached(
                 "INSERT INTO packet_chunks (conversation, first_frame, data) VALUES (?1, ?2, ?3)",
             )?
-            .execute(params![report::table::int(conv), report::table::int(first_frame), data])?;
+            .execute(params![
+                report::table::int(conv),
+                report::table::int(first_frame),
+                data
+            ])?;
         Ok(())
     }
 

@@ -24,7 +24,6 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 
-use super::bytes::{PcapExport, StreamBuilder};
 use super::lock;
 use super::packets;
 use super::results::{Decompressed, SqliteResults};
@@ -32,11 +31,10 @@ use super::schema::{self, RESULTS_VERSION};
 use super::tables;
 use super::{
     io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
-    Store, StreamView, MAX_FILTERED_VIEWS,
+    Store, MAX_FILTERED_VIEWS,
 };
 use crate::analysis::report::{self, ConvQuery, ConversationRow, HttpQuery, Query};
 use crate::flow::{PacketInfo, Proto};
-use crate::pcap::at_offset::RecordFile;
 use crate::time::Timestamp;
 
 /// Results databases kept open for queries.
@@ -338,10 +336,6 @@ impl SqliteStore {
             }
         }
         Ok(())
-    }
-
-    fn record_file(&self, id: &CaptureId) -> Result<RecordFile> {
-        Ok(RecordFile::open(&self.inner.capture_file(id)?)?)
     }
 }
 
@@ -698,21 +692,20 @@ impl Store for SqliteStore {
         })
     }
 
-    fn stream(&self, id: &CaptureId, conv: u64, max_per_dir: usize) -> Result<StreamView> {
+    fn capture_file(&self, id: &CaptureId) -> Result<PathBuf> {
+        self.inner.capture_file(id)
+    }
+
+    fn each_packet(
+        &self,
+        id: &CaptureId,
+        conv: u64,
+        f: &mut dyn FnMut(&PacketInfo) -> bool,
+    ) -> Result<Proto> {
         let conn = self.results(id)?;
         let conn = lock(&conn);
         let proto = Self::conversation_proto(&conn, conv)?;
-        let mut builder = StreamBuilder::new(self.record_file(id)?, conv, proto, max_per_dir);
-        Self::each_packet(&conn, conv, |p| Ok(builder.packet(p)))?;
-        Ok(builder.finish())
-    }
-
-    fn conversation_pcap(&self, id: &CaptureId, conv: u64, out: &mut dyn Write) -> Result<()> {
-        let conn = self.results(id)?;
-        let conn = lock(&conn);
-        Self::conversation_proto(&conn, conv)?;
-        let mut export = PcapExport::new(self.record_file(id)?, out);
-        Self::each_packet(&conn, conv, |p| export.packet(p).map(|()| true))?;
-        export.finish()
+        Self::each_packet(&conn, conv, |p| Ok(f(p)))?;
+        Ok(proto)
     }
 }

@@ -58,7 +58,11 @@ pub(crate) fn ddl<R: Row>() -> String {
             cols.push(format!("{}_key BLOB{null}", c.name));
         }
     }
-    format!("CREATE TABLE {} (\n    {}\n);\n", R::TABLE, cols.join(",\n    "))
+    format!(
+        "CREATE TABLE {} (\n    {}\n);\n",
+        R::TABLE,
+        cols.join(",\n    ")
+    )
 }
 
 /// The expression a column sorts by.
@@ -220,11 +224,7 @@ pub(crate) fn read<R: Row>(r: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, R)> 
         return Err(e);
     }
     let row = row.map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(
-            offset,
-            rusqlite::types::Type::Text,
-            Box::new(e),
-        )
+        rusqlite::Error::FromSqlConversionFailure(offset, rusqlite::types::Type::Text, Box::new(e))
     })?;
     Ok((own, row))
 }

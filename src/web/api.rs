@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::error::{Error, Result};
 use super::params::{self, Params};
-use super::{blocking, capture_id, conversation_number, upload, AppState, View};
+use super::{blocking, capture_id, conversation_number, follow, upload, AppState, View};
 use crate::store::{CaptureId, CaptureMeta, Status, Store};
 
 /// Bytes of each direction a stream view returns at most.
@@ -217,10 +217,13 @@ pub async fn stream(
         Ok(v) => v,
         Err(pending) => return Ok(pending),
     };
-    Ok(
-        Json(blocking(&state, move |s| s.stream(&id, n, STREAM_MAX_PER_DIR)).await?)
-            .into_response(),
+    Ok(Json(
+        blocking(&state, move |s| {
+            follow::stream(s, &id, n, STREAM_MAX_PER_DIR)
+        })
+        .await?,
     )
+    .into_response())
 }
 
 /// Sends what a blocking writer produces as a streamed body.
@@ -271,7 +274,7 @@ pub async fn pcap(
             tx: tx.clone(),
             buf: Vec::new(),
         };
-        if let Err(e) = store.conversation_pcap(&id, n, &mut w) {
+        if let Err(e) = follow::conversation_pcap(&*store, &id, n, &mut w) {
             tracing::error!("capture {id} conversation {n}: pcap export failed: {e}");
             let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
         }

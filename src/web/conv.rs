@@ -13,9 +13,10 @@ use super::pages::{status_class, CapHead, PageResult, Pager, Query};
 use super::params::Params;
 use super::svg::{self, Rung, Svg};
 use super::{blocking, capture_id, conversation_number, AppState};
+use crate::analysis::follow::{ChunkKind, StreamChunk};
 use crate::analysis::report::ConversationRow;
 use crate::flow::{Dir, PacketInfo};
-use crate::store::{ChunkKind, ExchangeRow, HttpQuery, StreamChunk};
+use crate::store::{ExchangeRow, HttpQuery};
 use crate::time::Timestamp;
 
 /// Bytes of each direction the page shows at most (the pcap has all).
@@ -372,7 +373,7 @@ pub async fn conversation(
         } else {
             s.packets(&id, n, 64, 0)?.items
         };
-        let stream = s.stream(&id, n, PAGE_STREAM_MAX)?;
+        let stream = super::follow::stream(s, &id, n, PAGE_STREAM_MAX)?;
         Ok((meta, r, http, page, first, stream))
     })
     .await?;
@@ -445,7 +446,10 @@ pub async fn conversation(
     let ladder = svg::ladder(
         &r.client.to_string(),
         &r.server.to_string(),
-        start, rungs, &|x| format!("#x{x}"));
+        start,
+        rungs,
+        &|x| format!("#x{x}"),
+    );
     let chunks = stream
         .chunks
         .iter()

@@ -134,10 +134,10 @@ fn heads<R: Row>(
                     let (mark, next) = sort_mark(active, q.order, default);
                     Head {
                         label: c.title,
-                        href: Some(state_q.href(
-                            path,
-                            &[("sort", c.name), ("order", next), ("offset", "")],
-                        )),
+                        href: Some(
+                            state_q
+                                .href(path, &[("sort", c.name), ("order", next), ("offset", "")]),
+                        ),
                         mark,
                         class,
                         title: format!("{} — click to sort", c.help),

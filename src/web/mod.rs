@@ -9,6 +9,7 @@ mod api;
 mod conv;
 mod error;
 pub mod fmt;
+mod follow;
 mod lists;
 mod pages;
 pub mod params;

@@ -435,10 +435,7 @@ pub async fn capture(
                     ..ConvQuery::default()
                 },
             )?;
-            let http = st.exchanges(
-                &id,
-                &HttpQuery::sorted(HttpSort::of("total_time"), 10),
-            )?;
+            let http = st.exchanges(&id, &HttpQuery::sorted(HttpSort::of("total_time"), 10))?;
             Ok((convs, http))
         })
         .await?;

@@ -6,9 +6,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use crate::analysis::report::{
-    ConvQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT,
-};
+use crate::analysis::report::{ConvQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT};
 use crate::time::Span;
 
 /// Longest query string accepted.
@@ -260,7 +258,9 @@ mod test {
         );
         assert_eq!(
             q.filter_on("method"),
-            Some(&Cond::Equal(crate::analysis::report::Cell::Text("GET".into())))
+            Some(&Cond::Equal(crate::analysis::report::Cell::Text(
+                "GET".into()
+            )))
         );
         assert!(p("min_total_time=NaN").is_err());
         assert!(p("min_total_time=-1").is_err());

@@ -75,4 +75,3 @@ impl From<&CaptureSummary> for CaptureRow {
         }
     }
 }
-

@@ -127,7 +127,12 @@ impl<R: Row> SortKey<R> {
         if R::column("id").is_none() {
             names.push("id");
         }
-        names.extend(R::COLUMNS.iter().filter(|c| c.sort.is_some()).map(|c| c.name));
+        names.extend(
+            R::COLUMNS
+                .iter()
+                .filter(|c| c.sort.is_some())
+                .map(|c| c.name),
+        );
         names
     }
 }
@@ -368,8 +373,13 @@ impl<R: Row> Clone for Query<R> {
 
 impl<R: Row> PartialEq for Query<R> {
     fn eq(&self, o: &Self) -> bool {
-        (self.sort, self.order, self.limit, self.offset, &self.filters)
-            == (o.sort, o.order, o.limit, o.offset, &o.filters)
+        (
+            self.sort,
+            self.order,
+            self.limit,
+            self.offset,
+            &self.filters,
+        ) == (o.sort, o.order, o.limit, o.offset, &o.filters)
     }
 }
 
@@ -400,9 +410,7 @@ impl<R: Row> Query<R> {
 
     /// The query parameter names of the row's filters.
     pub fn filter_params() -> impl Iterator<Item = &'static str> {
-        R::COLUMNS
-            .iter()
-            .filter_map(|c| c.filter.map(|f| f.param))
+        R::COLUMNS.iter().filter_map(|c| c.filter.map(|f| f.param))
     }
 
     /// Sets the filters from query parameters (`get(param)` is the value,
@@ -456,7 +464,11 @@ impl<R: Row> Query<R> {
     pub fn filter_on(&self, param: &str) -> Option<&Cond> {
         self.filters
             .iter()
-            .find(|f| R::COLUMNS[f.column].filter.is_some_and(|s| s.param == param))
+            .find(|f| {
+                R::COLUMNS[f.column]
+                    .filter
+                    .is_some_and(|s| s.param == param)
+            })
             .map(|f| &f.cond)
     }
 

@@ -406,7 +406,10 @@ pub trait Row: Sized + 'static {
 
     /// The column of this name.
     fn column(name: &str) -> Option<(usize, &'static Column<Self>)> {
-        Self::COLUMNS.iter().enumerate().find(|(_, c)| c.name == name)
+        Self::COLUMNS
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == name)
     }
 }
 

@@ -1,6 +1,9 @@
-//! Views that need payload bytes, read back from the stored capture by
-//! record offset: a conversation's reassembled stream (both directions in
-//! delivery order, gaps marked) and its packets as a pcap file.
+//! Following one conversation: its packets' bytes read back from the
+//! capture file by record offset, as the reassembled stream (both
+//! directions in delivery order, gaps marked: Wireshark's "Follow TCP
+//! stream") and as a pcap file of its own. The caller hands the packets in
+//! capture order (the store keeps the list); nothing here knows where they
+//! are kept.
 //!
 //! The stream is rebuilt by feeding the conversation's packets, re-read
 //! and re-decoded, through the same `flow` reassembly the analysis used.
@@ -15,7 +18,6 @@ use pcap_file::{DataLink, Endianness, TsResolution};
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
-use super::{Error, Result};
 use crate::flow::{
     Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, Proto, StreamSink,
     TableLimits,
@@ -23,6 +25,19 @@ use crate::flow::{
 use crate::pcap::at_offset::RecordFile;
 use crate::pcap::{decode, Frame, Transport};
 use crate::time::Timestamp;
+
+/// Why a conversation could not be followed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("stored capture: {0}")]
+    Record(#[from] crate::pcap::at_offset::Error),
+    #[error("writing pcap: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("writing pcap: {0}")]
+    Pcap(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// What a piece of a stream is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -219,7 +234,7 @@ impl FlowHandler for Rebuild {
 }
 
 /// Rebuilds a conversation's stream from its packets, fed in order.
-pub(crate) struct StreamBuilder {
+pub struct StreamBuilder {
     file: RecordFile,
     conversation: u64,
     proto: Proto,
@@ -330,7 +345,7 @@ impl StreamBuilder {
 
 /// Writes packets re-read from the stored capture as a pcap file
 /// (nanosecond timestamps, the link type of the first packet).
-pub(crate) struct PcapExport<'w> {
+pub struct PcapExport<'w> {
     file: RecordFile,
     out: Option<&'w mut dyn Write>,
     writer: Option<PcapWriter<&'w mut dyn Write>>,
@@ -388,9 +403,7 @@ impl<'w> PcapExport<'w> {
     pub fn finish(mut self) -> Result<()> {
         self.start(1)?;
         if let Some(w) = self.writer.take() {
-            w.into_writer()
-                .flush()
-                .map_err(super::io_err("writing pcap"))?;
+            w.into_writer().flush()?;
         }
         Ok(())
     }
@@ -398,11 +411,8 @@ impl<'w> PcapExport<'w> {
 
 fn pcap_err(e: pcap_file::PcapError) -> Error {
     match e {
-        pcap_file::PcapError::IoError(source) => Error::Io {
-            context: "writing pcap".into(),
-            source,
-        },
-        other => Error::Corrupt(format!("writing pcap: {other}")),
+        pcap_file::PcapError::IoError(source) => Error::Write(source),
+        other => Error::Pcap(other.to_string()),
     }
 }
 
