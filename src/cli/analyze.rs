@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use tracedeck::analysis::report::{CaptureRow, ConversationRow, ExchangeRow};
-use tracedeck::analysis::{self, HttpExchange, Options, Output};
+use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 use tracedeck::store::StatusFilter;
@@ -77,6 +77,9 @@ enum Keep {
     Exchanges(Top<ExchangeRow>, Option<StatusFilter>),
 }
 
+/// What a failed `Spool::push` was doing.
+const SPOOLING: &str = "spooling the JSON rows";
+
 struct Collect {
     keep: Keep,
     /// Exchanges by status class: 1xx..5xx, then "no response".
@@ -84,15 +87,18 @@ struct Collect {
 }
 
 impl Output for Collect {
-    fn conversation(&mut self, conv: &Conversation) {
+    fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
         match &mut self.keep {
-            Keep::Json { conversations, .. } => conversations.push((0, conv.id), conv.clone()),
+            Keep::Json { conversations, .. } => conversations
+                .push((0, conv.id), conv.clone())
+                .map_err(|e| OutputError::new(SPOOLING, e))?,
             Keep::Conversations(rows) => rows.push(conv.clone()),
             Keep::Exchanges(..) => {}
         }
+        Ok(())
     }
 
-    fn exchange(&mut self, exchange: HttpExchange) {
+    fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
         let status = exchange.exchange.status;
         let class = match status {
             Some(s @ 100..=599) => usize::from(s / 100 - 1),
@@ -107,7 +113,9 @@ impl Output for Collect {
                     start.map_or(i64::MIN, |t| t.as_nanos()),
                     exchange.conversation,
                 );
-                exchanges.push(key, exchange);
+                exchanges
+                    .push(key, exchange)
+                    .map_err(|e| OutputError::new(SPOOLING, e))?;
             }
             Keep::Exchanges(rows, filter) => {
                 if filter.as_ref().is_none_or(|f| f.matches(status)) {
@@ -116,6 +124,7 @@ impl Output for Collect {
             }
             Keep::Conversations(_) => {}
         }
+        Ok(())
     }
 }
 
@@ -353,7 +362,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             c.dirs[0].bytes.to_string(),
             c.dirs[1].bytes.to_string(),
             c.state.as_str().to_string(),
-            c.http_exchanges.to_string(),
+            analysis::http_exchanges(c).to_string(),
         ];
         print_row(&mut w, aw, row)?;
     }

@@ -1,0 +1,351 @@
+//! `Selector`: picks a TCP conversation's stream analyzer by content. The
+//! first bytes of each direction go to the registry's probes and are held
+//! (with gaps, FINs and RSTs, in order) until a probe says yes; the chosen
+//! analyzer then gets everything held, exactly as it came, and the rest
+//! directly. A selector is also how an analyzer runs an inner protocol
+//! (TLS handing decrypted bytes on): by the same probes, or by name.
+
+use crate::flow::{Dir, StreamSink};
+use crate::time::Timestamp;
+
+use super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
+use super::registry::{Registry, StreamEntry, MAX_STREAM_ANALYZERS};
+use super::OutputError;
+
+/// The protocol of a conversation no analyzer recognised.
+pub const UNKNOWN: &str = "unknown";
+
+/// Bytes of one direction held while probes say `NeedMore`; past it the
+/// first analyzer still in the running is chosen (the chunk that crosses
+/// it is held whole: probes see whole chunks).
+pub const MAX_PROBE_BYTES: usize = 16 * 1024;
+/// Events (chunks, gaps, ends) held while probing, the same way.
+const MAX_HELD_EVENTS: usize = 1024;
+
+/// A conversation's stream analyzer, once chosen.
+pub struct Selector {
+    registry: &'static Registry,
+    state: State,
+}
+
+enum State {
+    Probing(Box<Probing>),
+    Chosen {
+        name: &'static str,
+        analyzer: Box<dyn StreamAnalyzer>,
+    },
+    /// No analyzer wants the conversation: its bytes go nowhere.
+    Unknown,
+}
+
+/// What is held while probing.
+#[derive(Default)]
+struct Probing {
+    /// The first bytes of each direction.
+    prefix: [Vec<u8>; 2],
+    /// Everything that happened, in order; data refers to `prefix`.
+    held: Vec<Held>,
+    /// Per direction, bit `i` set: analyzer `i`'s probe said no.
+    rejected: [u32; 2],
+    /// Per direction: data or a gap arrived.
+    seen: [bool; 2],
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Held {
+    Data {
+        dir: Dir,
+        ts: Timestamp,
+        frame: u64,
+        len: usize,
+    },
+    Gap {
+        dir: Dir,
+        ts: Timestamp,
+        frame: u64,
+        len: u64,
+    },
+    Fin {
+        dir: Dir,
+        ts: Timestamp,
+        frame: u64,
+    },
+    Reset {
+        dir: Dir,
+        ts: Timestamp,
+        frame: u64,
+    },
+}
+
+impl Selector {
+    /// A selector that probes the streams with every stream analyzer of
+    /// `registry`.
+    pub fn probing(registry: &'static Registry) -> Selector {
+        assert!(
+            registry.streams.len() <= MAX_STREAM_ANALYZERS,
+            "too many stream analyzers"
+        );
+        let state = if registry.streams.is_empty() {
+            State::Unknown
+        } else {
+            State::Probing(Box::default())
+        };
+        Selector { registry, state }
+    }
+
+    /// A selector running `entry` from the first byte, without probing.
+    pub fn with(registry: &'static Registry, entry: &'static StreamEntry) -> Selector {
+        Selector {
+            registry,
+            state: State::Chosen {
+                name: entry.name,
+                analyzer: (entry.new)(),
+            },
+        }
+    }
+
+    /// A selector running the analyzer registered as `name`, if any.
+    pub fn named(registry: &'static Registry, name: &str) -> Option<Selector> {
+        registry.stream(name).map(|entry| Self::with(registry, entry))
+    }
+
+    /// The protocol found: the chosen analyzer's name once it confirmed its
+    /// protocol or emitted a record, [`UNKNOWN`] otherwise.
+    pub fn protocol(&self) -> &'static str {
+        match &self.state {
+            State::Chosen { name, analyzer } => {
+                let tally = analyzer.tally();
+                if tally.confirmed || tally.records > 0 {
+                    name
+                } else {
+                    UNKNOWN
+                }
+            }
+            State::Probing(_) | State::Unknown => UNKNOWN,
+        }
+    }
+
+    /// Whether probing is over (an analyzer was chosen, or none fits).
+    pub fn is_decided(&self) -> bool {
+        !matches!(self.state, State::Probing(_))
+    }
+
+    fn all_mask(&self) -> u32 {
+        match self.registry.streams.len() {
+            MAX_STREAM_ANALYZERS => u32::MAX,
+            n => (1u32 << n) - 1,
+        }
+    }
+
+    /// Probing ends without a yes (a gap, a cap, the end): the first
+    /// analyzer a direction that had data or a gap still has in the
+    /// running gets the conversation; none left, it is unknown.
+    fn cut(&mut self) {
+        let State::Probing(p) = &self.state else {
+            return;
+        };
+        let all = self.all_mask();
+        let open = (0..2)
+            .filter(|&d| p.seen[d])
+            .fold(0, |acc, d| acc | (all & !p.rejected[d]));
+        match open.trailing_zeros() as usize {
+            i if i < self.registry.streams.len() => self.choose(i),
+            _ => self.state = State::Unknown,
+        }
+    }
+
+    /// Starts analyzer `i` and replays what was held.
+    fn choose(&mut self, i: usize) {
+        let entry = &self.registry.streams[i];
+        let mut analyzer = (entry.new)();
+        if let State::Probing(p) = &self.state {
+            let mut at = [0usize; 2];
+            for held in &p.held {
+                match *held {
+                    Held::Data {
+                        dir,
+                        ts,
+                        frame,
+                        len,
+                    } => {
+                        let d = dir.index();
+                        analyzer.data(dir, ts, frame, &p.prefix[d][at[d]..at[d] + len]);
+                        at[d] += len;
+                    }
+                    Held::Gap {
+                        dir,
+                        ts,
+                        frame,
+                        len,
+                    } => analyzer.gap(dir, ts, frame, len),
+                    Held::Fin { dir, ts, frame } => analyzer.fin(dir, ts, frame),
+                    Held::Reset { dir, ts, frame } => analyzer.reset(dir, ts, frame),
+                }
+            }
+        }
+        self.state = State::Chosen {
+            name: entry.name,
+            analyzer,
+        };
+    }
+
+    fn probing_data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        let streams = self.registry.streams;
+        let all = self.all_mask();
+        let State::Probing(p) = &mut self.state else {
+            return;
+        };
+        let d = dir.index();
+        if p.rejected[d] == all {
+            // No analyzer wants this direction: what it sends is lost to
+            // whichever the other direction picks.
+            p.hold_gap(dir, ts, frame, bytes.len() as u64);
+            return self.check_held();
+        }
+        p.seen[d] = true;
+        let yes = if p.prefix[d].is_empty() {
+            let yes = probe(streams, dir, bytes, &mut p.rejected[d]);
+            if let (Some(i), true) = (yes, p.held.is_empty()) {
+                // The usual case: the first chunk decides, nothing is copied.
+                self.choose(i);
+                return self.data(dir, ts, frame, bytes);
+            }
+            p.prefix[d].extend_from_slice(bytes);
+            yes
+        } else {
+            p.prefix[d].extend_from_slice(bytes);
+            probe(streams, dir, &p.prefix[d], &mut p.rejected[d])
+        };
+        p.held.push(Held::Data {
+            dir,
+            ts,
+            frame,
+            len: bytes.len(),
+        });
+        if let Some(i) = yes {
+            self.choose(i);
+        } else if p.rejected.iter().all(|&r| r == all) {
+            self.state = State::Unknown;
+        } else if p.prefix[d].len() >= MAX_PROBE_BYTES {
+            self.cut();
+        } else {
+            self.check_held();
+        }
+    }
+
+    fn check_held(&mut self) {
+        if let State::Probing(p) = &self.state {
+            if p.held.len() >= MAX_HELD_EVENTS {
+                self.cut();
+            }
+        }
+    }
+}
+
+/// Runs the probes still in the running for `dir` on `bytes`: the first
+/// that says yes, recording the noes in `rejected`.
+fn probe(streams: &[StreamEntry], dir: Dir, bytes: &[u8], rejected: &mut u32) -> Option<usize> {
+    for (i, entry) in streams.iter().enumerate() {
+        if *rejected & (1 << i) != 0 {
+            continue;
+        }
+        match (entry.probe)(dir, bytes) {
+            Probe::Yes => return Some(i),
+            Probe::No => *rejected |= 1 << i,
+            Probe::NeedMore => {}
+        }
+    }
+    None
+}
+
+impl Probing {
+    /// Holds a gap, merged into the previous one of the same direction.
+    fn hold_gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
+        if let Some(Held::Gap { dir: d, len: l, .. }) = self.held.last_mut() {
+            if *d == dir {
+                *l += len;
+                return;
+            }
+        }
+        self.held.push(Held::Gap {
+            dir,
+            ts,
+            frame,
+            len,
+        });
+    }
+}
+
+impl StreamSink for Selector {
+    fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        match &mut self.state {
+            State::Chosen { analyzer, .. } => analyzer.data(dir, ts, frame, bytes),
+            State::Probing(_) => self.probing_data(dir, ts, frame, bytes),
+            State::Unknown => {}
+        }
+    }
+
+    /// A hole before the probes decided: bytes are missing, so the first
+    /// analyzer still in the running decides for itself what follows.
+    fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
+        let all = self.all_mask();
+        match &mut self.state {
+            State::Chosen { analyzer, .. } => analyzer.gap(dir, ts, frame, len),
+            State::Probing(p) => {
+                let d = dir.index();
+                p.hold_gap(dir, ts, frame, len);
+                if p.rejected[d] == all {
+                    return self.check_held();
+                }
+                p.seen[d] = true;
+                self.cut();
+            }
+            State::Unknown => {}
+        }
+    }
+
+    fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        match &mut self.state {
+            State::Chosen { analyzer, .. } => analyzer.fin(dir, ts, frame),
+            State::Probing(p) => {
+                p.held.push(Held::Fin { dir, ts, frame });
+                self.check_held();
+            }
+            State::Unknown => {}
+        }
+    }
+
+    fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        match &mut self.state {
+            State::Chosen { analyzer, .. } => analyzer.reset(dir, ts, frame),
+            State::Probing(p) => {
+                p.held.push(Held::Reset { dir, ts, frame });
+                self.check_held();
+            }
+            State::Unknown => {}
+        }
+    }
+}
+
+impl StreamAnalyzer for Selector {
+    fn finish(&mut self, ts: Timestamp) {
+        self.cut();
+        if let State::Chosen { analyzer, .. } = &mut self.state {
+            analyzer.finish(ts);
+        }
+    }
+
+    fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError> {
+        match &mut self.state {
+            State::Chosen { analyzer, .. } => analyzer.drain(cx, emit),
+            State::Probing(_) | State::Unknown => Ok(()),
+        }
+    }
+
+    fn tally(&self) -> Tally {
+        match &self.state {
+            State::Chosen { analyzer, .. } => analyzer.tally(),
+            State::Probing(_) | State::Unknown => Tally::default(),
+        }
+    }
+}
