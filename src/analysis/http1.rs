@@ -164,3 +164,60 @@ fn facts(cx: &Context<'_>, ex: &Exchange) -> ExchangeFacts {
         _ => ExchangeFacts::default(),
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn probe_both(bytes: &[u8]) -> Probe {
+        let to_server = probe(Dir::ToServer, bytes);
+        assert_eq!(to_server, probe(Dir::ToClient, bytes), "direction matters not");
+        to_server
+    }
+
+    #[test]
+    fn a_request_or_status_line_is_http() {
+        assert_eq!(probe_both(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), Probe::Yes);
+        assert_eq!(probe_both(b"GET "), Probe::Yes, "a known method decides");
+        assert_eq!(probe_both(b"HTTP/1.1 200 OK\r\n"), Probe::Yes);
+        assert_eq!(probe_both(b"BREW /pot HTTP/1.1\r\n"), Probe::Yes);
+        // Empty lines before the first message are allowed.
+        assert_eq!(probe_both(b"\r\n\r\nPOST /x HTTP/1.0\r\n"), Probe::Yes);
+    }
+
+    #[test]
+    fn a_cut_start_line_needs_more() {
+        assert_eq!(probe_both(b""), Probe::NeedMore);
+        assert_eq!(probe_both(b"\r\n"), Probe::NeedMore);
+        assert_eq!(probe_both(b"GE"), Probe::NeedMore);
+        assert_eq!(probe_both(b"HTTP/1.1 2"), Probe::NeedMore);
+        assert_eq!(probe_both(b"BREW /pot HTT"), Probe::NeedMore);
+    }
+
+    #[test]
+    fn a_tls_record_is_not_http() {
+        assert_eq!(probe_both(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Probe::No);
+        assert_eq!(probe_both(b"\x17\x03\x03\x00\x20"), Probe::No);
+    }
+
+    #[test]
+    fn other_bytes_are_searched_as_the_parser_searches_them() {
+        // A capture that starts mid-body: the next message is found.
+        assert_eq!(
+            probe_both(b"}]}\n\x00\x01HTTP/1.1 200 OK\r\n"),
+            Probe::Yes
+        );
+        // Garbage before a request.
+        assert_eq!(probe_both(b"xyzzy\r\nGET /a HTTP/1.1\r\n"), Probe::Yes);
+        // Text that may still lead to HTTP (a proxy handshake, a banner).
+        let banner = b"SSH-2.0-OpenSSH_9.6\r\n".to_vec();
+        assert_eq!(probe_both(&banner), Probe::NeedMore);
+        // Past the parser's sniff budget without a message: given up.
+        let mut long = banner.clone();
+        long.resize(9 * 1024, b'x');
+        assert_eq!(probe_both(&long), Probe::No);
+        let mut binary = vec![0u8; 9 * 1024];
+        binary[0] = 0x05; // a SOCKS greeting, then nothing like HTTP
+        assert_eq!(probe_both(&binary), Probe::No);
+    }
+}

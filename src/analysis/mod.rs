@@ -10,6 +10,8 @@ mod record;
 mod registry;
 pub mod report;
 mod select;
+#[cfg(test)]
+mod tests;
 mod trouble;
 
 pub use conn::ConnAnalyzer;

@@ -349,3 +349,202 @@ impl StreamAnalyzer for Selector {
         }
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::analysis::registry::BUILTIN;
+    use crate::analysis::trouble::TroubleLog;
+    use crate::http::{self, Exchange};
+
+    /// One thing reassembly delivers.
+    #[derive(Clone, Copy)]
+    enum Ev<'a> {
+        Data(Dir, &'a [u8]),
+        Gap(Dir, u64),
+        Fin(Dir),
+        Reset(Dir),
+    }
+    use Dir::{ToClient as C, ToServer as S};
+    use Ev::*;
+
+    fn feed(sink: &mut dyn StreamSink, script: &[Ev<'_>]) {
+        for (i, ev) in script.iter().enumerate() {
+            let (ts, frame) = (Timestamp::from_nanos(i as i64 * 1000), i as u64);
+            match *ev {
+                Data(dir, bytes) => sink.data(dir, ts, frame, bytes),
+                Gap(dir, len) => sink.gap(dir, ts, frame, len),
+                Fin(dir) => sink.fin(dir, ts, frame),
+                Reset(dir) => sink.reset(dir, ts, frame),
+            }
+        }
+    }
+
+    /// Records out of a finished selector, as plain exchanges.
+    struct Exchanges(Vec<Exchange>);
+
+    impl Emit for Exchanges {
+        fn record(&mut self, record: super::super::Record) -> Result<(), OutputError> {
+            let super::super::Record::Http(e) = record;
+            self.0.push(e.exchange);
+            Ok(())
+        }
+        fn inner_packet(&mut self, _: super::super::InnerPacket) {}
+    }
+
+    fn conversation() -> crate::flow::Conversation {
+        use crate::flow::{AppFacts, Conversation, DirCounters, HalfStats, Proto, State};
+        Conversation {
+            id: 0,
+            proto: Proto::Tcp,
+            client: "10.0.0.1:40000".parse().unwrap(),
+            server: "10.0.0.2:80".parse().unwrap(),
+            roles_from_handshake: true,
+            start: None,
+            end: None,
+            first_frame: 0,
+            last_frame: 0,
+            dirs: [DirCounters::default(); 2],
+            streams: [HalfStats::default(); 2],
+            handshake_rtt: None,
+            state: State::Open,
+            app: AppFacts::default(),
+        }
+    }
+
+    /// Runs `script` through a probing selector and returns its protocol
+    /// and exchanges.
+    fn select(script: &[Ev<'_>]) -> (&'static str, Vec<Exchange>) {
+        let mut selector = Selector::probing(&BUILTIN);
+        feed(&mut selector, script);
+        selector.finish(Timestamp::from_nanos(1_000_000_000));
+        let conv = conversation();
+        let trouble = TroubleLog::new();
+        let cx = Context {
+            conv: &conv,
+            trouble: &trouble,
+        };
+        let mut out = Exchanges(Vec::new());
+        selector.drain(&cx, &mut out).unwrap();
+        (selector.protocol(), out.0)
+    }
+
+    /// What the HTTP parser alone makes of `script` (what every stream
+    /// went through before analyzers were chosen).
+    fn parse(script: &[Ev<'_>]) -> Vec<Exchange> {
+        let mut parser: http::Parser<Vec<Exchange>> = http::Parser::new(Vec::new());
+        feed(&mut parser, script);
+        parser.finish(Timestamp::from_nanos(1_000_000_000));
+        parser.into_sink()
+    }
+
+    /// The selector hands the HTTP analyzer exactly what the parser alone
+    /// would have seen: same exchanges, same times, same frames.
+    fn same_as_parser(script: &[Ev<'_>]) -> (&'static str, usize) {
+        let (protocol, got) = select(script);
+        assert_eq!(got, parse(script));
+        (protocol, got.len())
+    }
+
+    const REQ: &[u8] = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+    const RESP: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+
+    #[test]
+    fn a_request_first_picks_http_on_the_first_chunk() {
+        assert_eq!(same_as_parser(&[Data(S, REQ), Data(C, RESP), Fin(S), Fin(C)]), ("http", 1));
+    }
+
+    #[test]
+    fn a_start_line_cut_across_chunks_is_held_then_replayed() {
+        let script = [Data(S, b"G"), Data(S, b"ET /a HT"), Data(S, b"TP/1.1\r\n\r\n"), Data(C, RESP)];
+        assert_eq!(same_as_parser(&script), ("http", 1));
+        // A response's status line cut, then the request the other way.
+        let script = [Data(C, b"HTTP/1.1 2"), Data(S, REQ), Data(C, b"00 OK\r\n\r\n")];
+        assert_eq!(same_as_parser(&script).0, "http");
+    }
+
+    #[test]
+    fn a_response_without_its_request_is_still_an_exchange() {
+        let (protocol, n) = same_as_parser(&[Data(C, RESP), Fin(C)]);
+        assert_eq!((protocol, n), ("http", 1));
+    }
+
+    #[test]
+    fn a_capture_starting_mid_body_finds_the_next_messages() {
+        let body = [b'z'; 3000];
+        let script = [Data(C, &body), Data(C, b"\r\n"), Data(S, REQ), Data(C, RESP)];
+        assert_eq!(same_as_parser(&script), ("http", 1));
+        // Binary body bytes past the sniff budget: the direction sleeps
+        // until the request wakes it.
+        let big = [0u8; 10_000];
+        let script = [Data(C, &big), Data(C, &big), Data(S, REQ), Data(C, RESP)];
+        assert_eq!(same_as_parser(&script), ("http", 1));
+    }
+
+    #[test]
+    fn interim_responses_upgrades_and_garbage_come_out_as_before() {
+        let continue_ = [
+            Data(S, b"POST /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
+            Data(C, b"HTTP/1.1 100 Continue\r\n\r\n"),
+            Data(S, b"abc"),
+            Data(C, RESP),
+        ];
+        assert_eq!(same_as_parser(&continue_), ("http", 1));
+        let upgrade = [
+            Data(S, b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+            Data(C, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"),
+            Data(S, b"\x81\x85binary"),
+        ];
+        assert_eq!(same_as_parser(&upgrade), ("http", 1));
+        let garbage = [Data(S, b"\x05\x01\x00"), Data(S, b"junk GET / HTTP/1.0\r\n\r\n"), Data(C, RESP)];
+        same_as_parser(&garbage);
+    }
+
+    #[test]
+    fn a_gap_before_the_probes_decided_goes_to_the_parser() {
+        // The parser reports a request cut by the gap (answered).
+        let (protocol, n) = same_as_parser(&[Data(S, b"PO"), Gap(S, 100), Data(C, RESP)]);
+        assert_eq!((protocol, n), ("http", 1));
+        // A stream that starts with a hole.
+        same_as_parser(&[Gap(C, 50), Data(C, b"tail of a body HTTP/1.1 404 Nope\r\n\r\n"), Fin(C)]);
+    }
+
+    #[test]
+    fn streams_no_probe_wants_stay_unknown() {
+        let hello = b"\x16\x03\x01\x00\x05hello";
+        let script = [Data(S, hello), Data(C, b"\x16\x03\x03\x00\x02hi"), Data(S, b"more"), Reset(C)];
+        assert_eq!(same_as_parser(&script), ("unknown", 0));
+        let mut s = Selector::probing(&BUILTIN);
+        feed(&mut s, &script);
+        assert!(s.is_decided(), "both directions refused: decided at once");
+        // A text protocol that never turns into HTTP.
+        let smtp = b"220 mail.example ESMTP\r\n".repeat(500);
+        let script = [Data(C, &smtp), Data(S, b"EHLO x\r\n"), Data(S, &smtp)];
+        assert_eq!(same_as_parser(&script), ("unknown", 0));
+        // One side silent, the other refused: unknown at the end.
+        assert_eq!(same_as_parser(&[Data(S, hello), Fin(S)]), ("unknown", 0));
+    }
+
+    #[test]
+    fn a_silent_refused_direction_still_lets_the_other_pick() {
+        // TLS-looking bytes the client sends, then a plain response: the
+        // client's later bytes reach the parser as a gap it ignores.
+        let script = [
+            Data(S, b"\x16\x03\x01junk"),
+            Data(S, b"more junk"),
+            Data(C, RESP),
+            Data(S, REQ),
+        ];
+        same_as_parser(&script);
+    }
+
+    #[test]
+    fn an_inner_protocol_is_chosen_by_name() {
+        let mut inner = Selector::named(&BUILTIN, "http").expect("http is registered");
+        assert!(inner.is_decided());
+        feed(&mut inner, &[Data(S, REQ), Data(C, RESP)]);
+        assert_eq!(inner.tally().records, 0, "records are counted when drained");
+        assert_eq!(inner.protocol(), "http");
+        assert!(Selector::named(&BUILTIN, "gopher").is_none());
+    }
+}
