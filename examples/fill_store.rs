@@ -105,7 +105,9 @@ fn main() {
                 reversed: 0,
             },
         };
-        work.writer.conversation(&conv).expect("store a conversation");
+        work.writer
+            .conversation(&conv)
+            .expect("store a conversation");
         let status = match rnd(100) {
             0..=84 => 200,
             85..=92 => 404,

@@ -107,7 +107,12 @@ impl ConnAnalyzer {
 
     /// What the conversation's analyzer found, for [`Conversation::app`].
     pub fn facts(&self) -> AppFacts {
-        let (protocol, Tally { records, reversed, .. }) = match &self.app {
+        let (
+            protocol,
+            Tally {
+                records, reversed, ..
+            },
+        ) = match &self.app {
             App::Stream { selector, .. } => (selector.protocol(), selector.tally()),
             App::Datagram { name, analyzer } => {
                 let tally = analyzer.tally();

@@ -171,7 +171,11 @@ mod test {
 
     fn probe_both(bytes: &[u8]) -> Probe {
         let to_server = probe(Dir::ToServer, bytes);
-        assert_eq!(to_server, probe(Dir::ToClient, bytes), "direction matters not");
+        assert_eq!(
+            to_server,
+            probe(Dir::ToClient, bytes),
+            "direction matters not"
+        );
         to_server
     }
 
@@ -196,17 +200,17 @@ mod test {
 
     #[test]
     fn a_tls_record_is_not_http() {
-        assert_eq!(probe_both(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Probe::No);
+        assert_eq!(
+            probe_both(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+            Probe::No
+        );
         assert_eq!(probe_both(b"\x17\x03\x03\x00\x20"), Probe::No);
     }
 
     #[test]
     fn other_bytes_are_searched_as_the_parser_searches_them() {
         // A capture that starts mid-body: the next message is found.
-        assert_eq!(
-            probe_both(b"}]}\n\x00\x01HTTP/1.1 200 OK\r\n"),
-            Probe::Yes
-        );
+        assert_eq!(probe_both(b"}]}\n\x00\x01HTTP/1.1 200 OK\r\n"), Probe::Yes);
         // Garbage before a request.
         assert_eq!(probe_both(b"xyzzy\r\nGET /a HTTP/1.1\r\n"), Probe::Yes);
         // Text that may still lead to HTTP (a proxy handshake, a banner).

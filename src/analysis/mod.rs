@@ -27,9 +27,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::filter::Filter;
-use crate::flow::{
-    Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits,
-};
+use crate::flow::{Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};
 use crate::pcap::decode::{self, DecodeIssue, Transport};
 use crate::pcap::defrag::Defragmenter;
 use crate::pcap::{Format, Frame, Reader};
@@ -258,7 +256,9 @@ impl FlowHandler for Handler<'_> {
     fn closed(&mut self, mut conv: Conversation, _now: Timestamp) {
         // No handshake, and every record was started by the other side:
         // the port heuristic picked the wrong side as the client.
-        if !conv.roles_from_handshake && conv.app.records > 0 && conv.app.reversed == conv.app.records
+        if !conv.roles_from_handshake
+            && conv.app.records > 0
+            && conv.app.reversed == conv.app.records
         {
             conv.swap_roles();
         }

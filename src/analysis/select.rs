@@ -106,7 +106,9 @@ impl Selector {
 
     /// A selector running the analyzer registered as `name`, if any.
     pub fn named(registry: &'static Registry, name: &str) -> Option<Selector> {
-        registry.stream(name).map(|entry| Self::with(registry, entry))
+        registry
+            .stream(name)
+            .map(|entry| Self::with(registry, entry))
     }
 
     /// The protocol found: the chosen analyzer's name once it confirmed its
@@ -451,15 +453,27 @@ mod test {
 
     #[test]
     fn a_request_first_picks_http_on_the_first_chunk() {
-        assert_eq!(same_as_parser(&[Data(S, REQ), Data(C, RESP), Fin(S), Fin(C)]), ("http", 1));
+        assert_eq!(
+            same_as_parser(&[Data(S, REQ), Data(C, RESP), Fin(S), Fin(C)]),
+            ("http", 1)
+        );
     }
 
     #[test]
     fn a_start_line_cut_across_chunks_is_held_then_replayed() {
-        let script = [Data(S, b"G"), Data(S, b"ET /a HT"), Data(S, b"TP/1.1\r\n\r\n"), Data(C, RESP)];
+        let script = [
+            Data(S, b"G"),
+            Data(S, b"ET /a HT"),
+            Data(S, b"TP/1.1\r\n\r\n"),
+            Data(C, RESP),
+        ];
         assert_eq!(same_as_parser(&script), ("http", 1));
         // A response's status line cut, then the request the other way.
-        let script = [Data(C, b"HTTP/1.1 2"), Data(S, REQ), Data(C, b"00 OK\r\n\r\n")];
+        let script = [
+            Data(C, b"HTTP/1.1 2"),
+            Data(S, REQ),
+            Data(C, b"00 OK\r\n\r\n"),
+        ];
         assert_eq!(same_as_parser(&script).0, "http");
     }
 
@@ -472,7 +486,12 @@ mod test {
     #[test]
     fn a_capture_starting_mid_body_finds_the_next_messages() {
         let body = [b'z'; 3000];
-        let script = [Data(C, &body), Data(C, b"\r\n"), Data(S, REQ), Data(C, RESP)];
+        let script = [
+            Data(C, &body),
+            Data(C, b"\r\n"),
+            Data(S, REQ),
+            Data(C, RESP),
+        ];
         assert_eq!(same_as_parser(&script), ("http", 1));
         // Binary body bytes past the sniff budget: the direction sleeps
         // until the request wakes it.
@@ -484,19 +503,32 @@ mod test {
     #[test]
     fn interim_responses_upgrades_and_garbage_come_out_as_before() {
         let continue_ = [
-            Data(S, b"POST /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
+            Data(
+                S,
+                b"POST /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+            ),
             Data(C, b"HTTP/1.1 100 Continue\r\n\r\n"),
             Data(S, b"abc"),
             Data(C, RESP),
         ];
         assert_eq!(same_as_parser(&continue_), ("http", 1));
         let upgrade = [
-            Data(S, b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
-            Data(C, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"),
+            Data(
+                S,
+                b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+            ),
+            Data(
+                C,
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+            ),
             Data(S, b"\x81\x85binary"),
         ];
         assert_eq!(same_as_parser(&upgrade), ("http", 1));
-        let garbage = [Data(S, b"\x05\x01\x00"), Data(S, b"junk GET / HTTP/1.0\r\n\r\n"), Data(C, RESP)];
+        let garbage = [
+            Data(S, b"\x05\x01\x00"),
+            Data(S, b"junk GET / HTTP/1.0\r\n\r\n"),
+            Data(C, RESP),
+        ];
         same_as_parser(&garbage);
     }
 
@@ -506,13 +538,22 @@ mod test {
         let (protocol, n) = same_as_parser(&[Data(S, b"PO"), Gap(S, 100), Data(C, RESP)]);
         assert_eq!((protocol, n), ("http", 1));
         // A stream that starts with a hole.
-        same_as_parser(&[Gap(C, 50), Data(C, b"tail of a body HTTP/1.1 404 Nope\r\n\r\n"), Fin(C)]);
+        same_as_parser(&[
+            Gap(C, 50),
+            Data(C, b"tail of a body HTTP/1.1 404 Nope\r\n\r\n"),
+            Fin(C),
+        ]);
     }
 
     #[test]
     fn streams_no_probe_wants_stay_unknown() {
         let hello = b"\x16\x03\x01\x00\x05hello";
-        let script = [Data(S, hello), Data(C, b"\x16\x03\x03\x00\x02hi"), Data(S, b"more"), Reset(C)];
+        let script = [
+            Data(S, hello),
+            Data(C, b"\x16\x03\x03\x00\x02hi"),
+            Data(S, b"more"),
+            Reset(C),
+        ];
         assert_eq!(same_as_parser(&script), ("unknown", 0));
         let mut s = Selector::probing(&BUILTIN);
         feed(&mut s, &script);

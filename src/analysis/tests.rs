@@ -74,7 +74,10 @@ struct Collect {
 impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
         if self.fail_conversations {
-            return Err(OutputError::new("storing a conversation", "database is locked"));
+            return Err(OutputError::new(
+                "storing a conversation",
+                "database is locked",
+            ));
         }
         self.conversations.push(conv.clone());
         Ok(())
@@ -90,7 +93,11 @@ impl Output for Collect {
     }
 }
 
-fn run(registry: &'static Registry, packets: &[Vec<u8>], out: &mut Collect) -> Result<CaptureSummary, Error> {
+fn run(
+    registry: &'static Registry,
+    packets: &[Vec<u8>],
+    out: &mut Collect,
+) -> Result<CaptureSummary, Error> {
     let opts = Options {
         registry,
         ..Options::default()
@@ -151,7 +158,11 @@ fn udp_datagrams_reach_the_analyzer_that_claims_their_flow() {
     assert_eq!(echo.app.protocol, Some("echo"));
     assert_eq!(echo.app.records, 4);
     let other = &out.conversations[1];
-    assert_eq!(other.app, crate::flow::AppFacts::default(), "unclaimed: no analyzer ran");
+    assert_eq!(
+        other.app,
+        crate::flow::AppFacts::default(),
+        "unclaimed: no analyzer ran"
+    );
     // The built-in registry claims no UDP flow.
     let mut out = Collect::default();
     run(&BUILTIN, &packets, &mut out).unwrap();
@@ -245,9 +256,23 @@ fn framed(packets: &[Vec<u8>]) -> Vec<u8> {
 #[test]
 fn packets_a_tunnel_hands_back_become_conversations_of_their_own() {
     use crate::pcap::decode::tcp_flags::{ACK, PSH, SYN};
-    let inner_a = udp(([192, 168, 0, 1], 50000), ([192, 168, 0, 2], 3000), b"inside");
-    let inner_b = udp(([192, 168, 0, 2], 3000), ([192, 168, 0, 1], 50000), b"reply");
-    let get = tcp(([172, 16, 0, 1], 3333), ([172, 16, 0, 2], 80), 1, PSH | ACK, b"GET / HTTP/1.1\r\n\r\n");
+    let inner_a = udp(
+        ([192, 168, 0, 1], 50000),
+        ([192, 168, 0, 2], 3000),
+        b"inside",
+    );
+    let inner_b = udp(
+        ([192, 168, 0, 2], 3000),
+        ([192, 168, 0, 1], 50000),
+        b"reply",
+    );
+    let get = tcp(
+        ([172, 16, 0, 1], 3333),
+        ([172, 16, 0, 2], 80),
+        1,
+        PSH | ACK,
+        b"GET / HTTP/1.1\r\n\r\n",
+    );
     let carried = framed(&[inner_a.clone(), inner_b, get]);
     let (head, tail) = carried.split_at(3);
     let packets = [
@@ -271,7 +296,11 @@ fn packets_a_tunnel_hands_back_become_conversations_of_their_own() {
         .find(|c| c.server.port() == 3000)
         .expect("the inner UDP flow");
     assert_eq!(inner.packets(), 2);
-    assert_eq!(inner.dirs[0].bytes, inner_a.len() as u64, "inner length counted");
+    assert_eq!(
+        inner.dirs[0].bytes,
+        inner_a.len() as u64,
+        "inner length counted"
+    );
     // The inner TCP segment went through the probes: HTTP found inside.
     assert_eq!(out.exchanges.len(), 1);
     assert_eq!(out.exchanges[0].server.port(), 80);
@@ -287,8 +316,20 @@ fn an_output_error_stops_the_analysis_with_that_error() {
     let mut packets = Vec::new();
     for i in 0..5u16 {
         let port = 40000 + i;
-        packets.push(tcp((A, port), (B, 80), 1, PSH | ACK, b"GET / HTTP/1.1\r\n\r\n"));
-        packets.push(tcp((B, 80), (A, port), 1, PSH | ACK, b"HTTP/1.1 204 No Content\r\n\r\n"));
+        packets.push(tcp(
+            (A, port),
+            (B, 80),
+            1,
+            PSH | ACK,
+            b"GET / HTTP/1.1\r\n\r\n",
+        ));
+        packets.push(tcp(
+            (B, 80),
+            (A, port),
+            1,
+            PSH | ACK,
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+        ));
     }
     let mut out = Collect {
         fail_exchange: Some(2),
@@ -297,7 +338,10 @@ fn an_output_error_stops_the_analysis_with_that_error() {
     let err = run(&BUILTIN, &packets, &mut out).expect_err("the output failed");
     assert!(matches!(err.source, Failure::Output(_)), "{err:?}");
     assert_eq!(err.to_string(), "storing an exchange: disk full");
-    assert_eq!(err.records_read, 4, "stopped at the packet that completed it");
+    assert_eq!(
+        err.records_read, 4,
+        "stopped at the packet that completed it"
+    );
     assert_eq!(out.exchanges.len(), 2, "nothing more was handed out");
     assert!(out.conversations.is_empty());
 
@@ -307,7 +351,10 @@ fn an_output_error_stops_the_analysis_with_that_error() {
         ..Collect::default()
     };
     let err = run(&BUILTIN, &packets, &mut out).expect_err("the output failed");
-    assert_eq!(err.to_string(), "storing a conversation: database is locked");
+    assert_eq!(
+        err.to_string(),
+        "storing a conversation: database is locked"
+    );
     assert_eq!(err.records_read, 10);
     assert_eq!(out.exchanges.len(), 5);
 }

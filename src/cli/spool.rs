@@ -400,7 +400,9 @@ mod tests {
         for copy in 0..2u32 {
             for i in 0..n as u64 {
                 let key = (i * 7919) % n as u64;
-                spool.push((key as i64, 0), (key, copy, pad.clone())).unwrap();
+                spool
+                    .push((key as i64, 0), (key, copy, pad.clone()))
+                    .unwrap();
             }
         }
         let rows = spool.finish().unwrap();

@@ -521,7 +521,11 @@ impl Output for SqliteResults {
             .map_err(|e| OutputError::new(format!("storing conversation {}", conv.id), e))
     }
 
-    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo) -> std::result::Result<(), OutputError> {
+    fn packet(
+        &mut self,
+        conv: &Conversation,
+        packet: &PacketInfo,
+    ) -> std::result::Result<(), OutputError> {
         let entry = self
             .buffers
             .entry(conv.id)
@@ -540,14 +544,18 @@ impl Output for SqliteResults {
         r.map_err(|e| OutputError::new(format!("storing packets of conversation {}", conv.id), e))
     }
 
-    fn exchange(&mut self, exchange: crate::analysis::HttpExchange) -> std::result::Result<(), OutputError> {
+    fn exchange(
+        &mut self,
+        exchange: crate::analysis::HttpExchange,
+    ) -> std::result::Result<(), OutputError> {
         let conversation = exchange.conversation;
-        self.insert_exchange(&ExchangeRow::from(exchange)).map_err(|e| {
-            OutputError::new(
-                format!("storing an HTTP exchange of conversation {conversation}"),
-                e,
-            )
-        })
+        self.insert_exchange(&ExchangeRow::from(exchange))
+            .map_err(|e| {
+                OutputError::new(
+                    format!("storing an HTTP exchange of conversation {conversation}"),
+                    e,
+                )
+            })
     }
 
     fn progress(&mut self, _bytes: u64, _records: u64) -> std::result::Result<bool, OutputError> {
