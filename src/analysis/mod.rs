@@ -1,7 +1,9 @@
 //! The analysis pipeline: one pass over a capture, front to back, from
-//! records to conversations (and, through the per-conversation analyzers,
-//! HTTP exchanges). Results stream out through an [`Output`]; nothing here
-//! keeps per-packet state beyond the open conversations.
+//! records to conversations and, through the protocol analyzers picked for
+//! each conversation (the seam: `protocol.rs`, `registry.rs`, `select.rs`;
+//! docs/adding-a-protocol.md), typed records such as HTTP exchanges.
+//! Results stream out through an [`Output`]; nothing here keeps
+//! per-packet state beyond the open conversations.
 
 mod conn;
 mod http1;

@@ -308,6 +308,98 @@ fn packets_a_tunnel_hands_back_become_conversations_of_their_own() {
     assert_eq!(summary.packets, 3, "records of the file, not inner packets");
 }
 
+// ----- an analyzer handing decoded bytes to an inner analyzer -----
+
+/// "XOR1", then bytes xored with 0x20; the decoded bytes go to an inner
+/// analyzer chosen by the probes (as TLS will pass decrypted bytes on).
+struct Xor {
+    inner: Selector,
+    magic_seen: [usize; 2],
+}
+
+impl StreamSink for Xor {
+    fn data(&mut self, dir: crate::flow::Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        let skip = 4usize
+            .saturating_sub(self.magic_seen[dir.index()])
+            .min(bytes.len());
+        self.magic_seen[dir.index()] += skip;
+        let decoded: Vec<u8> = bytes[skip..].iter().map(|b| b ^ 0x20).collect();
+        self.inner.data(dir, ts, frame, &decoded);
+    }
+    fn gap(&mut self, dir: crate::flow::Dir, ts: Timestamp, frame: u64, len: u64) {
+        self.inner.gap(dir, ts, frame, len);
+    }
+    fn fin(&mut self, dir: crate::flow::Dir, ts: Timestamp, frame: u64) {
+        self.inner.fin(dir, ts, frame);
+    }
+    fn reset(&mut self, dir: crate::flow::Dir, ts: Timestamp, frame: u64) {
+        self.inner.reset(dir, ts, frame);
+    }
+}
+
+impl StreamAnalyzer for Xor {
+    fn finish(&mut self, ts: Timestamp) {
+        self.inner.finish(ts);
+    }
+
+    fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError> {
+        self.inner.drain(cx, emit)
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            confirmed: true,
+            ..self.inner.tally()
+        }
+    }
+}
+
+static XOR: Registry = Registry {
+    streams: &[StreamEntry {
+        name: "xor",
+        probe: |_, bytes| match bytes.get(..4) {
+            Some(b"XOR1") => Probe::Yes,
+            _ => Probe::No,
+        },
+        new: || {
+            Box::new(Xor {
+                inner: Selector::probing(&BUILTIN),
+                magic_seen: [0; 2],
+            })
+        },
+    }],
+    datagrams: &[],
+};
+
+#[test]
+fn an_analyzer_hands_decoded_bytes_to_an_inner_one() {
+    use crate::pcap::decode::tcp_flags::{ACK, PSH};
+    let encode = |text: &[u8]| {
+        let mut out = b"XOR1".to_vec();
+        out.extend(text.iter().map(|b| b ^ 0x20));
+        out
+    };
+    let request = encode(b"GET /inner HTTP/1.1\r\nHost: x\r\n\r\n");
+    let response = encode(b"HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n");
+    let packets = [
+        tcp((A, 40000), (B, 9999), 1, PSH | ACK, &request),
+        tcp((B, 9999), (A, 40000), 1, PSH | ACK, &response),
+    ];
+    let mut out = Collect::default();
+    run(&XOR, &packets, &mut out).unwrap();
+    assert_eq!(out.exchanges.len(), 1);
+    let e = &out.exchanges[0].exchange;
+    assert_eq!((e.uri.as_deref(), e.status), (Some("/inner"), Some(418)));
+    let conv = &out.conversations[0];
+    assert_eq!(conv.app.protocol, Some("xor"));
+    assert_eq!(conv.app.records, 1);
+    // The same bytes without the outer analyzer: nothing recognised.
+    let mut out = Collect::default();
+    run(&BUILTIN, &packets, &mut out).unwrap();
+    assert!(out.exchanges.is_empty());
+    assert_eq!(out.conversations[0].app.protocol, Some("unknown"));
+}
+
 // ----- an output that fails -----
 
 #[test]

@@ -201,8 +201,9 @@ struct Entry<C> {
     conv: Conversation,
     tcp: Option<Box<TcpState>>,
     /// Boxed: the table's slots stay small, and a conversation whose
-    /// streams ended keeps nothing of it. Made at the first payload byte:
-    /// a flood of SYNs or bare ACKs never gets one.
+    /// streams ended keeps nothing of it. For TCP, made at the first
+    /// payload byte: a flood of SYNs or bare ACKs never gets one. For UDP,
+    /// only when an analyzer claims the flow at its first datagram.
     conn: Option<Box<C>>,
 }
 
