@@ -18,6 +18,9 @@ static NO_TROUBLE: TroubleLog = TroubleLog::new();
 /// The per-conversation analyzer.
 pub struct ConnAnalyzer {
     app: App,
+    /// Input arrived since the last `drain`: most packets (bare ACKs)
+    /// bring none, and then draining costs one test.
+    fed: bool,
 }
 
 enum App {
@@ -39,6 +42,7 @@ impl ConnAnalyzer {
                 trouble: TroubleLog::default(),
                 selector: Selector::probing(registry),
             },
+            fed: false,
         }
     }
 
@@ -59,17 +63,20 @@ impl ConnAnalyzer {
                 name: entry.name,
                 analyzer: (entry.new)(),
             },
+            fed: false,
         })
     }
 
     /// One UDP datagram's payload.
     pub fn datagram(&mut self, dir: Dir, ts: Timestamp, frame: u64, payload: &[u8]) {
+        self.fed = true;
         if let App::Datagram { analyzer, .. } = &mut self.app {
             analyzer.datagram(dir, ts, frame, payload);
         }
     }
 
     /// Records the TCP trouble a packet shows.
+    #[inline]
     pub fn packet(&mut self, packet: &PacketInfo) {
         if let App::Stream { trouble, .. } = &mut self.app {
             trouble.packet(packet);
@@ -79,6 +86,7 @@ impl ConnAnalyzer {
     /// The conversation ends for its analyzer (what is still open is
     /// reported as unanswered or cut).
     pub fn finish(&mut self, ts: Timestamp) {
+        self.fed = true;
         match &mut self.app {
             App::Stream { selector, .. } => selector.finish(ts),
             App::Datagram { analyzer, .. } => analyzer.finish(ts),
@@ -86,7 +94,11 @@ impl ConnAnalyzer {
     }
 
     /// Hands every record completed so far to `emit`.
+    #[inline]
     pub fn drain(&mut self, conv: &Conversation, emit: &mut dyn Emit) -> Result<(), OutputError> {
+        if !std::mem::take(&mut self.fed) {
+            return Ok(());
+        }
         match &mut self.app {
             App::Stream { trouble, selector } => {
                 let cx = Context {
@@ -129,13 +141,16 @@ impl ConnAnalyzer {
 }
 
 impl StreamSink for ConnAnalyzer {
+    #[inline]
     fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        self.fed = true;
         if let App::Stream { selector, .. } = &mut self.app {
             selector.data(dir, ts, frame, bytes);
         }
     }
 
     fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
+        self.fed = true;
         if let App::Stream { trouble, selector } = &mut self.app {
             trouble.gap(ts, dir);
             selector.gap(dir, ts, frame, len);
@@ -143,12 +158,14 @@ impl StreamSink for ConnAnalyzer {
     }
 
     fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        self.fed = true;
         if let App::Stream { selector, .. } = &mut self.app {
             selector.fin(dir, ts, frame);
         }
     }
 
     fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        self.fed = true;
         if let App::Stream { selector, .. } = &mut self.app {
             selector.reset(dir, ts, frame);
         }

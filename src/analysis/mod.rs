@@ -233,6 +233,7 @@ impl FlowHandler for Handler<'_> {
         conn.datagram(dir, ts, frame, payload);
     }
 
+    #[inline]
     fn packet(
         &mut self,
         conv: &Conversation,

@@ -157,6 +157,7 @@ impl Selector {
     }
 
     /// Starts analyzer `i` and replays what was held.
+    #[inline(never)]
     fn choose(&mut self, i: usize) {
         let entry = &self.registry.streams[i];
         let mut analyzer = (entry.new)();
@@ -171,7 +172,8 @@ impl Selector {
                         len,
                     } => {
                         let d = dir.index();
-                        analyzer.data(dir, ts, frame, &p.prefix[d][at[d]..at[d] + len]);
+                        let bytes = p.prefix[d].get(at[d]..at[d] + len).unwrap_or_default();
+                        analyzer.data(dir, ts, frame, bytes);
                         at[d] += len;
                     }
                     Held::Gap {
@@ -191,6 +193,9 @@ impl Selector {
         };
     }
 
+    // Once per conversation: out of the way of the chosen analyzer's path.
+    #[cold]
+    #[inline(never)]
     fn probing_data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
         let streams = self.registry.streams;
         let all = self.all_mask();
