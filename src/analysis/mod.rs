@@ -59,12 +59,17 @@ pub trait Output {
 }
 
 /// An [`Output`] could not take a result (a store that failed to write).
+/// Boxed: the `Result`s that carry it back through every analyzer stay
+/// one word.
 #[derive(Debug, thiserror::Error)]
-#[error("{context}: {cause}")]
-pub struct OutputError {
+#[error("{}: {}", .0.context, .0.cause)]
+pub struct OutputError(Box<OutputFailure>);
+
+#[derive(Debug)]
+struct OutputFailure {
     /// What was being written, e.g. "storing conversation 12".
-    pub context: String,
-    pub cause: Box<dyn std::error::Error + Send + Sync>,
+    context: String,
+    cause: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl OutputError {
@@ -72,10 +77,20 @@ impl OutputError {
         context: impl Into<String>,
         cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> OutputError {
-        OutputError {
+        OutputError(Box::new(OutputFailure {
             context: context.into(),
             cause: cause.into(),
-        }
+        }))
+    }
+
+    /// What was being written when the output failed.
+    pub fn context(&self) -> &str {
+        &self.0.context
+    }
+
+    /// The output's own error.
+    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0.cause
     }
 }
 
@@ -188,6 +203,7 @@ impl Emit for Sink<'_> {
 }
 
 impl Handler<'_> {
+    #[inline]
     fn drain(&mut self, conv: &Conversation, conn: &mut ConnAnalyzer) {
         if self.failed.is_some() {
             return;
