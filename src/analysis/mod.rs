@@ -203,7 +203,6 @@ impl Emit for Sink<'_> {
 }
 
 impl Handler<'_> {
-    #[inline]
     fn drain(&mut self, conv: &Conversation, conn: &mut ConnAnalyzer) {
         if self.failed.is_some() {
             return;
