@@ -13,7 +13,7 @@
 use std::net::SocketAddr;
 
 use tracedeck::analysis::{self, Options};
-use tracedeck::flow::{Conversation, DirCounters, HalfStats, Proto, State};
+use tracedeck::flow::{AppFacts, Conversation, DirCounters, HalfStats, Proto, State};
 use tracedeck::store::{ExchangeRow, NewCapture, SqliteStore, Store};
 use tracedeck::time::{Span, Timestamp};
 
@@ -99,10 +99,15 @@ fn main() {
             streams: [HalfStats::default(); 2],
             handshake_rtt: Some(Span::from_nanos(rnd(1_000_000) as i64)),
             state: State::Closed,
-            http_exchanges: 1,
-            http_reversed: 0,
+            app: AppFacts {
+                protocol: Some("http"),
+                records: 1,
+                reversed: 0,
+            },
         };
-        work.writer.conversation(&conv);
+        work.writer
+            .conversation(&conv)
+            .expect("store a conversation");
         let status = match rnd(100) {
             0..=84 => 200,
             85..=92 => 404,

@@ -461,7 +461,12 @@ fn http_exchanges_filter_and_sort() {
         // The capture's own exchanges are left out: only the rows below count.
         struct Nothing;
         impl analysis::Output for Nothing {
-            fn conversation(&mut self, _: &tracedeck::flow::Conversation) {}
+            fn conversation(
+                &mut self,
+                _: &tracedeck::flow::Conversation,
+            ) -> Result<(), analysis::OutputError> {
+                Ok(())
+            }
         }
         let summary = analysis::analyze(&mut reader, &opts, &mut Nothing).unwrap();
         // (conversation, method, uri, host, status, total ms, server ms)

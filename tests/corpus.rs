@@ -18,8 +18,9 @@ const KNOWN: &[(&str, &str)] = &[];
 struct Collect(Vec<Conversation>);
 
 impl Output for Collect {
-    fn conversation(&mut self, conv: &Conversation) {
+    fn conversation(&mut self, conv: &Conversation) -> Result<(), analysis::OutputError> {
         self.0.push(conv.clone());
+        Ok(())
     }
 }
 

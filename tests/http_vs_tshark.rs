@@ -33,11 +33,13 @@ struct Collect {
 }
 
 impl Output for Collect {
-    fn conversation(&mut self, conv: &Conversation) {
+    fn conversation(&mut self, conv: &Conversation) -> Result<(), analysis::OutputError> {
         self.convs.push(conv.clone());
+        Ok(())
     }
-    fn exchange(&mut self, e: HttpExchange) {
+    fn exchange(&mut self, e: HttpExchange) -> Result<(), analysis::OutputError> {
         self.http.push(e);
+        Ok(())
     }
 }
 

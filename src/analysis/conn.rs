@@ -1,166 +1,173 @@
-//! `ConnAnalyzer`: what runs on each TCP conversation's reassembled
-//! streams. It forwards the streams to the HTTP parser and keeps a short
-//! log of TCP trouble (retransmissions, gaps, zero windows) so each
-//! finished exchange gets a verdict from the facts of its own time window.
+//! `ConnAnalyzer`: what runs on one conversation's payload. For TCP, the
+//! [`Selector`] (the stream analyzer chosen by content) and the
+//! conversation's [`TroubleLog`], shared by whichever analyzer runs; for
+//! UDP, the datagram analyzer that claimed the flow.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-
-use serde::Serialize;
-
-use crate::flow::{Conversation, Dir, PacketInfo, StreamSink};
-use crate::http::{self, Exchange, ExchangeFacts, TcpFacts, Verdict};
+use crate::flow::{AppFacts, Conversation, Dir, PacketInfo, StreamSink};
 use crate::time::Timestamp;
 
-/// How many TCP trouble events a conversation remembers. Older ones are
-/// forgotten: they belong to exchanges long finished.
-const MAX_EVENTS: usize = 4096;
+use super::protocol::{Context, DatagramAnalyzer, Emit, StreamAnalyzer, Tally};
+use super::registry::Registry;
+use super::select::{Selector, UNKNOWN};
+use super::trouble::TroubleLog;
+use super::OutputError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Trouble {
-    Retransmission,
-    Gap,
-    ZeroWindow,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Event {
-    ts: Timestamp,
-    /// Direction of the packets' sender.
-    dir: Dir,
-    kind: Trouble,
-}
-
-/// One HTTP exchange with its place in the capture and its verdict.
-#[derive(Clone, Debug, Serialize)]
-pub struct HttpExchange {
-    /// Id of the conversation that carried it.
-    pub conversation: u64,
-    /// The side that sent the request.
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-    pub exchange: Exchange,
-    pub facts: ExchangeFacts,
-    pub verdict: Verdict,
-}
+/// A UDP conversation has no TCP trouble.
+static NO_TROUBLE: TroubleLog = TroubleLog::new();
 
 /// The per-conversation analyzer.
 pub struct ConnAnalyzer {
-    http: http::Parser<Vec<Exchange>>,
-    events: VecDeque<Event>,
-    /// Exchanges handed out so far.
-    pub exchanges: u64,
-    /// Exchanges whose request went from the flow's "server" to its
-    /// "client": the port heuristic guessed the roles wrong.
-    pub reversed: u64,
+    app: App,
+    /// Input arrived since the last `drain`: most packets (bare ACKs)
+    /// bring none, and then draining costs one test.
+    fed: bool,
 }
 
-impl Default for ConnAnalyzer {
-    fn default() -> Self {
-        ConnAnalyzer {
-            http: http::Parser::new(Vec::new()),
-            events: VecDeque::new(),
-            exchanges: 0,
-            reversed: 0,
-        }
-    }
+enum App {
+    Stream {
+        trouble: TroubleLog,
+        selector: Selector,
+    },
+    Datagram {
+        name: &'static str,
+        analyzer: Box<dyn DatagramAnalyzer>,
+    },
 }
 
 impl ConnAnalyzer {
-    fn note(&mut self, ts: Timestamp, dir: Dir, kind: Trouble) {
-        if self.events.len() == MAX_EVENTS {
-            self.events.pop_front();
+    /// For a TCP conversation: its analyzer is chosen by the probes.
+    pub fn stream(registry: &'static Registry) -> ConnAnalyzer {
+        ConnAnalyzer {
+            app: App::Stream {
+                trouble: TroubleLog::default(),
+                selector: Selector::probing(registry),
+            },
+            fed: false,
         }
-        self.events.push_back(Event { ts, dir, kind });
+    }
+
+    /// For a UDP conversation, at its first datagram: the first datagram
+    /// analyzer whose probe claims it, if any.
+    pub fn claim_datagrams(
+        registry: &'static Registry,
+        conv: &Conversation,
+        dir: Dir,
+        payload: &[u8],
+    ) -> Option<ConnAnalyzer> {
+        let entry = registry
+            .datagrams
+            .iter()
+            .find(|e| (e.probe)(conv, dir, payload))?;
+        Some(ConnAnalyzer {
+            app: App::Datagram {
+                name: entry.name,
+                analyzer: (entry.new)(),
+            },
+            fed: false,
+        })
+    }
+
+    /// One UDP datagram's payload.
+    pub fn datagram(&mut self, dir: Dir, ts: Timestamp, frame: u64, payload: &[u8]) {
+        self.fed = true;
+        if let App::Datagram { analyzer, .. } = &mut self.app {
+            analyzer.datagram(dir, ts, frame, payload);
+        }
     }
 
     /// Records the TCP trouble a packet shows.
+    #[inline]
     pub fn packet(&mut self, packet: &PacketInfo) {
-        let Some(ts) = packet.ts else { return };
-        if packet.retransmission {
-            self.note(ts, packet.dir, Trouble::Retransmission);
-        }
-        let rst = packet.tcp_flags & crate::pcap::decode::tcp_flags::RST != 0;
-        let syn = packet.tcp_flags & crate::pcap::decode::tcp_flags::SYN != 0;
-        if packet.window == 0 && !rst && !syn {
-            self.note(ts, packet.dir, Trouble::ZeroWindow);
+        if let App::Stream { trouble, .. } = &mut self.app {
+            trouble.packet(packet);
         }
     }
 
-    /// Ends the conversation for the HTTP parser (what is still open is
+    /// The conversation ends for its analyzer (what is still open is
     /// reported as unanswered or cut).
     pub fn finish(&mut self, ts: Timestamp) {
-        self.http.finish(ts);
-    }
-
-    /// Hands every exchange completed so far to `emit`.
-    pub fn drain(&mut self, conv: &Conversation, emit: &mut dyn FnMut(HttpExchange)) {
-        if self.http.sink().is_empty() {
-            return;
-        }
-        let done: Vec<Exchange> = self.http.sink_mut().drain(..).collect();
-        for exchange in done {
-            let (client, server) = match exchange.request_dir {
-                Dir::ToServer => (conv.client, conv.server),
-                Dir::ToClient => {
-                    self.reversed += 1;
-                    (conv.server, conv.client)
-                }
-            };
-            let facts = self.facts(&exchange);
-            let verdict = http::judge(&exchange, &facts);
-            self.exchanges += 1;
-            emit(HttpExchange {
-                conversation: conv.id,
-                client,
-                server,
-                exchange,
-                facts,
-                verdict,
-            });
+        self.fed = true;
+        match &mut self.app {
+            App::Stream { selector, .. } => selector.finish(ts),
+            App::Datagram { analyzer, .. } => analyzer.finish(ts),
         }
     }
 
-    /// TCP trouble of each side within the exchange's time window.
-    fn facts(&self, ex: &Exchange) -> ExchangeFacts {
-        let start = ex.request_start.or(ex.response_start);
-        let end = ex.response_end.or(ex.end.map(|e| e.ts)).or(ex.request_end);
-        let mut facts = ExchangeFacts::default();
-        let (Some(start), Some(end)) = (start, end) else {
-            return facts;
+    /// Hands every record completed so far to `emit`.
+    #[inline]
+    pub fn drain(&mut self, conv: &Conversation, emit: &mut dyn Emit) -> Result<(), OutputError> {
+        if !std::mem::take(&mut self.fed) {
+            return Ok(());
+        }
+        match &mut self.app {
+            App::Stream { trouble, selector } => {
+                let cx = Context {
+                    conv,
+                    trouble: &*trouble,
+                };
+                selector.drain(&cx, emit)
+            }
+            App::Datagram { analyzer, .. } => {
+                let cx = Context {
+                    conv,
+                    trouble: &NO_TROUBLE,
+                };
+                analyzer.drain(&cx, emit)
+            }
+        }
+    }
+
+    /// What the conversation's analyzer found, for [`Conversation::app`].
+    pub fn facts(&self) -> AppFacts {
+        let (
+            protocol,
+            Tally {
+                records, reversed, ..
+            },
+        ) = match &self.app {
+            App::Stream { selector, .. } => (selector.protocol(), selector.tally()),
+            App::Datagram { name, analyzer } => {
+                let tally = analyzer.tally();
+                let found = tally.confirmed || tally.records > 0;
+                (if found { *name } else { UNKNOWN }, tally)
+            }
         };
-        for e in self.events.iter().filter(|e| e.ts >= start && e.ts <= end) {
-            let side: &mut TcpFacts = if e.dir == ex.request_dir {
-                &mut facts.client
-            } else {
-                &mut facts.server
-            };
-            let counter = match e.kind {
-                Trouble::Retransmission => &mut side.retransmissions,
-                Trouble::Gap => &mut side.gaps,
-                Trouble::ZeroWindow => &mut side.zero_windows,
-            };
-            *counter = counter.saturating_add(1);
+        AppFacts {
+            protocol: Some(protocol),
+            records,
+            reversed,
         }
-        facts
     }
 }
 
 impl StreamSink for ConnAnalyzer {
+    #[inline]
     fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
-        self.http.data(dir, ts, frame, bytes);
+        self.fed = true;
+        if let App::Stream { selector, .. } = &mut self.app {
+            selector.data(dir, ts, frame, bytes);
+        }
     }
 
     fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
-        self.note(ts, dir, Trouble::Gap);
-        self.http.gap(dir, ts, frame, len);
+        self.fed = true;
+        if let App::Stream { trouble, selector } = &mut self.app {
+            trouble.gap(ts, dir);
+            selector.gap(dir, ts, frame, len);
+        }
     }
 
     fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
-        self.http.fin(dir, ts, frame);
+        self.fed = true;
+        if let App::Stream { selector, .. } = &mut self.app {
+            selector.fin(dir, ts, frame);
+        }
     }
 
     fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
-        self.http.reset(dir, ts, frame);
+        self.fed = true;
+        if let App::Stream { selector, .. } = &mut self.app {
+            selector.reset(dir, ts, frame);
+        }
     }
 }

@@ -1,39 +1,97 @@
 //! The analysis pipeline: one pass over a capture, front to back, from
-//! records to conversations (and, through the per-conversation analyzers,
-//! HTTP exchanges). Results stream out through an [`Output`]; nothing here
-//! keeps per-packet state beyond the open conversations.
+//! records to conversations and, through the protocol analyzers picked for
+//! each conversation (the seam: `protocol.rs`, `registry.rs`, `select.rs`;
+//! docs/adding-a-protocol.md), typed records such as HTTP exchanges.
+//! Results stream out through an [`Output`]; nothing here keeps
+//! per-packet state beyond the open conversations.
 
 mod conn;
 pub mod follow;
+mod http1;
+mod protocol;
+mod record;
+mod registry;
 pub mod report;
+mod select;
+#[cfg(test)]
+mod tests;
+mod trouble;
 
-pub use conn::{ConnAnalyzer, HttpExchange};
+pub use conn::ConnAnalyzer;
+pub use http1::{http_exchanges, HttpExchange};
+pub use protocol::{Context, DatagramAnalyzer, Emit, Probe, StreamAnalyzer, Tally};
+pub use record::{InnerPacket, Record};
+pub use registry::{DatagramEntry, Registry, StreamEntry, BUILTIN};
+pub use select::{Selector, MAX_PROBE_BYTES, UNKNOWN};
+pub use trouble::TroubleLog;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::filter::Filter;
-use crate::flow::{Conversation, FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};
+use crate::flow::{Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};
 use crate::pcap::decode::{self, DecodeIssue, Transport};
 use crate::pcap::defrag::Defragmenter;
-use crate::pcap::{Format, Reader};
+use crate::pcap::{Format, Frame, Reader};
 use crate::time::{Span, Timestamp};
 
-/// Where the results go.
+/// Where the results go. A method that fails stops the analysis:
+/// [`analyze`] returns its error.
 pub trait Output {
     /// A finished conversation (in the order they end, not by id).
-    fn conversation(&mut self, conv: &Conversation);
+    fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError>;
     /// One packet of a conversation (only when `Options::packets` is set).
-    fn packet(&mut self, _conv: &Conversation, _packet: &PacketInfo) {}
+    fn packet(&mut self, _conv: &Conversation, _packet: &PacketInfo) -> Result<(), OutputError> {
+        Ok(())
+    }
     /// A finished HTTP exchange (request and response, or what was seen of
     /// them), as soon as it is complete. Handed over, not lent: keeping
     /// it costs no copy.
-    fn exchange(&mut self, _exchange: HttpExchange) {}
+    fn exchange(&mut self, _exchange: HttpExchange) -> Result<(), OutputError> {
+        Ok(())
+    }
     /// Called every `PROGRESS_EVERY` records: bytes of the file read so
-    /// far and records read. Return `false` to stop.
-    fn progress(&mut self, _bytes: u64, _records: u64) -> bool {
-        true
+    /// far and records read. Return `Ok(false)` to stop (the analysis then
+    /// ends early, without an error).
+    fn progress(&mut self, _bytes: u64, _records: u64) -> Result<bool, OutputError> {
+        Ok(true)
+    }
+}
+
+/// An [`Output`] could not take a result (a store that failed to write).
+/// Boxed: the `Result`s that carry it back through every analyzer stay
+/// one word.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {}", .0.context, .0.cause)]
+pub struct OutputError(Box<OutputFailure>);
+
+#[derive(Debug)]
+struct OutputFailure {
+    /// What was being written, e.g. "storing conversation 12".
+    context: String,
+    cause: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl OutputError {
+    pub fn new(
+        context: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> OutputError {
+        OutputError(Box::new(OutputFailure {
+            context: context.into(),
+            cause: cause.into(),
+        }))
+    }
+
+    /// What was being written when the output failed.
+    pub fn context(&self) -> &str {
+        &self.0.context
+    }
+
+    /// The output's own error.
+    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0.cause
     }
 }
 
@@ -41,13 +99,26 @@ pub trait Output {
 pub const PROGRESS_EVERY: u64 = 65_536;
 
 /// Knobs of one analysis.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Only packets matching this filter count (tcpdump's filter language).
     pub filter: Option<Filter>,
     pub limits: TableLimits,
     /// Report every packet of every conversation to `Output::packet`.
     pub packets: bool,
+    /// The protocol analyzers to run ([`BUILTIN`] by default).
+    pub registry: &'static Registry,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            filter: None,
+            limits: TableLimits::default(),
+            packets: false,
+            registry: &BUILTIN,
+        }
+    }
 }
 
 /// What the capture itself looked like.
@@ -85,23 +156,100 @@ impl CaptureSummary {
 #[error("{source}")]
 pub struct Error {
     #[source]
-    pub source: crate::pcap::Error,
+    pub source: Failure,
     /// What had been read before the failure.
     pub records_read: u64,
 }
 
+/// Why an analysis stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The capture could not be read further.
+    #[error(transparent)]
+    Read(#[from] crate::pcap::Error),
+    /// The output failed to take a result.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Most packets analyzers may hand back per captured frame (a tunnel in a
+/// tunnel counts each level): a loop of them stops there.
+const MAX_INNER_PER_FRAME: usize = 1024;
+
 struct Handler<'o> {
     out: &'o mut dyn Output,
     packets: bool,
+    registry: &'static Registry,
+    /// Packets analyzers found inside payloads, for the flow table next.
+    inner: Vec<InnerPacket>,
+    /// The output's first error: nothing more goes to it, and the analysis
+    /// stops after the packet being processed.
+    failed: Option<OutputError>,
+}
+
+/// What a `Handler` gives analyzers to emit into.
+struct Sink<'a> {
+    out: &'a mut dyn Output,
+    inner: &'a mut Vec<InnerPacket>,
+}
+
+impl Emit for Sink<'_> {
+    fn record(&mut self, record: Record) -> Result<(), OutputError> {
+        record.deliver(self.out)
+    }
+
+    fn inner_packet(&mut self, packet: InnerPacket) {
+        self.inner.push(packet);
+    }
+}
+
+impl Handler<'_> {
+    fn drain(&mut self, conv: &Conversation, conn: &mut ConnAnalyzer) {
+        if self.failed.is_some() {
+            return;
+        }
+        let mut sink = Sink {
+            out: &mut *self.out,
+            inner: &mut self.inner,
+        };
+        if let Err(e) = conn.drain(conv, &mut sink) {
+            self.failed = Some(e);
+        }
+    }
+
+    fn note(&mut self, result: Result<(), OutputError>) {
+        if let Err(e) = result {
+            self.failed.get_or_insert(e);
+        }
+    }
 }
 
 impl FlowHandler for Handler<'_> {
     type Conn = ConnAnalyzer;
 
     fn open_tcp(&mut self, _conv: &Conversation) -> ConnAnalyzer {
-        ConnAnalyzer::default()
+        ConnAnalyzer::stream(self.registry)
     }
 
+    fn open_udp(&mut self, conv: &Conversation, dir: Dir, payload: &[u8]) -> Option<ConnAnalyzer> {
+        if self.registry.datagrams.is_empty() {
+            return None;
+        }
+        ConnAnalyzer::claim_datagrams(self.registry, conv, dir, payload)
+    }
+
+    fn datagram(
+        &mut self,
+        conn: &mut ConnAnalyzer,
+        dir: Dir,
+        ts: Timestamp,
+        frame: u64,
+        payload: &[u8],
+    ) {
+        conn.datagram(dir, ts, frame, payload);
+    }
+
+    #[inline]
     fn packet(
         &mut self,
         conv: &Conversation,
@@ -110,32 +258,33 @@ impl FlowHandler for Handler<'_> {
     ) {
         if let Some(conn) = conn {
             conn.packet(packet);
-            let out = &mut *self.out;
-            conn.drain(conv, &mut |e| out.exchange(e));
+            self.drain(conv, conn);
         }
-        if self.packets {
-            self.out.packet(conv, packet);
+        if self.packets && self.failed.is_none() {
+            let r = self.out.packet(conv, packet);
+            self.note(r);
         }
     }
 
     fn streams_ended(&mut self, conv: &mut Conversation, mut conn: ConnAnalyzer, now: Timestamp) {
         conn.finish(now);
-        let out = &mut *self.out;
-        conn.drain(conv, &mut |e| out.exchange(e));
-        conv.http_exchanges = conn.exchanges;
-        conv.http_reversed = conn.reversed;
+        self.drain(conv, &mut conn);
+        conv.app = conn.facts();
     }
 
     fn closed(&mut self, mut conv: Conversation, _now: Timestamp) {
-        // No handshake, and every request went the other way: the port
-        // heuristic picked the wrong side as the client.
+        // No handshake, and every record was started by the other side:
+        // the port heuristic picked the wrong side as the client.
         if !conv.roles_from_handshake
-            && conv.http_exchanges > 0
-            && conv.http_reversed == conv.http_exchanges
+            && conv.app.records > 0
+            && conv.app.reversed == conv.app.records
         {
             conv.swap_roles();
         }
-        self.out.conversation(&conv);
+        if self.failed.is_none() {
+            let r = self.out.conversation(&conv);
+            self.note(r);
+        }
     }
 }
 
@@ -150,65 +299,31 @@ fn issue_name(issue: &DecodeIssue) -> &'static str {
     }
 }
 
-/// Reads `reader` to the end and analyzes every record.
-pub fn analyze(
-    reader: &mut Reader,
-    opts: &Options,
-    out: &mut dyn Output,
-) -> Result<CaptureSummary, Error> {
-    let mut table = FlowTable::new(
-        Handler {
-            out,
-            packets: opts.packets,
-        },
-        opts.limits,
-    );
-    let mut defrag = Defragmenter::default();
-    let mut protocols: BTreeMap<&'static str, u64> = BTreeMap::new();
+/// Decoding and flow-table work of one analysis: captured frames and the
+/// packets analyzers find inside them go through the same steps.
+struct Pipeline<'o> {
+    table: FlowTable<Handler<'o>>,
+    defrag: Defragmenter,
+    protocols: BTreeMap<&'static str, u64>,
     // Nearly every packet is one of these: plain counters, not map lookups.
-    let (mut tcp_packets, mut udp_packets) = (0u64, 0u64);
-    let mut first_ts: Option<Timestamp> = None;
-    let mut last_ts: Option<Timestamp> = None;
-    let mut records = 0u64;
-    let mut matched = 0u64;
-    let mut first_issue: BTreeMap<&'static str, (u64, String)> = BTreeMap::new();
-    loop {
-        if records > 0 && records.is_multiple_of(PROGRESS_EVERY) {
-            let pos = reader.position();
-            if !table.handler_mut().out.progress(pos, records) {
-                break;
-            }
-        }
-        let frame = match reader.next_frame() {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(source) => {
-                return Err(Error {
-                    source,
-                    records_read: records,
-                })
-            }
-        };
-        records += 1;
-        if let Some(ts) = frame.ts {
-            first_ts = Some(first_ts.map_or(ts, |f| f.min(ts)));
-            last_ts = Some(last_ts.map_or(ts, |l| l.max(ts)));
-        }
-        if let Some(filter) = &opts.filter {
-            if !filter.matches(&frame) {
-                continue;
-            }
-            matched += 1;
-        }
-        let packet = match decode::decode(&frame) {
+    tcp_packets: u64,
+    udp_packets: u64,
+    first_issue: BTreeMap<&'static str, (u64, String)>,
+}
+
+impl Pipeline<'_> {
+    /// Decodes one frame and puts it in the flow table.
+    #[inline]
+    fn frame(&mut self, frame: &Frame<'_>) {
+        let packet = match decode::decode(frame) {
             Ok(p) => p,
             Err(issue) => {
                 let name = issue_name(&issue);
-                *protocols.entry(name).or_default() += 1;
-                first_issue
+                *self.protocols.entry(name).or_default() += 1;
+                self.first_issue
                     .entry(name)
                     .or_insert_with(|| (frame.index, issue.to_string()));
-                continue;
+                return;
             }
         };
         let (src, dst) = (packet.src, packet.dst);
@@ -216,21 +331,21 @@ pub fn analyze(
         let transport = match packet.fragment {
             Some(frag) => {
                 let ts = frame.ts.unwrap_or_default();
-                match defrag.push(&packet, frag, ts) {
+                match self.defrag.push(&packet, frag, ts) {
                     Some(whole) => {
                         reassembled = whole;
                         let len = reassembled.len() as u32;
                         match decode::transport(packet.protocol, &reassembled, len) {
                             Ok(t) => t,
                             Err(issue) => {
-                                *protocols.entry(issue_name(&issue)).or_default() += 1;
-                                continue;
+                                *self.protocols.entry(issue_name(&issue)).or_default() += 1;
+                                return;
                             }
                         }
                     }
                     None => {
-                        *protocols.entry("ip-fragment").or_default() += 1;
-                        continue;
+                        *self.protocols.entry("ip-fragment").or_default() += 1;
+                        return;
                     }
                 }
             }
@@ -244,12 +359,12 @@ pub fn analyze(
         };
         match transport {
             Transport::Tcp(tcp) => {
-                tcp_packets += 1;
-                table.tcp(src, dst, &tcp, meta);
+                self.tcp_packets += 1;
+                self.table.tcp(src, dst, &tcp, meta);
             }
             Transport::Udp(udp) => {
-                udp_packets += 1;
-                table.udp(src, dst, &udp, meta);
+                self.udp_packets += 1;
+                self.table.udp(src, dst, &udp, meta);
             }
             Transport::Other { protocol } => {
                 let name = match protocol {
@@ -257,13 +372,117 @@ pub fn analyze(
                     decode::PROTO_ICMPV6 => "icmpv6",
                     _ => "other-ip",
                 };
-                *protocols.entry(name).or_default() += 1;
+                *self.protocols.entry(name).or_default() += 1;
             }
             Transport::Fragment { .. } => {
-                *protocols.entry("ip-fragment").or_default() += 1;
+                *self.protocols.entry("ip-fragment").or_default() += 1;
             }
         }
     }
+
+    /// Puts the packets analyzers found while `outer` was processed into
+    /// the flow table, as frames of their own at `outer`'s place in the
+    /// file (and those found in them, up to [`MAX_INNER_PER_FRAME`]).
+    fn inner_packets(&mut self, outer: u64) {
+        let mut done = 0;
+        while !self.table.handler().inner.is_empty() && done < MAX_INNER_PER_FRAME {
+            let found = std::mem::take(&mut self.table.handler_mut().inner);
+            for p in found.iter().take(MAX_INNER_PER_FRAME - done) {
+                let frame = Frame {
+                    index: p.frame,
+                    offset: outer,
+                    ts: Some(p.ts),
+                    link_type: p.link_type,
+                    interface: 0,
+                    orig_len: p.data.len() as u32,
+                    data: &p.data,
+                };
+                self.frame(&frame);
+            }
+            done += found.len();
+        }
+        self.table.handler_mut().inner.clear();
+    }
+
+    /// The output's error, if it failed.
+    fn failure(&mut self) -> Option<OutputError> {
+        self.table.handler_mut().failed.take()
+    }
+}
+
+/// Reads `reader` to the end and analyzes every record.
+pub fn analyze(
+    reader: &mut Reader,
+    opts: &Options,
+    out: &mut dyn Output,
+) -> Result<CaptureSummary, Error> {
+    let handler = Handler {
+        out,
+        packets: opts.packets,
+        registry: opts.registry,
+        inner: Vec::new(),
+        failed: None,
+    };
+    let mut pipe = Pipeline {
+        table: FlowTable::new(handler, opts.limits),
+        defrag: Defragmenter::default(),
+        protocols: BTreeMap::new(),
+        tcp_packets: 0,
+        udp_packets: 0,
+        first_issue: BTreeMap::new(),
+    };
+    let mut first_ts: Option<Timestamp> = None;
+    let mut last_ts: Option<Timestamp> = None;
+    let mut records = 0u64;
+    let mut matched = 0u64;
+    let stop = |source: Failure, records_read| Error {
+        source,
+        records_read,
+    };
+    loop {
+        if records > 0 && records.is_multiple_of(PROGRESS_EVERY) {
+            let pos = reader.position();
+            match pipe.table.handler_mut().out.progress(pos, records) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(stop(e.into(), records)),
+            }
+        }
+        let frame = match reader.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(source) => return Err(stop(source.into(), records)),
+        };
+        records += 1;
+        if let Some(ts) = frame.ts {
+            first_ts = Some(first_ts.map_or(ts, |f| f.min(ts)));
+            last_ts = Some(last_ts.map_or(ts, |l| l.max(ts)));
+        }
+        if let Some(filter) = &opts.filter {
+            if !filter.matches(&frame) {
+                continue;
+            }
+            matched += 1;
+        }
+        pipe.frame(&frame);
+        let handler = pipe.table.handler();
+        if !handler.inner.is_empty() {
+            pipe.inner_packets(frame.offset);
+        }
+        if pipe.table.handler().failed.is_some() {
+            if let Some(e) = pipe.failure() {
+                return Err(stop(e.into(), records));
+            }
+        }
+    }
+    let Pipeline {
+        table,
+        defrag,
+        mut protocols,
+        tcp_packets,
+        udp_packets,
+        first_issue,
+    } = pipe;
     for (name, n) in [("tcp", tcp_packets), ("udp", udp_packets)] {
         if n > 0 {
             protocols.insert(name, n);
@@ -273,7 +492,9 @@ pub fn analyze(
     let overflows = table.global_overflows;
     let evicted_early = table.evicted_early;
     let max_open = opts.limits.max_open;
-    table.finish();
+    if let Some(e) = table.finish().failed {
+        return Err(stop(e.into(), records));
+    }
     let mut warnings: Vec<String> = reader.warnings().iter().map(|w| w.to_string()).collect();
     for (name, (index, what)) in &first_issue {
         let n = protocols.get(name).copied().unwrap_or(0);

@@ -12,7 +12,7 @@ use serde::Serialize;
 use tracedeck::analysis::report::{
     CaptureRow, Cell, ConversationRow, ExchangeRow, Order, Row, StatusFilter,
 };
-use tracedeck::analysis::{self, HttpExchange, Options, Output};
+use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 use tracedeck::Timestamp;
@@ -79,6 +79,9 @@ enum Keep {
     Exchanges(Top<ExchangeRow>, Option<StatusFilter>),
 }
 
+/// What a failed `Spool::push` was doing.
+const SPOOLING: &str = "spooling the JSON rows";
+
 struct Collect {
     keep: Keep,
     /// Exchanges by status class: 1xx..5xx, then "no response".
@@ -86,15 +89,18 @@ struct Collect {
 }
 
 impl Output for Collect {
-    fn conversation(&mut self, conv: &Conversation) {
+    fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
         match &mut self.keep {
-            Keep::Json { conversations, .. } => conversations.push((0, conv.id), conv.clone()),
+            Keep::Json { conversations, .. } => conversations
+                .push((0, conv.id), conv.clone())
+                .map_err(|e| OutputError::new(SPOOLING, e))?,
             Keep::Conversations(rows) => rows.push(ConversationRow::from(conv)),
             Keep::Exchanges(..) => {}
         }
+        Ok(())
     }
 
-    fn exchange(&mut self, exchange: HttpExchange) {
+    fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
         let status = exchange.exchange.status;
         let class = match status {
             Some(s @ 100..=599) => usize::from(s / 100 - 1),
@@ -109,7 +115,9 @@ impl Output for Collect {
                     start.map_or(i64::MIN, |t| t.as_nanos()),
                     exchange.conversation,
                 );
-                exchanges.push(key, exchange);
+                exchanges
+                    .push(key, exchange)
+                    .map_err(|e| OutputError::new(SPOOLING, e))?;
             }
             Keep::Exchanges(rows, filter) => {
                 if filter.as_ref().is_none_or(|f| f.matches(status)) {
@@ -118,6 +126,7 @@ impl Output for Collect {
             }
             Keep::Conversations(_) => {}
         }
+        Ok(())
     }
 }
 

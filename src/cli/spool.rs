@@ -62,12 +62,17 @@ impl<T: Send + 'static> Spool<T> {
         })
     }
 
-    /// Adds a row; its place in the output is the order of `key`.
-    pub fn push(&mut self, key: Key, row: T) {
+    /// Adds a row; its place in the output is the order of `key`. An
+    /// error means the serializing thread stopped (`finish` says why).
+    pub fn push(&mut self, key: Key, row: T) -> io::Result<()> {
         self.batch.push((key, row));
         if self.batch.len() == BATCH {
             self.send();
+            if self.to_thread.is_none() {
+                return Err(io::Error::other("the JSON serializing thread stopped"));
+            }
         }
+        Ok(())
     }
 
     fn send(&mut self) {
@@ -375,7 +380,7 @@ mod tests {
     fn rows_come_back_in_key_order_equal_keys_in_arrival_order() {
         let mut spool = Spool::start(|s: &'static str| s).unwrap();
         for (key, row) in [(3, "c"), (1, "a1"), (2, "b"), (1, "a2"), (-5, "first")] {
-            spool.push((key, 0), row);
+            spool.push((key, 0), row).unwrap();
         }
         assert_eq!(
             written(&spool.finish().unwrap()),
@@ -395,7 +400,9 @@ mod tests {
         for copy in 0..2u32 {
             for i in 0..n as u64 {
                 let key = (i * 7919) % n as u64;
-                spool.push((key as i64, 0), (key, copy, pad.clone()));
+                spool
+                    .push((key as i64, 0), (key, copy, pad.clone()))
+                    .unwrap();
             }
         }
         let rows = spool.finish().unwrap();

@@ -134,10 +134,24 @@ pub struct Conversation {
     /// SYN → the client's ACK of the SYN-ACK (tshark's `tcp.analysis.initial_rtt`).
     pub handshake_rtt: Option<Span>,
     pub state: State,
-    pub http_exchanges: u64,
-    /// Of those, the exchanges whose request went from `server` to
-    /// `client`: all of them means the roles were guessed wrong.
-    pub http_reversed: u64,
+    /// What the protocol analyzer that ran on the payload found.
+    pub app: AppFacts,
+}
+
+/// A conversation's application-layer facts, from the protocol analyzer
+/// that ran on it (see docs/adding-a-protocol.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AppFacts {
+    /// The protocol recognised (`"http"`), `"unknown"` when the payload
+    /// matched no analyzer, `None` when no analyzer ran (no payload, or a
+    /// UDP flow no analyzer claimed).
+    pub protocol: Option<&'static str>,
+    /// Records the analyzer emitted (HTTP: exchanges).
+    pub records: u64,
+    /// Of those, the records started by `server` (HTTP: requests that went
+    /// from `server` to `client`): all of them means the roles were guessed
+    /// wrong.
+    pub reversed: u64,
 }
 
 impl Conversation {
@@ -150,7 +164,7 @@ impl Conversation {
 
     /// Exchanges client and server (when content shows the guess was wrong).
     pub fn swap_roles(&mut self) {
-        self.http_reversed = self.http_exchanges.saturating_sub(self.http_reversed);
+        self.app.reversed = self.app.records.saturating_sub(self.app.reversed);
         std::mem::swap(&mut self.client, &mut self.server);
         self.dirs.swap(0, 1);
         self.streams.swap(0, 1);

@@ -5,7 +5,7 @@ pub mod reassembly;
 mod stream;
 mod table;
 
-pub use conversation::{guess_server, Conversation, DirCounters, Proto, State};
+pub use conversation::{guess_server, AppFacts, Conversation, DirCounters, Proto, State};
 pub use reassembly::{HalfStats, ReassemblyLimits};
 pub use stream::{Dir, StreamSink};
 pub use table::{FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};

@@ -1,6 +1,7 @@
 //! `FlowTable`: assigns each decoded packet to its conversation, keeps the
-//! counters, drives TCP reassembly into a per-conversation analyzer, and
-//! hands finished conversations to a `FlowHandler`.
+//! counters, drives TCP reassembly (and hands UDP payloads) into a
+//! per-conversation analyzer, and hands finished conversations to a
+//! `FlowHandler`.
 //!
 //! Memory grows with the conversations still open: a closed or reset
 //! conversation is handed on once it has been idle for
@@ -95,14 +96,32 @@ pub struct FrameMeta {
 
 /// What the table tells its owner.
 pub trait FlowHandler {
-    /// Per-conversation analyzer fed with the reassembled streams.
+    /// Per-conversation analyzer fed with the reassembled streams (TCP) or
+    /// the datagrams (UDP).
     type Conn: StreamSink;
-    /// A new TCP conversation: return its analyzer.
+    /// A TCP conversation's first payload byte arrives: return its analyzer.
     fn open_tcp(&mut self, conv: &Conversation) -> Self::Conn;
+    /// A new UDP conversation, at its first datagram (`dir`, `payload`):
+    /// its analyzer, or `None` when no analyzer wants the flow (its
+    /// datagrams then cost nothing beyond counting).
+    fn open_udp(&mut self, _conv: &Conversation, _dir: Dir, _payload: &[u8]) -> Option<Self::Conn> {
+        None
+    }
+    /// The payload of one datagram of a UDP conversation that has an
+    /// analyzer, before [`FlowHandler::packet`] sees the packet.
+    fn datagram(
+        &mut self,
+        _conn: &mut Self::Conn,
+        _dir: Dir,
+        _ts: Timestamp,
+        _frame: u64,
+        _payload: &[u8],
+    ) {
+    }
     /// Every packet of every conversation, after counting and reassembly
-    /// (`conn` is the conversation's analyzer, for TCP).
+    /// (`conn` is the conversation's analyzer, if it has one).
     fn packet(&mut self, conv: &Conversation, conn: Option<&mut Self::Conn>, packet: &PacketInfo);
-    /// The analyzer of a TCP conversation gets no more data: both streams
+    /// The analyzer of a conversation gets no more data: both TCP streams
     /// ended (FIN or RST each way, nothing left to deliver), or the
     /// conversation is leaving the table. The conversation itself may stay
     /// in the table a while longer, counting late packets.
@@ -182,8 +201,9 @@ struct Entry<C> {
     conv: Conversation,
     tcp: Option<Box<TcpState>>,
     /// Boxed: the table's slots stay small, and a conversation whose
-    /// streams ended keeps nothing of it. Made at the first payload byte:
-    /// a flood of SYNs or bare ACKs never gets one.
+    /// streams ended keeps nothing of it. For TCP, made at the first
+    /// payload byte: a flood of SYNs or bare ACKs never gets one. For UDP,
+    /// only when an analyzer claims the flow at its first datagram.
     conn: Option<Box<C>>,
 }
 
@@ -373,10 +393,21 @@ impl<H: FlowHandler> FlowTable<H> {
         let s = SocketAddr::new(src, udp.src_port);
         let d = SocketAddr::new(dst, udp.dst_port);
         let key = Key::new(Proto::Udp, s, d);
-        let entry = self.map.entry(key).or_insert_with(|| Entry {
-            conv: new_conversation(&mut self.next_id, Proto::Udp, s, d, None),
-            tcp: None,
-            conn: None,
+        let handler = &mut self.handler;
+        let next_id = &mut self.next_id;
+        let entry = self.map.entry(key).or_insert_with(|| {
+            let conv = new_conversation(next_id, Proto::Udp, s, d, None);
+            let dir = if conv.client == s {
+                Dir::ToServer
+            } else {
+                Dir::ToClient
+            };
+            let conn = handler.open_udp(&conv, dir, udp.payload).map(Box::new);
+            Entry {
+                conv,
+                tcp: None,
+                conn,
+            }
         });
 
         let dir = if entry.conv.client == s {
@@ -385,6 +416,10 @@ impl<H: FlowHandler> FlowTable<H> {
             Dir::ToClient
         };
         count(&mut entry.conv, dir, ts, frame, orig_len, udp.payload_len);
+        if let Some(conn) = entry.conn.as_deref_mut() {
+            let ts = ts.unwrap_or(Timestamp::ZERO);
+            self.handler.datagram(conn, dir, ts, frame, udp.payload);
+        }
         let info = PacketInfo {
             frame,
             offset,
@@ -398,7 +433,8 @@ impl<H: FlowHandler> FlowTable<H> {
             orig_len,
             retransmission: false,
         };
-        self.handler.packet(&entry.conv, None, &info);
+        self.handler
+            .packet(&entry.conv, entry.conn.as_deref_mut(), &info);
     }
 
     /// Counts a TCP segment and feeds reassembly.
@@ -669,8 +705,7 @@ fn new_conversation(
         } else {
             State::NoSyn
         },
-        http_exchanges: 0,
-        http_reversed: 0,
+        app: super::conversation::AppFacts::default(),
     }
 }
 

@@ -36,6 +36,7 @@ mod start;
 pub mod verdict;
 
 pub use parser::Parser;
+pub use start::{opening, Opening};
 pub use verdict::{judge, ExchangeFacts, TcpFacts, Verdict, Wait};
 
 use crate::flow::Dir;

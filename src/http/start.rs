@@ -180,6 +180,31 @@ impl LineMatch {
     }
 }
 
+/// How the bytes at a place where a message should start look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opening {
+    /// A request or status line.
+    Message,
+    /// Not decided by these bytes.
+    Undecided,
+    /// Not a message start: the byte at `at` ruled it out.
+    NotMessage { at: usize },
+}
+
+/// Classifies `line` (a stream's first bytes, empty lines skipped) as the
+/// parser does at a message boundary.
+pub fn opening(line: &[u8]) -> Opening {
+    let mut m = LineMatch::new(None);
+    for (at, &b) in line.iter().enumerate() {
+        match m.feed(b) {
+            Step::More => {}
+            Step::Match(_) => return Opening::Message,
+            Step::NoMatch => return Opening::NotMessage { at },
+        }
+    }
+    Opening::Undecided
+}
+
 /// A message start found by [`find_start`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Found {

@@ -21,7 +21,7 @@ use super::schema::{results_indexes, results_tables, RESULTS_VERSION};
 use super::sqlite::Inner;
 use super::{io_err, packets, tables, CaptureId, Error, Result, ResultsWriter};
 use crate::analysis::report::{self, CaptureRow, ConversationRow};
-use crate::analysis::{CaptureSummary, Output};
+use crate::analysis::{CaptureSummary, Output, OutputError};
 use crate::flow::{Conversation, PacketInfo};
 use crate::time::Span;
 
@@ -370,20 +370,17 @@ fn http_stats(conn: &Connection) -> Result<HttpStats> {
 }
 
 impl Output for SqliteResults {
-    fn conversation(&mut self, conv: &Conversation) {
-        if self.error.is_some() {
-            return;
-        }
-        let r = self
-            .insert_conversation(conv)
-            .and_then(|()| self.flush(conv.id));
-        self.note(r);
+    fn conversation(&mut self, conv: &Conversation) -> std::result::Result<(), OutputError> {
+        self.insert_conversation(conv)
+            .and_then(|()| self.flush(conv.id))
+            .map_err(|e| OutputError::new(format!("storing conversation {}", conv.id), e))
     }
 
-    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo) {
-        if self.error.is_some() {
-            return;
-        }
+    fn packet(
+        &mut self,
+        conv: &Conversation,
+        packet: &PacketInfo,
+    ) -> std::result::Result<(), OutputError> {
         let entry = self
             .buffers
             .entry(conv.id)
@@ -399,15 +396,25 @@ impl Output for SqliteResults {
         } else {
             Ok(())
         };
-        self.note(r);
+        r.map_err(|e| OutputError::new(format!("storing packets of conversation {}", conv.id), e))
     }
 
-    fn exchange(&mut self, exchange: crate::analysis::HttpExchange) {
-        self.exchange_row(&ExchangeRow::from(exchange));
+    fn exchange(
+        &mut self,
+        exchange: crate::analysis::HttpExchange,
+    ) -> std::result::Result<(), OutputError> {
+        let conversation = exchange.conversation;
+        self.insert_exchange(&ExchangeRow::from(exchange))
+            .map_err(|e| {
+                OutputError::new(
+                    format!("storing an HTTP exchange of conversation {conversation}"),
+                    e,
+                )
+            })
     }
 
-    fn progress(&mut self, _bytes: u64, _records: u64) -> bool {
-        self.error.is_none() && !self.cancelled.load(Ordering::Relaxed)
+    fn progress(&mut self, _bytes: u64, _records: u64) -> std::result::Result<bool, OutputError> {
+        Ok(self.error.is_none() && !self.cancelled.load(Ordering::Relaxed))
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::analysis::{self, Options, Output};
+use crate::analysis::{self, Options, Output, OutputError};
 use crate::flow::{Conversation, PacketInfo};
 use crate::pcap::Reader;
 use crate::store::lock;
@@ -87,19 +87,19 @@ struct Tracked<'a> {
 }
 
 impl Output for Tracked<'_> {
-    fn conversation(&mut self, conv: &Conversation) {
-        self.writer.conversation(conv);
+    fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
+        self.writer.conversation(conv)
     }
 
-    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo) {
-        self.writer.packet(conv, packet);
+    fn packet(&mut self, conv: &Conversation, packet: &PacketInfo) -> Result<(), OutputError> {
+        self.writer.packet(conv, packet)
     }
 
-    fn exchange(&mut self, exchange: analysis::HttpExchange) {
-        self.writer.exchange(exchange);
+    fn exchange(&mut self, exchange: analysis::HttpExchange) -> Result<(), OutputError> {
+        self.writer.exchange(exchange)
     }
 
-    fn progress(&mut self, bytes: u64, records: u64) -> bool {
+    fn progress(&mut self, bytes: u64, records: u64) -> Result<bool, OutputError> {
         self.progress.records.store(records, Ordering::Relaxed);
         self.writer.progress(bytes, records)
     }

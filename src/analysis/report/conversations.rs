@@ -101,7 +101,7 @@ impl From<&Conversation> for ConversationRow {
             payload_c2s: c.payload(Dir::ToServer),
             payload_s2c: c.payload(Dir::ToClient),
             state: c.state,
-            http_exchanges: c.http_exchanges,
+            http_exchanges: crate::analysis::http_exchanges(c),
             handshake_rtt: c.handshake_rtt,
             retransmissions: c.retransmissions(),
             gap_bytes_c2s: c.streams[to_s].gap_bytes,
