@@ -367,4 +367,155 @@ mod test {
             (12345, 53, &b"abcd"[..])
         );
     }
+
+    /// Ethernet + IPv4 + a SYN with a window scale option + 4 payload bytes.
+    fn ethernet_syn() -> Vec<u8> {
+        let mut f = vec![0x02; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&[
+            0x45, 0, 0, 48, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ]);
+        f.extend_from_slice(&[
+            0xd0, 0x00, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff,
+        ]);
+        f.extend_from_slice(&[0, 0, 0, 0, 1, 3, 3, 9, b'd', b'a', b't', b'a']);
+        f
+    }
+
+    #[test]
+    fn truncated_at_every_length() {
+        let f = ethernet_syn();
+        for len in 0..=f.len() {
+            let got = decode(&frame(LinkType::ETHERNET, &f[..len]));
+            let want = match len {
+                0..=13 => Err(DecodeIssue::Link(LinkIssue::Truncated)),
+                14..=33 => Err(DecodeIssue::TruncatedIp),
+                34..=53 => Err(DecodeIssue::TruncatedTransport),
+                _ => Ok(()),
+            };
+            match (got, want) {
+                (Ok(p), Ok(())) => {
+                    let Transport::Tcp(t) = p.transport else {
+                        panic!("not tcp at {len}")
+                    };
+                    // The header counts whole; what the snaplen left is handed on.
+                    assert_eq!(t.payload_len, 4);
+                    assert_eq!(t.payload, &b"data"[..len.saturating_sub(58)]);
+                    assert_eq!(t.window_scale, (len >= 58).then_some(9), "{len}");
+                }
+                (got, want) => assert_eq!(got.map(|_| ()), want, "{len}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_ihl_and_data_offset() {
+        let mut f = ethernet_syn();
+        f[14] = 0x4f; // IHL 60 in a 48-byte datagram
+        assert_eq!(
+            decode(&frame(LinkType::ETHERNET, &f)).unwrap_err(),
+            DecodeIssue::TruncatedIp
+        );
+        let mut f = ethernet_syn();
+        f[14] = 0x65; // version 6 behind an IPv4 ethertype
+        assert_eq!(
+            decode(&frame(LinkType::ETHERNET, &f)).unwrap_err(),
+            DecodeIssue::MalformedIp("version is not 4")
+        );
+        let mut f = ethernet_syn();
+        f[46] = 0x30; // data offset 12 bytes
+        assert_eq!(
+            decode(&frame(LinkType::ETHERNET, &f)).unwrap_err(),
+            DecodeIssue::MalformedTransport("TCP header length under 20 bytes")
+        );
+        let mut f = ethernet_syn();
+        f[46] = 0xf0; // data offset 60 in a 32-byte IP payload
+        assert_eq!(
+            decode(&frame(LinkType::ETHERNET, &f)).unwrap_err(),
+            DecodeIssue::MalformedTransport("TCP header longer than the IP payload")
+        );
+    }
+
+    fn ipv6_with(payload_len: u16, next: u8, rest: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x60, 0, 0, 0];
+        b.extend_from_slice(&payload_len.to_be_bytes());
+        b.extend_from_slice(&[next, 64]);
+        b.extend_from_slice(&[0; 32]);
+        b.extend_from_slice(rest);
+        b
+    }
+
+    #[test]
+    fn ipv6_extension_chains_that_run_off_the_end() {
+        // Routing header claiming 16 bytes in an 8-byte payload.
+        let b = ipv6_with(8, 43, &[17, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            decode(&frame(LinkType::RAW, &b)).unwrap_err(),
+            DecodeIssue::MalformedIp("extension headers run past the payload")
+        );
+        // Hop-by-hop, then a fragment header cut after 4 of its 8 bytes.
+        let b = ipv6_with(16, 0, &[44, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 1]);
+        assert_eq!(
+            decode(&frame(LinkType::RAW, &b)).unwrap_err(),
+            DecodeIssue::TruncatedIp
+        );
+        // A chain of destination options ending exactly at the captured end.
+        let b = ipv6_with(8, 60, &[60, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            decode(&frame(LinkType::RAW, &b)).unwrap_err(),
+            DecodeIssue::TruncatedIp
+        );
+        // A fragment: the chain stops there and the rest is handed on.
+        let b = ipv6_with(12, 44, &[6, 0, 0, 9, 0, 0, 0, 7, 1, 2, 3, 4]);
+        let p = decode(&frame(LinkType::RAW, &b)).unwrap();
+        assert_eq!(
+            p.fragment,
+            Some(Fragment {
+                id: 7,
+                offset: 8,
+                more: true
+            })
+        );
+        assert!(matches!(
+            p.transport,
+            Transport::Fragment {
+                protocol: 6,
+                payload: [1, 2, 3, 4]
+            }
+        ));
+        for len in 0..b.len() {
+            // Never a panic, whatever the cut.
+            let _ = decode(&frame(LinkType::RAW, &b[..len]));
+        }
+    }
+
+    #[test]
+    fn wire_errors_keep_todays_words() {
+        use crate::pcap::wire::{Error, Header};
+        let cases = [
+            (
+                Error::truncated(Header::Vlan, 4, 1),
+                "link header cut short",
+            ),
+            (
+                Error::truncated(Header::Ipv6Extension, 2, 0),
+                "IP header cut short",
+            ),
+            (
+                Error::malformed(Header::Ipv4, "version is not 4"),
+                "malformed IP header: version is not 4",
+            ),
+            (
+                Error::truncated(Header::Udp, 8, 3),
+                "TCP/UDP header cut short",
+            ),
+            (
+                Error::malformed(Header::Tcp, "TCP header length under 20 bytes"),
+                "malformed transport header: TCP header length under 20 bytes",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(DecodeIssue::from(error).to_string(), text);
+        }
+    }
 }

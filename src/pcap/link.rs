@@ -207,4 +207,70 @@ mod test {
             LinkIssue::NotIp(ETHERTYPE_ARP)
         );
     }
+
+    #[test]
+    fn every_link_type_truncated_at_every_length() {
+        let mut sll = vec![0u8; 14];
+        sll.extend_from_slice(&[0x08, 0x00, 0x45]);
+        let mut sll2 = vec![0x86, 0xdd];
+        sll2.extend_from_slice(&[0; 18]);
+        sll2.push(0x60);
+        let mut nflog = vec![2, 0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0];
+        nflog.extend_from_slice(&[5, 0, 9, 0, 0x45]);
+        let mut radiotap = vec![0, 0, 4, 0, 0x08, 0x00];
+        radiotap.extend_from_slice(&[0; 22]);
+        radiotap.extend_from_slice(&[0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00, 0x45]);
+        let cases = [
+            (LinkType::LINUX_SLL, sll, ETHERTYPE_IPV4),
+            (LinkType::LINUX_SLL2, sll2, ETHERTYPE_IPV6),
+            (LinkType::NFLOG, nflog, ETHERTYPE_IPV4),
+            (LinkType(127), radiotap, ETHERTYPE_IPV4),
+            (LinkType::NULL, vec![2, 0, 0, 0, 0x45], ETHERTYPE_IPV4),
+        ];
+        for (link, frame, ethertype) in cases {
+            let n = network(link, &frame).unwrap();
+            assert_eq!(n.ethertype, ethertype, "{link:?}");
+            let version = if ethertype == ETHERTYPE_IPV6 { 6 } else { 4 };
+            assert_eq!(n.payload.first().map(|b| b >> 4), Some(version));
+            for len in 0..frame.len() - 1 {
+                // A radiotap data frame cut inside its LLC header has none.
+                let want = if link == LinkType(127) && (28..34).contains(&len) {
+                    LinkIssue::NotIp(0)
+                } else {
+                    LinkIssue::Truncated
+                };
+                assert_eq!(
+                    network(link, &frame[..len]).unwrap_err(),
+                    want,
+                    "{link:?} cut at {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn radiotap_frames_that_carry_no_ip() {
+        // A beacon (management frame) and a data frame without LLC/SNAP.
+        let beacon = [0, 0, 4, 0, 0x80, 0x00, 0, 0];
+        assert_eq!(
+            network(LinkType(127), &beacon).unwrap_err(),
+            LinkIssue::NotIp(0)
+        );
+        let mut plain = vec![0, 0, 4, 0, 0x08, 0x00];
+        plain.extend_from_slice(&[0; 22]);
+        plain.extend_from_slice(&[0xe0, 0xe0, 3]);
+        assert_eq!(
+            network(LinkType(127), &plain).unwrap_err(),
+            LinkIssue::NotIp(0)
+        );
+    }
+
+    #[test]
+    fn nflog_tlv_shorter_than_its_header() {
+        let nflog = [2, 0, 0, 0, 2, 0, 9, 0, 0x45];
+        assert_eq!(
+            network(LinkType::NFLOG, &nflog).unwrap_err(),
+            LinkIssue::Truncated
+        );
+    }
 }

@@ -36,25 +36,12 @@ pub fn is_vlan(ethertype: u16) -> bool {
     )
 }
 
-/// A read-only view of an Ethernet II frame.
-#[derive(Clone, Copy, Debug)]
-pub struct Frame<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of an Ethernet II frame.
+    Frame
 }
 
 impl<T: AsRef<[u8]>> Frame<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Frame<T> {
-        Frame { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Frame<T>> {
-        let frame = Frame::new_unchecked(buffer);
-        frame.check_len()?;
-        Ok(frame)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::Ethernet, self.buffer.as_ref(), HEADER_LEN)
@@ -73,26 +60,13 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Frame<&'a T> {
     }
 }
 
-/// A read-only view of a VLAN tag: its control word and the ethertype of
-/// what follows.
-#[derive(Clone, Copy, Debug)]
-pub struct VlanTag<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of a VLAN tag: its control word and the ethertype of
+    /// what follows.
+    VlanTag
 }
 
 impl<T: AsRef<[u8]>> VlanTag<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> VlanTag<T> {
-        VlanTag { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<VlanTag<T>> {
-        let tag = VlanTag::new_unchecked(buffer);
-        tag.check_len()?;
-        Ok(tag)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::Vlan, self.buffer.as_ref(), TAG_LEN)

@@ -43,25 +43,12 @@ const SNAP_PREFIX: [u8; 6] = [0xaa, 0xaa, 0x03, 0, 0, 0];
 /// Length of an LLC/SNAP header.
 pub const SNAP_HEADER_LEN: usize = snap_field::ETHERTYPE.end;
 
-/// A read-only view of a radiotap header and the 802.11 frame after it.
-#[derive(Clone, Copy, Debug)]
-pub struct Radiotap<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of a radiotap header and the 802.11 frame after it.
+    Radiotap
 }
 
 impl<T: AsRef<[u8]>> Radiotap<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Radiotap<T> {
-        Radiotap { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Radiotap<T>> {
-        let header = Radiotap::new_unchecked(buffer);
-        header.check_len()?;
-        Ok(header)
-    }
-
     /// Checks the length field and that the header it announces was
     /// captured. A length under the fixed part is taken as it stands (the
     /// 802.11 frame then starts inside it), as before this view existed.
@@ -91,25 +78,12 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Radiotap<&'a T> {
     }
 }
 
-/// A read-only view of an 802.11 frame.
-#[derive(Clone, Copy, Debug)]
-pub struct Frame<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of an 802.11 frame.
+    Frame
 }
 
 impl<T: AsRef<[u8]>> Frame<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Frame<T> {
-        Frame { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Frame<T>> {
-        let frame = Frame::new_unchecked(buffer);
-        frame.check_len()?;
-        Ok(frame)
-    }
-
     /// Checks frame control and flags; the rest of the MAC header, whose
     /// length they decide, is checked by [`Frame::payload`].
     #[inline]
@@ -167,25 +141,12 @@ pub fn is_snap(bytes: &[u8]) -> bool {
     bytes.get(snap_field::PREFIX) == Some(&SNAP_PREFIX[..])
 }
 
-/// A read-only view of an LLC/SNAP header and what follows.
-#[derive(Clone, Copy, Debug)]
-pub struct LlcSnap<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of an LLC/SNAP header and what follows.
+    LlcSnap
 }
 
 impl<T: AsRef<[u8]>> LlcSnap<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> LlcSnap<T> {
-        LlcSnap { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<LlcSnap<T>> {
-        let header = LlcSnap::new_unchecked(buffer);
-        header.check_len()?;
-        Ok(header)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::LlcSnap, self.buffer.as_ref(), SNAP_HEADER_LEN)

@@ -22,28 +22,12 @@ pub const HEADER_LEN: usize = field::DST_ADDR.end;
 const MORE_FRAGMENTS: u16 = 0x2000;
 const FRAGMENT_OFFSET: u16 = 0x1fff;
 
-/// A read-only view of an IPv4 datagram as captured.
-#[derive(Clone, Copy, Debug)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of an IPv4 datagram as captured.
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checking it; call [`Packet::check_len`]
-    /// before any accessor.
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps and checks `buffer`.
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let packet = Packet::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Checks that the whole header (options included) was captured and
     /// that its lengths agree: IHL of at least 20 bytes, total length of at
     /// least IHL. The version is checked right after the fixed part, so a

@@ -42,28 +42,12 @@ pub const FRAGMENT_HEADER_LEN: usize = ext_field::FRAG_IDENT.end;
 /// The part of an extension header that says what follows and how long it is.
 const EXT_HEADER_MIN: usize = ext_field::LENGTH + 1;
 
-/// A read-only view of an IPv6 packet as captured.
-#[derive(Clone, Copy, Debug)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of an IPv6 packet as captured.
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checking it; call [`Packet::check_len`]
-    /// before any accessor.
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps and checks `buffer`.
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let packet = Packet::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Checks that the fixed header was captured and says version 6. The
     /// payload length may pass the captured bytes (a snaplen cut).
     #[inline]
@@ -142,27 +126,13 @@ pub fn is_extension(next_header: u8) -> bool {
     )
 }
 
-/// A read-only view of one extension header, of kind `kind` (the next
-/// header value that announced it).
-#[derive(Clone, Copy, Debug)]
-pub struct ExtHeader<T: AsRef<[u8]>> {
-    buffer: T,
-    kind: u8,
+view! {
+    /// A read-only view of one extension header, of kind `kind` (the next
+    /// header value that announced it).
+    ExtHeader, kind: u8
 }
 
 impl<T: AsRef<[u8]>> ExtHeader<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T, kind: u8) -> ExtHeader<T> {
-        ExtHeader { buffer, kind }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T, kind: u8) -> Result<ExtHeader<T>> {
-        let header = ExtHeader::new_unchecked(buffer, kind);
-        header.check_len()?;
-        Ok(header)
-    }
-
     /// Checks that the fields this view reads were captured: the next
     /// header and length bytes, and for a fragment header its 8 bytes. The
     /// rest of a longer header (its options) is skipped, never read, so it

@@ -12,25 +12,12 @@ mod field {
 /// Length of the header.
 pub const HEADER_LEN: usize = field::FAMILY.end;
 
-/// A read-only view of a loopback header and what follows.
-#[derive(Clone, Copy, Debug)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of a loopback header and what follows.
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let packet = Packet::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::Loopback, self.buffer.as_ref(), HEADER_LEN)

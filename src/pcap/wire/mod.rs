@@ -16,6 +16,37 @@
 use std::fmt;
 use std::ops::Range;
 
+/// Declares a view: a struct wrapping a buffer (plus any fixed context the
+/// fields need, such as a byte order), with `new_unchecked` and
+/// `new_checked`. The view's own `check_len` says what must be there.
+macro_rules! view {
+    ($(#[$doc:meta])* $name:ident $(, $extra:ident: $ty:ty)?) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name<T: AsRef<[u8]>> {
+            buffer: T,
+            $($extra: $ty,)?
+        }
+
+        impl<T: AsRef<[u8]>> $name<T> {
+            /// Wraps `buffer` without checking it: call `check_len` before
+            /// any accessor.
+            #[inline]
+            pub const fn new_unchecked(buffer: T $(, $extra: $ty)?) -> $name<T> {
+                $name { buffer $(, $extra)? }
+            }
+
+            /// Wraps `buffer` and checks it.
+            #[inline]
+            pub fn new_checked(buffer: T $(, $extra: $ty)?) -> $crate::pcap::wire::Result<$name<T>> {
+                let view = $name::new_unchecked(buffer $(, $extra)?);
+                view.check_len()?;
+                Ok(view)
+            }
+        }
+    };
+}
+
 pub mod ethernet;
 pub mod ieee80211;
 pub mod ipv4;

@@ -25,25 +25,12 @@ pub const TLV_HEADER_LEN: usize = tlv_field::TYPE.end;
 /// The TLV that carries the packet.
 pub const TLV_PAYLOAD: u16 = 9;
 
-/// A read-only view of the NFLOG header and its TLVs.
-#[derive(Clone, Copy, Debug)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of the NFLOG header and its TLVs.
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let packet = Packet::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::Nflog, self.buffer.as_ref(), HEADER_LEN)
@@ -64,25 +51,12 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     }
 }
 
-/// A read-only view of one TLV and what follows it.
-#[derive(Clone, Copy, Debug)]
-pub struct Tlv<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of one TLV and what follows it.
+    Tlv
 }
 
 impl<T: AsRef<[u8]>> Tlv<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Tlv<T> {
-        Tlv { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Tlv<T>> {
-        let tlv = Tlv::new_unchecked(buffer);
-        tlv.check_len()?;
-        Ok(tlv)
-    }
-
     /// Checks the length and type, a length that covers them, and the
     /// value's bytes.
     #[inline]

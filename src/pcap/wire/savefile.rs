@@ -71,26 +71,12 @@ pub fn pcap_order(magic: &[u8]) -> Option<Order> {
     }
 }
 
-/// A read-only view of a pcap file header.
-#[derive(Clone, Copy, Debug)]
-pub struct PcapHeader<T: AsRef<[u8]>> {
-    buffer: T,
-    order: Order,
+view! {
+    /// A read-only view of a pcap file header.
+    PcapHeader, order: Order
 }
 
 impl<T: AsRef<[u8]>> PcapHeader<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T, order: Order) -> PcapHeader<T> {
-        PcapHeader { buffer, order }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T, order: Order) -> Result<PcapHeader<T>> {
-        let header = PcapHeader::new_unchecked(buffer, order);
-        header.check_len()?;
-        Ok(header)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::PcapFile, self.buffer.as_ref(), PCAP_HEADER_LEN)
@@ -103,26 +89,12 @@ impl<T: AsRef<[u8]>> PcapHeader<T> {
     }
 }
 
-/// A read-only view of a pcap record header.
-#[derive(Clone, Copy, Debug)]
-pub struct PcapRecord<T: AsRef<[u8]>> {
-    buffer: T,
-    order: Order,
+view! {
+    /// A read-only view of a pcap record header.
+    PcapRecord, order: Order
 }
 
 impl<T: AsRef<[u8]>> PcapRecord<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T, order: Order) -> PcapRecord<T> {
-        PcapRecord { buffer, order }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T, order: Order) -> Result<PcapRecord<T>> {
-        let record = PcapRecord::new_unchecked(buffer, order);
-        record.check_len()?;
-        Ok(record)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::PcapRecord, self.buffer.as_ref(), RECORD_HEADER_LEN)
@@ -166,27 +138,13 @@ pub fn pcapng_order(section_header: &[u8]) -> Option<Order> {
     }
 }
 
-/// A read-only view of the front of a pcapng block: its type, its length
-/// and the first word of its body.
-#[derive(Clone, Copy, Debug)]
-pub struct Block<T: AsRef<[u8]>> {
-    buffer: T,
-    order: Order,
+view! {
+    /// A read-only view of the front of a pcapng block: its type, its length
+    /// and the first word of its body.
+    Block, order: Order
 }
 
 impl<T: AsRef<[u8]>> Block<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T, order: Order) -> Block<T> {
-        Block { buffer, order }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T, order: Order) -> Result<Block<T>> {
-        let block = Block::new_unchecked(buffer, order);
-        block.check_len()?;
-        Ok(block)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::PcapngBlock, self.buffer.as_ref(), MIN_BLOCK_LEN)
@@ -218,26 +176,12 @@ impl<T: AsRef<[u8]>> Block<T> {
     }
 }
 
-/// A read-only view of an enhanced packet block's fixed fields.
-#[derive(Clone, Copy, Debug)]
-pub struct EnhancedPacket<T: AsRef<[u8]>> {
-    buffer: T,
-    order: Order,
+view! {
+    /// A read-only view of an enhanced packet block's fixed fields.
+    EnhancedPacket, order: Order
 }
 
 impl<T: AsRef<[u8]>> EnhancedPacket<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T, order: Order) -> EnhancedPacket<T> {
-        EnhancedPacket { buffer, order }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T, order: Order) -> Result<EnhancedPacket<T>> {
-        let block = EnhancedPacket::new_unchecked(buffer, order);
-        block.check_len()?;
-        Ok(block)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::PcapngBlock, self.buffer.as_ref(), EPB_DATA)

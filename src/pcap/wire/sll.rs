@@ -25,25 +25,12 @@ pub const HEADER_LEN: usize = field::PROTOCOL.end;
 /// Length of an SLL2 header.
 pub const V2_HEADER_LEN: usize = v2_field::ADDR.end;
 
-/// A read-only view of an SLL (v1) header and what follows.
-#[derive(Clone, Copy, Debug)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of an SLL (v1) header and what follows.
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let packet = Packet::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::Sll, self.buffer.as_ref(), HEADER_LEN)
@@ -63,25 +50,12 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     }
 }
 
-/// A read-only view of an SLL2 header and what follows.
-#[derive(Clone, Copy, Debug)]
-pub struct Packet2<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of an SLL2 header and what follows.
+    Packet2
 }
 
 impl<T: AsRef<[u8]>> Packet2<T> {
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Packet2<T> {
-        Packet2 { buffer }
-    }
-
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Packet2<T>> {
-        let packet = Packet2::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::Sll2, self.buffer.as_ref(), V2_HEADER_LEN)

@@ -26,28 +26,12 @@ const WINDOW_SCALE_LEN: usize = 3;
 /// RFC 7323 §2.3: a shift count above 14 is used as 14.
 const MAX_WINDOW_SCALE: u8 = 14;
 
-/// A read-only view of a TCP segment as captured.
-#[derive(Clone, Copy, Debug)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+view! {
+    /// A read-only view of a TCP segment as captured.
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checking it; call [`Packet::check_len`]
-    /// before any accessor.
-    #[inline]
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps and checks `buffer`.
-    #[inline]
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let packet = Packet::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Checks that the fixed header was captured and that the data offset
     /// is at least 20 bytes. Options the snaplen cut are allowed: the
     /// segment still counts, [`Packet::options`] is `None` then. Whether
