@@ -1,5 +1,6 @@
-//! The JSON shapes of INTERFACES.md (`analyze --json` and the API's list
-//! items), built from the analysis types. One place, so the CLI and the
+//! The JSON shapes of `analyze --json` and the API's list items (README,
+//! "Quick start", "The web app" and "What the numbers mean"), built from
+//! the analysis types. One place, so the CLI and the
 //! web answer alike.
 
 use serde::Serialize;
