@@ -237,7 +237,7 @@ mod test {
         }
         for len in 0..FRAGMENT_HEADER_LEN {
             let r = ExtHeader::new_checked(&b[48..48 + len], FRAGMENT);
-            assert_eq!(r.is_ok(), false, "{len}");
+            assert!(r.is_err(), "{len}");
             let r = ExtHeader::new_checked(&b[40..40 + len], HOP_BY_HOP);
             assert_eq!(r.is_ok(), len >= 2, "{len}");
         }

@@ -63,15 +63,15 @@ impl<T: AsRef<[u8]>> Tlv<T> {
     pub fn check_len(&self) -> Result<()> {
         let data = self.buffer.as_ref();
         need(Header::NflogTlv, data, TLV_HEADER_LEN)?;
-        if self.len() < TLV_HEADER_LEN {
+        if self.tlv_len() < TLV_HEADER_LEN {
             return Err(Error::malformed(Header::NflogTlv, "TLV length under 4"));
         }
-        need(Header::NflogTlv, data, self.len())
+        need(Header::NflogTlv, data, self.tlv_len())
     }
 
     /// The TLV's length, its length and type included.
     #[inline]
-    pub fn len(&self) -> usize {
+    pub fn tlv_len(&self) -> usize {
         usize::from(Order::Little.u16(&self.buffer.as_ref()[tlv_field::LENGTH]))
     }
 
@@ -83,14 +83,14 @@ impl<T: AsRef<[u8]>> Tlv<T> {
     /// Bytes from this TLV's start to the next one's (padded to 4).
     #[inline]
     pub fn padded_len(&self) -> usize {
-        (self.len() + 3) & !3
+        (self.tlv_len() + 3) & !3
     }
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Tlv<&'a T> {
     #[inline]
     pub fn value(&self) -> &'a [u8] {
-        &self.buffer.as_ref()[TLV_HEADER_LEN..self.len()]
+        &self.buffer.as_ref()[TLV_HEADER_LEN..self.tlv_len()]
     }
 }
 
@@ -103,7 +103,7 @@ mod test {
     fn tlv_fields_and_lengths() {
         let b = [7u8, 0, 9, 0, 0x45, 0x00, 0x00, 0xee];
         let t = Tlv::new_checked(&b[..]).unwrap();
-        assert_eq!((t.len(), t.kind(), t.padded_len()), (7, TLV_PAYLOAD, 8));
+        assert_eq!((t.tlv_len(), t.kind(), t.padded_len()), (7, TLV_PAYLOAD, 8));
         assert_eq!(t.value(), [0x45, 0, 0]);
         for len in 0..7 {
             assert!(matches!(
