@@ -1,6 +1,6 @@
 //! tracedeck: offline analysis of network captures and strace logs.
 //!
-//! Data flows one way (see DESIGN.md):
+//! Data flows one way (README, "Development"):
 //!
 //! ```text
 //! file ─▶ pcap (read, decode) ─▶ flow (conversations, reassembly) ─▶ http ─▶ store ─▶ web / cli

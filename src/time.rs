@@ -102,7 +102,7 @@ impl fmt::Display for Span {
 }
 
 impl serde::Serialize for Timestamp {
-    /// Seconds since the epoch as a JSON number (INTERFACES.md).
+    /// Seconds since the epoch as a JSON number (README, "What the numbers mean").
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.as_secs_f64())
     }

@@ -1,5 +1,6 @@
 //! `tracedeck analyze FILE`: the conversation table (and HTTP exchanges)
-//! of a capture, as a readable table or as the JSON of INTERFACES.md.
+//! of a capture, as a readable table or as the JSON document (README,
+//! "Quick start" and "What the numbers mean").
 
 use std::cmp::Ordering;
 use std::io::Write;
@@ -283,7 +284,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             let spooled = "writing the JSON rows";
             let conversations = conversations.finish().context(spooled)?;
             let exchanges = exchanges.finish().context(spooled)?;
-            // The document of INTERFACES.md, the rows copied in as they
+            // The `--json` document (README, "Quick start"), the rows copied in as they
             // were serialized: `{"capture":…,"conversations":[…],"http":[…]}`.
             let head = serde_json::to_vec(&CaptureOnly {
                 capture: CaptureRow::from(&summary),

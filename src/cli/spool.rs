@@ -329,41 +329,19 @@ where
     Ok(rows)
 }
 
-/// A file in the temporary directory that nobody else can open: it is
-/// unlinked at once, and vanishes when closed, however the process ends.
+/// A file in the temporary directory that nobody else can open: it has
+/// no name (or loses it at once), and vanishes when closed, however the
+/// process ends.
 fn temporary_file() -> io::Result<File> {
-    let dir = std::env::temp_dir();
-    for attempt in 0..100u32 {
-        let path = dir.join(format!(
-            "tracedeck-rows-{}-{attempt}-{:x}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos())
-        ));
-        match File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(file) => {
-                std::fs::remove_file(&path)?;
-                return Ok(file);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("creating a temporary file in {}: {e}", dir.display()),
-                ))
-            }
-        }
-    }
-    Err(io::Error::other(format!(
-        "no free temporary file name in {}",
-        dir.display()
-    )))
+    tempfile::tempfile().map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "creating a temporary file in {}: {e}",
+                std::env::temp_dir().display()
+            ),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -414,5 +392,16 @@ mod tests {
             assert_eq!((pair[0].0, pair[0].1), (i as u64, 0));
             assert_eq!((pair[1].0, pair[1].1), (i as u64, 1));
         }
+    }
+
+    #[test]
+    fn the_temporary_file_has_no_name_left() {
+        use std::os::unix::fs::MetadataExt;
+        let file = temporary_file().unwrap();
+        assert_eq!(file.metadata().unwrap().nlink(), 0);
+        file.write_all_at(b"run", 0).unwrap();
+        let mut back = [0u8; 3];
+        file.read_exact_at(&mut back, 0).unwrap();
+        assert_eq!(&back, b"run");
     }
 }

@@ -1,7 +1,7 @@
 //! `tracedeck strace FILE... [--json]`: parse one or several strace logs
 //! (several are merged by time, as `strace -ff` writes them) and print the
 //! summary, processes, capture hints and slowest calls, or the JSON object
-//! described in INTERFACES.md.
+//! of the README's "strace logs" section.
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -55,7 +55,7 @@ fn secs(ns: Option<i64>) -> Value {
     ns.map_or(Value::Null, |n| json!(n as f64 / 1e9))
 }
 
-/// The `strace --json` object (INTERFACES.md), plus extra keys.
+/// The `strace --json` object (README, "strace logs"), plus extra keys.
 pub fn to_json(t: &Trace, top: usize) -> Value {
     let processes: Vec<Value> = t
         .processes

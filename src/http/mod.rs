@@ -266,7 +266,7 @@ impl<F: FnMut(Exchange)> ExchangeSink for FnSink<F> {
     }
 }
 
-/// Timestamps as JSON seconds since the epoch (INTERFACES.md).
+/// Timestamps as JSON seconds since the epoch (README, "What the numbers mean").
 mod ser {
     use crate::time::Timestamp;
     use serde::Serializer;

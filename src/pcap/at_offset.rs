@@ -14,13 +14,20 @@ use std::path::Path;
 
 use super::frame::LinkType;
 use super::reader::MAX_RECORD_LEN;
+use super::wire::savefile::{
+    self, Block, EnhancedPacket, PcapHeader, PcapRecord, BLOCK_ENHANCED_PACKET,
+    BLOCK_INTERFACE_DESCRIPTION, BLOCK_PACKET, BLOCK_SECTION_HEADER, BLOCK_SIMPLE_PACKET, EPB_DATA,
+    MIN_BLOCK_LEN, PCAP_HEADER_LEN, RECORD_HEADER_LEN, SPB_DATA,
+};
+use super::wire::Order;
 
-const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
-const PCAPNG_IDB: u32 = 0x0000_0001;
-const PCAPNG_EPB: u32 = 0x0000_0006;
-const PCAPNG_SPB: u32 = 0x0000_0003;
 /// How many leading blocks are examined for interface descriptions.
 const MAX_LEADING_BLOCKS: usize = 4096;
+/// The largest block a packet of [`MAX_RECORD_LEN`] bytes takes, options
+/// included.
+const MAX_BLOCK_LEN: usize = MAX_RECORD_LEN + 64;
+/// A block's trailing copy of its length.
+const BLOCK_TRAILER_LEN: usize = 4;
 
 /// Why a record cannot be read back.
 #[derive(Debug, thiserror::Error)]
@@ -38,11 +45,11 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Clone, Debug)]
 enum Layout {
     Pcap {
-        big_endian: bool,
+        order: Order,
         link_type: LinkType,
     },
     Pcapng {
-        big_endian: bool,
+        order: Order,
         interfaces: Vec<LinkType>,
     },
 }
@@ -63,51 +70,23 @@ pub struct RecordFile {
     layout: Layout,
 }
 
-fn u32_at(b: &[u8], at: usize, big_endian: bool) -> u32 {
-    let mut w = [0u8; 4];
-    if let Some(s) = b.get(at..at + 4) {
-        w.copy_from_slice(s);
-    }
-    if big_endian {
-        u32::from_be_bytes(w)
-    } else {
-        u32::from_le_bytes(w)
-    }
-}
-
-fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
-    let mut w = [0u8; 2];
-    if let Some(s) = b.get(at..at + 2) {
-        w.copy_from_slice(s);
-    }
-    if big_endian {
-        u16::from_be_bytes(w)
-    } else {
-        u16::from_le_bytes(w)
-    }
-}
-
 impl RecordFile {
     /// Opens `path` and learns its layout (byte order, link types).
     pub fn open(path: &Path) -> Result<RecordFile> {
         let file = File::open(path).map_err(|source| Error::Io { offset: 0, source })?;
-        let mut head = [0u8; 24];
+        let mut head = [0u8; PCAP_HEADER_LEN];
         let n = read_full(&file, 0, &mut head)?;
-        let layout = match head.get(..4) {
-            Some([0xd4, 0xc3, 0xb2, 0xa1]) | Some([0x4d, 0x3c, 0xb2, 0xa1]) if n == 24 => {
-                Layout::Pcap {
-                    big_endian: false,
-                    link_type: LinkType(u32_at(&head, 20, false) & 0x0fff_ffff),
-                }
+        let head = &head[..n];
+        let layout = if let Some(order) = savefile::pcap_order(head) {
+            let header = PcapHeader::new_checked(head, order).map_err(|_| Error::NotACapture)?;
+            Layout::Pcap {
+                order,
+                link_type: LinkType(header.link_type()),
             }
-            Some([0xa1, 0xb2, 0xc3, 0xd4]) | Some([0xa1, 0xb2, 0x3c, 0x4d]) if n == 24 => {
-                Layout::Pcap {
-                    big_endian: true,
-                    link_type: LinkType(u32_at(&head, 20, true) & 0x0fff_ffff),
-                }
-            }
-            Some([0x0a, 0x0d, 0x0d, 0x0a]) if n >= 12 => leading_interfaces(&file)?,
-            _ => return Err(Error::NotACapture),
+        } else if head.len() >= MIN_BLOCK_LEN && head.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+            leading_interfaces(&file, head)?
+        } else {
+            return Err(Error::NotACapture);
         };
         Ok(RecordFile { file, layout })
     }
@@ -119,58 +98,55 @@ impl RecordFile {
             what: what.to_string(),
         };
         match &self.layout {
-            Layout::Pcap {
-                big_endian,
-                link_type,
-            } => {
-                let mut h = [0u8; 16];
-                if read_full(&self.file, offset, &mut h)? < 16 {
-                    return Err(bad("the file ends inside the record header"));
-                }
-                let caplen = u32_at(&h, 8, *big_endian) as usize;
-                let orig_len = u32_at(&h, 12, *big_endian);
+            Layout::Pcap { order, link_type } => {
+                let mut h = [0u8; RECORD_HEADER_LEN];
+                let n = read_full(&self.file, offset, &mut h)?;
+                let record = PcapRecord::new_checked(&h[..n], *order)
+                    .map_err(|_| bad("the file ends inside the record header"))?;
+                let caplen = record.captured_len() as usize;
                 if caplen > MAX_RECORD_LEN {
                     return Err(bad("the record length is past the limit"));
                 }
                 buf.resize(caplen, 0);
-                if read_full(&self.file, offset + 16, buf)? < caplen {
+                if read_full(&self.file, offset + RECORD_HEADER_LEN as u64, buf)? < caplen {
                     return Err(bad("the file ends inside the record"));
                 }
                 Ok(RecordAt {
                     link_type: *link_type,
-                    orig_len,
+                    orig_len: record.orig_len(),
                     caplen,
                 })
             }
-            Layout::Pcapng {
-                big_endian,
-                interfaces,
-            } => {
-                let be = *big_endian;
-                let mut h = [0u8; 28];
+            Layout::Pcapng { order, interfaces } => {
+                let mut h = [0u8; EPB_DATA];
                 let n = read_full(&self.file, offset, &mut h)?;
-                if n < 12 {
-                    return Err(bad("the file ends inside the block header"));
-                }
-                let block_type = u32_at(&h, 0, be);
-                let block_len = u32_at(&h, 4, be) as usize;
-                if !(12..=MAX_RECORD_LEN + 64).contains(&block_len) {
+                let h = &h[..n];
+                let block = Block::new_checked(h, *order)
+                    .map_err(|_| bad("the file ends inside the block header"))?;
+                let block_len = block.block_len() as usize;
+                if !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&block_len) {
                     return Err(bad("the block length is out of bounds"));
                 }
-                let (if_id, caplen, orig_len, data_at) = match block_type {
-                    PCAPNG_EPB if n == 28 => (
-                        u32_at(&h, 8, be),
-                        u32_at(&h, 20, be) as usize,
-                        u32_at(&h, 24, be),
-                        28usize,
-                    ),
-                    PCAPNG_SPB => {
-                        let orig = u32_at(&h, 8, be);
-                        (0, (orig as usize).min(block_len - 16), orig, 12usize)
+                let (if_id, caplen, orig_len, data_at) = match block.block_type() {
+                    BLOCK_ENHANCED_PACKET => {
+                        let epb = EnhancedPacket::new_checked(h, *order)
+                            .map_err(|_| bad("not a packet block"))?;
+                        (
+                            epb.interface_id(),
+                            epb.captured_len() as usize,
+                            epb.orig_len(),
+                            EPB_DATA,
+                        )
+                    }
+                    BLOCK_SIMPLE_PACKET => {
+                        let orig = block.simple_packet_orig_len();
+                        // The block holds the packet up to the snaplen.
+                        let room = block_len.saturating_sub(SPB_DATA + BLOCK_TRAILER_LEN);
+                        (0, (orig as usize).min(room), orig, SPB_DATA)
                     }
                     _ => return Err(bad("not a packet block")),
                 };
-                if data_at + caplen > block_len.saturating_sub(4) {
+                if data_at + caplen > block_len.saturating_sub(BLOCK_TRAILER_LEN) {
                     return Err(bad("the packet is longer than its block"));
                 }
                 let link_type = *interfaces.get(if_id as usize).ok_or_else(|| {
@@ -204,43 +180,36 @@ fn read_full(file: &File, offset: u64, buf: &mut [u8]) -> Result<usize> {
     Ok(done)
 }
 
-/// Walks the blocks before the first packet and collects the interfaces.
-fn leading_interfaces(file: &File) -> Result<Layout> {
-    let mut h = [0u8; 12];
-    read_full(file, 0, &mut h)?;
-    let big_endian = match u32_at(&h, 8, false) {
-        0x1A2B_3C4D => false,
-        m if m.swap_bytes() == 0x1A2B_3C4D => true,
-        _ => return Err(Error::NotACapture),
-    };
+/// Walks the blocks before the first packet and collects the interfaces;
+/// `head` holds the file's first bytes (at least a block's fixed part).
+fn leading_interfaces(file: &File, head: &[u8]) -> Result<Layout> {
+    let order = savefile::pcapng_order(head).ok_or(Error::NotACapture)?;
     let mut interfaces = Vec::new();
     let mut offset = 0u64;
+    let mut h = [0u8; MIN_BLOCK_LEN];
     for _ in 0..MAX_LEADING_BLOCKS {
-        if read_full(file, offset, &mut h)? < 12 {
+        let n = read_full(file, offset, &mut h)?;
+        let Ok(block) = Block::new_checked(&h[..n], order) else {
             break;
-        }
-        let block_type = u32_at(&h, 0, big_endian);
-        let block_len = u32_at(&h, 4, big_endian) as u64;
-        if block_len < 12 || block_len > (MAX_RECORD_LEN + 64) as u64 {
+        };
+        let block_len = block.block_len() as usize;
+        if !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&block_len) {
             return Err(Error::BadRecord {
                 offset,
                 what: "the block length is out of bounds".into(),
             });
         }
-        match block_type {
-            PCAPNG_IDB => {
-                interfaces.push(LinkType(u32::from(u16_at(&h, 8, big_endian))));
+        match block.block_type() {
+            BLOCK_INTERFACE_DESCRIPTION => {
+                interfaces.push(LinkType(u32::from(block.interface_link_type())));
             }
-            PCAPNG_SHB if offset != 0 => break,
-            PCAPNG_EPB | PCAPNG_SPB | 0x2 => break,
+            BLOCK_SECTION_HEADER if offset != 0 => break,
+            BLOCK_ENHANCED_PACKET | BLOCK_SIMPLE_PACKET | BLOCK_PACKET => break,
             _ => {}
         }
-        offset += block_len;
+        offset += block_len as u64;
     }
-    Ok(Layout::Pcapng {
-        big_endian,
-        interfaces,
-    })
+    Ok(Layout::Pcapng { order, interfaces })
 }
 
 #[cfg(test)]
@@ -307,12 +276,12 @@ mod test {
         shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
         shb.extend_from_slice(&[1, 0, 0, 0]);
         shb.extend_from_slice(&(-1i64).to_le_bytes());
-        let mut file = ng_block(PCAPNG_SHB, &shb);
+        let mut file = ng_block(BLOCK_SECTION_HEADER, &shb);
         let mut idb = Vec::new();
         idb.extend_from_slice(&113u16.to_le_bytes());
         idb.extend_from_slice(&[0, 0]);
         idb.extend_from_slice(&0u32.to_le_bytes());
-        file.extend(ng_block(PCAPNG_IDB, &idb));
+        file.extend(ng_block(BLOCK_INTERFACE_DESCRIPTION, &idb));
         let mut epb = Vec::new();
         epb.extend_from_slice(&0u32.to_le_bytes());
         epb.extend_from_slice(&[0; 8]);
@@ -320,7 +289,7 @@ mod test {
         epb.extend_from_slice(&60u32.to_le_bytes());
         epb.extend_from_slice(b"abc");
         let at = file.len() as u64;
-        file.extend(ng_block(PCAPNG_EPB, &epb));
+        file.extend(ng_block(BLOCK_ENHANCED_PACKET, &epb));
         let path = write_tmp("b.pcapng", &file);
         let mut reader = Reader::open(&path).unwrap();
         let frame_offset = reader.next_frame().unwrap().unwrap().offset;
@@ -333,6 +302,59 @@ mod test {
         assert_eq!(rec.orig_len, 60);
         // The IDB is not a packet.
         assert!(rf.read_at(28, &mut buf).is_err());
+    }
+
+    #[test]
+    fn records_cut_at_every_length_are_errors() {
+        let whole = pcap_file();
+        // The second record starts after the file header and the first.
+        let second = 24 + 16 + 5;
+        for len in second..whole.len() {
+            let path = write_tmp(&format!("cut-{len}.pcap"), &whole[..len]);
+            let file = RecordFile::open(&path).unwrap();
+            let mut buf = Vec::new();
+            assert!(file.read_at(24, &mut buf).is_ok());
+            assert!(
+                matches!(
+                    file.read_at(second as u64, &mut buf),
+                    Err(Error::BadRecord { .. })
+                ),
+                "{len}"
+            );
+        }
+        for len in 0..24 {
+            let path = write_tmp(&format!("head-{len}.pcap"), &whole[..len]);
+            assert!(
+                matches!(RecordFile::open(&path), Err(Error::NotACapture)),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn tiny_simple_packet_block_is_an_error() {
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+        shb.extend_from_slice(&[1, 0, 0, 0]);
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        let mut file = ng_block(BLOCK_SECTION_HEADER, &shb);
+        let at = file.len() as u64;
+        // A simple packet block of 12 bytes has no room for its length word.
+        file.extend_from_slice(&BLOCK_SIMPLE_PACKET.to_le_bytes());
+        file.extend_from_slice(&12u32.to_le_bytes());
+        file.extend_from_slice(&12u32.to_le_bytes());
+        let path = write_tmp("d.pcapng", &file);
+        let rf = RecordFile::open(&path).unwrap();
+        let mut buf = Vec::new();
+        assert!(matches!(
+            rf.read_at(at, &mut buf),
+            Err(Error::BadRecord { .. })
+        ));
+        // Past the end: the block header is cut.
+        assert!(matches!(
+            rf.read_at(at + 4, &mut buf),
+            Err(Error::BadRecord { .. })
+        ));
     }
 
     #[test]

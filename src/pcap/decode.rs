@@ -5,10 +5,11 @@
 //! snaplen-truncated segment still counts its full payload (as tshark's
 //! `tcp.len` does) while only the captured bytes are handed on.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use super::frame::Frame;
 use super::link::{self, LinkIssue, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+use super::wire::{self, ipv4, ipv6, tcp, udp, Problem};
 
 pub const PROTO_ICMP: u8 = 1;
 pub const PROTO_TCP: u8 = 6;
@@ -131,6 +132,23 @@ pub struct Packet<'a> {
     pub transport: Transport<'a>,
 }
 
+/// A header that cannot be read, sorted into today's kinds: link headers
+/// are cut short, IP headers and transport headers are cut short or
+/// malformed, with the words the warning of `analyze` has always used.
+impl From<wire::Error> for DecodeIssue {
+    fn from(e: wire::Error) -> DecodeIssue {
+        match e.problem {
+            _ if e.header.is_link() => DecodeIssue::Link(LinkIssue::Truncated),
+            Problem::Truncated { .. } if e.header.is_transport() => DecodeIssue::TruncatedTransport,
+            Problem::Malformed(what) if e.header.is_transport() => {
+                DecodeIssue::MalformedTransport(what)
+            }
+            Problem::Truncated { .. } => DecodeIssue::TruncatedIp,
+            Problem::Malformed(what) => DecodeIssue::MalformedIp(what),
+        }
+    }
+}
+
 /// Decodes one frame down to its transport header.
 pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeIssue> {
     let net = link::network(frame.link_type, frame.data).map_err(DecodeIssue::Link)?;
@@ -141,59 +159,28 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeIssue> {
     }
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
+#[inline]
 fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
-    if b.len() < 20 {
-        return Err(DecodeIssue::TruncatedIp);
-    }
-    if b[0] >> 4 != 4 {
-        return Err(DecodeIssue::MalformedIp("version is not 4"));
-    }
-    let ihl = usize::from(b[0] & 0x0f) * 4;
-    if ihl < 20 {
-        return Err(DecodeIssue::MalformedIp("header length under 20 bytes"));
-    }
-    if b.len() < ihl {
-        return Err(DecodeIssue::TruncatedIp);
-    }
-    let total = usize::from(be16(b, 2));
-    // Segmentation offload writes 0 here; trust the captured bytes then.
-    let total = if total == 0 { b.len() } else { total };
-    if total < ihl {
-        return Err(DecodeIssue::MalformedIp(
-            "total length smaller than header length",
-        ));
-    }
-    let src = IpAddr::V4(Ipv4Addr::new(b[12], b[13], b[14], b[15]));
-    let dst = IpAddr::V4(Ipv4Addr::new(b[16], b[17], b[18], b[19]));
-    let frag_word = be16(b, 6);
-    let offset = u32::from(frag_word & 0x1fff) * 8;
-    let more = frag_word & 0x2000 != 0;
-    let fragment = (offset != 0 || more).then_some(Fragment {
-        id: u32::from(be16(b, 4)),
+    let ip = ipv4::Packet::new_checked(b)?;
+    let offset = ip.frag_offset();
+    let more = ip.more_frags();
+    let fragment = (offset != 0 || more).then(|| Fragment {
+        id: u32::from(ip.ident()),
         offset,
         more,
     });
-    let protocol = b[9];
-    let captured_end = total.min(b.len());
-    let payload = &b[ihl..captured_end];
-    let payload_len = (total - ihl) as u32;
+    let protocol = ip.protocol();
+    let payload = ip.payload();
+    let payload_len = (ip.total_len() - ip.header_len()) as u32;
     let transport = if fragment.is_some() {
         Transport::Fragment { protocol, payload }
     } else {
         transport(protocol, payload, payload_len)?
     };
     Ok(Packet {
-        src,
-        dst,
-        ip: &b[..captured_end],
+        src: IpAddr::V4(ip.src_addr()),
+        dst: IpAddr::V4(ip.dst_addr()),
+        ip: ip.datagram(),
         fragment,
         protocol,
         l4: payload,
@@ -203,62 +190,28 @@ fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
 }
 
 fn ipv6(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
-    if b.len() < 40 {
-        return Err(DecodeIssue::TruncatedIp);
-    }
-    if b[0] >> 4 != 6 {
-        return Err(DecodeIssue::MalformedIp("version is not 6"));
-    }
-    let payload_len = usize::from(be16(b, 4));
-    let payload_len = if payload_len == 0 {
-        b.len() - 40
-    } else {
-        payload_len
-    };
-    let mut addr = [0u8; 16];
-    addr.copy_from_slice(&b[8..24]);
-    let src = IpAddr::V6(Ipv6Addr::from(addr));
-    addr.copy_from_slice(&b[24..40]);
-    let dst = IpAddr::V6(Ipv6Addr::from(addr));
-    let end = (40 + payload_len).min(b.len());
-    let mut next = b[6];
-    let mut at = 40;
+    let ip = ipv6::Packet::new_checked(b)?;
+    let total_len = ip.total_len();
+    let mut next = ip.next_header();
+    let mut at = ipv6::HEADER_LEN;
     let mut fragment = None;
-    // Walk extension headers (RFC 8200 §4): hop-by-hop, routing,
-    // destination options, mobility, fragment, AH.
-    loop {
-        match next {
-            0 | 43 | 60 | 135 | 139 | 140 => {
-                let h = b.get(at..at + 2).ok_or(DecodeIssue::TruncatedIp)?;
-                next = h[0];
-                at += (usize::from(h[1]) + 1) * 8;
-            }
-            51 => {
-                let h = b.get(at..at + 2).ok_or(DecodeIssue::TruncatedIp)?;
-                next = h[0];
-                at += (usize::from(h[1]) + 2) * 4;
-            }
-            44 => {
-                let h = b.get(at..at + 8).ok_or(DecodeIssue::TruncatedIp)?;
-                next = h[0];
-                let word = be16(h, 2);
-                fragment = Some(Fragment {
-                    id: be32(h, 4),
-                    offset: u32::from(word >> 3) * 8,
-                    more: word & 1 != 0,
-                });
-                at += 8;
-            }
-            _ => break,
+    while ipv6::is_extension(next) {
+        let rest = b.get(at..).unwrap_or(&[]);
+        let ext = ipv6::ExtHeader::new_checked(rest, next)?;
+        if let Some((id, offset, more)) = ext.fragment() {
+            fragment = Some(Fragment { id, offset, more });
         }
-        if at > 40 + payload_len {
+        next = ext.next_header();
+        at += ext.header_len();
+        if at > total_len {
             return Err(DecodeIssue::MalformedIp(
                 "extension headers run past the payload",
             ));
         }
     }
-    let payload = b.get(at..end).unwrap_or(&[]);
-    let remaining = (40 + payload_len).saturating_sub(at) as u32;
+    let datagram = ip.datagram();
+    let payload = datagram.get(at..).unwrap_or(&[]);
+    let remaining = (total_len - at) as u32;
     let transport = match fragment {
         Some(_) => Transport::Fragment {
             protocol: next,
@@ -267,9 +220,9 @@ fn ipv6(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
         None => transport(next, payload, remaining)?,
     };
     Ok(Packet {
-        src,
-        dst,
-        ip: &b[..end],
+        src: IpAddr::V6(ip.src_addr()),
+        dst: IpAddr::V6(ip.dst_addr()),
+        ip: datagram,
         fragment,
         protocol: next,
         l4: payload,
@@ -280,83 +233,47 @@ fn ipv6(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
 
 /// Parses the transport header at the start of `b` (captured bytes of an IP
 /// payload whose real length is `len`).
+#[inline]
 pub fn transport(protocol: u8, b: &[u8], len: u32) -> Result<Transport<'_>, DecodeIssue> {
     match protocol {
         PROTO_TCP => {
-            if b.len() < 20 {
-                return Err(DecodeIssue::TruncatedTransport);
-            }
-            let hlen = usize::from(b[12] >> 4) * 4;
-            if hlen < 20 {
-                return Err(DecodeIssue::MalformedTransport(
-                    "TCP header length under 20 bytes",
-                ));
-            }
-            if hlen as u32 > len {
+            let tcp = tcp::Packet::new_checked(b)?;
+            let header_len = tcp.header_len() as u32;
+            if header_len > len {
                 return Err(DecodeIssue::MalformedTransport(
                     "TCP header longer than the IP payload",
                 ));
             }
-            let flags = b[13];
+            let flags = tcp.flags();
             let window_scale = if flags & tcp_flags::SYN != 0 {
-                b.get(20..hlen).and_then(window_scale_option)
+                tcp.window_scale()
             } else {
                 None
             };
             Ok(Transport::Tcp(Tcp {
-                src_port: be16(b, 0),
-                dst_port: be16(b, 2),
-                seq: be32(b, 4),
-                ack: be32(b, 8),
+                src_port: tcp.src_port(),
+                dst_port: tcp.dst_port(),
+                seq: tcp.seq_number(),
+                ack: tcp.ack_number(),
                 flags,
-                window: be16(b, 14),
+                window: tcp.window_len(),
                 window_scale,
-                payload: b.get(hlen..).unwrap_or(&[]),
-                payload_len: len - hlen as u32,
+                payload: tcp.payload(),
+                payload_len: len - header_len,
             }))
         }
         PROTO_UDP => {
-            if b.len() < 8 {
-                return Err(DecodeIssue::TruncatedTransport);
-            }
-            let udp_len = u32::from(be16(b, 4));
-            // tshark takes udp.length; 0 (jumbograms) or nonsense falls back to IP's.
-            let total = if (8..=len).contains(&udp_len) {
-                udp_len
-            } else {
-                len
-            };
-            let payload_len = total.saturating_sub(8);
-            let end = (8 + payload_len as usize).min(b.len());
+            let udp = udp::Packet::new_checked(b)?;
+            let datagram_len = udp.datagram_len(len);
             Ok(Transport::Udp(Udp {
-                src_port: be16(b, 0),
-                dst_port: be16(b, 2),
-                payload: &b[8..end],
-                payload_len,
+                src_port: udp.src_port(),
+                dst_port: udp.dst_port(),
+                payload: udp.payload(datagram_len),
+                payload_len: datagram_len.saturating_sub(udp::HEADER_LEN as u32),
             }))
         }
         other => Ok(Transport::Other { protocol: other }),
     }
-}
-
-fn window_scale_option(mut opts: &[u8]) -> Option<u8> {
-    while let Some(&kind) = opts.first() {
-        match kind {
-            0 => return None,
-            1 => opts = &opts[1..],
-            _ => {
-                let len = usize::from(*opts.get(1)?);
-                if len < 2 || len > opts.len() {
-                    return None;
-                }
-                if kind == 3 && len == 3 {
-                    return Some(opts[2].min(14));
-                }
-                opts = &opts[len..];
-            }
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -449,5 +366,156 @@ mod test {
             (u.src_port, u.dst_port, u.payload),
             (12345, 53, &b"abcd"[..])
         );
+    }
+
+    /// Ethernet + IPv4 + a SYN with a window scale option + 4 payload bytes.
+    fn ethernet_syn() -> Vec<u8> {
+        let mut f = vec![0x02; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&[
+            0x45, 0, 0, 48, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ]);
+        f.extend_from_slice(&[
+            0xd0, 0x00, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff,
+        ]);
+        f.extend_from_slice(&[0, 0, 0, 0, 1, 3, 3, 9, b'd', b'a', b't', b'a']);
+        f
+    }
+
+    #[test]
+    fn truncated_at_every_length() {
+        let f = ethernet_syn();
+        for len in 0..=f.len() {
+            let got = decode(&frame(LinkType::ETHERNET, &f[..len]));
+            let want = match len {
+                0..=13 => Err(DecodeIssue::Link(LinkIssue::Truncated)),
+                14..=33 => Err(DecodeIssue::TruncatedIp),
+                34..=53 => Err(DecodeIssue::TruncatedTransport),
+                _ => Ok(()),
+            };
+            match (got, want) {
+                (Ok(p), Ok(())) => {
+                    let Transport::Tcp(t) = p.transport else {
+                        panic!("not tcp at {len}")
+                    };
+                    // The header counts whole; what the snaplen left is handed on.
+                    assert_eq!(t.payload_len, 4);
+                    assert_eq!(t.payload, &b"data"[..len.saturating_sub(58)]);
+                    assert_eq!(t.window_scale, (len >= 58).then_some(9), "{len}");
+                }
+                (got, want) => assert_eq!(got.map(|_| ()), want, "{len}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_ihl_and_data_offset() {
+        let mut f = ethernet_syn();
+        f[14] = 0x4f; // IHL 60 in a 48-byte datagram
+        assert_eq!(
+            decode(&frame(LinkType::ETHERNET, &f)).unwrap_err(),
+            DecodeIssue::TruncatedIp
+        );
+        let mut f = ethernet_syn();
+        f[14] = 0x65; // version 6 behind an IPv4 ethertype
+        assert_eq!(
+            decode(&frame(LinkType::ETHERNET, &f)).unwrap_err(),
+            DecodeIssue::MalformedIp("version is not 4")
+        );
+        let mut f = ethernet_syn();
+        f[46] = 0x30; // data offset 12 bytes
+        assert_eq!(
+            decode(&frame(LinkType::ETHERNET, &f)).unwrap_err(),
+            DecodeIssue::MalformedTransport("TCP header length under 20 bytes")
+        );
+        let mut f = ethernet_syn();
+        f[46] = 0xf0; // data offset 60 in a 32-byte IP payload
+        assert_eq!(
+            decode(&frame(LinkType::ETHERNET, &f)).unwrap_err(),
+            DecodeIssue::MalformedTransport("TCP header longer than the IP payload")
+        );
+    }
+
+    fn ipv6_with(payload_len: u16, next: u8, rest: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x60, 0, 0, 0];
+        b.extend_from_slice(&payload_len.to_be_bytes());
+        b.extend_from_slice(&[next, 64]);
+        b.extend_from_slice(&[0; 32]);
+        b.extend_from_slice(rest);
+        b
+    }
+
+    #[test]
+    fn ipv6_extension_chains_that_run_off_the_end() {
+        // Routing header claiming 16 bytes in an 8-byte payload.
+        let b = ipv6_with(8, 43, &[17, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            decode(&frame(LinkType::RAW, &b)).unwrap_err(),
+            DecodeIssue::MalformedIp("extension headers run past the payload")
+        );
+        // Hop-by-hop, then a fragment header cut after 4 of its 8 bytes.
+        let b = ipv6_with(16, 0, &[44, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 1]);
+        assert_eq!(
+            decode(&frame(LinkType::RAW, &b)).unwrap_err(),
+            DecodeIssue::TruncatedIp
+        );
+        // A chain of destination options ending exactly at the captured end.
+        let b = ipv6_with(8, 60, &[60, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            decode(&frame(LinkType::RAW, &b)).unwrap_err(),
+            DecodeIssue::TruncatedIp
+        );
+        // A fragment: the chain stops there and the rest is handed on.
+        let b = ipv6_with(12, 44, &[6, 0, 0, 9, 0, 0, 0, 7, 1, 2, 3, 4]);
+        let p = decode(&frame(LinkType::RAW, &b)).unwrap();
+        assert_eq!(
+            p.fragment,
+            Some(Fragment {
+                id: 7,
+                offset: 8,
+                more: true
+            })
+        );
+        assert!(matches!(
+            p.transport,
+            Transport::Fragment {
+                protocol: 6,
+                payload: [1, 2, 3, 4]
+            }
+        ));
+        for len in 0..b.len() {
+            // Never a panic, whatever the cut.
+            let _ = decode(&frame(LinkType::RAW, &b[..len]));
+        }
+    }
+
+    #[test]
+    fn wire_errors_keep_todays_words() {
+        use crate::pcap::wire::{Error, Header};
+        let cases = [
+            (
+                Error::truncated(Header::Vlan, 4, 1),
+                "link header cut short",
+            ),
+            (
+                Error::truncated(Header::Ipv6Extension, 2, 0),
+                "IP header cut short",
+            ),
+            (
+                Error::malformed(Header::Ipv4, "version is not 4"),
+                "malformed IP header: version is not 4",
+            ),
+            (
+                Error::truncated(Header::Udp, 8, 3),
+                "TCP/UDP header cut short",
+            ),
+            (
+                Error::malformed(Header::Tcp, "TCP header length under 20 bytes"),
+                "malformed transport header: TCP header length under 20 bytes",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(DecodeIssue::from(error).to_string(), text);
+        }
     }
 }

@@ -2,21 +2,33 @@
 //! frame, for every link type the engine reads.
 
 use super::frame::LinkType;
+use super::wire::{self, ethernet, ieee80211, loopback, nflog, sll};
 
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
 pub const ETHERTYPE_IPV6: u16 = 0x86dd;
 pub const ETHERTYPE_ARP: u16 = 0x0806;
-const ETHERTYPE_VLAN: u16 = 0x8100;
-const ETHERTYPE_QINQ: u16 = 0x88a8;
-const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
+
+/// Address families that mean IPv4 and IPv6 in a loopback or NFLOG header
+/// (AF_INET6 is 10 on Linux, 24, 28 or 30 depending on the BSD).
+const AF_INET: u32 = 2;
+const AF_INET6_LINUX: u8 = 10;
 
 /// Why no network layer was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkIssue {
     UnknownLinkType(LinkType),
+    /// The link header is cut short or contradicts itself.
     Truncated,
     /// A frame of a kind that carries no IP (ARP, LLC, 802.11 management…).
     NotIp(u16),
+}
+
+/// Every link header that cannot be read counts as cut short, as the
+/// warning `analyze` prints has always said.
+impl From<wire::Error> for LinkIssue {
+    fn from(_: wire::Error) -> LinkIssue {
+        LinkIssue::Truncated
+    }
 }
 
 /// The network layer of a frame.
@@ -24,10 +36,6 @@ pub enum LinkIssue {
 pub struct Network<'a> {
     pub ethertype: u16,
     pub payload: &'a [u8],
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    b.get(at..at + 2).map(|s| u16::from_be_bytes([s[0], s[1]]))
 }
 
 /// Strips the link header of `data`.
@@ -45,15 +53,12 @@ pub fn network(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
             payload: data,
         }),
         LinkType::LINUX_SLL => {
-            let ethertype = be16(data, 14).ok_or(LinkIssue::Truncated)?;
-            typed(ethertype, &data[16.min(data.len())..])
+            let sll = sll::Packet::new_checked(data)?;
+            typed(sll.protocol(), sll.payload())
         }
         LinkType::LINUX_SLL2 => {
-            let ethertype = be16(data, 0).ok_or(LinkIssue::Truncated)?;
-            if data.len() < 20 {
-                return Err(LinkIssue::Truncated);
-            }
-            typed(ethertype, &data[20..])
+            let sll = sll::Packet2::new_checked(data)?;
+            typed(sll.protocol(), sll.payload())
         }
         LinkType::NFLOG => nflog(data),
         LinkType(127) => radiotap(data),
@@ -61,6 +66,7 @@ pub fn network(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
     }
 }
 
+#[inline]
 fn typed(ethertype: u16, payload: &[u8]) -> Result<Network<'_>, LinkIssue> {
     match ethertype {
         ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Ok(Network { ethertype, payload }),
@@ -69,52 +75,44 @@ fn typed(ethertype: u16, payload: &[u8]) -> Result<Network<'_>, LinkIssue> {
 }
 
 /// Ethernet II, following 802.1Q and QinQ tags.
+#[inline]
 fn ethernet(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
-    let mut at = 12;
-    loop {
-        let ethertype = be16(data, at).ok_or(LinkIssue::Truncated)?;
-        match ethertype {
-            ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD => at += 4,
-            _ => return typed(ethertype, data.get(at + 2..).unwrap_or(&[])),
-        }
+    let frame = ethernet::Frame::new_checked(data)?;
+    let (mut ethertype, mut payload) = (frame.ethertype(), frame.payload());
+    while ethernet::is_vlan(ethertype) {
+        let tag = ethernet::VlanTag::new_checked(payload)?;
+        (ethertype, payload) = (tag.ethertype(), tag.payload());
     }
+    typed(ethertype, payload)
 }
 
 /// BSD loopback: a 4-byte address family, in the writer's byte order for
-/// NULL and in network order for LOOP. AF_INET6 is 24, 28 or 30 depending
-/// on the BSD.
+/// NULL and in network order for LOOP.
 fn bsd_loopback(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
-    let word: [u8; 4] = data
-        .get(..4)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(LinkIssue::Truncated)?;
+    let header = loopback::Packet::new_checked(data)?;
     let family = if link == LinkType::LOOP {
-        u32::from_be_bytes(word)
+        header.family_network_order()
     } else {
-        let le = u32::from_le_bytes(word);
-        if le > 0xffff {
-            u32::from_be_bytes(word)
-        } else {
-            le
-        }
+        header.family_writer_order()
     };
     let ethertype = match family {
-        2 => ETHERTYPE_IPV4,
+        AF_INET => ETHERTYPE_IPV4,
         10 | 24 | 28 | 30 => ETHERTYPE_IPV6,
         other => return Err(LinkIssue::NotIp(other as u16)),
     };
     Ok(Network {
         ethertype,
-        payload: &data[4..],
+        payload: header.payload(),
     })
 }
 
+/// Raw IP: the version nibble says which.
 fn raw_ip(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
-    let first = *data.first().ok_or(LinkIssue::Truncated)?;
-    let ethertype = match first >> 4 {
-        4 => ETHERTYPE_IPV4,
-        6 => ETHERTYPE_IPV6,
-        v => return Err(LinkIssue::NotIp(u16::from(v))),
+    let ethertype = match data.first().map(|b| b >> 4) {
+        None => return Err(LinkIssue::Truncated),
+        Some(4) => ETHERTYPE_IPV4,
+        Some(6) => ETHERTYPE_IPV6,
+        Some(v) => return Err(LinkIssue::NotIp(u16::from(v))),
     };
     Ok(Network {
         ethertype,
@@ -122,59 +120,42 @@ fn raw_ip(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
     })
 }
 
-/// NFLOG: a 4-byte header (family, version, resource id), then TLVs whose
-/// length and type are in host byte order; type 9 carries the packet.
+/// NFLOG: the TLV of type 9 carries the packet.
 fn nflog(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
-    let family = *data.first().ok_or(LinkIssue::Truncated)?;
-    let mut at = 4;
-    while at + 4 <= data.len() {
-        let len = u16::from_le_bytes([data[at], data[at + 1]]) as usize;
-        let kind = u16::from_le_bytes([data[at + 2], data[at + 3]]);
-        if len < 4 {
-            return Err(LinkIssue::Truncated);
+    let header = nflog::Packet::new_checked(data)?;
+    let ethertype = if header.family() == AF_INET6_LINUX {
+        ETHERTYPE_IPV6
+    } else {
+        ETHERTYPE_IPV4
+    };
+    let mut tlvs = header.tlvs();
+    while !tlvs.is_empty() {
+        let tlv = nflog::Tlv::new_checked(tlvs)?;
+        if tlv.kind() == nflog::TLV_PAYLOAD {
+            return Ok(Network {
+                ethertype,
+                payload: tlv.value(),
+            });
         }
-        if kind == 9 {
-            let payload = data.get(at + 4..at + len).ok_or(LinkIssue::Truncated)?;
-            let ethertype = if family == 10 {
-                ETHERTYPE_IPV6
-            } else {
-                ETHERTYPE_IPV4
-            };
-            return Ok(Network { ethertype, payload });
-        }
-        at += (len + 3) & !3;
+        tlvs = tlvs.get(tlv.padded_len()..).unwrap_or(&[]);
     }
+    // No packet TLV: what carried it was cut off.
     Err(LinkIssue::Truncated)
 }
 
 /// 802.11 with a radiotap header: data frames carrying LLC/SNAP.
 fn radiotap(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
-    let rt_len = data
-        .get(2..4)
-        .map(|s| u16::from_le_bytes([s[0], s[1]]) as usize)
-        .ok_or(LinkIssue::Truncated)?;
-    let wifi = data.get(rt_len..).ok_or(LinkIssue::Truncated)?;
-    let fc = *wifi.first().ok_or(LinkIssue::Truncated)?;
-    let flags = *wifi.get(1).ok_or(LinkIssue::Truncated)?;
-    let frame_type = (fc >> 2) & 0x3;
-    let subtype = fc >> 4;
-    if frame_type != 2 || subtype & 0x4 != 0 {
-        // Not a data frame, or a null-data frame.
+    let radiotap = ieee80211::Radiotap::new_checked(data)?;
+    let frame = ieee80211::Frame::new_checked(radiotap.payload())?;
+    if !frame.has_data() {
         return Err(LinkIssue::NotIp(0));
     }
-    let mut hdr = 24;
-    if flags & 0x3 == 0x3 {
-        hdr += 6;
-    }
-    if subtype & 0x8 != 0 {
-        hdr += 2;
-    }
-    let llc = wifi.get(hdr..).ok_or(LinkIssue::Truncated)?;
-    if llc.get(..6) != Some(&[0xaa, 0xaa, 0x03, 0, 0, 0][..]) {
+    let llc = frame.payload()?;
+    if !ieee80211::is_snap(llc) {
         return Err(LinkIssue::NotIp(0));
     }
-    let ethertype = be16(llc, 6).ok_or(LinkIssue::Truncated)?;
-    typed(ethertype, &llc[8..])
+    let snap = ieee80211::LlcSnap::new_checked(llc)?;
+    typed(snap.ethertype(), snap.payload())
 }
 
 #[cfg(test)]
@@ -224,6 +205,72 @@ mod test {
         assert_eq!(
             network(LinkType::ETHERNET, &arp).unwrap_err(),
             LinkIssue::NotIp(ETHERTYPE_ARP)
+        );
+    }
+
+    #[test]
+    fn every_link_type_truncated_at_every_length() {
+        let mut sll = vec![0u8; 14];
+        sll.extend_from_slice(&[0x08, 0x00, 0x45]);
+        let mut sll2 = vec![0x86, 0xdd];
+        sll2.extend_from_slice(&[0; 18]);
+        sll2.push(0x60);
+        let mut nflog = vec![2, 0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0];
+        nflog.extend_from_slice(&[5, 0, 9, 0, 0x45]);
+        let mut radiotap = vec![0, 0, 4, 0, 0x08, 0x00];
+        radiotap.extend_from_slice(&[0; 22]);
+        radiotap.extend_from_slice(&[0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00, 0x45]);
+        let cases = [
+            (LinkType::LINUX_SLL, sll, ETHERTYPE_IPV4),
+            (LinkType::LINUX_SLL2, sll2, ETHERTYPE_IPV6),
+            (LinkType::NFLOG, nflog, ETHERTYPE_IPV4),
+            (LinkType(127), radiotap, ETHERTYPE_IPV4),
+            (LinkType::NULL, vec![2, 0, 0, 0, 0x45], ETHERTYPE_IPV4),
+        ];
+        for (link, frame, ethertype) in cases {
+            let n = network(link, &frame).unwrap();
+            assert_eq!(n.ethertype, ethertype, "{link:?}");
+            let version = if ethertype == ETHERTYPE_IPV6 { 6 } else { 4 };
+            assert_eq!(n.payload.first().map(|b| b >> 4), Some(version));
+            for len in 0..frame.len() - 1 {
+                // A radiotap data frame cut inside its LLC header has none.
+                let want = if link == LinkType(127) && (28..34).contains(&len) {
+                    LinkIssue::NotIp(0)
+                } else {
+                    LinkIssue::Truncated
+                };
+                assert_eq!(
+                    network(link, &frame[..len]).unwrap_err(),
+                    want,
+                    "{link:?} cut at {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn radiotap_frames_that_carry_no_ip() {
+        // A beacon (management frame) and a data frame without LLC/SNAP.
+        let beacon = [0, 0, 4, 0, 0x80, 0x00, 0, 0];
+        assert_eq!(
+            network(LinkType(127), &beacon).unwrap_err(),
+            LinkIssue::NotIp(0)
+        );
+        let mut plain = vec![0, 0, 4, 0, 0x08, 0x00];
+        plain.extend_from_slice(&[0; 22]);
+        plain.extend_from_slice(&[0xe0, 0xe0, 3]);
+        assert_eq!(
+            network(LinkType(127), &plain).unwrap_err(),
+            LinkIssue::NotIp(0)
+        );
+    }
+
+    #[test]
+    fn nflog_tlv_shorter_than_its_header() {
+        let nflog = [2, 0, 0, 0, 2, 0, 9, 0, 0x45];
+        assert_eq!(
+            network(LinkType::NFLOG, &nflog).unwrap_err(),
+            LinkIssue::Truncated
         );
     }
 }

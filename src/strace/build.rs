@@ -11,7 +11,8 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::hash::{BuildHasherDefault, Hasher};
+
+use rustc_hash::FxHashMap;
 
 use super::line::{self, Body, End, Line, RetVal, Ts};
 use super::model::*;
@@ -30,45 +31,6 @@ const MAX_NOTES: usize = 200;
 const MAX_SIGNALS: usize = 100_000;
 const MAX_PATH: usize = 4096;
 const MAX_TAIL: usize = 256;
-/// A small fast hash for the interning maps (names, errnos, paths, pids):
-/// the Fx multiply-rotate mix. Keys are bounded (at most 64K names), so a
-/// crafted input can slow a lookup, not grow memory.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct Fx(u64);
-
-impl Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        for b in chunks.remainder() {
-            self.add(*b as u64);
-        }
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.add(v as u64);
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.add(v);
-    }
-    fn write_usize(&mut self, v: usize) {
-        self.add(v as u64);
-    }
-}
-
-impl Fx {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// Non-blank lines read before a file with nothing understood is rejected.
 pub(crate) const SNIFF_LINES: u64 = 64;
@@ -136,15 +98,18 @@ pub(crate) struct Builder {
     pub trace: Trace,
     pub inputs: Vec<InputState>,
     procs: Vec<ProcState>,
-    pid_map: HashMap<u32, u32>,
+    // The interning maps use Fx, a fast hash that a crafted log can make
+    // collide: its keys are bounded (at most 64K names), so that slows a
+    // lookup but cannot grow memory.
+    pid_map: FxHashMap<u32, u32>,
     /// Statistics per (process, syscall name): a map, not a per-process
     /// vector, so memory follows the pairs seen, not processes x names.
-    proc_stats: HashMap<(u32, u16), Stat>,
-    name_map: HashMap<Box<[u8]>, u16>,
+    proc_stats: FxHashMap<(u32, u16), Stat>,
+    name_map: FxHashMap<Box<[u8]>, u16>,
     /// What each interned name means to the builder, by name id.
     info: Vec<NameInfo>,
-    errno_map: HashMap<Box<[u8]>, u16>,
-    path_map: HashMap<Box<str>, u32>,
+    errno_map: FxHashMap<Box<[u8]>, u16>,
+    path_map: FxHashMap<Box<str>, u32>,
     slow: TopK<SlowRec>,
     gaps: TopK<GapRec>,
     alive_count: usize,
@@ -162,12 +127,12 @@ impl Builder {
             trace: Trace::default(),
             inputs: Vec::new(),
             procs: Vec::new(),
-            pid_map: HashMap::default(),
-            proc_stats: HashMap::default(),
-            name_map: HashMap::default(),
+            pid_map: FxHashMap::default(),
+            proc_stats: FxHashMap::default(),
+            name_map: FxHashMap::default(),
             info: Vec::new(),
-            errno_map: HashMap::default(),
-            path_map: HashMap::default(),
+            errno_map: FxHashMap::default(),
+            path_map: FxHashMap::default(),
             alive_count: 0,
             sole_alive: None,
             tod_fraction_seen: false,
@@ -1195,7 +1160,7 @@ fn push_lossy(arena: &mut String, s: &[u8], max: usize) -> u32 {
 }
 
 /// Past `u16::MAX - 1` distinct names, everything maps to one `(other)`.
-fn intern_overflow(list: &mut Vec<String>, map: &mut HashMap<Box<[u8]>, u16>) -> u16 {
+fn intern_overflow(list: &mut Vec<String>, map: &mut FxHashMap<Box<[u8]>, u16>) -> u16 {
     if let Some(&id) = map.get(&b"(other)"[..]) {
         return id;
     }

@@ -1,4 +1,4 @@
-//! The JSON API of INTERFACES.md. Each handler parses its path and query,
+//! The JSON API (README, "The web app"). Each handler parses its path and query,
 //! makes one store call (on the blocking pool) and answers JSON.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The web application: the JSON API of INTERFACES.md, the HTML pages, and
+//! The web application: the JSON API (README, "The web app"), the HTML pages, and
 //! the background analysis workers behind them.
 //!
 //! [`router`] builds every route over an [`AppState`]; [`Server`] binds it
