@@ -37,14 +37,85 @@ use crate::analysis::report::{self, ConvQuery, ConversationRow, HttpQuery, Query
 use crate::flow::{PacketInfo, Proto};
 use crate::time::Timestamp;
 
-/// Results databases kept open for queries.
+/// Captures whose idle read connections are kept.
 const OPEN_RESULTS: usize = 32;
+/// Idle read connections kept per capture.
+const IDLE_PER_CAPTURE: usize = 4;
+
+/// Idle read-only connections to results databases, per capture. A
+/// capture's entry is dropped when its results change or go (new analysis,
+/// delete); a connection handed out before that is not taken back
+/// (its generation is older).
+#[derive(Default)]
+pub(crate) struct ReadPool {
+    next_generation: u64,
+    captures: HashMap<CaptureId, (u64, Vec<Connection>)>,
+}
+
+impl ReadPool {
+    /// An idle connection if there is one, and the capture's generation.
+    fn take(&mut self, id: &CaptureId) -> (u64, Option<Connection>) {
+        if !self.captures.contains_key(id) {
+            if self.captures.len() >= OPEN_RESULTS {
+                if let Some(k) = self.captures.keys().next().copied() {
+                    self.captures.remove(&k);
+                }
+            }
+            self.next_generation += 1;
+            self.captures
+                .insert(*id, (self.next_generation, Vec::new()));
+        }
+        match self.captures.get_mut(id) {
+            Some((generation, idle)) => (*generation, idle.pop()),
+            None => (0, None),
+        }
+    }
+
+    fn give_back(&mut self, id: &CaptureId, generation: u64, conn: Connection) {
+        if let Some((g, idle)) = self.captures.get_mut(id) {
+            if *g == generation && idle.len() < IDLE_PER_CAPTURE {
+                idle.push(conn);
+            }
+        }
+    }
+
+    fn forget(&mut self, id: &CaptureId) {
+        self.captures.remove(id);
+    }
+}
+
+/// A read connection borrowed from the pool; it goes back when dropped.
+struct Reader<'p> {
+    conn: Option<Connection>,
+    id: CaptureId,
+    generation: u64,
+    pool: &'p Mutex<ReadPool>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        // Only `drop` takes it out.
+        match &self.conn {
+            Some(c) => c,
+            None => unreachable!("a Reader's connection is taken only when it is dropped"),
+        }
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            lock(self.pool).give_back(&self.id, self.generation, conn);
+        }
+    }
+}
 
 /// Shared state of the store (also held by running result writers).
 pub(crate) struct Inner {
     root: PathBuf,
     index: Mutex<Connection>,
-    readers: Mutex<HashMap<CaptureId, Arc<Mutex<Connection>>>>,
+    readers: Mutex<ReadPool>,
     cancels: Mutex<HashMap<CaptureId, Arc<AtomicBool>>>,
 }
 
@@ -86,7 +157,7 @@ impl Inner {
         if let Some(flag) = lock(&self.cancels).remove(id) {
             flag.store(true, Ordering::Relaxed);
         }
-        lock(&self.readers).remove(id);
+        lock(&self.readers).forget(id);
         let dir = self.capture_dir(id);
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => Ok(()),
@@ -97,7 +168,7 @@ impl Inner {
 
     pub(crate) fn mark_done(&self, id: &CaptureId, summary: &str) -> Result<()> {
         lock(&self.cancels).remove(id);
-        lock(&self.readers).remove(id);
+        lock(&self.readers).forget(id);
         let changed = lock(&self.index).execute(
             "UPDATE captures SET status = 'done', error = NULL, summary = ?2, results_version = ?3
              WHERE id = ?1 AND status = 'analyzing'",
@@ -224,7 +295,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 root: root.to_path_buf(),
                 index: Mutex::new(conn),
-                readers: Mutex::new(HashMap::new()),
+                readers: Mutex::new(ReadPool::default()),
                 cancels: Mutex::new(HashMap::new()),
             }),
         };
@@ -273,29 +344,31 @@ impl SqliteStore {
         Ok(Status::parse(&status).unwrap_or(Status::Failed))
     }
 
-    /// The results database of a `done` capture, opened read-only.
-    fn results(&self, id: &CaptureId) -> Result<Arc<Mutex<Connection>>> {
+    /// A read-only connection to the results database of a `done`
+    /// capture, from the pool (a fresh one when none is idle): readers of
+    /// one capture never wait for each other.
+    fn results(&self, id: &CaptureId) -> Result<Reader<'_>> {
         let status = self.status_of(id)?;
         if status != Status::Done {
             return Err(Error::NotReady { id: *id, status });
         }
-        if let Some(c) = lock(&self.inner.readers).get(id) {
-            return Ok(c.clone());
-        }
-        let path = self.inner.capture_dir(id).join("results.db");
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        let conn = Arc::new(Mutex::new(conn));
-        let mut readers = lock(&self.inner.readers);
-        if readers.len() >= OPEN_RESULTS {
-            if let Some(k) = readers.keys().next().copied() {
-                readers.remove(&k);
+        let (generation, idle) = lock(&self.inner.readers).take(id);
+        let conn = match idle {
+            Some(c) => c,
+            None => {
+                let path = self.inner.capture_dir(id).join("results.db");
+                Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?
             }
-        }
-        readers.insert(*id, conn.clone());
-        Ok(conn)
+        };
+        Ok(Reader {
+            conn: Some(conn),
+            id: *id,
+            generation,
+            pool: &self.inner.readers,
+        })
     }
 
     fn conversation_proto(conn: &Connection, conv: u64) -> Result<Proto> {
@@ -546,7 +619,7 @@ impl Store for SqliteStore {
         if changed == 0 {
             return Err(Error::NotFound(format!("queued capture {id}")));
         }
-        lock(&self.inner.readers).remove(id);
+        lock(&self.inner.readers).forget(id);
         let cancelled = Arc::new(AtomicBool::new(false));
         lock(&self.inner.cancels).insert(*id, cancelled.clone());
         let consumed = Arc::new(AtomicU64::new(0));
@@ -622,7 +695,6 @@ impl Store for SqliteStore {
 
     fn conversations(&self, id: &CaptureId, q: &ConvQuery) -> Result<Page<ConversationRow>> {
         let conn = self.results(id)?;
-        let conn = lock(&conn);
         let page = list(&conn, q)?;
         Ok(Page {
             total: page.total,
@@ -632,7 +704,6 @@ impl Store for SqliteStore {
 
     fn conversation(&self, id: &CaptureId, conv: u64) -> Result<ConversationRow> {
         let conn = self.results(id)?;
-        let conn = lock(&conn);
         conn.query_row(
             &format!(
                 "SELECT {} FROM conversations WHERE id = ?1",
@@ -648,7 +719,6 @@ impl Store for SqliteStore {
 
     fn exchanges(&self, id: &CaptureId, q: &HttpQuery) -> Result<Page<ExchangeRow>> {
         let conn = self.results(id)?;
-        let conn = lock(&conn);
         let page = list(&conn, q)?;
         Ok(Page {
             total: page.total,
@@ -668,7 +738,6 @@ impl Store for SqliteStore {
         offset: u64,
     ) -> Result<Page<PacketInfo>> {
         let conn = self.results(id)?;
-        let conn = lock(&conn);
         let total: Option<i64> = conn
             .query_row(
                 "SELECT packets FROM conversations WHERE id = ?1",
@@ -703,9 +772,42 @@ impl Store for SqliteStore {
         f: &mut dyn FnMut(&PacketInfo) -> bool,
     ) -> Result<Proto> {
         let conn = self.results(id)?;
-        let conn = lock(&conn);
         let proto = Self::conversation_proto(&conn, conv)?;
         Self::each_packet(&conn, conv, |p| Ok(f(p)))?;
         Ok(proto)
+    }
+}
+
+#[cfg(test)]
+mod read_pool_test {
+    use super::*;
+
+    fn conn() -> Connection {
+        Connection::open_in_memory().unwrap()
+    }
+
+    #[test]
+    fn connections_come_back_unless_the_results_changed() {
+        let id: CaptureId = "0123456789abcdef0123456789abcdef".parse().unwrap();
+        let mut pool = ReadPool::default();
+        let (g, idle) = pool.take(&id);
+        assert!(idle.is_none());
+        pool.give_back(&id, g, conn());
+        pool.give_back(&id, g, conn());
+        // Two readers at once each get a connection of their own.
+        assert!(pool.take(&id).1.is_some());
+        assert!(pool.take(&id).1.is_some());
+        assert!(pool.take(&id).1.is_none());
+        // Results re-made: a connection to the old file is not taken back.
+        pool.forget(&id);
+        let (g2, _) = pool.take(&id);
+        assert_ne!(g, g2);
+        pool.give_back(&id, g, conn());
+        assert!(pool.take(&id).1.is_none());
+        for _ in 0..IDLE_PER_CAPTURE + 3 {
+            pool.give_back(&id, g2, conn());
+        }
+        let kept = std::iter::from_fn(|| pool.take(&id).1).count();
+        assert_eq!(kept, IDLE_PER_CAPTURE);
     }
 }
