@@ -11,7 +11,7 @@
 //! `spawn_blocking`.
 
 mod bytes;
-mod id;
+pub mod id;
 mod packets;
 mod query;
 mod results;
@@ -39,7 +39,7 @@ use crate::flow::PacketInfo;
 use crate::time::Timestamp;
 
 pub use bytes::{ChunkKind, StreamChunk, StreamView};
-pub use id::CaptureId;
+pub use id::{CaptureId, Id, IdKind, StraceId};
 pub use query::{
     ConvQuery, ConvSort, HttpQuery, HttpSort, Order, QueryError, StatusFilter, StatusMatch,
     MAX_LIMIT,
@@ -55,9 +55,10 @@ pub enum Error {
     /// No such capture (or conversation): unknown, malformed or deleted.
     #[error("{0} not found")]
     NotFound(String),
-    /// The capture has no results (yet): it is queued, analyzing or failed.
-    #[error("capture {id} is {status}: it has no results")]
-    NotReady { id: CaptureId, status: Status },
+    /// The upload has no results (yet): it is queued, analyzing or failed.
+    /// `upload` names it (`capture 0123…`).
+    #[error("{upload} is {status}: it has no results")]
+    NotReady { upload: String, status: Status },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("{context}: {source}")]

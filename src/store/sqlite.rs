@@ -136,12 +136,12 @@ const META_COLUMNS: &str = "id, name, size, sha256, created_ns, status, error, s
 /// At startup: marks the uploads of `table` whose work was interrupted, or
 /// was done by an older version (`version_column` below `version`), for a
 /// re-run, and returns every queued one, oldest first.
-pub(crate) fn requeue_unfinished(
+pub(crate) fn requeue_unfinished<K: super::IdKind>(
     conn: &Connection,
     table: &str,
     version_column: &str,
     version: i64,
-) -> Result<Vec<CaptureId>> {
+) -> Result<Vec<super::Id<K>>> {
     conn.execute(
         &format!(
             "UPDATE {table} SET status = 'queued' WHERE status = 'analyzing'
@@ -375,7 +375,10 @@ impl SqliteStore {
     fn results(&self, id: &CaptureId) -> Result<Arc<Mutex<Connection>>> {
         let status = self.status_of(id)?;
         if status != Status::Done {
-            return Err(Error::NotReady { id: *id, status });
+            return Err(Error::NotReady {
+                upload: format!("{id:?}"),
+                status,
+            });
         }
         if let Some(c) = lock(&self.inner.readers).get(id) {
             return Ok(c.clone());
@@ -552,7 +555,7 @@ impl Store for SqliteStore {
         let parent = self.capture(id)?;
         if parent.status != Status::Done {
             return Err(Error::NotReady {
-                id: *id,
+                upload: format!("{id:?}"),
                 status: parent.status,
             });
         }

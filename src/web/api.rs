@@ -4,16 +4,17 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
 use super::error::{Error, Result};
-use super::params::{self, Params};
-use super::{blocking, capture_id, conversation_number, upload, AppState, View};
-use crate::store::{CaptureId, CaptureMeta, Status, Store};
+use super::extract::{Checked, ConvNumber, FilterOnly, NoParams, PacketPage, Resolved};
+use super::params::Params;
+use super::{blocking, AppState};
+use crate::store::{CaptureId, CaptureMeta, ConvQuery, HttpQuery, Status, Store};
 
 /// Bytes of each direction a stream view returns at most.
 pub const STREAM_MAX_PER_DIR: usize = 1 << 20;
@@ -42,9 +43,9 @@ pub fn with_progress(state: &AppState, meta: CaptureMeta) -> CaptureStatus {
                 .unwrap_or(0),
         ),
         Status::Analyzing => state
-            .jobs
+            .captures
             .progress(&meta.id)
-            .map_or((0.0, 0), |p| (p.fraction(), p.packets())),
+            .map_or((0.0, 0), |p| (p.fraction(), p.records())),
         Status::Queued | Status::Failed => (0.0, 0),
     };
     CaptureStatus {
@@ -68,8 +69,8 @@ pub async fn upload(
     req: Request,
 ) -> Result<Response> {
     let p = Params::parse(q.as_deref(), &["name"])?;
-    let meta = upload::receive(&state, p.get("name").map(str::to_string), req).await?;
-    state.jobs.submit(meta.id);
+    let name = p.get("name").map(str::to_string);
+    let meta = state.captures.upload(state.max_upload, name, req).await?;
     let url = format!("/c/{}", meta.id);
     let mut resp = (
         StatusCode::CREATED,
@@ -106,38 +107,17 @@ pub async fn list(
 /// `GET /api/captures/ID`.
 pub async fn status(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    id: CaptureId,
+    _: Checked<NoParams>,
 ) -> Result<impl IntoResponse> {
-    Params::parse(q.as_deref(), &[])?;
-    let id = capture_id(&id)?;
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
 }
 
 /// `DELETE /api/captures/ID`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse> {
-    let id = capture_id(&id)?;
-    blocking(&state, move |s| s.delete_capture(&id)).await?;
+pub async fn delete(State(state): State<AppState>, id: CaptureId) -> Result<impl IntoResponse> {
+    state.captures.delete(id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The results a request with `filter` reads, or the answer to give while
-/// its filtered analysis runs (202 with its progress) or after it failed.
-async fn resolve(
-    state: &AppState,
-    id: CaptureId,
-    p: &Params,
-) -> Result<std::result::Result<CaptureId, Response>> {
-    let filter = params::filter_param(p)?;
-    Ok(match super::view(state, id, filter).await? {
-        View::Ready(v) => Ok(v),
-        View::Pending(st) => Err((StatusCode::ACCEPTED, Json(st)).into_response()),
-        View::Failed(message) => return Err(Error::Conflict(message)),
-    })
 }
 
 /// `GET /api/captures/ID/conversations`; with `filter`, the conversations
@@ -145,82 +125,59 @@ async fn resolve(
 /// progress until that analysis is done).
 pub async fn conversations(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let id = capture_id(&id)?;
-    let p = Params::parse(q.as_deref(), params::CONV_PARAMS)?;
-    let query = params::conv_query(&p)?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(Json(blocking(&state, move |s| s.conversations(&id, &query)).await?).into_response())
+    Checked(query): Checked<ConvQuery>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.conversations(&id, &query)).await?,
+    ))
 }
 
 /// `GET /api/captures/ID/conversations/N`.
 pub async fn conversation(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(q.as_deref(), &["filter"])?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(Json(blocking(&state, move |s| s.conversation(&id, n)).await?).into_response())
+    ConvNumber(n): ConvNumber,
+    _: Checked<FilterOnly>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.conversation(&id, n)).await?,
+    ))
 }
 
 /// `GET /api/captures/ID/http`.
 pub async fn http(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let id = capture_id(&id)?;
-    let p = Params::parse(q.as_deref(), params::HTTP_PARAMS)?;
-    let query = params::http_query(&p)?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(Json(blocking(&state, move |s| s.exchanges(&id, &query)).await?).into_response())
+    Checked(query): Checked<HttpQuery>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.exchanges(&id, &query)).await?,
+    ))
 }
 
 /// `GET /api/captures/ID/conversations/N/packets`.
 pub async fn packets(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(q.as_deref(), &["limit", "offset", "filter"])?;
-    let (limit, offset) = p.page(1000)?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(Json(blocking(&state, move |s| s.packets(&id, n, limit, offset)).await?).into_response())
+    ConvNumber(n): ConvNumber,
+    Checked(PacketPage { limit, offset }): Checked<PacketPage>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.packets(&id, n, limit, offset)).await?,
+    ))
 }
 
 /// `GET /api/captures/ID/conversations/N/stream`.
 pub async fn stream(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(q.as_deref(), &["filter"])?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(
-        Json(blocking(&state, move |s| s.stream(&id, n, STREAM_MAX_PER_DIR)).await?)
-            .into_response(),
-    )
+    ConvNumber(n): ConvNumber,
+    _: Checked<FilterOnly>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.stream(&id, n, STREAM_MAX_PER_DIR)).await?,
+    ))
 }
 
 /// Sends what a blocking writer produces as a streamed body.
@@ -253,15 +210,10 @@ impl std::io::Write for ChannelWriter {
 /// as a pcap file, streamed as they are read back.
 pub async fn pcap(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
+    ConvNumber(n): ConvNumber,
+    _: Checked<FilterOnly>,
+    Resolved(id): Resolved,
 ) -> Result<Response> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(q.as_deref(), &["filter"])?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
     // Check first, so a missing conversation is a 404 rather than a cut stream.
     blocking(&state, move |s| s.conversation(&id, n)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);

@@ -2,21 +2,22 @@
 //! the background analysis workers behind them.
 //!
 //! [`router`] builds every route over an [`AppState`]; [`Server`] binds it
-//! to an address. Handlers parse, make one store call through
+//! to an address. Handlers extract (IDs, checked query strings, the
+//! filtered view: `extract.rs`), make one store call through
 //! `spawn_blocking`, and answer; all storage is behind [`crate::store::Store`].
+//! Uploads of either kind go through one [`Pipeline`].
 
 mod api;
-mod conv;
 mod error;
+mod extract;
 pub mod fmt;
+mod kit;
 mod lists;
 mod pages;
 pub mod params;
-mod queue;
+pub mod pipeline;
 pub mod strace;
 pub mod svg;
-mod upload;
-mod worker;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,19 +30,21 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::Error;
-pub use worker::{Jobs, Progress};
+pub use pipeline::{Pipeline, Progress};
 
-use crate::store::{self, CaptureId, SqliteStore, Store};
+use crate::store::{self, CaptureId, SqliteStore, SqliteStraces, Store, StraceStore};
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub jobs: Arc<Jobs>,
+    /// Capture uploads and their analysis threads.
+    pub captures: Arc<Pipeline<pipeline::capture::Analysis>>,
+    pub strace_store: Arc<dyn StraceStore>,
+    /// strace uploads and their parser threads.
+    pub straces: Arc<Pipeline<pipeline::strace::Parse>>,
     /// Largest upload accepted, bytes.
     pub max_upload: u64,
-    /// strace uploads and their parser threads.
-    pub straces: strace::Straces,
 }
 
 /// How to run the server.
@@ -52,21 +55,6 @@ pub struct Config {
     pub max_upload: u64,
     /// Analyses that may run at once.
     pub workers: usize,
-}
-
-/// Parses an ID from a URL; anything malformed is "not found".
-pub(crate) fn capture_id(text: &str) -> Result<CaptureId, Error> {
-    text.parse()
-        .map_err(|_| Error::NotFound("capture".to_string()))
-}
-
-/// Parses a conversation number from a URL.
-pub(crate) fn conversation_number(text: &str) -> Result<u64, Error> {
-    if text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::NotFound("conversation".to_string()));
-    }
-    text.parse()
-        .map_err(|_| Error::NotFound("conversation".to_string()))
 }
 
 /// Runs a store call on the blocking pool.
@@ -104,7 +92,7 @@ pub(crate) async fn view(
     };
     let (meta, new) = blocking(state, move |s| s.filtered(&id, &f)).await?;
     if new {
-        state.jobs.submit(meta.id);
+        state.captures.submit(meta.id);
     }
     Ok(match meta.status {
         store::Status::Done => View::Ready(meta.id),
@@ -151,7 +139,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/c/{id}", get(pages::capture))
         .route("/c/{id}/conversations", get(lists::conversations))
-        .route("/c/{id}/conversations/{n}", get(conv::conversation))
+        .route("/c/{id}/conversations/{n}", get(pages::conversation))
         .route("/c/{id}/http", get(lists::http))
         .route(
             "/c/{id}/delete",
@@ -193,42 +181,37 @@ pub enum StartError {
 }
 
 impl Server {
-    /// Opens the data directory, re-queues interrupted analyses, starts
-    /// the workers and binds the address.
+    /// Opens the data directory, re-queues interrupted analyses and
+    /// parses, starts the workers and binds the address.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
-        let dir = config.data_dir.clone();
-        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&dir))
-            .await
-            .map_err(|e| StartError::Store {
-                dir: config.data_dir.clone(),
-                source: store::Error::Corrupt(e.to_string()),
-            })?
-            .map_err(|source| StartError::Store {
+        let (dir, workers) = (config.data_dir.clone(), config.workers);
+        let opened = tokio::task::spawn_blocking(move || -> store::Result<_> {
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
+            let captures = Pipeline::start(
+                pipeline::capture::Analysis {
+                    store: store.clone(),
+                },
+                workers,
+            )?;
+            let strace_store: Arc<dyn StraceStore> = Arc::new(SqliteStraces::open(&dir)?);
+            let straces = Pipeline::start(
+                pipeline::strace::Parse {
+                    store: strace_store.clone(),
+                },
+                workers,
+            )?;
+            Ok((store, captures, strace_store, straces))
+        })
+        .await
+        .map_err(|e| StartError::Store {
+            dir: config.data_dir.clone(),
+            source: store::Error::Corrupt(e.to_string()),
+        })?;
+        let (store, captures, strace_store, straces) =
+            opened.map_err(|source| StartError::Store {
                 dir: config.data_dir.clone(),
                 source,
             })?;
-        let pending = store.recover().map_err(|source| StartError::Store {
-            dir: config.data_dir.clone(),
-            source,
-        })?;
-        let store: Arc<dyn Store> = Arc::new(store);
-        let jobs = Jobs::start(store.clone(), config.workers);
-        for id in pending {
-            tracing::info!("capture {id}: analysis queued again after restart");
-            jobs.submit(id);
-        }
-        let (data_dir, workers) = (config.data_dir.clone(), config.workers);
-        let straces =
-            tokio::task::spawn_blocking(move || strace::Straces::start(&data_dir, workers))
-                .await
-                .map_err(|e| StartError::Store {
-                    dir: config.data_dir.clone(),
-                    source: store::Error::Corrupt(e.to_string()),
-                })?
-                .map_err(|source| StartError::Store {
-                    dir: config.data_dir.clone(),
-                    source,
-                })?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -239,9 +222,10 @@ impl Server {
             listener,
             state: AppState {
                 store,
-                jobs,
-                max_upload: config.max_upload,
+                captures,
+                strace_store,
                 straces,
+                max_upload: config.max_upload,
             },
         })
     }

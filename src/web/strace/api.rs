@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,7 +15,8 @@ use super::params::{
     FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAGE_PARAMS, PAUSE_MAX,
     PAUSE_PARAMS, SYSCALL_PARAMS,
 };
-use super::{blocking, strace_id, upload, with_progress, with_trace, StraceStatus};
+use super::{blocking, with_progress, with_trace, StraceStatus};
+use crate::store::StraceId;
 use crate::strace::{FileView, Pause, PauseKind, SyscallView, TimelineItem, Trace, TreeNode};
 use crate::web::error::{Error, Result};
 use crate::web::params::{ParamError, Params};
@@ -207,8 +208,8 @@ pub async fn upload(
     req: Request,
 ) -> Result<Response> {
     let p = Params::parse(q.as_deref(), &["name"])?;
-    let meta = upload::receive(&state, p.get("name").map(str::to_string), req).await?;
-    state.straces.jobs.submit(meta.id);
+    let name = p.get("name").map(str::to_string);
+    let meta = state.straces.upload(state.max_upload, name, req).await?;
     let mut resp = (
         StatusCode::CREATED,
         Json(Created {
@@ -241,22 +242,17 @@ pub async fn list(
 /// `GET /api/straces/ID`.
 pub async fn status(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
     Params::parse(q.as_deref(), &[])?;
-    let id = strace_id(&id)?;
     let meta = blocking(&state, move |s| s.strace(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
 }
 
 /// `DELETE /api/straces/ID`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
-    blocking(&state, move |s| s.delete_strace(&id)).await?;
+pub async fn delete(State(state): State<AppState>, id: StraceId) -> Result<impl IntoResponse> {
+    state.straces.delete(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -264,11 +260,10 @@ pub async fn delete(
 /// per process), hints, strace's own tables, notes.
 pub async fn summary(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
     Params::parse(q.as_deref(), &[])?;
-    let id = strace_id(&id)?;
     let v = with_trace(&state, id, |t| {
         let span = t.span();
         Ok(json!({
@@ -296,10 +291,9 @@ pub async fn summary(
 /// `GET /api/straces/ID/syscalls?pid=&syscall=&contains=&failed=1&errno=&min_duration=&sort=&order=&limit=&offset=&at=`.
 pub async fn syscalls(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
     let mut f = SyscallFilter::parse(&Params::parse(q.as_deref(), SYSCALL_PARAMS)?)?;
     Ok(Json(
         with_trace(&state, id, move |t| Ok(syscall_page(t, &mut f))).await?,
@@ -309,10 +303,9 @@ pub async fn syscalls(
 /// `GET /api/straces/ID/files?config=1&failed=1&enoent=1&pid=&contains=&limit=&offset=`.
 pub async fn files(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
     let f = FileFilter::parse(&Params::parse(q.as_deref(), FILE_PARAMS)?)?;
     Ok(Json(
         with_trace(&state, id, move |t| Ok(file_page(t, &f))).await?,
@@ -322,10 +315,9 @@ pub async fn files(
 /// `GET /api/straces/ID/processes`: the process tree (parents first).
 pub async fn processes(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
     let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(1000)?;
     let v = with_trace(&state, id, move |t| {
         Ok(Listing::page(process_rows(t), offset, limit))
@@ -338,10 +330,9 @@ pub async fn processes(
 /// calls and long gaps between calls, longest first.
 pub async fn pauses(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
     let f = PauseFilter::parse(&Params::parse(q.as_deref(), PAUSE_PARAMS)?)?;
     let v = with_trace(&state, id, move |t| {
         let items = pause_list(t, &f);
@@ -359,10 +350,9 @@ pub async fn pauses(
 /// as offsets from its start.
 pub async fn timeline(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
     let (pid, limit, offset) = parse_timeline(q.as_deref())?;
     let v = with_trace(&state, id, move |t| {
         check_pid(t, pid)?;
@@ -379,10 +369,9 @@ pub async fn timeline(
 /// `GET /api/straces/ID/unparsed`: lines the parser did not understand.
 pub async fn unparsed(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
     let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(1000)?;
     let v = with_trace(&state, id, move |t| {
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);

@@ -1,0 +1,245 @@
+//! Receiving an upload: the body (multipart fields named `file`, or the
+//! raw body as one file) streams to staging files as it arrives, hashed on
+//! the way and counted against `--max-upload` for all files together. A
+//! staging file removes itself unless the upload completes, so one that
+//! breaks off, or runs over the limit, leaves nothing behind.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::Kind;
+use crate::web::error::{Error, Result};
+
+/// Multipart framing allowed on top of the file itself.
+const MULTIPART_SLACK: u64 = 64 << 10;
+
+/// One received file.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// The file name the uploader gave, cleaned ([`clean_name`]).
+    pub name: String,
+    pub size: u64,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// The first bytes are gzip's magic.
+    pub gzip: bool,
+}
+
+/// A staging file that removes itself unless the upload completes.
+pub(crate) struct Staging {
+    pub(crate) path: PathBuf,
+    out: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    hasher: Sha256,
+    pub(crate) size: u64,
+    head: Vec<u8>,
+    limit: u64,
+    pub(crate) kept: bool,
+}
+
+impl Staging {
+    pub(crate) async fn create(path: PathBuf, limit: u64) -> Result<Staging> {
+        let file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| Error::Internal(format!("creating {}: {e}", path.display())))?;
+        Ok(Staging {
+            path,
+            out: Some(tokio::io::BufWriter::with_capacity(1 << 20, file)),
+            hasher: Sha256::new(),
+            size: 0,
+            head: Vec::new(),
+            limit,
+            kept: false,
+        })
+    }
+
+    pub(crate) async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.size += chunk.len() as u64;
+        if self.size > self.limit {
+            return Err(Error::TooLarge { limit: self.limit });
+        }
+        if self.head.len() < 2 {
+            let take = (2 - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.hasher.update(chunk);
+        if let Some(out) = self.out.as_mut() {
+            out.write_all(chunk)
+                .await
+                .map_err(|e| Error::Internal(format!("writing upload: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and syncs the file; returns what the store needs to know.
+    async fn finish<K: Kind>(&mut self, name: String) -> Result<Received> {
+        if self.size == 0 {
+            return Err(Error::BadRequest(K::empty(&name)));
+        }
+        if let Some(mut out) = self.out.take() {
+            out.flush()
+                .await
+                .map_err(|e| Error::Internal(format!("writing upload: {e}")))?;
+            out.into_inner()
+                .sync_all()
+                .await
+                .map_err(|e| Error::Internal(format!("syncing upload: {e}")))?;
+        }
+        let digest = std::mem::take(&mut self.hasher).finalize();
+        Ok(Received {
+            name,
+            size: self.size,
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            gzip: self.head == [0x1f, 0x8b],
+        })
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// A file name fit to show: no directories, no control characters, short.
+pub(crate) fn clean_name(raw: Option<&str>) -> String {
+    let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
+    let name: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if name.trim().is_empty() {
+        "upload".to_string()
+    } else {
+        name
+    }
+}
+
+/// Whether the request is a multipart form; refuses at once (413) a body
+/// whose declared length is already over `limit`.
+fn check_declared_size(req: &Request, limit: u64) -> Result<bool> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    let slack = if is_multipart { MULTIPART_SLACK } else { 0 };
+    if declared.is_some_and(|n| n > limit.saturating_add(slack)) {
+        return Err(Error::TooLarge { limit });
+    }
+    Ok(is_multipart)
+}
+
+/// Most files in one upload of a kind with [`Kind::MANY_FILES`].
+pub const MAX_FILES: usize = 1024;
+
+/// A staging file for the next file, allowed what is left of `limit`.
+async fn staging<K: Kind>(kind: &Arc<K>, limit: u64, used: u64) -> Result<Staging> {
+    let k = kind.clone();
+    let path = tokio::task::spawn_blocking(move || k.staging_path())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(K::store_error)?;
+    let left = limit.saturating_sub(used);
+    if left == 0 {
+        return Err(Error::TooLarge { limit });
+    }
+    Staging::create(path, left).await
+}
+
+/// Writes a chunk; over the limit, the error names the limit of the
+/// whole upload rather than what was left of it.
+async fn write(staging: &mut Staging, chunk: &[u8], limit: u64) -> Result<()> {
+    staging.write(chunk).await.map_err(|e| match e {
+        Error::TooLarge { .. } => Error::TooLarge { limit },
+        other => other,
+    })
+}
+
+fn broke_off(e: axum::extract::multipart::MultipartError) -> Error {
+    Error::BadRequest(format!("upload broke off: {}", e.body_text()))
+}
+
+/// Receives the files of one upload into staging files.
+pub(super) async fn receive<K: Kind>(
+    kind: &Arc<K>,
+    limit: u64,
+    name_param: Option<String>,
+    req: Request,
+) -> Result<Vec<(Staging, Received)>> {
+    let is_multipart = check_declared_size(&req, limit)?;
+    let mut staged: Vec<(Staging, Received)> = Vec::new();
+    if !is_multipart {
+        let mut s = staging(kind, limit, 0).await?;
+        let mut body = Body::into_data_stream(req.into_body());
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| Error::BadRequest(format!("upload broke off: {e}")))?;
+            write(&mut s, &chunk, limit).await?;
+        }
+        let file = s.finish::<K>(clean_name(name_param.as_deref())).await?;
+        staged.push((s, file));
+        return Ok(staged);
+    }
+    let mut multipart = Multipart::from_request(req, &()).await.map_err(|e| {
+        Error::BadRequest(format!("not a valid multipart upload: {}", e.body_text()))
+    })?;
+    let mut used = 0u64;
+    while let Some(mut field) = multipart.next_field().await.map_err(broke_off)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let raw_name = field.file_name().map(str::to_string);
+        if staged.len() >= MAX_FILES {
+            return Err(Error::BadRequest(format!(
+                "at most {MAX_FILES} files in one upload"
+            )));
+        }
+        let mut s = staging(kind, limit, used).await?;
+        while let Some(chunk) = field.chunk().await.map_err(broke_off)? {
+            write(&mut s, &chunk, limit).await?;
+        }
+        // A form submitted with no file chosen sends an empty, unnamed part.
+        if K::MANY_FILES && s.size == 0 && raw_name.as_deref().is_none_or(str::is_empty) {
+            continue;
+        }
+        used += s.size;
+        let name = clean_name(raw_name.as_deref().or(name_param.as_deref()));
+        let file = s.finish::<K>(name).await?;
+        staged.push((s, file));
+        if !K::MANY_FILES {
+            break;
+        }
+    }
+    if staged.is_empty() {
+        return Err(Error::BadRequest(K::no_file().into()));
+    }
+    Ok(staged)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn names_lose_their_paths() {
+        assert_eq!(clean_name(Some("../../etc/out.pcap")), "out.pcap");
+        assert_eq!(clean_name(Some("C:\\tmp\\x.pcapng")), "x.pcapng");
+        assert_eq!(clean_name(Some("a\nb")), "ab");
+        assert_eq!(clean_name(None), "upload");
+        assert_eq!(clean_name(Some("dir/")), "upload");
+    }
+}
