@@ -4,15 +4,14 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{RawQuery, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
 use super::error::{Error, Result};
-use super::extract::{Checked, ConvNumber, FilterOnly, NoParams, PacketPage, Resolved};
-use super::params::Params;
+use super::extract::{Checked, ConvNumber, FilterOnly, NoParams, PacketPage, Paged, Resolved};
 use super::{blocking, AppState};
 use crate::store::{CaptureId, CaptureMeta, ConvQuery, HttpQuery, Status, Store};
 
@@ -56,43 +55,11 @@ pub fn with_progress(state: &AppState, meta: CaptureMeta) -> CaptureStatus {
     }
 }
 
-#[derive(Serialize)]
-struct Created {
-    id: String,
-    url: String,
-}
-
-/// `POST /api/captures`: multipart field `file` or the raw body.
-pub async fn upload(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-    req: Request,
-) -> Result<Response> {
-    let p = Params::parse(q.as_deref(), &["name"])?;
-    let name = p.get("name").map(str::to_string);
-    let meta = state.captures.upload(state.max_upload, name, req).await?;
-    let url = format!("/c/{}", meta.id);
-    let mut resp = (
-        StatusCode::CREATED,
-        Json(Created {
-            id: meta.id.to_string(),
-            url: url.clone(),
-        }),
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/captures/{}", meta.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
-}
-
 /// `GET /api/captures`: newest first.
 pub async fn list(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Checked(Paged { limit, offset }): Checked<Paged<50>>,
 ) -> Result<impl IntoResponse> {
-    let p = Params::parse(q.as_deref(), &["limit", "offset"])?;
-    let (limit, offset) = p.page(50)?;
     let page = blocking(&state, move |s| s.captures(limit, offset)).await?;
     let items: Vec<CaptureStatus> = page
         .items
@@ -112,12 +79,6 @@ pub async fn status(
 ) -> Result<impl IntoResponse> {
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
-}
-
-/// `DELETE /api/captures/ID`.
-pub async fn delete(State(state): State<AppState>, id: CaptureId) -> Result<impl IntoResponse> {
-    state.captures.delete(id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/captures/ID/conversations`; with `filter`, the conversations

@@ -133,6 +133,20 @@ impl FromQuery for NoParams {
     }
 }
 
+/// `limit` (default `DEFAULT`) and `offset` of a list.
+pub struct Paged<const DEFAULT: u32> {
+    pub limit: u32,
+    pub offset: u64,
+}
+
+impl<const DEFAULT: u32> FromQuery for Paged<DEFAULT> {
+    const NAMES: &'static [&'static str] = &["limit", "offset"];
+    fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let (limit, offset) = p.page(DEFAULT)?;
+        Ok(Paged { limit, offset })
+    }
+}
+
 /// An endpoint that takes only `filter` (read by [`Resolved`]).
 pub struct FilterOnly;
 

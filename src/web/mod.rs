@@ -32,6 +32,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use error::Error;
 pub use pipeline::{Pipeline, Progress};
 
+use pipeline::{capture::Analysis, strace::Parse};
+
 use crate::store::{self, CaptureId, SqliteStore, SqliteStraces, Store, StraceStore};
 
 /// What every handler shares.
@@ -39,10 +41,10 @@ use crate::store::{self, CaptureId, SqliteStore, SqliteStraces, Store, StraceSto
 pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Capture uploads and their analysis threads.
-    pub captures: Arc<Pipeline<pipeline::capture::Analysis>>,
+    pub captures: Arc<Pipeline<Analysis>>,
     pub strace_store: Arc<dyn StraceStore>,
     /// strace uploads and their parser threads.
-    pub straces: Arc<Pipeline<pipeline::strace::Parse>>,
+    pub straces: Arc<Pipeline<Parse>>,
     /// Largest upload accepted, bytes.
     pub max_upload: u64,
 }
@@ -57,17 +59,26 @@ pub struct Config {
     pub workers: usize,
 }
 
-/// Runs a store call on the blocking pool.
+/// Runs `f` over `on` (a store) on the blocking pool: every store call
+/// of a handler goes through here.
+pub(crate) async fn off_thread<S, T, F>(on: Arc<S>, f: F) -> Result<T, Error>
+where
+    S: ?Sized + Send + Sync + 'static,
+    T: Send + 'static,
+    F: FnOnce(&S) -> Result<T, Error> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || f(&on))
+        .await
+        .map_err(|e| Error::Internal(format!("blocking task: {e}")))?
+}
+
+/// Runs a capture store call on the blocking pool.
 pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, Error>
 where
     T: Send + 'static,
     F: FnOnce(&dyn Store) -> store::Result<T> + Send + 'static,
 {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&*store))
-        .await
-        .map_err(|e| Error::Internal(format!("store task: {e}")))?
-        .map_err(Error::from)
+    off_thread(state.store.clone(), move |s| f(s).map_err(Error::from)).await
 }
 
 /// Which results a request reads: the capture's own, or those of its
@@ -113,11 +124,14 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route(
             "/captures",
-            post(api::upload)
+            post(pipeline::api_upload::<Analysis>)
                 .layer(DefaultBodyLimit::disable())
                 .get(api::list),
         )
-        .route("/captures/{id}", get(api::status).delete(api::delete))
+        .route(
+            "/captures/{id}",
+            get(api::status).delete(pipeline::api_delete::<Analysis>),
+        )
         .route("/captures/{id}/conversations", get(api::conversations))
         .route("/captures/{id}/conversations/{n}", get(api::conversation))
         .route(
@@ -135,7 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route(
             "/upload",
-            post(pages::upload).layer(DefaultBodyLimit::disable()),
+            post(pipeline::form_upload::<Analysis>).layer(DefaultBodyLimit::disable()),
         )
         .route("/c/{id}", get(pages::capture))
         .route("/c/{id}/conversations", get(lists::conversations))
@@ -143,7 +157,7 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{id}/http", get(lists::http))
         .route(
             "/c/{id}/delete",
-            get(pages::delete_confirm).post(pages::delete),
+            get(pages::delete_confirm).post(pipeline::form_delete::<Analysis>),
         )
         .route("/static/{file}", get(pages::static_file))
         .merge(strace::router())
@@ -187,19 +201,9 @@ impl Server {
         let (dir, workers) = (config.data_dir.clone(), config.workers);
         let opened = tokio::task::spawn_blocking(move || -> store::Result<_> {
             let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
-            let captures = Pipeline::start(
-                pipeline::capture::Analysis {
-                    store: store.clone(),
-                },
-                workers,
-            )?;
             let strace_store: Arc<dyn StraceStore> = Arc::new(SqliteStraces::open(&dir)?);
-            let straces = Pipeline::start(
-                pipeline::strace::Parse {
-                    store: strace_store.clone(),
-                },
-                workers,
-            )?;
+            let captures = Pipeline::start(Analysis::new(store.clone()), workers)?;
+            let straces = Pipeline::start(Parse::new(strace_store.clone()), workers)?;
             Ok((store, captures, strace_store, straces))
         })
         .await

@@ -3,7 +3,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::response::Redirect;
 
 use crate::store::CaptureId;
 use crate::web::fmt::{self, Human};
@@ -27,10 +26,4 @@ pub async fn delete_confirm(
         head: CapHead::new(&id, &meta.name, "delete", format!("/api/captures/{id}")),
         size: fmt::bytes(&meta.size),
     })
-}
-
-/// `POST /c/ID/delete`: deletes, then back to the list.
-pub async fn delete(State(state): State<AppState>, id: CaptureId) -> PageResult<Redirect> {
-    state.captures.delete(id).await?;
-    Ok(Redirect::to("/"))
 }

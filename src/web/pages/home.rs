@@ -3,8 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Request, State};
-use axum::response::Redirect;
+use axum::extract::State;
 
 use super::overview::Summary;
 use crate::store::Status;
@@ -63,11 +62,4 @@ pub async fn home(State(state): State<AppState>, _: Checked<NoParams>) -> PageRe
         total: page.total,
         max_upload_mib: state.max_upload >> 20,
     })
-}
-
-/// `POST /upload`: the form's upload (without JavaScript); redirects to
-/// the capture's page.
-pub async fn upload(State(state): State<AppState>, req: Request) -> PageResult<Redirect> {
-    let meta = state.captures.upload(state.max_upload, None, req).await?;
-    Ok(Redirect::to(&format!("/c/{}", meta.id)))
 }

@@ -1,6 +1,6 @@
 //! The capture pages, one file each: the home page with the upload area
 //! and the capture list, a capture's overview, one conversation, and
-//! deletion; the conversation and HTTP tables are in `web/lists.rs`. Thin
+//! deletion (uploads and deletions themselves are the pipeline's: `web/pipeline/routes.rs`); the conversation and HTTP tables are in `web/lists.rs`. Thin
 //! handlers over the same store calls as the API, server-rendered with
 //! askama (auto-escaped). Every page's state is in its URL; the little
 //! JavaScript there is (upload progress, copy link) lives in `static/`.
@@ -14,8 +14,8 @@ mod home;
 mod overview;
 
 pub use conversation::conversation;
-pub use delete::{delete, delete_confirm};
-pub use home::{home, upload};
+pub use delete::delete_confirm;
+pub use home::home;
 pub use overview::capture;
 
 use axum::extract::Path;

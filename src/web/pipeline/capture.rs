@@ -5,16 +5,32 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{Kind, Progress, Received, Running};
+use super::{Kind, Pipeline, Progress, Received, Routes, Running};
 use crate::analysis::{self, Options, Output};
 use crate::flow::{Conversation, PacketInfo};
 use crate::pcap::Reader;
 use crate::store::{self, CaptureId, CaptureMeta, Id, NewCapture, ResultsWriter, Store};
 use crate::web::error::Error;
+use crate::web::AppState;
 
 /// Capture analyses over a [`Store`].
 pub struct Analysis {
-    pub store: Arc<dyn Store>,
+    store: Arc<dyn Store>,
+}
+
+impl Analysis {
+    pub fn new(store: Arc<dyn Store>) -> Analysis {
+        Analysis { store }
+    }
+}
+
+impl Routes for Analysis {
+    fn pipeline(state: &AppState) -> &Pipeline<Analysis> {
+        &state.captures
+    }
+    const PAGES: &'static str = "/c";
+    const API: &'static str = "/api/captures";
+    const LIST: &'static str = "/";
 }
 
 impl Kind for Analysis {

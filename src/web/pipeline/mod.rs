@@ -10,6 +10,7 @@
 
 pub mod capture;
 mod queue;
+mod routes;
 pub mod strace;
 mod upload;
 
@@ -21,8 +22,10 @@ use std::sync::{Arc, Mutex, Weak};
 use axum::extract::Request;
 
 use super::error::{Error, Result};
+use super::off_thread;
 use crate::store::{self, lock, Id, IdKind};
 use queue::Queue;
+pub use routes::{api_delete, api_upload, form_delete, form_upload, Routes};
 pub use upload::Received;
 
 /// What one kind of upload is, and what processing it means.
@@ -182,11 +185,10 @@ impl<K: Kind> Pipeline<K> {
             .iter()
             .map(|(s, r)| (s.path.clone(), r.clone()))
             .collect();
-        let kind = self.kind.clone();
-        let meta = tokio::task::spawn_blocking(move || kind.register(files))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
-            .map_err(K::store_error)?;
+        let meta = off_thread(self.kind.clone(), |k| {
+            k.register(files).map_err(K::store_error)
+        })
+        .await?;
         // The files have been moved into the upload's directory.
         for (s, _) in staged.iter_mut() {
             s.kept = true;
@@ -197,11 +199,10 @@ impl<K: Kind> Pipeline<K> {
 
     /// Deletes the upload and everything made from it.
     pub async fn delete(&self, id: Id<K::Of>) -> Result<()> {
-        let kind = self.kind.clone();
-        tokio::task::spawn_blocking(move || kind.delete(&id))
-            .await
-            .map_err(|e| Error::Internal(format!("delete task: {e}")))?
-            .map_err(K::store_error)
+        off_thread(self.kind.clone(), move |k| {
+            k.delete(&id).map_err(K::store_error)
+        })
+        .await
     }
 
     fn run(&self, id: Id<K::Of>) {

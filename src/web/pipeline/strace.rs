@@ -11,14 +11,30 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{Kind, Received, Running};
+use super::{Kind, Pipeline, Received, Routes, Running};
 use crate::store::{self, Counting, Status, StraceFile, StraceId, StraceMeta, StraceStore};
 use crate::strace::{self, FileQuery, Trace};
 use crate::web::error::Error;
+use crate::web::AppState;
 
 /// strace log parses over a [`StraceStore`].
 pub struct Parse {
-    pub store: Arc<dyn StraceStore>,
+    store: Arc<dyn StraceStore>,
+}
+
+impl Parse {
+    pub fn new(store: Arc<dyn StraceStore>) -> Parse {
+        Parse { store }
+    }
+}
+
+impl Routes for Parse {
+    fn pipeline(state: &AppState) -> &Pipeline<Parse> {
+        &state.straces
+    }
+    const PAGES: &'static str = "/s";
+    const API: &'static str = "/api/straces";
+    const LIST: &'static str = "/straces";
 }
 
 impl Kind for Parse {

@@ -16,6 +16,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::Kind;
 use crate::web::error::{Error, Result};
+use crate::web::off_thread;
 
 /// Multipart framing allowed on top of the file itself.
 const MULTIPART_SLACK: u64 = 64 << 10;
@@ -149,11 +150,7 @@ pub const MAX_FILES: usize = 1024;
 
 /// A staging file for the next file, allowed what is left of `limit`.
 async fn staging<K: Kind>(kind: &Arc<K>, limit: u64, used: u64) -> Result<Staging> {
-    let k = kind.clone();
-    let path = tokio::task::spawn_blocking(move || k.staging_path())
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(K::store_error)?;
+    let path = off_thread(kind.clone(), |k| k.staging_path().map_err(K::store_error)).await?;
     let left = limit.saturating_sub(used);
     if left == 0 {
         return Err(Error::TooLarge { limit });

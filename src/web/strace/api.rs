@@ -4,21 +4,20 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use axum::extract::{RawQuery, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{RawQuery, State};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 
 use super::params::{
-    FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAGE_PARAMS, PAUSE_MAX,
-    PAUSE_PARAMS, SYSCALL_PARAMS,
+    FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, PAGE_PARAMS, PAUSE_MAX,
 };
 use super::{blocking, with_progress, with_trace, StraceStatus};
 use crate::store::StraceId;
 use crate::strace::{FileView, Pause, PauseKind, SyscallView, TimelineItem, Trace, TreeNode};
 use crate::web::error::{Error, Result};
+use crate::web::extract::{Checked, NoParams, Paged};
 use crate::web::params::{ParamError, Params};
 use crate::web::AppState;
 
@@ -195,41 +194,11 @@ pub fn check_pid(t: &Trace, pid: u32) -> Result<()> {
     }
 }
 
-#[derive(Serialize)]
-struct Created {
-    id: String,
-    url: String,
-}
-
-/// `POST /api/straces`: multipart fields `file` (one per log), or the raw body.
-pub async fn upload(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-    req: Request,
-) -> Result<Response> {
-    let p = Params::parse(q.as_deref(), &["name"])?;
-    let name = p.get("name").map(str::to_string);
-    let meta = state.straces.upload(state.max_upload, name, req).await?;
-    let mut resp = (
-        StatusCode::CREATED,
-        Json(Created {
-            id: meta.id.to_string(),
-            url: format!("/s/{}", meta.id),
-        }),
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/straces/{}", meta.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
-}
-
 /// `GET /api/straces`: newest first.
 pub async fn list(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Checked(Paged { limit, offset }): Checked<Paged<50>>,
 ) -> Result<impl IntoResponse> {
-    let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(50)?;
     let page = blocking(&state, move |s| s.straces(limit, offset)).await?;
     let items: Vec<StraceStatus> = page
         .items
@@ -243,17 +212,10 @@ pub async fn list(
 pub async fn status(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
 ) -> Result<impl IntoResponse> {
-    Params::parse(q.as_deref(), &[])?;
     let meta = blocking(&state, move |s| s.strace(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
-}
-
-/// `DELETE /api/straces/ID`.
-pub async fn delete(State(state): State<AppState>, id: StraceId) -> Result<impl IntoResponse> {
-    state.straces.delete(id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/straces/ID/summary`: the `strace -c`-like table (overall and
@@ -261,9 +223,8 @@ pub async fn delete(State(state): State<AppState>, id: StraceId) -> Result<impl 
 pub async fn summary(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
 ) -> Result<impl IntoResponse> {
-    Params::parse(q.as_deref(), &[])?;
     let v = with_trace(&state, id, |t| {
         let span = t.span();
         Ok(json!({
@@ -292,9 +253,8 @@ pub async fn summary(
 pub async fn syscalls(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    Checked(mut f): Checked<SyscallFilter>,
 ) -> Result<impl IntoResponse> {
-    let mut f = SyscallFilter::parse(&Params::parse(q.as_deref(), SYSCALL_PARAMS)?)?;
     Ok(Json(
         with_trace(&state, id, move |t| Ok(syscall_page(t, &mut f))).await?,
     ))
@@ -304,9 +264,8 @@ pub async fn syscalls(
 pub async fn files(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    Checked(f): Checked<FileFilter>,
 ) -> Result<impl IntoResponse> {
-    let f = FileFilter::parse(&Params::parse(q.as_deref(), FILE_PARAMS)?)?;
     Ok(Json(
         with_trace(&state, id, move |t| Ok(file_page(t, &f))).await?,
     ))
@@ -316,9 +275,8 @@ pub async fn files(
 pub async fn processes(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    Checked(Paged { limit, offset }): Checked<Paged<1000>>,
 ) -> Result<impl IntoResponse> {
-    let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(1000)?;
     let v = with_trace(&state, id, move |t| {
         Ok(Listing::page(process_rows(t), offset, limit))
     })
@@ -331,9 +289,8 @@ pub async fn processes(
 pub async fn pauses(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    Checked(f): Checked<PauseFilter>,
 ) -> Result<impl IntoResponse> {
-    let f = PauseFilter::parse(&Params::parse(q.as_deref(), PAUSE_PARAMS)?)?;
     let v = with_trace(&state, id, move |t| {
         let items = pause_list(t, &f);
         Ok(Listing {
@@ -370,9 +327,8 @@ pub async fn timeline(
 pub async fn unparsed(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    Checked(Paged { limit, offset }): Checked<Paged<1000>>,
 ) -> Result<impl IntoResponse> {
-    let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(1000)?;
     let v = with_trace(&state, id, move |t| {
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let items: Vec<_> = t

@@ -17,8 +17,8 @@ use axum::Router;
 use serde::Serialize;
 
 use super::error::Error;
-use super::pipeline::{strace::Parse, Kind};
-use super::AppState;
+use super::pipeline::{api_delete, api_upload, form_delete, form_upload, strace::Parse, Kind};
+use super::{off_thread, AppState};
 use crate::store::{self, Status, StraceId, StraceMeta, StraceStore};
 use crate::strace::Trace;
 
@@ -54,17 +54,16 @@ fn store_error(e: store::Error) -> Error {
     Parse::store_error(e)
 }
 
-/// Runs a store call on the blocking pool.
+/// Runs a strace store call on the blocking pool.
 async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, Error>
 where
     T: Send + 'static,
     F: FnOnce(&dyn StraceStore) -> store::Result<T> + Send + 'static,
 {
-    let store = state.strace_store.clone();
-    tokio::task::spawn_blocking(move || f(&*store))
-        .await
-        .map_err(|e| Error::Internal(format!("strace store task: {e}")))?
-        .map_err(store_error)
+    off_thread(state.strace_store.clone(), move |s| {
+        f(s).map_err(store_error)
+    })
+    .await
 }
 
 /// Loads the parsed model of a `done` upload and computes a view of it on
@@ -74,13 +73,11 @@ where
     T: Send + 'static,
     F: FnOnce(&Trace) -> Result<T, Error> + Send + 'static,
 {
-    let store = state.strace_store.clone();
-    tokio::task::spawn_blocking(move || {
-        let trace = store.trace(&id).map_err(store_error)?;
+    off_thread(state.strace_store.clone(), move |s| {
+        let trace = s.trace(&id).map_err(store_error)?;
         f(&trace)
     })
     .await
-    .map_err(|e| Error::Internal(format!("strace view task: {e}")))?
 }
 
 /// Every strace route, pages and API, to merge into the app's router.
@@ -89,7 +86,7 @@ pub fn router() -> Router<AppState> {
         .route(
             "/straces",
             get(pages::list)
-                .post(pages::upload)
+                .post(form_upload::<Parse>)
                 .layer(DefaultBodyLimit::disable()),
         )
         .route("/s/{id}", get(pages::summary))
@@ -100,15 +97,18 @@ pub fn router() -> Router<AppState> {
         .route("/s/{id}/timeline", get(pages::timeline))
         .route(
             "/s/{id}/delete",
-            get(pages::confirm_delete).post(pages::delete),
+            get(pages::confirm_delete).post(form_delete::<Parse>),
         )
         .route(
             "/api/straces",
-            post(api::upload)
+            post(api_upload::<Parse>)
                 .layer(DefaultBodyLimit::disable())
                 .get(api::list),
         )
-        .route("/api/straces/{id}", get(api::status).delete(api::delete))
+        .route(
+            "/api/straces/{id}",
+            get(api::status).delete(api_delete::<Parse>),
+        )
         .route("/api/straces/{id}/summary", get(api::summary))
         .route("/api/straces/{id}/syscalls", get(api::syscalls))
         .route("/api/straces/{id}/files", get(api::files))

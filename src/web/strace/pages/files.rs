@@ -36,10 +36,9 @@ pub struct FilesPage {
 pub async fn files(
     State(state): State<AppState>,
     id: StraceId,
+    Checked(f): Checked<FileFilter>,
     RawQuery(q): RawQuery,
 ) -> PageResult<Response> {
-    let p = Params::parse(q.as_deref(), FILE_PARAMS).map_err(Error::from)?;
-    let f = FileFilter::parse(&p).map_err(Error::from)?;
     if let Some(to) = canonical(&format!("/s/{id}/files"), q.as_deref(), &f.pairs()) {
         return Ok(to);
     }

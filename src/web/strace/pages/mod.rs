@@ -19,25 +19,20 @@ pub use syscalls::syscalls;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{RawQuery, Request, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::api::{
     check_pid, file_page, input_index, parse_timeline, pause_list, process_rows, syscall_page,
 };
-use super::params::{
-    self, url, FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAUSE_PARAMS,
-    SYSCALL_PARAMS,
-};
+use super::params::{self, url, FileFilter, PauseFilter, PauseKindFilter, SyscallFilter};
 use super::{blocking, with_progress, with_trace, StraceStatus};
 use crate::store::{Order, Status, StraceId};
 use crate::strace::{meaning, Hint, PauseKind, SortKey, SummaryRow, TimeBase, Trace};
 use crate::time::{Span, Timestamp};
-use crate::web::error::Error;
 use crate::web::extract::{Checked, NoParams};
 use crate::web::fmt;
 use crate::web::kit::{Chip, Head, PageResult, Pager};
-use crate::web::params::Params;
 use crate::web::svg::{self, Lane, Svg};
 use crate::web::AppState;
 
@@ -211,12 +206,6 @@ pub async fn list(State(state): State<AppState>, _: Checked<NoParams>) -> PageRe
     })
 }
 
-/// `POST /straces`: the form's upload; on to the new upload's page.
-pub async fn upload(State(state): State<AppState>, req: Request) -> PageResult<Redirect> {
-    let meta = state.straces.upload(state.max_upload, None, req).await?;
-    Ok(Redirect::to(&format!("/s/{}", meta.id)))
-}
-
 // ---------------------------------------------------------------- delete
 
 #[derive(Template, WebTemplate)]
@@ -237,12 +226,6 @@ pub async fn confirm_delete(State(state): State<AppState>, id: StraceId) -> Page
         files: meta.files.len(),
         size: fmt::bytes(&meta.size),
     })
-}
-
-/// `POST /s/ID/delete`: deletes, then back to the list.
-pub async fn delete(State(state): State<AppState>, id: StraceId) -> PageResult<Redirect> {
-    state.straces.delete(id).await?;
-    Ok(Redirect::to("/straces"))
 }
 
 #[cfg(test)]

@@ -34,10 +34,8 @@ pub struct PausesPage {
 pub async fn pauses(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    Checked(f): Checked<PauseFilter>,
 ) -> PageResult<PausesPage> {
-    let p = Params::parse(q.as_deref(), PAUSE_PARAMS).map_err(Error::from)?;
-    let f = PauseFilter::parse(&p).map_err(Error::from)?;
     Ok(with_trace(&state, id, move |t| {
         let path = format!("/s/{id}/pauses");
         let list = pause_list(t, &f);

@@ -53,9 +53,8 @@ fn outcome(r: &super::super::api::ProcessRow) -> (String, &'static str) {
 pub async fn processes(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
 ) -> PageResult<ProcessesPage> {
-    Params::parse(q.as_deref(), &[]).map_err(Error::from)?;
     Ok(with_trace(&state, id, move |t| {
         let rows = process_rows(t);
         let t0 = rows.iter().filter_map(|r| r.start_ns).min();

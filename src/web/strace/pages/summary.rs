@@ -208,9 +208,8 @@ pub struct SummaryPage {
 pub async fn summary(
     State(state): State<AppState>,
     id: StraceId,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
 ) -> PageResult<SummaryPage> {
-    Params::parse(q.as_deref(), &[]).map_err(Error::from)?;
     let meta = blocking(&state, move |s| s.strace(&id)).await?;
     let s = with_progress(&state, meta);
     let busy = matches!(s.meta.status, Status::Queued | Status::Analyzing);

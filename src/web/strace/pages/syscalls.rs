@@ -60,10 +60,9 @@ pub struct SyscallsPage {
 pub async fn syscalls(
     State(state): State<AppState>,
     id: StraceId,
+    Checked(f): Checked<SyscallFilter>,
     RawQuery(q): RawQuery,
 ) -> PageResult<Response> {
-    let p = Params::parse(q.as_deref(), SYSCALL_PARAMS).map_err(Error::from)?;
-    let f = SyscallFilter::parse(&p).map_err(Error::from)?;
     if let Some(to) = canonical(&format!("/s/{id}/syscalls"), q.as_deref(), &f.pairs()) {
         return Ok(to);
     }
