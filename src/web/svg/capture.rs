@@ -5,18 +5,7 @@ use super::{clip, tick_label, ticks, Pen, Svg};
 use crate::analysis::report::ConversationRow;
 use crate::store::{Bucket, ExchangeRow};
 use crate::time::{Span, Timestamp};
-use crate::web::fmt::{span_full, span_text};
-
-/// Short label of a bucket edge: `1 ms`, `500 µs`, `2 s`.
-fn edge_label(ns: i64) -> String {
-    if ns >= 1_000_000_000 {
-        format!("{} s", ns / 1_000_000_000)
-    } else if ns >= 1_000_000 {
-        format!("{} ms", ns / 1_000_000)
-    } else {
-        format!("{} µs", ns / 1_000)
-    }
-}
+use crate::web::fmt::{span_full, span_round, span_text};
 
 /// A count in at most four characters: `987`, `12k`, `1.2M`.
 fn compact(n: u64) -> String {
@@ -89,11 +78,8 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         }
         pen.close_link();
         let label = match b.below {
-            Some(hi) => format!("<{}", edge_label(hi.as_nanos())),
-            None => format!(
-                "≥{}",
-                lo.map_or(String::new(), |l| edge_label(l.as_nanos()))
-            ),
+            Some(hi) => format!("<{}", span_round(hi)),
+            None => format!("≥{}", lo.map_or(String::new(), span_round)),
         };
         // Narrow slots: label every other bar so labels never overlap.
         if slot >= 48.0 || i % 2 == 0 {
