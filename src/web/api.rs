@@ -74,8 +74,8 @@ pub async fn list(
 /// `GET /api/captures/ID`.
 pub async fn status(
     State(state): State<AppState>,
-    id: CaptureId,
     _: Checked<NoParams>,
+    id: CaptureId,
 ) -> Result<impl IntoResponse> {
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
@@ -86,6 +86,7 @@ pub async fn status(
 /// progress until that analysis is done).
 pub async fn conversations(
     State(state): State<AppState>,
+    _: CaptureId,
     Checked(query): Checked<ConvQuery>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
@@ -97,6 +98,7 @@ pub async fn conversations(
 /// `GET /api/captures/ID/conversations/N`.
 pub async fn conversation(
     State(state): State<AppState>,
+    _: CaptureId,
     ConvNumber(n): ConvNumber,
     _: Checked<FilterOnly>,
     Resolved(id): Resolved,
@@ -109,6 +111,7 @@ pub async fn conversation(
 /// `GET /api/captures/ID/http`.
 pub async fn http(
     State(state): State<AppState>,
+    _: CaptureId,
     Checked(query): Checked<HttpQuery>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
@@ -120,6 +123,7 @@ pub async fn http(
 /// `GET /api/captures/ID/conversations/N/packets`.
 pub async fn packets(
     State(state): State<AppState>,
+    _: CaptureId,
     ConvNumber(n): ConvNumber,
     Checked(PacketPage { limit, offset }): Checked<PacketPage>,
     Resolved(id): Resolved,
@@ -132,6 +136,7 @@ pub async fn packets(
 /// `GET /api/captures/ID/conversations/N/stream`.
 pub async fn stream(
     State(state): State<AppState>,
+    _: CaptureId,
     ConvNumber(n): ConvNumber,
     _: Checked<FilterOnly>,
     Resolved(id): Resolved,
@@ -171,6 +176,7 @@ impl std::io::Write for ChannelWriter {
 /// as a pcap file, streamed as they are read back.
 pub async fn pcap(
     State(state): State<AppState>,
+    _: CaptureId,
     ConvNumber(n): ConvNumber,
     _: Checked<FilterOnly>,
     Resolved(id): Resolved,

@@ -174,7 +174,9 @@ impl FromQuery for PacketPage {
 /// The capture whose results an API request reads: the one in the path,
 /// or its analysis with the `?filter=` expression. While that analysis
 /// runs the request is answered 202 with its progress; if it failed, 409.
-/// Put it after the extractor that checks the query string.
+/// Put it after the extractors of the path (`CaptureId` first, so a bad ID
+/// is a 404 before anything else) and the one that checks the query
+/// string: the filtered analysis starts only for a request that is sound.
 pub struct Resolved(pub CaptureId);
 
 impl FromRequestParts<AppState> for Resolved {

@@ -186,8 +186,8 @@ const TIMELINE_ROWS: u32 = 40;
 /// first.
 pub async fn capture(
     State(state): State<AppState>,
-    id: CaptureId,
     _: Checked<NoParams>,
+    id: CaptureId,
 ) -> PageResult<CapturePage> {
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     let c = with_progress(&state, meta);

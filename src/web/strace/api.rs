@@ -211,8 +211,8 @@ pub async fn list(
 /// `GET /api/straces/ID`.
 pub async fn status(
     State(state): State<AppState>,
-    id: StraceId,
     _: Checked<NoParams>,
+    id: StraceId,
 ) -> Result<impl IntoResponse> {
     let meta = blocking(&state, move |s| s.strace(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
@@ -222,8 +222,8 @@ pub async fn status(
 /// per process), hints, strace's own tables, notes.
 pub async fn summary(
     State(state): State<AppState>,
-    id: StraceId,
     _: Checked<NoParams>,
+    id: StraceId,
 ) -> Result<impl IntoResponse> {
     let v = with_trace(&state, id, |t| {
         let span = t.span();

@@ -52,8 +52,8 @@ fn outcome(r: &super::super::api::ProcessRow) -> (String, &'static str) {
 /// `GET /s/ID/processes`: the process tree and a lifetime chart.
 pub async fn processes(
     State(state): State<AppState>,
-    id: StraceId,
     _: Checked<NoParams>,
+    id: StraceId,
 ) -> PageResult<ProcessesPage> {
     Ok(with_trace(&state, id, move |t| {
         let rows = process_rows(t);

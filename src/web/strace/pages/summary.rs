@@ -207,8 +207,8 @@ pub struct SummaryPage {
 /// `GET /s/ID`: status while parsing (or why it failed), then the summary.
 pub async fn summary(
     State(state): State<AppState>,
-    id: StraceId,
     _: Checked<NoParams>,
+    id: StraceId,
 ) -> PageResult<SummaryPage> {
     let meta = blocking(&state, move |s| s.strace(&id)).await?;
     let s = with_progress(&state, meta);
