@@ -114,8 +114,8 @@ fn main() {
             id: 0,
             row: tracedeck::analysis::report::ExchangeRow {
                 conversation: id,
-                client: client.to_string(),
-                server: server.to_string(),
+                client,
+                server,
                 method: Some("GET".into()),
                 uri: Some(format!("/api/items/{}?page=2", rnd(1000))),
                 host: Some("shop.example:8080".into()),

@@ -490,8 +490,8 @@ fn http_exchanges_filter_and_sort() {
                 id: 0,
                 row: tracedeck::analysis::report::ExchangeRow {
                     conversation: conv,
-                    client: format!("127.0.0.1:{}", 40000 + conv),
-                    server: "127.0.0.1:18931".into(),
+                    client: format!("127.0.0.1:{}", 40000 + conv).parse().unwrap(),
+                    server: "127.0.0.1:18931".parse().unwrap(),
                     method: Some(method.into()),
                     uri: Some(uri.into()),
                     host: Some(host.into()),

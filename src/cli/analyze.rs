@@ -9,14 +9,16 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use tracedeck::analysis::report::{CaptureRow, ConversationRow, ExchangeRow};
+use tracedeck::analysis::report::{
+    CaptureRow, Cell, ConversationRow, ExchangeRow, Order, Row, StatusFilter,
+};
 use tracedeck::analysis::{self, HttpExchange, Options, Output};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
-use tracedeck::store::StatusFilter;
 use tracedeck::Timestamp;
 
 use super::spool::Spool;
+use super::text_table::{self, Align, Look, TextCol};
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
@@ -72,7 +74,7 @@ enum Keep {
         exchanges: Spool<HttpExchange>,
     },
     /// The conversation table.
-    Conversations(Top<Conversation>),
+    Conversations(Top<ConversationRow>),
     /// `--http`: the exchanges that pass `--status`.
     Exchanges(Top<ExchangeRow>, Option<StatusFilter>),
 }
@@ -87,7 +89,7 @@ impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) {
         match &mut self.keep {
             Keep::Json { conversations, .. } => conversations.push((0, conv.id), conv.clone()),
-            Keep::Conversations(rows) => rows.push(conv.clone()),
+            Keep::Conversations(rows) => rows.push(ConversationRow::from(conv)),
             Keep::Exchanges(..) => {}
         }
     }
@@ -123,14 +125,14 @@ impl Output for Collect {
 /// `limit` is 0), without holding the rest.
 struct Top<T> {
     limit: usize,
-    order: fn(&T, &T) -> Ordering,
+    order: Box<dyn Fn(&T, &T) -> Ordering>,
     rows: Vec<T>,
     /// Rows pushed, kept or not.
     seen: usize,
 }
 
 impl<T> Top<T> {
-    fn new(limit: usize, order: fn(&T, &T) -> Ordering) -> Self {
+    fn new(limit: usize, order: Box<dyn Fn(&T, &T) -> Ordering>) -> Self {
         Top {
             limit,
             order,
@@ -149,7 +151,7 @@ impl<T> Top<T> {
 
     /// Sorts (stable: equal rows keep arrival order) and drops the rest.
     fn cut(&mut self) {
-        self.rows.sort_by(self.order);
+        self.rows.sort_by(|a, b| (self.order)(a, b));
         if self.limit > 0 {
             self.rows.truncate(self.limit);
         }
@@ -161,46 +163,57 @@ impl<T> Top<T> {
     }
 }
 
-fn conversation_order(sort: SortKey) -> fn(&Conversation, &Conversation) -> Ordering {
-    match sort {
-        SortKey::Duration => |a, b| b.duration().cmp(&a.duration()).then(a.id.cmp(&b.id)),
-        SortKey::Start => |a, b| (a.start, a.id).cmp(&(b.start, b.id)),
-        SortKey::Bytes => |a, b| b.bytes().cmp(&a.bytes()).then(a.id.cmp(&b.id)),
-        SortKey::Packets => |a, b| b.packets().cmp(&a.packets()).then(a.id.cmp(&b.id)),
-        SortKey::Id | SortKey::TotalTime | SortKey::ServerTime | SortKey::Status => {
-            |a, b| a.id.cmp(&b.id)
-        }
+/// The column of the table's definition a `--sort` value sorts on
+/// (`None`: the table's own order).
+fn sort_column(sort: SortKey, http: bool) -> Option<&'static str> {
+    match (sort, http) {
+        (SortKey::Duration, false) => Some("duration"),
+        (SortKey::Start, false) => Some("start"),
+        (SortKey::Bytes, false) => Some("bytes"),
+        (SortKey::Packets, false) => Some("packets"),
+        (SortKey::Duration | SortKey::TotalTime, true) => Some("total_time"),
+        (SortKey::ServerTime, true) => Some("server_time"),
+        (SortKey::Bytes, true) => Some("response_body_bytes"),
+        (SortKey::Status, true) => Some("status"),
+        _ => None,
     }
 }
 
-/// Exchanges: the table's key first, then request start (the JSON order).
-fn exchange_order(sort: SortKey) -> fn(&ExchangeRow, &ExchangeRow) -> Ordering {
-    fn by_start(a: &ExchangeRow, b: &ExchangeRow) -> Ordering {
-        let key = |e: &ExchangeRow| (e.request_start.or(e.response_start), e.conversation);
-        key(a).cmp(&key(b))
+/// Cells in the order the store sorts them: missing values first.
+fn cmp_cells(a: &Cell<'_>, b: &Cell<'_>) -> Ordering {
+    match (a, b) {
+        (Cell::Null, Cell::Null) => Ordering::Equal,
+        (Cell::Null, _) => Ordering::Less,
+        (_, Cell::Null) => Ordering::Greater,
+        (Cell::Text(x), Cell::Text(y)) => x.cmp(y),
+        _ => a.as_int().cmp(&b.as_int()),
     }
-    fn nanos(s: Option<tracedeck::Span>) -> i64 {
-        s.map(|s| s.as_nanos()).unwrap_or(i64::MIN)
+}
+
+/// Rows by the column `--sort` names, in that column's default order,
+/// then by `tie` (the table's own order).
+fn row_order<R: Row>(
+    column: Option<&str>,
+    tie: fn(&R, &R) -> Ordering,
+) -> Box<dyn Fn(&R, &R) -> Ordering> {
+    match column.and_then(|name| R::column(name)) {
+        Some((_, col)) => {
+            let get = col.get;
+            let desc = col.sort == Some(Order::Desc);
+            Box::new(move |a, b| {
+                let o = cmp_cells(&get(a), &get(b));
+                if desc { o.reverse() } else { o }.then_with(|| tie(a, b))
+            })
+        }
+        None => Box::new(tie),
     }
-    match sort {
-        SortKey::Duration | SortKey::TotalTime => |a, b| {
-            nanos(b.total_time)
-                .cmp(&nanos(a.total_time))
-                .then(by_start(a, b))
-        },
-        SortKey::ServerTime => |a, b| {
-            nanos(b.server_time)
-                .cmp(&nanos(a.server_time))
-                .then(by_start(a, b))
-        },
-        SortKey::Bytes => |a, b| {
-            b.response_body_bytes
-                .cmp(&a.response_body_bytes)
-                .then(by_start(a, b))
-        },
-        SortKey::Status => |a, b| a.status.cmp(&b.status).then(by_start(a, b)),
-        SortKey::Start | SortKey::Id | SortKey::Packets => by_start,
-    }
+}
+
+/// Exchanges in the JSON's order: request start (response start without a
+/// request), then conversation.
+fn by_start(a: &ExchangeRow, b: &ExchangeRow) -> Ordering {
+    let key = |e: &ExchangeRow| (e.request_start.or(e.response_start), e.conversation);
+    key(a).cmp(&key(b))
 }
 
 #[derive(Serialize)]
@@ -237,9 +250,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             exchanges: Spool::start(ExchangeRow::from).context(spooling)?,
         }
     } else if args.http {
-        Keep::Exchanges(Top::new(args.limit, exchange_order(args.sort)), status)
+        let order = row_order(sort_column(args.sort, true), by_start);
+        Keep::Exchanges(Top::new(args.limit, order), status)
     } else {
-        Keep::Conversations(Top::new(args.limit, conversation_order(args.sort)))
+        let order = row_order(sort_column(args.sort, false), |a: &ConversationRow, b| {
+            a.id.cmp(&b.id)
+        });
+        Keep::Conversations(Top::new(args.limit, order))
     };
     let mut out = Collect {
         keep,
@@ -325,50 +342,67 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         writeln!(w, "warning: {warning}")?;
     }
     let shown = convs.len();
-    let aw = convs[..shown]
-        .iter()
-        .map(|c| c.client.to_string().len().max(c.server.to_string().len()))
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    let header = [
-        "id", "proto", "client", "server", "start", "duration", "pkts>", "<pkts", "bytes>",
-        "<bytes", "state", "http",
-    ];
-    print_row(&mut w, aw, header.map(String::from))?;
-    for c in &convs[..shown] {
-        let rel = match (c.start, first) {
-            (Some(s), Some(f)) => format!("{:.6}", s.since(f).as_secs_f64()),
-            _ => "-".into(),
-        };
-        let row = [
-            c.id.to_string(),
-            c.proto.as_str().to_string(),
-            c.client.to_string(),
-            c.server.to_string(),
-            rel,
-            format!("{:.6}", c.duration().as_secs_f64()),
-            c.dirs[0].packets.to_string(),
-            c.dirs[1].packets.to_string(),
-            c.dirs[0].bytes.to_string(),
-            c.dirs[1].bytes.to_string(),
-            c.state.as_str().to_string(),
-            c.http_exchanges.to_string(),
-        ];
-        print_row(&mut w, aw, row)?;
-    }
+    text_table::print(&mut w, CONV_TEXT, &convs, first)?;
     if shown < total {
         writeln!(w, "... {} more (use --limit 0 for all)", total - shown)?;
     }
     Ok(())
 }
 
-fn print_row(w: &mut impl Write, aw: usize, c: [String; 12]) -> std::io::Result<()> {
-    writeln!(
-        w,
-        "{:>5} {:<5} {:<aw$} {:<aw$} {:>10} {:>10} {:>7} {:>7} {:>10} {:>10} {:<11} {:>4}",
-        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
-    )
+/// The conversation table's columns (of the definition in
+/// src/analysis/report/conversations.rs).
+const CONV_TEXT: &[TextCol<ConversationRow>] = &[
+    TextCol::new("id", 5, Align::Right).sep(""),
+    TextCol::new("proto", 5, Align::Left),
+    TextCol::new("client", 0, Align::Left).fit(),
+    TextCol::new("server", 0, Align::Left).fit(),
+    TextCol::new("start", 10, Align::Right).look(Look::Relative),
+    TextCol::new("duration", 10, Align::Right).look(Look::Seconds),
+    TextCol::new("packets_c2s", 7, Align::Right),
+    TextCol::new("packets_s2c", 7, Align::Right),
+    TextCol::new("bytes_c2s", 10, Align::Right),
+    TextCol::new("bytes_s2c", 10, Align::Right),
+    TextCol::new("state", 11, Align::Left),
+    TextCol::new("http_exchanges", 4, Align::Right),
+];
+
+/// The HTTP table's columns (of the definition in
+/// src/analysis/report/exchanges.rs).
+const HTTP_TEXT: &[TextCol<ExchangeRow>] = &[
+    TextCol::new("request_start", 10, Align::Right)
+        .look(Look::Own(exchange_start))
+        .sep(""),
+    TextCol::new("client", 0, Align::Left).fit(),
+    TextCol::new("method", 7, Align::Left),
+    TextCol::new("uri", 40, Align::Left).look(Look::Own(short_uri)),
+    TextCol::new("status", 6, Align::Right),
+    TextCol::new("server_time", 10, Align::Right).look(Look::Human),
+    TextCol::new("total_time", 10, Align::Right).look(Look::Human),
+    TextCol::new("verdict", 0, Align::Left).sep("  "),
+];
+
+/// When the exchange started: its request, or its response when no
+/// request was seen.
+fn exchange_start(e: &ExchangeRow, first: Option<Timestamp>) -> String {
+    match (e.request_start.or(e.response_start), first) {
+        (Some(s), Some(f)) => format!("{:.6}", s.since(f).as_secs_f64()),
+        _ => "-".into(),
+    }
+}
+
+/// The URI without control characters, cut to 40 characters.
+fn short_uri(e: &ExchangeRow, _: Option<Timestamp>) -> String {
+    let mut uri: String = e
+        .uri
+        .as_deref()
+        .unwrap_or("-")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if uri.chars().count() > 40 {
+        uri = uri.chars().take(39).collect::<String>() + "…";
+    }
+    uri
 }
 
 /// The HTTP exchange table: one row per request, slowest first by default.
@@ -386,49 +420,7 @@ fn print_http(
         "{name}: {all} HTTP exchanges, {matched} shown after filters"
     )?;
     let shown = rows.len();
-    let cw = rows[..shown]
-        .iter()
-        .map(|e| e.client.len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    writeln!(
-        w,
-        "{:>10} {:<cw$} {:<7} {:<40} {:>6} {:>10} {:>10}  where the time went",
-        "start", "client", "method", "uri", "status", "server", "total"
-    )?;
-    for e in &rows[..shown] {
-        let rel = match (e.request_start.or(e.response_start), first) {
-            (Some(s), Some(f)) => format!("{:.6}", s.since(f).as_secs_f64()),
-            _ => "-".into(),
-        };
-        let mut uri: String = e
-            .uri
-            .clone()
-            .unwrap_or_else(|| "-".into())
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect();
-        if uri.chars().count() > 40 {
-            uri = uri.chars().take(39).collect::<String>() + "…";
-        }
-        let span =
-            |s: Option<tracedeck::Span>| s.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-        writeln!(
-            w,
-            "{:>10} {:<cw$} {:<7} {:<40} {:>6} {:>10} {:>10}  {}",
-            rel,
-            e.client,
-            e.method.as_deref().unwrap_or("-"),
-            uri,
-            e.status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "-".into()),
-            span(e.server_time),
-            span(e.total_time),
-            e.verdict
-        )?;
-    }
+    text_table::print(w, HTTP_TEXT, &rows, first)?;
     if shown < matched {
         writeln!(w, "... {} more (use --limit 0 for all)", matched - shown)?;
     }

@@ -7,6 +7,7 @@ mod capture;
 mod serve;
 mod spool;
 mod strace;
+mod text_table;
 
 /// Exit status for a bad input file (usage errors exit 2 through clap).
 pub const EXIT_BAD_INPUT: i32 = 1;

@@ -25,6 +25,18 @@ impl Proto {
             Proto::Udp => "udp",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Proto> {
+        [Proto::Tcp, Proto::Udp]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How a TCP conversation ended, as far as the capture shows.
@@ -76,6 +88,12 @@ impl State {
         ]
         .into_iter()
         .find(|st| st.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -61,6 +61,31 @@ pub enum Wait {
     Unknown,
 }
 
+impl Wait {
+    /// The name as the JSON spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Wait::Server => "server",
+            Wait::Client => "client",
+            Wait::Network => "network",
+            Wait::Transfer => "transfer",
+            Wait::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Wait> {
+        [
+            Wait::Server,
+            Wait::Client,
+            Wait::Network,
+            Wait::Transfer,
+            Wait::Unknown,
+        ]
+        .into_iter()
+        .find(|w| w.as_str() == s)
+    }
+}
+
 /// The verdict on one exchange.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Verdict {

@@ -13,11 +13,11 @@
 mod bytes;
 pub mod id;
 mod packets;
-mod query;
 mod results;
 mod schema;
 mod sqlite;
 mod straces;
+mod tables;
 
 /// Locks a mutex, carrying on past a poisoned one: the state behind every
 /// lock in the store and the workers (SQLite handles, queues, progress
@@ -40,10 +40,13 @@ use crate::time::Timestamp;
 
 pub use bytes::{ChunkKind, StreamChunk, StreamView};
 pub use id::{CaptureId, Id, IdKind, StraceId};
-pub use query::{
-    ConvQuery, ConvSort, HttpQuery, HttpSort, Order, QueryError, StatusFilter, StatusMatch,
-    MAX_LIMIT,
+pub use crate::analysis::report::{
+    ConvQuery, HttpQuery, Order, QueryError, StatusFilter, StatusMatch, MAX_LIMIT,
 };
+/// A sort key of the conversation table.
+pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
+/// A sort key of the HTTP exchange table.
+pub type HttpSort = crate::analysis::report::SortKey<crate::analysis::report::ExchangeRow>;
 pub use results::{Bucket, ExchangeRow, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
 pub(crate) use sqlite::Counting;
 pub use sqlite::SqliteStore;

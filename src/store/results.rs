@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,14 +17,13 @@ use std::sync::Arc;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use super::schema::{RESULTS_INDEXES, RESULTS_TABLES, RESULTS_VERSION};
+use super::schema::{results_indexes, results_tables, RESULTS_VERSION};
 use super::sqlite::Inner;
-use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
-use crate::analysis::report::{self, CaptureRow};
+use super::{io_err, packets, tables, CaptureId, Error, Result, ResultsWriter};
+use crate::analysis::report::{self, CaptureRow, ConversationRow};
 use crate::analysis::{CaptureSummary, Output};
-use crate::flow::{Conversation, Dir, PacketInfo};
-use crate::http::Wait;
-use crate::time::{Span, Timestamp};
+use crate::flow::{Conversation, PacketInfo};
+use crate::time::Span;
 
 /// Hashes conversation ids (small sequential integers) by themselves.
 #[derive(Default)]
@@ -72,25 +70,6 @@ impl From<crate::analysis::HttpExchange> for ExchangeRow {
             row: report::ExchangeRow::from(h),
         }
     }
-}
-
-/// The name of a [`Wait`] as the JSON spells it.
-pub(crate) fn wait_name(w: Wait) -> &'static str {
-    match w {
-        Wait::Server => "server",
-        Wait::Client => "client",
-        Wait::Network => "network",
-        Wait::Transfer => "transfer",
-        Wait::Unknown => "unknown",
-    }
-}
-
-/// The [`Wait`] a stored name stands for.
-pub(crate) fn wait_from_name(s: &str) -> Wait {
-    [Wait::Server, Wait::Client, Wait::Network, Wait::Transfer]
-        .into_iter()
-        .find(|w| wait_name(*w) == s)
-        .unwrap_or(Wait::Unknown)
 }
 
 /// Upper edges of the latency histogram's buckets, nanoseconds (1-2-5
@@ -148,39 +127,6 @@ pub struct HttpStats {
     pub histogram: Vec<Bucket>,
 }
 
-/// A sortable key for an address: the IPv6(-mapped) address then the port,
-/// big-endian, so `ORDER BY` sorts numerically.
-pub(crate) fn addr_key(a: &SocketAddr) -> [u8; 18] {
-    let v6 = match a.ip() {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-        IpAddr::V6(v6) => v6,
-    };
-    let mut k = [0u8; 18];
-    k[..16].copy_from_slice(&v6.octets());
-    k[16..].copy_from_slice(&a.port().to_be_bytes());
-    k
-}
-
-fn key_of(text: &str) -> Vec<u8> {
-    match text.parse::<SocketAddr>() {
-        Ok(a) => addr_key(&a).to_vec(),
-        Err(_) => text.as_bytes().to_vec(),
-    }
-}
-
-fn ns(t: Option<Timestamp>) -> Option<i64> {
-    t.map(Timestamp::as_nanos)
-}
-
-fn span_ns(s: Option<Span>) -> Option<i64> {
-    s.map(Span::as_nanos)
-}
-
-/// Saturating u64 → SQLite integer.
-fn int(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
 /// Gzip uploads are decompressed while analyzed; this finishes the copy.
 pub(crate) struct Decompressed {
     pub tmp: PathBuf,
@@ -223,7 +169,7 @@ impl SqliteResults {
         conn.execute_batch(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;",
         )?;
-        conn.execute_batch(RESULTS_TABLES)?;
+        conn.execute_batch(&results_tables())?;
         conn.execute_batch("BEGIN")?;
         Ok(SqliteResults {
             conn: Some(conn),
@@ -259,7 +205,7 @@ impl SqliteResults {
             .prepare_cached(
                 "INSERT INTO packet_chunks (conversation, first_frame, data) VALUES (?1, ?2, ?3)",
             )?
-            .execute(params![int(conv), int(first_frame), data])?;
+            .execute(params![report::table::int(conv), report::table::int(first_frame), data])?;
         Ok(())
     }
 
@@ -280,108 +226,13 @@ impl SqliteResults {
     }
 
     fn insert_conversation(&self, c: &Conversation) -> Result<()> {
-        let (s, r) = (Dir::ToServer.index(), Dir::ToClient.index());
-        self.conn()?
-            .prepare_cached(
-                "INSERT INTO conversations (id, proto, client, server, client_key, server_key,
-                    start_ns, end_ns, duration_ns, packets, packets_c2s, packets_s2c, bytes,
-                    bytes_c2s, bytes_s2c, payload_c2s, payload_s2c, state, http_exchanges,
-                    handshake_rtt_ns, retransmissions, gap_bytes_c2s, gap_bytes_s2c,
-                    zero_windows, roles_from_handshake, first_frame, last_frame)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
-            )?
-            .execute(params![
-                int(c.id),
-                c.proto.as_str(),
-                c.client.to_string(),
-                c.server.to_string(),
-                &addr_key(&c.client)[..],
-                &addr_key(&c.server)[..],
-                ns(c.start),
-                ns(c.end),
-                c.duration().as_nanos(),
-                int(c.packets()),
-                int(c.dirs[s].packets),
-                int(c.dirs[r].packets),
-                int(c.bytes()),
-                int(c.dirs[s].bytes),
-                int(c.dirs[r].bytes),
-                int(c.payload(Dir::ToServer)),
-                int(c.payload(Dir::ToClient)),
-                c.state.as_str(),
-                int(c.http_exchanges),
-                span_ns(c.handshake_rtt),
-                int(c.retransmissions()),
-                int(c.streams[s].gap_bytes),
-                int(c.streams[r].gap_bytes),
-                i64::from(c.dirs[0].zero_windows) + i64::from(c.dirs[1].zero_windows),
-                c.roles_from_handshake,
-                int(c.first_frame),
-                int(c.last_frame),
-            ])?;
-        Ok(())
+        tables::insert(self.conn()?, &ConversationRow::from(c), None)
     }
 
     fn insert_exchange(&mut self, e: &ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
-        let x = &e.row;
-        let interim: Option<String> = (!x.interim.is_empty()).then(|| {
-            x.interim
-                .iter()
-                .map(u16::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        });
-        let frame = |f: Option<u64>| f.map(int);
-        self.conn()?
-            .prepare_cached(
-                "INSERT INTO http (id, conversation, client, server, client_key, server_key,
-                    method, uri, version, host, user_agent, status, reason, request_start,
-                    request_end, response_start, response_end, server_time, total_time,
-                    http_time, request_body_bytes, response_body_bytes, content_type, wait,
-                    verdict, interim, interrupted, has_gap, request_first_frame,
-                    request_last_frame, response_first_frame, response_last_frame)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,
-                    ?32)",
-            )?
-            .execute(params![
-                int(id),
-                int(x.conversation),
-                x.client,
-                x.server,
-                key_of(&x.client),
-                key_of(&x.server),
-                x.method,
-                x.uri,
-                x.version,
-                x.host,
-                x.user_agent,
-                x.status,
-                x.reason,
-                ns(x.request_start),
-                ns(x.request_end),
-                ns(x.response_start),
-                ns(x.response_end),
-                span_ns(x.server_time),
-                span_ns(x.total_time),
-                span_ns(x.http_time),
-                int(x.request_body_bytes),
-                int(x.response_body_bytes),
-                x.content_type,
-                wait_name(x.wait),
-                x.verdict,
-                interim,
-                x.interrupted,
-                x.has_gap,
-                frame(x.request_first_frame),
-                frame(x.request_last_frame),
-                frame(x.response_first_frame),
-                frame(x.response_last_frame),
-            ])?;
-        Ok(())
+        tables::insert(self.conn()?, &e.row, Some(id))
     }
 
     fn finish(&mut self, summary: &CaptureSummary) -> Result<String> {
@@ -393,7 +244,7 @@ impl SqliteResults {
         }
         self.flush_all()?;
         let conn = self.conn()?;
-        conn.execute_batch(RESULTS_INDEXES)?;
+        conn.execute_batch(&results_indexes())?;
         let http = http_stats(conn)?;
         let mut capture = CaptureRow::from(summary);
         if self.decompressed.is_some() {

@@ -7,7 +7,8 @@
 
 use rusqlite::Connection;
 
-use super::{Error, Result};
+use super::{tables, Error, Result};
+use crate::analysis::report::{ConversationRow, ExchangeRow};
 
 /// Steps of the index database, oldest first. Append; never edit.
 const MIGRATIONS: &[&str] = &[
@@ -35,103 +36,40 @@ const MIGRATIONS: &[&str] = &[
 /// Version of the results database layout this build writes.
 /// 2: http rows carry every field of `analyze --json` (version, reason,
 /// http_time, interim, interrupted, has_gap, frame numbers, user agent).
-pub const RESULTS_VERSION: i64 = 2;
+/// 3: tables derived from the row definitions; columns named as the JSON
+/// fields.
+pub const RESULTS_VERSION: i64 = 3;
 
 /// Tables of a results database, created empty before the analysis writes.
-pub const RESULTS_TABLES: &str = "
-    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-    CREATE TABLE conversations (
-        id INTEGER PRIMARY KEY,
-        proto TEXT NOT NULL,
-        client TEXT NOT NULL,
-        server TEXT NOT NULL,
-        client_key BLOB NOT NULL,
-        server_key BLOB NOT NULL,
-        start_ns INTEGER,
-        end_ns INTEGER,
-        duration_ns INTEGER NOT NULL,
-        packets INTEGER NOT NULL,
-        packets_c2s INTEGER NOT NULL,
-        packets_s2c INTEGER NOT NULL,
-        bytes INTEGER NOT NULL,
-        bytes_c2s INTEGER NOT NULL,
-        bytes_s2c INTEGER NOT NULL,
-        payload_c2s INTEGER NOT NULL,
-        payload_s2c INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        http_exchanges INTEGER NOT NULL,
-        handshake_rtt_ns INTEGER,
-        retransmissions INTEGER NOT NULL,
-        gap_bytes_c2s INTEGER NOT NULL,
-        gap_bytes_s2c INTEGER NOT NULL,
-        zero_windows INTEGER NOT NULL,
-        roles_from_handshake INTEGER NOT NULL,
-        first_frame INTEGER NOT NULL,
-        last_frame INTEGER NOT NULL
-    );
-    CREATE TABLE packet_chunks (
-        conversation INTEGER NOT NULL,
-        first_frame INTEGER NOT NULL,
-        data BLOB NOT NULL
-    );
-    CREATE TABLE http (
-        id INTEGER PRIMARY KEY,
-        conversation INTEGER NOT NULL,
-        client TEXT NOT NULL,
-        server TEXT NOT NULL,
-        client_key BLOB NOT NULL,
-        server_key BLOB NOT NULL,
-        method TEXT,
-        uri TEXT,
-        version TEXT,
-        host TEXT,
-        user_agent TEXT,
-        status INTEGER,
-        reason TEXT,
-        request_start INTEGER,
-        request_end INTEGER,
-        response_start INTEGER,
-        response_end INTEGER,
-        server_time INTEGER,
-        total_time INTEGER,
-        http_time INTEGER,
-        request_body_bytes INTEGER NOT NULL,
-        response_body_bytes INTEGER NOT NULL,
-        content_type TEXT,
-        wait TEXT NOT NULL,
-        verdict TEXT NOT NULL,
-        interim TEXT,
-        interrupted INTEGER NOT NULL,
-        has_gap INTEGER NOT NULL,
-        request_first_frame INTEGER,
-        request_last_frame INTEGER,
-        response_first_frame INTEGER,
-        response_last_frame INTEGER
-    );
-";
+pub fn results_tables() -> String {
+    [
+        "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);\n".to_string(),
+        tables::ddl::<ConversationRow>(),
+        "CREATE TABLE packet_chunks (
+            conversation INTEGER NOT NULL,
+            first_frame INTEGER NOT NULL,
+            data BLOB NOT NULL
+        );\n"
+            .to_string(),
+        tables::ddl::<ExchangeRow>(),
+    ]
+    .concat()
+}
 
 /// Indexes of a results database, built once after the rows are in (much
 /// faster than maintaining them row by row). Sorts without an index here
 /// still work, by a scan. Lists select the page's ids from an index first
 /// and fetch the rows after, so a filtered sort touches only index pages
 /// (`http?status=5xx` on a million exchanges: ~3 ms instead of ~50 ms).
-pub const RESULTS_INDEXES: &str = "
-    CREATE INDEX packet_chunks_by_conv ON packet_chunks(conversation, first_frame);
-    CREATE INDEX conv_by_duration ON conversations(duration_ns);
-    CREATE INDEX conv_by_start ON conversations(start_ns);
-    CREATE INDEX conv_by_bytes ON conversations(bytes);
-    CREATE INDEX conv_by_packets ON conversations(packets);
-    CREATE INDEX conv_by_client ON conversations(client_key);
-    CREATE INDEX conv_by_server ON conversations(server_key);
-    CREATE INDEX conv_by_retransmissions ON conversations(retransmissions);
-    CREATE INDEX http_by_status_start ON http(status, request_start);
-    CREATE INDEX http_by_status_total ON http(status, total_time);
-    CREATE INDEX http_by_start ON http(request_start);
-    CREATE INDEX http_by_total ON http(total_time);
-    CREATE INDEX http_by_server_time ON http(server_time);
-    CREATE INDEX http_by_conversation ON http(conversation);
-    CREATE INDEX http_by_host ON http(host COLLATE NOCASE);
-";
+pub fn results_indexes() -> String {
+    [
+        "CREATE INDEX packet_chunks_by_conv ON packet_chunks(conversation, first_frame);\n"
+            .to_string(),
+        tables::indexes::<ConversationRow>(),
+        tables::indexes::<ExchangeRow>(),
+    ]
+    .concat()
+}
 
 /// Brings the index database to this build's version.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -173,7 +111,7 @@ mod test {
         conn.pragma_update(None, "user_version", 99).unwrap();
         assert!(matches!(migrate(&mut conn), Err(Error::Corrupt(_))));
         let results = Connection::open_in_memory().unwrap();
-        results.execute_batch(RESULTS_TABLES).unwrap();
-        results.execute_batch(RESULTS_INDEXES).unwrap();
+        results.execute_batch(&results_tables()).unwrap();
+        results.execute_batch(&results_indexes()).unwrap();
     }
 }

@@ -27,17 +27,17 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 use super::bytes::{PcapExport, StreamBuilder};
 use super::lock;
 use super::packets;
-use super::query::{ConvQuery, HttpQuery, StatusMatch};
-use super::results::{self, Decompressed, SqliteResults};
+use super::results::{Decompressed, SqliteResults};
 use super::schema::{self, RESULTS_VERSION};
+use super::tables;
 use super::{
     io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
     Store, StreamView, MAX_FILTERED_VIEWS,
 };
-use crate::analysis::report::{self, ConversationRow};
-use crate::flow::{PacketInfo, Proto, State};
+use crate::analysis::report::{self, ConvQuery, ConversationRow, HttpQuery, Query};
+use crate::flow::{PacketInfo, Proto};
 use crate::pcap::at_offset::RecordFile;
-use crate::time::{Span, Timestamp};
+use crate::time::Timestamp;
 
 /// Results databases kept open for queries.
 const OPEN_RESULTS: usize = 32;
@@ -200,102 +200,6 @@ impl<R: Read> Read for Tee<R> {
     }
 }
 
-fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
-    let u = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
-    let proto: String = r.get(1)?;
-    let state: String = r.get(17)?;
-    Ok(ConversationRow {
-        id: u(0)?,
-        proto: if proto == "udp" { "udp" } else { "tcp" },
-        client: r.get(2)?,
-        server: r.get(3)?,
-        start: r.get::<_, Option<i64>>(4)?.map(Timestamp::from_nanos),
-        end: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_nanos),
-        duration: Span::from_nanos(r.get(6)?),
-        packets_c2s: u(7)?,
-        packets_s2c: u(8)?,
-        bytes_c2s: u(9)?,
-        bytes_s2c: u(10)?,
-        payload_c2s: u(11)?,
-        payload_s2c: u(12)?,
-        state: State::parse(&state).map_or("unknown", State::as_str),
-        http_exchanges: u(13)?,
-        handshake_rtt: r.get::<_, Option<i64>>(14)?.map(Span::from_nanos),
-        retransmissions: u(15)?,
-        gap_bytes_c2s: u(16)?,
-        gap_bytes_s2c: u(18)?,
-        zero_windows: u(19)?,
-        roles_from_handshake: r.get(20)?,
-        first_frame: u(21)?,
-        last_frame: u(22)?,
-    })
-}
-
-const CONV_COLUMNS: &str = "id, proto, client, server, start_ns, end_ns, duration_ns,
-    packets_c2s, packets_s2c, bytes_c2s, bytes_s2c, payload_c2s, payload_s2c, http_exchanges,
-    handshake_rtt_ns, retransmissions, gap_bytes_c2s, state, gap_bytes_s2c, zero_windows,
-    roles_from_handshake, first_frame, last_frame";
-
-fn exchange_from_row(r: &Row<'_>) -> rusqlite::Result<ExchangeRow> {
-    let u = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
-    let frame = |i: usize| -> rusqlite::Result<Option<u64>> {
-        Ok(r.get::<_, Option<i64>>(i)?.map(|f| f.max(0) as u64))
-    };
-    let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
-        Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp::from_nanos))
-    };
-    let span = |i: usize| -> rusqlite::Result<Option<Span>> {
-        Ok(r.get::<_, Option<i64>>(i)?.map(Span::from_nanos))
-    };
-    let wait: String = r.get(23)?;
-    let interim: Option<String> = r.get(25)?;
-    Ok(ExchangeRow {
-        id: u(0)?,
-        row: report::ExchangeRow {
-            conversation: u(1)?,
-            client: r.get(2)?,
-            server: r.get(3)?,
-            method: r.get(4)?,
-            uri: r.get(5)?,
-            version: r.get(6)?,
-            host: r.get(7)?,
-            user_agent: r.get(8)?,
-            status: r.get(9)?,
-            reason: r.get(10)?,
-            request_start: ts(11)?,
-            request_end: ts(12)?,
-            response_start: ts(13)?,
-            response_end: ts(14)?,
-            server_time: span(15)?,
-            total_time: span(16)?,
-            http_time: span(17)?,
-            request_body_bytes: u(18)?,
-            response_body_bytes: u(19)?,
-            content_type: r.get(20)?,
-            verdict: r.get(21)?,
-            interrupted: r.get(22)?,
-            wait: results::wait_from_name(&wait),
-            has_gap: r.get(24)?,
-            interim: interim
-                .as_deref()
-                .unwrap_or("")
-                .split(',')
-                .filter_map(|s| s.parse().ok())
-                .collect(),
-            request_first_frame: frame(26)?,
-            request_last_frame: frame(27)?,
-            response_first_frame: frame(28)?,
-            response_last_frame: frame(29)?,
-        },
-    })
-}
-
-const HTTP_COLUMNS: &str = "id, conversation, client, server, method, uri, version, host,
-    user_agent, status, reason, request_start, request_end, response_start, response_end,
-    server_time, total_time, http_time, request_body_bytes, response_body_bytes, content_type,
-    verdict, interrupted, wait, has_gap, interim, request_first_frame, request_last_frame,
-    response_first_frame, response_last_frame";
-
 fn remove_if_exists(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
@@ -407,11 +311,9 @@ impl SqliteStore {
                 |r| r.get(0),
             )
             .optional()?;
-        match proto.as_deref() {
-            None => Err(Error::NotFound(format!("conversation {conv}"))),
-            Some("udp") => Ok(Proto::Udp),
-            Some(_) => Ok(Proto::Tcp),
-        }
+        let proto = proto.ok_or_else(|| Error::NotFound(format!("conversation {conv}")))?;
+        Proto::parse(&proto)
+            .ok_or_else(|| Error::Corrupt(format!("conversation {conv} has protocol {proto:?}")))
     }
 
     /// Calls `f` with each packet of the conversation in capture order
@@ -446,9 +348,34 @@ impl SqliteStore {
     }
 }
 
-fn order_clause(column: &str, order: super::Order) -> String {
-    let dir = order.sql();
-    format!("ORDER BY {column} {dir}, id {dir}")
+/// One sorted, filtered page of a results table, with the stored id of
+/// each row. The page's ids are picked from an index first and the rows
+/// fetched after, so a deep page reads only index pages.
+fn list<R: report::Row>(conn: &Connection, q: &Query<R>) -> Result<Page<(u64, R)>> {
+    let table = R::TABLE;
+    let mut args: Vec<Value> = Vec::new();
+    let where_sql = tables::where_clause(q, &mut args);
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM {table} {where_sql}"),
+        params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    args.push(Value::Integer(i64::from(q.limit)));
+    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+    let order = tables::order_by(q.sort, q.order);
+    let sql = format!(
+        "SELECT {} FROM {table} WHERE id IN
+            (SELECT id FROM {table} {where_sql} {order} LIMIT ?{} OFFSET ?{}) {order}",
+        tables::select_list::<R>(),
+        args.len() - 1,
+        args.len()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args.iter()), tables::read::<R>)?;
+    Ok(Page {
+        total: total.max(0) as u64,
+        items: rows.collect::<rusqlite::Result<Vec<_>>>()?,
+    })
 }
 
 impl Store for SqliteStore {
@@ -705,20 +632,10 @@ impl Store for SqliteStore {
     fn conversations(&self, id: &CaptureId, q: &ConvQuery) -> Result<Page<ConversationRow>> {
         let conn = self.results(id)?;
         let conn = lock(&conn);
-        let total: i64 = conn.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0))?;
-        let order = order_clause(q.sort.column(), q.order);
-        let sql = format!(
-            "SELECT {CONV_COLUMNS} FROM conversations WHERE id IN
-                (SELECT id FROM conversations {order} LIMIT ?1 OFFSET ?2) {order}"
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![q.limit, i64::try_from(q.offset).unwrap_or(i64::MAX)],
-            conversation_from_row,
-        )?;
+        let page = list(&conn, q)?;
         Ok(Page {
-            total: total as u64,
-            items: rows.collect::<rusqlite::Result<Vec<_>>>()?,
+            total: page.total,
+            items: page.items.into_iter().map(|(_, r)| r).collect(),
         })
     }
 
@@ -726,85 +643,29 @@ impl Store for SqliteStore {
         let conn = self.results(id)?;
         let conn = lock(&conn);
         conn.query_row(
-            &format!("SELECT {CONV_COLUMNS} FROM conversations WHERE id = ?1"),
+            &format!(
+                "SELECT {} FROM conversations WHERE id = ?1",
+                tables::select_list::<ConversationRow>()
+            ),
             params![i64::try_from(conv).unwrap_or(-1)],
-            conversation_from_row,
+            tables::read::<ConversationRow>,
         )
         .optional()?
+        .map(|(_, r)| r)
         .ok_or_else(|| Error::NotFound(format!("conversation {conv}")))
     }
 
     fn exchanges(&self, id: &CaptureId, q: &HttpQuery) -> Result<Page<ExchangeRow>> {
         let conn = self.results(id)?;
         let conn = lock(&conn);
-        let mut wheres: Vec<String> = Vec::new();
-        let mut args: Vec<Value> = Vec::new();
-        if let Some(status) = &q.status {
-            let mut terms = Vec::new();
-            for m in &status.0 {
-                match *m {
-                    StatusMatch::Range(lo, hi) if lo == hi => {
-                        args.push(Value::Integer(i64::from(lo)));
-                        terms.push(format!("status = ?{}", args.len()));
-                    }
-                    StatusMatch::Range(lo, hi) => {
-                        args.push(Value::Integer(i64::from(lo)));
-                        args.push(Value::Integer(i64::from(hi)));
-                        terms.push(format!(
-                            "status BETWEEN ?{} AND ?{}",
-                            args.len() - 1,
-                            args.len()
-                        ));
-                    }
-                    StatusMatch::NoResponse => terms.push("status IS NULL".into()),
-                }
-            }
-            wheres.push(format!("({})", terms.join(" OR ")));
-        }
-        if let Some(conv) = q.conversation {
-            args.push(Value::Integer(i64::try_from(conv).unwrap_or(-1)));
-            wheres.push(format!("conversation = ?{}", args.len()));
-        }
-        if let Some(method) = &q.method {
-            args.push(Value::Text(method.to_ascii_uppercase()));
-            wheres.push(format!("method = ?{}", args.len()));
-        }
-        if let Some(host) = &q.host {
-            args.push(Value::Text(host.clone()));
-            wheres.push(format!("host = ?{} COLLATE NOCASE", args.len()));
-        }
-        if let Some(path) = &q.path {
-            args.push(Value::Text(path.clone()));
-            wheres.push(format!("instr(uri, ?{}) > 0", args.len()));
-        }
-        if let Some(min) = q.min_total_time {
-            args.push(Value::Integer(min.as_nanos()));
-            wheres.push(format!("total_time >= ?{}", args.len()));
-        }
-        let where_sql = if wheres.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", wheres.join(" AND "))
-        };
-        let total: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM http {where_sql}"),
-            params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
-        args.push(Value::Integer(i64::from(q.limit)));
-        args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-        let order = order_clause(q.sort.column(), q.order);
-        let sql = format!(
-            "SELECT {HTTP_COLUMNS} FROM http WHERE id IN
-                (SELECT id FROM http {where_sql} {order} LIMIT ?{} OFFSET ?{}) {order}",
-            args.len() - 1,
-            args.len()
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), exchange_from_row)?;
+        let page = list(&conn, q)?;
         Ok(Page {
-            total: total as u64,
-            items: rows.collect::<rusqlite::Result<Vec<_>>>()?,
+            total: page.total,
+            items: page
+                .items
+                .into_iter()
+                .map(|(id, row)| ExchangeRow { id, row })
+                .collect(),
         })
     }
 

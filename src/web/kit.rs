@@ -1,6 +1,6 @@
 //! The page kit: what capture pages and strace pages share. The error
 //! page, the header above a page ([`Head`]), links that keep a page's
-//! state ([`Query`]), sortable column headers ([`Col`], [`sort_mark`]),
+//! state ([`Query`]), sort marks of column headers ([`sort_mark`]),
 //! previous/next links ([`Pager`]), filter chips ([`Chip`]) and the
 //! pcap-filter box ([`FilterBox`]).
 
@@ -119,17 +119,6 @@ impl Query {
             format!("{path}?{q}")
         }
     }
-}
-
-/// A sortable column header.
-pub struct Col {
-    pub label: &'static str,
-    pub href: String,
-    /// `▲`, `▼` or nothing.
-    pub mark: &'static str,
-    /// CSS class (width, alignment).
-    pub class: &'static str,
-    pub title: String,
 }
 
 /// Sorting marks for a header: (mark, order a click asks for).

@@ -8,43 +8,298 @@ use axum::extract::{RawQuery, State};
 
 use super::error::Error;
 use super::extract::filtered_view;
-use super::fmt::{self, Human};
-use super::kit::{sort_mark, CapHead, Chip, Col, FilterBox, PageResult, Pager, Query};
+use super::fmt;
+use super::kit::{sort_mark, CapHead, Chip, FilterBox, PageResult, Pager, Query};
 use super::pages::status_class;
 use super::params::{self, Params};
 use super::{blocking, AppState};
-use crate::analysis::report::ConversationRow;
-use crate::store::{CaptureId, ConvQuery, ConvSort, ExchangeRow, HttpQuery, HttpSort, Order};
-use crate::time::Timestamp;
+use crate::analysis::report::{
+    self, Cell, ConvQuery, ConversationRow, ExchangeRow, HttpQuery, Kind, Row, Unit,
+};
+use crate::store::{CaptureId, ExchangeRow as StoredExchange};
+use crate::time::{Span, Timestamp};
 
-fn order_name(o: Order) -> &'static str {
-    match o {
-        Order::Asc => "asc",
-        Order::Desc => "desc",
+/// A column a page shows: a column of the table's definition, whether
+/// its cell opens the row, and whether it is the row's figure that counts
+/// (drawn bold, red when slow).
+pub struct Shown {
+    name: &'static str,
+    link: bool,
+    strong: bool,
+}
+
+const fn col(name: &'static str) -> Shown {
+    Shown {
+        name,
+        link: false,
+        strong: false,
     }
 }
 
-/// One conversation row, formatted.
-pub struct ConvItem {
-    pub r: ConversationRow,
-    pub href: String,
-    pub class: String,
-    pub start: Human,
-    pub duration: Human,
-    pub packets: String,
-    pub bytes: Human,
-    pub http: String,
+const fn link(name: &'static str) -> Shown {
+    Shown {
+        name,
+        link: true,
+        strong: false,
+    }
 }
 
-impl ConvItem {
-    /// `suffix` is added to the row's link (`?filter=…` in a filtered view).
-    pub fn new(
-        r: ConversationRow,
-        base: &str,
-        suffix: &str,
-        capture_start: Option<Timestamp>,
-    ) -> ConvItem {
-        let class = format!(
+const fn strong(name: &'static str) -> Shown {
+    Shown {
+        name,
+        link: false,
+        strong: true,
+    }
+}
+
+/// The conversation page's columns, in order (any column of
+/// [`ConversationRow`]'s definition can be listed).
+const CONV_SHOWN: &[Shown] = &[
+    link("id"),
+    col("proto"),
+    col("client"),
+    link("server"),
+    col("start"),
+    strong("duration"),
+    col("packets"),
+    col("bytes"),
+    col("state"),
+    col("http_exchanges"),
+];
+
+/// The HTTP page's columns, in order (any column of [`ExchangeRow`]'s).
+const HTTP_SHOWN: &[Shown] = &[
+    col("request_start"),
+    col("client"),
+    col("method"),
+    col("host"),
+    link("uri"),
+    col("status"),
+    strong("total_time"),
+    col("server_time"),
+    col("response_body_bytes"),
+    col("wait"),
+];
+
+/// A column header: sorts on click when its column sorts.
+pub struct Head {
+    pub label: &'static str,
+    /// Where a click sorts (none for columns that do not sort).
+    pub href: Option<String>,
+    /// `▲`, `▼` or nothing.
+    pub mark: &'static str,
+    /// CSS class (width, alignment).
+    pub class: String,
+    pub title: String,
+}
+
+/// One cell, formatted.
+#[derive(Default)]
+pub struct CellView {
+    pub class: String,
+    /// Hover text: the exact value.
+    pub title: String,
+    pub text: String,
+    /// The row's link, on the columns that open the row.
+    pub href: Option<String>,
+    /// The cell is a badge with this class.
+    pub badge: Option<String>,
+}
+
+/// One row, formatted.
+pub struct RowView {
+    pub class: String,
+    pub cells: Vec<CellView>,
+}
+
+/// The headers of a page's table; `prefix` makes the CSS classes
+/// (`c-time`, `h-addr`).
+fn heads<R: Row>(
+    shown: &[Shown],
+    prefix: &str,
+    q: &report::Query<R>,
+    state_q: &Query,
+    path: &str,
+) -> Vec<Head> {
+    shown
+        .iter()
+        .filter_map(|s| R::column(s.name))
+        .map(|(i, c)| {
+            let class = if c.kind.is_numeric() {
+                format!("{prefix}-{} num", c.look_word())
+            } else {
+                format!("{prefix}-{}", c.look_word())
+            };
+            match c.sort {
+                Some(default) => {
+                    let active = q.sort.column() == Some(i);
+                    let (mark, next) = sort_mark(active, q.order, default);
+                    Head {
+                        label: c.title,
+                        href: Some(state_q.href(
+                            path,
+                            &[("sort", c.name), ("order", next), ("offset", "")],
+                        )),
+                        mark,
+                        class,
+                        title: format!("{} — click to sort", c.help),
+                    }
+                }
+                None => Head {
+                    label: c.title,
+                    href: None,
+                    mark: "",
+                    class,
+                    title: c.help.to_string(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// A cell as every column of its kind looks; `special` may replace it
+/// for the columns that need their own look.
+fn cell_view<R: Row>(
+    row: &R,
+    shown: &Shown,
+    href: &str,
+    capture_start: Option<Timestamp>,
+    special: fn(&R, &str) -> Option<CellView>,
+) -> CellView {
+    let Some((_, c)) = R::column(shown.name) else {
+        return CellView::default();
+    };
+    let mut v = special(row, c.name).unwrap_or_else(|| {
+        let cell = (c.get)(row);
+        let int = cell.as_int();
+        let human = |h: fmt::Human| CellView {
+            class: "num".into(),
+            title: h.full,
+            text: h.text,
+            ..CellView::default()
+        };
+        match (c.kind, c.unit) {
+            (Kind::Time, _) => human(fmt::rel(&int.map(Timestamp::from_nanos), &capture_start)),
+            (Kind::Span, _) => human(fmt::dur(&int.map(Span::from_nanos))),
+            (Kind::Int, Unit::Bytes) => human(fmt::bytes(&int.map_or(0, |n| n.max(0) as u64))),
+            (Kind::Int, Unit::Frame) => CellView {
+                class: "num".into(),
+                text: int.map_or(String::new(), |n| fmt::count(&(n.max(0) as u64 + 1))),
+                ..CellView::default()
+            },
+            (Kind::Int, _) => CellView {
+                class: "num".into(),
+                text: int.map_or(String::new(), |n| fmt::count(&(n.max(0) as u64))),
+                ..CellView::default()
+            },
+            (Kind::Word, _) => CellView {
+                badge: Some(c.name.to_string()),
+                text: text_of(&cell),
+                ..CellView::default()
+            },
+            (Kind::Addr, _) => CellView {
+                class: "addr".into(),
+                title: text_of(&cell),
+                text: text_of(&cell),
+                ..CellView::default()
+            },
+            _ => CellView {
+                class: c.name.to_string(),
+                text: text_of(&cell),
+                ..CellView::default()
+            },
+        }
+    });
+    if shown.strong {
+        v.class.push_str(" dur");
+    }
+    if shown.link {
+        v.href = Some(href.to_string());
+    }
+    v
+}
+
+fn text_of(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Null => String::new(),
+        Cell::Int(n) => n.to_string(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Text(t) => t.to_string(),
+    }
+}
+
+/// Conversation cells with a look of their own.
+fn conv_special(r: &ConversationRow, name: &str) -> Option<CellView> {
+    let num = |text: String, title: String| CellView {
+        class: "num".into(),
+        title,
+        text,
+        ..CellView::default()
+    };
+    match name {
+        "packets" => Some(num(
+            fmt::count(&r.packets()),
+            format!("{} → · {} ←", r.packets_c2s, r.packets_s2c),
+        )),
+        "bytes" => {
+            let b = fmt::bytes(&r.bytes());
+            Some(num(
+                b.text,
+                format!("{}: {} → · {} ←", b.full, r.bytes_c2s, r.bytes_s2c),
+            ))
+        }
+        // Most conversations carry none: a blank reads faster than zeros.
+        "http_exchanges" if r.http_exchanges == 0 => Some(num(String::new(), String::new())),
+        _ => None,
+    }
+}
+
+/// Exchange cells with a look of their own.
+fn http_special(e: &ExchangeRow, name: &str) -> Option<CellView> {
+    match name {
+        "status" => Some(CellView {
+            class: "num".into(),
+            title: e.reason.clone().unwrap_or_default(),
+            text: e.status.map_or("–".into(), |s| s.to_string()),
+            badge: Some(format!("status {}", status_class(e.status))),
+            ..CellView::default()
+        }),
+        "wait" => {
+            let word = wait_word(e.wait);
+            Some(CellView {
+                title: e.verdict.clone(),
+                badge: (!word.is_empty()).then(|| format!("wait w-{word}")),
+                text: word.to_string(),
+                ..CellView::default()
+            })
+        }
+        "uri" => Some(CellView {
+            class: "uri".into(),
+            title: e.uri.clone().unwrap_or_default(),
+            text: e.uri.clone().unwrap_or_else(|| "(no request seen)".into()),
+            ..CellView::default()
+        }),
+        "host" => Some(CellView {
+            class: "host".into(),
+            title: e.host.clone().unwrap_or_default(),
+            text: e.host.clone().unwrap_or_default(),
+            ..CellView::default()
+        }),
+        _ => None,
+    }
+}
+
+/// A conversation row: its cells and its colours (protocol, how it
+/// ended, slow).
+fn conv_row(
+    r: &ConversationRow,
+    base: &str,
+    suffix: &str,
+    capture_start: Option<Timestamp>,
+) -> RowView {
+    let href = format!("{base}/conversations/{}{suffix}", r.id);
+    RowView {
+        class: format!(
             "proto-{} state-{}{}",
             r.proto,
             r.state,
@@ -53,75 +308,41 @@ impl ConvItem {
             } else {
                 ""
             }
-        );
-        ConvItem {
-            href: format!("{base}/conversations/{}{suffix}", r.id),
-            class,
-            start: fmt::rel(&r.start, &capture_start),
-            duration: fmt::span(&r.duration),
-            packets: fmt::count(&(r.packets_c2s + r.packets_s2c)),
-            bytes: fmt::bytes(&(r.bytes_c2s + r.bytes_s2c)),
-            http: if r.http_exchanges == 0 {
-                String::new()
-            } else {
-                fmt::count(&r.http_exchanges)
-            },
-            r,
-        }
+        ),
+        cells: CONV_SHOWN
+            .iter()
+            .map(|s| cell_view(r, s, &href, capture_start, conv_special))
+            .collect(),
     }
 }
 
-/// (sort key, header, CSS class, hover text) of the conversation table.
-const CONV_COLS: &[(ConvSort, &str, &str, &str)] = &[
-    (ConvSort::Id, "#", "c-id num", "conversation number"),
-    (ConvSort::Proto, "proto", "c-proto", "transport protocol"),
-    (
-        ConvSort::Client,
-        "client",
-        "c-addr",
-        "the side that opened the connection",
-    ),
-    (
-        ConvSort::Server,
-        "server",
-        "c-addr",
-        "the side that was connected to",
-    ),
-    (
-        ConvSort::Start,
-        "start",
-        "c-time num",
-        "first packet, from the start of the capture",
-    ),
-    (
-        ConvSort::Duration,
-        "duration",
-        "c-time num",
-        "first to last packet",
-    ),
-    (ConvSort::Packets, "packets", "c-n num", "frames both ways"),
-    (
-        ConvSort::Bytes,
-        "bytes",
-        "c-n num",
-        "original frame lengths both ways",
-    ),
-    (
-        ConvSort::State,
-        "state",
-        "c-state",
-        "how the conversation ended",
-    ),
-    (ConvSort::HttpExchanges, "HTTP", "c-n num", "HTTP exchanges"),
-];
+/// An exchange row: opens its conversation at the exchange.
+fn http_row(
+    e: &StoredExchange,
+    base: &str,
+    suffix: &str,
+    capture_start: Option<Timestamp>,
+) -> RowView {
+    let href = format!(
+        "{base}/conversations/{}{suffix}#x{}",
+        e.row.conversation, e.id
+    );
+    RowView {
+        class: status_class(e.row.status).to_string(),
+        cells: HTTP_SHOWN
+            .iter()
+            .map(|s| cell_view(&e.row, s, &href, capture_start, http_special))
+            .collect(),
+    }
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "conversations.html")]
 pub struct ConversationsPage {
     head: CapHead,
     path: String,
-    cols: Vec<Col>,
-    rows: Vec<ConvItem>,
+    cols: Vec<Head>,
+    rows: Vec<RowView>,
     pager: Pager,
     f: FilterBox,
 }
@@ -167,7 +388,7 @@ pub async fn conversations(
     state_q.push("filter", fbox.text.trim());
     if q.sort != d.sort || q.order != q.sort.default_order() {
         state_q.push("sort", q.sort.name());
-        state_q.push("order", order_name(q.order));
+        state_q.push("order", q.order.name());
     }
     if q.limit != d.limit {
         state_q.push("limit", q.limit.to_string());
@@ -175,22 +396,7 @@ pub async fn conversations(
     if q.offset > 0 {
         state_q.push("offset", q.offset.to_string());
     }
-    let cols = CONV_COLS
-        .iter()
-        .map(|&(key, label, class, title)| {
-            let (mark, next) = sort_mark(key == q.sort, q.order, key.default_order());
-            Col {
-                label,
-                href: state_q.href(
-                    &path,
-                    &[("sort", key.name()), ("order", next), ("offset", "")],
-                ),
-                mark,
-                class,
-                title: format!("{title} — click to sort"),
-            }
-        })
-        .collect();
+    let cols = heads(CONV_SHOWN, "c", &q, &state_q, &path);
     let pager = Pager::new(
         &state_q,
         &path,
@@ -216,24 +422,12 @@ pub async fn conversations(
         cols,
         rows: page
             .items
-            .into_iter()
-            .map(|r| ConvItem::new(r, &base, &suffix, start))
+            .iter()
+            .map(|r| conv_row(r, &base, &suffix, start))
             .collect(),
         pager,
         f: fbox,
     })
-}
-
-/// One exchange row, formatted.
-pub struct HttpItem {
-    pub e: ExchangeRow,
-    pub href: String,
-    pub start: Human,
-    pub total: Human,
-    pub server: Human,
-    pub body: Human,
-    pub status_class: &'static str,
-    pub wait: &'static str,
 }
 
 /// The `wait` of an exchange as a word for a badge.
@@ -248,74 +442,14 @@ pub fn wait_word(w: crate::http::Wait) -> &'static str {
     }
 }
 
-impl HttpItem {
-    pub fn new(
-        e: ExchangeRow,
-        base: &str,
-        suffix: &str,
-        capture_start: Option<Timestamp>,
-    ) -> HttpItem {
-        HttpItem {
-            href: format!(
-                "{base}/conversations/{}{suffix}#x{}",
-                e.row.conversation, e.id
-            ),
-            start: fmt::rel(&e.row.request_start, &capture_start),
-            total: fmt::dur(&e.row.total_time),
-            server: fmt::dur(&e.row.server_time),
-            body: fmt::bytes(&e.row.response_body_bytes),
-            status_class: status_class(e.row.status),
-            wait: wait_word(e.row.wait),
-            e,
-        }
-    }
-}
-
-const HTTP_COLS: &[(HttpSort, &str, &str, &str)] = &[
-    (
-        HttpSort::RequestStart,
-        "start",
-        "h-time num",
-        "request's first byte, from the start of the capture",
-    ),
-    (HttpSort::Client, "client", "h-addr", "the client's address"),
-    (HttpSort::Method, "method", "h-method", "request method"),
-    (HttpSort::Host, "host", "h-host", "Host header"),
-    (HttpSort::Uri, "URI", "h-uri", "request target"),
-    (
-        HttpSort::Status,
-        "status",
-        "h-status num",
-        "response status",
-    ),
-    (
-        HttpSort::TotalTime,
-        "total",
-        "h-time num",
-        "request's first byte to response's last byte",
-    ),
-    (
-        HttpSort::ServerTime,
-        "server",
-        "h-time num",
-        "request's last byte to response's first byte",
-    ),
-    (
-        HttpSort::ResponseBodyBytes,
-        "body",
-        "h-n num",
-        "response body bytes",
-    ),
-];
-
 #[derive(Template, WebTemplate)]
 #[template(path = "http.html")]
 pub struct HttpPage {
     head: CapHead,
     f: FilterBox,
     path: String,
-    cols: Vec<Col>,
-    rows: Vec<HttpItem>,
+    cols: Vec<Head>,
+    rows: Vec<RowView>,
     pager: Pager,
     chips: Vec<Chip>,
     /// The form's values, as typed.
@@ -379,7 +513,7 @@ pub async fn http(
     let d = HttpQuery::default();
     if q.sort != d.sort || q.order != q.sort.default_order() {
         state_q.push("sort", q.sort.name());
-        state_q.push("order", order_name(q.order));
+        state_q.push("order", q.order.name());
     }
     if q.limit != d.limit && error.is_none() {
         state_q.push("limit", q.limit.to_string());
@@ -387,22 +521,7 @@ pub async fn http(
     if q.offset > 0 {
         state_q.push("offset", q.offset.to_string());
     }
-    let cols = HTTP_COLS
-        .iter()
-        .map(|&(key, label, class, title)| {
-            let (mark, next) = sort_mark(key == q.sort, q.order, key.default_order());
-            Col {
-                label,
-                href: state_q.href(
-                    &path,
-                    &[("sort", key.name()), ("order", next), ("offset", "")],
-                ),
-                mark,
-                class,
-                title: format!("{title} — click to sort"),
-            }
-        })
-        .collect();
+    let cols = heads(HTTP_SHOWN, "h", &q, &state_q, &path);
     let status_now = typed("status");
     let chips = [
         ("2xx", "s2"),
@@ -459,8 +578,8 @@ pub async fn http(
         cols,
         rows: page
             .items
-            .into_iter()
-            .map(|e| HttpItem::new(e, &base, &suffix, start))
+            .iter()
+            .map(|e| http_row(e, &base, &suffix, start))
             .collect(),
         pager,
         chips,
@@ -476,7 +595,7 @@ pub async fn http(
             String::new()
         },
         order: if p.get("order").is_some() {
-            order_name(q.order).to_string()
+            q.order.name().to_string()
         } else {
             String::new()
         },

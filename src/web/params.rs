@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use crate::store::{ConvQuery, ConvSort, HttpQuery, HttpSort, Order, MAX_LIMIT};
+use crate::analysis::report::{ConvQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT};
 use crate::time::Span;
 
 /// Longest query string accepted.
@@ -182,55 +182,49 @@ pub fn filter_param(p: &Params) -> Result<Option<String>, ParamError> {
     Ok(Some(f.to_string()))
 }
 
-/// The conversation query of a request (its `filter` is [`filter_param`]'s).
-pub fn conv_query(p: &Params) -> Result<ConvQuery, ParamError> {
-    let d = ConvQuery::default();
+/// The query of a table page or list (`sort`, `order`, `limit`,
+/// `offset` and the filters the table's columns declare; the `filter`
+/// expression is [`filter_param`]'s).
+fn table_query<R: Row>(p: &Params) -> Result<Query<R>, ParamError>
+where
+    Query<R>: Default,
+{
+    let d = Query::<R>::default();
     let (limit, offset) = p.page(d.limit)?;
-    let sort: ConvSort = p.parsed("sort")?.unwrap_or(d.sort);
+    let sort: SortKey<R> = p.parsed("sort")?.unwrap_or(d.sort);
     let order = p.order(sort.default_order())?;
-    Ok(ConvQuery {
+    Query {
         sort,
         order,
         limit,
         offset,
-    })
+        filters: Vec::new(),
+    }
+    .with_filters(|k| p.get(k))
+    .map_err(|e| ParamError(e.0))
+}
+
+/// The conversation query of a request.
+pub fn conv_query(p: &Params) -> Result<ConvQuery, ParamError> {
+    table_query(p)
 }
 
 /// The HTTP exchange query of a request.
 pub fn http_query(p: &Params) -> Result<HttpQuery, ParamError> {
-    let d = HttpQuery::default();
-    let (limit, offset) = p.page(d.limit)?;
-    let method = p.text("method", 32)?;
-    if let Some(m) = &method {
-        if !m
-            .bytes()
-            .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
-        {
-            return Err(ParamError(format!(
-                "method must be a word such as GET, not '{}'",
-                shown(m)
-            )));
-        }
-    }
-    let sort: HttpSort = p.parsed("sort")?.unwrap_or(d.sort);
-    Ok(HttpQuery {
-        sort,
-        order: p.order(sort.default_order())?,
-        limit,
-        offset,
-        status: p.parsed("status")?,
-        method,
-        host: p.text("host", 255)?,
-        path: p.text("path", 2048)?,
-        min_total_time: p.seconds("min_total_time")?,
-        conversation: p.whole("conversation", 0, MAX_OFFSET)?,
-    })
+    table_query(p)
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::store::StatusMatch;
+    use crate::analysis::report::{Cond, StatusFilter, StatusMatch};
+
+    #[test]
+    fn http_params_name_every_filter() {
+        for param in HttpQuery::filter_params() {
+            assert!(HTTP_PARAMS.contains(&param), "{param}");
+        }
+    }
 
     #[test]
     fn hostile_values_get_clear_messages() {
@@ -251,7 +245,7 @@ mod test {
             .starts_with("unknown parameter 'bogus'"));
         assert!(p("offset=99999999999999999999").is_err());
         let q = p("sort=bytes&order=asc&limit=10&offset=20").unwrap();
-        assert_eq!(q.sort, ConvSort::Bytes);
+        assert_eq!(q.sort, SortKey::of("bytes"));
         assert_eq!(q.order, Order::Asc);
         assert_eq!((q.limit, q.offset), (10, 20));
         assert_eq!(p("").unwrap(), ConvQuery::default());
@@ -262,12 +256,24 @@ mod test {
         let p = |q: &str| Params::parse(Some(q), HTTP_PARAMS).and_then(|p| http_query(&p));
         let q =
             p("status=5xx,404&method=get&min_total_time=0.25&sort=total_time&order=desc").unwrap();
-        assert_eq!(q.sort, HttpSort::TotalTime);
+        assert_eq!(q.sort, SortKey::of("total_time"));
         assert_eq!(
-            q.status.unwrap().0,
-            vec![StatusMatch::Range(500, 599), StatusMatch::Range(404, 404)]
+            q.filter_on("status"),
+            Some(&Cond::Status(StatusFilter(vec![
+                StatusMatch::Range(500, 599),
+                StatusMatch::Range(404, 404)
+            ])))
         );
-        assert_eq!(q.min_total_time, Some(Span::from_nanos(250_000_000)));
+        assert_eq!(
+            q.filter_on("min_total_time"),
+            Some(&Cond::AtLeast(Span::from_nanos(250_000_000).as_nanos()))
+        );
+        assert_eq!(
+            q.filter_on("method"),
+            Some(&Cond::Equal(crate::analysis::report::Cell::Text(
+                "GET".into()
+            )))
+        );
         assert!(p("min_total_time=NaN").is_err());
         assert!(p("min_total_time=-1").is_err());
         assert!(p("method=GE%20T").is_err());

@@ -9,7 +9,7 @@ use axum::extract::State;
 use super::status_class;
 use crate::analysis::report::ConversationRow;
 use crate::flow::{Dir, PacketInfo};
-use crate::store::{CaptureId, ChunkKind, ExchangeRow, HttpQuery, HttpSort, Order, StreamChunk};
+use crate::store::{CaptureId, ChunkKind, ExchangeRow, HttpQuery, StreamChunk};
 use crate::time::Timestamp;
 use crate::web::error::Error;
 use crate::web::extract::{Checked, ConvNumber, Filtered, FromQuery};
@@ -370,12 +370,10 @@ pub async fn conversation(
         let http = s.exchanges(
             &id,
             &HttpQuery {
-                conversation: Some(n),
-                sort: HttpSort::RequestStart,
-                order: Order::Asc,
                 limit: EXCHANGES_SHOWN,
                 ..HttpQuery::default()
-            },
+            }
+            .equal_to("conversation", n),
         )?;
         // The page of the list; the packet before it (for the first delta);
         // and the first packets, for sequence bases and the ladder.
@@ -390,7 +388,7 @@ pub async fn conversation(
     })
     .await?;
     let start = r.start;
-    let tcp = r.proto == "tcp";
+    let tcp = r.proto == crate::flow::Proto::Tcp;
     let mut isn = [None, None];
     for p in &first_packets {
         let d = p.dir.index();
@@ -455,7 +453,13 @@ pub async fn conversation(
     for e in &http.items {
         rungs.push(Rung::Exchange(Box::new(e.clone())));
     }
-    let ladder = svg::ladder(&r.client, &r.server, start, rungs, &|x| format!("#x{x}"));
+    let ladder = svg::ladder(
+        &r.client.to_string(),
+        &r.server.to_string(),
+        start,
+        rungs,
+        &|x| format!("#x{x}"),
+    );
     let chunks = stream
         .chunks
         .iter()

@@ -9,7 +9,7 @@ use axum::extract::State;
 
 use super::status_class;
 use crate::analysis::report::ConversationRow;
-use crate::store::{Bucket, CaptureId, ConvQuery, ExchangeRow, HttpQuery, HttpSort, Order, Status};
+use crate::store::{Bucket, CaptureId, ConvQuery, ExchangeRow, HttpQuery, HttpSort, Status};
 use crate::time::{Span, Timestamp};
 use crate::web::api::{with_progress, CaptureStatus};
 use crate::web::extract::{Checked, NoParams};
@@ -205,15 +205,7 @@ pub async fn capture(
                     ..ConvQuery::default()
                 },
             )?;
-            let http = st.exchanges(
-                &id,
-                &HttpQuery {
-                    sort: HttpSort::TotalTime,
-                    order: Order::Desc,
-                    limit: 10,
-                    ..HttpQuery::default()
-                },
-            )?;
+            let http = st.exchanges(&id, &HttpQuery::sorted(HttpSort::of("total_time"), 10))?;
             Ok((convs, http))
         })
         .await?;

@@ -1,0 +1,157 @@
+//! The conversation table: one row per TCP or UDP conversation, as
+//! `analyze --json` prints it and `/api/captures/ID/conversations` lists it.
+//! Adding a column here adds it to the JSON, the store, the sort keys and
+//! (when a page lists it) the web table.
+
+use std::net::SocketAddr;
+
+use super::query::Order::{Asc, Desc};
+use super::table::{Column, Unit};
+use crate::flow::{Conversation, Dir, Proto, State};
+use crate::time::{Span, Timestamp};
+
+type C = Column<ConversationRow>;
+
+crate::table! {
+    /// One conversation as `analyze --json` and `/api/.../conversations` show it.
+    pub struct ConversationRow in "conversations" {
+        id: u64 = C::spec("#", "conversation number").short("id").look("id").sorts(Asc),
+        proto: Proto = C::spec("proto", "transport protocol").sorts(Asc),
+        client: SocketAddr = C::spec("client", "the side that opened the connection")
+            .indexed(Asc),
+        server: SocketAddr = C::spec("server", "the side that was connected to").indexed(Asc),
+        start: Option<Timestamp> = C::spec("start", "first packet, from the start of the capture")
+            .unit(Unit::Seconds)
+            .indexed(Asc),
+        end: Option<Timestamp> = C::spec("end", "last packet, from the start of the capture")
+            .unit(Unit::Seconds)
+            .sorts(Asc),
+        duration: Span = C::spec("duration", "first to last packet")
+            .unit(Unit::Seconds)
+            .indexed(Desc),
+        packets_c2s: u64 = C::spec("packets →", "frames from the client").short("pkts>")
+            .unit(Unit::Packets)
+            .sorts(Desc),
+        packets_s2c: u64 = C::spec("packets ←", "frames from the server").short("<pkts")
+            .unit(Unit::Packets)
+            .sorts(Desc),
+        bytes_c2s: u64 = C::spec("bytes →", "original frame lengths from the client")
+            .short("bytes>")
+            .unit(Unit::Bytes)
+            .sorts(Desc),
+        bytes_s2c: u64 = C::spec("bytes ←", "original frame lengths from the server")
+            .short("<bytes")
+            .unit(Unit::Bytes)
+            .sorts(Desc),
+        payload_c2s: u64 = C::spec("payload →", "unique payload bytes from the client")
+            .unit(Unit::Bytes)
+            .sorts(Desc),
+        payload_s2c: u64 = C::spec("payload ←", "unique payload bytes from the server")
+            .unit(Unit::Bytes)
+            .sorts(Desc),
+        state: State = C::spec("state", "how the conversation ended").sorts(Asc),
+        http_exchanges: u64 = C::spec("HTTP", "HTTP exchanges").short("http").sorts(Desc),
+        handshake_rtt: Option<Span> = C::spec("handshake", "SYN to the client's ACK of the SYN-ACK")
+            .unit(Unit::Seconds)
+            .sorts(Desc),
+        retransmissions: u64 = C::spec("retrans.", "segments that repeated payload already seen")
+            .unit(Unit::Packets)
+            .indexed(Desc),
+        gap_bytes_c2s: u64 = C::spec("gaps →", "bytes from the client never seen")
+            .unit(Unit::Bytes)
+            .sorts(Desc),
+        gap_bytes_s2c: u64 = C::spec("gaps ←", "bytes from the server never seen")
+            .unit(Unit::Bytes)
+            .sorts(Desc),
+        zero_windows: u64 = C::spec("zero win.", "segments advertising a zero receive window")
+            .unit(Unit::Packets)
+            .sorts(Desc),
+        roles_from_handshake: bool =
+            C::spec("roles known", "client and server known from the handshake"),
+        first_frame: u64 = C::spec("first frame", "the conversation's first packet")
+            .unit(Unit::Frame)
+            .sorts(Asc),
+        last_frame: u64 = C::spec("last frame", "the conversation's last packet")
+            .unit(Unit::Frame)
+            .sorts(Asc),
+    }
+    derived {
+        packets: |r| r.packets()
+            => C::spec("packets", "frames both ways").unit(Unit::Packets).indexed(Desc),
+        bytes: |r| r.bytes()
+            => C::spec("bytes", "original frame lengths both ways").unit(Unit::Bytes).indexed(Desc),
+    }
+}
+
+impl From<&Conversation> for ConversationRow {
+    fn from(c: &Conversation) -> Self {
+        let (to_s, to_c) = (Dir::ToServer.index(), Dir::ToClient.index());
+        ConversationRow {
+            id: c.id,
+            proto: c.proto,
+            client: c.client,
+            server: c.server,
+            start: c.start,
+            end: c.end,
+            duration: c.duration(),
+            packets_c2s: c.dirs[to_s].packets,
+            packets_s2c: c.dirs[to_c].packets,
+            bytes_c2s: c.dirs[to_s].bytes,
+            bytes_s2c: c.dirs[to_c].bytes,
+            payload_c2s: c.payload(Dir::ToServer),
+            payload_s2c: c.payload(Dir::ToClient),
+            state: c.state,
+            http_exchanges: c.http_exchanges,
+            handshake_rtt: c.handshake_rtt,
+            retransmissions: c.retransmissions(),
+            gap_bytes_c2s: c.streams[to_s].gap_bytes,
+            gap_bytes_s2c: c.streams[to_c].gap_bytes,
+            zero_windows: u64::from(c.dirs[0].zero_windows) + u64::from(c.dirs[1].zero_windows),
+            roles_from_handshake: c.roles_from_handshake,
+            first_frame: c.first_frame,
+            last_frame: c.last_frame,
+        }
+    }
+}
+
+impl ConversationRow {
+    /// Frames both ways.
+    pub fn packets(&self) -> u64 {
+        self.packets_c2s.saturating_add(self.packets_s2c)
+    }
+
+    /// Original frame lengths both ways.
+    pub fn bytes(&self) -> u64 {
+        self.bytes_c2s.saturating_add(self.bytes_s2c)
+    }
+
+    /// A row with every field set, for tests.
+    #[cfg(test)]
+    pub(crate) fn example() -> ConversationRow {
+        ConversationRow {
+            id: 7,
+            proto: Proto::Tcp,
+            client: "10.0.0.1:53422".parse().unwrap(),
+            server: "[::1]:8080".parse().unwrap(),
+            start: Some(Timestamp::from_nanos(1_700_000_000_123_456_789)),
+            end: Some(Timestamp::from_nanos(1_700_000_001_000_000_000)),
+            duration: Span::from_nanos(876_543_211),
+            packets_c2s: 6,
+            packets_s2c: 4,
+            bytes_c2s: 500,
+            bytes_s2c: 900,
+            payload_c2s: 78,
+            payload_s2c: 512,
+            state: State::HalfClosed,
+            http_exchanges: 1,
+            handshake_rtt: Some(Span::from_nanos(1234)),
+            retransmissions: 2,
+            gap_bytes_c2s: 3,
+            gap_bytes_s2c: 4,
+            zero_windows: 5,
+            roles_from_handshake: true,
+            first_frame: 10,
+            last_frame: 20,
+        }
+    }
+}

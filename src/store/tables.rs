@@ -1,0 +1,346 @@
+//! The SQL of a results table, derived from its row definition
+//! ([`crate::analysis::report::table`]): the DDL, its indexes, the insert,
+//! the select list and the reading of a row, the ORDER BY of a sort key
+//! and the WHERE of a query's filters. Nothing here names a column of a
+//! particular table.
+//!
+//! How kinds are stored: numbers, times (epoch ns), durations (ns) and
+//! booleans as INTEGER; text, words and lists as TEXT; an address as its
+//! text plus a `NAME_key` BLOB that sorts numerically (IPv4 as IPv6-mapped,
+//! then the port). A table whose rows have no `id` column gets an
+//! `id INTEGER PRIMARY KEY` (the stored order) in front.
+
+use std::borrow::Cow;
+use std::net::{IpAddr, SocketAddr};
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+
+use super::Result;
+use crate::analysis::report::{Cell, Cond, FilterOp, Kind, Order, Query, Row, SortKey};
+
+/// A sortable key for an address: the IPv6(-mapped) address then the port,
+/// big-endian, so `ORDER BY` sorts numerically.
+pub(crate) fn addr_key(a: &SocketAddr) -> [u8; 18] {
+    let v6 = match a.ip() {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    };
+    let mut k = [0u8; 18];
+    k[..16].copy_from_slice(&v6.octets());
+    k[16..].copy_from_slice(&a.port().to_be_bytes());
+    k
+}
+
+/// Whether the table stores its own `id` in front of the row's columns.
+fn has_own_id<R: Row>() -> bool {
+    R::column("id").is_none()
+}
+
+/// `CREATE TABLE` for rows of `R`.
+pub(crate) fn ddl<R: Row>() -> String {
+    let mut cols: Vec<String> = Vec::new();
+    if has_own_id::<R>() {
+        cols.push("id INTEGER PRIMARY KEY".into());
+    }
+    for c in R::COLUMNS {
+        let sql_type = match c.kind {
+            Kind::Int | Kind::Time | Kind::Span | Kind::Bool => "INTEGER",
+            Kind::Addr | Kind::Text | Kind::Word | Kind::List => "TEXT",
+        };
+        let null = if c.nullable { "" } else { " NOT NULL" };
+        if c.name == "id" {
+            cols.push("id INTEGER PRIMARY KEY".into());
+            continue;
+        }
+        cols.push(format!("{} {sql_type}{null}", c.name));
+        if c.kind == Kind::Addr {
+            cols.push(format!("{}_key BLOB{null}", c.name));
+        }
+    }
+    format!("CREATE TABLE {} (\n    {}\n);\n", R::TABLE, cols.join(",\n    "))
+}
+
+/// The expression a column sorts by.
+fn sort_expr<R: Row>(i: usize) -> String {
+    let c = &R::COLUMNS[i];
+    match c.kind {
+        Kind::Addr => format!("{}_key", c.name),
+        _ => c.name.to_string(),
+    }
+}
+
+/// Indexes, built once after the rows are in: one per indexed sort
+/// column, one per filtered column (NOCASE where the filter ignores case),
+/// and for a status filter one with each indexed sort column behind it,
+/// so a filtered, sorted page reads only index pages.
+pub(crate) fn indexes<R: Row>() -> String {
+    let t = R::TABLE;
+    let mut out = String::new();
+    for (i, c) in R::COLUMNS.iter().enumerate() {
+        if c.indexed {
+            out.push_str(&format!(
+                "CREATE INDEX {t}_by_{} ON {t}({});\n",
+                c.name,
+                sort_expr::<R>(i)
+            ));
+        }
+        let Some(f) = c.filter else { continue };
+        if c.indexed {
+            continue;
+        }
+        let collate = if f.op == FilterOp::EqualNoCase {
+            " COLLATE NOCASE"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "CREATE INDEX {t}_by_{} ON {t}({}{collate});\n",
+            c.name, c.name
+        ));
+        if f.op == FilterOp::Status {
+            for (j, s) in R::COLUMNS.iter().enumerate().filter(|(_, s)| s.indexed) {
+                out.push_str(&format!(
+                    "CREATE INDEX {t}_by_{}_{} ON {t}({}, {});\n",
+                    c.name,
+                    s.name,
+                    c.name,
+                    sort_expr::<R>(j)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Stored column names, in insert order.
+fn stored_names<R: Row>() -> Vec<String> {
+    let mut names = Vec::new();
+    if has_own_id::<R>() {
+        names.push("id".to_string());
+    }
+    for c in R::COLUMNS {
+        names.push(c.name.to_string());
+        if c.kind == Kind::Addr {
+            names.push(format!("{}_key", c.name));
+        }
+    }
+    names
+}
+
+/// `INSERT` of one row (with the table's own id first when it has one).
+pub(crate) fn insert_sql<R: Row>() -> String {
+    let names = stored_names::<R>();
+    let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        R::TABLE,
+        names.join(", "),
+        marks.join(", ")
+    )
+}
+
+fn value(cell: Cell<'_>) -> Value {
+    match cell {
+        Cell::Null => Value::Null,
+        Cell::Int(n) => Value::Integer(n),
+        Cell::Bool(b) => Value::Integer(i64::from(b)),
+        Cell::Text(t) => Value::Text(t.into_owned()),
+    }
+}
+
+/// Inserts `row`; `own_id` is the stored id of tables that keep one.
+pub(crate) fn insert<R: Row>(conn: &Connection, row: &R, own_id: Option<u64>) -> Result<()> {
+    let mut values: Vec<Value> = Vec::with_capacity(R::COLUMNS.len() + 4);
+    if has_own_id::<R>() {
+        values.push(Value::Integer(crate::analysis::report::table::int(
+            own_id.unwrap_or(0),
+        )));
+    }
+    for c in R::COLUMNS {
+        let cell = (c.get)(row);
+        if c.kind == Kind::Addr {
+            let key = match &cell {
+                Cell::Text(t) => match t.parse::<SocketAddr>() {
+                    Ok(a) => Value::Blob(addr_key(&a).to_vec()),
+                    Err(_) => Value::Blob(t.as_bytes().to_vec()),
+                },
+                _ => Value::Null,
+            };
+            values.push(value(cell));
+            values.push(key);
+        } else {
+            values.push(value(cell));
+        }
+    }
+    conn.prepare_cached(&insert_sql::<R>())?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
+/// The select list of a row (the table's own id first, when it has one).
+pub(crate) fn select_list<R: Row>() -> String {
+    let mut names: Vec<&str> = Vec::new();
+    if has_own_id::<R>() {
+        names.push("id");
+    }
+    names.extend(R::COLUMNS.iter().filter(|c| c.json).map(|c| c.name));
+    names.join(", ")
+}
+
+fn cell(v: ValueRef<'_>) -> Cell<'static> {
+    match v {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(n) => Cell::Int(n),
+        ValueRef::Real(f) => Cell::Int(f as i64),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            Cell::Text(Cow::Owned(String::from_utf8_lossy(t).into_owned()))
+        }
+    }
+}
+
+/// Reads a row selected with [`select_list`]: its own id (0 for tables
+/// without one) and the row.
+pub(crate) fn read<R: Row>(r: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, R)> {
+    let offset = usize::from(has_own_id::<R>());
+    let own = if offset == 1 {
+        r.get::<_, i64>(0)?.max(0) as u64
+    } else {
+        0
+    };
+    let mut failed: Option<rusqlite::Error> = None;
+    let row = R::from_cells(&mut |i| match r.get_ref(i + offset) {
+        Ok(v) => cell(v),
+        Err(e) => {
+            failed.get_or_insert(e);
+            Cell::Null
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let row = row.map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            offset,
+            rusqlite::types::Type::Text,
+            Box::new(e),
+        )
+    })?;
+    Ok((own, row))
+}
+
+/// `ORDER BY` of a sort key, ties broken by the stored order.
+pub(crate) fn order_by<R: Row>(sort: SortKey<R>, order: Order) -> String {
+    let dir = match order {
+        Order::Asc => "ASC",
+        Order::Desc => "DESC",
+    };
+    match sort.column() {
+        Some(i) => format!("ORDER BY {} {dir}, id {dir}", sort_expr::<R>(i)),
+        None => format!("ORDER BY id {dir}"),
+    }
+}
+
+/// `WHERE` of a query's filters (empty without any), its parameters
+/// appended to `args` (numbered from `args.len() + 1`).
+pub(crate) fn where_clause<R: Row>(q: &Query<R>, args: &mut Vec<Value>) -> String {
+    let mut wheres: Vec<String> = Vec::new();
+    for f in &q.filters {
+        let name = R::COLUMNS[f.column].name;
+        let mut arg = |v: Value| {
+            args.push(v);
+            format!("?{}", args.len())
+        };
+        wheres.push(match &f.cond {
+            Cond::Status(status) => {
+                let terms: Vec<String> = status
+                    .0
+                    .iter()
+                    .map(|m| match *m {
+                        crate::analysis::report::StatusMatch::Range(lo, hi) if lo == hi => {
+                            format!("{name} = {}", arg(Value::Integer(i64::from(lo))))
+                        }
+                        crate::analysis::report::StatusMatch::Range(lo, hi) => {
+                            let lo = arg(Value::Integer(i64::from(lo)));
+                            let hi = arg(Value::Integer(i64::from(hi)));
+                            format!("{name} BETWEEN {lo} AND {hi}")
+                        }
+                        crate::analysis::report::StatusMatch::NoResponse => {
+                            format!("{name} IS NULL")
+                        }
+                    })
+                    .collect();
+                format!("({})", terms.join(" OR "))
+            }
+            Cond::Equal(c) => format!("{name} = {}", arg(value(c.clone()))),
+            Cond::EqualNoCase(t) => {
+                format!("{name} = {} COLLATE NOCASE", arg(Value::Text(t.clone())))
+            }
+            Cond::Contains(t) => format!("instr({name}, {}) > 0", arg(Value::Text(t.clone()))),
+            Cond::AtLeast(n) => format!("{name} >= {}", arg(Value::Integer(*n))),
+        });
+    }
+    if wheres.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", wheres.join(" AND "))
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::analysis::report::{ConversationRow, ExchangeRow, HttpQuery};
+
+    #[test]
+    fn rows_round_trip_through_sqlite() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&ddl::<ConversationRow>()).unwrap();
+        conn.execute_batch(&ddl::<ExchangeRow>()).unwrap();
+        conn.execute_batch(&indexes::<ConversationRow>()).unwrap();
+        conn.execute_batch(&indexes::<ExchangeRow>()).unwrap();
+        let c = ConversationRow::example();
+        insert(&conn, &c, None).unwrap();
+        let back: (u64, ConversationRow) = conn
+            .query_row(
+                &format!(
+                    "SELECT {} FROM conversations",
+                    select_list::<ConversationRow>()
+                ),
+                [],
+                read,
+            )
+            .unwrap();
+        assert_eq!(back.1, c);
+        let e = ExchangeRow {
+            status: Some(503),
+            interim: vec![100],
+            method: Some("GET".into()),
+            ..ExchangeRow::default()
+        };
+        insert(&conn, &e, Some(41)).unwrap();
+        // Every field at its emptiest must store too.
+        insert(&conn, &ExchangeRow::default(), Some(42)).unwrap();
+        let q = HttpQuery::default()
+            .with_filters(|k| (k == "status").then_some("5xx"))
+            .unwrap();
+        let mut args = Vec::new();
+        let w = where_clause(&q, &mut args);
+        let sql = format!(
+            "SELECT {} FROM http {w} {}",
+            select_list::<ExchangeRow>(),
+            order_by(q.sort, q.order)
+        );
+        let got: (u64, ExchangeRow) = conn
+            .query_row(&sql, rusqlite::params_from_iter(args), read)
+            .unwrap();
+        assert_eq!(got, (41, e));
+    }
+
+    #[test]
+    fn addresses_sort_numerically() {
+        let a: SocketAddr = "10.0.0.9:80".parse().unwrap();
+        let b: SocketAddr = "10.0.0.10:80".parse().unwrap();
+        assert!(addr_key(&a) < addr_key(&b));
+    }
+}
