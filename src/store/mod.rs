@@ -10,7 +10,7 @@
 //! Calls block (file and database I/O): async code calls them through
 //! `spawn_blocking`.
 
-mod id;
+pub mod id;
 mod packets;
 mod results;
 mod schema;
@@ -40,7 +40,7 @@ use crate::time::Timestamp;
 pub use crate::analysis::report::{
     ConvQuery, HttpQuery, Order, QueryError, StatusFilter, StatusMatch, MAX_LIMIT,
 };
-pub use id::CaptureId;
+pub use id::{CaptureId, Id, IdKind, StraceId};
 /// A sort key of the conversation table.
 pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 /// A sort key of the HTTP exchange table.
@@ -56,9 +56,10 @@ pub enum Error {
     /// No such capture (or conversation): unknown, malformed or deleted.
     #[error("{0} not found")]
     NotFound(String),
-    /// The capture has no results (yet): it is queued, analyzing or failed.
-    #[error("capture {id} is {status}: it has no results")]
-    NotReady { id: CaptureId, status: Status },
+    /// The upload has no results (yet): it is queued, analyzing or failed.
+    /// `upload` names it (`capture 0123…`).
+    #[error("{upload} is {status}: it has no results")]
+    NotReady { upload: String, status: Status },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("{context}: {source}")]

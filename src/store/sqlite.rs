@@ -205,12 +205,12 @@ const META_COLUMNS: &str = "id, name, size, sha256, created_ns, status, error, s
 /// At startup: marks the uploads of `table` whose work was interrupted, or
 /// was done by an older version (`version_column` below `version`), for a
 /// re-run, and returns every queued one, oldest first.
-pub(crate) fn requeue_unfinished(
+pub(crate) fn requeue_unfinished<K: super::IdKind>(
     conn: &Connection,
     table: &str,
     version_column: &str,
     version: i64,
-) -> Result<Vec<CaptureId>> {
+) -> Result<Vec<super::Id<K>>> {
     conn.execute(
         &format!(
             "UPDATE {table} SET status = 'queued' WHERE status = 'analyzing'
@@ -350,7 +350,10 @@ impl SqliteStore {
     fn results(&self, id: &CaptureId) -> Result<Reader<'_>> {
         let status = self.status_of(id)?;
         if status != Status::Done {
-            return Err(Error::NotReady { id: *id, status });
+            return Err(Error::NotReady {
+                upload: format!("{id:?}"),
+                status,
+            });
         }
         let (generation, idle) = lock(&self.inner.readers).take(id);
         let conn = match idle {
@@ -546,7 +549,7 @@ impl Store for SqliteStore {
         let parent = self.capture(id)?;
         if parent.status != Status::Done {
             return Err(Error::NotReady {
-                id: *id,
+                upload: format!("{id:?}"),
                 status: parent.status,
             });
         }

@@ -25,7 +25,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use super::lock;
-use super::{io_err, CaptureId, Error, Page, Result, Status};
+use super::{io_err, Error, Page, Result, Status, StraceId};
 use crate::strace::Trace;
 use crate::time::Timestamp;
 
@@ -66,7 +66,7 @@ pub struct StraceFile {
 /// One strace upload as the list and status views show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct StraceMeta {
-    pub id: CaptureId,
+    pub id: StraceId,
     /// The first file's name, with the count of the others (`out.4990 +2`).
     pub name: String,
     pub files: Vec<StraceFile>,
@@ -98,22 +98,21 @@ pub trait StraceStore: Send + Sync {
     fn add_strace(&self, files: Vec<(PathBuf, StraceFile)>) -> Result<StraceMeta>;
     /// Uploads, newest first.
     fn straces(&self, limit: u32, offset: u64) -> Result<Page<StraceMeta>>;
-    fn strace(&self, id: &CaptureId) -> Result<StraceMeta>;
+    fn strace(&self, id: &StraceId) -> Result<StraceMeta>;
     /// Removes the upload and every file of it.
-    fn delete_strace(&self, id: &CaptureId) -> Result<()>;
+    fn delete_strace(&self, id: &StraceId) -> Result<()>;
     /// At startup: queues interrupted parses (and models of an older
     /// layout) again; returns every upload waiting, oldest first.
-    fn recover(&self) -> Result<Vec<CaptureId>>;
+    fn recover(&self) -> Result<Vec<StraceId>>;
     /// Marks the upload `analyzing` and returns its files.
-    fn begin_parse(&self, id: &CaptureId) -> Result<StraceInputs>;
+    fn begin_parse(&self, id: &StraceId) -> Result<StraceInputs>;
     /// Stores the model and marks the upload `done`, in one step for
     /// readers (who find the model already in memory).
-    fn finish_parse(&self, id: &CaptureId, trace: Trace, summary: &serde_json::Value)
-        -> Result<()>;
+    fn finish_parse(&self, id: &StraceId, trace: Trace, summary: &serde_json::Value) -> Result<()>;
     /// Marks the upload `failed` with a message for a person.
-    fn fail(&self, id: &CaptureId, message: &str) -> Result<()>;
+    fn fail(&self, id: &StraceId, message: &str) -> Result<()>;
     /// The parsed model of a `done` upload.
-    fn trace(&self, id: &CaptureId) -> Result<Arc<Trace>>;
+    fn trace(&self, id: &StraceId) -> Result<Arc<Trace>>;
 }
 
 /// The embedded [`StraceStore`]: `straces.db` and `straces/` in the data
@@ -121,7 +120,7 @@ pub trait StraceStore: Send + Sync {
 pub struct SqliteStraces {
     root: PathBuf,
     index: Mutex<Connection>,
-    cache: Mutex<VecDeque<(CaptureId, Arc<Trace>)>>,
+    cache: Mutex<VecDeque<(StraceId, Arc<Trace>)>>,
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -136,7 +135,7 @@ fn meta_from_row(r: &Row<'_>) -> rusqlite::Result<StraceMeta> {
     let status: String = r.get(5)?;
     let summary: Option<String> = r.get(7)?;
     Ok(StraceMeta {
-        id: id_text.parse().unwrap_or(CaptureId::from_bytes([0; 16])),
+        id: id_text.parse().unwrap_or(StraceId::from_bytes([0; 16])),
         name: r.get(1)?,
         files: serde_json::from_str(&files).unwrap_or_default(),
         size: r.get::<_, i64>(3)?.max(0) as u64,
@@ -178,7 +177,7 @@ impl SqliteStraces {
         Ok(store)
     }
 
-    fn dir(&self, id: &CaptureId) -> PathBuf {
+    fn dir(&self, id: &StraceId) -> PathBuf {
         self.root.join(id.to_string())
     }
 
@@ -210,7 +209,7 @@ impl SqliteStraces {
         Ok(())
     }
 
-    fn status_of(&self, id: &CaptureId) -> Result<Status> {
+    fn status_of(&self, id: &StraceId) -> Result<Status> {
         let status: Option<String> = lock(&self.index)
             .query_row(
                 "SELECT status FROM straces WHERE id = ?1",
@@ -223,7 +222,7 @@ impl SqliteStraces {
     }
 
     /// Keeps a model in memory, dropping the least recently used one.
-    fn remember(&self, id: &CaptureId, trace: Arc<Trace>) {
+    fn remember(&self, id: &StraceId, trace: Arc<Trace>) {
         let mut cache = lock(&self.cache);
         cache.retain(|(k, _)| k != id);
         if cache.len() >= CACHED_TRACES {
@@ -232,19 +231,19 @@ impl SqliteStraces {
         cache.push_back((*id, trace));
     }
 
-    fn forget(&self, id: &CaptureId) {
+    fn forget(&self, id: &StraceId) {
         lock(&self.cache).retain(|(k, _)| k != id);
     }
 }
 
 impl StraceStore for SqliteStraces {
     fn staging_path(&self) -> Result<PathBuf> {
-        let name = CaptureId::random().map_err(io_err("random name"))?;
+        let name = StraceId::random().map_err(io_err("random name"))?;
         Ok(self.root.join("staging").join(format!("{name}.part")))
     }
 
     fn add_strace(&self, files: Vec<(PathBuf, StraceFile)>) -> Result<StraceMeta> {
-        let id = CaptureId::random().map_err(io_err("random id"))?;
+        let id = StraceId::random().map_err(io_err("random id"))?;
         let dir = self.dir(&id);
         std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
         let mut kept = Vec::with_capacity(files.len());
@@ -302,7 +301,7 @@ impl StraceStore for SqliteStraces {
         })
     }
 
-    fn strace(&self, id: &CaptureId) -> Result<StraceMeta> {
+    fn strace(&self, id: &StraceId) -> Result<StraceMeta> {
         lock(&self.index)
             .query_row(
                 &format!("SELECT {META_COLUMNS} FROM straces WHERE id = ?1"),
@@ -313,7 +312,7 @@ impl StraceStore for SqliteStraces {
             .ok_or_else(|| Error::NotFound(format!("strace {id}")))
     }
 
-    fn delete_strace(&self, id: &CaptureId) -> Result<()> {
+    fn delete_strace(&self, id: &StraceId) -> Result<()> {
         let changed = lock(&self.index)
             .execute("DELETE FROM straces WHERE id = ?1", params![id.to_string()])?;
         if changed == 0 {
@@ -328,7 +327,7 @@ impl StraceStore for SqliteStraces {
         }
     }
 
-    fn recover(&self) -> Result<Vec<CaptureId>> {
+    fn recover(&self) -> Result<Vec<StraceId>> {
         super::sqlite::requeue_unfinished(
             &lock(&self.index),
             "straces",
@@ -337,7 +336,7 @@ impl StraceStore for SqliteStraces {
         )
     }
 
-    fn begin_parse(&self, id: &CaptureId) -> Result<StraceInputs> {
+    fn begin_parse(&self, id: &StraceId) -> Result<StraceInputs> {
         let changed = lock(&self.index).execute(
             "UPDATE straces SET status = 'analyzing', error = NULL, summary = NULL
              WHERE id = ?1 AND status IN ('queued', 'analyzing')",
@@ -361,12 +360,7 @@ impl StraceStore for SqliteStraces {
         })
     }
 
-    fn finish_parse(
-        &self,
-        id: &CaptureId,
-        trace: Trace,
-        summary: &serde_json::Value,
-    ) -> Result<()> {
+    fn finish_parse(&self, id: &StraceId, trace: Trace, summary: &serde_json::Value) -> Result<()> {
         let dir = self.dir(id);
         let tmp = dir.join("trace.json.tmp");
         let write = || -> std::io::Result<()> {
@@ -395,7 +389,7 @@ impl StraceStore for SqliteStraces {
         Ok(())
     }
 
-    fn fail(&self, id: &CaptureId, message: &str) -> Result<()> {
+    fn fail(&self, id: &StraceId, message: &str) -> Result<()> {
         lock(&self.index).execute(
             "UPDATE straces SET status = 'failed', error = ?2, summary = NULL WHERE id = ?1",
             params![id.to_string(), message],
@@ -403,7 +397,7 @@ impl StraceStore for SqliteStraces {
         Ok(())
     }
 
-    fn trace(&self, id: &CaptureId) -> Result<Arc<Trace>> {
+    fn trace(&self, id: &StraceId) -> Result<Arc<Trace>> {
         {
             let mut cache = lock(&self.cache);
             if let Some(pos) = cache.iter().position(|(k, _)| k == id) {
@@ -417,7 +411,10 @@ impl StraceStore for SqliteStraces {
         }
         let status = self.status_of(id)?;
         if status != Status::Done {
-            return Err(Error::NotReady { id: *id, status });
+            return Err(Error::NotReady {
+                upload: format!("{id:?}"),
+                status,
+            });
         }
         let path = self.dir(id).join("trace.json");
         // Read whole: serde_json parses a slice about twice as fast as a

@@ -4,16 +4,16 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
 use super::error::{Error, Result};
-use super::params::{self, Params};
-use super::{blocking, capture_id, conversation_number, follow, upload, AppState, View};
-use crate::store::{CaptureId, CaptureMeta, Status, Store};
+use super::extract::{Checked, ConvNumber, FilterOnly, NoParams, PacketPage, Paged, Resolved};
+use super::{blocking, follow, AppState};
+use crate::store::{CaptureId, CaptureMeta, ConvQuery, HttpQuery, Status, Store};
 
 /// Bytes of each direction a stream view returns at most.
 pub const STREAM_MAX_PER_DIR: usize = 1 << 20;
@@ -42,9 +42,9 @@ pub fn with_progress(state: &AppState, meta: CaptureMeta) -> CaptureStatus {
                 .unwrap_or(0),
         ),
         Status::Analyzing => state
-            .jobs
+            .captures
             .progress(&meta.id)
-            .map_or((0.0, 0), |p| (p.fraction(), p.packets())),
+            .map_or((0.0, 0), |p| (p.fraction(), p.records())),
         Status::Queued | Status::Failed => (0.0, 0),
     };
     CaptureStatus {
@@ -55,43 +55,11 @@ pub fn with_progress(state: &AppState, meta: CaptureMeta) -> CaptureStatus {
     }
 }
 
-#[derive(Serialize)]
-struct Created {
-    id: String,
-    url: String,
-}
-
-/// `POST /api/captures`: multipart field `file` or the raw body.
-pub async fn upload(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-    req: Request,
-) -> Result<Response> {
-    let p = Params::parse(q.as_deref(), &["name"])?;
-    let meta = upload::receive(&state, p.get("name").map(str::to_string), req).await?;
-    state.jobs.submit(meta.id);
-    let url = format!("/c/{}", meta.id);
-    let mut resp = (
-        StatusCode::CREATED,
-        Json(Created {
-            id: meta.id.to_string(),
-            url: url.clone(),
-        }),
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/captures/{}", meta.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
-}
-
 /// `GET /api/captures`: newest first.
 pub async fn list(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Checked(Paged { limit, offset }): Checked<Paged<50>>,
 ) -> Result<impl IntoResponse> {
-    let p = Params::parse(q.as_deref(), &["limit", "offset"])?;
-    let (limit, offset) = p.page(50)?;
     let page = blocking(&state, move |s| s.captures(limit, offset)).await?;
     let items: Vec<CaptureStatus> = page
         .items
@@ -106,38 +74,11 @@ pub async fn list(
 /// `GET /api/captures/ID`.
 pub async fn status(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
+    id: CaptureId,
 ) -> Result<impl IntoResponse> {
-    Params::parse(q.as_deref(), &[])?;
-    let id = capture_id(&id)?;
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
-}
-
-/// `DELETE /api/captures/ID`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse> {
-    let id = capture_id(&id)?;
-    blocking(&state, move |s| s.delete_capture(&id)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// The results a request with `filter` reads, or the answer to give while
-/// its filtered analysis runs (202 with its progress) or after it failed.
-async fn resolve(
-    state: &AppState,
-    id: CaptureId,
-    p: &Params,
-) -> Result<std::result::Result<CaptureId, Response>> {
-    let filter = params::filter_param(p)?;
-    Ok(match super::view(state, id, filter).await? {
-        View::Ready(v) => Ok(v),
-        View::Pending(st) => Err((StatusCode::ACCEPTED, Json(st)).into_response()),
-        View::Failed(message) => return Err(Error::Conflict(message)),
-    })
 }
 
 /// `GET /api/captures/ID/conversations`; with `filter`, the conversations
@@ -145,85 +86,67 @@ async fn resolve(
 /// progress until that analysis is done).
 pub async fn conversations(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let id = capture_id(&id)?;
-    let p = Params::parse(q.as_deref(), params::CONV_PARAMS)?;
-    let query = params::conv_query(&p)?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(Json(blocking(&state, move |s| s.conversations(&id, &query)).await?).into_response())
+    _: CaptureId,
+    Checked(query): Checked<ConvQuery>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.conversations(&id, &query)).await?,
+    ))
 }
 
 /// `GET /api/captures/ID/conversations/N`.
 pub async fn conversation(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(q.as_deref(), &["filter"])?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(Json(blocking(&state, move |s| s.conversation(&id, n)).await?).into_response())
+    _: CaptureId,
+    ConvNumber(n): ConvNumber,
+    _: Checked<FilterOnly>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.conversation(&id, n)).await?,
+    ))
 }
 
 /// `GET /api/captures/ID/http`.
 pub async fn http(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let id = capture_id(&id)?;
-    let p = Params::parse(q.as_deref(), params::HTTP_PARAMS)?;
-    let query = params::http_query(&p)?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(Json(blocking(&state, move |s| s.exchanges(&id, &query)).await?).into_response())
+    _: CaptureId,
+    Checked(query): Checked<HttpQuery>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.exchanges(&id, &query)).await?,
+    ))
 }
 
 /// `GET /api/captures/ID/conversations/N/packets`.
 pub async fn packets(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(q.as_deref(), &["limit", "offset", "filter"])?;
-    let (limit, offset) = p.page(1000)?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
-    Ok(Json(blocking(&state, move |s| s.packets(&id, n, limit, offset)).await?).into_response())
+    _: CaptureId,
+    ConvNumber(n): ConvNumber,
+    Checked(PacketPage { limit, offset }): Checked<PacketPage>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        blocking(&state, move |s| s.packets(&id, n, limit, offset)).await?,
+    ))
 }
 
 /// `GET /api/captures/ID/conversations/N/stream`.
 pub async fn stream(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> Result<Response> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(q.as_deref(), &["filter"])?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
+    _: CaptureId,
+    ConvNumber(n): ConvNumber,
+    _: Checked<FilterOnly>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
     Ok(Json(
         blocking(&state, move |s| {
             follow::stream(s, &id, n, STREAM_MAX_PER_DIR)
         })
         .await?,
-    )
-    .into_response())
+    ))
 }
 
 /// Sends what a blocking writer produces as a streamed body.
@@ -256,15 +179,11 @@ impl std::io::Write for ChannelWriter {
 /// as a pcap file, streamed as they are read back.
 pub async fn pcap(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
+    _: CaptureId,
+    ConvNumber(n): ConvNumber,
+    _: Checked<FilterOnly>,
+    Resolved(id): Resolved,
 ) -> Result<Response> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(q.as_deref(), &["filter"])?;
-    let id = match resolve(&state, id, &p).await? {
-        Ok(v) => v,
-        Err(pending) => return Ok(pending),
-    };
     // Check first, so a missing conversation is a 404 rather than a cut stream.
     blocking(&state, move |s| s.conversation(&id, n)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);

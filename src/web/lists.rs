@@ -4,13 +4,15 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 
 use super::error::Error;
+use super::extract::filtered_view;
 use super::fmt;
-use super::pages::{sort_mark, status_class, CapHead, PageResult, Pager, Query};
+use super::kit::{sort_mark, CapHead, Chip, FilterBox, PageResult, Pager, Query};
+use super::pages::status_class;
 use super::params::{self, Params};
-use super::{blocking, capture_id, view, AppState, View};
+use super::{blocking, AppState};
 use crate::analysis::report::{
     self, Cell, ConvQuery, ConversationRow, ExchangeRow, HttpQuery, Kind, Row, Unit,
 };
@@ -345,73 +347,6 @@ pub struct ConversationsPage {
     f: FilterBox,
 }
 
-/// The pcap-filter box of a page and the state of its filtered analysis.
-#[derive(Default)]
-pub struct FilterBox {
-    /// The expression as typed.
-    pub text: String,
-    /// Why it cannot be used (bad syntax, or the filtered analysis failed).
-    pub error: Option<String>,
-    /// The filtered analysis is running: its progress, in words.
-    pub pending: Option<String>,
-    /// `73 of 120 packets match`.
-    pub matched: String,
-    /// The same view without the filter.
-    pub clear: String,
-    /// Hidden fields that keep the rest of the page's state on submit.
-    pub keep: Vec<(&'static str, String)>,
-}
-
-/// What a filtered page reads: the results to query, if they are ready,
-/// and the filter box to show.
-pub(crate) async fn filtered_view(
-    state: &AppState,
-    id: CaptureId,
-    p: &Params,
-) -> Result<(Option<CaptureId>, FilterBox), Error> {
-    let mut f = FilterBox {
-        text: p.get("filter").unwrap_or("").to_string(),
-        ..FilterBox::default()
-    };
-    let filter = match params::filter_param(p) {
-        Ok(x) => x,
-        Err(e) => {
-            f.error = Some(e.0);
-            return Ok((None, f));
-        }
-    };
-    let filtered = filter.is_some();
-    match view(state, id, filter).await? {
-        View::Ready(v) => {
-            if filtered {
-                let meta = blocking(state, move |s| s.capture(&v)).await?;
-                let c = meta.summary.as_ref().map(|s| &s["capture"]);
-                let all = c.and_then(|c| c["packets"].as_u64()).unwrap_or(0);
-                let matched = c.and_then(|c| c["matched"].as_u64()).unwrap_or(all);
-                f.matched = format!(
-                    "{} of {} packets match",
-                    fmt::count(&matched),
-                    fmt::count(&all)
-                );
-            }
-            Ok((Some(v), f))
-        }
-        View::Pending(st) => {
-            f.pending = Some(format!(
-                "Analyzing the capture with this filter: {:.0}% read, {} packets so far. \
-                 This page refreshes itself.",
-                st.progress * 100.0,
-                fmt::count(&st.packets)
-            ));
-            Ok((None, f))
-        }
-        View::Failed(message) => {
-            f.error = Some(message);
-            Ok((None, f))
-        }
-    }
-}
-
 /// A capture's first timestamp, from its stored summary.
 async fn capture_start(
     state: &AppState,
@@ -431,10 +366,9 @@ async fn capture_start(
 /// column (duration, longest first, by default).
 pub async fn conversations(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: CaptureId,
     RawQuery(raw): RawQuery,
 ) -> PageResult<ConversationsPage> {
-    let id = capture_id(&id)?;
     let p = Params::parse(raw.as_deref(), params::CONV_PARAMS).map_err(Error::from)?;
     let q: ConvQuery = params::conv_query(&p).map_err(Error::from)?;
     let (name, start) = capture_start(&state, id).await?;
@@ -508,14 +442,6 @@ pub fn wait_word(w: crate::http::Wait) -> &'static str {
     }
 }
 
-/// A status chip: one click filters by a class.
-pub struct Chip {
-    pub label: &'static str,
-    pub href: String,
-    pub on: bool,
-    pub class: &'static str,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "http.html")]
 pub struct HttpPage {
@@ -544,10 +470,9 @@ pub struct HttpPage {
 /// that exchange.
 pub async fn http(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: CaptureId,
     RawQuery(raw): RawQuery,
 ) -> PageResult<HttpPage> {
-    let id = capture_id(&id)?;
     let p = Params::parse(raw.as_deref(), params::HTTP_PARAMS).map_err(Error::from)?;
     let (name, start) = capture_start(&state, id).await?;
     let typed = |k: &str| p.get(k).unwrap_or("").to_string();
@@ -613,7 +538,8 @@ pub async fn http(
                 "no response"
             } else {
                 label
-            },
+            }
+            .into(),
             href: state_q.href(
                 &path,
                 &[("status", if on { "" } else { label }), ("offset", "")],

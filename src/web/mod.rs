@@ -2,22 +2,23 @@
 //! the background analysis workers behind them.
 //!
 //! [`router`] builds every route over an [`AppState`]; [`Server`] binds it
-//! to an address. Handlers parse, make one store call through
+//! to an address. Handlers extract (IDs, checked query strings, the
+//! filtered view: `extract.rs`), make one store call through
 //! `spawn_blocking`, and answer; all storage is behind [`crate::store::Store`].
+//! Uploads of either kind go through one [`Pipeline`].
 
 mod api;
-mod conv;
 mod error;
+mod extract;
 pub mod fmt;
 mod follow;
+mod kit;
 mod lists;
 mod pages;
 pub mod params;
-mod queue;
+pub mod pipeline;
 pub mod strace;
 pub mod svg;
-mod upload;
-mod worker;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,19 +31,23 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::Error;
-pub use worker::{Jobs, Progress};
+pub use pipeline::{Pipeline, Progress};
 
-use crate::store::{self, CaptureId, SqliteStore, Store};
+use pipeline::{capture::Analysis, strace::Parse};
+
+use crate::store::{self, CaptureId, SqliteStore, SqliteStraces, Store, StraceStore};
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub jobs: Arc<Jobs>,
+    /// Capture uploads and their analysis threads.
+    pub captures: Arc<Pipeline<Analysis>>,
+    pub strace_store: Arc<dyn StraceStore>,
+    /// strace uploads and their parser threads.
+    pub straces: Arc<Pipeline<Parse>>,
     /// Largest upload accepted, bytes.
     pub max_upload: u64,
-    /// strace uploads and their parser threads.
-    pub straces: strace::Straces,
 }
 
 /// How to run the server.
@@ -55,32 +60,26 @@ pub struct Config {
     pub workers: usize,
 }
 
-/// Parses an ID from a URL; anything malformed is "not found".
-pub(crate) fn capture_id(text: &str) -> Result<CaptureId, Error> {
-    text.parse()
-        .map_err(|_| Error::NotFound("capture".to_string()))
+/// Runs `f` over `on` (a store) on the blocking pool: every store call
+/// of a handler goes through here.
+pub(crate) async fn off_thread<S, T, F>(on: Arc<S>, f: F) -> Result<T, Error>
+where
+    S: ?Sized + Send + Sync + 'static,
+    T: Send + 'static,
+    F: FnOnce(&S) -> Result<T, Error> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || f(&on))
+        .await
+        .map_err(|e| Error::Internal(format!("blocking task: {e}")))?
 }
 
-/// Parses a conversation number from a URL.
-pub(crate) fn conversation_number(text: &str) -> Result<u64, Error> {
-    if text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::NotFound("conversation".to_string()));
-    }
-    text.parse()
-        .map_err(|_| Error::NotFound("conversation".to_string()))
-}
-
-/// Runs a store call on the blocking pool.
+/// Runs a capture store call on the blocking pool.
 pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, Error>
 where
     T: Send + 'static,
     F: FnOnce(&dyn Store) -> store::Result<T> + Send + 'static,
 {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&*store))
-        .await
-        .map_err(|e| Error::Internal(format!("store task: {e}")))?
-        .map_err(Error::from)
+    off_thread(state.store.clone(), move |s| f(s).map_err(Error::from)).await
 }
 
 /// Which results a request reads: the capture's own, or those of its
@@ -105,7 +104,7 @@ pub(crate) async fn view(
     };
     let (meta, new) = blocking(state, move |s| s.filtered(&id, &f)).await?;
     if new {
-        state.jobs.submit(meta.id);
+        state.captures.submit(meta.id);
     }
     Ok(match meta.status {
         store::Status::Done => View::Ready(meta.id),
@@ -126,11 +125,14 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route(
             "/captures",
-            post(api::upload)
+            post(pipeline::api_upload::<Analysis>)
                 .layer(DefaultBodyLimit::disable())
                 .get(api::list),
         )
-        .route("/captures/{id}", get(api::status).delete(api::delete))
+        .route(
+            "/captures/{id}",
+            get(api::status).delete(pipeline::api_delete::<Analysis>),
+        )
         .route("/captures/{id}/conversations", get(api::conversations))
         .route("/captures/{id}/conversations/{n}", get(api::conversation))
         .route(
@@ -148,15 +150,15 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route(
             "/upload",
-            post(pages::upload).layer(DefaultBodyLimit::disable()),
+            post(pipeline::form_upload::<Analysis>).layer(DefaultBodyLimit::disable()),
         )
         .route("/c/{id}", get(pages::capture))
         .route("/c/{id}/conversations", get(lists::conversations))
-        .route("/c/{id}/conversations/{n}", get(conv::conversation))
+        .route("/c/{id}/conversations/{n}", get(pages::conversation))
         .route("/c/{id}/http", get(lists::http))
         .route(
             "/c/{id}/delete",
-            get(pages::delete_confirm).post(pages::delete),
+            get(pages::delete_confirm).post(pipeline::form_delete::<Analysis>),
         )
         .route("/static/{file}", get(pages::static_file))
         .merge(strace::router())
@@ -194,42 +196,27 @@ pub enum StartError {
 }
 
 impl Server {
-    /// Opens the data directory, re-queues interrupted analyses, starts
-    /// the workers and binds the address.
+    /// Opens the data directory, re-queues interrupted analyses and
+    /// parses, starts the workers and binds the address.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
-        let dir = config.data_dir.clone();
-        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&dir))
-            .await
-            .map_err(|e| StartError::Store {
-                dir: config.data_dir.clone(),
-                source: store::Error::Corrupt(e.to_string()),
-            })?
-            .map_err(|source| StartError::Store {
+        let (dir, workers) = (config.data_dir.clone(), config.workers);
+        let opened = tokio::task::spawn_blocking(move || -> store::Result<_> {
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
+            let strace_store: Arc<dyn StraceStore> = Arc::new(SqliteStraces::open(&dir)?);
+            let captures = Pipeline::start(Analysis::new(store.clone()), workers)?;
+            let straces = Pipeline::start(Parse::new(strace_store.clone()), workers)?;
+            Ok((store, captures, strace_store, straces))
+        })
+        .await
+        .map_err(|e| StartError::Store {
+            dir: config.data_dir.clone(),
+            source: store::Error::Corrupt(e.to_string()),
+        })?;
+        let (store, captures, strace_store, straces) =
+            opened.map_err(|source| StartError::Store {
                 dir: config.data_dir.clone(),
                 source,
             })?;
-        let pending = store.recover().map_err(|source| StartError::Store {
-            dir: config.data_dir.clone(),
-            source,
-        })?;
-        let store: Arc<dyn Store> = Arc::new(store);
-        let jobs = Jobs::start(store.clone(), config.workers);
-        for id in pending {
-            tracing::info!("capture {id}: analysis queued again after restart");
-            jobs.submit(id);
-        }
-        let (data_dir, workers) = (config.data_dir.clone(), config.workers);
-        let straces =
-            tokio::task::spawn_blocking(move || strace::Straces::start(&data_dir, workers))
-                .await
-                .map_err(|e| StartError::Store {
-                    dir: config.data_dir.clone(),
-                    source: store::Error::Corrupt(e.to_string()),
-                })?
-                .map_err(|source| StartError::Store {
-                    dir: config.data_dir.clone(),
-                    source,
-                })?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -240,9 +227,10 @@ impl Server {
             listener,
             state: AppState {
                 store,
-                jobs,
-                max_upload: config.max_upload,
+                captures,
+                strace_store,
                 straces,
+                max_upload: config.max_upload,
             },
         })
     }

@@ -27,7 +27,7 @@ fn shown(s: &str) -> String {
 }
 
 /// The parameters of one request.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Params(HashMap<String, String>);
 
 impl Params {
@@ -57,6 +57,18 @@ impl Params {
             }
         }
         Ok(Params(map))
+    }
+
+    /// The parameters named in `names`, ignoring the rest: for a query
+    /// string an earlier extractor has already checked.
+    pub fn only(raw: Option<&str>, names: &[&str]) -> Params {
+        let pairs = form_urlencoded::parse(raw.unwrap_or("").as_bytes());
+        Params(
+            pairs
+                .filter(|(k, _)| names.contains(&k.as_ref()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
     }
 
     /// The value, if given and not empty.

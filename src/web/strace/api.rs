@@ -4,20 +4,20 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{RawQuery, State};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 
 use super::params::{
-    FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAGE_PARAMS, PAUSE_MAX,
-    PAUSE_PARAMS, SYSCALL_PARAMS,
+    FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, PAGE_PARAMS, PAUSE_MAX,
 };
-use super::{blocking, strace_id, upload, with_progress, with_trace, StraceStatus};
+use super::{blocking, with_progress, with_trace, StraceStatus};
+use crate::store::StraceId;
 use crate::strace::{FileView, Pause, PauseKind, SyscallView, TimelineItem, Trace, TreeNode};
 use crate::web::error::{Error, Result};
+use crate::web::extract::{Checked, NoParams, Paged};
 use crate::web::params::{ParamError, Params};
 use crate::web::AppState;
 
@@ -194,41 +194,11 @@ pub fn check_pid(t: &Trace, pid: u32) -> Result<()> {
     }
 }
 
-#[derive(Serialize)]
-struct Created {
-    id: String,
-    url: String,
-}
-
-/// `POST /api/straces`: multipart fields `file` (one per log), or the raw body.
-pub async fn upload(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-    req: Request,
-) -> Result<Response> {
-    let p = Params::parse(q.as_deref(), &["name"])?;
-    let meta = upload::receive(&state, p.get("name").map(str::to_string), req).await?;
-    state.straces.jobs.submit(meta.id);
-    let mut resp = (
-        StatusCode::CREATED,
-        Json(Created {
-            id: meta.id.to_string(),
-            url: format!("/s/{}", meta.id),
-        }),
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/straces/{}", meta.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
-}
-
 /// `GET /api/straces`: newest first.
 pub async fn list(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Checked(Paged { limit, offset }): Checked<Paged<50>>,
 ) -> Result<impl IntoResponse> {
-    let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(50)?;
     let page = blocking(&state, move |s| s.straces(limit, offset)).await?;
     let items: Vec<StraceStatus> = page
         .items
@@ -241,34 +211,20 @@ pub async fn list(
 /// `GET /api/straces/ID`.
 pub async fn status(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
+    id: StraceId,
 ) -> Result<impl IntoResponse> {
-    Params::parse(q.as_deref(), &[])?;
-    let id = strace_id(&id)?;
     let meta = blocking(&state, move |s| s.strace(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
-}
-
-/// `DELETE /api/straces/ID`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
-    blocking(&state, move |s| s.delete_strace(&id)).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/straces/ID/summary`: the `strace -c`-like table (overall and
 /// per process), hints, strace's own tables, notes.
 pub async fn summary(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
+    id: StraceId,
 ) -> Result<impl IntoResponse> {
-    Params::parse(q.as_deref(), &[])?;
-    let id = strace_id(&id)?;
     let v = with_trace(&state, id, |t| {
         let span = t.span();
         Ok(json!({
@@ -296,11 +252,9 @@ pub async fn summary(
 /// `GET /api/straces/ID/syscalls?pid=&syscall=&contains=&failed=1&errno=&min_duration=&sort=&order=&limit=&offset=&at=`.
 pub async fn syscalls(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    id: StraceId,
+    Checked(mut f): Checked<SyscallFilter>,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
-    let mut f = SyscallFilter::parse(&Params::parse(q.as_deref(), SYSCALL_PARAMS)?)?;
     Ok(Json(
         with_trace(&state, id, move |t| Ok(syscall_page(t, &mut f))).await?,
     ))
@@ -309,11 +263,9 @@ pub async fn syscalls(
 /// `GET /api/straces/ID/files?config=1&failed=1&enoent=1&pid=&contains=&limit=&offset=`.
 pub async fn files(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    id: StraceId,
+    Checked(f): Checked<FileFilter>,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
-    let f = FileFilter::parse(&Params::parse(q.as_deref(), FILE_PARAMS)?)?;
     Ok(Json(
         with_trace(&state, id, move |t| Ok(file_page(t, &f))).await?,
     ))
@@ -322,11 +274,9 @@ pub async fn files(
 /// `GET /api/straces/ID/processes`: the process tree (parents first).
 pub async fn processes(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    id: StraceId,
+    Checked(Paged { limit, offset }): Checked<Paged<1000>>,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
-    let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(1000)?;
     let v = with_trace(&state, id, move |t| {
         Ok(Listing::page(process_rows(t), offset, limit))
     })
@@ -338,11 +288,9 @@ pub async fn processes(
 /// calls and long gaps between calls, longest first.
 pub async fn pauses(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    id: StraceId,
+    Checked(f): Checked<PauseFilter>,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
-    let f = PauseFilter::parse(&Params::parse(q.as_deref(), PAUSE_PARAMS)?)?;
     let v = with_trace(&state, id, move |t| {
         let items = pause_list(t, &f);
         Ok(Listing {
@@ -359,10 +307,9 @@ pub async fn pauses(
 /// as offsets from its start.
 pub async fn timeline(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
     let (pid, limit, offset) = parse_timeline(q.as_deref())?;
     let v = with_trace(&state, id, move |t| {
         check_pid(t, pid)?;
@@ -379,11 +326,9 @@ pub async fn timeline(
 /// `GET /api/straces/ID/unparsed`: lines the parser did not understand.
 pub async fn unparsed(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    id: StraceId,
+    Checked(Paged { limit, offset }): Checked<Paged<1000>>,
 ) -> Result<impl IntoResponse> {
-    let id = strace_id(&id)?;
-    let (limit, offset) = Params::parse(q.as_deref(), PAGE_PARAMS)?.page(1000)?;
     let v = with_trace(&state, id, move |t| {
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let items: Vec<_> = t

@@ -4,53 +4,23 @@
 //! its JSON twin under `/api/straces/ID`. Every filter lives in the URL, so
 //! a page's address is its share link.
 //!
-//! [`router`] holds every route; [`Straces`] is the part of
-//! [`AppState`] they use (the store of strace uploads and its parser pool).
+//! [`router`] holds every route; uploads, parsing and deletion go through
+//! the strace [`super::pipeline::Pipeline`] of [`AppState`].
 
 mod api;
 mod pages;
 pub mod params;
-mod svg;
-mod upload;
-mod worker;
-
-use std::path::Path;
-use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Serialize;
 
-pub use worker::StraceJobs;
-
 use super::error::Error;
-use super::AppState;
-use crate::store::{self, CaptureId, SqliteStraces, Status, StraceMeta, StraceStore};
+use super::pipeline::{api_delete, api_upload, form_delete, form_upload, strace::Parse, Kind};
+use super::{off_thread, AppState};
+use crate::store::{self, Status, StraceId, StraceMeta, StraceStore};
 use crate::strace::Trace;
-
-/// The store of strace uploads and the threads that parse them.
-#[derive(Clone)]
-pub struct Straces {
-    pub store: Arc<dyn StraceStore>,
-    pub jobs: Arc<StraceJobs>,
-}
-
-impl Straces {
-    /// Opens the strace store in `data_dir`, starts `workers` parser
-    /// threads and queues again every parse a previous run left unfinished.
-    pub fn start(data_dir: &Path, workers: usize) -> store::Result<Straces> {
-        let store = SqliteStraces::open(data_dir)?;
-        let pending = store.recover()?;
-        let store: Arc<dyn StraceStore> = Arc::new(store);
-        let jobs = StraceJobs::start(store.clone(), workers);
-        for id in pending {
-            tracing::info!("strace {id}: parse queued again after restart");
-            jobs.submit(id);
-        }
-        Ok(Straces { store, jobs })
-    }
-}
 
 /// An upload with its live progress, as `GET /api/straces/ID` answers.
 #[derive(Serialize)]
@@ -66,7 +36,10 @@ pub struct StraceStatus {
 fn with_progress(state: &AppState, meta: StraceMeta) -> StraceStatus {
     let progress = match meta.status {
         Status::Done => 1.0,
-        Status::Analyzing => state.straces.jobs.progress(&meta.id).unwrap_or(0.0),
+        Status::Analyzing => state
+            .straces
+            .progress(&meta.id)
+            .map_or(0.0, |p| p.fraction()),
         Status::Queued | Status::Failed => 0.0,
     };
     StraceStatus {
@@ -76,51 +49,35 @@ fn with_progress(state: &AppState, meta: StraceMeta) -> StraceStatus {
     }
 }
 
-/// Parses an ID from a URL; anything malformed is "not found".
-fn strace_id(text: &str) -> Result<CaptureId, Error> {
-    text.parse()
-        .map_err(|_| Error::NotFound("strace log".to_string()))
-}
-
 /// A store error in the words of strace uploads.
 fn store_error(e: store::Error) -> Error {
-    match e {
-        store::Error::NotFound(_) => Error::NotFound("strace log".into()),
-        store::Error::NotReady { status, .. } => Error::Conflict(match status {
-            Status::Failed => "parsing this strace log failed: it has no results".into(),
-            other => format!("the strace log is {other}: results are not ready yet"),
-        }),
-        other => Error::Internal(other.to_string()),
-    }
+    Parse::store_error(e)
 }
 
-/// Runs a store call on the blocking pool.
+/// Runs a strace store call on the blocking pool.
 async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, Error>
 where
     T: Send + 'static,
     F: FnOnce(&dyn StraceStore) -> store::Result<T> + Send + 'static,
 {
-    let store = state.straces.store.clone();
-    tokio::task::spawn_blocking(move || f(&*store))
-        .await
-        .map_err(|e| Error::Internal(format!("strace store task: {e}")))?
-        .map_err(store_error)
+    off_thread(state.strace_store.clone(), move |s| {
+        f(s).map_err(store_error)
+    })
+    .await
 }
 
 /// Loads the parsed model of a `done` upload and computes a view of it on
 /// the blocking pool.
-async fn with_trace<T, F>(state: &AppState, id: CaptureId, f: F) -> Result<T, Error>
+async fn with_trace<T, F>(state: &AppState, id: StraceId, f: F) -> Result<T, Error>
 where
     T: Send + 'static,
     F: FnOnce(&Trace) -> Result<T, Error> + Send + 'static,
 {
-    let store = state.straces.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let trace = store.trace(&id).map_err(store_error)?;
+    off_thread(state.strace_store.clone(), move |s| {
+        let trace = s.trace(&id).map_err(store_error)?;
         f(&trace)
     })
     .await
-    .map_err(|e| Error::Internal(format!("strace view task: {e}")))?
 }
 
 /// Every strace route, pages and API, to merge into the app's router.
@@ -129,7 +86,7 @@ pub fn router() -> Router<AppState> {
         .route(
             "/straces",
             get(pages::list)
-                .post(pages::upload)
+                .post(form_upload::<Parse>)
                 .layer(DefaultBodyLimit::disable()),
         )
         .route("/s/{id}", get(pages::summary))
@@ -140,15 +97,18 @@ pub fn router() -> Router<AppState> {
         .route("/s/{id}/timeline", get(pages::timeline))
         .route(
             "/s/{id}/delete",
-            get(pages::confirm_delete).post(pages::delete),
+            get(pages::confirm_delete).post(form_delete::<Parse>),
         )
         .route(
             "/api/straces",
-            post(api::upload)
+            post(api_upload::<Parse>)
                 .layer(DefaultBodyLimit::disable())
                 .get(api::list),
         )
-        .route("/api/straces/{id}", get(api::status).delete(api::delete))
+        .route(
+            "/api/straces/{id}",
+            get(api::status).delete(api_delete::<Parse>),
+        )
         .route("/api/straces/{id}/summary", get(api::summary))
         .route("/api/straces/{id}/syscalls", get(api::syscalls))
         .route("/api/straces/{id}/files", get(api::files))

@@ -6,6 +6,7 @@
 use crate::store::Order;
 use crate::strace::{FileQuery, Query, SortKey};
 use crate::time::Span;
+use crate::web::extract::FromQuery;
 use crate::web::params::{ParamError, Params};
 
 /// Names the syscall table takes.
@@ -437,6 +438,27 @@ pub fn url(path: &str, pairs: &[(&str, String)]) -> String {
         s.append_pair(k, v);
     }
     format!("{path}?{}", s.finish())
+}
+
+impl FromQuery for SyscallFilter {
+    const NAMES: &'static [&'static str] = SYSCALL_PARAMS;
+    fn from_params(p: &Params) -> Result<Self, ParamError> {
+        SyscallFilter::parse(p)
+    }
+}
+
+impl FromQuery for FileFilter {
+    const NAMES: &'static [&'static str] = FILE_PARAMS;
+    fn from_params(p: &Params) -> Result<Self, ParamError> {
+        FileFilter::parse(p)
+    }
+}
+
+impl FromQuery for PauseFilter {
+    const NAMES: &'static [&'static str] = PAUSE_PARAMS;
+    fn from_params(p: &Params) -> Result<Self, ParamError> {
+        PauseFilter::parse(p)
+    }
 }
 
 #[cfg(test)]

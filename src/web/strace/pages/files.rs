@@ -21,7 +21,7 @@ pub struct FileRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "strace_files.html")]
 pub struct FilesPage {
-    head: Head,
+    head: StraceHead,
     chips: Vec<Chip>,
     pid: String,
     contains: String,
@@ -35,12 +35,10 @@ pub struct FilesPage {
 /// `GET /s/ID/files`: paths opened, stat-ed, accessed or executed.
 pub async fn files(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
+    Checked(f): Checked<FileFilter>,
     RawQuery(q): RawQuery,
 ) -> PageResult<Response> {
-    let id = strace_id(&id)?;
-    let p = Params::parse(q.as_deref(), FILE_PARAMS).map_err(Error::from)?;
-    let f = FileFilter::parse(&p).map_err(Error::from)?;
     if let Some(to) = canonical(&format!("/s/{id}/files"), q.as_deref(), &f.pairs()) {
         return Ok(to);
     }
@@ -49,7 +47,7 @@ pub async fn files(
         .into_response())
 }
 
-fn files_page(id: &CaptureId, t: &Trace, f: FileFilter) -> FilesPage {
+fn files_page(id: &StraceId, t: &Trace, f: FileFilter) -> FilesPage {
     let path = format!("/s/{id}/files");
     let share = url(&path, &f.pairs());
     let listing = file_page(t, &f);
@@ -66,21 +64,25 @@ fn files_page(id: &CaptureId, t: &Trace, f: FileFilter) -> FilesPage {
     };
     let chips = vec![
         Chip {
+            class: "",
             label: "all files".into(),
             href: link(&only(false, false, false)),
             on: !f.config && !f.failed && !f.enoent,
         },
         Chip {
+            class: "",
             label: "configuration files".into(),
             href: link(&only(!f.config, f.failed, f.enoent)),
             on: f.config,
         },
         Chip {
+            class: "",
             label: "failed".into(),
             href: link(&only(f.config, !f.failed, false)),
             on: f.failed,
         },
         Chip {
+            class: "",
             label: "not found (ENOENT): what it searched for".into(),
             href: link(&only(f.config, false, !f.enoent)),
             on: f.enoent,
@@ -116,7 +118,7 @@ fn files_page(id: &CaptureId, t: &Trace, f: FileFilter) -> FilesPage {
         },
     );
     FilesPage {
-        head: Head::new(
+        head: trace_head(
             id,
             t,
             "files",

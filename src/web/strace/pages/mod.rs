@@ -19,27 +19,22 @@ pub use syscalls::syscalls;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::api::{
     check_pid, file_page, input_index, parse_timeline, pause_list, process_rows, syscall_page,
 };
-use super::params::{
-    self, url, FileFilter, PauseFilter, PauseKindFilter, SyscallFilter, FILE_PARAMS, PAUSE_PARAMS,
-    SYSCALL_PARAMS,
-};
-use super::svg::{self, Chart, Lane};
-use super::{blocking, strace_id, upload, with_progress, with_trace, StraceStatus};
-use crate::store::{CaptureId, Order, Status};
+use super::params::{self, url, FileFilter, PauseFilter, PauseKindFilter, SyscallFilter};
+use super::{blocking, with_progress, with_trace, StraceStatus};
+use crate::store::{Order, Status, StraceId};
 use crate::strace::{meaning, Hint, PauseKind, SortKey, SummaryRow, TimeBase, Trace};
 use crate::time::{Span, Timestamp};
-use crate::web::error::Error;
-use crate::web::pages::PageError;
-use crate::web::params::Params;
+use crate::web::extract::{Checked, NoParams};
+use crate::web::fmt;
+use crate::web::kit::{Chip, Head, PageResult, Pager};
+use crate::web::svg::{self, Lane, Svg};
 use crate::web::AppState;
-
-type PageResult<T> = Result<T, PageError>;
 
 /// Longest argument text shown in a table cell (the rest is in its title).
 const ARGS_SHOWN: usize = 160;
@@ -76,7 +71,7 @@ fn clock(ts: Option<Timestamp>, base: TimeBase) -> String {
 }
 
 fn dur(d: Option<Span>) -> String {
-    d.map_or_else(String::new, |d| d.to_string())
+    d.map_or_else(String::new, fmt::span_text)
 }
 
 fn secs6(d: Option<Span>) -> String {
@@ -103,7 +98,7 @@ fn time_base_text(b: TimeBase) -> &'static str {
 
 /// The link to a call's line in the syscall table, in the context of its
 /// process (the page that holds it, marked).
-fn line_href(id: &CaptureId, pid: Option<u32>, input: u16, line: u32) -> String {
+fn line_href(id: &StraceId, pid: Option<u32>, input: u16, line: u32) -> String {
     let f = SyscallFilter {
         pids: pid.into_iter().collect(),
         at: Some((input, line)),
@@ -131,16 +126,10 @@ fn canonical(path: &str, raw: Option<&str>, pairs: &[(&str, String)]) -> Option<
 
 // ---------------------------------------------------------------- the frame
 
-/// What every page of one upload shows above its content.
-pub struct Head {
-    pub id: String,
-    pub name: String,
-    /// The active tab.
-    pub tab: &'static str,
+/// What the header of an strace page adds to the kit's [`Head`].
+pub struct TraceFacts {
     /// This page's address (its share link).
     pub share: String,
-    /// Its JSON twin.
-    pub json: String,
     pub files: Vec<String>,
     pub syscalls: u64,
     pub processes: usize,
@@ -148,35 +137,33 @@ pub struct Head {
     pub ready: bool,
 }
 
-impl Head {
-    fn new(id: &CaptureId, t: &Trace, tab: &'static str, share: String, json: String) -> Head {
-        Head {
-            id: id.to_string(),
-            name: match t.inputs.as_slice() {
-                [one] => one.name.clone(),
-                [first, rest @ ..] => format!("{} +{}", first.name, rest.len()),
-                [] => "strace".into(),
-            },
-            tab,
-            share,
-            json,
-            files: t.inputs.iter().map(|i| i.name.clone()).collect(),
-            syscalls: t.syscall_count,
-            processes: t.processes.len(),
-            ready: true,
-        }
-    }
+/// The header of an strace page.
+type StraceHead = Head<TraceFacts>;
+
+/// The header of a page of a parsed upload.
+fn trace_head(
+    id: &StraceId,
+    t: &Trace,
+    tab: &'static str,
+    share: String,
+    json: String,
+) -> StraceHead {
+    let name = match t.inputs.as_slice() {
+        [one] => one.name.clone(),
+        [first, rest @ ..] => format!("{} +{}", first.name, rest.len()),
+        [] => "strace".into(),
+    };
+    let facts = TraceFacts {
+        share,
+        files: t.inputs.iter().map(|i| i.name.clone()).collect(),
+        syscalls: t.syscall_count,
+        processes: t.processes.len(),
+        ready: true,
+    };
+    Head::with(id, &name, tab, json, facts)
 }
 
-/// Previous / next links of a paged table.
-pub struct Pager {
-    pub from: usize,
-    pub to: usize,
-    pub total: usize,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-}
-
+/// Previous / next links of a paged table of `total` rows.
 fn pager(
     total: usize,
     offset: usize,
@@ -184,20 +171,8 @@ fn pager(
     limit: usize,
     link: impl Fn(u64) -> String,
 ) -> Pager {
-    Pager {
-        from: if shown == 0 { 0 } else { offset + 1 },
-        to: offset + shown,
-        total,
-        prev: (offset > 0).then(|| link(offset.saturating_sub(limit) as u64)),
-        next: (offset + shown < total).then(|| link((offset + limit) as u64)),
-    }
-}
-
-/// A filter chip: a link that is on or off.
-pub struct Chip {
-    pub label: String,
-    pub href: String,
-    pub on: bool,
+    let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+    Pager::linked(offset as u64, limit, shown, total as u64, link)
 }
 
 // ---------------------------------------------------------------- list and upload
@@ -210,8 +185,7 @@ pub struct ListPage {
 }
 
 /// `GET /straces`: the upload form and the latest uploads.
-pub async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> PageResult<ListPage> {
-    Params::parse(q.as_deref(), &[]).map_err(Error::from)?;
+pub async fn list(State(state): State<AppState>, _: Checked<NoParams>) -> PageResult<ListPage> {
     let page = blocking(&state, |s| s.straces(100, 0)).await?;
     Ok(ListPage {
         straces: page
@@ -232,13 +206,6 @@ pub async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> PageR
     })
 }
 
-/// `POST /straces`: the form's upload; on to the new upload's page.
-pub async fn upload(State(state): State<AppState>, req: Request) -> PageResult<Redirect> {
-    let meta = upload::receive(&state, None, req).await?;
-    state.straces.jobs.submit(meta.id);
-    Ok(Redirect::to(&format!("/s/{}", meta.id)))
-}
-
 // ---------------------------------------------------------------- delete
 
 #[derive(Template, WebTemplate)]
@@ -247,32 +214,19 @@ pub struct DeletePage {
     id: String,
     name: String,
     files: usize,
-    size: u64,
+    size: fmt::Human,
 }
 
 /// `GET /s/ID/delete`: asks before deleting.
-pub async fn confirm_delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> PageResult<DeletePage> {
-    let id = strace_id(&id)?;
+pub async fn confirm_delete(State(state): State<AppState>, id: StraceId) -> PageResult<DeletePage> {
     let meta = blocking(&state, move |s| s.strace(&id)).await?;
     Ok(DeletePage {
         id: id.to_string(),
         name: meta.name,
         files: meta.files.len(),
-        size: meta.size,
+        size: fmt::bytes(&meta.size),
     })
 }
-
-/// `POST /s/ID/delete`: deletes, then back to the list.
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<Redirect> {
-    let id = strace_id(&id)?;
-    blocking(&state, move |s| s.delete_strace(&id)).await?;
-    Ok(Redirect::to("/straces"))
-}
-
-// ---------------------------------------------------------------- static
 
 #[cfg(test)]
 mod test {

@@ -23,7 +23,7 @@ pub struct PauseRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "strace_pauses.html")]
 pub struct PausesPage {
-    head: Head,
+    head: StraceHead,
     chips: Vec<Chip>,
     rows: Vec<PauseRow>,
     no_times: bool,
@@ -33,12 +33,9 @@ pub struct PausesPage {
 /// `GET /s/ID/pauses`: the slowest calls and the longest gaps, ranked.
 pub async fn pauses(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    id: StraceId,
+    Checked(f): Checked<PauseFilter>,
 ) -> PageResult<PausesPage> {
-    let id = strace_id(&id)?;
-    let p = Params::parse(q.as_deref(), PAUSE_PARAMS).map_err(Error::from)?;
-    let f = PauseFilter::parse(&p).map_err(Error::from)?;
     Ok(with_trace(&state, id, move |t| {
         let path = format!("/s/{id}/pauses");
         let list = pause_list(t, &f);
@@ -48,7 +45,7 @@ pub async fn pauses(
             .enumerate()
             .map(|(i, p)| PauseRow {
                 rank: i + 1,
-                duration: p.duration.to_string(),
+                duration: fmt::span_text(p.duration),
                 gap: p.kind == PauseKind::Gap,
                 pid: p.pid,
                 meaning: meaning::syscall(&p.syscall).unwrap_or(""),
@@ -69,23 +66,26 @@ pub async fn pauses(
             |kind: PauseKindFilter| url(&path, &PauseFilter { kind, ..f.clone() }.pairs());
         let chips = vec![
             Chip {
+                class: "",
                 label: "all pauses".into(),
                 href: kind_link(PauseKindFilter::All),
                 on: f.kind == PauseKindFilter::All,
             },
             Chip {
+                class: "",
                 label: "waiting in a system call".into(),
                 href: kind_link(PauseKindFilter::Syscall),
                 on: f.kind == PauseKindFilter::Syscall,
             },
             Chip {
+                class: "",
                 label: "busy in user space (between calls)".into(),
                 href: kind_link(PauseKindFilter::Gap),
                 on: f.kind == PauseKindFilter::Gap,
             },
         ];
         Ok(PausesPage {
-            head: Head::new(
+            head: trace_head(
                 &id,
                 t,
                 "pauses",

@@ -24,9 +24,9 @@ pub struct ProcRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "strace_processes.html")]
 pub struct ProcessesPage {
-    head: Head,
+    head: StraceHead,
     rows: Vec<ProcRow>,
-    chart: Option<Chart>,
+    chart: Option<Svg>,
     lanes_cut: usize,
 }
 
@@ -52,11 +52,9 @@ fn outcome(r: &super::super::api::ProcessRow) -> (String, &'static str) {
 /// `GET /s/ID/processes`: the process tree and a lifetime chart.
 pub async fn processes(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
+    id: StraceId,
 ) -> PageResult<ProcessesPage> {
-    Params::parse(q.as_deref(), &[]).map_err(Error::from)?;
-    let id = strace_id(&id)?;
     Ok(with_trace(&state, id, move |t| {
         let rows = process_rows(t);
         let t0 = rows.iter().filter_map(|r| r.start_ns).min();
@@ -98,11 +96,13 @@ pub async fn processes(
                     outcome_class: class,
                     start: match (r.start_ns, t0) {
                         (Some(s), Some(t0)) if s == t0 => "0".into(),
-                        (Some(s), Some(t0)) => format!("+{}", Span::from_nanos(s - t0)),
+                        (Some(s), Some(t0)) => {
+                            format!("+{}", fmt::span_text(Span::from_nanos(s - t0)))
+                        }
                         _ => String::new(),
                     },
                     duration: match (r.start_ns, r.end_ns) {
-                        (Some(s), Some(e)) => Span::from_nanos(e - s).to_string(),
+                        (Some(s), Some(e)) => fmt::span_text(Span::from_nanos(e - s)),
                         _ => String::new(),
                     },
                     syscalls: n.syscalls,
@@ -114,7 +114,7 @@ pub async fn processes(
             })
             .collect();
         Ok(ProcessesPage {
-            head: Head::new(
+            head: trace_head(
                 &id,
                 t,
                 "processes",
@@ -142,11 +142,11 @@ pub struct LongCall {
 #[derive(Template, WebTemplate)]
 #[template(path = "strace_timeline.html")]
 pub struct TimelinePage {
-    head: Head,
+    head: StraceHead,
     pid: u32,
     argv: String,
     calls: usize,
-    chart: Option<Chart>,
+    chart: Option<Svg>,
     longest: Vec<LongCall>,
     others: Vec<(u32, String, bool)>,
 }
@@ -154,10 +154,9 @@ pub struct TimelinePage {
 /// `GET /s/ID/timeline?pid=P`: one process's calls over time.
 pub async fn timeline(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
     RawQuery(q): RawQuery,
 ) -> PageResult<TimelinePage> {
-    let id = strace_id(&id)?;
     let (pid, _, _) = parse_timeline(q.as_deref())?;
     Ok(with_trace(&state, id, move |t| {
         check_pid(t, pid)?;
@@ -177,7 +176,7 @@ pub async fn timeline(
             .map(|i| LongCall {
                 meaning: meaning::syscall(&i.syscall).unwrap_or(""),
                 syscall: i.syscall.clone(),
-                offset: format!("+{}", i.offset),
+                offset: format!("+{}", fmt::span_text(i.offset)),
                 duration: dur(i.duration),
                 href: link(i.line),
             })
@@ -198,7 +197,7 @@ pub async fn timeline(
             })
             .collect();
         Ok(TimelinePage {
-            head: Head::new(
+            head: trace_head(
                 &id,
                 t,
                 "processes",

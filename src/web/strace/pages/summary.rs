@@ -18,7 +18,7 @@ pub struct SumRow {
     pub errors_href: String,
 }
 
-fn sum_rows(id: &CaptureId, rows: &[SummaryRow], pid: Option<u32>) -> Vec<SumRow> {
+fn sum_rows(id: &StraceId, rows: &[SummaryRow], pid: Option<u32>) -> Vec<SumRow> {
     rows.iter()
         .map(|r| {
             let f = SyscallFilter {
@@ -86,7 +86,7 @@ pub struct SummaryView {
 /// Most unparsed lines listed on the page (all are in the JSON twin).
 const UNPARSED_SHOWN: usize = 200;
 
-fn summary_view(id: &CaptureId, t: &Trace) -> SummaryView {
+fn summary_view(id: &StraceId, t: &Trace) -> SummaryView {
     let summary = t.summary();
     let files = t.files(&Default::default());
     let config = files.iter().filter(|f| f.config).count();
@@ -97,7 +97,7 @@ fn summary_view(id: &CaptureId, t: &Trace) -> SummaryView {
             "{} to {} ({})",
             clock(Some(s), t.time_base),
             clock(Some(e), t.time_base),
-            e.since(s)
+            fmt::span_text(e.since(s))
         )
     });
     let argv_of = |pid: u32| {
@@ -138,7 +138,7 @@ fn summary_view(id: &CaptureId, t: &Trace) -> SummaryView {
             if t.features.durations {
                 (
                     "time in syscalls".into(),
-                    t.total_syscall_time().to_string(),
+                    fmt::span_text(t.total_syscall_time()),
                     format!("{base}/pauses"),
                 )
             } else {
@@ -197,7 +197,7 @@ fn summary_view(id: &CaptureId, t: &Trace) -> SummaryView {
 #[derive(Template, WebTemplate)]
 #[template(path = "strace_summary.html")]
 pub struct SummaryPage {
-    head: Head,
+    head: StraceHead,
     s: StraceStatus,
     percent: String,
     busy: bool,
@@ -207,11 +207,9 @@ pub struct SummaryPage {
 /// `GET /s/ID`: status while parsing (or why it failed), then the summary.
 pub async fn summary(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    _: Checked<NoParams>,
+    id: StraceId,
 ) -> PageResult<SummaryPage> {
-    Params::parse(q.as_deref(), &[]).map_err(Error::from)?;
-    let id = strace_id(&id)?;
     let meta = blocking(&state, move |s| s.strace(&id)).await?;
     let s = with_progress(&state, meta);
     let busy = matches!(s.meta.status, Status::Queued | Status::Analyzing);
@@ -221,24 +219,26 @@ pub async fn summary(
         let (share, json) = (share.clone(), json.clone());
         with_trace(&state, id, move |t| {
             Ok((
-                Head::new(&id, t, "summary", share, json),
+                trace_head(&id, t, "summary", share, json),
                 Some(summary_view(&id, t)),
             ))
         })
         .await?
     } else {
         (
-            Head {
-                id: id.to_string(),
-                name: s.meta.name.clone(),
-                tab: "summary",
-                share,
-                json: format!("/api/straces/{id}"),
-                files: s.meta.files.iter().map(|f| f.name.clone()).collect(),
-                syscalls: 0,
-                processes: 0,
-                ready: false,
-            },
+            Head::with(
+                &id,
+                &s.meta.name,
+                "summary",
+                format!("/api/straces/{id}"),
+                TraceFacts {
+                    share,
+                    files: s.meta.files.iter().map(|f| f.name.clone()).collect(),
+                    syscalls: 0,
+                    processes: 0,
+                    ready: false,
+                },
+            ),
             None,
         )
     };

@@ -41,7 +41,7 @@ pub struct SyscallForm {
 #[derive(Template, WebTemplate)]
 #[template(path = "strace_syscalls.html")]
 pub struct SyscallsPage {
-    head: Head,
+    head: StraceHead,
     form: SyscallForm,
     rows: Vec<CallRow>,
     pager: Pager,
@@ -59,12 +59,10 @@ pub struct SyscallsPage {
 /// `GET /s/ID/syscalls`: the filterable, sortable, paged syscall table.
 pub async fn syscalls(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: StraceId,
+    Checked(f): Checked<SyscallFilter>,
     RawQuery(q): RawQuery,
 ) -> PageResult<Response> {
-    let id = strace_id(&id)?;
-    let p = Params::parse(q.as_deref(), SYSCALL_PARAMS).map_err(Error::from)?;
-    let f = SyscallFilter::parse(&p).map_err(Error::from)?;
     if let Some(to) = canonical(&format!("/s/{id}/syscalls"), q.as_deref(), &f.pairs()) {
         return Ok(to);
     }
@@ -72,7 +70,7 @@ pub async fn syscalls(
     Ok(page.into_response())
 }
 
-fn syscalls_page(id: &CaptureId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
+fn syscalls_page(id: &StraceId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
     let path = format!("/s/{id}/syscalls");
     let share = url(&path, &f.pairs());
     let mut shown = f.clone();
@@ -154,6 +152,7 @@ fn syscalls_page(id: &CaptureId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
     };
     let chips = vec![
         Chip {
+            class: "",
             label: "all calls".into(),
             href: link(&SyscallFilter {
                 failed: false,
@@ -163,6 +162,7 @@ fn syscalls_page(id: &CaptureId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
             on: !f.failed && f.errno.is_none(),
         },
         Chip {
+            class: "",
             label: "failed only".into(),
             href: link(&SyscallFilter {
                 failed: true,
@@ -171,6 +171,7 @@ fn syscalls_page(id: &CaptureId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
             on: f.failed && f.errno.is_none(),
         },
         Chip {
+            class: "",
             label: "ENOENT".into(),
             href: link(&SyscallFilter {
                 failed: true,
@@ -180,6 +181,7 @@ fn syscalls_page(id: &CaptureId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
             on: f.errno.as_deref() == Some("ENOENT"),
         },
         Chip {
+            class: "",
             label: "slower than 1 ms".into(),
             href: link(&SyscallFilter {
                 min_duration: Some(Span::from_nanos(1_000_000)),
@@ -198,7 +200,7 @@ fn syscalls_page(id: &CaptureId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
         .cloned()
         .collect();
     SyscallsPage {
-        head: Head::new(
+        head: trace_head(
             id,
             t,
             "syscalls",

@@ -1,27 +1,26 @@
 //! `Queue`: a fixed pool of threads taking upload IDs from a queue, one
-//! job at a time each. Capture analyses and strace parses both run on one
-//! of these, so that however many uploads arrive, at most `workers` jobs of
-//! a kind run at once and the rest wait `queued`.
+//! job at a time each, so that however many uploads arrive, at most
+//! `workers` jobs of a kind run at once and the rest wait `queued`.
 
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 
-use crate::store::{lock, CaptureId};
+use crate::store::{lock, Id, IdKind};
 
-pub struct Queue {
-    tx: Mutex<Sender<CaptureId>>,
+pub struct Queue<K: IdKind> {
+    tx: Mutex<Sender<Id<K>>>,
     name: &'static str,
 }
 
-impl Queue {
+impl<K: IdKind> Queue<K> {
     /// Starts `workers` threads (at least one) named `NAME-N`, each running
     /// `job` on the IDs it takes.
     pub fn start(
         name: &'static str,
         workers: usize,
-        job: impl Fn(CaptureId) + Send + Sync + 'static,
-    ) -> Queue {
-        let (tx, rx) = channel::<CaptureId>();
+        job: impl Fn(Id<K>) + Send + Sync + 'static,
+    ) -> Queue<K> {
+        let (tx, rx) = channel::<Id<K>>();
         let rx = Arc::new(Mutex::new(rx));
         let job = Arc::new(job);
         for n in 0..workers.max(1) {
@@ -44,7 +43,7 @@ impl Queue {
     }
 
     /// Queues an upload.
-    pub fn submit(&self, id: CaptureId) {
+    pub fn submit(&self, id: Id<K>) {
         if lock(&self.tx).send(id).is_err() {
             tracing::error!(
                 "{} queue closed; {id} stays queued until restart",

@@ -1,10 +1,11 @@
-//! Receiving an upload: the body (a multipart field `file`, or the raw
-//! body) streams to a staging file as it arrives, hashed on the way and
-//! counted against `--max-upload`. Only a complete upload is registered
-//! with the store and queued; one that breaks off, or runs over the limit,
-//! leaves nothing behind.
+//! Receiving an upload: the body (multipart fields named `file`, or the
+//! raw body as one file) streams to staging files as it arrives, hashed on
+//! the way and counted against `--max-upload` for all files together. A
+//! staging file removes itself unless the upload completes, so one that
+//! breaks off, or runs over the limit, leaves nothing behind.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
@@ -13,26 +14,38 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::error::{Error, Result};
-use super::AppState;
-use crate::store::{CaptureMeta, NewCapture};
+use super::Kind;
+use crate::web::error::{Error, Result};
+use crate::web::off_thread;
 
 /// Multipart framing allowed on top of the file itself.
 const MULTIPART_SLACK: u64 = 64 << 10;
 
+/// One received file.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// The file name the uploader gave, cleaned ([`clean_name`]).
+    pub name: String,
+    pub size: u64,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// The first bytes are gzip's magic.
+    pub gzip: bool,
+}
+
 /// A staging file that removes itself unless the upload completes.
-pub(super) struct Staging {
-    pub(super) path: PathBuf,
+pub(crate) struct Staging {
+    pub(crate) path: PathBuf,
     out: Option<tokio::io::BufWriter<tokio::fs::File>>,
     hasher: Sha256,
-    pub(super) size: u64,
+    pub(crate) size: u64,
     head: Vec<u8>,
     limit: u64,
-    pub(super) kept: bool,
+    pub(crate) kept: bool,
 }
 
 impl Staging {
-    pub(super) async fn create(path: PathBuf, limit: u64) -> Result<Staging> {
+    pub(crate) async fn create(path: PathBuf, limit: u64) -> Result<Staging> {
         let file = tokio::fs::File::create(&path)
             .await
             .map_err(|e| Error::Internal(format!("creating {}: {e}", path.display())))?;
@@ -47,7 +60,7 @@ impl Staging {
         })
     }
 
-    pub(super) async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+    pub(crate) async fn write(&mut self, chunk: &[u8]) -> Result<()> {
         self.size += chunk.len() as u64;
         if self.size > self.limit {
             return Err(Error::TooLarge { limit: self.limit });
@@ -66,11 +79,9 @@ impl Staging {
     }
 
     /// Flushes and syncs the file; returns what the store needs to know.
-    pub(super) async fn finish(&mut self, name: String) -> Result<NewCapture> {
+    async fn finish<K: Kind>(&mut self, name: String) -> Result<Received> {
         if self.size == 0 {
-            return Err(Error::BadRequest(
-                "the upload is empty: send a pcap or pcapng file".into(),
-            ));
+            return Err(Error::BadRequest(K::empty(&name)));
         }
         if let Some(mut out) = self.out.take() {
             out.flush()
@@ -82,7 +93,7 @@ impl Staging {
                 .map_err(|e| Error::Internal(format!("syncing upload: {e}")))?;
         }
         let digest = std::mem::take(&mut self.hasher).finalize();
-        Ok(NewCapture {
+        Ok(Received {
             name,
             size: self.size,
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
@@ -100,7 +111,7 @@ impl Drop for Staging {
 }
 
 /// A file name fit to show: no directories, no control characters, short.
-pub(super) fn clean_name(raw: Option<&str>) -> String {
+pub(crate) fn clean_name(raw: Option<&str>) -> String {
     let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
     let name: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     if name.trim().is_empty() {
@@ -112,7 +123,7 @@ pub(super) fn clean_name(raw: Option<&str>) -> String {
 
 /// Whether the request is a multipart form; refuses at once (413) a body
 /// whose declared length is already over `limit`.
-pub(crate) fn check_declared_size(req: &Request, limit: u64) -> Result<bool> {
+fn check_declared_size(req: &Request, limit: u64) -> Result<bool> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -134,64 +145,86 @@ pub(crate) fn check_declared_size(req: &Request, limit: u64) -> Result<bool> {
     Ok(is_multipart)
 }
 
-/// Receives one upload and registers it; the caller queues the analysis.
-pub async fn receive(
-    state: &AppState,
+/// Most files in one upload of a kind with [`Kind::MANY_FILES`].
+pub const MAX_FILES: usize = 1024;
+
+/// A staging file for the next file, allowed what is left of `limit`.
+async fn staging<K: Kind>(kind: &Arc<K>, limit: u64, used: u64) -> Result<Staging> {
+    let path = off_thread(kind.clone(), |k| k.staging_path().map_err(K::store_error)).await?;
+    let left = limit.saturating_sub(used);
+    if left == 0 {
+        return Err(Error::TooLarge { limit });
+    }
+    Staging::create(path, left).await
+}
+
+/// Writes a chunk; over the limit, the error names the limit of the
+/// whole upload rather than what was left of it.
+async fn write(staging: &mut Staging, chunk: &[u8], limit: u64) -> Result<()> {
+    staging.write(chunk).await.map_err(|e| match e {
+        Error::TooLarge { .. } => Error::TooLarge { limit },
+        other => other,
+    })
+}
+
+fn broke_off(e: axum::extract::multipart::MultipartError) -> Error {
+    Error::BadRequest(format!("upload broke off: {}", e.body_text()))
+}
+
+/// Receives the files of one upload into staging files.
+pub(super) async fn receive<K: Kind>(
+    kind: &Arc<K>,
+    limit: u64,
     name_param: Option<String>,
     req: Request,
-) -> Result<CaptureMeta> {
-    let limit = state.max_upload;
+) -> Result<Vec<(Staging, Received)>> {
     let is_multipart = check_declared_size(&req, limit)?;
-    let store = state.store.clone();
-    let path = tokio::task::spawn_blocking(move || store.staging_path())
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
-    let mut staging = Staging::create(path, limit).await?;
-    let name;
-    if is_multipart {
-        let mut multipart = Multipart::from_request(req, &()).await.map_err(|e| {
-            Error::BadRequest(format!("not a valid multipart upload: {}", e.body_text()))
-        })?;
-        loop {
-            let field = multipart
-                .next_field()
-                .await
-                .map_err(|e| Error::BadRequest(format!("upload broke off: {}", e.body_text())))?;
-            let Some(mut field) = field else {
-                return Err(Error::BadRequest(
-                    "the multipart upload has no field named 'file'".into(),
-                ));
-            };
-            if field.name() != Some("file") {
-                continue;
-            }
-            name = clean_name(field.file_name().or(name_param.as_deref()));
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| Error::BadRequest(format!("upload broke off: {}", e.body_text())))?
-            {
-                staging.write(&chunk).await?;
-            }
-            break;
-        }
-    } else {
-        name = clean_name(name_param.as_deref());
+    let mut staged: Vec<(Staging, Received)> = Vec::new();
+    if !is_multipart {
+        let mut s = staging(kind, limit, 0).await?;
         let mut body = Body::into_data_stream(req.into_body());
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| Error::BadRequest(format!("upload broke off: {e}")))?;
-            staging.write(&chunk).await?;
+            write(&mut s, &chunk, limit).await?;
+        }
+        let file = s.finish::<K>(clean_name(name_param.as_deref())).await?;
+        staged.push((s, file));
+        return Ok(staged);
+    }
+    let mut multipart = Multipart::from_request(req, &()).await.map_err(|e| {
+        Error::BadRequest(format!("not a valid multipart upload: {}", e.body_text()))
+    })?;
+    let mut used = 0u64;
+    while let Some(mut field) = multipart.next_field().await.map_err(broke_off)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let raw_name = field.file_name().map(str::to_string);
+        if staged.len() >= MAX_FILES {
+            return Err(Error::BadRequest(format!(
+                "at most {MAX_FILES} files in one upload"
+            )));
+        }
+        let mut s = staging(kind, limit, used).await?;
+        while let Some(chunk) = field.chunk().await.map_err(broke_off)? {
+            write(&mut s, &chunk, limit).await?;
+        }
+        // A form submitted with no file chosen sends an empty, unnamed part.
+        if K::MANY_FILES && s.size == 0 && raw_name.as_deref().is_none_or(str::is_empty) {
+            continue;
+        }
+        used += s.size;
+        let name = clean_name(raw_name.as_deref().or(name_param.as_deref()));
+        let file = s.finish::<K>(name).await?;
+        staged.push((s, file));
+        if !K::MANY_FILES {
+            break;
         }
     }
-    let new = staging.finish(name).await?;
-    let store = state.store.clone();
-    let staged = staging.path.clone();
-    let meta = tokio::task::spawn_blocking(move || store.add_capture(&staged, new))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
-    // The file has been moved into the capture's directory.
-    staging.kept = true;
-    Ok(meta)
+    if staged.is_empty() {
+        return Err(Error::BadRequest(K::no_file().into()));
+    }
+    Ok(staged)
 }
 
 #[cfg(test)]

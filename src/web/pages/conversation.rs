@@ -4,20 +4,22 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 
-use super::error::Error;
-use super::fmt::{self, hex_lines, text_pieces, Human, Piece};
-use super::lists::{filtered_view, wait_word};
-use super::pages::{status_class, CapHead, PageResult, Pager, Query};
-use super::params::Params;
-use super::svg::{self, Rung, Svg};
-use super::{blocking, capture_id, conversation_number, AppState};
+use super::status_class;
 use crate::analysis::follow::{ChunkKind, StreamChunk};
 use crate::analysis::report::ConversationRow;
 use crate::flow::{Dir, PacketInfo};
-use crate::store::{ExchangeRow, HttpQuery};
+use crate::store::{CaptureId, ExchangeRow, HttpQuery};
 use crate::time::Timestamp;
+use crate::web::error::Error;
+use crate::web::extract::{Checked, ConvNumber, Filtered, FromQuery};
+use crate::web::fmt::{self, hex_lines, text_pieces, Human, Piece};
+use crate::web::kit::{CapHead, PageResult, Pager, Query};
+use crate::web::lists::wait_word;
+use crate::web::params::{ParamError, Params};
+use crate::web::svg::{self, Rung, Svg};
+use crate::web::{blocking, AppState};
 
 /// Bytes of each direction the page shows at most (the pcap has all).
 const PAGE_STREAM_MAX: usize = 256 << 10;
@@ -329,16 +331,25 @@ pub struct ConversationPage {
     stream_note: String,
 }
 
+/// The names the page takes (read after the filtered view is resolved,
+/// so a running analysis is answered before a bad page number).
+pub struct PageParams(Params);
+
+impl FromQuery for PageParams {
+    const NAMES: &'static [&'static str] = &["offset", "limit", "view", "filter"];
+    fn from_params(p: &Params) -> Result<Self, ParamError> {
+        Ok(PageParams(p.clone()))
+    }
+}
+
 /// `GET /c/ID/conversations/N`.
 pub async fn conversation(
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
+    id: CaptureId,
+    ConvNumber(n): ConvNumber,
+    Checked(PageParams(p)): Checked<PageParams>,
+    Filtered { results, fbox }: Filtered,
 ) -> PageResult<ConversationPage> {
-    let (id, n) = (capture_id(&id)?, conversation_number(&n)?);
-    let p = Params::parse(raw.as_deref(), &["offset", "limit", "view", "filter"])
-        .map_err(Error::from)?;
-    let (results, fbox) = filtered_view(&state, id, &p).await?;
     let Some(v) = results else {
         let why = fbox
             .error
@@ -373,7 +384,7 @@ pub async fn conversation(
         } else {
             s.packets(&id, n, 64, 0)?.items
         };
-        let stream = super::follow::stream(s, &id, n, PAGE_STREAM_MAX)?;
+        let stream = crate::web::follow::stream(s, &id, n, PAGE_STREAM_MAX)?;
         Ok((meta, r, http, page, first, stream))
     })
     .await?;

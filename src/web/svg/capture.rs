@@ -1,161 +1,11 @@
-//! The charts of the pages, drawn as inline SVG on the server: the latency
-//! histogram, the conversation timeline, a conversation's ladder diagram
-//! and an exchange's waterfall.
-//!
-//! [`Svg`] can only be made here, and every piece of text that goes into
-//! it (addresses, URIs, anything from a capture) passes through [`esc`];
-//! that is what lets templates print an `Svg` without escaping it again.
-//! Colours come from classes styled in `static/style.css` (the CSP forbids
-//! inline styles).
+//! The capture charts: the latency histogram, the conversation timeline,
+//! a conversation's ladder diagram and an exchange's waterfall.
 
-use std::fmt::{self, Display, Write};
-
-use super::fmt::{span_full, span_text};
+use super::{clip, tick_label, ticks, Pen, Svg};
 use crate::analysis::report::ConversationRow;
 use crate::store::{Bucket, ExchangeRow};
 use crate::time::{Span, Timestamp};
-
-/// Finished SVG markup whose text content is escaped.
-#[derive(Clone, Debug, Default)]
-pub struct Svg(String);
-
-impl Display for Svg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl askama::filters::HtmlSafe for Svg {}
-
-impl Svg {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// Escapes text for XML/HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Shortens text to `max` characters with an ellipsis.
-fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
-/// Collects elements; every text argument is escaped on the way in.
-struct Pen {
-    out: String,
-}
-
-impl Pen {
-    fn new(w: f64, h: f64, class: &str, label: &str) -> Pen {
-        let mut out = String::new();
-        let _ = write!(
-            out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart {}" viewBox="0 0 {w:.0} {h:.0}" role="img" aria-label="{}" preserveAspectRatio="xMinYMin meet">"#,
-            esc(class),
-            esc(label)
-        );
-        Pen { out }
-    }
-
-    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str, title: &str) {
-        let _ = write!(
-            self.out,
-            r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" class="{}">"#,
-            w.max(0.0),
-            h.max(0.0),
-            esc(class)
-        );
-        if !title.is_empty() {
-            let _ = write!(self.out, "<title>{}</title>", esc(title));
-        }
-        self.out.push_str("</rect>");
-    }
-
-    fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
-        let _ = write!(
-            self.out,
-            r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="{}"/>"#,
-            esc(class)
-        );
-    }
-
-    fn text(&mut self, x: f64, y: f64, anchor: &str, class: &str, text: &str) {
-        let _ = write!(
-            self.out,
-            r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{}" class="{}">{}</text>"#,
-            esc(anchor),
-            esc(class),
-            esc(text)
-        );
-    }
-
-    /// An arrow from (x1, y1) to (x2, y2) with its head at the end.
-    fn arrow(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str, title: &str) {
-        let _ = write!(self.out, r#"<g class="{}">"#, esc(class));
-        if !title.is_empty() {
-            let _ = write!(self.out, "<title>{}</title>", esc(title));
-        }
-        self.line(x1, y1, x2, y2, "shaft");
-        let (dx, dy) = (x2 - x1, y2 - y1);
-        let len = (dx * dx + dy * dy).sqrt().max(1e-9);
-        let (ux, uy) = (dx / len, dy / len);
-        let (bx, by) = (x2 - ux * 9.0, y2 - uy * 9.0);
-        let (px, py) = (-uy * 4.5, ux * 4.5);
-        let _ = write!(
-            self.out,
-            r#"<path d="M{x2:.1} {y2:.1} L{:.1} {:.1} L{:.1} {:.1} Z" class="head"/></g>"#,
-            bx + px,
-            by + py,
-            bx - px,
-            by - py
-        );
-    }
-
-    fn open_link(&mut self, href: &str) {
-        let _ = write!(self.out, r#"<a href="{}">"#, esc(href));
-    }
-
-    fn close_link(&mut self) {
-        self.out.push_str("</a>");
-    }
-
-    fn finish(mut self) -> Svg {
-        self.out.push_str("</svg>");
-        Svg(self.out)
-    }
-}
-
-/// Short label of a bucket edge: `1 ms`, `500 µs`, `2 s`.
-fn edge_label(ns: i64) -> String {
-    if ns >= 1_000_000_000 {
-        format!("{} s", ns / 1_000_000_000)
-    } else if ns >= 1_000_000 {
-        format!("{} ms", ns / 1_000_000)
-    } else {
-        format!("{} µs", ns / 1_000)
-    }
-}
+use crate::web::fmt::{span_full, span_round, span_text};
 
 /// A count in at most four characters: `987`, `12k`, `1.2M`.
 fn compact(n: u64) -> String {
@@ -181,7 +31,7 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
     let mut pen = Pen::new(
         w,
         h,
-        "histogram",
+        "chart histogram",
         "histogram of HTTP exchange times (request start to last response byte)",
     );
     let plot = h - top - bottom;
@@ -228,11 +78,8 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         }
         pen.close_link();
         let label = match b.below {
-            Some(hi) => format!("<{}", edge_label(hi.as_nanos())),
-            None => format!(
-                "≥{}",
-                lo.map_or(String::new(), |l| edge_label(l.as_nanos()))
-            ),
+            Some(hi) => format!("<{}", span_round(hi)),
+            None => format!("≥{}", lo.map_or(String::new(), span_round)),
         };
         // Narrow slots: label every other bar so labels never overlap.
         if slot >= 48.0 || i % 2 == 0 {
@@ -247,21 +94,6 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         "time from request start to last response byte",
     );
     pen.finish()
-}
-
-/// A "nice" step for an axis of `range` nanoseconds with about `n` ticks.
-fn nice_step(range: i64, n: i64) -> i64 {
-    let raw = (range / n.max(1)).max(1);
-    let mut p = 1i64;
-    while p.saturating_mul(10) <= raw {
-        p *= 10;
-    }
-    for m in [1, 2, 5, 10] {
-        if p.saturating_mul(m) >= raw {
-            return p.saturating_mul(m);
-        }
-    }
-    p.saturating_mul(10)
 }
 
 /// Conversations on the capture's time axis: one row each (in start
@@ -297,22 +129,13 @@ pub fn timeline(
     let mut pen = Pen::new(
         w,
         h,
-        "timeline",
+        "chart timeline",
         "timeline of the longest conversations over the capture",
     );
-    let step = nice_step(range, 6);
-    let mut t = 0i64;
-    while t <= range {
+    for t in ticks(range, 6) {
         let x = left + t as f64 / range as f64 * plot;
         pen.line(x, top - 4.0, x, h - 6.0, "grid");
-        pen.text(
-            x,
-            top - 8.0,
-            "middle",
-            "tick",
-            &format!("+{}", span_text(Span::from_nanos(t))),
-        );
-        t = t.saturating_add(step);
+        pen.text(x, top - 8.0, "middle", "tick", &tick_label(t));
     }
     for (i, c) in rows.iter().enumerate() {
         let y = top + i as f64 * row_h;
@@ -398,7 +221,7 @@ pub fn ladder(
         .sum();
     let step = 26.0;
     let h = top + rows * step + 20.0;
-    let mut pen = Pen::new(w, h, "ladder", "ladder diagram of the conversation");
+    let mut pen = Pen::new(w, h, "chart ladder", "ladder diagram of the conversation");
     pen.text(cx, 16.0, "middle", "side", "client");
     pen.text(cx, 32.0, "middle", "addr", &clip(client, 40));
     pen.text(sx, 16.0, "middle", "side", "server");
@@ -522,7 +345,7 @@ pub fn waterfall(x: &crate::analysis::report::ExchangeRow) -> Svg {
     let (w, h, left, right) = (640.0, 50.0, 4.0, 4.0);
     let plot = w - left - right;
     let x_of = |t: Timestamp| left + t.since(t0).as_nanos() as f64 / total * plot;
-    let mut pen = Pen::new(w, h, "waterfall", "where the exchange's time went");
+    let mut pen = Pen::new(w, h, "chart waterfall", "where the exchange's time went");
     // Bars on the exchange's own time scale; the legend below them gives
     // each part's length, so labels never overlap however short a part is.
     let mut legend_x = left;
@@ -570,10 +393,6 @@ mod test {
 
     #[test]
     fn text_is_escaped_everywhere() {
-        assert_eq!(
-            esc("<script>\"'&\u{7}"),
-            "&lt;script&gt;&quot;&#39;&amp;\u{fffd}"
-        );
         let x = crate::analysis::report::ExchangeRow {
             method: Some("GET".into()),
             uri: Some("/<script>alert(1)</script>".into()),
@@ -625,12 +444,5 @@ mod test {
         );
         assert_eq!(svg.matches("class=\"bar").count(), 11);
         assert!(histogram(&[], "/").is_empty());
-    }
-
-    #[test]
-    fn nice_steps() {
-        assert_eq!(nice_step(1_000, 6), 200);
-        assert_eq!(nice_step(6_000_000_000, 6), 1_000_000_000);
-        assert_eq!(nice_step(1, 6), 1);
     }
 }

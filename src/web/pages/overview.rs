@@ -1,0 +1,248 @@
+//! A capture's overview: progress while it is analyzed, then the summary
+//! a person reads first (counts, HTTP by status and its latency histogram,
+//! the conversation timeline, the slowest exchanges and the longest
+//! conversations).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+
+use super::status_class;
+use crate::analysis::report::ConversationRow;
+use crate::store::{Bucket, CaptureId, ConvQuery, ExchangeRow, HttpQuery, HttpSort, Status};
+use crate::time::{Span, Timestamp};
+use crate::web::api::{with_progress, CaptureStatus};
+use crate::web::extract::{Checked, NoParams};
+use crate::web::fmt::{self, Human};
+use crate::web::kit::{CapHead, PageResult};
+use crate::web::svg::{self, Svg};
+use crate::web::{blocking, AppState};
+
+/// The capture summary as the pages read it (from the stored JSON).
+#[derive(Default)]
+pub struct Summary {
+    pub format: String,
+    pub compressed: bool,
+    pub packets: u64,
+    pub matched: Option<u64>,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    pub duration: Option<Span>,
+    pub link_types: Vec<String>,
+    pub warnings: Vec<String>,
+    pub conversations: u64,
+    pub protocols: Vec<(String, u64)>,
+    pub exchanges: u64,
+    /// (class name as the status filter spells it, label, count).
+    pub classes: Vec<(String, String, u64)>,
+    /// (label, total_time, server_time).
+    pub percentiles: Vec<(&'static str, Human, Human)>,
+    pub histogram: Vec<Bucket>,
+}
+
+fn secs(v: &serde_json::Value) -> Option<f64> {
+    v.as_f64().filter(|s| s.is_finite())
+}
+
+fn link_type_name(dlt: u64) -> String {
+    let name = match dlt {
+        0 => "BSD loopback",
+        1 => "Ethernet",
+        12 | 14 | 101 => "raw IP",
+        108 => "OpenBSD loopback",
+        113 => "Linux cooked (SLL)",
+        228 => "raw IPv4",
+        229 => "raw IPv6",
+        239 => "NFLOG",
+        276 => "Linux cooked v2 (SLL2)",
+        _ => return format!("DLT {dlt}"),
+    };
+    format!("{name} ({dlt})")
+}
+
+impl Summary {
+    pub fn from_json(v: Option<&serde_json::Value>) -> Summary {
+        let Some(v) = v else {
+            return Summary::default();
+        };
+        let c = &v["capture"];
+        let h = &v["http"];
+        let ts = |x: &serde_json::Value| secs(x).map(Timestamp::from_secs_f64);
+        let span =
+            |x: &serde_json::Value| secs(x).map(|s| Span::from_nanos((s * 1e9).round() as i64));
+        let u = |x: &serde_json::Value| x.as_u64().unwrap_or(0);
+        let strings = |x: &serde_json::Value| -> Vec<String> {
+            x.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut classes = Vec::new();
+        for (k, label) in [
+            ("1xx", "1xx"),
+            ("2xx", "2xx"),
+            ("3xx", "3xx"),
+            ("4xx", "4xx"),
+            ("5xx", "5xx"),
+            ("no_response", "no response"),
+            ("other", "other"),
+        ] {
+            let n = u(&h["by_class"][k]);
+            if n > 0 {
+                let filter = if k == "no_response" { "none" } else { k };
+                classes.push((filter.to_string(), label.to_string(), n));
+            }
+        }
+        let percentiles = ["p50", "p90", "p99", "max"]
+            .into_iter()
+            .map(|p| {
+                (
+                    p,
+                    fmt::dur(&span(&h["total_time"][p])),
+                    fmt::dur(&span(&h["server_time"][p])),
+                )
+            })
+            .collect();
+        let histogram = h["histogram"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|b| Bucket {
+                        below: span(&b["below"]),
+                        count: u(&b["count"]),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut protocols: Vec<(String, u64)> = c["protocols"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), u(v))).collect())
+            .unwrap_or_default();
+        protocols.sort_by_key(|p| std::cmp::Reverse(p.1));
+        Summary {
+            format: c["format"].as_str().unwrap_or("").to_string(),
+            compressed: c["compressed"].as_bool().unwrap_or(false),
+            packets: u(&c["packets"]),
+            matched: c["matched"].as_u64(),
+            first_ts: ts(&c["first_ts"]),
+            last_ts: ts(&c["last_ts"]),
+            duration: span(&c["duration"]),
+            link_types: c["link_types"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|d| d.as_u64())
+                        .map(link_type_name)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            warnings: strings(&c["warnings"]),
+            conversations: u(&c["conversations"]),
+            protocols,
+            exchanges: u(&h["exchanges"]),
+            classes,
+            percentiles,
+            histogram,
+        }
+    }
+}
+
+/// A row of the overview's "slowest exchanges".
+pub struct SlowExchange {
+    pub e: ExchangeRow,
+    pub href: String,
+    pub total: Human,
+    pub server: Human,
+    pub status_class: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "capture.html")]
+pub struct CapturePage {
+    head: CapHead,
+    c: CaptureStatus,
+    percent: String,
+    done: bool,
+    busy: bool,
+    s: Summary,
+    size: Human,
+    created: Human,
+    duration: Human,
+    first: Human,
+    histogram: Svg,
+    timeline: Svg,
+    timeline_shown: usize,
+    slowest: Vec<SlowExchange>,
+    longest: Vec<ConversationRow>,
+}
+
+/// Conversations drawn on the overview's timeline.
+const TIMELINE_ROWS: u32 = 40;
+
+/// `GET /c/ID`: progress while analyzing, then the summary a person reads
+/// first.
+pub async fn capture(
+    State(state): State<AppState>,
+    _: Checked<NoParams>,
+    id: CaptureId,
+) -> PageResult<CapturePage> {
+    let meta = blocking(&state, move |s| s.capture(&id)).await?;
+    let c = with_progress(&state, meta);
+    let done = c.meta.status == Status::Done;
+    let s = Summary::from_json(c.meta.summary.as_ref());
+    let base = format!("/c/{id}");
+    let (mut longest, mut slowest) = (Vec::new(), Vec::new());
+    let (mut histogram, mut timeline) = (Svg::default(), Svg::default());
+    if done {
+        let (convs, http) = blocking(&state, move |st| {
+            let convs = st.conversations(
+                &id,
+                &ConvQuery {
+                    limit: TIMELINE_ROWS,
+                    ..ConvQuery::default()
+                },
+            )?;
+            let http = st.exchanges(&id, &HttpQuery::sorted(HttpSort::of("total_time"), 10))?;
+            Ok((convs, http))
+        })
+        .await?;
+        histogram = svg::histogram(&s.histogram, &format!("{base}/http"));
+        let conv_url = |n: u64| format!("{base}/conversations/{n}");
+        timeline = svg::timeline(&convs.items, s.first_ts, s.last_ts, &conv_url);
+        longest = convs.items;
+        slowest = http
+            .items
+            .into_iter()
+            .filter(|e| e.row.total_time.is_some())
+            .map(|e| SlowExchange {
+                href: format!("{base}/conversations/{}#x{}", e.row.conversation, e.id),
+                total: fmt::dur(&e.row.total_time),
+                server: fmt::dur(&e.row.server_time),
+                status_class: status_class(e.row.status),
+                e,
+            })
+            .collect();
+    }
+    let timeline_shown = longest.len();
+    longest.truncate(10);
+    Ok(CapturePage {
+        head: CapHead::new(&id, &c.meta.name, "overview", format!("/api/captures/{id}")),
+        percent: format!("{:.0}", c.progress * 100.0),
+        busy: matches!(c.meta.status, Status::Queued | Status::Analyzing),
+        done,
+        size: fmt::bytes(&c.meta.size),
+        created: fmt::when(&Some(c.meta.created)),
+        duration: fmt::dur(&s.duration),
+        first: fmt::when(&s.first_ts),
+        s,
+        c,
+        histogram,
+        timeline,
+        timeline_shown,
+        slowest,
+        longest,
+    })
+}

@@ -1,0 +1,237 @@
+//! The upload pipeline, one for every kind of upload: the body streams to
+//! staging files (hashed, counted against `--max-upload`), a complete
+//! upload is registered and queued, a fixed pool of worker threads
+//! processes the queue, running jobs report their progress, and an upload
+//! can be deleted.
+//!
+//! What differs between captures and strace logs (how many files one
+//! upload holds, what a job does with them, where the results go) is a
+//! [`Kind`]: [`capture::Analysis`] and [`strace::Parse`].
+
+pub mod capture;
+mod queue;
+mod routes;
+pub mod strace;
+mod upload;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use axum::extract::Request;
+
+use super::error::{Error, Result};
+use super::off_thread;
+use crate::store::{self, lock, Id, IdKind};
+use queue::Queue;
+pub use routes::{api_delete, api_upload, form_delete, form_upload, Routes};
+pub use upload::Received;
+
+/// What one kind of upload is, and what processing it means.
+pub trait Kind: Send + Sync + 'static {
+    /// The kind of its IDs.
+    type Of: IdKind;
+    /// The stored upload as lists and status answers show it.
+    type Meta: Send + 'static;
+    /// Prefix of the worker threads' names.
+    const WORKER: &'static str;
+    /// Whether one upload may hold several files (every multipart field
+    /// named `file`), or only the first.
+    const MANY_FILES: bool;
+    /// What a panicking job is reported as, in words for the uploader.
+    const CRASHED: &'static str;
+
+    /// Why the upload (file `name`) is refused as empty.
+    fn empty(name: &str) -> String;
+    /// Why a multipart upload without a `file` field is refused.
+    fn no_file() -> &'static str;
+
+    /// A fresh path where an incoming file may be written.
+    fn staging_path(&self) -> store::Result<PathBuf>;
+    /// Registers a complete upload, moving its staged files into place.
+    fn register(&self, files: Vec<(PathBuf, Received)>) -> store::Result<Self::Meta>;
+    fn id_of(meta: &Self::Meta) -> Id<Self::Of>;
+    fn delete(&self, id: &Id<Self::Of>) -> store::Result<()>;
+    /// At startup: every upload whose processing must run (again).
+    fn recover(&self) -> store::Result<Vec<Id<Self::Of>>>;
+    /// Processes one upload; `Err` is the reason for the uploader.
+    fn process(
+        &self,
+        id: Id<Self::Of>,
+        running: &Running<'_, Self::Of>,
+    ) -> std::result::Result<(), String>;
+    /// Marks the upload `failed` with a message for a person.
+    fn fail(&self, id: &Id<Self::Of>, message: &str) -> store::Result<()>;
+    /// Maps a store error to the answer a request gets.
+    fn store_error(e: store::Error) -> Error;
+}
+
+/// Progress of one running job.
+#[derive(Debug)]
+pub struct Progress {
+    /// Bytes of the stored upload read so far.
+    consumed: Arc<AtomicU64>,
+    size: u64,
+    records: AtomicU64,
+}
+
+impl Progress {
+    /// Fraction of the upload read, 0..1 (never 1 before the results are in).
+    pub fn fraction(&self) -> f64 {
+        if self.size == 0 {
+            return 0.0;
+        }
+        (self.consumed.load(Ordering::Relaxed) as f64 / self.size as f64).min(0.99)
+    }
+
+    /// Records (packets) read so far.
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_records(&self, n: u64) {
+        self.records.store(n, Ordering::Relaxed);
+    }
+}
+
+/// A job's handle on the table of running jobs.
+pub struct Running<'a, K: IdKind> {
+    id: Id<K>,
+    table: &'a Mutex<HashMap<Id<K>, Arc<Progress>>>,
+}
+
+impl<K: IdKind> Running<'_, K> {
+    /// The job has opened its input (`size` bytes, `consumed` counting
+    /// what is read): from now on the status shows its progress.
+    pub fn started(&self, consumed: Arc<AtomicU64>, size: u64) -> Arc<Progress> {
+        let progress = Arc::new(Progress {
+            consumed,
+            size,
+            records: AtomicU64::new(0),
+        });
+        lock(self.table).insert(self.id, progress.clone());
+        progress
+    }
+}
+
+/// One kind's queue, workers and running jobs.
+pub struct Pipeline<K: Kind> {
+    kind: Arc<K>,
+    queue: Queue<K::Of>,
+    running: Mutex<HashMap<Id<K::Of>, Arc<Progress>>>,
+}
+
+impl<K: Kind> std::fmt::Debug for Pipeline<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("kind", &K::WORKER)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: Kind> Pipeline<K> {
+    /// Starts `workers` threads processing what is queued, and queues
+    /// again every upload a previous run left unprocessed.
+    pub fn start(kind: K, workers: usize) -> store::Result<Arc<Pipeline<K>>> {
+        let pending = kind.recover()?;
+        let kind = Arc::new(kind);
+        let pipeline = Arc::new_cyclic(|me: &Weak<Pipeline<K>>| {
+            let me = me.clone();
+            Pipeline {
+                kind: kind.clone(),
+                // Nothing is queued before `start` returns, so a worker
+                // always finds its pipeline.
+                queue: Queue::start(K::WORKER, workers, move |id| {
+                    if let Some(me) = me.upgrade() {
+                        me.run(id);
+                    }
+                }),
+                running: Mutex::new(HashMap::new()),
+            }
+        });
+        for id in pending {
+            tracing::info!("{id:?}: queued again after restart");
+            pipeline.submit(id);
+        }
+        Ok(pipeline)
+    }
+
+    pub fn kind(&self) -> &K {
+        &self.kind
+    }
+
+    /// Queues an upload for processing.
+    pub fn submit(&self, id: Id<K::Of>) {
+        self.queue.submit(id);
+    }
+
+    /// Progress of the upload, if it is being processed now.
+    pub fn progress(&self, id: &Id<K::Of>) -> Option<Arc<Progress>> {
+        lock(&self.running).get(id).cloned()
+    }
+
+    /// Receives one upload (its body as a multipart form or raw), registers
+    /// it and queues it. An upload that breaks off, is empty or runs over
+    /// `limit` bytes leaves nothing behind.
+    pub async fn upload(
+        &self,
+        limit: u64,
+        name_param: Option<String>,
+        req: Request,
+    ) -> Result<K::Meta> {
+        let mut staged = upload::receive(&self.kind, limit, name_param, req).await?;
+        let files = staged
+            .iter()
+            .map(|(s, r)| (s.path.clone(), r.clone()))
+            .collect();
+        let meta = off_thread(self.kind.clone(), |k| {
+            k.register(files).map_err(K::store_error)
+        })
+        .await?;
+        // The files have been moved into the upload's directory.
+        for (s, _) in staged.iter_mut() {
+            s.kept = true;
+        }
+        self.submit(K::id_of(&meta));
+        Ok(meta)
+    }
+
+    /// Deletes the upload and everything made from it.
+    pub async fn delete(&self, id: Id<K::Of>) -> Result<()> {
+        off_thread(self.kind.clone(), move |k| {
+            k.delete(&id).map_err(K::store_error)
+        })
+        .await
+    }
+
+    fn run(&self, id: Id<K::Of>) {
+        let started = std::time::Instant::now();
+        let running = Running {
+            id,
+            table: &self.running,
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.kind.process(id, &running)
+        }));
+        lock(&self.running).remove(&id);
+        let failure = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(message)) => Some(message),
+            Err(_) => Some(K::CRASHED.to_string()),
+        };
+        match failure {
+            None => tracing::info!(
+                "{id:?}: processed in {:.3} s",
+                started.elapsed().as_secs_f64()
+            ),
+            Some(message) => {
+                tracing::warn!("{id:?}: failed: {message}");
+                // An upload deleted meanwhile has no row to mark.
+                if let Err(e) = self.kind.fail(&id, &message) {
+                    tracing::error!("{id:?}: cannot record failure: {e}");
+                }
+            }
+        }
+    }
+}
