@@ -115,6 +115,30 @@ impl serde::Serialize for Span {
     }
 }
 
+/// Seconds as a JSON number, back to nanoseconds (rounded: the JSON
+/// holds microsecond precision at least).
+fn secs_from<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let secs = <f64 as serde::Deserialize>::deserialize(d)?;
+    if !secs.is_finite() || secs.abs() > 9.2e9 {
+        return Err(serde::de::Error::custom(format!(
+            "{secs} is not a time in seconds"
+        )));
+    }
+    Ok((secs * 1e9).round() as i64)
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        secs_from(d).map(Timestamp)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        secs_from(d).map(Span)
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;

@@ -33,7 +33,7 @@ const PCAPNG_BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 const PCAPNG_OPB: u32 = 0x0000_0002;
 
 /// Which container the file is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Pcap,

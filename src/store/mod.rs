@@ -45,7 +45,8 @@ pub use id::{CaptureId, Id, IdKind, StraceId};
 pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 /// A sort key of the HTTP exchange table.
 pub type HttpSort = crate::analysis::report::SortKey<crate::analysis::report::ExchangeRow>;
-pub use results::{Bucket, ExchangeRow, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
+pub use crate::analysis::report::{Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
+pub use results::ExchangeRow;
 pub(crate) use sqlite::Counting;
 pub use sqlite::SqliteStore;
 pub use straces::{SqliteStraces, StraceFile, StraceInputs, StraceMeta, StraceStore};
@@ -138,7 +139,7 @@ pub struct CaptureMeta {
     pub error: Option<String>,
     /// The capture summary once `done`: `capture` (as `analyze --json`
     /// prints it) and `http` ([`HttpStats`]).
-    pub summary: Option<serde_json::Value>,
+    pub summary: Option<CaptureDoc>,
 }
 
 /// A list answer: `{"total": N, "items": [...]}`.

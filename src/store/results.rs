@@ -8,7 +8,7 @@
 //! [`MAX_BUFFERED`], so memory stays bounded however many packets a
 //! conversation has.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +20,10 @@ use serde::Serialize;
 use super::schema::{results_indexes, results_tables, RESULTS_VERSION};
 use super::sqlite::Inner;
 use super::{io_err, packets, tables, CaptureId, Error, Result, ResultsWriter};
-use crate::analysis::report::{self, CaptureRow, ConversationRow};
+use crate::analysis::report::{
+    self, Bucket, CaptureDoc, CaptureRow, ConversationRow, HttpStats, Percentiles,
+    HISTOGRAM_EDGES_NS,
+};
 use crate::analysis::{CaptureSummary, Output, OutputError};
 use crate::flow::{Conversation, PacketInfo};
 use crate::time::Span;
@@ -70,61 +73,6 @@ impl From<crate::analysis::HttpExchange> for ExchangeRow {
             row: report::ExchangeRow::from(h),
         }
     }
-}
-
-/// Upper edges of the latency histogram's buckets, nanoseconds (1-2-5
-/// steps from 100 µs to 60 s); a last bucket holds everything slower.
-pub const HISTOGRAM_EDGES_NS: &[i64] = &[
-    100_000,
-    200_000,
-    500_000,
-    1_000_000,
-    2_000_000,
-    5_000_000,
-    10_000_000,
-    20_000_000,
-    50_000_000,
-    100_000_000,
-    200_000_000,
-    500_000_000,
-    1_000_000_000,
-    2_000_000_000,
-    5_000_000_000,
-    10_000_000_000,
-    20_000_000_000,
-    60_000_000_000,
-];
-
-/// One bar of the latency histogram: exchanges with `total_time` below
-/// `below` (and at or above the previous bucket's); `below` is `None` for
-/// the last, open bucket.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct Bucket {
-    pub below: Option<Span>,
-    pub count: u64,
-}
-
-/// p50/p90/p99/max of a duration over the exchanges that have it.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct Percentiles {
-    pub p50: Option<Span>,
-    pub p90: Option<Span>,
-    pub p99: Option<Span>,
-    pub max: Option<Span>,
-}
-
-/// HTTP figures of a capture's summary.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct HttpStats {
-    pub exchanges: u64,
-    /// `1xx` .. `5xx`, `other` and `no_response`.
-    pub by_class: BTreeMap<String, u64>,
-    pub total_time: Percentiles,
-    pub server_time: Percentiles,
-    /// `total_time` of the exchanges that have one, bucketed
-    /// ([`HISTOGRAM_EDGES_NS`]).
-    #[serde(default)]
-    pub histogram: Vec<Bucket>,
 }
 
 /// Gzip uploads are decompressed while analyzed; this finishes the copy.
@@ -254,8 +202,8 @@ impl SqliteResults {
         if self.decompressed.is_some() {
             capture.compressed = true;
         }
-        let doc = serde_json::json!({ "capture": capture, "http": http });
-        let text = doc.to_string();
+        let text = serde_json::to_string(&CaptureDoc { capture, http })
+            .map_err(|e| Error::Corrupt(format!("summary: {e}")))?;
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('summary', ?1)",
             params![text],

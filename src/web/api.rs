@@ -34,13 +34,7 @@ pub struct CaptureStatus {
 /// Adds live progress to a stored capture.
 pub fn with_progress(state: &AppState, meta: CaptureMeta) -> CaptureStatus {
     let (progress, packets) = match meta.status {
-        Status::Done => (
-            1.0,
-            meta.summary
-                .as_ref()
-                .and_then(|s| s["capture"]["packets"].as_u64())
-                .unwrap_or(0),
-        ),
+        Status::Done => (1.0, meta.summary.as_ref().map_or(0, |s| s.capture.packets)),
         Status::Analyzing => state
             .captures
             .progress(&meta.id)

@@ -191,7 +191,7 @@ impl FromRequestParts<AppState> for Resolved {
         let filter = params::filter_param(&p).map_err(|e| refuse(parts, e.into()))?;
         match view(state, id, filter).await {
             Ok(View::Ready(v)) => Ok(Resolved(v)),
-            Ok(View::Pending(st)) => Err((StatusCode::ACCEPTED, Json(st)).into_response()),
+            Ok(View::Pending(st)) => Err((StatusCode::ACCEPTED, Json(*st)).into_response()),
             Ok(View::Failed(message)) => Err(refuse(parts, Error::Conflict(message))),
             Err(e) => Err(refuse(parts, e)),
         }
@@ -242,9 +242,9 @@ pub(crate) async fn filtered_view(
         View::Ready(v) => {
             if filtered {
                 let meta = super::blocking(state, move |s| s.capture(&v)).await?;
-                let c = meta.summary.as_ref().map(|s| &s["capture"]);
-                let all = c.and_then(|c| c["packets"].as_u64()).unwrap_or(0);
-                let matched = c.and_then(|c| c["matched"].as_u64()).unwrap_or(all);
+                let c = meta.summary.as_ref().map(|s| &s.capture);
+                let all = c.map_or(0, |c| c.packets);
+                let matched = c.and_then(|c| c.matched).unwrap_or(all);
                 f.matched = format!(
                     "{} of {} packets match",
                     fmt::count(&matched),

@@ -353,12 +353,7 @@ async fn capture_start(
     id: crate::store::CaptureId,
 ) -> Result<(String, Option<Timestamp>), Error> {
     let meta = blocking(state, move |s| s.capture(&id)).await?;
-    let start = meta
-        .summary
-        .as_ref()
-        .and_then(|s| s["capture"]["first_ts"].as_f64())
-        .filter(|f| f.is_finite())
-        .map(Timestamp::from_secs_f64);
+    let start = meta.summary.as_ref().and_then(|s| s.capture.first_ts);
     Ok((meta.name, start))
 }
 

@@ -87,7 +87,7 @@ where
 pub(crate) enum View {
     Ready(CaptureId),
     /// The filtered analysis is queued or running.
-    Pending(api::CaptureStatus),
+    Pending(Box<api::CaptureStatus>),
     /// The filtered analysis failed, with the reason.
     Failed(String),
 }
@@ -113,7 +113,7 @@ pub(crate) async fn view(
                 .clone()
                 .unwrap_or_else(|| "the filtered analysis failed".into()),
         ),
-        _ => View::Pending(api::with_progress(state, meta)),
+        _ => View::Pending(Box::new(api::with_progress(state, meta))),
     })
 }
 

@@ -12,6 +12,7 @@ use crate::time::{Span, Timestamp};
 mod conversations;
 mod exchanges;
 mod query;
+mod summary;
 pub mod table;
 
 pub use conversations::ConversationRow;
@@ -20,6 +21,7 @@ pub use query::{
     shown, Cond, Filter, Order, Query, QueryError, SortKey, StatusFilter, StatusMatch, MAX_LIMIT,
     MAX_OFFSET,
 };
+pub use summary::{Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
 pub use table::{Cell, CellError, CellValue, Column, FilterOp, FilterSpec, Kind, Row, Unit};
 
 /// A page of the conversation table.
@@ -42,7 +44,7 @@ impl Default for Query<ExchangeRow> {
 }
 
 /// The `capture` object of `analyze --json`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct CaptureRow {
     pub format: crate::pcap::Format,
     pub compressed: bool,
@@ -52,7 +54,7 @@ pub struct CaptureRow {
     pub last_ts: Option<Timestamp>,
     pub duration: Span,
     pub warnings: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched: Option<u64>,
     pub protocols: std::collections::BTreeMap<String, u64>,
     pub conversations: u64,

@@ -38,7 +38,7 @@ pub async fn home(State(state): State<AppState>, _: Checked<NoParams>) -> PageRe
         .into_iter()
         .map(|m| {
             let c = with_progress(&state, m);
-            let sum = Summary::from_json(c.meta.summary.as_ref());
+            let sum = Summary::from_doc(c.meta.summary.as_ref());
             let done = c.meta.status == Status::Done;
             CaptureItem {
                 size: fmt::bytes(&c.meta.size),

@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 
 use super::status_class;
-use crate::analysis::report::ConversationRow;
+use crate::analysis::report::{CaptureDoc, ConversationRow, Percentiles};
 use crate::store::{Bucket, CaptureId, ConvQuery, ExchangeRow, HttpQuery, HttpSort, Status};
 use crate::time::{Span, Timestamp};
 use crate::web::api::{with_progress, CaptureStatus};
@@ -40,10 +40,6 @@ pub struct Summary {
     pub histogram: Vec<Bucket>,
 }
 
-fn secs(v: &serde_json::Value) -> Option<f64> {
-    v.as_f64().filter(|s| s.is_finite())
-}
-
 fn link_type_name(dlt: u64) -> String {
     let name = match dlt {
         0 => "BSD loopback",
@@ -61,24 +57,13 @@ fn link_type_name(dlt: u64) -> String {
 }
 
 impl Summary {
-    pub fn from_json(v: Option<&serde_json::Value>) -> Summary {
-        let Some(v) = v else {
+    pub fn from_doc(doc: Option<&CaptureDoc>) -> Summary {
+        let Some(CaptureDoc {
+            capture: c,
+            http: h,
+        }) = doc
+        else {
             return Summary::default();
-        };
-        let c = &v["capture"];
-        let h = &v["http"];
-        let ts = |x: &serde_json::Value| secs(x).map(Timestamp::from_secs_f64);
-        let span =
-            |x: &serde_json::Value| secs(x).map(|s| Span::from_nanos((s * 1e9).round() as i64));
-        let u = |x: &serde_json::Value| x.as_u64().unwrap_or(0);
-        let strings = |x: &serde_json::Value| -> Vec<String> {
-            x.as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
         };
         let mut classes = Vec::new();
         for (k, label) in [
@@ -90,7 +75,7 @@ impl Summary {
             ("no_response", "no response"),
             ("other", "other"),
         ] {
-            let n = u(&h["by_class"][k]);
+            let n = h.by_class.get(k).copied().unwrap_or(0);
             if n > 0 {
                 let filter = if k == "no_response" { "none" } else { k };
                 classes.push((filter.to_string(), label.to_string(), n));
@@ -99,53 +84,46 @@ impl Summary {
         let percentiles = ["p50", "p90", "p99", "max"]
             .into_iter()
             .map(|p| {
+                let pick = |q: &Percentiles| match p {
+                    "p50" => q.p50,
+                    "p90" => q.p90,
+                    "p99" => q.p99,
+                    _ => q.max,
+                };
                 (
                     p,
-                    fmt::dur(&span(&h["total_time"][p])),
-                    fmt::dur(&span(&h["server_time"][p])),
+                    fmt::dur(&pick(&h.total_time)),
+                    fmt::dur(&pick(&h.server_time)),
                 )
             })
             .collect();
-        let histogram = h["histogram"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|b| Bucket {
-                        below: span(&b["below"]),
-                        count: u(&b["count"]),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut protocols: Vec<(String, u64)> = c["protocols"]
-            .as_object()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), u(v))).collect())
-            .unwrap_or_default();
+        let mut protocols: Vec<(String, u64)> =
+            c.protocols.iter().map(|(k, v)| (k.clone(), *v)).collect();
         protocols.sort_by_key(|p| std::cmp::Reverse(p.1));
         Summary {
-            format: c["format"].as_str().unwrap_or("").to_string(),
-            compressed: c["compressed"].as_bool().unwrap_or(false),
-            packets: u(&c["packets"]),
-            matched: c["matched"].as_u64(),
-            first_ts: ts(&c["first_ts"]),
-            last_ts: ts(&c["last_ts"]),
-            duration: span(&c["duration"]),
-            link_types: c["link_types"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|d| d.as_u64())
-                        .map(link_type_name)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            warnings: strings(&c["warnings"]),
-            conversations: u(&c["conversations"]),
+            format: match c.format {
+                crate::pcap::Format::Pcap => "pcap",
+                crate::pcap::Format::Pcapng => "pcapng",
+            }
+            .to_string(),
+            compressed: c.compressed,
+            packets: c.packets,
+            matched: c.matched,
+            first_ts: c.first_ts,
+            last_ts: c.last_ts,
+            duration: Some(c.duration),
+            link_types: c
+                .link_types
+                .iter()
+                .map(|&d| link_type_name(u64::from(d)))
+                .collect(),
+            warnings: c.warnings.clone(),
+            conversations: c.conversations,
             protocols,
-            exchanges: u(&h["exchanges"]),
+            exchanges: h.exchanges,
             classes,
             percentiles,
-            histogram,
+            histogram: h.histogram.clone(),
         }
     }
 }
@@ -192,7 +170,7 @@ pub async fn capture(
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     let c = with_progress(&state, meta);
     let done = c.meta.status == Status::Done;
-    let s = Summary::from_json(c.meta.summary.as_ref());
+    let s = Summary::from_doc(c.meta.summary.as_ref());
     let base = format!("/c/{id}");
     let (mut longest, mut slowest) = (Vec::new(), Vec::new());
     let (mut histogram, mut timeline) = (Svg::default(), Svg::default());
