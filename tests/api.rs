@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-mod support;
-
-use support::serve::{fresh_dir, Server};
+use crate::support::serve::{fresh_dir, Server};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

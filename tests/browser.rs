@@ -13,14 +13,12 @@
 //! GET /chunked 200; 327 ms), an HTTP/1.0 one (GET /http10; 0.7 ms) and one
 //! the client resets mid-response (GET /big; 202 ms).
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::webdriver::{self, Browser};
+use crate::support::webdriver::{self, Browser};
 
 fn shots() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")

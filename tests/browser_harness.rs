@@ -1,9 +1,7 @@
 //! The WebDriver harness itself works here: a headless Chromium opens a
 //! page, reads its text, clicks, and takes a screenshot.
 
-mod support;
-
-use support::webdriver::{self, Browser};
+use crate::support::webdriver::{self, Browser};
 
 #[test]
 fn chromium_opens_a_page_and_clicks() {

@@ -2,12 +2,10 @@
 //! of the list, the number of frames `Filter::matches` accepts equals the
 //! number of packets `tcpdump -r FILE EXPR` prints.
 
-mod filter_util;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use filter_util::*;
+use crate::support::filters::*;
 
 /// tcpdump (libpcap 1.10) does not read gzip: give it a decompressed copy.
 fn tcpdump_readable(path: &std::path::Path) -> Option<std::path::PathBuf> {

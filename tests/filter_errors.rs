@@ -1,8 +1,6 @@
 //! Parser errors: the column and what was expected; and agreement with
 //! tcpdump on which expressions are accepted at all.
 
-mod filter_util;
-
 use tracedeck::filter::parse;
 
 fn err(expr: &str) -> (usize, String) {
@@ -155,11 +153,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
 /// Ethernet capture).
 #[test]
 fn accepts_what_tcpdump_accepts() {
-    if !filter_util::tcpdump_available() {
+    if !crate::support::filters::tcpdump_available() {
         eprintln!("NOTE: tcpdump not found; acceptance comparison skipped");
         return;
     }
-    let file = filter_util::crate_root().join("sample-captures/filter/lo.pcap");
+    let file = crate::support::filters::crate_root().join("sample-captures/filter/lo.pcap");
     let exprs = [
         "1.2.3.4",
         "tcp and 80",

@@ -6,16 +6,14 @@
 //! API answers is checked against `tracedeck strace --json` on the same
 //! files, and a few against strace's table itself.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::serve::{fresh_dir, Server};
 use serde_json::Value;
-use support::serve::{fresh_dir, Server};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -4,13 +4,11 @@
 //! line, copy the share link, delete with confirmation. Screenshots land in
 //! target/screenshots/strace_*.png.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use support::serve::{fresh_dir, Server};
-use support::webdriver::{self, Browser};
+use crate::support::serve::{fresh_dir, Server};
+use crate::support::webdriver::{self, Browser};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
