@@ -107,6 +107,11 @@ impl Server {
         }
     }
 
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub fn get(&self, path: &str) -> Reply {
         reply(self.agent.get(format!("{}{path}", self.base)).call())
     }
