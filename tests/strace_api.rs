@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use crate::support::serve::{fresh_dir, Server};
 use serde_json::Value;
@@ -72,16 +71,7 @@ fn upload(s: &Server, files: &[PathBuf]) -> String {
 
 /// Polls until the upload is parsed (or failed).
 fn wait(s: &Server, id: &str) -> Value {
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        let j = s.get(&format!("/api/straces/{id}")).json();
-        let status = j["status"].as_str().unwrap().to_string();
-        if status == "done" || status == "failed" {
-            return j;
-        }
-        assert!(Instant::now() < until, "strace {id} stuck in {status}");
-        std::thread::sleep(Duration::from_millis(30));
-    }
+    s.wait_finished(&format!("/api/straces/{id}"))
 }
 
 /// (syscall, calls, errors, unreturned) per row.

@@ -10,6 +10,7 @@
 mod support;
 
 mod api;
+mod api_vs_analyze;
 mod browser;
 mod browser_harness;
 mod capture;
