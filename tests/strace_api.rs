@@ -148,7 +148,6 @@ fn assert_same_as_cli(s: &Server, id: &str, files: &[PathBuf]) -> Value {
         pauses["items"].as_array().unwrap(),
         want["pauses"].as_array().unwrap(),
     );
-    assert!(!want_pauses.is_empty());
     assert_eq!(got_pauses.len(), want_pauses.len().min(20));
     for (g, w) in got_pauses.iter().zip(want_pauses) {
         assert_eq!(

@@ -59,10 +59,6 @@ fn parse_all(dir: &Path, ff: &str) -> usize {
         }
         let t = r.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(t.unparsed_count, 0, "{name}: {:?}", t.unparsed);
-        assert!(
-            t.syscall_count > 0 || !t.tables.is_empty(),
-            "{name}: nothing read"
-        );
         checked += 1;
     }
     let mut groups: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -158,6 +154,14 @@ fn hints_for_open_filter_and_attach() {
     {
         let t = edge_case("sh_bg_wait__f_r.txt");
         assert!(t.hints.iter().any(|h| h.code == "relative_only"));
-        assert!(t.slowest(1).is_empty() || t.slowest(1)[0].duration.as_nanos() > 0);
+        // -r without -T: a call's duration comes from its unfinished and
+        // resumed halves.
+        let slowest = t.slowest(1);
+        assert_eq!(slowest.len(), 1);
+        assert_eq!(
+            (slowest[0].syscall.as_str(), slowest[0].line),
+            ("rt_sigsuspend", 56)
+        );
+        assert!(slowest[0].duration.as_nanos() > 0, "{slowest:?}");
     }
 }
