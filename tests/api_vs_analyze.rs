@@ -103,7 +103,7 @@ fn compare_rows(capture: &str, table: &str, api: &[Value], cli: &[Value]) -> Vec
 }
 
 #[test]
-fn api_rows_equal_analyze_json_for_every_sample_capture() {
+fn issue_12_api_rows_equal_analyze_json_for_every_sample_capture() {
     let captures = captures_under(&samples());
     assert!(captures.len() >= 15, "{captures:?}");
     let server = Server::start(&fresh_dir("api-vs-analyze"), &[]);
