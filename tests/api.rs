@@ -17,13 +17,12 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-mod support;
-
-use support::serve::{fresh_dir, Server};
+use crate::support::serve::{fresh_dir, Server};
+use crate::support::wait::wait_until;
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -355,13 +354,18 @@ fn broken_off_upload_leaves_nothing() {
     .unwrap();
     conn.write_all(&[0xd4; 300_000]).unwrap();
     conn.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Break the connection off once the server is writing the upload down.
+    wait_until(
+        "the upload to reach staging",
+        Duration::from_secs(10),
+        || !s.staging_is_empty(),
+    );
     drop(conn);
-    let until = Instant::now() + Duration::from_secs(10);
-    while !s.staging_is_empty() {
-        assert!(Instant::now() < until, "staging file left behind");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(
+        "the half-received upload to leave staging",
+        Duration::from_secs(10),
+        || s.staging_is_empty(),
+    );
     assert_eq!(s.get("/api/captures").json()["total"], 0);
 }
 
@@ -664,19 +668,14 @@ fn filtered_views_are_cached_hidden_and_deleted_with_their_capture() {
         "{}",
         first.text()
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let list = loop {
+    let mut done = None;
+    wait_until("the filtered analysis", Duration::from_secs(30), || {
         let r = s.get(&path);
-        if r.status == 200 {
-            break r.json();
-        }
-        assert_eq!(r.status, 202, "{}", r.text());
-        assert!(
-            Instant::now() < deadline,
-            "filtered analysis never finished"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        assert!(r.status == 200 || r.status == 202, "{}", r.text());
+        done = (r.status == 200).then(|| r.json());
+        done.is_some()
+    });
+    let list = done.unwrap();
     // tcpdump -r http-loopback.pcap 'tcp port 46602' | wc -l: 12.
     assert_eq!(list["total"], 1);
     let c = &list["items"][0];

@@ -1,16 +1,11 @@
 //! The WebDriver harness itself works here: a headless Chromium opens a
 //! page, reads its text, clicks, and takes a screenshot.
 
-mod support;
-
-use support::webdriver::{self, Browser};
+use crate::support::webdriver::Browser;
 
 #[test]
+#[ignore = "needs chromium"]
 fn chromium_opens_a_page_and_clicks() {
-    if !webdriver::available() {
-        eprintln!("chromium/chromedriver not installed: browser harness test skipped");
-        return;
-    }
     let browser = Browser::start();
     browser.goto("data:text/html,<title>t</title><button id=b onclick=\"document.getElementById('o').textContent='clicked'\">go</button><p id=o>waiting</p>");
     assert_eq!(browser.title(), "t");

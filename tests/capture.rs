@@ -1,10 +1,9 @@
 //! Integration tests of `tracedeck capture` (issue 8).
 //!
-//! They need root (CI runs as root) and print a note and pass when not
-//! root. Each test that captures gets its own network namespace with only
-//! `lo` up, so the traffic in the file is the traffic the test made; where
-//! `ip netns` is not available they fall back to the host's `lo` and only
-//! look at their own ports. tcpdump and tshark check the files.
+//! Most need root (CI runs as root): they are `#[ignore = "needs root"]`
+//! and fail when not root. Each test that captures gets its own network
+//! namespace with only `lo` up, so the traffic in the file is the traffic
+//! the test made. tcpdump and tshark check the files.
 
 #![cfg(target_os = "linux")]
 
@@ -19,21 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::need;
+use crate::support::wait::wait_until;
+
 const BIN: &str = env!("CARGO_BIN_EXE_tracedeck");
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-macro_rules! need_root {
-    () => {
-        if !is_root() {
-            println!("note: skipping, capture tests need root (CAP_NET_RAW)");
-            return;
-        }
-    };
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("capture-{name}"));
@@ -42,7 +30,7 @@ fn tmp(name: &str) -> PathBuf {
     dir
 }
 
-/// A network namespace with `lo` up, deleted on drop (or the host, if none can be made).
+/// A network namespace with `lo` up, deleted on drop; or the host's.
 struct Ns {
     name: Option<String>,
 }
@@ -55,22 +43,34 @@ impl Ns {
             std::process::id(),
             N.fetch_add(1, Ordering::SeqCst)
         );
-        let ok = Command::new("ip")
+        let added = need::tool("ip")
             .args(["netns", "add", &name])
             .status()
-            .is_ok_and(|s| s.success())
-            && Command::new("ip")
-                .args(["netns", "exec", &name, "ip", "link", "set", "lo", "up"])
-                .status()
-                .is_ok_and(|s| s.success());
-        if !ok {
-            println!("note: no network namespace; capturing on the host's lo");
-            return Ns { name: None };
-        }
-        Ns { name: Some(name) }
+            .is_ok_and(|s| s.success());
+        assert!(
+            added,
+            "ip netns add {name}: this test needs network namespaces"
+        );
+        let ns = Ns { name: Some(name) };
+        let up = ns
+            .cmd("ip")
+            .args(["link", "set", "lo", "up"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(up, "cannot bring lo up in {:?}", ns.name);
+        ns
     }
 
+    /// The host's own network, for a test that talks to a server of its own.
+    fn host() -> Ns {
+        Ns { name: None }
+    }
+
+    /// `program` run in this namespace; a tool by name must be installed.
     fn cmd(&self, program: &str) -> Command {
+        if !program.contains('/') {
+            need::tool(program);
+        }
         match &self.name {
             Some(ns) => {
                 let mut c = Command::new("ip");
@@ -164,6 +164,7 @@ struct Running {
     child: Child,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    stderr_reader: thread::JoinHandle<()>,
 }
 
 impl Running {
@@ -177,7 +178,7 @@ impl Running {
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = stderr.clone();
         let err = child.stderr.take().unwrap();
-        thread::spawn(move || {
+        let stderr_reader = thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 sink.lock().unwrap().push_str(&line);
                 sink.lock().unwrap().push('\n');
@@ -188,6 +189,7 @@ impl Running {
             child,
             lines: rx,
             stderr,
+            stderr_reader,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -227,7 +229,8 @@ impl Running {
             .unwrap()
             .read_to_string(&mut out)
             .unwrap();
-        thread::sleep(Duration::from_millis(50));
+        // The child is gone: its stderr ends, and so does the reader.
+        self.stderr_reader.join().expect("stderr reader");
         let err = self.stderr.lock().unwrap().clone();
         (status, out, err)
     }
@@ -241,13 +244,14 @@ fn capture(ns: &Ns, args: &[&str]) -> Running {
 
 fn tcpdump_writer(ns: &Ns, iface: &str, out: &Path) -> Running {
     let mut cmd = ns.cmd("tcpdump");
-    cmd.args(["-i", iface, "-n", "-Z", "root", "-w"]).arg(out);
+    cmd.args(["-i", iface, "-n", "-U", "-Z", "root", "-w"])
+        .arg(out);
     Running::spawn(cmd, "listening on")
 }
 
 /// `tcpdump -r`: (exit ok, packet lines without their timestamps, link type line).
 fn tcpdump_read(path: &Path) -> (bool, Vec<String>, String) {
-    let out = Command::new("tcpdump")
+    let out = need::tool("tcpdump")
         .args(["-nn", "-r"])
         .arg(path)
         .output()
@@ -265,7 +269,7 @@ fn tcpdump_read(path: &Path) -> (bool, Vec<String>, String) {
 
 /// `tshark -r FILE [-Y filter] -T fields -e ...`, one Vec per packet.
 fn tshark(path: &Path, display: &str, fields: &[&str]) -> Vec<Vec<String>> {
-    let mut cmd = Command::new("tshark");
+    let mut cmd = need::tool("tshark");
     cmd.arg("-r")
         .arg(path)
         .args(["-T", "fields", "-E", "separator=|"]);
@@ -314,10 +318,6 @@ fn captured(stderr: &str) -> usize {
         .unwrap_or_else(|| panic!("no summary in {stderr}"))
 }
 
-fn settle() {
-    thread::sleep(Duration::from_millis(1200)); // tcpdump hands over a ring block after 1 s
-}
-
 /// Captures `-i iface` next to tcpdump on the same traffic, stops both with
 /// SIGINT, and checks the files hold the same packets.
 fn same_as_tcpdump(name: &str, iface: &str) -> (PathBuf, u16) {
@@ -330,12 +330,20 @@ fn same_as_tcpdump(name: &str, iface: &str) -> (PathBuf, u16) {
     let td = tcpdump_writer(&ns, iface, &theirs);
     server.get(&ns, "hello.txt");
     server.get(&ns, "nothing-here");
-    settle();
+    // Ours drains the kernel's ring when stopped; tcpdump hands a ring
+    // block over only when it retires (1 s), and drops it on SIGINT: stop
+    // it once its packet-buffered file holds as many packets as ours.
     cap.interrupt();
-    td.interrupt();
     let (status, _, stderr) = cap.wait();
-    let _ = td.wait();
     assert!(status.success(), "{stderr}");
+    let want = captured(&stderr);
+    wait_until(
+        &format!("tcpdump's file to hold our {want} packets"),
+        Duration::from_secs(10),
+        || tcpdump_read(&theirs).1.len() >= want,
+    );
+    td.interrupt();
+    let _ = td.wait();
     assert!(stderr.contains("stopped by SIGINT"), "{stderr}");
 
     let (ok, ours_lines, ours_head) = tcpdump_read(&ours);
@@ -360,10 +368,8 @@ fn same_as_tcpdump(name: &str, iface: &str) -> (PathBuf, u16) {
             .replace(theirs.to_str().unwrap(), "F"),
         "same link type and snaplen"
     );
-    if ns.name.is_some() {
-        // Alone in the namespace: exactly the packets tcpdump saw.
-        assert_eq!(ours_lines, their_lines);
-    }
+    // Alone in the namespace: exactly the packets tcpdump saw.
+    assert_eq!(ours_lines, their_lines);
 
     // Our own reader: same count, our link type, no warnings, both conversations.
     let (count, link, warnings) = read_ours(&ours);
@@ -415,16 +421,18 @@ fn same_as_tcpdump(name: &str, iface: &str) -> (PathBuf, u16) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn lo_capture_matches_tcpdump_and_sigint_leaves_valid_file() {
-    need_root!();
+    need::root();
     let (file, _) = same_as_tcpdump("lo", "lo");
     let (_, _, head) = tcpdump_read(&file);
     assert!(head.contains("link-type EN10MB"), "{head}");
 }
 
 #[test]
+#[ignore = "needs root"]
 fn any_writes_linux_cooked_v2() {
-    need_root!();
+    need::root();
     let (file, port) = same_as_tcpdump("any", "any");
     let (_, _, head) = tcpdump_read(&file);
     assert!(head.contains("LINUX_SLL2"), "{head}");
@@ -459,8 +467,9 @@ fn any_writes_linux_cooked_v2() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn max_packets_stops_with_exactly_that_many() {
-    need_root!();
+    need::root();
     let dir = tmp("maxpackets");
     let ns = Ns::new();
     let server = HttpServer::start(&ns, &dir);
@@ -492,8 +501,9 @@ fn max_packets_stops_with_exactly_that_many() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn max_size_caps_the_file() {
-    need_root!();
+    need::root();
     let dir = tmp("maxsize");
     let ns = Ns::new();
     let server = HttpServer::start(&ns, &dir);
@@ -526,8 +536,9 @@ fn max_size_caps_the_file() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ring_keeps_the_newest_files() {
-    need_root!();
+    need::root();
     let dir = tmp("ring");
     let ns = Ns::new();
     let server = HttpServer::start(&ns, &dir);
@@ -621,8 +632,9 @@ fn missing_interface_is_a_clear_error() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn unwritable_output_is_a_clear_error() {
-    need_root!();
+    need::root();
     let out = Command::new(BIN)
         .args(["capture", "-i", "lo", "-w", "/nonexistent-dir/x.pcap"])
         .output()
@@ -633,17 +645,10 @@ fn unwritable_output_is_a_clear_error() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn without_cap_net_raw_says_so() {
-    need_root!();
-    let has_setpriv = Command::new("setpriv")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_setpriv {
-        println!("note: skipping, no setpriv to drop privileges");
-        return;
-    }
-    let out = Command::new("setpriv")
+    need::root();
+    let out = need::tool("setpriv")
         .args([
             "--reuid=65534",
             "--regid=65534",
@@ -732,8 +737,9 @@ fn upload_server(answers: Vec<u16>) -> (u16, Requests) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn upload_sends_the_file_and_prints_its_link() {
-    need_root!();
+    need::root();
     // The server lives on the host's loopback, so this capture runs there too;
     // it only needs a few packets: connections refused by a closed port.
     let dir = tmp("upload");
@@ -745,7 +751,7 @@ fn upload_sends_the_file_and_prints_its_link() {
         .port();
     let out = dir.join("up.pcap");
     let cap = capture(
-        &Ns { name: None },
+        &Ns::host(),
         &[
             "-i",
             "lo",
@@ -848,16 +854,14 @@ struct Tmpfs {
 }
 
 impl Tmpfs {
-    fn mount(dir: &Path, mib: u64, fill: u64) -> Option<Tmpfs> {
+    fn mount(dir: &Path, mib: u64, fill: u64) -> Tmpfs {
         fs::create_dir_all(dir).unwrap();
-        let ok = Command::new("mount")
+        let ok = need::tool("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
             .arg(dir)
             .status()
             .is_ok_and(|s| s.success());
-        if !ok {
-            return None;
-        }
+        assert!(ok, "cannot mount a tmpfs on {}", dir.display());
         let t = Tmpfs {
             dir: dir.to_path_buf(),
         };
@@ -870,7 +874,7 @@ impl Tmpfs {
             left -= n as u64;
         }
         f.sync_all().unwrap();
-        Some(t)
+        t
     }
 
     fn free(&self) -> u64 {
@@ -885,14 +889,12 @@ impl Drop for Tmpfs {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn refuses_to_start_under_the_free_space_floor() {
-    need_root!();
+    need::root();
     let dir = tmp("disk-full").join("mnt");
     // 64 MiB: the floor is 5% = 3.2 MiB; leave about 2 MiB free.
-    let Some(fs) = Tmpfs::mount(&dir, 64, 62 << 20) else {
-        println!("note: skipping, cannot mount a tmpfs");
-        return;
-    };
+    let fs = Tmpfs::mount(&dir, 64, 62 << 20);
     assert!(fs.free() < 64 << 20 >> 4);
     let out = Command::new(BIN)
         .args(["capture", "-i", "lo", "-w"])
@@ -913,15 +915,13 @@ fn refuses_to_start_under_the_free_space_floor() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn stops_when_free_space_falls_under_the_floor() {
-    need_root!();
+    need::root();
     let dir = tmp("disk-filling");
     let mnt = dir.join("mnt");
     // 128 MiB: the floor is 6.4 MiB; leave 10 MiB, so about 3.6 MiB may be written.
-    let Some(fs) = Tmpfs::mount(&mnt, 128, 118 << 20) else {
-        println!("note: skipping, cannot mount a tmpfs");
-        return;
-    };
+    let fs = Tmpfs::mount(&mnt, 128, 118 << 20);
     let ns = Ns::new();
     let server = HttpServer::start(&ns, &dir);
     let out = mnt.join("x.pcap");
@@ -957,16 +957,9 @@ fn stops_when_free_space_falls_under_the_floor() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn status_line_on_a_terminal() {
-    need_root!();
-    if !Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        println!("note: skipping, no script(1) to make a terminal");
-        return;
-    }
+    need::root();
     let dir = tmp("tty");
     let ns = Ns::new();
     let out = dir.join("tty.pcap");
@@ -982,18 +975,11 @@ fn status_line_on_a_terminal() {
     assert!(run.status.success());
     let text = String::from_utf8_lossy(&run.stdout);
     // "\r\x1b[K0 packets, 0 B, file 24 B / 1 MB, 0:00:00, 0 dropped by kernel"
-    if ns.name.is_some() {
-        // Nothing else on this lo: the numbers are known.
-        assert!(
-            text.contains("\r\x1b[K0 packets, 0 B, file 24 B / 1 MB, 0:00:00, 0 dropped by kernel"),
-            "{text:?}"
-        );
-    } else {
-        assert!(
-            text.contains("\r\x1b[K") && text.contains(" / 1 MB, 0:00:00, "),
-            "{text:?}"
-        );
-    }
+    // Nothing else on this lo: the numbers are known.
+    assert!(
+        text.contains("\r\x1b[K0 packets, 0 B, file 24 B / 1 MB, 0:00:00, 0 dropped by kernel"),
+        "{text:?}"
+    );
     assert!(text.contains("reached --max-duration 0:00:01"), "{text:?}");
 }
 
@@ -1014,7 +1000,7 @@ fn filter_excludes_other_port(name: &str, iface: &str) {
         keep.get(&ns, "hello.txt");
         other.get(&ns, "hello.txt");
     }
-    settle();
+    // No wait: a stop drains what the kernel already holds.
     cap.interrupt();
     let (status, _, stderr) = cap.wait();
     assert!(status.success(), "{stderr}");
@@ -1027,7 +1013,7 @@ fn filter_excludes_other_port(name: &str, iface: &str) {
     assert!(rows.iter().all(|r| r[0] == a || r[1] == a), "{rows:?}");
     // tcpdump applying the same filter to our file keeps every packet.
     let (ok, lines, _) = tcpdump_read(&out);
-    let refiltered = Command::new("tcpdump")
+    let refiltered = need::tool("tcpdump")
         .args(["-nn", "-r"])
         .arg(&out)
         .arg(&expr)
@@ -1041,14 +1027,16 @@ fn filter_excludes_other_port(name: &str, iface: &str) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn filter_excludes_other_ports_on_lo() {
-    need_root!();
+    need::root();
     filter_excludes_other_port("filter-lo", "lo");
 }
 
 #[test]
+#[ignore = "needs root"]
 fn filter_excludes_other_ports_on_any() {
-    need_root!();
+    need::root();
     filter_excludes_other_port("filter-any", "any");
 }
 

@@ -1,7 +1,7 @@
 //! The filter seam of the capture agent, driven through the library with a
 //! hand-written filter ("tcp port P"): in the kernel, rejected packets
 //! never reach the ring; in user space they are counted as rejected.
-//! Root only (prints a note and passes otherwise).
+//! Root only: ignored unless asked for, and failing when not root.
 
 #![cfg(target_os = "linux")]
 
@@ -126,17 +126,10 @@ fn run(name: &str, in_kernel: bool) -> (capture::Summary, usize, u16) {
     (summary, n, keep)
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 #[test]
+#[ignore = "needs root"]
 fn kernel_filter_keeps_other_ports_out_of_the_ring() {
-    if !is_root() {
-        println!("note: skipping, capture tests need root");
-        return;
-    }
+    crate::support::need::root();
     let (summary, n, _) = run("kernel", true);
     assert_eq!(summary.filter, FilterPlacement::Kernel);
     // 5 connections of at least 8 packets each (handshake, data, echo, acks, close).
@@ -150,11 +143,9 @@ fn kernel_filter_keeps_other_ports_out_of_the_ring() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn user_space_filter_when_it_does_not_compile() {
-    if !is_root() {
-        println!("note: skipping, capture tests need root");
-        return;
-    }
+    crate::support::need::root();
     let (summary, n, _) = run("user", false);
     assert!(matches!(summary.filter, FilterPlacement::UserSpace { .. }));
     assert!(n >= 40, "{n} packets");

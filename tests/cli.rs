@@ -44,7 +44,7 @@ fn the_404_demo_shows_tsharks_numbers() {
     assert_eq!(doc["capture"]["packets"], truth["packet_count"]);
     let convs = doc["conversations"].as_array().unwrap();
     let streams = truth["tcp_streams"].as_array().unwrap();
-    assert_eq!(convs.len(), 2);
+    assert_eq!((convs.len(), streams.len()), (2, 2));
     for (c, t) in convs.iter().zip(streams) {
         assert_eq!(c["proto"], "tcp");
         assert_eq!(c["state"], "closed");

@@ -4,9 +4,7 @@
 //! `Target::Cooked` on the bytes after the cooked header with its protocol
 //! field as the ancillary ethertype.
 
-mod filter_util;
-
-use filter_util::*;
+use crate::support::filters::*;
 use tracedeck::filter::bpf::{self, Insn, Target};
 
 #[test]

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::wait::wait_until;
+
 /// A fresh, empty directory under the system temp dir.
 pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tracedeck-{}-{name}", std::process::id()));
@@ -107,6 +109,11 @@ impl Server {
         }
     }
 
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub fn get(&self, path: &str) -> Reply {
         reply(self.agent.get(format!("{}{path}", self.base)).call())
     }
@@ -157,19 +164,22 @@ impl Server {
 
     /// Polls a capture's status until it is no longer queued or analyzing.
     pub fn wait(&self, id: &str) -> Value {
-        let until = std::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            let j = self.get(&format!("/api/captures/{id}")).json();
-            let status = j["status"].as_str().unwrap().to_string();
-            if status == "done" || status == "failed" {
-                return j;
-            }
-            assert!(
-                std::time::Instant::now() < until,
-                "capture {id} stuck in {status}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.wait_finished(&format!("/api/captures/{id}"))
+    }
+
+    /// Polls the status document at `path` (a capture's or an strace
+    /// upload's) until its `status` is `done` or `failed`; returns it.
+    pub fn wait_finished(&self, path: &str) -> Value {
+        let mut last = Value::Null;
+        wait_until(
+            &format!("{path} to be done or failed"),
+            Duration::from_secs(60),
+            || {
+                last = self.get(path).json();
+                matches!(last["status"].as_str(), Some("done" | "failed"))
+            },
+        );
+        last
     }
 
     /// Whether no upload is left half-received in the staging directory.

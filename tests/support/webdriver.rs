@@ -22,11 +22,6 @@ pub struct Browser {
     agent: ureq::Agent,
 }
 
-/// Why the browser cannot be used here (missing binaries): tests skip.
-pub fn available() -> bool {
-    Path::new("/usr/bin/chromedriver").exists() && Path::new("/usr/bin/chromium").exists()
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -35,10 +30,12 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    /// Starts chromedriver and a fresh headless Chromium profile.
+    /// Starts chromedriver and a fresh headless Chromium profile; fails
+    /// when either is not installed.
     pub fn start() -> Browser {
+        let (chromium, chromedriver) = super::need::chromium();
         let port = free_port();
-        let driver = Command::new("/usr/bin/chromedriver")
+        let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -59,7 +56,7 @@ impl Browser {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
+                "binary": chromium,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                          "--no-first-run", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync",

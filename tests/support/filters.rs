@@ -7,6 +7,8 @@ use std::process::Command;
 
 use tracedeck::pcap::{Frame, LinkType, Reader};
 
+use super::shared::{captures_under, samples, shared};
+
 pub struct OwnedFrame {
     pub link_type: u32,
     pub orig_len: u32,
@@ -42,40 +44,14 @@ pub fn read_capture(path: &Path) -> Result<Vec<OwnedFrame>, String> {
     Ok(frames)
 }
 
-pub fn crate_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Captures under sample-captures/ (recursively) and, when present,
 /// ../shared/corpus/captures/.
 pub fn capture_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.contains(".pcap") && !n.ends_with(".json") && !n.ends_with(".md")
-            }) {
-                out.push(p);
-            }
-        }
+    let mut out = captures_under(&samples());
+    if let Some(corpus) = shared("corpus/captures") {
+        out.extend(captures_under(&corpus));
     }
-    let mut out = Vec::new();
-    walk(&crate_root().join("sample-captures"), &mut out);
-    walk(&crate_root().join("../shared/corpus/captures"), &mut out);
     out
-}
-
-pub fn tcpdump_available() -> bool {
-    Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// `tcpdump --count -nr FILE EXPR`: the number of packets tcpdump prints

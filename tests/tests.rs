@@ -1,0 +1,29 @@
+//! The integration tests, one module per area, in one test binary: each
+//! binary links the whole library, so one crate instead of one per file
+//! is what keeps `cargo test --release` short (see README, Development).
+//!
+//! Tests that need root, tshark, tcpdump, strace, network namespaces or
+//! Chromium are `#[ignore = "needs ..."]`; `cargo test --release --
+//! --include-ignored` runs them (CI does), and they fail when what they
+//! need is missing.
+
+mod support;
+
+mod api;
+mod api_vs_analyze;
+mod browser;
+mod browser_harness;
+mod capture;
+mod capture_seam;
+mod cli;
+mod corpus;
+mod filter_bpf;
+mod filter_conformance;
+mod filter_errors;
+mod http_stream;
+mod http_vs_tshark;
+mod reader_paths;
+mod strace;
+mod strace_api;
+mod strace_browser;
+mod strace_shared;
