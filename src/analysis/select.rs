@@ -400,23 +400,16 @@ mod test {
     }
 
     fn conversation() -> crate::flow::Conversation {
-        use crate::flow::{AppFacts, Conversation, DirCounters, HalfStats, Proto, State};
-        Conversation {
-            id: 0,
-            proto: Proto::Tcp,
-            client: "10.0.0.1:40000".parse().unwrap(),
-            server: "10.0.0.2:80".parse().unwrap(),
-            roles_from_handshake: true,
-            start: None,
-            end: None,
-            first_frame: 0,
-            last_frame: 0,
-            dirs: [DirCounters::default(); 2],
-            streams: [HalfStats::default(); 2],
-            handshake_rtt: None,
-            state: State::Open,
-            app: AppFacts::default(),
-        }
+        use crate::flow::{Conversation, Proto, State};
+        let mut c = Conversation::new(
+            0,
+            Proto::Tcp,
+            "10.0.0.1:40000".parse().unwrap(),
+            "10.0.0.2:80".parse().unwrap(),
+            true,
+        );
+        c.state = State::Open;
+        c
     }
 
     /// Runs `script` through a probing selector and returns its protocol

@@ -155,6 +155,38 @@ pub struct AppFacts {
 }
 
 impl Conversation {
+    /// A conversation before its first packet is counted: TCP starts as
+    /// `no-syn` (the table moves it on as it sees the handshake), UDP is
+    /// `stateless`.
+    pub fn new(
+        id: u64,
+        proto: Proto,
+        client: SocketAddr,
+        server: SocketAddr,
+        roles_from_handshake: bool,
+    ) -> Conversation {
+        Conversation {
+            id,
+            proto,
+            client,
+            server,
+            roles_from_handshake,
+            start: None,
+            end: None,
+            first_frame: 0,
+            last_frame: 0,
+            dirs: [DirCounters::default(); 2],
+            streams: [HalfStats::default(); 2],
+            handshake_rtt: None,
+            state: if proto == Proto::Udp {
+                State::Stateless
+            } else {
+                State::NoSyn
+            },
+            app: AppFacts::default(),
+        }
+    }
+
     pub fn duration(&self) -> Span {
         match (self.start, self.end) {
             (Some(s), Some(e)) => e.since(s),

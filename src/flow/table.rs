@@ -15,8 +15,8 @@ use std::collections::hash_map::Entry as MapEntry;
 use rustc_hash::FxHashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use super::conversation::{guess_server, Conversation, DirCounters, Proto, State};
-use super::reassembly::{HalfStats, HalfStream, ReassemblyLimits};
+use super::conversation::{guess_server, Conversation, Proto, State};
+use super::reassembly::{HalfStream, ReassemblyLimits};
 use super::stream::{Dir, StreamSink};
 use crate::pcap::decode::{tcp_flags, Tcp, Udp};
 use crate::time::{Span, Timestamp};
@@ -687,26 +687,7 @@ fn new_conversation(
     } else {
         (dst, src)
     };
-    Conversation {
-        id,
-        proto,
-        client,
-        server,
-        roles_from_handshake: from_handshake,
-        start: None,
-        end: None,
-        first_frame: 0,
-        last_frame: 0,
-        dirs: [DirCounters::default(); 2],
-        streams: [HalfStats::default(); 2],
-        handshake_rtt: None,
-        state: if proto == Proto::Udp {
-            State::Stateless
-        } else {
-            State::NoSyn
-        },
-        app: super::conversation::AppFacts::default(),
-    }
+    Conversation::new(id, proto, client, server, from_handshake)
 }
 
 #[cfg(test)]
