@@ -4,6 +4,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod analyze;
 mod capture;
+mod interfaces;
 mod serve;
 mod spool;
 mod strace;
