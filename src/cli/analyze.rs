@@ -3,8 +3,10 @@
 //! "Quick start" and "What the numbers mean").
 
 use std::cmp::Ordering;
-use std::io::Write;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{IsTerminal, Stderr, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -18,6 +20,7 @@ use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 use tracedeck::Timestamp;
 
+use super::progress::{Counted, ProgressLine};
 use super::spool::Spool;
 use super::text_table::{self, Align, Look, TextCol};
 
@@ -192,6 +195,23 @@ struct Collect {
     keep: Keep,
     /// Exchanges by status class: 1xx..5xx, then "no response".
     by_class: [u64; 6],
+    progress: ProgressLine<Stderr>,
+}
+
+/// Opens the capture, counting the bytes read from the file for the
+/// progress line (drawn only when stderr is a terminal).
+fn open_with_progress(
+    path: &Path,
+) -> Result<(Reader, ProgressLine<Stderr>), tracedeck::pcap::Error> {
+    let io_err = |source| tracedeck::pcap::Error::Io { offset: 0, source };
+    let file = File::open(path).map_err(io_err)?;
+    let total_len = file.metadata().map_err(io_err)?.len();
+    let (counted, read) = Counted::new(file);
+    let reader = Reader::new(counted)?;
+    let stderr = std::io::stderr();
+    let enabled = stderr.is_terminal();
+    let line = ProgressLine::new(stderr, enabled, path.display().to_string(), total_len, read);
+    Ok((reader, line))
 }
 
 impl Output for Collect {
@@ -204,6 +224,11 @@ impl Output for Collect {
             Keep::Exchanges(..) => {}
         }
         Ok(())
+    }
+
+    fn progress(&mut self, _bytes: u64, records: u64) -> Result<bool, OutputError> {
+        self.progress.update(records, Instant::now());
+        Ok(true)
     }
 
     fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
@@ -345,7 +370,7 @@ pub fn run(request: Request) -> anyhow::Result<()> {
         args,
     } = request;
     let name = file.display().to_string();
-    let mut reader = Reader::open(&file).with_context(|| name.clone())?;
+    let (mut reader, progress) = open_with_progress(&file).with_context(|| name.clone())?;
     let filter = match expr.as_deref() {
         Some(expr) => Some(
             tracedeck::filter::parse(expr)
@@ -381,9 +406,11 @@ pub fn run(request: Request) -> anyhow::Result<()> {
     let mut out = Collect {
         keep,
         by_class: [0; 6],
+        progress,
     };
-    let summary = analysis::analyze(&mut reader, &opts, &mut out)
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let summary = analysis::analyze(&mut reader, &opts, &mut out);
+    out.progress.clear();
+    let summary = summary.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     // Warnings go to stderr in every mode: stdout holds only the table or
     // the JSON, ready for a pipe.
     for warning in &summary.warnings {

@@ -5,6 +5,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod analyze;
 mod capture;
 mod interfaces;
+mod progress;
 mod serve;
 mod spool;
 mod strace;
