@@ -99,7 +99,10 @@ fn sort_takes_only_the_chosen_tables_columns() {
             vec!["--sort", "server-time"],
             "duration, start, bytes, packets, id",
         ),
-        (vec!["--sort", "nonsense"], "duration, start, bytes, packets, id"),
+        (
+            vec!["--sort", "nonsense"],
+            "duration, start, bytes, packets, id",
+        ),
     ] {
         let mut all = vec!["analyze", &file];
         all.extend(&args);
@@ -191,8 +194,22 @@ fn size_options_take_one_syntax_and_say_so() {
     assert!(stderr(&out).contains("KiB"), "{}", stderr(&out));
     let out = run(&["serve", "--max-upload", "0"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = run(&["capture", "-i", "lo", "-w", "x.pcap", "-C", "5", "--max-size", "5MB"]);
-    assert_eq!(out.status.code(), Some(2), "-C and --max-size are one limit");
+    let out = run(&[
+        "capture",
+        "-i",
+        "lo",
+        "-w",
+        "x.pcap",
+        "-C",
+        "5",
+        "--max-size",
+        "5MB",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "-C and --max-size are one limit"
+    );
 }
 
 #[cfg(target_os = "linux")]
@@ -205,7 +222,9 @@ fn capture_lists_interfaces_like_tcpdump() {
         assert!(line.starts_with(&format!("{}.", n + 1)), "{text}");
     }
     assert!(
-        lines.iter().any(|l| l.contains(".lo [") && l.contains("Loopback")),
+        lines
+            .iter()
+            .any(|l| l.contains(".lo [") && l.contains("Loopback")),
         "{text}"
     );
     let last = lines.last().copied().unwrap_or_default();
@@ -219,7 +238,15 @@ fn capture_lists_interfaces_like_tcpdump() {
 fn capture_rotation_by_time_needs_a_ring() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("x.pcap");
-    let out = run(&["capture", "-i", "lo", "-w", file.to_str().unwrap(), "-G", "1"]);
+    let out = run(&[
+        "capture",
+        "-i",
+        "lo",
+        "-w",
+        file.to_str().unwrap(),
+        "-G",
+        "1",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("-W N"), "{}", stderr(&out));
     assert!(!file.exists());
@@ -250,15 +277,32 @@ fn capture_short_options_map_to_the_limits() {
     let sender = send_udp(port, 30, Duration::from_millis(100));
     let expr = format!("udp port {port}");
     let out = run(&[
-        "capture", "-i", "lo", "-w", file.to_str().unwrap(), "-s", "64", "-c", "25", "-C",
-        "1", "-W", "3", "-G", "1", &expr,
+        "capture",
+        "-i",
+        "lo",
+        "-w",
+        file.to_str().unwrap(),
+        "-s",
+        "64",
+        "-c",
+        "25",
+        "-C",
+        "1",
+        "-W",
+        "3",
+        "-G",
+        "1",
+        &expr,
     ]);
     sender.join().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("snaplen 64"), "{err}");
     assert!(err.contains("25 packets captured"), "{err}");
-    assert!(err.contains("3 files"), "2.5 s of packets, a file a second: {err}");
+    assert!(
+        err.contains("3 files"),
+        "2.5 s of packets, a file a second: {err}"
+    );
     for i in 0..3 {
         let path = if i == 0 {
             file.clone()
@@ -289,11 +333,20 @@ fn strace_filters_list_the_matching_calls() {
     assert_eq!(items.len() as u64, errors);
     assert!(items.iter().all(|c| c["errno"].is_string()), "{failed}");
 
-    let pid = items[0]["pid"].as_u64().unwrap().to_string();
-    let one = json(&["strace", &log, "--pid", &pid, "--syscall", "openat,access", "--json"]);
+    let pid = items[0]["pid"].as_u64().unwrap();
+    let pid_text = pid.to_string();
+    let one = json(&[
+        "strace",
+        &log,
+        "--pid",
+        &pid_text,
+        "--syscall",
+        "openat,access",
+        "--json",
+    ]);
     let items = one["items"].as_array().unwrap();
     assert!(!items.is_empty());
-    assert!(items.iter().all(|c| c["pid"].to_string() == pid
+    assert!(items.iter().all(|c| c["pid"].as_u64() == Some(pid)
         && ["openat", "access"].contains(&c["syscall"].as_str().unwrap())));
 
     let text = stdout(&ok(&["strace", &log, "--failed", "--limit", "3"]));
@@ -302,7 +355,11 @@ fn strace_filters_list_the_matching_calls() {
         lines.next(),
         Some(format!("{log}: {errors} of {} syscalls match", full["syscalls"]).as_str())
     );
-    assert_eq!(lines.clone().filter(|l| l.contains(" = -1 E")).count(), 3, "{text}");
+    assert_eq!(
+        lines.clone().filter(|l| l.contains(" = -1 E")).count(),
+        3,
+        "{text}"
+    );
     assert!(text.contains(&format!("... {} more", errors - 3)), "{text}");
 }
 
