@@ -43,7 +43,7 @@ impl Read for Counted {
     }
 }
 
-/// Draws `reading FILE: 45% (9.00 GB of 20 GB), 12000000 records`.
+/// Draws `reading FILE: 45% (9 GB of 20 GB), 12000000 records`.
 pub struct ProgressLine<W: Write> {
     out: W,
     /// Whether to draw at all (stderr is a terminal).
@@ -130,8 +130,8 @@ mod tests {
         let text = String::from_utf8(p.out).unwrap();
         assert_eq!(
             text,
-            "\r\x1b[Kreading big.pcap.gz: 45% (9.00 GB of 20 GB), 65536 records\
-             \r\x1b[Kreading big.pcap.gz: 45% (9.00 GB of 20 GB), 196608 records\
+            "\r\x1b[Kreading big.pcap.gz: 45% (9 GB of 20 GB), 65536 records\
+             \r\x1b[Kreading big.pcap.gz: 45% (9 GB of 20 GB), 196608 records\
              \r\x1b[K"
         );
     }
