@@ -44,7 +44,7 @@ pub struct AnalyzeArgs {
     /// Print the whole analysis as one JSON object.
     #[arg(long)]
     json: bool,
-    /// Sort the table by this column (descending, except id and start).
+    /// Sort the table by this column (largest first; id, start and status ascending).
     /// Conversations: duration (default), start, bytes, packets, id.
     /// With --http: total-time (default), server-time, status, start, bytes.
     #[arg(long, value_name = "COLUMN")]

@@ -27,7 +27,7 @@ pub struct ServeArgs {
     data_dir: PathBuf,
     /// Largest upload accepted: bytes, or k/M/G/T (powers of 1000) or
     /// Ki/Mi/Gi/Ti (powers of 1024), with or without B: 500MB, 4GiB.
-    #[arg(long, default_value = "4GiB", value_parser = upload_size)]
+    #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = upload_size)]
     max_upload: u64,
     /// Analyses run at once (default: half the cores, at least one).
     #[arg(long)]
