@@ -32,7 +32,9 @@ without a unit, except -C, which counts millions of bytes as tcpdump does).
 Durations: 30s, 5m, 1h (seconds without a unit).
 
 tcpdump's options work too: -s (--snaplen), -c (--max-packets), -C (file
-size in MB), -W (--ring), -G (--rotate-every), -D (list interfaces).
+size in MB), -W (--ring), -G (--rotate-every), -D (list interfaces). Unlike
+tcpdump, -C or -G without -W never opens more files: -C alone stops at
+the cap, and -G needs -W.
 
 Examples:
   tracedeck capture -i eth0 -w out.pcap port 8080 --max-duration 5m
