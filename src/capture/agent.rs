@@ -92,6 +92,7 @@ pub fn run(
     };
     let mut last_progress = start;
     let mut last_disk = start;
+    let mut last_rotation = start;
     let mut disk_checked_at_bytes = 0u64;
     let mut stop: Option<StopReason> = None;
     let mut write_err: Option<io::Error> = None;
@@ -177,6 +178,12 @@ pub fn run(
                         space,
                     };
                 }
+            }
+        }
+        if let Some(every) = config.rotate_every {
+            if now.duration_since(last_rotation) >= every {
+                last_rotation = now;
+                out.rotate_if_used().map_err(out_err)?;
             }
         }
         if now.duration_since(last_progress) >= PROGRESS_EVERY {

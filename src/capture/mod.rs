@@ -96,6 +96,9 @@ pub struct Config {
     pub max_packets: Option<u64>,
     /// Most bytes kept per packet, link header included.
     pub snaplen: u32,
+    /// Start the next file of the ring this often (tcpdump's `-G`), as
+    /// well as when a file is full; needs a ring.
+    pub rotate_every: Option<Duration>,
 }
 
 impl Config {
@@ -109,6 +112,7 @@ impl Config {
             max_duration: None,
             max_packets: None,
             snaplen: DEFAULT_SNAPLEN,
+            rotate_every: None,
         }
     }
 
@@ -126,6 +130,16 @@ impl Config {
         }
         if self.snaplen == 0 {
             return Err(Error::Config("--snaplen must be at least 1".into()));
+        }
+        if let Some(every) = self.rotate_every {
+            if every.is_zero() {
+                return Err(Error::Config("--rotate-every must be above 0".into()));
+            }
+            if self.ring < 2 {
+                return Err(Error::Config(
+                    "--rotate-every (-G) needs a ring of files: add --ring N (-W N)".into(),
+                ));
+            }
         }
         if self.max_packets == Some(0) {
             return Err(Error::Config("--max-packets must be at least 1".into()));

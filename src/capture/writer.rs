@@ -259,6 +259,18 @@ impl Output {
         }
     }
 
+    /// Starts the next file of the ring now (`--rotate-every`), unless the
+    /// current one holds no packet yet or there is no ring. Returns whether
+    /// it rotated.
+    pub fn rotate_if_used(&mut self) -> io::Result<bool> {
+        let used = self.current.as_ref().is_some_and(|cur| cur.records() > 0);
+        if !used || self.ring <= 1 {
+            return Ok(false);
+        }
+        self.rotate()?;
+        Ok(true)
+    }
+
     fn rotate(&mut self) -> io::Result<()> {
         if let Some(cur) = self.current.take() {
             cur.finish()?;
@@ -379,6 +391,24 @@ mod test {
         let files = out.finish().unwrap();
         assert_eq!(files, vec![path.clone()]);
         assert_eq!(fs::metadata(&path).unwrap().len(), 252);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn timed_rotation_skips_an_empty_file_and_needs_a_ring() {
+        let dir = tmpdir("timed");
+        let path = dir.join("t.pcap");
+        let data = [0u8; 60];
+        let mut out = Output::create(&path, 2, 1 << 20, LinkType::ETHERNET, 100).unwrap();
+        assert!(!out.rotate_if_used().unwrap(), "nothing written yet");
+        out.write(&frame(&data, 1)).unwrap();
+        assert!(out.rotate_if_used().unwrap());
+        assert_eq!(out.files_started(), 2);
+        assert_eq!(out.file_len(), 24);
+        let mut single =
+            Output::create(&dir.join("s.pcap"), 1, 1 << 20, LinkType::ETHERNET, 100).unwrap();
+        single.write(&frame(&data, 1)).unwrap();
+        assert!(!single.rotate_if_used().unwrap(), "no ring to rotate into");
         fs::remove_dir_all(dir).unwrap();
     }
 

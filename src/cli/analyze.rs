@@ -3,8 +3,10 @@
 //! "Quick start" and "What the numbers mean").
 
 use std::cmp::Ordering;
-use std::io::Write;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{IsTerminal, Stderr, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -18,19 +20,35 @@ use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 use tracedeck::Timestamp;
 
+use super::progress::{Counted, ProgressLine};
 use super::spool::Spool;
 use super::text_table::{self, Align, Look, TextCol};
 
+const EXAMPLES: &str = "\
+Examples:
+  tracedeck analyze -r out.pcap                      the slowest conversations
+  tracedeck analyze -r out.pcap port 8080 and host 10.0.0.2
+  tracedeck analyze out.pcap.gz --http --status 5xx  the failed HTTP exchanges";
+
 #[derive(Args)]
+#[command(after_help = EXAMPLES)]
 pub struct AnalyzeArgs {
-    /// The capture: pcap or pcapng, optionally gzip-compressed.
-    file: PathBuf,
+    /// The capture (pcap or pcapng, optionally gzip-compressed), as with
+    /// `tcpdump -r FILE`.
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Option<PathBuf>,
+    /// `FILE [EXPR...]`, or only `EXPR...` after `-r FILE`: a trailing
+    /// pcap-filter expression works as in `tcpdump -r FILE EXPR`.
+    #[arg(value_name = "FILE] [EXPR")]
+    operands: Vec<String>,
     /// Print the whole analysis as one JSON object.
     #[arg(long)]
     json: bool,
-    /// Sort the conversation table by this column (descending, except id and start).
-    #[arg(long, value_enum, default_value_t = SortKey::Duration)]
-    sort: SortKey,
+    /// Sort the table by this column (largest first; id, start and status ascending).
+    /// Conversations: duration (default), start, bytes, packets, id.
+    /// With --http: total-time (default), server-time, status, start, bytes.
+    #[arg(long, value_name = "COLUMN")]
+    sort: Option<String>,
     /// Only packets matching this pcap-filter expression count, as with
     /// `tcpdump -r FILE EXPR` (e.g. "port 8080", "host 10.0.0.1 and not port 22").
     #[arg(long, short = 'f', value_name = "EXPR")]
@@ -47,20 +65,110 @@ pub struct AnalyzeArgs {
     limit: usize,
 }
 
+/// `--sort` for the conversation table.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SortKey {
-    /// Conversations: duration; exchanges: total time.
+enum ConvSort {
     Duration,
     Start,
-    /// Conversations: bytes both ways; exchanges: response body bytes.
+    /// Bytes both ways.
     Bytes,
     Packets,
     Id,
-    /// Exchanges: request start to last response byte.
+}
+
+/// `--sort` for the HTTP exchange table (`--http`).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HttpSort {
+    /// Request start to last response byte.
     TotalTime,
-    /// Exchanges: request complete to first response byte.
+    /// Request complete to first response byte.
     ServerTime,
     Status,
+    Start,
+    /// Response body bytes.
+    Bytes,
+}
+
+/// Which table `--sort` orders, and by what.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    Conversations(ConvSort),
+    Exchanges(HttpSort),
+}
+
+/// The valid values of a `--sort` enum, for messages.
+fn sort_names<T: ValueEnum>() -> String {
+    T::value_variants()
+        .iter()
+        .filter_map(|v| v.to_possible_value())
+        .map(|v| v.get_name().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads `--sort` for the chosen table; a value of the other table (or
+/// none at all) is a usage error naming the valid ones.
+fn parse_sort(value: Option<&str>, http: bool) -> Result<Sort, String> {
+    let (table, valid) = if http {
+        ("the --http table", sort_names::<HttpSort>())
+    } else {
+        ("the conversation table", sort_names::<ConvSort>())
+    };
+    let Some(value) = value else {
+        return Ok(if http {
+            Sort::Exchanges(HttpSort::TotalTime)
+        } else {
+            Sort::Conversations(ConvSort::Duration)
+        });
+    };
+    let sort = if http {
+        HttpSort::from_str(value, true).map(Sort::Exchanges)
+    } else {
+        ConvSort::from_str(value, true).map(Sort::Conversations)
+    };
+    sort.map_err(|_| format!("--sort {value:?} does not fit {table}: use one of {valid}"))
+}
+
+/// What `analyze` was asked to do, its operands sorted out.
+pub struct Request {
+    file: PathBuf,
+    /// `--filter`, or the trailing expression.
+    filter: Option<String>,
+    sort: Sort,
+    args: AnalyzeArgs,
+}
+
+impl AnalyzeArgs {
+    /// Sorts out the file, the filter expression and `--sort`; the error
+    /// is a usage error (exit 2).
+    pub fn resolve(mut self) -> Result<Request, String> {
+        let mut operands = std::mem::take(&mut self.operands).into_iter();
+        let file = match self.read.take() {
+            Some(file) => file,
+            None => operands
+                .next()
+                .map(PathBuf::from)
+                .ok_or_else(|| "the capture is missing: give `-r FILE` or `FILE`".to_string())?,
+        };
+        let words: Vec<String> = operands.collect();
+        let filter = match (words.is_empty(), self.filter.take()) {
+            (true, filter) => filter,
+            (false, None) => Some(words.join(" ")),
+            (false, Some(_)) => {
+                return Err(format!(
+                    "a filter is given twice, as --filter and as the trailing expression {:?}: keep one",
+                    words.join(" ")
+                ))
+            }
+        };
+        let sort = parse_sort(self.sort.as_deref(), self.http)?;
+        Ok(Request {
+            file,
+            filter,
+            sort,
+            args: self,
+        })
+    }
 }
 
 /// What the analysis keeps for the output: every row for `--json`
@@ -87,6 +195,23 @@ struct Collect {
     keep: Keep,
     /// Exchanges by status class: 1xx..5xx, then "no response".
     by_class: [u64; 6],
+    progress: ProgressLine<Stderr>,
+}
+
+/// Opens the capture, counting the bytes read from the file for the
+/// progress line (drawn only when stderr is a terminal).
+fn open_with_progress(
+    path: &Path,
+) -> Result<(Reader, ProgressLine<Stderr>), tracedeck::pcap::Error> {
+    let io_err = |source| tracedeck::pcap::Error::Io { offset: 0, source };
+    let file = File::open(path).map_err(io_err)?;
+    let total_len = file.metadata().map_err(io_err)?.len();
+    let (counted, read) = Counted::new(file);
+    let reader = Reader::new(counted)?;
+    let stderr = std::io::stderr();
+    let enabled = stderr.is_terminal();
+    let line = ProgressLine::new(stderr, enabled, path.display().to_string(), total_len, read);
+    Ok((reader, line))
 }
 
 impl Output for Collect {
@@ -99,6 +224,11 @@ impl Output for Collect {
             Keep::Exchanges(..) => {}
         }
         Ok(())
+    }
+
+    fn progress(&mut self, _bytes: u64, records: u64) -> Result<bool, OutputError> {
+        self.progress.update(records, Instant::now());
+        Ok(true)
     }
 
     fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
@@ -178,17 +308,18 @@ impl<T> Top<T> {
 
 /// The column of the table's definition a `--sort` value sorts on
 /// (`None`: the table's own order).
-fn sort_column(sort: SortKey, http: bool) -> Option<&'static str> {
-    match (sort, http) {
-        (SortKey::Duration, false) => Some("duration"),
-        (SortKey::Start, false) => Some("start"),
-        (SortKey::Bytes, false) => Some("bytes"),
-        (SortKey::Packets, false) => Some("packets"),
-        (SortKey::Duration | SortKey::TotalTime, true) => Some("total_time"),
-        (SortKey::ServerTime, true) => Some("server_time"),
-        (SortKey::Bytes, true) => Some("response_body_bytes"),
-        (SortKey::Status, true) => Some("status"),
-        _ => None,
+fn sort_column(sort: Sort) -> Option<&'static str> {
+    match sort {
+        Sort::Conversations(ConvSort::Duration) => Some("duration"),
+        Sort::Conversations(ConvSort::Start) => Some("start"),
+        Sort::Conversations(ConvSort::Bytes) => Some("bytes"),
+        Sort::Conversations(ConvSort::Packets) => Some("packets"),
+        Sort::Conversations(ConvSort::Id) => None,
+        Sort::Exchanges(HttpSort::TotalTime) => Some("total_time"),
+        Sort::Exchanges(HttpSort::ServerTime) => Some("server_time"),
+        Sort::Exchanges(HttpSort::Bytes) => Some("response_body_bytes"),
+        Sort::Exchanges(HttpSort::Status) => Some("status"),
+        Sort::Exchanges(HttpSort::Start) => None,
     }
 }
 
@@ -231,10 +362,16 @@ struct CaptureOnly {
     capture: CaptureRow,
 }
 
-pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
-    let name = args.file.display().to_string();
-    let mut reader = Reader::open(&args.file).with_context(|| name.clone())?;
-    let filter = match args.filter.as_deref() {
+pub fn run(request: Request) -> anyhow::Result<()> {
+    let Request {
+        file,
+        filter: expr,
+        sort,
+        args,
+    } = request;
+    let name = file.display().to_string();
+    let (mut reader, progress) = open_with_progress(&file).with_context(|| name.clone())?;
+    let filter = match expr.as_deref() {
         Some(expr) => Some(
             tracedeck::filter::parse(expr)
                 .map_err(|e| anyhow::anyhow!("bad filter {expr:?}: {e}"))?,
@@ -260,20 +397,25 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             exchanges: Spool::start(ExchangeRow::from).context(spooling)?,
         }
     } else if args.http {
-        let order = row_order(sort_column(args.sort, true), by_start);
+        let order = row_order(sort_column(sort), by_start);
         Keep::Exchanges(Top::new(args.limit, order), status)
     } else {
-        let order = row_order(sort_column(args.sort, false), |a: &ConversationRow, b| {
-            a.id.cmp(&b.id)
-        });
+        let order = row_order(sort_column(sort), |a: &ConversationRow, b| a.id.cmp(&b.id));
         Keep::Conversations(Top::new(args.limit, order))
     };
     let mut out = Collect {
         keep,
         by_class: [0; 6],
+        progress,
     };
-    let summary = analysis::analyze(&mut reader, &opts, &mut out)
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let summary = analysis::analyze(&mut reader, &opts, &mut out);
+    out.progress.clear();
+    let summary = summary.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    // Warnings go to stderr in every mode: stdout holds only the table or
+    // the JSON, ready for a pipe.
+    for warning in &summary.warnings {
+        eprintln!("tracedeck: {name}: warning: {warning}");
+    }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let conversations = match out.keep {
@@ -326,7 +468,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )?;
-    if let (Some(matched), Some(expr)) = (summary.matched, args.filter.as_deref()) {
+    if let (Some(matched), Some(expr)) = (summary.matched, expr.as_deref()) {
         writeln!(
             w,
             "filter {expr:?} matched {matched} of {} packets",
@@ -347,9 +489,6 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             "HTTP: {http_total} exchanges ({}); --http lists them",
             parts.join(", ")
         )?;
-    }
-    for warning in &summary.warnings {
-        writeln!(w, "warning: {warning}")?;
     }
     let shown = convs.len();
     text_table::print(&mut w, CONV_TEXT, &convs, first)?;

@@ -2,7 +2,7 @@
 //! status line on a terminal, and optional upload to a tracedeck server.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -10,6 +10,8 @@ use tracedeck::capture::{
     self, parse_duration, parse_size, status_line, Bytes, Config, FilterPlacement, LinkKind,
     Observer, PacketFilter, RetryPolicy, Started, Stats,
 };
+
+use super::interfaces;
 
 const WARNING: &str = "\
 Capture files hold customer data (addresses, cookies, tokens, request
@@ -25,11 +27,33 @@ FILE.1 the one before it, up to FILE.{N-1}, the oldest; older ones are
 deleted. Capture stops, leaving a valid file, when free space on the output
 file system falls under 5% or 1 GiB (whichever is smaller).
 
-Sizes: 4096, 500k, 100MB, 1GiB (k/M/G = 1000s, Ki/Mi/Gi = 1024s).
-Durations: 30s, 5m, 1h.";
+Sizes: 4096, 500k, 100MB, 1GiB (k/M/G = 1000s, Ki/Mi/Gi = 1024s; bytes
+without a unit, except -C, which counts millions of bytes as tcpdump does).
+Durations: 30s, 5m, 1h (seconds without a unit).
+
+tcpdump's options work too: -s (--snaplen), -c (--max-packets), -C (file
+size in MB), -W (--ring), -G (--rotate-every), -D (list interfaces). Unlike
+tcpdump, -C or -G without -W never opens more files: -C alone stops at
+the cap, and -G needs -W.
+
+Examples:
+  tracedeck capture -i eth0 -w out.pcap port 8080 --max-duration 5m
+  tracedeck capture -i any -w ring.pcap -C 100 -W 5 -G 600
+  tracedeck capture -D";
 
 fn size_arg(s: &str) -> Result<u64, String> {
     parse_size(s).map_err(|e| e.to_string())
+}
+
+/// `-C`: a bare number is millions of bytes (tcpdump's unit), anything
+/// else a size of the one syntax.
+fn megabytes_arg(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(mb) => mb
+            .checked_mul(1_000_000)
+            .ok_or_else(|| format!("{s:?} is too large")),
+        Err(_) => size_arg(s),
+    }
 }
 
 fn duration_arg(s: &str) -> Result<Duration, String> {
@@ -40,30 +64,57 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 #[derive(clap::Args, Debug)]
 #[command(after_help = WARNING)]
 pub struct CaptureArgs {
-    /// Interface to capture on (`any` for all of them)
-    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
-    interface: String,
+    /// Interface to capture on (`any` for all of them), or its number in the -D list
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        required_unless_present = "list_interfaces"
+    )]
+    interface: Option<String>,
     /// Capture filter, pcap-filter syntax as tcpdump takes it (e.g. "tcp port 8080")
-    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    #[arg(
+        short = 'f',
+        long = "filter",
+        value_name = "EXPR",
+        conflicts_with = "expression"
+    )]
     filter: Option<String>,
+    /// The capture filter as trailing words, as with `tcpdump -i IFACE EXPR`
+    #[arg(value_name = "EXPR")]
+    expression: Vec<String>,
     /// Output file
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
-    output: PathBuf,
-    /// Cap on the file's size (on each file with --ring)
+    #[arg(
+        short = 'w',
+        long = "write",
+        value_name = "FILE",
+        required_unless_present = "list_interfaces"
+    )]
+    output: Option<PathBuf>,
+    /// Cap on the file's size (on each file with --ring): a size such as 100MB or 1GiB
     #[arg(long, value_name = "SIZE", value_parser = size_arg, default_value = "100MB")]
     max_size: u64,
-    /// Stop after this long
+    /// tcpdump's -C: the cap on each file's size in millions of bytes (-C 100 = 100MB)
+    #[arg(short = 'C', value_name = "MB", value_parser = megabytes_arg, conflicts_with = "max_size")]
+    file_size_mb: Option<u64>,
+    /// Stop after this long: a duration such as 30s, 5m or 1h
     #[arg(long, value_name = "DUR", value_parser = duration_arg)]
     max_duration: Option<Duration>,
     /// Stop after writing this many packets
-    #[arg(long, value_name = "N")]
+    #[arg(short = 'c', long, value_name = "N")]
     max_packets: Option<u64>,
     /// Rotate through N files of --max-size each, keeping the newest
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    #[arg(short = 'W', long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
     ring: Option<u32>,
+    /// Also start the next file of the ring this often (needs --ring): 600, 10m
+    #[arg(short = 'G', long, value_name = "DUR", value_parser = duration_arg)]
+    rotate_every: Option<Duration>,
     /// Bytes kept per packet, link header included
-    #[arg(long, value_name = "N", default_value_t = capture::DEFAULT_SNAPLEN)]
+    #[arg(short = 's', long, value_name = "N", default_value_t = capture::DEFAULT_SNAPLEN)]
     snaplen: u32,
+    /// List the interfaces (number, name, flags) as `tcpdump -D` does, and exit
+    #[arg(short = 'D', long)]
+    list_interfaces: bool,
     /// Send each finished file to this tracedeck server (http://host:port) and print its link
     #[arg(long, value_name = "URL")]
     upload: Option<String>,
@@ -125,17 +176,51 @@ fn load_filter(expr: &str) -> anyhow::Result<Box<dyn PacketFilter>> {
     }
 }
 
+/// Where -D reads the interfaces.
+const SYS_CLASS_NET: &str = "/sys/class/net";
+
+/// `-i`: a name, or a number of the -D listing when no interface has that name.
+fn interface_name(given: &str) -> anyhow::Result<String> {
+    let Ok(number) = given.parse::<usize>() else {
+        return Ok(given.to_string());
+    };
+    let all = interfaces::list(Path::new(SYS_CLASS_NET))
+        .with_context(|| format!("looking up interface number {number}"))?;
+    if all.iter().any(|i| i.name == given) {
+        return Ok(given.to_string());
+    }
+    interfaces::by_number(&all, number)
+        .with_context(|| format!("no interface number {number}: `tracedeck capture -D` lists them"))
+}
+
 pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
+    if args.list_interfaces {
+        let all = interfaces::list(Path::new(SYS_CLASS_NET)).context("listing the interfaces")?;
+        let stdout = std::io::stdout();
+        interfaces::print(&mut stdout.lock(), &all)?;
+        return Ok(());
+    }
+    // clap requires both unless -D was given.
+    let (Some(interface), Some(output)) = (args.interface.as_deref(), args.output.clone()) else {
+        bail!("capture needs -i IFACE and -w FILE");
+    };
     let config = Config {
-        interface: args.interface.clone(),
-        output: args.output.clone(),
-        max_size: args.max_size,
+        interface: interface_name(interface)?,
+        output,
+        max_size: args.file_size_mb.unwrap_or(args.max_size),
         ring: args.ring.unwrap_or(1),
         max_duration: args.max_duration,
         max_packets: args.max_packets,
         snaplen: args.snaplen,
+        rotate_every: args.rotate_every,
     };
-    let filter = args.filter.as_deref().map(load_filter).transpose()?;
+    let expression = (!args.expression.is_empty()).then(|| args.expression.join(" "));
+    let filter = args
+        .filter
+        .as_deref()
+        .or(expression.as_deref())
+        .map(load_filter)
+        .transpose()?;
     let mut status = Status {
         tty: std::io::stderr().is_terminal(),
         max_size: config.max_size,

@@ -1,9 +1,11 @@
 //! Argument parsing and dispatch to one module per subcommand.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod analyze;
 mod capture;
+mod interfaces;
+mod progress;
 mod serve;
 mod spool;
 mod strace;
@@ -35,10 +37,26 @@ enum Command {
     Strace(strace::Args),
 }
 
+/// A usage error found after parsing: printed with the subcommand's
+/// usage line, and the process exits 2 as clap's own errors do.
+fn usage_error(subcommand: &str, message: String) -> ! {
+    let mut cmd = Cli::command();
+    let sub = cmd.find_subcommand_mut(subcommand).map(|s| s.clone());
+    let mut cmd = match sub {
+        Some(sub) => sub.bin_name(format!("tracedeck {subcommand}")),
+        None => cmd,
+    };
+    cmd.error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => analyze::run(args),
+        Command::Analyze(args) => match args.resolve() {
+            Ok(request) => analyze::run(request),
+            Err(message) => usage_error("analyze", message),
+        },
         Command::Serve(args) => serve::run(args),
         Command::Capture(args) => capture::run(args),
         Command::Strace(args) => strace::run(args),

@@ -7,9 +7,17 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use tracedeck::capture::parse_size;
 use tracedeck::web::{Config, Server};
 
+const EXAMPLES: &str = "\
+Examples:
+  tracedeck serve                                   http://127.0.0.1:8080/, data in ./tracedeck-data
+  tracedeck serve --addr 0.0.0.0:8080 --max-upload 20GiB
+  tracedeck serve --data-dir /var/lib/tracedeck --workers 2";
+
 #[derive(Args)]
+#[command(after_help = EXAMPLES)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -17,33 +25,25 @@ pub struct ServeArgs {
     /// Where uploads and results are kept.
     #[arg(long, default_value = "./tracedeck-data")]
     data_dir: PathBuf,
-    /// Largest upload accepted (bytes, or with K, M, G, T: 500M, 4G).
-    #[arg(long, default_value = "4G", value_parser = parse_size)]
+    /// Largest upload accepted: bytes, or k/M/G/T (powers of 1000) or
+    /// Ki/Mi/Gi/Ti (powers of 1024), with or without B: 500MB, 4GiB.
+    #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = upload_size)]
     max_upload: u64,
     /// Analyses run at once (default: half the cores, at least one).
     #[arg(long)]
     workers: Option<usize>,
 }
 
-/// `4G`, `500MiB`, `1024`: binary units.
-fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let (num, unit) = t.split_at(digits);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size such as 500M or 4G"))?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => return Err(format!("'{text}' has an unknown unit (use K, M, G or T)")),
-    };
-    n.checked_mul(1u64 << shift)
-        .filter(|&v| v > 0)
-        .ok_or_else(|| format!("'{text}' is not a usable size"))
+/// A size of the one syntax every size option takes (`tracedeck::capture::parse_size`);
+/// an upload cap of 0 would refuse everything, so it is refused here.
+fn upload_size(text: &str) -> Result<u64, String> {
+    match parse_size(text) {
+        Ok(0) => Err(format!(
+            "{text:?} is not a usable size: the upload cap must be above 0"
+        )),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -85,16 +85,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod test {
-    use super::parse_size;
+    use super::upload_size;
 
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("4G"), Ok(4 << 30));
-        assert_eq!(parse_size("500MiB"), Ok(500 << 20));
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("4X").is_err());
-        assert!(parse_size("-1").is_err());
-        assert!(parse_size("99999999999T").is_err());
+    fn sizes_take_the_one_syntax() {
+        assert_eq!(upload_size("4GiB"), Ok(4 << 30));
+        assert_eq!(upload_size("4G"), Ok(4_000_000_000));
+        assert_eq!(upload_size("500MiB"), Ok(500 << 20));
+        assert_eq!(upload_size("1024"), Ok(1024));
+        assert!(upload_size("0").is_err());
+        assert!(upload_size("4X").is_err());
+        assert!(upload_size("-1").is_err());
+        assert!(upload_size("99999999999T").is_err());
     }
 }

@@ -9,9 +9,16 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use serde_json::{json, Value};
-use tracedeck::strace::{self, FileQuery, ParseOptions, Trace};
+use tracedeck::strace::{self, FileQuery, Page, ParseOptions, Query, SyscallView, Trace};
+
+const EXAMPLES: &str = "\
+Examples:
+  strace -f -tt -T -o out.txt ./app && tracedeck strace out.txt
+  tracedeck strace out.txt --pid 4242 --failed          the calls of one process that failed
+  tracedeck strace trace.* --syscall openat,connect --json";
 
 #[derive(clap::Args)]
+#[command(after_help = EXAMPLES)]
 pub struct Args {
     /// strace output files (`-o out.txt`, or every `prefix.PID` of `-ff`)
     #[arg(required = true)]
@@ -22,6 +29,32 @@ pub struct Args {
     /// How many of the slowest calls and pauses to list
     #[arg(long, default_value_t = 20)]
     top: usize,
+    /// List the calls of these processes (comma list) instead of the summary
+    #[arg(long, value_name = "PID", value_delimiter = ',')]
+    pid: Vec<u32>,
+    /// List the calls of these syscalls (comma list: openat,connect) instead of the summary
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    syscall: Vec<String>,
+    /// List the calls that returned an error instead of the summary
+    #[arg(long)]
+    failed: bool,
+    /// With --pid, --syscall or --failed: calls to list (0 = all)
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+}
+
+impl Args {
+    /// The syscall table's query (the web's filters), when a filter is given.
+    fn query(&self) -> Option<Query> {
+        let filtered = !self.pid.is_empty() || !self.syscall.is_empty() || self.failed;
+        filtered.then(|| Query {
+            pids: self.pid.clone(),
+            names: self.syscall.clone(),
+            failed: self.failed,
+            limit: (self.limit > 0).then_some(self.limit),
+            ..Query::default()
+        })
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -33,16 +66,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             BufReader::with_capacity(256 << 10, f),
         ));
     }
-    // The CLI lists no individual calls: keep none, so memory stays small
-    // whatever the size of the log.
+    let query = args.query();
+    // Without a filter the CLI lists no individual calls: keep none, so
+    // memory stays small whatever the size of the log.
     let opts = ParseOptions {
-        max_syscalls: 0,
+        max_syscalls: if query.is_some() {
+            ParseOptions::default().max_syscalls
+        } else {
+            0
+        },
         ..ParseOptions::default()
     };
     let trace = strace::parse_files_with(inputs, &opts)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if args.json {
+    if let Some(query) = query {
+        if trace.syscalls_dropped > 0 {
+            eprintln!(
+                "tracedeck: warning: only the first {} calls were kept; {} later ones are not searched",
+                opts.max_syscalls, trace.syscalls_dropped
+            );
+        }
+        let page = trace.syscalls(&query);
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &page)?;
+            writeln!(out)?;
+        } else {
+            print_calls(&mut out, &trace, &page)?;
+        }
+    } else if args.json {
         serde_json::to_writer_pretty(&mut out, &to_json(&trace, args.top))?;
         writeln!(out)?;
     } else {
@@ -110,6 +162,40 @@ pub fn to_json(t: &Trace, top: usize) -> Value {
 
 fn dur(s: Option<tracedeck::Span>) -> String {
     s.map_or_else(|| "-".to_string(), |s| format!("{:.6}", s.as_secs_f64()))
+}
+
+/// The calls a filter selected, in log order, one a line as strace wrote them.
+fn print_calls(out: &mut impl Write, t: &Trace, page: &Page<SyscallView>) -> anyhow::Result<()> {
+    let names: Vec<&str> = t.inputs.iter().map(|i| i.name.as_str()).collect();
+    writeln!(
+        out,
+        "{}: {} of {} syscalls match",
+        names.join(", "),
+        page.total,
+        t.syscall_count
+    )?;
+    for c in &page.items {
+        let ts = c.ts.map_or_else(
+            || "-".to_string(),
+            |ts| format!("{:.6}", ts.as_nanos() as f64 / 1e9),
+        );
+        let took = c
+            .duration
+            .map_or_else(String::new, |d| format!(" <{:.6}>", d.as_secs_f64()));
+        writeln!(
+            out,
+            "{:>7} {ts:>17} {}({}) = {}{took}  [{}:{}]",
+            c.pid, c.syscall, c.args, c.result, c.file, c.line
+        )?;
+    }
+    if page.items.len() < page.total {
+        writeln!(
+            out,
+            "... {} more (use --limit 0 for all)",
+            page.total - page.items.len()
+        )?;
+    }
+    Ok(())
 }
 
 fn print_human(out: &mut impl Write, t: &Trace, top: usize) -> anyhow::Result<()> {
