@@ -16,6 +16,7 @@ mod browser_harness;
 mod capture;
 mod capture_seam;
 mod cli;
+mod cli_tcpdump;
 mod corpus;
 mod filter_bpf;
 mod filter_conformance;
