@@ -254,7 +254,7 @@ fn upload_multipart_and_raw_then_browse() {
 #[test]
 fn bad_input_gets_4xx_and_a_message() {
     let dir = fresh_dir("bad");
-    let s = Server::start(&dir, &["--max-upload", "64K"]);
+    let s = Server::start(&dir, &["--max-upload", "64KiB"]);
 
     // Garbage is accepted as an upload, then fails with a message naming what it is.
     let r = s.post_raw(

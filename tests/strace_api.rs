@@ -407,7 +407,7 @@ fn raw_upload_then_filters_sort_paging_and_focus() {
 #[test]
 fn garbage_fails_with_the_parsers_message() {
     let dir = fresh_dir("strace-api-garbage");
-    let s = Server::start(&dir, &["--max-upload", "64K"]);
+    let s = Server::start(&dir, &["--max-upload", "64KiB"]);
     let r = s.post_files(
         "/api/straces",
         &[("notes.txt", b"hello\nthis is not strace\n")],
