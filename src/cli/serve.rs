@@ -16,6 +16,10 @@ Examples:
   tracedeck serve --addr 0.0.0.0:8080 --max-upload 20GiB
   tracedeck serve --data-dir /var/lib/tracedeck --workers 2";
 
+/// --max-capture when not given, as a multiple of --max-upload: room for
+/// well-compressed captures, not for gzip bombs (which inflate ~1000x).
+const DEFAULT_INFLATION: u64 = 8;
+
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
 pub struct ServeArgs {
@@ -29,17 +33,22 @@ pub struct ServeArgs {
     /// Ki/Mi/Gi/Ti (powers of 1024), with or without B: 500MB, 4GiB.
     #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = upload_size)]
     max_upload: u64,
+    /// Largest capture a gzip upload may inflate to (strace: all its logs
+    /// together), same syntax as --max-upload; past it the analysis fails
+    /// [default: 8 times --max-upload].
+    #[arg(long, value_name = "SIZE", value_parser = upload_size)]
+    max_capture: Option<u64>,
     /// Analyses run at once (default: half the cores, at least one).
     #[arg(long)]
     workers: Option<usize>,
 }
 
 /// A size of the one syntax every size option takes (`tracedeck::capture::parse_size`);
-/// an upload cap of 0 would refuse everything, so it is refused here.
+/// a cap of 0 would refuse everything, so it is refused here.
 fn upload_size(text: &str) -> Result<u64, String> {
     match parse_size(text) {
         Ok(0) => Err(format!(
-            "{text:?} is not a usable size: the upload cap must be above 0"
+            "{text:?} is not a usable size: the cap must be above 0"
         )),
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
@@ -59,6 +68,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         addr: args.addr,
         data_dir: args.data_dir,
         max_upload: args.max_upload,
+        max_capture: args
+            .max_capture
+            .unwrap_or(args.max_upload.saturating_mul(DEFAULT_INFLATION)),
         workers,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

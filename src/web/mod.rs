@@ -56,6 +56,9 @@ pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub max_upload: u64,
+    /// Most bytes a gzip upload (capture, or strace logs together) may
+    /// inflate to.
+    pub max_capture: u64,
     /// Analyses that may run at once.
     pub workers: usize,
 }
@@ -199,12 +202,15 @@ impl Server {
     /// Opens the data directory, re-queues interrupted analyses and
     /// parses, starts the workers and binds the address.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
-        let (dir, workers) = (config.data_dir.clone(), config.workers);
+        let (dir, workers, max_capture) =
+            (config.data_dir.clone(), config.workers, config.max_capture);
         let opened = tokio::task::spawn_blocking(move || -> store::Result<_> {
-            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
+            let sqlite = SqliteStore::open(&dir)?;
+            sqlite.set_max_capture(max_capture);
+            let store: Arc<dyn Store> = Arc::new(sqlite);
             let strace_store: Arc<dyn StraceStore> = Arc::new(SqliteStraces::open(&dir)?);
             let captures = Pipeline::start(Analysis::new(store.clone()), workers)?;
-            let straces = Pipeline::start(Parse::new(strace_store.clone()), workers)?;
+            let straces = Pipeline::start(Parse::new(strace_store.clone(), max_capture), workers)?;
             Ok((store, captures, strace_store, straces))
         })
         .await
