@@ -2,8 +2,10 @@
 //! app", Limits): gzip bombs stop at --max-capture, an upload that cannot
 //! fit on disk gets 507, stalled clients are disconnected.
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -103,3 +105,52 @@ fn a_capture_exactly_at_max_capture_is_analyzed() {
     assert_eq!(status["status"], "done", "{status}");
 }
 
+/// The address of `s`, for raw TCP clients.
+fn addr(s: &Server) -> String {
+    s.base.trim_start_matches("http://").to_string()
+}
+
+/// Everything the server sends until it closes the connection (or 10 s
+/// pass), and how long that took.
+fn read_until_closed(conn: &mut TcpStream) -> (String, Duration) {
+    let started = Instant::now();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    (
+        String::from_utf8_lossy(&got).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn an_upload_larger_than_the_free_space_gets_507_at_once() {
+    let data = fresh_dir("limits-full");
+    let free = tracedeck::capture::free_space(&data).unwrap().avail;
+    let s = Server::start(&data, &["--max-upload", "1000TiB"]);
+    let declared = free + (1 << 30);
+    let mut conn = TcpStream::connect(addr(&s)).unwrap();
+    write!(
+        conn,
+        "POST /api/captures HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: {declared}\r\nConnection: close\r\n\r\n",
+        addr(&s)
+    )
+    .unwrap();
+    conn.write_all(&[0xd4, 0xc3, 0xb2, 0xa1]).unwrap();
+    let (answer, took) = read_until_closed(&mut conn);
+    assert!(answer.starts_with("HTTP/1.1 507"), "{answer}");
+    assert!(
+        answer.contains(" GB free, this upload needs about ") && answer.contains("disk full: "),
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    assert!(s.staging_is_empty());
+}
