@@ -130,6 +130,18 @@ fn read_until_closed(conn: &mut TcpStream) -> (String, Duration) {
     )
 }
 
+/// A connection that has sent `GET /api/captures` with `header`.
+fn get_on_new_connection(s: &Server, header: &str) -> TcpStream {
+    let mut conn = TcpStream::connect(addr(s)).unwrap();
+    write!(
+        conn,
+        "GET /api/captures HTTP/1.1\r\nHost: {}\r\n{header}\r\n\r\n",
+        addr(s)
+    )
+    .unwrap();
+    conn
+}
+
 #[test]
 fn an_upload_larger_than_the_free_space_gets_507_at_once() {
     let data = fresh_dir("limits-full");
@@ -153,4 +165,27 @@ fn an_upload_larger_than_the_free_space_gets_507_at_once() {
     );
     assert!(took < Duration::from_secs(5), "answered after {took:?}");
     assert!(s.staging_is_empty());
+}
+
+#[test]
+fn a_client_stalled_in_its_headers_is_disconnected() {
+    let s = Server::start(&fresh_dir("limits-stall"), &["--header-timeout", "1s"]);
+    let mut stalled = TcpStream::connect(addr(&s)).unwrap();
+    stalled.write_all(b"GET /api/capt").unwrap();
+    // Served meanwhile.
+    assert_eq!(s.get("/api/captures").status, 200);
+    let (_, took) = read_until_closed(&mut stalled);
+    assert!(took < Duration::from_secs(4), "still open after {took:?}");
+    // On a new connection: the agent's pooled one has been idle past the timeout.
+    let (answer, _) = read_until_closed(&mut get_on_new_connection(&s, "Connection: close"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed() {
+    let s = Server::start(&fresh_dir("limits-idle"), &["--header-timeout", "1s"]);
+    let (answer, took) =
+        read_until_closed(&mut get_on_new_connection(&s, "Accept: application/json"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(took < Duration::from_secs(4), "still open after {took:?}");
 }

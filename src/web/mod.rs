@@ -13,6 +13,7 @@ mod extract;
 pub mod fmt;
 mod follow;
 mod kit;
+mod listen;
 mod lists;
 mod pages;
 pub mod params;
@@ -31,6 +32,7 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::Error;
+pub use listen::{raise_open_file_limit, ConnLimits};
 pub use pipeline::{Pipeline, Progress};
 
 use pipeline::{capture::Analysis, strace::Parse};
@@ -61,6 +63,7 @@ pub struct Config {
     pub max_capture: u64,
     /// Analyses that may run at once.
     pub workers: usize,
+    pub conn: ConnLimits,
 }
 
 /// Runs `f` over `on` (a store) on the blocking pool: every store call
@@ -184,6 +187,7 @@ pub fn router(state: AppState) -> Router {
 pub struct Server {
     listener: tokio::net::TcpListener,
     state: AppState,
+    conn: ConnLimits,
 }
 
 /// Why the server could not start.
@@ -238,6 +242,7 @@ impl Server {
                 straces,
                 max_upload: config.max_upload,
             },
+            conn: config.conn,
         })
     }
 
@@ -250,8 +255,6 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
+        listen::serve(self.listener, router(self.state), self.conn, shutdown).await
     }
 }

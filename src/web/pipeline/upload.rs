@@ -2,8 +2,8 @@
 //! raw body as one file) streams to staging files as it arrives, hashed on
 //! the way and counted against `--max-upload` for all files together. A
 //! staging file removes itself unless the upload completes, so one that
-//! breaks off, runs over the limit or finds the disk full (507) leaves
-//! nothing behind.
+//! breaks off, runs over the limit, arrives too slowly or finds the disk
+//! full (507) leaves nothing behind.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::pace::{self, Paced};
 use super::Kind;
 use crate::capture::free_space;
 use crate::web::error::{Error, Result};
@@ -216,6 +217,13 @@ pub(super) async fn receive<K: Kind>(
     req: Request,
 ) -> Result<Vec<(Staging, Received)>> {
     let (is_multipart, declared) = check_declared_size(&req, limit)?;
+    let req = req.map(|body| {
+        Body::from_stream(Paced::new(
+            body.into_data_stream(),
+            pace::MIN_BYTES,
+            pace::WINDOW,
+        ))
+    });
     if let Some(n) = declared {
         check_room(kind, n).await?;
     }
