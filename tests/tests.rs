@@ -23,6 +23,7 @@ mod filter_conformance;
 mod filter_errors;
 mod http_stream;
 mod http_vs_tshark;
+mod limits;
 mod reader_paths;
 mod strace;
 mod strace_api;

@@ -3,18 +3,23 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 
-use tracedeck::capture::parse_size;
-use tracedeck::web::{Config, Server};
+use tracedeck::capture::{parse_duration, parse_size};
+use tracedeck::web::{raise_open_file_limit, Config, ConnLimits, Server};
 
 const EXAMPLES: &str = "\
 Examples:
   tracedeck serve                                   http://127.0.0.1:8080/, data in ./tracedeck-data
   tracedeck serve --addr 0.0.0.0:8080 --max-upload 20GiB
   tracedeck serve --data-dir /var/lib/tracedeck --workers 2";
+
+/// --max-capture when not given, as a multiple of --max-upload: room for
+/// well-compressed captures, not for gzip bombs (which inflate ~1000x).
+const DEFAULT_INFLATION: u64 = 8;
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
@@ -29,17 +34,60 @@ pub struct ServeArgs {
     /// Ki/Mi/Gi/Ti (powers of 1024), with or without B: 500MB, 4GiB.
     #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = upload_size)]
     max_upload: u64,
+    /// Largest capture a gzip upload may inflate to (strace: all its logs
+    /// together), same syntax as --max-upload; past it the analysis fails
+    /// [default: 8 times --max-upload].
+    #[arg(long, value_name = "SIZE", value_parser = upload_size)]
+    max_capture: Option<u64>,
     /// Analyses run at once (default: half the cores, at least one).
     #[arg(long)]
     workers: Option<usize>,
+    /// Time a client has to send a request's headers, and the most a
+    /// keep-alive connection stays idle: 30s, 500ms, 2m.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = timeout)]
+    header_timeout: Duration,
+    /// Connections served at once (more wait to be accepted); lowered to
+    /// stay under the open-file limit.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    max_connections: usize,
+}
+
+/// File descriptors kept for everything but connections: the databases,
+/// captures being analyzed, logs being parsed, stdio.
+const FDS_KEPT: u64 = 64;
+
+/// A duration (`tracedeck::capture::parse_duration`) above zero.
+fn timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(format!("{text:?}: the timeout must be above 0")),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `wanted` connections, lowered so that each (its socket and a staging
+/// file) fits under the open-file limit in force.
+fn connection_cap(wanted: usize) -> usize {
+    let open_files = raise_open_file_limit().unwrap_or_else(|(current, why)| {
+        tracing::warn!("{why}: the connection cap follows the limit of {current}");
+        current
+    });
+    let fits = usize::try_from(open_files.saturating_sub(FDS_KEPT) / 2).unwrap_or(usize::MAX);
+    let cap = wanted.min(fits).max(1);
+    if cap < wanted {
+        tracing::warn!(
+            "--max-connections {wanted} lowered to {cap}: the open-file limit is {open_files}"
+        );
+    }
+    cap
 }
 
 /// A size of the one syntax every size option takes (`tracedeck::capture::parse_size`);
-/// an upload cap of 0 would refuse everything, so it is refused here.
+/// a cap of 0 would refuse everything, so it is refused here.
 fn upload_size(text: &str) -> Result<u64, String> {
     match parse_size(text) {
         Ok(0) => Err(format!(
-            "{text:?} is not a usable size: the upload cap must be above 0"
+            "{text:?} is not a usable size: the cap must be above 0"
         )),
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
@@ -59,7 +107,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         addr: args.addr,
         data_dir: args.data_dir,
         max_upload: args.max_upload,
+        max_capture: args
+            .max_capture
+            .unwrap_or(args.max_upload.saturating_mul(DEFAULT_INFLATION)),
         workers,
+        conn: ConnLimits {
+            header_timeout: args.header_timeout,
+            max_connections: connection_cap(args.max_connections),
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -85,7 +140,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod test {
-    use super::upload_size;
+    use super::{timeout, upload_size};
 
     #[test]
     fn sizes_take_the_one_syntax() {
@@ -97,5 +152,13 @@ mod test {
         assert!(upload_size("4X").is_err());
         assert!(upload_size("-1").is_err());
         assert!(upload_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn timeouts_are_above_zero() {
+        assert_eq!(timeout("1s"), Ok(std::time::Duration::from_secs(1)));
+        assert_eq!(timeout("500ms"), Ok(std::time::Duration::from_millis(500)));
+        assert!(timeout("0s").is_err());
+        assert!(timeout("soon").is_err());
     }
 }

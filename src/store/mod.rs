@@ -47,8 +47,8 @@ pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 pub type HttpSort = crate::analysis::report::SortKey<crate::analysis::report::ExchangeRow>;
 pub use crate::analysis::report::{Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
 pub use results::ExchangeRow;
-pub(crate) use sqlite::Counting;
 pub use sqlite::SqliteStore;
+pub(crate) use sqlite::{Capped, Counting, InflationCap};
 pub use straces::{SqliteStraces, StraceFile, StraceInputs, StraceMeta, StraceStore};
 
 /// What went wrong in the store.

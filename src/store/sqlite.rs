@@ -117,6 +117,8 @@ pub(crate) struct Inner {
     index: Mutex<Connection>,
     readers: Mutex<ReadPool>,
     cancels: Mutex<HashMap<CaptureId, Arc<AtomicBool>>>,
+    /// Most bytes a gzip upload may inflate to (`--max-capture`).
+    max_capture: AtomicU64,
 }
 
 /// The embedded store: a data directory with SQLite databases.
@@ -245,6 +247,63 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The inflated bytes of an upload went past `--max-capture`: the read
+/// error a [`Capped`] reader fails with, found again by [`InflationCap::find`].
+#[derive(Debug, thiserror::Error)]
+#[error("the upload inflates past the --max-capture limit of {limit} bytes (gzip bomb?)")]
+pub struct InflationCap {
+    pub limit: u64,
+}
+
+impl InflationCap {
+    /// The cap that stopped a read, anywhere in `e`'s chain of sources.
+    pub(crate) fn find<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e InflationCap> {
+        let mut next = Some(e);
+        while let Some(e) = next {
+            if let Some(cap) = e.downcast_ref::<InflationCap>() {
+                return Some(cap);
+            }
+            let inner = e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref());
+            if let Some(cap) = inner.and_then(|i| i.downcast_ref::<InflationCap>()) {
+                return Some(cap);
+            }
+            next = e.source();
+        }
+        None
+    }
+}
+
+/// Passes on at most `limit` inflated bytes, counted in `inflated` (shared
+/// by the files of one upload); one more fails the read with
+/// [`InflationCap`], so whatever is written from it stops there too.
+pub(crate) struct Capped<R> {
+    pub(crate) inner: R,
+    pub(crate) inflated: Arc<AtomicU64>,
+    pub(crate) limit: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self
+            .limit
+            .saturating_sub(self.inflated.load(Ordering::Relaxed));
+        // One byte past the limit tells "exactly at the limit" from "over".
+        let want = buf.len().min(
+            usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+        );
+        let n = self.inner.read(&mut buf[..want])?;
+        let total = self.inflated.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if total > self.limit {
+            return Err(std::io::Error::other(InflationCap { limit: self.limit }));
+        }
+        Ok(n)
+    }
+}
+
 /// Copies every byte read to a file; at the end of the input, flushes and
 /// syncs it and sets `complete`.
 struct Tee<R> {
@@ -297,10 +356,17 @@ impl SqliteStore {
                 index: Mutex::new(conn),
                 readers: Mutex::new(ReadPool::default()),
                 cancels: Mutex::new(HashMap::new()),
+                max_capture: AtomicU64::new(u64::MAX),
             }),
         };
         store.clean()?;
         Ok(store)
+    }
+
+    /// Caps what a gzip upload may inflate to (README, "Limits"); past it
+    /// the analysis fails with [`InflationCap`]. Unlimited until set.
+    pub fn set_max_capture(&self, bytes: u64) {
+        self.inner.max_capture.store(bytes, Ordering::Relaxed);
     }
 
     fn clean(&self) -> Result<()> {
@@ -662,7 +728,11 @@ impl Store for SqliteStore {
         let (input, decompressed): (Box<dyn Read + Send>, _) = match decompressed {
             Some((out, d)) => (
                 Box::new(Tee {
-                    inner: flate2::read::MultiGzDecoder::new(counting),
+                    inner: Capped {
+                        inner: flate2::read::MultiGzDecoder::new(counting),
+                        inflated: Arc::new(AtomicU64::new(0)),
+                        limit: self.inner.max_capture.load(Ordering::Relaxed),
+                    },
                     out: Some(out),
                     complete: d.complete.clone(),
                 }),

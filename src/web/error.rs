@@ -20,6 +20,9 @@ pub enum Error {
     /// The upload is over `--max-upload`.
     #[error("the upload is larger than the {limit}-byte limit of this server (--max-upload)")]
     TooLarge { limit: u64 },
+    /// The data directory's file system cannot hold the upload.
+    #[error("disk full: {} free, this upload needs about {}", gb(*free), gb(*needs))]
+    InsufficientStorage { free: u64, needs: u64 },
     /// The request is fine but the capture is not ready for it.
     #[error("{0}")]
     Conflict(String),
@@ -34,6 +37,7 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::InsufficientStorage { .. } => StatusCode::INSUFFICIENT_STORAGE,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -49,6 +53,11 @@ impl Error {
             other => other.to_string(),
         }
     }
+}
+
+/// Bytes as decimal gigabytes, one decimal: what `df -H` shows.
+fn gb(bytes: u64) -> String {
+    format!("{:.1} GB", bytes as f64 / 1e9)
 }
 
 impl From<store::Error> for Error {

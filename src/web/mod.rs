@@ -13,6 +13,7 @@ mod extract;
 pub mod fmt;
 mod follow;
 mod kit;
+mod listen;
 mod lists;
 mod pages;
 pub mod params;
@@ -31,6 +32,7 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::Error;
+pub use listen::{raise_open_file_limit, ConnLimits};
 pub use pipeline::{Pipeline, Progress};
 
 use pipeline::{capture::Analysis, strace::Parse};
@@ -56,8 +58,12 @@ pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub max_upload: u64,
+    /// Most bytes a gzip upload (capture, or strace logs together) may
+    /// inflate to.
+    pub max_capture: u64,
     /// Analyses that may run at once.
     pub workers: usize,
+    pub conn: ConnLimits,
 }
 
 /// Runs `f` over `on` (a store) on the blocking pool: every store call
@@ -181,6 +187,7 @@ pub fn router(state: AppState) -> Router {
 pub struct Server {
     listener: tokio::net::TcpListener,
     state: AppState,
+    conn: ConnLimits,
 }
 
 /// Why the server could not start.
@@ -199,12 +206,15 @@ impl Server {
     /// Opens the data directory, re-queues interrupted analyses and
     /// parses, starts the workers and binds the address.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
-        let (dir, workers) = (config.data_dir.clone(), config.workers);
+        let (dir, workers, max_capture) =
+            (config.data_dir.clone(), config.workers, config.max_capture);
         let opened = tokio::task::spawn_blocking(move || -> store::Result<_> {
-            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
+            let sqlite = SqliteStore::open(&dir)?;
+            sqlite.set_max_capture(max_capture);
+            let store: Arc<dyn Store> = Arc::new(sqlite);
             let strace_store: Arc<dyn StraceStore> = Arc::new(SqliteStraces::open(&dir)?);
             let captures = Pipeline::start(Analysis::new(store.clone()), workers)?;
-            let straces = Pipeline::start(Parse::new(strace_store.clone()), workers)?;
+            let straces = Pipeline::start(Parse::new(strace_store.clone(), max_capture), workers)?;
             Ok((store, captures, strace_store, straces))
         })
         .await
@@ -232,6 +242,7 @@ impl Server {
                 straces,
                 max_upload: config.max_upload,
             },
+            conn: config.conn,
         })
     }
 
@@ -244,8 +255,6 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
+        listen::serve(self.listener, router(self.state), self.conn, shutdown).await
     }
 }

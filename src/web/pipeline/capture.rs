@@ -9,7 +9,9 @@ use super::{Kind, Pipeline, Progress, Received, Routes, Running};
 use crate::analysis::{self, Options, Output, OutputError};
 use crate::flow::{Conversation, PacketInfo};
 use crate::pcap::Reader;
-use crate::store::{self, CaptureId, CaptureMeta, Id, NewCapture, ResultsWriter, Store};
+use crate::store::{
+    self, CaptureId, CaptureMeta, Id, InflationCap, NewCapture, ResultsWriter, Store,
+};
 use crate::web::error::Error;
 use crate::web::AppState;
 
@@ -125,6 +127,12 @@ fn thread_cpu_s() -> f64 {
         .map_or(0.0, |ns| ns as f64 / 1e9)
 }
 
+/// The uploader's reason for a failed read: the `--max-capture` cap when
+/// it is what stopped the read, else `otherwise`.
+pub(super) fn why_stopped(e: &(dyn std::error::Error + 'static), otherwise: String) -> String {
+    InflationCap::find(e).map_or(otherwise, |cap| cap.to_string())
+}
+
 /// Why an analysis ended without results, in words for the uploader.
 fn analyze_one(
     store: &dyn Store,
@@ -147,7 +155,7 @@ fn analyze_one(
         Ok(f) => f,
         Err(e) => return Err(format!("the filter expression is not valid: {e}")),
     };
-    let mut reader = Reader::new(work.input).map_err(|e| e.to_string())?;
+    let mut reader = Reader::new(work.input).map_err(|e| why_stopped(&e, e.to_string()))?;
     let opts = Options {
         packets: true,
         filter,
@@ -158,8 +166,9 @@ fn analyze_one(
             writer: writer.as_mut(),
             progress: &progress,
         };
-        analysis::analyze(&mut reader, &opts, &mut out)
-            .map_err(|e| format!("{e} (after {} packet records)", e.records_read))?
+        analysis::analyze(&mut reader, &opts, &mut out).map_err(|e| {
+            why_stopped(&e, format!("{e} (after {} packet records)", e.records_read))
+        })?
     };
     drop(reader);
     let read_s = started.elapsed().as_secs_f64();

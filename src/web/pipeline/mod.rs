@@ -9,6 +9,7 @@
 //! [`Kind`]: [`capture::Analysis`] and [`strace::Parse`].
 
 pub mod capture;
+mod pace;
 mod queue;
 mod routes;
 pub mod strace;

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::capture::why_stopped;
 use super::{Kind, Pipeline, Received, Routes, Running};
-use crate::store::{self, Counting, Status, StraceFile, StraceId, StraceMeta, StraceStore};
+use crate::store::{self, Capped, Counting, Status, StraceFile, StraceId, StraceMeta, StraceStore};
 use crate::strace::{self, FileQuery, Trace};
 use crate::web::error::Error;
 use crate::web::AppState;
@@ -20,11 +21,13 @@ use crate::web::AppState;
 /// strace log parses over a [`StraceStore`].
 pub struct Parse {
     store: Arc<dyn StraceStore>,
+    /// Most bytes the gzip logs of one upload may inflate to, together.
+    max_capture: u64,
 }
 
 impl Parse {
-    pub fn new(store: Arc<dyn StraceStore>) -> Parse {
-        Parse { store }
+    pub fn new(store: Arc<dyn StraceStore>, max_capture: u64) -> Parse {
+        Parse { store, max_capture }
     }
 }
 
@@ -84,7 +87,7 @@ impl Kind for Parse {
     }
 
     fn process(&self, id: StraceId, running: &Running<'_, Self::Of>) -> Result<(), String> {
-        parse_one(&*self.store, running, id)
+        parse_one(&*self.store, running, id, self.max_capture)
     }
 
     fn fail(&self, id: &StraceId, message: &str) -> store::Result<()> {
@@ -103,8 +106,14 @@ impl Kind for Parse {
     }
 }
 
-/// Opens a stored log, through a decompressor when it is gzip.
-fn open_log(path: &std::path::Path, count: Arc<AtomicU64>) -> std::io::Result<Box<dyn BufRead>> {
+/// Opens a stored log, through a decompressor when it is gzip, whose
+/// output counts into `inflated` against `max_capture`.
+fn open_log(
+    path: &std::path::Path,
+    count: Arc<AtomicU64>,
+    inflated: &Arc<AtomicU64>,
+    max_capture: u64,
+) -> std::io::Result<Box<dyn BufRead>> {
     let mut file = BufReader::with_capacity(
         256 << 10,
         Counting {
@@ -116,7 +125,11 @@ fn open_log(path: &std::path::Path, count: Arc<AtomicU64>) -> std::io::Result<Bo
     Ok(if gzip {
         Box::new(BufReader::with_capacity(
             256 << 10,
-            flate2::bufread::MultiGzDecoder::new(file),
+            Capped {
+                inner: flate2::bufread::MultiGzDecoder::new(file),
+                inflated: inflated.clone(),
+                limit: max_capture,
+            },
         ))
     } else {
         Box::new(file)
@@ -154,6 +167,7 @@ fn parse_one(
     store: &dyn StraceStore,
     running: &Running<'_, store::id::Strace>,
     id: StraceId,
+    max_capture: u64,
 ) -> Result<(), String> {
     let inputs = match store.begin_parse(&id) {
         Ok(i) => i,
@@ -165,15 +179,16 @@ fn parse_one(
     };
     let read = Arc::new(AtomicU64::new(0));
     running.started(read.clone(), inputs.size);
+    let inflated = Arc::new(AtomicU64::new(0));
     let mut logs: Vec<(String, Box<dyn BufRead>)> = Vec::with_capacity(inputs.files.len());
     for (name, path) in &inputs.files {
-        let log = open_log(path, read.clone()).map_err(|e| {
+        let log = open_log(path, read.clone(), &inflated, max_capture).map_err(|e| {
             tracing::error!("strace {id}: opening {}: {e}", path.display());
             format!("{name}: the stored log could not be read (see the server log)")
         })?;
         logs.push((name.clone(), log));
     }
-    let trace = strace::parse_files(logs).map_err(|e| e.to_string())?;
+    let trace = strace::parse_files(logs).map_err(|e| why_stopped(&e, e.to_string()))?;
     let counts = summary(&trace);
     match store.finish_parse(&id, trace, &counts) {
         Ok(()) | Err(store::Error::Cancelled) => Ok(()),

@@ -2,9 +2,10 @@
 //! raw body as one file) streams to staging files as it arrives, hashed on
 //! the way and counted against `--max-upload` for all files together. A
 //! staging file removes itself unless the upload completes, so one that
-//! breaks off, or runs over the limit, leaves nothing behind.
+//! breaks off, runs over the limit, arrives too slowly or finds the disk
+//! full (507) leaves nothing behind.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -14,7 +15,9 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::pace::{self, Paced};
 use super::Kind;
+use crate::capture::free_space;
 use crate::web::error::{Error, Result};
 use crate::web::off_thread;
 
@@ -41,14 +44,17 @@ pub(crate) struct Staging {
     pub(crate) size: u64,
     head: Vec<u8>,
     limit: u64,
+    /// What the whole upload declared it would send (0: not declared).
+    declared: u64,
     pub(crate) kept: bool,
 }
 
 impl Staging {
-    pub(crate) async fn create(path: PathBuf, limit: u64) -> Result<Staging> {
-        let file = tokio::fs::File::create(&path)
-            .await
-            .map_err(|e| Error::Internal(format!("creating {}: {e}", path.display())))?;
+    pub(crate) async fn create(path: PathBuf, limit: u64, declared: u64) -> Result<Staging> {
+        let file = match tokio::fs::File::create(&path).await {
+            Ok(f) => f,
+            Err(e) => return Err(write_failed(&path, declared, "creating", e)),
+        };
         Ok(Staging {
             path,
             out: Some(tokio::io::BufWriter::with_capacity(1 << 20, file)),
@@ -56,6 +62,7 @@ impl Staging {
             size: 0,
             head: Vec::new(),
             limit,
+            declared,
             kept: false,
         })
     }
@@ -71,9 +78,9 @@ impl Staging {
         }
         self.hasher.update(chunk);
         if let Some(out) = self.out.as_mut() {
-            out.write_all(chunk)
-                .await
-                .map_err(|e| Error::Internal(format!("writing upload: {e}")))?;
+            if let Err(e) = out.write_all(chunk).await {
+                return Err(self.failed("writing", e));
+            }
         }
         Ok(())
     }
@@ -84,13 +91,12 @@ impl Staging {
             return Err(Error::BadRequest(K::empty(&name)));
         }
         if let Some(mut out) = self.out.take() {
-            out.flush()
-                .await
-                .map_err(|e| Error::Internal(format!("writing upload: {e}")))?;
-            out.into_inner()
-                .sync_all()
-                .await
-                .map_err(|e| Error::Internal(format!("syncing upload: {e}")))?;
+            if let Err(e) = out.flush().await {
+                return Err(self.failed("writing", e));
+            }
+            if let Err(e) = out.into_inner().sync_all().await {
+                return Err(self.failed("syncing", e));
+            }
         }
         let digest = std::mem::take(&mut self.hasher).finalize();
         Ok(Received {
@@ -99,6 +105,38 @@ impl Staging {
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             gzip: self.head == [0x1f, 0x8b],
         })
+    }
+
+    fn failed(&self, doing: &str, e: std::io::Error) -> Error {
+        write_failed(&self.path, self.declared.max(self.size), doing, e)
+    }
+}
+
+/// A failed write of a staging file: 507 when the disk is full (`needs`:
+/// the bytes the upload is known to need), else an internal error.
+fn write_failed(path: &Path, needs: u64, doing: &str, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        let free = free_space(path.parent().unwrap_or(path)).map_or(0, |s| s.avail);
+        return Error::InsufficientStorage { free, needs };
+    }
+    Error::Internal(format!("{doing} {}: {e}", path.display()))
+}
+
+/// Refuses at once (507) an upload that declared more bytes than the file
+/// system of its staging files has free.
+async fn check_room<K: Kind>(kind: &Arc<K>, declared: u64) -> Result<()> {
+    let path = off_thread(kind.clone(), |k| k.staging_path().map_err(K::store_error)).await?;
+    let space = tokio::task::spawn_blocking(move || free_space(path.parent().unwrap_or(&path)))
+        .await
+        .map_err(|e| Error::Internal(format!("blocking task: {e}")))?;
+    match space {
+        Ok(space) if space.avail < declared => Err(Error::InsufficientStorage {
+            free: space.avail,
+            needs: declared,
+        }),
+        // Not knowing the free space is no reason to refuse: a full disk
+        // still answers 507 when a write fails.
+        _ => Ok(()),
     }
 }
 
@@ -121,9 +159,9 @@ pub(crate) fn clean_name(raw: Option<&str>) -> String {
     }
 }
 
-/// Whether the request is a multipart form; refuses at once (413) a body
-/// whose declared length is already over `limit`.
-fn check_declared_size(req: &Request, limit: u64) -> Result<bool> {
+/// Whether the request is a multipart form, and its declared length;
+/// refuses at once (413) a body whose declared length is already over `limit`.
+fn check_declared_size(req: &Request, limit: u64) -> Result<(bool, Option<u64>)> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -142,20 +180,20 @@ fn check_declared_size(req: &Request, limit: u64) -> Result<bool> {
     if declared.is_some_and(|n| n > limit.saturating_add(slack)) {
         return Err(Error::TooLarge { limit });
     }
-    Ok(is_multipart)
+    Ok((is_multipart, declared))
 }
 
 /// Most files in one upload of a kind with [`Kind::MANY_FILES`].
 pub const MAX_FILES: usize = 1024;
 
 /// A staging file for the next file, allowed what is left of `limit`.
-async fn staging<K: Kind>(kind: &Arc<K>, limit: u64, used: u64) -> Result<Staging> {
+async fn staging<K: Kind>(kind: &Arc<K>, limit: u64, used: u64, declared: u64) -> Result<Staging> {
     let path = off_thread(kind.clone(), |k| k.staging_path().map_err(K::store_error)).await?;
     let left = limit.saturating_sub(used);
     if left == 0 {
         return Err(Error::TooLarge { limit });
     }
-    Staging::create(path, left).await
+    Staging::create(path, left, declared).await
 }
 
 /// Writes a chunk; over the limit, the error names the limit of the
@@ -178,10 +216,21 @@ pub(super) async fn receive<K: Kind>(
     name_param: Option<String>,
     req: Request,
 ) -> Result<Vec<(Staging, Received)>> {
-    let is_multipart = check_declared_size(&req, limit)?;
+    let (is_multipart, declared) = check_declared_size(&req, limit)?;
+    let req = req.map(|body| {
+        Body::from_stream(Paced::new(
+            body.into_data_stream(),
+            pace::MIN_BYTES,
+            pace::WINDOW,
+        ))
+    });
+    if let Some(n) = declared {
+        check_room(kind, n).await?;
+    }
+    let declared = declared.unwrap_or(0);
     let mut staged: Vec<(Staging, Received)> = Vec::new();
     if !is_multipart {
-        let mut s = staging(kind, limit, 0).await?;
+        let mut s = staging(kind, limit, 0, declared).await?;
         let mut body = Body::into_data_stream(req.into_body());
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| Error::BadRequest(format!("upload broke off: {e}")))?;
@@ -205,7 +254,7 @@ pub(super) async fn receive<K: Kind>(
                 "at most {MAX_FILES} files in one upload"
             )));
         }
-        let mut s = staging(kind, limit, used).await?;
+        let mut s = staging(kind, limit, used, declared).await?;
         while let Some(chunk) = field.chunk().await.map_err(broke_off)? {
             write(&mut s, &chunk, limit).await?;
         }
