@@ -24,6 +24,7 @@ mod filter_errors;
 mod http_stream;
 mod http_vs_tshark;
 mod reader_paths;
+mod sticky;
 mod strace;
 mod strace_api;
 mod strace_browser;

@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Serialize;
 
 use super::error::{Error, Result};
-use super::extract::{Checked, ConvNumber, FilterOnly, NoParams, PacketPage, Paged, Resolved};
+use super::extract::{Checked, ConvNumber, FilterOnly, PacketPage, Paged, Resolved};
 use super::{blocking, follow, AppState};
 use crate::store::{CaptureId, CaptureMeta, ConvQuery, HttpQuery, Status, Store};
 
@@ -65,11 +65,14 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/captures/ID`.
+/// `GET /api/captures/ID`; with `filter`, the capture analyzed with that
+/// pcap-filter expression (202 and the progress until that analysis is
+/// done), as the overview's JSON twin.
 pub async fn status(
     State(state): State<AppState>,
-    _: Checked<NoParams>,
-    id: CaptureId,
+    _: Checked<FilterOnly>,
+    _: CaptureId,
+    Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     Ok(Json(with_progress(&state, meta)))

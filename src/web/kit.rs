@@ -60,6 +60,9 @@ pub struct Head<X = ()> {
     pub tab: &'static str,
     /// The JSON twin of the page.
     pub json: String,
+    /// The query string the tabs keep (`?filter=…`, or nothing), so a
+    /// filter applied on one view holds on the others.
+    pub keep: String,
     pub more: X,
 }
 
@@ -79,8 +82,17 @@ impl<X> Head<X> {
             name: name.to_string(),
             tab,
             json,
+            keep: String::new(),
             more,
         }
+    }
+
+    /// The tabs keep `filter` (a pcap-filter expression; empty for none).
+    pub fn keeping(mut self, filter: &str) -> Self {
+        let mut q = Query::default();
+        q.push("filter", filter.trim());
+        self.keep = q.href("", &[]);
+        self
     }
 }
 
@@ -223,6 +235,18 @@ pub struct FilterBox {
     pub clear: String,
     /// Hidden fields that keep the rest of the page's state on submit.
     pub keep: Vec<(&'static str, String)>,
+    /// What the capture has, when the filter matches nothing.
+    pub suggest: Vec<Suggestion>,
+}
+
+/// A filter to try instead of one that matched nothing.
+pub struct Suggestion {
+    /// `port 8080`, `host 10.0.0.2`.
+    pub filter: String,
+    /// The same page with that filter.
+    pub href: String,
+    /// How much of the capture it covers (`1 234 packets`).
+    pub title: String,
 }
 
 #[cfg(test)]

@@ -488,7 +488,8 @@ pub async fn conversation(
                 &format!("/api/captures/{id}/conversations/{n}"),
                 &[("view", ""), ("limit", ""), ("offset", "")],
             ),
-        ),
+        )
+        .keeping(&filter),
         start: fmt::when(&start),
         duration: fmt::span(&r.duration),
         rtt: fmt::dur(&r.handshake_rtt),

@@ -60,8 +60,9 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         );
         let slow = lo.is_some_and(|l| l.as_nanos() >= 1_000_000_000);
         let class = if slow { "bar slow" } else { "bar" };
+        let sep = if http_url.contains('?') { '&' } else { '?' };
         let href = format!(
-            "{http_url}?sort=total_time&order=asc&min_total_time={}",
+            "{http_url}{sep}sort=total_time&order=asc&min_total_time={}",
             lo.map_or(0.0, Span::as_secs_f64)
         );
         pen.open_link(&href);
