@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::support::serve::{fresh_dir, Reply, Server};
 use crate::support::wait::wait_until;
+use crate::support::webdriver::Browser;
 
 /// A served capture, analyzed: (server, capture id).
 fn served(name: &str) -> (Server, String) {
@@ -96,5 +97,80 @@ fn a_filter_that_matches_nothing_suggests_what_there_is() {
         assert!(html.contains("id=\"filter-nothing\""), "{path}");
         assert!(html.contains("host 127.0.0.1"), "{path}");
         assert!(!html.contains("No exchange matches"), "{path}");
+    }
+}
+
+#[test]
+fn pages_have_an_icon_and_links_without_empty_parameters() {
+    let (s, id) = served("small");
+    let icon = s.get("/static/favicon.svg");
+    assert_eq!(icon.status, 200);
+    assert_eq!(icon.header("content-type"), Some("image/svg+xml"));
+    for path in [
+        "/".to_string(),
+        format!("/c/{id}"),
+        format!("/c/{id}/conversations?sort=bytes"),
+        format!("/c/{id}/http?status=4xx&method=&host=&path="),
+        format!("/c/{id}/conversations/1"),
+    ] {
+        let page = settled(&s, &path);
+        let html = page.text();
+        assert!(html.contains("href=\"/static/favicon.svg\""), "{path}");
+        for h in links(&html) {
+            let query = h.split_once('?').map_or("", |(_, q)| q);
+            let query = query.split('#').next().unwrap_or("");
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                assert!(!pair.ends_with('='), "{path}: {h} has an empty {pair}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_conversation_pcap_is_named_after_its_capture() {
+    let (s, id) = served("pcap");
+    let r = s.get(&format!("/api/captures/{id}/conversations/2/pcap"));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"http-loopback-conversation-2.pcap\"")
+    );
+}
+
+#[test]
+#[ignore = "needs chromium"]
+fn in_a_browser_the_filter_follows_the_tabs_and_forms_send_no_empty_fields() {
+    let (s, id) = served("browser");
+    let b = Browser::start();
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    b.goto(&s.url(&format!("/c/{id}/http")));
+    b.find("#f-filter").send_keys("tcp");
+    b.find("#f-status").send_keys("4xx");
+    b.find("#apply").click();
+    b.wait_until("the filtered HTTP page", Duration::from_secs(30), |b| {
+        b.url().contains("filter=tcp") && b.wait_for("#exchanges", Duration::ZERO).is_some()
+    });
+    let url = b.url();
+    for empty in ["method=", "host=", "path=", "min_total_time="] {
+        assert!(!url.contains(empty), "{url}");
+    }
+    assert!(url.contains("status=4xx"), "{url}");
+    b.find(".tabs a[href*='/conversations']").click();
+    b.wait_until("the filtered conversations", Duration::from_secs(30), |b| {
+        b.url().contains("/conversations?filter=tcp")
+    });
+    b.find(".tabs a:first-child").click();
+    b.wait_until("the filtered overview", Duration::from_secs(30), |b| {
+        b.wait_for(".stats", Duration::ZERO).is_some()
+    });
+    assert!(
+        b.url().ends_with(&format!("/c/{id}?filter=tcp")),
+        "{}",
+        b.url()
+    );
+    assert_eq!(b.find("#f-filter").attr("value").as_deref(), Some("tcp"));
+    for (w, h) in [(1440, 1000), (390, 900)] {
+        b.window_size(w, h);
+        b.screenshot_full(&shots.join(format!("sticky-overview-{w}.png")));
     }
 }

@@ -133,6 +133,14 @@ impl Query {
     }
 }
 
+/// `1 zero window`, `2 zero windows`: a count and its noun (plural with
+/// an `s`), the count as [`fmt::count`] writes it.
+pub fn plural(n: impl std::borrow::Borrow<u64>, noun: &str) -> String {
+    let n = *n.borrow();
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", fmt::count(&n))
+}
+
 /// Sorting marks for a header: (mark, order a click asks for).
 pub fn sort_mark(active: bool, order: Order, default: Order) -> (&'static str, &'static str) {
     let name = |o: Order| match o {
@@ -269,5 +277,12 @@ mod test {
         let empty = Pager::linked(0, 10, 0, 0, |o| o.to_string());
         assert_eq!((empty.text.as_str(), empty.from), ("0 of 0", 0));
         assert!(empty.prev.is_none() && empty.next.is_none());
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(&1, "zero window"), "1 zero window");
+        assert_eq!(plural(&0, "byte"), "0 bytes");
+        assert_eq!(plural(&1234, "byte"), "1\u{2009}234 bytes");
     }
 }

@@ -15,7 +15,7 @@ use crate::time::Timestamp;
 use crate::web::error::Error;
 use crate::web::extract::{Checked, ConvNumber, Filtered, FromQuery};
 use crate::web::fmt::{self, hex_lines, text_pieces, Human, Piece};
-use crate::web::kit::{CapHead, PageResult, Pager, Query};
+use crate::web::kit::{self, CapHead, PageResult, Pager, Query};
 use crate::web::lists::wait_word;
 use crate::web::params::{ParamError, Params};
 use crate::web::svg::{self, Rung, Svg};

@@ -360,7 +360,13 @@ pub fn waterfall(x: &crate::analysis::report::ExchangeRow) -> Svg {
             let title = format!("{what}: {} ({})", span_text(d), span_full(d));
             pen.rect(x1, 4.0, (x2 - x1).max(2.0), 16.0, class, &title);
             pen.rect(legend_x, 31.0, 10.0, 10.0, class, "");
-            let label = format!("{what} {}", span_text(d));
+            // A bare "0" would read as a number ("request 0").
+            let len = if d.as_nanos() == 0 {
+                "0 s".to_string()
+            } else {
+                span_text(d)
+            };
+            let label = format!("{what} {len}");
             pen.text(legend_x + 14.0, 40.0, "start", "seglabel", &label);
             legend_x += 14.0 + 6.2 * label.chars().count() as f64 + 18.0;
         };
