@@ -281,8 +281,8 @@ mod test {
 
     #[test]
     fn plurals() {
-        assert_eq!(plural(&1, "zero window"), "1 zero window");
-        assert_eq!(plural(&0, "byte"), "0 bytes");
-        assert_eq!(plural(&1234, "byte"), "1\u{2009}234 bytes");
+        assert_eq!(plural(1, "zero window"), "1 zero window");
+        assert_eq!(plural(0, "byte"), "0 bytes");
+        assert_eq!(plural(1234, "byte"), "1\u{2009}234 bytes");
     }
 }
