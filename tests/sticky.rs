@@ -174,3 +174,33 @@ fn in_a_browser_the_filter_follows_the_tabs_and_forms_send_no_empty_fields() {
         b.screenshot_full(&shots.join(format!("sticky-overview-{w}.png")));
     }
 }
+
+#[test]
+fn the_overview_leads_with_what_failed_and_who_waited() {
+    let (s, id) = served("cards");
+    let html = settled(&s, &format!("/c/{id}")).text();
+    let hrefs = links(&html);
+    for status in ["5xx", "4xx", "none"] {
+        let want = format!("/c/{id}/http?status={status}");
+        assert!(hrefs.contains(&want), "no card linking {want}");
+    }
+    let cards = html
+        .split("aria-label=\"what failed\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or_else(|| panic!("no failure cards"));
+    assert!(cards.contains("<span class=\"v\">1</span><span class=\"k\">5xx responses"));
+    assert!(cards.contains("<span class=\"v\">2</span><span class=\"k\">4xx responses"));
+    assert!(cards.contains("<span class=\"v\">0</span><span class=\"k\">reset / refused"));
+    assert!(html.contains("id=\"verdict-mix\""));
+    // The counts behind them are in the stored summary (its JSON twin).
+    let summary = &s.get(&format!("/api/captures/{id}")).json()["summary"];
+    let waited: u64 = summary["http"]["by_wait"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(waited, 5);
+    assert_eq!(summary["ends"]["closed"], 5, "{summary}");
+}

@@ -39,7 +39,16 @@ pub struct Summary {
     /// (label, total_time, server_time).
     pub percentiles: Vec<(&'static str, Human, Human)>,
     pub histogram: Vec<Bucket>,
+    /// Exchanges by who they waited on, in [`WAITS`] order (none when the
+    /// stored summary predates the counts).
+    pub waits: Vec<(&'static str, u64)>,
+    /// Conversations a RST ended or refused.
+    pub reset: u64,
+    pub refused: u64,
 }
+
+/// Who an exchange waited on, as the verdict mix lists them.
+const WAITS: [&str; 4] = ["server", "network", "client", "transfer"];
 
 fn link_type_name(dlt: u64) -> String {
     let name = match dlt {
@@ -62,6 +71,7 @@ impl Summary {
         let Some(CaptureDoc {
             capture: c,
             http: h,
+            ends,
         }) = doc
         else {
             return Summary::default();
@@ -125,6 +135,13 @@ impl Summary {
             classes,
             percentiles,
             histogram: h.histogram.clone(),
+            waits: WAITS
+                .into_iter()
+                .map(|w| (w, h.by_wait.get(w).copied().unwrap_or(0)))
+                .filter(|_| !h.by_wait.is_empty())
+                .collect(),
+            reset: ends.get("reset").copied().unwrap_or(0),
+            refused: ends.get("refused").copied().unwrap_or(0),
         }
     }
 }
@@ -145,6 +162,23 @@ pub struct ClassLink {
     pub label: String,
     pub count: u64,
     pub href: String,
+}
+
+/// A card of "what failed": a count that links to its rows.
+pub struct FailureCard {
+    pub count: u64,
+    pub label: &'static str,
+    pub href: String,
+    /// CSS class of the figure when it is not zero.
+    pub class: &'static str,
+}
+
+/// One part of the verdict mix: who the exchanges waited on.
+pub struct WaitShare {
+    pub wait: &'static str,
+    pub count: u64,
+    /// Share of the exchanges, `60%`.
+    pub percent: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -169,6 +203,8 @@ pub struct CapturePage {
     timeline: Svg,
     timeline_shown: usize,
     classes: Vec<ClassLink>,
+    failures: Vec<FailureCard>,
+    waits: Vec<WaitShare>,
     slowest: Vec<SlowExchange>,
     slowest_all: String,
     longest: Vec<ConversationRow>,
@@ -246,6 +282,47 @@ pub async fn capture(
             count: *count,
         })
         .collect();
+    let by_class = |k: &str| s.classes.iter().find(|c| c.0 == k).map_or(0, |c| c.2);
+    let failures = vec![
+        FailureCard {
+            count: by_class("5xx"),
+            label: "5xx responses",
+            href: fq.href(&http_path, &[("status", "5xx")]),
+            class: "s5",
+        },
+        FailureCard {
+            count: by_class("4xx"),
+            label: "4xx responses",
+            href: fq.href(&http_path, &[("status", "4xx")]),
+            class: "s4",
+        },
+        FailureCard {
+            count: by_class("none"),
+            label: "no response",
+            href: fq.href(&http_path, &[("status", "none")]),
+            class: "s0",
+        },
+        FailureCard {
+            count: s.reset + s.refused,
+            label: "reset / refused conversations",
+            href: fq.href(
+                &format!("{base}/conversations"),
+                &[("sort", "state"), ("order", "desc")],
+            ),
+            class: "s5",
+        },
+    ];
+    let waited: u64 = s.waits.iter().map(|w| w.1).sum();
+    let waits = s
+        .waits
+        .iter()
+        .filter(|w| w.1 > 0)
+        .map(|&(wait, count)| WaitShare {
+            wait,
+            count,
+            percent: format!("{:.0}%", count as f64 * 100.0 / waited.max(1) as f64),
+        })
+        .collect();
     let timeline_shown = longest.len();
     longest.truncate(10);
     Ok(CapturePage {
@@ -273,6 +350,8 @@ pub async fn capture(
         timeline,
         timeline_shown,
         classes,
+        failures,
+        waits,
         slowest,
         longest,
     })

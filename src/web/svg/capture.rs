@@ -36,11 +36,27 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
     );
     let plot = h - top - bottom;
     pen.line(left, h - bottom, w - left, h - bottom, "axis");
-    for (i, b) in shown.iter().enumerate() {
-        let lo = (first + i)
+    let lower_edge = |i: usize| {
+        (first + i)
             .checked_sub(1)
             .and_then(|j| buckets.get(j))
-            .and_then(|p| p.below);
+            .and_then(|p| p.below)
+    };
+    let labels: Vec<String> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, b)| match b.below {
+            Some(hi) => format!("< {}", span_round(hi)),
+            None => format!("≥ {}", lower_edge(i).map_or(String::new(), span_round)),
+        })
+        .collect();
+    // Label every `every`-th bar, so that the widest label (about 6.5 units
+    // a character at the tick size) and a gap fit: "<100 ms<200 ms" must
+    // never run together.
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let every = ((widest as f64 * 6.5 + 10.0) / slot).ceil().max(1.0) as usize;
+    for (i, b) in shown.iter().enumerate() {
+        let lo = lower_edge(i);
         let x = left + i as f64 * slot;
         let bh = if b.count == 0 {
             0.0
@@ -78,13 +94,14 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
             );
         }
         pen.close_link();
-        let label = match b.below {
-            Some(hi) => format!("<{}", span_round(hi)),
-            None => format!("≥{}", lo.map_or(String::new(), span_round)),
-        };
-        // Narrow slots: label every other bar so labels never overlap.
-        if slot >= 48.0 || i % 2 == 0 {
-            pen.text(x + slot / 2.0, h - bottom + 15.0, "middle", "tick", &label);
+        if i % every == 0 {
+            pen.text(
+                x + slot / 2.0,
+                h - bottom + 15.0,
+                "middle",
+                "tick",
+                &labels[i],
+            );
         }
     }
     pen.text(
@@ -451,5 +468,25 @@ mod test {
         );
         assert_eq!(svg.matches("class=\"bar").count(), 11);
         assert!(histogram(&[], "/").is_empty());
+    }
+
+    #[test]
+    fn histogram_labels_never_run_together() {
+        let mut buckets: Vec<Bucket> = crate::store::HISTOGRAM_EDGES_NS
+            .iter()
+            .map(|&e| Bucket {
+                below: Some(Span::from_nanos(e)),
+                count: 1,
+            })
+            .collect();
+        buckets.push(Bucket {
+            below: None,
+            count: 1,
+        });
+        let svg = histogram(&buckets, "/c/x/http?filter=tcp").to_string();
+        let labels = svg.matches("&lt; ").count() + svg.matches("≥ ").count();
+        assert!(labels > 1 && labels < buckets.len(), "{labels} labels");
+        assert!(!svg.contains("filter=tcp?"), "{svg}");
+        assert!(svg.contains("sort=total_time"), "{svg}");
     }
 }
