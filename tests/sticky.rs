@@ -98,6 +98,10 @@ fn a_filter_that_matches_nothing_suggests_what_there_is() {
         assert!(html.contains("host 127.0.0.1"), "{path}");
         assert!(!html.contains("No exchange matches"), "{path}");
     }
+    // A filter that does not parse is fixed where it is shown, not carried on.
+    let html = s.get(&format!("/c/{id}/conversations?filter=port")).text();
+    assert!(html.contains("id=\"filter-error\""));
+    assert!(links(&html).contains(&format!("/c/{id}/http")));
 }
 
 #[test]

@@ -247,6 +247,18 @@ pub struct FilterBox {
     pub suggest: Vec<Suggestion>,
 }
 
+impl FilterBox {
+    /// The filter other views keep: the expression, unless it cannot be
+    /// used (a broken filter is fixed where it is shown, not carried on).
+    pub fn kept(&self) -> &str {
+        if self.error.is_some() {
+            ""
+        } else {
+            self.text.trim()
+        }
+    }
+}
+
 /// A filter to try instead of one that matched nothing.
 pub struct Suggestion {
     /// `port 8080`, `host 10.0.0.2`.

@@ -413,7 +413,7 @@ pub async fn conversations(
         .cloned()
         .collect();
     Ok(ConversationsPage {
-        head: CapHead::new(&id, &name, "conversations", json).keeping(&fbox.text),
+        head: CapHead::new(&id, &name, "conversations", json).keeping(fbox.kept()),
         path,
         cols,
         rows: page
@@ -570,7 +570,7 @@ pub async fn http(
     let suffix = sq.href("", &[]);
     fbox.clear = state_q.href(&path, &[("filter", ""), ("offset", "")]);
     Ok(HttpPage {
-        head: CapHead::new(&id, &name, "http", json).keeping(&fbox.text),
+        head: CapHead::new(&id, &name, "http", json).keeping(fbox.kept()),
         f: fbox,
         cols,
         rows: page

@@ -332,7 +332,7 @@ pub async fn capture(
             "overview",
             fq.href(&format!("/api/captures/{id}"), &[]),
         )
-        .keeping(&fbox.text),
+        .keeping(fbox.kept()),
         percent: format!("{:.0}", c.progress * 100.0),
         busy: matches!(c.meta.status, Status::Queued | Status::Analyzing) || fbox.pending.is_some(),
         done,

@@ -446,16 +446,19 @@ mod test {
         assert!(wf.contains("waiting for the first byte 2.000 s"), "{wf}");
     }
 
+    /// Every bucket of the histogram, each holding `count` exchanges.
+    fn buckets_of(count: u64) -> Vec<Bucket> {
+        crate::store::HISTOGRAM_EDGES_NS
+            .iter()
+            .map(|&e| Some(Span::from_nanos(e)))
+            .chain([None])
+            .map(|below| Bucket { below, count })
+            .collect()
+    }
+
     #[test]
     fn histogram_trims_empty_ends_and_labels_bars() {
-        let mut buckets: Vec<Bucket> = crate::store::HISTOGRAM_EDGES_NS
-            .iter()
-            .map(|&e| Bucket {
-                below: Some(Span::from_nanos(e)),
-                count: 0,
-            })
-            .collect();
-        buckets.push(Bucket::default());
+        let mut buckets = buckets_of(0);
         buckets[3].count = 5; // 500 µs .. 1 ms
         buckets[13].count = 3; // 1 s .. 2 s
         let svg = histogram(&buckets, "/c/x/http").to_string();
@@ -472,17 +475,7 @@ mod test {
 
     #[test]
     fn histogram_labels_never_run_together() {
-        let mut buckets: Vec<Bucket> = crate::store::HISTOGRAM_EDGES_NS
-            .iter()
-            .map(|&e| Bucket {
-                below: Some(Span::from_nanos(e)),
-                count: 1,
-            })
-            .collect();
-        buckets.push(Bucket {
-            below: None,
-            count: 1,
-        });
+        let buckets = buckets_of(1);
         let svg = histogram(&buckets, "/c/x/http?filter=tcp").to_string();
         let labels = svg.matches("&lt; ").count() + svg.matches("≥ ").count();
         assert!(labels > 1 && labels < buckets.len(), "{labels} labels");
