@@ -97,6 +97,10 @@ fn a_filter_that_matches_nothing_suggests_what_there_is() {
         assert!(html.contains("id=\"filter-nothing\""), "{path}");
         assert!(html.contains("host 127.0.0.1"), "{path}");
         assert!(!html.contains("No exchange matches"), "{path}");
+        assert!(
+            !html.contains("0 of 0"),
+            "{path}: an empty table under the hint"
+        );
     }
     // A filter that does not parse is fixed where it is shown, not carried on.
     let html = s.get(&format!("/c/{id}/conversations?filter=port")).text();
