@@ -2,6 +2,7 @@
 //  - "Copy link": copies this page's address (its state is all in the URL).
 //  - Home: drag & drop or pick a file, upload it with progress (bytes, %,
 //    speed), then follow the analysis until the capture's page is ready.
+//  - GET forms (filters) leave their empty fields out of the address.
 // Everything else is plain HTML; pages work without this file.
 "use strict";
 
@@ -161,7 +162,25 @@
     });
   }
 
+  // A GET form sends its empty fields too (`&method=&host=`); leave them
+  // out so the address holds only the state that is set.
+  function setupForms() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[method=get]"), function (form) {
+      form.addEventListener("submit", function () {
+        var emptied = Array.prototype.filter.call(form.elements, function (el) {
+          return el.name && !el.disabled && el.value === "";
+        });
+        emptied.forEach(function (el) { el.disabled = true; });
+        // Enabled again for the back button, which may show this page as it was.
+        window.setTimeout(function () {
+          emptied.forEach(function (el) { el.disabled = false; });
+        }, 0);
+      });
+    });
+  }
+
   function ready() {
+    setupForms();
     setupCopy();
     setupUpload();
   }

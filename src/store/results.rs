@@ -8,7 +8,7 @@
 //! [`MAX_BUFFERED`], so memory stays bounded however many packets a
 //! conversation has.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -198,12 +198,17 @@ impl SqliteResults {
         let conn = self.conn()?;
         conn.execute_batch(&results_indexes())?;
         let http = http_stats(conn)?;
+        let ends = counts_by(conn, "conversations", "state")?;
         let mut capture = CaptureRow::from(summary);
         if self.decompressed.is_some() {
             capture.compressed = true;
         }
-        let text = serde_json::to_string(&CaptureDoc { capture, http })
-            .map_err(|e| Error::Corrupt(format!("summary: {e}")))?;
+        let text = serde_json::to_string(&CaptureDoc {
+            capture,
+            http,
+            ends,
+        })
+        .map_err(|e| Error::Corrupt(format!("summary: {e}")))?;
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('summary', ?1)",
             params![text],
@@ -314,7 +319,23 @@ fn http_stats(conn: &Connection) -> Result<HttpStats> {
     stats.total_time = percentiles(conn, "total_time")?;
     stats.histogram = histogram(conn)?;
     stats.server_time = percentiles(conn, "server_time")?;
+    stats.by_wait = counts_by(conn, "http", "wait")?;
     Ok(stats)
+}
+
+/// Rows of `table` counted by the text of `column` (both constants, never
+/// input).
+fn counts_by(conn: &Connection, table: &str, column: &str) -> Result<BTreeMap<String, u64>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {column}, count(*) FROM {table} WHERE {column} IS NOT NULL GROUP BY {column}"
+    ))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut counts = BTreeMap::new();
+    for row in rows {
+        let (value, n) = row?;
+        counts.insert(value, n.max(0) as u64);
+    }
+    Ok(counts)
 }
 
 impl Output for SqliteResults {

@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Serialize;
 
 use super::error::{Error, Result};
-use super::extract::{Checked, ConvNumber, FilterOnly, NoParams, PacketPage, Paged, Resolved};
+use super::extract::{Checked, ConvNumber, FilterOnly, PacketPage, Paged, Resolved};
 use super::{blocking, follow, AppState};
 use crate::store::{CaptureId, CaptureMeta, ConvQuery, HttpQuery, Status, Store};
 
@@ -65,11 +65,14 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/captures/ID`.
+/// `GET /api/captures/ID`; with `filter`, the capture analyzed with that
+/// pcap-filter expression (202 and the progress until that analysis is
+/// done), as the overview's JSON twin.
 pub async fn status(
     State(state): State<AppState>,
-    _: Checked<NoParams>,
-    id: CaptureId,
+    _: Checked<FilterOnly>,
+    _: CaptureId,
+    Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     Ok(Json(with_progress(&state, meta)))
@@ -173,13 +176,17 @@ impl std::io::Write for ChannelWriter {
 /// as a pcap file, streamed as they are read back.
 pub async fn pcap(
     State(state): State<AppState>,
-    _: CaptureId,
+    capture: CaptureId,
     ConvNumber(n): ConvNumber,
     _: Checked<FilterOnly>,
     Resolved(id): Resolved,
 ) -> Result<Response> {
     // Check first, so a missing conversation is a 404 rather than a cut stream.
-    blocking(&state, move |s| s.conversation(&id, n)).await?;
+    let name = blocking(&state, move |s| {
+        s.conversation(&id, n)?;
+        Ok(s.capture(&capture)?.name)
+    })
+    .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);
     let store: Arc<dyn Store> = state.store.clone();
     tokio::task::spawn_blocking(move || {
@@ -196,7 +203,10 @@ pub async fn pcap(
         rx.recv().await.map(|chunk| (chunk, rx))
     });
     let body = Body::from_stream(chunks);
-    let disposition = format!("attachment; filename=\"{id}-conversation-{n}.pcap\"");
+    let disposition = format!(
+        "attachment; filename=\"{}-conversation-{n}.pcap\"",
+        file_stem(&name)
+    );
     Ok((
         [
             (
@@ -210,7 +220,51 @@ pub async fn pcap(
         .into_response())
 }
 
+/// A capture's name as the start of a download's file name: without its
+/// capture extension, only letters, digits, `.`, `-` and `_` (anything
+/// else, quotes and path separators first, becomes `_`), at most 80 of
+/// them; `capture` when nothing is left.
+fn file_stem(name: &str) -> String {
+    let mut stem = name;
+    for ext in [".gz", ".pcapng", ".pcap", ".cap"] {
+        if stem.len() > ext.len() && stem.to_ascii_lowercase().ends_with(ext) {
+            stem = &stem[..stem.len() - ext.len()];
+        }
+    }
+    let clean: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    let clean = clean.trim_matches(|c| c == '.' || c == '_');
+    if clean.is_empty() {
+        "capture".to_string()
+    } else {
+        clean.to_string()
+    }
+}
+
 /// Anything under `/api/` that no route matched.
 pub async fn not_found() -> Error {
     Error::NotFound("no such API endpoint".into())
+}
+
+#[cfg(test)]
+mod test {
+    use super::file_stem;
+
+    #[test]
+    fn download_names_are_safe() {
+        assert_eq!(file_stem("http-loopback.pcap"), "http-loopback");
+        assert_eq!(file_stem("dump.PCAPNG.gz"), "dump");
+        assert_eq!(file_stem("../etc/\"x\" y.pcap"), "etc__x__y");
+        assert_eq!(file_stem("…"), "capture");
+        assert_eq!(file_stem(&"a".repeat(200)).len(), 80);
+    }
 }

@@ -5,6 +5,9 @@
 //! A rejection answers as the request was made: an HTML error page under
 //! `/c/` and `/s/`, a JSON error under `/api/`.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+
 use axum::extract::{FromRequestParts, OriginalUri, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -12,9 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::error::Error;
-use super::kit::{FilterBox, PageError};
+use super::kit::Suggestion;
+use super::kit::{FilterBox, PageError, Query};
 use super::params::{self, ParamError, Params};
 use super::{fmt, view, AppState, View};
+use crate::analysis::report::{ConversationRow, SortKey};
 use crate::store::{CaptureId, ConvQuery, HttpQuery, Id, IdKind};
 
 /// An extractor's refusal, as JSON or as a page.
@@ -212,19 +217,20 @@ impl FromRequestParts<AppState> for Filtered {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Rejected> {
         let id = CaptureId::from_request_parts(parts, state).await?;
         let p = Params::only(parts.uri.query(), &["filter"]);
-        let (results, fbox) = filtered_view(state, id, &p)
+        let (results, fbox) = filtered_view(state, id, &p, parts.uri.path())
             .await
             .map_err(|e| Rejected::new(parts, e))?;
         Ok(Filtered { results, fbox })
     }
 }
 
-/// What a filtered page reads: the results to query, if they are ready,
-/// and the filter box to show.
+/// What a filtered page at `path` reads: the results to query, if they
+/// are ready, and the filter box to show.
 pub(crate) async fn filtered_view(
     state: &AppState,
     id: CaptureId,
     p: &Params,
+    path: &str,
 ) -> Result<(Option<CaptureId>, FilterBox), Error> {
     let mut f = FilterBox {
         text: p.get("filter").unwrap_or("").to_string(),
@@ -250,6 +256,11 @@ pub(crate) async fn filtered_view(
                     fmt::count(&matched),
                     fmt::count(&all)
                 );
+                if matched == 0 {
+                    let q = ConvQuery::sorted(SortKey::of("packets"), SUGGEST_FROM);
+                    let convs = super::blocking(state, move |s| s.conversations(&id, &q)).await?;
+                    f.suggest = suggestions(&convs.items, path);
+                }
             }
             Ok((Some(v), f))
         }
@@ -267,4 +278,51 @@ pub(crate) async fn filtered_view(
             Ok((None, f))
         }
     }
+}
+
+/// Conversations (the most packets first) a filter that matches nothing
+/// draws its suggestions from.
+const SUGGEST_FROM: u32 = 300;
+/// Ports and hosts suggested, each.
+const SUGGESTED: usize = 5;
+
+/// What the capture has, for a filter that matched nothing: the server
+/// ports and the hosts with the most packets, each a filter of `path`.
+fn suggestions(convs: &[ConversationRow], path: &str) -> Vec<Suggestion> {
+    let mut ports: HashMap<u16, u64> = HashMap::new();
+    let mut hosts: HashMap<IpAddr, u64> = HashMap::new();
+    for c in convs {
+        *ports.entry(c.server.port()).or_default() += c.packets();
+        for ip in [c.client.ip(), c.server.ip()] {
+            *hosts.entry(ip).or_default() += c.packets();
+        }
+    }
+    let top = |m: HashMap<String, u64>| {
+        let mut v: Vec<(String, u64)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(SUGGESTED);
+        v
+    };
+    let ports = top(ports
+        .into_iter()
+        .filter(|(p, _)| *p != 0)
+        .map(|(p, n)| (format!("port {p}"), n))
+        .collect());
+    let hosts = top(hosts
+        .into_iter()
+        .map(|(h, n)| (format!("host {h}"), n))
+        .collect());
+    ports
+        .into_iter()
+        .chain(hosts)
+        .map(|(filter, packets)| {
+            let mut q = Query::default();
+            q.push("filter", filter.as_str());
+            Suggestion {
+                href: q.href(path, &[]),
+                title: format!("{} packets", fmt::count(&packets)),
+                filter,
+            }
+        })
+        .collect()
 }

@@ -60,6 +60,9 @@ pub struct Head<X = ()> {
     pub tab: &'static str,
     /// The JSON twin of the page.
     pub json: String,
+    /// The query string the tabs keep (`?filter=…`, or nothing), so a
+    /// filter applied on one view holds on the others.
+    pub keep: String,
     pub more: X,
 }
 
@@ -79,8 +82,17 @@ impl<X> Head<X> {
             name: name.to_string(),
             tab,
             json,
+            keep: String::new(),
             more,
         }
+    }
+
+    /// The tabs keep `filter` (a pcap-filter expression; empty for none).
+    pub fn keeping(mut self, filter: &str) -> Self {
+        let mut q = Query::default();
+        q.push("filter", filter.trim());
+        self.keep = q.href("", &[]);
+        self
     }
 }
 
@@ -119,6 +131,14 @@ impl Query {
             format!("{path}?{q}")
         }
     }
+}
+
+/// `1 zero window`, `2 zero windows`: a count and its noun (plural with
+/// an `s`), the count as [`fmt::count`] writes it.
+pub fn plural(n: impl std::borrow::Borrow<u64>, noun: &str) -> String {
+    let n = *n.borrow();
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", fmt::count(&n))
 }
 
 /// Sorting marks for a header: (mark, order a click asks for).
@@ -223,6 +243,30 @@ pub struct FilterBox {
     pub clear: String,
     /// Hidden fields that keep the rest of the page's state on submit.
     pub keep: Vec<(&'static str, String)>,
+    /// What the capture has, when the filter matches nothing.
+    pub suggest: Vec<Suggestion>,
+}
+
+impl FilterBox {
+    /// The filter other views keep: the expression, unless it cannot be
+    /// used (a broken filter is fixed where it is shown, not carried on).
+    pub fn kept(&self) -> &str {
+        if self.error.is_some() {
+            ""
+        } else {
+            self.text.trim()
+        }
+    }
+}
+
+/// A filter to try instead of one that matched nothing.
+pub struct Suggestion {
+    /// `port 8080`, `host 10.0.0.2`.
+    pub filter: String,
+    /// The same page with that filter.
+    pub href: String,
+    /// How much of the capture it covers (`1 234 packets`).
+    pub title: String,
 }
 
 #[cfg(test)]
@@ -245,5 +289,12 @@ mod test {
         let empty = Pager::linked(0, 10, 0, 0, |o| o.to_string());
         assert_eq!((empty.text.as_str(), empty.from), ("0 of 0", 0));
         assert!(empty.prev.is_none() && empty.next.is_none());
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "zero window"), "1 zero window");
+        assert_eq!(plural(0, "byte"), "0 bytes");
+        assert_eq!(plural(1234, "byte"), "1\u{2009}234 bytes");
     }
 }

@@ -367,7 +367,8 @@ pub async fn conversations(
     let p = Params::parse(raw.as_deref(), params::CONV_PARAMS).map_err(Error::from)?;
     let q: ConvQuery = params::conv_query(&p).map_err(Error::from)?;
     let (name, start) = capture_start(&state, id).await?;
-    let (results, mut fbox) = filtered_view(&state, id, &p).await?;
+    let (results, mut fbox) =
+        filtered_view(&state, id, &p, &format!("/c/{id}/conversations")).await?;
     let qq = q.clone();
     let page = match results {
         Some(v) => blocking(&state, move |s| s.conversations(&v, &qq)).await?,
@@ -412,7 +413,7 @@ pub async fn conversations(
         .cloned()
         .collect();
     Ok(ConversationsPage {
-        head: CapHead::new(&id, &name, "conversations", json),
+        head: CapHead::new(&id, &name, "conversations", json).keeping(fbox.kept()),
         path,
         cols,
         rows: page
@@ -484,7 +485,7 @@ pub async fn http(
             Some(e.0),
         ),
     };
-    let (results, mut fbox) = filtered_view(&state, id, &p).await?;
+    let (results, mut fbox) = filtered_view(&state, id, &p, &path).await?;
     let page = if let (None, Some(v)) = (&error, results) {
         let qq = q.clone();
         blocking(&state, move |s| s.exchanges(&v, &qq)).await?
@@ -495,6 +496,7 @@ pub async fn http(
         }
     };
     let mut state_q = Query::default();
+    state_q.push("filter", fbox.text.trim());
     for k in [
         "status",
         "method",
@@ -568,7 +570,7 @@ pub async fn http(
     let suffix = sq.href("", &[]);
     fbox.clear = state_q.href(&path, &[("filter", ""), ("offset", "")]);
     Ok(HttpPage {
-        head: CapHead::new(&id, &name, "http", json),
+        head: CapHead::new(&id, &name, "http", json).keeping(fbox.kept()),
         f: fbox,
         cols,
         rows: page

@@ -15,6 +15,10 @@ use crate::time::Span;
 pub struct CaptureDoc {
     pub capture: CaptureRow,
     pub http: HttpStats,
+    /// Conversations by how they ended (`reset`, `refused`, …; the
+    /// `state` column), for the overview's cards.
+    #[serde(default)]
+    pub ends: BTreeMap<String, u64>,
 }
 
 /// Upper edges of the latency histogram's buckets, nanoseconds (1-2-5
@@ -70,6 +74,10 @@ pub struct HttpStats {
     /// ([`HISTOGRAM_EDGES_NS`]).
     #[serde(default)]
     pub histogram: Vec<Bucket>,
+    /// Exchanges by who they waited on (`server`, `network`, `client`,
+    /// `transfer`, `unknown`; the `wait` column).
+    #[serde(default)]
+    pub by_wait: BTreeMap<String, u64>,
 }
 
 #[cfg(test)]
@@ -105,7 +113,9 @@ mod test {
                     below: Some(Span::from_nanos(100_000)),
                     count: 2,
                 }],
+                by_wait: [("server".to_string(), 2)].into_iter().collect(),
             },
+            ends: [("reset".to_string(), 1)].into_iter().collect(),
         };
         let text = serde_json::to_string(&doc).unwrap();
         let back: CaptureDoc = serde_json::from_str(&text).unwrap();

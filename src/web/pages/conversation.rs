@@ -15,7 +15,7 @@ use crate::time::Timestamp;
 use crate::web::error::Error;
 use crate::web::extract::{Checked, ConvNumber, Filtered, FromQuery};
 use crate::web::fmt::{self, hex_lines, text_pieces, Human, Piece};
-use crate::web::kit::{CapHead, PageResult, Pager, Query};
+use crate::web::kit::{self, CapHead, PageResult, Pager, Query};
 use crate::web::lists::wait_word;
 use crate::web::params::{ParamError, Params};
 use crate::web::svg::{self, Rung, Svg};
@@ -488,7 +488,8 @@ pub async fn conversation(
                 &format!("/api/captures/{id}/conversations/{n}"),
                 &[("view", ""), ("limit", ""), ("offset", "")],
             ),
-        ),
+        )
+        .keeping(&filter),
         start: fmt::when(&start),
         duration: fmt::span(&r.duration),
         rtt: fmt::dur(&r.handshake_rtt),

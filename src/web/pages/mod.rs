@@ -37,7 +37,8 @@ pub fn status_class(s: Option<u16>) -> &'static str {
     }
 }
 
-/// `GET /static/NAME`: the stylesheet and scripts, built into the binary.
+/// `GET /static/NAME`: the stylesheets, scripts and icon, built into the
+/// binary.
 pub async fn static_file(Path(name): Path<String>) -> Response {
     let (mime, body) = match name.as_str() {
         "style.css" => (
@@ -52,6 +53,7 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
             "text/css; charset=utf-8",
             include_str!("../../../static/strace.css"),
         ),
+        "favicon.svg" => ("image/svg+xml", include_str!("../../../static/favicon.svg")),
         _ => return PageError::from(Error::NotFound("file".into())).into_response(),
     };
     ([(header::CONTENT_TYPE, mime)], body).into_response()

@@ -5,16 +5,17 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 
 use super::status_class;
 use crate::analysis::report::{CaptureDoc, ConversationRow, Percentiles};
 use crate::store::{Bucket, CaptureId, ConvQuery, ExchangeRow, HttpQuery, HttpSort, Status};
 use crate::time::{Span, Timestamp};
 use crate::web::api::{with_progress, CaptureStatus};
-use crate::web::extract::{Checked, NoParams};
+use crate::web::extract::{filtered_view, Checked, FilterOnly};
 use crate::web::fmt::{self, Human};
-use crate::web::kit::{CapHead, PageResult};
+use crate::web::kit::{CapHead, FilterBox, PageResult, Query};
+use crate::web::params::Params;
 use crate::web::svg::{self, Svg};
 use crate::web::{blocking, AppState};
 
@@ -38,7 +39,16 @@ pub struct Summary {
     /// (label, total_time, server_time).
     pub percentiles: Vec<(&'static str, Human, Human)>,
     pub histogram: Vec<Bucket>,
+    /// Exchanges by who they waited on, in [`WAITS`] order (none when the
+    /// stored summary predates the counts).
+    pub waits: Vec<(&'static str, u64)>,
+    /// Conversations a RST ended or refused.
+    pub reset: u64,
+    pub refused: u64,
 }
+
+/// Who an exchange waited on, as the verdict mix lists them.
+const WAITS: [&str; 4] = ["server", "network", "client", "transfer"];
 
 fn link_type_name(dlt: u64) -> String {
     let name = match dlt {
@@ -61,6 +71,7 @@ impl Summary {
         let Some(CaptureDoc {
             capture: c,
             http: h,
+            ends,
         }) = doc
         else {
             return Summary::default();
@@ -124,6 +135,13 @@ impl Summary {
             classes,
             percentiles,
             histogram: h.histogram.clone(),
+            waits: WAITS
+                .into_iter()
+                .map(|w| (w, h.by_wait.get(w).copied().unwrap_or(0)))
+                .filter(|_| !h.by_wait.is_empty())
+                .collect(),
+            reset: ends.get("reset").copied().unwrap_or(0),
+            refused: ends.get("refused").copied().unwrap_or(0),
         }
     }
 }
@@ -137,6 +155,32 @@ pub struct SlowExchange {
     pub status_class: &'static str,
 }
 
+/// A status class of the overview's HTTP panel, linking to its exchanges.
+pub struct ClassLink {
+    /// The class as the status filter spells it (also its CSS class).
+    pub class: String,
+    pub label: String,
+    pub count: u64,
+    pub href: String,
+}
+
+/// A card of "what failed": a count that links to its rows.
+pub struct FailureCard {
+    pub count: u64,
+    pub label: &'static str,
+    pub href: String,
+    /// CSS class of the figure when it is not zero.
+    pub class: &'static str,
+}
+
+/// One part of the verdict mix: who the exchanges waited on.
+pub struct WaitShare {
+    pub wait: &'static str,
+    pub count: u64,
+    /// Share of the exchanges, `60%`.
+    pub percent: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "capture.html")]
 pub struct CapturePage {
@@ -145,6 +189,11 @@ pub struct CapturePage {
     percent: String,
     done: bool,
     busy: bool,
+    /// The (filtered) results are there to show.
+    ready: bool,
+    /// The overview's own address (the filter box submits to it).
+    path: String,
+    f: FilterBox,
     s: Summary,
     size: Human,
     created: Human,
@@ -153,7 +202,11 @@ pub struct CapturePage {
     histogram: Svg,
     timeline: Svg,
     timeline_shown: usize,
+    classes: Vec<ClassLink>,
+    failures: Vec<FailureCard>,
+    waits: Vec<WaitShare>,
     slowest: Vec<SlowExchange>,
+    slowest_all: String,
     longest: Vec<ConversationRow>,
 }
 
@@ -161,34 +214,48 @@ pub struct CapturePage {
 const TIMELINE_ROWS: u32 = 40;
 
 /// `GET /c/ID`: progress while analyzing, then the summary a person reads
-/// first.
+/// first; with `filter`, the summary of the capture analyzed with it.
 pub async fn capture(
     State(state): State<AppState>,
-    _: Checked<NoParams>,
+    _: Checked<FilterOnly>,
     id: CaptureId,
+    RawQuery(raw): RawQuery,
 ) -> PageResult<CapturePage> {
     let meta = blocking(&state, move |s| s.capture(&id)).await?;
     let c = with_progress(&state, meta);
     let done = c.meta.status == Status::Done;
-    let s = Summary::from_doc(c.meta.summary.as_ref());
     let base = format!("/c/{id}");
+    let p = Params::only(raw.as_deref(), &["filter"]);
+    // A filtered analysis starts only once the capture's own is done.
+    let (results, mut fbox) = if done {
+        filtered_view(&state, id, &p, &base).await?
+    } else {
+        (None, FilterBox::default())
+    };
+    fbox.clear = base.clone();
+    let ready = results.is_some() && fbox.suggest.is_empty();
+    let mut fq = Query::default();
+    fq.push("filter", fbox.text.trim());
     let (mut longest, mut slowest) = (Vec::new(), Vec::new());
     let (mut histogram, mut timeline) = (Svg::default(), Svg::default());
-    if done {
-        let (convs, http) = blocking(&state, move |st| {
+    let mut s = Summary::default();
+    if let (true, Some(v)) = (ready, results) {
+        let (shown, convs, http) = blocking(&state, move |st| {
+            let shown = if v == id { None } else { Some(st.capture(&v)?) };
             let convs = st.conversations(
-                &id,
+                &v,
                 &ConvQuery {
                     limit: TIMELINE_ROWS,
                     ..ConvQuery::default()
                 },
             )?;
-            let http = st.exchanges(&id, &HttpQuery::sorted(HttpSort::of("total_time"), 10))?;
-            Ok((convs, http))
+            let http = st.exchanges(&v, &HttpQuery::sorted(HttpSort::of("total_time"), 10))?;
+            Ok((shown, convs, http))
         })
         .await?;
-        histogram = svg::histogram(&s.histogram, &format!("{base}/http"));
-        let conv_url = |n: u64| format!("{base}/conversations/{n}");
+        s = Summary::from_doc(shown.as_ref().unwrap_or(&c.meta).summary.as_ref());
+        histogram = svg::histogram(&s.histogram, &fq.href(&format!("{base}/http"), &[]));
+        let conv_url = |n: u64| fq.href(&format!("{base}/conversations/{n}"), &[]);
         timeline = svg::timeline(&convs.items, s.first_ts, s.last_ts, &conv_url);
         longest = convs.items;
         slowest = http
@@ -196,7 +263,7 @@ pub async fn capture(
             .into_iter()
             .filter(|e| e.row.total_time.is_some())
             .map(|e| SlowExchange {
-                href: format!("{base}/conversations/{}#x{}", e.row.conversation, e.id),
+                href: format!("{}#x{}", conv_url(e.row.conversation), e.id),
                 total: fmt::dur(&e.row.total_time),
                 server: fmt::dur(&e.row.server_time),
                 status_class: status_class(e.row.status),
@@ -204,13 +271,75 @@ pub async fn capture(
             })
             .collect();
     }
+    let http_path = format!("{base}/http");
+    let classes = s
+        .classes
+        .iter()
+        .map(|(class, label, count)| ClassLink {
+            href: fq.href(&http_path, &[("status", class)]),
+            class: class.clone(),
+            label: label.clone(),
+            count: *count,
+        })
+        .collect();
+    let by_class = |k: &str| s.classes.iter().find(|c| c.0 == k).map_or(0, |c| c.2);
+    let failures = vec![
+        FailureCard {
+            count: by_class("5xx"),
+            label: "5xx responses",
+            href: fq.href(&http_path, &[("status", "5xx")]),
+            class: "s5",
+        },
+        FailureCard {
+            count: by_class("4xx"),
+            label: "4xx responses",
+            href: fq.href(&http_path, &[("status", "4xx")]),
+            class: "s4",
+        },
+        FailureCard {
+            count: by_class("none"),
+            label: "no response",
+            href: fq.href(&http_path, &[("status", "none")]),
+            class: "s0",
+        },
+        FailureCard {
+            count: s.reset + s.refused,
+            label: "reset / refused conversations",
+            href: fq.href(
+                &format!("{base}/conversations"),
+                &[("sort", "state"), ("order", "desc")],
+            ),
+            class: "s5",
+        },
+    ];
+    let waited: u64 = s.waits.iter().map(|w| w.1).sum();
+    let waits = s
+        .waits
+        .iter()
+        .filter(|w| w.1 > 0)
+        .map(|&(wait, count)| WaitShare {
+            wait,
+            count,
+            percent: format!("{:.0}%", count as f64 * 100.0 / waited.max(1) as f64),
+        })
+        .collect();
     let timeline_shown = longest.len();
     longest.truncate(10);
     Ok(CapturePage {
-        head: CapHead::new(&id, &c.meta.name, "overview", format!("/api/captures/{id}")),
+        head: CapHead::new(
+            &id,
+            &c.meta.name,
+            "overview",
+            fq.href(&format!("/api/captures/{id}"), &[]),
+        )
+        .keeping(fbox.kept()),
         percent: format!("{:.0}", c.progress * 100.0),
-        busy: matches!(c.meta.status, Status::Queued | Status::Analyzing),
+        busy: matches!(c.meta.status, Status::Queued | Status::Analyzing) || fbox.pending.is_some(),
         done,
+        ready,
+        slowest_all: fq.href(&http_path, &[("sort", "total_time"), ("order", "desc")]),
+        path: base,
+        f: fbox,
         size: fmt::bytes(&c.meta.size),
         created: fmt::when(&Some(c.meta.created)),
         duration: fmt::dur(&s.duration),
@@ -220,6 +349,9 @@ pub async fn capture(
         histogram,
         timeline,
         timeline_shown,
+        classes,
+        failures,
+        waits,
         slowest,
         longest,
     })

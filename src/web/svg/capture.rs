@@ -36,11 +36,27 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
     );
     let plot = h - top - bottom;
     pen.line(left, h - bottom, w - left, h - bottom, "axis");
-    for (i, b) in shown.iter().enumerate() {
-        let lo = (first + i)
+    let lower_edge = |i: usize| {
+        (first + i)
             .checked_sub(1)
             .and_then(|j| buckets.get(j))
-            .and_then(|p| p.below);
+            .and_then(|p| p.below)
+    };
+    let labels: Vec<String> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, b)| match b.below {
+            Some(hi) => format!("< {}", span_round(hi)),
+            None => format!("≥ {}", lower_edge(i).map_or(String::new(), span_round)),
+        })
+        .collect();
+    // Label every `every`-th bar, so that the widest label (about 6.5 units
+    // a character at the tick size) and a gap fit: "<100 ms<200 ms" must
+    // never run together.
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let every = ((widest as f64 * 6.5 + 10.0) / slot).ceil().max(1.0) as usize;
+    for (i, b) in shown.iter().enumerate() {
+        let lo = lower_edge(i);
         let x = left + i as f64 * slot;
         let bh = if b.count == 0 {
             0.0
@@ -60,8 +76,9 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         );
         let slow = lo.is_some_and(|l| l.as_nanos() >= 1_000_000_000);
         let class = if slow { "bar slow" } else { "bar" };
+        let sep = if http_url.contains('?') { '&' } else { '?' };
         let href = format!(
-            "{http_url}?sort=total_time&order=asc&min_total_time={}",
+            "{http_url}{sep}sort=total_time&order=asc&min_total_time={}",
             lo.map_or(0.0, Span::as_secs_f64)
         );
         pen.open_link(&href);
@@ -77,13 +94,14 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
             );
         }
         pen.close_link();
-        let label = match b.below {
-            Some(hi) => format!("<{}", span_round(hi)),
-            None => format!("≥{}", lo.map_or(String::new(), span_round)),
-        };
-        // Narrow slots: label every other bar so labels never overlap.
-        if slot >= 48.0 || i % 2 == 0 {
-            pen.text(x + slot / 2.0, h - bottom + 15.0, "middle", "tick", &label);
+        if i % every == 0 {
+            pen.text(
+                x + slot / 2.0,
+                h - bottom + 15.0,
+                "middle",
+                "tick",
+                &labels[i],
+            );
         }
     }
     pen.text(
@@ -359,7 +377,13 @@ pub fn waterfall(x: &crate::analysis::report::ExchangeRow) -> Svg {
             let title = format!("{what}: {} ({})", span_text(d), span_full(d));
             pen.rect(x1, 4.0, (x2 - x1).max(2.0), 16.0, class, &title);
             pen.rect(legend_x, 31.0, 10.0, 10.0, class, "");
-            let label = format!("{what} {}", span_text(d));
+            // A bare "0" would read as a number ("request 0").
+            let len = if d.as_nanos() == 0 {
+                "0 s".to_string()
+            } else {
+                span_text(d)
+            };
+            let label = format!("{what} {len}");
             pen.text(legend_x + 14.0, 40.0, "start", "seglabel", &label);
             legend_x += 14.0 + 6.2 * label.chars().count() as f64 + 18.0;
         };
@@ -422,16 +446,19 @@ mod test {
         assert!(wf.contains("waiting for the first byte 2.000 s"), "{wf}");
     }
 
+    /// Every bucket of the histogram, each holding `count` exchanges.
+    fn buckets_of(count: u64) -> Vec<Bucket> {
+        crate::store::HISTOGRAM_EDGES_NS
+            .iter()
+            .map(|&e| Some(Span::from_nanos(e)))
+            .chain([None])
+            .map(|below| Bucket { below, count })
+            .collect()
+    }
+
     #[test]
     fn histogram_trims_empty_ends_and_labels_bars() {
-        let mut buckets: Vec<Bucket> = crate::store::HISTOGRAM_EDGES_NS
-            .iter()
-            .map(|&e| Bucket {
-                below: Some(Span::from_nanos(e)),
-                count: 0,
-            })
-            .collect();
-        buckets.push(Bucket::default());
+        let mut buckets = buckets_of(0);
         buckets[3].count = 5; // 500 µs .. 1 ms
         buckets[13].count = 3; // 1 s .. 2 s
         let svg = histogram(&buckets, "/c/x/http").to_string();
@@ -444,5 +471,15 @@ mod test {
         );
         assert_eq!(svg.matches("class=\"bar").count(), 11);
         assert!(histogram(&[], "/").is_empty());
+    }
+
+    #[test]
+    fn histogram_labels_never_run_together() {
+        let buckets = buckets_of(1);
+        let svg = histogram(&buckets, "/c/x/http?filter=tcp").to_string();
+        let labels = svg.matches("&lt; ").count() + svg.matches("≥ ").count();
+        assert!(labels > 1 && labels < buckets.len(), "{labels} labels");
+        assert!(!svg.contains("filter=tcp?"), "{svg}");
+        assert!(svg.contains("sort=total_time"), "{svg}");
     }
 }
