@@ -97,6 +97,8 @@ pub(crate) struct SqliteResults {
     cancelled: Arc<AtomicBool>,
     decompressed: Option<Decompressed>,
     exchanges: u64,
+    /// The inserts of the conversation and HTTP tables, made once.
+    insert_sql: (String, String),
 }
 
 impl SqliteResults {
@@ -131,6 +133,10 @@ impl SqliteResults {
             cancelled,
             decompressed,
             exchanges: 0,
+            insert_sql: (
+                tables::insert_sql::<ConversationRow>(),
+                tables::insert_sql::<report::ExchangeRow>(),
+            ),
         })
     }
 
@@ -178,13 +184,18 @@ impl SqliteResults {
     }
 
     fn insert_conversation(&self, c: &Conversation) -> Result<()> {
-        tables::insert(self.conn()?, &ConversationRow::from(c), None)
+        tables::insert(
+            self.conn()?,
+            &self.insert_sql.0,
+            &ConversationRow::from(c),
+            None,
+        )
     }
 
     fn insert_exchange(&mut self, e: &ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
-        tables::insert(self.conn()?, &e.row, Some(id))
+        tables::insert(self.conn()?, &self.insert_sql.1, &e.row, Some(id))
     }
 
     fn finish(&mut self, summary: &CaptureSummary) -> Result<String> {

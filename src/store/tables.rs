@@ -153,32 +153,50 @@ fn value(cell: Cell<'_>) -> Value {
     }
 }
 
-/// Inserts `row`; `own_id` is the stored id of tables that keep one.
-pub(crate) fn insert<R: Row>(conn: &Connection, row: &R, own_id: Option<u64>) -> Result<()> {
-    let mut values: Vec<Value> = Vec::with_capacity(R::COLUMNS.len() + 4);
+/// Binds one cell, borrowing its text.
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, at: usize, cell: &Cell<'_>) -> Result<()> {
+    match cell {
+        Cell::Null => stmt.raw_bind_parameter(at, rusqlite::types::Null)?,
+        Cell::Int(n) => stmt.raw_bind_parameter(at, n)?,
+        Cell::Bool(b) => stmt.raw_bind_parameter(at, i64::from(*b))?,
+        Cell::Text(t) => stmt.raw_bind_parameter(at, t.as_ref())?,
+    }
+    Ok(())
+}
+
+/// Inserts `row` with `sql` (the table's [`insert_sql`], made once by the
+/// caller: a row is written per conversation and per exchange, so nothing
+/// here allocates per row but the cells' own text); `own_id` is the stored
+/// id of tables that keep one.
+pub(crate) fn insert<R: Row>(
+    conn: &Connection,
+    sql: &str,
+    row: &R,
+    own_id: Option<u64>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut at = 1;
     if has_own_id::<R>() {
-        values.push(Value::Integer(crate::analysis::report::table::int(
-            own_id.unwrap_or(0),
-        )));
+        let id = crate::analysis::report::table::int(own_id.unwrap_or(0));
+        stmt.raw_bind_parameter(at, id)?;
+        at += 1;
     }
     for c in R::COLUMNS {
         let cell = (c.get)(row);
+        bind(&mut stmt, at, &cell)?;
+        at += 1;
         if c.kind == Kind::Addr {
-            let key = match &cell {
+            match &cell {
                 Cell::Text(t) => match t.parse::<SocketAddr>() {
-                    Ok(a) => Value::Blob(addr_key(&a).to_vec()),
-                    Err(_) => Value::Blob(t.as_bytes().to_vec()),
+                    Ok(a) => stmt.raw_bind_parameter(at, &addr_key(&a)[..])?,
+                    Err(_) => stmt.raw_bind_parameter(at, t.as_bytes())?,
                 },
-                _ => Value::Null,
-            };
-            values.push(value(cell));
-            values.push(key);
-        } else {
-            values.push(value(cell));
+                _ => stmt.raw_bind_parameter(at, rusqlite::types::Null)?,
+            }
+            at += 1;
         }
     }
-    conn.prepare_cached(&insert_sql::<R>())?
-        .execute(rusqlite::params_from_iter(values))?;
+    stmt.raw_execute()?;
     Ok(())
 }
 
@@ -300,7 +318,7 @@ mod test {
         conn.execute_batch(&indexes::<ConversationRow>()).unwrap();
         conn.execute_batch(&indexes::<ExchangeRow>()).unwrap();
         let c = ConversationRow::example();
-        insert(&conn, &c, None).unwrap();
+        insert(&conn, &insert_sql::<ConversationRow>(), &c, None).unwrap();
         let back: (u64, ConversationRow) = conn
             .query_row(
                 &format!(
@@ -318,9 +336,10 @@ mod test {
             method: Some("GET".into()),
             ..ExchangeRow::default()
         };
-        insert(&conn, &e, Some(41)).unwrap();
+        let http_sql = insert_sql::<ExchangeRow>();
+        insert(&conn, &http_sql, &e, Some(41)).unwrap();
         // Every field at its emptiest must store too.
-        insert(&conn, &ExchangeRow::default(), Some(42)).unwrap();
+        insert(&conn, &http_sql, &ExchangeRow::default(), Some(42)).unwrap();
         let q = HttpQuery::default()
             .with_filters(|k| (k == "status").then_some("5xx"))
             .unwrap();
