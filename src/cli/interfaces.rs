@@ -79,6 +79,11 @@ pub fn list(root: &Path) -> io::Result<Vec<Interface>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(root)? {
         let dir = entry?.path();
+        // Not every entry is an interface: with bonding loaded,
+        // `bonding_masters` is a plain file there.
+        if !dir.join("ifindex").exists() {
+            continue;
+        }
         out.push(
             read_one(&dir)
                 .map_err(|e| io::Error::new(e.kind(), format!("reading {}: {e}", dir.display())))?,
@@ -160,5 +165,19 @@ mod test {
         let all = list(Path::new("/sys/class/net")).unwrap();
         let lo = all.iter().find(|i| i.name == "lo").expect("lo is listed");
         assert!(lo.flag_words().contains(&"Loopback"), "{lo:?}");
+    }
+
+    #[test]
+    fn entries_that_are_not_interfaces_are_skipped() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("bonding_masters"), "").unwrap();
+        let lo = root.path().join("lo");
+        std::fs::create_dir(&lo).unwrap();
+        for (f, v) in [("ifindex", "1"), ("flags", "0x9"), ("operstate", "unknown")] {
+            std::fs::write(lo.join(f), v).unwrap();
+        }
+        let all = list(root.path()).unwrap();
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(all[0].name, "lo");
     }
 }
