@@ -86,13 +86,15 @@ fn plain(cell: &Cell<'_>) -> String {
     }
 }
 
-/// The text of one cell.
-fn text<R: Row>(col: &TextCol<R>, row: &R, first: Option<Timestamp>) -> String {
-    let cell = || {
-        R::column(col.name)
-            .map(|(_, c)| (c.get)(row))
-            .unwrap_or(Cell::Null)
-    };
+/// The text of one cell; `get` is the column's getter (`None`: the
+/// definition has no such column).
+fn text<R: Row>(
+    col: &TextCol<R>,
+    get: Option<for<'a> fn(&'a R) -> Cell<'a>>,
+    row: &R,
+    first: Option<Timestamp>,
+) -> String {
+    let cell = || get.map_or(Cell::Null, |g| g(row));
     match col.look {
         Look::Plain => plain(&cell()),
         Look::Relative => match (cell().as_int(), first) {
@@ -116,26 +118,32 @@ fn pad(w: &mut impl Write, text: &str, width: usize, align: Align) -> std::io::R
     }
 }
 
-/// Prints the header line and one line per row.
+/// Prints the header line and one line per row. Rows are written as they
+/// are formatted (a first pass measures only the `Fit` columns), so
+/// `--limit 0` on millions of rows holds no text but one line's.
 pub fn print<R: Row>(
     w: &mut impl Write,
     cols: &[TextCol<R>],
     rows: &[R],
     first: Option<Timestamp>,
 ) -> std::io::Result<()> {
-    let cells: Vec<Vec<String>> = rows
+    let defs: Vec<_> = cols
         .iter()
-        .map(|r| cols.iter().map(|c| text(c, r, first)).collect())
+        .map(|c| R::column(c.name).map(|(_, d)| d))
         .collect();
+    let getters: Vec<_> = defs.iter().map(|d| d.map(|d| d.get)).collect();
     let fit = cols
         .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c.width, Width::Fit))
-        .flat_map(|(i, _)| cells.iter().map(move |r| r[i].chars().count()))
+        .zip(&getters)
+        .filter(|(c, _)| matches!(c.width, Width::Fit))
+        .flat_map(|(c, g)| {
+            rows.iter()
+                .map(move |r| text(c, *g, r, first).chars().count())
+        })
         .max()
         .unwrap_or(0)
         .max(6);
-    let line = |w: &mut dyn FnMut(usize, &TextCol<R>) -> String,
+    let line = |cell: &mut dyn FnMut(usize, &TextCol<R>) -> String,
                 out: &mut dyn Write|
      -> std::io::Result<()> {
         let mut out = out;
@@ -147,20 +155,16 @@ pub fn print<R: Row>(
                 Width::Fixed(n) => n,
                 Width::Fit => fit,
             };
-            pad(&mut out, &w(i, c), width, c.align)?;
+            pad(&mut out, &cell(i, c), width, c.align)?;
         }
         writeln!(out)
     };
     line(
-        &mut |_, c| {
-            R::column(c.name)
-                .map_or(c.name, |(_, d)| d.short)
-                .to_string()
-        },
+        &mut |i, c| defs[i].map_or(c.name, |d| d.short).to_string(),
         w,
     )?;
-    for row in &cells {
-        line(&mut |i, _| row[i].clone(), w)?;
+    for row in rows {
+        line(&mut |i, c| text(c, getters[i], row, first), w)?;
     }
     Ok(())
 }

@@ -240,16 +240,37 @@ pub(super) async fn receive<K: Kind>(
         staged.push((s, file));
         return Ok(staged);
     }
+    // Multipart parsing buffers a part's headers until their end: bound the
+    // whole body, so a part whose headers never end cannot grow that buffer
+    // past the upload limit (file data hits `write`'s 413 first).
+    let cap = limit.saturating_add(MULTIPART_SLACK);
+    let (parts, body) = req.into_parts();
+    let mut seen = 0u64;
+    let capped = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len() as u64);
+        if seen > cap {
+            return Err(axum::Error::new(std::io::Error::other(format!(
+                "the upload is larger than the {cap}-byte limit of this server (--max-upload)"
+            ))));
+        }
+        Ok(chunk)
+    });
+    let req = Request::from_parts(parts, Body::from_stream(capped));
     let mut multipart = Multipart::from_request(req, &()).await.map_err(|e| {
         Error::BadRequest(format!("not a valid multipart upload: {}", e.body_text()))
     })?;
     let mut used = 0u64;
+    // Every `file` part counts, kept or skipped as empty: each costs a
+    // staging file.
+    let mut file_parts = 0usize;
     while let Some(mut field) = multipart.next_field().await.map_err(broke_off)? {
         if field.name() != Some("file") {
             continue;
         }
         let raw_name = field.file_name().map(str::to_string);
-        if staged.len() >= MAX_FILES {
+        file_parts += 1;
+        if file_parts > MAX_FILES {
             return Err(Error::BadRequest(format!(
                 "at most {MAX_FILES} files in one upload"
             )));
