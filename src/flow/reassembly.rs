@@ -87,6 +87,9 @@ pub struct HalfStream {
     fin_at: Option<u64>,
     fin_sent: bool,
     closed: bool,
+    /// A RST from this side was the last word: later segments are ignored
+    /// unless one of them brings new bytes or a SYN ([`HalfStream::revives`]).
+    reset: bool,
     pub stats: HalfStats,
 }
 
@@ -107,13 +110,37 @@ impl HalfStream {
     /// Whether this direction is over: its FIN delivered in order, a reset,
     /// or `finish`.
     pub fn has_ended(&self) -> bool {
-        self.fin_sent || self.closed
+        self.fin_sent || self.closed || self.reset
     }
 
-    /// A SYN from this side: data starts at `seq + 1`.
+    /// Whether a RST from this side is the last thing it did.
+    pub fn is_reset(&self) -> bool {
+        self.reset
+    }
+
+    /// Whether this segment shows the side carrying on after its RST: a
+    /// SYN (the stale-state dance: challenge ACK, RST, SYN retry) or bytes
+    /// past everything delivered. tshark keeps following such a stream.
+    pub fn revives(&self, seq: u32, syn: bool, payload_len: u32) -> bool {
+        if !self.reset || self.closed {
+            return false;
+        }
+        syn || (payload_len > 0 && self.offset_of(seq) + i64::from(payload_len) > self.next as i64)
+    }
+
+    /// Takes the stream up again after a RST (see [`HalfStream::revives`]).
+    pub fn revive(&mut self) {
+        self.reset = false;
+    }
+
+    /// A SYN from this side: data starts at `seq + 1`. A base guessed from
+    /// an earlier segment (a stale connection's challenge ACK) gives way
+    /// while nothing has been delivered from it.
     pub fn syn(&mut self, seq: u32) {
-        if self.base.is_none() {
-            self.base = Some(seq.wrapping_add(1));
+        let data_seq = seq.wrapping_add(1);
+        let untouched = self.next == 0 && self.pending.is_empty() && self.fin_at.is_none();
+        if self.base.is_none() || (untouched && self.base != Some(data_seq)) {
+            self.base = Some(data_seq);
         }
     }
 
@@ -132,7 +159,7 @@ impl HalfStream {
         limits: &ReassemblyLimits,
         sink: &mut dyn StreamSink,
     ) {
-        if self.closed {
+        if self.closed || self.reset {
             return;
         }
         let data_seq = if syn { seq.wrapping_add(1) } else { seq };
@@ -189,7 +216,7 @@ impl HalfStream {
         frame: u64,
         sink: &mut dyn StreamSink,
     ) {
-        if self.base.is_none() || self.closed {
+        if self.base.is_none() || self.closed || self.reset {
             return;
         }
         let mut upto = self.offset_of(ack);
@@ -214,17 +241,18 @@ impl HalfStream {
 
     /// A reset from this side: flush what is buffered, then report it.
     pub fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64, sink: &mut dyn StreamSink) {
-        if self.closed {
+        if self.closed || self.reset {
             return;
         }
         self.flush(dir, ts, frame, sink);
-        self.closed = true;
+        self.reset = true;
         sink.reset(dir, ts, frame);
     }
 
     /// End of the conversation: whatever is buffered is delivered behind gaps.
     pub fn finish(&mut self, dir: Dir, ts: Timestamp, frame: u64, sink: &mut dyn StreamSink) {
-        if self.closed {
+        if self.closed || self.reset {
+            self.closed = true;
             return;
         }
         self.flush(dir, ts, frame, sink);
@@ -245,6 +273,12 @@ impl HalfStream {
             self.stats.buffer_overflows += 1;
         }
         self.flush(dir, ts, frame, sink);
+    }
+
+    /// Whether any byte of this side has been seen (delivered, buffered
+    /// or lost).
+    pub fn has_bytes(&self) -> bool {
+        self.next > 0 || !self.pending.is_empty()
     }
 
     pub fn buffered_bytes(&self) -> usize {

@@ -15,7 +15,7 @@ use std::collections::hash_map::Entry as MapEntry;
 use rustc_hash::FxHashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use super::conversation::{guess_server, Conversation, Proto, State};
+use super::conversation::{guess_server, AppFacts, Conversation, Proto, State};
 use super::reassembly::{HalfStream, ReassemblyLimits};
 use super::stream::{Dir, StreamSink};
 use crate::pcap::decode::{tcp_flags, Tcp, Udp};
@@ -193,8 +193,14 @@ struct TcpState {
     synack_seen: bool,
     handshake_done: bool,
     data_seen: bool,
+    /// The last RST has not been followed by a SYN or new bytes from the
+    /// side that sent it: the conversation's state is `reset`.
+    reset_live: bool,
     /// The analyzer was handed back (`FlowHandler::streams_ended`).
     conn_done: bool,
+    /// What the analyzers handed back before a revival after a RST found:
+    /// the next analyzer's facts add to it.
+    earlier_app: Option<AppFacts>,
 }
 
 struct Entry<C> {
@@ -362,6 +368,9 @@ impl<H: FlowHandler> FlowTable<H> {
         }
         if let Some(conn) = entry.conn.take() {
             self.handler.streams_ended(&mut entry.conv, *conn, now);
+            if let Some(tcp) = entry.tcp.as_mut() {
+                merge_earlier_app(&mut entry.conv, tcp);
+            }
         }
         self.handler.closed(entry.conv, now);
     }
@@ -490,7 +499,9 @@ impl<H: FlowHandler> FlowTable<H> {
                     synack_seen: false,
                     handshake_done: false,
                     data_seen: false,
+                    reset_live: false,
                     conn_done: false,
+                    earlier_app: None,
                 };
                 v.insert(Entry {
                     conv,
@@ -521,6 +532,18 @@ impl<H: FlowHandler> FlowTable<H> {
         let Some(state) = entry.tcp.as_mut() else {
             return;
         };
+        let i = dir.index();
+        if state.halves[i].revives(tcp.seq, tcp.has(tcp_flags::SYN), tcp.payload_len) {
+            // Data or a SYN after this side's RST: the stream goes on (as
+            // tshark follows it); a new analyzer takes it up if the last
+            // one was already handed back.
+            state.halves[i].revive();
+            state.reset_live = false;
+            if state.conn_done && entry.conn.is_none() {
+                state.conn_done = false;
+                state.earlier_app = Some(entry.conv.app);
+            }
+        }
         if entry.conn.is_none() && !state.conn_done && tcp.payload_len > 0 {
             entry.conn = Some(Box::new(self.handler.open_tcp(&entry.conv)));
         }
@@ -531,7 +554,6 @@ impl<H: FlowHandler> FlowTable<H> {
             Some(conn) => conn,
             None => &mut ended,
         };
-        let i = dir.index();
         state.first_seq[i].get_or_insert(tcp.seq);
         let tsv = ts.unwrap_or(Timestamp::ZERO);
         if tcp.has(tcp_flags::SYN) {
@@ -555,8 +577,14 @@ impl<H: FlowHandler> FlowTable<H> {
         let held_before = state.halves[0].buffered_bytes() + state.halves[1].buffered_bytes();
         // The ACK first: it proves the other side's bytes it covers were
         // sent before this segment, so they are delivered before its payload.
-        if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) {
-            let other = dir.reverse();
+        let other = dir.reverse();
+        // An ACK from a side that has not answered the other's SYN, before
+        // any of the other's bytes, belongs to an older connection (a
+        // stale peer's challenge ACK): it says nothing of these bytes.
+        let stale_ack = state.syn_seq[other.index()].is_some()
+            && state.syn_seq[i].is_none()
+            && !state.halves[other.index()].has_bytes();
+        if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) && !stale_ack {
             state.halves[other.index()].acked(other, tcp.ack, tsv, frame, conn);
         }
         let before = state.halves[i].stats.retransmissions;
@@ -577,6 +605,7 @@ impl<H: FlowHandler> FlowTable<H> {
         );
         let retransmission = state.halves[i].stats.retransmissions > before;
         if tcp.has(tcp_flags::RST) {
+            state.reset_live = true;
             state.halves[i].reset(dir, tsv, frame, conn);
         }
         let held_after = state.halves[0].buffered_bytes() + state.halves[1].buffered_bytes();
@@ -610,8 +639,28 @@ impl<H: FlowHandler> FlowTable<H> {
             state.conn_done = true;
             if let Some(conn) = entry.conn.take() {
                 self.handler.streams_ended(&mut entry.conv, *conn, tsv);
+                merge_earlier_app(&mut entry.conv, state);
             }
         }
+    }
+}
+
+/// A conversation revived after a RST had two analyzers: its facts are
+/// both's (the first one's protocol when it found one).
+fn merge_earlier_app(conv: &mut Conversation, tcp: &mut TcpState) {
+    if let Some(earlier) = tcp.earlier_app.take() {
+        let later = conv.app;
+        conv.app = AppFacts {
+            protocol: match earlier.protocol {
+                Some(p) if p != later.protocol.unwrap_or(p) && earlier.records == 0 => {
+                    later.protocol
+                }
+                Some(p) => Some(p),
+                None => later.protocol,
+            },
+            records: earlier.records + later.records,
+            reversed: earlier.reversed + later.reversed,
+        };
     }
 }
 
@@ -649,7 +698,7 @@ fn count(
 
 fn tcp_state(conv: &Conversation, tcp: &TcpState) -> State {
     let [c, s] = conv.dirs;
-    if c.rst + s.rst > 0 {
+    if tcp.reset_live {
         if !tcp.data_seen && tcp.syn_seq[0].is_some() && !tcp.synack_seen {
             return State::Refused;
         }

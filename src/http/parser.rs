@@ -92,6 +92,9 @@ struct Half {
     marks: Vec<(usize, Timestamp, u64)>,
     /// Bytes a search may still look at before giving up (`None`: no cap).
     budget: Option<u64>,
+    /// Closed by a RST: bytes that still come (reassembly delivers them
+    /// only when the side carried on after its RST) start messages again.
+    reset: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -128,6 +131,7 @@ impl Half {
             hold_gap: false,
             marks: Vec::new(),
             budget: None,
+            reset: false,
         }
     }
 
@@ -858,7 +862,10 @@ impl<S: ExchangeSink> Parser<S> {
             (None, Some(peer)) => peer == Kind::Request,
             (None, None) => dir == Dir::ToClient,
         };
-        if server_side {
+        // A RST does not answer the requests still waiting: the side that
+        // sent it may carry on (see `reset`); the end of the conversation
+        // does that.
+        if server_side && end.cause != EndCause::Reset {
             for p in self.queue.iter_mut() {
                 if p.resp == Stage::Absent && p.req != Stage::Absent {
                     p.resp = Stage::Done;
@@ -978,6 +985,10 @@ impl<S: ExchangeSink> Parser<S> {
 
 impl<S: ExchangeSink> StreamSink for Parser<S> {
     fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        let h = &mut self.halves[dir.index()];
+        if h.state.is_closed() && mem::take(&mut h.reset) && !self.finished {
+            h.start();
+        }
         if self.halves[dir.index()].sleeps() {
             return;
         }
@@ -1084,6 +1095,7 @@ impl<S: ExchangeSink> StreamSink for Parser<S> {
         self.reset_end.get_or_insert(end);
         if !self.halves[dir.index()].state.is_closed() {
             self.end_half(dir, end);
+            self.halves[dir.index()].reset = true;
         }
         if self.halves.iter().all(|h| h.state.is_closed()) {
             self.flush_all(end);

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Makes the tcpedge sample captures with scapy (no traffic is sent: the
+packets are built and written with their times). Each capture holds one TCP
+edge case that real captures show (README, "Deliberate differences" and
+issue 15): the stale-state dance behind a NAT, data after a RST, a late RST
+or FIN after the 30 s linger, duplicate Content-Length.
+
+Usage: ./make.py  (then ../truth.py tcpedge-*.pcap for tshark's answers)
+"""
+import os
+
+from scapy.all import IP, TCP, Ether, Raw, wrpcap
+
+CLIENT, SERVER = "10.1.0.1", "10.1.0.2"
+T0 = 1_700_000_000.0
+
+
+class Conn:
+    """One TCP connection: tracks both sides' next sequence numbers."""
+
+    def __init__(self, sport, dport=80, cseq=1000, sseq=5000):
+        self.sport, self.dport = sport, dport
+        self.seq = {"c": cseq, "s": sseq}
+        self.pkts = []
+
+    def pkt(self, t, side, flags, data=b"", seq=None, ack=None):
+        src, dst = (CLIENT, SERVER) if side == "c" else (SERVER, CLIENT)
+        sp, dp = (self.sport, self.dport) if side == "c" else (self.dport, self.sport)
+        other = "s" if side == "c" else "c"
+        s = self.seq[side] if seq is None else seq
+        a = self.seq[other] if ack is None else ack
+        p = Ether() / IP(src=src, dst=dst) / TCP(sport=sp, dport=dp, flags=flags, seq=s, ack=a if "A" in flags else 0)
+        if data:
+            p = p / Raw(data)
+        p.time = T0 + t
+        self.pkts.append(p)
+        if seq is None:
+            self.seq[side] += len(data) + (1 if ("S" in flags or "F" in flags) else 0)
+        return p
+
+    def handshake(self, t):
+        self.pkt(t, "c", "S")
+        self.pkt(t + 0.001, "s", "SA")
+        self.pkt(t + 0.002, "c", "A")
+
+    def close(self, t):
+        self.pkt(t, "c", "FA")
+        self.pkt(t + 0.001, "s", "FA")
+        self.pkt(t + 0.002, "c", "A")
+
+
+def get(path):
+    return f"GET {path} HTTP/1.1\r\nHost: example\r\n\r\n".encode()
+
+
+def ok(body, extra=""):
+    return f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
+
+
+def rst_stale():
+    """Behind a NAT the server still holds an old connection on the same
+    4-tuple: it answers the SYN with a challenge ACK (RFC 5961), the client
+    resets, and its SYN retry (same ISN) opens the connection."""
+    c = Conn(40001)
+    c.pkt(0.0, "c", "S", seq=1000)
+    c.pkt(0.001, "s", "A", seq=3000, ack=99999)  # challenge ACK of the stale connection
+    c.pkt(0.002, "c", "R", seq=99999)
+    c.seq["c"] = 1001
+    c.pkt(1.0, "c", "S", seq=1000)  # SYN retry
+    c.pkt(1.001, "s", "SA")
+    c.pkt(1.002, "c", "A")
+    c.pkt(1.003, "c", "PA", get("/after-stale"))
+    c.pkt(1.050, "s", "PA", ok(b"hello"))
+    c.pkt(1.051, "c", "A")
+    c.close(1.1)
+    return c.pkts
+
+
+def data_after_rst():
+    """The server's RST does not stop it (a middlebox injected it, or the
+    stack ignored it as out of window): the response and a second request
+    still go through, and tshark reads them."""
+    c = Conn(40002)
+    c.handshake(0.0)
+    c.pkt(0.010, "c", "PA", get("/first"))
+    c.pkt(0.020, "s", "RA", seq=c.seq["s"])
+    c.pkt(0.030, "s", "PA", ok(b"one"))
+    c.pkt(0.031, "c", "A")
+    c.pkt(0.040, "c", "PA", get("/second"))
+    c.pkt(0.050, "s", "PA", ok(b"two"))
+    c.pkt(0.051, "c", "A")
+    c.close(0.1)
+    return c.pkts
+
+
+def late_rst():
+    """A conversation closed at 3.2 s whose client sends a RST at 80.3 s
+    (a late reset past the 30 s linger): one conversation of 80.3 s, as
+    tshark shows it. A second connection on another port closes normally
+    and gets a retransmitted FIN 45 s later."""
+    c = Conn(40003)
+    c.handshake(0.0)
+    c.pkt(0.010, "c", "PA", get("/late"))
+    c.pkt(3.0, "s", "PA", ok(b"slow"))
+    c.pkt(3.001, "c", "A")
+    c.close(3.2)
+    c.pkt(80.3, "c", "R", seq=c.seq["c"])
+    d = Conn(40004)
+    d.handshake(5.0)
+    d.pkt(5.010, "c", "PA", get("/fin"))
+    d.pkt(5.020, "s", "PA", ok(b"fin"))
+    d.pkt(5.021, "c", "A")
+    d.pkt(5.1, "s", "FA")
+    d.pkt(5.101, "c", "FA")
+    fin_seq = d.seq["s"] - 1
+    d.pkt(5.102, "s", "A")
+    d.pkt(50.1, "s", "FA", seq=fin_seq)  # retransmitted FIN
+    return sorted(c.pkts + d.pkts, key=lambda p: p.time)
+
+
+def dup_length():
+    """Two Content-Length headers that disagree: tshark takes the last."""
+    c = Conn(40005)
+    c.handshake(0.0)
+    c.pkt(0.010, "c", "PA", get("/dup"))
+    body = b"abcdefgh"
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 8\r\n\r\n"
+    c.pkt(0.020, "s", "PA", head + body[:3])
+    c.pkt(0.030, "s", "PA", body[3:])
+    c.pkt(0.031, "c", "A")
+    c.pkt(0.040, "c", "PA", get("/next"))
+    c.pkt(0.050, "s", "PA", ok(b"ok"))
+    c.close(0.1)
+    return c.pkts
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name, make in [
+        ("tcpedge-rst-stale", rst_stale),
+        ("tcpedge-data-after-rst", data_after_rst),
+        ("tcpedge-late-rst", late_rst),
+        ("tcpedge-dup-length", dup_length),
+    ]:
+        wrpcap(os.path.join(here, name + ".pcap"), make())
+
+
+if __name__ == "__main__":
+    main()
