@@ -9,6 +9,13 @@
 //! scan makes millions) after [`TableLimits::syn_linger`], longer than a
 //! SYN's retries; late retransmissions and final ACKs still count toward
 //! it, as in tshark.
+//!
+//! A conversation that lingered out is not written at once: it rests a
+//! while longer as a tombstone (a bounded number of them, for
+//! [`TableLimits::tombstone_linger`]), so that a RST or retransmitted FIN
+//! arriving minutes after the close joins it again instead of starting a
+//! one-packet conversation, as tshark's table shows it. Only then is it
+//! handed to [`FlowHandler::closed`].
 
 use std::collections::hash_map::Entry as MapEntry;
 
@@ -45,6 +52,13 @@ pub struct TableLimits {
     /// whatever the capture holds.
     pub max_open: usize,
     pub pressure_idle: Span,
+    /// Conversations that lingered out and wait, finished, for a late
+    /// packet of theirs (see the module doc); past it the oldest is written.
+    pub max_tombstones: usize,
+    /// How long a tombstone waits after its conversation's last packet:
+    /// longer than a peer's FIN retries (Linux gives up on an orphaned
+    /// FIN after about 100 s).
+    pub tombstone_linger: Span,
 }
 
 impl Default for TableLimits {
@@ -60,6 +74,8 @@ impl Default for TableLimits {
             // while it moves).
             max_open: 14_000,
             pressure_idle: Span::from_nanos(10_000_000_000),
+            max_tombstones: 4096,
+            tombstone_linger: Span::from_nanos(300_000_000_000),
         }
     }
 }
@@ -218,6 +234,11 @@ pub struct FlowTable<H: FlowHandler> {
     handler: H,
     limits: TableLimits,
     map: FxHashMap<Key, Entry<H::Conn>>,
+    /// Finished conversations that lingered out, by key, and the order
+    /// they came in (with their id: a key rejoined and retired again
+    /// appears twice, and only its last place counts).
+    tombstones: FxHashMap<Key, Entry<H::Conn>>,
+    tombstone_order: std::collections::VecDeque<(Key, u64)>,
     next_id: u64,
     last_sweep: Option<Timestamp>,
     now: Timestamp,
@@ -239,6 +260,8 @@ impl<H: FlowHandler> FlowTable<H> {
             handler,
             limits,
             map: FxHashMap::default(),
+            tombstones: FxHashMap::default(),
+            tombstone_order: std::collections::VecDeque::new(),
             next_id: 0,
             last_sweep: None,
             now: Timestamp::ZERO,
@@ -342,12 +365,76 @@ impl<H: FlowHandler> FlowTable<H> {
             .collect();
         for key in done {
             if let Some(entry) = self.map.remove(&key) {
-                self.close(entry);
+                self.retire(key, entry);
             }
+        }
+        self.bury_old(|t, tomb| t.now.since(tomb.conv.end.unwrap_or(t.now)) > t.limits.tombstone_linger);
+    }
+
+    /// A TCP conversation that lingered out becomes a tombstone: its
+    /// streams end now, its row waits (see the module doc).
+    fn retire(&mut self, key: Key, mut entry: Entry<H::Conn>) {
+        if entry.tcp.is_none() || self.limits.max_tombstones == 0 {
+            return self.close(entry);
+        }
+        self.end_streams(&mut entry);
+        self.tombstone_order.push_back((key, entry.conv.id));
+        if let Some(older) = self.tombstones.insert(key, entry) {
+            self.close(older);
+        }
+        let max = self.limits.max_tombstones;
+        self.bury_old(|t, _| t.tombstones.len() > max);
+        if self.tombstone_order.len() > 2 * max {
+            let tombstones = &self.tombstones;
+            self.tombstone_order
+                .retain(|(k, id)| tombstones.get(k).is_some_and(|e| e.conv.id == *id));
         }
     }
 
+    /// Writes out tombstones from the oldest while `done` says so.
+    fn bury_old(&mut self, done: impl Fn(&Self, &Entry<H::Conn>) -> bool) {
+        while let Some(&(key, id)) = self.tombstone_order.front() {
+            match self.tombstones.get(&key) {
+                Some(tomb) if tomb.conv.id == id => {
+                    if !done(self, tomb) {
+                        break;
+                    }
+                    if let Some(tomb) = self.tombstones.remove(&key) {
+                        self.close(tomb);
+                    }
+                }
+                // Rejoined since, or retired again later in the queue.
+                _ => {}
+            }
+            self.tombstone_order.pop_front();
+        }
+    }
+
+    /// The conversation a packet on `key` continues, when it left the table
+    /// and nothing has used its 4-tuple since; a SYN that opens a new
+    /// connection writes the tombstone out instead.
+    fn rejoin(&mut self, key: &Key, src: SocketAddr, tcp: &Tcp<'_>) -> Option<Entry<H::Conn>> {
+        if self.tombstones.is_empty() {
+            return None;
+        }
+        let tomb = self.tombstones.remove(key)?;
+        let pure_syn = tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
+        if pure_syn && starts_new_connection(&tomb, src, tcp.seq) {
+            self.close(tomb);
+            return None;
+        }
+        Some(tomb)
+    }
+
     fn close(&mut self, mut entry: Entry<H::Conn>) {
+        self.end_streams(&mut entry);
+        let now = self.now;
+        self.handler.closed(entry.conv, now);
+    }
+
+    /// Ends a conversation's streams (what is buffered goes out behind
+    /// gaps) and hands its analyzer back. Idempotent.
+    fn end_streams(&mut self, entry: &mut Entry<H::Conn>) {
         if let Some(tcp) = &entry.tcp {
             let held: usize = tcp.halves.iter().map(|h| h.buffered_bytes()).sum();
             self.buffered_total = self.buffered_total.saturating_sub(held);
@@ -368,11 +455,11 @@ impl<H: FlowHandler> FlowTable<H> {
         }
         if let Some(conn) = entry.conn.take() {
             self.handler.streams_ended(&mut entry.conv, *conn, now);
-            if let Some(tcp) = entry.tcp.as_mut() {
-                merge_earlier_app(&mut entry.conv, tcp);
-            }
         }
-        self.handler.closed(entry.conv, now);
+        if let Some(tcp) = entry.tcp.as_mut() {
+            tcp.conn_done = true;
+            merge_earlier_app(&mut entry.conv, tcp);
+        }
     }
 
     /// Hands every conversation still in the table to the handler, in id
@@ -380,10 +467,20 @@ impl<H: FlowHandler> FlowTable<H> {
     pub fn finish(mut self) -> H {
         // Keys, not entries: a copy of every entry next to the table
         // would double the peak memory.
-        let mut keys: Vec<(u64, Key)> = self.map.iter().map(|(k, e)| (e.conv.id, *k)).collect();
-        keys.sort_unstable_by_key(|&(id, _)| id);
-        for (_, key) in keys {
-            if let Some(entry) = self.map.remove(&key) {
+        let mut keys: Vec<(u64, bool, Key)> = self
+            .map
+            .iter()
+            .map(|(k, e)| (e.conv.id, false, *k))
+            .chain(self.tombstones.iter().map(|(k, e)| (e.conv.id, true, *k)))
+            .collect();
+        keys.sort_unstable_by_key(|&(id, _, _)| id);
+        for (_, tomb, key) in keys {
+            let entry = if tomb {
+                self.tombstones.remove(&key)
+            } else {
+                self.map.remove(&key)
+            };
+            if let Some(entry) = entry {
                 self.close(entry);
             }
         }
@@ -462,20 +559,13 @@ impl<H: FlowHandler> FlowTable<H> {
         // A SYN with a new sequence number on a known 4-tuple is a new
         // connection reusing the ports (tshark does the same).
         if pure_syn {
-            if let Some(entry) = self.map.get(&key) {
-                let dir = if entry.conv.client == s {
-                    Dir::ToServer
-                } else {
-                    Dir::ToClient
-                };
-                let reused = entry.tcp.as_ref().is_some_and(|t| {
-                    let base = t.syn_seq[dir.index()].or(t.first_seq[dir.index()]);
-                    base.is_some_and(|b| b != tcp.seq)
-                });
-                if reused {
-                    if let Some(old) = self.map.remove(&key) {
-                        self.close(old);
-                    }
+            let reused = self
+                .map
+                .get(&key)
+                .is_some_and(|entry| starts_new_connection(entry, s, tcp.seq));
+            if reused {
+                if let Some(old) = self.map.remove(&key) {
+                    self.close(old);
                 }
             }
         }
@@ -487,6 +577,11 @@ impl<H: FlowHandler> FlowTable<H> {
             None
         };
         let limits = self.limits.reassembly;
+        if !self.tombstones.is_empty() && !self.map.contains_key(&key) {
+            if let Some(tomb) = self.rejoin(&key, s, tcp) {
+                self.map.insert(key, tomb);
+            }
+        }
         let entry = match self.map.entry(key) {
             MapEntry::Occupied(o) => o.into_mut(),
             MapEntry::Vacant(v) => {
@@ -541,7 +636,7 @@ impl<H: FlowHandler> FlowTable<H> {
             state.reset_live = false;
             if state.conn_done && entry.conn.is_none() {
                 state.conn_done = false;
-                state.earlier_app = Some(entry.conv.app);
+                state.earlier_app = Some(std::mem::take(&mut entry.conv.app));
             }
         }
         if entry.conn.is_none() && !state.conn_done && tcp.payload_len > 0 {
@@ -651,17 +746,30 @@ fn merge_earlier_app(conv: &mut Conversation, tcp: &mut TcpState) {
     if let Some(earlier) = tcp.earlier_app.take() {
         let later = conv.app;
         conv.app = AppFacts {
-            protocol: match earlier.protocol {
-                Some(p) if p != later.protocol.unwrap_or(p) && earlier.records == 0 => {
-                    later.protocol
-                }
-                Some(p) => Some(p),
-                None => later.protocol,
+            protocol: if earlier.records == 0 && later.protocol.is_some() {
+                later.protocol
+            } else {
+                earlier.protocol.or(later.protocol)
             },
             records: earlier.records + later.records,
             reversed: earlier.reversed + later.reversed,
         };
     }
+}
+
+/// Whether a pure SYN from `src` with sequence number `seq` opens a new
+/// connection on `entry`'s 4-tuple: its sequence number is not the one
+/// this side started with (port reuse; tshark splits there too).
+fn starts_new_connection<C>(entry: &Entry<C>, src: SocketAddr, seq: u32) -> bool {
+    let dir = if entry.conv.client == src {
+        Dir::ToServer
+    } else {
+        Dir::ToClient
+    };
+    entry.tcp.as_ref().is_some_and(|t| {
+        let base = t.syn_seq[dir.index()].or(t.first_seq[dir.index()]);
+        base.is_some_and(|b| b != seq)
+    })
 }
 
 /// Where the bytes of a conversation whose streams have ended go.

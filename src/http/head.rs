@@ -18,8 +18,12 @@ pub(crate) struct Head {
     pub user_agent: Option<String>,
     pub content_type: Option<String>,
     pub content_length: Option<u64>,
-    /// Content-Length present but unparseable or contradictory.
+    /// Content-Length present but unparseable, or a list of different
+    /// values in one header.
     pub bad_length: bool,
+    /// Several Content-Length headers that disagree: the last one is
+    /// `content_length`, as tshark takes it (README, HTTP exchanges).
+    pub conflicting_length: bool,
     pub transfer_encoding: Option<String>,
     /// The final transfer coding is `chunked`.
     pub chunked: bool,
@@ -245,6 +249,7 @@ fn lenient_headers(head: &mut Head, buf: &[u8], limits: &Limits) {
 fn fill_headers(head: &mut Head, headers: &[httparse::Header<'_>], limits: &Limits) {
     let mut lengths: Option<u64> = None;
     for h in headers {
+        let mut this_header: Option<u64> = None;
         let name = h.name.as_bytes();
         let value = trim(h.value);
         if name.eq_ignore_ascii_case(b"host") {
@@ -259,11 +264,15 @@ fn fill_headers(head: &mut Head, headers: &[httparse::Header<'_>], limits: &Limi
         } else if name.eq_ignore_ascii_case(b"content-length") {
             // RFC 9110 §8.6: a list of identical values is one value.
             for part in value.split(|&b| b == b',') {
-                match (parse_decimal(trim(part)), lengths) {
-                    (Some(n), None) => lengths = Some(n),
+                match (parse_decimal(trim(part)), this_header) {
+                    (Some(n), None) => this_header = Some(n),
                     (Some(n), Some(m)) if n == m => {}
                     _ => head.bad_length = true,
                 }
+            }
+            if let Some(n) = this_header {
+                head.conflicting_length |= lengths.is_some_and(|m| m != n);
+                lengths = Some(n);
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             let te = head.transfer_encoding.get_or_insert_with(String::new);
@@ -382,7 +391,11 @@ mod test {
 
     #[test]
     fn contradictory_lengths_and_chunked() {
+        // Like tshark: of two headers that disagree, the last one counts.
         let h = req("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n");
+        assert!(h.conflicting_length && !h.bad_length);
+        assert_eq!(h.content_length, Some(6));
+        let h = req("POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n");
         assert!(h.bad_length);
         assert_eq!(h.content_length, None);
         let h =

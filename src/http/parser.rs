@@ -534,7 +534,7 @@ impl<S: ExchangeSink> Parser<S> {
         ex.request_content_type = head.content_type;
         ex.request_content_length = head.content_length;
         ex.request_transfer_encoding = head.transfer_encoding.clone();
-        ex.malformed = head.malformed || head.bad_length;
+        ex.malformed = head.malformed || head.bad_length || head.conflicting_length;
         ex.request_start = Some(start_ts);
         ex.request_first_frame = Some(start_frame);
         ex.request_end = Some(ts);
@@ -622,7 +622,7 @@ impl<S: ExchangeSink> Parser<S> {
         ex.content_type = head.content_type;
         ex.content_length = head.content_length;
         ex.transfer_encoding = head.transfer_encoding.clone();
-        ex.malformed |= head.malformed;
+        ex.malformed |= head.malformed || head.conflicting_length;
         ex.response_start = Some(start_ts);
         ex.response_first_frame = Some(start_frame);
         ex.response_end = Some(ts);
