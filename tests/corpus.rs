@@ -127,7 +127,7 @@ fn compare(path: &Path, truth: &Value) -> Vec<String> {
 
 /// Compares every capture in `dir` that has a truth file; returns how
 /// many there were.
-fn compare_dir(dir: &Path) -> usize {
+pub(crate) fn compare_dir(dir: &Path) -> usize {
     let mut results: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()

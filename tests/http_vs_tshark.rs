@@ -185,7 +185,7 @@ fn compare(path: &Path, truth: &Value) -> Tally {
     t
 }
 
-fn compare_dir(dir: &Path, strict: bool) -> (usize, usize, usize) {
+pub(crate) fn compare_dir(dir: &Path, strict: bool) -> (usize, usize, usize) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

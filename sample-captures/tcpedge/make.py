@@ -134,6 +134,96 @@ def dup_length():
     return c.pkts
 
 
+def one_exchange(sport, request, response_parts, close=True):
+    """A connection carrying `request` and the response in `response_parts`
+    (one segment each), then a normal close."""
+    c = Conn(sport)
+    c.handshake(0.0)
+    c.pkt(0.010, "c", "PA", request)
+    t = 0.020
+    for part in response_parts:
+        c.pkt(t, "s", "PA", part)
+        t += 0.010
+    c.pkt(t, "c", "A")
+    if close:
+        c.close(t + 0.05)
+    return c.pkts
+
+
+def head_cut():
+    """The capture ends inside a request's headers."""
+    c = Conn(40006)
+    c.handshake(0.0)
+    c.pkt(0.010, "c", "PA", b"GET /cut HTTP/1.1\r\nHost: exam")
+    return c.pkts
+
+
+def http09():
+    """An HTTP/0.9 request line (no version) and its bare body reply."""
+    return one_exchange(40007, b"GET /old\r\n", [b"<html>old</html>\n"])
+
+
+def status_lines():
+    """Odd status lines, one connection each: HTTP/2.0, a 2XX code, a
+    leading space, a junk line before the status line."""
+    pkts = []
+    for i, line in enumerate([b"HTTP/2.0 200 OK", b"HTTP/1.1 2XX OK", b" HTTP/1.1 200 OK", b"junk\r\nHTTP/1.1 200 OK"]):
+        resp = line + b"\r\nContent-Length: 2\r\n\r\nok"
+        for p in one_exchange(40010 + i, get(f"/status{i}"), [resp]):
+            p.time += i
+            pkts.append(p)
+    return pkts
+
+
+def odd_framing():
+    """Folded and odd Transfer-Encoding / Content-Length headers."""
+    pkts = []
+    cases = [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nContent-Length:5 \r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\nContent-Length: 3\r\n\r\nabc",
+    ]
+    for i, resp in enumerate(cases):
+        c = Conn(40020 + i)
+        c.handshake(0.0)
+        c.pkt(0.010, "c", "PA", get(f"/odd{i}"))
+        c.pkt(0.020, "s", "PA", resp)
+        c.pkt(0.021, "c", "A")
+        c.pkt(0.030, "c", "PA", get(f"/after{i}"))
+        c.pkt(0.040, "s", "PA", ok(b"next"))
+        c.close(0.1)
+        for p in c.pkts:
+            p.time += i
+            pkts.append(p)
+    return pkts
+
+
+def connect_tunnel():
+    """Plain HTTP inside an established CONNECT tunnel."""
+    c = Conn(40030, dport=3128)
+    c.handshake(0.0)
+    c.pkt(0.010, "c", "PA", b"CONNECT inner:80 HTTP/1.1\r\nHost: inner:80\r\n\r\n")
+    c.pkt(0.020, "s", "PA", b"HTTP/1.1 200 Connection established\r\n\r\n")
+    c.pkt(0.030, "c", "PA", get("/inside"))
+    c.pkt(0.040, "s", "PA", ok(b"tunnelled"))
+    c.pkt(0.041, "c", "A")
+    c.close(0.1)
+    return c.pkts
+
+
+def urgent():
+    """A request whose segment carries one urgent byte (URG, pointer 1)
+    ahead of the request line: TCP keeps it inline (RFC 6093)."""
+    c = Conn(40031)
+    c.handshake(0.0)
+    p = c.pkt(0.010, "c", "PAU", b"!" + get("/urgent"))
+    p[TCP].urgptr = 1
+    c.pkt(0.020, "s", "PA", ok(b"urg"))
+    c.close(0.1)
+    return c.pkts
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     for name, make in [
@@ -141,6 +231,12 @@ def main():
         ("tcpedge-data-after-rst", data_after_rst),
         ("tcpedge-late-rst", late_rst),
         ("tcpedge-dup-length", dup_length),
+        ("tcpedge-head-cut", head_cut),
+        ("tcpedge-http09", http09),
+        ("tcpedge-status-lines", status_lines),
+        ("tcpedge-odd-framing", odd_framing),
+        ("tcpedge-connect", connect_tunnel),
+        ("tcpedge-urgent", urgent),
     ]:
         wrpcap(os.path.join(here, name + ".pcap"), make())
 

@@ -107,14 +107,19 @@ pub(crate) fn partial_request(buf: &[u8], limits: &Limits) -> (Option<String>, O
     (method, uri)
 }
 
-/// The status code from the start of a response head cut short.
+/// The status code from the start of a response head cut short, or of a
+/// status line httparse refused: like tshark, the digits up to the first
+/// other byte (`2XX` is 2), when that byte was seen.
 pub(crate) fn partial_status(buf: &[u8]) -> Option<u16> {
-    let code = buf.get(9..12)?;
-    if buf.starts_with(b"HTTP/") && code.iter().all(u8::is_ascii_digit) {
-        Some(code.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0')))
-    } else {
-        None
+    if !buf.starts_with(b"HTTP/") {
+        return None;
     }
+    let code = buf.get(9..)?;
+    let digits = code.iter().take(3).take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || (digits < 3 && code.len() == digits) {
+        return None;
+    }
+    Some(code[..digits].iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0')))
 }
 
 fn try_request(config: &httparse::ParserConfig, buf: &[u8], limits: &Limits) -> Option<Head> {
@@ -297,7 +302,9 @@ fn fill_headers(head: &mut Head, headers: &[httparse::Header<'_>], limits: &Limi
     }
 }
 
+/// A Content-Length value; a leading `+` is taken as tshark takes it.
 fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    let digits = digits.strip_prefix(b"+").unwrap_or(digits);
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }

@@ -732,7 +732,14 @@ impl<S: ExchangeSink> Parser<S> {
             }
             Kind::Request => {
                 let mut ex = Exchange::new(dir);
-                let (method, uri) = head::partial_request(partial, &self.limits);
+                // A head the capture's end cut is not reported as the
+                // request its first line suggests: it may be anything.
+                let cut_by_capture = end.is_some_and(|e| e.cause == EndCause::CaptureEnded);
+                let (method, uri) = if cut_by_capture {
+                    (None, None)
+                } else {
+                    head::partial_request(partial, &self.limits)
+                };
                 ex.method = method;
                 ex.uri = uri;
                 ex.request_start = at.map(|a| a.0);

@@ -64,7 +64,10 @@ fn is_uri_byte(b: u8) -> bool {
     b > b' ' && b != 0x7f
 }
 
-const STATUS_PATTERN: &[u8; 12] = b"HTTP/1.# ###";
+/// A status line as tshark accepts one where a message starts: any
+/// version (`HTTP/2.0 200`), and a code of which only the first digit
+/// must be one (`2XX`).
+const STATUS_PATTERN: &[u8; 10] = b"HTTP/#.# #";
 const VERSION_PATTERN: &[u8; 8] = b"HTTP/1.#";
 
 /// Incremental classification of one line expected to start a message.

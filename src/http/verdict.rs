@@ -231,6 +231,15 @@ fn no_response(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
             .filter(|s| *s >= Span::ZERO)
     };
     if let Some(end) = ex.end {
+        if ex.method.is_none() && end.cause == EndCause::CaptureEnded {
+            // Its head never came whole: method and URI are not known
+            // (tshark reports nothing of it).
+            return verdict(
+                Wait::Unknown,
+                "request cut by the capture's end".into(),
+                None,
+            );
+        }
         let span = after(end.ts);
         let when = span.map_or(String::new(), |s| format!(" {s} after the request"));
         let (wait, text) = match (end.cause, end.by) {

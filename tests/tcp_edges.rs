@@ -1,0 +1,152 @@
+//! The TCP and HTTP edge cases of sample-captures/tcpedge/ (made by its
+//! make.py with scapy) against tshark: conversations and HTTP exchanges
+//! compared with the stored truth files, the stored truth checked against
+//! tshark itself, and the facts each capture is there for.
+//! See: issue 15 (data after a RST, the 30 s linger, HTTP parsing).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use tracedeck::analysis::{self, HttpExchange, Options, Output};
+use tracedeck::flow::{Conversation, State};
+use tracedeck::pcap::Reader;
+
+use crate::support::need;
+use crate::support::shared::samples;
+
+fn edges() -> PathBuf {
+    samples().join("tcpedge")
+}
+
+#[derive(Default)]
+struct Collect {
+    convs: Vec<Conversation>,
+    http: Vec<HttpExchange>,
+}
+
+impl Output for Collect {
+    fn conversation(&mut self, conv: &Conversation) -> Result<(), analysis::OutputError> {
+        self.convs.push(conv.clone());
+        Ok(())
+    }
+    fn exchange(&mut self, e: HttpExchange) -> Result<(), analysis::OutputError> {
+        self.http.push(e);
+        Ok(())
+    }
+}
+
+fn analyze(name: &str) -> Collect {
+    let mut out = Collect::default();
+    let mut reader = Reader::open(edges().join(name)).unwrap();
+    analysis::analyze(&mut reader, &Options::default(), &mut out).unwrap();
+    out.convs.sort_by_key(|c| c.id);
+    out
+}
+
+#[test]
+fn issue_15_edge_conversations_match_tshark() {
+    assert_eq!(crate::corpus::compare_dir(&edges()), 4);
+}
+
+#[test]
+fn issue_15_edge_http_matches_tshark() {
+    let (tshark, matched, timed) = crate::http_vs_tshark::compare_dir(&edges(), true);
+    assert_eq!((matched, timed), (tshark, tshark));
+    assert_eq!(tshark, 7);
+}
+
+/// The stored truth files are what tshark says today.
+#[test]
+#[ignore = "needs tshark"]
+fn issue_15_edge_truth_is_tshark_s() {
+    need::tool("tshark");
+    let dir = std::env::temp_dir().join(format!("tracedeck-tcpedge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(edges()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".pcap") {
+            std::fs::copy(&path, dir.join(&name)).unwrap();
+            names.push(name);
+        }
+    }
+    names.sort();
+    let status = need::tool("python3")
+        .arg(samples().join("truth.py"))
+        .args(&names)
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for name in &names {
+        let truth = format!("{name}.truth.json");
+        let read = |p: PathBuf| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        };
+        assert_eq!(
+            read(dir.join(&truth)),
+            read(edges().join(&truth)),
+            "{name}: tshark's answer changed"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Stale state behind a NAT: challenge ACK, client RST, SYN retry. The
+/// connection that follows is the same conversation and its GET is read.
+#[test]
+fn issue_15_syn_retry_after_a_reset_carries_on() {
+    let out = analyze("tcpedge-rst-stale.pcap");
+    assert_eq!(out.convs.len(), 1);
+    assert_eq!(out.convs[0].state, State::Closed);
+    assert_eq!(out.http.len(), 1);
+    let e = &out.http[0].exchange;
+    assert_eq!((e.uri.as_deref(), e.status), (Some("/after-stale"), Some(200)));
+    assert!(!e.has_gap && !e.interrupted);
+}
+
+/// A server RST that did not stop the server: the response after it is
+/// the first request's, and the second request is read too.
+#[test]
+fn issue_15_data_after_a_reset_is_read() {
+    let out = analyze("tcpedge-data-after-rst.pcap");
+    let got: Vec<_> = out
+        .http
+        .iter()
+        .map(|h| (h.exchange.uri.clone().unwrap_or_default(), h.exchange.status))
+        .collect();
+    assert_eq!(
+        got,
+        [("/first".to_string(), Some(200)), ("/second".to_string(), Some(200))]
+    );
+    assert_eq!(out.convs[0].state, State::Closed);
+    assert_eq!(out.convs[0].app.records, 2);
+}
+
+/// A RST 77 s after the close and a FIN retransmitted 45 s after it join
+/// their conversations (tshark: 80.3 s and 45.1 s).
+#[test]
+fn issue_15_late_packets_rejoin_their_conversation() {
+    let out = analyze("tcpedge-late-rst.pcap");
+    let got: Vec<_> = out
+        .convs
+        .iter()
+        .map(|c| (c.server.port(), c.client.port(), c.duration().as_nanos() / 1_000_000, c.packets()))
+        .collect();
+    assert_eq!(got, [(80, 40003, 80_300, 10), (80, 40004, 45_100, 10)]);
+    assert_eq!(out.convs[0].state, State::Reset);
+    assert_eq!(out.convs[0].app.records, 1);
+}
+
+/// `Content-Length: 3` then `Content-Length: 8`: the last one frames the
+/// body, as tshark reads it, and the exchange says the head was odd.
+#[test]
+fn issue_15_duplicate_content_length_takes_the_last() {
+    let out = analyze("tcpedge-dup-length.pcap");
+    assert_eq!(out.http.len(), 2);
+    let dup = &out.http[0].exchange;
+    assert_eq!((dup.content_length, dup.response_body_bytes), (Some(8), 8));
+    assert!(dup.malformed);
+    assert_eq!(out.http[1].exchange.status, Some(200));
+}
