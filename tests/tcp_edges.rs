@@ -37,7 +37,7 @@ impl Output for Collect {
 
 fn analyze(name: &str) -> Collect {
     let mut out = Collect::default();
-    let mut reader = Reader::open(edges().join(name)).unwrap();
+    let mut reader = Reader::open(&edges().join(name)).unwrap();
     analysis::analyze(&mut reader, &Options::default(), &mut out).unwrap();
     out.convs.sort_by_key(|c| c.id);
     out
@@ -45,14 +45,22 @@ fn analyze(name: &str) -> Collect {
 
 #[test]
 fn issue_15_edge_conversations_match_tshark() {
-    assert_eq!(crate::corpus::compare_dir(&edges()), 4);
+    assert_eq!(crate::corpus::compare_dir(&edges()), 10);
 }
 
+/// Every request tshark reports is found with its status. Deliberate
+/// differences (README, HTTP exchanges): a status line after a leading
+/// space or a junk line is found (tshark sees no response: 2 exchanges), a
+/// folded `Transfer-Encoding: chunked` is unfolded (tshark reads that
+/// response to the close and gives it to the next request: 1 exchange with
+/// other times), and `chunked, identity` is read to the close as RFC 9112
+/// says (tshark sees no response). Requests tshark does not report at all
+/// (HTTP/0.9, the one after an urgent byte, a head cut by the capture's
+/// end) are not counted here; `http_edges_tshark_does_not_see` checks them.
 #[test]
 fn issue_15_edge_http_matches_tshark() {
-    let (tshark, matched, timed) = crate::http_vs_tshark::compare_dir(&edges(), true);
-    assert_eq!((matched, timed), (tshark, tshark));
-    assert_eq!(tshark, 7);
+    let counts = crate::http_vs_tshark::compare_dir(&edges(), false);
+    assert_eq!(counts, (20, 20, 19));
 }
 
 /// The stored truth files are what tshark says today.
@@ -149,4 +157,38 @@ fn issue_15_duplicate_content_length_takes_the_last() {
     assert_eq!((dup.content_length, dup.response_body_bytes), (Some(8), 8));
     assert!(dup.malformed);
     assert_eq!(out.http[1].exchange.status, Some(200));
+}
+
+/// Requests tshark does not report: an HTTP/0.9 request line (we report
+/// it, without a response: a 0.9 reply has no status line), a request
+/// behind an urgent byte (kept inline by the capture, removed by the
+/// receiving socket: we find the request after it), and a head the
+/// capture's end cut (reported without method or URI).
+#[test]
+fn http_edges_tshark_does_not_see() {
+    let line = |name: &str| -> Vec<(Option<String>, Option<String>, Option<u16>, String)> {
+        analyze(name)
+            .http
+            .into_iter()
+            .map(|h| (h.exchange.method, h.exchange.uri, h.exchange.status, h.verdict.text))
+            .collect()
+    };
+    let got = line("tcpedge-http09.pcap");
+    assert_eq!((got[0].0.as_deref(), got[0].1.as_deref(), got[0].2), (Some("GET"), Some("/old"), None));
+    let got = line("tcpedge-urgent.pcap");
+    assert_eq!((got[0].1.as_deref(), got[0].2), (Some("/urgent"), Some(200)));
+    let got = line("tcpedge-head-cut.pcap");
+    assert_eq!(
+        got,
+        [(None, None, None, "request cut by the capture's end".to_string())]
+    );
+}
+
+/// Plain HTTP inside an established CONNECT tunnel is not parsed, as
+/// tshark 4.0 does not parse it either: the CONNECT exchange is the only one.
+#[test]
+fn connect_tunnel_content_is_left_alone() {
+    let out = analyze("tcpedge-connect.pcap");
+    assert_eq!(out.http.len(), 1);
+    assert!(out.http[0].exchange.upgraded);
 }

@@ -194,7 +194,7 @@ mod test {
         assert_eq!(probe_both(b""), Probe::NeedMore);
         assert_eq!(probe_both(b"\r\n"), Probe::NeedMore);
         assert_eq!(probe_both(b"GE"), Probe::NeedMore);
-        assert_eq!(probe_both(b"HTTP/1.1 2"), Probe::NeedMore);
+        assert_eq!(probe_both(b"HTTP/1.1 "), Probe::NeedMore);
         assert_eq!(probe_both(b"BREW /pot HTT"), Probe::NeedMore);
     }
 

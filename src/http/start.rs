@@ -322,8 +322,18 @@ mod test {
         );
         assert_eq!(
             classify(b"HTTP/1.1 200 OK\r\n", None),
-            (Step::Match(Kind::Response), 12)
+            (Step::Match(Kind::Response), 10)
         );
+        // tshark's status lines: any version, a code that starts with a digit.
+        assert_eq!(
+            classify(b"HTTP/2.0 200 OK\r\n", None),
+            (Step::Match(Kind::Response), 10)
+        );
+        assert_eq!(
+            classify(b"HTTP/1.1 2XX OK\r\n", None),
+            (Step::Match(Kind::Response), 10)
+        );
+        assert_eq!(classify(b"HTTP/1.1 OK\r\n", None), (Step::NoMatch, 10));
         assert_eq!(
             classify(b"HEAD / HTTP/1.1\r\n", None),
             (Step::Match(Kind::Request), 5)
