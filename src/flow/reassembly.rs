@@ -494,6 +494,42 @@ mod test {
     }
 
     #[test]
+    fn new_bytes_after_a_reset_revive_the_stream() {
+        let mut h = HalfStream::default();
+        let mut sink = Collect::default();
+        h.syn(99);
+        seg(&mut h, &mut sink, 100, b"ab");
+        h.reset(Dir::ToServer, Timestamp::ZERO, 0, &mut sink);
+        assert!(h.has_ended());
+        // A retransmission is no sign of life: still reset, ignored.
+        assert!(!h.revives(100, false, 2));
+        seg(&mut h, &mut sink, 100, b"ab");
+        assert_eq!(h.stats.retransmissions, 0);
+        // New bytes are.
+        assert!(h.revives(102, false, 2));
+        h.revive();
+        seg(&mut h, &mut sink, 102, b"cd");
+        assert_eq!((sink.bytes.as_slice(), sink.resets), (&b"abcd"[..], 1));
+        assert!(!h.has_ended());
+    }
+
+    #[test]
+    fn a_syn_rebases_a_half_that_delivered_nothing() {
+        let mut h = HalfStream::default();
+        let mut sink = Collect::default();
+        // A stale challenge ACK guessed the base...
+        seg(&mut h, &mut sink, 777_777, b"");
+        // ...the SYN-ACK sets it right.
+        h.syn(5000);
+        seg(&mut h, &mut sink, 5001, b"hi");
+        assert_eq!(sink.bytes, b"hi");
+        // Once bytes are delivered, a SYN no longer moves it.
+        h.syn(9000);
+        seg(&mut h, &mut sink, 5003, b"!");
+        assert_eq!(sink.bytes, b"hi!");
+    }
+
+    #[test]
     fn fin_waits_for_the_hole() {
         let mut h = HalfStream::default();
         let mut sink = Collect::default();

@@ -923,6 +923,82 @@ mod test {
         FlowTable::new(Closed::default(), l)
     }
 
+    /// Frame `frame` at `secs` seconds.
+    fn at_secs(frame: u64, secs: f64) -> FrameMeta {
+        FrameMeta {
+            ts: Some(Timestamp::from_nanos((secs * 1e9) as i64)),
+            ..at(frame)
+        }
+    }
+
+    /// A connection on `port` that opens and closes within the first
+    /// second: SYN, SYN-ACK, FIN both ways.
+    fn open_and_close(table: &mut FlowTable<Closed>, port: u16, t: f64) {
+        let (a, b) = hosts();
+        let back = |s: Tcp<'static>| Tcp {
+            src_port: 80,
+            dst_port: port,
+            ..s
+        };
+        table.tcp(a, b, &seg(port, 7, tcp_flags::SYN, b""), at_secs(0, t));
+        let synack = back(seg(port, 9, tcp_flags::SYN | tcp_flags::ACK, b""));
+        table.tcp(b, a, &synack, at_secs(1, t + 0.1));
+        let fin = tcp_flags::FIN | tcp_flags::ACK;
+        table.tcp(a, b, &seg(port, 8, fin, b""), at_secs(2, t + 0.2));
+        table.tcp(b, a, &back(seg(port, 10, fin, b"")), at_secs(3, t + 0.3));
+    }
+
+    #[test]
+    fn a_late_rst_rejoins_the_conversation_that_lingered_out() {
+        let mut table = table_with(|_| {});
+        let (a, b) = hosts();
+        open_and_close(&mut table, 1000, 0.0);
+        // Sweeps past the 30 s linger, on another connection's packets.
+        for i in 0..20u64 {
+            let t = 5.0 * i as f64;
+            table.tcp(a, b, &seg(2000, 1, tcp_flags::ACK, b""), at_secs(10 + i, t));
+        }
+        assert_eq!(table.open_conversations(), 1, "the closed one left the table");
+        table.tcp(a, b, &seg(1000, 9, tcp_flags::RST, b""), at_secs(40, 100.0));
+        let closed = table.finish().0;
+        assert_eq!(closed.len(), 2, "no one-packet conversation");
+        let c = &closed.iter().find(|(c, _)| c.client.port() == 1000).unwrap().0;
+        assert_eq!(c.packets(), 5);
+        assert_eq!(c.duration(), Span::from_nanos(100_000_000_000));
+        assert_eq!(c.state, State::Reset);
+    }
+
+    #[test]
+    fn a_new_syn_does_not_rejoin_a_tombstone() {
+        let mut table = table_with(|_| {});
+        let (a, b) = hosts();
+        open_and_close(&mut table, 1000, 0.0);
+        table.tcp(a, b, &seg(2000, 1, tcp_flags::ACK, b""), at_secs(5, 40.0));
+        // A new connection on the same ports, with another ISN.
+        table.tcp(a, b, &seg(1000, 500, tcp_flags::SYN, b""), at_secs(6, 50.0));
+        let closed = table.finish().0;
+        let on_1000: Vec<u64> = closed
+            .iter()
+            .filter(|(c, _)| c.client.port() == 1000)
+            .map(|(c, _)| c.packets())
+            .collect();
+        assert_eq!(on_1000, [4, 1]);
+    }
+
+    #[test]
+    fn tombstones_are_bounded_and_each_conversation_is_written_once() {
+        let mut table = table_with(|l| l.max_tombstones = 3);
+        for port in 0..10u16 {
+            open_and_close(&mut table, 1000 + port, f64::from(port) * 40.0);
+        }
+        assert!(table.tombstones.len() <= 3);
+        assert_eq!(table.handler().0.len() + table.tombstones.len() + 1, 10);
+        let closed = table.finish().0;
+        let mut ids: Vec<u64> = closed.iter().map(|(c, _)| c.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..10).collect::<Vec<_>>());
+    }
+
     #[test]
     fn global_buffer_cap_turns_holes_into_gaps() {
         let mut table = table_with(|l| l.max_buffered_total = 10);

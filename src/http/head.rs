@@ -387,6 +387,17 @@ mod test {
     }
 
     #[test]
+    fn status_codes_read_as_tshark_reads_them() {
+        assert_eq!(partial_status(b"HTTP/1.1 2XX OK"), Some(2));
+        assert_eq!(partial_status(b"HTTP/1.1 404 Not"), Some(404));
+        // Cut inside the code: not known yet.
+        assert_eq!(partial_status(b"HTTP/1.1 40"), None);
+        assert_eq!(partial_status(b"HTTP/1.1 OK"), None);
+        assert_eq!(parse_decimal(b"+5"), Some(5));
+        assert_eq!(parse_decimal(b"+"), None);
+    }
+
+    #[test]
     fn request_fields() {
         let h = req("POST /up HTTP/1.1\r\nHost: a:80\r\nContent-Length: 5, 5\r\nUser-Agent:  curl/8 \r\nContent-Type: text/plain\r\n\r\n");
         assert_eq!(line(&h), ("POST".into(), "/up".into(), Some(1)));

@@ -42,6 +42,11 @@ pub struct Parser<S: ExchangeSink = Vec<Exchange>> {
     /// Responses without a request since the last request: a gap later
     /// found in the request stream is their request, not a new one.
     unclaimed_orphans: u32,
+    /// Responses lost whole in a gap while no request waited: a request
+    /// gap found later (each direction's holes are found when the other
+    /// side acknowledges past them, in either order) is their request, so
+    /// the next response answers the request after it.
+    unclaimed_lost_responses: u32,
     finished: bool,
     /// The first RST seen, which ends what is left open.
     reset_end: Option<End>,
@@ -170,6 +175,7 @@ impl<S: ExchangeSink> Parser<S> {
             next_id: 0,
             is_http: false,
             unclaimed_orphans: 0,
+            unclaimed_lost_responses: 0,
             finished: false,
             reset_end: None,
         }
@@ -513,6 +519,7 @@ impl<S: ExchangeSink> Parser<S> {
     fn on_request(&mut self, dir: Dir, head: Head, ts: Timestamp, frame: u64) {
         self.set_role(dir, Kind::Request);
         self.unclaimed_orphans = 0;
+        self.unclaimed_lost_responses = 0;
         let d = dir.index();
         let (start_ts, start_frame) = self.halves[d].head_at.take().unwrap_or((ts, frame));
         let mut ex = Exchange::new(dir);
@@ -747,11 +754,17 @@ impl<S: ExchangeSink> Parser<S> {
                 ex.request_end = last.map(|a| a.0);
                 ex.request_last_frame = last.map(|a| a.1);
                 mark_lost(&mut ex, end, in_gap);
+                // Its response may have been lost whole before: it is
+                // answered (by that unknown response), not waiting.
+                let answered = in_gap && partial.is_empty() && self.unclaimed_lost_responses > 0;
+                if answered {
+                    self.unclaimed_lost_responses -= 1;
+                }
                 self.push(Pending {
                     id: 0,
                     ex,
                     req: Stage::Done,
-                    resp: Stage::Absent,
+                    resp: if answered { Stage::Done } else { Stage::Absent },
                     is_head: false,
                     is_connect: false,
                 });
@@ -759,6 +772,10 @@ impl<S: ExchangeSink> Parser<S> {
             Kind::Response => {
                 let status = head::partial_status(partial);
                 if status.is_none() && self.awaiting_response().is_none() {
+                    if in_gap && partial.is_empty() {
+                        self.unclaimed_lost_responses =
+                            self.unclaimed_lost_responses.saturating_add(1);
+                    }
                     return;
                 }
                 let id = match self.awaiting_response() {
@@ -1154,4 +1171,84 @@ fn find_head_end(buf: &[u8], from: usize) -> Result<usize, usize> {
         }
     }
     Err(buf.len())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_nanos(ms * 1_000_000)
+    }
+
+    #[test]
+    fn a_response_after_the_servers_reset_answers_the_waiting_request() {
+        let mut p: Parser<Vec<Exchange>> = Parser::new(Vec::new());
+        p.data(Dir::ToServer, t(0), 0, b"GET /a HTTP/1.1\r\n\r\n");
+        p.reset(Dir::ToClient, t(1), 1);
+        assert!(p.sink().is_empty(), "the RST answers nothing yet");
+        p.data(
+            Dir::ToClient,
+            t(2),
+            2,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        );
+        p.finish(t(3));
+        let ex = p.into_sink();
+        assert_eq!(ex.len(), 1);
+        assert_eq!((ex[0].uri.as_deref(), ex[0].status), (Some("/a"), Some(200)));
+    }
+
+    #[test]
+    fn a_reset_still_ends_a_request_left_unanswered() {
+        let mut p: Parser<Vec<Exchange>> = Parser::new(Vec::new());
+        p.data(Dir::ToServer, t(0), 0, b"GET /a HTTP/1.1\r\n\r\n");
+        p.reset(Dir::ToClient, t(1), 1);
+        p.finish(t(3));
+        let ex = p.into_sink();
+        assert_eq!(ex[0].status, None);
+        let end = ex[0].end.unwrap();
+        assert_eq!((end.cause, end.by), (EndCause::Reset, Some(Peer::Server)));
+    }
+
+    /// A request and its response both lost, the response's hole found
+    /// first: the next response answers the next request, not the lost one
+    /// (see: zeek-http-zero-length-bodies-with-drops in ../shared/corpus).
+    #[test]
+    fn lost_response_found_before_its_lost_request_keeps_pairing() {
+        let mut p: Parser<Vec<Exchange>> = Parser::new(Vec::new());
+        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        p.data(Dir::ToServer, t(0), 0, b"GET /a HTTP/1.1\r\n\r\n");
+        p.data(Dir::ToClient, t(1), 1, ok);
+        p.gap(Dir::ToClient, t(2), 2, 542);
+        p.gap(Dir::ToServer, t(3), 3, 1274);
+        p.data(Dir::ToServer, t(3), 3, b"GET /c HTTP/1.1\r\n\r\n");
+        p.data(Dir::ToClient, t(4), 4, ok);
+        p.finish(t(5));
+        let got: Vec<_> = p
+            .into_sink()
+            .into_iter()
+            .map(|e| (e.uri, e.status, e.has_gap))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("/a".into()), Some(200), false),
+                (None, None, true),
+                (Some("/c".into()), Some(200), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_head_cut_by_the_capture_end_has_no_method() {
+        let mut p: Parser<Vec<Exchange>> = Parser::new(Vec::new());
+        p.data(Dir::ToServer, t(0), 0, b"GET /x HTTP/1.1\r\nHost: a");
+        p.finish(t(3));
+        let ex = p.into_sink();
+        assert_eq!(ex.len(), 1);
+        assert_eq!((ex[0].method.as_deref(), ex[0].uri.as_deref()), (None, None));
+        assert!(ex[0].interrupted);
+        assert_eq!(ex[0].end.map(|e| e.cause), Some(EndCause::CaptureEnded));
+    }
 }
