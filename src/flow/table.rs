@@ -410,22 +410,6 @@ impl<H: FlowHandler> FlowTable<H> {
         }
     }
 
-    /// The conversation a packet on `key` continues, when it left the table
-    /// and nothing has used its 4-tuple since; a SYN that opens a new
-    /// connection writes the tombstone out instead.
-    fn rejoin(&mut self, key: &Key, src: SocketAddr, tcp: &Tcp<'_>) -> Option<Entry<H::Conn>> {
-        if self.tombstones.is_empty() {
-            return None;
-        }
-        let tomb = self.tombstones.remove(key)?;
-        let pure_syn = tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
-        if pure_syn && starts_new_connection(&tomb, src, tcp.seq) {
-            self.close(tomb);
-            return None;
-        }
-        Some(tomb)
-    }
-
     fn close(&mut self, mut entry: Entry<H::Conn>) {
         self.end_streams(&mut entry);
         let now = self.now;
@@ -558,15 +542,19 @@ impl<H: FlowHandler> FlowTable<H> {
         let pure_syn = tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
         // A SYN with a new sequence number on a known 4-tuple is a new
         // connection reusing the ports (tshark does the same).
+        // The same goes for a conversation resting as a tombstone: it is
+        // written out, and the packets that follow are the new one's.
         if pure_syn {
-            let reused = self
-                .map
-                .get(&key)
-                .is_some_and(|entry| starts_new_connection(entry, s, tcp.seq));
-            if reused {
-                if let Some(old) = self.map.remove(&key) {
-                    self.close(old);
-                }
+            let new = |e: &Entry<H::Conn>| starts_new_connection(e, s, tcp.seq);
+            let old = if self.map.get(&key).is_some_and(new) {
+                self.map.remove(&key)
+            } else if self.tombstones.get(&key).is_some_and(new) {
+                self.tombstones.remove(&key)
+            } else {
+                None
+            };
+            if let Some(old) = old {
+                self.close(old);
             }
         }
         let roles = if pure_syn {
@@ -577,13 +565,16 @@ impl<H: FlowHandler> FlowTable<H> {
             None
         };
         let limits = self.limits.reassembly;
-        if !self.tombstones.is_empty() && !self.map.contains_key(&key) {
-            if let Some(tomb) = self.rejoin(&key, s, tcp) {
-                self.map.insert(key, tomb);
-            }
-        }
         let entry = match self.map.entry(key) {
             MapEntry::Occupied(o) => o.into_mut(),
+            // A packet of a conversation that lingered out: it joins it
+            // again (a new connection's SYN wrote it out above).
+            MapEntry::Vacant(v) if !self.tombstones.is_empty() && self.tombstones.contains_key(&key) => {
+                match self.tombstones.remove(&key) {
+                    Some(tomb) => v.insert(tomb),
+                    None => return,
+                }
+            }
             MapEntry::Vacant(v) => {
                 let conv = new_conversation(&mut self.next_id, Proto::Tcp, s, d, roles);
                 let state = TcpState {
