@@ -110,7 +110,10 @@ fn issue_15_syn_retry_after_a_reset_carries_on() {
     assert_eq!(out.convs[0].state, State::Closed);
     assert_eq!(out.http.len(), 1);
     let e = &out.http[0].exchange;
-    assert_eq!((e.uri.as_deref(), e.status), (Some("/after-stale"), Some(200)));
+    assert_eq!(
+        (e.uri.as_deref(), e.status),
+        (Some("/after-stale"), Some(200))
+    );
     assert!(!e.has_gap && !e.interrupted);
 }
 
@@ -122,11 +125,19 @@ fn issue_15_data_after_a_reset_is_read() {
     let got: Vec<_> = out
         .http
         .iter()
-        .map(|h| (h.exchange.uri.clone().unwrap_or_default(), h.exchange.status))
+        .map(|h| {
+            (
+                h.exchange.uri.clone().unwrap_or_default(),
+                h.exchange.status,
+            )
+        })
         .collect();
     assert_eq!(
         got,
-        [("/first".to_string(), Some(200)), ("/second".to_string(), Some(200))]
+        [
+            ("/first".to_string(), Some(200)),
+            ("/second".to_string(), Some(200))
+        ]
     );
     assert_eq!(out.convs[0].state, State::Closed);
     assert_eq!(out.convs[0].app.records, 2);
@@ -140,7 +151,14 @@ fn issue_15_late_packets_rejoin_their_conversation() {
     let got: Vec<_> = out
         .convs
         .iter()
-        .map(|c| (c.server.port(), c.client.port(), c.duration().as_nanos() / 1_000_000, c.packets()))
+        .map(|c| {
+            (
+                c.server.port(),
+                c.client.port(),
+                c.duration().as_nanos() / 1_000_000,
+                c.packets(),
+            )
+        })
         .collect();
     assert_eq!(got, [(80, 40003, 80_300, 10), (80, 40004, 45_100, 10)]);
     assert_eq!(out.convs[0].state, State::Reset);
@@ -170,17 +188,35 @@ fn http_edges_tshark_does_not_see() {
         analyze(name)
             .http
             .into_iter()
-            .map(|h| (h.exchange.method, h.exchange.uri, h.exchange.status, h.verdict.text))
+            .map(|h| {
+                (
+                    h.exchange.method,
+                    h.exchange.uri,
+                    h.exchange.status,
+                    h.verdict.text,
+                )
+            })
             .collect()
     };
     let got = line("tcpedge-http09.pcap");
-    assert_eq!((got[0].0.as_deref(), got[0].1.as_deref(), got[0].2), (Some("GET"), Some("/old"), None));
+    assert_eq!(
+        (got[0].0.as_deref(), got[0].1.as_deref(), got[0].2),
+        (Some("GET"), Some("/old"), None)
+    );
     let got = line("tcpedge-urgent.pcap");
-    assert_eq!((got[0].1.as_deref(), got[0].2), (Some("/urgent"), Some(200)));
+    assert_eq!(
+        (got[0].1.as_deref(), got[0].2),
+        (Some("/urgent"), Some(200))
+    );
     let got = line("tcpedge-head-cut.pcap");
     assert_eq!(
         got,
-        [(None, None, None, "request cut by the capture's end".to_string())]
+        [(
+            None,
+            None,
+            None,
+            "request cut by the capture's end".to_string()
+        )]
     );
 }
 

@@ -368,7 +368,9 @@ impl<H: FlowHandler> FlowTable<H> {
                 self.retire(key, entry);
             }
         }
-        self.bury_old(|t, tomb| t.now.since(tomb.conv.end.unwrap_or(t.now)) > t.limits.tombstone_linger);
+        self.bury_old(|t, tomb| {
+            t.now.since(tomb.conv.end.unwrap_or(t.now)) > t.limits.tombstone_linger
+        });
     }
 
     /// A TCP conversation that lingered out becomes a tombstone: its
@@ -569,7 +571,9 @@ impl<H: FlowHandler> FlowTable<H> {
             MapEntry::Occupied(o) => o.into_mut(),
             // A packet of a conversation that lingered out: it joins it
             // again (a new connection's SYN wrote it out above).
-            MapEntry::Vacant(v) if !self.tombstones.is_empty() && self.tombstones.contains_key(&key) => {
+            MapEntry::Vacant(v)
+                if !self.tombstones.is_empty() && self.tombstones.contains_key(&key) =>
+            {
                 match self.tombstones.remove(&key) {
                     Some(tomb) => v.insert(tomb),
                     None => return,
@@ -949,11 +953,19 @@ mod test {
             let t = 5.0 * i as f64;
             table.tcp(a, b, &seg(2000, 1, tcp_flags::ACK, b""), at_secs(10 + i, t));
         }
-        assert_eq!(table.open_conversations(), 1, "the closed one left the table");
+        assert_eq!(
+            table.open_conversations(),
+            1,
+            "the closed one left the table"
+        );
         table.tcp(a, b, &seg(1000, 9, tcp_flags::RST, b""), at_secs(40, 100.0));
         let closed = table.finish().0;
         assert_eq!(closed.len(), 2, "no one-packet conversation");
-        let c = &closed.iter().find(|(c, _)| c.client.port() == 1000).unwrap().0;
+        let c = &closed
+            .iter()
+            .find(|(c, _)| c.client.port() == 1000)
+            .unwrap()
+            .0;
         assert_eq!(c.packets(), 5);
         assert_eq!(c.duration(), Span::from_nanos(100_000_000_000));
         assert_eq!(c.state, State::Reset);

@@ -115,11 +115,19 @@ pub(crate) fn partial_status(buf: &[u8]) -> Option<u16> {
         return None;
     }
     let code = buf.get(9..)?;
-    let digits = code.iter().take(3).take_while(|b| b.is_ascii_digit()).count();
+    let digits = code
+        .iter()
+        .take(3)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if digits == 0 || (digits < 3 && code.len() == digits) {
         return None;
     }
-    Some(code[..digits].iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0')))
+    Some(
+        code[..digits]
+            .iter()
+            .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0')),
+    )
 }
 
 fn try_request(config: &httparse::ParserConfig, buf: &[u8], limits: &Limits) -> Option<Head> {

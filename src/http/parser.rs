@@ -1196,7 +1196,10 @@ mod test {
         p.finish(t(3));
         let ex = p.into_sink();
         assert_eq!(ex.len(), 1);
-        assert_eq!((ex[0].uri.as_deref(), ex[0].status), (Some("/a"), Some(200)));
+        assert_eq!(
+            (ex[0].uri.as_deref(), ex[0].status),
+            (Some("/a"), Some(200))
+        );
     }
 
     #[test]
@@ -1247,7 +1250,10 @@ mod test {
         p.finish(t(3));
         let ex = p.into_sink();
         assert_eq!(ex.len(), 1);
-        assert_eq!((ex[0].method.as_deref(), ex[0].uri.as_deref()), (None, None));
+        assert_eq!(
+            (ex[0].method.as_deref(), ex[0].uri.as_deref()),
+            (None, None)
+        );
         assert!(ex[0].interrupted);
         assert_eq!(ex[0].end.map(|e| e.cause), Some(EndCause::CaptureEnded));
     }
