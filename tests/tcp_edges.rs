@@ -177,6 +177,20 @@ fn issue_15_duplicate_content_length_takes_the_last() {
     assert_eq!(out.http[1].exchange.status, Some(200));
 }
 
+/// Method, URI, status and verdict of a capture's exchanges, in order.
+type Line = (Option<String>, Option<String>, Option<u16>, String);
+
+fn lines(name: &str) -> Vec<Line> {
+    analyze(name)
+        .http
+        .into_iter()
+        .map(|h| {
+            let e = h.exchange;
+            (e.method, e.uri, e.status, h.verdict.text)
+        })
+        .collect()
+}
+
 /// Requests tshark does not report: an HTTP/0.9 request line (we report
 /// it, without a response: a 0.9 reply has no status line), a request
 /// behind an urgent byte (kept inline by the capture, removed by the
@@ -184,31 +198,17 @@ fn issue_15_duplicate_content_length_takes_the_last() {
 /// capture's end cut (reported without method or URI).
 #[test]
 fn http_edges_tshark_does_not_see() {
-    let line = |name: &str| -> Vec<(Option<String>, Option<String>, Option<u16>, String)> {
-        analyze(name)
-            .http
-            .into_iter()
-            .map(|h| {
-                (
-                    h.exchange.method,
-                    h.exchange.uri,
-                    h.exchange.status,
-                    h.verdict.text,
-                )
-            })
-            .collect()
-    };
-    let got = line("tcpedge-http09.pcap");
+    let got = lines("tcpedge-http09.pcap");
     assert_eq!(
         (got[0].0.as_deref(), got[0].1.as_deref(), got[0].2),
         (Some("GET"), Some("/old"), None)
     );
-    let got = line("tcpedge-urgent.pcap");
+    let got = lines("tcpedge-urgent.pcap");
     assert_eq!(
         (got[0].1.as_deref(), got[0].2),
         (Some("/urgent"), Some(200))
     );
-    let got = line("tcpedge-head-cut.pcap");
+    let got = lines("tcpedge-head-cut.pcap");
     assert_eq!(
         got,
         [(
