@@ -24,9 +24,9 @@ const KNOWN: &[(&str, &str)] = &[
 ];
 
 #[derive(Default)]
-struct Collect {
-    convs: Vec<Conversation>,
-    http: Vec<HttpExchange>,
+pub(crate) struct Collect {
+    pub(crate) convs: Vec<Conversation>,
+    pub(crate) http: Vec<HttpExchange>,
 }
 
 impl Output for Collect {

@@ -7,32 +7,16 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use tracedeck::analysis::{self, HttpExchange, Options, Output};
-use tracedeck::flow::{Conversation, State};
+use tracedeck::analysis::{self, Options};
+use tracedeck::flow::State;
 use tracedeck::pcap::Reader;
 
+use crate::http_vs_tshark::Collect;
 use crate::support::need;
 use crate::support::shared::samples;
 
 fn edges() -> PathBuf {
     samples().join("tcpedge")
-}
-
-#[derive(Default)]
-struct Collect {
-    convs: Vec<Conversation>,
-    http: Vec<HttpExchange>,
-}
-
-impl Output for Collect {
-    fn conversation(&mut self, conv: &Conversation) -> Result<(), analysis::OutputError> {
-        self.convs.push(conv.clone());
-        Ok(())
-    }
-    fn exchange(&mut self, e: HttpExchange) -> Result<(), analysis::OutputError> {
-        self.http.push(e);
-        Ok(())
-    }
 }
 
 fn analyze(name: &str) -> Collect {

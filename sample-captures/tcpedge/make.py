@@ -43,6 +43,12 @@ class Conn:
         self.pkt(t + 0.001, "s", "SA")
         self.pkt(t + 0.002, "c", "A")
 
+    def exchange(self, t, path, body, wait):
+        """GET `path` at `t`, its 200 response `wait` later, the client's ACK."""
+        self.pkt(t, "c", "PA", get(path))
+        self.pkt(t + wait, "s", "PA", ok(body))
+        self.pkt(t + wait + 0.001, "c", "A")
+
     def close(self, t):
         self.pkt(t, "c", "FA")
         self.pkt(t + 0.001, "s", "FA")
@@ -69,9 +75,7 @@ def rst_stale():
     c.pkt(1.0, "c", "S", seq=1000)  # SYN retry
     c.pkt(1.001, "s", "SA")
     c.pkt(1.002, "c", "A")
-    c.pkt(1.003, "c", "PA", get("/after-stale"))
-    c.pkt(1.050, "s", "PA", ok(b"hello"))
-    c.pkt(1.051, "c", "A")
+    c.exchange(1.003, "/after-stale", b"hello", 0.047)
     c.close(1.1)
     return c.pkts
 
@@ -86,9 +90,7 @@ def data_after_rst():
     c.pkt(0.020, "s", "RA", seq=c.seq["s"])
     c.pkt(0.030, "s", "PA", ok(b"one"))
     c.pkt(0.031, "c", "A")
-    c.pkt(0.040, "c", "PA", get("/second"))
-    c.pkt(0.050, "s", "PA", ok(b"two"))
-    c.pkt(0.051, "c", "A")
+    c.exchange(0.040, "/second", b"two", 0.010)
     c.close(0.1)
     return c.pkts
 
@@ -107,9 +109,7 @@ def late_rst():
     c.pkt(80.3, "c", "R", seq=c.seq["c"])
     d = Conn(40004)
     d.handshake(5.0)
-    d.pkt(5.010, "c", "PA", get("/fin"))
-    d.pkt(5.020, "s", "PA", ok(b"fin"))
-    d.pkt(5.021, "c", "A")
+    d.exchange(5.010, "/fin", b"fin", 0.010)
     d.pkt(5.1, "s", "FA")
     d.pkt(5.101, "c", "FA")
     fin_seq = d.seq["s"] - 1
