@@ -114,6 +114,7 @@ impl HalfStream {
     }
 
     /// Whether a RST from this side is the last thing it did.
+    #[inline]
     pub fn is_reset(&self) -> bool {
         self.reset
     }
@@ -121,6 +122,7 @@ impl HalfStream {
     /// Whether this segment shows the side carrying on after its RST: a
     /// SYN (the stale-state dance: challenge ACK, RST, SYN retry) or bytes
     /// past everything delivered. tshark keeps following such a stream.
+    #[inline]
     pub fn revives(&self, seq: u32, syn: bool, payload_len: u32) -> bool {
         if !self.reset || self.closed {
             return false;
@@ -277,6 +279,7 @@ impl HalfStream {
 
     /// Whether any byte of this side has been seen (delivered, buffered
     /// or lost).
+    #[inline]
     pub fn has_bytes(&self) -> bool {
         self.next > 0 || !self.pending.is_empty()
     }

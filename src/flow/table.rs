@@ -623,7 +623,9 @@ impl<H: FlowHandler> FlowTable<H> {
             return;
         };
         let i = dir.index();
-        if state.halves[i].revives(tcp.seq, tcp.has(tcp_flags::SYN), tcp.payload_len) {
+        if state.halves[i].is_reset()
+            && state.halves[i].revives(tcp.seq, tcp.has(tcp_flags::SYN), tcp.payload_len)
+        {
             // Data or a SYN after this side's RST: the stream goes on (as
             // tshark follows it); a new analyzer takes it up if the last
             // one was already handed back.
@@ -671,8 +673,8 @@ impl<H: FlowHandler> FlowTable<H> {
         // An ACK from a side that has not answered the other's SYN, before
         // any of the other's bytes, belongs to an older connection (a
         // stale peer's challenge ACK): it says nothing of these bytes.
-        let stale_ack = state.syn_seq[other.index()].is_some()
-            && state.syn_seq[i].is_none()
+        let stale_ack = state.syn_seq[i].is_none()
+            && state.syn_seq[other.index()].is_some()
             && !state.halves[other.index()].has_bytes();
         if tcp.has(tcp_flags::ACK) && !tcp.has(tcp_flags::RST) && !stale_ack {
             state.halves[other.index()].acked(other, tcp.ack, tsv, frame, conn);
