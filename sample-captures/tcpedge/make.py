@@ -199,6 +199,31 @@ def odd_framing():
     return pkts
 
 
+def odd_length():
+    """Length headers RFC 9110/9112 allow but tshark does not read: a
+    folded Content-Length, a space before the colon, a list of equal
+    values. Each body ends in a second segment."""
+    pkts = []
+    cases = [
+        b"HTTP/1.1 200 OK\r\nContent-Length:\r\n 5\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello",
+    ]
+    for i, resp in enumerate(cases):
+        c = Conn(40040 + i)
+        c.handshake(0.0)
+        c.pkt(0.010, "c", "PA", get(f"/len{i}"))
+        c.pkt(0.020, "s", "PA", resp[:-3])
+        c.pkt(0.030, "s", "PA", resp[-3:])
+        c.pkt(0.031, "c", "A")
+        c.exchange(0.040, f"/after{i}", b"next", 0.010)
+        c.close(0.1)
+        for p in c.pkts:
+            p.time += i
+            pkts.append(p)
+    return pkts
+
+
 def connect_tunnel():
     """Plain HTTP inside an established CONNECT tunnel."""
     c = Conn(40030, dport=3128)
@@ -235,6 +260,7 @@ def main():
         ("tcpedge-http09", http09),
         ("tcpedge-status-lines", status_lines),
         ("tcpedge-odd-framing", odd_framing),
+        ("tcpedge-odd-length", odd_length),
         ("tcpedge-connect", connect_tunnel),
         ("tcpedge-urgent", urgent),
     ]:
