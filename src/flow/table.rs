@@ -633,6 +633,8 @@ impl<H: FlowHandler> FlowTable<H> {
             state.reset_live = false;
             if state.conn_done && entry.conn.is_none() {
                 state.conn_done = false;
+                // An earlier revival's facts first, so none are lost.
+                merge_earlier_app(&mut entry.conv, state);
                 state.earlier_app = Some(std::mem::take(&mut entry.conv.app));
             }
         }
