@@ -976,6 +976,31 @@ mod test {
     }
 
     #[test]
+    fn new_bytes_after_a_reset_get_a_new_analyzer_when_the_last_one_left() {
+        let mut table = table_with(|_| {});
+        let (a, b) = hosts();
+        let back = |s: Tcp<'static>| Tcp {
+            src_port: 80,
+            dst_port: 1000,
+            ..s
+        };
+        table.tcp(a, b, &seg(1000, 7, tcp_flags::SYN, b""), at(0));
+        let synack = back(seg(1000, 9, tcp_flags::SYN | tcp_flags::ACK, b""));
+        table.tcp(b, a, &synack, at(1));
+        table.tcp(a, b, &seg(1000, 8, tcp_flags::ACK, b"GET"), at(2));
+        let fin = back(seg(1000, 10, tcp_flags::FIN | tcp_flags::ACK, b""));
+        table.tcp(b, a, &fin, at(3));
+        table.tcp(a, b, &seg(1000, 11, tcp_flags::RST, b""), at(4));
+        assert_eq!(table.handler().1.len(), 1, "both streams ended");
+        // The client carries on after its RST.
+        table.tcp(a, b, &seg(1000, 11, tcp_flags::ACK, b"GET"), at(5));
+        let handler = table.finish();
+        assert_eq!(handler.1.len(), 2, "a second analyzer took the bytes up");
+        assert_eq!(handler.0.len(), 1);
+        assert_eq!(handler.0[0].0.state, State::HalfClosed);
+    }
+
+    #[test]
     fn a_new_syn_does_not_rejoin_a_tombstone() {
         let mut table = table_with(|_| {});
         let (a, b) = hosts();
