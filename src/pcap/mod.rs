@@ -9,6 +9,7 @@ pub mod defrag;
 mod feed;
 mod frame;
 pub mod link;
+pub mod tunnel;
 mod reader;
 pub mod wire;
 
