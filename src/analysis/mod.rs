@@ -27,12 +27,14 @@ pub use trouble::TroubleLog;
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::filter::Filter;
 use crate::flow::{Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};
 use crate::pcap::decode::{self, DecodeIssue, Transport};
 use crate::pcap::defrag::Defragmenter;
+use crate::pcap::tunnel::{self, Decap};
 use crate::pcap::{Format, Frame, Reader};
 use crate::time::{Span, Timestamp};
 
@@ -185,6 +187,10 @@ struct Handler<'o> {
     /// The output's first error: nothing more goes to it, and the analysis
     /// stops after the packet being processed.
     failed: Option<OutputError>,
+    /// The tunnels around the packet going into the flow table now.
+    tunnel: Option<tunnel::Path>,
+    /// Open conversations a tunnel carried (the first one seen), by id.
+    tunnels: FxHashMap<u64, tunnel::Path>,
 }
 
 /// What a `Handler` gives analyzers to emit into.
@@ -256,6 +262,9 @@ impl FlowHandler for Handler<'_> {
         conn: Option<&mut ConnAnalyzer>,
         packet: &PacketInfo,
     ) {
+        if let Some(path) = &self.tunnel {
+            self.tunnels.entry(conv.id).or_insert(*path);
+        }
         if let Some(conn) = conn {
             conn.packet(packet);
             self.drain(conv, conn);
@@ -273,6 +282,9 @@ impl FlowHandler for Handler<'_> {
     }
 
     fn closed(&mut self, mut conv: Conversation, _now: Timestamp) {
+        if !self.tunnels.is_empty() {
+            conv.tunnel = self.tunnels.remove(&conv.id);
+        }
         // No handshake, and every record was started by the other side:
         // the port heuristic picked the wrong side as the client.
         if !conv.roles_from_handshake
@@ -315,6 +327,14 @@ impl Pipeline<'_> {
     /// Decodes one frame and puts it in the flow table.
     #[inline]
     fn frame(&mut self, frame: &Frame<'_>) {
+        self.frame_in(frame, None);
+    }
+
+    /// Decodes a frame, or a packet found inside one (`path`: the tunnels
+    /// around it, for the conversations it joins), and puts it in the flow
+    /// table; then what it carries, if it is a tunnel.
+    #[inline]
+    fn frame_in(&mut self, frame: &Frame<'_>, path: Option<&tunnel::Path>) {
         let packet = match decode::decode(frame) {
             Ok(p) => p,
             Err(issue) => {
@@ -365,8 +385,19 @@ impl Pipeline<'_> {
             Transport::Udp(udp) => {
                 self.udp_packets += 1;
                 self.table.udp(src, dst, &udp, meta);
+                if tunnel::is_udp_port(udp.dst_port) {
+                    if let Some(decap) = tunnel::udp(src, dst, udp.dst_port, udp.payload) {
+                        self.tunnel(frame, decap, path);
+                    }
+                }
             }
             Transport::Other { protocol } => {
+                if packet.fragment.is_none() {
+                    if let Some(decap) = tunnel::ip(src, dst, protocol, packet.l4) {
+                        self.tunnel(frame, decap, path);
+                        return;
+                    }
+                }
                 let name = match protocol {
                     decode::PROTO_ICMP => "icmp",
                     decode::PROTO_ICMPV6 => "icmpv6",
@@ -378,6 +409,47 @@ impl Pipeline<'_> {
                 *self.protocols.entry("ip-fragment").or_default() += 1;
             }
         }
+    }
+
+    /// Decodes the packet a tunnel carries as a frame of its own, with the
+    /// outer frame's place, time and length (tshark counts a tunnelled
+    /// packet's conversation in frame lengths too); an encapsulation left
+    /// closed, or nested past [`tunnel::MAX_DEPTH`], is counted and warned
+    /// about.
+    #[cold]
+    fn tunnel(&mut self, outer: &Frame<'_>, decap: Decap<'_>, path: Option<&tunnel::Path>) {
+        let depth = path.map_or(0, tunnel::Path::depth);
+        let (hop, link_type, data) = match decap {
+            Decap::Inner { hop, link, data } if depth < tunnel::MAX_DEPTH => (hop, link, data),
+            Decap::Inner { .. } => {
+                self.undecoded(outer, "tunnels nested too deep".to_string());
+                return;
+            }
+            Decap::Undecoded(what) => {
+                self.undecoded(outer, what.to_string());
+                return;
+            }
+        };
+        let inner_path = match path {
+            Some(p) => p.push(hop),
+            None => tunnel::Path::new(hop),
+        };
+        let inner = Frame {
+            link_type,
+            data,
+            ..*outer
+        };
+        self.table.handler_mut().tunnel = Some(inner_path);
+        self.frame_in(&inner, Some(&inner_path));
+        self.table.handler_mut().tunnel = path.copied();
+    }
+
+    fn undecoded(&mut self, frame: &Frame<'_>, what: String) {
+        const NAME: &str = "undecoded-tunnel";
+        *self.protocols.entry(NAME).or_default() += 1;
+        self.first_issue
+            .entry(NAME)
+            .or_insert_with(|| (frame.index, what));
     }
 
     /// Puts the packets analyzers found while `outer` was processed into
@@ -422,6 +494,8 @@ pub fn analyze(
         registry: opts.registry,
         inner: Vec::new(),
         failed: None,
+        tunnel: None,
+        tunnels: FxHashMap::default(),
     };
     let mut pipe = Pipeline {
         table: FlowTable::new(handler, opts.limits),

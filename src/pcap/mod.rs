@@ -9,8 +9,8 @@ pub mod defrag;
 mod feed;
 mod frame;
 pub mod link;
-pub mod tunnel;
 mod reader;
+pub mod tunnel;
 pub mod wire;
 
 pub use decode::{decode, DecodeIssue, Packet, Transport};

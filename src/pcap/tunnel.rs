@@ -37,7 +37,10 @@ pub enum Kind {
     /// ERSPAN type I, II or III.
     Erspan(u8),
     /// IP in IP: outer and inner versions (4in4, 6in4, 4in6, 6in6).
-    IpInIp { outer: u8, inner: u8 },
+    IpInIp {
+        outer: u8,
+        inner: u8,
+    },
     EtherIp,
     MplsInIp,
 }
@@ -309,7 +312,12 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
         let link = match g.protocol() {
             gre::PROTO_BRIDGING => LinkType::ETHERNET,
             gre::PROTO_IPV4 | gre::PROTO_IPV6 => LinkType::RAW,
-            other => return Some(undecoded("Geneve carrying protocol", Some(u32::from(other)))),
+            other => {
+                return Some(undecoded(
+                    "Geneve carrying protocol",
+                    Some(u32::from(other)),
+                ))
+            }
         };
         return Some(Decap::Inner {
             hop: hop(Kind::Geneve, g.vni()),
@@ -374,10 +382,20 @@ mod test {
             (Kind::Nvgre, Some(0x12_3456), LinkType::ETHERNET, 1)
         );
         let erspan_i = [0, 0, 0x88, 0xbe, 0xaa];
-        assert_eq!(inner(&erspan_i), (Kind::Erspan(1), None, LinkType::ETHERNET, 1));
-        let erspan_ii = [0x10, 0, 0x88, 0xbe, 0, 0, 0, 1, 0x10, 0, 0, 7, 0, 0, 0, 0, 0xaa];
-        assert_eq!(inner(&erspan_ii), (Kind::Erspan(2), Some(7), LinkType::ETHERNET, 1));
-        let pptp = [0x30, 0x81, 0x88, 0x0b, 0, 1, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0x21];
+        assert_eq!(
+            inner(&erspan_i),
+            (Kind::Erspan(1), None, LinkType::ETHERNET, 1)
+        );
+        let erspan_ii = [
+            0x10, 0, 0x88, 0xbe, 0, 0, 0, 1, 0x10, 0, 0, 7, 0, 0, 0, 0, 0xaa,
+        ];
+        assert_eq!(
+            inner(&erspan_ii),
+            (Kind::Erspan(2), Some(7), LinkType::ETHERNET, 1)
+        );
+        let pptp = [
+            0x30, 0x81, 0x88, 0x0b, 0, 1, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0x21,
+        ];
         assert_eq!(inner(&pptp), (Kind::Pptp, Some(9), link::PPP, 1));
         assert!(matches!(
             ip(a, b, PROTO_GRE, &[0, 0, 0x12, 0x34, 0]),
@@ -396,7 +414,10 @@ mod test {
         let vx = [0x08, 0, 0, 0, 0, 0, 42, 0, 0xaa];
         assert!(matches!(
             udp(a, b, vxlan::PORT_LINUX, &vx),
-            Some(Decap::Inner { hop: Hop { id: Some(42), .. }, .. })
+            Some(Decap::Inner {
+                hop: Hop { id: Some(42), .. },
+                ..
+            })
         ));
         let mut not_vx = vx;
         not_vx[0] = 0;
@@ -404,7 +425,15 @@ mod test {
         let gen = [0, 0, 0x86, 0xdd, 0, 0, 5, 0, 0x60];
         assert!(matches!(
             udp(a, b, geneve::PORT, &gen),
-            Some(Decap::Inner { link: LinkType::RAW, hop: Hop { kind: Kind::Geneve, id: Some(5), .. }, .. })
+            Some(Decap::Inner {
+                link: LinkType::RAW,
+                hop: Hop {
+                    kind: Kind::Geneve,
+                    id: Some(5),
+                    ..
+                },
+                ..
+            })
         ));
     }
 }

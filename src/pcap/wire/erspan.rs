@@ -93,7 +93,10 @@ mod test {
     fn type_ii_and_iii() {
         let ii = [0x10, 0x0a, 0x00, 0x64, 0, 0, 0, 1, 0xaa];
         let p = Packet::new_checked(&ii[..]).unwrap();
-        assert_eq!((p.version(), p.session_id(), p.payload()), (1, 100, &[0xaa][..]));
+        assert_eq!(
+            (p.version(), p.session_id(), p.payload()),
+            (1, 100, &[0xaa][..])
+        );
         let mut iii = vec![0x20, 0, 0x03, 0xff, 0, 0, 0, 5, 0, 0, 0, 1];
         iii.extend_from_slice(&[0; 8]);
         iii.push(0xbb);

@@ -52,7 +52,10 @@ mod test {
     fn fields_and_cut() {
         let b = [0, 0, 0x10, 0x05, 0, 0, 0x08, 0x00, 0x45];
         let t = Tag::new_checked(&b[..]).unwrap();
-        assert_eq!((t.ecid_base(), t.ethertype(), t.payload()), (5, 0x0800, &[0x45][..]));
+        assert_eq!(
+            (t.ecid_base(), t.ethertype(), t.payload()),
+            (5, 0x0800, &[0x45][..])
+        );
         assert!(Tag::new_checked(&b[..7]).is_err());
     }
 }

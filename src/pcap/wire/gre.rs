@@ -140,7 +140,9 @@ mod test {
 
     #[test]
     fn pptp_with_ack_and_routing_refused() {
-        let pptp = [0x30, 0x81, 0x88, 0x0b, 0, 4, 0, 7, 0, 0, 0, 1, 0, 0, 0, 2, 0xff];
+        let pptp = [
+            0x30, 0x81, 0x88, 0x0b, 0, 4, 0, 7, 0, 0, 0, 1, 0, 0, 0, 2, 0xff,
+        ];
         let p = Packet::new_checked(&pptp[..]).unwrap();
         assert_eq!((p.version(), p.key()), (1, Some(0x0004_0007)));
         assert_eq!(p.payload(), &[0xff]);

@@ -52,7 +52,10 @@ mod test {
     fn label_and_bottom() {
         let b = [0x00, 0x06, 0x41, 0x40, 0x45];
         let e = Entry::new_checked(&b[..]).unwrap();
-        assert_eq!((e.label(), e.is_bottom(), e.payload()), (100, true, &[0x45][..]));
+        assert_eq!(
+            (e.label(), e.is_bottom(), e.payload()),
+            (100, true, &[0x45][..])
+        );
         assert!(Entry::new_checked(&b[..3]).is_err());
     }
 }

@@ -130,7 +130,12 @@ mod test {
         let compressed = [0x21, 0x45];
         let f = Frame::new_checked(&compressed[..]).unwrap();
         assert_eq!((f.protocol(), f.payload()), (PROTO_IPV4, &[0x45][..]));
-        for cut in [&[][..], &[0xff, 0x03][..], &[0xff, 0x03, 0x00][..], &[0x00][..]] {
+        for cut in [
+            &[][..],
+            &[0xff, 0x03][..],
+            &[0xff, 0x03, 0x00][..],
+            &[0x00][..],
+        ] {
             assert!(Frame::new_checked(cut).is_err(), "{cut:?}");
         }
     }
@@ -140,7 +145,10 @@ mod test {
         let b = [0x0f, 0x00, 0x08, 0x00, 0x45];
         assert!(is_cisco_hdlc(&b));
         let h = CiscoHdlc::new_checked(&b[..]).unwrap();
-        assert_eq!((h.address(), h.protocol(), h.payload()), (0x0f, 0x0800, &[0x45][..]));
+        assert_eq!(
+            (h.address(), h.protocol(), h.payload()),
+            (0x0f, 0x0800, &[0x45][..])
+        );
         assert!(CiscoHdlc::new_checked(&b[..3]).is_err());
     }
 }

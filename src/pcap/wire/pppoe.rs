@@ -59,7 +59,10 @@ mod test {
     fn session_and_padding() {
         let b = [0x11, 0, 0x12, 0x34, 0, 3, 0, 0x21, 0x45, 0, 0];
         let p = Packet::new_checked(&b[..]).unwrap();
-        assert_eq!((p.session_id(), p.payload()), (0x1234, &[0, 0x21, 0x45][..]));
+        assert_eq!(
+            (p.session_id(), p.payload()),
+            (0x1234, &[0, 0x21, 0x45][..])
+        );
         assert!(Packet::new_checked(&b[..5]).is_err());
         assert!(Packet::new_checked(&[0x21, 0, 0, 0, 0, 0][..]).is_err());
     }
