@@ -264,3 +264,27 @@ fn conversation_tables_match_tshark() {
         assert_eq!(ours, theirs, "{}", path.display());
     }
 }
+
+#[test]
+fn ip_edge_cases_are_keyed_as_tshark_keys_them() {
+    let (summary, convs) = analyze(&dir().join("ip-edges.pcap"));
+    // LSRR and SSRR: the final destination, not the next hop in the header.
+    for n in [50, 51] {
+        let client: SocketAddr = format!("172.16.{n}.1:40{n:03}").parse().unwrap();
+        let conv = convs.iter().find(|c| c.client == client).unwrap();
+        assert_eq!(conv.server, format!("172.16.{n}.2:80").parse().unwrap());
+        assert_eq!(conv.packets(), 8);
+    }
+    // A malformed IP option and a malformed TCP option: TCP still counts.
+    for n in [52, 53] {
+        let client: SocketAddr = format!("172.16.{n}.1:40{n:03}").parse().unwrap();
+        let conv = convs.iter().find(|c| c.client == client).unwrap();
+        assert_eq!((conv.packets(), conv.app.records), (8, 1));
+    }
+    // UDP length fields of 0, 4 and 7: malformed, in no conversation.
+    assert_eq!(summary.protocols.get("malformed"), Some(&3));
+    assert!(convs
+        .iter()
+        .all(|c| c.client.ip().to_string() != "172.16.54.1"));
+    assert_eq!(convs.len(), 12);
+}

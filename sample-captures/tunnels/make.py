@@ -200,7 +200,40 @@ def links():
           linktype=104)
 
 
+def edges():
+    """IPv4 source routing (LSRR and SSRR: the header's destination is the
+    next hop, the option lists the rest), TCP behind a malformed IP option
+    and with a malformed TCP option, UDP length fields under 8."""
+    from scapy.all import IPOption_LSRR, IPOption_SSRR
+    clk = Clock()
+    out = []
+    for n, opt in ((50, IPOption_LSRR), (51, IPOption_SSRR)):
+        hop, final = f"10.50.{n}.254", f"172.16.{n}.2"
+        for d, p in flows(n):
+            if d == 0:
+                p[IP].dst = hop
+                p[IP].options = [opt(routers=[final], pointer=4)]
+            out.append((clk.next(), eth(p)))
+    # A malformed IP option (length 1), then TCP.
+    for d, p in flows(52):
+        if d == 0:
+            p[IP].options = [Raw(b"\x07\x01\x00\x00")]
+        out.append((clk.next(), eth(p)))
+    # A TCP option whose length runs past the header, on every segment.
+    for d, p in flows(53):
+        if TCP in p:
+            p[TCP].options = [(8, b"")]
+            raw = bytearray(bytes(p[TCP]))
+        out.append((clk.next(), eth(p)))
+    # UDP length fields of 0, 4 and 7.
+    for i, bad in enumerate((0, 4, 7)):
+        p = IP(src="172.16.54.1", dst="172.16.54.2") / UDP(sport=50054, dport=53, len=bad) / b"ping"
+        out.append((clk.next(), eth(p)))
+    write("ip-edges.pcap", out)
+
+
 if __name__ == "__main__":
+    edges()
     tunnels()
     vxlan_8472()
     undecoded()

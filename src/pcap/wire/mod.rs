@@ -54,6 +54,7 @@ pub mod geneve;
 pub mod gre;
 pub mod ieee80211;
 pub mod ipv4;
+pub mod ipv4_options;
 pub mod ipv6;
 pub mod loopback;
 pub mod mpls;
