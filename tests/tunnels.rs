@@ -286,5 +286,5 @@ fn ip_edge_cases_are_keyed_as_tshark_keys_them() {
     assert!(convs
         .iter()
         .all(|c| c.client.ip().to_string() != "172.16.54.1"));
-    assert_eq!(convs.len(), 12);
+    assert_eq!(convs.len(), 8);
 }
