@@ -187,8 +187,9 @@ struct Handler<'o> {
     /// The output's first error: nothing more goes to it, and the analysis
     /// stops after the packet being processed.
     failed: Option<OutputError>,
-    /// The tunnels around the packet going into the flow table now.
-    tunnel: Option<tunnel::Path>,
+    /// The tunnels around the packet going into the flow table now (a
+    /// stack: entered and left in place, never copied per packet).
+    tunnel: tunnel::Path,
     /// Open conversations a tunnel carried (the first one seen), by id.
     tunnels: FxHashMap<u64, tunnel::Path>,
 }
@@ -230,6 +231,15 @@ impl Handler<'_> {
     }
 }
 
+impl Handler<'_> {
+    /// A conversation starts inside the current tunnels: it keeps them.
+    #[cold]
+    #[inline(never)]
+    fn carried_by_tunnel(&mut self, id: u64) {
+        self.tunnels.insert(id, self.tunnel);
+    }
+}
+
 impl FlowHandler for Handler<'_> {
     type Conn = ConnAnalyzer;
 
@@ -262,8 +272,8 @@ impl FlowHandler for Handler<'_> {
         conn: Option<&mut ConnAnalyzer>,
         packet: &PacketInfo,
     ) {
-        if let Some(path) = &self.tunnel {
-            self.tunnels.entry(conv.id).or_insert(*path);
+        if self.tunnel.depth() > 0 && conv.packets() == 1 {
+            self.carried_by_tunnel(conv.id);
         }
         if let Some(conn) = conn {
             conn.packet(packet);
@@ -327,14 +337,6 @@ impl Pipeline<'_> {
     /// Decodes one frame and puts it in the flow table.
     #[inline]
     fn frame(&mut self, frame: &Frame<'_>) {
-        self.frame_in(frame, None);
-    }
-
-    /// Decodes a frame, or a packet found inside one (`path`: the tunnels
-    /// around it, for the conversations it joins), and puts it in the flow
-    /// table; then what it carries, if it is a tunnel.
-    #[inline]
-    fn frame_in(&mut self, frame: &Frame<'_>, path: Option<&tunnel::Path>) {
         let packet = match decode::decode(frame) {
             Ok(p) => p,
             Err(issue) => {
@@ -387,14 +389,14 @@ impl Pipeline<'_> {
                 self.table.udp(src, dst, &udp, meta);
                 if tunnel::is_udp_port(udp.dst_port) {
                     if let Some(decap) = tunnel::udp(src, dst, udp.dst_port, udp.payload) {
-                        self.tunnel(frame, decap, path);
+                        self.tunnel(frame, decap);
                     }
                 }
             }
             Transport::Other { protocol } => {
                 if packet.fragment.is_none() {
                     if let Some(decap) = tunnel::ip(src, dst, protocol, packet.l4) {
-                        self.tunnel(frame, decap, path);
+                        self.tunnel(frame, decap);
                         return;
                     }
                 }
@@ -417,8 +419,9 @@ impl Pipeline<'_> {
     /// closed, or nested past [`tunnel::MAX_DEPTH`], is counted and warned
     /// about.
     #[cold]
-    fn tunnel(&mut self, outer: &Frame<'_>, decap: Decap<'_>, path: Option<&tunnel::Path>) {
-        let depth = path.map_or(0, tunnel::Path::depth);
+    #[inline(never)]
+    fn tunnel(&mut self, outer: &Frame<'_>, decap: Decap<'_>) {
+        let depth = self.table.handler().tunnel.depth();
         let (hop, link_type, data) = match decap {
             Decap::Inner { hop, link, data } if depth < tunnel::MAX_DEPTH => (hop, link, data),
             Decap::Inner { .. } => {
@@ -430,18 +433,14 @@ impl Pipeline<'_> {
                 return;
             }
         };
-        let inner_path = match path {
-            Some(p) => p.push(hop),
-            None => tunnel::Path::new(hop),
-        };
         let inner = Frame {
             link_type,
             data,
             ..*outer
         };
-        self.table.handler_mut().tunnel = Some(inner_path);
-        self.frame_in(&inner, Some(&inner_path));
-        self.table.handler_mut().tunnel = path.copied();
+        self.table.handler_mut().tunnel.enter(hop);
+        self.frame(&inner);
+        self.table.handler_mut().tunnel.leave();
     }
 
     fn undecoded(&mut self, frame: &Frame<'_>, what: String) {
@@ -494,7 +493,7 @@ pub fn analyze(
         registry: opts.registry,
         inner: Vec::new(),
         failed: None,
-        tunnel: None,
+        tunnel: tunnel::Path::default(),
         tunnels: FxHashMap::default(),
     };
     let mut pipe = Pipeline {

@@ -106,32 +106,28 @@ pub const MAX_SHOWN: usize = 4;
 /// loop of them) is reported as a warning.
 pub const MAX_DEPTH: u8 = 8;
 
-/// The tunnels around a packet, outermost first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The tunnels around a packet, outermost first (empty outside any).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Path {
     hops: [Option<Hop>; MAX_SHOWN],
     depth: u8,
 }
 
 impl Path {
-    /// The path of a packet inside `self`'s innermost tunnel, inside `hop`.
-    #[must_use]
-    pub fn push(self, hop: Hop) -> Path {
-        let mut next = self;
-        if let Some(slot) = next.hops.get_mut(usize::from(self.depth)) {
+    /// Goes one tunnel deeper, inside `hop`.
+    pub fn enter(&mut self, hop: Hop) {
+        if let Some(slot) = self.hops.get_mut(usize::from(self.depth)) {
             *slot = Some(hop);
         }
-        next.depth = self.depth.saturating_add(1);
-        next
+        self.depth = self.depth.saturating_add(1);
     }
 
-    /// A path of one hop.
-    pub fn new(hop: Hop) -> Path {
-        Path {
-            hops: [None; MAX_SHOWN],
-            depth: 0,
+    /// Comes out of the innermost tunnel.
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        if let Some(slot) = self.hops.get_mut(usize::from(self.depth)) {
+            *slot = None;
         }
-        .push(hop)
     }
 
     /// Levels of encapsulation.
@@ -358,14 +354,23 @@ mod test {
             dst: v4("10.0.0.2"),
             id: Some(42),
         };
-        let p = Path::new(gre).push(vx);
+        let mut p = Path::default();
+        p.enter(gre);
+        p.enter(vx);
         assert_eq!(
             p.to_string(),
             "gre 192.0.2.1→192.0.2.2 / vxlan vni 42 10.0.0.1→10.0.0.2"
         );
-        let deep = (0..5).fold(p, |p, _| p.push(gre));
-        assert_eq!(deep.depth(), 7);
-        assert!(deep.to_string().ends_with(" / …"));
+        let shallow = p;
+        for _ in 0..5 {
+            p.enter(gre);
+        }
+        assert_eq!(p.depth(), 7);
+        assert!(p.to_string().ends_with(" / …"));
+        for _ in 0..5 {
+            p.leave();
+        }
+        assert_eq!(p, shallow);
     }
 
     #[test]
