@@ -50,6 +50,7 @@ pub struct Network<'a> {
 }
 
 /// Strips the link header of `data`.
+#[inline]
 pub fn network(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
     match link {
         LinkType::ETHERNET => ethernet(data),
@@ -73,6 +74,15 @@ pub fn network(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
         }
         LinkType::NFLOG => nflog(data),
         LinkType(127) => radiotap(data),
+        other => serial_or_mpls(other, data),
+    }
+}
+
+/// The link types of serial lines and MPLS: out of line, so that the
+/// common ones above stay small enough to inline into the decoder.
+#[inline(never)]
+fn serial_or_mpls(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
+    match link {
         PPP => ppp(data),
         PPP_HDLC if ppp::is_cisco_hdlc(data) => cisco_hdlc(data),
         PPP_HDLC => ppp(data),
@@ -106,7 +116,9 @@ fn ethernet(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
 /// What follows `ethertype` when it is not IP: 802.1Q and QinQ tags,
 /// E-Tags, an MPLS label stack, a PPPoE session, a service header (NSH),
 /// each announcing the next, until IP or something else. Every step
-/// consumes bytes, so the walk ends.
+/// consumes bytes, so the walk ends. Out of line: plain Ethernet carrying
+/// IP never comes here.
+#[inline(never)]
 fn shimmed(mut ethertype: u16, mut payload: &[u8]) -> Result<Network<'_>, LinkIssue> {
     loop {
         match ethertype {

@@ -197,6 +197,15 @@ fn undecoded(what: &'static str, value: Option<u32>) -> Decap<'static> {
     Decap::Undecoded(Undecoded { what, value })
 }
 
+/// Whether an IP payload of `protocol` is an encapsulation [`ip`] knows.
+#[inline(always)]
+pub fn is_ip_protocol(protocol: u8) -> bool {
+    matches!(
+        protocol,
+        PROTO_IPIP | PROTO_IPV6 | PROTO_GRE | PROTO_ETHERIP | PROTO_L2TPV3 | PROTO_MPLS_IN_IP
+    )
+}
+
 /// Whether a UDP datagram to `dst_port` may carry a tunnel: the one port
 /// compare plain traffic pays.
 #[inline(always)]
@@ -411,6 +420,42 @@ mod test {
         ));
         assert!(ip(a, b, 6, &[0; 20]).is_none());
         assert!(ip(a, b, PROTO_GRE, &[]).is_none());
+    }
+
+    #[test]
+    fn every_cut_of_every_header_is_safe() {
+        let (a, b) = (v4("1.1.1.1"), v4("2.2.2.2"));
+        let erspan_iii = [
+            0x10, 0, 0x22, 0xeb, 0, 0, 0, 1, 0x20, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5,
+            6, 7, 8, 0xaa,
+        ];
+        let keyed = [
+            0xb0, 0, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0x45,
+        ];
+        for len in 0..=erspan_iii.len() {
+            let _ = ip(a, b, PROTO_GRE, &erspan_iii[..len]);
+            let _ = ip(a, b, PROTO_GRE, &keyed[..len.min(keyed.len())]);
+        }
+        assert!(matches!(
+            ip(a, b, PROTO_GRE, &erspan_iii),
+            Some(Decap::Inner {
+                hop: Hop {
+                    kind: Kind::Erspan(3),
+                    id: Some(9),
+                    ..
+                },
+                data: [0xaa],
+                ..
+            })
+        ));
+        let geneve = [
+            0x02, 0, 0x65, 0x58, 0, 0, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0xaa,
+        ];
+        for len in 0..geneve.len() {
+            let got = udp(a, b, geneve::PORT, &geneve[..len]);
+            assert!(matches!(got, Some(Decap::Undecoded(_))), "{len}");
+            let _ = udp(a, b, vxlan::PORT, &geneve[..len]);
+        }
     }
 
     #[test]
