@@ -104,6 +104,7 @@ fn main() {
                 records: 1,
                 reversed: 0,
             },
+            tunnel: None,
         };
         work.writer
             .conversation(&conv)

@@ -40,6 +40,18 @@ const NOT_COMPARED: &[(&str, &str)] = &[
         "802.11 radiotap (link type 127): the filter does not evaluate it",
     ),
     (
+        "ppp.pcap",
+        "PPP (link type 9): the filter does not evaluate it",
+    ),
+    (
+        "ppp-hdlc.pcap",
+        "PPP in HDLC framing (link type 50): the filter does not evaluate it",
+    ),
+    (
+        "chdlc.pcap",
+        "Cisco HDLC (link type 104): the filter does not evaluate it",
+    ),
+    (
         "zeek-nflog-http.pcap",
         "NFLOG (link type 239): the filter does not evaluate it",
     ),

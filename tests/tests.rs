@@ -31,3 +31,4 @@ mod strace_api;
 mod strace_browser;
 mod strace_shared;
 mod tcp_edges;
+mod tunnels;

@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use tracedeck::pcap::{decode, Frame, LinkType};
 
-const LINKS: [u32; 12] = [0, 1, 12, 14, 101, 108, 113, 127, 228, 229, 239, 276];
+const LINKS: [u32; 16] = [0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 127, 219, 228, 229, 239, 276];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else { return };

@@ -26,13 +26,16 @@ pub use select::{Selector, MAX_PROBE_BYTES, UNKNOWN};
 pub use trouble::TroubleLog;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::filter::Filter;
 use crate::flow::{Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};
-use crate::pcap::decode::{self, DecodeIssue, Transport};
+use crate::pcap::decode::{self, DecodeIssue, Transport, Udp};
 use crate::pcap::defrag::Defragmenter;
+use crate::pcap::tunnel::{self, Decap};
 use crate::pcap::{Format, Frame, Reader};
 use crate::time::{Span, Timestamp};
 
@@ -185,6 +188,11 @@ struct Handler<'o> {
     /// The output's first error: nothing more goes to it, and the analysis
     /// stops after the packet being processed.
     failed: Option<OutputError>,
+    /// The tunnels around the packet going into the flow table now (a
+    /// stack: entered and left in place, never copied per packet).
+    tunnel: tunnel::Path,
+    /// Open conversations a tunnel carried (the first one seen), by id.
+    tunnels: FxHashMap<u64, tunnel::Path>,
 }
 
 /// What a `Handler` gives analyzers to emit into.
@@ -224,6 +232,15 @@ impl Handler<'_> {
     }
 }
 
+impl Handler<'_> {
+    /// A conversation starts inside the current tunnels: it keeps them.
+    #[cold]
+    #[inline(never)]
+    fn carried_by_tunnel(&mut self, id: u64) {
+        self.tunnels.insert(id, self.tunnel);
+    }
+}
+
 impl FlowHandler for Handler<'_> {
     type Conn = ConnAnalyzer;
 
@@ -256,6 +273,9 @@ impl FlowHandler for Handler<'_> {
         conn: Option<&mut ConnAnalyzer>,
         packet: &PacketInfo,
     ) {
+        if self.tunnel.depth() > 0 && conv.packets() == 1 {
+            self.carried_by_tunnel(conv.id);
+        }
         if let Some(conn) = conn {
             conn.packet(packet);
             self.drain(conv, conn);
@@ -273,6 +293,9 @@ impl FlowHandler for Handler<'_> {
     }
 
     fn closed(&mut self, mut conv: Conversation, _now: Timestamp) {
+        if !self.tunnels.is_empty() {
+            conv.tunnel = self.tunnels.remove(&conv.id);
+        }
         // No handshake, and every record was started by the other side:
         // the port heuristic picked the wrong side as the client.
         if !conv.roles_from_handshake
@@ -365,8 +388,15 @@ impl Pipeline<'_> {
             Transport::Udp(udp) => {
                 self.udp_packets += 1;
                 self.table.udp(src, dst, &udp, meta);
+                if tunnel::is_udp_port(udp.dst_port) {
+                    self.udp_tunnel(frame, src, dst, &udp);
+                }
             }
             Transport::Other { protocol } => {
+                if packet.fragment.is_none() && tunnel::is_ip_protocol(protocol) {
+                    self.ip_tunnel(frame, &packet);
+                    return;
+                }
                 let name = match protocol {
                     decode::PROTO_ICMP => "icmp",
                     decode::PROTO_ICMPV6 => "icmpv6",
@@ -378,6 +408,65 @@ impl Pipeline<'_> {
                 *self.protocols.entry("ip-fragment").or_default() += 1;
             }
         }
+    }
+
+    /// A datagram to a tunnel's port: the packet it carries, if it is one.
+    /// Out of line, as every tunnel step: plain traffic pays one compare.
+    #[cold]
+    #[inline(never)]
+    fn udp_tunnel(&mut self, frame: &Frame<'_>, src: IpAddr, dst: IpAddr, udp: &Udp<'_>) {
+        if let Some(decap) = tunnel::udp(src, dst, udp.dst_port, udp.payload) {
+            self.tunnel(frame, decap);
+        }
+    }
+
+    /// An IP payload of an encapsulation's protocol: the packet it carries
+    /// (an empty one, as a PPTP acknowledgment, counts as today's other-ip).
+    #[cold]
+    #[inline(never)]
+    fn ip_tunnel(&mut self, frame: &Frame<'_>, packet: &decode::Packet<'_>) {
+        match tunnel::ip(packet.src, packet.dst, packet.protocol, packet.l4) {
+            Some(decap) => self.tunnel(frame, decap),
+            None => *self.protocols.entry("other-ip").or_default() += 1,
+        }
+    }
+
+    /// Decodes the packet a tunnel carries as a frame of its own, with the
+    /// outer frame's place, time and length (tshark counts a tunnelled
+    /// packet's conversation in frame lengths too); an encapsulation left
+    /// closed, or nested past [`tunnel::MAX_DEPTH`], is counted and warned
+    /// about.
+    #[cold]
+    #[inline(never)]
+    fn tunnel(&mut self, outer: &Frame<'_>, decap: Decap<'_>) {
+        let depth = self.table.handler().tunnel.depth();
+        let (hop, link_type, data) = match decap {
+            Decap::Inner { hop, link, data } if depth < tunnel::MAX_DEPTH => (hop, link, data),
+            Decap::Inner { .. } => {
+                self.undecoded(outer, "tunnels nested too deep".to_string());
+                return;
+            }
+            Decap::Undecoded(what) => {
+                self.undecoded(outer, what.to_string());
+                return;
+            }
+        };
+        let inner = Frame {
+            link_type,
+            data,
+            ..*outer
+        };
+        self.table.handler_mut().tunnel.enter(hop);
+        self.frame(&inner);
+        self.table.handler_mut().tunnel.leave();
+    }
+
+    fn undecoded(&mut self, frame: &Frame<'_>, what: String) {
+        const NAME: &str = "undecoded-tunnel";
+        *self.protocols.entry(NAME).or_default() += 1;
+        self.first_issue
+            .entry(NAME)
+            .or_insert_with(|| (frame.index, what));
     }
 
     /// Puts the packets analyzers found while `outer` was processed into
@@ -422,6 +511,8 @@ pub fn analyze(
         registry: opts.registry,
         inner: Vec::new(),
         failed: None,
+        tunnel: tunnel::Path::default(),
+        tunnels: FxHashMap::default(),
     };
     let mut pipe = Pipeline {
         table: FlowTable::new(handler, opts.limits),

@@ -491,7 +491,13 @@ pub fn run(request: Request) -> anyhow::Result<()> {
         )?;
     }
     let shown = convs.len();
-    text_table::print(&mut w, CONV_TEXT, &convs, first)?;
+    // The tunnel column (the last) only when a conversation has one.
+    let cols = if convs.iter().any(|c| c.tunnel.is_some()) {
+        CONV_TEXT
+    } else {
+        &CONV_TEXT[..CONV_TEXT.len() - 1]
+    };
+    text_table::print(&mut w, cols, &convs, first)?;
     if shown < total {
         writeln!(w, "... {} more (use --limit 0 for all)", total - shown)?;
     }
@@ -513,6 +519,7 @@ const CONV_TEXT: &[TextCol<ConversationRow>] = &[
     TextCol::new("bytes_s2c", 10, Align::Right),
     TextCol::new("state", 11, Align::Left),
     TextCol::new("http_exchanges", 4, Align::Right),
+    TextCol::new("tunnel", 0, Align::Left).sep("  "),
 ];
 
 /// The HTTP table's columns (of the definition in

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::reassembly::HalfStats;
 use super::stream::Dir;
+use crate::pcap::tunnel;
 use crate::time::{Span, Timestamp};
 
 /// Transport protocol of a conversation.
@@ -136,6 +137,10 @@ pub struct Conversation {
     pub state: State,
     /// What the protocol analyzer that ran on the payload found.
     pub app: AppFacts,
+    /// The tunnels that carried it (its first packet's), outermost first;
+    /// its addresses are the innermost headers', as tshark keys it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<tunnel::Path>,
 }
 
 /// A conversation's application-layer facts, from the protocol analyzer
@@ -184,6 +189,7 @@ impl Conversation {
                 State::NoSyn
             },
             app: AppFacts::default(),
+            tunnel: None,
         }
     }
 

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use super::frame::Frame;
 use super::link::{self, LinkIssue, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
-use super::wire::{self, ipv4, ipv6, tcp, udp, Problem};
+use super::wire::{self, ipv4, ipv4_options, ipv6, tcp, udp, Problem};
 
 pub const PROTO_ICMP: u8 = 1;
 pub const PROTO_TCP: u8 = 6;
@@ -177,9 +177,18 @@ fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
     } else {
         transport(protocol, payload, payload_len)?
     };
+    let mut dst = ip.dst_addr();
+    if ip.header_len() > ipv4::HEADER_LEN {
+        // A source-routed datagram: keyed by where it is finally going, as
+        // tshark does, not by the next hop in the header.
+        let options = ip.datagram().get(ipv4::HEADER_LEN..ip.header_len());
+        if let Some(end) = options.and_then(ipv4_options::final_destination) {
+            dst = end;
+        }
+    }
     Ok(Packet {
         src: IpAddr::V4(ip.src_addr()),
-        dst: IpAddr::V4(ip.dst_addr()),
+        dst: IpAddr::V4(dst),
         ip: ip.datagram(),
         fragment,
         protocol,
@@ -264,6 +273,13 @@ pub fn transport(protocol: u8, b: &[u8], len: u32) -> Result<Transport<'_>, Deco
         }
         PROTO_UDP => {
             let udp = udp::Packet::new_checked(b)?;
+            // tshark rejects a length field under the header's own 8 bytes
+            // (0 is a jumbogram's only past 65535 bytes, RFC 2675) and
+            // leaves the datagram out of its conversations: so do we.
+            let len_field = udp.len_field();
+            if usize::from(len_field) < udp::HEADER_LEN && (len_field != 0 || len <= 0xffff) {
+                return Err(DecodeIssue::MalformedTransport("UDP length field under 8"));
+            }
             let datagram_len = udp.datagram_len(len);
             Ok(Transport::Udp(Udp {
                 src_port: udp.src_port(),

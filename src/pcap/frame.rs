@@ -37,6 +37,10 @@ impl LinkType {
             LinkType::NFLOG => "Linux NFLOG",
             LinkType::LINUX_SLL2 => "Linux cooked v2",
             LinkType(127) => "802.11 radiotap",
+            LinkType(9) => "PPP",
+            LinkType(50) => "PPP in HDLC framing",
+            LinkType(104) => "Cisco HDLC",
+            LinkType(219) => "MPLS",
             _ => "unsupported",
         }
     }

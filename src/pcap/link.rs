@@ -1,8 +1,19 @@
 //! Link layers: find the network-layer payload and its ethertype inside a
-//! frame, for every link type the engine reads.
+//! frame, for every link type the engine reads, through the tags and shims
+//! Ethernet may carry before IP (802.1Q, E-Tag, MPLS, PPPoE, NSH).
 
 use super::frame::LinkType;
-use super::wire::{self, ethernet, ieee80211, loopback, nflog, sll};
+use super::wire::{self, etag, ethernet, ieee80211, loopback, mpls, nflog, nsh, ppp, pppoe, sll};
+
+/// LINKTYPE_PPP: a PPP frame, address and control bytes optional.
+pub const PPP: LinkType = LinkType(9);
+/// LINKTYPE_PPP_HDLC: PPP in HDLC-like framing, or Cisco HDLC.
+pub const PPP_HDLC: LinkType = LinkType(50);
+/// LINKTYPE_C_HDLC: Cisco HDLC.
+pub const C_HDLC: LinkType = LinkType(104);
+/// LINKTYPE_MPLS: an MPLS label stack (also what MPLS-in-IP and MPLS over
+/// GRE carry).
+pub const MPLS: LinkType = LinkType(219);
 
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
 pub const ETHERTYPE_IPV6: u16 = 0x86dd;
@@ -39,6 +50,7 @@ pub struct Network<'a> {
 }
 
 /// Strips the link header of `data`.
+#[inline]
 pub fn network(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
     match link {
         LinkType::ETHERNET => ethernet(data),
@@ -62,6 +74,20 @@ pub fn network(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
         }
         LinkType::NFLOG => nflog(data),
         LinkType(127) => radiotap(data),
+        other => serial_or_mpls(other, data),
+    }
+}
+
+/// The link types of serial lines and MPLS: out of line, so that the
+/// common ones above stay small enough to inline into the decoder.
+#[inline(never)]
+fn serial_or_mpls(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
+    match link {
+        PPP => ppp(data),
+        PPP_HDLC if ppp::is_cisco_hdlc(data) => cisco_hdlc(data),
+        PPP_HDLC => ppp(data),
+        C_HDLC => cisco_hdlc(data),
+        MPLS => mpls_stack(data),
         other => Err(LinkIssue::UnknownLinkType(other)),
     }
 }
@@ -74,16 +100,95 @@ fn typed(ethertype: u16, payload: &[u8]) -> Result<Network<'_>, LinkIssue> {
     }
 }
 
-/// Ethernet II, following 802.1Q and QinQ tags.
+/// Ethernet II, following tags and shims.
 #[inline]
 fn ethernet(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
     let frame = ethernet::Frame::new_checked(data)?;
-    let (mut ethertype, mut payload) = (frame.ethertype(), frame.payload());
-    while ethernet::is_vlan(ethertype) {
-        let tag = ethernet::VlanTag::new_checked(payload)?;
-        (ethertype, payload) = (tag.ethertype(), tag.payload());
+    match frame.ethertype() {
+        ethertype @ (ETHERTYPE_IPV4 | ETHERTYPE_IPV6) => Ok(Network {
+            ethertype,
+            payload: frame.payload(),
+        }),
+        other => shimmed(other, frame.payload()),
     }
-    typed(ethertype, payload)
+}
+
+/// What follows `ethertype` when it is not IP: 802.1Q and QinQ tags,
+/// E-Tags, an MPLS label stack, a PPPoE session, a service header (NSH),
+/// each announcing the next, until IP or something else. Every step
+/// consumes bytes, so the walk ends. Out of line: plain Ethernet carrying
+/// IP never comes here.
+#[inline(never)]
+fn shimmed(mut ethertype: u16, mut payload: &[u8]) -> Result<Network<'_>, LinkIssue> {
+    loop {
+        match ethertype {
+            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => return Ok(Network { ethertype, payload }),
+            t if ethernet::is_vlan(t) => {
+                let tag = ethernet::VlanTag::new_checked(payload)?;
+                (ethertype, payload) = (tag.ethertype(), tag.payload());
+            }
+            etag::ETHERTYPE => {
+                let tag = etag::Tag::new_checked(payload)?;
+                (ethertype, payload) = (tag.ethertype(), tag.payload());
+            }
+            mpls::ETHERTYPE_UNICAST | mpls::ETHERTYPE_MULTICAST => return mpls_stack(payload),
+            pppoe::ETHERTYPE_SESSION => {
+                return ppp(pppoe::Packet::new_checked(payload)?.payload());
+            }
+            nsh::ETHERTYPE => {
+                let header = nsh::Packet::new_checked(payload)?;
+                let inner = header.payload();
+                match header.next_protocol() {
+                    nsh::NEXT_IPV4 => return typed(ETHERTYPE_IPV4, inner),
+                    nsh::NEXT_IPV6 => return typed(ETHERTYPE_IPV6, inner),
+                    nsh::NEXT_MPLS => return mpls_stack(inner),
+                    nsh::NEXT_NSH => payload = inner,
+                    nsh::NEXT_ETHERNET => {
+                        let frame = ethernet::Frame::new_checked(inner)?;
+                        (ethertype, payload) = (frame.ethertype(), frame.payload());
+                    }
+                    _ => return Err(LinkIssue::NotIp(nsh::ETHERTYPE)),
+                }
+            }
+            other => return Err(LinkIssue::NotIp(other)),
+        }
+    }
+}
+
+/// An MPLS label stack down to its bottom entry, then IP as the first
+/// nibble says (RFC 4385's heuristic). A pseudowire (first nibble 0 or 1:
+/// a control word, often Ethernet behind it) is not followed.
+fn mpls_stack(mut data: &[u8]) -> Result<Network<'_>, LinkIssue> {
+    loop {
+        let entry = mpls::Entry::new_checked(data)?;
+        data = entry.payload();
+        if entry.is_bottom() {
+            break;
+        }
+    }
+    match data.first().map(|b| b >> 4) {
+        Some(4) => typed(ETHERTYPE_IPV4, data),
+        Some(6) => typed(ETHERTYPE_IPV6, data),
+        Some(_) => Err(LinkIssue::NotIp(mpls::ETHERTYPE_UNICAST)),
+        None => Err(LinkIssue::Truncated),
+    }
+}
+
+/// A PPP frame (DLT 9, DLT 50, PPPoE, PPTP): IPv4 and IPv6 go on, other
+/// protocols (LCP, IPCP, CHAP…) carry no IP.
+fn ppp(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
+    let frame = ppp::Frame::new_checked(data)?;
+    match frame.protocol() {
+        ppp::PROTO_IPV4 => typed(ETHERTYPE_IPV4, frame.payload()),
+        ppp::PROTO_IPV6 => typed(ETHERTYPE_IPV6, frame.payload()),
+        other => Err(LinkIssue::NotIp(other)),
+    }
+}
+
+/// Cisco HDLC: its protocol field is an ethertype.
+fn cisco_hdlc(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
+    let header = ppp::CiscoHdlc::new_checked(data)?;
+    shimmed(header.protocol(), header.payload())
 }
 
 /// BSD loopback: a 4-byte address family, in the writer's byte order for

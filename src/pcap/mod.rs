@@ -10,6 +10,7 @@ mod feed;
 mod frame;
 pub mod link;
 mod reader;
+pub mod tunnel;
 pub mod wire;
 
 pub use decode::{decode, DecodeIssue, Packet, Transport};

@@ -74,6 +74,13 @@ crate::table! {
         last_frame: u64 = C::spec("last frame", "the conversation's last packet")
             .unit(Unit::Frame)
             .sorts(Asc),
+        /// Absent from the JSON of a conversation no tunnel carried.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tunnel: Option<String> = C::spec(
+            "tunnel",
+            "the tunnels that carried it, outermost first: kind, VNI or key, outer endpoints",
+        )
+        .sorts(Asc),
     }
     derived {
         packets: |r| r.packets()
@@ -110,6 +117,7 @@ impl From<&Conversation> for ConversationRow {
             roles_from_handshake: c.roles_from_handshake,
             first_frame: c.first_frame,
             last_frame: c.last_frame,
+            tunnel: c.tunnel.map(|t| t.to_string()),
         }
     }
 }
@@ -152,6 +160,7 @@ impl ConversationRow {
             roles_from_handshake: true,
             first_frame: 10,
             last_frame: 20,
+            tunnel: Some("vxlan vni 42 192.0.2.1→192.0.2.2".into()),
         }
     }
 }

@@ -47,16 +47,26 @@ macro_rules! view {
     };
 }
 
+pub mod erspan;
+pub mod etag;
 pub mod ethernet;
+pub mod geneve;
+pub mod gre;
 pub mod ieee80211;
 pub mod ipv4;
+pub mod ipv4_options;
 pub mod ipv6;
 pub mod loopback;
+pub mod mpls;
 pub mod nflog;
+pub mod nsh;
+pub mod ppp;
+pub mod pppoe;
 pub mod savefile;
 pub mod sll;
 pub mod tcp;
 pub mod udp;
+pub mod vxlan;
 
 /// A field's byte range inside its header.
 pub type Field = Range<usize>;
@@ -74,11 +84,21 @@ pub enum Header {
     Radiotap,
     Ieee80211,
     LlcSnap,
+    Ppp,
+    CiscoHdlc,
+    Pppoe,
+    Mpls,
+    ETag,
+    Nsh,
     Ipv4,
     Ipv6,
     Ipv6Extension,
     Tcp,
     Udp,
+    Gre,
+    Erspan,
+    Vxlan,
+    Geneve,
     PcapFile,
     PcapRecord,
     PcapngBlock,
@@ -94,6 +114,10 @@ impl Header {
                 | Header::Ipv6Extension
                 | Header::Tcp
                 | Header::Udp
+                | Header::Gre
+                | Header::Erspan
+                | Header::Vxlan
+                | Header::Geneve
                 | Header::PcapFile
                 | Header::PcapRecord
                 | Header::PcapngBlock
@@ -117,11 +141,21 @@ impl Header {
             Header::Radiotap => "radiotap",
             Header::Ieee80211 => "802.11",
             Header::LlcSnap => "LLC/SNAP",
+            Header::Ppp => "PPP",
+            Header::CiscoHdlc => "Cisco HDLC",
+            Header::Pppoe => "PPPoE",
+            Header::Mpls => "MPLS",
+            Header::ETag => "802.1BR E-Tag",
+            Header::Nsh => "NSH",
             Header::Ipv4 => "IPv4",
             Header::Ipv6 => "IPv6",
             Header::Ipv6Extension => "IPv6 extension",
             Header::Tcp => "TCP",
             Header::Udp => "UDP",
+            Header::Gre => "GRE",
+            Header::Erspan => "ERSPAN",
+            Header::Vxlan => "VXLAN",
+            Header::Geneve => "Geneve",
             Header::PcapFile => "pcap file",
             Header::PcapRecord => "pcap record",
             Header::PcapngBlock => "pcapng block",

@@ -1,0 +1,489 @@
+//! Tunnels: the packet an encapsulation carries, found without copying,
+//! and the facts that say which tunnel carried it (kind, outer endpoints,
+//! VNI or key). IP-level encapsulations (GRE with ERSPAN and NVGRE,
+//! IP-in-IP in its four pairings, EtherIP, MPLS-in-IP) are recognised by
+//! the IP protocol number, UDP ones (VXLAN, Geneve) by the destination
+//! port; Ethernet shims (MPLS, PPPoE, NSH, E-Tag) are the link layer's
+//! (`link.rs`). See "Tunnels" in the README.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use super::frame::LinkType;
+use super::link;
+use super::wire::{erspan, geneve, gre, vxlan};
+
+/// IP protocol numbers of encapsulations.
+pub const PROTO_IPIP: u8 = 4;
+pub const PROTO_IPV6: u8 = 41;
+pub const PROTO_GRE: u8 = 47;
+pub const PROTO_ETHERIP: u8 = 97;
+pub const PROTO_L2TPV3: u8 = 115;
+pub const PROTO_MPLS_IN_IP: u8 = 137;
+
+/// EtherIP's 2-byte header (RFC 3378 §3: version 3, reserved bits).
+const ETHERIP_HEADER_LEN: usize = 2;
+
+/// Which encapsulation a hop is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Vxlan,
+    Geneve,
+    Gre,
+    /// GRE bridging Ethernet with a key: VSID and flow id (RFC 7637).
+    Nvgre,
+    /// PPTP's enhanced GRE (version 1) carrying PPP.
+    Pptp,
+    /// ERSPAN type I, II or III.
+    Erspan(u8),
+    /// IP in IP: outer and inner versions (4in4, 6in4, 4in6, 6in6).
+    IpInIp {
+        outer: u8,
+        inner: u8,
+    },
+    EtherIp,
+    MplsInIp,
+}
+
+impl Kind {
+    /// The word a tunnel starts with when shown.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Vxlan => "vxlan",
+            Kind::Geneve => "geneve",
+            Kind::Gre => "gre",
+            Kind::Nvgre => "nvgre",
+            Kind::Pptp => "pptp",
+            Kind::Erspan(1) => "erspan-i",
+            Kind::Erspan(2) => "erspan-ii",
+            Kind::Erspan(_) => "erspan-iii",
+            Kind::IpInIp { outer: 4, inner: 4 } => "4in4",
+            Kind::IpInIp { outer: 4, .. } => "6in4",
+            Kind::IpInIp { inner: 4, .. } => "4in6",
+            Kind::IpInIp { .. } => "6in6",
+            Kind::EtherIp => "etherip",
+            Kind::MplsInIp => "mpls-in-ip",
+        }
+    }
+
+    /// What the hop's identifier is called.
+    fn id_name(self) -> &'static str {
+        match self {
+            Kind::Vxlan | Kind::Geneve => "vni",
+            Kind::Nvgre => "vsid",
+            Kind::Pptp => "call",
+            Kind::Erspan(_) => "session",
+            _ => "key",
+        }
+    }
+}
+
+/// One level of encapsulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub kind: Kind,
+    /// The outer header's endpoints.
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// VNI, GRE key, NVGRE VSID, ERSPAN session or PPTP call id.
+    pub id: Option<u32>,
+}
+
+impl fmt::Display for Hop {
+    /// `vxlan vni 42 10.0.0.1→10.0.0.2`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.name())?;
+        if let Some(id) = self.id {
+            write!(f, " {} {id}", self.kind.id_name())?;
+        }
+        write!(f, " {}→{}", self.src, self.dst)
+    }
+}
+
+/// Most hops a path keeps (a deeper nesting is decoded, and shown cut).
+pub const MAX_SHOWN: usize = 4;
+/// Most levels of encapsulation followed in one frame: a deeper one (or a
+/// loop of them) is reported as a warning.
+pub const MAX_DEPTH: u8 = 8;
+
+/// The tunnels around a packet, outermost first (empty outside any).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Path {
+    hops: [Option<Hop>; MAX_SHOWN],
+    depth: u8,
+}
+
+impl Path {
+    /// Goes one tunnel deeper, inside `hop`.
+    pub fn enter(&mut self, hop: Hop) {
+        if let Some(slot) = self.hops.get_mut(usize::from(self.depth)) {
+            *slot = Some(hop);
+        }
+        self.depth = self.depth.saturating_add(1);
+    }
+
+    /// Comes out of the innermost tunnel.
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        if let Some(slot) = self.hops.get_mut(usize::from(self.depth)) {
+            *slot = None;
+        }
+    }
+
+    /// Levels of encapsulation.
+    pub fn depth(&self) -> u8 {
+        self.depth
+    }
+
+    /// The hops kept, outermost first.
+    pub fn hops(&self) -> impl Iterator<Item = &Hop> {
+        self.hops.iter().flatten()
+    }
+}
+
+impl fmt::Display for Path {
+    /// Hops outermost first, separated by ` / `.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, hop) in self.hops().enumerate() {
+            if i > 0 {
+                f.write_str(" / ")?;
+            }
+            write!(f, "{hop}")?;
+        }
+        if usize::from(self.depth) > MAX_SHOWN {
+            f.write_str(" / …")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Path {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An encapsulation found in a packet.
+#[derive(Clone, Copy, Debug)]
+pub enum Decap<'a> {
+    /// The packet it carries, to decode from its `link` header.
+    Inner {
+        hop: Hop,
+        link: LinkType,
+        data: &'a [u8],
+    },
+    /// One we recognise and do not open (or whose header is broken).
+    Undecoded(Undecoded),
+}
+
+/// An encapsulation left closed: what it is and the value that stopped us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Undecoded {
+    pub what: &'static str,
+    pub value: Option<u32>,
+}
+
+impl fmt::Display for Undecoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what)?;
+        if let Some(v) = self.value {
+            write!(f, " {v:#06x}")?;
+        }
+        Ok(())
+    }
+}
+
+fn undecoded(what: &'static str, value: Option<u32>) -> Decap<'static> {
+    Decap::Undecoded(Undecoded { what, value })
+}
+
+/// Whether an IP payload of `protocol` is an encapsulation [`ip`] knows.
+#[inline(always)]
+pub fn is_ip_protocol(protocol: u8) -> bool {
+    matches!(
+        protocol,
+        PROTO_IPIP | PROTO_IPV6 | PROTO_GRE | PROTO_ETHERIP | PROTO_L2TPV3 | PROTO_MPLS_IN_IP
+    )
+}
+
+/// Whether a UDP datagram to `dst_port` may carry a tunnel: the one port
+/// compare plain traffic pays.
+#[inline(always)]
+pub fn is_udp_port(dst_port: u16) -> bool {
+    matches!(dst_port, vxlan::PORT | vxlan::PORT_LINUX | geneve::PORT)
+}
+
+/// The packet inside an IP payload of `protocol`, when that protocol is
+/// an encapsulation (`None` otherwise, and for an empty payload: a PPTP
+/// acknowledgment carries nothing).
+pub fn ip(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Option<Decap<'_>> {
+    if payload.is_empty() {
+        return None;
+    }
+    let outer = if src.is_ipv4() { 4 } else { 6 };
+    let hop = |kind, id| Hop { kind, src, dst, id };
+    let decap = match protocol {
+        PROTO_IPIP | PROTO_IPV6 => {
+            let inner = if protocol == PROTO_IPIP { 4 } else { 6 };
+            Decap::Inner {
+                hop: hop(Kind::IpInIp { outer, inner }, None),
+                link: LinkType::RAW,
+                data: payload,
+            }
+        }
+        PROTO_GRE => gre_payload(payload, hop),
+        PROTO_ETHERIP => Decap::Inner {
+            hop: hop(Kind::EtherIp, None),
+            link: LinkType::ETHERNET,
+            data: payload.get(ETHERIP_HEADER_LEN..).unwrap_or(&[]),
+        },
+        PROTO_MPLS_IN_IP => Decap::Inner {
+            hop: hop(Kind::MplsInIp, None),
+            link: link::MPLS,
+            data: payload,
+        },
+        PROTO_L2TPV3 => undecoded("L2TPv3 over IP", None),
+        _ => return None,
+    };
+    Some(decap)
+}
+
+fn gre_payload(payload: &[u8], hop: impl Fn(Kind, Option<u32>) -> Hop) -> Decap<'_> {
+    let Ok(gre) = gre::Packet::new_checked(payload) else {
+        return undecoded("GRE with a broken header", None);
+    };
+    let key = gre.key();
+    let inner = gre.payload();
+    if gre.version() == 1 {
+        return match gre.protocol() {
+            gre::PROTO_PPP => Decap::Inner {
+                hop: hop(Kind::Pptp, key.map(|k| k & 0xffff)),
+                link: link::PPP,
+                data: inner,
+            },
+            other => undecoded("PPTP GRE carrying protocol", Some(u32::from(other))),
+        };
+    }
+    if gre.version() != 0 {
+        return undecoded("GRE version", Some(u32::from(gre.version())));
+    }
+    let (kind, link, data) = match gre.protocol() {
+        gre::PROTO_IPV4 | gre::PROTO_IPV6 => (Kind::Gre, LinkType::RAW, inner),
+        gre::PROTO_BRIDGING if key.is_some() => (Kind::Nvgre, LinkType::ETHERNET, inner),
+        gre::PROTO_BRIDGING => (Kind::Gre, LinkType::ETHERNET, inner),
+        gre::PROTO_MPLS => (Kind::Gre, link::MPLS, inner),
+        gre::PROTO_PPP => (Kind::Gre, link::PPP, inner),
+        // Type I has no sequence number and no header of its own.
+        gre::PROTO_ERSPAN_II if !gre.has_seq() => (Kind::Erspan(1), LinkType::ETHERNET, inner),
+        gre::PROTO_ERSPAN_II | gre::PROTO_ERSPAN_III => {
+            let Ok(span) = erspan::Packet::new_checked(inner) else {
+                return undecoded("ERSPAN with a broken header", None);
+            };
+            let kind = Kind::Erspan(span.version() + 1);
+            return Decap::Inner {
+                hop: hop(kind, Some(u32::from(span.session_id()))),
+                link: LinkType::ETHERNET,
+                data: span.payload(),
+            };
+        }
+        other => return undecoded("GRE carrying protocol", Some(u32::from(other))),
+    };
+    let id = match kind {
+        Kind::Nvgre => key.map(|k| k >> 8),
+        _ => key,
+    };
+    Decap::Inner {
+        hop: hop(kind, id),
+        link,
+        data,
+    }
+}
+
+/// The packet inside a UDP datagram to `dst_port` (one [`is_udp_port`]
+/// accepted). A VXLAN header without its I flag is not VXLAN: the port
+/// is then some other service's.
+pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<Decap<'_>> {
+    const VXLAN_I_FLAG: u8 = 0x08;
+    let hop = |kind, id| Hop {
+        kind,
+        src,
+        dst,
+        id: Some(id),
+    };
+    if dst_port == geneve::PORT {
+        let Ok(g) = geneve::Packet::new_checked(payload) else {
+            return Some(undecoded("Geneve with a broken header", None));
+        };
+        let link = match g.protocol() {
+            gre::PROTO_BRIDGING => LinkType::ETHERNET,
+            gre::PROTO_IPV4 | gre::PROTO_IPV6 => LinkType::RAW,
+            other => {
+                return Some(undecoded(
+                    "Geneve carrying protocol",
+                    Some(u32::from(other)),
+                ))
+            }
+        };
+        return Some(Decap::Inner {
+            hop: hop(Kind::Geneve, g.vni()),
+            link,
+            data: g.payload(),
+        });
+    }
+    let v = vxlan::Packet::new_checked(payload).ok()?;
+    if payload.first().is_none_or(|f| f & VXLAN_I_FLAG == 0) {
+        return None;
+    }
+    Some(Decap::Inner {
+        hop: hop(Kind::Vxlan, v.vni()),
+        link: LinkType::ETHERNET,
+        data: v.payload(),
+    })
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn v4(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn paths_show_outermost_first() {
+        let gre = Hop {
+            kind: Kind::Gre,
+            src: v4("192.0.2.1"),
+            dst: v4("192.0.2.2"),
+            id: None,
+        };
+        let vx = Hop {
+            kind: Kind::Vxlan,
+            src: v4("10.0.0.1"),
+            dst: v4("10.0.0.2"),
+            id: Some(42),
+        };
+        let mut p = Path::default();
+        p.enter(gre);
+        p.enter(vx);
+        assert_eq!(
+            p.to_string(),
+            "gre 192.0.2.1→192.0.2.2 / vxlan vni 42 10.0.0.1→10.0.0.2"
+        );
+        let shallow = p;
+        for _ in 0..5 {
+            p.enter(gre);
+        }
+        assert_eq!(p.depth(), 7);
+        assert!(p.to_string().ends_with(" / …"));
+        for _ in 0..5 {
+            p.leave();
+        }
+        assert_eq!(p, shallow);
+    }
+
+    #[test]
+    fn gre_kinds() {
+        let (a, b) = (v4("1.1.1.1"), v4("2.2.2.2"));
+        let inner = |payload: &[u8]| match ip(a, b, PROTO_GRE, payload) {
+            Some(Decap::Inner { hop, link, data }) => (hop.kind, hop.id, link, data.len()),
+            other => panic!("{other:?}"),
+        };
+        // Keyed NVGRE: VSID 0x123456, flow id 0x78.
+        let nvgre = [0x20, 0, 0x65, 0x58, 0x12, 0x34, 0x56, 0x78, 0xaa];
+        assert_eq!(
+            inner(&nvgre),
+            (Kind::Nvgre, Some(0x12_3456), LinkType::ETHERNET, 1)
+        );
+        let erspan_i = [0, 0, 0x88, 0xbe, 0xaa];
+        assert_eq!(
+            inner(&erspan_i),
+            (Kind::Erspan(1), None, LinkType::ETHERNET, 1)
+        );
+        let erspan_ii = [
+            0x10, 0, 0x88, 0xbe, 0, 0, 0, 1, 0x10, 0, 0, 7, 0, 0, 0, 0, 0xaa,
+        ];
+        assert_eq!(
+            inner(&erspan_ii),
+            (Kind::Erspan(2), Some(7), LinkType::ETHERNET, 1)
+        );
+        let pptp = [
+            0x30, 0x81, 0x88, 0x0b, 0, 1, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0x21,
+        ];
+        assert_eq!(inner(&pptp), (Kind::Pptp, Some(9), link::PPP, 1));
+        assert!(matches!(
+            ip(a, b, PROTO_GRE, &[0, 0, 0x12, 0x34, 0]),
+            Some(Decap::Undecoded(Undecoded {
+                value: Some(0x1234),
+                ..
+            }))
+        ));
+        assert!(ip(a, b, 6, &[0; 20]).is_none());
+        assert!(ip(a, b, PROTO_GRE, &[]).is_none());
+    }
+
+    #[test]
+    fn every_cut_of_every_header_is_safe() {
+        let (a, b) = (v4("1.1.1.1"), v4("2.2.2.2"));
+        let erspan_iii = [
+            0x10, 0, 0x22, 0xeb, 0, 0, 0, 1, 0x20, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5,
+            6, 7, 8, 0xaa,
+        ];
+        let keyed = [
+            0xb0, 0, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0x45,
+        ];
+        for len in 0..=erspan_iii.len() {
+            let _ = ip(a, b, PROTO_GRE, &erspan_iii[..len]);
+            let _ = ip(a, b, PROTO_GRE, &keyed[..len.min(keyed.len())]);
+        }
+        assert!(matches!(
+            ip(a, b, PROTO_GRE, &erspan_iii),
+            Some(Decap::Inner {
+                hop: Hop {
+                    kind: Kind::Erspan(3),
+                    id: Some(9),
+                    ..
+                },
+                data: [0xaa],
+                ..
+            })
+        ));
+        let geneve = [
+            0x02, 0, 0x65, 0x58, 0, 0, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0xaa,
+        ];
+        for len in 0..geneve.len() - 1 {
+            let got = udp(a, b, geneve::PORT, &geneve[..len]);
+            assert!(matches!(got, Some(Decap::Undecoded(_))), "{len}");
+            let _ = udp(a, b, vxlan::PORT, &geneve[..len]);
+        }
+    }
+
+    #[test]
+    fn udp_tunnels() {
+        let (a, b) = (v4("1.1.1.1"), v4("2.2.2.2"));
+        let vx = [0x08, 0, 0, 0, 0, 0, 42, 0, 0xaa];
+        assert!(matches!(
+            udp(a, b, vxlan::PORT_LINUX, &vx),
+            Some(Decap::Inner {
+                hop: Hop { id: Some(42), .. },
+                ..
+            })
+        ));
+        let mut not_vx = vx;
+        not_vx[0] = 0;
+        assert!(udp(a, b, vxlan::PORT, &not_vx).is_none());
+        let gen = [0, 0, 0x86, 0xdd, 0, 0, 5, 0, 0x60];
+        assert!(matches!(
+            udp(a, b, geneve::PORT, &gen),
+            Some(Decap::Inner {
+                link: LinkType::RAW,
+                hop: Hop {
+                    kind: Kind::Geneve,
+                    id: Some(5),
+                    ..
+                },
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,290 @@
+//! Tunnels, PPP and HDLC link types and IP edge cases, on the samples of
+//! sample-captures/tunnels/ (made by its make.py): conversations keyed by
+//! the innermost headers, each naming the tunnel that carried it, compared
+//! with tshark's `-z conv,tcp -z conv,udp` tables.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use tracedeck::analysis::{self, CaptureSummary, Options, Output};
+use tracedeck::flow::{Conversation, Dir, Proto};
+use tracedeck::pcap::Reader;
+
+use crate::support::need;
+use crate::support::shared::samples;
+
+#[derive(Default)]
+struct Collect(Vec<Conversation>);
+
+impl Output for Collect {
+    fn conversation(&mut self, conv: &Conversation) -> Result<(), analysis::OutputError> {
+        self.0.push(conv.clone());
+        Ok(())
+    }
+}
+
+fn dir() -> PathBuf {
+    samples().join("tunnels")
+}
+
+fn analyze(path: &Path) -> (CaptureSummary, Vec<Conversation>) {
+    let mut out = Collect::default();
+    let mut reader = Reader::open(path).unwrap();
+    let summary = analysis::analyze(&mut reader, &Options::default(), &mut out).unwrap();
+    let mut convs = out.0;
+    convs.sort_by_key(|c| c.id);
+    (summary, convs)
+}
+
+fn tunnel_of(convs: &[Conversation], client: &str) -> Option<String> {
+    let client: SocketAddr = client.parse().unwrap();
+    let conv = convs.iter().find(|c| c.client == client).unwrap();
+    conv.tunnel.map(|t| t.to_string())
+}
+
+#[test]
+fn conversations_name_the_tunnel_that_carried_them() {
+    let (summary, convs) = analyze(&dir().join("tunnels.pcap"));
+    assert_eq!(convs.len(), 52, "22 TCP, 22 inner UDP, 8 outer UDP");
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    let outer = "192.0.2.1→192.0.2.2";
+    let cases = [
+        ("172.16.1.1:40001", format!("vxlan vni 42 {outer}")),
+        ("172.16.2.1:50002", format!("geneve vni 7 {outer}")),
+        ("[fd00:3::1]:40003", format!("geneve vni 8 {outer}")),
+        ("172.16.4.1:40004", format!("gre {outer}")),
+        ("[fd00:5::1]:40005", format!("gre key 77 {outer}")),
+        ("172.16.6.1:40006", format!("nvgre vsid 4660 {outer}")),
+        ("172.16.7.1:40007", format!("erspan-i {outer}")),
+        ("172.16.8.1:40008", format!("erspan-ii session 100 {outer}")),
+        (
+            "172.16.9.1:40009",
+            format!("erspan-iii session 200 {outer}"),
+        ),
+        ("172.16.10.1:40010", format!("4in4 {outer}")),
+        ("[fd00:11::1]:40011", format!("6in4 {outer}")),
+        ("172.16.12.1:40012", "4in6 2001:db8::1→2001:db8::2".into()),
+        ("[fd00:13::1]:40013", "6in6 2001:db8::1→2001:db8::2".into()),
+        (
+            "172.16.21.1:40021",
+            format!("vxlan vni 9 {outer} / gre 10.9.0.1→10.9.0.2"),
+        ),
+        (
+            "172.16.22.1:50022",
+            format!("gre {outer} / 4in4 10.8.0.1→10.8.0.2"),
+        ),
+    ];
+    for (client, want) in cases {
+        assert_eq!(
+            tunnel_of(&convs, client).as_deref(),
+            Some(&*want),
+            "{client}"
+        );
+    }
+    // Ethernet shims carry IP straight through: no tunnel endpoints.
+    for client in [
+        "172.16.14.1:40014",
+        "172.16.16.1:40016",
+        "172.16.18.1:40018",
+    ] {
+        assert_eq!(tunnel_of(&convs, client), None, "{client}");
+    }
+    // The outer VXLAN flow is a conversation of its own, as in tshark.
+    assert_eq!(tunnel_of(&convs, "192.0.2.1:33333"), None);
+    let inner: u64 = convs
+        .iter()
+        .filter(|c| c.tunnel.is_some())
+        .map(|c| c.packets())
+        .sum();
+    assert_eq!(inner, 15 * 10, "every packet of the 15 tunnels found");
+}
+
+#[test]
+fn vxlan_on_the_linux_port_is_opened_without_configuration() {
+    let (_, convs) = analyze(&dir().join("vxlan-8472.pcap"));
+    assert_eq!(
+        tunnel_of(&convs, "172.16.30.1:40030").as_deref(),
+        Some("vxlan vni 1 10.244.0.1→10.244.1.1")
+    );
+}
+
+#[test]
+fn an_encapsulation_left_closed_is_a_warning_naming_it() {
+    let (summary, convs) = analyze(&dir().join("undecoded.pcap"));
+    assert_eq!(
+        summary.warnings,
+        ["2 undecoded-tunnel packet(s), first at record 1: GRE carrying protocol 0x1234"]
+    );
+    assert_eq!(summary.protocols.get("undecoded-tunnel"), Some(&2));
+    assert_eq!(summary.protocols.get("other-ip"), None);
+    assert_eq!(convs.len(), 2);
+}
+
+#[test]
+fn ppp_and_hdlc_link_types() {
+    for (file, convs_want) in [("ppp.pcap", 4), ("ppp-hdlc.pcap", 2), ("chdlc.pcap", 4)] {
+        let (summary, convs) = analyze(&dir().join(file));
+        assert_eq!(convs.len(), convs_want, "{file}");
+        let tcp = convs.iter().filter(|c| c.proto == Proto::Tcp);
+        assert!(tcp.clone().count() >= 1, "{file}");
+        for c in tcp {
+            assert_eq!(c.app.records, 1, "{file}: one HTTP exchange per TCP flow");
+        }
+        // ppp.pcap opens with an LCP frame: PPP, but not IP.
+        let non_ip = u64::from(file == "ppp.pcap");
+        assert_eq!(
+            summary.protocols.get("non-ip").copied().unwrap_or(0),
+            non_ip,
+            "{file}"
+        );
+    }
+}
+
+/// One row of a tshark conversation table.
+#[derive(Debug, PartialEq)]
+struct Row {
+    frames_ab: u64,
+    bytes_ab: u64,
+    frames_ba: u64,
+    bytes_ba: u64,
+    /// Seconds from the capture's first packet, in tshark's 9 decimals,
+    /// and the duration in its 4.
+    start: String,
+    duration: String,
+}
+
+type Table = BTreeMap<(Proto, SocketAddr, SocketAddr), Row>;
+
+fn endpoint(s: &str) -> SocketAddr {
+    let (ip, port) = s.rsplit_once(':').unwrap();
+    SocketAddr::new(ip.parse::<IpAddr>().unwrap(), port.parse().unwrap())
+}
+
+/// `tshark -q -z conv,tcp -z conv,udp`, VXLAN decoded on 8472 too.
+fn tshark_conversations(path: &Path) -> Table {
+    let out = need::tool("tshark")
+        .args([
+            "-n",
+            "-q",
+            "-d",
+            "udp.port==8472,vxlan",
+            "-z",
+            "conv,tcp",
+            "-z",
+            "conv,udp",
+            "-r",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut table = Table::new();
+    let mut proto = Proto::Tcp;
+    for line in text.lines() {
+        if line.starts_with("TCP Conversations") {
+            proto = Proto::Tcp;
+        } else if line.starts_with("UDP Conversations") {
+            proto = Proto::Udp;
+        }
+        let t: Vec<&str> = line.split_whitespace().collect();
+        if t.len() != 14 || t[1] != "<->" {
+            continue;
+        }
+        // A <-> B | frames bytes "bytes" (B to A) | A to B | total | start duration
+        let n = |i: usize| t[i].parse::<u64>().unwrap();
+        table.insert(
+            (proto, endpoint(t[0]), endpoint(t[2])),
+            Row {
+                frames_ba: n(3),
+                bytes_ba: n(4),
+                frames_ab: n(6),
+                bytes_ab: n(7),
+                start: t[12].to_string(),
+                duration: t[13].to_string(),
+            },
+        );
+    }
+    table
+}
+
+/// Our conversations in the shape of tshark's table, with A the side
+/// tshark puts first (the sender of the conversation's first packet).
+fn our_conversations(path: &Path, theirs: &Table) -> Table {
+    let (summary, convs) = analyze(path);
+    let first = summary.first_ts.unwrap();
+    let mut table = Table::new();
+    for c in convs {
+        let (a, b, ab) = if theirs.contains_key(&(c.proto, c.server, c.client)) {
+            (c.server, c.client, Dir::ToClient)
+        } else {
+            (c.client, c.server, Dir::ToServer)
+        };
+        let ba = if ab == Dir::ToServer {
+            Dir::ToClient
+        } else {
+            Dir::ToServer
+        };
+        let start = c.start.unwrap().since(first).as_nanos();
+        let dur = c.duration().as_nanos();
+        table.insert(
+            (c.proto, a, b),
+            Row {
+                frames_ab: c.dirs[ab.index()].packets,
+                bytes_ab: c.dirs[ab.index()].bytes,
+                frames_ba: c.dirs[ba.index()].packets,
+                bytes_ba: c.dirs[ba.index()].bytes,
+                start: format!("{}.{:09}", start / 1_000_000_000, start % 1_000_000_000),
+                duration: format!("{:.4}", dur as f64 / 1e9),
+            },
+        );
+    }
+    table
+}
+
+#[test]
+#[ignore = "needs tshark"]
+fn conversation_tables_match_tshark() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    for path in files {
+        let theirs = tshark_conversations(&path);
+        assert!(!theirs.is_empty(), "{}", path.display());
+        let ours = our_conversations(&path, &theirs);
+        assert_eq!(ours, theirs, "{}", path.display());
+    }
+}
+
+#[test]
+fn ip_edge_cases_are_keyed_as_tshark_keys_them() {
+    let (summary, convs) = analyze(&dir().join("ip-edges.pcap"));
+    // LSRR and SSRR: the final destination, not the next hop in the header.
+    for n in [50, 51] {
+        let client: SocketAddr = format!("172.16.{n}.1:40{n:03}").parse().unwrap();
+        let conv = convs.iter().find(|c| c.client == client).unwrap();
+        assert_eq!(conv.server, format!("172.16.{n}.2:80").parse().unwrap());
+        assert_eq!(conv.packets(), 8);
+    }
+    // A malformed IP option and a malformed TCP option: TCP still counts.
+    for n in [52, 53] {
+        let client: SocketAddr = format!("172.16.{n}.1:40{n:03}").parse().unwrap();
+        let conv = convs.iter().find(|c| c.client == client).unwrap();
+        assert_eq!((conv.packets(), conv.app.records), (8, 1));
+    }
+    // UDP length fields of 0, 4 and 7: malformed, in no conversation.
+    assert_eq!(summary.protocols.get("malformed"), Some(&3));
+    assert!(convs
+        .iter()
+        .all(|c| c.client.ip().to_string() != "172.16.54.1"));
+    assert_eq!(convs.len(), 8);
+}
