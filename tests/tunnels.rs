@@ -288,3 +288,40 @@ fn ip_edge_cases_are_keyed_as_tshark_keys_them() {
         .all(|c| c.client.ip().to_string() != "172.16.54.1"));
     assert_eq!(convs.len(), 8);
 }
+
+/// Following a tunnelled conversation reads its bytes from inside the
+/// tunnel: every TCP conversation of tunnels.pcap is one GET and its 200,
+/// whatever carried it (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, nested).
+#[test]
+fn a_tunnelled_conversation_follows_from_inside_its_tunnel() {
+    use crate::support::serve::{fresh_dir, Server};
+    let bytes = std::fs::read(dir().join("tunnels.pcap")).unwrap();
+    let s = Server::start(&fresh_dir("tunnel-follow"), &[]);
+    let r = s.post_files("/api/captures", &[("tunnels.pcap", &bytes)]);
+    assert!(r.status < 300, "upload: {}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    s.wait(&id);
+    let base = format!("/api/captures/{id}/conversations");
+    let convs = s.get(&format!("{base}?limit=1000")).json();
+    let mut followed = 0;
+    for c in convs["items"].as_array().unwrap() {
+        if c["proto"] != "tcp" {
+            continue;
+        }
+        let n = c["id"].as_u64().unwrap();
+        let stream = s.get(&format!("{base}/{n}/stream")).json();
+        let text: String = stream["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["text"].as_str())
+            .collect();
+        assert!(
+            text.starts_with("GET / HTTP/1.1") && text.contains("HTTP/1.1 200 OK"),
+            "conversation {n} ({}): {text:?}",
+            c["tunnel"]
+        );
+        followed += 1;
+    }
+    assert!(followed >= 10, "only {followed} TCP conversations");
+}

@@ -11,6 +11,7 @@
 //! last fragment only; its bytes show up as a gap.
 
 use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
@@ -23,6 +24,7 @@ use crate::flow::{
     TableLimits,
 };
 use crate::pcap::at_offset::RecordFile;
+use crate::pcap::tunnel::{self, Decap};
 use crate::pcap::{decode, Frame, Transport};
 use crate::time::Timestamp;
 
@@ -233,11 +235,66 @@ impl FlowHandler for Rebuild {
     fn closed(&mut self, _conv: Conversation, _now: Timestamp) {}
 }
 
+/// The two endpoints of the followed conversation, to find its packet
+/// inside a frame that carries it through tunnels.
+#[derive(Clone, Copy, Debug)]
+pub struct Ends {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+}
+
+impl Ends {
+    fn are(&self, src: IpAddr, src_port: u16, dst: IpAddr, dst_port: u16) -> bool {
+        let (a, b) = (
+            SocketAddr::new(src, src_port),
+            SocketAddr::new(dst, dst_port),
+        );
+        (a == self.client && b == self.server) || (a == self.server && b == self.client)
+    }
+}
+
+/// The followed conversation's packet in `frame`: the frame's own when its
+/// endpoints are the conversation's, else the one a tunnel in it carries,
+/// opened as the analysis opened it (a VXLAN frame belongs both to its
+/// outer UDP flow and to the conversation inside).
+fn conversation_packet<'a>(mut frame: Frame<'a>, ends: &Ends) -> Option<decode::Packet<'a>> {
+    for _ in 0..=tunnel::MAX_DEPTH {
+        let packet = decode::decode(&frame).ok()?;
+        let decap = match packet.transport {
+            Transport::Tcp(t) if ends.are(packet.src, t.src_port, packet.dst, t.dst_port) => {
+                return Some(packet)
+            }
+            Transport::Udp(u) if ends.are(packet.src, u.src_port, packet.dst, u.dst_port) => {
+                return Some(packet)
+            }
+            Transport::Udp(u) if tunnel::is_udp_port(u.dst_port) => {
+                tunnel::udp(packet.src, packet.dst, u.dst_port, u.payload)
+            }
+            Transport::Other { protocol }
+                if packet.fragment.is_none() && tunnel::is_ip_protocol(protocol) =>
+            {
+                tunnel::ip(packet.src, packet.dst, protocol, packet.l4)
+            }
+            _ => None,
+        };
+        let Some(Decap::Inner { link, data, .. }) = decap else {
+            return None;
+        };
+        frame = Frame {
+            link_type: link,
+            data,
+            ..frame
+        };
+    }
+    None
+}
+
 /// Rebuilds a conversation's stream from its packets, fed in order.
 pub struct StreamBuilder {
     file: RecordFile,
     conversation: u64,
     proto: Proto,
+    ends: Ends,
     table: FlowTable<Rebuild>,
     udp: Collector,
     buf: Vec<u8>,
@@ -245,11 +302,18 @@ pub struct StreamBuilder {
 }
 
 impl StreamBuilder {
-    pub fn new(file: RecordFile, conversation: u64, proto: Proto, max: usize) -> StreamBuilder {
+    pub fn new(
+        file: RecordFile,
+        conversation: u64,
+        proto: Proto,
+        ends: Ends,
+        max: usize,
+    ) -> StreamBuilder {
         StreamBuilder {
             file,
             conversation,
             proto,
+            ends,
             table: FlowTable::new(
                 Rebuild {
                     max,
@@ -281,7 +345,7 @@ impl StreamBuilder {
             orig_len: rec.orig_len,
             data: &self.buf[..rec.caplen],
         };
-        let Ok(packet) = decode::decode(&frame) else {
+        let Some(packet) = conversation_packet(frame, &self.ends) else {
             self.unreadable += 1;
             return true;
         };

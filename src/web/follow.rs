@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use crate::analysis::follow::{self, PcapExport, StreamBuilder, StreamView};
+use crate::analysis::follow::{self, Ends, PcapExport, StreamBuilder, StreamView};
 use crate::pcap::at_offset::RecordFile;
 use crate::store::{self, CaptureId, Store};
 
@@ -33,8 +33,13 @@ pub(crate) fn stream(
     conv: u64,
     max_per_dir: usize,
 ) -> store::Result<StreamView> {
-    let proto = store.conversation(id, conv)?.proto;
-    let mut builder = StreamBuilder::new(record_file(store, id)?, conv, proto, max_per_dir);
+    let row = store.conversation(id, conv)?;
+    let ends = Ends {
+        client: row.client,
+        server: row.server,
+    };
+    let mut builder =
+        StreamBuilder::new(record_file(store, id)?, conv, row.proto, ends, max_per_dir);
     store.each_packet(id, conv, &mut |p| builder.packet(p))?;
     Ok(builder.finish())
 }
