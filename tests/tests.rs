@@ -11,6 +11,7 @@ mod support;
 
 mod api;
 mod api_vs_analyze;
+mod auth;
 mod browser;
 mod browser_harness;
 mod capture;

@@ -65,6 +65,21 @@ fn query_param(req: &Request, name: &str) -> Option<String> {
 }
 
 pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut stale_cookie = false;
+    let mut resp = checked(state, req, next, &mut stale_cookie).await;
+    if stale_cookie {
+        // Whatever the answer, the browser should drop a cookie that opens nothing.
+        let clear = format!("{SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
+        if let Ok(v) = HeaderValue::from_str(&clear) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+/// The guard's checks, then the request; `stale_cookie` is set when the
+/// request carried a session cookie that is not (or no longer) valid.
+async fn checked(state: AppState, req: Request, next: Next, stale_cookie: &mut bool) -> Response {
     let auth = state.auth.clone();
     let client = req
         .extensions()
@@ -79,8 +94,11 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
             ),
         );
     }
-    let (who, stale_cookie) = match identify(&auth, req.headers(), client).await {
-        Ok(found) => found,
+    let who = match identify(&auth, req.headers(), client).await {
+        Ok((who, stale)) => {
+            *stale_cookie = stale;
+            who
+        }
         Err(e) => return refuse(&path, e),
     };
     let viewer = Viewer {
@@ -126,17 +144,10 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
     let method = req.method().clone();
     let mut req = req;
     req.extensions_mut().insert(viewer.clone());
-    let mut resp = next.run(req).await;
+    let resp = next.run(req).await;
     if writes {
         if let Some(change) = change_of(&method, &path, &resp) {
             record(&viewer, change).await;
-        }
-    }
-    if stale_cookie {
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
-        )) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
     add_to_page(resp, &viewer).await
