@@ -18,8 +18,7 @@ const EXAMPLES: &str = "\
 Examples:
   tracedeck serve                                   http://127.0.0.1:8080/, data in ./tracedeck-data
   tracedeck user add ann && tracedeck serve --addr 0.0.0.0:8080 --max-upload 20GiB
-  tracedeck serve --addr 0.0.0.0:8080 --auth-header X-Forwarded-Email --trusted-proxy 10.0.0.5
-  tracedeck serve --data-dir /var/lib/tracedeck --workers 2";
+  tracedeck serve --addr 0.0.0.0:8080 --auth-header X-Forwarded-Email --trusted-proxy 10.0.0.5";
 
 /// --max-capture when not given, as a multiple of --max-upload: room for
 /// well-compressed captures, not for gzip bombs (which inflate ~1000x).

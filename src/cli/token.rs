@@ -9,7 +9,13 @@ use clap::{Args, Subcommand};
 
 use tracedeck::store::auth::{AuthStore, Scope};
 
+const EXAMPLES: &str = "\
+Examples:
+  tracedeck token create --user ann --scope upload > agent.token
+  tracedeck capture -i eth0 -w out.pcap --upload https://deck.example --token-file agent.token";
+
 #[derive(Args)]
+#[command(after_help = EXAMPLES)]
 pub struct TokenArgs {
     #[command(subcommand)]
     command: TokenCommand,

@@ -12,7 +12,13 @@ use tracedeck::store::auth::AuthStore;
 /// Passwords shorter than this are refused.
 const MIN_PASSWORD: usize = 8;
 
+const EXAMPLES: &str = "\
+Examples:
+  tracedeck user add ann --data-dir /var/lib/tracedeck          asks for the password twice
+  tracedeck user add root --admin --password-file /run/secrets/pw";
+
 #[derive(Args)]
+#[command(after_help = EXAMPLES)]
 pub struct UserArgs {
     #[command(subcommand)]
     command: UserCommand,
