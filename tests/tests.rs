@@ -12,6 +12,7 @@ mod support;
 mod api;
 mod api_vs_analyze;
 mod auth;
+mod auth_browser;
 mod auth_tls;
 mod browser;
 mod browser_harness;
