@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::serve::{fresh_dir, Reply, Server};
+use crate::support::serve::{fresh_dir, reply, Reply, Server};
 
 fn sample() -> Vec<u8> {
     std::fs::read(
@@ -106,19 +106,7 @@ fn send(
             r.header("Content-Type", ctype).send(bytes)
         }
     };
-    let mut r = result.expect("request failed");
-    let headers = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    let status = r.status().as_u16();
-    let body = r.body_mut().read_to_vec().unwrap_or_default();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    reply(result)
 }
 
 /// Signs in and returns the `Cookie` header value.
@@ -375,10 +363,26 @@ fn forged_expired_and_tampered_credentials_are_refused_and_audited() {
         assert_eq!(r.status, 303, "{cookie}");
         assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
     }
+    let expired_token = {
+        let store = tracedeck::store::auth::AuthStore::open(&data).unwrap();
+        let scope = tracedeck::store::auth::Scope::Read;
+        let t = store
+            .create_token("ann", scope, Some(Duration::ZERO))
+            .unwrap();
+        format!("Bearer {t}")
+    };
+    let tampered_token = {
+        let mut t = format!("Bearer {}", create_token(&data, "ann", "read"));
+        let last = t.pop().unwrap();
+        t.push(if last == '0' { '1' } else { '0' });
+        t
+    };
     for token in [
         "Bearer tdk_0000",
         "Bearer ",
         "Basic YW5uOmFubi1wYXNzd29yZA==",
+        &expired_token,
+        &tampered_token,
     ] {
         let r = send(
             &s,
@@ -401,7 +405,10 @@ fn forged_expired_and_tampered_credentials_are_refused_and_audited() {
         log.matches("unknown or expired session cookie").count() >= 6,
         "{log}"
     );
-    assert!(log.matches("unknown API token").count() >= 3, "{log}");
+    assert!(
+        log.matches("unknown or expired API token").count() >= 5,
+        "{log}"
+    );
     assert!(
         !log.contains(&ann["tracedeck_session=".len()..]),
         "no secret in the log"

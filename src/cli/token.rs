@@ -3,10 +3,12 @@
 //! is kept).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use tracedeck::capture::parse_duration;
 use tracedeck::store::auth::{AuthStore, Scope};
 
 const EXAMPLES: &str = "\
@@ -32,6 +34,9 @@ enum TokenCommand {
         /// read; admin: everything the user may do.
         #[arg(long, value_parser = scope)]
         scope: Scope,
+        /// Stop accepting the token after this long: 90d, 12h [default: never]
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        expires: Option<Duration>,
         /// The server's data directory.
         #[arg(long, default_value = "./tracedeck-data")]
         data_dir: PathBuf,
@@ -47,11 +52,12 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
         TokenCommand::Create {
             user,
             scope,
+            expires,
             data_dir,
         } => {
             let store = AuthStore::open(&data_dir)
                 .with_context(|| format!("data directory {}", data_dir.display()))?;
-            let secret = store.create_token(&user, scope)?;
+            let secret = store.create_token(&user, scope, expires)?;
             println!("{secret}");
             eprintln!(
                 "tracedeck: {} token for {user}; send it as `Authorization: Bearer TOKEN` \

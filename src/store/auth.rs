@@ -114,7 +114,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY NOT NULL,
     user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
     scope TEXT NOT NULL,
-    created_ns INTEGER NOT NULL
+    created_ns INTEGER NOT NULL,
+    expires_ns INTEGER
 );
 CREATE TABLE IF NOT EXISTS owners (
     kind TEXT NOT NULL,
@@ -314,31 +315,30 @@ impl AuthStore {
         Ok(())
     }
 
-    /// A new API token of `user`: returns its secret (shown once).
-    pub fn create_token(&self, user: &str, scope: Scope) -> Result<String> {
+    /// A new API token of `user`, valid for `ttl` (or until the user is
+    /// removed): returns its secret (shown once).
+    pub fn create_token(&self, user: &str, scope: Scope, ttl: Option<Duration>) -> Result<String> {
         if self.user(user)?.is_none() {
             return Err(Error::NoUser(user.to_string()));
         }
         let secret = format!("{TOKEN_PREFIX}{}", random_hex(32)?);
+        let now = Timestamp::now().as_nanos();
+        let expires = ttl.map(|t| now.saturating_add(nanos(t)));
         lock(&self.conn).execute(
-            "INSERT INTO tokens (hash, user, scope, created_ns) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                digest(&secret),
-                user,
-                scope.as_str(),
-                Timestamp::now().as_nanos()
-            ],
+            "INSERT INTO tokens (hash, user, scope, created_ns, expires_ns)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![digest(&secret), user, scope.as_str(), now, expires],
         )?;
         Ok(secret)
     }
 
-    /// The user and scope of an API token.
+    /// The user and scope of a live API token.
     pub fn token(&self, secret: &str) -> Result<Option<(User, Scope)>> {
         let row: Option<(String, bool, String)> = lock(&self.conn)
             .query_row(
                 "SELECT u.name, u.admin, t.scope FROM tokens t JOIN users u ON u.name = t.user
-                 WHERE t.hash = ?1",
-                params![digest(secret)],
+                 WHERE t.hash = ?1 AND (t.expires_ns IS NULL OR t.expires_ns > ?2)",
+                params![digest(secret), Timestamp::now().as_nanos()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
@@ -488,11 +488,15 @@ mod test {
     fn tokens_are_hashed_at_rest() {
         let (dir, s) = store();
         s.add_user("ann", "pw", false).unwrap();
-        let t = s.create_token("ann", Scope::Upload).unwrap();
+        let t = s.create_token("ann", Scope::Upload, None).unwrap();
+        let dead = s
+            .create_token("ann", Scope::Read, Some(Duration::ZERO))
+            .unwrap();
+        assert_eq!(s.token(&dead).unwrap(), None);
         assert!(t.starts_with(TOKEN_PREFIX));
         assert_eq!(s.token(&t).unwrap().map(|(_, sc)| sc), Some(Scope::Upload));
         assert_eq!(s.token("tdk_nope").unwrap(), None);
-        assert!(s.create_token("bob", Scope::Read).is_err());
+        assert!(s.create_token("bob", Scope::Read, None).is_err());
         drop(s);
         let raw = std::fs::read(dir.path().join(AUTH_DB)).unwrap();
         let wal = std::fs::read(dir.path().join("auth.db-wal")).unwrap_or_default();

@@ -219,8 +219,13 @@ async fn identify(
         return match found {
             Some((user, scope)) => Ok((Who::User(user, Via::Token(scope)), false)),
             None => {
-                auth.audit("refused", None, client, "unknown API token".into())
-                    .await;
+                auth.audit(
+                    "refused",
+                    None,
+                    client,
+                    "unknown or expired API token".into(),
+                )
+                .await;
                 Err(Error::Unauthorized("the API token is not valid".into()))
             }
         };
