@@ -120,10 +120,11 @@ fn a_person_signs_in_and_sees_only_their_captures() {
         b.find("#name").send_keys(name);
         b.find("#password").send_keys(&format!("{name}-password"));
         b.find("#sign-in").click();
-        b.wait_until("the home page", Duration::from_secs(20), |b| {
-            !b.url().contains("/login")
+        let signed_in = format!("Signed in as {name}");
+        b.wait_until(&signed_in, Duration::from_secs(20), |b| {
+            b.page_text().contains(&signed_in)
         });
-        assert!(b.page_text().contains(&format!("Signed in as {name}")));
+        assert!(!b.url().contains("/login"), "{}", b.url());
     };
     sign_in("ann");
     b.find("#file").send_keys(sample().to_str().unwrap());

@@ -53,7 +53,7 @@ fn bar(viewer: &Viewer) -> String {
         ""
     };
     format!(
-        "\n<div class=\"account-bar\">Signed in as <strong>{name}</strong>{audit} \
+        "\n<div class=\"account-bar\"><span>Signed in as <strong>{name}</strong>{audit}</span> \
          <form method=\"post\" action=\"/logout\" class=\"inline-form\">\
          <button type=\"submit\" id=\"sign-out\">Sign out</button></form></div>"
     )

@@ -50,15 +50,20 @@ pub(crate) fn is_host_allowed(headers: &HeaderMap, listen: SocketAddr, public: &
 }
 
 /// Why a write is refused as cross-site, if it is: `Sec-Fetch-Site` says
-/// another site or origin made it, or `Origin` is not this server's.
+/// another site or origin made it, or (from a browser without it)
+/// `Origin` is not this server's.
 /// Requests with neither header come from programs (curl, the capture
 /// agent), which no other site can drive.
 pub(crate) fn cross_site_write(headers: &HeaderMap) -> Option<String> {
+    // A browser that sends Sec-Fetch-Site says exactly where the request
+    // came from; its Origin may be "null" on our own pages' form posts
+    // (Referrer-Policy: no-referrer makes Chromium send that).
     if let Some(site) = headers.get("sec-fetch-site") {
         let site = site.to_str().unwrap_or("");
-        if site != "same-origin" && site != "none" {
-            return Some(format!("a write from a {site} page"));
-        }
+        return match site {
+            "same-origin" | "none" => None,
+            _ => Some(format!("a write from a {site} page")),
+        };
     }
     let origin = headers.get(header::ORIGIN)?;
     let origin = origin.to_str().unwrap_or("null");
@@ -130,5 +135,19 @@ mod test {
         assert!(
             cross_site_write(&headers(&[("host", "127.0.0.1:1"), ("origin", "null")])).is_some()
         );
+        assert_eq!(
+            cross_site_write(&headers(&[
+                ("host", "127.0.0.1:1"),
+                ("origin", "null"),
+                ("sec-fetch-site", "same-origin")
+            ])),
+            None
+        );
+        assert!(cross_site_write(&headers(&[
+            ("host", "127.0.0.1:1"),
+            ("origin", "http://127.0.0.1:1"),
+            ("sec-fetch-site", "cross-site")
+        ]))
+        .is_some());
     }
 }
