@@ -6,7 +6,7 @@
 //! stored, so a copy of the database opens nothing.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -135,14 +135,15 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit(at_ns);
 ";
 
-/// A PHC string verified against when the user does not exist, so that
-/// a wrong name takes as long as a wrong password.
+/// Hashed (once, on the first unknown name) and verified against when
+/// the user does not exist, so that a wrong name takes as long as a wrong
+/// password.
 const DECOY_PASSWORD: &str = "tracedeck decoy password";
 
 /// Users, sessions, tokens, owners and the audit log.
 pub struct AuthStore {
     conn: Mutex<Connection>,
-    decoy: String,
+    decoy: OnceLock<String>,
 }
 
 /// `n` random bytes as lowercase hex.
@@ -212,7 +213,7 @@ impl AuthStore {
         conn.execute_batch(SCHEMA)?;
         Ok(AuthStore {
             conn: Mutex::new(conn),
-            decoy: hash_password(DECOY_PASSWORD)?,
+            decoy: OnceLock::new(),
         })
     }
 
@@ -254,7 +255,10 @@ impl AuthStore {
             }),
             Some(_) => None,
             None => {
-                password_matches(password, &self.decoy);
+                let decoy = self
+                    .decoy
+                    .get_or_init(|| hash_password(DECOY_PASSWORD).unwrap_or_default());
+                password_matches(password, decoy);
                 None
             }
         })

@@ -39,7 +39,7 @@ pub(crate) fn page(html: &str, viewer: &Viewer) -> String {
 
 /// The banner of an open server, or who is signed in.
 fn bar(viewer: &Viewer) -> String {
-    if viewer.is_open_banner() {
+    if viewer.shows_open_banner() {
         return "\n<div class=\"open-banner\" role=\"alert\">This server was started with \
                 --open: anyone who can reach it sees, uploads and deletes every capture.</div>"
             .into();

@@ -103,7 +103,7 @@ impl Viewer {
     }
 
     /// The banner an open server started with `--open` shows.
-    pub(crate) fn is_open_banner(&self) -> bool {
+    pub(crate) fn shows_open_banner(&self) -> bool {
         self.auth.mode == (Mode::Open { banner: true })
     }
 }
