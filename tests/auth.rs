@@ -434,6 +434,7 @@ fn a_proxy_header_counts_only_from_a_trusted_address() {
     drop(s);
 
     let data = fresh_dir("auth-proxy-trusted");
+    add_user(&data, "ann", false);
     let s = Server::start(
         &data,
         &[
@@ -450,6 +451,17 @@ fn a_proxy_header_counts_only_from_a_trusted_address() {
     let dave = [("X-Forwarded-Email", "dave@example.com")];
     let r = send(&s, "GET", &format!("/api/captures/{id}"), &dave, None);
     assert_eq!(r.status, 404, "carol's, not dave's");
+    // Behind a trusted TLS-terminating proxy the session cookie is Secure.
+    let form = b"name=ann&password=ann-password&next=%2F";
+    let r = send(
+        &s,
+        "POST",
+        "/login",
+        &[("X-Forwarded-Proto", "https")],
+        Some(("application/x-www-form-urlencoded", form)),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(r.header("set-cookie").unwrap().contains("; Secure"));
 }
 
 /// A loopback server with no accounts (today's one-command start): the
