@@ -11,6 +11,9 @@ mod support;
 
 mod api;
 mod api_vs_analyze;
+mod auth;
+mod auth_browser;
+mod auth_tls;
 mod browser;
 mod browser_harness;
 mod capture;

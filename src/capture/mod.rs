@@ -38,7 +38,8 @@ pub use disk::{space as free_space, Space};
 pub use stats::{status_line, Stats, StopReason};
 pub use units::{parse_duration, parse_size, Bytes, Clock, Error as UnitError};
 pub use upload::{
-    parse_answer, upload_file, Error as UploadError, RetryPolicy, Uploaded, CONTENT_TYPE,
+    parse_answer, upload_file, upload_file_with, Access as UploadAccess, Error as UploadError,
+    RetryPolicy, Uploaded, CONTENT_TYPE,
 };
 pub use writer::{ring_path, Output, PcapFile, Written};
 

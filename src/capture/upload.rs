@@ -2,11 +2,17 @@
 //! `POST {base}/api/captures` with the raw file as body (streamed from
 //! disk, with its Content-Length), answered by `201 {"id", "url"}`.
 //! Failures that may pass (no connection, 5xx, 408, 429) are retried with
-//! exponential backoff; the local file is never touched.
+//! exponential backoff; the local file is never touched. Over `https://`
+//! the server's certificate is checked against the webpki roots, or a
+//! private CA's; an API token goes as `Authorization: Bearer` (README,
+//! "Accounts and sharing").
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 
 /// The media type of a classic pcap file.
 pub const CONTENT_TYPE: &str = "application/vnd.tcpdump.pcap";
@@ -14,7 +20,7 @@ pub const CONTENT_TYPE: &str = "application/vnd.tcpdump.pcap";
 /// Why an upload failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{url:?} is not a server address: expected http://host:port")]
+    #[error("{url:?} is not a server address: expected http://host:port or https://host")]
     BadUrl { url: String },
     #[error("cannot read {}: {source}", path.display())]
     Read {
@@ -22,6 +28,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("CA file {}: {reason}", path.display())]
+    Ca { path: PathBuf, reason: String },
     #[error("the server answered {status}: {body}")]
     Status { status: u16, body: String },
     #[error("{0}")]
@@ -61,6 +69,42 @@ impl Default for RetryPolicy {
             timeout: Duration::from_secs(600),
         }
     }
+}
+
+/// How to reach the server beyond its address.
+#[derive(Clone, Debug, Default)]
+pub struct Access {
+    /// An API token (`tracedeck token create --scope upload`).
+    pub token: Option<String>,
+    /// PEM certificates of a private CA to trust instead of the webpki
+    /// roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The roots a TLS connection trusts: the CA file's certificates, or the
+/// webpki roots.
+fn roots(ca_file: Option<&Path>) -> Result<RootCerts, Error> {
+    let Some(path) = ca_file else {
+        return Ok(RootCerts::WebPki);
+    };
+    let ca = |reason: String| Error::Ca {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut certs: Vec<Certificate<'static>> = Vec::new();
+    for item in parse_pem(&pem) {
+        if let PemItem::Certificate(c) = item.map_err(|e| ca(e.to_string()))? {
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        return Err(ca("no PEM certificate in it".into()));
+    }
+    Ok(RootCerts::Specific(Arc::new(certs)))
 }
 
 /// A stored capture on the server.
@@ -124,7 +168,14 @@ pub fn parse_answer(base: &str, body: &str) -> Result<Uploaded, Error> {
     })
 }
 
-fn try_once(endpoint: &str, base: &str, path: &Path, timeout: Duration) -> Result<Uploaded, Error> {
+fn try_once(
+    endpoint: &str,
+    base: &str,
+    path: &Path,
+    timeout: Duration,
+    token: Option<&str>,
+    roots: &RootCerts,
+) -> Result<Uploaded, Error> {
     let file = File::open(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -132,11 +183,14 @@ fn try_once(endpoint: &str, base: &str, path: &Path, timeout: Duration) -> Resul
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
+        .tls_config(TlsConfig::builder().root_certs(roots.clone()).build())
         .build()
         .into();
-    let mut resp = agent
-        .post(endpoint)
-        .header("Content-Type", CONTENT_TYPE)
+    let mut request = agent.post(endpoint).header("Content-Type", CONTENT_TYPE);
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    let mut resp = request
         .send(file)
         .map_err(|e| Error::Transport(e.to_string()))?;
     let status = resp.status().as_u16();
@@ -164,13 +218,32 @@ pub fn upload_file(
     policy: &RetryPolicy,
     on_retry: &mut dyn FnMut(u32, &Error, Duration),
 ) -> Result<Uploaded, Error> {
+    upload_file_with(server, path, &Access::default(), policy, on_retry)
+}
+
+/// [`upload_file`] with a token and a private CA.
+pub fn upload_file_with(
+    server: &str,
+    path: &Path,
+    access: &Access,
+    policy: &RetryPolicy,
+    on_retry: &mut dyn FnMut(u32, &Error, Duration),
+) -> Result<Uploaded, Error> {
     let base = base_of(server)?;
+    let roots = roots(access.ca_file.as_deref())?;
     let endpoint = format!("{base}/api/captures");
     let attempts = policy.attempts.max(1);
     let mut delay = policy.first_delay;
     let mut attempt = 1;
     loop {
-        match try_once(&endpoint, base, path, policy.timeout) {
+        match try_once(
+            &endpoint,
+            base,
+            path,
+            policy.timeout,
+            access.token.as_deref(),
+            &roots,
+        ) {
             Ok(up) => return Ok(up),
             Err(err) if !err.is_transient() => return Err(err),
             Err(err) if attempt >= attempts => {

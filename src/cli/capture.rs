@@ -118,6 +118,14 @@ pub struct CaptureArgs {
     /// Send each finished file to this tracedeck server (http://host:port) and print its link
     #[arg(long, value_name = "URL")]
     upload: Option<String>,
+    /// Send this API token with --upload (the first line of the file; a
+    /// token of scope upload: `tracedeck token create --scope upload`)
+    #[arg(long, value_name = "FILE", requires = "upload")]
+    token_file: Option<PathBuf>,
+    /// Trust the server's certificate if this PEM CA signed it (an
+    /// https:// --upload to a private CA); default: the webpki roots
+    #[arg(long, value_name = "FILE", requires = "upload")]
+    ca_file: Option<PathBuf>,
     /// First retry delay of --upload in milliseconds (doubles on each try)
     #[arg(long, hide = true, default_value_t = 1000)]
     upload_retry_ms: u64,
@@ -275,6 +283,22 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
             first_delay: Duration::from_millis(args.upload_retry_ms),
             ..RetryPolicy::default()
         };
+        let token = match &args.token_file {
+            Some(f) => Some(
+                std::fs::read_to_string(f)
+                    .with_context(|| format!("reading the token from {}", f.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let access = capture::UploadAccess {
+            token,
+            ca_file: args.ca_file.clone(),
+        };
         let mut failed = Vec::new();
         for path in &summary.files {
             let mut on_retry = |attempt: u32, err: &capture::UploadError, wait: Duration| {
@@ -284,7 +308,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
                     wait.as_secs_f64()
                 );
             };
-            match capture::upload_file(server, path, &policy, &mut on_retry) {
+            match capture::upload_file_with(server, path, &access, &policy, &mut on_retry) {
                 Ok(up) => println!("{}", up.link),
                 Err(err) => {
                     eprintln!(

@@ -10,6 +10,8 @@ mod serve;
 mod spool;
 mod strace;
 mod text_table;
+mod token;
+mod user;
 
 /// Exit status for a bad input file (usage errors exit 2 through clap).
 pub const EXIT_BAD_INPUT: i32 = 1;
@@ -35,6 +37,10 @@ enum Command {
     Capture(capture::CaptureArgs),
     /// Summarize strace logs: syscalls, processes, files, pauses
     Strace(strace::Args),
+    /// Manage the web app's accounts
+    User(user::UserArgs),
+    /// Manage API tokens (for the CLI and the capture agent)
+    Token(token::TokenArgs),
 }
 
 /// A usage error found after parsing: printed with the subcommand's
@@ -60,6 +66,8 @@ pub fn run() -> i32 {
         Command::Serve(args) => serve::run(args),
         Command::Capture(args) => capture::run(args),
         Command::Strace(args) => strace::run(args),
+        Command::User(args) => user::run(args),
+        Command::Token(args) => token::run(args),
     };
     match result {
         Ok(()) => 0,

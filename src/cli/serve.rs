@@ -1,21 +1,24 @@
 //! `tracedeck serve`: the web application (upload, background analysis,
 //! JSON API and pages) over an embedded data directory.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::http::HeaderName;
 use clap::Args;
+use ipnet::IpNet;
 
 use tracedeck::capture::{parse_duration, parse_size};
+use tracedeck::web::auth::AuthConfig;
 use tracedeck::web::{raise_open_file_limit, Config, ConnLimits, Server};
 
 const EXAMPLES: &str = "\
 Examples:
   tracedeck serve                                   http://127.0.0.1:8080/, data in ./tracedeck-data
-  tracedeck serve --addr 0.0.0.0:8080 --max-upload 20GiB
-  tracedeck serve --data-dir /var/lib/tracedeck --workers 2";
+  tracedeck user add ann && tracedeck serve --addr 0.0.0.0:8080 --max-upload 20GiB
+  tracedeck serve --addr 0.0.0.0:8080 --auth-header X-Forwarded-Email --trusted-proxy 10.0.0.5";
 
 /// --max-capture when not given, as a multiple of --max-upload: room for
 /// well-compressed captures, not for gzip bombs (which inflate ~1000x).
@@ -50,6 +53,29 @@ pub struct ServeArgs {
     /// stay under the open-file limit.
     #[arg(long, value_name = "N", default_value_t = 512)]
     max_connections: usize,
+    /// Serve everyone without accounts even on a non-loopback address
+    /// (every page then says so).
+    #[arg(long)]
+    open: bool,
+    /// Header in which a trusted reverse proxy names the signed-in user
+    /// (X-Forwarded-Email, as oauth2-proxy sets it); needs --trusted-proxy.
+    #[arg(long, value_name = "HEADER")]
+    auth_header: Option<HeaderName>,
+    /// Address or CIDR of a reverse proxy whose --auth-header and
+    /// X-Forwarded-Proto are believed (repeatable).
+    #[arg(long, value_name = "ADDR|CIDR", value_parser = proxy_net)]
+    trusted_proxy: Vec<IpNet>,
+    /// Host name the server is reached by, besides its address and
+    /// localhost (repeatable); other Host headers are refused.
+    #[arg(long, value_name = "NAME")]
+    public_host: Vec<String>,
+}
+
+/// `10.0.0.0/8`, or one address (`10.0.0.1`: a /32 or /128).
+fn proxy_net(text: &str) -> Result<IpNet, String> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an address nor a CIDR (10.0.0.0/8)"))
 }
 
 /// File descriptors kept for everything but connections: the databases,
@@ -115,6 +141,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             header_timeout: args.header_timeout,
             max_connections: connection_cap(args.max_connections),
         },
+        auth: AuthConfig {
+            open: args.open,
+            auth_header: args.auth_header,
+            trusted_proxies: args.trusted_proxy,
+            public_hosts: args.public_host,
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -140,7 +172,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod test {
-    use super::{timeout, upload_size};
+    use super::{proxy_net, timeout, upload_size};
+
+    #[test]
+    fn proxies_are_addresses_or_networks() {
+        assert_eq!(proxy_net("10.0.0.1").unwrap().to_string(), "10.0.0.1/32");
+        assert_eq!(proxy_net("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(proxy_net("::1").unwrap().to_string(), "::1/128");
+        assert!(proxy_net("proxy.example").is_err());
+    }
 
     #[test]
     fn sizes_take_the_one_syntax() {

@@ -10,6 +10,7 @@
 //! Calls block (file and database I/O): async code calls them through
 //! `spawn_blocking`.
 
+pub mod auth;
 pub mod id;
 mod packets;
 mod results;

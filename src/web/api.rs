@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use super::auth::{visible_captures, Viewer};
 use super::error::{Error, Result};
 use super::extract::{Checked, ConvNumber, FilterOnly, PacketPage, Paged, Resolved};
 use super::{blocking, follow, AppState};
@@ -49,12 +50,13 @@ pub fn with_progress(state: &AppState, meta: CaptureMeta) -> CaptureStatus {
     }
 }
 
-/// `GET /api/captures`: newest first.
+/// `GET /api/captures`: the ones the viewer may see, newest first.
 pub async fn list(
     State(state): State<AppState>,
+    viewer: Viewer,
     Checked(Paged { limit, offset }): Checked<Paged<50>>,
 ) -> Result<impl IntoResponse> {
-    let page = blocking(&state, move |s| s.captures(limit, offset)).await?;
+    let page = visible_captures(&state, &viewer, limit, offset).await?;
     let items: Vec<CaptureStatus> = page
         .items
         .into_iter()

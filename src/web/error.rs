@@ -23,6 +23,16 @@ pub enum Error {
     /// The data directory's file system cannot hold the upload.
     #[error("disk full: {} free, this upload needs about {}", gb(*free), gb(*needs))]
     InsufficientStorage { free: u64, needs: u64 },
+    /// No one is signed in (or the credentials are bad).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but this may not be done that way (a token's scope, a
+    /// cross-site write, a Host this server does not answer to).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed sign-ins; try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The request is fine but the capture is not ready for it.
     #[error("{0}")]
     Conflict(String),
@@ -39,6 +49,9 @@ impl Error {
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::InsufficientStorage { .. } => StatusCode::INSUFFICIENT_STORAGE,
             Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

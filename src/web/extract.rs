@@ -1,6 +1,7 @@
 //! Axum extractors shared by the JSON API and the pages: an upload's ID
 //! and a conversation number from the path, a query string checked against
 //! the names an endpoint takes, and the results a `?filter=` view reads.
+//! An upload's ID resolves only for a viewer who may see that upload.
 //!
 //! A rejection answers as the request was made: an HTML error page under
 //! `/c/` and `/s/`, a JSON error under `/api/`.
@@ -14,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use super::auth::Viewer;
 use super::error::Error;
 use super::kit::Suggestion;
 use super::kit::{FilterBox, PageError, Query};
@@ -64,14 +66,26 @@ async fn path_param<S: Send + Sync>(
     Ok(value.unwrap_or("").to_string())
 }
 
-/// `{id}` of the path: anything malformed is "not found" (404).
+/// `{id}` of the path, of an upload the viewer may see: anything
+/// malformed, and another user's upload, is "not found" (404, so that its
+/// existence is not disclosed). Every handler that names an upload reads
+/// it through here, so this is where ownership is checked.
 impl<S: Send + Sync, K: IdKind> FromRequestParts<S> for Id<K> {
     type Rejection = Rejected;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejected> {
         let text = path_param(parts, state, "id").await?;
-        text.parse()
-            .map_err(|_| Rejected::new(parts, Error::NotFound(K::NOUN.to_string())))
+        let not_found = |parts: &Parts| Rejected::new(parts, Error::NotFound(K::NOUN.to_string()));
+        let id: Id<K> = text.parse().map_err(|_| not_found(parts))?;
+        let visible = match parts.extensions.get::<Viewer>() {
+            Some(viewer) => viewer.may_see(&id).await,
+            None => false,
+        };
+        if visible {
+            Ok(id)
+        } else {
+            Err(not_found(parts))
+        }
     }
 }
 

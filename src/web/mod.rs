@@ -8,6 +8,7 @@
 //! Uploads of either kind go through one [`Pipeline`].
 
 mod api;
+pub mod auth;
 mod error;
 mod extract;
 pub mod fmt;
@@ -37,6 +38,7 @@ pub use pipeline::{Pipeline, Progress};
 
 use pipeline::{capture::Analysis, strace::Parse};
 
+use crate::store::auth::AuthStore;
 use crate::store::{self, CaptureId, SqliteStore, SqliteStraces, Store, StraceStore};
 
 /// What every handler shares.
@@ -50,6 +52,8 @@ pub struct AppState {
     pub straces: Arc<Pipeline<Parse>>,
     /// Largest upload accepted, bytes.
     pub max_upload: u64,
+    /// Accounts, sessions and owners; the guard's configuration.
+    pub auth: Arc<auth::Auth>,
 }
 
 /// How to run the server.
@@ -64,6 +68,7 @@ pub struct Config {
     /// Analyses that may run at once.
     pub workers: usize,
     pub conn: ConnLimits,
+    pub auth: auth::AuthConfig,
 }
 
 /// Runs `f` over `on` (a store) on the blocking pool: every store call
@@ -169,11 +174,16 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(pages::static_file))
         .merge(strace::router())
         .nest("/api", api)
+        .merge(auth::router())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
-        // Capture links are the only access control: never leak them.
+        // Capture links must not leak to other sites.
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(
             HeaderName::from_static("cross-origin-opener-policy"),
@@ -195,6 +205,15 @@ pub struct Server {
 pub enum StartError {
     #[error("data directory {dir}: {source}")]
     Store { dir: PathBuf, source: store::Error },
+    /// The address is reachable from other machines and no way to sign
+    /// in is set up.
+    #[error("{0}")]
+    Unprotected(String),
+    #[error("accounts in {dir}: {source}")]
+    Accounts {
+        dir: PathBuf,
+        source: store::auth::Error,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -206,6 +225,23 @@ impl Server {
     /// Opens the data directory, re-queues interrupted analyses and
     /// parses, starts the workers and binds the address.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
+        let dir = config.data_dir.clone();
+        let accounts = tokio::task::spawn_blocking(move || -> store::auth::Result<_> {
+            let s = AuthStore::open(&dir)?;
+            let has_users = s.has_users()?;
+            Ok((s, has_users))
+        })
+        .await
+        .map_err(|e| StartError::Store {
+            dir: config.data_dir.clone(),
+            source: store::Error::Corrupt(e.to_string()),
+        })?;
+        let (accounts, has_users) = accounts.map_err(|source| StartError::Accounts {
+            dir: config.data_dir.clone(),
+            source,
+        })?;
+        let mode = auth::choose_mode(config.addr, &config.auth, has_users)
+            .map_err(StartError::Unprotected)?;
         let (dir, workers, max_capture) =
             (config.data_dir.clone(), config.workers, config.max_capture);
         let opened = tokio::task::spawn_blocking(move || -> store::Result<_> {
@@ -233,6 +269,16 @@ impl Server {
                 addr: config.addr,
                 source,
             })?;
+        let listen = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        let auth = auth::Auth::new(Arc::new(accounts), mode, config.auth.clone(), listen).map_err(
+            |source| StartError::Bind {
+                addr: config.addr,
+                source,
+            },
+        )?;
         Ok(Server {
             listener,
             state: AppState {
@@ -241,6 +287,7 @@ impl Server {
                 strace_store,
                 straces,
                 max_upload: config.max_upload,
+                auth: Arc::new(auth),
             },
             conn: config.conn,
         })

@@ -1,5 +1,5 @@
-//! The home page: the upload area and the latest captures; and the
-//! form's upload.
+//! The home page: the upload area and the latest captures the viewer
+//! may see.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -8,10 +8,11 @@ use axum::extract::State;
 use super::overview::Summary;
 use crate::store::Status;
 use crate::web::api::{with_progress, CaptureStatus};
+use crate::web::auth::{visible_captures, Viewer};
 use crate::web::extract::{Checked, NoParams};
 use crate::web::fmt::{self, Human};
 use crate::web::kit::PageResult;
-use crate::web::{blocking, AppState};
+use crate::web::AppState;
 
 /// One row of the capture list.
 pub struct CaptureItem {
@@ -31,8 +32,12 @@ pub struct Home {
 }
 
 /// `GET /`: the upload area and the latest captures.
-pub async fn home(State(state): State<AppState>, _: Checked<NoParams>) -> PageResult<Home> {
-    let page = blocking(&state, |s| s.captures(100, 0)).await?;
+pub async fn home(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    _: Checked<NoParams>,
+) -> PageResult<Home> {
+    let page = visible_captures(&state, &viewer, 100, 0).await?;
     let captures = page
         .items
         .into_iter()

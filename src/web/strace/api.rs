@@ -16,6 +16,7 @@ use super::params::{
 use super::{blocking, with_progress, with_trace, StraceStatus};
 use crate::store::StraceId;
 use crate::strace::{FileView, Pause, PauseKind, SyscallView, TimelineItem, Trace, TreeNode};
+use crate::web::auth::{visible_straces, Viewer};
 use crate::web::error::{Error, Result};
 use crate::web::extract::{Checked, NoParams, Paged};
 use crate::web::params::{ParamError, Params};
@@ -194,12 +195,13 @@ pub fn check_pid(t: &Trace, pid: u32) -> Result<()> {
     }
 }
 
-/// `GET /api/straces`: newest first.
+/// `GET /api/straces`: the ones the viewer may see, newest first.
 pub async fn list(
     State(state): State<AppState>,
+    viewer: Viewer,
     Checked(Paged { limit, offset }): Checked<Paged<50>>,
 ) -> Result<impl IntoResponse> {
-    let page = blocking(&state, move |s| s.straces(limit, offset)).await?;
+    let page = visible_straces(&state, &viewer, limit, offset).await?;
     let items: Vec<StraceStatus> = page
         .items
         .into_iter()

@@ -30,6 +30,7 @@ use super::{blocking, with_progress, with_trace, StraceStatus};
 use crate::store::{Order, Status, StraceId};
 use crate::strace::{meaning, Hint, PauseKind, SortKey, SummaryRow, TimeBase, Trace};
 use crate::time::{Span, Timestamp};
+use crate::web::auth::{visible_straces, Viewer};
 use crate::web::extract::{Checked, NoParams};
 use crate::web::fmt;
 use crate::web::kit::{Chip, Head, PageResult, Pager};
@@ -185,8 +186,12 @@ pub struct ListPage {
 }
 
 /// `GET /straces`: the upload form and the latest uploads.
-pub async fn list(State(state): State<AppState>, _: Checked<NoParams>) -> PageResult<ListPage> {
-    let page = blocking(&state, |s| s.straces(100, 0)).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    _: Checked<NoParams>,
+) -> PageResult<ListPage> {
+    let page = visible_straces(&state, &viewer, 100, 0).await?;
     Ok(ListPage {
         straces: page
             .items

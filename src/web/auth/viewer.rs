@@ -1,0 +1,124 @@
+//! The [`Viewer`]: who a request comes from, as the guard established it,
+//! and what they may see.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use super::{csrf, Auth, Mode};
+use crate::store::auth::{Scope, User};
+use crate::store::{Id, IdKind};
+use crate::web::Error;
+
+/// How a user proved who they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A session cookie: its secret (the CSRF token is bound to it).
+    Session(String),
+    /// An API token of this scope.
+    Token(Scope),
+    /// A trusted reverse proxy's header.
+    Proxy,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Who {
+    /// Nobody signed in, on a server in the open mode: sees everything.
+    Local,
+    /// Nobody signed in, on a server that needs accounts.
+    Anonymous,
+    User(User, Via),
+}
+
+/// Who a request comes from. Every request through the router has one.
+#[derive(Clone)]
+pub struct Viewer {
+    pub(crate) who: Who,
+    pub(crate) client: IpAddr,
+    pub(crate) auth: Arc<Auth>,
+}
+
+impl Viewer {
+    /// The signed-in user's name.
+    pub fn name(&self) -> Option<&str> {
+        match &self.who {
+            Who::User(u, _) => Some(&u.name),
+            _ => None,
+        }
+    }
+
+    /// Sees every upload: the local user of an open server, or an admin.
+    pub fn sees_all(&self) -> bool {
+        match &self.who {
+            Who::Local => true,
+            Who::Anonymous => false,
+            Who::User(u, _) => u.admin,
+        }
+    }
+
+    pub(crate) fn is_admin(&self) -> bool {
+        match &self.who {
+            Who::User(u, Via::Token(scope)) => u.admin && *scope == Scope::Admin,
+            Who::User(u, _) => u.admin,
+            Who::Local => true,
+            Who::Anonymous => false,
+        }
+    }
+
+    /// The CSRF token forms of this viewer's pages carry.
+    pub(crate) fn csrf_token(&self) -> String {
+        let bound_to = match &self.who {
+            Who::User(_, Via::Session(secret)) => secret.as_str(),
+            Who::User(u, _) => u.name.as_str(),
+            Who::Local | Who::Anonymous => "",
+        };
+        csrf::token(&self.auth.csrf_key, bound_to)
+    }
+
+    /// Whether this viewer may see upload `id`; an upload with no owner
+    /// (made while the server was open) is for those who see all.
+    pub async fn may_see<K: IdKind>(&self, id: &Id<K>) -> bool {
+        if self.sees_all() {
+            return true;
+        }
+        let Some(name) = self.name().map(str::to_string) else {
+            return false;
+        };
+        let store = self.auth.store.clone();
+        let id = id.to_string();
+        let owner = tokio::task::spawn_blocking(move || store.owner(K::NOUN, &id)).await;
+        match owner {
+            Ok(Ok(owner)) => owner.as_deref() == Some(name.as_str()),
+            Ok(Err(e)) => {
+                tracing::error!("looking up an owner: {e}");
+                false
+            }
+            Err(e) => {
+                tracing::error!("looking up an owner: {e}");
+                false
+            }
+        }
+    }
+
+    /// The banner an open server started with `--open` shows.
+    pub(crate) fn shows_open_banner(&self) -> bool {
+        self.auth.mode == (Mode::Open { banner: true })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        // Only a request that skipped the guard has none, and none does
+        // through the router.
+        parts.extensions.get::<Viewer>().cloned().ok_or_else(|| {
+            Error::Internal(format!(
+                "{} reached a handler without the guard",
+                parts.uri.path()
+            ))
+        })
+    }
+}
