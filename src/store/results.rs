@@ -6,7 +6,10 @@
 //! Packets are buffered per conversation and written as packed chunks
 //! ([`super::packets`]); the buffers together never exceed
 //! [`MAX_BUFFERED`], so memory stays bounded however many packets a
-//! conversation has.
+//! conversation has. The rows are written by a thread of their own
+//! ([`writer`]), beside the analysis.
+
+mod writer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -15,11 +18,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rusqlite::{params, Connection};
+use writer::RowWriter;
 use serde::Serialize;
 
 use super::schema::{results_indexes, results_tables, RESULTS_VERSION};
 use super::sqlite::Inner;
-use super::{io_err, packets, tables, CaptureId, Error, Result, ResultsWriter};
+use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
 use crate::analysis::report::{
     self, Bucket, CaptureDoc, CaptureRow, ConversationRow, HttpStats, Percentiles,
     HISTOGRAM_EDGES_NS,
@@ -86,6 +90,10 @@ pub(crate) struct Decompressed {
 
 /// The SQLite [`ResultsWriter`].
 pub(crate) struct SqliteResults {
+    /// While the analysis runs: the writer thread, which owns the
+    /// connection.
+    rows: Option<RowWriter>,
+    /// After the writer thread is done: the connection back, to finish.
     conn: Option<Connection>,
     id: CaptureId,
     tmp_path: PathBuf,
@@ -97,8 +105,6 @@ pub(crate) struct SqliteResults {
     cancelled: Arc<AtomicBool>,
     decompressed: Option<Decompressed>,
     exchanges: u64,
-    /// The inserts of the conversation and HTTP tables, made once.
-    insert_sql: (String, String),
 }
 
 impl SqliteResults {
@@ -122,7 +128,8 @@ impl SqliteResults {
         conn.execute_batch(&results_tables())?;
         conn.execute_batch("BEGIN")?;
         Ok(SqliteResults {
-            conn: Some(conn),
+            rows: Some(RowWriter::start(conn)?),
+            conn: None,
             id,
             tmp_path,
             final_path,
@@ -133,10 +140,6 @@ impl SqliteResults {
             cancelled,
             decompressed,
             exchanges: 0,
-            insert_sql: (
-                tables::insert_sql::<ConversationRow>(),
-                tables::insert_sql::<report::ExchangeRow>(),
-            ),
         })
     }
 
@@ -154,23 +157,16 @@ impl SqliteResults {
         }
     }
 
-    fn write_chunk(&self, conv: u64, first_frame: u64, data: &[u8]) -> Result<()> {
-        self.conn()?
-            .prepare_cached(
-                "INSERT INTO packet_chunks (conversation, first_frame, data) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![
-                report::table::int(conv),
-                report::table::int(first_frame),
-                data
-            ])?;
-        Ok(())
+    fn rows(&mut self) -> Result<&mut RowWriter> {
+        self.rows
+            .as_mut()
+            .ok_or_else(|| Error::Corrupt("results database already closed".into()))
     }
 
     fn flush(&mut self, conv: u64) -> Result<()> {
         if let Some((first, data)) = self.buffers.remove(&conv) {
             self.buffered -= data.len();
-            self.write_chunk(conv, first, &data)?;
+            self.rows()?.chunk(conv, first, data)?;
         }
         Ok(())
     }
@@ -183,19 +179,14 @@ impl SqliteResults {
         Ok(())
     }
 
-    fn insert_conversation(&self, c: &Conversation) -> Result<()> {
-        tables::insert(
-            self.conn()?,
-            &self.insert_sql.0,
-            &ConversationRow::from(c),
-            None,
-        )
+    fn insert_conversation(&mut self, c: &Conversation) -> Result<()> {
+        self.rows()?.conversation(ConversationRow::from(c))
     }
 
-    fn insert_exchange(&mut self, e: &ExchangeRow) -> Result<()> {
+    fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
-        tables::insert(self.conn()?, &self.insert_sql.1, &e.row, Some(id))
+        self.rows()?.exchange(id, row)
     }
 
     fn finish(&mut self, summary: &CaptureSummary) -> Result<String> {
@@ -206,6 +197,9 @@ impl SqliteResults {
             return Err(Error::Cancelled);
         }
         self.flush_all()?;
+        if let Some(rows) = self.rows.take() {
+            self.conn = Some(rows.finish()?);
+        }
         let conn = self.conn()?;
         conn.execute_batch(&results_indexes())?;
         let http = http_stats(conn)?;
@@ -384,7 +378,7 @@ impl Output for SqliteResults {
         exchange: crate::analysis::HttpExchange,
     ) -> std::result::Result<(), OutputError> {
         let conversation = exchange.conversation;
-        self.insert_exchange(&ExchangeRow::from(exchange))
+        self.insert_exchange(report::ExchangeRow::from(exchange))
             .map_err(|e| {
                 OutputError::new(
                     format!("storing an HTTP exchange of conversation {conversation}"),
@@ -403,7 +397,7 @@ impl ResultsWriter for SqliteResults {
         if self.error.is_some() {
             return;
         }
-        let r = self.insert_exchange(e);
+        let r = self.insert_exchange(e.row.clone());
         self.note(r);
     }
 
@@ -412,6 +406,7 @@ impl ResultsWriter for SqliteResults {
         match result {
             Ok(text) => self.inner.mark_done(&self.id, &text),
             Err(e) => {
+                self.rows = None;
                 self.conn = None;
                 let _ = std::fs::remove_file(&self.tmp_path);
                 if let Some(d) = &self.decompressed {
@@ -425,8 +420,10 @@ impl ResultsWriter for SqliteResults {
 
 impl Drop for SqliteResults {
     fn drop(&mut self) {
-        // Abandoned (error or cancel): leave no half-written file behind.
-        if self.conn.take().is_some() {
+        // Abandoned (error or cancel): leave no half-written file behind
+        // (the writer thread is stopped first, so nothing writes after).
+        let writing = self.rows.take().is_some();
+        if self.conn.take().is_some() || writing {
             let _ = std::fs::remove_file(&self.tmp_path);
             if let Some(d) = &self.decompressed {
                 let _ = std::fs::remove_file(&d.tmp);
