@@ -226,11 +226,13 @@ pub trait Store: Send + Sync {
     /// parent's), uncompressed, for the views that read packet bytes back.
     fn capture_file(&self, id: &CaptureId) -> Result<PathBuf>;
     /// Calls `f` with each packet of a conversation, in capture order,
-    /// until it returns `false`; returns the conversation's protocol.
+    /// from its `from`th packet (0: the first) until it returns `false`;
+    /// returns the conversation's protocol.
     fn each_packet(
         &self,
         id: &CaptureId,
         conv: u64,
+        from: u64,
         f: &mut dyn FnMut(&PacketInfo) -> bool,
     ) -> Result<crate::flow::Proto>;
 }

@@ -4,7 +4,8 @@
 //! state or the new one, never half of the results.
 //!
 //! Packets are buffered per conversation and written as packed chunks
-//! ([`super::packets`]); the buffers together never exceed
+//! ([`super::packets`]), each keyed by the place of its first packet in
+//! the conversation (so a page of packets is one seek); the buffers together never exceed
 //! [`MAX_BUFFERED`], so memory stays bounded however many packets a
 //! conversation has. The rows are written by a thread of their own
 //! ([`writer`]), beside the analysis.
@@ -18,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rusqlite::{params, Connection};
-use writer::RowWriter;
 use serde::Serialize;
+use writer::RowWriter;
 
 use super::schema::{results_indexes, results_tables, RESULTS_VERSION};
 use super::sqlite::Inner;
@@ -99,8 +100,15 @@ pub(crate) struct SqliteResults {
     tmp_path: PathBuf,
     final_path: PathBuf,
     inner: Arc<Inner>,
+    /// Per live conversation: the place of the first buffered packet, and
+    /// the buffered records.
     buffers: IdMap<(u64, Vec<u8>)>,
     buffered: usize,
+    /// Per live conversation with chunks written: its packets written.
+    written: IdMap<u64>,
+    /// Conversations by how they ended (the summary's `ends`), counted as
+    /// they are stored rather than by a scan at the end.
+    ends: BTreeMap<String, u64>,
     error: Option<Error>,
     cancelled: Arc<AtomicBool>,
     decompressed: Option<Decompressed>,
@@ -122,8 +130,13 @@ impl SqliteResults {
             Err(e) => return Err(io_err(format!("removing {}", tmp_path.display()))(e)),
         }
         let conn = Connection::open(&tmp_path)?;
+        // Derived data, written once by one connection and renamed into
+        // place only when complete: no journal, no syncs until the one at
+        // the end, no file locking per statement, and a page cache large
+        // enough that the index builds sort in memory.
         conn.execute_batch(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;",
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;
+             PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -65536;",
         )?;
         conn.execute_batch(&results_tables())?;
         conn.execute_batch("BEGIN")?;
@@ -136,6 +149,8 @@ impl SqliteResults {
             inner,
             buffers: IdMap::default(),
             buffered: 0,
+            written: IdMap::default(),
+            ends: BTreeMap::new(),
             error: None,
             cancelled,
             decompressed,
@@ -166,6 +181,8 @@ impl SqliteResults {
     fn flush(&mut self, conv: u64) -> Result<()> {
         if let Some((first, data)) = self.buffers.remove(&conv) {
             self.buffered -= data.len();
+            self.written
+                .insert(conv, first + (data.len() / packets::RECORD_LEN) as u64);
             self.rows()?.chunk(conv, first, data)?;
         }
         Ok(())
@@ -180,6 +197,7 @@ impl SqliteResults {
     }
 
     fn insert_conversation(&mut self, c: &Conversation) -> Result<()> {
+        *self.ends.entry(c.state.as_str().to_string()).or_default() += 1;
         self.rows()?.conversation(ConversationRow::from(c))
     }
 
@@ -200,10 +218,10 @@ impl SqliteResults {
         if let Some(rows) = self.rows.take() {
             self.conn = Some(rows.finish()?);
         }
+        let ends = std::mem::take(&mut self.ends);
         let conn = self.conn()?;
         conn.execute_batch(&results_indexes())?;
         let http = http_stats(conn)?;
-        let ends = counts_by(conn, "conversations", "state")?;
         let mut capture = CaptureRow::from(summary);
         if self.decompressed.is_some() {
             capture.compressed = true;
@@ -347,6 +365,9 @@ impl Output for SqliteResults {
     fn conversation(&mut self, conv: &Conversation) -> std::result::Result<(), OutputError> {
         self.insert_conversation(conv)
             .and_then(|()| self.flush(conv.id))
+            .map(|()| {
+                self.written.remove(&conv.id);
+            })
             .map_err(|e| OutputError::new(format!("storing conversation {}", conv.id), e))
     }
 
@@ -355,10 +376,11 @@ impl Output for SqliteResults {
         conv: &Conversation,
         packet: &PacketInfo,
     ) -> std::result::Result<(), OutputError> {
+        let written = &self.written;
         let entry = self
             .buffers
             .entry(conv.id)
-            .or_insert_with(|| (packet.frame, Vec::new()));
+            .or_insert_with(|| (written.get(&conv.id).copied().unwrap_or(0), Vec::new()));
         let before = entry.1.len();
         packets::encode(packet, &mut entry.1);
         let full = entry.1.len() >= CHUNK_BYTES;

@@ -26,10 +26,13 @@ const BATCHES_IN_FLIGHT: usize = 8;
 /// One row for the writer thread.
 enum Write {
     Conversation(ConversationRow),
-    Exchange { id: u64, row: report::ExchangeRow },
+    Exchange {
+        id: u64,
+        row: report::ExchangeRow,
+    },
     Chunk {
         conversation: u64,
-        first_frame: u64,
+        first_packet: u64,
         data: Vec<u8>,
     },
 }
@@ -75,12 +78,19 @@ impl RowWriter {
         self.push(Write::Exchange { id, row }, 0)
     }
 
-    pub(super) fn chunk(&mut self, conversation: u64, first_frame: u64, data: Vec<u8>) -> Result<()> {
+    /// Packet records of a conversation, the first of them its
+    /// `first_packet`th packet.
+    pub(super) fn chunk(
+        &mut self,
+        conversation: u64,
+        first_packet: u64,
+        data: Vec<u8>,
+    ) -> Result<()> {
         let len = data.len();
         self.push(
             Write::Chunk {
                 conversation,
-                first_frame,
+                first_packet,
                 data,
             },
             len,
@@ -157,19 +167,21 @@ fn write_batches(
         for write in batch {
             match write {
                 Write::Conversation(row) => tables::insert(&conn, &conversation_sql, &row, None)?,
-                Write::Exchange { id, row } => tables::insert(&conn, &exchange_sql, &row, Some(id))?,
+                Write::Exchange { id, row } => {
+                    tables::insert(&conn, &exchange_sql, &row, Some(id))?
+                }
                 Write::Chunk {
                     conversation,
-                    first_frame,
+                    first_packet,
                     data,
                 } => {
                     conn.prepare_cached(
-                        "INSERT INTO packet_chunks (conversation, first_frame, data) \
+                        "INSERT INTO packet_chunks (conversation, first_packet, data) \
                          VALUES (?1, ?2, ?3)",
                     )?
                     .execute(params![
                         report::table::int(conversation),
-                        report::table::int(first_frame),
+                        report::table::int(first_packet),
                         data
                     ])?;
                 }
