@@ -15,6 +15,7 @@ mod packets;
 mod results;
 mod schema;
 mod sqlite;
+mod stop;
 mod straces;
 mod tables;
 
@@ -49,6 +50,7 @@ pub use crate::analysis::report::{Bucket, CaptureDoc, HttpStats, Percentiles, HI
 pub use results::ExchangeRow;
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::{Capped, Counting, InflationCap};
+pub use stop::{stopped as stop_requested, Stop};
 pub use straces::{SqliteStraces, StraceFile, StraceInputs, StraceMeta, StraceStore};
 
 /// What went wrong in the store.
@@ -73,6 +75,10 @@ pub enum Error {
     /// The analysis was stopped (the capture was deleted meanwhile).
     #[error("analysis cancelled")]
     Cancelled,
+    /// A request's reads were stopped ([`Stop`]): past its deadline, or
+    /// its client went away.
+    #[error("the request was stopped before it finished")]
+    Stopped,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -28,6 +28,7 @@ use super::lock;
 use super::packets;
 use super::results::{Decompressed, SqliteResults};
 use super::schema::{self, RESULTS_VERSION};
+use super::stop;
 use super::tables;
 use super::{
     io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
@@ -87,6 +88,8 @@ impl ReadPool {
 /// A read connection borrowed from the pool; it goes back when dropped.
 struct Reader<'p> {
     conn: Option<Connection>,
+    /// Registered with the request's stop switch while borrowed.
+    watched: Option<stop::Watched>,
     id: CaptureId,
     generation: u64,
     pool: &'p Mutex<ReadPool>,
@@ -105,6 +108,7 @@ impl std::ops::Deref for Reader<'_> {
 
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
+        self.watched = None;
         if let Some(conn) = self.conn.take() {
             lock(self.pool).give_back(&self.id, self.generation, conn);
         }
@@ -433,6 +437,7 @@ impl SqliteStore {
             }
         };
         Ok(Reader {
+            watched: stop::watch(conn.get_interrupt_handle()),
             conn: Some(conn),
             id: *id,
             generation,
@@ -483,6 +488,9 @@ impl SqliteStore {
         let mut rows = stmt.query(params![conv_key, start])?;
         let mut decoded = 0;
         while let Some(row) = rows.next()? {
+            if stop::stopped() {
+                return Err(Error::Stopped);
+            }
             let first = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0);
             let data = row
                 .get_ref(1)?

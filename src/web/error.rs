@@ -26,6 +26,9 @@ pub enum Error {
     /// The request is fine but the capture is not ready for it.
     #[error("{0}")]
     Conflict(String),
+    /// The request was stopped at its deadline (README, "Limits").
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything else: a bug, a full disk, a broken database.
     #[error("internal error: {0}")]
     Internal(String),
@@ -39,6 +42,7 @@ impl Error {
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::InsufficientStorage { .. } => StatusCode::INSUFFICIENT_STORAGE,
             Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
