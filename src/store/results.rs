@@ -214,14 +214,18 @@ impl SqliteResults {
         if self.cancelled.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
+        let mut clock = PhaseClock::start();
         self.flush_all()?;
         if let Some(rows) = self.rows.take() {
             self.conn = Some(rows.finish()?);
         }
+        clock.lap("last rows");
         let ends = std::mem::take(&mut self.ends);
         let conn = self.conn()?;
         conn.execute_batch(&results_indexes())?;
+        clock.lap("indexes");
         let http = http_stats(conn)?;
+        clock.lap("HTTP stats");
         let mut capture = CaptureRow::from(summary);
         if self.decompressed.is_some() {
             capture.compressed = true;
@@ -241,8 +245,11 @@ impl SqliteResults {
         if let Some(conn) = self.conn.take() {
             conn.close().map_err(|(_, e)| Error::Sqlite(e))?;
         }
+        clock.lap("commit");
         let file = File::open(&self.tmp_path).map_err(io_err("reopening results"))?;
         file.sync_all().map_err(io_err("syncing results"))?;
+        clock.lap("sync");
+        tracing::info!("capture {}: results stored: {}", self.id, clock.laps);
         if let Some(d) = &self.decompressed {
             if !d.complete.load(Ordering::SeqCst) {
                 return Err(Error::Corrupt(
@@ -261,6 +268,33 @@ impl SqliteResults {
             let _ = std::fs::remove_file(&d.upload);
         }
         Ok(text)
+    }
+}
+
+/// Times the steps of storing results, for the server log.
+struct PhaseClock {
+    at: std::time::Instant,
+    laps: String,
+}
+
+impl PhaseClock {
+    fn start() -> PhaseClock {
+        PhaseClock {
+            at: std::time::Instant::now(),
+            laps: String::new(),
+        }
+    }
+
+    fn lap(&mut self, what: &str) {
+        let now = std::time::Instant::now();
+        if !self.laps.is_empty() {
+            self.laps.push_str(", ");
+        }
+        self.laps.push_str(&format!(
+            "{what} {:.3} s",
+            now.duration_since(self.at).as_secs_f64()
+        ));
+        self.at = now;
     }
 }
 
