@@ -254,9 +254,17 @@ impl<R: Read> Read for Counting<R> {
 /// The inflated bytes of an upload went past `--max-capture`: the read
 /// error a [`Capped`] reader fails with, found again by [`InflationCap::find`].
 #[derive(Debug, thiserror::Error)]
-#[error("the upload inflates past the --max-capture limit of {limit} bytes (gzip bomb?)")]
-pub struct InflationCap {
-    pub limit: u64,
+pub enum InflationCap {
+    #[error("the upload inflates past the --max-capture limit of {limit} bytes (gzip bomb?)")]
+    Limit { limit: u64 },
+    /// The decompressed copy would leave less than the disk floor free
+    /// ([`crate::capture::Space::floor`]); sizes in bytes.
+    #[error(
+        "disk full: {:.1} GB free, this upload needs about {:.1} GB",
+        *free as f64 / 1e9,
+        *needs as f64 / 1e9
+    )]
+    DiskFull { free: u64, needs: u64 },
 }
 
 impl InflationCap {
@@ -286,6 +294,57 @@ pub(crate) struct Capped<R> {
     pub(crate) inner: R,
     pub(crate) inflated: Arc<AtomicU64>,
     pub(crate) limit: u64,
+    /// Where the inflated copy is written, checked as it grows.
+    pub(crate) room: Option<Room>,
+}
+
+/// Inflated bytes between two looks at the free space.
+const ROOM_CHECK_EVERY: u64 = 64 << 20;
+
+/// The free-space check of a decompressed copy: every
+/// [`ROOM_CHECK_EVERY`] inflated bytes, the file system of `dir` must keep
+/// its floor free, or the read fails with [`InflationCap::DiskFull`].
+pub(crate) struct Room {
+    pub(crate) dir: PathBuf,
+    /// Compressed bytes read so far, and in all: the inflation so far,
+    /// scaled to the whole upload, estimates what the copy will need.
+    pub(crate) consumed: Arc<AtomicU64>,
+    pub(crate) compressed: u64,
+    pub(crate) next_check: u64,
+}
+
+impl Room {
+    fn check(&mut self, inflated: u64) -> std::io::Result<()> {
+        if inflated < self.next_check {
+            return Ok(());
+        }
+        self.next_check = inflated + ROOM_CHECK_EVERY;
+        let Ok(space) = crate::capture::free_space(&self.dir) else {
+            return Ok(()); // Unknown: a failing write still says so.
+        };
+        let consumed = self.consumed.load(Ordering::Relaxed);
+        match short_of_room(space, inflated, consumed, self.compressed) {
+            Some(needs) => Err(std::io::Error::other(InflationCap::DiskFull {
+                free: space.avail,
+                needs,
+            })),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The bytes a decompressed copy still needs (estimated from the ratio so
+/// far), if `space` cannot take the next stretch of it above its floor.
+fn short_of_room(
+    space: crate::capture::Space,
+    inflated: u64,
+    consumed: u64,
+    compressed: u64,
+) -> Option<u64> {
+    let ratio = inflated as f64 / consumed.max(1) as f64;
+    let needs = (compressed.saturating_sub(consumed) as f64 * ratio) as u64;
+    let next = needs.min(ROOM_CHECK_EVERY);
+    (space.avail < space.floor().saturating_add(next)).then_some(needs)
 }
 
 impl<R: Read> Read for Capped<R> {
@@ -302,7 +361,12 @@ impl<R: Read> Read for Capped<R> {
         let n = self.inner.read(&mut buf[..want])?;
         let total = self.inflated.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if total > self.limit {
-            return Err(std::io::Error::other(InflationCap { limit: self.limit }));
+            return Err(std::io::Error::other(InflationCap::Limit {
+                limit: self.limit,
+            }));
+        }
+        if let Some(room) = self.room.as_mut() {
+            room.check(total)?;
         }
         Ok(n)
     }
@@ -785,6 +849,12 @@ impl Store for SqliteStore {
                         inner: flate2::read::MultiGzDecoder::new(counting),
                         inflated: Arc::new(AtomicU64::new(0)),
                         limit: self.inner.max_capture.load(Ordering::Relaxed),
+                        room: Some(Room {
+                            dir: dir.clone(),
+                            consumed: consumed.clone(),
+                            compressed: size,
+                            next_check: 0,
+                        }),
                     },
                     out: Some(out),
                     complete: d.complete.clone(),
@@ -1050,5 +1120,39 @@ mod packet_page_test {
             offset += 777;
         }
         assert_eq!(frames, (0..total).collect::<Vec<_>>());
+    }
+}
+
+#[cfg(test)]
+mod room_test {
+    use super::*;
+    use crate::capture::Space;
+
+    const GB: u64 = 1_000_000_000;
+
+    #[test]
+    fn a_copy_that_would_eat_the_floor_stops_with_its_estimate() {
+        let roomy = Space {
+            avail: 50 * GB,
+            total: 100 * GB,
+        };
+        // 1 GB read of 2 GB, inflated 10x so far: 10 GB more to come.
+        assert_eq!(short_of_room(roomy, 10 * GB, GB, 2 * GB), None);
+        let tight = Space {
+            avail: (1 << 30) + (32 << 20),
+            total: 100 * GB,
+        };
+        assert_eq!(short_of_room(tight, 10 * GB, GB, 2 * GB), Some(10 * GB));
+        // The last stretch: only what is left must fit above the floor.
+        assert_eq!(short_of_room(tight, 10 * GB, 2 * GB - 1000, 2 * GB), None);
+        let message = InflationCap::DiskFull {
+            free: 1_500_000_000,
+            needs: 10 * GB,
+        }
+        .to_string();
+        assert_eq!(
+            message,
+            "disk full: 1.5 GB free, this upload needs about 10.0 GB"
+        );
     }
 }
