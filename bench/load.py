@@ -58,8 +58,8 @@ def connect():
 
 
 c = connect()
-big = max(json.loads(get(c, "/api/captures?limit=50")[1])["items"],
-          key=lambda m: m.get("packets", 0) + m.get("size", 0))["id"]
+big = next(m["id"] for m in json.loads(get(c, "/api/captures?limit=1000")[1])["items"]
+           if m["name"].startswith("synthetic-"))
 c.close()
 
 stop_at = time.time() + seconds
@@ -126,7 +126,7 @@ def uploader(n):
                  headers={"Content-Type": "application/octet-stream"})
     r = conn.getresponse()
     body = r.read()
-    if r.status != 200:
+    if r.status not in (200, 201):
         upload_results.append((path, f"upload answered {r.status}: {body[:200]!r}"))
         return
     cid = json.loads(body)["id"]
@@ -143,6 +143,8 @@ def uploader(n):
             and canonical(rows_of(conn, cid, "http")) == canonical(want["http"]))
     upload_results.append((path, f"equal to analyze --json, done in {took:.2f} s" if same
                            else "DIFFERS from analyze --json"))
+    conn.request("DELETE", f"/api/captures/{cid}")
+    conn.getresponse().read()
 
 
 peak = [0]

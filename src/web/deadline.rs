@@ -3,9 +3,14 @@
 //! [`Stop`] switch, thrown when [`REQUEST_DEADLINE`] passes or when the
 //! request's future is dropped (hyper drops it when the connection
 //! closes), so a page of a huge capture cannot hold a thread for minutes.
+//! At most [`reads_at_once`] requests read at a time; the others wait their
+//! turn (within their deadline) instead of all thrashing the CPU and each
+//! holding a connection and its page cache.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use super::error::Error;
 use super::off_thread;
@@ -13,6 +18,16 @@ use crate::store::{self, Stop, Store};
 
 /// Longest a request's store work may run.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Requests whose store work runs at once: twice the cores, at least 4.
+fn reads_at_once() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4))
+}
+
+fn turns() -> &'static Semaphore {
+    static TURNS: OnceLock<Semaphore> = OnceLock::new();
+    TURNS.get_or_init(|| Semaphore::new(reads_at_once()))
+}
 
 /// Throws the switch when dropped, unless the work finished.
 struct StopOnDrop(Option<Stop>);
@@ -43,13 +58,20 @@ where
     let stop = Stop::default();
     let mut on_drop = StopOnDrop(Some(stop.clone()));
     let switch = stop.clone();
-    let work = off_thread(store, move |s| {
-        switch.run(|| f(s)).map_err(|e| match e {
-            // An interrupted statement fails with SQLite's own error.
-            _ if switch.is_stopped() => stopped(deadline),
-            e => Error::from(e),
+    let work = async move {
+        let _turn = turns()
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(format!("read turns: {e}")))?;
+        off_thread(store, move |s| {
+            switch.run(|| f(s)).map_err(|e| match e {
+                // An interrupted statement fails with SQLite's own error.
+                _ if switch.is_stopped() => stopped(deadline),
+                e => Error::from(e),
+            })
         })
-    });
+        .await
+    };
     let out = match tokio::time::timeout(deadline, work).await {
         Ok(out) => out,
         Err(_) => {
