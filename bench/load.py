@@ -3,7 +3,7 @@
 20 parallel uploads and 200 concurrent readers of the conversations and
 HTTP APIs of a capture with ~1 M conversations and ~1 M exchanges.
 
-    bench/load.py BIN FILL_DIR [SECONDS] [READERS] [UPLOADS]
+    bench/load.py BIN FILL_DIR [SECONDS] [READERS] [UPLOADS] [THINK]
 
 FILL_DIR is a data directory made by `cargo run --release --example
 fill_store -- FILL_DIR sample-captures/api/http-loopback.pcap 1000000`
@@ -11,7 +11,9 @@ fill_store -- FILL_DIR sample-captures/api/http-loopback.pcap 1000000`
 (default 30) the readers ask in a loop for sorted, filtered and deep pages
 while the uploaders send the sample captures, wait for each analysis and
 check its conversations and exchanges against `BIN analyze --json`.
-Prints reader latency p50/p99/max, requests and errors, the server's peak
+Each reader waits THINK seconds (default 1; 0: back to back) between its
+requests, as a person reading the pages would. Prints reader latency
+p50/p99/max, requests and errors, the server's peak
 RSS, and the uploads that matched. Goals: p99 < 200 ms, RSS < 300 MB, no
 errors, every analysis equal.
 """
@@ -31,6 +33,7 @@ binary, fill = sys.argv[1], sys.argv[2]
 seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 30
 readers = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 uploads = int(sys.argv[5]) if len(sys.argv) > 5 else 20
+think = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 samples = sorted(p for p in glob.glob(os.path.join(root, "sample-captures", "*.pcap*"))
                  if not p.endswith(".json"))
@@ -91,6 +94,7 @@ def reader(seed):
             latencies.append(took)
             if status != 200:
                 errors.append((path, status))
+        time.sleep(think * rnd.uniform(0.5, 1.5))
 
 
 def rows_of(conn, cid, table):
@@ -175,7 +179,7 @@ finally:
 
 lat = sorted(latencies)
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
-print(f"readers: {readers}, {len(lat)} requests in {seconds:.0f} s; latency p50 {q(0.5):.0f} ms, "
+print(f"readers: {readers} (think {think} s), {len(lat)} requests in {seconds:.0f} s; latency p50 {q(0.5):.0f} ms, "
       f"p99 {q(0.99):.0f} ms, max {lat[-1] * 1000:.0f} ms; errors {len(errors)}")
 for path, status in errors[:5]:
     print(f"  error: {status} for {path}")
