@@ -26,9 +26,10 @@ const BATCHES_IN_FLIGHT: usize = 8;
 /// One row for the writer thread.
 enum Write {
     Conversation(ConversationRow),
+    /// Boxed: an exchange row is twice a conversation's size.
     Exchange {
         id: u64,
-        row: report::ExchangeRow,
+        row: Box<report::ExchangeRow>,
     },
     Chunk {
         conversation: u64,
@@ -75,7 +76,13 @@ impl RowWriter {
     }
 
     pub(super) fn exchange(&mut self, id: u64, row: report::ExchangeRow) -> Result<()> {
-        self.push(Write::Exchange { id, row }, 0)
+        self.push(
+            Write::Exchange {
+                id,
+                row: Box::new(row),
+            },
+            0,
+        )
     }
 
     /// Packet records of a conversation, the first of them its
@@ -168,7 +175,7 @@ fn write_batches(
             match write {
                 Write::Conversation(row) => tables::insert(&conn, &conversation_sql, &row, None)?,
                 Write::Exchange { id, row } => {
-                    tables::insert(&conn, &exchange_sql, &row, Some(id))?
+                    tables::insert(&conn, &exchange_sql, &*row, Some(id))?
                 }
                 Write::Chunk {
                     conversation,
