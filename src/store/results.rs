@@ -132,11 +132,12 @@ impl SqliteResults {
         let conn = Connection::open(&tmp_path)?;
         // Derived data, written once by one connection and renamed into
         // place only when complete: no journal, no syncs until the one at
-        // the end, no file locking per statement, and a page cache large
-        // enough that the index builds sort in memory.
+        // the end, no file locking per statement. The page cache stays
+        // small while rows go in, so their pages are written out on the
+        // writer thread as it goes rather than all at the commit.
         conn.execute_batch(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;
-             PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -65536;",
+             PRAGMA locking_mode = EXCLUSIVE;",
         )?;
         conn.execute_batch(&results_tables())?;
         conn.execute_batch("BEGIN")?;
@@ -222,6 +223,8 @@ impl SqliteResults {
         clock.lap("last rows");
         let ends = std::mem::take(&mut self.ends);
         let conn = self.conn()?;
+        // The index builds sort in memory with a larger cache.
+        conn.execute_batch("PRAGMA cache_size = -65536;")?;
         conn.execute_batch(&results_indexes())?;
         clock.lap("indexes");
         let http = http_stats(conn)?;
