@@ -16,6 +16,7 @@ mod packets;
 mod results;
 mod schema;
 mod sqlite;
+mod stop;
 mod straces;
 mod tables;
 
@@ -50,6 +51,7 @@ pub use crate::analysis::report::{Bucket, CaptureDoc, HttpStats, Percentiles, HI
 pub use results::ExchangeRow;
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::{Capped, Counting, InflationCap};
+pub use stop::{stopped as stop_requested, Stop};
 pub use straces::{SqliteStraces, StraceFile, StraceInputs, StraceMeta, StraceStore};
 
 /// What went wrong in the store.
@@ -74,6 +76,10 @@ pub enum Error {
     /// The analysis was stopped (the capture was deleted meanwhile).
     #[error("analysis cancelled")]
     Cancelled,
+    /// A request's reads were stopped ([`Stop`]): past its deadline, or
+    /// its client went away.
+    #[error("the request was stopped before it finished")]
+    Stopped,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -227,11 +233,13 @@ pub trait Store: Send + Sync {
     /// parent's), uncompressed, for the views that read packet bytes back.
     fn capture_file(&self, id: &CaptureId) -> Result<PathBuf>;
     /// Calls `f` with each packet of a conversation, in capture order,
-    /// until it returns `false`; returns the conversation's protocol.
+    /// from its `from`th packet (0: the first) until it returns `false`;
+    /// returns the conversation's protocol.
     fn each_packet(
         &self,
         id: &CaptureId,
         conv: u64,
+        from: u64,
         f: &mut dyn FnMut(&PacketInfo) -> bool,
     ) -> Result<crate::flow::Proto>;
 }

@@ -4,9 +4,13 @@
 //! state or the new one, never half of the results.
 //!
 //! Packets are buffered per conversation and written as packed chunks
-//! ([`super::packets`]); the buffers together never exceed
+//! ([`super::packets`]), each keyed by the place of its first packet in
+//! the conversation (so a page of packets is one seek); the buffers together never exceed
 //! [`MAX_BUFFERED`], so memory stays bounded however many packets a
-//! conversation has.
+//! conversation has. The rows are written by a thread of their own
+//! ([`writer`]), beside the analysis.
+
+mod writer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -16,10 +20,11 @@ use std::sync::Arc;
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
+use writer::RowWriter;
 
 use super::schema::{results_indexes, results_tables, RESULTS_VERSION};
 use super::sqlite::Inner;
-use super::{io_err, packets, tables, CaptureId, Error, Result, ResultsWriter};
+use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
 use crate::analysis::report::{
     self, Bucket, CaptureDoc, CaptureRow, ConversationRow, HttpStats, Percentiles,
     HISTOGRAM_EDGES_NS,
@@ -86,19 +91,28 @@ pub(crate) struct Decompressed {
 
 /// The SQLite [`ResultsWriter`].
 pub(crate) struct SqliteResults {
+    /// While the analysis runs: the writer thread, which owns the
+    /// connection.
+    rows: Option<RowWriter>,
+    /// After the writer thread is done: the connection back, to finish.
     conn: Option<Connection>,
     id: CaptureId,
     tmp_path: PathBuf,
     final_path: PathBuf,
     inner: Arc<Inner>,
+    /// Per live conversation: the place of the first buffered packet, and
+    /// the buffered records.
     buffers: IdMap<(u64, Vec<u8>)>,
     buffered: usize,
+    /// Per live conversation with chunks written: its packets written.
+    written: IdMap<u64>,
+    /// Conversations by how they ended (the summary's `ends`), counted as
+    /// they are stored rather than by a scan at the end.
+    ends: BTreeMap<String, u64>,
     error: Option<Error>,
     cancelled: Arc<AtomicBool>,
     decompressed: Option<Decompressed>,
     exchanges: u64,
-    /// The inserts of the conversation and HTTP tables, made once.
-    insert_sql: (String, String),
 }
 
 impl SqliteResults {
@@ -116,27 +130,32 @@ impl SqliteResults {
             Err(e) => return Err(io_err(format!("removing {}", tmp_path.display()))(e)),
         }
         let conn = Connection::open(&tmp_path)?;
+        // Derived data, written once by one connection and renamed into
+        // place only when complete: no journal, no syncs until the one at
+        // the end, no file locking per statement. The page cache stays
+        // small while rows go in, so their pages are written out on the
+        // writer thread as it goes rather than all at the commit.
         conn.execute_batch(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;",
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;
+             PRAGMA locking_mode = EXCLUSIVE;",
         )?;
         conn.execute_batch(&results_tables())?;
         conn.execute_batch("BEGIN")?;
         Ok(SqliteResults {
-            conn: Some(conn),
+            rows: Some(RowWriter::start(conn)?),
+            conn: None,
             id,
             tmp_path,
             final_path,
             inner,
             buffers: IdMap::default(),
             buffered: 0,
+            written: IdMap::default(),
+            ends: BTreeMap::new(),
             error: None,
             cancelled,
             decompressed,
             exchanges: 0,
-            insert_sql: (
-                tables::insert_sql::<ConversationRow>(),
-                tables::insert_sql::<report::ExchangeRow>(),
-            ),
         })
     }
 
@@ -154,23 +173,18 @@ impl SqliteResults {
         }
     }
 
-    fn write_chunk(&self, conv: u64, first_frame: u64, data: &[u8]) -> Result<()> {
-        self.conn()?
-            .prepare_cached(
-                "INSERT INTO packet_chunks (conversation, first_frame, data) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![
-                report::table::int(conv),
-                report::table::int(first_frame),
-                data
-            ])?;
-        Ok(())
+    fn rows(&mut self) -> Result<&mut RowWriter> {
+        self.rows
+            .as_mut()
+            .ok_or_else(|| Error::Corrupt("results database already closed".into()))
     }
 
     fn flush(&mut self, conv: u64) -> Result<()> {
         if let Some((first, data)) = self.buffers.remove(&conv) {
             self.buffered -= data.len();
-            self.write_chunk(conv, first, &data)?;
+            self.written
+                .insert(conv, first + (data.len() / packets::RECORD_LEN) as u64);
+            self.rows()?.chunk(conv, first, data)?;
         }
         Ok(())
     }
@@ -183,19 +197,15 @@ impl SqliteResults {
         Ok(())
     }
 
-    fn insert_conversation(&self, c: &Conversation) -> Result<()> {
-        tables::insert(
-            self.conn()?,
-            &self.insert_sql.0,
-            &ConversationRow::from(c),
-            None,
-        )
+    fn insert_conversation(&mut self, c: &Conversation) -> Result<()> {
+        *self.ends.entry(c.state.as_str().to_string()).or_default() += 1;
+        self.rows()?.conversation(ConversationRow::from(c))
     }
 
-    fn insert_exchange(&mut self, e: &ExchangeRow) -> Result<()> {
+    fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
-        tables::insert(self.conn()?, &self.insert_sql.1, &e.row, Some(id))
+        self.rows()?.exchange(id, row)
     }
 
     fn finish(&mut self, summary: &CaptureSummary) -> Result<String> {
@@ -205,11 +215,20 @@ impl SqliteResults {
         if self.cancelled.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
+        let mut clock = PhaseClock::start();
         self.flush_all()?;
+        if let Some(rows) = self.rows.take() {
+            self.conn = Some(rows.finish()?);
+        }
+        clock.lap("last rows");
+        let ends = std::mem::take(&mut self.ends);
         let conn = self.conn()?;
+        // The index builds sort in memory with a larger cache.
+        conn.execute_batch("PRAGMA cache_size = -65536;")?;
         conn.execute_batch(&results_indexes())?;
+        clock.lap("indexes");
         let http = http_stats(conn)?;
-        let ends = counts_by(conn, "conversations", "state")?;
+        clock.lap("HTTP stats");
         let mut capture = CaptureRow::from(summary);
         if self.decompressed.is_some() {
             capture.compressed = true;
@@ -229,8 +248,11 @@ impl SqliteResults {
         if let Some(conn) = self.conn.take() {
             conn.close().map_err(|(_, e)| Error::Sqlite(e))?;
         }
+        clock.lap("commit");
         let file = File::open(&self.tmp_path).map_err(io_err("reopening results"))?;
         file.sync_all().map_err(io_err("syncing results"))?;
+        clock.lap("sync");
+        tracing::info!("capture {}: results stored: {}", self.id, clock.laps);
         if let Some(d) = &self.decompressed {
             if !d.complete.load(Ordering::SeqCst) {
                 return Err(Error::Corrupt(
@@ -249,6 +271,33 @@ impl SqliteResults {
             let _ = std::fs::remove_file(&d.upload);
         }
         Ok(text)
+    }
+}
+
+/// Times the steps of storing results, for the server log.
+struct PhaseClock {
+    at: std::time::Instant,
+    laps: String,
+}
+
+impl PhaseClock {
+    fn start() -> PhaseClock {
+        PhaseClock {
+            at: std::time::Instant::now(),
+            laps: String::new(),
+        }
+    }
+
+    fn lap(&mut self, what: &str) {
+        let now = std::time::Instant::now();
+        if !self.laps.is_empty() {
+            self.laps.push_str(", ");
+        }
+        self.laps.push_str(&format!(
+            "{what} {:.3} s",
+            now.duration_since(self.at).as_secs_f64()
+        ));
+        self.at = now;
     }
 }
 
@@ -353,6 +402,9 @@ impl Output for SqliteResults {
     fn conversation(&mut self, conv: &Conversation) -> std::result::Result<(), OutputError> {
         self.insert_conversation(conv)
             .and_then(|()| self.flush(conv.id))
+            .map(|()| {
+                self.written.remove(&conv.id);
+            })
             .map_err(|e| OutputError::new(format!("storing conversation {}", conv.id), e))
     }
 
@@ -361,10 +413,11 @@ impl Output for SqliteResults {
         conv: &Conversation,
         packet: &PacketInfo,
     ) -> std::result::Result<(), OutputError> {
+        let written = &self.written;
         let entry = self
             .buffers
             .entry(conv.id)
-            .or_insert_with(|| (packet.frame, Vec::new()));
+            .or_insert_with(|| (written.get(&conv.id).copied().unwrap_or(0), Vec::new()));
         let before = entry.1.len();
         packets::encode(packet, &mut entry.1);
         let full = entry.1.len() >= CHUNK_BYTES;
@@ -384,7 +437,7 @@ impl Output for SqliteResults {
         exchange: crate::analysis::HttpExchange,
     ) -> std::result::Result<(), OutputError> {
         let conversation = exchange.conversation;
-        self.insert_exchange(&ExchangeRow::from(exchange))
+        self.insert_exchange(report::ExchangeRow::from(exchange))
             .map_err(|e| {
                 OutputError::new(
                     format!("storing an HTTP exchange of conversation {conversation}"),
@@ -403,7 +456,7 @@ impl ResultsWriter for SqliteResults {
         if self.error.is_some() {
             return;
         }
-        let r = self.insert_exchange(e);
+        let r = self.insert_exchange(e.row.clone());
         self.note(r);
     }
 
@@ -412,6 +465,7 @@ impl ResultsWriter for SqliteResults {
         match result {
             Ok(text) => self.inner.mark_done(&self.id, &text),
             Err(e) => {
+                self.rows = None;
                 self.conn = None;
                 let _ = std::fs::remove_file(&self.tmp_path);
                 if let Some(d) = &self.decompressed {
@@ -425,8 +479,10 @@ impl ResultsWriter for SqliteResults {
 
 impl Drop for SqliteResults {
     fn drop(&mut self) {
-        // Abandoned (error or cancel): leave no half-written file behind.
-        if self.conn.take().is_some() {
+        // Abandoned (error or cancel): leave no half-written file behind
+        // (the writer thread is stopped first, so nothing writes after).
+        let writing = self.rows.take().is_some();
+        if self.conn.take().is_some() || writing {
             let _ = std::fs::remove_file(&self.tmp_path);
             if let Some(d) = &self.decompressed {
                 let _ = std::fs::remove_file(&d.tmp);

@@ -28,6 +28,7 @@ use super::lock;
 use super::packets;
 use super::results::{Decompressed, SqliteResults};
 use super::schema::{self, RESULTS_VERSION};
+use super::stop;
 use super::tables;
 use super::{
     io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
@@ -87,6 +88,8 @@ impl ReadPool {
 /// A read connection borrowed from the pool; it goes back when dropped.
 struct Reader<'p> {
     conn: Option<Connection>,
+    /// Registered with the request's stop switch while borrowed.
+    watched: Option<stop::Watched>,
     id: CaptureId,
     generation: u64,
     pool: &'p Mutex<ReadPool>,
@@ -105,6 +108,7 @@ impl std::ops::Deref for Reader<'_> {
 
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
+        self.watched = None;
         if let Some(conn) = self.conn.take() {
             lock(self.pool).give_back(&self.id, self.generation, conn);
         }
@@ -250,9 +254,17 @@ impl<R: Read> Read for Counting<R> {
 /// The inflated bytes of an upload went past `--max-capture`: the read
 /// error a [`Capped`] reader fails with, found again by [`InflationCap::find`].
 #[derive(Debug, thiserror::Error)]
-#[error("the upload inflates past the --max-capture limit of {limit} bytes (gzip bomb?)")]
-pub struct InflationCap {
-    pub limit: u64,
+pub enum InflationCap {
+    #[error("the upload inflates past the --max-capture limit of {limit} bytes (gzip bomb?)")]
+    Limit { limit: u64 },
+    /// The decompressed copy would leave less than the disk floor free
+    /// ([`crate::capture::Space::floor`]); sizes in bytes.
+    #[error(
+        "disk full: {:.1} GB free, this upload needs about {:.1} GB",
+        *free as f64 / 1e9,
+        *needs as f64 / 1e9
+    )]
+    DiskFull { free: u64, needs: u64 },
 }
 
 impl InflationCap {
@@ -282,6 +294,57 @@ pub(crate) struct Capped<R> {
     pub(crate) inner: R,
     pub(crate) inflated: Arc<AtomicU64>,
     pub(crate) limit: u64,
+    /// Where the inflated copy is written, checked as it grows.
+    pub(crate) room: Option<Room>,
+}
+
+/// Inflated bytes between two looks at the free space.
+const ROOM_CHECK_EVERY: u64 = 64 << 20;
+
+/// The free-space check of a decompressed copy: every
+/// [`ROOM_CHECK_EVERY`] inflated bytes, the file system of `dir` must keep
+/// its floor free, or the read fails with [`InflationCap::DiskFull`].
+pub(crate) struct Room {
+    pub(crate) dir: PathBuf,
+    /// Compressed bytes read so far, and in all: the inflation so far,
+    /// scaled to the whole upload, estimates what the copy will need.
+    pub(crate) consumed: Arc<AtomicU64>,
+    pub(crate) compressed: u64,
+    pub(crate) next_check: u64,
+}
+
+impl Room {
+    fn check(&mut self, inflated: u64) -> std::io::Result<()> {
+        if inflated < self.next_check {
+            return Ok(());
+        }
+        self.next_check = inflated + ROOM_CHECK_EVERY;
+        let Ok(space) = crate::capture::free_space(&self.dir) else {
+            return Ok(()); // Unknown: a failing write still says so.
+        };
+        let consumed = self.consumed.load(Ordering::Relaxed);
+        match short_of_room(space, inflated, consumed, self.compressed) {
+            Some(needs) => Err(std::io::Error::other(InflationCap::DiskFull {
+                free: space.avail,
+                needs,
+            })),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The bytes a decompressed copy still needs (estimated from the ratio so
+/// far), if `space` cannot take the next stretch of it above its floor.
+fn short_of_room(
+    space: crate::capture::Space,
+    inflated: u64,
+    consumed: u64,
+    compressed: u64,
+) -> Option<u64> {
+    let ratio = inflated as f64 / consumed.max(1) as f64;
+    let needs = (compressed.saturating_sub(consumed) as f64 * ratio) as u64;
+    let next = needs.min(ROOM_CHECK_EVERY);
+    (space.avail < space.floor().saturating_add(next)).then_some(needs)
 }
 
 impl<R: Read> Read for Capped<R> {
@@ -298,7 +361,12 @@ impl<R: Read> Read for Capped<R> {
         let n = self.inner.read(&mut buf[..want])?;
         let total = self.inflated.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if total > self.limit {
-            return Err(std::io::Error::other(InflationCap { limit: self.limit }));
+            return Err(std::io::Error::other(InflationCap::Limit {
+                limit: self.limit,
+            }));
+        }
+        if let Some(room) = self.room.as_mut() {
+            room.check(total)?;
         }
         Ok(n)
     }
@@ -433,6 +501,7 @@ impl SqliteStore {
             }
         };
         Ok(Reader {
+            watched: stop::watch(conn.get_interrupt_handle()),
             conn: Some(conn),
             id: *id,
             generation,
@@ -453,31 +522,93 @@ impl SqliteStore {
             .ok_or_else(|| Error::Corrupt(format!("conversation {conv} has protocol {proto:?}")))
     }
 
-    /// Calls `f` with each packet of the conversation in capture order
-    /// until it returns `Ok(false)`.
+    /// Calls `f` with each packet of the conversation in capture order,
+    /// from its `from`th packet (0: the first) on, until it returns
+    /// `Ok(false)`. Seeks to the chunk holding packet `from`, so the work
+    /// is what `f` takes, not what comes before: returns the packet
+    /// records decoded.
     fn each_packet(
         conn: &Connection,
         conv: u64,
+        from: u64,
         mut f: impl FnMut(&PacketInfo) -> Result<bool>,
-    ) -> Result<()> {
+    ) -> Result<u64> {
+        let conv_key = i64::try_from(conv).unwrap_or(-1);
+        let start: i64 = conn
+            .prepare_cached(
+                "SELECT first_packet FROM packet_chunks WHERE conversation = ?1 \
+                 AND first_packet <= ?2 ORDER BY first_packet DESC LIMIT 1",
+            )?
+            .query_row(
+                params![conv_key, i64::try_from(from).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
         let mut stmt = conn.prepare_cached(
-            "SELECT data FROM packet_chunks WHERE conversation = ?1 ORDER BY first_frame",
+            "SELECT first_packet, data FROM packet_chunks WHERE conversation = ?1 \
+             AND first_packet >= ?2 ORDER BY first_packet",
         )?;
-        let mut rows = stmt.query(params![i64::try_from(conv).unwrap_or(-1)])?;
+        let mut rows = stmt.query(params![conv_key, start])?;
+        let mut decoded = 0;
         while let Some(row) = rows.next()? {
+            if stop::stopped() {
+                return Err(Error::Stopped);
+            }
+            let first = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0);
             let data = row
-                .get_ref(0)?
+                .get_ref(1)?
                 .as_blob()
                 .map_err(|e| Error::Corrupt(format!("packet chunk: {e}")))?;
-            let records = packets::decode(data)
-                .ok_or_else(|| Error::Corrupt(format!("packet records of conversation {conv}")))?;
+            let skip = usize::try_from(from.saturating_sub(first))
+                .unwrap_or(usize::MAX)
+                .saturating_mul(packets::RECORD_LEN)
+                .min(data.len());
+            let records = packets::decode(&data[skip..]).ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "packet records of conversation {conv} from packet {first}"
+                ))
+            })?;
             for p in records {
+                decoded += 1;
                 if !f(&p)? {
-                    return Ok(());
+                    return Ok(decoded);
                 }
             }
         }
-        Ok(())
+        Ok(decoded)
+    }
+
+    /// [`Self::packet_page`] on a capture's results, for tests that check
+    /// the work a page costs.
+    #[cfg(test)]
+    pub(crate) fn packet_page_work(
+        &self,
+        id: &CaptureId,
+        conv: u64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<PacketInfo>, u64)> {
+        let conn = self.results(id)?;
+        Self::packet_page(&conn, conv, limit, offset)
+    }
+
+    /// A page of the conversation's packets and the records decoded for it.
+    fn packet_page(
+        conn: &Connection,
+        conv: u64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<PacketInfo>, u64)> {
+        let mut items = Vec::new();
+        if limit == 0 {
+            return Ok((items, 0));
+        }
+        let decoded = Self::each_packet(conn, conv, offset, |p| {
+            items.push(*p);
+            Ok(items.len() < limit as usize)
+        })?;
+        Ok((items, decoded))
     }
 }
 
@@ -732,6 +863,12 @@ impl Store for SqliteStore {
                         inner: flate2::read::MultiGzDecoder::new(counting),
                         inflated: Arc::new(AtomicU64::new(0)),
                         limit: self.inner.max_capture.load(Ordering::Relaxed),
+                        room: Some(Room {
+                            dir: dir.clone(),
+                            consumed: consumed.clone(),
+                            compressed: size,
+                            next_check: 0,
+                        }),
                     },
                     out: Some(out),
                     complete: d.complete.clone(),
@@ -819,15 +956,7 @@ impl Store for SqliteStore {
             )
             .optional()?;
         let total = total.ok_or_else(|| Error::NotFound(format!("conversation {conv}")))?;
-        let mut items = Vec::new();
-        let mut seen = 0u64;
-        Self::each_packet(&conn, conv, |p| {
-            if seen >= offset {
-                items.push(*p);
-            }
-            seen += 1;
-            Ok(items.len() < limit as usize)
-        })?;
+        let (items, _) = Self::packet_page(&conn, conv, limit, offset)?;
         Ok(Page {
             total: total.max(0) as u64,
             items,
@@ -842,11 +971,12 @@ impl Store for SqliteStore {
         &self,
         id: &CaptureId,
         conv: u64,
+        from: u64,
         f: &mut dyn FnMut(&PacketInfo) -> bool,
     ) -> Result<Proto> {
         let conn = self.results(id)?;
         let proto = Self::conversation_proto(&conn, conv)?;
-        Self::each_packet(&conn, conv, |p| Ok(f(p)))?;
+        Self::each_packet(&conn, conv, from, |p| Ok(f(p)))?;
         Ok(proto)
     }
 }
@@ -882,5 +1012,39 @@ mod read_pool_test {
         }
         let kept = std::iter::from_fn(|| pool.take(&id).1).count();
         assert_eq!(kept, IDLE_PER_CAPTURE);
+    }
+}
+
+#[cfg(test)]
+mod room_test {
+    use super::*;
+    use crate::capture::Space;
+
+    const GB: u64 = 1_000_000_000;
+
+    #[test]
+    fn a_copy_that_would_eat_the_floor_stops_with_its_estimate() {
+        let roomy = Space {
+            avail: 50 * GB,
+            total: 100 * GB,
+        };
+        // 1 GB read of 2 GB, inflated 10x so far: 10 GB more to come.
+        assert_eq!(short_of_room(roomy, 10 * GB, GB, 2 * GB), None);
+        let tight = Space {
+            avail: (1 << 30) + (32 << 20),
+            total: 100 * GB,
+        };
+        assert_eq!(short_of_room(tight, 10 * GB, GB, 2 * GB), Some(10 * GB));
+        // The last stretch: only what is left must fit above the floor.
+        assert_eq!(short_of_room(tight, 10 * GB, 2 * GB - 1000, 2 * GB), None);
+        let message = InflationCap::DiskFull {
+            free: 1_500_000_000,
+            needs: 10 * GB,
+        }
+        .to_string();
+        assert_eq!(
+            message,
+            "disk full: 1.5 GB free, this upload needs about 10.0 GB"
+        );
     }
 }

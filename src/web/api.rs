@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use super::auth::{visible_captures, Viewer};
 use super::error::{Error, Result};
-use super::extract::{Checked, ConvNumber, FilterOnly, PacketPage, Paged, Resolved};
+use super::extract::{Checked, ConvNumber, FilterOnly, FromQuery, PacketPage, Paged, Resolved};
+use super::params::{ParamError, Params};
 use super::{blocking, follow, AppState};
 use crate::store::{CaptureId, CaptureMeta, ConvQuery, HttpQuery, Status, Store};
 
@@ -132,17 +133,31 @@ pub async fn packets(
     ))
 }
 
-/// `GET /api/captures/ID/conversations/N/stream`.
+/// `from`: the conversation's packet a stream part starts at (default 0),
+/// and `filter`.
+pub struct StreamFrom(pub u64);
+
+impl FromQuery for StreamFrom {
+    const NAMES: &'static [&'static str] = &["from", "filter"];
+    fn from_params(p: &Params) -> std::result::Result<Self, ParamError> {
+        Ok(StreamFrom(
+            p.whole("from", 0, i64::MAX as u64)?.unwrap_or(0),
+        ))
+    }
+}
+
+/// `GET /api/captures/ID/conversations/N/stream[?from=P]`: one part of the
+/// stream; its `next` is the `from` of the part after it.
 pub async fn stream(
     State(state): State<AppState>,
     _: CaptureId,
     ConvNumber(n): ConvNumber,
-    _: Checked<FilterOnly>,
+    Checked(StreamFrom(from)): Checked<StreamFrom>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
     Ok(Json(
         blocking(&state, move |s| {
-            follow::stream(s, &id, n, STREAM_MAX_PER_DIR)
+            follow::stream(s, &id, n, from, STREAM_MAX_PER_DIR)
         })
         .await?,
     ))

@@ -36,6 +36,9 @@ pub enum Error {
     /// The request is fine but the capture is not ready for it.
     #[error("{0}")]
     Conflict(String),
+    /// The request was stopped at its deadline (README, "Limits").
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything else: a bug, a full disk, a broken database.
     #[error("internal error: {0}")]
     Internal(String),
@@ -52,6 +55,7 @@ impl Error {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

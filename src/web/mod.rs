@@ -9,6 +9,7 @@
 
 mod api;
 pub mod auth;
+mod deadline;
 mod error;
 mod extract;
 pub mod fmt;
@@ -84,13 +85,14 @@ where
         .map_err(|e| Error::Internal(format!("blocking task: {e}")))?
 }
 
-/// Runs a capture store call on the blocking pool.
+/// Runs a capture store call on the blocking pool, stopped at the
+/// request's deadline or when its client goes away ([`deadline`]).
 pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, Error>
 where
     T: Send + 'static,
     F: FnOnce(&dyn Store) -> store::Result<T> + Send + 'static,
 {
-    off_thread(state.store.clone(), move |s| f(s).map_err(Error::from)).await
+    deadline::bounded(state.store.clone(), f).await
 }
 
 /// Which results a request reads: the capture's own, or those of its

@@ -329,6 +329,8 @@ pub struct ConversationPage {
     text_href: String,
     hex_href: String,
     stream_note: String,
+    /// The next part of a stream too long for one page, if any.
+    stream_next: String,
 }
 
 /// The names the page takes (read after the filtered view is resolved,
@@ -336,7 +338,7 @@ pub struct ConversationPage {
 pub struct PageParams(Params);
 
 impl FromQuery for PageParams {
-    const NAMES: &'static [&'static str] = &["offset", "limit", "view", "filter"];
+    const NAMES: &'static [&'static str] = &["offset", "limit", "view", "filter", "stream"];
     fn from_params(p: &Params) -> Result<Self, ParamError> {
         Ok(PageParams(p.clone()))
     }
@@ -364,6 +366,10 @@ pub async fn conversation(
         Some("hex") => true,
         Some(_) => return Err(Error::BadRequest("view must be 'text' or 'hex'".into()).into()),
     };
+    let stream_from = p
+        .whole("stream", 0, i64::MAX as u64)
+        .map_err(Error::from)?
+        .unwrap_or(0);
     let (meta, r, http, packets, first_packets, stream) = blocking(&state, move |s| {
         let meta = s.capture(&id)?;
         let id = v;
@@ -384,7 +390,7 @@ pub async fn conversation(
         } else {
             s.packets(&id, n, 64, 0)?.items
         };
-        let stream = crate::web::follow::stream(s, &id, n, PAGE_STREAM_MAX)?;
+        let stream = crate::web::follow::stream(s, &id, n, stream_from, PAGE_STREAM_MAX)?;
         Ok((meta, r, http, page, first, stream))
     })
     .await?;
@@ -422,6 +428,9 @@ pub async fn conversation(
     }
     if offset > 0 {
         q.push("offset", offset.to_string());
+    }
+    if stream_from > 0 {
+        q.push("stream", stream_from.to_string());
     }
     let packets_pager = Pager::new(&q, &path, offset, limit, page_items.len(), packets.total);
     let mut rungs: Vec<Rung> = Vec::new();
@@ -461,12 +470,20 @@ pub async fn conversation(
         rungs,
         &|x| format!("#x{x}"),
     );
+    let stream_next = match stream.next {
+        Some(next) => q.href(&path, &[("stream", &next.to_string())]) + "#stream",
+        None => String::new(),
+    };
+    let stream = stream.view;
     let chunks = stream
         .chunks
         .iter()
         .map(|c| chunk_view(c, start, hex))
         .collect();
     let mut stream_note = String::new();
+    if stream_from > 0 {
+        stream_note = format!("From packet {} of the conversation. ", stream_from + 1);
+    }
     if stream.truncated {
         stream_note = format!(
             "Only the first {} of each direction are shown; the pcap has everything.",
@@ -486,7 +503,7 @@ pub async fn conversation(
             "conversation",
             q.href(
                 &format!("/api/captures/{id}/conversations/{n}"),
-                &[("view", ""), ("limit", ""), ("offset", "")],
+                &[("view", ""), ("limit", ""), ("offset", ""), ("stream", "")],
             ),
         )
         .keeping(&filter),
@@ -499,12 +516,12 @@ pub async fn conversation(
         payload_s2c: fmt::bytes(&r.payload_s2c),
         pcap: q.href(
             &format!("/api/captures/{id}/conversations/{n}/pcap"),
-            &[("view", ""), ("limit", ""), ("offset", "")],
+            &[("view", ""), ("limit", ""), ("offset", ""), ("stream", "")],
         ),
         unfiltered: format!("{base}/conversations"),
         filtered_list: q.href(
             &format!("{base}/conversations"),
-            &[("view", ""), ("limit", ""), ("offset", "")],
+            &[("view", ""), ("limit", ""), ("offset", ""), ("stream", "")],
         ),
         filter,
         exchanges_total: http.total,
@@ -514,6 +531,7 @@ pub async fn conversation(
                 ("view", ""),
                 ("limit", ""),
                 ("offset", ""),
+                ("stream", ""),
                 ("conversation", &n.to_string()),
             ],
         ),
@@ -530,6 +548,7 @@ pub async fn conversation(
         hex_href: q.href(&path, &[("view", "hex")]) + "#stream",
         hex,
         stream_note: stream_note.trim().to_string(),
+        stream_next,
         r,
     })
 }

@@ -186,16 +186,21 @@ impl<K: Kind> Pipeline<K> {
             .iter()
             .map(|(s, r)| (s.path.clone(), r.clone()))
             .collect();
-        let meta = off_thread(self.kind.clone(), |k| {
-            k.register(files).map_err(K::store_error)
+        let queue = self.queue.handle();
+        // Registered and queued in one task on the blocking pool, which
+        // runs to its end even if the client goes away meanwhile: a
+        // registered upload is always queued, and its staged files are
+        // removed only if it was not registered.
+        off_thread(self.kind.clone(), move |k| {
+            let meta = k.register(files).map_err(K::store_error)?;
+            // The files have been moved into the upload's directory.
+            for (s, _) in staged.iter_mut() {
+                s.kept = true;
+            }
+            queue.submit(K::id_of(&meta));
+            Ok(meta)
         })
-        .await?;
-        // The files have been moved into the upload's directory.
-        for (s, _) in staged.iter_mut() {
-            s.kept = true;
-        }
-        self.submit(K::id_of(&meta));
-        Ok(meta)
+        .await
     }
 
     /// Deletes the upload and everything made from it.

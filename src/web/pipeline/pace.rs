@@ -24,7 +24,9 @@ pub(crate) struct Paced<S> {
     inner: S,
     min_bytes: u64,
     span: Duration,
-    window: Pin<Box<Sleep>>,
+    /// Started at the first poll: time before the server reads at all
+    /// (its blocking pool busy, a queue of requests) is not the client's.
+    window: Option<Pin<Box<Sleep>>>,
     got: u64,
 }
 
@@ -35,7 +37,7 @@ impl<S> Paced<S> {
             inner,
             min_bytes,
             span,
-            window: Box::pin(tokio::time::sleep(span)),
+            window: None,
             got: 0,
         }
     }
@@ -51,7 +53,9 @@ impl<S> Paced<S> {
             .into());
         }
         self.got = 0;
-        self.window.as_mut().reset(Instant::now() + self.span);
+        if let Some(w) = self.window.as_mut() {
+            w.as_mut().reset(Instant::now() + self.span);
+        }
         Ok(())
     }
 }
@@ -65,9 +69,12 @@ where
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if this.window.is_none() {
+            this.window = Some(Box::pin(tokio::time::sleep(this.span)));
+        }
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
-                if this.window.is_elapsed() {
+                if this.window.as_ref().is_some_and(|w| w.is_elapsed()) {
                     if let Err(e) = this.next_window() {
                         return Poll::Ready(Some(Err(e)));
                     }
@@ -77,7 +84,10 @@ where
             }
             Poll::Ready(other) => Poll::Ready(other.map(|r| r.map_err(Into::into))),
             Poll::Pending => loop {
-                if this.window.as_mut().poll(cx).is_pending() {
+                let Some(window) = this.window.as_mut() else {
+                    return Poll::Pending;
+                };
+                if window.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
                 if let Err(e) = this.next_window() {
@@ -113,6 +123,16 @@ mod test {
             assert!(chunks < 10, "never given up");
         }
         assert!(chunks >= 1);
+    }
+
+    #[tokio::test]
+    async fn the_window_starts_when_the_server_first_reads() {
+        let mut body = trickle(MIN_BYTES as usize * 4);
+        // The server is busy elsewhere for several windows first.
+        tokio::time::sleep(SPAN * 3).await;
+        for _ in 0..4 {
+            assert!(body.next().await.is_some_and(|c| c.is_ok()));
+        }
     }
 
     #[tokio::test]

@@ -44,7 +44,27 @@ impl<K: IdKind> Queue<K> {
 
     /// Queues an upload.
     pub fn submit(&self, id: Id<K>) {
-        if lock(&self.tx).send(id).is_err() {
+        self.handle().submit(id);
+    }
+
+    /// A handle that queues uploads, for a task that outlives the request.
+    pub fn handle(&self) -> Submitter<K> {
+        Submitter {
+            tx: lock(&self.tx).clone(),
+            name: self.name,
+        }
+    }
+}
+
+/// Queues uploads on a [`Queue`].
+pub struct Submitter<K: IdKind> {
+    tx: Sender<Id<K>>,
+    name: &'static str,
+}
+
+impl<K: IdKind> Submitter<K> {
+    pub fn submit(&self, id: Id<K>) {
+        if self.tx.send(id).is_err() {
             tracing::error!(
                 "{} queue closed; {id} stays queued until restart",
                 self.name

@@ -129,6 +129,7 @@ fn open_log(
                 inner: flate2::bufread::MultiGzDecoder::new(file),
                 inflated: inflated.clone(),
                 limit: max_capture,
+                room: None,
             },
         ))
     } else {

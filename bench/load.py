@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Load bench of `tracedeck serve` (issue 19), loopback only, bounded:
+20 parallel uploads and 200 concurrent readers of the conversations and
+HTTP APIs of a capture with ~1 M conversations and ~1 M exchanges.
+
+    bench/load.py BIN FILL_DIR [SECONDS] [READERS] [UPLOADS] [THINK]
+
+FILL_DIR is a data directory made by `cargo run --release --example
+fill_store -- FILL_DIR sample-captures/api/http-loopback.pcap 1000000`
+(it holds the big capture; its id is the one capture listed). For SECONDS
+(default 30) the readers ask in a loop for sorted, filtered and deep pages
+while the uploaders send the sample captures, wait for each analysis and
+check its conversations and exchanges against `BIN analyze --json`.
+Each reader waits THINK seconds (default 1; 0: back to back) between its
+requests, as a person reading the pages would. Prints reader latency
+p50/p99/max, requests and errors, the server's peak
+RSS, and the uploads that matched. Goals: p99 < 200 ms, RSS < 300 MB, no
+errors, every analysis equal.
+"""
+import glob
+import http.client
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+binary, fill = sys.argv[1], sys.argv[2]
+seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 30
+readers = int(sys.argv[4]) if len(sys.argv) > 4 else 200
+uploads = int(sys.argv[5]) if len(sys.argv) > 5 else 20
+think = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+samples = sorted(p for p in glob.glob(os.path.join(root, "sample-captures", "*.pcap*"))
+                 if not p.endswith(".json"))
+
+server = subprocess.Popen([binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", fill],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+port = None
+for line in server.stdout:
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if m:
+        port = int(m.group(1))
+        break
+if port is None:
+    sys.exit("serve did not start")
+
+
+def get(conn, path):
+    conn.request("GET", path)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def connect():
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+
+c = connect()
+big = next(m["id"] for m in json.loads(get(c, "/api/captures?limit=1000")[1])["items"]
+           if m["name"].startswith("synthetic-"))
+c.close()
+
+stop_at = time.time() + seconds
+latencies, errors, lock = [], [], threading.Lock()
+
+
+def reader(seed):
+    rnd = random.Random(seed)
+    conn = connect()
+    paths = [
+        lambda: f"/api/captures/{big}/conversations?sort=duration&order=desc&limit=50",
+        lambda: f"/api/captures/{big}/conversations?sort=bytes&limit=50&offset={rnd.randrange(0, 900_000)}",
+        lambda: f"/api/captures/{big}/conversations?limit=1000&offset={rnd.randrange(0, 999_000)}",
+        lambda: f"/api/captures/{big}/http?status=5xx&limit=50",
+        lambda: f"/api/captures/{big}/http?status=5xx&sort=total_time&limit=50",
+        lambda: f"/api/captures/{big}/http?limit=100&offset={rnd.randrange(0, 900_000)}",
+    ]
+    while time.time() < stop_at:
+        path = rnd.choice(paths)()
+        t0 = time.perf_counter()
+        try:
+            status, _ = get(conn, path)
+        except Exception as e:  # a refused or reset connection counts as an error
+            status = repr(e)
+            conn.close()
+            conn = connect()
+        took = time.perf_counter() - t0
+        with lock:
+            latencies.append(took)
+            if status != 200:
+                errors.append((path, status))
+        time.sleep(think * rnd.uniform(0.5, 1.5))
+
+
+def rows_of(conn, cid, table):
+    items, offset = [], 0
+    while True:
+        status, body = get(conn, f"/api/captures/{cid}/{table}?limit=10000&offset={offset}")
+        if status != 200:
+            raise RuntimeError(f"{table} of {cid}: {status}")
+        page = json.loads(body)
+        items += page["items"]
+        offset += len(page["items"])
+        if offset >= page["total"] or not page["items"]:
+            return items
+
+
+def canonical(rows):
+    return sorted(json.dumps({k: v for k, v in r.items() if k != "id" or "proto" in r},
+                             sort_keys=True) for r in rows)
+
+
+upload_results = []
+
+
+def uploader(n):
+    path = samples[n % len(samples)]
+    want = json.loads(subprocess.run([binary, "analyze", path, "--json"], capture_output=True,
+                                     check=True).stdout)
+    conn = connect()
+    with open(path, "rb") as f:
+        data = f.read()
+    t0 = time.perf_counter()
+    conn.request("POST", f"/api/captures?name={os.path.basename(path)}", body=data,
+                 headers={"Content-Type": "application/octet-stream"})
+    r = conn.getresponse()
+    body = r.read()
+    if r.status not in (200, 201):
+        upload_results.append((path, f"upload answered {r.status}: {body[:200]!r}"))
+        return
+    cid = json.loads(body)["id"]
+    while True:
+        meta = json.loads(get(conn, f"/api/captures/{cid}")[1])
+        if meta["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    took = time.perf_counter() - t0
+    if meta["status"] != "done":
+        upload_results.append((path, f"analysis failed: {meta.get('error')}"))
+        return
+    same = (canonical(rows_of(conn, cid, "conversations")) == canonical(want["conversations"])
+            and canonical(rows_of(conn, cid, "http")) == canonical(want["http"]))
+    upload_results.append((path, f"equal to analyze --json, done in {took:.2f} s" if same
+                           else "DIFFERS from analyze --json"))
+    conn.request("DELETE", f"/api/captures/{cid}")
+    conn.getresponse().read()
+
+
+peak = [0]
+
+
+def sampler():
+    while time.time() < stop_at + 5 and server.poll() is None:
+        try:
+            with open(f"/proc/{server.pid}/status") as f:
+                rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+            peak[0] = max(peak[0], rss)
+        except (OSError, AttributeError):
+            pass
+        time.sleep(0.1)
+
+
+try:
+    threads = [threading.Thread(target=sampler)]
+    threads += [threading.Thread(target=reader, args=(i,)) for i in range(readers)]
+    threads += [threading.Thread(target=uploader, args=(i,)) for i in range(uploads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+finally:
+    server.terminate()
+    server.wait()
+
+lat = sorted(latencies)
+q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
+print(f"readers: {readers} (think {think} s), {len(lat)} requests in {seconds:.0f} s; latency p50 {q(0.5):.0f} ms, "
+      f"p99 {q(0.99):.0f} ms, max {lat[-1] * 1000:.0f} ms; errors {len(errors)}")
+for path, status in errors[:5]:
+    print(f"  error: {status} for {path}")
+print(f"server peak RSS {peak[0] / 1024:.0f} MB")
+ok = sum(1 for _, r in upload_results if r.startswith("equal"))
+print(f"uploads: {ok} of {uploads} analysed and equal to analyze --json")
+for path, r in upload_results:
+    if not r.startswith("equal"):
+        print(f"  {os.path.basename(path)}: {r}")

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""serve's analysis time against the CLI's, interleaved, medians.
+
+    bench/serve_vs_cli.py ROUNDS BIN[,BIN...] FILE [FILE ...]
+
+Starts `BIN serve --workers 1` on 127.0.0.1 (data under a temporary
+directory), then for each round and each FILE runs `BIN analyze FILE --json`
+and uploads FILE to serve, in turn, so the machine's noise falls on both
+alike. serve's time is from the worker's own log line ("read and analyzed
+in X s, results stored in Y s": X + Y), i.e. the analysis and the results
+commit, not the upload. Each capture is deleted after its run. Prints per
+file the medians and their ratio (issue 19's goal: at most 1.5x). Several
+builds, comma-separated, are run in turn within each round (an A/B of
+serve's analysis on a noisy machine).
+Only 127.0.0.1 is contacted.
+"""
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+rounds, binaries, files = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3:]
+
+
+class Serve:
+    """One build's server and its runs."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.data = tempfile.mkdtemp(prefix="tracedeck-serve-bench-")
+        self.log = open(os.path.join(self.data, "serve.log"), "w+")
+        self.server = subprocess.Popen(
+            [binary, "serve", "--addr", "127.0.0.1:0", "--data-dir",
+             os.path.join(self.data, "d"), "--workers", "1"],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.base = None
+        for line in self.server.stdout:
+            m = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+            if m:
+                self.base = m.group(1)
+                break
+        if self.base is None:
+            sys.exit("serve did not start")
+        self.seen = {f: ([], [], [], 0) for f in files}
+
+    def run(self, path):
+        base, log, data = self.base, self.log, self.data
+        with open(path, "rb") as f:
+            req = urllib.request.Request(
+                f"{base}/api/captures?name={os.path.basename(path)}", data=f, method="POST",
+                headers={"Content-Type": "application/octet-stream",
+                         "Content-Length": str(os.path.getsize(path))})
+            cid = json.load(urllib.request.urlopen(req))["id"]
+        pattern = re.compile(rf"capture {cid}: read and analyzed in ([0-9.]+) s, results stored in ([0-9.]+) s")
+        while True:
+            st = json.load(urllib.request.urlopen(f"{base}/api/captures/{cid}"))["status"]
+            if st == "failed":
+                sys.exit(f"analysis of {path} failed")
+            if st == "done":
+                break
+            time.sleep(0.02)
+        for _ in range(100):
+            log.seek(0)
+            m = pattern.search(log.read())
+            if m:
+                break
+            time.sleep(0.02)
+        else:
+            sys.exit("no timing line in serve's log")
+        size = os.path.getsize(os.path.join(data, "d", "captures", cid, "results.db"))
+        urllib.request.urlopen(urllib.request.Request(f"{base}/api/captures/{cid}", method="DELETE"))
+        return float(m.group(1)), float(m.group(2)), size
+
+    def stop(self):
+        self.server.terminate()
+        self.server.wait()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def cli_run(binary, path):
+    t0 = time.perf_counter()
+    subprocess.run([binary, "analyze", path, "--json"], stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+
+
+servers = []
+try:
+    servers = [Serve(b) for b in binaries]
+    for _ in range(rounds):
+        for f in files:
+            for sv in servers:
+                subprocess.run(["cat", f], stdout=subprocess.DEVNULL)  # page cache for both
+                cli = cli_run(sv.binary, f)
+                analyzed, stored, size = sv.run(f)
+                c, a, st, _ = sv.seen[f]
+                c.append(cli)
+                a.append(analyzed)
+                st.append(stored)
+                sv.seen[f] = (c, a, st, size)
+    for sv in servers:
+        for f, (c, a, st, size) in sv.seen.items():
+            total = statistics.median(x + y for x, y in zip(a, st))
+            cli = statistics.median(c)
+            print(f"{sv.binary}: {os.path.basename(f)}: CLI median {cli:.3f} s; serve median {total:.3f} s "
+                  f"(analysis {statistics.median(a):.3f} s + commit {statistics.median(st):.3f} s), "
+                  f"ratio {total / cli:.2f}x; results.db {size / 1e6:.0f} MB; {rounds} rounds")
+finally:
+    for sv in servers:
+        sv.stop()
