@@ -1,0 +1,3 @@
+//! Redaction (README, "Redacted sharing").
+
+pub mod cryptopan;
