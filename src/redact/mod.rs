@@ -18,6 +18,7 @@ pub mod packet;
 pub mod profile;
 pub mod rewrite;
 pub mod views;
+mod writer;
 
 use std::net::{IpAddr, SocketAddr};
 
