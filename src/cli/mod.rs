@@ -6,6 +6,7 @@ mod analyze;
 mod capture;
 mod interfaces;
 mod progress;
+mod redact;
 mod serve;
 mod spool;
 mod strace;
@@ -35,6 +36,8 @@ enum Command {
     Capture(capture::CaptureArgs),
     /// Summarize strace logs: syscalls, processes, files, pauses
     Strace(strace::Args),
+    /// Write a redacted copy of a capture: header values, bodies and addresses hidden, lengths and times kept
+    Redact(redact::RedactArgs),
 }
 
 /// A usage error found after parsing: printed with the subcommand's
@@ -60,6 +63,7 @@ pub fn run() -> i32 {
         Command::Serve(args) => serve::run(args),
         Command::Capture(args) => capture::run(args),
         Command::Strace(args) => strace::run(args),
+        Command::Redact(args) => redact::run(args),
     };
     match result {
         Ok(()) => 0,

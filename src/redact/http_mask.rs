@@ -385,7 +385,8 @@ impl HttpMasker {
                     {
                         // `kept` holds the value from its first byte after the colon.
                         let end = d.offset - u64::from(d.pending_cr);
-                        d.masks.push(end - kept.len() as u64..end);
+                        let value_len = kept.trim_ascii_start().len() as u64;
+                        d.masks.push(end - value_len..end);
                     }
                     d.pending_cr = false;
                     (State::LineStart, false)
@@ -691,7 +692,7 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
     }
 
     #[test]
-    fn folded_sensitive_values_stay_masked_and_addresses_only_touches_nothing() {
+    fn folded_values_stay_masked_and_addresses_mask_only_ip_hosts() {
         let p = Profile::named(ProfileName::Headers);
         let [req, _] = masked(
             &p,
@@ -704,6 +705,14 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
         let mut m = HttpMasker::default();
         m.data(&Profile::named(ProfileName::Addresses), Dir::ToServer, REQUEST);
         assert!(m.masks(Dir::ToServer).ranges().is_empty());
+        let [req, _] = masked(
+            &Profile::named(ProfileName::Addresses),
+            &[(Dir::ToServer, b"GET / HTTP/1.1\r\nHost: 10.0.0.1:80\r\nHost: a.example\r\n\r\n")],
+        );
+        assert_eq!(
+            text(&req),
+            "GET / HTTP/1.1\r\nHost: xxxxxxxxxxxx\r\nHost: a.example\r\n\r\n"
+        );
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub const SENSITIVE_HEADERS: [&str; 5] = [
     "x-api-key",
 ];
 
+/// Headers whose values name client addresses: masked whenever addresses
+/// are pseudonymised (a pseudonym would not fit in the same length).
+pub const ADDRESS_HEADERS: [&str; 4] = ["x-forwarded-for", "x-real-ip", "forwarded", "true-client-ip"];
+
 /// Media types whose bodies `BodyPolicy::KeepSafeTypes` keeps by default:
 /// static assets that carry no user data.
 pub const SAFE_BODY_TYPES: [&str; 8] = [
@@ -127,18 +131,30 @@ impl Profile {
         self
     }
 
-    /// Whether any payload byte can be masked: without it, streams and
+    /// Whether any payload byte can be masked (addresses count: a Host or
+    /// X-Forwarded-For value can name one): without it, streams and
     /// packets are left as they are.
     pub fn touches_payload(&self) -> bool {
-        self.mask_headers || self.mask_query || self.bodies != BodyPolicy::Keep || self.mask_other_payload
+        self.mask_headers
+            || self.mask_query
+            || self.bodies != BodyPolicy::Keep
+            || self.mask_other_payload
+            || self.pseudonymise_addresses
     }
 
     /// Whether the value of header `name` is masked.
     pub fn masks_header(&self, name: &[u8]) -> bool {
+        let name = trim(name);
+        if self.pseudonymise_addresses
+            && ADDRESS_HEADERS
+                .iter()
+                .any(|h| h.as_bytes().eq_ignore_ascii_case(name))
+        {
+            return true;
+        }
         if !self.mask_headers {
             return false;
         }
-        let name = trim(name);
         SENSITIVE_HEADERS
             .iter()
             .map(|h| h.as_bytes())
@@ -178,7 +194,10 @@ mod test {
         assert!(p.masks_header(b"set-cookie "));
         assert!(p.masks_header(b"x-session-token"));
         assert!(!p.masks_header(b"Content-Length"));
-        assert!(!Profile::named(ProfileName::Addresses).masks_header(b"Cookie"));
+        let addresses = Profile::named(ProfileName::Addresses);
+        assert!(!addresses.masks_header(b"Cookie"));
+        assert!(addresses.masks_header(b"X-Forwarded-For"));
+        assert!(!p.masks_header(b"X-Forwarded-For"));
     }
 
     #[test]
