@@ -711,7 +711,7 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
         );
         assert_eq!(
             text(&req),
-            "GET / HTTP/1.1\r\nHost: xxxxxxxxxxxx\r\nHost: a.example\r\n\r\n"
+            "GET / HTTP/1.1\r\nHost: xxxxxxxxxxx\r\nHost: a.example\r\n\r\n"
         );
     }
 
