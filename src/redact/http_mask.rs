@@ -9,8 +9,8 @@
 //! stream parses into the same exchanges with the same lengths. What the
 //! scanner cannot parse (not HTTP, a tunnel after CONNECT or an upgrade,
 //! bytes after a gap) is masked whole when the profile says
-//! `mask_other_payload`, and after a gap whenever the profile masks
-//! anything at all: where the framing is lost, nothing is assumed safe.
+//! `mask_other_payload`, and after a gap whenever the profile masks any
+//! value: where the framing is lost, nothing is assumed safe.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -255,12 +255,12 @@ impl HttpMasker {
     }
 
     /// `len` bytes of direction `dir` were never seen: the framing is
-    /// lost, so the rest is masked whenever the profile masks anything.
+    /// lost, so the rest is masked whenever the profile masks values.
     pub fn gap(&mut self, profile: &Profile, dir: Dir, len: u64) {
         let d = &mut self.dirs[dir.index()];
         d.offset += len;
         d.state = State::Rest {
-            masked: profile.touches_payload(),
+            masked: profile.masks_values(),
         };
     }
 

@@ -34,7 +34,8 @@ struct Layout {
     src: IpAddr,
     dst: IpAddr,
     protocol: u8,
-    is_fragment: bool,
+    /// A fragment's offset in its datagram (None: not a fragment).
+    fragment: Option<u32>,
     l4: usize,
     /// Captured bytes from `l4` on.
     l4_captured: usize,
@@ -83,7 +84,7 @@ fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, Option<usize>> {
         src: packet.src,
         dst: packet.dst,
         protocol: packet.protocol,
-        is_fragment: packet.fragment.is_some(),
+        fragment: packet.fragment.map(|f| f.offset),
         l4: offset_in(data, packet.l4),
         l4_captured: packet.l4.len(),
         l4_len: packet.l4_len as usize,
@@ -119,9 +120,9 @@ pub fn redact_frame(
     write_addresses(data, &lay, src, dst);
 
     match (lay.protocol, lay.payload, lay.tcp) {
-        _ if lay.is_fragment => {
+        _ if lay.fragment.is_some() => {
             // Without the whole datagram the stream position is unknown.
-            if p.touches_payload() {
+            if p.masks_values() {
                 data[lay.l4..l4_end].fill(FILL);
             }
         }
@@ -161,7 +162,9 @@ pub fn redact_frame(
             }
         }
     }
-    if !lay.is_fragment {
+    // A later fragment holds no transport header; the first one's
+    // checksum covers the whole datagram, so it can only be adjusted.
+    if lay.fragment.is_none_or(|offset| offset == 0) {
         fix_transport_checksum(data, &lay, &old_l4, src, dst);
     }
 }
@@ -211,7 +214,7 @@ fn fix_transport_checksum(data: &mut [u8], lay: &Layout, old_l4: &[u8], src: IpA
     }
     let new_l4 = &mut data[lay.l4..l4_end];
     new_l4[field..field + 2].fill(0);
-    let new_ck = if lay.l4_captured >= lay.l4_len {
+    let new_ck = if lay.fragment.is_none() && lay.l4_captured >= lay.l4_len {
         let mut s = sum(&new_l4[..lay.l4_len], 0);
         if pseudo {
             s = pseudo_sum(s, src, dst, lay.protocol, lay.l4_len);
@@ -223,7 +226,8 @@ fn fix_transport_checksum(data: &mut [u8], lay: &Layout, old_l4: &[u8], src: IpA
             ck
         }
     } else {
-        // Cut by the snaplen: adjust for what changed (RFC 1624, eqn. 3).
+        // Cut by the snaplen, or the first fragment of a datagram: adjust
+        // for what changed (RFC 1624, eqn. 3).
         let mut old = old_l4.to_vec();
         old[field..field + 2].fill(0);
         let mut old_sum = sum(&old, 0);

@@ -135,11 +135,18 @@ impl Profile {
     /// X-Forwarded-For value can name one): without it, streams and
     /// packets are left as they are.
     pub fn touches_payload(&self) -> bool {
+        self.masks_values() || self.pseudonymise_addresses
+    }
+
+    /// Whether the profile masks payload values (headers, queries, bodies,
+    /// other payload): where HTTP framing is lost (after a gap, in an IP
+    /// fragment) such a profile masks everything, since nothing there can
+    /// be shown safe.
+    pub fn masks_values(&self) -> bool {
         self.mask_headers
             || self.mask_query
             || self.bodies != BodyPolicy::Keep
             || self.mask_other_payload
-            || self.pseudonymise_addresses
     }
 
     /// Whether the value of header `name` is masked.

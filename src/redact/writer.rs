@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::pcap::{PcapHeader, PcapWriter, RawPcapPacket};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
@@ -82,8 +82,17 @@ impl<'w> Writer<'w> {
                         found: link.0,
                     });
                 }
-                let p = PcapPacket::new(Duration::from_nanos(ts_nanos.unwrap_or(0)), orig_len, data);
-                w.write_packet(&p).map_err(pcap_err)?;
+                // Raw, so a record whose captured length exceeds its
+                // original length (the reader takes it) is kept as it was.
+                let ts = Duration::from_nanos(ts_nanos.unwrap_or(0));
+                let p = RawPcapPacket {
+                    ts_sec: ts.as_secs() as u32,
+                    ts_frac: ts.subsec_nanos(),
+                    incl_len: data.len() as u32,
+                    orig_len,
+                    data: data.into(),
+                };
+                w.write_raw_packet(&p).map_err(pcap_err)?;
             }
             Writer::Pcapng(w, links) => {
                 let interface = match links.iter().position(|&l| l == link.0) {
