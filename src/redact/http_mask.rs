@@ -17,6 +17,7 @@ use std::ops::Range;
 
 use super::profile::Profile;
 use crate::flow::Dir;
+use crate::http::start::{find_start, is_method_byte, Found};
 
 /// Header values longer than this are not read for framing (they are
 /// still masked when their name says so).
@@ -62,6 +63,17 @@ impl MaskSet {
             }
         }
         self.ranges = out;
+    }
+
+    /// Forgets every mask at or after `at` (bytes about to be scanned
+    /// again).
+    fn truncate(&mut self, at: u64) {
+        while self.ranges.last().is_some_and(|r| r.start >= at) {
+            self.ranges.pop();
+        }
+        if let Some(last) = self.ranges.last_mut() {
+            last.end = last.end.min(at);
+        }
     }
 
     pub fn ranges(&self) -> &[Range<u64>] {
@@ -201,6 +213,12 @@ enum State {
     Rest {
         masked: bool,
     },
+    /// Framing lost (after a gap, or a stream picked up mid-message):
+    /// bytes are masked or not, and searched for the next message start
+    /// as the analysis searches (`http::start::find_start`).
+    Lost {
+        masked: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -213,6 +231,9 @@ struct DirScan {
     pending_cr: bool,
     offset: u64,
     masks: MaskSet,
+    /// While `Lost`: bytes searched for a message start, from `seek_start`.
+    seek: Vec<u8>,
+    seek_start: u64,
 }
 
 impl Default for DirScan {
@@ -224,6 +245,8 @@ impl Default for DirScan {
             pending_cr: false,
             offset: 0,
             masks: MaskSet::default(),
+            seek: Vec::new(),
+            seek_start: 0,
         }
     }
 }
@@ -244,14 +267,64 @@ impl HttpMasker {
             d.offset += bytes.len() as u64;
             return;
         }
-        for &b in bytes {
-            let masked = self.step(profile, dir, b);
+        let mut rest = bytes.to_vec();
+        let mut at = 0;
+        while at < rest.len() {
+            if let State::Lost { masked } = self.dirs[dir.index()].state {
+                match self.seek(dir, masked, &rest[at..]) {
+                    Some(replay) => {
+                        rest = replay;
+                        at = 0;
+                        continue;
+                    }
+                    None => return,
+                }
+            }
+            let masked = self.step(profile, dir, rest[at]);
             let d = &mut self.dirs[dir.index()];
             if masked {
                 d.masks.push(d.offset..d.offset + 1);
             }
             d.offset += 1;
+            at += 1;
         }
+    }
+
+    /// Takes `bytes` in the `Lost` state: when a message start turns up,
+    /// the scan goes back to it and the bytes from there are returned, to
+    /// be scanned again as HTTP.
+    fn seek(&mut self, dir: Dir, masked: bool, bytes: &[u8]) -> Option<Vec<u8>> {
+        let d = &mut self.dirs[dir.index()];
+        if d.seek.is_empty() {
+            d.seek_start = d.offset;
+        }
+        if masked {
+            d.masks.push(d.offset..d.offset + bytes.len() as u64);
+        }
+        d.offset += bytes.len() as u64;
+        d.seek.extend_from_slice(bytes);
+        match find_start(&d.seek, 0, None) {
+            Found::At(at, _) => {
+                let start = d.seek_start + at as u64;
+                d.masks.truncate(start);
+                d.offset = start;
+                d.state = State::Start;
+                let replay = d.seek.split_off(at);
+                d.seek.clear();
+                Some(replay)
+            }
+            Found::Keep(keep) => {
+                d.seek.drain(..keep.min(d.seek.len()));
+                d.seek_start = d.offset - d.seek.len() as u64;
+                None
+            }
+        }
+    }
+
+    /// Enters the `Lost` state at the current offset.
+    fn lose(d: &mut DirScan, masked: bool) {
+        d.state = State::Lost { masked };
+        d.seek.clear();
     }
 
     /// `len` bytes of direction `dir` were never seen: the framing is
@@ -259,9 +332,7 @@ impl HttpMasker {
     pub fn gap(&mut self, profile: &Profile, dir: Dir, len: u64) {
         let d = &mut self.dirs[dir.index()];
         d.offset += len;
-        d.state = State::Rest {
-            masked: profile.masks_values(),
-        };
+        Self::lose(d, profile.masks_values());
     }
 
     /// Stream bytes scanned (or skipped as a gap) in direction `dir`.
@@ -298,11 +369,20 @@ impl HttpMasker {
                         d.head.method_is_connect = t == b"CONNECT";
                         (State::Target(QueryScan::Path), false)
                     }
-                } else if t.len() < MAX_TOKEN && (b.is_ascii_alphanumeric() || b"/.-_".contains(&b))
-                {
+                } else if b == b'\n' {
+                    // A start line of one token (`TRACE/HTTP/1.1`): the
+                    // analysis reads on, so the scan does too.
+                    d.head.is_response = t.starts_with(b"HTTP/");
+                    self.start_line_done(dir, b"")
+                } else if (t.len() < MAX_TOKEN && is_token_byte(b)) || b == b'\r' {
                     t.push(b);
                     (State::Token(t), false)
                 } else {
+                    // Not a start line after all: its first bytes, kept
+                    // so far, are masked with the rest.
+                    if profile.mask_other_payload {
+                        d.masks.push(d.offset - t.len() as u64..d.offset);
+                    }
                     opaque(profile)
                 }
             }
@@ -482,6 +562,8 @@ impl HttpMasker {
                 }
             }
             State::Rest { masked } => (State::Rest { masked }, masked),
+            // `data` hands `Lost` bytes to `seek`, never here.
+            State::Lost { masked } => (State::Lost { masked }, masked),
         };
         self.dirs[dir.index()].state = next;
         masked
@@ -542,17 +624,21 @@ impl HttpMasker {
                 masked,
             },
             Framing::UntilClose => State::Rest { masked },
-            Framing::Opaque => return opaque(profile),
+            // The head's own last byte stays; what follows it is opaque.
+            Framing::Opaque => State::Rest {
+                masked: profile.mask_other_payload,
+            },
         };
         (next, false)
     }
 }
 
-/// A byte the scanner cannot read as HTTP: it and all that follows are
-/// masked when the profile masks other payload.
+/// A byte the scanner cannot read as HTTP: it and what follows are
+/// masked when the profile masks other payload, until a message start
+/// turns up (a stream picked up mid-message).
 fn opaque(profile: &Profile) -> (State, bool) {
     let masked = profile.mask_other_payload;
-    (State::Rest { masked }, masked)
+    (State::Lost { masked }, masked)
 }
 
 fn header_kind(name: &[u8]) -> HeaderKind {
@@ -568,6 +654,12 @@ fn header_kind(name: &[u8]) -> HeaderKind {
     } else {
         HeaderKind::Other
     }
+}
+
+/// A byte of a start line's first token: a method as the analysis sniffs
+/// one (`http::start::is_method_byte`), or `HTTP/1.1`.
+fn is_token_byte(b: u8) -> bool {
+    is_method_byte(b) || b == b'/' || b == b'.'
 }
 
 /// An IPv4 or IPv6 address, with or without a port (`[::1]:80`).
@@ -681,14 +773,34 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
     }
 
     #[test]
-    fn after_a_gap_everything_is_masked() {
+    fn after_a_gap_everything_is_masked_until_a_message_starts() {
         let p = Profile::named(ProfileName::Headers);
         let mut m = HttpMasker::default();
         m.data(&p, Dir::ToServer, b"GET / HTTP/1.1\r\n");
         m.gap(&p, Dir::ToServer, 10);
-        m.data(&p, Dir::ToServer, b"Cookie: s\r\n\r\n");
-        assert_eq!(m.masks(Dir::ToServer).ranges(), &[26..39]);
-        assert_eq!(m.offset(Dir::ToServer), 39);
+        m.data(&p, Dir::ToServer, b"Cookie: s\r\n\r\nGET /a?k=");
+        assert_eq!(m.masks(Dir::ToServer).ranges(), &[26..48]);
+        m.data(&p, Dir::ToServer, b"v HTTP/1.1\r\nCookie: t\r\n\r\n");
+        // The search found the second request (split across two calls)
+        // and scanned it as HTTP again: its query value and cookie masked.
+        assert_eq!(m.masks(Dir::ToServer).ranges(), &[26..39, 48..49, 68..69]);
+        assert_eq!(m.offset(Dir::ToServer), 73);
+    }
+
+    #[test]
+    fn a_stream_picked_up_mid_body_is_masked_up_to_the_next_response() {
+        let p = Profile::named(ProfileName::Strict);
+        let [_, resp] = masked(
+            &p,
+            &[
+                (Dir::ToClient, b"E(tail of a body\r\nHTTP/1.1 200 OK\r\n"),
+                (Dir::ToClient, b"Set-Cookie: a\r\nContent-Length: 1\r\n\r\nb"),
+            ],
+        );
+        assert_eq!(
+            text(&resp),
+            "xxxxxxxxxxxxxxxxxxHTTP/1.1 200 OK\r\nSet-Cookie: x\r\nContent-Length: 1\r\n\r\nx"
+        );
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //!
 //! A checksum is recomputed from scratch when the whole segment was
 //! captured; when the snaplen cut it, it is adjusted for the bytes that
-//! changed (RFC 1624), so it is as right (or as wrong) as it was.
+//! changed (RFC 1624), so it is as right (or as wrong) as it was. Link
+//! headers (MAC addresses) are kept.
 
 use std::net::{IpAddr, SocketAddr};
 
 use super::{Redactor, FILL};
 use crate::pcap::decode::{self, Transport, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
-use crate::pcap::link;
 use crate::pcap::{Frame, LinkType};
 
 /// ICMP's own header: what follows it (an echo's data, or the start of
@@ -50,7 +50,7 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> usize {
     (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
 }
 
-fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, Option<usize>> {
+fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, ()> {
     let frame = Frame {
         index: 0,
         offset: 0,
@@ -61,11 +61,7 @@ fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, Option<usize>> {
         data,
     };
     let Ok(packet) = decode::decode(&frame) else {
-        // Not IP (or unreadable): say where the network layer starts, if
-        // the link header could be read.
-        return Err(link::network(link_type, data)
-            .ok()
-            .map(|n| offset_in(data, n.payload)));
+        return Err(());
     };
     let (payload, tcp) = match packet.transport {
         Transport::Tcp(t) => (
@@ -105,11 +101,9 @@ pub fn redact_frame(
     let p = r.profile();
     let lay = match layout(link_type, data) {
         Ok(lay) => lay,
-        Err(network) => {
-            // ARP and friends carry addresses too: nothing unread leaves.
-            if p.pseudonymise_addresses || p.mask_other_payload {
-                let from = network.unwrap_or(0).min(data.len());
-                data[from..].fill(FILL);
+        Err(()) => {
+            if p.pseudonymise_addresses && link_type == LinkType::ETHERNET {
+                pseudonymise_arp(r, data);
             }
             return;
         }
@@ -123,7 +117,11 @@ pub fn redact_frame(
         _ if lay.fragment.is_some() => {
             // Without the whole datagram the stream position is unknown.
             if p.masks_values() {
-                data[lay.l4..l4_end].fill(FILL);
+                let header = match lay.fragment {
+                    Some(0) => transport_header_len(lay.protocol, &data[lay.l4..l4_end]),
+                    _ => 0,
+                };
+                data[(lay.l4 + header).min(l4_end)..l4_end].fill(FILL);
             }
         }
         (PROTO_TCP, Some((at, len)), Some((sport, dport, seq, flags))) => {
@@ -166,6 +164,34 @@ pub fn redact_frame(
     // checksum covers the whole datagram, so it can only be adjusted.
     if lay.fragment.is_none_or(|offset| offset == 0) {
         fix_transport_checksum(data, &lay, &old_l4, src, dst);
+    }
+}
+
+/// The transport header at the start of a first fragment: kept, so the
+/// datagram still reassembles into the same flow.
+fn transport_header_len(protocol: u8, l4: &[u8]) -> usize {
+    match protocol {
+        PROTO_TCP => l4.get(12).map_or(l4.len(), |b| usize::from(b >> 4) * 4),
+        PROTO_UDP | PROTO_ICMP | PROTO_ICMPV6 => 8,
+        _ => 0,
+    }
+}
+
+/// ARP over untagged Ethernet for IPv4 (RFC 826): the sender's and the
+/// target's IPv4 addresses pseudonymised like the IP headers'. Other
+/// frames that are not IP keep their bytes (README, "Redacted sharing").
+fn pseudonymise_arp(r: &Redactor, data: &mut [u8]) {
+    const ARP: usize = 14;
+    let is_ipv4_arp = data.get(12..14) == Some(&[0x08, 0x06])
+        && data.get(ARP + 2..ARP + 6) == Some(&[0x08, 0x00, 6, 4]);
+    if !is_ipv4_arp {
+        return;
+    }
+    for at in [ARP + 14, ARP + 24] {
+        if let Some(slot) = data.get_mut(at..at + 4) {
+            let octets: [u8; 4] = [slot[0], slot[1], slot[2], slot[3]];
+            slot.copy_from_slice(&ip_bytes(r.ip(IpAddr::from(octets))));
+        }
     }
 }
 
