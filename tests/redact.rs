@@ -19,7 +19,7 @@ use tracedeck::redact::{views, Profile, ProfileName, Redactor};
 
 use crate::support::need;
 use crate::support::serve::fresh_dir;
-use crate::support::shared::samples;
+use crate::support::shared::{captures_under, samples, shared};
 
 const KEY: [u8; 32] = [0x5a; 32];
 /// What the sample's traffic carries (headers, query, bodies).
@@ -57,17 +57,29 @@ impl Output for Collected {
 }
 
 fn analyze(path: &Path) -> Collected {
-    let mut reader = Reader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    try_analyze(path).unwrap_or_else(|| panic!("{}: analysis failed", path.display()))
+}
+
+/// None when the analysis refuses the file (a broken sample).
+fn try_analyze(path: &Path) -> Option<Collected> {
+    let mut reader = Reader::open(path).ok()?;
     let mut out = Collected::default();
     let opts = Options {
         packets: true,
         ..Options::default()
     };
-    analysis::analyze(&mut reader, &opts, &mut out).unwrap();
+    analysis::analyze(&mut reader, &opts, &mut out).ok()?;
     out.conversations.sort_by_key(|c| c.id);
-    out.exchanges
-        .sort_by_key(|e| (e.conversation, e.request_start));
-    out
+    out.exchanges.sort_by_key(|e| {
+        (
+            e.conversation,
+            e.request_start,
+            e.response_start,
+            e.request_first_frame,
+            e.response_first_frame,
+        )
+    });
+    Some(out)
 }
 
 fn assert_no_secret(what: &str, bytes: &[u8], secrets: &[&str]) {
@@ -83,8 +95,7 @@ fn redacted_file(input: &Path, r: &Redactor, name: &str) -> PathBuf {
     let file_name = input.file_name().unwrap().to_str().unwrap();
     let out = fresh_dir(&format!("redact-{name}-{file_name}")).join(file_name);
     let mut file = std::fs::File::create(&out).unwrap();
-    let done = redact_capture(r, input, &mut file).unwrap();
-    assert!(done.frames > 0);
+    redact_capture(r, input, &mut file).unwrap();
     out
 }
 
@@ -144,6 +155,56 @@ fn issue_17_redacted_captures_keep_every_number_and_no_secret() {
             }
         }
     }
+}
+
+/// Captures whose HTTP rides in IP fragments: a value-masking profile
+/// masks fragments whole (their stream position is unknown), so their
+/// exchanges are lost (README, "Redacted sharing").
+const FRAGMENTED_HTTP: [&str; 2] = [
+    "arkime-socks5-http-302-frag.pcap",
+    "zeek-ipv4-fragmented-4.pcap",
+];
+
+#[test]
+fn issue_17_every_sample_and_corpus_capture_analyses_alike_after_redaction() {
+    let mut files = captures_under(&samples());
+    files.extend(shared("corpus/captures").map_or_else(Vec::new, |d| captures_under(&d)));
+    let mut compared = 0;
+    for input in &files {
+        let Some(owner) = try_analyze(input) else {
+            continue;
+        };
+        let file_name = input.file_name().unwrap().to_str().unwrap();
+        for name in [ProfileName::Strict, ProfileName::Addresses] {
+            if name == ProfileName::Strict && FRAGMENTED_HTTP.contains(&file_name) {
+                continue;
+            }
+            let r = Redactor::new(Profile::named(name), &KEY);
+            let out = redacted_file(input, &r, &format!("all-{name:?}"));
+            let what = format!("{} ({name:?})", input.display());
+            let mut got = try_analyze(&out).unwrap_or_else(|| panic!("{what}: no analysis"));
+            let mut want = mapped(&r, Collected {
+                conversations: owner.conversations.clone(),
+                exchanges: owner.exchanges.clone(),
+                ..Collected::default()
+            });
+            assert_eq!(got.conversations, want.conversations, "{what}");
+            // An IP-literal Host is masked in the bytes and pseudonymised
+            // in rows; names are kept in both.
+            for (g, w) in without_hosts(&mut got.exchanges)
+                .iter()
+                .zip(without_hosts(&mut want.exchanges))
+            {
+                if g != &w {
+                    let g = g.as_deref().unwrap_or_default();
+                    assert_eq!(g, "x".repeat(g.len()), "{what}: Host");
+                }
+            }
+            assert_eq!(got.exchanges, want.exchanges, "{what}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 2 * inputs().len(), "{compared} redactions compared");
 }
 
 #[test]
