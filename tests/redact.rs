@@ -47,7 +47,7 @@ impl Output for Collected {
         Ok(())
     }
     fn packet(&mut self, conv: &Conversation, p: &PacketInfo) -> Result<(), OutputError> {
-        self.packets.entry(conv.id).or_default().push(p.clone());
+        self.packets.entry(conv.id).or_default().push(*p);
         Ok(())
     }
     fn exchange(&mut self, e: HttpExchange) -> Result<(), OutputError> {
@@ -101,8 +101,14 @@ fn redacted_file(input: &Path, r: &Redactor, name: &str) -> PathBuf {
 
 /// The rows the owner sees, as a share link with `r` shows them.
 fn mapped(r: &Redactor, mut owner: Collected) -> Collected {
-    owner.conversations.iter_mut().for_each(|c| views::conversation_row(r, c));
-    owner.exchanges.iter_mut().for_each(|e| views::exchange_row(r, e));
+    owner
+        .conversations
+        .iter_mut()
+        .for_each(|c| views::conversation_row(r, c));
+    owner
+        .exchanges
+        .iter_mut()
+        .for_each(|e| views::exchange_row(r, e));
     owner
 }
 
@@ -121,7 +127,11 @@ fn issue_17_redacted_captures_keep_every_number_and_no_secret() {
             "{}: the sample must carry its secrets",
             input.display()
         );
-        for name in [ProfileName::Strict, ProfileName::Headers, ProfileName::Addresses] {
+        for name in [
+            ProfileName::Strict,
+            ProfileName::Headers,
+            ProfileName::Addresses,
+        ] {
             let r = Redactor::new(Profile::named(name), &KEY);
             let out = redacted_file(&input, &r, &format!("{name:?}"));
             let bytes = std::fs::read(&out).unwrap();
@@ -183,11 +193,14 @@ fn issue_17_every_sample_and_corpus_capture_analyses_alike_after_redaction() {
             let out = redacted_file(input, &r, &format!("all-{name:?}"));
             let what = format!("{} ({name:?})", input.display());
             let mut got = try_analyze(&out).unwrap_or_else(|| panic!("{what}: no analysis"));
-            let mut want = mapped(&r, Collected {
-                conversations: owner.conversations.clone(),
-                exchanges: owner.exchanges.clone(),
-                ..Collected::default()
-            });
+            let mut want = mapped(
+                &r,
+                Collected {
+                    conversations: owner.conversations.clone(),
+                    exchanges: owner.exchanges.clone(),
+                    ..Collected::default()
+                },
+            );
             assert_eq!(got.conversations, want.conversations, "{what}");
             // An IP-literal Host is masked in the bytes and pseudonymised
             // in rows; names are kept in both.
@@ -204,7 +217,10 @@ fn issue_17_every_sample_and_corpus_capture_analyses_alike_after_redaction() {
             compared += 1;
         }
     }
-    assert!(compared >= 2 * inputs().len(), "{compared} redactions compared");
+    assert!(
+        compared >= 2 * inputs().len(),
+        "{compared} redactions compared"
+    );
 }
 
 #[test]
@@ -217,7 +233,10 @@ fn issue_17_strict_hides_bodies_and_query_values_but_keeps_safe_assets_for_heade
         .iter()
         .filter_map(|e| e.uri.as_deref())
         .collect();
-    assert!(uris.contains(&"/account?token=xxxxxxx&view=xxxx"), "{uris:?}");
+    assert!(
+        uris.contains(&"/account?token=xxxxxxx&view=xxxx"),
+        "{uris:?}"
+    );
     let headers = Redactor::new(Profile::named(ProfileName::Headers), &KEY);
     let bytes = std::fs::read(redacted_file(input, &headers, "assets")).unwrap();
     // image/png bodies are kept under `headers`, masked under `strict`.
@@ -296,25 +315,26 @@ fn issue_17_redacted_streams_and_conversation_pcaps_hold_no_secret() {
 fn the_redact_command_writes_a_clean_copy_and_refuses_an_unknown_profile() {
     let input = &inputs()[1];
     let out = fresh_dir("redact-cli").join("shared.pcapng");
-    let run = Command::new(env!("CARGO_BIN_EXE_tracedeck"))
-        .arg("redact")
-        .arg(input)
-        .arg(&out)
-        .args(["--profile", "headers", "--mask-header", "Content-Type"])
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let redact = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+            .arg("redact")
+            .arg(input)
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let run = redact(&["--profile", "headers", "--mask-header", "Content-Type"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let bytes = std::fs::read(&out).unwrap();
     assert_no_secret("redact --profile headers", &bytes, &PAYLOAD_SECRETS);
     assert!(!bytes.windows(16).any(|w| w == b"application/json"));
 
-    let bad = Command::new(env!("CARGO_BIN_EXE_tracedeck"))
-        .arg("redact")
-        .arg(input)
-        .arg(&out)
-        .args(["--profile", "loose"])
-        .output()
-        .unwrap();
+    let bad = redact(&["--profile", "loose"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown redaction profile"));
 }
@@ -342,11 +362,19 @@ fn tshark_finds_every_checksum_of_a_redacted_capture_right() {
             ])
             .output()
             .unwrap();
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
         let text = String::from_utf8_lossy(&run.stdout);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines.len() > 20, "{}: {text}", out.display());
         // 1 = good (tshark's PROTO_CHECKSUM_E_GOOD), for IP and TCP.
-        assert!(lines.iter().all(|l| *l == "1\t1"), "{}: {text}", out.display());
+        assert!(
+            lines.iter().all(|l| *l == "1\t1"),
+            "{}: {text}",
+            out.display()
+        );
     }
 }

@@ -68,7 +68,10 @@ pub fn run(args: RedactArgs) -> anyhow::Result<()> {
         .canonicalize()
         .with_context(|| format!("{}", args.input.display()))?;
     if args.output.canonicalize().ok() == Some(input) {
-        bail!("{}: the output would overwrite the input", args.output.display());
+        bail!(
+            "{}: the output would overwrite the input",
+            args.output.display()
+        );
     }
     let profile = Profile::named(args.profile).with_extra_headers(&args.mask_headers);
     let redactor = Redactor::new(profile, &key);

@@ -139,7 +139,11 @@ mod test {
             let a = xorshift(&mut s) as u32;
             // Share a random-length prefix with `a`.
             let keep = (xorshift(&mut s) % 33) as u32;
-            let mask = if keep == 0 { 0 } else { u32::MAX << (32 - keep) };
+            let mask = if keep == 0 {
+                0
+            } else {
+                u32::MAX << (32 - keep)
+            };
             let b = (a & mask) | (xorshift(&mut s) as u32 & !mask);
             let (pa, pb) = (
                 u32::from(pan.ipv4(Ipv4Addr::from(a))),
@@ -158,7 +162,11 @@ mod test {
         for _ in 0..100 {
             let a = xorshift(&mut s);
             let keep = (xorshift(&mut s) % 129) as u32;
-            let mask = if keep == 0 { 0 } else { u128::MAX << (128 - keep) };
+            let mask = if keep == 0 {
+                0
+            } else {
+                u128::MAX << (128 - keep)
+            };
             let b = (a & mask) | (xorshift(&mut s) & !mask);
             let pa = u128::from(pan.ipv6(Ipv6Addr::from(a)));
             let pb = u128::from(pan.ipv6(Ipv6Addr::from(b)));

@@ -50,7 +50,9 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> usize {
     (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
 }
 
-fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, ()> {
+/// Decodes captured bytes down to the transport header (a frame without
+/// its record's place in the file, which decoding does not use).
+pub(super) fn decode_bytes(link_type: LinkType, data: &[u8]) -> Option<decode::Packet<'_>> {
     let frame = Frame {
         index: 0,
         offset: 0,
@@ -60,9 +62,11 @@ fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, ()> {
         orig_len: data.len() as u32,
         data,
     };
-    let Ok(packet) = decode::decode(&frame) else {
-        return Err(());
-    };
+    decode::decode(&frame).ok()
+}
+
+fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, ()> {
+    let packet = decode_bytes(link_type, data).ok_or(())?;
     let (payload, tcp) = match packet.transport {
         Transport::Tcp(t) => (
             Some((offset_in(data, t.payload), t.payload.len())),
@@ -354,7 +358,10 @@ mod test {
         let seg = seen.unwrap();
         assert_eq!(seg.src.port(), 40000);
         assert_eq!(seg.seq, 1);
-        assert_eq!(frame[12..16], ip_bytes(r.ip("10.0.0.1".parse().unwrap()))[..]);
+        assert_eq!(
+            frame[12..16],
+            ip_bytes(r.ip("10.0.0.1".parse().unwrap()))[..]
+        );
         assert_ne!(frame[12..16], [10, 0, 0, 1]);
     }
 

@@ -16,7 +16,12 @@ pub const SENSITIVE_HEADERS: [&str; 5] = [
 
 /// Headers whose values name client addresses: masked whenever addresses
 /// are pseudonymised (a pseudonym would not fit in the same length).
-pub const ADDRESS_HEADERS: [&str; 4] = ["x-forwarded-for", "x-real-ip", "forwarded", "true-client-ip"];
+pub const ADDRESS_HEADERS: [&str; 4] = [
+    "x-forwarded-for",
+    "x-real-ip",
+    "forwarded",
+    "true-client-ip",
+];
 
 /// Media types whose bodies `BodyPolicy::KeepSafeTypes` keeps by default:
 /// static assets that carry no user data.
@@ -125,7 +130,10 @@ impl Profile {
     }
 
     /// Adds header names to mask (any case).
-    pub fn with_extra_headers<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, names: I) -> Self {
+    pub fn with_extra_headers<I: IntoIterator<Item = S>, S: AsRef<str>>(
+        mut self,
+        names: I,
+    ) -> Self {
         self.extra_headers
             .extend(names.into_iter().map(|n| n.as_ref().to_ascii_lowercase()));
         self
@@ -185,8 +193,14 @@ impl Profile {
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end]
 }
 

@@ -14,7 +14,7 @@
 //! delivered bytes without their sequence numbers, and this module must
 //! address bytes by sequence number to rewrite packets. Bytes that reach
 //! no scan (before a connection's first sequence number) are masked
-//! whenever the profile masks anything.
+//! whenever the profile masks values.
 //!
 //! [`redact_capture`] runs both passes over a whole file (`tracedeck
 //! redact`); `views` runs them over one conversation's packets.
@@ -29,8 +29,8 @@ use super::packet::{self, Segment};
 use super::writer::Writer;
 use super::{Redactor, FILL};
 use crate::flow::Dir;
-use crate::pcap::decode::{self, tcp_flags, Transport};
-use crate::pcap::{Format, Frame, LinkType, Reader};
+use crate::pcap::decode::{tcp_flags, Transport};
+use crate::pcap::{Format, LinkType, Reader};
 
 /// Out-of-order bytes held per direction before the hole is given up as a
 /// gap (the bytes after it are then scanned as lost framing: masked).
@@ -253,6 +253,7 @@ impl Masks<'_> {
     pub fn redact_frame(&mut self, link_type: LinkType, data: &mut [u8]) {
         let r = self.redactor;
         let touches = r.profile().touches_payload();
+        let fail_closed = r.profile().masks_values();
         let (locator, masks) = (&mut self.locator, &self.masks);
         packet::redact_frame(r, link_type, data, &mut |seg, payload| {
             if !touches {
@@ -261,7 +262,9 @@ impl Masks<'_> {
             let at = locator.locate(seg);
             match (at.offset, masks.get(at.conn)) {
                 (Some(offset), Some(m)) => m[at.dir.index()].apply(offset, payload, FILL),
-                _ => payload.fill(FILL),
+                // Before the stream's first byte: never scanned.
+                _ if fail_closed => payload.fill(FILL),
+                _ => {}
             }
         });
     }
@@ -270,16 +273,7 @@ impl Masks<'_> {
 /// A frame's TCP segment: its identity, captured payload, and payload
 /// bytes the snaplen cut off.
 fn tcp_segment(link_type: LinkType, data: &[u8]) -> Option<(Segment, &[u8], u64)> {
-    let frame = Frame {
-        index: 0,
-        offset: 0,
-        ts: None,
-        link_type,
-        interface: 0,
-        orig_len: data.len() as u32,
-        data,
-    };
-    let packet = decode::decode(&frame).ok()?;
+    let packet = packet::decode_bytes(link_type, data)?;
     let Transport::Tcp(t) = packet.transport else {
         return None;
     };
@@ -305,17 +299,19 @@ pub enum Error {
     Write(#[from] std::io::Error),
     #[error("writing the redacted capture: {0}")]
     Pcap(String),
-    #[error("frame {frame}: link type {found} differs from the file's {first}; a pcap file holds one")]
+    #[error(
+        "frame {frame}: link type {found} differs from the file's {first}; a pcap file holds one"
+    )]
     MixedLinkTypes { frame: u64, first: u32, found: u32 },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// What a whole-file redaction did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rewritten {
     pub frames: u64,
-    pub format: Option<Format>,
+    pub format: Format,
 }
 
 /// Redacts the capture at `input` into `out`: pcap stays pcap
@@ -350,9 +346,5 @@ pub fn redact_capture(r: &Redactor, input: &Path, out: &mut dyn Write) -> Result
         frames += 1;
     }
     writer.finish()?;
-    Ok(Rewritten {
-        frames,
-        format: Some(format),
-    })
+    Ok(Rewritten { frames, format })
 }
-

@@ -168,7 +168,10 @@ mod test {
         assert_ne!(row.client.ip(), before.client.ip());
         assert_eq!(row.client.port(), before.client.port());
         assert_eq!(row.server, r.socket(before.server));
-        assert_eq!((row.bytes(), row.duration), (before.bytes(), before.duration));
+        assert_eq!(
+            (row.bytes(), row.duration),
+            (before.bytes(), before.duration)
+        );
 
         let mut ex = ExchangeRow {
             uri: Some("/login?token=SECRET".into()),
@@ -210,7 +213,10 @@ mod test {
             chunks: vec![
                 chunk(Dir::ToServer, b"GET / HTTP/1.1\r\nCookie: ses"),
                 chunk(Dir::ToServer, b"sion=SECRET2\r\n\r\n"),
-                chunk(Dir::ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
+                chunk(
+                    Dir::ToClient,
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+                ),
             ],
         };
         stream(&redactor(ProfileName::Strict), &mut view);
