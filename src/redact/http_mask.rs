@@ -155,6 +155,8 @@ struct Head {
     status: u16,
     method_is_head: bool,
     method_is_connect: bool,
+    /// `PRI * HTTP/2.0`: the HTTP/2 preface, binary frames follow.
+    method_is_pri: bool,
     content_length: Option<u64>,
     chunked: bool,
     content_type: Option<Vec<u8>>,
@@ -369,13 +371,14 @@ impl HttpMasker {
                     } else {
                         d.head.method_is_head = t == b"HEAD";
                         d.head.method_is_connect = t == b"CONNECT";
+                        d.head.method_is_pri = t == b"PRI";
                         (State::Target(QueryScan::Path), false)
                     }
                 } else if b == b'\n' {
                     // A start line of one token (`TRACE/HTTP/1.1`): the
                     // analysis reads on, so the scan does too.
                     d.head.is_response = t.starts_with(b"HTTP/");
-                    self.start_line_done(dir, b"")
+                    self.start_line_done(profile, dir, b"")
                 } else if (t.len() < MAX_TOKEN && is_token_byte(b)) || b == b'\r' {
                     t.push(b);
                     (State::Token(t), false)
@@ -390,7 +393,7 @@ impl HttpMasker {
             }
             State::Target(mut q) => match b {
                 b' ' => (State::StartRest(Vec::new()), false),
-                b'\n' => self.start_line_done(dir, b""),
+                b'\n' => self.start_line_done(profile, dir, b""),
                 _ => {
                     let m = profile.mask_query && q.step(b);
                     (State::Target(q), m)
@@ -398,7 +401,7 @@ impl HttpMasker {
             },
             State::StartRest(mut rest) => {
                 if b == b'\n' {
-                    self.start_line_done(dir, &rest)
+                    self.start_line_done(profile, dir, &rest)
                 } else {
                     if rest.len() < MAX_TOKEN {
                         rest.push(b);
@@ -574,8 +577,14 @@ impl HttpMasker {
     }
 
     /// The start line ended (`rest`: what followed the first token).
-    fn start_line_done(&mut self, dir: Dir, rest: &[u8]) -> (State, bool) {
+    fn start_line_done(&mut self, profile: &Profile, dir: Dir, rest: &[u8]) -> (State, bool) {
         let d = &mut self.dirs[dir.index()];
+        if d.head.method_is_pri {
+            // HTTP/2 with prior knowledge: HPACK can carry cookies as
+            // literals, so its frames count as other payload.
+            let masked = profile.mask_other_payload;
+            return (State::Rest { masked }, false);
+        }
         if d.head.is_response {
             let code = rest.get(..3).and_then(|c| std::str::from_utf8(c).ok());
             d.head.status = code.and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -851,6 +860,19 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
             text(&req),
             "GET / HTTP/1.1\r\nHost: xxxxxxxxxxx\r\nHost: a.example\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn http2_prior_knowledge_counts_as_other_payload() {
+        let [req, _] = masked(
+            &Profile::named(ProfileName::Strict),
+            &[(
+                Dir::ToServer,
+                b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00cookie: a",
+            )],
+        );
+        assert_eq!(&req[..16], b"PRI * HTTP/2.0\r\n");
+        assert!(req[16..].iter().all(|&b| b == b'x'));
     }
 
     #[test]
