@@ -10,12 +10,15 @@
 //! scanner cannot parse (not HTTP, a tunnel after CONNECT or an upgrade,
 //! bytes after a gap) is masked whole when the profile says
 //! `mask_other_payload`, and after a gap whenever the profile masks any
-//! value: where the framing is lost, nothing is assumed safe.
+//! value: where the framing is lost, nothing is assumed safe. There the
+//! scan searches for the next message start as the analysis does, and
+//! scans from it as HTTP again.
 
 use std::collections::VecDeque;
-use std::ops::Range;
 
+pub use super::mask_set::MaskSet;
 use super::profile::Profile;
+pub use super::query::{mask_query, QueryScan};
 use crate::flow::Dir;
 use crate::http::start::{find_start, is_method_byte, Found};
 
@@ -26,117 +29,6 @@ const MAX_VALUE_KEPT: usize = 256;
 const MAX_NAME_KEPT: usize = 64;
 /// A first token longer than this is not an HTTP method or version.
 const MAX_TOKEN: usize = 24;
-
-/// Stream offsets to mask in one direction, sorted and coalesced.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MaskSet {
-    ranges: Vec<Range<u64>>,
-}
-
-impl MaskSet {
-    pub fn push(&mut self, r: Range<u64>) {
-        if r.is_empty() {
-            return;
-        }
-        if let Some(last) = self.ranges.last_mut() {
-            if r.start <= last.end && r.start >= last.start {
-                last.end = last.end.max(r.end);
-                return;
-            }
-            if r.start < last.start {
-                // Rare (a retroactive range): keep the list sorted.
-                self.ranges.push(r);
-                self.ranges.sort_by_key(|r| r.start);
-                self.coalesce();
-                return;
-            }
-        }
-        self.ranges.push(r);
-    }
-
-    fn coalesce(&mut self) {
-        let mut out: Vec<Range<u64>> = Vec::with_capacity(self.ranges.len());
-        for r in self.ranges.drain(..) {
-            match out.last_mut() {
-                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-                _ => out.push(r),
-            }
-        }
-        self.ranges = out;
-    }
-
-    /// Forgets every mask at or after `at` (bytes about to be scanned
-    /// again).
-    fn truncate(&mut self, at: u64) {
-        while self.ranges.last().is_some_and(|r| r.start >= at) {
-            self.ranges.pop();
-        }
-        if let Some(last) = self.ranges.last_mut() {
-            last.end = last.end.min(at);
-        }
-    }
-
-    pub fn ranges(&self) -> &[Range<u64>] {
-        &self.ranges
-    }
-
-    /// Masks the bytes of `buf`, which sit at stream offset `at`.
-    pub fn apply(&self, at: u64, buf: &mut [u8], fill: u8) {
-        let end = at + buf.len() as u64;
-        let first = self.ranges.partition_point(|r| r.end <= at);
-        for r in self.ranges[first..].iter().take_while(|r| r.start < end) {
-            let from = (r.start.max(at) - at) as usize;
-            let to = (r.end.min(end) - at) as usize;
-            buf[from..to].fill(fill);
-        }
-    }
-}
-
-/// Where a request target's scan is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum QueryScan {
-    #[default]
-    Path,
-    Key,
-    Value,
-    Fragment,
-}
-
-impl QueryScan {
-    /// Steps over one target byte; true when the byte is a query value (or
-    /// fragment) byte, to be masked.
-    pub fn step(&mut self, b: u8) -> bool {
-        match (*self, b) {
-            (QueryScan::Fragment, _) => true,
-            (_, b'#') => {
-                *self = QueryScan::Fragment;
-                false
-            }
-            (QueryScan::Path, b'?') | (QueryScan::Key | QueryScan::Value, b'&' | b';') => {
-                *self = QueryScan::Key;
-                false
-            }
-            (QueryScan::Key, b'=') => {
-                *self = QueryScan::Value;
-                false
-            }
-            (QueryScan::Value, _) => true,
-            _ => false,
-        }
-    }
-}
-
-/// Masks query values (and any fragment) of a request target, keeping its
-/// length: `/a?user=bob&x` becomes `/a?user=xxx&x`.
-pub fn mask_query(target: &str, fill: u8) -> String {
-    let mut scan = QueryScan::Path;
-    let bytes: Vec<u8> = target
-        .bytes()
-        .map(|b| if scan.step(b) { fill } else { b })
-        .collect();
-    // Masked runs cover whole characters (they end at ASCII delimiters).
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Framing {
@@ -873,27 +765,5 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
         );
         assert_eq!(&req[..16], b"PRI * HTTP/2.0\r\n");
         assert!(req[16..].iter().all(|&b| b == b'x'));
-    }
-
-    #[test]
-    fn query_values_are_masked_in_place() {
-        assert_eq!(
-            mask_query("/a?user=bob&x&k=é#frag", b'x'),
-            "/a?user=xxx&x&k=xx#xxxx"
-        );
-        assert_eq!(mask_query("/plain", b'x'), "/plain");
-    }
-
-    #[test]
-    fn mask_sets_apply_at_any_offset() {
-        let mut s = MaskSet::default();
-        s.push(2..4);
-        s.push(4..5);
-        s.push(8..9);
-        s.push(0..1);
-        assert_eq!(s.ranges(), &[0..1, 2..5, 8..9]);
-        let mut buf = *b"abcdef";
-        s.apply(3, &mut buf, b'x');
-        assert_eq!(&buf, b"xxcdex");
     }
 }

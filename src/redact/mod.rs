@@ -14,8 +14,10 @@
 
 pub mod cryptopan;
 pub mod http_mask;
+mod mask_set;
 pub mod packet;
 pub mod profile;
+mod query;
 pub mod rewrite;
 pub mod views;
 mod writer;
