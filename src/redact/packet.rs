@@ -235,7 +235,11 @@ fn fix_transport_checksum(data: &mut [u8], lay: &Layout, old_l4: &[u8], src: IpA
         return;
     };
     let l4_end = lay.l4 + lay.l4_captured;
-    let Some(ck_bytes) = data.get(lay.l4 + field..lay.l4 + field + 2) else {
+    // Within the captured transport bytes, not in a link trailer after them.
+    let Some(ck_bytes) = data
+        .get(lay.l4..l4_end)
+        .and_then(|l4| l4.get(field..field + 2))
+    else {
         return;
     };
     let old_ck = u16::from_be_bytes([ck_bytes[0], ck_bytes[1]]);
