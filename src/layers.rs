@@ -1,7 +1,7 @@
 //! The house's layers, checked: which top-level module imports which, read
 //! from the source. The analysis core (`pcap`, `flow`, `http`, `filter`,
-//! `strace`, `analysis`, `time`) imports neither `store` nor `web` (nor the
-//! CLI or the capture agent); `store` takes from the analysis only its
+//! `strace`, `analysis`, `redact`, `time`) imports neither `store` nor
+//! `web` (nor the CLI or the capture agent); `store` takes from the analysis only its
 //! output (the `Output` trait, the summary, the rows of `report`, the
 //! conversation and packet records), never its machinery (reassembly,
 //! decoding, HTTP parsing, following a stream). `cargo test layers --
@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 const CORE: &[&str] = &[
-    "pcap", "flow", "http", "filter", "strace", "analysis", "time",
+    "pcap", "flow", "http", "filter", "strace", "analysis", "redact", "time",
 ];
 
 /// What `store` may name of the analysis core, as path prefixes.

@@ -16,6 +16,7 @@ pub mod filter;
 pub mod flow;
 pub mod http;
 pub mod pcap;
+pub mod redact;
 pub mod store;
 pub mod strace;
 pub mod time;

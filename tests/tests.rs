@@ -28,6 +28,7 @@ mod http_stream;
 mod http_vs_tshark;
 mod limits;
 mod reader_paths;
+mod redact;
 mod sticky;
 mod strace;
 mod strace_api;

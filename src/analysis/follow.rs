@@ -25,7 +25,7 @@ use crate::flow::{
 };
 use crate::pcap::at_offset::RecordFile;
 use crate::pcap::tunnel::{self, Decap};
-use crate::pcap::{decode, Frame, Transport};
+use crate::pcap::{decode, Frame, LinkType, Transport};
 use crate::time::Timestamp;
 
 /// Why a conversation could not be followed.
@@ -450,7 +450,18 @@ impl<'w> PcapExport<'w> {
     }
 
     pub fn packet(&mut self, p: &PacketInfo) -> Result<()> {
+        self.packet_edited(p, &mut |_, _| {})
+    }
+
+    /// As `packet`, with `edit` changing the captured bytes in place first
+    /// (a redacted export: README, "Redacted sharing").
+    pub fn packet_edited(
+        &mut self,
+        p: &PacketInfo,
+        edit: &mut dyn FnMut(LinkType, &mut [u8]),
+    ) -> Result<()> {
         let rec = self.file.read_at(p.offset, &mut self.buf)?;
+        edit(rec.link_type, &mut self.buf[..rec.caplen]);
         self.start(rec.link_type.0)?;
         let nanos = p.ts.map_or(0, |t| t.as_nanos()).max(0) as u64;
         let packet = PcapPacket::new(

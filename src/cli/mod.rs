@@ -6,6 +6,7 @@ mod analyze;
 mod capture;
 mod interfaces;
 mod progress;
+mod redact;
 mod serve;
 mod spool;
 mod strace;
@@ -41,6 +42,8 @@ enum Command {
     User(user::UserArgs),
     /// Manage API tokens (for the CLI and the capture agent)
     Token(token::TokenArgs),
+    /// Write a redacted copy of a capture: header values, bodies and addresses hidden, lengths and times kept
+    Redact(redact::RedactArgs),
 }
 
 /// A usage error found after parsing: printed with the subcommand's
@@ -68,6 +71,7 @@ pub fn run() -> i32 {
         Command::Strace(args) => strace::run(args),
         Command::User(args) => user::run(args),
         Command::Token(args) => token::run(args),
+        Command::Redact(args) => redact::run(args),
     };
     match result {
         Ok(()) => 0,

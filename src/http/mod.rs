@@ -32,7 +32,7 @@
 mod body;
 mod head;
 mod parser;
-mod start;
+pub(crate) mod start;
 pub mod verdict;
 
 pub use parser::Parser;

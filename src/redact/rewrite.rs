@@ -1,0 +1,350 @@
+//! Redacting captured packets in two passes, so that every copy of a byte
+//! (a retransmission, an out-of-order segment) is masked alike.
+//!
+//! Pass one ([`Scanner`]) reads the TCP segments in capture order, puts
+//! each direction's bytes in sequence order and runs the
+//! [`HttpMasker`] over them: the result is, per connection and direction,
+//! the stream offsets to mask. Pass two ([`Masks::redact_frame`]) reads the
+//! same frames again in the same order and rewrites each in place through
+//! [`packet::redact_frame`], mapping a segment's sequence number to its
+//! stream offset. Both passes find a segment's connection and offset with
+//! the same [`Locator`], so they agree without keeping anything per frame.
+//!
+//! The flow module's reassembler is not reused here: it hands analyzers
+//! delivered bytes without their sequence numbers, and this module must
+//! address bytes by sequence number to rewrite packets. Bytes that reach
+//! no scan (before a connection's first sequence number) are masked
+//! whenever the profile masks values.
+//!
+//! [`redact_capture`] runs both passes over a whole file (`tracedeck
+//! redact`); `views` runs them over one conversation's packets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use super::http_mask::{HttpMasker, MaskSet};
+use super::packet::{self, Segment};
+use super::writer::Writer;
+use super::{Redactor, FILL};
+use crate::flow::Dir;
+use crate::pcap::decode::{tcp_flags, Transport};
+use crate::pcap::{Format, LinkType, Reader};
+
+/// Out-of-order bytes held per direction before the hole is given up as a
+/// gap (the bytes after it are then scanned as lost framing: masked).
+const MAX_PENDING_BYTES: usize = 4 << 20;
+
+/// A stream position: the sequence number at a stream offset. Offsets of
+/// later segments are found from the last position, so streams longer
+/// than 4 GiB (sequence numbers wrap) keep counting.
+#[derive(Clone, Copy, Debug)]
+struct Cursor {
+    seq: u32,
+    offset: u64,
+}
+
+impl Cursor {
+    /// The stream offset of sequence number `seq` (None: before offset 0).
+    fn offset_of(&mut self, seq: u32) -> Option<u64> {
+        let delta = i64::from(seq.wrapping_sub(self.seq) as i32);
+        let offset = u64::try_from(self.offset as i64 + delta).ok()?;
+        if offset > self.offset {
+            *self = Cursor { seq, offset };
+        }
+        Some(offset)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ConnMeta {
+    /// The side that sent the SYN, or the first segment.
+    client: SocketAddr,
+    /// The client's SYN sequence number, when one was seen.
+    syn: Option<u32>,
+    /// Where each direction's stream starts (offset 0).
+    cursors: [Option<Cursor>; 2],
+}
+
+/// Finds a segment's connection (a new one when a 4-tuple is reused with
+/// a new SYN) and its direction and stream offset. Deterministic, so both
+/// passes agree.
+#[derive(Default)]
+struct Locator {
+    current: HashMap<(SocketAddr, SocketAddr), usize>,
+    conns: Vec<ConnMeta>,
+}
+
+/// Where a segment's payload sits.
+#[derive(Clone, Copy, Debug)]
+struct Located {
+    conn: usize,
+    dir: Dir,
+    /// Stream offset of the first payload byte (None: before the start).
+    offset: Option<u64>,
+}
+
+impl Locator {
+    fn locate(&mut self, seg: &Segment) -> Located {
+        let key = if seg.src <= seg.dst {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        let is_syn = seg.flags & tcp_flags::SYN != 0;
+        let opens = is_syn && seg.flags & tcp_flags::ACK == 0;
+        let existing = self.current.get(&key).copied();
+        let conn = match existing {
+            Some(i) if !(opens && self.conns[i].syn.is_some_and(|s| s != seg.seq)) => i,
+            _ => {
+                self.conns.push(ConnMeta {
+                    client: seg.src,
+                    syn: None,
+                    cursors: [None, None],
+                });
+                let i = self.conns.len() - 1;
+                self.current.insert(key, i);
+                i
+            }
+        };
+        let meta = &mut self.conns[conn];
+        if opens && meta.syn.is_none() {
+            meta.syn = Some(seg.seq);
+            meta.client = seg.src;
+        }
+        let dir = if seg.src == meta.client {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        let first = seg.seq.wrapping_add(u32::from(is_syn));
+        let cursor = meta.cursors[dir.index()].get_or_insert(Cursor {
+            seq: first,
+            offset: 0,
+        });
+        if is_syn && cursor.offset == 0 {
+            // A SYN (or its retransmission) fixes where the stream starts.
+            cursor.seq = first;
+        }
+        let offset = cursor.offset_of(first);
+        Located { conn, dir, offset }
+    }
+}
+
+/// One connection in pass one: the scan and what waits for a hole to fill.
+#[derive(Default)]
+struct ConnScan {
+    masker: HttpMasker,
+    pending: [BTreeMap<u64, Vec<u8>>; 2],
+    pending_bytes: [usize; 2],
+}
+
+impl ConnScan {
+    fn segment(&mut self, r: &Redactor, dir: Dir, offset: u64, payload: &[u8], missing: u64) {
+        let d = dir.index();
+        let next = self.masker.offset(dir);
+        let end = offset + payload.len() as u64;
+        if end <= next && missing == 0 {
+            return; // All seen before: a retransmission.
+        }
+        if offset > next {
+            self.pending[d].insert(offset, payload.to_vec());
+            self.pending_bytes[d] += payload.len();
+            if self.pending_bytes[d] > MAX_PENDING_BYTES {
+                self.drain(r, dir, true);
+            }
+            return;
+        }
+        let fresh = &payload[((next - offset) as usize).min(payload.len())..];
+        self.masker.data(r.profile(), dir, fresh);
+        if missing > 0 {
+            self.masker.gap(r.profile(), dir, missing);
+        }
+        self.drain(r, dir, false);
+    }
+
+    /// Scans held segments that now follow on; with `force`, skips holes.
+    fn drain(&mut self, r: &Redactor, dir: Dir, force: bool) {
+        let d = dir.index();
+        while let Some(entry) = self.pending[d].first_entry() {
+            let offset = *entry.key();
+            let next = self.masker.offset(dir);
+            if offset > next {
+                if !force {
+                    return;
+                }
+                self.masker.gap(r.profile(), dir, offset - next);
+            }
+            let bytes = entry.remove();
+            self.pending_bytes[d] -= bytes.len();
+            let next = self.masker.offset(dir);
+            let skip = ((next - offset) as usize).min(bytes.len());
+            self.masker.data(r.profile(), dir, &bytes[skip..]);
+        }
+    }
+}
+
+/// Pass one: feed every frame, in capture order.
+pub struct Scanner<'r> {
+    redactor: &'r Redactor,
+    locator: Locator,
+    conns: Vec<ConnScan>,
+}
+
+impl<'r> Scanner<'r> {
+    pub fn new(redactor: &'r Redactor) -> Scanner<'r> {
+        Scanner {
+            redactor,
+            locator: Locator::default(),
+            conns: Vec::new(),
+        }
+    }
+
+    pub fn frame(&mut self, link_type: LinkType, data: &[u8]) {
+        if !self.redactor.profile().touches_payload() {
+            return;
+        }
+        let Some((seg, payload, missing)) = tcp_segment(link_type, data) else {
+            return;
+        };
+        let at = self.locator.locate(&seg);
+        if self.conns.len() < self.locator.conns.len() {
+            self.conns
+                .resize_with(self.locator.conns.len(), ConnScan::default);
+        }
+        if let (Some(offset), Some(conn)) = (at.offset, self.conns.get_mut(at.conn)) {
+            if !payload.is_empty() || missing > 0 {
+                conn.segment(self.redactor, at.dir, offset, payload, missing);
+            }
+        }
+    }
+
+    /// Ends pass one: what is still held is scanned past its holes.
+    pub fn finish(mut self) -> Masks<'r> {
+        let r = self.redactor;
+        let masks = self
+            .conns
+            .iter_mut()
+            .map(|c| {
+                c.drain(r, Dir::ToServer, true);
+                c.drain(r, Dir::ToClient, true);
+                std::mem::take(&mut c.masker).into_masks()
+            })
+            .collect();
+        Masks {
+            redactor: r,
+            locator: Locator::default(),
+            masks,
+        }
+    }
+}
+
+/// Pass two: what to mask, per connection and direction.
+pub struct Masks<'r> {
+    redactor: &'r Redactor,
+    locator: Locator,
+    masks: Vec<[MaskSet; 2]>,
+}
+
+impl Masks<'_> {
+    /// Redacts the next frame (the same frames as pass one, in the same
+    /// order) in place.
+    pub fn redact_frame(&mut self, link_type: LinkType, data: &mut [u8]) {
+        let r = self.redactor;
+        let touches = r.profile().touches_payload();
+        let fail_closed = r.profile().masks_values();
+        let (locator, masks) = (&mut self.locator, &self.masks);
+        packet::redact_frame(r, link_type, data, &mut |seg, payload| {
+            if !touches {
+                return;
+            }
+            let at = locator.locate(seg);
+            match (at.offset, masks.get(at.conn)) {
+                (Some(offset), Some(m)) => m[at.dir.index()].apply(offset, payload, FILL),
+                // Before the stream's first byte: never scanned.
+                _ if fail_closed => payload.fill(FILL),
+                _ => {}
+            }
+        });
+    }
+}
+
+/// A frame's TCP segment: its identity, captured payload, and payload
+/// bytes the snaplen cut off.
+fn tcp_segment(link_type: LinkType, data: &[u8]) -> Option<(Segment, &[u8], u64)> {
+    let packet = packet::decode_bytes(link_type, data)?;
+    let Transport::Tcp(t) = packet.transport else {
+        return None;
+    };
+    let seg = Segment {
+        src: SocketAddr::new(packet.src, t.src_port),
+        dst: SocketAddr::new(packet.dst, t.dst_port),
+        seq: t.seq,
+        flags: t.flags,
+    };
+    let missing = u64::from(t.payload_len).saturating_sub(t.payload.len() as u64);
+    Some((seg, t.payload, missing))
+}
+
+/// Why a capture could not be redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: crate::pcap::Error,
+    },
+    #[error("writing the redacted capture: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("writing the redacted capture: {0}")]
+    Pcap(String),
+    #[error(
+        "frame {frame}: link type {found} differs from the file's {first}; a pcap file holds one"
+    )]
+    MixedLinkTypes { frame: u64, first: u32, found: u32 },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What a whole-file redaction did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rewritten {
+    pub frames: u64,
+    pub format: Format,
+}
+
+/// Redacts the capture at `input` into `out`: pcap stays pcap
+/// (nanosecond timestamps); pcapng becomes pcapng with one interface per
+/// link type and no options (comments, interface names, hardware are
+/// dropped). Every record keeps its timestamp, original length and
+/// captured length.
+pub fn redact_capture(r: &Redactor, input: &Path, out: &mut dyn Write) -> Result<Rewritten> {
+    let path = input.display().to_string();
+    let read_err = |source| Error::Read {
+        path: path.clone(),
+        source,
+    };
+    let mut scanner = Scanner::new(r);
+    let mut reader = Reader::open(input).map_err(read_err)?;
+    while let Some(frame) = reader.next_frame().map_err(read_err)? {
+        scanner.frame(frame.link_type, frame.data);
+    }
+    let mut masks = scanner.finish();
+
+    let mut reader = Reader::open(input).map_err(read_err)?;
+    let format = reader.format();
+    let mut writer = Writer::new(format, out);
+    let mut buf = Vec::new();
+    let mut frames = 0;
+    while let Some(frame) = reader.next_frame().map_err(read_err)? {
+        buf.clear();
+        buf.extend_from_slice(frame.data);
+        masks.redact_frame(frame.link_type, &mut buf);
+        let ts = frame.ts.map(|t| t.as_nanos().max(0) as u64);
+        writer.record(frame.index, frame.link_type, ts, frame.orig_len, &buf)?;
+        frames += 1;
+    }
+    writer.finish()?;
+    Ok(Rewritten { frames, format })
+}
