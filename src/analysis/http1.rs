@@ -10,6 +10,7 @@ use crate::flow::{Conversation, Dir, StreamSink};
 use crate::http::{self, Exchange, ExchangeFacts, Opening, Verdict};
 use crate::time::Timestamp;
 
+use super::http2::StreamFacts;
 use super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
 use super::record::Record;
 use super::OutputError;
@@ -29,11 +30,13 @@ pub struct HttpExchange {
     pub exchange: Exchange,
     pub facts: ExchangeFacts,
     pub verdict: Verdict,
+    /// The HTTP/2 stream that carried it (`None` for HTTP/1.x).
+    pub http2: Option<StreamFacts>,
 }
 
 /// HTTP exchanges of a conversation (0 unless the HTTP analyzer ran on it).
 pub fn http_exchanges(conv: &Conversation) -> u64 {
-    if conv.app.protocol == Some(NAME) {
+    if conv.app.protocol == Some(NAME) || conv.app.protocol == Some(super::http2::NAME) {
         conv.app.records
     } else {
         0
@@ -132,7 +135,7 @@ impl StreamAnalyzer for Http1 {
                     (conv.server, conv.client)
                 }
             };
-            let facts = facts(cx, &exchange);
+            let facts = exchange_facts(cx, &exchange);
             let verdict = http::judge(&exchange, &facts);
             self.tally.records += 1;
             emit.record(Record::Http(HttpExchange {
@@ -142,6 +145,7 @@ impl StreamAnalyzer for Http1 {
                 exchange,
                 facts,
                 verdict,
+                http2: None,
             }))?;
         }
         Ok(())
@@ -156,7 +160,7 @@ impl StreamAnalyzer for Http1 {
 }
 
 /// TCP trouble of each side within the exchange's time window.
-fn facts(cx: &Context<'_>, ex: &Exchange) -> ExchangeFacts {
+pub(super) fn exchange_facts(cx: &Context<'_>, ex: &Exchange) -> ExchangeFacts {
     let start = ex.request_start.or(ex.response_start);
     let end = ex.response_end.or(ex.end.map(|e| e.ts)).or(ex.request_end);
     match (start, end) {
