@@ -50,6 +50,15 @@ python3 "$here/grpc_demo.py" call 18450
 sleep 1
 stop_capture
 
+# 5. An HTTP/1.1 request upgraded to h2c (101): curl --http2 against a
+#    minimal h2c server (nghttpd does not answer Upgrade: h2c).
+python3 "$here/h2c_upgrade_server.py" 18460 &
+sleep 0.5
+start_capture "$here/h2c-upgrade.pcap" port 18460
+curl -s -o /dev/null --http2 http://127.0.0.1:18460/hello
+stop_capture
+python3 "$here/truth.py" "$here/h2c-upgrade.pcap" 18460 http > "$here/h2c-upgrade.pcap.truth.json"
+
 for f in h2c-prior h2c-continuation h2c-goaway; do
   python3 "$here/truth.py" "$here/$f.pcap" 18443 > "$here/$f.pcap.truth.json"
 done

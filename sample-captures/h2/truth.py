@@ -4,15 +4,19 @@
 grpc-status, and its frames as [frame number (0-based, as tracedeck
 counts), HTTP/2 frame type]. tests/http2.rs compares tracedeck with it.
 
-  truth.py CAPTURE PORT > CAPTURE.truth.json
+  truth.py CAPTURE PORT [http] > CAPTURE.truth.json
+
+With `http` the port is decoded as HTTP/1 (an `Upgrade: h2c`
+connection: tshark follows the switch to HTTP/2 after the 101).
 """
 import json
 import subprocess
 import sys
 
 path, port = sys.argv[1], sys.argv[2]
+proto = sys.argv[3] if len(sys.argv) > 3 else "http2"
 packets = json.loads(subprocess.run(
-    ["tshark", "-r", path, "-d", f"tcp.port=={port},http2", "-Y", "http2",
+    ["tshark", "-r", path, "-d", f"tcp.port=={port},{proto}", "-Y", "http2",
      "-T", "json", "--no-duplicate-keys"],
     check=True, capture_output=True, text=True).stdout)
 

@@ -158,6 +158,22 @@ fn peer(is_client: bool) -> &'static str {
 }
 
 impl Http2 {
+    /// The connection an HTTP/1.1 `Upgrade: h2c` request switched to: the
+    /// request is stream 1's, its response comes as HTTP/2 (RFC 7540
+    /// §3.2); both sides start from their prefaces.
+    pub fn after_upgrade(request: &Exchange) -> Http2 {
+        let client = request.request_dir;
+        let mut stream = Stream::new(1, client);
+        stream.upgraded_from(request);
+        let mut h2 = Http2 {
+            client: Some(client),
+            max_id: [0, 1],
+            ..Http2::default()
+        };
+        h2.streams.insert(1, stream);
+        h2
+    }
+
     fn note(&mut self, note: String) {
         tracing::debug!(%note, "http2");
         if self.notes.len() < MAX_NOTES && !self.notes.contains(&note) {
@@ -189,8 +205,7 @@ impl Http2 {
             && bytes[3] == 4
             && bytes[4] & flag::ACK == 0
             && bytes[5..9] == [0; 4];
-        let other_preface = self.client == Some(dir.reverse());
-        if starts_with_settings && (other_preface || self.client.is_none()) {
+        if starts_with_settings && self.client != Some(dir) {
             // A server's connection preface (RFC 9113 §3.4).
             self.hpack[d] = BlockDecoder::new(true);
         } else {

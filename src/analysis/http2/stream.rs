@@ -54,6 +54,24 @@ impl Stream {
         self.request_done && self.response_done
     }
 
+    /// Stream 1 of an `Upgrade: h2c`: the HTTP/1.1 request it answers.
+    pub fn upgraded_from(&mut self, request: &Exchange) {
+        let e = &mut self.exchange;
+        e.method.clone_from(&request.method);
+        e.uri.clone_from(&request.uri);
+        e.version.clone_from(&request.version);
+        e.host.clone_from(&request.host);
+        e.user_agent.clone_from(&request.user_agent);
+        e.request_content_type.clone_from(&request.request_content_type);
+        e.request_body_bytes = request.request_body_bytes;
+        e.request_start = request.request_start;
+        e.request_end = request.request_end;
+        e.request_first_frame = request.request_first_frame;
+        e.request_last_frame = request.request_last_frame;
+        self.request_done = true;
+        self.facts.note = Some("upgraded from HTTP/1.1 (h2c)".into());
+    }
+
     /// A frame of the request (HEADERS, CONTINUATION, DATA, PUSH_PROMISE).
     pub fn request_frame(&mut self, first: At, last: At) {
         let e = &mut self.exchange;
