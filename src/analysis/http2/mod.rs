@@ -4,8 +4,7 @@
 //! connection and emits each as an exchange of the HTTP table, with its
 //! [`StreamFacts`] (stream id, RST_STREAM/GOAWAY end, gRPC). Memory is
 //! bounded whatever the input: one frame's kept payload and one header
-//! block per direction, a capped number of open streams (README, "HTTP/2
-//! and gRPC").
+//! block per direction, a capped number of open streams.
 
 mod frame;
 mod grpc;
@@ -24,7 +23,7 @@ use super::record::Record;
 use super::OutputError;
 
 use frame::{flag, At, Frame, FrameHeader, Framer, Kind, DEFAULT_MAX_FRAME, HEADER_LEN, PREFACE};
-use hpack::{BlockDecoder, Fields};
+use hpack::{BlockDecoder, Fields, Trouble};
 use stream::Stream;
 
 pub use grpc::{status_name as grpc_status_name, Grpc};
@@ -369,7 +368,14 @@ impl Http2 {
         } else {
             let (fields, trouble) = self.hpack[d].decode(&block.bytes);
             if let Some(trouble) = trouble {
-                self.note(format!("a header block did not decode: {trouble:?}"));
+                self.note(match trouble {
+                    Trouble::Damaged(why) => format!(
+                        "a header block did not decode ({why}): fields that refer to earlier ones are unknown from there on"
+                    ),
+                    Trouble::TooManyFields => {
+                        format!("a header block of over {} fields", hpack::MAX_FIELDS)
+                    }
+                });
             } else {
                 self.confirmed = true;
             }

@@ -11,7 +11,7 @@ use super::frame::At;
 use super::grpc::Grpc;
 use super::hpack::Fields;
 
-/// What an HTTP/2 stream adds to an exchange (README, "HTTP/2 and gRPC").
+/// What an HTTP/2 stream adds to an exchange.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct StreamFacts {
     pub stream_id: u32,
@@ -62,7 +62,8 @@ impl Stream {
         e.version.clone_from(&request.version);
         e.host.clone_from(&request.host);
         e.user_agent.clone_from(&request.user_agent);
-        e.request_content_type.clone_from(&request.request_content_type);
+        e.request_content_type
+            .clone_from(&request.request_content_type);
         e.request_body_bytes = request.request_body_bytes;
         e.request_start = request.request_start;
         e.request_end = request.request_end;

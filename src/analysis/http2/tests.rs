@@ -224,3 +224,36 @@ fn a_continuation_flood_is_bounded() {
         h2.notes
     );
 }
+
+#[test]
+fn hpack_bombs_and_absurd_frames_are_noted() {
+    let mut hello = PREFACE.to_vec();
+    // A table size update to 2^32 - 1 before :method GET.
+    hello.extend(frame(HEADERS, 0x5, 1, b"\x3f\xe1\xff\xff\xff\x0f\x82"));
+    // A DATA frame announcing 16 MiB, of which a little arrives.
+    hello.extend(b"\xff\xff\xff\x00\x00\x00\x00\x00\x03");
+    hello.extend(vec![0u8; 100_000]);
+    let h2 = run(&[(Dir::ToServer, hello)]);
+    assert!(
+        h2.notes.iter().any(|n| n.contains("did not decode")),
+        "{:?}",
+        h2.notes
+    );
+    assert_eq!(h2.done[0].0.method, None, "unknown, not guessed");
+    let mut big = Http2::default();
+    let mut bytes = PREFACE.to_vec();
+    bytes.extend(b"\xff\xff\xff\x00\x00\x00\x00\x00\x03");
+    big.data(Dir::ToServer, at(0), 0, &bytes);
+    let chunk = vec![0u8; 1 << 20];
+    for i in 0..17 {
+        big.data(Dir::ToServer, at(1), i, &chunk);
+    }
+    big.finish(at(2));
+    assert!(
+        big.notes
+            .iter()
+            .any(|n| n.contains("over the maximum frame size")),
+        "{:?}",
+        big.notes
+    );
+}
