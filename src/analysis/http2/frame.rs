@@ -96,7 +96,9 @@ impl FrameHeader {
             Kind::Data | Kind::Headers | Kind::Continuation | Kind::PushPromise => on_stream,
             Kind::Priority => on_stream && self.len == 5,
             Kind::RstStream => on_stream && self.len == 4,
-            Kind::Settings => !on_stream && self.len.is_multiple_of(6) && self.flags & !flag::ACK == 0,
+            Kind::Settings => {
+                !on_stream && self.len.is_multiple_of(6) && self.flags & !flag::ACK == 0
+            }
             Kind::Ping => !on_stream && self.len == 8 && self.flags & !flag::ACK == 0,
             Kind::GoAway => !on_stream && self.len >= 8,
             Kind::WindowUpdate => self.len == 4,
