@@ -184,28 +184,9 @@ impl StreamAnalyzer for Http1 {
         if self.parser.sink().is_empty() {
             return Ok(());
         }
-        let conv = cx.conv;
         let done = std::mem::take(self.parser.sink_mut());
         for exchange in done {
-            let (client, server) = match exchange.request_dir {
-                Dir::ToServer => (conv.client, conv.server),
-                Dir::ToClient => {
-                    self.tally.reversed += 1;
-                    (conv.server, conv.client)
-                }
-            };
-            let facts = exchange_facts(cx, &exchange);
-            let verdict = http::judge(&exchange, &facts);
-            self.tally.records += 1;
-            emit.record(Record::Http(HttpExchange {
-                conversation: conv.id,
-                client,
-                server,
-                exchange,
-                facts,
-                verdict,
-                http2: None,
-            }))?;
+            emit_exchange(cx, emit, &mut self.tally, exchange, None)?;
         }
         Ok(())
     }
@@ -220,8 +201,39 @@ impl StreamAnalyzer for Http1 {
     }
 }
 
+/// Judges a finished exchange and emits it as a record, counting it in
+/// `tally` (HTTP/1.x and HTTP/2 streams alike).
+pub(super) fn emit_exchange(
+    cx: &Context<'_>,
+    emit: &mut dyn Emit,
+    tally: &mut Tally,
+    exchange: Exchange,
+    http2: Option<StreamFacts>,
+) -> Result<(), OutputError> {
+    let conv = cx.conv;
+    let (client, server) = match exchange.request_dir {
+        Dir::ToServer => (conv.client, conv.server),
+        Dir::ToClient => {
+            tally.reversed += 1;
+            (conv.server, conv.client)
+        }
+    };
+    let facts = exchange_facts(cx, &exchange);
+    let verdict = http::judge(&exchange, &facts);
+    tally.records += 1;
+    emit.record(Record::Http(HttpExchange {
+        conversation: conv.id,
+        client,
+        server,
+        exchange,
+        facts,
+        verdict,
+        http2,
+    }))
+}
+
 /// TCP trouble of each side within the exchange's time window.
-pub(super) fn exchange_facts(cx: &Context<'_>, ex: &Exchange) -> ExchangeFacts {
+fn exchange_facts(cx: &Context<'_>, ex: &Exchange) -> ExchangeFacts {
     let start = ex.request_start.or(ex.response_start);
     let end = ex.response_end.or(ex.end.map(|e| e.ts)).or(ex.request_end);
     match (start, end) {

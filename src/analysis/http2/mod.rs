@@ -14,12 +14,11 @@ mod stream;
 use std::collections::BTreeMap;
 
 use crate::flow::{Dir, StreamSink};
-use crate::http::{self, End, EndCause, Exchange, Peer};
+use crate::http::{End, EndCause, Exchange, Peer};
 use crate::time::Timestamp;
 
-use super::http1::{exchange_facts, HttpExchange};
+use super::http1::emit_exchange;
 use super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
-use super::record::Record;
 use super::OutputError;
 
 use frame::{flag, At, Frame, FrameHeader, Framer, Kind, DEFAULT_MAX_FRAME, HEADER_LEN, PREFACE};
@@ -572,34 +571,15 @@ impl StreamAnalyzer for Http2 {
         if self.done.is_empty() {
             return Ok(());
         }
-        let conv = cx.conv;
         let notes = self.notes.join("; ");
         for (exchange, mut stream) in std::mem::take(&mut self.done) {
-            let (client, server) = match exchange.request_dir {
-                Dir::ToServer => (conv.client, conv.server),
-                Dir::ToClient => {
-                    self.tally.reversed += 1;
-                    (conv.server, conv.client)
-                }
-            };
             if !notes.is_empty() {
                 stream.note = Some(match stream.note.take() {
                     Some(n) => format!("{n}; {notes}"),
                     None => notes.clone(),
                 });
             }
-            let facts = exchange_facts(cx, &exchange);
-            let verdict = http::judge(&exchange, &facts);
-            self.tally.records += 1;
-            emit.record(Record::Http(HttpExchange {
-                conversation: conv.id,
-                client,
-                server,
-                exchange,
-                facts,
-                verdict,
-                http2: Some(stream),
-            }))?;
+            emit_exchange(cx, emit, &mut self.tally, exchange, Some(stream))?;
         }
         Ok(())
     }
