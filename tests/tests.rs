@@ -24,6 +24,7 @@ mod corpus;
 mod filter_bpf;
 mod filter_conformance;
 mod filter_errors;
+mod http2;
 mod http_stream;
 mod http_vs_tshark;
 mod limits;

@@ -10,6 +10,7 @@ use crate::flow::{Conversation, Dir, StreamSink};
 use crate::http::{self, Exchange, ExchangeFacts, Opening, Verdict};
 use crate::time::Timestamp;
 
+use super::http2::{self, Http2, StreamFacts};
 use super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
 use super::record::Record;
 use super::OutputError;
@@ -29,11 +30,13 @@ pub struct HttpExchange {
     pub exchange: Exchange,
     pub facts: ExchangeFacts,
     pub verdict: Verdict,
+    /// The HTTP/2 stream that carried it (`None` for HTTP/1.x).
+    pub http2: Option<StreamFacts>,
 }
 
 /// HTTP exchanges of a conversation (0 unless the HTTP analyzer ran on it).
 pub fn http_exchanges(conv: &Conversation) -> u64 {
-    if conv.app.protocol == Some(NAME) {
+    if conv.app.protocol == Some(NAME) || conv.app.protocol == Some(super::http2::NAME) {
         conv.app.records
     } else {
         0
@@ -84,6 +87,12 @@ pub fn new() -> Box<dyn StreamAnalyzer> {
 pub struct Http1 {
     parser: http::Parser<Vec<Exchange>>,
     tally: Tally,
+    /// After a 101: the request that switched protocols, until the next
+    /// bytes show whether they are HTTP/2 (`Upgrade: h2c`).
+    switched: Option<Box<Exchange>>,
+    /// The HTTP/2 connection an `Upgrade: h2c` switched to (RFC 7540
+    /// §3.2); it gets every byte from then on.
+    h2c: Option<Box<Http2>>,
 }
 
 impl Default for Http1 {
@@ -91,72 +100,140 @@ impl Default for Http1 {
         Http1 {
             parser: http::Parser::new(Vec::new()),
             tally: Tally::default(),
+            switched: None,
+            h2c: None,
+        }
+    }
+}
+
+impl Http1 {
+    /// Bytes after a 101: HTTP/2 (the client preface, or the server's
+    /// SETTINGS) hands the connection to the HTTP/2 analyzer.
+    fn after_switch(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        let Some(request) = self.switched.take() else {
+            return;
+        };
+        if http2::probe(dir, bytes) == Probe::Yes {
+            let mut h2 = Box::new(Http2::after_upgrade(&request));
+            h2.data(dir, ts, frame, bytes);
+            self.h2c = Some(h2);
         }
     }
 }
 
 impl StreamSink for Http1 {
     fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        if let Some(h2) = &mut self.h2c {
+            return h2.data(dir, ts, frame, bytes);
+        }
+        if self.switched.is_some() {
+            return self.after_switch(dir, ts, frame, bytes);
+        }
+        let before = self.parser.sink().len();
         self.parser.data(dir, ts, frame, bytes);
+        let switched = self.parser.sink()[before..]
+            .iter()
+            .find(|e| e.upgraded && e.status == Some(101));
+        if let Some(request) = switched {
+            self.switched = Some(Box::new(request.clone()));
+            // What follows the 101's head in the same chunk.
+            let status = memchr::memmem::find(bytes, b" 101").unwrap_or(0);
+            if let Some(end) = memchr::memmem::find(&bytes[status..], b"\r\n\r\n") {
+                let rest = &bytes[status + end + 4..];
+                if !rest.is_empty() {
+                    self.after_switch(dir, ts, frame, rest);
+                }
+            }
+        }
     }
 
     fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
-        self.parser.gap(dir, ts, frame, len);
+        match &mut self.h2c {
+            Some(h2) => h2.gap(dir, ts, frame, len),
+            None => self.parser.gap(dir, ts, frame, len),
+        }
     }
 
     fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
-        self.parser.fin(dir, ts, frame);
+        match &mut self.h2c {
+            Some(h2) => h2.fin(dir, ts, frame),
+            None => self.parser.fin(dir, ts, frame),
+        }
     }
 
     fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
-        self.parser.reset(dir, ts, frame);
+        match &mut self.h2c {
+            Some(h2) => h2.reset(dir, ts, frame),
+            None => self.parser.reset(dir, ts, frame),
+        }
     }
 }
 
 impl StreamAnalyzer for Http1 {
     fn finish(&mut self, ts: Timestamp) {
         self.parser.finish(ts);
+        if let Some(h2) = &mut self.h2c {
+            h2.finish(ts);
+        }
     }
 
     fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError> {
+        if let Some(h2) = &mut self.h2c {
+            h2.drain(cx, emit)?;
+        }
         if self.parser.sink().is_empty() {
             return Ok(());
         }
-        let conv = cx.conv;
         let done = std::mem::take(self.parser.sink_mut());
         for exchange in done {
-            let (client, server) = match exchange.request_dir {
-                Dir::ToServer => (conv.client, conv.server),
-                Dir::ToClient => {
-                    self.tally.reversed += 1;
-                    (conv.server, conv.client)
-                }
-            };
-            let facts = facts(cx, &exchange);
-            let verdict = http::judge(&exchange, &facts);
-            self.tally.records += 1;
-            emit.record(Record::Http(HttpExchange {
-                conversation: conv.id,
-                client,
-                server,
-                exchange,
-                facts,
-                verdict,
-            }))?;
+            emit_exchange(cx, emit, &mut self.tally, exchange, None)?;
         }
         Ok(())
     }
 
     fn tally(&self) -> Tally {
+        let h2 = self.h2c.as_ref().map(|h2| h2.tally()).unwrap_or_default();
         Tally {
             confirmed: self.parser.is_http(),
-            ..self.tally
+            records: self.tally.records + h2.records,
+            reversed: self.tally.reversed + h2.reversed,
         }
     }
 }
 
+/// Judges a finished exchange and emits it as a record, counting it in
+/// `tally` (HTTP/1.x and HTTP/2 streams alike).
+pub(super) fn emit_exchange(
+    cx: &Context<'_>,
+    emit: &mut dyn Emit,
+    tally: &mut Tally,
+    exchange: Exchange,
+    http2: Option<StreamFacts>,
+) -> Result<(), OutputError> {
+    let conv = cx.conv;
+    let (client, server) = match exchange.request_dir {
+        Dir::ToServer => (conv.client, conv.server),
+        Dir::ToClient => {
+            tally.reversed += 1;
+            (conv.server, conv.client)
+        }
+    };
+    let facts = exchange_facts(cx, &exchange);
+    let verdict = http::judge(&exchange, &facts);
+    tally.records += 1;
+    emit.record(Record::Http(HttpExchange {
+        conversation: conv.id,
+        client,
+        server,
+        exchange,
+        facts,
+        verdict,
+        http2,
+    }))
+}
+
 /// TCP trouble of each side within the exchange's time window.
-fn facts(cx: &Context<'_>, ex: &Exchange) -> ExchangeFacts {
+fn exchange_facts(cx: &Context<'_>, ex: &Exchange) -> ExchangeFacts {
     let start = ex.request_start.or(ex.response_start);
     let end = ex.response_end.or(ex.end.map(|e| e.ts)).or(ex.request_end);
     match (start, end) {

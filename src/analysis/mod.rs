@@ -8,6 +8,7 @@
 mod conn;
 pub mod follow;
 mod http1;
+mod http2;
 mod protocol;
 mod record;
 mod registry;
@@ -19,6 +20,7 @@ mod trouble;
 
 pub use conn::ConnAnalyzer;
 pub use http1::{http_exchanges, HttpExchange};
+pub use http2::{grpc_status_name, Grpc, StreamFacts};
 pub use protocol::{Context, DatagramAnalyzer, Emit, Probe, StreamAnalyzer, Tally};
 pub use record::{InnerPacket, Record};
 pub use registry::{DatagramEntry, Registry, StreamEntry, BUILTIN};

@@ -5,8 +5,8 @@
 
 use crate::flow::{Conversation, Dir};
 
-use super::http1;
 use super::protocol::{DatagramAnalyzer, Probe, StreamAnalyzer};
+use super::{http1, http2};
 
 /// A TCP stream analyzer.
 #[derive(Debug)]
@@ -38,11 +38,21 @@ pub struct Registry {
 
 /// What `tracedeck analyze` runs.
 pub static BUILTIN: Registry = Registry {
-    streams: &[StreamEntry {
-        name: http1::NAME,
-        probe: http1::probe,
-        new: http1::new,
-    }],
+    streams: &[
+        StreamEntry {
+            name: http1::NAME,
+            probe: http1::probe,
+            new: http1::new,
+        },
+        // After HTTP/1, which keeps the streams no probe decided (a first
+        // gap); HTTP/1's probe never says yes to the client preface or to
+        // binary frames.
+        StreamEntry {
+            name: http2::NAME,
+            probe: http2::probe,
+            new: http2::new,
+        },
+    ],
     datagrams: &[],
 };
 

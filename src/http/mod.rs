@@ -176,7 +176,8 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    fn new(request_dir: Dir) -> Self {
+    /// An exchange with nothing seen yet.
+    pub fn new(request_dir: Dir) -> Self {
         Exchange {
             request_dir,
             method: None,

@@ -42,7 +42,8 @@ const MIGRATIONS: &[&str] = &[
 /// 5: packet chunks keyed by (conversation, first_packet), the place of
 /// their first packet in the conversation, so a page of packets is one
 /// seek; no separate index.
-pub const RESULTS_VERSION: i64 = 5;
+/// 6: http rows carry the HTTP/2 stream and gRPC columns.
+pub const RESULTS_VERSION: i64 = 6;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {

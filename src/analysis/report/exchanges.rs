@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use super::query::Order::{Asc, Desc};
 use super::table::{Column, FilterOp, Unit};
-use crate::analysis::HttpExchange;
+use crate::analysis::{grpc_status_name, HttpExchange};
 use crate::http::Wait;
 use crate::time::{Span, Timestamp};
 
@@ -89,6 +89,39 @@ crate::table! {
             C::spec("response frame", "the response's first frame").unit(Unit::Frame),
         response_last_frame: Option<u64> =
             C::spec("response last frame", "the response's last frame").unit(Unit::Frame),
+        // HTTP/2 streams only: absent from the JSON of HTTP/1.x rows.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        http_version: Option<u16> = C::spec("HTTP", "HTTP major version (2 for an HTTP/2 stream)")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream_id: Option<u32> = C::spec("stream", "HTTP/2 stream id").sorts(Asc),
+        /// RST_STREAM or GOAWAY that ended the stream, with its error code.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream_end: Option<String> =
+            C::spec("stream end", "RST_STREAM or GOAWAY that ended the stream"),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String> = C::spec("note", "what made the exchange's fields partial"),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grpc_service: Option<String> = C::spec("gRPC service", "gRPC service, from the path")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grpc_method: Option<String> = C::spec("gRPC method", "gRPC method, from the path")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grpc_status: Option<u32> = C::spec("grpc-status", "gRPC status code of the trailers")
+            .sorts(Asc),
+        /// The status code's name (UNAVAILABLE, DEADLINE_EXCEEDED...).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grpc_status_name: Option<String> = C::spec("gRPC status", "gRPC status name"),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grpc_message: Option<String> = C::spec("grpc-message", "gRPC status message"),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grpc_timeout: Option<String> = C::spec("grpc-timeout", "deadline the client sent"),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grpc_requests: Option<u64> = C::spec("gRPC requests", "gRPC messages client to server"),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grpc_responses: Option<u64> =
+            C::spec("gRPC responses", "gRPC messages server to client"),
     }
     derived {}
 }
@@ -126,6 +159,18 @@ impl Default for ExchangeRow {
             request_last_frame: None,
             response_first_frame: None,
             response_last_frame: None,
+            http_version: None,
+            stream_id: None,
+            stream_end: None,
+            note: None,
+            grpc_service: None,
+            grpc_method: None,
+            grpc_status: None,
+            grpc_status_name: None,
+            grpc_message: None,
+            grpc_timeout: None,
+            grpc_requests: None,
+            grpc_responses: None,
         }
     }
 }
@@ -138,6 +183,11 @@ impl From<HttpExchange> for ExchangeRow {
             h.exchange.http_time(),
         );
         let e = h.exchange;
+        let stream = h.http2.unwrap_or_default();
+        let grpc = stream.grpc.unwrap_or_default();
+        let is_h2 = stream.stream_id != 0;
+        let is_grpc = !grpc.service.is_empty() || grpc.status.is_some();
+        let some_if = |yes: bool, s: String| (yes && !s.is_empty()).then_some(s);
         ExchangeRow {
             conversation: h.conversation,
             client: h.client,
@@ -168,6 +218,42 @@ impl From<HttpExchange> for ExchangeRow {
             request_last_frame: e.request_last_frame,
             response_first_frame: e.response_first_frame,
             response_last_frame: e.response_last_frame,
+            http_version: is_h2.then_some(2),
+            stream_id: is_h2.then_some(stream.stream_id),
+            stream_end: stream.end,
+            note: stream.note,
+            grpc_service: some_if(is_grpc, grpc.service),
+            grpc_method: some_if(is_grpc, grpc.method),
+            grpc_status: grpc.status,
+            grpc_status_name: grpc
+                .status
+                .map(|s| grpc_status_name(s).map_or_else(|| s.to_string(), str::to_string)),
+            grpc_message: grpc.message,
+            grpc_timeout: grpc.timeout,
+            grpc_requests: grpc.requests.filter(|_| is_grpc),
+            grpc_responses: grpc.responses.filter(|_| is_grpc),
+        }
+    }
+}
+
+#[cfg(test)]
+impl ExchangeRow {
+    /// A row with every HTTP/2 and gRPC column filled.
+    pub fn example_http2() -> ExchangeRow {
+        ExchangeRow {
+            http_version: Some(2),
+            stream_id: Some(1),
+            stream_end: Some("RST_STREAM CANCEL from the client".into()),
+            note: Some("n".into()),
+            grpc_service: Some("s".into()),
+            grpc_method: Some("m".into()),
+            grpc_status: Some(14),
+            grpc_status_name: Some("UNAVAILABLE".into()),
+            grpc_message: Some("down".into()),
+            grpc_timeout: Some("1S".into()),
+            grpc_requests: Some(1),
+            grpc_responses: Some(0),
+            ..ExchangeRow::default()
         }
     }
 }

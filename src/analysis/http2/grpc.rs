@@ -1,0 +1,195 @@
+//! gRPC over an HTTP/2 stream: service and method from `:path`, the
+//! status and message from the trailers, `grpc-timeout`, and the
+//! length-prefixed messages counted each way (gRPC's PROTOCOL-HTTP2 doc).
+
+use serde::Serialize;
+
+use super::hpack::Fields;
+
+/// What a gRPC call showed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Grpc {
+    pub service: String,
+    pub method: String,
+    /// `grpc-status` of the trailers (or of a trailers-only response).
+    pub status: Option<u32>,
+    pub message: Option<String>,
+    /// `grpc-timeout` as sent, e.g. `1S`, `250m`.
+    pub timeout: Option<String>,
+    /// Messages client to server and back; `None` when the framing of
+    /// the messages was lost (a DATA frame not seen whole).
+    pub requests: Option<u64>,
+    pub responses: Option<u64>,
+    #[serde(skip)]
+    counters: [Counter; 2],
+}
+
+/// Where one direction is in its message framing.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Counter {
+    messages: u64,
+    /// Prefix bytes of the next message seen so far (0..5).
+    prefix: [u8; 5],
+    have: usize,
+    /// Body bytes left in the current message.
+    remaining: u64,
+    lost: bool,
+}
+
+impl Counter {
+    fn feed(&mut self, seen: &[u8], len: u64) {
+        let mut bytes = seen;
+        while !bytes.is_empty() && !self.lost {
+            if self.remaining > 0 {
+                let n = self.remaining.min(bytes.len() as u64);
+                self.remaining -= n;
+                bytes = &bytes[n as usize..];
+                continue;
+            }
+            self.prefix[self.have] = bytes[0];
+            self.have += 1;
+            bytes = &bytes[1..];
+            if self.have == 5 {
+                self.messages += 1;
+                self.have = 0;
+                let p = self.prefix;
+                self.remaining = u64::from(u32::from_be_bytes([p[1], p[2], p[3], p[4]]));
+            }
+        }
+        let unseen = len.saturating_sub(seen.len() as u64);
+        if unseen > 0 {
+            if unseen <= self.remaining {
+                self.remaining -= unseen;
+            } else {
+                self.lost = true;
+            }
+        }
+    }
+
+    fn count(&self) -> Option<u64> {
+        (!self.lost).then_some(self.messages)
+    }
+}
+
+/// Name of a gRPC status code (grpc's doc/statuscodes.md).
+pub fn status_name(code: u32) -> Option<&'static str> {
+    Some(match code {
+        0 => "OK",
+        1 => "CANCELLED",
+        2 => "UNKNOWN",
+        3 => "INVALID_ARGUMENT",
+        4 => "DEADLINE_EXCEEDED",
+        5 => "NOT_FOUND",
+        6 => "ALREADY_EXISTS",
+        7 => "PERMISSION_DENIED",
+        8 => "RESOURCE_EXHAUSTED",
+        9 => "FAILED_PRECONDITION",
+        10 => "ABORTED",
+        11 => "OUT_OF_RANGE",
+        12 => "UNIMPLEMENTED",
+        13 => "INTERNAL",
+        14 => "UNAVAILABLE",
+        15 => "DATA_LOSS",
+        16 => "UNAUTHENTICATED",
+        _ => return None,
+    })
+}
+
+impl Grpc {
+    /// A gRPC call, if the request's content type says so.
+    pub fn from_request(fields: &Fields) -> Option<Grpc> {
+        let content_type = fields.get("content-type")?;
+        if !content_type.starts_with("application/grpc") {
+            return None;
+        }
+        let path = fields.get(":path").unwrap_or("");
+        let (service, method) = path
+            .strip_prefix('/')
+            .and_then(|p| p.rsplit_once('/'))
+            .unwrap_or(("", ""));
+        Some(Grpc {
+            service: service.to_string(),
+            method: method.to_string(),
+            timeout: fields.get("grpc-timeout").map(str::to_string),
+            ..Grpc::default()
+        })
+    }
+
+    pub fn trailers(&mut self, fields: &Fields) {
+        if let Some(status) = fields.get("grpc-status").and_then(|s| s.parse().ok()) {
+            self.status = Some(status);
+        }
+        if let Some(message) = fields.get("grpc-message") {
+            self.message = Some(percent_decoded(message));
+        }
+    }
+
+    pub fn data(&mut self, from_client: bool, seen: &[u8], len: u64) {
+        self.counters[usize::from(!from_client)].feed(seen, len);
+    }
+
+    pub fn finish(mut self) -> Grpc {
+        self.requests = self.counters[0].count();
+        self.responses = self.counters[1].count();
+        self
+    }
+}
+
+/// `grpc-message` is percent-encoded.
+fn percent_decoded(s: &str) -> String {
+    let bytes: Vec<u8> = form_urlencoded::parse(format!("m={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Fields {
+        Fields {
+            fields: pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            count: pairs.len(),
+            incomplete: false,
+        }
+    }
+
+    #[test]
+    fn a_call_is_named_and_counted() {
+        let mut g = Grpc::from_request(&fields(&[
+            (":path", "/helloworld.Greeter/SayHello"),
+            ("content-type", "application/grpc"),
+            ("grpc-timeout", "1S"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (g.service.as_str(), g.method.as_str()),
+            ("helloworld.Greeter", "SayHello")
+        );
+        g.data(true, b"\x00\x00\x00\x00\x02hi", 7);
+        // Two messages, the second cut across frames.
+        g.data(false, b"\x00\x00\x00\x00\x01a\x00\x00", 8);
+        g.data(false, b"\x00\x00\x00", 3);
+        g.trailers(&fields(&[
+            ("grpc-status", "14"),
+            ("grpc-message", "no%20backend"),
+        ]));
+        let g = g.finish();
+        assert_eq!((g.requests, g.responses), (Some(1), Some(2)));
+        assert_eq!(g.status, Some(14));
+        assert_eq!(status_name(14), Some("UNAVAILABLE"));
+        assert_eq!(g.message.as_deref(), Some("no backend"));
+    }
+
+    #[test]
+    fn not_grpc() {
+        assert!(
+            Grpc::from_request(&fields(&[(":path", "/"), ("content-type", "text/html")])).is_none()
+        );
+    }
+}

@@ -1,0 +1,596 @@
+//! The HTTP/2 analyzer (RFC 9113): its probe (the client preface, or a
+//! run of plausible frame headers for a capture that starts mid-
+//! connection), and [`Http2`], which follows every stream of a
+//! connection and emits each as an exchange of the HTTP table, with its
+//! [`StreamFacts`] (stream id, RST_STREAM/GOAWAY end, gRPC). Memory is
+//! bounded whatever the input: one frame's kept payload and one header
+//! block per direction, a capped number of open streams.
+
+mod frame;
+mod grpc;
+mod hpack;
+mod stream;
+
+use std::collections::BTreeMap;
+
+use crate::flow::{Dir, StreamSink};
+use crate::http::{End, EndCause, Exchange, Peer};
+use crate::time::Timestamp;
+
+use super::http1::emit_exchange;
+use super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
+use super::OutputError;
+
+use frame::{flag, At, Frame, FrameHeader, Framer, Kind, DEFAULT_MAX_FRAME, HEADER_LEN, PREFACE};
+use hpack::{BlockDecoder, Fields, Trouble};
+use stream::Stream;
+
+pub use grpc::{status_name as grpc_status_name, Grpc};
+pub use stream::StreamFacts;
+
+/// The name this analyzer registers under (and the name TLS's ALPN `h2`
+/// selects it by).
+pub const NAME: &str = "h2";
+
+/// Streams followed at once; past it new streams are counted, not
+/// followed.
+pub const MAX_OPEN_STREAMS: usize = 4096;
+/// Largest header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs)
+/// decoded; a longer one is a CONTINUATION flood.
+pub const MAX_HEADER_BLOCK: usize = 256 * 1024;
+/// Connection notes kept.
+const MAX_NOTES: usize = 8;
+
+/// Whether a stream starting with `first_bytes` is HTTP/2: the client
+/// preface (`Yes` from `PRI `, which no HTTP/1 request starts with), or,
+/// for a capture that starts mid-connection, two plausible frame headers
+/// one after the other (one when it fills the bytes seen). Text and TLS
+/// fail at the first byte (a frame length of 64 KiB or more).
+pub fn probe(_dir: Dir, first_bytes: &[u8]) -> Probe {
+    let n = first_bytes.len().min(PREFACE.len());
+    if first_bytes[..n] == PREFACE[..n] {
+        return if n >= 4 { Probe::Yes } else { Probe::NeedMore };
+    }
+    // A partial header already tells: a length over the default maximum
+    // frame size (any non-zero first byte), an unknown type.
+    match first_bytes {
+        [] => return Probe::NeedMore,
+        [b0, ..] if *b0 != 0 => return Probe::No,
+        [_, b1, ..] if usize::from(*b1) << 8 > DEFAULT_MAX_FRAME as usize => return Probe::No,
+        [_, _, _, kind, ..] if *kind > 9 => return Probe::No,
+        _ => {}
+    }
+    let mut at = 0;
+    let mut frames = 0;
+    while let Some(raw) = first_bytes.get(at..at + HEADER_LEN) {
+        let mut buf = [0; HEADER_LEN];
+        buf.copy_from_slice(raw);
+        let header = FrameHeader::parse(&buf);
+        if !header.is_plausible() {
+            return Probe::No;
+        }
+        frames += 1;
+        at += HEADER_LEN + header.len as usize;
+        if frames == 2 || at == first_bytes.len() {
+            return Probe::Yes;
+        }
+    }
+    Probe::NeedMore
+}
+
+/// Builds the analyzer (the registry's constructor).
+pub fn new() -> Box<dyn StreamAnalyzer> {
+    Box::<Http2>::default()
+}
+
+/// How far one direction got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    /// Nothing seen yet.
+    Fresh,
+    /// In the client preface: this many bytes of it seen.
+    Preface(usize),
+    Frames,
+    /// A gap or broken framing: the rest of the direction is not read.
+    Stopped,
+}
+
+/// A header block being gathered (HEADERS or PUSH_PROMISE, then
+/// CONTINUATIONs until END_HEADERS).
+struct Block {
+    stream: u32,
+    /// The stream a PUSH_PROMISE promises.
+    promised: Option<u32>,
+    end_stream: bool,
+    bytes: Vec<u8>,
+    overflow: bool,
+    first: At,
+}
+
+/// The HTTP/2 analyzer of one TCP conversation.
+pub struct Http2 {
+    sides: [Side; 2],
+    framers: [Framer; 2],
+    hpack: [BlockDecoder; 2],
+    blocks: [Option<Block>; 2],
+    /// The direction the client sends in, once known.
+    client: Option<Dir>,
+    /// Largest frame each direction may send (the other side's
+    /// SETTINGS_MAX_FRAME_SIZE).
+    max_frame: [u32; 2],
+    streams: BTreeMap<u32, Stream>,
+    /// Highest stream id seen, per parity (even, odd): a lower id not in
+    /// `streams` is a closed stream.
+    max_id: [u32; 2],
+    done: Vec<(Exchange, StreamFacts)>,
+    notes: Vec<String>,
+    confirmed: bool,
+    tally: Tally,
+}
+
+impl Default for Http2 {
+    fn default() -> Self {
+        Http2 {
+            sides: [Side::Fresh; 2],
+            framers: Default::default(),
+            hpack: [BlockDecoder::new(false), BlockDecoder::new(false)],
+            blocks: [None, None],
+            client: None,
+            max_frame: [DEFAULT_MAX_FRAME; 2],
+            streams: BTreeMap::new(),
+            max_id: [0; 2],
+            done: Vec::new(),
+            notes: Vec::new(),
+            confirmed: false,
+            tally: Tally::default(),
+        }
+    }
+}
+
+fn peer(is_client: bool) -> &'static str {
+    if is_client {
+        "client"
+    } else {
+        "server"
+    }
+}
+
+impl Http2 {
+    /// The connection an HTTP/1.1 `Upgrade: h2c` request switched to: the
+    /// request is stream 1's, its response comes as HTTP/2 (RFC 7540
+    /// §3.2); both sides start from their prefaces.
+    pub fn after_upgrade(request: &Exchange) -> Http2 {
+        let client = request.request_dir;
+        let mut stream = Stream::new(1, client);
+        stream.upgraded_from(request);
+        let mut h2 = Http2 {
+            client: Some(client),
+            max_id: [0, 1],
+            ..Http2::default()
+        };
+        h2.streams.insert(1, stream);
+        h2
+    }
+
+    fn note(&mut self, note: String) {
+        tracing::debug!(%note, "http2");
+        if self.notes.len() < MAX_NOTES && !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+
+    fn client(&self) -> Dir {
+        self.client.unwrap_or(Dir::ToServer)
+    }
+
+    fn is_client(&self, dir: Dir) -> bool {
+        dir == self.client()
+    }
+
+    /// A direction's first bytes: the preface, a server's SETTINGS, or a
+    /// capture that started mid-connection.
+    fn start(&mut self, dir: Dir, bytes: &[u8]) {
+        let d = dir.index();
+        let n = bytes.len().min(PREFACE.len());
+        if bytes[..n] == PREFACE[..n] {
+            self.client = Some(dir);
+            self.sides[d] = Side::Preface(0);
+            self.hpack[d] = BlockDecoder::new(true);
+            return;
+        }
+        self.sides[d] = Side::Frames;
+        let starts_with_settings = bytes.len() >= HEADER_LEN
+            && bytes[3] == 4
+            && bytes[4] & flag::ACK == 0
+            && bytes[5..9] == [0; 4];
+        if starts_with_settings && self.client != Some(dir) {
+            // A server's connection preface (RFC 9113 §3.4).
+            self.hpack[d] = BlockDecoder::new(true);
+        } else {
+            self.note("capture starts mid-connection (no preface): header fields that refer to earlier ones are unknown".into());
+        }
+    }
+
+    fn bytes(&mut self, dir: Dir, ts: Timestamp, frame: u64, mut bytes: &[u8]) {
+        let d = dir.index();
+        if self.sides[d] == Side::Fresh {
+            self.start(dir, bytes);
+        }
+        if let Side::Preface(have) = self.sides[d] {
+            let take = (PREFACE.len() - have).min(bytes.len());
+            if bytes[..take] != PREFACE[have..have + take] {
+                self.note("a broken client preface".into());
+                self.sides[d] = Side::Stopped;
+                return;
+            }
+            bytes = &bytes[take..];
+            self.sides[d] = if have + take == PREFACE.len() {
+                self.confirmed = true;
+                Side::Frames
+            } else {
+                Side::Preface(have + take)
+            };
+        }
+        if self.sides[d] != Side::Frames || bytes.is_empty() {
+            return;
+        }
+        let mut framer = std::mem::take(&mut self.framers[d]);
+        framer.push(At { ts, frame }, bytes, &mut |f| self.frame(dir, f));
+        self.framers[d] = framer;
+    }
+
+    fn frame(&mut self, dir: Dir, f: Frame<'_>) {
+        let d = dir.index();
+        let h = f.header;
+        if h.len > self.max_frame[d] {
+            self.note(format!(
+                "a {:?} frame of {} bytes, over the maximum frame size {}",
+                h.kind, h.len, self.max_frame[d]
+            ));
+        }
+        if self.blocks[d].is_some() && h.kind != Kind::Continuation {
+            self.note("a header block cut off by another frame".into());
+            self.blocks[d] = None;
+            self.hpack[d].lose();
+        }
+        match h.kind {
+            Kind::Headers | Kind::PushPromise => self.block_start(dir, &f),
+            Kind::Continuation => self.continuation(dir, &f),
+            Kind::Data => self.data_frame(dir, &f),
+            Kind::RstStream => {
+                let code = be32(f.payload).unwrap_or(0);
+                let is_client = self.is_client(dir);
+                if let Some(mut s) = self.streams.remove(&h.stream) {
+                    let after = s
+                        .exchange
+                        .request_start
+                        .map(|t| format!(" after {:.3} s", f.last.ts.since(t).as_secs_f64()))
+                        .unwrap_or_default();
+                    s.facts.end = Some(format!(
+                        "RST_STREAM {} from the {}{after}",
+                        frame::error_name(code),
+                        peer(is_client)
+                    ));
+                    if is_client {
+                        s.request_frame(f.first, f.last);
+                    } else {
+                        s.response_frame(f.first, f.last);
+                    }
+                    self.done.push(s.into_parts());
+                }
+            }
+            Kind::GoAway => self.goaway(dir, &f),
+            Kind::Settings if !h.has(flag::ACK) => {
+                for setting in f.payload.chunks_exact(6) {
+                    let id = u16::from_be_bytes([setting[0], setting[1]]);
+                    let value = be32(&setting[2..]).unwrap_or(0);
+                    if id == 5 {
+                        // SETTINGS_MAX_FRAME_SIZE: what the other side may send.
+                        self.max_frame[dir.reverse().index()] = value.max(DEFAULT_MAX_FRAME);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn block_start(&mut self, dir: Dir, f: &Frame<'_>) {
+        let d = dir.index();
+        let h = f.header;
+        let mut p = f.payload;
+        let mut pad = 0;
+        if h.has(flag::PADDED) {
+            pad = usize::from(p.first().copied().unwrap_or(0));
+            p = p.get(1..).unwrap_or_default();
+        }
+        let mut promised = None;
+        if h.kind == Kind::Headers && h.has(flag::PRIORITY) {
+            p = p.get(5..).unwrap_or_default();
+        }
+        if h.kind == Kind::PushPromise {
+            promised = be32(p).map(|id| id & 0x7fff_ffff);
+            p = p.get(4..).unwrap_or_default();
+        }
+        let fragment = if f.is_truncated() {
+            None
+        } else {
+            p.get(..p.len().saturating_sub(pad))
+        };
+        self.blocks[d] = Some(Block {
+            stream: h.stream,
+            promised,
+            end_stream: h.kind == Kind::Headers && h.has(flag::END_STREAM),
+            bytes: fragment.unwrap_or_default().to_vec(),
+            overflow: fragment.is_none(),
+            first: f.first,
+        });
+        if h.has(flag::END_HEADERS) {
+            self.block_end(dir, f.last);
+        }
+    }
+
+    fn continuation(&mut self, dir: Dir, f: &Frame<'_>) {
+        let d = dir.index();
+        let Some(block) = self.blocks[d].as_mut() else {
+            return self.note("a CONTINUATION frame without a header block".into());
+        };
+        if block.stream != f.header.stream {
+            self.blocks[d] = None;
+            self.hpack[d].lose();
+            return self.note("a CONTINUATION frame on another stream".into());
+        }
+        if f.is_truncated() || block.bytes.len() + f.payload.len() > MAX_HEADER_BLOCK {
+            block.overflow = true;
+            block.bytes = Vec::new();
+        } else if !block.overflow {
+            block.bytes.extend_from_slice(f.payload);
+        }
+        if f.header.has(flag::END_HEADERS) {
+            self.block_end(dir, f.last);
+        }
+    }
+
+    fn block_end(&mut self, dir: Dir, last: At) {
+        let d = dir.index();
+        let Some(block) = self.blocks[d].take() else {
+            return;
+        };
+        let fields = if block.overflow {
+            self.hpack[d].lose();
+            self.note(format!(
+                "a header block over {MAX_HEADER_BLOCK} bytes (a CONTINUATION flood?) was skipped"
+            ));
+            Fields {
+                incomplete: true,
+                ..Fields::default()
+            }
+        } else {
+            let (fields, trouble) = self.hpack[d].decode(&block.bytes);
+            if let Some(trouble) = trouble {
+                self.note(match trouble {
+                    Trouble::Damaged(why) => format!(
+                        "a header block did not decode ({why}): fields that refer to earlier ones are unknown from there on"
+                    ),
+                    Trouble::TooManyFields => {
+                        format!("a header block of over {} fields", hpack::MAX_FIELDS)
+                    }
+                });
+            } else {
+                self.confirmed = true;
+            }
+            fields
+        };
+        if self.client.is_none() && block.promised.is_none() {
+            // Clients open odd streams (RFC 9113 §5.1.1).
+            self.client = Some(if block.stream % 2 == 1 {
+                dir
+            } else {
+                dir.reverse()
+            });
+        }
+        let is_client = self.is_client(dir);
+        let first = block.first;
+        if let Some(promised) = block.promised {
+            if let Some(s) = self.open(promised) {
+                s.request_frame(first, last);
+                s.request_headers(&fields);
+                s.request_done = true;
+            }
+            return;
+        }
+        let Some(s) = self.open(block.stream) else {
+            return;
+        };
+        if is_client {
+            s.request_frame(first, last);
+            s.request_headers(&fields);
+            s.request_done |= block.end_stream;
+        } else {
+            s.response_frame(first, last);
+            s.response_headers(&fields, first);
+            s.response_done |= block.end_stream;
+        }
+        self.close_if_done(block.stream);
+    }
+
+    /// The stream `id`, opened if it is new; `None` for a closed one or
+    /// past [`MAX_OPEN_STREAMS`].
+    fn open(&mut self, id: u32) -> Option<&mut Stream> {
+        if id == 0 {
+            return None;
+        }
+        let parity = (id % 2) as usize;
+        if !self.streams.contains_key(&id) {
+            if id <= self.max_id[parity] {
+                return None;
+            }
+            self.max_id[parity] = id;
+            if self.streams.len() >= MAX_OPEN_STREAMS {
+                self.note(format!(
+                    "over {MAX_OPEN_STREAMS} open streams: later ones not followed"
+                ));
+                return None;
+            }
+            let client = self.client();
+            self.streams.insert(id, Stream::new(id, client));
+        }
+        self.streams.get_mut(&id)
+    }
+
+    fn close_if_done(&mut self, id: u32) {
+        if self.streams.get(&id).is_some_and(Stream::is_done) {
+            if let Some(s) = self.streams.remove(&id) {
+                self.done.push(s.into_parts());
+            }
+        }
+    }
+
+    fn data_frame(&mut self, dir: Dir, f: &Frame<'_>) {
+        let h = f.header;
+        let mut len = u64::from(h.len);
+        let mut p = f.payload;
+        if h.has(flag::PADDED) {
+            let pad = u64::from(p.first().copied().unwrap_or(0));
+            len = len.saturating_sub(1 + pad);
+            p = p.get(1..).unwrap_or_default();
+            p = &p[..p.len().min(len as usize)];
+        }
+        let is_client = self.is_client(dir);
+        let Some(s) = self.open(h.stream) else {
+            return;
+        };
+        if is_client {
+            s.request_frame(f.first, f.last);
+            s.request_done |= h.has(flag::END_STREAM);
+        } else {
+            s.response_frame(f.first, f.last);
+            s.response_done |= h.has(flag::END_STREAM);
+        }
+        s.data(is_client, p, len);
+        self.close_if_done(h.stream);
+    }
+
+    fn goaway(&mut self, dir: Dir, f: &Frame<'_>) {
+        let last_id = be32(f.payload).map(|id| id & 0x7fff_ffff).unwrap_or(0);
+        let code = f.payload.get(4..).and_then(be32).unwrap_or(0);
+        let is_client = self.is_client(dir);
+        let text = format!(
+            "GOAWAY {} from the {} (last stream {last_id})",
+            frame::error_name(code),
+            peer(is_client)
+        );
+        if code != 0 {
+            self.note(text.clone());
+        }
+        // Streams the sender's peer opened above `last_id` were not processed.
+        let peer_parity = if is_client { 0 } else { 1 };
+        let cut: Vec<u32> = self
+            .streams
+            .keys()
+            .copied()
+            .filter(|&id| id > last_id && id % 2 == peer_parity)
+            .collect();
+        for id in cut {
+            if let Some(mut s) = self.streams.remove(&id) {
+                s.facts.end = Some(text.clone());
+                self.done.push(s.into_parts());
+            }
+        }
+    }
+
+    /// Ends every open stream (a TCP reset, the end of the capture).
+    fn end_all(&mut self, end: End) {
+        for (_, mut s) in std::mem::take(&mut self.streams) {
+            if !s.is_done() {
+                s.exchange.interrupted = true;
+                s.exchange.end = Some(end);
+            }
+            self.done.push(s.into_parts());
+        }
+    }
+}
+
+fn be32(b: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?))
+}
+
+impl StreamSink for Http2 {
+    fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.bytes(dir, ts, frame, bytes);
+        }
+    }
+
+    fn gap(&mut self, dir: Dir, _ts: Timestamp, _frame: u64, len: u64) {
+        let d = dir.index();
+        if self.sides[d] == Side::Stopped {
+            return;
+        }
+        // Frame boundaries are lost with the bytes: this direction is not
+        // read any further.
+        self.sides[d] = Side::Stopped;
+        self.blocks[d] = None;
+        self.hpack[d].lose();
+        for s in self.streams.values_mut() {
+            s.exchange.has_gap = true;
+        }
+        self.note(format!(
+            "{len} bytes missing from the capture: the {} stopped being read there",
+            peer(self.is_client(dir))
+        ));
+    }
+
+    fn fin(&mut self, _dir: Dir, _ts: Timestamp, _frame: u64) {}
+
+    fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        let by = if self.is_client(dir) {
+            Peer::Client
+        } else {
+            Peer::Server
+        };
+        self.end_all(End {
+            cause: EndCause::Reset,
+            by: Some(by),
+            ts,
+            frame: Some(frame),
+        });
+    }
+}
+
+impl StreamAnalyzer for Http2 {
+    fn finish(&mut self, ts: Timestamp) {
+        self.end_all(End {
+            cause: EndCause::CaptureEnded,
+            by: None,
+            ts,
+            frame: None,
+        });
+    }
+
+    fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError> {
+        if self.done.is_empty() {
+            return Ok(());
+        }
+        let notes = self.notes.join("; ");
+        for (exchange, mut stream) in std::mem::take(&mut self.done) {
+            if !notes.is_empty() {
+                stream.note = Some(match stream.note.take() {
+                    Some(n) => format!("{n}; {notes}"),
+                    None => notes.clone(),
+                });
+            }
+            emit_exchange(cx, emit, &mut self.tally, exchange, Some(stream))?;
+        }
+        Ok(())
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            confirmed: self.confirmed,
+            ..self.tally
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
