@@ -30,3 +30,4 @@ mod strace;
 mod strace_api;
 mod strace_browser;
 mod strace_shared;
+mod tls;

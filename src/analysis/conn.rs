@@ -119,6 +119,10 @@ impl ConnAnalyzer {
 
     /// What the conversation's analyzer found, for [`Conversation::app`].
     pub fn facts(&self) -> AppFacts {
+        let tls = match &self.app {
+            App::Stream { selector, .. } => selector.tls(),
+            App::Datagram { .. } => None,
+        };
         let (
             protocol,
             Tally {
@@ -136,6 +140,7 @@ impl ConnAnalyzer {
             protocol: Some(protocol),
             records,
             reversed,
+            tls,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod report;
 mod select;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 mod trouble;
 
 pub use conn::ConnAnalyzer;

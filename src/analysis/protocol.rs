@@ -4,10 +4,13 @@
 //! packets for the flow table). docs/adding-a-protocol.md walks through
 //! adding one.
 
+use std::sync::Arc;
+
 use crate::flow::{Conversation, Dir, StreamSink};
 use crate::time::Timestamp;
 
 use super::record::{InnerPacket, Record};
+use super::tls::TlsSummary;
 use super::trouble::TroubleLog;
 use super::OutputError;
 
@@ -63,6 +66,11 @@ pub trait StreamAnalyzer: StreamSink {
     /// nothing to hand over.
     fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError>;
     fn tally(&self) -> Tally;
+    /// What TLS was seen on the conversation (the TLS analyzer's summary;
+    /// an analyzer that runs TLS inside something else forwards it).
+    fn tls(&self) -> Option<Arc<TlsSummary>> {
+        None
+    }
 }
 
 /// A protocol analyzer over one UDP conversation's datagrams.

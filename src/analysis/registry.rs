@@ -5,8 +5,8 @@
 
 use crate::flow::{Conversation, Dir};
 
-use super::http1;
 use super::protocol::{DatagramAnalyzer, Probe, StreamAnalyzer};
+use super::{http1, tls};
 
 /// A TCP stream analyzer.
 #[derive(Debug)]
@@ -38,11 +38,18 @@ pub struct Registry {
 
 /// What `tracedeck analyze` runs.
 pub static BUILTIN: Registry = Registry {
-    streams: &[StreamEntry {
-        name: http1::NAME,
-        probe: http1::probe,
-        new: http1::new,
-    }],
+    streams: &[
+        StreamEntry {
+            name: http1::NAME,
+            probe: http1::probe,
+            new: http1::new,
+        },
+        StreamEntry {
+            name: tls::NAME,
+            probe: tls::probe,
+            new: tls::new,
+        },
+    ],
     datagrams: &[],
 };
 

@@ -355,6 +355,13 @@ impl StreamAnalyzer for Selector {
             State::Probing(_) | State::Unknown => Tally::default(),
         }
     }
+
+    fn tls(&self) -> Option<std::sync::Arc<super::tls::TlsSummary>> {
+        match &self.state {
+            State::Chosen { analyzer, .. } => analyzer.tls(),
+            State::Probing(_) | State::Unknown => None,
+        }
+    }
 }
 
 #[cfg(test)]

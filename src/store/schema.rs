@@ -38,7 +38,7 @@ const MIGRATIONS: &[&str] = &[
 /// http_time, interim, interrupted, has_gap, frame numbers, user agent).
 /// 3: tables derived from the row definitions; columns named as the JSON
 /// fields.
-pub const RESULTS_VERSION: i64 = 3;
+pub const RESULTS_VERSION: i64 = 4;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {

@@ -6,7 +6,8 @@
 use std::net::SocketAddr;
 
 use super::query::Order::{Asc, Desc};
-use super::table::{Column, Unit};
+use super::table::{Column, FilterOp, Unit};
+use crate::analysis::tls::TlsSummary;
 use crate::flow::{Conversation, Dir, Proto, State};
 use crate::time::{Span, Timestamp};
 
@@ -74,6 +75,31 @@ crate::table! {
         last_frame: u64 = C::spec("last frame", "the conversation's last packet")
             .unit(Unit::Frame)
             .sorts(Asc),
+        // TLS columns: absent from the JSON of a conversation without TLS.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_sni: Option<String> = C::spec("SNI", "server name the TLS client asked for")
+            .short("sni")
+            .sorts(Asc)
+            .filter("sni", FilterOp::EqualNoCase),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_version: Option<String> = C::spec("TLS", "TLS version the server chose")
+            .short("tls")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_alpn: Option<String> = C::spec("ALPN", "application protocol the server chose")
+            .short("alpn")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_handshake: Option<Span> =
+            C::spec("TLS handshake", "ClientHello to the server's Finished")
+                .short("tls hs")
+                .unit(Unit::Seconds)
+                .sorts(Desc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_alert: Option<String> =
+            C::spec("TLS alert", "first fatal TLS alert (side: description), or the failure")
+                .short("alert")
+                .sorts(Asc),
     }
     derived {
         packets: |r| r.packets()
@@ -86,6 +112,7 @@ crate::table! {
 impl From<&Conversation> for ConversationRow {
     fn from(c: &Conversation) -> Self {
         let (to_s, to_c) = (Dir::ToServer.index(), Dir::ToClient.index());
+        let tls = c.app.tls.as_deref();
         ConversationRow {
             id: c.id,
             proto: c.proto,
@@ -110,7 +137,21 @@ impl From<&Conversation> for ConversationRow {
             roles_from_handshake: c.roles_from_handshake,
             first_frame: c.first_frame,
             last_frame: c.last_frame,
+            tls_sni: tls.and_then(|t| t.sni.clone()),
+            tls_version: tls.and_then(|t| t.version.map(str::to_string)),
+            tls_alpn: tls.and_then(|t| t.alpn.clone()),
+            tls_handshake: tls.and_then(TlsSummary::handshake_time),
+            tls_alert: tls.and_then(tls_alert),
         }
+    }
+}
+
+/// `server: handshake_failure`, `client: encrypted alert`; without an
+/// alert, the failure sentence.
+fn tls_alert(tls: &TlsSummary) -> Option<String> {
+    match tls.alert() {
+        Some(a) => Some(format!("{}: {}", a.from.as_str(), a.name())),
+        None => tls.failure.clone(),
     }
 }
 
@@ -152,6 +193,11 @@ impl ConversationRow {
             roles_from_handshake: true,
             first_frame: 10,
             last_frame: 20,
+            tls_sni: Some("example.com".into()),
+            tls_version: Some("TLS 1.3".into()),
+            tls_alpn: Some("h2".into()),
+            tls_handshake: Some(Span::from_nanos(4321)),
+            tls_alert: Some("server: handshake_failure".into()),
         }
     }
 }

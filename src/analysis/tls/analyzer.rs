@@ -1,0 +1,520 @@
+//! [`Tls`]: the TLS stream analyzer of one TCP conversation, and its
+//! probe. Records come from the [`Framer`] of each direction; plaintext
+//! handshake messages are reassembled across records and read by
+//! [`hello`](super::hello) and [`cert`](super::cert).
+
+use std::sync::Arc;
+
+use tls_parser::{parse_tls_handshake_msg_certificate, TlsAlertDescription, TlsMessageHandshake};
+
+use crate::flow::{Dir, StreamSink};
+use crate::time::Timestamp;
+
+use super::super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
+use super::super::OutputError;
+use super::cert::{self, MAX_CHAIN};
+use super::framing::{
+    self, is_record_header, Framer, RecordEvent, ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC,
+    HANDSHAKE, HEADER_LEN,
+};
+use super::hello::{self, cipher_name, version_name, ClientHello, ServerHello};
+use super::summary::{human, AlertSeen, Resumption, Side, TlsSummary};
+
+/// The name this analyzer registers under.
+pub const NAME: &str = "tls";
+
+/// Largest handshake message reassembled (a long certificate chain fits;
+/// a bigger claim is noted and the direction's handshake is not read on).
+const MAX_HANDSHAKE_MSG: usize = 256 * 1024;
+
+const CLIENT_HELLO: u8 = 1;
+const SERVER_HELLO: u8 = 2;
+const CERTIFICATE: u8 = 11;
+
+/// Whether a stream starting with `first_bytes` is TLS: a plausible record
+/// header (any content type: a capture may start mid-connection), or an
+/// SSLv2-compatible ClientHello.
+pub fn probe(_dir: Dir, first_bytes: &[u8]) -> Probe {
+    if let Some(&first) = first_bytes.first() {
+        if first & 0x80 != 0 {
+            return match first_bytes.get(2..5) {
+                None => Probe::NeedMore,
+                Some(&[1, 3, minor]) if minor <= 4 => Probe::Yes,
+                Some(_) => Probe::No,
+            };
+        }
+    }
+    if first_bytes.len() >= HEADER_LEN {
+        return if is_record_header(first_bytes) {
+            Probe::Yes
+        } else {
+            Probe::No
+        };
+    }
+    let plausible = match *first_bytes {
+        [] => true,
+        [t] => (20..=24).contains(&t),
+        [t, 3] => (20..=24).contains(&t),
+        [t, 3, minor, ..] => (20..=24).contains(&t) && minor <= 4,
+        _ => false,
+    };
+    if plausible {
+        Probe::NeedMore
+    } else {
+        Probe::No
+    }
+}
+
+/// Builds the analyzer (the registry's constructor).
+pub fn new() -> Box<dyn StreamAnalyzer> {
+    Box::new(Tls::default())
+}
+
+/// One direction's reading state.
+#[derive(Debug, Default)]
+struct Half {
+    framer: Framer,
+    /// Plaintext handshake bytes not yet a whole message.
+    handshake: Vec<u8>,
+    /// Records after this side's ChangeCipherSpec (or TLS 1.3's
+    /// ServerHello) are encrypted.
+    encrypted: bool,
+    /// The handshake of this direction is no longer read (a message over
+    /// [`MAX_HANDSHAKE_MSG`]).
+    handshake_given_up: bool,
+    /// Bytes of an SSLv2-compatible hello still to skip.
+    skip: usize,
+    /// Some payload arrived in this direction.
+    started: bool,
+    /// FIN or RST: time and whether it was a reset.
+    closed: Option<(Timestamp, bool)>,
+    /// Records framed.
+    records: u64,
+    /// Records sent after the (final) ServerHello.
+    records_after_server_hello: u64,
+}
+
+/// The TLS analyzer of one TCP conversation.
+#[derive(Debug, Default)]
+pub struct Tls {
+    halves: [Half; 2],
+    /// The direction the ClientHello went (the TLS client's sending side).
+    client_dir: Option<Dir>,
+    client_hello: Option<ClientHello>,
+    server_hello: Option<ServerHello>,
+    summary: TlsSummary,
+    tls13: bool,
+    server_sent_certificate: bool,
+    server_changed_cipher: bool,
+    finished: bool,
+}
+
+impl Tls {
+    /// What was found so far (complete once `finish` ran).
+    pub fn summary(&self) -> &TlsSummary {
+        &self.summary
+    }
+
+    fn side(&self, dir: Dir) -> Side {
+        match self.client_dir {
+            Some(c) if c != dir => Side::Server,
+            Some(_) => Side::Client,
+            // No hello seen: trust the TCP roles.
+            None if dir == Dir::ToServer => Side::Client,
+            None => Side::Server,
+        }
+    }
+
+    fn half(&mut self, side: Side) -> &mut Half {
+        let dir = match (self.client_dir.unwrap_or(Dir::ToServer), side) {
+            (c, Side::Client) => c,
+            (c, Side::Server) => c.reverse(),
+        };
+        &mut self.halves[dir.index()]
+    }
+
+    fn note(&mut self, note: String) {
+        if self.summary.notes.len() < 16 && !self.summary.notes.contains(&note) {
+            self.summary.notes.push(note);
+        }
+    }
+
+    /// The first bytes of a direction may be an SSLv2-compatible
+    /// ClientHello: skipped (its fields are not read), then records follow.
+    fn check_sslv2(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        let half = &mut self.halves[dir.index()];
+        if std::mem::replace(&mut half.started, true) {
+            return;
+        }
+        if let [hi, lo, 1, 3, ..] = *bytes {
+            if hi & 0x80 != 0 {
+                half.skip = (usize::from(hi & 0x7f) << 8 | usize::from(lo)) + 2;
+                self.client_dir.get_or_insert(dir);
+                self.summary.client_hello.get_or_insert((ts, frame));
+                self.note(
+                    "SSLv2-compatible ClientHello: its SNI, ALPN and JA4 are not read".into(),
+                );
+            }
+        }
+    }
+
+    fn record(&mut self, dir: Dir, rec: RecordEvent<'_>) {
+        let side = self.side(dir);
+        let after_server_hello = self.server_hello.is_some();
+        let half = &mut self.halves[dir.index()];
+        half.records += 1;
+        if after_server_hello {
+            half.records_after_server_hello += 1;
+        }
+        let encrypted = half.encrypted;
+        match rec.content_type {
+            HANDSHAKE if !encrypted => {
+                if let Some(body) = rec.body {
+                    self.handshake_bytes(dir, &rec, body);
+                }
+            }
+            HANDSHAKE => {
+                // TLS ≤ 1.2: the first encrypted handshake message after
+                // the server's ChangeCipherSpec is its Finished.
+                if side == Side::Server && self.summary.server_finished.is_none() {
+                    self.summary.server_finished = Some((rec.ts, rec.frame));
+                }
+            }
+            // TLS 1.3 sends one for middlebox compatibility (RFC 8446
+            // §D.4), after a HelloRetryRequest too, before the version is
+            // known from the ServerHello.
+            CHANGE_CIPHER_SPEC if !self.tls13 && !self.summary.hello_retry => {
+                self.halves[dir.index()].encrypted = true;
+                if side == Side::Server {
+                    self.server_changed_cipher = true;
+                    self.resumption_at_change_cipher();
+                }
+            }
+            CHANGE_CIPHER_SPEC => {}
+            ALERT => self.alert(side, &rec),
+            APPLICATION_DATA => self.application_data(side, &rec),
+            _ => {}
+        }
+    }
+
+    fn application_data(&mut self, side: Side, rec: &RecordEvent<'_>) {
+        if self.summary.client_hello.is_none() && self.server_hello.is_none() {
+            self.note("capture started after the handshake: no hello seen".into());
+        }
+        if !self.tls13 {
+            self.summary
+                .first_app_data
+                .get_or_insert((rec.ts, rec.frame));
+            return;
+        }
+        // TLS 1.3: the server's first flight ends when the client answers
+        // (its Finished); the client's next record is application data.
+        let client_records = self.half(Side::Client).records_after_server_hello;
+        match side {
+            Side::Server if client_records == 0 => {
+                self.summary.server_finished = Some((rec.ts, rec.frame));
+            }
+            Side::Server if client_records > 0 => {
+                self.summary
+                    .first_app_data
+                    .get_or_insert((rec.ts, rec.frame));
+            }
+            Side::Client if client_records > 1 => {
+                self.summary
+                    .first_app_data
+                    .get_or_insert((rec.ts, rec.frame));
+            }
+            _ => {}
+        }
+    }
+
+    fn alert(&mut self, from: Side, rec: &RecordEvent<'_>) {
+        let plain = match rec.body {
+            // Two bytes cannot be encrypted (a MAC or tag is longer).
+            Some(&[level, code]) => Some((level, code)),
+            _ => None,
+        };
+        if self.summary.alerts.len() >= 64 {
+            return;
+        }
+        self.summary.alerts.push(AlertSeen {
+            from,
+            ts: rec.ts,
+            frame: rec.frame,
+            fatal: plain.map(|(level, _)| level == 2),
+            description: plain.map(|(_, code)| alert_name(code)),
+        });
+    }
+
+    fn handshake_bytes(&mut self, dir: Dir, rec: &RecordEvent<'_>, body: &[u8]) {
+        let half = &mut self.halves[dir.index()];
+        if half.handshake_given_up {
+            return;
+        }
+        half.handshake.extend_from_slice(body);
+        let mut buf = std::mem::take(&mut half.handshake);
+        let mut at = 0;
+        while let Some(&[ty, a, b, c]) = buf.get(at..at + 4) {
+            let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+            if len > MAX_HANDSHAKE_MSG {
+                self.halves[dir.index()].handshake_given_up = true;
+                self.note(format!(
+                    "a handshake message of {len} bytes (more than {MAX_HANDSHAKE_MSG}): the rest of the handshake was not read"
+                ));
+                return;
+            }
+            let Some(msg) = buf.get(at + 4..at + 4 + len) else {
+                break;
+            };
+            self.handshake_message(dir, ty, msg, rec);
+            at += 4 + len;
+        }
+        buf.drain(..at);
+        self.halves[dir.index()].handshake = buf;
+    }
+
+    fn handshake_message(&mut self, dir: Dir, ty: u8, body: &[u8], rec: &RecordEvent<'_>) {
+        match ty {
+            CLIENT_HELLO => {
+                self.client_dir.get_or_insert(dir);
+                self.summary.client_hello.get_or_insert((rec.ts, rec.frame));
+                if self.client_hello.is_some() {
+                    return; // the second one, after a HelloRetryRequest
+                }
+                match hello::client_hello(body) {
+                    Some(ch) => {
+                        if let Some(note) = &ch.note {
+                            self.note(format!("ClientHello: {note}"));
+                        }
+                        self.summary.client_version = version_name(ch.version);
+                        self.summary.sni = ch.sni.clone();
+                        self.summary.alpn_offered = ch.alpn.clone();
+                        self.summary.ja4 = Some(ch.ja4.clone());
+                        self.client_hello = Some(ch);
+                    }
+                    None => self.note("a ClientHello that does not parse".into()),
+                }
+            }
+            SERVER_HELLO => {
+                self.client_dir.get_or_insert(dir.reverse());
+                let Some(sh) = hello::server_hello(body) else {
+                    return self.note("a ServerHello that does not parse".into());
+                };
+                if sh.hello_retry {
+                    self.summary.hello_retry = true;
+                    return;
+                }
+                self.summary.server_hello = Some((rec.ts, rec.frame));
+                self.summary.version = version_name(sh.version);
+                self.summary.cipher = Some(cipher_name(sh.cipher));
+                self.summary.alpn = sh.alpn.clone();
+                if sh.version == 0x0304 {
+                    self.tls13 = true;
+                    for half in &mut self.halves {
+                        half.encrypted = true;
+                    }
+                    if sh.psk {
+                        self.summary.resumption = Some(Resumption::Psk);
+                    }
+                }
+                self.server_hello = Some(sh);
+            }
+            CERTIFICATE if !self.tls13 && self.side(dir) == Side::Server => {
+                self.server_sent_certificate = true;
+                self.certificates(body);
+            }
+            _ => {}
+        }
+    }
+
+    fn certificates(&mut self, body: &[u8]) {
+        let Ok((_, TlsMessageHandshake::Certificate(chain))) =
+            parse_tls_handshake_msg_certificate(body)
+        else {
+            return self.note("a Certificate message that does not parse".into());
+        };
+        let at = self.summary.client_hello.map(|(ts, _)| ts);
+        for raw in chain.cert_chain.iter().take(MAX_CHAIN) {
+            match cert::summarize(raw.data, at) {
+                Ok(c) => self.summary.certificates.push(c),
+                Err(e) => self.note(e),
+            }
+        }
+    }
+
+    /// TLS ≤ 1.2: a server that changes cipher without sending a
+    /// certificate resumed a session (by ticket when one was offered).
+    fn resumption_at_change_cipher(&mut self) {
+        if self.server_sent_certificate || self.summary.resumption.is_some() {
+            return;
+        }
+        let (Some(ch), Some(_)) = (&self.client_hello, &self.server_hello) else {
+            return;
+        };
+        self.summary.resumption = if ch.has_ticket {
+            Some(Resumption::Ticket)
+        } else if ch.has_session_id {
+            Some(Resumption::SessionId)
+        } else {
+            None
+        };
+    }
+
+    /// The sentence naming what went wrong, if anything did.
+    fn failure(&self) -> Option<String> {
+        let s = &self.summary;
+        let (hello_ts, _) = s.client_hello?;
+        let after = |ts: Timestamp| human(ts.since(hello_ts));
+        let done = s.server_finished.is_some() || s.first_app_data.is_some();
+        let bad_alert = s.alerts.iter().find(|a| {
+            a.fatal == Some(true) || (!done && a.description.as_deref() != Some("close_notify"))
+        });
+        if let Some(a) = bad_alert {
+            let what = match &a.description {
+                Some(d) => d.clone(),
+                None => "an encrypted alert".to_string(),
+            };
+            return Some(format!(
+                "{} sent {what} {} after ClientHello",
+                a.from.as_str(),
+                after(a.ts)
+            ));
+        }
+        if done {
+            return None;
+        }
+        let client = self.halves[self.client_dir.unwrap_or(Dir::ToServer).index()].closed;
+        let server = self.halves[self.client_dir.unwrap_or(Dir::ToServer).reverse().index()].closed;
+        let how = |reset: bool| if reset { "reset" } else { "closed" };
+        if s.server_hello.is_none() {
+            return Some(match server.or(client.map(|(t, r)| (t, r))) {
+                Some((ts, reset)) if server.is_some() => format!(
+                    "server {} the connection {} after ClientHello without a ServerHello",
+                    how(reset),
+                    after(ts)
+                ),
+                Some((ts, reset)) => format!(
+                    "client {} the connection {} after ClientHello without a ServerHello",
+                    how(reset),
+                    after(ts)
+                ),
+                None => "no ServerHello after the ClientHello".to_string(),
+            });
+        }
+        let client_answered = self.halves[self.client_dir.unwrap_or(Dir::ToServer).index()]
+            .records_after_server_hello
+            > 0;
+        match (client, server) {
+            (Some((ts, reset)), _) if self.server_sent_certificate && !client_answered => {
+                Some(format!(
+                    "client {} the connection {} after the certificate: untrusted certificate?",
+                    how(reset),
+                    after(ts)
+                ))
+            }
+            (Some((ts, reset)), None) => Some(format!(
+                "client {} the connection {} after ClientHello, before the handshake finished",
+                how(reset),
+                after(ts)
+            )),
+            (_, Some((ts, reset))) => Some(format!(
+                "server {} the connection {} after ClientHello, before the handshake finished",
+                how(reset),
+                after(ts)
+            )),
+            (None, None) => None,
+        }
+    }
+
+    fn frame_notes(&mut self) {
+        for dir in [Dir::ToServer, Dir::ToClient] {
+            let side = self.side(dir);
+            if let Some(broken) = self.halves[dir.index()].framer.broken().cloned() {
+                if matches!(broken, framing::Broken::Gap { .. })
+                    && self.halves[dir.index()].records == 0
+                {
+                    continue;
+                }
+                self.note(format!("{}: {broken}", side.as_str()));
+            }
+        }
+    }
+}
+
+/// `handshake_failure` for 40 (RFC 8446 §6, RFC 5246 §7.2).
+fn alert_name(code: u8) -> String {
+    let debug = TlsAlertDescription(code).to_string();
+    if debug.starts_with("TlsAlertDescription") {
+        return format!("alert {code}");
+    }
+    let mut out = String::with_capacity(debug.len() + 4);
+    for (i, ch) in debug.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+impl StreamSink for Tls {
+    fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, mut bytes: &[u8]) {
+        self.check_sslv2(dir, ts, frame, bytes);
+        let half = &mut self.halves[dir.index()];
+        if half.skip > 0 {
+            let n = half.skip.min(bytes.len());
+            half.skip -= half.framer.skip(n);
+            bytes = &bytes[n..];
+        }
+        if bytes.is_empty() {
+            return;
+        }
+        let mut framer = std::mem::take(&mut self.halves[dir.index()].framer);
+        framer.push(ts, frame, bytes, &mut |rec| self.record(dir, rec));
+        self.halves[dir.index()].framer = framer;
+    }
+
+    fn gap(&mut self, dir: Dir, _ts: Timestamp, _frame: u64, _len: u64) {
+        self.halves[dir.index()].started = true;
+        self.halves[dir.index()].framer.gap();
+    }
+
+    fn fin(&mut self, dir: Dir, ts: Timestamp, _frame: u64) {
+        self.halves[dir.index()].closed.get_or_insert((ts, false));
+    }
+
+    fn reset(&mut self, dir: Dir, ts: Timestamp, _frame: u64) {
+        self.halves[dir.index()].closed.get_or_insert((ts, true));
+    }
+}
+
+impl StreamAnalyzer for Tls {
+    fn finish(&mut self, _ts: Timestamp) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        self.frame_notes();
+        self.summary.failure = self.failure();
+    }
+
+    fn drain(&mut self, _cx: &Context<'_>, _emit: &mut dyn Emit) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            confirmed: self.client_hello.is_some()
+                || self.server_hello.is_some()
+                || self.halves.iter().any(|h| h.records >= 2),
+            ..Tally::default()
+        }
+    }
+
+    fn tls(&self) -> Option<Arc<TlsSummary>> {
+        Some(Arc::new(self.summary.clone()))
+    }
+}
