@@ -429,6 +429,12 @@ impl Tls {
     fn frame_notes(&mut self) {
         for dir in [Dir::ToServer, Dir::ToClient] {
             let side = self.side(dir);
+            if self.halves[dir.index()].framer.is_inside_record() {
+                self.note(format!(
+                    "{}: the stream ends inside a record",
+                    side.as_str()
+                ));
+            }
             if let Some(broken) = self.halves[dir.index()].framer.broken().cloned() {
                 if matches!(broken, framing::Broken::Gap { .. })
                     && self.halves[dir.index()].records == 0
@@ -516,5 +522,205 @@ impl StreamAnalyzer for Tls {
 
     fn tls(&self) -> Option<Arc<TlsSummary>> {
         Some(Arc::new(self.summary.clone()))
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![content_type, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    /// A handshake message cut into records of at most 16 KiB.
+    fn handshake_records(ty: u8, body: &[u8]) -> Vec<u8> {
+        let mut msg = vec![ty];
+        msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(body);
+        msg.chunks(1 << 14)
+            .flat_map(|c| record(HANDSHAKE, c))
+            .collect()
+    }
+
+    fn client_hello_body(extensions: &[u8]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&[7; 32]);
+        b.push(0); // no session id
+        b.extend_from_slice(&[0, 2, 0x13, 0x01, 1, 0]);
+        b.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+        b.extend_from_slice(extensions);
+        b
+    }
+
+    fn sni(name: &str) -> Vec<u8> {
+        let n = name.len() as u16;
+        let mut e = vec![0, 0];
+        e.extend_from_slice(&(n + 5).to_be_bytes());
+        e.extend_from_slice(&(n + 3).to_be_bytes());
+        e.push(0);
+        e.extend_from_slice(&n.to_be_bytes());
+        e.extend_from_slice(name.as_bytes());
+        e
+    }
+
+    fn run(to_server: &[&[u8]], to_client: &[&[u8]]) -> TlsSummary {
+        let mut tls = Tls::default();
+        let mut frame = 0;
+        for chunk in to_server {
+            tls.data(
+                Dir::ToServer,
+                Timestamp::from_nanos(frame * 1000),
+                frame as u64,
+                chunk,
+            );
+            frame += 1;
+        }
+        for chunk in to_client {
+            tls.data(
+                Dir::ToClient,
+                Timestamp::from_nanos(frame * 1000),
+                frame as u64,
+                chunk,
+            );
+            frame += 1;
+        }
+        tls.finish(Timestamp::from_nanos(frame * 1000));
+        tls.summary().clone()
+    }
+
+    #[test]
+    fn the_probe_knows_records_and_sslv2_hellos() {
+        assert_eq!(
+            probe(Dir::ToServer, b"\x16\x03\x01\x02\x00\x01"),
+            Probe::Yes
+        );
+        assert_eq!(
+            probe(Dir::ToClient, b"\x15\x03\x03\x00\x02\x02\x28"),
+            Probe::Yes
+        );
+        assert_eq!(probe(Dir::ToServer, b"\x17\x03\x03\x40\x00"), Probe::Yes);
+        assert_eq!(probe(Dir::ToServer, b"\x16\x03"), Probe::NeedMore);
+        assert_eq!(probe(Dir::ToServer, b""), Probe::NeedMore);
+        assert_eq!(probe(Dir::ToServer, b"GET / HTTP/1.1\r\n"), Probe::No);
+        assert_eq!(
+            probe(Dir::ToServer, b"\x16\x03\x01\xff\xff"),
+            Probe::No,
+            "too long"
+        );
+        assert_eq!(probe(Dir::ToServer, b"\x16\x02"), Probe::No);
+        assert_eq!(
+            probe(Dir::ToServer, b"\x80\x2e\x01\x03\x01"),
+            Probe::Yes,
+            "SSLv2 hello"
+        );
+        assert_eq!(probe(Dir::ToServer, b"\x80\x2e"), Probe::NeedMore);
+        assert_eq!(probe(Dir::ToServer, b"\x80\x2e\x04\x00\x02"), Probe::No);
+    }
+
+    #[test]
+    fn a_client_hello_across_records_and_segments() {
+        let hello = handshake_records(CLIENT_HELLO, &client_hello_body(&sni("example.com")));
+        let (a, b) = hello.split_at(7);
+        let s = run(&[a, b], &[]);
+        assert_eq!(s.sni.as_deref(), Some("example.com"));
+        assert!(s.ja4.as_deref().is_some_and(|j| j.starts_with("t12d0101")));
+        assert_eq!(
+            s.failure.as_deref(),
+            Some("no ServerHello after the ClientHello")
+        );
+    }
+
+    #[test]
+    fn thousands_of_extensions_are_a_note_not_a_panic() {
+        let mut exts = sni("many.example");
+        for i in 0..5000u16 {
+            exts.extend_from_slice(&(0x7000 + i).to_be_bytes());
+            exts.extend_from_slice(&[0, 0]);
+        }
+        let hello = handshake_records(CLIENT_HELLO, &client_hello_body(&exts));
+        assert!(hello.len() > 1 << 14, "spans records");
+        let s = run(&[&hello], &[]);
+        assert_eq!(s.sni.as_deref(), Some("many.example"));
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("more than 512 extensions")),
+            "{:?}",
+            s.notes
+        );
+    }
+
+    #[test]
+    fn huge_claims_are_refused_without_buffering() {
+        // A record header claiming 64 KiB, and a handshake message
+        // claiming 16 MB inside a legal record.
+        let s = run(
+            &[b"\x16\x03\x01\xff\xff"],
+            &[&record(HANDSHAKE, &[2, 0xff, 0xff, 0xff, 1])],
+        );
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("claims 65535 bytes, more than TLS allows")),
+            "{:?}",
+            s.notes
+        );
+        assert!(
+            s.notes.iter().any(|n| n.contains("16777215 bytes")),
+            "{:?}",
+            s.notes
+        );
+    }
+
+    #[test]
+    fn truncated_and_corrupted_records_are_noted() {
+        let hello = handshake_records(CLIENT_HELLO, &client_hello_body(&[]));
+        let s = run(&[&hello[..hello.len() - 3]], &[]);
+        assert_eq!(s.sni, None);
+        assert!(s
+            .notes
+            .iter()
+            .any(|n| n == "client: the stream ends inside a record"));
+        let mut corrupted = hello.clone();
+        corrupted.extend_from_slice(b"\x00garbage");
+        let s = run(&[&corrupted], &[]);
+        assert!(
+            s.notes.iter().any(|n| n.contains("are not a TLS record")),
+            "{:?}",
+            s.notes
+        );
+        // A hello whose body is garbage inside valid framing.
+        let s = run(&[&record(HANDSHAKE, &[1, 0, 0, 3, 9, 9, 9])], &[]);
+        assert!(s
+            .notes
+            .iter()
+            .any(|n| n == "a ClientHello that does not parse"));
+    }
+
+    #[test]
+    fn an_sslv2_compatible_hello_is_skipped() {
+        let mut v2 = vec![0x80, 0x0b, 1, 3, 1, 0, 3, 0, 0, 0, 0x10, 0, 0];
+        v2.truncate(13);
+        let alert = record(ALERT, &[2, 40]);
+        let s = run(&[&v2], &[&alert]);
+        assert!(s
+            .notes
+            .iter()
+            .any(|n| n.starts_with("SSLv2-compatible ClientHello")));
+        assert_eq!(
+            s.failure.as_deref(),
+            Some("server sent handshake_failure 1 µs after ClientHello")
+        );
+    }
+
+    #[test]
+    fn alert_names_follow_the_rfc() {
+        assert_eq!(alert_name(40), "handshake_failure");
+        assert_eq!(alert_name(0), "close_notify");
+        assert_eq!(alert_name(200), "alert 200");
     }
 }

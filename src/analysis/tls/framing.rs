@@ -107,6 +107,11 @@ impl Framer {
         self.broken.as_ref()
     }
 
+    /// Whether the stream stopped inside a record (its header or body).
+    pub fn is_inside_record(&self) -> bool {
+        self.broken.is_none() && (self.header_len > 0 || self.body.is_some())
+    }
+
     /// Bytes lost: nothing more is framed in this direction.
     pub fn gap(&mut self) {
         if self.broken.is_none() {
