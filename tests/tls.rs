@@ -304,3 +304,36 @@ fn alert_code(name: &str) -> u8 {
         other => panic!("alert {other} not in the test's table"),
     }
 }
+
+#[test]
+fn the_conversation_page_and_api_show_tls() {
+    use crate::support::serve::{fresh_dir, Server};
+    let data = fresh_dir("tls-page");
+    let server = Server::start(&data, &[]);
+    let bytes = std::fs::read(sample("tls-failures.pcap")).unwrap();
+    let reply = server.post_raw("/api/captures?name=tls-failures.pcap", &bytes);
+    let id = reply.json()["id"].as_str().unwrap().to_string();
+    server.wait(&id);
+    let convs = server.get(&format!("/api/captures/{id}/conversations?sort=id"));
+    let rows = convs.json()["items"].clone();
+    assert_eq!(rows[0]["tls_alert"], "server: handshake_failure", "{rows}");
+    assert_eq!(rows[1]["tls_alert"], "client: unknown_ca", "{rows}");
+    assert_eq!(rows[1]["tls_version"], "TLS 1.2");
+    let page = server.get(&format!("/c/{id}/conversations/0")).text();
+    assert!(page.contains("<h2>TLS</h2>"), "{page}");
+    assert!(page.contains("server sent handshake_failure "), "{page}");
+    assert!(page.contains("tracedeck.test"));
+    // A conversation without TLS has no such section.
+    let data = fresh_dir("tls-page-plain");
+    let server = Server::start(&data, &[]);
+    let bytes = std::fs::read(shared::samples().join("keepalive-mixed.pcap")).unwrap();
+    let reply = server.post_raw("/api/captures?name=plain.pcap", &bytes);
+    let id = reply.json()["id"].as_str().unwrap().to_string();
+    server.wait(&id);
+    let page = server.get(&format!("/c/{id}/conversations/0")).text();
+    assert!(!page.contains("<h2>TLS</h2>"));
+    let convs = server
+        .get(&format!("/api/captures/{id}/conversations"))
+        .text();
+    assert!(!convs.contains("tls_"), "{convs}");
+}

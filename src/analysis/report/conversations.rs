@@ -97,9 +97,29 @@ crate::table! {
                 .sorts(Desc),
         #[serde(skip_serializing_if = "Option::is_none")]
         tls_alert: Option<String> =
-            C::spec("TLS alert", "first fatal TLS alert (side: description), or the failure")
+            C::spec("TLS alert", "first TLS alert worth showing (side: description)")
                 .short("alert")
                 .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_failure: Option<String> =
+            C::spec("TLS failure", "how the TLS handshake failed, in a sentence"),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_cipher: Option<String> = C::spec("cipher suite", "TLS cipher suite the server chose")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_ja4: Option<String> = C::spec("JA4", "the TLS client's JA4 fingerprint")
+            .sorts(Asc)
+            .filter("ja4", FilterOp::Equal),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_cert: Option<String> = C::spec(
+            "certificate",
+            "the server certificate's subject and SANs, flagged when expired or expiring",
+        ),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_notes: Option<String> = C::spec(
+            "TLS notes",
+            "resumption, HelloRetryRequest, and input that could not be read as TLS",
+        ),
     }
     derived {
         packets: |r| r.packets()
@@ -141,17 +161,15 @@ impl From<&Conversation> for ConversationRow {
             tls_version: tls.and_then(|t| t.version.map(str::to_string)),
             tls_alpn: tls.and_then(|t| t.alpn.clone()),
             tls_handshake: tls.and_then(TlsSummary::handshake_time),
-            tls_alert: tls.and_then(tls_alert),
+            tls_alert: tls
+                .and_then(TlsSummary::alert)
+                .map(|a| format!("{}: {}", a.from.as_str(), a.name())),
+            tls_failure: tls.and_then(|t| t.failure.clone()),
+            tls_cipher: tls.and_then(|t| t.cipher.clone()),
+            tls_ja4: tls.and_then(|t| t.ja4.clone()),
+            tls_cert: tls.and_then(TlsSummary::leaf_certificate),
+            tls_notes: tls.and_then(TlsSummary::notes_line),
         }
-    }
-}
-
-/// `server: handshake_failure`, `client: encrypted alert`; without an
-/// alert, the failure sentence.
-fn tls_alert(tls: &TlsSummary) -> Option<String> {
-    match tls.alert() {
-        Some(a) => Some(format!("{}: {}", a.from.as_str(), a.name())),
-        None => tls.failure.clone(),
     }
 }
 
@@ -198,6 +216,11 @@ impl ConversationRow {
             tls_alpn: Some("h2".into()),
             tls_handshake: Some(Span::from_nanos(4321)),
             tls_alert: Some("server: handshake_failure".into()),
+            tls_failure: Some("server sent handshake_failure 3 ms after ClientHello".into()),
+            tls_cipher: Some("TLS_AES_128_GCM_SHA256".into()),
+            tls_ja4: Some("t13d1516h2_8daaf6152771_e5627efa2ab1".into()),
+            tls_cert: Some("CN=example.com (example.com, www.example.com)".into()),
+            tls_notes: Some("resumed (psk)".into()),
         }
     }
 }

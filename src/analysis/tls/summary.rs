@@ -37,6 +37,16 @@ pub enum Resumption {
     Psk,
 }
 
+impl Resumption {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resumption::SessionId => "session ID",
+            Resumption::Ticket => "ticket",
+            Resumption::Psk => "PSK",
+        }
+    }
+}
+
 /// One alert record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AlertSeen {
@@ -150,6 +160,38 @@ impl TlsSummary {
                     None => done.is_none_or(|d| a.ts < d),
                 })
             })
+    }
+}
+
+impl TlsSummary {
+    /// The server's own certificate in a line: `CN=a.example (a.example,
+    /// b.example), expiring`.
+    pub fn leaf_certificate(&self) -> Option<String> {
+        let leaf = self.certificates.first()?;
+        let mut line = leaf.subject.clone();
+        if !leaf.sans.is_empty() {
+            line.push_str(&format!(" ({})", leaf.sans.join(", ")));
+        }
+        match leaf.validity {
+            Validity::Valid => {}
+            Validity::Expiring => line.push_str(", expiring"),
+            Validity::Expired => line.push_str(", expired"),
+            Validity::NotYetValid => line.push_str(", not yet valid"),
+        }
+        Some(line)
+    }
+
+    /// Resumption, HelloRetryRequest and notes, `; `-separated.
+    pub fn notes_line(&self) -> Option<String> {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(r) = self.resumption {
+            parts.push(format!("resumed ({})", r.as_str()));
+        }
+        if self.hello_retry {
+            parts.push("HelloRetryRequest".into());
+        }
+        parts.extend(self.notes.iter().cloned());
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 }
 
