@@ -10,7 +10,7 @@ use crate::flow::{Conversation, Dir, StreamSink};
 use crate::time::Timestamp;
 
 use super::record::{InnerPacket, Record};
-use super::tls::TlsSummary;
+use super::tls::{KeyLog, TlsSummary};
 use super::trouble::TroubleLog;
 use super::OutputError;
 
@@ -30,6 +30,9 @@ pub struct Context<'a> {
     pub conv: &'a Conversation,
     /// TCP trouble of the conversation (empty for UDP).
     pub trouble: &'a TroubleLog,
+    /// TLS secrets known so far (a key log given with the capture, and
+    /// those the capture itself carries).
+    pub keys: &'a KeyLog,
 }
 
 /// Where analyzers put what they find.

@@ -427,7 +427,9 @@ mod test {
         selector.finish(Timestamp::from_nanos(1_000_000_000));
         let conv = conversation();
         let trouble = TroubleLog::new();
+        let keys = crate::analysis::tls::KeyLog::default();
         let cx = Context {
+            keys: &keys,
             conv: &conv,
             trouble: &trouble,
         };

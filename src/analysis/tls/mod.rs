@@ -9,7 +9,9 @@ mod analyzer;
 mod cert;
 mod framing;
 mod hello;
+mod keylog;
 mod summary;
 
 pub use analyzer::{new, probe, Tls, NAME};
+pub use keylog::KeyLog;
 pub use summary::{AlertSeen, CertSummary, Resumption, Side, TlsSummary, Validity};
