@@ -29,11 +29,14 @@ pub struct HttpExchange {
     pub exchange: Exchange,
     pub facts: ExchangeFacts,
     pub verdict: Verdict,
+    /// Decrypted from TLS (set by the TLS analyzer that ran this one).
+    pub tls: bool,
 }
 
-/// HTTP exchanges of a conversation (0 unless the HTTP analyzer ran on it).
+/// HTTP exchanges of a conversation (0 unless the HTTP analyzer ran on it,
+/// directly or inside TLS).
 pub fn http_exchanges(conv: &Conversation) -> u64 {
-    if conv.app.protocol == Some(NAME) {
+    if conv.app.protocol == Some(NAME) || conv.app.protocol == Some(super::tls::NAME) {
         conv.app.records
     } else {
         0
@@ -142,6 +145,7 @@ impl StreamAnalyzer for Http1 {
                 exchange,
                 facts,
                 verdict,
+                tls: false,
             }))?;
         }
         Ok(())

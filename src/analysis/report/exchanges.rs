@@ -89,6 +89,9 @@ crate::table! {
             C::spec("response frame", "the response's first frame").unit(Unit::Frame),
         response_last_frame: Option<u64> =
             C::spec("response last frame", "the response's last frame").unit(Unit::Frame),
+        /// Decrypted from TLS (absent from the JSON otherwise).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        tls: bool = C::spec("TLS", "decrypted from TLS with a key log"),
     }
     derived {}
 }
@@ -126,6 +129,7 @@ impl Default for ExchangeRow {
             request_last_frame: None,
             response_first_frame: None,
             response_last_frame: None,
+            tls: false,
         }
     }
 }
@@ -168,6 +172,7 @@ impl From<HttpExchange> for ExchangeRow {
             request_last_frame: e.request_last_frame,
             response_first_frame: e.response_first_frame,
             response_last_frame: e.response_last_frame,
+            tls: h.tls,
         }
     }
 }

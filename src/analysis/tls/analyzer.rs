@@ -11,13 +11,18 @@ use crate::flow::{Dir, StreamSink};
 use crate::time::Timestamp;
 
 use super::super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
+use super::super::record::{InnerPacket, Record};
+use super::super::registry::BUILTIN;
+use super::super::select::Selector;
 use super::super::OutputError;
 use super::cert::{self, MAX_CHAIN};
+use super::decrypt::{self, RecordKeys};
 use super::framing::{
     self, is_record_header, Framer, RecordEvent, ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC,
     HANDSHAKE, HEADER_LEN,
 };
 use super::hello::{self, cipher_name, version_name, ClientHello, ServerHello};
+use super::keylog::Secrets;
 use super::summary::{human, AlertSeen, Resumption, Side, TlsSummary};
 
 /// The name this analyzer registers under.
@@ -29,7 +34,10 @@ const MAX_HANDSHAKE_MSG: usize = 256 * 1024;
 
 const CLIENT_HELLO: u8 = 1;
 const SERVER_HELLO: u8 = 2;
+const ENCRYPTED_EXTENSIONS: u8 = 8;
 const CERTIFICATE: u8 = 11;
+const FINISHED: u8 = 20;
+const KEY_UPDATE: u8 = 24;
 
 /// Whether a stream starting with `first_bytes` is TLS: a plausible record
 /// header (any content type: a capture may start mid-connection), or an
@@ -95,7 +103,7 @@ struct Half {
 }
 
 /// The TLS analyzer of one TCP conversation.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Tls {
     halves: [Half; 2],
     /// The direction the ClientHello went (the TLS client's sending side).
@@ -107,6 +115,30 @@ pub struct Tls {
     server_sent_certificate: bool,
     server_changed_cipher: bool,
     finished: bool,
+    decryption: Decryption,
+}
+
+/// Decryption state: the session's secrets once looked up, each
+/// direction's keys, and the analyzer of the decrypted bytes.
+#[derive(Default)]
+struct Decryption {
+    /// The key log was consulted (at the first drain after the ClientHello).
+    looked_up: bool,
+    secrets: Option<Secrets>,
+    /// Keys in use, by direction index.
+    keys: [Option<RecordKeys>; 2],
+    /// TLS 1.3: the application keys, used after the handshake's Finished.
+    next: [Option<RecordKeys>; 2],
+    /// Decrypted handshake bytes not yet a whole message (TLS 1.3).
+    handshake: [Vec<u8>; 2],
+    /// A record did not authenticate: this direction is not decrypted on.
+    failed: [bool; 2],
+    /// The analyzer of the plaintext, from the first application data.
+    inner: Option<Selector>,
+    /// Records decrypted.
+    records: u64,
+    /// Why the conversation is not decrypted, for people.
+    why_not: Option<String>,
 }
 
 impl Tls {
@@ -159,6 +191,242 @@ impl Tls {
     }
 
     fn record(&mut self, dir: Dir, rec: RecordEvent<'_>) {
+        if let Some(plain) = self.decrypt(dir, &rec) {
+            return self.plain_record(dir, &rec, plain);
+        }
+        self.sealed_record(dir, rec);
+    }
+
+    /// Decrypts a record when this direction has keys and the record is
+    /// encrypted; `None` otherwise (it is then read as it came).
+    fn decrypt(&mut self, dir: Dir, rec: &RecordEvent<'_>) -> Option<decrypt::Plain> {
+        let d = dir.index();
+        let side = self.side(dir).as_str();
+        let dec = &mut self.decryption;
+        if dec.failed[d] || !self.halves[d].encrypted {
+            return None;
+        }
+        let body = rec.body?;
+        if self.tls13 && rec.content_type != APPLICATION_DATA {
+            return None; // a compatibility ChangeCipherSpec, a clear alert
+        }
+        if let Some(keys) = &mut dec.keys[d] {
+            if let Some(plain) = keys.open(rec.content_type, rec.version, body) {
+                dec.records += 1;
+                return Some(plain);
+            }
+        }
+        // TLS 1.3 without the handshake secrets (or a Finished not seen):
+        // the application keys may apply from here.
+        if let Some(next) = &mut dec.next[d] {
+            if let Some(plain) = next.open(rec.content_type, rec.version, body) {
+                dec.keys[d] = dec.next[d].take();
+                dec.records += 1;
+                return Some(plain);
+            }
+        }
+        if dec.keys[d].is_some() || dec.next[d].is_some() {
+            if dec.records == 0 && dec.next[d].is_none() {
+                // Nothing ever decrypted: the key does not fit.
+                dec.why_not.get_or_insert_with(|| {
+                    "the key log's secret does not decrypt this session".to_string()
+                });
+            } else if self.tls13 && dec.next[d].is_some() && dec.keys[d].is_none() {
+                // Handshake records without handshake secrets: skipped.
+                return None;
+            }
+            let note = format!(
+                "{side}: decryption stopped at a record that does not authenticate (frame {})",
+                rec.frame + 1
+            );
+            self.decryption.failed[d] = true;
+            self.note(note);
+        }
+        None
+    }
+
+    /// A decrypted record: handshake messages, alerts and application
+    /// data (handed to the inner analyzer).
+    fn plain_record(&mut self, dir: Dir, rec: &RecordEvent<'_>, plain: decrypt::Plain) {
+        let side = self.side(dir);
+        match plain.content_type {
+            APPLICATION_DATA => {
+                self.sealed_record(
+                    dir,
+                    RecordEvent {
+                        content_type: APPLICATION_DATA,
+                        body: None,
+                        ..*rec
+                    },
+                );
+                let inner = self.decryption.inner.get_or_insert_with(|| {
+                    let by_alpn = match self.summary.alpn.as_deref() {
+                        Some("http/1.1") => Selector::named(&BUILTIN, super::super::http1::NAME),
+                        // The hook for HTTP/2: its analyzer, once registered as "h2".
+                        Some("h2") => Selector::named(&BUILTIN, "h2"),
+                        _ => None,
+                    };
+                    by_alpn.unwrap_or_else(|| Selector::probing(&BUILTIN))
+                });
+                inner.data(dir, rec.end_ts, rec.end_frame, &plain.data);
+            }
+            ALERT => {
+                if let [level, code] = plain.data[..] {
+                    self.summary.alerts.push(AlertSeen {
+                        from: side,
+                        ts: rec.ts,
+                        frame: rec.frame,
+                        fatal: Some(level == 2),
+                        description: Some(alert_name(code)),
+                    });
+                }
+            }
+            HANDSHAKE if self.tls13 => {
+                self.sealed_record(
+                    dir,
+                    RecordEvent {
+                        content_type: APPLICATION_DATA,
+                        body: None,
+                        ..*rec
+                    },
+                );
+                self.decrypted_handshake(dir, &plain.data);
+            }
+            // TLS ≤ 1.2: the Finished after ChangeCipherSpec.
+            _ => self.sealed_record(dir, RecordEvent { body: None, ..*rec }),
+        }
+    }
+
+    /// TLS 1.3 handshake messages that were encrypted.
+    fn decrypted_handshake(&mut self, dir: Dir, bytes: &[u8]) {
+        let d = dir.index();
+        let mut buf = std::mem::take(&mut self.decryption.handshake[d]);
+        buf.extend_from_slice(bytes);
+        let mut at = 0;
+        while let Some(&[ty, a, b, c]) = buf.get(at..at + 4) {
+            let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+            if len > MAX_HANDSHAKE_MSG {
+                buf.clear();
+                at = 0;
+                break;
+            }
+            let Some(msg) = buf.get(at + 4..at + 4 + len) else {
+                break;
+            };
+            match ty {
+                ENCRYPTED_EXTENSIONS => {
+                    if let Some(alpn) = super::hello::encrypted_extensions_alpn(msg) {
+                        self.summary.alpn = Some(alpn);
+                    }
+                }
+                CERTIFICATE if self.side(dir) == Side::Server => {
+                    let at_ts = self.summary.client_hello.map(|(ts, _)| ts);
+                    for der in super::hello::tls13_certificates(msg)
+                        .into_iter()
+                        .take(MAX_CHAIN)
+                    {
+                        match cert::summarize(der, at_ts) {
+                            Ok(c) => self.summary.certificates.push(c),
+                            Err(e) => self.note(e),
+                        }
+                    }
+                }
+                FINISHED => {
+                    if let Some(next) = self.decryption.next[d].take() {
+                        self.decryption.keys[d] = Some(next);
+                    }
+                }
+                KEY_UPDATE => {
+                    let updated = self.decryption.keys[d]
+                        .as_ref()
+                        .and_then(RecordKeys::updated);
+                    if updated.is_some() {
+                        self.decryption.keys[d] = updated;
+                    }
+                }
+                _ => {}
+            }
+            at += 4 + len;
+        }
+        buf.drain(..at);
+        self.decryption.handshake[d] = buf;
+    }
+
+    /// Sets up the record keys once the secrets and the ServerHello are
+    /// both known.
+    fn setup_keys(&mut self) {
+        let dec = &mut self.decryption;
+        if dec.keys.iter().chain(&dec.next).any(Option::is_some) || dec.why_not.is_some() {
+            return;
+        }
+        let (Some(secrets), Some(ch), Some(sh)) =
+            (&dec.secrets, &self.client_hello, &self.server_hello)
+        else {
+            return;
+        };
+        let Some(suite) = decrypt::suite(sh.cipher) else {
+            dec.why_not = Some(format!("unsupported suite {}", cipher_name(sh.cipher)));
+            return;
+        };
+        let c = self.client_dir.unwrap_or(Dir::ToServer).index();
+        let s = 1 - c;
+        if self.tls13 {
+            let keys = |secret: &Option<Vec<u8>>| {
+                secret.as_deref().and_then(|x| RecordKeys::tls13(suite, x))
+            };
+            dec.keys[c] = keys(&secrets.client_handshake);
+            dec.keys[s] = keys(&secrets.server_handshake);
+            dec.next[c] = keys(&secrets.client_traffic);
+            dec.next[s] = keys(&secrets.server_traffic);
+            if dec.keys.iter().chain(&dec.next).all(Option::is_none) {
+                dec.why_not = Some("the key log has no TLS 1.3 secrets for this session".into());
+            }
+        } else {
+            let Some(master) = &secrets.master else {
+                dec.why_not = Some("the key log has no CLIENT_RANDOM line for this session".into());
+                return;
+            };
+            match RecordKeys::tls12(suite, master, &ch.random, &sh.random) {
+                Some((client, server)) => {
+                    dec.keys[c] = Some(client);
+                    dec.keys[s] = Some(server);
+                }
+                None => dec.why_not = Some("the master secret does not fit the suite".into()),
+            }
+        }
+        for half in &mut self.halves {
+            half.framer.keep_all = true;
+        }
+    }
+
+    /// At a drain: looks the session up in the key log, once the
+    /// ClientHello is known.
+    fn look_up_keys(&mut self, cx: &Context<'_>) {
+        if self.decryption.looked_up || cx.keys.is_empty() {
+            return;
+        }
+        let Some(ch) = &self.client_hello else {
+            if self.halves.iter().any(|h| h.records > 0) && self.summary.client_hello.is_none() {
+                self.decryption.looked_up = true;
+                self.decryption.why_not = Some("capture started after the handshake".into());
+            }
+            return;
+        };
+        self.decryption.looked_up = true;
+        match cx.keys.get(&ch.random) {
+            Some(secrets) => {
+                self.decryption.secrets = Some(secrets.clone());
+                self.setup_keys();
+            }
+            None => {
+                let short: String = ch.random[..4].iter().map(|b| format!("{b:02x}")).collect();
+                self.decryption.why_not =
+                    Some(format!("no key for this session (client random {short}…)"));
+            }
+        }
+    }
+
+    fn sealed_record(&mut self, dir: Dir, rec: RecordEvent<'_>) {
         let side = self.side(dir);
         let after_server_hello = self.server_hello.is_some();
         let half = &mut self.halves[dir.index()];
@@ -318,6 +586,7 @@ impl Tls {
                     }
                 }
                 self.server_hello = Some(sh);
+                self.setup_keys();
             }
             CERTIFICATE if !self.tls13 && self.side(dir) == Side::Server => {
                 self.server_sent_certificate = true;
@@ -480,43 +749,99 @@ impl StreamSink for Tls {
             return;
         }
         let mut framer = std::mem::take(&mut self.halves[dir.index()].framer);
-        framer.push(ts, frame, bytes, &mut |rec| self.record(dir, rec));
+        framer.push(ts, frame, bytes, &mut |rec| {
+            self.record(dir, rec);
+            self.decryption.has_keys()
+        });
         self.halves[dir.index()].framer = framer;
     }
 
-    fn gap(&mut self, dir: Dir, _ts: Timestamp, _frame: u64, _len: u64) {
+    fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
         self.halves[dir.index()].started = true;
         self.halves[dir.index()].framer.gap();
+        if let Some(inner) = &mut self.decryption.inner {
+            inner.gap(dir, ts, frame, len);
+        }
     }
 
-    fn fin(&mut self, dir: Dir, ts: Timestamp, _frame: u64) {
+    fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
         self.halves[dir.index()].closed.get_or_insert((ts, false));
+        if let Some(inner) = &mut self.decryption.inner {
+            inner.fin(dir, ts, frame);
+        }
     }
 
-    fn reset(&mut self, dir: Dir, ts: Timestamp, _frame: u64) {
+    fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
         self.halves[dir.index()].closed.get_or_insert((ts, true));
+        if let Some(inner) = &mut self.decryption.inner {
+            inner.reset(dir, ts, frame);
+        }
+    }
+}
+
+impl Decryption {
+    /// Keys are set up: records must be kept whole to be decrypted.
+    fn has_keys(&self) -> bool {
+        self.keys.iter().chain(&self.next).any(Option::is_some)
+    }
+}
+
+/// Passes records on, marking HTTP exchanges as decrypted from TLS.
+struct MarkTls<'a> {
+    emit: &'a mut dyn Emit,
+}
+
+impl Emit for MarkTls<'_> {
+    fn record(&mut self, record: Record) -> Result<(), OutputError> {
+        match record {
+            Record::Http(mut exchange) => {
+                exchange.tls = true;
+                self.emit.record(Record::Http(exchange))
+            }
+        }
+    }
+
+    fn inner_packet(&mut self, packet: InnerPacket) {
+        self.emit.inner_packet(packet);
     }
 }
 
 impl StreamAnalyzer for Tls {
-    fn finish(&mut self, _ts: Timestamp) {
+    fn finish(&mut self, ts: Timestamp) {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
+        if let Some(inner) = &mut self.decryption.inner {
+            inner.finish(ts);
+        }
         self.frame_notes();
+        if let Some(why) = self.decryption.why_not.clone() {
+            self.note(format!("not decrypted: {why}"));
+        }
         self.summary.failure = self.failure();
     }
 
-    fn drain(&mut self, _cx: &Context<'_>, _emit: &mut dyn Emit) -> Result<(), OutputError> {
-        Ok(())
+    fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError> {
+        self.look_up_keys(cx);
+        match &mut self.decryption.inner {
+            Some(inner) => inner.drain(cx, &mut MarkTls { emit }),
+            None => Ok(()),
+        }
     }
 
     fn tally(&self) -> Tally {
+        let inner = self
+            .decryption
+            .inner
+            .as_ref()
+            .map(StreamAnalyzer::tally)
+            .unwrap_or_default();
         Tally {
             confirmed: self.client_hello.is_some()
                 || self.server_hello.is_some()
                 || self.halves.iter().any(|h| h.records >= 2),
-            ..Tally::default()
+            records: inner.records,
+            reversed: inner.reversed,
         }
     }
 

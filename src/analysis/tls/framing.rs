@@ -39,10 +39,16 @@ pub fn is_record_header(header: &[u8]) -> bool {
 #[derive(Debug)]
 pub struct RecordEvent<'a> {
     pub content_type: u8,
+    /// Legacy version from the header (part of the AEAD's additional data).
+    pub version: u16,
     /// Capture time and frame of the segment that carried its first byte.
     pub ts: Timestamp,
     pub frame: u64,
-    /// The body, for every type but application data.
+    /// ... and of the segment that carried its last byte.
+    pub end_ts: Timestamp,
+    pub end_frame: u64,
+    /// The body, for every type but application data (unless
+    /// [`Framer::keep_all`] is set).
     pub body: Option<&'a [u8]>,
 }
 
@@ -86,11 +92,14 @@ pub struct Framer {
     /// Stream offset of the next byte.
     offset: u64,
     broken: Option<Broken>,
+    /// Keep application data records too (to decrypt them).
+    pub keep_all: bool,
 }
 
 #[derive(Debug)]
 struct Body {
     content_type: u8,
+    version: u16,
     len: usize,
     ts: Timestamp,
     frame: u64,
@@ -128,13 +137,15 @@ impl Framer {
         n
     }
 
-    /// Frames `bytes`, handing each complete record to `on_record`.
+    /// Frames `bytes`, handing each complete record to `on_record`, which
+    /// answers whether records from then on must be kept whole (keys for
+    /// them just became known: [`Framer::keep_all`]).
     pub fn push(
         &mut self,
         ts: Timestamp,
         frame: u64,
         mut bytes: &[u8],
-        on_record: &mut dyn FnMut(RecordEvent<'_>),
+        on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
     ) {
         while !bytes.is_empty() && self.broken.is_none() {
             let Some(body) = &mut self.body else {
@@ -145,7 +156,7 @@ impl Framer {
                 bytes = &bytes[take..];
                 if self.header_len == HEADER_LEN {
                     self.start_record(ts, frame);
-                    self.finish_empty(on_record);
+                    self.finish_empty(ts, frame, on_record);
                 }
                 continue;
             };
@@ -156,7 +167,7 @@ impl Framer {
             body.have += take;
             bytes = &bytes[take..];
             if body.have == body.len {
-                self.finish_record(on_record);
+                self.finish_record(ts, frame, on_record);
             }
         }
     }
@@ -175,9 +186,10 @@ impl Framer {
             });
             return;
         }
-        let keep = h[0] != APPLICATION_DATA;
+        let keep = h[0] != APPLICATION_DATA || self.keep_all;
         self.body = Some(Body {
             content_type: h[0],
+            version: u16::from_be_bytes([h[1], h[2]]),
             len,
             ts,
             frame,
@@ -192,17 +204,30 @@ impl Framer {
     }
 
     /// A record with an empty body is complete with its header.
-    fn finish_empty(&mut self, on_record: &mut dyn FnMut(RecordEvent<'_>)) {
+    fn finish_empty(
+        &mut self,
+        ts: Timestamp,
+        frame: u64,
+        on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
+    ) {
         if matches!(&self.body, Some(b) if b.len == 0) {
-            self.finish_record(on_record);
+            self.finish_record(ts, frame, on_record);
         }
     }
 
-    fn finish_record(&mut self, on_record: &mut dyn FnMut(RecordEvent<'_>)) {
+    fn finish_record(
+        &mut self,
+        end_ts: Timestamp,
+        end_frame: u64,
+        on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
+    ) {
         if let Some(body) = self.body.take() {
             self.offset += body.len as u64;
-            on_record(RecordEvent {
+            self.keep_all |= on_record(RecordEvent {
                 content_type: body.content_type,
+                version: body.version,
+                end_ts,
+                end_frame,
                 ts: body.ts,
                 frame: body.frame,
                 body: body.keep.then_some(body.kept.as_slice()),
@@ -220,7 +245,8 @@ mod test {
         let mut out = Vec::new();
         for (i, c) in chunks.iter().enumerate() {
             f.push(Timestamp::from_nanos(i as i64), i as u64, c, &mut |r| {
-                out.push((r.content_type, r.body.map(<[u8]>::to_vec)))
+                out.push((r.content_type, r.body.map(<[u8]>::to_vec)));
+                false
             });
         }
         (out, f.broken().cloned())
@@ -264,10 +290,13 @@ mod test {
     #[test]
     fn a_gap_stops_the_framing() {
         let mut f = Framer::default();
-        f.push(Timestamp::ZERO, 0, b"\x16\x03\x01\x00", &mut |_| {});
+        f.push(Timestamp::ZERO, 0, b"\x16\x03\x01\x00", &mut |_| false);
         f.gap();
         let mut n = 0;
-        f.push(Timestamp::ZERO, 1, b"\x16\x03\x01\x00\x00", &mut |_| n += 1);
+        f.push(Timestamp::ZERO, 1, b"\x16\x03\x01\x00\x00", &mut |_| {
+            n += 1;
+            false
+        });
         assert_eq!(n, 0);
         assert_eq!(f.broken(), Some(&Broken::Gap { offset: 0 }));
     }

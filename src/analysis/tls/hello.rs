@@ -201,6 +201,41 @@ pub fn server_hello(body: &[u8]) -> Option<ServerHello> {
     Some(hello)
 }
 
+/// The ALPN protocol an EncryptedExtensions message (TLS 1.3, its body:
+/// the extension list with its 2-byte length) confirms.
+pub fn encrypted_extensions_alpn(body: &[u8]) -> Option<String> {
+    let (exts, _) = extensions(body.get(2..)?);
+    exts.iter()
+        .find_map(|(_, raw)| match parse_tls_server_hello_extension(raw) {
+            Ok((_, TlsExtension::ALPN(protos))) => protos.first().map(|p| text(p)),
+            _ => None,
+        })
+}
+
+/// The DER certificates of a TLS 1.3 Certificate message body (RFC 8446
+/// §4.4.2: a request context, then entries with their own extensions).
+pub fn tls13_certificates(body: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let Some(&ctx_len) = body.first() else {
+        return out;
+    };
+    let mut rest = body.get(1 + usize::from(ctx_len) + 3..).unwrap_or_default();
+    let u24 = |b: &[u8]| usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2]);
+    while rest.len() >= 3 {
+        let len = u24(rest);
+        let Some(cert) = rest.get(3..3 + len) else {
+            break;
+        };
+        out.push(cert);
+        let Some(ext_len) = rest.get(3 + len..5 + len) else {
+            break;
+        };
+        let ext_len = usize::from(u16::from_be_bytes([ext_len[0], ext_len[1]]));
+        rest = rest.get(5 + len + ext_len..).unwrap_or_default();
+    }
+    out
+}
+
 /// JA4's version code: `13`, `12`, `s3`, `00` when unknown.
 fn ja4_version(v: u16) -> &'static str {
     match v {

@@ -76,7 +76,8 @@ impl KeyLog {
     /// used.
     pub fn add(&mut self, text: &str, source: &str) {
         for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
+            // A Decryption Secrets Block pads its text with NULs.
+            let line = line.trim_matches(|c: char| c == '\0' || c.is_whitespace());
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }

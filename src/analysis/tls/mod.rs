@@ -7,6 +7,7 @@
 
 mod analyzer;
 mod cert;
+mod decrypt;
 mod framing;
 mod hello;
 mod keylog;
