@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tracedeck::analysis::tls::{Resumption, Side, TlsSummary, Validity};
-use tracedeck::analysis::{self, Options, Output, OutputError};
+use tracedeck::analysis::tls::{KeyLog, Resumption, Side, TlsSummary, Validity};
+use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 
@@ -17,9 +17,10 @@ fn sample(name: &str) -> PathBuf {
     shared::samples().join("tls").join(name)
 }
 
-/// Each TCP conversation's client port and TLS summary, by conversation id.
+/// Each TCP conversation's client port and TLS summary, by conversation
+/// id, and the HTTP exchanges.
 #[derive(Default)]
-struct Summaries(BTreeMap<u64, (u16, Arc<TlsSummary>)>);
+struct Summaries(BTreeMap<u64, (u16, Arc<TlsSummary>)>, Vec<HttpExchange>);
 
 impl Output for Summaries {
     fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
@@ -28,13 +29,36 @@ impl Output for Summaries {
         }
         Ok(())
     }
+
+    fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
+        self.1.push(exchange);
+        Ok(())
+    }
+}
+
+fn analyze_with(path: &Path, keylog: Option<&Path>) -> (Summaries, Vec<String>) {
+    let mut reader = Reader::open(path).unwrap();
+    let mut out = Summaries::default();
+    let keylog = keylog.map(|k| {
+        Arc::new(KeyLog::parse(
+            &std::fs::read_to_string(k).unwrap(),
+            "keys.txt",
+        ))
+    });
+    let opts = Options {
+        keylog,
+        ..Options::default()
+    };
+    let summary = analysis::analyze(&mut reader, &opts, &mut out).unwrap();
+    (out, summary.warnings)
 }
 
 fn analyze(path: &Path) -> Summaries {
-    let mut reader = Reader::open(path).unwrap();
-    let mut out = Summaries::default();
-    analysis::analyze(&mut reader, &Options::default(), &mut out).unwrap();
-    out
+    analyze_with(path, None).0
+}
+
+fn keys_of(name: &str) -> PathBuf {
+    sample(&format!("{}.keys.txt", name.split('.').next().unwrap()))
 }
 
 /// The TLS summaries of a capture, in conversation order.
@@ -336,4 +360,159 @@ fn the_conversation_page_and_api_show_tls() {
         .get(&format!("/api/captures/{id}/conversations"))
         .text();
     assert!(!convs.contains("tls_"), "{convs}");
+}
+
+#[test]
+fn https_exchanges_with_a_key_log() {
+    // (capture, exchanges decrypted): the CBC suites of tls12-suites are
+    // not decrypted yet, and say so.
+    for (name, want) in [
+        ("tls13-keepalive.pcap", 3),
+        ("tls12-suites.pcap", 3),
+        ("tls-resumed.pcap", 4),
+        ("tls13-hrr.pcap", 1),
+        ("tls-failures.pcap", 0),
+    ] {
+        let (out, warnings) = analyze_with(&sample(name), Some(&keys_of(name)));
+        assert!(warnings.is_empty(), "{name}: {warnings:?}");
+        assert_eq!(out.1.len(), want, "{name}");
+        assert!(
+            out.1.iter().all(|e| e.tls && e.exchange.status.is_some()),
+            "{name}"
+        );
+    }
+    let (out, _) = analyze_with(&sample("tls12-suites.pcap"), Some(&keys_of("tls12-suites")));
+    let cbc: Vec<_> = out
+        .0
+        .values()
+        .filter(|(_, t)| t.cipher.as_deref().unwrap().contains("CBC"))
+        .collect();
+    assert_eq!(cbc.len(), 2);
+    for (_, t) in cbc {
+        let note = t
+            .notes
+            .iter()
+            .find(|n| n.starts_with("not decrypted: unsupported suite"));
+        assert!(note.is_some(), "{:?}", t.notes);
+    }
+    // TLS 1.3's ALPN and certificate are in the encrypted handshake.
+    let (out, _) = analyze_with(
+        &sample("tls13-keepalive.pcap"),
+        Some(&keys_of("tls13-keepalive")),
+    );
+    let (_, t) = out.0.values().next().unwrap();
+    assert_eq!(t.alpn.as_deref(), Some("http/1.1"));
+    assert!(t.certificates[0].subject.contains("tracedeck.test"));
+}
+
+#[test]
+fn the_key_log_in_the_capture_and_undecryptable_sessions() {
+    // editcap --inject-secrets: no key log given, the capture has one.
+    let (out, warnings) = analyze_with(&sample("tls13-keepalive-dsb.pcapng"), None);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(out.1.len(), 3);
+    // Another session's keys: this one has none.
+    let (out, _) = analyze_with(
+        &sample("tls13-keepalive.pcap"),
+        Some(&keys_of("tls12-suites")),
+    );
+    assert!(out.1.is_empty());
+    let (_, t) = out.0.values().next().unwrap();
+    let note = t
+        .notes
+        .iter()
+        .find(|n| n.starts_with("not decrypted: no key for this session (client random "));
+    assert!(note.is_some(), "{:?}", t.notes);
+    // A key log with garbage lines: warned about by line, the rest used.
+    let dir = crate::support::serve::fresh_dir("tls-garbage-keys");
+    let keys = dir.join("keys.txt");
+    let good = std::fs::read_to_string(keys_of("tls13-keepalive")).unwrap();
+    std::fs::write(&keys, format!("garbage here\n{good}CLIENT_RANDOM 00 11\n")).unwrap();
+    let (out, warnings) = analyze_with(&sample("tls13-keepalive.pcap"), Some(&keys));
+    assert_eq!(out.1.len(), 3);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].starts_with("keys.txt line 1: "));
+    assert!(warnings[1].starts_with("keys.txt line 7: "));
+}
+
+#[test]
+#[ignore = "needs tshark"]
+fn decrypted_http_matches_tshark() {
+    let (mut compared, mut matched) = (0, 0);
+    let mut differences = Vec::new();
+    for name in [
+        "tls13-keepalive.pcap",
+        "tls12-suites.pcap",
+        "tls-resumed.pcap",
+        "tls13-hrr.pcap",
+    ] {
+        let path = sample(name);
+        let keys = keys_of(name);
+        let mut cmd = need::tool("tshark");
+        cmd.args(["-n", "-o"])
+            .arg(format!("tls.keylog_file:{}", keys.display()))
+            // s_server's ports: no ALPN there to tell tshark it is HTTP.
+            .args(["-d", "tls.port==8444,http", "-d", "tls.port==8446,http"])
+            .arg("-r")
+            .arg(&path)
+            .args(["-Y", "http.request || http.response", "-T", "fields"]);
+        for f in [
+            "tcp.srcport",
+            "tcp.dstport",
+            "http.request.method",
+            "http.request.uri",
+            "http.response.code",
+            "http.time",
+            "http.response_for.uri",
+        ] {
+            cmd.args(["-e", f]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        let (ours, _) = analyze_with(&path, Some(&keys));
+        let ciphers: BTreeMap<u16, String> = ours
+            .0
+            .values()
+            .map(|(port, t)| (*port, t.cipher.clone().unwrap_or_default()))
+            .collect();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            let is_request = !f[2].is_empty();
+            let port: u16 = f[if is_request { 0 } else { 1 }].parse().unwrap();
+            if ciphers.get(&port).is_some_and(|c| c.contains("CBC")) {
+                continue; // not decrypted here yet
+            }
+            compared += 1;
+            let uri = if is_request { f[3] } else { f[6] };
+            let uri_path = uri
+                .split_once("://")
+                .map_or(uri, |(_, r)| &r[r.find('/').unwrap_or(r.len())..]);
+            let found = ours
+                .1
+                .iter()
+                .find(|e| e.client.port() == port && e.exchange.uri.as_deref() == Some(uri_path));
+            let Some(e) = found else {
+                differences.push(format!("{name}: no exchange for {port} {uri_path}"));
+                continue;
+            };
+            let ok = if is_request {
+                e.exchange.method.as_deref() == Some(f[2])
+            } else {
+                let theirs_ns = (f[5].parse::<f64>().unwrap() * 1e9).round() as i64;
+                let ours_ns = e.exchange.http_time().map(|t| t.as_nanos());
+                e.exchange.status.map(|s| s.to_string()).as_deref() == Some(f[4])
+                    && ours_ns.is_some_and(|n| (n - theirs_ns).abs() <= 1_000)
+            };
+            if ok {
+                matched += 1;
+            } else {
+                differences.push(format!(
+                    "{name} {port} {uri_path}: ours {e:?}, tshark {line}"
+                ));
+            }
+        }
+    }
+    println!("decrypted HTTP requests and responses matching tshark (method, URI; status, http.time): {matched} of {compared}");
+    assert!(compared >= 10, "compared only {compared}");
+    assert!(differences.is_empty(), "{differences:#?}");
 }
