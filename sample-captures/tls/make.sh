@@ -47,13 +47,17 @@ curl -s -k $(resolve 8443) -o /dev/null -o /dev/null -o /dev/null \
 stop_capture
 
 # 2. TLS 1.2: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305, AES-CBC-SHA1
-#    and AES-CBC-SHA256, one connection each.
+#    and AES-CBC-SHA256 (encrypt-then-MAC), one connection each.
 keys tls12-suites
 start_capture "$here/tls12-suites.pcap" port 8443
 for c in ECDHE-RSA-AES128-GCM-SHA256 ECDHE-RSA-AES256-GCM-SHA384 ECDHE-RSA-CHACHA20-POLY1305 \
          ECDHE-RSA-AES128-SHA ECDHE-RSA-AES128-SHA256; do
   curl -s -k $(resolve 8443) --tls-max 1.2 --ciphers "$c" -o /dev/null https://$host:8443/$c
 done
+# AES-256-CBC-SHA1 without encrypt-then-MAC (MAC before encryption).
+printf 'GET /no-etm HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' $host |
+  openssl s_client -quiet -tls1_2 -no_etm -cipher ECDHE-RSA-AES256-SHA -servername $host \
+    -connect 127.0.0.1:8443 -keylogfile "$SSLKEYLOGFILE" >/dev/null 2>&1 || true
 stop_capture
 
 # 3. Resumed sessions: TLS 1.2 by session ID, TLS 1.3 by PSK (openssl

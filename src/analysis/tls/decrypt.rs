@@ -1,14 +1,18 @@
 //! Record decryption with RustCrypto: TLS 1.3's three suites (RFC 8446
-//! §5.2, §7.1–7.3), and TLS 1.2's AES-GCM (RFC 5288) and
-//! ChaCha20-Poly1305 (RFC 7905) suites with keys from the master secret
-//! (RFC 5246 §5, §6.3). A [`RecordKeys`] decrypts one direction's records
+//! §5.2, §7.1–7.3), and TLS 1.2's AES-GCM (RFC 5288), ChaCha20-Poly1305
+//! (RFC 7905) and AES-CBC with HMAC-SHA1/SHA256/SHA384 suites (RFC 5246
+//! §6.2.3.2, with or without encrypt-then-MAC, RFC 7366) with keys from
+//! the master secret (RFC 5246 §5, §6.3). A [`RecordKeys`] decrypts one direction's records
 //! in order, counting sequence numbers.
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce};
+use cbc::cipher::block_padding::NoPadding;
+use cbc::cipher::{BlockDecryptMut, KeyIvInit};
 use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
+use sha1::Sha1;
 use sha2::{Sha256, Sha384};
 
 /// The AEAD of a suite.
@@ -17,6 +21,42 @@ pub enum Aead {
     Aes128Gcm,
     Aes256Gcm,
     ChaCha20Poly1305,
+    /// TLS 1.2 AES-CBC with the HMAC of this hash.
+    Aes128Cbc(MacHash),
+    Aes256Cbc(MacHash),
+}
+
+/// The HMAC of a CBC suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacHash {
+    Sha1,
+    Sha256,
+    Sha384,
+}
+
+impl MacHash {
+    fn len(self) -> usize {
+        match self {
+            MacHash::Sha1 => 20,
+            MacHash::Sha256 => 32,
+            MacHash::Sha384 => 48,
+        }
+    }
+
+    fn hmac(self, key: &[u8], parts: &[&[u8]]) -> Option<Vec<u8>> {
+        fn run<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]]) -> Option<Vec<u8>> {
+            let mut m = <M as Mac>::new_from_slice(key).ok()?;
+            for p in parts {
+                m.update(p);
+            }
+            Some(m.finalize().into_bytes().to_vec())
+        }
+        match self {
+            MacHash::Sha1 => run::<Hmac<Sha1>>(key, parts),
+            MacHash::Sha256 => run::<Hmac<Sha256>>(key, parts),
+            MacHash::Sha384 => run::<Hmac<Sha384>>(key, parts),
+        }
+    }
 }
 
 /// The hash of a suite's key schedule (HKDF in 1.3, the PRF in 1.2).
@@ -38,8 +78,8 @@ impl Hash {
 impl Aead {
     fn key_len(self) -> usize {
         match self {
-            Aead::Aes128Gcm => 16,
-            Aead::Aes256Gcm | Aead::ChaCha20Poly1305 => 32,
+            Aead::Aes128Gcm | Aead::Aes128Cbc(_) => 16,
+            Aead::Aes256Gcm | Aead::ChaCha20Poly1305 | Aead::Aes256Cbc(_) => 32,
         }
     }
 }
@@ -61,6 +101,12 @@ pub fn suite(id: u16) -> Option<Suite> {
         0xc02b | 0xc02f | 0x009c | 0x009e => (Aead::Aes128Gcm, Hash::Sha256),
         0xc02c | 0xc030 | 0x009d | 0x009f => (Aead::Aes256Gcm, Hash::Sha384),
         0xcca8 | 0xcca9 | 0xccaa => (Aead::ChaCha20Poly1305, Hash::Sha256),
+        // TLS 1.2 AES-CBC (the PRF is SHA-256 unless the MAC is SHA-384).
+        0xc013 | 0xc009 | 0x002f | 0x0033 => (Aead::Aes128Cbc(MacHash::Sha1), Hash::Sha256),
+        0xc014 | 0xc00a | 0x0035 | 0x0039 => (Aead::Aes256Cbc(MacHash::Sha1), Hash::Sha256),
+        0xc027 | 0xc023 | 0x003c | 0x0067 => (Aead::Aes128Cbc(MacHash::Sha256), Hash::Sha256),
+        0x003d | 0x006b => (Aead::Aes256Cbc(MacHash::Sha256), Hash::Sha256),
+        0xc028 | 0xc024 => (Aead::Aes256Cbc(MacHash::Sha384), Hash::Sha384),
         _ => return None,
     };
     Some(Suite { aead, hash })
@@ -70,6 +116,14 @@ enum Cipher {
     Aes128(Box<Aes128Gcm>),
     Aes256(Box<Aes256Gcm>),
     ChaCha(Box<ChaCha20Poly1305>),
+    /// AES-CBC: the key, the MAC key and whether the MAC covers the
+    /// ciphertext (encrypt-then-MAC).
+    Cbc {
+        key: Vec<u8>,
+        mac: MacHash,
+        mac_key: Vec<u8>,
+        encrypt_then_mac: bool,
+    },
 }
 
 /// How the nonce and the additional data of a record are made.
@@ -116,6 +170,8 @@ fn cipher(aead: Aead, key: &[u8]) -> Option<Cipher> {
         Aead::ChaCha20Poly1305 => {
             Cipher::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
         }
+        // Made by `RecordKeys::tls12`, which has the MAC key.
+        Aead::Aes128Cbc(_) | Aead::Aes256Cbc(_) => return None,
     })
 }
 
@@ -195,7 +251,18 @@ impl RecordKeys {
         master: &[u8],
         client_random: &[u8; 32],
         server_random: &[u8; 32],
+        encrypt_then_mac: bool,
     ) -> Option<(RecordKeys, RecordKeys)> {
+        if let Aead::Aes128Cbc(mac) | Aead::Aes256Cbc(mac) = suite.aead {
+            return Self::tls12_cbc(
+                suite,
+                mac,
+                master,
+                client_random,
+                server_random,
+                encrypt_then_mac,
+            );
+        }
         let (key_len, iv_len, framing) = match suite.aead {
             Aead::ChaCha20Poly1305 => (32, 12, Framing::Tls12),
             aead => (aead.key_len(), 4, Framing::Tls12ExplicitNonce),
@@ -227,6 +294,104 @@ impl RecordKeys {
         Some((make(client_key, client_iv)?, make(server_key, server_iv)?))
     }
 
+    /// TLS 1.2 AES-CBC: MAC keys then keys (no fixed IVs: each record
+    /// carries its own).
+    fn tls12_cbc(
+        suite: Suite,
+        mac: MacHash,
+        master: &[u8],
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+        encrypt_then_mac: bool,
+    ) -> Option<(RecordKeys, RecordKeys)> {
+        let (m, k) = (mac.len(), suite.aead.key_len());
+        let mut seed = server_random.to_vec();
+        seed.extend_from_slice(client_random);
+        let block = prf(suite.hash, master, b"key expansion", &seed, 2 * (m + k))?;
+        let make = |mac_key: &[u8], key: &[u8]| RecordKeys {
+            cipher: Cipher::Cbc {
+                key: key.to_vec(),
+                mac,
+                mac_key: mac_key.to_vec(),
+                encrypt_then_mac,
+            },
+            iv: [0; 12],
+            seq: 0,
+            framing: Framing::Tls12,
+            secret: Vec::new(),
+            suite,
+        };
+        Some((
+            make(&block[..m], &block[2 * m..2 * m + k]),
+            make(&block[m..2 * m], &block[2 * m + k..]),
+        ))
+    }
+
+    /// An AES-CBC record: explicit IV, ciphertext, MAC (checked).
+    fn open_cbc(&mut self, content_type: u8, version: u16, body: &[u8]) -> Option<Plain> {
+        let Cipher::Cbc {
+            key,
+            mac,
+            mac_key,
+            encrypt_then_mac,
+        } = &self.cipher
+        else {
+            return None;
+        };
+        let (m, seq) = (mac.len(), self.seq.to_be_bytes());
+        let header = |len: usize| {
+            let mut h = vec![content_type];
+            h.extend_from_slice(&version.to_be_bytes());
+            h.extend_from_slice(&(len as u16).to_be_bytes());
+            h
+        };
+        let sealed = if *encrypt_then_mac {
+            let (sealed, tag) = body.split_at(body.len().checked_sub(m)?);
+            if mac.hmac(mac_key, &[&seq, &header(sealed.len()), sealed])? != tag {
+                return None;
+            }
+            sealed
+        } else {
+            body
+        };
+        if sealed.len() < 32 || sealed.len() % 16 != 0 {
+            return None;
+        }
+        let (iv, ciphertext) = sealed.split_at(16);
+        let mut buf = ciphertext.to_vec();
+        let decrypted = match key.len() {
+            16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
+                .ok()?
+                .decrypt_padded_mut::<NoPadding>(&mut buf)
+                .is_ok(),
+            _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+                .ok()?
+                .decrypt_padded_mut::<NoPadding>(&mut buf)
+                .is_ok(),
+        };
+        if !decrypted {
+            return None;
+        }
+        let pad = usize::from(*buf.last()?);
+        let unpadded = buf.len().checked_sub(pad + 1)?;
+        if buf[unpadded..].iter().any(|&b| usize::from(b) != pad) {
+            return None;
+        }
+        buf.truncate(unpadded);
+        if !*encrypt_then_mac {
+            let data_len = buf.len().checked_sub(m)?;
+            let tag = buf.split_off(data_len);
+            if mac.hmac(mac_key, &[&seq, &header(data_len), &buf])? != tag {
+                return None;
+            }
+        }
+        self.seq += 1;
+        Some(Plain {
+            content_type,
+            data: buf,
+        })
+    }
+
     /// TLS 1.3 KeyUpdate: the next generation of this direction's keys.
     pub fn updated(&self) -> Option<RecordKeys> {
         let next = expand_label(
@@ -250,6 +415,9 @@ impl RecordKeys {
     /// `body` its payload). `None` when it does not authenticate: the
     /// sequence number is then left as it was.
     pub fn open(&mut self, content_type: u8, version: u16, body: &[u8]) -> Option<Plain> {
+        if matches!(self.cipher, Cipher::Cbc { .. }) {
+            return self.open_cbc(content_type, version, body);
+        }
         let (nonce, aad, ciphertext): ([u8; 12], Vec<u8>, &[u8]) = match self.framing {
             Framing::Tls13 => {
                 let mut aad = vec![content_type];
@@ -280,6 +448,7 @@ impl RecordKeys {
             Cipher::Aes128(c) => c.decrypt_in_place(nonce, &aad, &mut buf),
             Cipher::Aes256(c) => c.decrypt_in_place(nonce, &aad, &mut buf),
             Cipher::ChaCha(c) => c.decrypt_in_place(nonce, &aad, &mut buf),
+            Cipher::Cbc { .. } => return None,
         };
         ok.ok()?;
         self.seq += 1;
@@ -328,6 +497,13 @@ mod test {
             expand_label(suite.hash, &secret, "iv", 12).unwrap(),
             unhex("5d 31 3e b2 67 12 76 ee 13 00 0b 30")
         );
+    }
+
+    #[test]
+    fn suites_not_decrypted_are_none() {
+        assert_eq!(suite(0x000a), None, "TLS_RSA_WITH_3DES_EDE_CBC_SHA");
+        assert_eq!(suite(0x1304), None, "TLS_AES_128_CCM_SHA256");
+        assert!(suite(0xc014).is_some() && suite(0x1303).is_some());
     }
 
     #[test]

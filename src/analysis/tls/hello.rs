@@ -24,6 +24,7 @@ const HELLO_RETRY_RANDOM: [u8; 32] = [
 
 const EXT_SNI: u16 = 0x0000;
 const EXT_ALPN: u16 = 0x0010;
+const EXT_ENCRYPT_THEN_MAC: u16 = 0x0016;
 
 /// What a ClientHello offered.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -52,6 +53,8 @@ pub struct ServerHello {
     pub session_id: Vec<u8>,
     /// The server selected a pre-shared key (TLS 1.3 resumption).
     pub psk: bool,
+    /// Encrypt-then-MAC was agreed (RFC 7366: CBC suites MAC the ciphertext).
+    pub encrypt_then_mac: bool,
     pub hello_retry: bool,
 }
 
@@ -186,7 +189,13 @@ pub fn server_hello(body: &[u8]) -> Option<ServerHello> {
         hello.random.copy_from_slice(r);
     }
     let (exts, _) = extensions(sh.ext.unwrap_or_default());
-    for (_, raw) in &exts {
+    for (ty, raw) in &exts {
+        // By number: tls-parser 0.12 reads ServerHello extension 21
+        // (padding) as encrypt_then_mac and 22 as unknown.
+        if *ty == EXT_ENCRYPT_THEN_MAC {
+            hello.encrypt_then_mac = true;
+            continue;
+        }
         match parse_tls_server_hello_extension(raw) {
             Ok((_, TlsExtension::ALPN(protos))) => hello.alpn = protos.first().map(|p| text(p)),
             Ok((_, TlsExtension::SupportedVersions(vs))) => {
