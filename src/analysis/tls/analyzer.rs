@@ -448,13 +448,12 @@ impl Tls {
                     self.handshake_bytes(dir, &rec, body);
                 }
             }
-            HANDSHAKE => {
-                // TLS ≤ 1.2: the first encrypted handshake message after
-                // the server's ChangeCipherSpec is its Finished.
-                if side == Side::Server && self.summary.server_finished.is_none() {
-                    self.summary.server_finished = Some((rec.ts, rec.frame));
-                }
+            // TLS ≤ 1.2: the first encrypted handshake message after the
+            // server's ChangeCipherSpec is its Finished.
+            HANDSHAKE if side == Side::Server && self.summary.server_finished.is_none() => {
+                self.summary.server_finished = Some((rec.ts, rec.frame));
             }
+            HANDSHAKE => {}
             // TLS 1.3 sends one for middlebox compatibility (RFC 8446
             // §D.4), after a HelloRetryRequest too, before the version is
             // known from the ServerHello.
@@ -663,7 +662,7 @@ impl Tls {
         let server = self.halves[self.client_dir.unwrap_or(Dir::ToServer).reverse().index()].closed;
         let how = |reset: bool| if reset { "reset" } else { "closed" };
         if s.server_hello.is_none() {
-            return Some(match server.or(client.map(|(t, r)| (t, r))) {
+            return Some(match server.or(client) {
                 Some((ts, reset)) if server.is_some() => format!(
                     "server {} the connection {} after ClientHello without a ServerHello",
                     how(reset),

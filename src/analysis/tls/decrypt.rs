@@ -100,7 +100,7 @@ pub fn suite(id: u16) -> Option<Suite> {
         // TLS 1.2 AES-GCM: ECDHE-ECDSA, ECDHE-RSA, RSA, DHE-RSA.
         0xc02b | 0xc02f | 0x009c | 0x009e => (Aead::Aes128Gcm, Hash::Sha256),
         0xc02c | 0xc030 | 0x009d | 0x009f => (Aead::Aes256Gcm, Hash::Sha384),
-        0xcca8 | 0xcca9 | 0xccaa => (Aead::ChaCha20Poly1305, Hash::Sha256),
+        0xcca8..=0xccaa => (Aead::ChaCha20Poly1305, Hash::Sha256),
         // TLS 1.2 AES-CBC (the PRF is SHA-256 unless the MAC is SHA-384).
         0xc013 | 0xc009 | 0x002f | 0x0033 => (Aead::Aes128Cbc(MacHash::Sha1), Hash::Sha256),
         0xc014 | 0xc00a | 0x0035 | 0x0039 => (Aead::Aes256Cbc(MacHash::Sha1), Hash::Sha256),

@@ -240,7 +240,10 @@ impl Framer {
 mod test {
     use super::*;
 
-    fn frame_all(chunks: &[&[u8]]) -> (Vec<(u8, Option<Vec<u8>>)>, Option<Broken>) {
+    /// Content type and kept body of each record.
+    type Framed = Vec<(u8, Option<Vec<u8>>)>;
+
+    fn frame_all(chunks: &[&[u8]]) -> (Framed, Option<Broken>) {
         let mut f = Framer::default();
         let mut out = Vec::new();
         for (i, c) in chunks.iter().enumerate() {
