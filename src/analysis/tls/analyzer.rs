@@ -249,16 +249,23 @@ impl Tls {
     /// data (handed to the inner analyzer).
     fn plain_record(&mut self, dir: Dir, rec: &RecordEvent<'_>, plain: decrypt::Plain) {
         let side = self.side(dir);
+        if plain.content_type != ALERT {
+            // Timing reads the record as it was sent (TLS 1.3 wraps every
+            // type as application data).
+            let outer = if self.tls13 {
+                APPLICATION_DATA
+            } else {
+                rec.content_type
+            };
+            let sealed = RecordEvent {
+                content_type: outer,
+                body: None,
+                ..*rec
+            };
+            self.sealed_record(dir, sealed);
+        }
         match plain.content_type {
             APPLICATION_DATA => {
-                self.sealed_record(
-                    dir,
-                    RecordEvent {
-                        content_type: APPLICATION_DATA,
-                        body: None,
-                        ..*rec
-                    },
-                );
                 let inner = self.decryption.inner.get_or_insert_with(|| {
                     let by_alpn = match self.summary.alpn.as_deref() {
                         Some("http/1.1") => Selector::named(&BUILTIN, super::super::http1::NAME),
@@ -281,19 +288,9 @@ impl Tls {
                     });
                 }
             }
-            HANDSHAKE if self.tls13 => {
-                self.sealed_record(
-                    dir,
-                    RecordEvent {
-                        content_type: APPLICATION_DATA,
-                        body: None,
-                        ..*rec
-                    },
-                );
-                self.decrypted_handshake(dir, &plain.data);
-            }
+            HANDSHAKE if self.tls13 => self.decrypted_handshake(dir, &plain.data),
             // TLS ≤ 1.2: the Finished after ChangeCipherSpec.
-            _ => self.sealed_record(dir, RecordEvent { body: None, ..*rec }),
+            _ => {}
         }
     }
 
@@ -901,23 +898,16 @@ mod test {
     fn run(to_server: &[&[u8]], to_client: &[&[u8]]) -> TlsSummary {
         let mut tls = Tls::default();
         let mut frame = 0;
-        for chunk in to_server {
-            tls.data(
-                Dir::ToServer,
-                Timestamp::from_nanos(frame * 1000),
-                frame as u64,
-                chunk,
-            );
-            frame += 1;
-        }
-        for chunk in to_client {
-            tls.data(
-                Dir::ToClient,
-                Timestamp::from_nanos(frame * 1000),
-                frame as u64,
-                chunk,
-            );
-            frame += 1;
+        for (dir, chunks) in [(Dir::ToServer, to_server), (Dir::ToClient, to_client)] {
+            for chunk in chunks {
+                tls.data(
+                    dir,
+                    Timestamp::from_nanos(frame * 1000),
+                    frame as u64,
+                    chunk,
+                );
+                frame += 1;
+            }
         }
         tls.finish(Timestamp::from_nanos(frame * 1000));
         tls.summary().clone()
