@@ -1,6 +1,7 @@
-"""A keep-alive HTTPS server for the TLS sample captures: HTTP/1.1 over
-python3's ssl, answering GET with a short text body (404 for paths that
-contain "missing"). Usage: https_server.py PORT CERT KEY"""
+"""A keep-alive HTTPS server for the TLS sample captures and bench/tls.sh:
+HTTP/1.1 over python3's ssl, answering GET with a short text body (404 for
+paths that contain "missing"; /bytes/N answers N bytes).
+Usage: https_server.py PORT CERT KEY"""
 import http.server
 import ssl
 import sys
@@ -10,7 +11,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        body = f"hello {self.path}\n".encode()
+        if self.path.startswith("/bytes/"):
+            body = b"x" * int(self.path[len("/bytes/"):])
+        else:
+            body = f"hello {self.path}\n".encode()
         self.send_response(404 if "missing" in self.path else 200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
