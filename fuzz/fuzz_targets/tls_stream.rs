@@ -7,8 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use tracedeck::analysis::tls::{self, KeyLog};
 use tracedeck::analysis::{Context, Emit, InnerPacket, OutputError, Record, TroubleLog};
-use tracedeck::analysis::StreamAnalyzer;
-use tracedeck::flow::{Conversation, Dir, Proto, StreamSink};
+use tracedeck::flow::{Conversation, Dir, Proto};
 use tracedeck::time::Timestamp;
 
 struct Discard;

@@ -795,13 +795,13 @@ struct MarkTls<'a> {
 }
 
 impl Emit for MarkTls<'_> {
-    fn record(&mut self, record: Record) -> Result<(), OutputError> {
-        match record {
-            Record::Http(mut exchange) => {
-                exchange.tls = true;
-                self.emit.record(Record::Http(exchange))
-            }
+    fn record(&mut self, mut record: Record) -> Result<(), OutputError> {
+        // Other record types pass unchanged (HTTP is the only one today).
+        #[allow(irrefutable_let_patterns)]
+        if let Record::Http(exchange) = &mut record {
+            exchange.tls = true;
         }
+        self.emit.record(record)
     }
 
     fn inner_packet(&mut self, packet: InnerPacket) {
