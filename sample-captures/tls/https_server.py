@@ -12,7 +12,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path.startswith("/bytes/"):
-            body = b"x" * int(self.path[len("/bytes/"):])
+            body = b"x" * int(self.path[len("/bytes/"):].split("?")[0])
         else:
             body = f"hello {self.path}\n".encode()
         self.send_response(404 if "missing" in self.path else 200)
