@@ -530,7 +530,11 @@ mod test {
             assert_eq!(a, b, "{}", R::TABLE);
         }
         check(&ConversationRow::example());
-        check(&ExchangeRow::default());
+        // Every optional field present (`tls` is left out of the JSON when false).
+        check(&ExchangeRow {
+            tls: true,
+            ..ExchangeRow::default()
+        });
     }
 
     #[test]
