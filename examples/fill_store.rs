@@ -103,6 +103,7 @@ fn main() {
                 protocol: Some("http"),
                 records: 1,
                 reversed: 0,
+                tls: None,
             },
             tunnel: None,
         };

@@ -36,4 +36,5 @@ mod strace_api;
 mod strace_browser;
 mod strace_shared;
 mod tcp_edges;
+mod tls;
 mod tunnels;

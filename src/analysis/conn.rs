@@ -9,6 +9,7 @@ use crate::time::Timestamp;
 use super::protocol::{Context, DatagramAnalyzer, Emit, StreamAnalyzer, Tally};
 use super::registry::Registry;
 use super::select::{Selector, UNKNOWN};
+use super::tls::KeyLog;
 use super::trouble::TroubleLog;
 use super::OutputError;
 
@@ -95,7 +96,12 @@ impl ConnAnalyzer {
 
     /// Hands every record completed so far to `emit`.
     #[inline]
-    pub fn drain(&mut self, conv: &Conversation, emit: &mut dyn Emit) -> Result<(), OutputError> {
+    pub fn drain(
+        &mut self,
+        conv: &Conversation,
+        keys: &KeyLog,
+        emit: &mut dyn Emit,
+    ) -> Result<(), OutputError> {
         if !std::mem::take(&mut self.fed) {
             return Ok(());
         }
@@ -104,6 +110,7 @@ impl ConnAnalyzer {
                 let cx = Context {
                     conv,
                     trouble: &*trouble,
+                    keys,
                 };
                 selector.drain(&cx, emit)
             }
@@ -111,6 +118,7 @@ impl ConnAnalyzer {
                 let cx = Context {
                     conv,
                     trouble: &NO_TROUBLE,
+                    keys,
                 };
                 analyzer.drain(&cx, emit)
             }
@@ -119,6 +127,10 @@ impl ConnAnalyzer {
 
     /// What the conversation's analyzer found, for [`Conversation::app`].
     pub fn facts(&self) -> AppFacts {
+        let tls = match &self.app {
+            App::Stream { selector, .. } => selector.tls(),
+            App::Datagram { .. } => None,
+        };
         let (
             protocol,
             Tally {
@@ -136,6 +148,7 @@ impl ConnAnalyzer {
             protocol: Some(protocol),
             records,
             reversed,
+            tls,
         }
     }
 }

@@ -32,11 +32,17 @@ pub struct HttpExchange {
     pub verdict: Verdict,
     /// The HTTP/2 stream that carried it (`None` for HTTP/1.x).
     pub http2: Option<StreamFacts>,
+    /// Decrypted from TLS (set by the TLS analyzer that ran this one).
+    pub tls: bool,
 }
 
-/// HTTP exchanges of a conversation (0 unless the HTTP analyzer ran on it).
+/// HTTP exchanges of a conversation (0 unless the HTTP analyzer ran on it,
+/// directly or inside TLS).
 pub fn http_exchanges(conv: &Conversation) -> u64 {
-    if conv.app.protocol == Some(NAME) || conv.app.protocol == Some(super::http2::NAME) {
+    if conv.app.protocol == Some(NAME)
+        || conv.app.protocol == Some(super::http2::NAME)
+        || conv.app.protocol == Some(super::tls::NAME)
+    {
         conv.app.records
     } else {
         0
@@ -229,6 +235,7 @@ pub(super) fn emit_exchange(
         facts,
         verdict,
         http2,
+        tls: false,
     }))
 }
 

@@ -16,6 +16,7 @@ pub mod report;
 mod select;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 mod trouble;
 
 pub use conn::ConnAnalyzer;
@@ -27,8 +28,11 @@ pub use registry::{DatagramEntry, Registry, StreamEntry, BUILTIN};
 pub use select::{Selector, MAX_PROBE_BYTES, UNKNOWN};
 pub use trouble::TroubleLog;
 
+use tls::KeyLog;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -113,6 +117,9 @@ pub struct Options {
     pub packets: bool,
     /// The protocol analyzers to run ([`BUILTIN`] by default).
     pub registry: &'static Registry,
+    /// TLS secrets to decrypt with (`analyze --keylog`); a pcapng's
+    /// Decryption Secrets Blocks add to them.
+    pub keylog: Option<Arc<KeyLog>>,
 }
 
 impl Default for Options {
@@ -122,6 +129,7 @@ impl Default for Options {
             limits: TableLimits::default(),
             packets: false,
             registry: &BUILTIN,
+            keylog: None,
         }
     }
 }
@@ -187,6 +195,8 @@ struct Handler<'o> {
     registry: &'static Registry,
     /// Packets analyzers found inside payloads, for the flow table next.
     inner: Vec<InnerPacket>,
+    /// TLS secrets: the key log given, plus the capture's own.
+    keys: Arc<KeyLog>,
     /// The output's first error: nothing more goes to it, and the analysis
     /// stops after the packet being processed.
     failed: Option<OutputError>,
@@ -222,7 +232,7 @@ impl Handler<'_> {
             out: &mut *self.out,
             inner: &mut self.inner,
         };
-        if let Err(e) = conn.drain(conv, &mut sink) {
+        if let Err(e) = conn.drain(conv, &self.keys, &mut sink) {
             self.failed = Some(e);
         }
     }
@@ -512,6 +522,7 @@ pub fn analyze(
         packets: opts.packets,
         registry: opts.registry,
         inner: Vec::new(),
+        keys: opts.keylog.clone().unwrap_or_default(),
         failed: None,
         tunnel: tunnel::Path::default(),
         tunnels: FxHashMap::default(),
@@ -540,6 +551,15 @@ pub fn analyze(
                 Ok(false) => break,
                 Err(e) => return Err(stop(e.into(), records)),
             }
+        }
+        if let Some(secrets) = reader.take_tls_secrets() {
+            // A Decryption Secrets Block: its key log joins the others.
+            let text = String::from_utf8_lossy(&secrets);
+            let at = reader.position();
+            Arc::make_mut(&mut pipe.table.handler_mut().keys).add(
+                &text,
+                &format!("decryption secrets block before offset {at}"),
+            );
         }
         let frame = match reader.next_frame() {
             Ok(Some(f)) => f,
@@ -582,6 +602,7 @@ pub fn analyze(
         }
     }
     let conversations = table.conversations_seen();
+    let key_warnings = table.handler().keys.warnings();
     let overflows = table.global_overflows;
     let evicted_early = table.evicted_early;
     let max_open = opts.limits.max_open;
@@ -606,6 +627,7 @@ pub fn analyze(
             "more than {max_open} conversations were open at once: {evicted_early} left the table early (finished ones first: closed, reset, unanswered, idle UDP; past {} also the least recently active); a later packet of one of them counts as a new conversation", 2 * max_open
         ));
     }
+    warnings.extend(key_warnings);
     if defrag.dropped > 0 {
         warnings.push(format!(
             "{} fragmented datagram(s) never completed",

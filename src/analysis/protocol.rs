@@ -4,10 +4,13 @@
 //! packets for the flow table). docs/adding-a-protocol.md walks through
 //! adding one.
 
+use std::sync::Arc;
+
 use crate::flow::{Conversation, Dir, StreamSink};
 use crate::time::Timestamp;
 
 use super::record::{InnerPacket, Record};
+use super::tls::{KeyLog, TlsSummary};
 use super::trouble::TroubleLog;
 use super::OutputError;
 
@@ -27,6 +30,9 @@ pub struct Context<'a> {
     pub conv: &'a Conversation,
     /// TCP trouble of the conversation (empty for UDP).
     pub trouble: &'a TroubleLog,
+    /// TLS secrets known so far (a key log given with the capture, and
+    /// those the capture itself carries).
+    pub keys: &'a KeyLog,
 }
 
 /// Where analyzers put what they find.
@@ -63,6 +69,11 @@ pub trait StreamAnalyzer: StreamSink {
     /// nothing to hand over.
     fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError>;
     fn tally(&self) -> Tally;
+    /// What TLS was seen on the conversation (the TLS analyzer's summary;
+    /// an analyzer that runs TLS inside something else forwards it).
+    fn tls(&self) -> Option<Arc<TlsSummary>> {
+        None
+    }
 }
 
 /// A protocol analyzer over one UDP conversation's datagrams.

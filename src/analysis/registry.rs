@@ -6,7 +6,7 @@
 use crate::flow::{Conversation, Dir};
 
 use super::protocol::{DatagramAnalyzer, Probe, StreamAnalyzer};
-use super::{http1, http2};
+use super::{http1, http2, tls};
 
 /// A TCP stream analyzer.
 #[derive(Debug)]
@@ -51,6 +51,11 @@ pub static BUILTIN: Registry = Registry {
             name: http2::NAME,
             probe: http2::probe,
             new: http2::new,
+        },
+        StreamEntry {
+            name: tls::NAME,
+            probe: tls::probe,
+            new: tls::new,
         },
     ],
     datagrams: &[],

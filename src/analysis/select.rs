@@ -355,6 +355,13 @@ impl StreamAnalyzer for Selector {
             State::Probing(_) | State::Unknown => Tally::default(),
         }
     }
+
+    fn tls(&self) -> Option<std::sync::Arc<super::tls::TlsSummary>> {
+        match &self.state {
+            State::Chosen { analyzer, .. } => analyzer.tls(),
+            State::Probing(_) | State::Unknown => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -420,7 +427,9 @@ mod test {
         selector.finish(Timestamp::from_nanos(1_000_000_000));
         let conv = conversation();
         let trouble = TroubleLog::new();
+        let keys = crate::analysis::tls::KeyLog::default();
         let cx = Context {
+            keys: &keys,
             conv: &conv,
             trouble: &trouble,
         };

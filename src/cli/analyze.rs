@@ -15,6 +15,7 @@ use serde::Serialize;
 use tracedeck::analysis::report::{
     CaptureRow, Cell, ConversationRow, ExchangeRow, Order, Row, StatusFilter,
 };
+use tracedeck::analysis::tls::KeyLog;
 use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
@@ -63,6 +64,10 @@ pub struct AnalyzeArgs {
     /// Rows of the table to print (0 = all).
     #[arg(long, default_value_t = 50)]
     limit: usize,
+    /// A TLS key log (the NSS format SSLKEYLOGFILE writes) to decrypt
+    /// TLS conversations with; bad lines are warnings, the rest is used.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
 }
 
 /// `--sort` for the conversation table.
@@ -385,8 +390,21 @@ pub fn run(request: Request) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let keylog = match &args.keylog {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading the key log {}", path.display()))?;
+            let source = path.display().to_string();
+            Some(std::sync::Arc::new(KeyLog::parse(
+                &String::from_utf8_lossy(&bytes),
+                &source,
+            )))
+        }
+        None => None,
+    };
     let opts = Options {
         filter,
+        keylog,
         ..Options::default()
     };
     let keep = if args.json {

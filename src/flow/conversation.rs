@@ -145,7 +145,7 @@ pub struct Conversation {
 
 /// A conversation's application-layer facts, from the protocol analyzer
 /// that ran on it (see docs/adding-a-protocol.md).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AppFacts {
     /// The protocol recognised (`"http"`), `"unknown"` when the payload
     /// matched no analyzer, `None` when no analyzer ran (no payload, or a
@@ -157,6 +157,9 @@ pub struct AppFacts {
     /// from `server` to `client`): all of them means the roles were guessed
     /// wrong.
     pub reversed: u64,
+    /// What the TLS analyzer found, when TLS ran on the conversation.
+    #[serde(skip)]
+    pub tls: Option<std::sync::Arc<crate::analysis::tls::TlsSummary>>,
 }
 
 impl Conversation {

@@ -743,7 +743,7 @@ impl<H: FlowHandler> FlowTable<H> {
 /// both's (the first one's protocol when it found one).
 fn merge_earlier_app(conv: &mut Conversation, tcp: &mut TcpState) {
     if let Some(earlier) = tcp.earlier_app.take() {
-        let later = conv.app;
+        let later = std::mem::take(&mut conv.app);
         conv.app = AppFacts {
             protocol: if earlier.records == 0 && later.protocol.is_some() {
                 later.protocol
@@ -752,6 +752,7 @@ fn merge_earlier_app(conv: &mut Conversation, tcp: &mut TcpState) {
             },
             records: earlier.records + later.records,
             reversed: earlier.reversed + later.reversed,
+            tls: later.tls.or(earlier.tls),
         };
     }
 }

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use pcap_parser::pcapng::Block;
+use pcap_parser::pcapng::{Block, SecretsType};
 
 use super::feed::{Chunk, Feed, HEADROOM};
 use super::frame::{Frame, LinkType};
@@ -27,6 +27,8 @@ pub const MAX_RECORD_LEN: usize = 16 << 20;
 
 /// A classic pcap header snaplen beyond this is not a capture header.
 const MAX_SNAPLEN: u32 = 256 << 20;
+/// Most TLS key log bytes kept from Decryption Secrets Blocks.
+const MAX_TLS_SECRETS: usize = 64 << 20;
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 const PCAPNG_BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
@@ -160,6 +162,8 @@ pub struct Reader {
     warnings: Vec<Warning>,
     opb_skipped: u64,
     caplen_warnings: u64,
+    /// TLS key log text from Decryption Secrets Blocks not yet taken.
+    tls_secrets: Vec<u8>,
 }
 
 impl std::fmt::Debug for Reader {
@@ -231,6 +235,7 @@ impl Reader {
             warnings: Vec::new(),
             opb_skipped: 0,
             caplen_warnings: 0,
+            tls_secrets: Vec::new(),
         };
         reader.fill_to(4)?;
         if reader.available() == 0 {
@@ -253,6 +258,16 @@ impl Reader {
     /// Link types (DLT numbers) of the interfaces seen so far.
     pub fn link_types(&self) -> impl Iterator<Item = u32> + '_ {
         self.link_types.iter().copied()
+    }
+
+    /// The TLS key log text of the Decryption Secrets Blocks read since
+    /// the last call (`editcap --inject-secrets tls,keys.txt` writes them).
+    pub fn take_tls_secrets(&mut self) -> Option<Vec<u8>> {
+        if self.tls_secrets.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.tls_secrets))
+        }
     }
 
     /// Oddities met so far.
@@ -601,6 +616,16 @@ impl Reader {
                         caplen = caplen.min(snap as usize);
                     }
                     (0, None, caplen, spb.origlen, 12usize)
+                }
+                Block::DecryptionSecrets(dsb) => {
+                    if dsb.secrets_type == SecretsType::TlsKeyLog
+                        && self.tls_secrets.len() + dsb.data.len() <= MAX_TLS_SECRETS
+                    {
+                        self.tls_secrets.extend_from_slice(dsb.data);
+                        self.tls_secrets.push(b'\n');
+                    }
+                    self.consume(block_len);
+                    continue;
                 }
                 _ => {
                     self.consume(block_len);

@@ -43,7 +43,8 @@ const MIGRATIONS: &[&str] = &[
 /// their first packet in the conversation, so a page of packets is one
 /// seek; no separate index.
 /// 6: http rows carry the HTTP/2 stream and gRPC columns.
-pub const RESULTS_VERSION: i64 = 6;
+/// 7: conversations carry the TLS facts, http rows the `tls` marker.
+pub const RESULTS_VERSION: i64 = 7;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {

@@ -6,7 +6,8 @@
 use std::net::SocketAddr;
 
 use super::query::Order::{Asc, Desc};
-use super::table::{Column, Unit};
+use super::table::{Column, FilterOp, Unit};
+use crate::analysis::tls::TlsSummary;
 use crate::flow::{Conversation, Dir, Proto, State};
 use crate::time::{Span, Timestamp};
 
@@ -81,6 +82,51 @@ crate::table! {
             "the tunnels that carried it, outermost first: kind, VNI or key, outer endpoints",
         )
         .sorts(Asc),
+        // TLS columns: absent from the JSON of a conversation without TLS.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_sni: Option<String> = C::spec("SNI", "server name the TLS client asked for")
+            .short("sni")
+            .sorts(Asc)
+            .filter("sni", FilterOp::EqualNoCase),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_version: Option<String> = C::spec("TLS", "TLS version the server chose")
+            .short("tls")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_alpn: Option<String> = C::spec("ALPN", "application protocol the server chose")
+            .short("alpn")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_handshake: Option<Span> =
+            C::spec("TLS handshake", "ClientHello to the server's Finished")
+                .short("tls hs")
+                .unit(Unit::Seconds)
+                .sorts(Desc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_alert: Option<String> =
+            C::spec("TLS alert", "first TLS alert worth showing (side: description)")
+                .short("alert")
+                .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_failure: Option<String> =
+            C::spec("TLS failure", "how the TLS handshake failed, in a sentence"),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_cipher: Option<String> = C::spec("cipher suite", "TLS cipher suite the server chose")
+            .sorts(Asc),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_ja4: Option<String> = C::spec("JA4", "the TLS client's JA4 fingerprint")
+            .sorts(Asc)
+            .filter("ja4", FilterOp::Equal),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_cert: Option<String> = C::spec(
+            "certificate",
+            "the server certificate's subject and SANs, flagged when expired or expiring",
+        ),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_notes: Option<String> = C::spec(
+            "TLS notes",
+            "resumption, HelloRetryRequest, and input that could not be read as TLS",
+        ),
     }
     derived {
         packets: |r| r.packets()
@@ -93,6 +139,7 @@ crate::table! {
 impl From<&Conversation> for ConversationRow {
     fn from(c: &Conversation) -> Self {
         let (to_s, to_c) = (Dir::ToServer.index(), Dir::ToClient.index());
+        let tls = c.app.tls.as_deref();
         ConversationRow {
             id: c.id,
             proto: c.proto,
@@ -118,6 +165,18 @@ impl From<&Conversation> for ConversationRow {
             first_frame: c.first_frame,
             last_frame: c.last_frame,
             tunnel: c.tunnel.map(|t| t.to_string()),
+            tls_sni: tls.and_then(|t| t.sni.clone()),
+            tls_version: tls.and_then(|t| t.version.map(str::to_string)),
+            tls_alpn: tls.and_then(|t| t.alpn.clone()),
+            tls_handshake: tls.and_then(TlsSummary::handshake_time),
+            tls_alert: tls
+                .and_then(TlsSummary::alert)
+                .map(|a| format!("{}: {}", a.from.as_str(), a.name())),
+            tls_failure: tls.and_then(|t| t.failure.clone()),
+            tls_cipher: tls.and_then(|t| t.cipher.clone()),
+            tls_ja4: tls.and_then(|t| t.ja4.clone()),
+            tls_cert: tls.and_then(TlsSummary::leaf_certificate),
+            tls_notes: tls.and_then(TlsSummary::notes_line),
         }
     }
 }
@@ -161,6 +220,16 @@ impl ConversationRow {
             first_frame: 10,
             last_frame: 20,
             tunnel: Some("vxlan vni 42 192.0.2.1→192.0.2.2".into()),
+            tls_sni: Some("example.com".into()),
+            tls_version: Some("TLS 1.3".into()),
+            tls_alpn: Some("h2".into()),
+            tls_handshake: Some(Span::from_nanos(4321)),
+            tls_alert: Some("server: handshake_failure".into()),
+            tls_failure: Some("server sent handshake_failure 3 ms after ClientHello".into()),
+            tls_cipher: Some("TLS_AES_128_GCM_SHA256".into()),
+            tls_ja4: Some("t13d1516h2_8daaf6152771_e5627efa2ab1".into()),
+            tls_cert: Some("CN=example.com (example.com, www.example.com)".into()),
+            tls_notes: Some("resumed (psk)".into()),
         }
     }
 }

@@ -122,6 +122,9 @@ crate::table! {
         #[serde(skip_serializing_if = "Option::is_none")]
         grpc_responses: Option<u64> =
             C::spec("gRPC responses", "gRPC messages server to client"),
+        /// Decrypted from TLS (absent from the JSON otherwise).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        tls: bool = C::spec("TLS", "decrypted from TLS with a key log"),
     }
     derived {}
 }
@@ -171,6 +174,7 @@ impl Default for ExchangeRow {
             grpc_timeout: None,
             grpc_requests: None,
             grpc_responses: None,
+            tls: false,
         }
     }
 }
@@ -218,6 +222,7 @@ impl From<HttpExchange> for ExchangeRow {
             request_last_frame: e.request_last_frame,
             response_first_frame: e.response_first_frame,
             response_last_frame: e.response_last_frame,
+            tls: h.tls,
             http_version: is_h2.then_some(2),
             stream_id: is_h2.then_some(stream.stream_id),
             stream_end: stream.end,

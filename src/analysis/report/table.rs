@@ -536,6 +536,11 @@ mod test {
         check(&ConversationRow::example());
         check(&ExchangeRow::default());
         check(&ExchangeRow::example_http2());
+        // Every optional field present (`tls` is left out of the JSON when false).
+        check(&ExchangeRow {
+            tls: true,
+            ..ExchangeRow::default()
+        });
     }
 
     #[test]

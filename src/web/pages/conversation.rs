@@ -309,6 +309,8 @@ pub struct ConversationPage {
     start: Human,
     duration: Human,
     rtt: Human,
+    /// ClientHello → server Finished (the TLS section).
+    tls_handshake: Human,
     bytes_c2s: Human,
     bytes_s2c: Human,
     payload_c2s: Human,
@@ -510,6 +512,7 @@ pub async fn conversation(
         start: fmt::when(&start),
         duration: fmt::span(&r.duration),
         rtt: fmt::dur(&r.handshake_rtt),
+        tls_handshake: fmt::dur(&r.tls_handshake),
         bytes_c2s: fmt::bytes(&r.bytes_c2s),
         bytes_s2c: fmt::bytes(&r.bytes_s2c),
         payload_c2s: fmt::bytes(&r.payload_c2s),
