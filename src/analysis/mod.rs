@@ -6,6 +6,7 @@
 //! per-packet state beyond the open conversations.
 
 mod conn;
+mod dns;
 pub mod follow;
 mod http1;
 mod protocol;
@@ -49,6 +50,10 @@ pub trait Output {
     /// them), as soon as it is complete. Handed over, not lent: keeping
     /// it costs no copy.
     fn exchange(&mut self, _exchange: HttpExchange) -> Result<(), OutputError> {
+        Ok(())
+    }
+    /// A finished DNS lookup (a query and its response, or either alone).
+    fn dns(&mut self, _lookup: report::DnsRow) -> Result<(), OutputError> {
         Ok(())
     }
     /// Called every `PROGRESS_EVERY` records: bytes of the file read so

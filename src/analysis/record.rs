@@ -7,6 +7,7 @@ use crate::pcap::LinkType;
 use crate::time::Timestamp;
 
 use super::http1::HttpExchange;
+use super::report::DnsRow;
 use super::{Output, OutputError};
 
 /// One finished finding of an analyzer.
@@ -14,6 +15,8 @@ use super::{Output, OutputError};
 pub enum Record {
     /// An HTTP/1.x request and its response.
     Http(HttpExchange),
+    /// A DNS query and its response.
+    Dns(DnsRow),
 }
 
 impl Record {
@@ -21,6 +24,7 @@ impl Record {
     pub fn deliver(self, out: &mut dyn Output) -> Result<(), OutputError> {
         match self {
             Record::Http(exchange) => out.exchange(exchange),
+            Record::Dns(lookup) => out.dns(lookup),
         }
     }
 }

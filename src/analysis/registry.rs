@@ -5,8 +5,8 @@
 
 use crate::flow::{Conversation, Dir};
 
-use super::http1;
 use super::protocol::{DatagramAnalyzer, Probe, StreamAnalyzer};
+use super::{dns, http1};
 
 /// A TCP stream analyzer.
 #[derive(Debug)]
@@ -38,12 +38,23 @@ pub struct Registry {
 
 /// What `tracedeck analyze` runs.
 pub static BUILTIN: Registry = Registry {
-    streams: &[StreamEntry {
-        name: http1::NAME,
-        probe: http1::probe,
-        new: http1::new,
+    streams: &[
+        StreamEntry {
+            name: http1::NAME,
+            probe: http1::probe,
+            new: http1::new,
+        },
+        StreamEntry {
+            name: dns::NAME,
+            probe: dns::probe_stream,
+            new: dns::new_stream,
+        },
+    ],
+    datagrams: &[DatagramEntry {
+        name: dns::NAME,
+        probe: dns::probe_datagram,
+        new: dns::new_datagram,
     }],
-    datagrams: &[],
 };
 
 /// Most stream analyzers a registry may hold (a probe's answers are kept
