@@ -75,6 +75,15 @@ impl From<crate::analysis::HttpExchange> for ExchangeRow {
     }
 }
 
+/// One DNS lookup as the API lists it: the `dns` item of `analyze --dns
+/// --json` plus its `id`, its place in the capture's results.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DnsLookupRow {
+    pub id: u64,
+    #[serde(flatten)]
+    pub row: report::DnsRow,
+}
+
 /// Gzip uploads are decompressed while analyzed; this finishes the copy.
 pub(crate) struct Decompressed {
     pub tmp: PathBuf,
@@ -99,6 +108,9 @@ pub(crate) struct SqliteResults {
     exchanges: u64,
     /// The inserts of the conversation and HTTP tables, made once.
     insert_sql: (String, String),
+    /// The insert of the DNS table, made once, and the lookups stored.
+    dns_insert_sql: String,
+    dns_rows: u64,
 }
 
 impl SqliteResults {
@@ -137,6 +149,8 @@ impl SqliteResults {
                 tables::insert_sql::<ConversationRow>(),
                 tables::insert_sql::<report::ExchangeRow>(),
             ),
+            dns_insert_sql: tables::insert_sql::<report::DnsRow>(),
+            dns_rows: 0,
         })
     }
 
@@ -391,6 +405,24 @@ impl Output for SqliteResults {
                     e,
                 )
             })
+    }
+
+    fn dns(&mut self, lookup: report::DnsRow) -> std::result::Result<(), OutputError> {
+        // Stored in arrival order; the table's own `id` is that order.
+        let id = self.dns_rows;
+        self.dns_rows += 1;
+        let stored = self
+            .conn()
+            .and_then(|conn| tables::insert(conn, &self.dns_insert_sql, &lookup, Some(id)));
+        stored.map_err(|e| {
+            OutputError::new(
+                format!(
+                    "storing a DNS lookup of conversation {}",
+                    lookup.conversation
+                ),
+                e,
+            )
+        })
     }
 
     fn progress(&mut self, _bytes: u64, _records: u64) -> std::result::Result<bool, OutputError> {

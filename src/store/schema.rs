@@ -8,7 +8,7 @@
 use rusqlite::Connection;
 
 use super::{tables, Error, Result};
-use crate::analysis::report::{ConversationRow, ExchangeRow};
+use crate::analysis::report::{ConversationRow, DnsRow, ExchangeRow};
 
 /// Steps of the index database, oldest first. Append; never edit.
 const MIGRATIONS: &[&str] = &[
@@ -38,7 +38,8 @@ const MIGRATIONS: &[&str] = &[
 /// http_time, interim, interrupted, has_gap, frame numbers, user agent).
 /// 3: tables derived from the row definitions; columns named as the JSON
 /// fields.
-pub const RESULTS_VERSION: i64 = 3;
+/// 4: the `dns` table of lookups.
+pub const RESULTS_VERSION: i64 = 4;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {
@@ -52,6 +53,7 @@ pub fn results_tables() -> String {
         );\n"
             .to_string(),
         tables::ddl::<ExchangeRow>(),
+        tables::ddl::<DnsRow>(),
     ]
     .concat()
 }
@@ -67,6 +69,7 @@ pub fn results_indexes() -> String {
             .to_string(),
         tables::indexes::<ConversationRow>(),
         tables::indexes::<ExchangeRow>(),
+        tables::indexes::<DnsRow>(),
     ]
     .concat()
 }

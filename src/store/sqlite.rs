@@ -30,10 +30,10 @@ use super::results::{Decompressed, SqliteResults};
 use super::schema::{self, RESULTS_VERSION};
 use super::tables;
 use super::{
-    io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
-    Store, MAX_FILTERED_VIEWS,
+    io_err, Analysis, CaptureId, CaptureMeta, DnsLookupRow, Error, ExchangeRow, NewCapture, Page,
+    Result, Status, Store, MAX_FILTERED_VIEWS,
 };
-use crate::analysis::report::{self, ConvQuery, ConversationRow, HttpQuery, Query};
+use crate::analysis::report::{self, ConvQuery, ConversationRow, DnsQuery, HttpQuery, Query};
 use crate::flow::{PacketInfo, Proto};
 use crate::time::Timestamp;
 
@@ -799,6 +799,19 @@ impl Store for SqliteStore {
                 .items
                 .into_iter()
                 .map(|(id, row)| ExchangeRow { id, row })
+                .collect(),
+        })
+    }
+
+    fn dns(&self, id: &CaptureId, q: &DnsQuery) -> Result<Page<DnsLookupRow>> {
+        let conn = self.results(id)?;
+        let page = list(&conn, q)?;
+        Ok(Page {
+            total: page.total,
+            items: page
+                .items
+                .into_iter()
+                .map(|(id, row)| DnsLookupRow { id, row })
                 .collect(),
         })
     }
