@@ -19,6 +19,7 @@ mod tests;
 mod trouble;
 
 pub use conn::ConnAnalyzer;
+pub use dns::wire::{rcode_name as dns_rcode_name, type_name as dns_type_name};
 pub use http1::{http_exchanges, HttpExchange};
 pub use protocol::{Context, DatagramAnalyzer, Emit, Probe, StreamAnalyzer, Tally};
 pub use record::{InnerPacket, Record};
