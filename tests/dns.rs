@@ -334,3 +334,63 @@ fn corpus_lookups_match_tshark() {
     );
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The stored table answers as `analyze --dns` does: filters, the slowest
+/// first, and the page.
+#[test]
+fn api_and_page_list_the_lookups() {
+    use crate::support::serve::{fresh_dir, Server};
+    let dir = fresh_dir("dns");
+    let s = Server::start(&dir, &[]);
+    let bytes = std::fs::read(samples().join("dns/lookups.pcap")).unwrap();
+    let r = s.post_files("/api/captures", &[("lookups.pcap", &bytes)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&id)["status"], "done");
+
+    let all = s.get(&format!("/api/captures/{id}/dns?limit=100")).json();
+    let rows = lookups(&samples().join("dns/lookups.pcap")).rows;
+    assert_eq!(all["total"], rows.len() as u64);
+
+    let nx = s
+        .get(&format!("/api/captures/{id}/dns?rcode=nxdomain"))
+        .json();
+    assert_eq!(nx["total"], 2, "{nx}");
+    assert!(nx["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["rcode"] == "NXDOMAIN" && i["name"] == "nx.test"));
+
+    let slow = s
+        .get(&format!(
+            "/api/captures/{id}/dns?sort=response_time&limit=2"
+        ))
+        .json();
+    let names: Vec<&str> = slow["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["slow.test", "slow.test"], "{slow}");
+
+    let unanswered = s
+        .get(&format!("/api/captures/{id}/dns?status=unanswered"))
+        .json();
+    assert_eq!(unanswered["total"], 3);
+    let bad = s.get(&format!("/api/captures/{id}/dns?rcode=NX%20DOMAIN"));
+    assert_eq!(bad.status, 400, "{}", bad.text());
+
+    let page = s.get(&format!("/c/{id}/dns?rcode=SERVFAIL"));
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(
+        html.contains("fail.test") && !html.contains("nx.test"),
+        "{html}"
+    );
+    assert!(s
+        .get(&format!("/c/{id}"))
+        .text()
+        .contains(&format!("/c/{id}/dns")));
+}
