@@ -11,6 +11,9 @@ use super::report::DnsRow;
 use super::{Output, OutputError};
 
 /// One finished finding of an analyzer.
+// Records pass one at a time from an analyzer to the output, never kept in
+// bulk: boxing the large HTTP variant would cost an allocation per exchange.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Record {
     /// An HTTP/1.x request and its response.
