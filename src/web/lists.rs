@@ -14,7 +14,7 @@ use super::pages::status_class;
 use super::params::{self, Params};
 use super::{blocking, AppState};
 use crate::analysis::report::{
-    self, Cell, ConvQuery, ConversationRow, DnsQuery, ExchangeRow, HttpQuery, Kind, Row, Unit,
+    self, Cell, ConvQuery, ConversationRow, ExchangeRow, Kind, Row, Unit,
 };
 use crate::store::{CaptureId, DnsLookupRow as StoredLookup, ExchangeRow as StoredExchange};
 use crate::time::{Span, Timestamp};
@@ -438,6 +438,86 @@ pub fn wait_word(w: crate::http::Wait) -> &'static str {
     }
 }
 
+/// What a filtered list page shows: its query (a filter that does not
+/// parse is shown next to the box, not as an error page: no rows then),
+/// the pcap-filter box, the page of rows, and the links' state.
+struct Listed<R: Row, T> {
+    q: report::Query<R>,
+    error: Option<String>,
+    fbox: FilterBox,
+    page: crate::store::Page<T>,
+    state_q: Query,
+}
+
+/// How a list page reads one page of its rows from the store.
+type Fetch<R, T> = fn(
+    &dyn crate::store::Store,
+    &CaptureId,
+    &report::Query<R>,
+) -> crate::store::Result<crate::store::Page<T>>;
+
+/// Reads a list page's query and fetches its rows with `fetch`; the
+/// links keep the pcap filter, the `filters` as typed, and the sort,
+/// limit and offset when they are not the default.
+async fn list_rows<R, T>(
+    state: &AppState,
+    id: CaptureId,
+    p: &Params,
+    path: &str,
+    filters: &[&'static str],
+    parse: fn(&Params) -> Result<report::Query<R>, params::ParamError>,
+    fetch: Fetch<R, T>,
+) -> Result<Listed<R, T>, Error>
+where
+    R: Row,
+    report::Query<R>: Default,
+    T: Send + 'static,
+{
+    let (q, error) = match parse(p) {
+        Ok(q) => (q, None),
+        Err(e) => (
+            report::Query {
+                limit: 0,
+                ..report::Query::default()
+            },
+            Some(e.0),
+        ),
+    };
+    let (results, fbox) = filtered_view(state, id, p, path).await?;
+    let page = if let (None, Some(v)) = (&error, results) {
+        let qq = q.clone();
+        blocking(state, move |s| fetch(s, &v, &qq)).await?
+    } else {
+        crate::store::Page {
+            total: 0,
+            items: Vec::new(),
+        }
+    };
+    let mut state_q = Query::default();
+    state_q.push("filter", fbox.text.trim());
+    for &k in filters {
+        state_q.push(k, p.get(k).unwrap_or(""));
+    }
+    let d = report::Query::<R>::default();
+    if q.sort != d.sort || q.order != q.sort.default_order() {
+        state_q.push("sort", q.sort.name());
+        state_q.push("order", q.order.name());
+    }
+    if q.limit != d.limit && error.is_none() {
+        state_q.push("limit", q.limit.to_string());
+    }
+    if q.offset > 0 {
+        state_q.push("offset", q.offset.to_string());
+    }
+    Ok(Listed {
+        q,
+        error,
+        fbox,
+        page,
+        state_q,
+    })
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "http.html")]
 pub struct HttpPage {
@@ -461,6 +541,16 @@ pub struct HttpPage {
     any_filter: bool,
 }
 
+/// The HTTP page's filters, as the form names them.
+const HTTP_FILTERS: [&str; 6] = [
+    "status",
+    "method",
+    "host",
+    "path",
+    "min_total_time",
+    "conversation",
+];
+
 /// `GET /c/ID/http`: HTTP exchanges, filtered (status, method, host,
 /// path, minimum time) and sortable; each row opens its conversation at
 /// that exchange.
@@ -474,50 +564,22 @@ pub async fn http(
     let typed = |k: &str| p.get(k).unwrap_or("").to_string();
     let base = format!("/c/{id}");
     let path = format!("{base}/http");
-    // A filter that does not parse is shown next to the box, not as an error page.
-    let (q, error) = match params::http_query(&p) {
-        Ok(q) => (q, None),
-        Err(e) => (
-            HttpQuery {
-                limit: 0,
-                ..HttpQuery::default()
-            },
-            Some(e.0),
-        ),
-    };
-    let (results, mut fbox) = filtered_view(&state, id, &p, &path).await?;
-    let page = if let (None, Some(v)) = (&error, results) {
-        let qq = q.clone();
-        blocking(&state, move |s| s.exchanges(&v, &qq)).await?
-    } else {
-        crate::store::Page {
-            total: 0,
-            items: Vec::new(),
-        }
-    };
-    let mut state_q = Query::default();
-    state_q.push("filter", fbox.text.trim());
-    for k in [
-        "status",
-        "method",
-        "host",
-        "path",
-        "min_total_time",
-        "conversation",
-    ] {
-        state_q.push(k, typed(k));
-    }
-    let d = HttpQuery::default();
-    if q.sort != d.sort || q.order != q.sort.default_order() {
-        state_q.push("sort", q.sort.name());
-        state_q.push("order", q.order.name());
-    }
-    if q.limit != d.limit && error.is_none() {
-        state_q.push("limit", q.limit.to_string());
-    }
-    if q.offset > 0 {
-        state_q.push("offset", q.offset.to_string());
-    }
+    let Listed {
+        q,
+        error,
+        mut fbox,
+        page,
+        state_q,
+    } = list_rows(
+        &state,
+        id,
+        &p,
+        &path,
+        &HTTP_FILTERS,
+        params::http_query,
+        |s, v, q| s.exchanges(v, q),
+    )
+    .await?;
     let cols = heads(HTTP_SHOWN, "h", &q, &state_q, &path);
     let status_now = typed("status");
     let chips = [
@@ -555,16 +617,7 @@ pub async fn http(
         page.total,
     );
     let json = state_q.href(&format!("/api/captures/{id}/http"), &[]);
-    let any_filter = [
-        "status",
-        "method",
-        "host",
-        "path",
-        "min_total_time",
-        "conversation",
-    ]
-    .iter()
-    .any(|k| p.get(k).is_some());
+    let any_filter = HTTP_FILTERS.iter().any(|k| p.get(k).is_some());
     let mut sq = Query::default();
     sq.push("filter", fbox.text.trim());
     let suffix = sq.href("", &[]);
@@ -683,42 +736,22 @@ pub async fn dns(
     let typed = |k: &str| p.get(k).unwrap_or("").to_string();
     let base = format!("/c/{id}");
     let path = format!("{base}/dns");
-    let (q, error) = match params::dns_query(&p) {
-        Ok(q) => (q, None),
-        Err(e) => (
-            DnsQuery {
-                limit: 0,
-                ..DnsQuery::default()
-            },
-            Some(e.0),
-        ),
-    };
-    let (results, mut fbox) = filtered_view(&state, id, &p, &path).await?;
-    let page = if let (None, Some(v)) = (&error, results) {
-        let qq = q.clone();
-        blocking(&state, move |s| s.dns(&v, &qq)).await?
-    } else {
-        crate::store::Page {
-            total: 0,
-            items: Vec::new(),
-        }
-    };
-    let mut state_q = Query::default();
-    state_q.push("filter", fbox.text.trim());
-    for k in DNS_FILTERS {
-        state_q.push(k, typed(k));
-    }
-    let d = DnsQuery::default();
-    if q.sort != d.sort || q.order != q.sort.default_order() {
-        state_q.push("sort", q.sort.name());
-        state_q.push("order", q.order.name());
-    }
-    if q.limit != d.limit && error.is_none() {
-        state_q.push("limit", q.limit.to_string());
-    }
-    if q.offset > 0 {
-        state_q.push("offset", q.offset.to_string());
-    }
+    let Listed {
+        q,
+        error,
+        mut fbox,
+        page,
+        state_q,
+    } = list_rows(
+        &state,
+        id,
+        &p,
+        &path,
+        &DNS_FILTERS,
+        params::dns_query,
+        |s, v, q| s.dns(v, q),
+    )
+    .await?;
     let cols = heads(DNS_SHOWN, "d", &q, &state_q, &path);
     let chip = |label: &str, param: &'static str, value: &'static str, class: &'static str| {
         let on = typed(param).eq_ignore_ascii_case(value);
