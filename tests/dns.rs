@@ -99,7 +99,7 @@ fn hex_id(s: &str) -> u16 {
 #[test]
 fn sample_lookups_match_tshark() {
     let pcap = samples().join("dns/lookups.pcap");
-    let tsv = std::fs::read_to_string(samples().join("dns/lookups.pcap.tshark.tsv")).unwrap();
+    let tsv = std::fs::read_to_string(samples().join("dns/lookups.tshark.tsv")).unwrap();
     let ours = lookups(&pcap);
     let (mine, retransmits) = our_messages(&ours.rows);
     assert_eq!(
@@ -232,7 +232,7 @@ fn sample_truth_is_tshark_s() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let stored = std::fs::read(samples().join("dns/lookups.pcap.tshark.tsv")).unwrap();
+    let stored = std::fs::read(samples().join("dns/lookups.tshark.tsv")).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&stored)

@@ -3,7 +3,7 @@
 # dig asks dnsmasq (127.0.0.53:53, no cache) which forwards to upstream.py
 # (127.0.0.54:5300), a server with a slow, a failing, a silent and a
 # truncating name. tcpdump records both hops. Then tshark's view of each
-# capture is stored beside it (*.tshark.tsv) for tests/dns.rs.
+# capture is stored beside it (NAME.tshark.tsv) for tests/dns.rs.
 # Re-run: sudo ./make.sh   (needs tcpdump, dnsmasq, dig, tshark, python3)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,8 +33,8 @@ sleep 2
 kill -INT "$cap"; wait "$cap" 2>/dev/null || true
 
 # tshark's answers: one line per DNS message.
-for f in lookups.pcap; do
-  tshark -r "$f" -Y dns -T fields -E separator=/t -E occurrence=f \
+for f in lookups; do
+  tshark -r "$f.pcap" -Y dns -T fields -E separator=/t -E occurrence=f \
     -e frame.number -e udp.stream -e tcp.stream -e dns.id -e dns.flags.response \
     -e dns.qry.name -e dns.qry.type -e dns.flags.rcode -e dns.count.answers \
     -e dns.time -e dns.retransmission -e dns.flags.truncated > "$f.tshark.tsv"
