@@ -394,3 +394,36 @@ fn api_and_page_list_the_lookups() {
         .text()
         .contains(&format!("/c/{id}/dns")));
 }
+
+/// `analyze --dns`: the table, its filter and sort, and the JSON list
+/// only when asked for.
+#[test]
+fn analyze_dns_prints_the_lookups() {
+    let pcap = samples().join("dns/lookups.pcap");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+            .arg("analyze")
+            .arg(&pcap)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let failed = run(&["--dns", "--rcode", "nxdomain,SERVFAIL"]);
+    assert!(
+        failed.contains(": 21 DNS lookups, 4 shown after filters"),
+        "{failed}"
+    );
+    let slowest = run(&["--dns", "--sort", "time", "--limit", "1"]);
+    let row = slowest.lines().nth(2).unwrap();
+    assert!(
+        row.contains("slow.test") && row.contains("1.50"),
+        "{slowest}"
+    );
+    let plain: Value = serde_json::from_str(&run(&["--json"])).unwrap();
+    assert!(plain.get("dns").is_none(), "no dns list without --dns");
+    let with: Value = serde_json::from_str(&run(&["--json", "--dns"])).unwrap();
+    assert_eq!(with["dns"].as_array().map(Vec::len), Some(21));
+    assert_eq!(with["conversations"], plain["conversations"]);
+}

@@ -27,10 +27,9 @@ use super::text_table::{self, Align, Look, TextCol};
 
 const EXAMPLES: &str = "\
 Examples:
-  tracedeck analyze -r out.pcap                      the slowest conversations
-  tracedeck analyze -r out.pcap port 8080 and host 10.0.0.2
-  tracedeck analyze out.pcap.gz --http --status 5xx  the failed HTTP exchanges
-  tracedeck analyze out.pcap --dns --rcode NXDOMAIN,SERVFAIL  the failed lookups";
+  tracedeck analyze -r out.pcap port 8080 and host 10.0.0.2  the slowest conversations
+  tracedeck analyze out.pcap.gz --http --status 5xx         the failed HTTP exchanges
+  tracedeck analyze out.pcap --dns --rcode NXDOMAIN,SERVFAIL the failed DNS lookups";
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
