@@ -101,3 +101,32 @@ impl Default for DnsRow {
         }
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::analysis::report::{Cell, Row};
+
+    #[test]
+    fn a_row_survives_its_cells_and_its_json_names_its_columns() {
+        let row = DnsRow {
+            query_time: Some(Timestamp::from_nanos(5)),
+            rcode: Some("NXDOMAIN".into()),
+            response_time: Some(Span::from_nanos(7)),
+            tc: true,
+            note: Some("cut".into()),
+            ..DnsRow::default()
+        };
+        for r in [DnsRow::default(), row] {
+            let cells: Vec<Cell<'static>> = DnsRow::COLUMNS
+                .iter()
+                .map(|c| (c.get)(&r).into_owned())
+                .collect();
+            assert_eq!(DnsRow::from_cells(&mut |i| cells[i].clone()).unwrap(), r);
+            let json = serde_json::to_value(&r).unwrap();
+            let fields = json.as_object().unwrap();
+            assert_eq!(fields.len(), DnsRow::COLUMNS.len());
+            assert!(DnsRow::COLUMNS.iter().all(|c| fields.contains_key(c.name)));
+        }
+    }
+}
