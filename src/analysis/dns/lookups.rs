@@ -192,3 +192,86 @@ impl Lookups {
         self.done.drain(..).map(|(_, row)| row).collect()
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::super::wire::test::{a_answer, message};
+    use super::*;
+
+    fn t(n: i64) -> Timestamp {
+        Timestamp::from_nanos(n)
+    }
+
+    #[test]
+    fn a_retransmitted_query_is_counted_and_timed_from_its_first_copy() {
+        let mut l = Lookups::default();
+        let q = message(5, 0x0100, "Example.COM", 1, &[]);
+        l.message(Dir::ToServer, t(100), 0, &q);
+        l.message(Dir::ToServer, t(1_100), 1, &q);
+        let r = message(5, 0x8180, "example.com", 1, &a_answer([192, 0, 2, 9]));
+        l.message(Dir::ToClient, t(1_300), 2, &r);
+        // The same ID and question asked again later is a new lookup.
+        l.message(Dir::ToServer, t(2_000), 3, &q);
+        l.finish();
+        let rows = l.take_done();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].retransmits, 1);
+        assert_eq!(rows[0].response_time.map(|s| s.as_nanos()), Some(1_200));
+        assert_eq!(
+            (rows[0].query_frame, rows[0].response_frame),
+            (Some(0), Some(2))
+        );
+        assert_eq!(rows[0].status, status::ANSWERED);
+        assert_eq!(rows[1].status, status::UNANSWERED);
+        assert_eq!(rows[1].rcode, None);
+    }
+
+    #[test]
+    fn a_response_pairs_only_with_its_own_id_and_question() {
+        let mut l = Lookups::default();
+        l.message(
+            Dir::ToServer,
+            t(1),
+            0,
+            &message(1, 0x0100, "a.test", 1, &[]),
+        );
+        l.message(
+            Dir::ToClient,
+            t(2),
+            1,
+            &message(1, 0x8183, "b.test", 1, &[]),
+        );
+        l.message(
+            Dir::ToClient,
+            t(3),
+            2,
+            &message(1, 0x8382, "a.test", 1, &[]),
+        );
+        l.finish();
+        let rows = l.take_done();
+        let b = rows.iter().find(|r| r.name == "b.test").unwrap();
+        assert_eq!(
+            (b.status.as_str(), b.rcode.as_deref()),
+            (status::NO_QUERY, Some("NXDOMAIN"))
+        );
+        let a = rows.iter().find(|r| r.name == "a.test").unwrap();
+        assert_eq!(a.rcode.as_deref(), Some("SERVFAIL"));
+        assert!(a.tc);
+        assert_eq!(a.status, status::TRUNCATED);
+    }
+
+    #[test]
+    fn open_queries_are_bounded() {
+        let mut l = Lookups::default();
+        for id in 0..(MAX_OPEN as u16 + 10) {
+            l.message(
+                Dir::ToServer,
+                t(i64::from(id)),
+                u64::from(id),
+                &message(id, 0x0100, "x.test", 1, &[]),
+            );
+        }
+        assert_eq!(l.open.len(), MAX_OPEN);
+        assert_eq!(l.done.len(), 10, "the oldest given up as unanswered");
+    }
+}
