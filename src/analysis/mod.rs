@@ -6,6 +6,7 @@
 //! per-packet state beyond the open conversations.
 
 mod conn;
+mod dns;
 pub mod follow;
 mod http1;
 mod http2;
@@ -20,6 +21,7 @@ pub mod tls;
 mod trouble;
 
 pub use conn::ConnAnalyzer;
+pub use dns::wire::{rcode_name as dns_rcode_name, type_name as dns_type_name};
 pub use http1::{http_exchanges, HttpExchange};
 pub use http2::{grpc_status_name, Grpc, StreamFacts};
 pub use protocol::{Context, DatagramAnalyzer, Emit, Probe, StreamAnalyzer, Tally};
@@ -58,6 +60,10 @@ pub trait Output {
     /// them), as soon as it is complete. Handed over, not lent: keeping
     /// it costs no copy.
     fn exchange(&mut self, _exchange: HttpExchange) -> Result<(), OutputError> {
+        Ok(())
+    }
+    /// A finished DNS lookup (a query and its response, or either alone).
+    fn dns(&mut self, _lookup: report::DnsRow) -> Result<(), OutputError> {
         Ok(())
     }
     /// Called every `PROGRESS_EVERY` records: bytes of the file read so

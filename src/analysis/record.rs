@@ -7,13 +7,19 @@ use crate::pcap::LinkType;
 use crate::time::Timestamp;
 
 use super::http1::HttpExchange;
+use super::report::DnsRow;
 use super::{Output, OutputError};
 
 /// One finished finding of an analyzer.
+// Records pass one at a time from an analyzer to the output, never kept in
+// bulk: boxing the large HTTP variant would cost an allocation per exchange.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Record {
     /// An HTTP/1.x request and its response.
     Http(HttpExchange),
+    /// A DNS query and its response.
+    Dns(DnsRow),
 }
 
 impl Record {
@@ -21,6 +27,7 @@ impl Record {
     pub fn deliver(self, out: &mut dyn Output) -> Result<(), OutputError> {
         match self {
             Record::Http(exchange) => out.exchange(exchange),
+            Record::Dns(lookup) => out.dns(lookup),
         }
     }
 }

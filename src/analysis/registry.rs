@@ -6,7 +6,7 @@
 use crate::flow::{Conversation, Dir};
 
 use super::protocol::{DatagramAnalyzer, Probe, StreamAnalyzer};
-use super::{http1, http2, tls};
+use super::{dns, http1, http2, tls};
 
 /// A TCP stream analyzer.
 #[derive(Debug)]
@@ -57,8 +57,17 @@ pub static BUILTIN: Registry = Registry {
             probe: tls::probe,
             new: tls::new,
         },
+        StreamEntry {
+            name: dns::NAME,
+            probe: dns::probe_stream,
+            new: dns::new_stream,
+        },
     ],
-    datagrams: &[],
+    datagrams: &[DatagramEntry {
+        name: dns::NAME,
+        probe: dns::probe_datagram,
+        new: dns::new_datagram,
+    }],
 };
 
 /// Most stream analyzers a registry may hold (a probe's answers are kept

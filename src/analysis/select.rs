@@ -399,8 +399,9 @@ mod test {
 
     impl Emit for Exchanges {
         fn record(&mut self, record: super::super::Record) -> Result<(), OutputError> {
-            let super::super::Record::Http(e) = record;
-            self.0.push(e.exchange);
+            if let super::super::Record::Http(e) = record {
+                self.0.push(e.exchange);
+            }
             Ok(())
         }
         fn inner_packet(&mut self, _: super::super::InnerPacket) {}

@@ -1,4 +1,5 @@
-//! `tracedeck analyze FILE`: the conversation table (and HTTP exchanges)
+//! `tracedeck analyze FILE`: the conversation table (and HTTP exchanges,
+//! DNS lookups)
 //! of a capture, as a readable table or as the JSON document (README,
 //! "Quick start" and "What the numbers mean").
 
@@ -13,7 +14,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use tracedeck::analysis::report::{
-    CaptureRow, Cell, ConversationRow, ExchangeRow, Order, Row, StatusFilter,
+    CaptureRow, Cell, ConversationRow, DnsRow, ExchangeRow, Order, Row, StatusFilter,
 };
 use tracedeck::analysis::tls::KeyLog;
 use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
@@ -27,9 +28,9 @@ use super::text_table::{self, Align, Look, TextCol};
 
 const EXAMPLES: &str = "\
 Examples:
-  tracedeck analyze -r out.pcap                      the slowest conversations
-  tracedeck analyze -r out.pcap port 8080 and host 10.0.0.2
-  tracedeck analyze out.pcap.gz --http --status 5xx  the failed HTTP exchanges";
+  tracedeck analyze -r out.pcap port 8080 and host 10.0.0.2  the slowest conversations
+  tracedeck analyze out.pcap.gz --http --status 5xx         the failed HTTP exchanges
+  tracedeck analyze out.pcap --dns --rcode NXDOMAIN,SERVFAIL the failed DNS lookups";
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
@@ -48,6 +49,7 @@ pub struct AnalyzeArgs {
     /// Sort the table by this column (largest first; id, start and status ascending).
     /// Conversations: duration (default), start, bytes, packets, id.
     /// With --http: total-time (default), server-time, status, start, bytes.
+    /// With --dns: time (response time, default), start, name, rcode, retransmits.
     #[arg(long, value_name = "COLUMN")]
     sort: Option<String>,
     /// Only packets matching this pcap-filter expression count, as with
@@ -55,8 +57,16 @@ pub struct AnalyzeArgs {
     #[arg(long, short = 'f', value_name = "EXPR")]
     filter: Option<String>,
     /// Print the HTTP exchange table instead of the conversations.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dns")]
     http: bool,
+    /// Print the DNS lookup table instead of the conversations; with
+    /// --json, add the `dns` list to the document.
+    #[arg(long)]
+    dns: bool,
+    /// With --dns: only these response codes (NXDOMAIN, SERVFAIL, ...),
+    /// `none` for lookups without a response, comma-separated.
+    #[arg(long, value_name = "LIST", requires = "dns")]
+    rcode: Option<String>,
     /// With --http: only these statuses: codes (404), classes (5xx),
     /// ranges (500-599), `none` (no response), comma-separated.
     #[arg(long, value_name = "LIST")]
@@ -94,11 +104,32 @@ enum HttpSort {
     Bytes,
 }
 
+/// `--sort` for the DNS lookup table (`--dns`).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DnsSort {
+    /// Query to response, slowest first.
+    Time,
+    /// When the query was sent.
+    Start,
+    Name,
+    Rcode,
+    Retransmits,
+}
+
 /// Which table `--sort` orders, and by what.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Sort {
     Conversations(ConvSort),
     Exchanges(HttpSort),
+    Lookups(DnsSort),
+}
+
+/// The tables `analyze` prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Conversations,
+    Http,
+    Dns,
 }
 
 /// The valid values of a `--sort` enum, for messages.
@@ -113,24 +144,25 @@ fn sort_names<T: ValueEnum>() -> String {
 
 /// Reads `--sort` for the chosen table; a value of the other table (or
 /// none at all) is a usage error naming the valid ones.
-fn parse_sort(value: Option<&str>, http: bool) -> Result<Sort, String> {
-    let (table, valid) = if http {
-        ("the --http table", sort_names::<HttpSort>())
-    } else {
-        ("the conversation table", sort_names::<ConvSort>())
+fn parse_sort(value: Option<&str>, table: Table) -> Result<Sort, String> {
+    let (name, valid) = match table {
+        Table::Http => ("the --http table", sort_names::<HttpSort>()),
+        Table::Dns => ("the --dns table", sort_names::<DnsSort>()),
+        Table::Conversations => ("the conversation table", sort_names::<ConvSort>()),
     };
     let Some(value) = value else {
-        return Ok(if http {
-            Sort::Exchanges(HttpSort::TotalTime)
-        } else {
-            Sort::Conversations(ConvSort::Duration)
+        return Ok(match table {
+            Table::Http => Sort::Exchanges(HttpSort::TotalTime),
+            Table::Dns => Sort::Lookups(DnsSort::Time),
+            Table::Conversations => Sort::Conversations(ConvSort::Duration),
         });
     };
-    let sort = if http {
-        HttpSort::from_str(value, true).map(Sort::Exchanges)
-    } else {
-        ConvSort::from_str(value, true).map(Sort::Conversations)
+    let sort = match table {
+        Table::Http => HttpSort::from_str(value, true).map(Sort::Exchanges),
+        Table::Dns => DnsSort::from_str(value, true).map(Sort::Lookups),
+        Table::Conversations => ConvSort::from_str(value, true).map(Sort::Conversations),
     };
+    let table = name;
     sort.map_err(|_| format!("--sort {value:?} does not fit {table}: use one of {valid}"))
 }
 
@@ -166,7 +198,14 @@ impl AnalyzeArgs {
                 ))
             }
         };
-        let sort = parse_sort(self.sort.as_deref(), self.http)?;
+        let table = if self.http {
+            Table::Http
+        } else if self.dns {
+            Table::Dns
+        } else {
+            Table::Conversations
+        };
+        let sort = parse_sort(self.sort.as_deref(), table)?;
         Ok(Request {
             file,
             filter,
@@ -186,11 +225,40 @@ enum Keep {
         /// By request start (response start without a request), then
         /// conversation.
         exchanges: Spool<HttpExchange>,
+        /// With `--dns`: by query time, then conversation.
+        lookups: Option<Spool<DnsRow>>,
     },
     /// The conversation table.
     Conversations(Top<ConversationRow>),
     /// `--http`: the exchanges that pass `--status`.
     Exchanges(Top<ExchangeRow>, Option<StatusFilter>),
+    /// `--dns`: the lookups that pass `--rcode`.
+    Lookups(Top<DnsRow>, Option<RcodeFilter>),
+}
+
+/// `--rcode NXDOMAIN,SERVFAIL,none`: any of the codes (`none`: no response).
+struct RcodeFilter(Vec<String>);
+
+impl RcodeFilter {
+    fn parse(list: &str) -> anyhow::Result<RcodeFilter> {
+        let codes: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_ascii_uppercase)
+            .collect();
+        if let Some(bad) = codes
+            .iter()
+            .find(|c| !c.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            anyhow::bail!("--rcode: {bad:?} is not a response code such as NXDOMAIN");
+        }
+        Ok(RcodeFilter(codes))
+    }
+
+    fn matches(&self, rcode: Option<&str>) -> bool {
+        self.0.iter().any(|c| rcode.unwrap_or("NONE") == c)
+    }
 }
 
 /// What a failed `Spool::push` was doing.
@@ -198,6 +266,8 @@ const SPOOLING: &str = "spooling the JSON rows";
 
 struct Collect {
     keep: Keep,
+    /// DNS lookups seen (with `--dns`).
+    lookups: u64,
     /// Exchanges by status class: 1xx..5xx, then "no response".
     by_class: [u64; 6],
     progress: ProgressLine<Stderr>,
@@ -226,7 +296,7 @@ impl Output for Collect {
                 .push((0, conv.id), conv.clone())
                 .map_err(|e| OutputError::new(SPOOLING, e))?,
             Keep::Conversations(rows) => rows.push(ConversationRow::from(conv)),
-            Keep::Exchanges(..) => {}
+            Keep::Exchanges(..) | Keep::Lookups(..) => {}
         }
         Ok(())
     }
@@ -260,7 +330,36 @@ impl Output for Collect {
                     rows.push(ExchangeRow::from(exchange));
                 }
             }
-            Keep::Conversations(_) => {}
+            Keep::Conversations(_) | Keep::Lookups(..) => {}
+        }
+        Ok(())
+    }
+
+    fn dns(&mut self, lookup: DnsRow) -> Result<(), OutputError> {
+        match &mut self.keep {
+            Keep::Json {
+                lookups: Some(lookups),
+                ..
+            } => {
+                self.lookups += 1;
+                let key = (
+                    lookup.query_time.map_or(i64::MIN, |t| t.as_nanos()),
+                    lookup.conversation,
+                );
+                lookups
+                    .push(key, lookup)
+                    .map_err(|e| OutputError::new(SPOOLING, e))?;
+            }
+            Keep::Lookups(rows, filter) => {
+                self.lookups += 1;
+                if filter
+                    .as_ref()
+                    .is_none_or(|f| f.matches(lookup.rcode.as_deref()))
+                {
+                    rows.push(lookup);
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -325,6 +424,11 @@ fn sort_column(sort: Sort) -> Option<&'static str> {
         Sort::Exchanges(HttpSort::Bytes) => Some("response_body_bytes"),
         Sort::Exchanges(HttpSort::Status) => Some("status"),
         Sort::Exchanges(HttpSort::Start) => None,
+        Sort::Lookups(DnsSort::Time) => Some("response_time"),
+        Sort::Lookups(DnsSort::Start) => None,
+        Sort::Lookups(DnsSort::Name) => Some("name"),
+        Sort::Lookups(DnsSort::Rcode) => Some("rcode"),
+        Sort::Lookups(DnsSort::Retransmits) => Some("retransmits"),
     }
 }
 
@@ -359,6 +463,13 @@ fn row_order<R: Row>(column: Option<&str>, tie: fn(&R, &R) -> Ordering) -> RowOr
 /// request), then conversation.
 fn by_start(a: &ExchangeRow, b: &ExchangeRow) -> Ordering {
     let key = |e: &ExchangeRow| (e.request_start.or(e.response_start), e.conversation);
+    key(a).cmp(&key(b))
+}
+
+/// Lookups in the JSON's order: query time (responses without a query
+/// last), then conversation.
+fn by_query_time(a: &DnsRow, b: &DnsRow) -> Ordering {
+    let key = |d: &DnsRow| (d.query_time.is_none(), d.query_time, d.conversation);
     key(a).cmp(&key(b))
 }
 
@@ -413,7 +524,16 @@ pub fn run(request: Request) -> anyhow::Result<()> {
             conversations: Spool::start(|c: Conversation| ConversationRow::from(&c))
                 .context(spooling)?,
             exchanges: Spool::start(ExchangeRow::from).context(spooling)?,
+            lookups: if args.dns {
+                Some(Spool::start(|d: DnsRow| d).context(spooling)?)
+            } else {
+                None
+            },
         }
+    } else if args.dns {
+        let rcodes = args.rcode.as_deref().map(RcodeFilter::parse).transpose()?;
+        let order = row_order(sort_column(sort), by_query_time);
+        Keep::Lookups(Top::new(args.limit, order), rcodes)
     } else if args.http {
         let order = row_order(sort_column(sort), by_start);
         Keep::Exchanges(Top::new(args.limit, order), status)
@@ -423,6 +543,7 @@ pub fn run(request: Request) -> anyhow::Result<()> {
     };
     let mut out = Collect {
         keep,
+        lookups: 0,
         by_class: [0; 6],
         progress,
     };
@@ -440,6 +561,7 @@ pub fn run(request: Request) -> anyhow::Result<()> {
         Keep::Json {
             conversations,
             exchanges,
+            lookups,
         } => {
             let spooled = "writing the JSON rows";
             let conversations = conversations.finish().context(spooled)?;
@@ -454,13 +576,24 @@ pub fn run(request: Request) -> anyhow::Result<()> {
             conversations.write_to(&mut w)?;
             w.write_all(b"],\"http\":[")?;
             exchanges.write_to(&mut w)?;
+            if let Some(lookups) = lookups {
+                // Only with `--dns`: the document stays as it was without.
+                let lookups = lookups.finish().context(spooled)?;
+                w.write_all(b"],\"dns\":[")?;
+                lookups.write_to(&mut w)?;
+            }
             w.write_all(b"]}\n")?;
             w.flush()?;
             return Ok(());
         }
         Keep::Exchanges(rows, _) => {
-            let all = out.by_class.iter().sum();
-            return print_http(&mut w, &name, rows, all, summary.first_ts);
+            let all: u64 = out.by_class.iter().sum();
+            let heading = format!("{name}: {all} HTTP exchanges");
+            return print_records(&mut w, &heading, HTTP_TEXT, rows, summary.first_ts);
+        }
+        Keep::Lookups(rows, _) => {
+            let heading = format!("{name}: {} DNS lookups", out.lookups);
+            return print_records(&mut w, &heading, DNS_TEXT, rows, summary.first_ts);
         }
         Keep::Conversations(rows) => rows,
     };
@@ -579,24 +712,39 @@ fn short_uri(e: &ExchangeRow, _: Option<Timestamp>) -> String {
     uri
 }
 
-/// The HTTP exchange table: one row per request, slowest first by default.
-fn print_http(
+/// A table of records (HTTP exchanges, DNS lookups), `all` of them seen,
+/// the filtered ones in `rows`.
+fn print_records<R: Row>(
     w: &mut impl Write,
-    name: &str,
-    rows: Top<ExchangeRow>,
-    all: u64,
+    heading: &str,
+    columns: &[TextCol<R>],
+    rows: Top<R>,
     first: Option<Timestamp>,
 ) -> anyhow::Result<()> {
     let matched = rows.seen;
     let rows = rows.into_rows();
-    writeln!(
-        w,
-        "{name}: {all} HTTP exchanges, {matched} shown after filters"
-    )?;
+    writeln!(w, "{heading}, {matched} shown after filters")?;
     let shown = rows.len();
-    text_table::print(w, HTTP_TEXT, &rows, first)?;
+    text_table::print(w, columns, &rows, first)?;
     if shown < matched {
         writeln!(w, "... {} more (use --limit 0 for all)", matched - shown)?;
     }
     Ok(())
 }
+
+/// The DNS table's columns (of the definition in
+/// src/analysis/report/dns.rs).
+const DNS_TEXT: &[TextCol<DnsRow>] = &[
+    TextCol::new("query_time", 10, Align::Right)
+        .look(Look::Relative)
+        .sep(""),
+    TextCol::new("transport", 4, Align::Left),
+    TextCol::new("client", 0, Align::Left).fit(),
+    TextCol::new("name", 0, Align::Left).fit(),
+    TextCol::new("qtype", 6, Align::Left),
+    TextCol::new("rcode", 9, Align::Left),
+    TextCol::new("response_time", 10, Align::Right).look(Look::Human),
+    TextCol::new("retransmits", 4, Align::Right),
+    TextCol::new("status", 10, Align::Left),
+    TextCol::new("answers", 0, Align::Left).sep("  "),
+];

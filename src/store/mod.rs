@@ -40,7 +40,7 @@ use crate::flow::PacketInfo;
 use crate::time::Timestamp;
 
 pub use crate::analysis::report::{
-    ConvQuery, HttpQuery, Order, QueryError, StatusFilter, StatusMatch, MAX_LIMIT,
+    ConvQuery, DnsQuery, HttpQuery, Order, QueryError, StatusFilter, StatusMatch, MAX_LIMIT,
 };
 pub use id::{CaptureId, Id, IdKind, StraceId};
 /// A sort key of the conversation table.
@@ -48,7 +48,7 @@ pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 /// A sort key of the HTTP exchange table.
 pub type HttpSort = crate::analysis::report::SortKey<crate::analysis::report::ExchangeRow>;
 pub use crate::analysis::report::{Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
-pub use results::ExchangeRow;
+pub use results::{DnsLookupRow, ExchangeRow};
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::{Capped, Counting, InflationCap};
 pub use stop::{stopped as stop_requested, Stop};
@@ -221,6 +221,8 @@ pub trait Store: Send + Sync {
     fn conversations(&self, id: &CaptureId, q: &ConvQuery) -> Result<Page<ConversationRow>>;
     fn conversation(&self, id: &CaptureId, conv: u64) -> Result<ConversationRow>;
     fn exchanges(&self, id: &CaptureId, q: &HttpQuery) -> Result<Page<ExchangeRow>>;
+    /// DNS lookups, with their stored order as `id`.
+    fn dns(&self, id: &CaptureId, q: &DnsQuery) -> Result<Page<DnsLookupRow>>;
     /// Packets of one conversation, in capture order.
     fn packets(
         &self,

@@ -80,6 +80,15 @@ impl From<crate::analysis::HttpExchange> for ExchangeRow {
     }
 }
 
+/// One DNS lookup as the API lists it: the `dns` item of `analyze --dns
+/// --json` plus its `id`, its place in the capture's results.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DnsLookupRow {
+    pub id: u64,
+    #[serde(flatten)]
+    pub row: report::DnsRow,
+}
+
 /// Gzip uploads are decompressed while analyzed; this finishes the copy.
 pub(crate) struct Decompressed {
     pub tmp: PathBuf,
@@ -113,6 +122,8 @@ pub(crate) struct SqliteResults {
     cancelled: Arc<AtomicBool>,
     decompressed: Option<Decompressed>,
     exchanges: u64,
+    /// DNS lookups stored (each one's `id` is its arrival order).
+    dns_rows: u64,
 }
 
 impl SqliteResults {
@@ -156,6 +167,7 @@ impl SqliteResults {
             cancelled,
             decompressed,
             exchanges: 0,
+            dns_rows: 0,
         })
     }
 
@@ -444,6 +456,20 @@ impl Output for SqliteResults {
                     e,
                 )
             })
+    }
+
+    fn dns(&mut self, lookup: report::DnsRow) -> std::result::Result<(), OutputError> {
+        // Stored in arrival order; the table's own `id` is that order.
+        let id = self.dns_rows;
+        self.dns_rows += 1;
+        let conversation = lookup.conversation;
+        let stored = self.rows().and_then(|rows| rows.dns(id, lookup));
+        stored.map_err(|e| {
+            OutputError::new(
+                format!("storing a DNS lookup of conversation {conversation}"),
+                e,
+            )
+        })
     }
 
     fn progress(&mut self, _bytes: u64, _records: u64) -> std::result::Result<bool, OutputError> {

@@ -8,7 +8,7 @@
 use rusqlite::Connection;
 
 use super::{tables, Error, Result};
-use crate::analysis::report::{ConversationRow, ExchangeRow};
+use crate::analysis::report::{ConversationRow, DnsRow, ExchangeRow};
 
 /// Steps of the index database, oldest first. Append; never edit.
 const MIGRATIONS: &[&str] = &[
@@ -44,7 +44,8 @@ const MIGRATIONS: &[&str] = &[
 /// seek; no separate index.
 /// 6: http rows carry the HTTP/2 stream and gRPC columns.
 /// 7: conversations carry the TLS facts, http rows the `tls` marker.
-pub const RESULTS_VERSION: i64 = 7;
+/// 8: the `dns` table of lookups.
+pub const RESULTS_VERSION: i64 = 8;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {
@@ -59,6 +60,7 @@ pub fn results_tables() -> String {
         ) WITHOUT ROWID;\n"
             .to_string(),
         tables::ddl::<ExchangeRow>(),
+        tables::ddl::<DnsRow>(),
     ]
     .concat()
 }
@@ -72,6 +74,7 @@ pub fn results_indexes() -> String {
     [
         tables::indexes::<ConversationRow>(),
         tables::indexes::<ExchangeRow>(),
+        tables::indexes::<DnsRow>(),
     ]
     .concat()
 }

@@ -31,10 +31,10 @@ use super::schema::{self, RESULTS_VERSION};
 use super::stop;
 use super::tables;
 use super::{
-    io_err, Analysis, CaptureId, CaptureMeta, Error, ExchangeRow, NewCapture, Page, Result, Status,
-    Store, MAX_FILTERED_VIEWS,
+    io_err, Analysis, CaptureId, CaptureMeta, DnsLookupRow, Error, ExchangeRow, NewCapture, Page,
+    Result, Status, Store, MAX_FILTERED_VIEWS,
 };
-use crate::analysis::report::{self, ConvQuery, ConversationRow, HttpQuery, Query};
+use crate::analysis::report::{self, ConvQuery, ConversationRow, DnsQuery, HttpQuery, Query};
 use crate::flow::{PacketInfo, Proto};
 use crate::time::Timestamp;
 
@@ -936,6 +936,19 @@ impl Store for SqliteStore {
                 .items
                 .into_iter()
                 .map(|(id, row)| ExchangeRow { id, row })
+                .collect(),
+        })
+    }
+
+    fn dns(&self, id: &CaptureId, q: &DnsQuery) -> Result<Page<DnsLookupRow>> {
+        let conn = self.results(id)?;
+        let page = list(&conn, q)?;
+        Ok(Page {
+            total: page.total,
+            items: page
+                .items
+                .into_iter()
+                .map(|(id, row)| DnsLookupRow { id, row })
                 .collect(),
         })
     }

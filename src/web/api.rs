@@ -15,7 +15,7 @@ use super::error::{Error, Result};
 use super::extract::{Checked, ConvNumber, FilterOnly, FromQuery, PacketPage, Paged, Resolved};
 use super::params::{ParamError, Params};
 use super::{blocking, follow, AppState};
-use crate::store::{CaptureId, CaptureMeta, ConvQuery, HttpQuery, Status, Store};
+use crate::store::{CaptureId, CaptureMeta, ConvQuery, DnsQuery, HttpQuery, Status, Store};
 
 /// Bytes of each direction a stream view returns at most.
 pub const STREAM_MAX_PER_DIR: usize = 1 << 20;
@@ -118,6 +118,16 @@ pub async fn http(
     Ok(Json(
         blocking(&state, move |s| s.exchanges(&id, &query)).await?,
     ))
+}
+
+/// `GET /api/captures/ID/dns`.
+pub async fn dns(
+    State(state): State<AppState>,
+    _: CaptureId,
+    Checked(query): Checked<DnsQuery>,
+    Resolved(id): Resolved,
+) -> Result<impl IntoResponse> {
+    Ok(Json(blocking(&state, move |s| s.dns(&id, &query)).await?))
 }
 
 /// `GET /api/captures/ID/conversations/N/packets`.

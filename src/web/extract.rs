@@ -22,7 +22,7 @@ use super::kit::{FilterBox, PageError, Query};
 use super::params::{self, ParamError, Params};
 use super::{fmt, view, AppState, View};
 use crate::analysis::report::{ConversationRow, SortKey};
-use crate::store::{CaptureId, ConvQuery, HttpQuery, Id, IdKind};
+use crate::store::{CaptureId, ConvQuery, DnsQuery, HttpQuery, Id, IdKind};
 
 /// An extractor's refusal, as JSON or as a page.
 pub struct Rejected {
@@ -139,6 +139,13 @@ impl FromQuery for HttpQuery {
     const NAMES: &'static [&'static str] = params::HTTP_PARAMS;
     fn from_params(p: &Params) -> Result<Self, ParamError> {
         params::http_query(p)
+    }
+}
+
+impl FromQuery for DnsQuery {
+    const NAMES: &'static [&'static str] = params::DNS_PARAMS;
+    fn from_params(p: &Params) -> Result<Self, ParamError> {
+        params::dns_query(p)
     }
 }
 

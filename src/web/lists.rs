@@ -1,4 +1,4 @@
-//! The two tables of a capture: conversations and HTTP exchanges. Sorted,
+//! The tables of a capture: conversations, HTTP exchanges, DNS lookups. Sorted,
 //! filtered and paged by the store (one page of rows per request, however
 //! large the capture); the query string is the same as the JSON twin's.
 
@@ -14,9 +14,9 @@ use super::pages::status_class;
 use super::params::{self, Params};
 use super::{blocking, AppState};
 use crate::analysis::report::{
-    self, Cell, ConvQuery, ConversationRow, ExchangeRow, HttpQuery, Kind, Row, Unit,
+    self, Cell, ConvQuery, ConversationRow, ExchangeRow, Kind, Row, Unit,
 };
-use crate::store::{CaptureId, ExchangeRow as StoredExchange};
+use crate::store::{CaptureId, DnsLookupRow as StoredLookup, ExchangeRow as StoredExchange};
 use crate::time::{Span, Timestamp};
 
 /// A column a page shows: a column of the table's definition, whether
@@ -438,6 +438,86 @@ pub fn wait_word(w: crate::http::Wait) -> &'static str {
     }
 }
 
+/// What a filtered list page shows: its query (a filter that does not
+/// parse is shown next to the box, not as an error page: no rows then),
+/// the pcap-filter box, the page of rows, and the links' state.
+struct Listed<R: Row, T> {
+    q: report::Query<R>,
+    error: Option<String>,
+    fbox: FilterBox,
+    page: crate::store::Page<T>,
+    state_q: Query,
+}
+
+/// How a list page reads one page of its rows from the store.
+type Fetch<R, T> = fn(
+    &dyn crate::store::Store,
+    &CaptureId,
+    &report::Query<R>,
+) -> crate::store::Result<crate::store::Page<T>>;
+
+/// Reads a list page's query and fetches its rows with `fetch`; the
+/// links keep the pcap filter, the `filters` as typed, and the sort,
+/// limit and offset when they are not the default.
+async fn list_rows<R, T>(
+    state: &AppState,
+    id: CaptureId,
+    p: &Params,
+    path: &str,
+    filters: &[&'static str],
+    parse: fn(&Params) -> Result<report::Query<R>, params::ParamError>,
+    fetch: Fetch<R, T>,
+) -> Result<Listed<R, T>, Error>
+where
+    R: Row,
+    report::Query<R>: Default,
+    T: Send + 'static,
+{
+    let (q, error) = match parse(p) {
+        Ok(q) => (q, None),
+        Err(e) => (
+            report::Query {
+                limit: 0,
+                ..report::Query::default()
+            },
+            Some(e.0),
+        ),
+    };
+    let (results, fbox) = filtered_view(state, id, p, path).await?;
+    let page = if let (None, Some(v)) = (&error, results) {
+        let qq = q.clone();
+        blocking(state, move |s| fetch(s, &v, &qq)).await?
+    } else {
+        crate::store::Page {
+            total: 0,
+            items: Vec::new(),
+        }
+    };
+    let mut state_q = Query::default();
+    state_q.push("filter", fbox.text.trim());
+    for &k in filters {
+        state_q.push(k, p.get(k).unwrap_or(""));
+    }
+    let d = report::Query::<R>::default();
+    if q.sort != d.sort || q.order != q.sort.default_order() {
+        state_q.push("sort", q.sort.name());
+        state_q.push("order", q.order.name());
+    }
+    if q.limit != d.limit && error.is_none() {
+        state_q.push("limit", q.limit.to_string());
+    }
+    if q.offset > 0 {
+        state_q.push("offset", q.offset.to_string());
+    }
+    Ok(Listed {
+        q,
+        error,
+        fbox,
+        page,
+        state_q,
+    })
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "http.html")]
 pub struct HttpPage {
@@ -461,6 +541,16 @@ pub struct HttpPage {
     any_filter: bool,
 }
 
+/// The HTTP page's filters, as the form names them.
+const HTTP_FILTERS: [&str; 6] = [
+    "status",
+    "method",
+    "host",
+    "path",
+    "min_total_time",
+    "conversation",
+];
+
 /// `GET /c/ID/http`: HTTP exchanges, filtered (status, method, host,
 /// path, minimum time) and sortable; each row opens its conversation at
 /// that exchange.
@@ -474,50 +564,22 @@ pub async fn http(
     let typed = |k: &str| p.get(k).unwrap_or("").to_string();
     let base = format!("/c/{id}");
     let path = format!("{base}/http");
-    // A filter that does not parse is shown next to the box, not as an error page.
-    let (q, error) = match params::http_query(&p) {
-        Ok(q) => (q, None),
-        Err(e) => (
-            HttpQuery {
-                limit: 0,
-                ..HttpQuery::default()
-            },
-            Some(e.0),
-        ),
-    };
-    let (results, mut fbox) = filtered_view(&state, id, &p, &path).await?;
-    let page = if let (None, Some(v)) = (&error, results) {
-        let qq = q.clone();
-        blocking(&state, move |s| s.exchanges(&v, &qq)).await?
-    } else {
-        crate::store::Page {
-            total: 0,
-            items: Vec::new(),
-        }
-    };
-    let mut state_q = Query::default();
-    state_q.push("filter", fbox.text.trim());
-    for k in [
-        "status",
-        "method",
-        "host",
-        "path",
-        "min_total_time",
-        "conversation",
-    ] {
-        state_q.push(k, typed(k));
-    }
-    let d = HttpQuery::default();
-    if q.sort != d.sort || q.order != q.sort.default_order() {
-        state_q.push("sort", q.sort.name());
-        state_q.push("order", q.order.name());
-    }
-    if q.limit != d.limit && error.is_none() {
-        state_q.push("limit", q.limit.to_string());
-    }
-    if q.offset > 0 {
-        state_q.push("offset", q.offset.to_string());
-    }
+    let Listed {
+        q,
+        error,
+        mut fbox,
+        page,
+        state_q,
+    } = list_rows(
+        &state,
+        id,
+        &p,
+        &path,
+        &HTTP_FILTERS,
+        params::http_query,
+        |s, v, q| s.exchanges(v, q),
+    )
+    .await?;
     let cols = heads(HTTP_SHOWN, "h", &q, &state_q, &path);
     let status_now = typed("status");
     let chips = [
@@ -555,16 +617,7 @@ pub async fn http(
         page.total,
     );
     let json = state_q.href(&format!("/api/captures/{id}/http"), &[]);
-    let any_filter = [
-        "status",
-        "method",
-        "host",
-        "path",
-        "min_total_time",
-        "conversation",
-    ]
-    .iter()
-    .any(|k| p.get(k).is_some());
+    let any_filter = HTTP_FILTERS.iter().any(|k| p.get(k).is_some());
     let mut sq = Query::default();
     sq.push("filter", fbox.text.trim());
     let suffix = sq.href("", &[]);
@@ -596,6 +649,177 @@ pub async fn http(
         } else {
             String::new()
         },
+        path,
+        error,
+        any_filter,
+    })
+}
+
+/// The DNS page's columns, in order (any column of
+/// [`DnsRow`](report::DnsRow)'s).
+const DNS_SHOWN: &[Shown] = &[
+    col("query_time"),
+    col("transport"),
+    col("client"),
+    col("server"),
+    link("name"),
+    col("qtype"),
+    col("rcode"),
+    strong("response_time"),
+    col("retransmits"),
+    col("status"),
+    col("answers"),
+];
+
+/// A lookup row: opens its conversation.
+fn dns_row(
+    d: &StoredLookup,
+    base: &str,
+    suffix: &str,
+    capture_start: Option<Timestamp>,
+) -> RowView {
+    let href = format!("{base}/conversations/{}{suffix}", d.row.conversation);
+    let failed = d.row.rcode.as_deref().is_some_and(|r| r != "NOERROR");
+    RowView {
+        class: if failed || d.row.response_time.is_none() {
+            "s4".into()
+        } else {
+            String::new()
+        },
+        cells: DNS_SHOWN
+            .iter()
+            .map(|s| cell_view(&d.row, s, &href, capture_start, |_, _| None))
+            .collect(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dns.html")]
+pub struct DnsPage {
+    head: CapHead,
+    f: FilterBox,
+    path: String,
+    cols: Vec<Head>,
+    rows: Vec<RowView>,
+    pager: Pager,
+    chips: Vec<Chip>,
+    /// The form's values, as typed.
+    name: String,
+    qtype: String,
+    rcode: String,
+    min_response_time: String,
+    hidden: Vec<(&'static str, String)>,
+    error: Option<String>,
+    any_filter: bool,
+}
+
+/// The DNS page's filters, as the form names them.
+const DNS_FILTERS: [&str; 6] = [
+    "name",
+    "type",
+    "rcode",
+    "status",
+    "min_response_time",
+    "conversation",
+];
+
+/// `GET /c/ID/dns`: DNS lookups, filtered (name, type, rcode, status,
+/// minimum response time) and sortable ("slowest lookups": sort by
+/// response time); each row opens its conversation.
+pub async fn dns(
+    State(state): State<AppState>,
+    id: CaptureId,
+    RawQuery(raw): RawQuery,
+) -> PageResult<DnsPage> {
+    let p = Params::parse(raw.as_deref(), params::DNS_PARAMS).map_err(Error::from)?;
+    let (name, start) = capture_start(&state, id).await?;
+    let typed = |k: &str| p.get(k).unwrap_or("").to_string();
+    let base = format!("/c/{id}");
+    let path = format!("{base}/dns");
+    let Listed {
+        q,
+        error,
+        mut fbox,
+        page,
+        state_q,
+    } = list_rows(
+        &state,
+        id,
+        &p,
+        &path,
+        &DNS_FILTERS,
+        params::dns_query,
+        |s, v, q| s.dns(v, q),
+    )
+    .await?;
+    let cols = heads(DNS_SHOWN, "d", &q, &state_q, &path);
+    let chip = |label: &str, param: &'static str, value: &'static str, class: &'static str| {
+        let on = typed(param).eq_ignore_ascii_case(value);
+        Chip {
+            label: label.into(),
+            href: state_q.href(
+                &path,
+                &[(param, if on { "" } else { value }), ("offset", "")],
+            ),
+            on,
+            class,
+        }
+    };
+    let chips = vec![
+        chip("NXDOMAIN", "rcode", "NXDOMAIN", "s4"),
+        chip("SERVFAIL", "rcode", "SERVFAIL", "s5"),
+        chip("unanswered", "status", "unanswered", "s0"),
+        chip("truncated", "status", "truncated", "s3"),
+    ];
+    let pager = Pager::new(
+        &state_q,
+        &path,
+        q.offset,
+        q.limit.max(1),
+        page.items.len(),
+        page.total,
+    );
+    let json = state_q.href(&format!("/api/captures/{id}/dns"), &[]);
+    let any_filter = DNS_FILTERS.iter().any(|k| p.get(k).is_some());
+    // What the form does not show but keeps.
+    let hidden = ["status", "conversation"]
+        .into_iter()
+        .map(|k| (k, typed(k)))
+        .chain(
+            ["sort", "order"]
+                .into_iter()
+                .filter(|k| p.get(k).is_some())
+                .map(|k| {
+                    let v = if k == "sort" {
+                        q.sort.name()
+                    } else {
+                        q.order.name()
+                    };
+                    (k, v.to_string())
+                }),
+        )
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let mut sq = Query::default();
+    sq.push("filter", fbox.text.trim());
+    let suffix = sq.href("", &[]);
+    fbox.clear = state_q.href(&path, &[("filter", ""), ("offset", "")]);
+    Ok(DnsPage {
+        head: CapHead::new(&id, &name, "dns", json).keeping(fbox.kept()),
+        f: fbox,
+        cols,
+        rows: page
+            .items
+            .iter()
+            .map(|d| dns_row(d, &base, &suffix, start))
+            .collect(),
+        pager,
+        chips,
+        name: typed("name"),
+        qtype: typed("type"),
+        rcode: typed("rcode"),
+        min_response_time: typed("min_response_time"),
+        hidden,
         path,
         error,
         any_filter,

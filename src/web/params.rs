@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use crate::analysis::report::{ConvQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT};
+use crate::analysis::report::{
+    ConvQuery, DnsQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT,
+};
 use crate::time::Span;
 
 /// Longest query string accepted.
@@ -214,6 +216,26 @@ pub fn http_query(p: &Params) -> Result<HttpQuery, ParamError> {
     table_query(p)
 }
 
+/// Names the DNS list takes.
+pub const DNS_PARAMS: &[&str] = &[
+    "sort",
+    "order",
+    "limit",
+    "offset",
+    "conversation",
+    "name",
+    "type",
+    "rcode",
+    "status",
+    "min_response_time",
+    "filter",
+];
+
+/// The DNS lookup query of a request.
+pub fn dns_query(p: &Params) -> Result<DnsQuery, ParamError> {
+    table_query(p)
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -224,6 +246,17 @@ mod test {
         for param in HttpQuery::filter_params() {
             assert!(HTTP_PARAMS.contains(&param), "{param}");
         }
+    }
+
+    #[test]
+    fn dns_params_name_every_filter() {
+        for param in DnsQuery::filter_params() {
+            assert!(DNS_PARAMS.contains(&param), "{param}");
+        }
+        let p = Params::parse(Some("rcode=nxdomain&sort=response_time"), DNS_PARAMS).unwrap();
+        let q = dns_query(&p).unwrap();
+        assert_eq!(q.sort.name(), "response_time");
+        assert_eq!(q.filters.len(), 1);
     }
 
     #[test]

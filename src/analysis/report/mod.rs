@@ -10,12 +10,14 @@ use super::CaptureSummary;
 use crate::time::{Span, Timestamp};
 
 mod conversations;
+mod dns;
 mod exchanges;
 mod query;
 mod summary;
 pub mod table;
 
 pub use conversations::ConversationRow;
+pub use dns::{status as dns_status, DnsRow};
 pub use exchanges::ExchangeRow;
 pub use query::{
     shown, Cond, Filter, Order, Query, QueryError, SortKey, StatusFilter, StatusMatch, MAX_LIMIT,
@@ -28,6 +30,8 @@ pub use table::{Cell, CellError, CellValue, Column, FilterOp, FilterSpec, Kind, 
 pub type ConvQuery = Query<ConversationRow>;
 /// A filtered page of the HTTP exchange table.
 pub type HttpQuery = Query<ExchangeRow>;
+/// A filtered page of the DNS lookup table.
+pub type DnsQuery = Query<DnsRow>;
 
 impl Default for Query<ConversationRow> {
     /// Longest first, 50 rows.
@@ -40,6 +44,13 @@ impl Default for Query<ExchangeRow> {
     /// In request order, 50 rows.
     fn default() -> Self {
         Query::sorted(SortKey::of("request_start"), 50)
+    }
+}
+
+impl Default for Query<DnsRow> {
+    /// In query order, 50 rows.
+    fn default() -> Self {
+        Query::sorted(SortKey::of("query_time"), 50)
     }
 }
 

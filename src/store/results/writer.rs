@@ -31,6 +31,10 @@ enum Write {
         id: u64,
         row: Box<report::ExchangeRow>,
     },
+    Dns {
+        id: u64,
+        row: Box<report::DnsRow>,
+    },
     Chunk {
         conversation: u64,
         first_packet: u64,
@@ -78,6 +82,16 @@ impl RowWriter {
     pub(super) fn exchange(&mut self, id: u64, row: report::ExchangeRow) -> Result<()> {
         self.push(
             Write::Exchange {
+                id,
+                row: Box::new(row),
+            },
+            0,
+        )
+    }
+
+    pub(super) fn dns(&mut self, id: u64, row: report::DnsRow) -> Result<()> {
+        self.push(
+            Write::Dns {
                 id,
                 row: Box::new(row),
             },
@@ -167,6 +181,7 @@ fn write_batches(
 ) -> Result<Connection> {
     let conversation_sql = tables::insert_sql::<ConversationRow>();
     let exchange_sql = tables::insert_sql::<report::ExchangeRow>();
+    let dns_sql = tables::insert_sql::<report::DnsRow>();
     while let Ok(batch) = batches.recv() {
         if abandon.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
@@ -177,6 +192,7 @@ fn write_batches(
                 Write::Exchange { id, row } => {
                     tables::insert(&conn, &exchange_sql, &*row, Some(id))?
                 }
+                Write::Dns { id, row } => tables::insert(&conn, &dns_sql, &*row, Some(id))?,
                 Write::Chunk {
                     conversation,
                     first_packet,

@@ -113,6 +113,10 @@ impl Output for Tracked<'_> {
         self.writer.exchange(exchange)
     }
 
+    fn dns(&mut self, lookup: analysis::report::DnsRow) -> Result<(), OutputError> {
+        self.writer.dns(lookup)
+    }
+
     fn progress(&mut self, bytes: u64, records: u64) -> Result<bool, OutputError> {
         self.progress.set_records(records);
         self.writer.progress(bytes, records)
