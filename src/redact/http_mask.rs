@@ -121,6 +121,10 @@ struct DirScan {
     head: Head,
     /// The last header value was masked (so is an obs-fold continuation).
     last_masked: bool,
+    /// The last header's kind: an obs-fold continuation goes on with its
+    /// value, as the analysis reads it (a folded `Transfer-Encoding:`
+    /// `chunked` still frames the body).
+    last_kind: HeaderKind,
     /// The byte before this one was a CR inside a header value.
     pending_cr: bool,
     offset: u64,
@@ -136,6 +140,7 @@ impl Default for DirScan {
             state: State::Start,
             head: Head::default(),
             last_masked: false,
+            last_kind: HeaderKind::Other,
             pending_cr: false,
             offset: 0,
             masks: MaskSet::default(),
@@ -308,7 +313,7 @@ impl HttpMasker {
                     let masked = d.last_masked;
                     (
                         State::Value {
-                            kind: HeaderKind::Other,
+                            kind: d.last_kind,
                             masked,
                             leading: true,
                             kept: Vec::new(),
@@ -330,6 +335,7 @@ impl HttpMasker {
                     let kind = header_kind(&name);
                     let masked = name.len() <= MAX_NAME_KEPT && profile.masks_header(&name);
                     d.last_masked = masked;
+                    d.last_kind = kind;
                     (
                         State::Value {
                             kind,

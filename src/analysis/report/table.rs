@@ -535,11 +535,11 @@ mod test {
         }
         check(&ConversationRow::example());
         check(&ExchangeRow::default());
-        check(&ExchangeRow::example_http2());
-        // Every optional field present (`tls` is left out of the JSON when false).
+        // Every optional field present (`tls` is left out of the JSON when
+        // false): a decrypted HTTP/2 stream.
         check(&ExchangeRow {
             tls: true,
-            ..ExchangeRow::default()
+            ..ExchangeRow::example_http2()
         });
     }
 
