@@ -25,8 +25,8 @@ const BATCHES_IN_FLIGHT: usize = 8;
 
 /// One row for the writer thread.
 enum Write {
-    Conversation(ConversationRow),
-    /// Boxed: an exchange row is twice a conversation's size.
+    /// Rows are boxed: they are hundreds of bytes, a chunk's header is not.
+    Conversation(Box<ConversationRow>),
     Exchange {
         id: u64,
         row: Box<report::ExchangeRow>,
@@ -76,7 +76,7 @@ impl RowWriter {
     }
 
     pub(super) fn conversation(&mut self, row: ConversationRow) -> Result<()> {
-        self.push(Write::Conversation(row), 0)
+        self.push(Write::Conversation(Box::new(row)), 0)
     }
 
     pub(super) fn exchange(&mut self, id: u64, row: report::ExchangeRow) -> Result<()> {
@@ -188,7 +188,7 @@ fn write_batches(
         }
         for write in batch {
             match write {
-                Write::Conversation(row) => tables::insert(&conn, &conversation_sql, &row, None)?,
+                Write::Conversation(row) => tables::insert(&conn, &conversation_sql, &*row, None)?,
                 Write::Exchange { id, row } => {
                     tables::insert(&conn, &exchange_sql, &*row, Some(id))?
                 }
