@@ -36,6 +36,11 @@ use crate::pcap::{Format, LinkType, Reader};
 /// gap (the bytes after it are then scanned as lost framing: masked).
 const MAX_PENDING_BYTES: usize = 4 << 20;
 
+/// Out-of-order bytes held across all connections: past it, the
+/// connection that adds more scans past its holes at once, so a capture of
+/// many broken connections cannot hold [`MAX_PENDING_BYTES`] for each.
+const MAX_PENDING_TOTAL: usize = 64 << 20;
+
 /// A stream position: the sequence number at a stream offset. Offsets of
 /// later segments are found from the last position, so streams longer
 /// than 4 GiB (sequence numbers wrap) keep counting.
@@ -149,8 +154,9 @@ impl ConnScan {
             return; // All seen before: a retransmission.
         }
         if offset > next {
-            self.pending[d].insert(offset, payload.to_vec());
+            let replaced = self.pending[d].insert(offset, payload.to_vec());
             self.pending_bytes[d] += payload.len();
+            self.pending_bytes[d] -= replaced.map_or(0, |r| r.len());
             if self.pending_bytes[d] > MAX_PENDING_BYTES {
                 self.drain(r, dir, true);
             }
@@ -162,6 +168,11 @@ impl ConnScan {
             self.masker.gap(r.profile(), dir, missing);
         }
         self.drain(r, dir, false);
+    }
+
+    /// Out-of-order bytes held, both directions.
+    fn held(&self) -> usize {
+        self.pending_bytes[0] + self.pending_bytes[1]
     }
 
     /// Scans held segments that now follow on; with `force`, skips holes.
@@ -190,6 +201,10 @@ pub struct Scanner<'r> {
     redactor: &'r Redactor,
     locator: Locator,
     conns: Vec<ConnScan>,
+    /// Out-of-order bytes held by all connections, at most `max_held`
+    /// (plus one segment).
+    held: usize,
+    max_held: usize,
 }
 
 impl<'r> Scanner<'r> {
@@ -198,6 +213,8 @@ impl<'r> Scanner<'r> {
             redactor,
             locator: Locator::default(),
             conns: Vec::new(),
+            held: 0,
+            max_held: MAX_PENDING_TOTAL,
         }
     }
 
@@ -213,10 +230,27 @@ impl<'r> Scanner<'r> {
             self.conns
                 .resize_with(self.locator.conns.len(), ConnScan::default);
         }
-        if let (Some(offset), Some(conn)) = (at.offset, self.conns.get_mut(at.conn)) {
+        if let Some(offset) = at.offset {
             if !payload.is_empty() || missing > 0 {
-                conn.segment(self.redactor, at.dir, offset, payload, missing);
+                self.scan(at.conn, at.dir, offset, payload, missing);
             }
+        }
+    }
+
+    /// One segment of connection `conn`, within the budget of bytes held.
+    fn scan(&mut self, conn: usize, dir: Dir, offset: u64, payload: &[u8], missing: u64) {
+        let r = self.redactor;
+        let Some(c) = self.conns.get_mut(conn) else {
+            return;
+        };
+        let before = c.held();
+        c.segment(r, dir, offset, payload, missing);
+        self.held = (self.held + c.held()).saturating_sub(before);
+        if self.held > self.max_held {
+            let held = c.held();
+            c.drain(r, Dir::ToServer, true);
+            c.drain(r, Dir::ToClient, true);
+            self.held = self.held.saturating_sub(held);
         }
     }
 
@@ -347,4 +381,31 @@ pub fn redact_capture(r: &Redactor, input: &Path, out: &mut dyn Write) -> Result
     }
     writer.finish()?;
     Ok(Rewritten { frames, format })
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::redact::{Profile, ProfileName};
+
+    #[test]
+    fn out_of_order_bytes_held_across_connections_stay_within_the_budget() {
+        let r = Redactor::new(Profile::named(ProfileName::Strict), &[7; 32]);
+        let mut s = Scanner::new(&r);
+        s.max_held = 10_000;
+        s.conns.resize_with(100, ConnScan::default);
+        let segment = vec![b'x'; 1000];
+        for conn in 0..100 {
+            // Each connection's first bytes are missing: everything waits.
+            s.scan(conn, Dir::ToServer, 50, &segment, 0);
+            assert!(s.held <= s.max_held + segment.len(), "{}", s.held);
+            let sum: usize = s.conns.iter().map(ConnScan::held).sum();
+            assert_eq!(s.held, sum);
+        }
+        // A segment sent twice at one offset is held once.
+        let mut c = ConnScan::default();
+        c.segment(&r, Dir::ToClient, 10, &segment, 0);
+        c.segment(&r, Dir::ToClient, 10, &segment, 0);
+        assert_eq!(c.held(), segment.len());
+    }
 }
