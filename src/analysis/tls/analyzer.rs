@@ -23,7 +23,7 @@ use super::framing::{
 };
 use super::hello::{self, cipher_name, version_name, ClientHello, ServerHello};
 use super::keylog::Secrets;
-use super::summary::{human, AlertSeen, Resumption, Side, TlsSummary};
+use super::summary::{human, AlertSeen, Decrypted, Resumption, Side, TlsSummary};
 
 /// The name this analyzer registers under.
 pub const NAME: &str = "tls";
@@ -139,6 +139,22 @@ struct Decryption {
     records: u64,
     /// Why the conversation is not decrypted, for people.
     why_not: Option<String>,
+    /// The key logs have no secrets for this session's client random.
+    no_key: bool,
+}
+
+impl Decryption {
+    fn outcome(&self) -> Decrypted {
+        if self.records > 0 {
+            Decrypted::Yes
+        } else if self.no_key {
+            Decrypted::NoKey
+        } else if self.looked_up {
+            Decrypted::Failed
+        } else {
+            Decrypted::NotTried
+        }
+    }
 }
 
 impl Tls {
@@ -424,6 +440,7 @@ impl Tls {
             }
             None => {
                 let short: String = ch.random[..4].iter().map(|b| format!("{b:02x}")).collect();
+                self.decryption.no_key = true;
                 self.decryption.why_not =
                     Some(format!("no key for this session (client random {short}…)"));
             }
@@ -821,6 +838,7 @@ impl StreamAnalyzer for Tls {
         if let Some(why) = self.decryption.why_not.clone() {
             self.note(format!("not decrypted: {why}"));
         }
+        self.summary.decrypted = self.decryption.outcome();
         self.summary.failure = self.failure();
     }
 

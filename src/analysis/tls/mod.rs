@@ -15,4 +15,4 @@ mod summary;
 
 pub use analyzer::{new, probe, Tls, NAME};
 pub use keylog::KeyLog;
-pub use summary::{AlertSeen, CertSummary, Resumption, Side, TlsSummary, Validity};
+pub use summary::{AlertSeen, CertSummary, Decrypted, Resumption, Side, TlsSummary, Validity};
