@@ -559,6 +559,36 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/captures/{id}/keylog/remove", post(api_remove))
 }
 
+/// `tls=raw` (the followed stream's TLS records as they were sent) or
+/// `tls=decrypted` (the default).
+pub(crate) fn raw_records(
+    p: &crate::web::params::Params,
+) -> std::result::Result<bool, crate::web::params::ParamError> {
+    match p.get("tls") {
+        None | Some("" | "decrypted") => Ok(false),
+        Some("raw") => Ok(true),
+        Some(_) => Err(crate::web::params::ParamError(
+            "tls must be raw or decrypted".into(),
+        )),
+    }
+}
+
+/// The key log a followed stream of capture `id` decrypts with: none when
+/// the raw records are asked for (`?tls=raw`) or it has none.
+pub(crate) async fn for_follow(
+    state: &AppState,
+    id: CaptureId,
+    raw: bool,
+) -> Result<Option<Arc<KeyLog>>> {
+    if raw {
+        return Ok(None);
+    }
+    off_thread(state.keylogs.clone(), move |k| {
+        Ok(k.load(&id).map_err(internal)?.map(Arc::new))
+    })
+    .await
+}
+
 /// What the capture analysis job needs of the key logs: the key log to
 /// decrypt with, and a place for the outcome.
 pub(crate) struct ForAnalysis {

@@ -22,7 +22,8 @@ use super::framing::{
     HANDSHAKE, HEADER_LEN,
 };
 use super::hello::{self, cipher_name, version_name, ClientHello, ServerHello};
-use super::keylog::Secrets;
+use super::keylog::{KeyLog, Secrets};
+use super::plain::{PlainPiece, RecordSpan};
 use super::summary::{human, AlertSeen, Decrypted, Resumption, Side, TlsSummary};
 
 /// The name this analyzer registers under.
@@ -116,6 +117,9 @@ pub struct Tls {
     server_changed_cipher: bool,
     finished: bool,
     decryption: Decryption,
+    /// For the followed stream: decrypted application data is kept here
+    /// instead of going to an analyzer.
+    pub(super) tap: Option<Vec<PlainPiece>>,
 }
 
 /// Decryption state: the session's secrets once looked up, each
@@ -158,6 +162,11 @@ impl Decryption {
 }
 
 impl Tls {
+    /// Records decrypted so far.
+    pub(super) fn decrypted_records(&self) -> u64 {
+        self.decryption.records
+    }
+
     /// What was found so far (complete once `finish` ran).
     pub fn summary(&self) -> &TlsSummary {
         &self.summary
@@ -281,6 +290,15 @@ impl Tls {
             self.sealed_record(dir, sealed);
         }
         match plain.content_type {
+            APPLICATION_DATA if self.tap.is_some() => {
+                if let Some(tap) = &mut self.tap {
+                    tap.push(PlainPiece {
+                        dir,
+                        record: RecordSpan::of(rec),
+                        bytes: plain.data,
+                    });
+                }
+            }
             APPLICATION_DATA => {
                 let inner = self.decryption.inner.get_or_insert_with(|| {
                     let by_alpn = match self.summary.alpn.as_deref() {
@@ -421,8 +439,8 @@ impl Tls {
 
     /// At a drain: looks the session up in the key log, once the
     /// ClientHello is known.
-    fn look_up_keys(&mut self, cx: &Context<'_>) {
-        if self.decryption.looked_up || cx.keys.is_empty() {
+    pub(super) fn look_up_keys(&mut self, keys: &KeyLog) {
+        if self.decryption.looked_up || keys.is_empty() {
             return;
         }
         let Some(ch) = &self.client_hello else {
@@ -433,7 +451,7 @@ impl Tls {
             return;
         };
         self.decryption.looked_up = true;
-        match cx.keys.get(&ch.random) {
+        match keys.get(&ch.random) {
             Some(secrets) => {
                 self.decryption.secrets = Some(secrets.clone());
                 self.setup_keys();
@@ -843,7 +861,7 @@ impl StreamAnalyzer for Tls {
     }
 
     fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError> {
-        self.look_up_keys(cx);
+        self.look_up_keys(cx.keys);
         match &mut self.decryption.inner {
             Some(inner) => inner.drain(cx, &mut MarkTls { emit }),
             None => Ok(()),

@@ -201,13 +201,15 @@ fn analyze_one(
     drop(reader);
     let read_s = started.elapsed().as_secs_f64();
     progress.set_records(summary.packets);
+    // Recorded before the results are visible, so that a capture shown
+    // as done has its key log's outcome.
+    if let Some(upload) = keys.record_for {
+        if let Err(e) = keylogs.set_outcome(&upload, decrypted) {
+            tracing::error!("capture {id}: recording what the key log decrypted: {e}");
+        }
+    }
     match writer.commit(&summary) {
         Ok(()) => {
-            if let Some(upload) = keys.record_for {
-                if let Err(e) = keylogs.set_outcome(&upload, decrypted) {
-                    tracing::error!("capture {id}: recording what the key log decrypted: {e}");
-                }
-            }
             tracing::info!(
                 "capture {id}: read and analyzed in {read_s:.3} s, results stored in {:.3} s, \
                  worker CPU {:.3} s",
