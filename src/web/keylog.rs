@@ -14,7 +14,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use futures_util::StreamExt;
@@ -317,20 +317,9 @@ fn too_large(what: &str, limit: u64) -> Error {
     Error::BadRequest(format!("the {what} is larger than {} MiB", limit >> 20))
 }
 
-fn is_multipart(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        })
-}
-
 /// A request's key log: its multipart field `keylog`, or the raw body.
 async fn key_log_of(req: Request) -> Result<Vec<u8>> {
-    if !is_multipart(&req) {
+    if !crate::web::pipeline::is_multipart(&req) {
         let mut body = Body::into_data_stream(req.into_body());
         let mut bytes = Vec::new();
         while let Some(chunk) = body.next().await {

@@ -27,6 +27,7 @@ use super::off_thread;
 use crate::store::{self, lock, Id, IdKind};
 use queue::Queue;
 pub use routes::{api_delete, api_upload, form_delete, form_upload, Routes};
+pub(crate) use upload::is_multipart;
 pub use upload::Received;
 
 /// What one kind of upload is, and what processing it means.

@@ -159,6 +159,18 @@ pub(crate) fn clean_name(raw: Option<&str>) -> String {
     }
 }
 
+/// Whether the request's body is a multipart form.
+pub(crate) fn is_multipart(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
 /// Whether the request is a multipart form, and its declared length;
 /// refuses at once (413) a body whose declared length is already over `limit`.
 fn check_declared_size(req: &Request, limit: u64) -> Result<(bool, Option<u64>)> {
@@ -167,15 +179,7 @@ fn check_declared_size(req: &Request, limit: u64) -> Result<(bool, Option<u64>)>
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
+    let is_multipart = is_multipart(req);
     let slack = if is_multipart { MULTIPART_SLACK } else { 0 };
     if declared.is_some_and(|n| n > limit.saturating_add(slack)) {
         return Err(Error::TooLarge { limit });
