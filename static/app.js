@@ -100,8 +100,16 @@
       xhr.send();
     }
 
-    function send(file) {
+    // A TLS key log goes with the capture as the multipart part `keylog`:
+    // chosen in its own field, or dropped together with the capture.
+    function isKeyLog(f) {
+      return /(\.txt|\.log|\.keys?)$|keylog|sslkey/i.test(f.name);
+    }
+
+    function send(file, keylog) {
       if (busy || !file) return;
+      var picked = $("keylog");
+      if (!keylog && picked && picked.files && picked.files.length) keylog = picked.files[0];
       busy = true;
       form.classList.add("busy");
       box.hidden = false;
@@ -112,7 +120,14 @@
       var started = performance.now();
       var xhr = new XMLHttpRequest();
       xhr.open("POST", "/api/captures?name=" + encodeURIComponent(file.name));
-      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      var body = file;
+      if (keylog) {
+        body = new FormData();
+        body.append("file", file, file.name);
+        body.append("keylog", keylog, "keylog");
+      } else {
+        xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      }
       xhr.responseType = "json";
       xhr.upload.onprogress = function (e) {
         var total = e.lengthComputable ? e.total : file.size;
@@ -133,7 +148,7 @@
         poll(r.id, r.url);
       };
       xhr.onerror = function () { fail("The upload was interrupted."); };
-      xhr.send(file);
+      xhr.send(body);
     }
 
     input.addEventListener("change", function () {
@@ -158,7 +173,11 @@
       e.preventDefault();
       form.classList.remove("over");
       var files = e.dataTransfer && e.dataTransfer.files;
-      if (files && files.length) send(files[0]);
+      if (!files || !files.length) return;
+      var list = Array.prototype.slice.call(files, 0, 2);
+      var keys = list.length === 2 ? list.filter(isKeyLog)[0] : null;
+      var capture = list.filter(function (f) { return f !== keys; })[0];
+      send(capture, keys);
     });
   }
 

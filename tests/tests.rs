@@ -38,4 +38,5 @@ mod strace_browser;
 mod strace_shared;
 mod tcp_edges;
 mod tls;
+mod tls_web;
 mod tunnels;

@@ -9,9 +9,15 @@
 //! and re-decoded, through the same `flow` reassembly the analysis used.
 //! A packet that was reassembled from IP fragments is read back as its
 //! last fragment only; its bytes show up as a gap.
+//!
+//! Given a TLS key log ([`StreamBuilder::decrypting`]), a TCP stream goes
+//! through the TLS analyzer as well: when records were decrypted, the view
+//! holds their plaintext, each chunk saying which records it came from
+//! (README, "TLS"); otherwise the raw bytes, as without keys.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
@@ -19,6 +25,7 @@ use pcap_file::{DataLink, Endianness, TsResolution};
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
+use crate::analysis::tls::{KeyLog, RecordSpan, StreamDecryptor};
 use crate::flow::{
     Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, Proto, StreamSink,
     TableLimits,
@@ -64,6 +71,8 @@ pub struct StreamChunk {
     pub len: u64,
     /// The bytes kept (all of `len`, unless the view was truncated).
     pub bytes: Vec<u8>,
+    /// Decrypted: the TLS records the bytes came from.
+    pub tls: Option<RecordSpan>,
 }
 
 impl Serialize for StreamChunk {
@@ -76,6 +85,10 @@ impl Serialize for StreamChunk {
         st.serialize_field("ts", &self.ts)?;
         st.serialize_field("frame", &self.frame)?;
         st.serialize_field("len", &self.len)?;
+        if let Some(records) = &self.tls {
+            st.serialize_field("decrypted", &true)?;
+            st.serialize_field("tls_records", records)?;
+        }
         if self.kind == ChunkKind::Data {
             match std::str::from_utf8(&self.bytes) {
                 Ok(text) => st.serialize_field("text", text)?,
@@ -103,6 +116,10 @@ pub struct StreamView {
     /// Packets whose record could not be read back or decoded.
     pub unreadable_packets: u64,
     pub chunks: Vec<StreamChunk>,
+    /// The chunks are TLS plaintext: this many records were decrypted (the
+    /// byte counts are then of plaintext too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decrypted_records: Option<u64>,
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -141,6 +158,7 @@ impl Collector {
         self.kept[0] >= self.max && self.kept[1] >= self.max
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         kind: ChunkKind,
@@ -149,14 +167,19 @@ impl Collector {
         frame: u64,
         len: u64,
         bytes: &[u8],
+        tls: Option<RecordSpan>,
     ) {
         if let Some(last) = self.chunks.last_mut() {
             if last.dir == dir
                 && last.kind == kind
+                && last.tls.is_some() == tls.is_some()
                 && matches!(kind, ChunkKind::Data | ChunkKind::Gap)
             {
                 last.len += len;
                 last.bytes.extend_from_slice(bytes);
+                if let (Some(run), Some(next)) = (&mut last.tls, &tls) {
+                    run.extend(next);
+                }
                 return;
             }
         }
@@ -167,12 +190,12 @@ impl Collector {
             frame,
             len,
             bytes: bytes.to_vec(),
+            tls,
         });
     }
-}
 
-impl StreamSink for Collector {
-    fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+    /// Keeps what fits of a run of data bytes.
+    fn keep(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8], tls: Option<RecordSpan>) {
         let i = dir.index();
         self.delivered[i] += bytes.len() as u64;
         let room = self.max.saturating_sub(self.kept[i]);
@@ -185,50 +208,134 @@ impl StreamSink for Collector {
             self.truncated = true;
         }
         self.kept[i] += keep.len();
-        self.push(ChunkKind::Data, dir, ts, frame, keep.len() as u64, keep);
+        self.push(
+            ChunkKind::Data,
+            dir,
+            ts,
+            frame,
+            keep.len() as u64,
+            keep,
+            tls,
+        );
+    }
+}
+
+/// A TCP stream's raw bytes, and with a key log its decrypted plaintext
+/// beside them (the view shows the plaintext if any record decrypted).
+#[derive(Default)]
+struct Follower {
+    raw: Collector,
+    plain: Option<Box<(StreamDecryptor, Collector)>>,
+}
+
+impl Follower {
+    fn each(&mut self, f: impl Fn(&mut Collector)) {
+        f(&mut self.raw);
+        if let Some(p) = &mut self.plain {
+            f(&mut p.1);
+        }
+    }
+}
+
+impl StreamSink for Follower {
+    fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        self.raw.data(dir, ts, frame, bytes);
+        if let Some(p) = &mut self.plain {
+            let (decryptor, plain) = &mut **p;
+            decryptor.data(dir, ts, frame, bytes);
+            for piece in decryptor.take() {
+                let r = piece.record;
+                plain.keep(piece.dir, r.end_ts, r.end_frame, &piece.bytes, Some(r));
+            }
+        }
+    }
+
+    fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
+        if let Some(p) = &mut self.plain {
+            p.0.gap(dir, ts, frame, len);
+        }
+        self.each(|c| c.gap(dir, ts, frame, len));
+    }
+
+    fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        if let Some(p) = &mut self.plain {
+            p.0.fin(dir, ts, frame);
+        }
+        self.each(|c| c.fin(dir, ts, frame));
+    }
+
+    fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
+        if let Some(p) = &mut self.plain {
+            p.0.reset(dir, ts, frame);
+        }
+        self.each(|c| c.reset(dir, ts, frame));
+    }
+}
+
+impl Follower {
+    /// The plaintext when records were decrypted, else the raw bytes; and
+    /// how many records were decrypted.
+    fn into_view(self) -> (Collector, Option<u64>) {
+        match self.plain {
+            Some(p) if p.0.records() > 0 => {
+                let records = p.0.records();
+                (p.1, Some(records))
+            }
+            _ => (self.raw, None),
+        }
+    }
+}
+
+impl StreamSink for Collector {
+    fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        self.keep(dir, ts, frame, bytes, None);
     }
 
     fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
         if self.kept[dir.index()] < self.max {
-            self.push(ChunkKind::Gap, dir, ts, frame, len, &[]);
+            self.push(ChunkKind::Gap, dir, ts, frame, len, &[], None);
         }
     }
 
     fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
-        self.push(ChunkKind::Fin, dir, ts, frame, 0, &[]);
+        self.push(ChunkKind::Fin, dir, ts, frame, 0, &[], None);
     }
 
     fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
-        self.push(ChunkKind::Reset, dir, ts, frame, 0, &[]);
+        self.push(ChunkKind::Reset, dir, ts, frame, 0, &[], None);
     }
 }
 
 /// Receives the rebuilt conversation's analyzer when its streams end.
 struct Rebuild {
     max: usize,
+    /// Decrypt TLS with these.
+    keys: Option<Arc<KeyLog>>,
     /// By conversation id.
-    done: Vec<(u64, Collector)>,
+    done: Vec<(u64, Follower)>,
 }
 
 impl FlowHandler for Rebuild {
-    type Conn = Collector;
+    type Conn = Follower;
 
-    fn open_tcp(&mut self, _conv: &Conversation) -> Collector {
-        Collector {
+    fn open_tcp(&mut self, _conv: &Conversation) -> Follower {
+        let collector = || Collector {
             max: self.max,
             ..Collector::default()
+        };
+        Follower {
+            raw: collector(),
+            plain: self
+                .keys
+                .clone()
+                .map(|k| Box::new((StreamDecryptor::new(k), collector()))),
         }
     }
 
-    fn packet(
-        &mut self,
-        _conv: &Conversation,
-        _conn: Option<&mut Collector>,
-        _packet: &PacketInfo,
-    ) {
+    fn packet(&mut self, _conv: &Conversation, _conn: Option<&mut Follower>, _packet: &PacketInfo) {
     }
 
-    fn streams_ended(&mut self, conv: &mut Conversation, conn: Collector, _now: Timestamp) {
+    fn streams_ended(&mut self, conv: &mut Conversation, conn: Follower, _now: Timestamp) {
         self.done.push((conv.id, conn));
     }
 
@@ -317,6 +424,7 @@ impl StreamBuilder {
             table: FlowTable::new(
                 Rebuild {
                     max,
+                    keys: None,
                     done: Vec::new(),
                 },
                 TableLimits::default(),
@@ -328,6 +436,12 @@ impl StreamBuilder {
             buf: Vec::new(),
             unreadable: 0,
         }
+    }
+
+    /// Decrypts TLS with `keys` (before the first packet).
+    pub fn decrypting(mut self, keys: Arc<KeyLog>) -> StreamBuilder {
+        self.table.handler_mut().keys = Some(keys);
+        self
     }
 
     /// Feeds one packet; returns `false` once nothing more can be kept.
@@ -378,12 +492,19 @@ impl StreamBuilder {
 
     pub fn finish(self) -> StreamView {
         let max = self.udp.max;
+        let mut decrypted_records = None;
         let c = match self.proto {
             Proto::Udp => self.udp,
             Proto::Tcp => {
                 let mut done = self.table.finish().done;
                 done.sort_by_key(|(id, _)| *id);
-                let mut done = done.into_iter().map(|(_, c)| c);
+                let mut done = done.into_iter().map(|(_, f)| {
+                    let (c, records) = f.into_view();
+                    if let Some(n) = records {
+                        *decrypted_records.get_or_insert(0) += n;
+                    }
+                    c
+                });
                 let mut first = done.next().unwrap_or_default();
                 // One conversation is expected; merge any others in order.
                 for other in done {
@@ -403,6 +524,7 @@ impl StreamBuilder {
             truncated: c.truncated,
             unreadable_packets: self.unreadable,
             chunks: c.chunks,
+            decrypted_records,
         }
     }
 }

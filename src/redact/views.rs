@@ -202,6 +202,7 @@ mod test {
             frame: 0,
             len: bytes.len() as u64,
             bytes: bytes.to_vec(),
+            tls: None,
         };
         let mut view = StreamView {
             conversation: 1,
@@ -218,6 +219,7 @@ mod test {
                     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
                 ),
             ],
+            decrypted_records: None,
         };
         stream(&redactor(ProfileName::Strict), &mut view);
         let text: Vec<&[u8]> = view.chunks.iter().map(|c| &c.bytes[..]).collect();

@@ -179,6 +179,8 @@ pub struct Analysis {
     /// For a filtered view: the pcap-filter expression; only the packets
     /// it matches count (as `analyze --filter`).
     pub filter: Option<String>,
+    /// For a filtered view: the capture it filters.
+    pub parent: Option<CaptureId>,
 }
 
 /// Receives one analysis's results and makes them visible all at once.
@@ -217,6 +219,11 @@ pub trait Store: Send + Sync {
     fn filtered(&self, id: &CaptureId, filter: &str) -> Result<(CaptureMeta, bool)>;
     /// Marks the capture `failed` with a message for a person.
     fn fail(&self, id: &CaptureId, message: &str) -> Result<()>;
+    /// Queues a `done` or `failed` upload for a new analysis (its inputs
+    /// changed: a TLS key log came or went) and removes its filtered views,
+    /// made from the old inputs. `Conflict`-like `NotReady` while it is
+    /// queued or analyzing; the caller starts the job.
+    fn reanalyze(&self, id: &CaptureId) -> Result<()>;
 
     fn conversations(&self, id: &CaptureId, q: &ConvQuery) -> Result<Page<ConversationRow>>;
     fn conversation(&self, id: &CaptureId, conv: u64) -> Result<ConversationRow>;

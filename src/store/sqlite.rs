@@ -890,8 +890,42 @@ impl Store for SqliteStore {
             size,
             consumed,
             writer: Box::new(writer),
+            parent: view.as_ref().map(|(p, _)| *p),
             filter: view.map(|(_, f)| f),
         })
+    }
+
+    fn reanalyze(&self, id: &CaptureId) -> Result<()> {
+        let changed = lock(&self.inner.index).execute(
+            "UPDATE captures SET status = 'queued', error = NULL
+             WHERE id = ?1 AND parent IS NULL AND status IN ('done', 'failed')",
+            params![id.to_string()],
+        )?;
+        if changed == 0 {
+            if self.inner.view_of(id)?.is_some() {
+                return Err(Error::NotFound(format!("capture {id}")));
+            }
+            return Err(Error::NotReady {
+                upload: format!("capture {id}"),
+                status: self.status_of(id)?,
+            });
+        }
+        let views: Vec<CaptureId> = {
+            let conn = lock(&self.inner.index);
+            let mut stmt = conn.prepare("SELECT id FROM captures WHERE parent = ?1")?;
+            let ids = stmt.query_map(params![id.to_string()], |r| r.get::<_, String>(0))?;
+            let ids = ids.collect::<rusqlite::Result<Vec<_>>>()?;
+            conn.execute(
+                "DELETE FROM captures WHERE parent = ?1",
+                params![id.to_string()],
+            )?;
+            ids.iter().filter_map(|s| s.parse().ok()).collect()
+        };
+        for view in &views {
+            self.inner.forget(view)?;
+        }
+        lock(&self.inner.readers).forget(id);
+        Ok(())
     }
 
     fn fail(&self, id: &CaptureId, message: &str) -> Result<()> {

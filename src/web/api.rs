@@ -145,29 +145,32 @@ pub async fn packets(
 
 /// `from`: the conversation's packet a stream part starts at (default 0),
 /// and `filter`.
-pub struct StreamFrom(pub u64);
+pub struct StreamFrom(pub u64, pub bool);
 
 impl FromQuery for StreamFrom {
-    const NAMES: &'static [&'static str] = &["from", "filter"];
+    const NAMES: &'static [&'static str] = &["from", "filter", "tls"];
     fn from_params(p: &Params) -> std::result::Result<Self, ParamError> {
         Ok(StreamFrom(
             p.whole("from", 0, i64::MAX as u64)?.unwrap_or(0),
+            crate::web::keylog::raw_records(p)?,
         ))
     }
 }
 
-/// `GET /api/captures/ID/conversations/N/stream[?from=P]`: one part of the
-/// stream; its `next` is the `from` of the part after it.
+/// `GET /api/captures/ID/conversations/N/stream[?from=P][&tls=raw]`: one
+/// part of the stream (decrypted with the capture's key log unless the raw
+/// TLS records are asked for); its `next` is the `from` of the part after it.
 pub async fn stream(
     State(state): State<AppState>,
-    _: CaptureId,
+    upload: CaptureId,
     ConvNumber(n): ConvNumber,
-    Checked(StreamFrom(from)): Checked<StreamFrom>,
+    Checked(StreamFrom(from, raw)): Checked<StreamFrom>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
+    let keys = crate::web::keylog::for_follow(&state, upload, raw).await?;
     Ok(Json(
         blocking(&state, move |s| {
-            follow::stream(s, &id, n, from, STREAM_MAX_PER_DIR)
+            follow::stream(s, &id, n, from, STREAM_MAX_PER_DIR, keys)
         })
         .await?,
     ))

@@ -5,8 +5,10 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use crate::analysis::follow::{self, Ends, PcapExport, StreamBuilder, StreamView};
+use crate::analysis::tls::KeyLog;
 use crate::flow::Dir;
 use crate::pcap::at_offset::RecordFile;
 use crate::store::{self, CaptureId, Store};
@@ -54,6 +56,7 @@ pub(crate) fn stream(
     conv: u64,
     from: u64,
     max_per_dir: usize,
+    keys: Option<Arc<KeyLog>>,
 ) -> store::Result<StreamPart> {
     let row = store.conversation(id, conv)?;
     let ends = Ends {
@@ -62,6 +65,9 @@ pub(crate) fn stream(
     };
     let mut builder =
         StreamBuilder::new(record_file(store, id)?, conv, row.proto, ends, max_per_dir);
+    if let Some(keys) = keys {
+        builder = builder.decrypting(keys);
+    }
     let mut fed = [0u64; 2];
     let mut read = 0u64;
     let mut more = false;
@@ -251,11 +257,11 @@ mod test {
     fn a_long_stream_comes_in_parts_that_read_only_what_they_show() {
         let dir = tempfile::tempdir().unwrap();
         let (store, id) = analyzed(dir.path(), &one_conversation(60_000));
-        let first = super::stream(&store, &id, 0, 0, 1000).unwrap();
+        let first = super::stream(&store, &id, 0, 0, 1000, None).unwrap();
         // Handshake, then 100 segments of 10 bytes fill the 1000 bytes.
         assert_eq!(first.next, Some(103));
         assert_eq!(first.view.bytes_c2s, 1000);
-        let second = super::stream(&store, &id, 0, 103, 1000).unwrap();
+        let second = super::stream(&store, &id, 0, 103, 1000, None).unwrap();
         assert_eq!(second.from, 103);
         assert_eq!(second.next, Some(203));
         let data: Vec<_> = second
@@ -270,7 +276,7 @@ mod test {
         let bytes: u64 = data.iter().map(|c| c.len).sum();
         assert_eq!(bytes, 1000);
         // The last part ends the stream.
-        let last = super::stream(&store, &id, 0, 60_003 - 50, 1000).unwrap();
+        let last = super::stream(&store, &id, 0, 60_003 - 50, 1000, None).unwrap();
         assert_eq!(last.next, None);
     }
 }

@@ -14,6 +14,7 @@ mod error;
 mod extract;
 pub mod fmt;
 mod follow;
+pub mod keylog;
 mod kit;
 mod listen;
 mod lists;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub max_upload: u64,
     /// Accounts, sessions and owners; the guard's configuration.
     pub auth: Arc<auth::Auth>,
+    /// The captures' TLS key logs, kept apart from them.
+    pub keylogs: Arc<keylog::KeyLogs>,
 }
 
 /// How to run the server.
@@ -177,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/static/{file}", get(pages::static_file))
         .merge(strace::router())
+        .merge(keylog::router())
         .nest("/api", api)
         .merge(auth::router())
         .fallback(pages::not_found)
@@ -253,16 +257,17 @@ impl Server {
             sqlite.set_max_capture(max_capture);
             let store: Arc<dyn Store> = Arc::new(sqlite);
             let strace_store: Arc<dyn StraceStore> = Arc::new(SqliteStraces::open(&dir)?);
-            let captures = Pipeline::start(Analysis::new(store.clone()), workers)?;
+            let keylogs = Arc::new(keylog::KeyLogs::open(&dir)?);
+            let captures = Pipeline::start(Analysis::new(store.clone(), keylogs.clone()), workers)?;
             let straces = Pipeline::start(Parse::new(strace_store.clone(), max_capture), workers)?;
-            Ok((store, captures, strace_store, straces))
+            Ok((store, captures, strace_store, straces, keylogs))
         })
         .await
         .map_err(|e| StartError::Store {
             dir: config.data_dir.clone(),
             source: store::Error::Corrupt(e.to_string()),
         })?;
-        let (store, captures, strace_store, straces) =
+        let (store, captures, strace_store, straces, keylogs) =
             opened.map_err(|source| StartError::Store {
                 dir: config.data_dir.clone(),
                 source,
@@ -292,6 +297,7 @@ impl Server {
                 straces,
                 max_upload: config.max_upload,
                 auth: Arc::new(auth),
+                keylogs,
             },
             conn: config.conn,
         })

@@ -22,8 +22,9 @@ use super::framing::{
     HANDSHAKE, HEADER_LEN,
 };
 use super::hello::{self, cipher_name, version_name, ClientHello, ServerHello};
-use super::keylog::Secrets;
-use super::summary::{human, AlertSeen, Resumption, Side, TlsSummary};
+use super::keylog::{KeyLog, Secrets};
+use super::plain::{PlainPiece, RecordSpan};
+use super::summary::{human, AlertSeen, Decrypted, Resumption, Side, TlsSummary};
 
 /// The name this analyzer registers under.
 pub const NAME: &str = "tls";
@@ -116,6 +117,9 @@ pub struct Tls {
     server_changed_cipher: bool,
     finished: bool,
     decryption: Decryption,
+    /// For the followed stream: decrypted application data is kept here
+    /// instead of going to an analyzer.
+    pub(super) tap: Option<Vec<PlainPiece>>,
 }
 
 /// Decryption state: the session's secrets once looked up, each
@@ -139,9 +143,30 @@ struct Decryption {
     records: u64,
     /// Why the conversation is not decrypted, for people.
     why_not: Option<String>,
+    /// The key logs have no secrets for this session's client random.
+    no_key: bool,
+}
+
+impl Decryption {
+    fn outcome(&self) -> Decrypted {
+        if self.records > 0 {
+            Decrypted::Yes
+        } else if self.no_key {
+            Decrypted::NoKey
+        } else if self.looked_up {
+            Decrypted::Failed
+        } else {
+            Decrypted::NotTried
+        }
+    }
 }
 
 impl Tls {
+    /// Records decrypted so far.
+    pub(super) fn decrypted_records(&self) -> u64 {
+        self.decryption.records
+    }
+
     /// What was found so far (complete once `finish` ran).
     pub fn summary(&self) -> &TlsSummary {
         &self.summary
@@ -265,6 +290,15 @@ impl Tls {
             self.sealed_record(dir, sealed);
         }
         match plain.content_type {
+            APPLICATION_DATA if self.tap.is_some() => {
+                if let Some(tap) = &mut self.tap {
+                    tap.push(PlainPiece {
+                        dir,
+                        record: RecordSpan::of(rec),
+                        bytes: plain.data,
+                    });
+                }
+            }
             APPLICATION_DATA => {
                 let inner = self.decryption.inner.get_or_insert_with(|| {
                     let by_alpn = match self.summary.alpn.as_deref() {
@@ -405,8 +439,8 @@ impl Tls {
 
     /// At a drain: looks the session up in the key log, once the
     /// ClientHello is known.
-    fn look_up_keys(&mut self, cx: &Context<'_>) {
-        if self.decryption.looked_up || cx.keys.is_empty() {
+    pub(super) fn look_up_keys(&mut self, keys: &KeyLog) {
+        if self.decryption.looked_up || keys.is_empty() {
             return;
         }
         let Some(ch) = &self.client_hello else {
@@ -417,13 +451,14 @@ impl Tls {
             return;
         };
         self.decryption.looked_up = true;
-        match cx.keys.get(&ch.random) {
+        match keys.get(&ch.random) {
             Some(secrets) => {
                 self.decryption.secrets = Some(secrets.clone());
                 self.setup_keys();
             }
             None => {
                 let short: String = ch.random[..4].iter().map(|b| format!("{b:02x}")).collect();
+                self.decryption.no_key = true;
                 self.decryption.why_not =
                     Some(format!("no key for this session (client random {short}…)"));
             }
@@ -821,11 +856,12 @@ impl StreamAnalyzer for Tls {
         if let Some(why) = self.decryption.why_not.clone() {
             self.note(format!("not decrypted: {why}"));
         }
+        self.summary.decrypted = self.decryption.outcome();
         self.summary.failure = self.failure();
     }
 
     fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError> {
-        self.look_up_keys(cx);
+        self.look_up_keys(cx.keys);
         match &mut self.decryption.inner {
             Some(inner) => inner.drain(cx, &mut MarkTls { emit }),
             None => Ok(()),

@@ -41,6 +41,10 @@ pub struct RecordEvent<'a> {
     pub content_type: u8,
     /// Legacy version from the header (part of the AEAD's additional data).
     pub version: u16,
+    /// Stream offset of the record's header in its direction, and the
+    /// body's length.
+    pub offset: u64,
+    pub len: usize,
     /// Capture time and frame of the segment that carried its first byte.
     pub ts: Timestamp,
     pub frame: u64,
@@ -222,10 +226,13 @@ impl Framer {
         on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
     ) {
         if let Some(body) = self.body.take() {
+            let offset = self.offset.saturating_sub(HEADER_LEN as u64);
             self.offset += body.len as u64;
             self.keep_all |= on_record(RecordEvent {
                 content_type: body.content_type,
                 version: body.version,
+                offset,
+                len: body.len,
                 end_ts,
                 end_frame,
                 ts: body.ts,

@@ -143,6 +143,25 @@ impl KeyLog {
         self.sessions.is_empty()
     }
 
+    /// Secrets known, over all sessions (one per key log line used).
+    pub fn secrets(&self) -> usize {
+        self.sessions
+            .values()
+            .map(|s| {
+                [
+                    &s.master,
+                    &s.client_handshake,
+                    &s.server_handshake,
+                    &s.client_traffic,
+                    &s.server_traffic,
+                ]
+                .iter()
+                .filter(|x| x.is_some())
+                .count()
+            })
+            .sum()
+    }
+
     /// What was wrong with the key logs, one line per bad line (the first
     /// few), then how many more.
     pub fn warnings(&self) -> Vec<String> {
@@ -183,6 +202,7 @@ mod test {
         let s = log.get(&random).unwrap();
         assert_eq!(s.master.as_deref(), Some(&[0x11; 48][..]));
         assert!(s.client_handshake.is_some() && s.server_traffic.is_some());
+        assert_eq!((log.len(), log.secrets()), (1, 5));
     }
 
     #[test]

@@ -11,8 +11,10 @@ mod decrypt;
 mod framing;
 mod hello;
 mod keylog;
+mod plain;
 mod summary;
 
 pub use analyzer::{new, probe, Tls, NAME};
 pub use keylog::KeyLog;
-pub use summary::{AlertSeen, CertSummary, Resumption, Side, TlsSummary, Validity};
+pub use plain::{PlainPiece, RecordSpan, StreamDecryptor};
+pub use summary::{AlertSeen, CertSummary, Decrypted, Resumption, Side, TlsSummary, Validity};

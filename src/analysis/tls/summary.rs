@@ -96,6 +96,21 @@ pub struct CertSummary {
     pub validity: Validity,
 }
 
+/// Whether a conversation's records were decrypted with a key log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decrypted {
+    /// No key log was given (or the conversation never got that far).
+    #[default]
+    NotTried,
+    /// At least one record was decrypted.
+    Yes,
+    /// The key logs have no secret for this session's client random.
+    NoKey,
+    /// A key was found but did not decrypt, the suite is not supported, or
+    /// the capture started after the handshake.
+    Failed,
+}
+
 /// Everything the TLS analyzer found on one conversation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TlsSummary {
@@ -128,6 +143,9 @@ pub struct TlsSummary {
     pub failure: Option<String>,
     /// Input that could not be read as TLS, in sentences.
     pub notes: Vec<String>,
+    /// What came of decrypting it (kept out of the JSON: the notes say it).
+    #[serde(skip)]
+    pub decrypted: Decrypted,
 }
 
 impl TlsSummary {

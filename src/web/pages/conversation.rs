@@ -68,6 +68,19 @@ fn chunk_view(c: &StreamChunk, start: Option<Timestamp>, hex: bool) -> ChunkView
     match c.kind {
         ChunkKind::Data => {
             v.head = format!("{side} · {} · frame {frame}", fmt::bytes(&c.len));
+            if let Some(r) = &c.tls {
+                v.head.push_str(&format!(
+                    " · decrypted from {} TLS record{} (stream offset {}–{}, frames {}–{}, \
+                     last at {})",
+                    r.records,
+                    if r.records == 1 { "" } else { "s" },
+                    r.offset,
+                    r.end,
+                    r.frame + 1,
+                    r.end_frame + 1,
+                    fmt::rel(&Some(r.end_ts), &start),
+                ));
+            }
             let (head, rest) = if c.bytes.len() > FOLD_AFTER {
                 // Fold at a line end near the limit when there is one.
                 let cut = c.bytes[..FOLD_AFTER]
@@ -333,6 +346,8 @@ pub struct ConversationPage {
     stream_note: String,
     /// The next part of a stream too long for one page, if any.
     stream_next: String,
+    /// The other way to see a TLS stream: (link, label), decrypted or raw.
+    tls_switch: Option<(String, &'static str)>,
 }
 
 /// The names the page takes (read after the filtered view is resolved,
@@ -340,7 +355,7 @@ pub struct ConversationPage {
 pub struct PageParams(Params);
 
 impl FromQuery for PageParams {
-    const NAMES: &'static [&'static str] = &["offset", "limit", "view", "filter", "stream"];
+    const NAMES: &'static [&'static str] = &["offset", "limit", "view", "filter", "stream", "tls"];
     fn from_params(p: &Params) -> Result<Self, ParamError> {
         Ok(PageParams(p.clone()))
     }
@@ -372,6 +387,8 @@ pub async fn conversation(
         .whole("stream", 0, i64::MAX as u64)
         .map_err(Error::from)?
         .unwrap_or(0);
+    let raw_tls = crate::web::keylog::raw_records(&p).map_err(Error::from)?;
+    let keys = crate::web::keylog::for_follow(&state, id, raw_tls).await?;
     let (meta, r, http, packets, first_packets, stream) = blocking(&state, move |s| {
         let meta = s.capture(&id)?;
         let id = v;
@@ -392,7 +409,7 @@ pub async fn conversation(
         } else {
             s.packets(&id, n, 64, 0)?.items
         };
-        let stream = crate::web::follow::stream(s, &id, n, stream_from, PAGE_STREAM_MAX)?;
+        let stream = crate::web::follow::stream(s, &id, n, stream_from, PAGE_STREAM_MAX, keys)?;
         Ok((meta, r, http, page, first, stream))
     })
     .await?;
@@ -433,6 +450,9 @@ pub async fn conversation(
     }
     if stream_from > 0 {
         q.push("stream", stream_from.to_string());
+    }
+    if raw_tls {
+        q.push("tls", "raw");
     }
     let packets_pager = Pager::new(&q, &path, offset, limit, page_items.len(), packets.total);
     let mut rungs: Vec<Rung> = Vec::new();
@@ -483,8 +503,22 @@ pub async fn conversation(
         .map(|c| chunk_view(c, start, hex))
         .collect();
     let mut stream_note = String::new();
+    let tls_switch = if raw_tls {
+        Some((q.href(&path, &[("tls", "")]) + "#stream", "decrypted"))
+    } else if let Some(n) = stream.decrypted_records {
+        stream_note = format!("Decrypted with the capture's key log ({n} TLS records). ");
+        Some((
+            q.href(&path, &[("tls", "raw")]) + "#stream",
+            "raw TLS records",
+        ))
+    } else {
+        None
+    };
     if stream_from > 0 {
-        stream_note = format!("From packet {} of the conversation. ", stream_from + 1);
+        stream_note.push_str(&format!(
+            "From packet {} of the conversation. ",
+            stream_from + 1
+        ));
     }
     if stream.truncated {
         stream_note = format!(
@@ -552,6 +586,7 @@ pub async fn conversation(
         hex,
         stream_note: stream_note.trim().to_string(),
         stream_next,
+        tls_switch,
         r,
     })
 }

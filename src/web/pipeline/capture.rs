@@ -13,16 +13,19 @@ use crate::store::{
     self, CaptureId, CaptureMeta, Id, InflationCap, NewCapture, ResultsWriter, Store,
 };
 use crate::web::error::Error;
+use crate::web::keylog::{self, KeyLogs, Outcome};
 use crate::web::AppState;
 
-/// Capture analyses over a [`Store`].
+/// Capture analyses over a [`Store`], decrypting TLS with the captures'
+/// key logs.
 pub struct Analysis {
     store: Arc<dyn Store>,
+    keylogs: Arc<KeyLogs>,
 }
 
 impl Analysis {
-    pub fn new(store: Arc<dyn Store>) -> Analysis {
-        Analysis { store }
+    pub fn new(store: Arc<dyn Store>, keylogs: Arc<KeyLogs>) -> Analysis {
+        Analysis { store, keylogs }
     }
 }
 
@@ -50,6 +53,12 @@ impl Kind for Analysis {
         "the multipart upload has no field named 'file'"
     }
 
+    const SIDE_PART: Option<(&'static str, u64)> = Some((keylog::FIELD, keylog::MAX_LEN));
+
+    fn attach(&self, meta: &CaptureMeta, side: Vec<u8>) -> Result<(), Error> {
+        keylog::attach(&self.keylogs, &meta.id, &side).map(|_| ())
+    }
+
     fn staging_path(&self) -> store::Result<PathBuf> {
         self.store.staging_path()
     }
@@ -74,7 +83,9 @@ impl Kind for Analysis {
     }
 
     fn delete(&self, id: &CaptureId) -> store::Result<()> {
-        self.store.delete_capture(id)
+        self.store.delete_capture(id)?;
+        self.keylogs.remove(id)?;
+        Ok(())
     }
 
     fn recover(&self) -> store::Result<Vec<CaptureId>> {
@@ -82,7 +93,7 @@ impl Kind for Analysis {
     }
 
     fn process(&self, id: CaptureId, running: &Running<'_, Self::Of>) -> Result<(), String> {
-        analyze_one(&*self.store, running, id)
+        analyze_one(&*self.store, &self.keylogs, running, id)
     }
 
     fn fail(&self, id: &Id<Self::Of>, message: &str) -> store::Result<()> {
@@ -94,14 +105,19 @@ impl Kind for Analysis {
     }
 }
 
-/// Forwards results to the writer and counts progress.
+/// Forwards results to the writer, counts progress and what came of
+/// decrypting TLS.
 struct Tracked<'a> {
     writer: &'a mut dyn ResultsWriter,
     progress: &'a Progress,
+    decrypted: Outcome,
 }
 
 impl Output for Tracked<'_> {
     fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
+        if let Some(tls) = &conv.app.tls {
+            self.decrypted.count(tls);
+        }
         self.writer.conversation(conv)
     }
 
@@ -140,6 +156,7 @@ pub(super) fn why_stopped(e: &(dyn std::error::Error + 'static), otherwise: Stri
 /// Why an analysis ended without results, in words for the uploader.
 fn analyze_one(
     store: &dyn Store,
+    keylogs: &KeyLogs,
     running: &Running<'_, store::id::Capture>,
     id: CaptureId,
 ) -> Result<(), String> {
@@ -159,24 +176,38 @@ fn analyze_one(
         Ok(f) => f,
         Err(e) => return Err(format!("the filter expression is not valid: {e}")),
     };
+    let keys = keylogs.for_analysis(id, work.parent).map_err(|e| {
+        tracing::error!("capture {id}: {e}");
+        "the capture's key log could not be read (see the server log)".to_string()
+    })?;
     let mut reader = Reader::new(work.input).map_err(|e| why_stopped(&e, e.to_string()))?;
     let opts = Options {
         packets: true,
         filter,
+        keylog: keys.keylog,
         ..Options::default()
     };
-    let summary = {
+    let (summary, decrypted) = {
         let mut out = Tracked {
             writer: writer.as_mut(),
             progress: &progress,
+            decrypted: Outcome::default(),
         };
-        analysis::analyze(&mut reader, &opts, &mut out).map_err(|e| {
+        let summary = analysis::analyze(&mut reader, &opts, &mut out).map_err(|e| {
             why_stopped(&e, format!("{e} (after {} packet records)", e.records_read))
-        })?
+        })?;
+        (summary, out.decrypted)
     };
     drop(reader);
     let read_s = started.elapsed().as_secs_f64();
     progress.set_records(summary.packets);
+    // Recorded before the results are visible, so that a capture shown
+    // as done has its key log's outcome.
+    if let Some(upload) = keys.record_for {
+        if let Err(e) = keylogs.set_outcome(&upload, decrypted) {
+            tracing::error!("capture {id}: recording what the key log decrypted: {e}");
+        }
+    }
     match writer.commit(&summary) {
         Ok(()) => {
             tracing::info!(

@@ -27,6 +27,7 @@ use super::off_thread;
 use crate::store::{self, lock, Id, IdKind};
 use queue::Queue;
 pub use routes::{api_delete, api_upload, form_delete, form_upload, Routes};
+pub(crate) use upload::is_multipart;
 pub use upload::Received;
 
 /// What one kind of upload is, and what processing it means.
@@ -47,6 +48,14 @@ pub trait Kind: Send + Sync + 'static {
     fn empty(name: &str) -> String;
     /// Why a multipart upload without a `file` field is refused.
     fn no_file() -> &'static str;
+    /// A multipart field kept in memory beside the files (a capture's TLS
+    /// key log), and its largest size.
+    const SIDE_PART: Option<(&'static str, u64)> = None;
+    /// Stores the side part of an upload just registered; `Err` refuses
+    /// the upload (it is then deleted).
+    fn attach(&self, _meta: &Self::Meta, _side: Vec<u8>) -> Result<()> {
+        Ok(())
+    }
 
     /// A fresh path where an incoming file may be written.
     fn staging_path(&self) -> store::Result<PathBuf>;
@@ -181,7 +190,7 @@ impl<K: Kind> Pipeline<K> {
         name_param: Option<String>,
         req: Request,
     ) -> Result<K::Meta> {
-        let mut staged = upload::receive(&self.kind, limit, name_param, req).await?;
+        let (mut staged, side) = upload::receive(&self.kind, limit, name_param, req).await?;
         let files = staged
             .iter()
             .map(|(s, r)| (s.path.clone(), r.clone()))
@@ -196,6 +205,14 @@ impl<K: Kind> Pipeline<K> {
             // The files have been moved into the upload's directory.
             for (s, _) in staged.iter_mut() {
                 s.kept = true;
+            }
+            if let Some(side) = side {
+                if let Err(e) = k.attach(&meta, side) {
+                    if let Err(d) = k.delete(&K::id_of(&meta)) {
+                        tracing::error!("removing an upload refused for its side part: {d}");
+                    }
+                    return Err(e);
+                }
             }
             queue.submit(K::id_of(&meta));
             Ok(meta)

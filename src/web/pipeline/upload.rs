@@ -159,6 +159,18 @@ pub(crate) fn clean_name(raw: Option<&str>) -> String {
     }
 }
 
+/// Whether the request's body is a multipart form.
+pub(crate) fn is_multipart(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
 /// Whether the request is a multipart form, and its declared length;
 /// refuses at once (413) a body whose declared length is already over `limit`.
 fn check_declared_size(req: &Request, limit: u64) -> Result<(bool, Option<u64>)> {
@@ -167,15 +179,7 @@ fn check_declared_size(req: &Request, limit: u64) -> Result<(bool, Option<u64>)>
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
+    let is_multipart = is_multipart(req);
     let slack = if is_multipart { MULTIPART_SLACK } else { 0 };
     if declared.is_some_and(|n| n > limit.saturating_add(slack)) {
         return Err(Error::TooLarge { limit });
@@ -209,13 +213,14 @@ fn broke_off(e: axum::extract::multipart::MultipartError) -> Error {
     Error::BadRequest(format!("upload broke off: {}", e.body_text()))
 }
 
-/// Receives the files of one upload into staging files.
+/// Receives the files of one upload into staging files, and its side
+/// part ([`Kind::SIDE_PART`]) into memory.
 pub(super) async fn receive<K: Kind>(
     kind: &Arc<K>,
     limit: u64,
     name_param: Option<String>,
     req: Request,
-) -> Result<Vec<(Staging, Received)>> {
+) -> Result<(Vec<(Staging, Received)>, Option<Vec<u8>>)> {
     let (is_multipart, declared) = check_declared_size(&req, limit)?;
     let req = req.map(|body| {
         Body::from_stream(Paced::new(
@@ -238,7 +243,7 @@ pub(super) async fn receive<K: Kind>(
         }
         let file = s.finish::<K>(clean_name(name_param.as_deref())).await?;
         staged.push((s, file));
-        return Ok(staged);
+        return Ok((staged, None));
     }
     // Multipart parsing buffers a part's headers until their end: bound the
     // whole body, so a part whose headers never end cannot grow that buffer
@@ -264,8 +269,17 @@ pub(super) async fn receive<K: Kind>(
     // Every `file` part counts, kept or skipped as empty: each costs a
     // staging file.
     let mut file_parts = 0usize;
+    let mut side = None;
     while let Some(mut field) = multipart.next_field().await.map_err(broke_off)? {
-        if field.name() != Some("file") {
+        if let Some((name, max)) = K::SIDE_PART {
+            if field.name() == Some(name) && side.is_none() {
+                let bytes = crate::web::keylog::read_field(&mut field, max).await?;
+                // A form submitted with no file chosen sends an empty part.
+                side = (!bytes.is_empty()).then_some(bytes);
+                continue;
+            }
+        }
+        if field.name() != Some("file") || (!K::MANY_FILES && !staged.is_empty()) {
             continue;
         }
         let raw_name = field.file_name().map(str::to_string);
@@ -287,14 +301,14 @@ pub(super) async fn receive<K: Kind>(
         let name = clean_name(raw_name.as_deref().or(name_param.as_deref()));
         let file = s.finish::<K>(name).await?;
         staged.push((s, file));
-        if !K::MANY_FILES {
+        if !K::MANY_FILES && K::SIDE_PART.is_none() {
             break;
         }
     }
     if staged.is_empty() {
         return Err(Error::BadRequest(K::no_file().into()));
     }
-    Ok(staged)
+    Ok((staged, side))
 }
 
 #[cfg(test)]

@@ -1,0 +1,314 @@
+//! TLS key logs on the web (README, "TLS"): a key log uploaded with a
+//! capture, or added later, decrypts its HTTPS exchanges; it is stored
+//! apart with mode 0600, removed with "Remove key log" and with the
+//! capture, audited, and no page, JSON, stream or pcap download of the
+//! capture ever returns a line of it.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::support::serve::{fresh_dir, reply, Reply, Server};
+use crate::support::shared;
+
+fn sample(name: &str) -> PathBuf {
+    shared::samples().join("tls").join(name)
+}
+
+const CAPTURE: &str = "tls13-keepalive.pcap";
+const KEYS: &str = "tls13-keepalive.keys.txt";
+
+/// A multipart body of (field, file name, content) parts.
+fn post_parts(server: &Server, path: &str, parts: &[(&str, &str, &[u8])]) -> Reply {
+    let boundary = "----tracedeck-tls-web-7f1e";
+    let mut body = Vec::new();
+    for (field, name, content) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+                 filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    reply(
+        agent
+            .post(server.url(path))
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send(&body[..]),
+    )
+}
+
+/// The decrypted exchanges of a capture (those marked `tls`).
+fn tls_exchanges(server: &Server, id: &str) -> Vec<Value> {
+    let page = server.get(&format!("/api/captures/{id}/http?limit=1000"));
+    assert_eq!(page.status, 200, "{}", page.text());
+    page.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["tls"] == Value::Bool(true))
+        .cloned()
+        .collect()
+}
+
+fn upload(server: &Server, with_keys: bool) -> String {
+    let pcap = std::fs::read(sample(CAPTURE)).unwrap();
+    let keys = std::fs::read(sample(KEYS)).unwrap();
+    let mut parts: Vec<(&str, &str, &[u8])> = vec![("file", CAPTURE, &pcap)];
+    if with_keys {
+        // The key log comes first: the order of the parts does not matter.
+        parts.insert(0, ("keylog", KEYS, &keys));
+    }
+    let r = post_parts(server, "/api/captures", &parts);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(server.wait(&id)["status"], "done");
+    id
+}
+
+/// What of a key log must never come back: each line, each client random
+/// and secret in hex (either case), and each secret's raw bytes (the
+/// client random's raw bytes travel in clear in the ClientHello).
+fn secrets_of(text: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        out.push(line.trim().as_bytes().to_vec());
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [_, random, secret] = words[..] else {
+            continue;
+        };
+        for hex in [random, secret] {
+            out.push(hex.to_ascii_lowercase().into_bytes());
+            out.push(hex.to_ascii_uppercase().into_bytes());
+        }
+        let raw: Vec<u8> = (0..secret.len() / 2)
+            .map(|i| u8::from_str_radix(&secret[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        out.push(raw);
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every `href="…"` and `action="…"` of a page that stays on this capture.
+fn links(html: &str, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "action=\""] {
+        for piece in html.split(attr).skip(1) {
+            let Some(end) = piece.find('"') else { continue };
+            let link = piece[..end].replace("&amp;", "&");
+            let link = link.split('#').next().unwrap_or("").to_string();
+            if link.contains(id) && !link.contains("/delete") && !link.contains("/remove") {
+                out.push(link);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn an_uploaded_key_log_decrypts_and_is_never_served() {
+    let data = fresh_dir("tls-web-crawl");
+    let server = Server::start(&data, &[]);
+    let id = upload(&server, true);
+    let decrypted = tls_exchanges(&server, &id);
+    assert!(
+        decrypted.len() >= 3,
+        "HTTPS exchanges appear with the key log: {decrypted:?}"
+    );
+    assert!(
+        decrypted
+            .iter()
+            .any(|e| e["uri"] == "/missing" && e["status"] == 404),
+        "{decrypted:?}"
+    );
+
+    // Stored apart, owner-only.
+    let keys = data.join("keylogs").join(format!("{id}.keys"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    assert!(!data.join("captures").join(&id).join("keylog").exists());
+    let status = server.get(&format!("/api/captures/{id}/keylog")).json();
+    assert!(
+        status["keylog"]["sessions"].as_u64().unwrap() >= 1,
+        "{status}"
+    );
+    let sentence = status["decrypted"].as_str().unwrap();
+    assert!(
+        sentence.starts_with(&format!(
+            "{n} of {n} TLS session",
+            n = status["keylog"]["sessions"]
+        )),
+        "{sentence}"
+    );
+    let page = server.get(&format!("/c/{id}/keylog")).text();
+    assert!(page.contains("key log: "), "{page}");
+    assert!(page.contains(sentence), "{page}");
+
+    // The followed stream shows the decrypted HTTP, each chunk marked with
+    // the records it came from; `tls=raw` shows the records as sent.
+    let conv = decrypted[0]["conversation"].as_u64().unwrap();
+    let stream = server
+        .get(&format!("/api/captures/{id}/conversations/{conv}/stream"))
+        .json();
+    assert!(
+        stream["decrypted_records"].as_u64().unwrap() >= 6,
+        "{stream}"
+    );
+    let chunks = stream["chunks"].as_array().unwrap();
+    let first = chunks.iter().find(|c| c["kind"] == "data").unwrap();
+    assert_eq!(first["decrypted"], true, "{first}");
+    assert!(
+        first["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET / HTTP/1.1\r\n"),
+        "{first}"
+    );
+    let records = &first["tls_records"];
+    assert!(records["records"].as_u64().unwrap() >= 1, "{first}");
+    assert!(
+        records["end"].as_u64() > records["offset"].as_u64(),
+        "{first}"
+    );
+    assert!(chunks
+        .iter()
+        .any(|c| c["decrypted"] == true && c["text"].as_str().unwrap_or("").contains("404")));
+    let raw = server
+        .get(&format!(
+            "/api/captures/{id}/conversations/{conv}/stream?tls=raw"
+        ))
+        .json();
+    assert!(raw.get("decrypted_records").is_none(), "{raw}");
+    assert!(raw["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c.get("decrypted").is_none()));
+    assert!(!raw.to_string().contains("GET / HTTP/1.1"));
+    let page = server.get(&format!("/c/{id}/conversations/{conv}")).text();
+    assert!(page.contains("decrypted from "), "{page}");
+    assert!(page.contains("GET / HTTP/1.1"), "{page}");
+    assert!(page.contains("id=\"tls-switch\""), "{page}");
+    let page = server
+        .get(&format!("/c/{id}/conversations/{conv}?tls=raw"))
+        .text();
+    assert!(!page.contains("decrypted from ") && page.contains("id=\"tls-switch\""));
+
+    // Crawl everything reachable from the capture's pages, with the JSON
+    // twins, streams (text and hex) and pcap downloads they link to.
+    let text = std::fs::read_to_string(sample(KEYS)).unwrap();
+    let secrets = secrets_of(&text);
+    let mut queue: VecDeque<String> = [
+        "/".to_string(),
+        "/api/captures".to_string(),
+        format!("/c/{id}"),
+        format!("/api/captures/{id}"),
+        format!("/api/captures/{id}/keylog"),
+        format!("/c/{id}/keylog"),
+    ]
+    .into();
+    let mut seen = BTreeSet::new();
+    let (mut streams, mut pcaps) = (0, 0);
+    while let Some(path) = queue.pop_front() {
+        if seen.len() >= 400 || !seen.insert(path.clone()) {
+            continue;
+        }
+        let r = server.get(&path);
+        assert!(r.status < 500, "{path}: {}", r.status);
+        for s in &secrets {
+            assert!(
+                !contains(&r.body, s),
+                "{path} returned part of the key log ({} bytes)",
+                s.len()
+            );
+        }
+        streams += usize::from(path.contains("/stream") || path.contains("view=hex"));
+        pcaps += usize::from(path.ends_with("/pcap"));
+        let body = r.text();
+        for link in links(&body, &id) {
+            queue.push_back(link);
+        }
+        if path.starts_with("/api/") {
+            for n in 0..8 {
+                queue.push_back(format!("/api/captures/{id}/conversations/{n}/stream"));
+                queue.push_back(format!("/api/captures/{id}/conversations/{n}/pcap"));
+            }
+        }
+    }
+    assert!(seen.len() > 20, "crawled {}: {seen:?}", seen.len());
+    assert!(streams > 0 && pcaps > 0, "{seen:?}");
+
+    // Deleting the capture deletes its key log.
+    assert_eq!(server.delete(&format!("/api/captures/{id}")).status, 204);
+    assert!(!keys.exists());
+    assert!(!data.join("keylogs").join(format!("{id}.json")).exists());
+}
+
+#[test]
+fn a_key_log_added_later_is_used_and_removing_it_analyzes_again() {
+    let data = fresh_dir("tls-web-later");
+    let server = Server::start(&data, &[]);
+    let id = upload(&server, false);
+    assert!(tls_exchanges(&server, &id).is_empty());
+    let none = server.get(&format!("/c/{id}/keylog")).text();
+    assert!(none.contains("id=\"keylog-none\""), "{none}");
+
+    // Garbage is refused, and nothing is stored.
+    let r = server.post_raw(&format!("/api/captures/{id}/keylog"), b"not a key log\n");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(!data.join("keylogs").join(format!("{id}.keys")).exists());
+
+    let keys = std::fs::read(sample(KEYS)).unwrap();
+    let r = server.post_raw(&format!("/api/captures/{id}/keylog"), &keys);
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(server.wait(&id)["status"], "done");
+    let decrypted = tls_exchanges(&server, &id);
+    assert!(decrypted.len() >= 3, "{decrypted:?}");
+
+    // The form (as a program posts it: no browser headers, no CSRF token
+    // needed) replaces it.
+    let r = post_parts(
+        &server,
+        &format!("/c/{id}/keylog"),
+        &[("keylog", "keys.txt", &keys)],
+    );
+    let text = r.text();
+    let why = text.split("<p class=\"error\">").nth(1).unwrap_or(&text);
+    assert_eq!(r.status, 303, "{}", &why[..why.len().min(300)]);
+    assert_eq!(server.wait(&id)["status"], "done");
+    assert_eq!(tls_exchanges(&server, &id).len(), decrypted.len());
+
+    let r = server.post_raw(&format!("/api/captures/{id}/keylog/remove"), b"");
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(server.wait(&id)["status"], "done");
+    assert!(tls_exchanges(&server, &id).is_empty());
+    assert!(!data.join("keylogs").join(format!("{id}.keys")).exists());
+    let r = server.post_raw(&format!("/api/captures/{id}/keylog/remove"), b"");
+    assert_eq!(r.status, 404, "{}", r.text());
+
+    // Both changes are in the audit log.
+    let audit = server.get("/admin/audit").text();
+    assert!(audit.contains("keylog add"), "{audit}");
+    assert!(audit.contains("keylog remove"), "{audit}");
+}
