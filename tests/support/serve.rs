@@ -131,6 +131,25 @@ impl Server {
         )
     }
 
+    pub fn post_json(&self, path: &str, body: &Value) -> Reply {
+        reply(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header("Content-Type", "application/json")
+                .send(body.to_string().as_bytes()),
+        )
+    }
+
+    /// A form post (`application/x-www-form-urlencoded`, `body` encoded).
+    pub fn post_form(&self, path: &str, body: &str) -> Reply {
+        reply(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(body.as_bytes()),
+        )
+    }
+
     /// A multipart body with one `file` field per (name, content).
     pub fn post_files(&self, path: &str, files: &[(&str, &[u8])]) -> Reply {
         let boundary = "----tracedeck-test-boundary-51c3";
