@@ -421,3 +421,85 @@ fn re_analyses_are_limited_per_user_and_never_hold_an_upload_up() {
     });
     assert_eq!(compute("port 80").status, 202);
 }
+
+#[test]
+fn one_client_gets_at_most_its_share_of_connections() {
+    let s = Server::start(
+        &fresh_dir("limits-per-client"),
+        &["--max-connections-per-client", "2"],
+    );
+    // Two idle connections, accepted (the server answered on each).
+    let mut held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut c = get_on_new_connection(&s, "Accept: application/json");
+            let mut buf = [0u8; 12];
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            c.read_exact(&mut buf).unwrap();
+            assert_eq!(&buf, b"HTTP/1.1 200");
+            c
+        })
+        .collect();
+    let (answer, took) = read_until_closed(&mut get_on_new_connection(&s, "Connection: close"));
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains("at most 2 at once"), "{answer}");
+    assert!(answer.contains("--max-connections-per-client"), "{answer}");
+    assert!(took < Duration::from_secs(2), "answered after {took:?}");
+    // A connection closed gives its place back.
+    drop(held.pop());
+    wait_until(
+        "a place for a new connection",
+        Duration::from_secs(10),
+        || {
+            let (answer, _) =
+                read_until_closed(&mut get_on_new_connection(&s, "Connection: close"));
+            answer.starts_with("HTTP/1.1 200")
+        },
+    );
+}
+
+#[test]
+fn an_upload_body_trickling_below_the_pace_is_given_up() {
+    let s = Server::start(&fresh_dir("limits-trickle"), &[]);
+    let mut conn = TcpStream::connect(addr(&s)).unwrap();
+    write!(
+        conn,
+        "POST /api/captures HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: 1000000\r\n\r\n",
+        addr(&s)
+    )
+    .unwrap();
+    // 512 bytes, then nothing: under 1024 bytes in the 30 s window.
+    conn.write_all(&[0xd4, 0xc3, 0xb2, 0xa1]).unwrap();
+    conn.write_all(&[0; 508]).unwrap();
+    // Others are served meanwhile.
+    assert_eq!(s.get("/api/captures").status, 200);
+    conn.set_read_timeout(Some(Duration::from_secs(45)))
+        .unwrap();
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = conn.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got.windows(4).any(|w| w == b"}\r\n\r" || w == b"\"}") {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&got);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("slower than 1024 bytes in 30 s"),
+        "{answer}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "given up after {:?}",
+        started.elapsed()
+    );
+    wait_until("the staged part removed", Duration::from_secs(10), || {
+        s.staging_is_empty()
+    });
+    assert_eq!(s.get("/api/captures").json()["total"], 0);
+}

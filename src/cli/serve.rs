@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// stay under the open-file limit.
     #[arg(long, value_name = "N", default_value_t = 512)]
     max_connections: usize,
+    /// Connections served at once from one IP address (more are answered
+    /// 429 and closed).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections_per_client: u32,
     /// Serve everyone without accounts even on a non-loopback address
     /// (every page then says so).
     #[arg(long)]
@@ -140,6 +144,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         conn: ConnLimits {
             header_timeout: args.header_timeout,
             max_connections: connection_cap(args.max_connections),
+            max_per_client: args.max_connections_per_client as usize,
         },
         auth: AuthConfig {
             open: args.open,
