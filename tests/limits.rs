@@ -503,3 +503,64 @@ fn an_upload_body_trickling_below_the_pace_is_given_up() {
     });
     assert_eq!(s.get("/api/captures").json()["total"], 0);
 }
+
+/// Starts a raw upload of `bytes` declared in full, sending all but its
+/// last 100 bytes; the rest is for the caller.
+fn upload_all_but_the_end(s: &Server, bytes: &[u8]) -> TcpStream {
+    let mut conn = TcpStream::connect(addr(s)).unwrap();
+    write!(
+        conn,
+        "POST /api/captures?name=late.pcap HTTP/1.1\r\nHost: {}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        addr(s),
+        bytes.len()
+    )
+    .unwrap();
+    conn.write_all(&bytes[..bytes.len() - 100]).unwrap();
+    conn
+}
+
+#[test]
+fn sigterm_lets_an_upload_in_flight_finish_and_its_analysis_runs_at_the_next_start() {
+    let data = fresh_dir("limits-sigterm");
+    let mut s = Server::start(&data, &["--shutdown-grace", "20s"]);
+    let bytes = long_conversation(2000);
+    let mut conn = upload_all_but_the_end(&s, &bytes);
+    // Received so far: the server is reading this upload.
+    assert_eq!(s.get("/api/captures").status, 200);
+    s.terminate();
+    wait_until("new connections refused", Duration::from_secs(10), || {
+        TcpStream::connect(addr(&s)).is_err()
+    });
+    conn.write_all(&bytes[bytes.len() - 100..]).unwrap();
+    let mut answer = String::new();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = conn.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(s.exits_within(Duration::from_secs(10)), "still running");
+    let id = answer
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    // Kept, and analyzed at the next start if it was not before.
+    let s = Server::start(&data, &[]);
+    assert_eq!(s.wait(&id)["status"], "done");
+    assert_eq!(s.wait(&id)["summary"]["capture"]["packets"], 2003);
+}
+
+#[test]
+fn sigterm_waits_for_a_stalled_upload_only_until_the_grace_period_ends() {
+    let data = fresh_dir("limits-sigterm-grace");
+    let mut s = Server::start(&data, &["--shutdown-grace", "1s"]);
+    let _conn = upload_all_but_the_end(&s, &long_conversation(2000));
+    assert_eq!(s.get("/api/captures").status, 200);
+    s.terminate();
+    assert!(s.exits_within(Duration::from_secs(6)), "still running");
+    // Nothing of the broken-off upload is kept.
+    let s = Server::start(&data, &[]);
+    assert_eq!(s.get("/api/captures").json()["total"], 0);
+    assert!(s.staging_is_empty());
+}

@@ -2,8 +2,9 @@
 //! served by hyper with a header read timeout (which also closes idle
 //! keep-alive connections: hyper starts the clock whenever a connection
 //! waits for a request), at most `max_connections` at once and
-//! `max_per_client` from one address, and a graceful shutdown that waits
-//! for the connections in flight.
+//! `max_per_client` from one address, and a graceful shutdown that stops
+//! accepting and lets the requests in flight (uploads) finish, for at most
+//! `shutdown_grace`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -37,6 +38,8 @@ pub struct ConnLimits {
     /// Connections served at once from one IP address; more are answered
     /// 429 and closed.
     pub max_per_client: usize,
+    /// At shutdown, the most time requests in flight get to finish.
+    pub shutdown_grace: Duration,
 }
 
 /// Open connections per client address.
@@ -115,7 +118,8 @@ async fn refuse_over_cap(mut stream: TcpStream, max: usize) {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
-/// the open connections to finish their requests.
+/// the open connections to finish their requests, at most
+/// `limits.shutdown_grace`.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
@@ -172,7 +176,14 @@ pub(crate) async fn serve(
     let _ = closing.send(true);
     // Every connection holds a slot until it ends.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    let _ = slots.acquire_many(all).await;
+    let finished = tokio::time::timeout(limits.shutdown_grace, slots.acquire_many(all)).await;
+    if finished.is_err() {
+        let open = limits.max_connections - slots.available_permits();
+        tracing::warn!(
+            "{open} connections still open {:.0} s after shutdown began: closed",
+            limits.shutdown_grace.as_secs_f64()
+        );
+    }
     Ok(())
 }
 

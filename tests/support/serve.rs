@@ -201,6 +201,25 @@ impl Server {
         last
     }
 
+    /// Sends the server SIGTERM (its graceful shutdown).
+    pub fn terminate(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill takes no pointers; the child is ours and not reaped.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    }
+
+    /// Whether the server process has exited, waiting at most `within`.
+    pub fn exits_within(&mut self, within: Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// Whether no upload is left half-received in the staging directory.
     pub fn staging_is_empty(&self) -> bool {
         std::fs::read_dir(self.data.join("staging"))
