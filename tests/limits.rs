@@ -564,3 +564,45 @@ fn sigterm_waits_for_a_stalled_upload_only_until_the_grace_period_ends() {
     assert_eq!(s.get("/api/captures").json()["total"], 0);
     assert!(s.staging_is_empty());
 }
+
+/// Median time of `n` GETs of `path`, each answered 200.
+fn median_get(s: &Server, path: &str, n: usize) -> Duration {
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let started = Instant::now();
+            let r = s.get(path);
+            assert_eq!(r.status, 200, "{path}: {}", r.text());
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[n / 2]
+}
+
+#[test]
+fn the_pages_of_a_conversation_cost_the_same_however_long_it_is() {
+    let s = Server::start(&fresh_dir("limits-long-conv"), &[]);
+    let (short, long) = (20_000u32, 400_000u32);
+    let ids = [short, long].map(|n| uploaded(&s, &format!("conv-{n}.pcap"), &long_conversation(n)));
+    let cost = |id: &str, packets: u32| {
+        let deep = u64::from(packets) - 100;
+        [
+            format!("/c/{id}/conversations/0"),
+            format!("/c/{id}/conversations/0?offset={deep}"),
+            format!("/api/captures/{id}/conversations/0/packets?offset={deep}&limit=100"),
+            format!("/api/captures/{id}/conversations/0/stream"),
+        ]
+        .map(|path| (median_get(&s, &path, 5), path))
+    };
+    // Warm both up (page cache, connections), then measure.
+    cost(&ids[0], short);
+    cost(&ids[1], long);
+    let (a, b) = (cost(&ids[0], short), cost(&ids[1], long));
+    for ((small, path), (big, _)) in a.iter().zip(b.iter()) {
+        // 20 times the packets: a cost that grew with them would show 20x.
+        assert!(
+            *big < *small * 4 + Duration::from_millis(100),
+            "{path}: {small:?} for {short} packets, {big:?} for {long}"
+        );
+    }
+}
