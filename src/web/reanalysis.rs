@@ -72,7 +72,8 @@ async fn compute_view(
 /// `POST /api/captures/ID/analyses` with `{"filter": "port 80"}`: 202 and
 /// the progress while it is queued or running, 200 once it is done (its
 /// results are then read with `?filter=` on every list); either way
-/// `Location` is its status. 429 past the pending limits.
+/// `Location` is its status. 429 past the pending limits; 409 with the
+/// reason if it was asked for before and failed.
 pub async fn compute(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -82,10 +83,16 @@ pub async fn compute(
     let filter = checked_filter(&body.filter)?;
     let location = status_url(&id, &filter);
     let meta = compute_view(&state, &viewer, id, filter).await?;
-    let code = if meta.status == Status::Done {
-        StatusCode::OK
-    } else {
-        StatusCode::ACCEPTED
+    let code = match meta.status {
+        Status::Done => StatusCode::OK,
+        // Asked for before, and it failed: the same filter fails again.
+        Status::Failed => {
+            return Err(Error::Conflict(
+                meta.error
+                    .unwrap_or_else(|| "the filtered analysis failed".into()),
+            ))
+        }
+        Status::Queued | Status::Analyzing => StatusCode::ACCEPTED,
     };
     let st: CaptureStatus = with_progress(&state, meta);
     let mut resp = (code, Json(st)).into_response();
