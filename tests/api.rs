@@ -654,7 +654,7 @@ fn pages_and_security_headers() {
 /// Issue 7 in the web app: `filter=` analyzes the stored capture with a
 /// pcap-filter expression (only matching packets count, as with
 /// `analyze --filter`), caches it, hides it from the list, and deletes it
-/// with its capture.
+/// with its capture. A POST starts it (issue 19); a GET reads it.
 #[test]
 fn filtered_views_are_cached_hidden_and_deleted_with_their_capture() {
     let dir = fresh_dir("filtered");
@@ -662,7 +662,10 @@ fn filtered_views_are_cached_hidden_and_deleted_with_their_capture() {
     let id = upload(&s, "http-loopback.pcap");
     s.wait(&id);
     let path = format!("/api/captures/{id}/conversations?filter=tcp%20port%2046602");
-    let first = s.get(&path);
+    let first = s.post_json(
+        &format!("/api/captures/{id}/analyses"),
+        &serde_json::json!({ "filter": "tcp port 46602" }),
+    );
     assert!(
         first.status == 202 || first.status == 200,
         "{}",

@@ -112,9 +112,14 @@ fn upload_sort_filter_follow_share_delete() {
 
     // The pcap-filter box: only matching packets count, as with
     // `tracedeck analyze --filter "port 38606"` (12 packets: the HTTP/1.0
-    // connection); the page shows progress, then the filtered table.
+    // connection); the page offers to compute it (a GET never starts an
+    // analysis), then shows progress, then the filtered table.
     b.find("#f-filter").send_keys("port 38606");
     b.find("#apply-filter").click();
+    b.wait_until("the compute button", Duration::from_secs(10), |b| {
+        b.wait_for("#compute-filter", Duration::ZERO).is_some()
+    });
+    b.find("#compute-filter").click();
     b.wait_until("the filtered table", Duration::from_secs(30), |b| {
         b.wait_for("#matched", Duration::ZERO).is_some()
     });

@@ -1,6 +1,7 @@
 //! `tracedeck serve` under hostile uploads and clients (README, "The web
 //! app", Limits): gzip bombs stop at --max-capture, an upload that cannot
-//! fit on disk gets 507, stalled clients are disconnected.
+//! fit on disk gets 507, stalled clients are disconnected, filtered
+//! re-analyses start only by POST and never hold an upload up.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -10,7 +11,10 @@ use std::time::{Duration, Instant};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+use serde_json::json;
+
 use crate::support::serve::{fresh_dir, Server};
+use crate::support::wait::wait_until;
 
 /// `--max-capture` of the bomb tests: far below what the bombs inflate to.
 const CAP: u64 = 8 << 20;
@@ -188,4 +192,417 @@ fn an_idle_keep_alive_connection_is_closed() {
         read_until_closed(&mut get_on_new_connection(&s, "Accept: application/json"));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(took < Duration::from_secs(4), "still open after {took:?}");
+}
+
+/// A pcap of one TCP conversation (10.0.0.1:40000 -> 10.0.0.2:80) of
+/// `packets` 64-byte data segments, a millisecond apart, after its
+/// handshake.
+fn long_conversation(packets: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(packets as usize * 134 + 24);
+    // Magic, version 2.4, zone and accuracy 0, snap length, Ethernet.
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&[2, 0, 4, 0]);
+    for v in [0u32, 0, 65535, 1] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut record = |n: u32, from_client: bool, flags: u8, seq: u32, ack: u32, payload: &[u8]| {
+        let mut frame = Vec::with_capacity(54 + payload.len());
+        let (src, dst) = if from_client { (1u8, 2u8) } else { (2, 1) };
+        frame.extend_from_slice(&[0, 0, 0, 0, 0, dst, 0, 0, 0, 0, 0, src, 0x08, 0x00]);
+        let total = (40 + payload.len()) as u16;
+        frame.extend_from_slice(&[
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+        ]);
+        frame.extend_from_slice(&[0, 0, 10, 0, 0, src, 10, 0, 0, dst]);
+        let (sport, dport) = if from_client {
+            (40000u16, 80u16)
+        } else {
+            (80, 40000)
+        };
+        frame.extend_from_slice(&sport.to_be_bytes());
+        frame.extend_from_slice(&dport.to_be_bytes());
+        frame.extend_from_slice(&seq.to_be_bytes());
+        frame.extend_from_slice(&ack.to_be_bytes());
+        frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        frame.extend_from_slice(payload);
+        let (secs, micros) = (1_700_000_000 + n / 1000, (n % 1000) * 1000);
+        for v in [secs, micros, frame.len() as u32, frame.len() as u32] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&frame);
+    };
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const PSH_ACK: u8 = 0x18;
+    record(0, true, SYN, 1000, 0, &[]);
+    record(1, false, SYN | ACK, 5000, 1001, &[]);
+    record(2, true, ACK, 1001, 5001, &[]);
+    let payload = [b'x'; 64];
+    for n in 0..packets {
+        let seq = 1001u32.wrapping_add(n.wrapping_mul(64));
+        record(3 + n, true, PSH_ACK, seq, 5001, &payload);
+    }
+    out
+}
+
+/// A served capture, analyzed: its ID.
+fn uploaded(s: &Server, name: &str, bytes: &[u8]) -> String {
+    let r = s.post_files("/api/captures", &[(name, bytes)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&id)["status"], "done");
+    id
+}
+
+/// Directories under the data directory's `captures/`: uploads and
+/// filtered views.
+fn capture_dirs(s: &Server) -> usize {
+    std::fs::read_dir(s.data.join("captures")).unwrap().count()
+}
+
+#[test]
+fn a_get_with_a_filter_never_starts_an_analysis_a_post_does_once() {
+    let s = Server::start(&fresh_dir("limits-compute"), &[]);
+    let id = uploaded(&s, "long.pcap", &long_conversation(50));
+    for path in [
+        format!("/api/captures/{id}?filter=tcp"),
+        format!("/api/captures/{id}/conversations?filter=tcp"),
+        format!("/api/captures/{id}/http?filter=tcp"),
+    ] {
+        let r = s.get(&path);
+        assert_eq!(r.status, 409, "{path}: {}", r.text());
+        assert!(r.text().contains("not computed"), "{}", r.text());
+        assert!(
+            r.text()
+                .contains(&format!("POST /api/captures/{id}/analyses")),
+            "{}",
+            r.text()
+        );
+    }
+    // The pages offer the button instead, keeping their state.
+    let html = s
+        .get(&format!("/c/{id}/conversations?filter=tcp&sort=bytes"))
+        .text();
+    assert!(html.contains("id=\"filter-compute\""), "{html}");
+    assert!(
+        html.contains(&format!("action=\"/c/{id}/analyses")),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"filter-pending\""), "{html}");
+    assert_eq!(capture_dirs(&s), 1, "a GET made a filtered view");
+
+    let post = || {
+        s.post_json(
+            &format!("/api/captures/{id}/analyses"),
+            &json!({"filter": " tcp "}),
+        )
+    };
+    let first = post();
+    assert!(
+        first.status == 202 || first.status == 200,
+        "{}",
+        first.text()
+    );
+    let location = first.header("location").unwrap().to_string();
+    assert_eq!(location, format!("/api/captures/{id}?filter=tcp"));
+    let again = post();
+    assert!(
+        again.status == 202 || again.status == 200,
+        "{}",
+        again.text()
+    );
+    assert_eq!(again.header("location"), Some(location.as_str()));
+    assert_eq!(capture_dirs(&s), 2, "the same filter made twice");
+    assert_eq!(s.wait_finished(&location)["status"], "done");
+    let convs = s.get(&format!("/api/captures/{id}/conversations?filter=tcp"));
+    assert_eq!(convs.status, 200, "{}", convs.text());
+    assert_eq!(convs.json()["total"], 1);
+    // Done: POST answers 200 at once.
+    assert_eq!(post().status, 200);
+
+    // Bad filters are refused before anything is queued.
+    let bad = s.post_json(
+        &format!("/api/captures/{id}/analyses"),
+        &json!({"filter": "tcp port"}),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert!(bad.text().contains("column"), "{}", bad.text());
+    assert_eq!(capture_dirs(&s), 2);
+}
+
+#[test]
+fn the_compute_button_returns_to_its_page_and_nowhere_else() {
+    let s = Server::start(&fresh_dir("limits-compute-form"), &[]);
+    let id = uploaded(&s, "long.pcap", &long_conversation(50));
+    let back = format!("/c/{id}/http?filter=tcp&status=4xx");
+    let body = |filter: &str, back: &str| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", filter)
+            .append_pair("back", back)
+            .finish()
+    };
+    let r = s.post_form(&format!("/c/{id}/analyses"), &body("tcp", &back));
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some(back.as_str()));
+    for elsewhere in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/c/other",
+        "/api/captures",
+    ] {
+        let r = s.post_form(&format!("/c/{id}/analyses"), &body("tcp", elsewhere));
+        assert_eq!(r.status, 303, "{}", r.text());
+        assert_eq!(
+            r.header("location"),
+            Some(format!("/c/{id}?filter=tcp").as_str()),
+            "{elsewhere}"
+        );
+    }
+    assert_eq!(capture_dirs(&s), 2);
+    let page = s.get(&back);
+    assert!(
+        !page.text().contains("id=\"filter-compute\""),
+        "{}",
+        page.text()
+    );
+}
+
+#[test]
+fn re_analyses_are_limited_per_user_and_never_hold_an_upload_up() {
+    let s = Server::start(&fresh_dir("limits-rework"), &["--workers", "1"]);
+    // Big enough that its re-analyses are still pending when the small
+    // upload below is done.
+    let id = uploaded(&s, "long.pcap", &long_conversation(300_000));
+    let compute = |filter: &str| {
+        s.post_json(
+            &format!("/api/captures/{id}/analyses"),
+            &json!({ "filter": filter }),
+        )
+    };
+    for filter in ["tcp", "ip"] {
+        let r = compute(filter);
+        assert_eq!(r.status, 202, "{filter}: {}", r.text());
+    }
+    let refused = compute("port 80");
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert!(
+        refused.text().contains("at most 2 per user"),
+        "{}",
+        refused.text()
+    );
+    // Asking again for one already pending is no new claim.
+    assert_eq!(compute("tcp").status, 202);
+
+    let small = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-captures/api/http-loopback.pcap"),
+    )
+    .unwrap();
+    let r = s.post_files("/api/captures", &[("small.pcap", &small)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let small_id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&small_id)["status"], "done");
+    let second = s.get(&format!("/api/captures/{id}?filter=ip")).json();
+    assert_ne!(
+        second["status"], "done",
+        "the re-analyses finished before the upload: the test proves nothing"
+    );
+    // Once they are done, the user may ask for more.
+    wait_until("the re-analyses", Duration::from_secs(120), || {
+        s.get(&format!("/api/captures/{id}?filter=ip")).status == 200
+    });
+    assert_eq!(compute("port 80").status, 202);
+}
+
+#[test]
+fn one_client_gets_at_most_its_share_of_connections() {
+    let s = Server::start(
+        &fresh_dir("limits-per-client"),
+        &["--max-connections-per-client", "2"],
+    );
+    // Two idle connections, accepted (the server answered on each).
+    let mut held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut c = get_on_new_connection(&s, "Accept: application/json");
+            let mut buf = [0u8; 12];
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            c.read_exact(&mut buf).unwrap();
+            assert_eq!(&buf, b"HTTP/1.1 200");
+            c
+        })
+        .collect();
+    let (answer, took) = read_until_closed(&mut get_on_new_connection(&s, "Connection: close"));
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains("at most 2 at once"), "{answer}");
+    assert!(answer.contains("--max-connections-per-client"), "{answer}");
+    assert!(took < Duration::from_secs(2), "answered after {took:?}");
+    // A connection closed gives its place back.
+    drop(held.pop());
+    wait_until(
+        "a place for a new connection",
+        Duration::from_secs(10),
+        || {
+            let (answer, _) =
+                read_until_closed(&mut get_on_new_connection(&s, "Connection: close"));
+            answer.starts_with("HTTP/1.1 200")
+        },
+    );
+}
+
+#[test]
+fn an_upload_body_trickling_below_the_pace_is_given_up() {
+    let s = Server::start(&fresh_dir("limits-trickle"), &[]);
+    let mut conn = TcpStream::connect(addr(&s)).unwrap();
+    write!(
+        conn,
+        "POST /api/captures HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: 1000000\r\n\r\n",
+        addr(&s)
+    )
+    .unwrap();
+    // 512 bytes, then nothing: under 1024 bytes in the 30 s window.
+    conn.write_all(&[0xd4, 0xc3, 0xb2, 0xa1]).unwrap();
+    conn.write_all(&[0; 508]).unwrap();
+    // Others are served meanwhile.
+    assert_eq!(s.get("/api/captures").status, 200);
+    conn.set_read_timeout(Some(Duration::from_secs(45)))
+        .unwrap();
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = conn.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got.windows(4).any(|w| w == b"}\r\n\r" || w == b"\"}") {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&got);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("slower than 1024 bytes in 30 s"),
+        "{answer}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "given up after {:?}",
+        started.elapsed()
+    );
+    wait_until("the staged part removed", Duration::from_secs(10), || {
+        s.staging_is_empty()
+    });
+    assert_eq!(s.get("/api/captures").json()["total"], 0);
+}
+
+/// Starts a raw upload of `bytes` declared in full, sending all but its
+/// last 100 bytes; the rest is for the caller.
+fn upload_all_but_the_end(s: &Server, bytes: &[u8]) -> TcpStream {
+    let mut conn = TcpStream::connect(addr(s)).unwrap();
+    write!(
+        conn,
+        "POST /api/captures?name=late.pcap HTTP/1.1\r\nHost: {}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        addr(s),
+        bytes.len()
+    )
+    .unwrap();
+    conn.write_all(&bytes[..bytes.len() - 100]).unwrap();
+    conn
+}
+
+#[test]
+fn sigterm_lets_an_upload_in_flight_finish_and_its_analysis_runs_at_the_next_start() {
+    let data = fresh_dir("limits-sigterm");
+    let mut s = Server::start(&data, &["--shutdown-grace", "20s"]);
+    let bytes = long_conversation(2000);
+    let mut conn = upload_all_but_the_end(&s, &bytes);
+    // Received so far: the server is reading this upload.
+    assert_eq!(s.get("/api/captures").status, 200);
+    s.terminate();
+    wait_until("new connections refused", Duration::from_secs(10), || {
+        TcpStream::connect(addr(&s)).is_err()
+    });
+    conn.write_all(&bytes[bytes.len() - 100..]).unwrap();
+    let mut answer = String::new();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = conn.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(s.exits_within(Duration::from_secs(10)), "still running");
+    let id = answer
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    // Kept, and analyzed at the next start if it was not before.
+    let s = Server::start(&data, &[]);
+    assert_eq!(s.wait(&id)["status"], "done");
+    assert_eq!(s.wait(&id)["summary"]["capture"]["packets"], 2003);
+}
+
+#[test]
+fn sigterm_waits_for_a_stalled_upload_only_until_the_grace_period_ends() {
+    let data = fresh_dir("limits-sigterm-grace");
+    let mut s = Server::start(&data, &["--shutdown-grace", "1s"]);
+    let _conn = upload_all_but_the_end(&s, &long_conversation(2000));
+    assert_eq!(s.get("/api/captures").status, 200);
+    s.terminate();
+    assert!(s.exits_within(Duration::from_secs(6)), "still running");
+    // Nothing of the broken-off upload is kept.
+    let s = Server::start(&data, &[]);
+    assert_eq!(s.get("/api/captures").json()["total"], 0);
+    assert!(s.staging_is_empty());
+}
+
+/// Median time of `n` GETs of `path`, each answered 200.
+fn median_get(s: &Server, path: &str, n: usize) -> Duration {
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let started = Instant::now();
+            let r = s.get(path);
+            assert_eq!(r.status, 200, "{path}: {}", r.text());
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[n / 2]
+}
+
+#[test]
+fn the_pages_of_a_conversation_cost_the_same_however_long_it_is() {
+    let s = Server::start(&fresh_dir("limits-long-conv"), &[]);
+    let (short, long) = (20_000u32, 400_000u32);
+    let ids = [short, long].map(|n| uploaded(&s, &format!("conv-{n}.pcap"), &long_conversation(n)));
+    let cost = |id: &str, packets: u32| {
+        let deep = u64::from(packets) - 100;
+        [
+            format!("/c/{id}/conversations/0"),
+            format!("/c/{id}/conversations/0?offset={deep}"),
+            format!("/api/captures/{id}/conversations/0/packets?offset={deep}&limit=100"),
+            format!("/api/captures/{id}/conversations/0/stream"),
+        ]
+        .map(|path| (median_get(&s, &path, 5), path))
+    };
+    // Warm both up (page cache, connections), then measure.
+    cost(&ids[0], short);
+    cost(&ids[1], long);
+    let (a, b) = (cost(&ids[0], short), cost(&ids[1], long));
+    for ((small, path), (big, _)) in a.iter().zip(b.iter()) {
+        // 20 times the packets: a cost that grew with them would show 20x.
+        assert!(
+            *big < *small * 4 + Duration::from_millis(100),
+            "{path}: {small:?} for {short} packets, {big:?} for {long}"
+        );
+    }
 }

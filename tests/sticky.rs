@@ -10,7 +10,9 @@ use crate::support::serve::{fresh_dir, Reply, Server};
 use crate::support::wait::wait_until;
 use crate::support::webdriver::Browser;
 
-/// A served capture, analyzed: (server, capture id).
+/// A served capture, analyzed, and its analyses with the filters these
+/// tests use computed (a GET shows them, only a POST starts them):
+/// (server, capture id).
 fn served(name: &str) -> (Server, String) {
     let dir = fresh_dir(&format!("sticky-{name}"));
     let s = Server::start(&dir, &[]);
@@ -20,6 +22,13 @@ fn served(name: &str) -> (Server, String) {
     assert_eq!(r.status, 201, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_string();
     assert_eq!(s.wait(&id)["status"], "done");
+    for filter in ["tcp", "port 1"] {
+        let body = serde_json::json!({ "filter": filter });
+        let r = s.post_json(&format!("/api/captures/{id}/analyses"), &body);
+        assert!(r.status == 202 || r.status == 200, "{}", r.text());
+        let location = r.header("location").unwrap().to_string();
+        assert_eq!(s.wait_finished(&location)["status"], "done");
+    }
     (s, id)
 }
 

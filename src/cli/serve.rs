@@ -53,6 +53,14 @@ pub struct ServeArgs {
     /// stay under the open-file limit.
     #[arg(long, value_name = "N", default_value_t = 512)]
     max_connections: usize,
+    /// Connections served at once from one IP address (more are answered
+    /// 429 and closed).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections_per_client: u32,
+    /// On SIGTERM or Ctrl-C: stop accepting, and give the requests in
+    /// flight (uploads) this long to finish before exiting.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = timeout)]
+    shutdown_grace: Duration,
     /// Serve everyone without accounts even on a non-loopback address
     /// (every page then says so).
     #[arg(long)]
@@ -140,6 +148,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         conn: ConnLimits {
             header_timeout: args.header_timeout,
             max_connections: connection_cap(args.max_connections),
+            max_per_client: args.max_connections_per_client as usize,
+            shutdown_grace: args.shutdown_grace,
         },
         auth: AuthConfig {
             open: args.open,
@@ -163,7 +173,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         std::io::stdout().flush()?;
         server
             .run(async {
-                let _ = tokio::signal::ctrl_c().await;
+                use tokio::signal::unix::{signal, SignalKind};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    },
+                    Err(e) => {
+                        tracing::warn!("cannot watch for SIGTERM: {e}");
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+                tracing::info!("shutting down: finishing the requests in flight");
             })
             .await?;
         Ok(())

@@ -217,6 +217,11 @@ pub trait Store: Send + Sync {
     /// whether it was just created (queued: the caller starts the job).
     /// At most [`MAX_FILTERED_VIEWS`] are kept per capture, the oldest go.
     fn filtered(&self, id: &CaptureId, filter: &str) -> Result<(CaptureMeta, bool)>;
+    /// The analysis of a `done` capture with `filter`, if it was ever
+    /// asked for ([`Store::filtered`]); never creates one.
+    fn find_filtered(&self, id: &CaptureId, filter: &str) -> Result<Option<CaptureMeta>>;
+    /// The capture a filtered view was made from; `None` for an upload.
+    fn parent_of(&self, id: &CaptureId) -> Result<Option<CaptureId>>;
     /// Marks the capture `failed` with a message for a person.
     fn fail(&self, id: &CaptureId, message: &str) -> Result<()>;
     /// Queues a `done` or `failed` upload for a new analysis (its inputs

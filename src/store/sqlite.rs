@@ -642,6 +642,33 @@ fn list<R: report::Row>(conn: &Connection, q: &Query<R>) -> Result<Page<(u64, R)
     })
 }
 
+impl SqliteStore {
+    /// The ID of capture `id`'s analysis with `filter` (derived from both,
+    /// so asking twice finds the same one), once `id` is a `done` upload;
+    /// and `id` itself.
+    fn filtered_id(&self, id: &CaptureId, filter: &str) -> Result<(CaptureId, CaptureMeta)> {
+        use sha2::Digest;
+        let parent = self.capture(id)?;
+        if parent.status != Status::Done {
+            return Err(Error::NotReady {
+                upload: format!("{id:?}"),
+                status: parent.status,
+            });
+        }
+        if self.inner.view_of(id)?.is_some() {
+            return Err(Error::NotFound(format!("capture {id}")));
+        }
+        let digest = sha2::Sha256::new()
+            .chain_update(id.to_string())
+            .chain_update([0u8])
+            .chain_update(filter)
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Ok((CaptureId::from_bytes(bytes), parent))
+    }
+}
+
 impl Store for SqliteStore {
     fn staging_path(&self) -> Result<PathBuf> {
         let name = CaptureId::random().map_err(io_err("random name"))?;
@@ -741,35 +768,30 @@ impl Store for SqliteStore {
         self.inner.forget(id)
     }
 
+    fn find_filtered(&self, id: &CaptureId, filter: &str) -> Result<Option<CaptureMeta>> {
+        let (view, _) = self.filtered_id(id, filter)?;
+        match self.capture(&view) {
+            Ok(meta) => Ok(Some(meta)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn parent_of(&self, id: &CaptureId) -> Result<Option<CaptureId>> {
+        Ok(self.inner.view_of(id)?.map(|(parent, _)| parent))
+    }
+
     fn filtered(&self, id: &CaptureId, filter: &str) -> Result<(CaptureMeta, bool)> {
-        use sha2::Digest;
-        let parent = self.capture(id)?;
-        if parent.status != Status::Done {
-            return Err(Error::NotReady {
-                upload: format!("{id:?}"),
-                status: parent.status,
-            });
-        }
-        if self.inner.view_of(id)?.is_some() {
-            return Err(Error::NotFound(format!("capture {id}")));
-        }
-        let digest = sha2::Sha256::new()
-            .chain_update(id.to_string())
-            .chain_update([0u8])
-            .chain_update(filter)
-            .finalize();
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        let view = CaptureId::from_bytes(bytes);
+        let (view, parent) = self.filtered_id(id, filter)?;
         if let Ok(meta) = self.capture(&view) {
             return Ok((meta, false));
         }
         let dir = self.inner.capture_dir(&view);
         std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
         let created = Timestamp::now();
-        let old: Vec<String> = {
+        let (inserted, old) = {
             let conn = lock(&self.inner.index);
-            conn.execute(
+            let inserted = conn.execute(
                 "INSERT OR IGNORE INTO captures
                     (id, name, size, sha256, gzip, created_ns, status, parent, filter)
                  VALUES (?1, ?2, ?3, ?4, 0, ?5, 'queued', ?6, ?7)",
@@ -790,14 +812,19 @@ impl Store for SqliteStore {
             let ids = stmt.query_map(params![id.to_string(), MAX_FILTERED_VIEWS as i64], |r| {
                 r.get::<_, String>(0)
             })?;
-            ids.collect::<rusqlite::Result<Vec<_>>>()?
+            (
+                inserted == 1,
+                ids.collect::<rusqlite::Result<Vec<String>>>()?,
+            )
         };
         for o in old.iter().filter_map(|s| s.parse::<CaptureId>().ok()) {
             lock(&self.inner.index)
                 .execute("DELETE FROM captures WHERE id = ?1", params![o.to_string()])?;
             self.inner.forget(&o)?;
         }
-        Ok((self.capture(&view)?, true))
+        // Of two requests creating the same view at once, one inserts it:
+        // only that one queues its analysis.
+        Ok((self.capture(&view)?, inserted))
     }
 
     fn recover(&self) -> Result<Vec<CaptureId>> {

@@ -18,7 +18,7 @@ use axum::Json;
 use super::auth::Viewer;
 use super::error::Error;
 use super::kit::Suggestion;
-use super::kit::{FilterBox, PageError, Query};
+use super::kit::{Compute, FilterBox, PageError, Query};
 use super::params::{self, ParamError, Params};
 use super::{fmt, view, AppState, View};
 use crate::analysis::report::{ConversationRow, SortKey};
@@ -199,7 +199,8 @@ impl FromQuery for PacketPage {
 
 /// The capture whose results an API request reads: the one in the path,
 /// or its analysis with the `?filter=` expression. While that analysis
-/// runs the request is answered 202 with its progress; if it failed, 409.
+/// runs the request is answered 202 with its progress; if it failed, or
+/// was never asked for (a GET does not start it), 409 saying so.
 /// Put it after the extractors of the path (`CaptureId` first, so a bad ID
 /// is a 404 before anything else) and the one that checks the query
 /// string: the filtered analysis starts only for a request that is sound.
@@ -219,9 +220,18 @@ impl FromRequestParts<AppState> for Resolved {
             Ok(View::Ready(v)) => Ok(Resolved(v)),
             Ok(View::Pending(st)) => Err((StatusCode::ACCEPTED, Json(*st)).into_response()),
             Ok(View::Failed(message)) => Err(refuse(parts, Error::Conflict(message))),
+            Ok(View::NotComputed) => Err(refuse(parts, Error::Conflict(not_computed(&id)))),
             Err(e) => Err(refuse(parts, e)),
         }
     }
+}
+
+/// Why a filtered view has no results to read yet.
+fn not_computed(id: &CaptureId) -> String {
+    format!(
+        "not computed: this capture has not been analyzed with this filter; \
+         POST /api/captures/{id}/analyses with {{\"filter\": \"...\"}} to compute it"
+    )
 }
 
 /// What a page with a pcap-filter box reads: the results to query, if
@@ -238,9 +248,12 @@ impl FromRequestParts<AppState> for Filtered {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Rejected> {
         let id = CaptureId::from_request_parts(parts, state).await?;
         let p = Params::only(parts.uri.query(), &["filter"]);
-        let (results, fbox) = filtered_view(state, id, &p, parts.uri.path())
+        let (results, mut fbox) = filtered_view(state, id, &p, parts.uri.path())
             .await
             .map_err(|e| Rejected::new(parts, e))?;
+        if let (Some(c), Some(here)) = (&mut fbox.compute, parts.uri.path_and_query()) {
+            c.back = here.to_string();
+        }
         Ok(Filtered { results, fbox })
     }
 }
@@ -296,6 +309,15 @@ pub(crate) async fn filtered_view(
         }
         View::Failed(message) => {
             f.error = Some(message);
+            Ok((None, f))
+        }
+        View::NotComputed => {
+            let mut back = Query::default();
+            back.push("filter", f.text.trim());
+            f.compute = Some(Compute {
+                action: format!("/c/{id}/analyses"),
+                back: back.href(path, &[]),
+            });
             Ok((None, f))
         }
     }

@@ -228,6 +228,14 @@ pub struct Chip {
     pub class: &'static str,
 }
 
+/// The "Compute" button of a filtered view not analyzed yet: the form's
+/// action, and the page (with its state) it returns to.
+#[derive(Default)]
+pub struct Compute {
+    pub action: String,
+    pub back: String,
+}
+
 /// The pcap-filter box of a page and the state of its filtered analysis.
 #[derive(Default)]
 pub struct FilterBox {
@@ -237,6 +245,8 @@ pub struct FilterBox {
     pub error: Option<String>,
     /// The filtered analysis is running: its progress, in words.
     pub pending: Option<String>,
+    /// The filtered analysis was never asked for: the form that starts it.
+    pub compute: Option<Compute>,
     /// `73 of 120 packets match`.
     pub matched: String,
     /// The same view without the filter.

@@ -1,17 +1,22 @@
 //! The accept loop (README, "The web app", Limits): HTTP/1 connections
 //! served by hyper with a header read timeout (which also closes idle
 //! keep-alive connections: hyper starts the clock whenever a connection
-//! waits for a request), at most `max_connections` at once, and a graceful
-//! shutdown that waits for the connections in flight.
+//! waits for a request), at most `max_connections` at once and
+//! `max_per_client` from one address, and a graceful shutdown that stops
+//! accepting and lets the requests in flight (uploads) finish, for at most
+//! `shutdown_grace`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tower_http::add_extension::AddExtension;
 
@@ -30,10 +35,91 @@ pub struct ConnLimits {
     pub header_timeout: Duration,
     /// Connections served at once; more wait in the listen backlog.
     pub max_connections: usize,
+    /// Connections served at once from one IP address; more are answered
+    /// 429 and closed.
+    pub max_per_client: usize,
+    /// At shutdown, the most time requests in flight get to finish.
+    pub shutdown_grace: Duration,
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerClient {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One counted connection; uncounted when dropped.
+struct ClientSlot {
+    of: Arc<PerClient>,
+    ip: IpAddr,
+}
+
+impl PerClient {
+    /// Counts a connection from `ip`, unless it already has `max` open.
+    fn admit(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<ClientSlot> {
+        let mut open = crate::store::lock(&self.open);
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            of: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut open = crate::store::lock(&self.of.open);
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Most time spent telling a refused client why, before closing.
+const REFUSAL_WRITE: Duration = Duration::from_secs(1);
+/// Most bytes of a refused client's request read (and dropped) meanwhile.
+const REFUSAL_DRAIN: usize = 64 << 10;
+
+/// Answers 429 on a connection over its client's cap, and closes it.
+async fn refuse_over_cap(mut stream: TcpStream, max: usize) {
+    let body = format!(
+        "{{\"error\":\"too many connections from this address: at most {max} at once \
+         (--max-connections-per-client)\"}}"
+    );
+    let answer = format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer_then_drain = async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await?;
+        // Closing with the client's request unread would reset the
+        // connection and could drop the answer before it is read.
+        let mut sink = [0u8; 4096];
+        let mut left = REFUSAL_DRAIN;
+        while left > 0 {
+            let n = stream.read(&mut sink).await?;
+            if n == 0 {
+                break;
+            }
+            left = left.saturating_sub(n);
+        }
+        std::io::Result::Ok(())
+    };
+    let _ = tokio::time::timeout(REFUSAL_WRITE, answer_then_drain).await;
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
-/// the open connections to finish their requests.
+/// the open connections to finish their requests, at most
+/// `limits.shutdown_grace`.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
@@ -41,6 +127,7 @@ pub(crate) async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_client = Arc::new(PerClient::default());
     let (closing, closed) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -61,11 +148,17 @@ pub(crate) async fn serve(
                 continue;
             }
         };
+        let Some(client_slot) = per_client.admit(peer.ip(), limits.max_per_client) else {
+            drop(slot);
+            tracing::debug!("{}: over --max-connections-per-client, refused", peer.ip());
+            tokio::spawn(refuse_over_cap(stream, limits.max_per_client));
+            continue;
+        };
         // The peer's address, for the auth guard (trusted proxies, rate limits).
         let service = TowerToHyperService::new(AddExtension::new(app.clone(), ConnectInfo(peer)));
         let mut closed = closed.clone();
         tokio::spawn(async move {
-            let _slot = slot;
+            let _slots = (slot, client_slot);
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
@@ -83,7 +176,14 @@ pub(crate) async fn serve(
     let _ = closing.send(true);
     // Every connection holds a slot until it ends.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    let _ = slots.acquire_many(all).await;
+    let finished = tokio::time::timeout(limits.shutdown_grace, slots.acquire_many(all)).await;
+    if finished.is_err() {
+        let open = limits.max_connections - slots.available_permits();
+        tracing::warn!(
+            "{open} connections still open {:.0} s after shutdown began: closed",
+            limits.shutdown_grace.as_secs_f64()
+        );
+    }
     Ok(())
 }
 

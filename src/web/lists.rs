@@ -412,6 +412,9 @@ pub async fn conversations(
         .filter(|(k, _)| *k == "sort" || *k == "order" || *k == "limit")
         .cloned()
         .collect();
+    if let Some(c) = &mut fbox.compute {
+        c.back = state_q.href(&path, &[]);
+    }
     Ok(ConversationsPage {
         head: CapHead::new(&id, &name, "conversations", json).keeping(fbox.kept()),
         path,
@@ -508,6 +511,10 @@ where
     }
     if q.offset > 0 {
         state_q.push("offset", q.offset.to_string());
+    }
+    let mut fbox = fbox;
+    if let Some(c) = &mut fbox.compute {
+        c.back = state_q.href(path, &[]);
     }
     Ok(Listed {
         q,

@@ -21,6 +21,7 @@ mod lists;
 mod pages;
 pub mod params;
 pub mod pipeline;
+mod reanalysis;
 pub mod strace;
 pub mod svg;
 
@@ -106,10 +107,13 @@ pub(crate) enum View {
     Pending(Box<api::CaptureStatus>),
     /// The filtered analysis failed, with the reason.
     Failed(String),
+    /// No one has asked for this filtered analysis yet: a POST computes it
+    /// (README, "Filtered views"); a GET never starts one.
+    NotComputed,
 }
 
-/// Resolves `filter` for capture `id`, starting its filtered analysis the
-/// first time it is asked for.
+/// Resolves `filter` for capture `id`: what is stored for it, never
+/// starting an analysis.
 pub(crate) async fn view(
     state: &AppState,
     id: CaptureId,
@@ -118,10 +122,9 @@ pub(crate) async fn view(
     let Some(f) = filter else {
         return Ok(View::Ready(id));
     };
-    let (meta, new) = blocking(state, move |s| s.filtered(&id, &f)).await?;
-    if new {
-        state.captures.submit(meta.id);
-    }
+    let Some(meta) = blocking(state, move |s| s.find_filtered(&id, &f)).await? else {
+        return Ok(View::NotComputed);
+    };
     Ok(match meta.status {
         store::Status::Done => View::Ready(meta.id),
         store::Status::Failed => View::Failed(
@@ -159,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}/conversations/{n}/pcap", get(api::pcap))
         .route("/captures/{id}/http", get(api::http))
         .route("/captures/{id}/dns", get(api::dns))
+        .route("/captures/{id}/analyses", post(reanalysis::compute))
         .fallback(api::not_found);
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
@@ -174,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{id}/conversations/{n}", get(pages::conversation))
         .route("/c/{id}/http", get(lists::http))
         .route("/c/{id}/dns", get(lists::dns))
+        .route("/c/{id}/analyses", post(reanalysis::form_compute))
         .route(
             "/c/{id}/delete",
             get(pages::delete_confirm).post(pipeline::form_delete::<Analysis>),
@@ -258,8 +263,17 @@ impl Server {
             let store: Arc<dyn Store> = Arc::new(sqlite);
             let strace_store: Arc<dyn StraceStore> = Arc::new(SqliteStraces::open(&dir)?);
             let keylogs = Arc::new(keylog::KeyLogs::open(&dir)?);
-            let captures = Pipeline::start(Analysis::new(store.clone(), keylogs.clone()), workers)?;
-            let straces = Pipeline::start(Parse::new(strace_store.clone(), max_capture), workers)?;
+            let limits = pipeline::ReworkLimits::default();
+            let captures = Pipeline::start(
+                Analysis::new(store.clone(), keylogs.clone()),
+                workers,
+                limits,
+            )?;
+            let straces = Pipeline::start(
+                Parse::new(strace_store.clone(), max_capture),
+                workers,
+                limits,
+            )?;
             Ok((store, captures, strace_store, straces, keylogs))
         })
         .await

@@ -131,6 +131,25 @@ impl Server {
         )
     }
 
+    pub fn post_json(&self, path: &str, body: &Value) -> Reply {
+        reply(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header("Content-Type", "application/json")
+                .send(body.to_string().as_bytes()),
+        )
+    }
+
+    /// A form post (`application/x-www-form-urlencoded`, `body` encoded).
+    pub fn post_form(&self, path: &str, body: &str) -> Reply {
+        reply(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(body.as_bytes()),
+        )
+    }
+
     /// A multipart body with one `file` field per (name, content).
     pub fn post_files(&self, path: &str, files: &[(&str, &[u8])]) -> Reply {
         let boundary = "----tracedeck-test-boundary-51c3";
@@ -180,6 +199,25 @@ impl Server {
             },
         );
         last
+    }
+
+    /// Sends the server SIGTERM (its graceful shutdown).
+    pub fn terminate(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill takes no pointers; the child is ours and not reaped.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    }
+
+    /// Whether the server process has exited, waiting at most `within`.
+    pub fn exits_within(&mut self, within: Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
     }
 
     /// Whether no upload is left half-received in the staging directory.

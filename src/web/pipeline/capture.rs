@@ -27,6 +27,11 @@ impl Analysis {
     pub fn new(store: Arc<dyn Store>, keylogs: Arc<KeyLogs>) -> Analysis {
         Analysis { store, keylogs }
     }
+
+    /// The capture's analysis with `filter`, created (queued) if new.
+    pub fn filtered(&self, id: &CaptureId, filter: &str) -> store::Result<(CaptureMeta, bool)> {
+        self.store.filtered(id, filter)
+    }
 }
 
 impl Routes for Analysis {
@@ -90,6 +95,10 @@ impl Kind for Analysis {
 
     fn recover(&self) -> store::Result<Vec<CaptureId>> {
         self.store.recover()
+    }
+
+    fn is_rework(&self, id: &CaptureId) -> bool {
+        matches!(self.store.parent_of(id), Ok(Some(_)))
     }
 
     fn process(&self, id: CaptureId, running: &Running<'_, Self::Of>) -> Result<(), String> {

@@ -11,6 +11,7 @@
 pub mod capture;
 mod pace;
 mod queue;
+mod rework;
 mod routes;
 pub mod strace;
 mod upload;
@@ -26,6 +27,7 @@ use super::error::{Error, Result};
 use super::off_thread;
 use crate::store::{self, lock, Id, IdKind};
 use queue::Queue;
+pub use rework::ReworkLimits;
 pub use routes::{api_delete, api_upload, form_delete, form_upload, Routes};
 pub(crate) use upload::is_multipart;
 pub use upload::Received;
@@ -65,6 +67,11 @@ pub trait Kind: Send + Sync + 'static {
     fn delete(&self, id: &Id<Self::Of>) -> store::Result<()>;
     /// At startup: every upload whose processing must run (again).
     fn recover(&self) -> store::Result<Vec<Id<Self::Of>>>;
+    /// Whether `id` is a re-analysis of an upload (its job goes to the
+    /// re-analysis queue), not an upload.
+    fn is_rework(&self, _id: &Id<Self::Of>) -> bool {
+        false
+    }
     /// Processes one upload; `Err` is the reason for the uploader.
     fn process(
         &self,
@@ -125,10 +132,13 @@ impl<K: IdKind> Running<'_, K> {
     }
 }
 
-/// One kind's queue, workers and running jobs.
+/// One kind's queues (uploads, and re-analyses apart), workers and
+/// running jobs.
 pub struct Pipeline<K: Kind> {
     kind: Arc<K>,
     queue: Queue<K::Of>,
+    rework: Queue<K::Of>,
+    claims: rework::Claims<K::Of>,
     running: Mutex<HashMap<Id<K::Of>, Arc<Progress>>>,
 }
 
@@ -141,13 +151,14 @@ impl<K: Kind> std::fmt::Debug for Pipeline<K> {
 }
 
 impl<K: Kind> Pipeline<K> {
-    /// Starts `workers` threads processing what is queued, and queues
-    /// again every upload a previous run left unprocessed.
-    pub fn start(kind: K, workers: usize) -> store::Result<Arc<Pipeline<K>>> {
+    /// Starts `workers` threads processing uploads and one thread
+    /// processing re-analyses, and queues again every job a previous run
+    /// left unfinished.
+    pub fn start(kind: K, workers: usize, limits: ReworkLimits) -> store::Result<Arc<Pipeline<K>>> {
         let pending = kind.recover()?;
         let kind = Arc::new(kind);
         let pipeline = Arc::new_cyclic(|me: &Weak<Pipeline<K>>| {
-            let me = me.clone();
+            let (me, again) = (me.clone(), me.clone());
             Pipeline {
                 kind: kind.clone(),
                 // Nothing is queued before `start` returns, so a worker
@@ -157,12 +168,24 @@ impl<K: Kind> Pipeline<K> {
                         me.run(id);
                     }
                 }),
+                rework: Queue::start("rework", 1, move |id| {
+                    rework::lower_thread_priority();
+                    if let Some(me) = again.upgrade() {
+                        me.run(id);
+                        me.claims.finished(&id);
+                    }
+                }),
+                claims: rework::Claims::new(limits),
                 running: Mutex::new(HashMap::new()),
             }
         });
         for id in pending {
             tracing::info!("{id:?}: queued again after restart");
-            pipeline.submit(id);
+            if pipeline.kind.is_rework(&id) {
+                pipeline.rework.submit(id);
+            } else {
+                pipeline.submit(id);
+            }
         }
         Ok(pipeline)
     }
@@ -174,6 +197,27 @@ impl<K: Kind> Pipeline<K> {
     /// Queues an upload for processing.
     pub fn submit(&self, id: Id<K::Of>) {
         self.queue.submit(id);
+    }
+
+    /// Queues the re-analysis `user` asked for of upload `of`: `create`
+    /// makes it (returning it, and whether it is new) off the async
+    /// threads. Refused (429) past the pending limits; a re-analysis that
+    /// exists already is not queued again.
+    pub async fn rework(
+        &self,
+        user: &str,
+        of: Id<K::Of>,
+        create: impl FnOnce(&K) -> Result<(K::Meta, bool)> + Send + 'static,
+    ) -> Result<K::Meta> {
+        let ticket = self.claims.claim(user, of)?;
+        let queue = self.rework.handle();
+        let (meta, new) = off_thread(self.kind.clone(), create).await?;
+        if new {
+            let id = K::id_of(&meta);
+            ticket.bind(id);
+            queue.submit(id);
+        }
+        Ok(meta)
     }
 
     /// Progress of the upload, if it is being processed now.

@@ -43,6 +43,8 @@ pub(crate) struct Staging {
     hasher: Sha256,
     pub(crate) size: u64,
     head: Vec<u8>,
+    /// The last 4 bytes written: a gzip file's ISIZE trailer.
+    tail: [u8; 4],
     limit: u64,
     /// What the whole upload declared it would send (0: not declared).
     declared: u64,
@@ -61,6 +63,7 @@ impl Staging {
             hasher: Sha256::new(),
             size: 0,
             head: Vec::new(),
+            tail: [0; 4],
             limit,
             declared,
             kept: false,
@@ -75,6 +78,12 @@ impl Staging {
         if self.head.len() < 2 {
             let take = (2 - self.head.len()).min(chunk.len());
             self.head.extend_from_slice(&chunk[..take]);
+        }
+        if chunk.len() >= 4 {
+            self.tail.copy_from_slice(&chunk[chunk.len() - 4..]);
+        } else {
+            self.tail.rotate_left(chunk.len());
+            self.tail[4 - chunk.len()..].copy_from_slice(chunk);
         }
         self.hasher.update(chunk);
         if let Some(out) = self.out.as_mut() {
@@ -98,18 +107,37 @@ impl Staging {
                 return Err(self.failed("syncing", e));
             }
         }
+        let gzip = self.head == [0x1f, 0x8b];
+        if let Some(inflated) = gzip
+            .then(|| gzip_inflates_to_at_least(self.size, self.tail))
+            .flatten()
+        {
+            // Its decompressed copy is written next to it before the
+            // analysis: refused now (507) if that cannot fit.
+            room_for(self.path.clone(), inflated).await?;
+        }
         let digest = std::mem::take(&mut self.hasher).finalize();
         Ok(Received {
             name,
             size: self.size,
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-            gzip: self.head == [0x1f, 0x8b],
+            gzip,
         })
     }
 
     fn failed(&self, doing: &str, e: std::io::Error) -> Error {
         write_failed(&self.path, self.declared.max(self.size), doing, e)
     }
+}
+
+/// The fewest bytes a gzip file of `size` bytes ending in `tail` inflates
+/// to, by its ISIZE trailer: the inflated length mod 2^32 of its last
+/// member. The true size is ISIZE + k * 2^32 for an unknown k >= 0, and
+/// other members add to it, so ISIZE is a floor, never an estimate from
+/// above; `None` for a file too short to be gzip (a header and a trailer).
+fn gzip_inflates_to_at_least(size: u64, tail: [u8; 4]) -> Option<u64> {
+    const SMALLEST_GZIP: u64 = 18;
+    (size >= SMALLEST_GZIP).then(|| u64::from(u32::from_le_bytes(tail)))
 }
 
 /// A failed write of a staging file: 507 when the disk is full (`needs`:
@@ -126,13 +154,18 @@ fn write_failed(path: &Path, needs: u64, doing: &str, e: std::io::Error) -> Erro
 /// system of its staging files has free.
 async fn check_room<K: Kind>(kind: &Arc<K>, declared: u64) -> Result<()> {
     let path = off_thread(kind.clone(), |k| k.staging_path().map_err(K::store_error)).await?;
+    room_for(path, declared).await
+}
+
+/// 507 when the file system of `path` has fewer than `needs` bytes free.
+async fn room_for(path: PathBuf, needs: u64) -> Result<()> {
     let space = tokio::task::spawn_blocking(move || free_space(path.parent().unwrap_or(&path)))
         .await
         .map_err(|e| Error::Internal(format!("blocking task: {e}")))?;
     match space {
-        Ok(space) if space.avail < declared => Err(Error::InsufficientStorage {
+        Ok(space) if space.avail < needs => Err(Error::InsufficientStorage {
             free: space.avail,
-            needs: declared,
+            needs,
         }),
         // Not knowing the free space is no reason to refuse: a full disk
         // still answers 507 when a write fails.
@@ -314,6 +347,30 @@ pub(super) async fn receive<K: Kind>(
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_gzip_trailer_is_a_floor_on_its_inflated_size() {
+        use std::io::Write;
+        let data = vec![7u8; 300_000];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&data).unwrap();
+        let file = gz.finish().unwrap();
+        let mut tail = [0u8; 4];
+        tail.copy_from_slice(&file[file.len() - 4..]);
+        let floor = gzip_inflates_to_at_least(file.len() as u64, tail);
+        assert_eq!(floor, Some(300_000));
+        assert_eq!(gzip_inflates_to_at_least(10, tail), None);
+    }
+
+    #[tokio::test]
+    async fn the_tail_is_the_last_four_bytes_whatever_the_chunks() {
+        let path = std::env::temp_dir().join(format!("tracedeck-tail-{}", std::process::id()));
+        let mut s = Staging::create(path, 1 << 20, 0).await.unwrap();
+        for chunk in [&b"\x1f\x8babcdefgh"[..], b"12", b"3", b"", b"456789", b"x"] {
+            s.write(chunk).await.unwrap();
+        }
+        assert_eq!(&s.tail, b"789x");
+    }
 
     #[test]
     fn names_lose_their_paths() {
