@@ -142,7 +142,7 @@ const DECOY_PASSWORD: &str = "tracedeck decoy password";
 
 /// Users, sessions, tokens, owners and the audit log.
 pub struct AuthStore {
-    conn: Mutex<Connection>,
+    pub(super) conn: Mutex<Connection>,
     decoy: OnceLock<String>,
 }
 
@@ -162,7 +162,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// What is stored of a session or token secret.
-fn digest(secret: &str) -> String {
+pub(super) fn digest(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
@@ -211,6 +211,7 @@ impl AuthStore {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
         conn.execute_batch(SCHEMA)?;
+        super::shares::migrate(&conn)?;
         Ok(AuthStore {
             conn: Mutex::new(conn),
             decoy: OnceLock::new(),
@@ -372,12 +373,14 @@ impl AuthStore {
             .optional()?)
     }
 
+    /// Forgets the owner of a deleted upload, and its share links.
     pub fn forget_owner(&self, kind: &str, id: &str) -> Result<()> {
-        lock(&self.conn).execute(
+        let conn = lock(&self.conn);
+        conn.execute(
             "DELETE FROM owners WHERE kind = ?1 AND id = ?2",
             params![kind, id],
         )?;
-        Ok(())
+        AuthStore::forget_shares(&conn, kind, id)
     }
 
     /// IDs of `user`'s uploads of kind `kind`, newest first, and how many

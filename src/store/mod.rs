@@ -15,6 +15,7 @@ pub mod id;
 mod packets;
 mod results;
 mod schema;
+pub mod shares;
 mod sqlite;
 mod stop;
 mod straces;
@@ -244,4 +245,10 @@ pub trait Store: Send + Sync {
         from: u64,
         f: &mut dyn FnMut(&PacketInfo) -> bool,
     ) -> Result<crate::flow::Proto>;
+    /// The redactor of a share link's view of the store (README, "Share
+    /// links"): what reads packet bytes back passes them through it. None
+    /// for the store itself.
+    fn redactor(&self) -> Option<&crate::redact::Redactor> {
+        None
+    }
 }

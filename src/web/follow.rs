@@ -95,6 +95,9 @@ pub(crate) fn stream(
             std::mem::swap(&mut view.bytes_c2s, &mut view.bytes_s2c);
         }
     }
+    if let Some(r) = store.redactor() {
+        crate::redact::views::stream_part(r, &mut view, from);
+    }
     Ok(StreamPart {
         view,
         from,
@@ -109,6 +112,15 @@ pub(crate) fn conversation_pcap(
     conv: u64,
     out: &mut dyn Write,
 ) -> store::Result<()> {
+    if let Some(r) = store.redactor() {
+        let mut packets = Vec::new();
+        store.each_packet(id, conv, 0, &mut |p| {
+            packets.push(p.clone());
+            true
+        })?;
+        let file = record_file(store, id)?;
+        return crate::redact::views::export_pcap(r, file, &packets, out).map_err(store_err);
+    }
     let mut export = PcapExport::new(record_file(store, id)?, out);
     let mut failed = None;
     store.each_packet(id, conv, 0, &mut |p| match export.packet(p) {
