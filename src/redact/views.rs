@@ -167,6 +167,7 @@ pub fn exchange_row(r: &Redactor, row: &mut ExchangeRow) {
             *host = pseudonym;
         }
     }
+    row.verdict = text(r, &row.verdict);
 }
 
 /// A Host value that names an IP address, as the redactor shows it.
