@@ -240,6 +240,27 @@ fn a_strict_link_shows_the_owners_numbers_and_no_secret() {
     let shared = send(&s, "GET", &format!("{link}/api/http"), &[], None);
     assert_eq!(timings(&shared.json()), timings(&owners.json()));
     assert!(!timings(&owners.json()).is_empty());
+    for n in 0..3 {
+        let path = format!("/conversations/{n}/stream");
+        let owners = send(
+            &s,
+            "GET",
+            &format!("/api/captures/{id}{path}"),
+            &[("Cookie", &ann)],
+            None,
+        )
+        .json();
+        let shared = send(&s, "GET", &format!("{link}/api{path}"), &[], None).json();
+        for k in ["bytes_c2s", "bytes_s2c", "unreadable_packets", "truncated"] {
+            assert_eq!(shared[k], owners[k], "{path} {k}");
+        }
+        assert!(
+            owners["bytes_c2s"].as_u64().unwrap() > 0,
+            "{path}: {owners}"
+        );
+        let chunks = |v: &Value| v["chunks"].as_array().map_or(0, Vec::len);
+        assert_eq!(chunks(&shared), chunks(&owners), "{path}");
+    }
     let owners = send(
         &s,
         "GET",

@@ -245,10 +245,12 @@ pub trait Store: Send + Sync {
         from: u64,
         f: &mut dyn FnMut(&PacketInfo) -> bool,
     ) -> Result<crate::flow::Proto>;
-    /// The redactor of a share link's view of the store (README, "Share
-    /// links"): what reads packet bytes back passes them through it. None
-    /// for the store itself.
-    fn redactor(&self) -> Option<&crate::redact::Redactor> {
+    /// For a share link's view of a store (README, "Share links"): the
+    /// store beneath, whose rows are not redacted, and the link's
+    /// redactor. What reads packet bytes back matches them against the
+    /// real rows and passes the bytes through the redactor. None for a
+    /// store itself.
+    fn redacting(&self) -> Option<(&dyn Store, &crate::redact::Redactor)> {
         None
     }
 }

@@ -55,6 +55,11 @@ pub(crate) fn stream(
     from: u64,
     max_per_dir: usize,
 ) -> store::Result<StreamPart> {
+    if let Some((real, r)) = store.redacting() {
+        let mut part = stream(real, id, conv, from, max_per_dir)?;
+        crate::redact::views::stream_part(r, &mut part.view, from);
+        return Ok(part);
+    }
     let row = store.conversation(id, conv)?;
     let ends = Ends {
         client: row.client,
@@ -95,9 +100,6 @@ pub(crate) fn stream(
             std::mem::swap(&mut view.bytes_c2s, &mut view.bytes_s2c);
         }
     }
-    if let Some(r) = store.redactor() {
-        crate::redact::views::stream_part(r, &mut view, from);
-    }
     Ok(StreamPart {
         view,
         from,
@@ -112,13 +114,13 @@ pub(crate) fn conversation_pcap(
     conv: u64,
     out: &mut dyn Write,
 ) -> store::Result<()> {
-    if let Some(r) = store.redactor() {
+    if let Some((real, r)) = store.redacting() {
         let mut packets = Vec::new();
-        store.each_packet(id, conv, 0, &mut |p| {
+        real.each_packet(id, conv, 0, &mut |p| {
             packets.push(p.clone());
             true
         })?;
-        let file = record_file(store, id)?;
+        let file = record_file(real, id)?;
         return crate::redact::views::export_pcap(r, file, &packets, out).map_err(store_err);
     }
     let mut export = PcapExport::new(record_file(store, id)?, out);

@@ -275,7 +275,7 @@ async fn whole_capture(shared: &AppState, capture: CaptureId) -> Response {
             std::io::Read::read_exact(&mut f, &mut magic).map(|()| magic)
         })
         .is_ok_and(|m| m == [0x0a, 0x0d, 0x0d, 0x0a]);
-    let Some(redactor) = store.redactor().cloned() else {
+    let Some(redactor) = store.redacting().map(|(_, r)| r.clone()) else {
         return not_found().await;
     };
     let body = api::blocking_body("redacted capture download".into(), move |w| {

@@ -2,7 +2,7 @@
 //! row passed through its view function of [`crate::redact::views`] with
 //! the link's [`Redactor`], and nothing that writes. The capture pages and
 //! the JSON API run over it unchanged; the views that read packet bytes
-//! back find the redactor through [`Store::redactor`].
+//! back find the real rows and the redactor through [`Store::redacting`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -162,7 +162,7 @@ impl Store for SharedStore {
         self.inner.each_packet(id, conv, from, f)
     }
 
-    fn redactor(&self) -> Option<&Redactor> {
-        Some(&self.redactor)
+    fn redacting(&self) -> Option<(&dyn Store, &Redactor)> {
+        Some((&*self.inner, &self.redactor))
     }
 }
