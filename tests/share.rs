@@ -520,6 +520,7 @@ fn chromium_makes_a_strict_link_and_a_fresh_session_sees_no_secret() {
                  .map(td => td.textContent.trim() + '|' + (td.title || ''));";
     let owners_cells = owner.script(cells);
     owner.find("#share summary").click();
+    owner.screenshot(&shots.join("share-form.png"));
     owner.find("#create-share").click();
     owner.wait_until("the new link", Duration::from_secs(20), |b| {
         b.wait_for("#share-url", Duration::ZERO).is_some()
@@ -527,6 +528,9 @@ fn chromium_makes_a_strict_link_and_a_fresh_session_sees_no_secret() {
     owner.screenshot_full(&shots.join("share-created.png"));
     let url = owner.find("#share-url").attr("value").unwrap();
     assert!(url.contains("/share/"), "{url}");
+    owner.goto(&format!("{capture}/shares"));
+    assert!(owner.page_text().contains("strict"), "{}", owner.page_text());
+    owner.screenshot_full(&shots.join("share-list.png"));
     drop(owner);
 
     let fresh = Browser::start();
