@@ -117,7 +117,7 @@ pub(crate) fn conversation_pcap(
     if let Some((real, r)) = store.redacting() {
         let mut packets = Vec::new();
         real.each_packet(id, conv, 0, &mut |p| {
-            packets.push(p.clone());
+            packets.push(*p);
             true
         })?;
         let file = record_file(real, id)?;
