@@ -53,16 +53,15 @@ fn anns_capture(name: &str, file: &str) -> (Server, String, String) {
     assert_eq!(r.status, 201, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_string();
     wait_until("the analysis", Duration::from_secs(60), || {
-        let st = send(
-            &s,
-            "GET",
-            &format!("/api/captures/{id}"),
-            &[("Cookie", &ann)],
-            None,
-        );
+        let st = get_as(&s, &ann, &format!("/api/captures/{id}"));
         st.json()["status"] == "done"
     });
     (s, ann, id)
+}
+
+/// `GET path` as the holder of `cookie`.
+fn get_as(s: &Server, cookie: &str, path: &str) -> Reply {
+    send(s, "GET", path, &[("Cookie", cookie)], None)
 }
 
 /// Makes a link through the JSON API as the holder of `cookie`.
@@ -230,26 +229,13 @@ fn a_strict_link_shows_the_owners_numbers_and_no_secret() {
         );
     }
 
-    let owners = send(
-        &s,
-        "GET",
-        &format!("/api/captures/{id}/http"),
-        &[("Cookie", &ann)],
-        None,
-    );
+    let owners = get_as(&s, &ann, &format!("/api/captures/{id}/http"));
     let shared = send(&s, "GET", &format!("{link}/api/http"), &[], None);
     assert_eq!(timings(&shared.json()), timings(&owners.json()));
     assert!(!timings(&owners.json()).is_empty());
     for n in 0..3 {
         let path = format!("/conversations/{n}/stream");
-        let owners = send(
-            &s,
-            "GET",
-            &format!("/api/captures/{id}{path}"),
-            &[("Cookie", &ann)],
-            None,
-        )
-        .json();
+        let owners = get_as(&s, &ann, &format!("/api/captures/{id}{path}")).json();
         let shared = send(&s, "GET", &format!("{link}/api{path}"), &[], None).json();
         for k in ["bytes_c2s", "bytes_s2c", "unreadable_packets", "truncated"] {
             assert_eq!(shared[k], owners[k], "{path} {k}");
@@ -261,14 +247,7 @@ fn a_strict_link_shows_the_owners_numbers_and_no_secret() {
         let chunks = |v: &Value| v["chunks"].as_array().map_or(0, Vec::len);
         assert_eq!(chunks(&shared), chunks(&owners), "{path}");
     }
-    let owners = send(
-        &s,
-        "GET",
-        &format!("/api/captures/{id}"),
-        &[("Cookie", &ann)],
-        None,
-    )
-    .json();
+    let owners = get_as(&s, &ann, &format!("/api/captures/{id}")).json();
     let shared = send(&s, "GET", &format!("{link}/api"), &[], None).json();
     assert_eq!(shared["summary"]["http"], owners["summary"]["http"]);
     assert_eq!(shared["id"], "shared");
@@ -295,7 +274,7 @@ fn expired_revoked_forged_and_tampered_links_open_nothing() {
     );
 
     // Tampered, forged, garbage: the same 404 as any unknown address.
-    let unknown = send(&s, "GET", "/no-such-page", &[("Cookie", &ann)], None);
+    let unknown = get_as(&s, &ann, "/no-such-page");
     let token = link.trim_start_matches("/share/");
     let mut tampered = token.to_string().into_bytes();
     tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
@@ -340,13 +319,7 @@ fn expired_revoked_forged_and_tampered_links_open_nothing() {
     assert!(r.text().contains("expired on"), "{}", r.text());
 
     // Revoked through the owner's list (its form carries the CSRF token).
-    let list = send(
-        &s,
-        "GET",
-        &format!("/c/{id}/shares"),
-        &[("Cookie", &ann)],
-        None,
-    );
+    let list = get_as(&s, &ann, &format!("/c/{id}/shares"));
     assert_eq!(list.status, 200);
     let action = form_action(&list.text(), "/shares/1/revoke?csrf=");
     let r = send(
@@ -361,14 +334,7 @@ fn expired_revoked_forged_and_tampered_links_open_nothing() {
         send(&s, "GET", &format!("{link}/overview"), &[], None).status,
         404
     );
-    let listed = send(
-        &s,
-        "GET",
-        &format!("/api/captures/{id}/shares"),
-        &[("Cookie", &ann)],
-        None,
-    )
-    .json();
+    let listed = get_as(&s, &ann, &format!("/api/captures/{id}/shares")).json();
     let states: Vec<&str> = listed["items"]
         .as_array()
         .unwrap()
@@ -400,14 +366,7 @@ fn only_the_owner_makes_lists_and_revokes_and_forms_need_their_token() {
         &id,
         r#"{"profile": "headers", "days": 400}"#,
     ));
-    let listed = send(
-        &s,
-        "GET",
-        &format!("/api/captures/{id}/shares"),
-        &[("Cookie", &ann)],
-        None,
-    )
-    .json();
+    let listed = get_as(&s, &ann, &format!("/api/captures/{id}/shares")).json();
     let item = &listed["items"][0];
     let days = (item["expires"].as_f64().unwrap() - item["created"].as_f64().unwrap()) / 86_400.0;
     assert!(
@@ -429,7 +388,7 @@ fn only_the_owner_makes_lists_and_revokes_and_forms_need_their_token() {
         );
     }
     // Bob's own CSRF token, on ann's link.
-    let page = send(&s, "GET", "/", &[("Cookie", &bob)], None).text();
+    let page = get_as(&s, &bob, "/").text();
     let csrf = page.split("csrf=").nth(1).unwrap()[..64].to_string();
     let r = send(
         &s,
@@ -455,7 +414,7 @@ fn only_the_owner_makes_lists_and_revokes_and_forms_need_their_token() {
         Some((ctype, form)),
     );
     assert_eq!(r.status, 403, "{}", r.text());
-    let page = send(&s, "GET", &format!("/c/{id}"), &[("Cookie", &ann)], None).text();
+    let page = get_as(&s, &ann, &format!("/c/{id}")).text();
     let action = form_action(&page, "/shares?csrf=");
     let r = send(
         &s,
@@ -529,7 +488,11 @@ fn chromium_makes_a_strict_link_and_a_fresh_session_sees_no_secret() {
     let url = owner.find("#share-url").attr("value").unwrap();
     assert!(url.contains("/share/"), "{url}");
     owner.goto(&format!("{capture}/shares"));
-    assert!(owner.page_text().contains("strict"), "{}", owner.page_text());
+    assert!(
+        owner.page_text().contains("strict"),
+        "{}",
+        owner.page_text()
+    );
     owner.screenshot_full(&shots.join("share-list.png"));
     drop(owner);
 
