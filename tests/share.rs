@@ -347,6 +347,17 @@ fn expired_revoked_forged_and_tampered_links_open_nothing() {
         !listed.to_string().contains(token),
         "the list never shows a token"
     );
+    let events: Vec<String> = store
+        .audit_log(100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    for event in ["share", "share-view", "share-revoke"] {
+        assert!(events.iter().any(|e| e == event), "{event}: {events:?}");
+    }
+    let views = events.iter().filter(|e| *e == "share-view").count();
+    assert_eq!(views, 1, "one line per link and day: {events:?}");
 }
 
 /// The first form action of `html` that contains `part`.
