@@ -596,3 +596,66 @@ fn a_non_loopback_address_needs_auth() {
     let home = s.get("/").text();
     assert!(home.contains("class=\"open-banner\""), "{home}");
 }
+
+#[test]
+fn revoked_tokens_changed_passwords_and_removed_users_open_nothing() {
+    let (data, s) = accounts_server("auth-manage");
+    let dir = data.to_str().unwrap();
+    let token = create_token(&data, "ann", "read");
+    let bearer = format!("Bearer {token}");
+    let get = |auth: (&str, &str)| send(&s, "GET", "/api/captures", &[auth], None).status;
+    assert_eq!(get(("Authorization", &bearer)), 200);
+
+    // The list names the token by an ID, never by its secret, and shows its use.
+    let list = tracedeck(&["token", "list", "--user", "ann", "--data-dir", dir]);
+    assert!(list.status.success());
+    let text = String::from_utf8(list.stdout).unwrap();
+    assert!(!text.contains(&token), "{text}");
+    assert!(!text.contains(token.trim_start_matches("tdk_")), "{text}");
+    assert!(text.contains("\tann\tread\t") && text.contains("used "), "{text}");
+    let id = text.split('\t').next().unwrap().to_string();
+
+    let bad = tracedeck(&["token", "revoke", "zz", "--data-dir", dir]);
+    assert_eq!(bad.status.code(), Some(1), "a garbage ID is an error");
+    let out = tracedeck(&["token", "revoke", &id, "--data-dir", dir]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(get(("Authorization", &bearer)), 401, "a revoked token");
+
+    // A new password ends the account's sessions.
+    let cookie = sign_in(&s, "bob");
+    assert_eq!(get(("Cookie", &cookie)), 200);
+    let pw = data.with_extension("bob.new");
+    std::fs::write(&pw, "a much better password\n").unwrap();
+    let out = tracedeck(&[
+        "user",
+        "password",
+        "bob",
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--data-dir",
+        dir,
+    ]);
+    assert!(out.status.success());
+    assert_eq!(get(("Cookie", &cookie)), 401, "the old session ended");
+
+    // Removing an account ends its tokens and sessions.
+    let ann_cookie = sign_in(&s, "ann");
+    let second = create_token(&data, "ann", "read");
+    let out = tracedeck(&["user", "remove", "ann", "--data-dir", dir]);
+    assert!(out.status.success());
+    assert_eq!(get(("Cookie", &ann_cookie)), 401);
+    assert_eq!(get(("Authorization", &format!("Bearer {second}"))), 401);
+    let users = tracedeck(&["user", "list", "--data-dir", dir]);
+    let users = String::from_utf8(users.stdout).unwrap();
+    assert!(!users.contains("ann") && users.contains("root\tadmin"), "{users}");
+
+    let root = sign_in(&s, "root");
+    let log = audit_log(&s, &root);
+    for event in ["token-revoked", "password-changed", "user-removed"] {
+        assert!(log.contains(event), "{event} audited: {log}");
+    }
+}

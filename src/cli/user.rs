@@ -1,5 +1,6 @@
-//! `tracedeck user add NAME`: an account for the web app (README,
-//! "Accounts and sharing"), its password from a prompt, a file or stdin.
+//! `tracedeck user add|password|remove|list`: the web app's accounts
+//! (README, "Accounts and sharing"), passwords from a prompt, a file or
+//! stdin.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 
 use tracedeck::store::auth::AuthStore;
+use tracedeck::web::fmt::when_text;
 
 /// Passwords shorter than this are refused.
 const MIN_PASSWORD: usize = 8;
@@ -15,7 +17,9 @@ const MIN_PASSWORD: usize = 8;
 const EXAMPLES: &str = "\
 Examples:
   tracedeck user add ann --data-dir /var/lib/tracedeck          asks for the password twice
-  tracedeck user add root --admin --password-file /run/secrets/pw";
+  tracedeck user add root --admin --password-file /run/secrets/pw
+  tracedeck user password ann                                   ends ann's sessions too
+  tracedeck user remove bob                                     with bob's sessions and tokens";
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
@@ -37,6 +41,31 @@ enum UserCommand {
         /// stdin) instead of asking.
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
+        /// The server's data directory.
+        #[arg(long, default_value = "./tracedeck-data")]
+        data_dir: PathBuf,
+    },
+    /// Set a new password (every session of the account ends).
+    Password {
+        name: String,
+        /// Read the password from the first line of this file (- for
+        /// stdin) instead of asking.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// The server's data directory.
+        #[arg(long, default_value = "./tracedeck-data")]
+        data_dir: PathBuf,
+    },
+    /// Remove an account with its sessions and API tokens; its uploads are
+    /// then seen by admins only.
+    Remove {
+        name: String,
+        /// The server's data directory.
+        #[arg(long, default_value = "./tracedeck-data")]
+        data_dir: PathBuf,
+    },
+    /// List the accounts.
+    List {
         /// The server's data directory.
         #[arg(long, default_value = "./tracedeck-data")]
         data_dir: PathBuf,
@@ -73,6 +102,25 @@ fn password_prompt(name: &str) -> anyhow::Result<String> {
     Ok(first)
 }
 
+/// Where the CLI's changes are attributed in the audit log.
+const AUDIT_CLIENT: &str = "command line";
+
+fn open(data_dir: &Path) -> anyhow::Result<AuthStore> {
+    AuthStore::open(data_dir).with_context(|| format!("data directory {}", data_dir.display()))
+}
+
+/// A new password from a file or the prompt, long enough.
+fn new_password(name: &str, file: Option<&Path>) -> anyhow::Result<String> {
+    let password = match file {
+        Some(path) => password_from(path)?,
+        None => password_prompt(name)?,
+    };
+    if password.chars().count() < MIN_PASSWORD {
+        bail!("the password is too short: at least {MIN_PASSWORD} characters");
+    }
+    Ok(password)
+}
+
 pub fn run(args: UserArgs) -> anyhow::Result<()> {
     match args.command {
         UserCommand::Add {
@@ -81,21 +129,63 @@ pub fn run(args: UserArgs) -> anyhow::Result<()> {
             password_file,
             data_dir,
         } => {
-            let password = match &password_file {
-                Some(path) => password_from(path)?,
-                None => password_prompt(&name)?,
-            };
-            if password.chars().count() < MIN_PASSWORD {
-                bail!("the password is too short: at least {MIN_PASSWORD} characters");
-            }
-            let store = AuthStore::open(&data_dir)
-                .with_context(|| format!("data directory {}", data_dir.display()))?;
+            let password = new_password(&name, password_file.as_deref())?;
+            let store = open(&data_dir)?;
             store.add_user(&name, &password, admin)?;
+            store.audit(
+                "user-added",
+                Some(&name),
+                AUDIT_CLIENT,
+                if admin { "admin" } else { "" },
+            )?;
             println!(
                 "tracedeck: added {}{name}; `tracedeck serve --data-dir {}` now asks to sign in",
                 if admin { "admin " } else { "" },
                 data_dir.display()
             );
+            Ok(())
+        }
+        UserCommand::Password {
+            name,
+            password_file,
+            data_dir,
+        } => {
+            let store = open(&data_dir)?;
+            if store.user(&name)?.is_none() {
+                bail!("no user {name:?}");
+            }
+            let password = new_password(&name, password_file.as_deref())?;
+            store.set_password(&name, &password)?;
+            store.audit("password-changed", Some(&name), AUDIT_CLIENT, "")?;
+            println!("tracedeck: new password for {name}; their sessions have ended");
+            Ok(())
+        }
+        UserCommand::Remove { name, data_dir } => {
+            let store = open(&data_dir)?;
+            store.remove_user(&name)?;
+            store.audit("user-removed", Some(&name), AUDIT_CLIENT, "")?;
+            println!(
+                "tracedeck: removed {name} with their sessions and tokens; their uploads stay, \
+                 seen by admins only"
+            );
+            Ok(())
+        }
+        UserCommand::List { data_dir } => {
+            let store = open(&data_dir)?;
+            let users = store.users()?;
+            if users.is_empty() {
+                println!("no accounts: the server is open on loopback (README, \"Accounts and sharing\")");
+            }
+            for u in users {
+                println!(
+                    "{}\t{}\tadded {}\t{} live token{}",
+                    u.name,
+                    if u.admin { "admin" } else { "user" },
+                    when_text(u.created),
+                    u.tokens,
+                    if u.tokens == 1 { "" } else { "s" }
+                );
+            }
             Ok(())
         }
     }

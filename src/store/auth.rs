@@ -40,6 +40,10 @@ pub enum Error {
     UserExists(String),
     #[error("no user {0:?}")]
     NoUser(String),
+    #[error("no token {0:?} (`tracedeck token list` shows the IDs)")]
+    NoToken(String),
+    #[error("token ID {0:?} names more than one token: give more of it")]
+    AmbiguousToken(String),
     #[error("{0:?} is not a usable user name: 1 to 64 letters, digits, '.', '_', '-' or '@'")]
     BadName(String),
     #[error("password hashing: {0}")]
@@ -97,6 +101,37 @@ pub struct AuditEntry {
     pub client: String,
     pub detail: String,
 }
+
+/// An account, as `tracedeck user list` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    pub name: String,
+    pub admin: bool,
+    pub created: Timestamp,
+    /// Live API tokens of the account.
+    pub tokens: u64,
+}
+
+/// An API token, as `tracedeck token list` shows it: never its secret.
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenInfo {
+    /// The first [`TOKEN_ID_LEN`] hex digits of the secret's SHA-256: names
+    /// the token without opening anything.
+    pub id: String,
+    pub user: String,
+    pub scope: Scope,
+    pub created: Timestamp,
+    pub expires: Option<Timestamp>,
+    /// The last request it signed, to the minute ([`TOKEN_USE_STEP`]).
+    pub last_used: Option<Timestamp>,
+}
+
+/// Hex digits of a token's hash shown as its ID.
+pub const TOKEN_ID_LEN: usize = 12;
+
+/// A token's last use is written at most this often, so that a busy agent
+/// does not turn every request into a write.
+const TOKEN_USE_STEP: Duration = Duration::from_secs(60);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
@@ -211,6 +246,7 @@ impl AuthStore {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         super::shares::migrate(&conn)?;
         Ok(AuthStore {
             conn: Mutex::new(conn),
@@ -339,14 +375,24 @@ impl AuthStore {
 
     /// The user and scope of a live API token.
     pub fn token(&self, secret: &str) -> Result<Option<(User, Scope)>> {
-        let row: Option<(String, bool, String)> = lock(&self.conn)
+        let hash = digest(secret);
+        let now = Timestamp::now().as_nanos();
+        let conn = lock(&self.conn);
+        let row: Option<(String, bool, String)> = conn
             .query_row(
                 "SELECT u.name, u.admin, t.scope FROM tokens t JOIN users u ON u.name = t.user
                  WHERE t.hash = ?1 AND (t.expires_ns IS NULL OR t.expires_ns > ?2)",
-                params![digest(secret), Timestamp::now().as_nanos()],
+                params![hash, now],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
+        if row.is_some() {
+            conn.execute(
+                "UPDATE tokens SET last_used_ns = ?2
+                 WHERE hash = ?1 AND (last_used_ns IS NULL OR last_used_ns < ?3)",
+                params![hash, now, now.saturating_sub(nanos(TOKEN_USE_STEP))],
+            )?;
+        }
         Ok(
             row.and_then(|(name, admin, scope)| {
                 Some((User { name, admin }, Scope::parse(&scope)?))
@@ -411,6 +457,121 @@ impl AuthStore {
         Ok((u64::try_from(total).unwrap_or(0), ids))
     }
 
+    /// Every account, by name.
+    pub fn users(&self) -> Result<Vec<Account>> {
+        let conn = lock(&self.conn);
+        let mut stmt = conn.prepare_cached(
+            "SELECT u.name, u.admin, u.created_ns,
+                    (SELECT count(*) FROM tokens t WHERE t.user = u.name
+                      AND (t.expires_ns IS NULL OR t.expires_ns > ?1))
+             FROM users u ORDER BY u.name",
+        )?;
+        let rows = stmt.query_map(params![Timestamp::now().as_nanos()], |r| {
+            Ok(Account {
+                name: r.get(0)?,
+                admin: r.get(1)?,
+                created: Timestamp::from_nanos(r.get(2)?),
+                tokens: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Removes an account with its sessions and tokens. Its uploads keep
+    /// their owner's name, so only admins see them from then on (a new
+    /// account of the same name would see them again: README, "Accounts
+    /// and sharing").
+    pub fn remove_user(&self, name: &str) -> Result<()> {
+        let removed =
+            lock(&self.conn).execute("DELETE FROM users WHERE name = ?1", params![name])?;
+        if removed == 0 {
+            return Err(Error::NoUser(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// A new password for `name`; every session of the account ends (a
+    /// password is changed because it may be known to someone else).
+    pub fn set_password(&self, name: &str, password: &str) -> Result<()> {
+        let hash = hash_password(password)?;
+        let conn = lock(&self.conn);
+        let changed = conn.execute(
+            "UPDATE users SET hash = ?2 WHERE name = ?1",
+            params![name, hash],
+        )?;
+        if changed == 0 {
+            return Err(Error::NoUser(name.to_string()));
+        }
+        conn.execute("DELETE FROM sessions WHERE user = ?1", params![name])?;
+        Ok(())
+    }
+
+    /// API tokens (of `user`, or everyone's), newest first; expired ones too.
+    pub fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenInfo>> {
+        let conn = lock(&self.conn);
+        let mut stmt = conn.prepare_cached(
+            "SELECT hash, user, scope, created_ns, expires_ns, last_used_ns FROM tokens
+             WHERE ?1 IS NULL OR user = ?1 ORDER BY created_ns DESC, hash",
+        )?;
+        let rows = stmt.query_map(params![user], |r| {
+            let hash: String = r.get(0)?;
+            let scope: String = r.get(2)?;
+            Ok((
+                TokenInfo {
+                    id: hash.chars().take(TOKEN_ID_LEN).collect(),
+                    user: r.get(1)?,
+                    scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+                    created: Timestamp::from_nanos(r.get(3)?),
+                    expires: r.get::<_, Option<i64>>(4)?.map(Timestamp::from_nanos),
+                    last_used: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_nanos),
+                },
+                Scope::parse(&scope).is_some(),
+            ))
+        })?;
+        // A scope this build does not know is left out rather than shown
+        // as another one.
+        Ok(rows
+            .filter_map(|row| match row {
+                Ok((info, true)) => Some(Ok(info)),
+                Ok((_, false)) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The ID of the token whose secret is `secret`: lets `token create`
+    /// say which one it made.
+    pub fn token_id(secret: &str) -> String {
+        digest(secret).chars().take(TOKEN_ID_LEN).collect()
+    }
+
+    /// Revokes the token whose ID starts with `id` (at least 6 hex digits,
+    /// so that a slip of the finger cannot match many): it opens nothing
+    /// from then on.
+    pub fn revoke_token(&self, id: &str) -> Result<TokenInfo> {
+        let id = id.trim().to_ascii_lowercase();
+        if id.len() < 6 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::NoToken(id));
+        }
+        let matches: Vec<TokenInfo> = self
+            .tokens(None)?
+            .into_iter()
+            .filter(|t| t.id.starts_with(&id) || id.starts_with(&t.id))
+            .collect();
+        let token = match matches.as_slice() {
+            [] => return Err(Error::NoToken(id)),
+            [one] => one.clone(),
+            _ => return Err(Error::AmbiguousToken(id)),
+        };
+        // The hash is matched by prefix on the full ID shown, which is
+        // unique among the matches just checked.
+        lock(&self.conn).execute(
+            "DELETE FROM tokens WHERE substr(hash, 1, ?2) = ?1",
+            params![token.id, TOKEN_ID_LEN as i64],
+        )?;
+        Ok(token)
+    }
+
     pub fn audit(&self, event: &str, user: Option<&str>, client: &str, detail: &str) -> Result<()> {
         lock(&self.conn).execute(
             "INSERT INTO audit (at_ns, event, user, client, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -437,6 +598,17 @@ impl AuthStore {
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+}
+
+/// Columns added after the first schema, for databases made before them.
+fn migrate(conn: &Connection) -> Result<()> {
+    let has_last_used: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('tokens') WHERE name = 'last_used_ns'")?
+        .exists([])?;
+    if !has_last_used {
+        conn.execute_batch("ALTER TABLE tokens ADD COLUMN last_used_ns INTEGER")?;
+    }
+    Ok(())
 }
 
 fn nanos(d: Duration) -> i64 {
@@ -525,5 +697,69 @@ mod test {
         assert_eq!(s.owner("capture", "c").unwrap().as_deref(), Some("bob"));
         s.forget_owner("capture", "c").unwrap();
         assert_eq!(s.owner("capture", "c").unwrap(), None);
+    }
+
+    #[test]
+    fn tokens_are_listed_without_secrets_and_revoked_by_id() {
+        let (_d, s) = store();
+        s.add_user("ann", "pw", false).unwrap();
+        s.add_user("bob", "pw", false).unwrap();
+        let a = s.create_token("ann", Scope::Upload, None).unwrap();
+        let b = s.create_token("bob", Scope::Read, None).unwrap();
+        let list = s.tokens(None).unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(list
+            .iter()
+            .all(|t| !a.contains(&t.id) && t.id.len() == TOKEN_ID_LEN));
+        assert_eq!(s.tokens(Some("ann")).unwrap().len(), 1);
+        assert_eq!(s.tokens(Some("ann")).unwrap()[0].last_used, None);
+        assert!(s.token(&a).unwrap().is_some());
+        assert!(s.tokens(Some("ann")).unwrap()[0].last_used.is_some());
+
+        let id = AuthStore::token_id(&a);
+        assert!(matches!(s.revoke_token("12"), Err(Error::NoToken(_))));
+        assert!(matches!(s.revoke_token("zzzzzzzz"), Err(Error::NoToken(_))));
+        let gone = s.revoke_token(&id[..8]).unwrap();
+        assert_eq!(gone.user, "ann");
+        assert_eq!(s.token(&a).unwrap(), None);
+        assert!(s.token(&b).unwrap().is_some());
+        assert!(matches!(s.revoke_token(&id), Err(Error::NoToken(_))));
+    }
+
+    #[test]
+    fn removing_an_account_ends_its_sessions_and_tokens() {
+        let (_d, s) = store();
+        s.add_user("ann", "old password", false).unwrap();
+        let cookie = s.create_session("ann", Duration::from_secs(60)).unwrap();
+        let token = s.create_token("ann", Scope::Read, None).unwrap();
+        s.set_password("ann", "new password").unwrap();
+        assert_eq!(
+            s.session(&cookie).unwrap(),
+            None,
+            "a new password ends sessions"
+        );
+        assert!(s.check_password("ann", "new password").unwrap().is_some());
+        assert!(s.check_password("ann", "old password").unwrap().is_none());
+        assert_eq!(s.users().unwrap().len(), 1);
+        assert_eq!(s.users().unwrap()[0].tokens, 1);
+        s.remove_user("ann").unwrap();
+        assert_eq!(s.token(&token).unwrap(), None);
+        assert!(s.users().unwrap().is_empty());
+        assert!(matches!(s.remove_user("ann"), Err(Error::NoUser(_))));
+        assert!(matches!(s.set_password("ann", "x"), Err(Error::NoUser(_))));
+    }
+
+    #[test]
+    fn an_old_database_gains_the_last_used_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(AUTH_DB)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE tokens (hash TEXT PRIMARY KEY NOT NULL, user TEXT NOT NULL,
+             scope TEXT NOT NULL, created_ns INTEGER NOT NULL, expires_ns INTEGER);",
+        )
+        .unwrap();
+        drop(conn);
+        let s = AuthStore::open(dir.path()).unwrap();
+        assert!(s.tokens(None).unwrap().is_empty());
     }
 }
