@@ -35,7 +35,21 @@
     });
   }
 
+  // Buttons that copy their data-copy value (a share link shown once).
+  function setupCopyValues() {
+    document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        copyText(btn.dataset.copy).then(function () {
+          btn.textContent = "Copied";
+        }, function () {
+          window.prompt("Copy this link:", btn.dataset.copy);
+        });
+      });
+    });
+  }
+
   function setupCopy() {
+    setupCopyValues();
     var btn = $("copy-link");
     if (!btn) return;
     btn.addEventListener("click", function () {

@@ -26,7 +26,7 @@ fn tracedeck(args: &[&str]) -> std::process::Output {
 }
 
 /// Adds user `name` (password `NAME-password`) to the data directory.
-fn add_user(data: &Path, name: &str, admin: bool) {
+pub(crate) fn add_user(data: &Path, name: &str, admin: bool) {
     let pw = data.with_extension(format!("{name}.pw"));
     std::fs::write(&pw, format!("{name}-password\n")).unwrap();
     let mut args = vec!["user", "add", name, "--password-file"];
@@ -63,7 +63,7 @@ fn create_token(data: &Path, user: &str, scope: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -73,7 +73,7 @@ fn agent() -> ureq::Agent {
 }
 
 /// One request with extra headers; `body` makes it a POST (or `method`).
-fn send(
+pub(crate) fn send(
     s: &Server,
     method: &str,
     path: &str,
@@ -110,7 +110,7 @@ fn send(
 }
 
 /// Signs in and returns the `Cookie` header value.
-fn sign_in(s: &Server, name: &str) -> String {
+pub(crate) fn sign_in(s: &Server, name: &str) -> String {
     let form = format!("name={name}&password={name}-password&next=%2F");
     let r = send(
         s,
@@ -612,7 +612,10 @@ fn revoked_tokens_changed_passwords_and_removed_users_open_nothing() {
     let text = String::from_utf8(list.stdout).unwrap();
     assert!(!text.contains(&token), "{text}");
     assert!(!text.contains(token.trim_start_matches("tdk_")), "{text}");
-    assert!(text.contains("\tann\tread\t") && text.contains("used "), "{text}");
+    assert!(
+        text.contains("\tann\tread\t") && text.contains("used "),
+        "{text}"
+    );
     let id = text.split('\t').next().unwrap().to_string();
 
     let bad = tracedeck(&["token", "revoke", "zz", "--data-dir", dir]);
@@ -651,7 +654,10 @@ fn revoked_tokens_changed_passwords_and_removed_users_open_nothing() {
     assert_eq!(get(("Authorization", &format!("Bearer {second}"))), 401);
     let users = tracedeck(&["user", "list", "--data-dir", dir]);
     let users = String::from_utf8(users.stdout).unwrap();
-    assert!(!users.contains("ann") && users.contains("root\tadmin"), "{users}");
+    assert!(
+        !users.contains("ann") && users.contains("root\tadmin"),
+        "{users}"
+    );
 
     let root = sign_in(&s, "root");
     let log = audit_log(&s, &root);

@@ -31,6 +31,7 @@ mod http_vs_tshark;
 mod limits;
 mod reader_paths;
 mod redact;
+mod share;
 mod sticky;
 mod strace;
 mod strace_api;

@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// localhost (repeatable); other Host headers are refused.
     #[arg(long, value_name = "NAME")]
     public_host: Vec<String>,
+    /// Longest a share link may live, days (a longer expiry is cut to it).
+    #[arg(long, value_name = "N", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    share_max_days: u32,
 }
 
 /// `10.0.0.0/8`, or one address (`10.0.0.1`: a /32 or /128).
@@ -156,6 +160,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             auth_header: args.auth_header,
             trusted_proxies: args.trusted_proxy,
             public_hosts: args.public_host,
+            share_max_days: Some(args.share_max_days),
         },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

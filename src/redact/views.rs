@@ -7,7 +7,11 @@
 //! - HTTP exchange table: [`exchange_row`] on every row;
 //! - followed stream (text and base64): [`stream`] on the whole view;
 //! - hex of a packet, and any per-packet bytes: [`conversation_packets`];
-//! - per-conversation pcap download: [`export_pcap`].
+//! - per-conversation pcap download: [`export_pcap`];
+//! - DNS lookup table: [`dns_row`] on every row;
+//! - the capture summary of the overview: [`capture_doc`];
+//! - free text that may name addresses (warnings, tunnel endpoints,
+//!   verdicts): [`text`].
 //!
 //! Rows keep every number (lengths, times, statuses, verdicts), so sorting
 //! and filtering by them answer as for the owner. Filters by address or
@@ -22,7 +26,7 @@ use super::http_mask::{mask_query, HttpMasker};
 use super::rewrite::{Masks, Scanner};
 use super::{Redactor, FILL};
 use crate::analysis::follow::{self, ChunkKind, PcapExport, StreamView};
-use crate::analysis::report::{ConversationRow, ExchangeRow};
+use crate::analysis::report::{CaptureDoc, ConversationRow, DnsRow, ExchangeRow};
 use crate::flow::PacketInfo;
 use crate::pcap::at_offset::RecordFile;
 use crate::pcap::LinkType;
@@ -32,6 +36,120 @@ use crate::pcap::LinkType;
 pub fn conversation_row(r: &Redactor, row: &mut ConversationRow) {
     row.client = r.socket(row.client);
     row.server = r.socket(row.server);
+    if let Some(tunnel) = row.tunnel.as_mut() {
+        *tunnel = text(r, tunnel);
+    }
+}
+
+/// A DNS lookup row: the asking and answering sockets, the addresses in
+/// the answers and the address a reverse (`in-addr.arpa`, `ip6.arpa`)
+/// name spells, pseudonymised like every other address; counts, codes and
+/// times unchanged.
+pub fn dns_row(r: &Redactor, row: &mut DnsRow) {
+    row.client = r.socket(row.client);
+    row.server = r.socket(row.server);
+    row.answers = text(r, &row.answers);
+    if r.profile().pseudonymise_addresses {
+        row.name = reverse_name(r, &row.name);
+    }
+}
+
+/// A reverse-lookup name with its address pseudonymised (IPv4), or its
+/// nibbles masked (IPv6, and anything unreadable under those zones).
+fn reverse_name(r: &Redactor, name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let trimmed = lower.trim_end_matches('.');
+    if let Some(spelled) = trimmed.strip_suffix(".in-addr.arpa") {
+        let mut octets: Vec<&str> = spelled.split('.').collect();
+        octets.reverse();
+        if let Ok(ip) = octets.join(".").parse::<std::net::Ipv4Addr>() {
+            let o = match r.ip(ip.into()) {
+                std::net::IpAddr::V4(v4) => v4.octets(),
+                std::net::IpAddr::V6(_) => return mask_labels(name, ".in-addr.arpa"),
+            };
+            return format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0]);
+        }
+        return mask_labels(name, ".in-addr.arpa");
+    }
+    if trimmed.ends_with(".ip6.arpa") {
+        return mask_labels(name, ".ip6.arpa");
+    }
+    name.to_string()
+}
+
+/// `name` with everything before `zone` masked, lengths kept.
+fn mask_labels(name: &str, zone: &str) -> String {
+    let keep = name.to_ascii_lowercase().rfind(zone).unwrap_or(name.len());
+    let masked: String = name[..keep]
+        .chars()
+        .map(|c| if c == '.' { '.' } else { char::from(FILL) })
+        .collect();
+    format!("{masked}{}", &name[keep..])
+}
+
+/// The capture summary of the overview and its JSON: warnings may quote
+/// addresses; every count, time and histogram bucket is kept.
+pub fn capture_doc(r: &Redactor, doc: &mut CaptureDoc) {
+    for w in &mut doc.capture.warnings {
+        *w = text(r, w);
+    }
+}
+
+/// Free text with every IP address (and `address:port`) in it shown as
+/// the redactor shows addresses.
+pub fn text(r: &Redactor, s: &str) -> String {
+    if !r.profile().pseudonymise_addresses {
+        return s.to_string();
+    }
+    let is_addr_char = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find(is_addr_char) {
+        out.push_str(&rest[..start]);
+        let run_len = rest[start..]
+            .find(|c: char| !is_addr_char(c))
+            .unwrap_or(rest.len() - start);
+        let run = &rest[start..start + run_len];
+        out.push_str(&address_run(r, run).unwrap_or_else(|| run.to_string()));
+        rest = &rest[start + run_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A run of address characters as the redactor shows it, when it is an
+/// address (`10.0.0.1`, `10.0.0.1:80`, `fe80::1`; a sentence's full stop
+/// or colon after it stays).
+fn address_run(r: &Redactor, run: &str) -> Option<String> {
+    let body = run.trim_end_matches(['.', ':']);
+    let tail = &run[body.len()..];
+    let looks_like = body.bytes().any(|b| b.is_ascii_digit())
+        && (body.matches('.').count() == 3 || body.matches(':').count() >= 2);
+    if !looks_like {
+        return None;
+    }
+    if let Ok(ip) = body.parse() {
+        return Some(format!("{}{tail}", r.ip(ip)));
+    }
+    if let Ok(sock) = body.parse::<SocketAddr>() {
+        return Some(format!("{}{tail}", r.socket(sock)));
+    }
+    None
+}
+
+/// A part of a followed stream that starts at the conversation's `from`th
+/// packet: from the first packet it is masked as [`stream`] masks it;
+/// from a later one the HTTP framing is unknown, so a profile that masks
+/// payload masks all of it.
+pub fn stream_part(r: &Redactor, view: &mut StreamView, from: u64) {
+    if from == 0 {
+        return stream(r, view);
+    }
+    if r.profile().touches_payload() {
+        for chunk in &mut view.chunks {
+            chunk.bytes.fill(FILL);
+        }
+    }
 }
 
 /// An exchange row: addresses pseudonymised, query values masked, and a
@@ -49,6 +167,7 @@ pub fn exchange_row(r: &Redactor, row: &mut ExchangeRow) {
             *host = pseudonym;
         }
     }
+    row.verdict = text(r, &row.verdict);
 }
 
 /// A Host value that names an IP address, as the redactor shows it.
@@ -191,6 +310,52 @@ mod test {
         };
         exchange_row(&redactor(ProfileName::Headers), &mut named);
         assert_eq!(named.host.as_deref(), Some("example.com"));
+    }
+
+    #[test]
+    fn dns_rows_and_text_lose_addresses() {
+        let r = redactor(ProfileName::Strict);
+        let mut row = DnsRow {
+            client: "10.0.0.1:5353".parse().unwrap(),
+            server: "10.0.0.53:53".parse().unwrap(),
+            name: "4.3.2.1.in-addr.arpa".into(),
+            answers: "A 10.9.8.7; AAAA fd00::7; CNAME www.example.com".into(),
+            response_time: Some(crate::time::Span::from_nanos(1234)),
+            ..DnsRow::default()
+        };
+        dns_row(&r, &mut row);
+        let text_of = |ip: &str| r.ip(ip.parse().unwrap()).to_string();
+        assert_eq!(row.server.port(), 53);
+        assert_ne!(row.server.ip().to_string(), "10.0.0.53");
+        let o = text_of("1.2.3.4");
+        let rev: Vec<&str> = o.split('.').rev().collect();
+        assert_eq!(row.name, format!("{}.in-addr.arpa", rev.join(".")));
+        assert_eq!(
+            row.answers,
+            format!(
+                "A {}; AAAA {}; CNAME www.example.com",
+                text_of("10.9.8.7"),
+                text_of("fd00::7")
+            )
+        );
+        assert_eq!(row.response_time, Some(crate::time::Span::from_nanos(1234)));
+
+        let said = text(&r, "gre 10.1.1.1 → [fd00::1]:80, then 10.1.1.2:443.");
+        assert!(
+            !said.contains("10.1.1.") && !said.contains("fd00::1"),
+            "{said}"
+        );
+        assert!(said.ends_with(":443."), "{said}");
+        assert_eq!(
+            text(&r, "retransmitted 3 of 10 (1.5 s), ::"),
+            "retransmitted 3 of 10 (1.5 s), ::"
+        );
+        let kept = redactor(ProfileName::Headers);
+        assert_eq!(text(&kept, "10.1.1.1"), "10.1.1.1");
+        assert_eq!(
+            mask_labels("1.0.0.f.ip6.arpa", ".ip6.arpa"),
+            "x.x.x.x.ip6.arpa"
+        );
     }
 
     #[test]

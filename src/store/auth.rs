@@ -177,7 +177,7 @@ const DECOY_PASSWORD: &str = "tracedeck decoy password";
 
 /// Users, sessions, tokens, owners and the audit log.
 pub struct AuthStore {
-    conn: Mutex<Connection>,
+    pub(super) conn: Mutex<Connection>,
     decoy: OnceLock<String>,
 }
 
@@ -197,7 +197,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// What is stored of a session or token secret.
-fn digest(secret: &str) -> String {
+pub(super) fn digest(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
@@ -247,6 +247,7 @@ impl AuthStore {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
+        super::shares::migrate(&conn)?;
         Ok(AuthStore {
             conn: Mutex::new(conn),
             decoy: OnceLock::new(),
@@ -418,12 +419,14 @@ impl AuthStore {
             .optional()?)
     }
 
+    /// Forgets the owner of a deleted upload, and its share links.
     pub fn forget_owner(&self, kind: &str, id: &str) -> Result<()> {
-        lock(&self.conn).execute(
+        let conn = lock(&self.conn);
+        conn.execute(
             "DELETE FROM owners WHERE kind = ?1 AND id = ?2",
             params![kind, id],
         )?;
-        Ok(())
+        AuthStore::forget_shares(&conn, kind, id)
     }
 
     /// IDs of `user`'s uploads of kind `kind`, newest first, and how many
@@ -474,16 +477,22 @@ impl AuthStore {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Removes an account with its sessions and tokens. Its uploads keep
+    /// Removes an account with its sessions and tokens, and revokes the
+    /// share links it made. Its uploads keep
     /// their owner's name, so only admins see them from then on (a new
     /// account of the same name would see them again: README, "Accounts
     /// and sharing").
     pub fn remove_user(&self, name: &str) -> Result<()> {
-        let removed =
-            lock(&self.conn).execute("DELETE FROM users WHERE name = ?1", params![name])?;
+        let conn = lock(&self.conn);
+        let removed = conn.execute("DELETE FROM users WHERE name = ?1", params![name])?;
         if removed == 0 {
             return Err(Error::NoUser(name.to_string()));
         }
+        // Links the account made go with it: nobody is left to revoke them.
+        conn.execute(
+            "UPDATE shares SET revoked = 1 WHERE owner = ?1",
+            params![name],
+        )?;
         Ok(())
     }
 

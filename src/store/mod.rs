@@ -15,6 +15,7 @@ pub mod id;
 mod packets;
 mod results;
 mod schema;
+pub mod shares;
 mod sqlite;
 mod stop;
 mod straces;
@@ -256,4 +257,12 @@ pub trait Store: Send + Sync {
         from: u64,
         f: &mut dyn FnMut(&PacketInfo) -> bool,
     ) -> Result<crate::flow::Proto>;
+    /// For a share link's view of a store (README, "Share links"): the
+    /// store beneath, whose rows are not redacted, and the link's
+    /// redactor. What reads packet bytes back matches them against the
+    /// real rows and passes the bytes through the redactor. None for a
+    /// store itself.
+    fn redacting(&self) -> Option<(&dyn Store, &crate::redact::Redactor)> {
+        None
+    }
 }

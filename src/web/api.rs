@@ -202,6 +202,32 @@ impl std::io::Write for ChannelWriter {
     }
 }
 
+/// A response body streamed from what `write` produces on the blocking
+/// pool, in bounded memory; a failure cuts the stream short (and is
+/// logged after `what`).
+pub(crate) fn blocking_body<F>(what: String, write: F) -> Body
+where
+    F: FnOnce(&mut dyn std::io::Write) -> std::result::Result<(), String> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);
+    tokio::task::spawn_blocking(move || {
+        let mut w = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::new(),
+        };
+        let written =
+            write(&mut w).and_then(|()| std::io::Write::flush(&mut w).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            tracing::error!("{what}: {e}");
+            let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
+        }
+    });
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    Body::from_stream(chunks)
+}
+
 /// `GET /api/captures/ID/conversations/N/pcap`: the conversation's packets
 /// as a pcap file, streamed as they are read back.
 pub async fn pcap(
@@ -217,22 +243,11 @@ pub async fn pcap(
         Ok(s.capture(&capture)?.name)
     })
     .await?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);
     let store: Arc<dyn Store> = state.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut w = ChannelWriter {
-            tx: tx.clone(),
-            buf: Vec::new(),
-        };
-        if let Err(e) = follow::conversation_pcap(&*store, &id, n, &mut w) {
-            tracing::error!("capture {id} conversation {n}: pcap export failed: {e}");
-            let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
-        }
-    });
-    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    });
-    let body = Body::from_stream(chunks);
+    let body = blocking_body(
+        format!("capture {id} conversation {n}: pcap export failed"),
+        move |w| follow::conversation_pcap(&*store, &id, n, w).map_err(|e| e.to_string()),
+    );
     let disposition = format!(
         "attachment; filename=\"{}-conversation-{n}.pcap\"",
         file_stem(&name)

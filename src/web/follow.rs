@@ -58,6 +58,13 @@ pub(crate) fn stream(
     max_per_dir: usize,
     keys: Option<Arc<KeyLog>>,
 ) -> store::Result<StreamPart> {
+    if let Some((real, r)) = store.redacting() {
+        // A shared stream is never decrypted: what the key log opens stays
+        // with the owner (README, "Share links").
+        let mut part = stream(real, id, conv, from, max_per_dir, None)?;
+        crate::redact::views::stream_part(r, &mut part.view, from);
+        return Ok(part);
+    }
     let row = store.conversation(id, conv)?;
     let ends = Ends {
         client: row.client,
@@ -115,6 +122,15 @@ pub(crate) fn conversation_pcap(
     conv: u64,
     out: &mut dyn Write,
 ) -> store::Result<()> {
+    if let Some((real, r)) = store.redacting() {
+        let mut packets = Vec::new();
+        real.each_packet(id, conv, 0, &mut |p| {
+            packets.push(*p);
+            true
+        })?;
+        let file = record_file(real, id)?;
+        return crate::redact::views::export_pcap(r, file, &packets, out).map_err(store_err);
+    }
     let mut export = PcapExport::new(record_file(store, id)?, out);
     let mut failed = None;
     store.each_packet(id, conv, 0, &mut |p| match export.packet(p) {

@@ -22,6 +22,7 @@ mod pages;
 pub mod params;
 pub mod pipeline;
 mod reanalysis;
+mod share;
 pub mod strace;
 pub mod svg;
 
@@ -163,6 +164,10 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}/http", get(api::http))
         .route("/captures/{id}/dns", get(api::dns))
         .route("/captures/{id}/analyses", post(reanalysis::compute))
+        .route(
+            "/captures/{id}/shares",
+            post(share::api_create).get(share::api_list),
+        )
         .fallback(api::not_found);
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
@@ -186,6 +191,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(pages::static_file))
         .merge(strace::router())
         .merge(keylog::router())
+        .merge(share::router())
         .nest("/api", api)
         .merge(auth::router())
         .fallback(pages::not_found)

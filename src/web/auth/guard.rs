@@ -26,9 +26,10 @@ pub(crate) const SESSION_COOKIE: &str = "tracedeck_session";
 /// Largest page the guard rewrites; a larger one passes unchanged.
 const MAX_PAGE: usize = 64 << 20;
 
-/// Paths open to someone not signed in.
+/// Paths open to someone not signed in (a share link's views check its
+/// token themselves).
 fn is_public(path: &str) -> bool {
-    path == "/login" || path.starts_with("/static/")
+    path == "/login" || path.starts_with("/static/") || path.starts_with("/share/")
 }
 
 fn is_api(path: &str) -> bool {

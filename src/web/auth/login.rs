@@ -131,7 +131,7 @@ pub async fn submit(viewer: Viewer, headers: HeaderMap, Form(c): Form<Credential
 }
 
 /// Whether the browser reached us over TLS: a trusted proxy says so.
-fn behind_tls(viewer: &Viewer, headers: &HeaderMap) -> bool {
+pub(crate) fn behind_tls(viewer: &Viewer, headers: &HeaderMap) -> bool {
     viewer.auth.is_trusted_proxy(viewer.client)
         && headers
             .get("x-forwarded-proto")

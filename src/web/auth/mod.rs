@@ -29,6 +29,7 @@ use ipnet::IpNet;
 
 pub(crate) use guard::guard;
 pub(crate) use lists::{visible_captures, visible_straces};
+pub(crate) use login::behind_tls;
 pub use viewer::Viewer;
 
 use super::AppState;
@@ -48,6 +49,8 @@ pub struct AuthConfig {
     /// `--public-host`: host names the server answers to besides its
     /// address and the localhost names.
     pub public_hosts: Vec<String>,
+    /// `--share-max-days`: the longest a share link may live (None: 30).
+    pub share_max_days: Option<u32>,
 }
 
 /// Whether requests need a signed-in user.

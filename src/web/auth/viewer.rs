@@ -49,6 +49,16 @@ impl Viewer {
         }
     }
 
+    /// The reader of a share link's views (`web/share`), which opens only
+    /// the upload its link names: sees that one without signing in.
+    pub(crate) fn share_reader(auth: Arc<Auth>, client: IpAddr) -> Viewer {
+        Viewer {
+            who: Who::Local,
+            client,
+            auth,
+        }
+    }
+
     /// Sees every upload: the local user of an open server, or an admin.
     pub fn sees_all(&self) -> bool {
         match &self.who {

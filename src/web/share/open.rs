@@ -1,0 +1,301 @@
+//! Opening a share link: `/share/TOKEN` goes to the view the link saved;
+//! `/share/TOKEN/…` answers a capture page or JSON twin over the link's
+//! [`SharedStore`], or the whole capture redacted. An unknown, forged or
+//! revoked token is the same 404 as any unknown address; an expired one is
+//! 410, saying when it expired.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use tower::ServiceExt;
+
+use super::paths::{outward, refused_param, strip_page, target, Target};
+use super::store::SharedStore;
+use crate::redact::rewrite::redact_capture;
+use crate::redact::{Profile, Redactor};
+use crate::store::id::Capture;
+use crate::store::shares::{profile_name, Opened, Share};
+use crate::store::{CaptureId, IdKind, Status, Store};
+use crate::time::Timestamp;
+use crate::web::auth::Viewer;
+use crate::web::fmt::{self, Human};
+use crate::web::kit::PageError;
+use crate::web::{api, blocking, lists, off_thread, pages, AppState, Error};
+
+/// Largest page or JSON answer rewritten; a larger one is refused.
+const MAX_ANSWER: usize = 64 << 20;
+
+/// The capture pages and JSON twins a link reaches (the same handlers as
+/// the owner's), and nothing else.
+fn views() -> Router<AppState> {
+    Router::new()
+        .route("/c/{id}", get(pages::capture))
+        .route("/c/{id}/conversations", get(lists::conversations))
+        .route("/c/{id}/conversations/{n}", get(pages::conversation))
+        .route("/c/{id}/http", get(lists::http))
+        .route("/c/{id}/dns", get(lists::dns))
+        .route("/api/captures/{id}", get(api::status))
+        .route("/api/captures/{id}/conversations", get(api::conversations))
+        .route(
+            "/api/captures/{id}/conversations/{n}",
+            get(api::conversation),
+        )
+        .route(
+            "/api/captures/{id}/conversations/{n}/packets",
+            get(api::packets),
+        )
+        .route(
+            "/api/captures/{id}/conversations/{n}/stream",
+            get(api::stream),
+        )
+        .route("/api/captures/{id}/conversations/{n}/pcap", get(api::pcap))
+        .route("/api/captures/{id}/http", get(api::http))
+        .route("/api/captures/{id}/dns", get(api::dns))
+        .fallback(pages::not_found)
+}
+
+async fn not_found() -> Response {
+    pages::not_found().await.into_response()
+}
+
+#[derive(Template)]
+#[template(path = "share_gone.html")]
+struct GonePage {
+    expired: Human,
+}
+
+/// 410: the link is past its expiry.
+fn gone(share: &Share) -> Response {
+    let page = GonePage {
+        expired: fmt::when(&Some(share.expires)),
+    };
+    match page.render() {
+        Ok(html) => (
+            StatusCode::GONE,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(_) => StatusCode::GONE.into_response(),
+    }
+}
+
+/// `GET /share/TOKEN[/…]`.
+pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let Some(after) = path.strip_prefix("/share/") else {
+        return not_found().await;
+    };
+    let token = after.split('/').next().unwrap_or("").to_string();
+    let rest = after[token.len()..].to_string();
+    let now = Timestamp::now();
+    let opened = off_thread(state.auth.store.clone(), {
+        let token = token.clone();
+        move |s| {
+            s.open_share(&token, now)
+                .map_err(|e| Error::Internal(e.to_string()))
+        }
+    })
+    .await;
+    let share = match opened {
+        Ok(Some(Opened::Live(share))) => share,
+        Ok(Some(Opened::Expired(share))) => return gone(&share),
+        Ok(None) => return not_found().await,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let Ok(capture) = share.upload.parse::<CaptureId>() else {
+        return not_found().await;
+    };
+    if share.kind != Capture::NOUN {
+        return not_found().await;
+    }
+    count_view(&viewer, &share, now).await;
+    if rest.is_empty() {
+        return Redirect::to(&format!("/share/{token}{}", share.view)).into_response();
+    }
+    if let Some(p) = refused_param(query.as_deref()) {
+        let e = Error::BadRequest(format!(
+            "a shared view cannot be filtered by {p}: the link hides those values"
+        ));
+        return if rest.starts_with("/api") {
+            e.into_response()
+        } else {
+            PageError::from(e).into_response()
+        };
+    }
+    let redactor = Redactor::new(Profile::named(share.profile), &share.key);
+    let shared = AppState {
+        store: Arc::new(SharedStore::new(state.store.clone(), redactor, capture)),
+        ..state.clone()
+    };
+    let id = capture.to_string();
+    match target(&rest, &id) {
+        None => not_found().await,
+        Some(Target::Capture) => whole_capture(&shared, capture).await,
+        Some(Target::Inner(inner)) => {
+            let uri = match &query {
+                Some(q) => format!("{inner}?{q}"),
+                None => inner,
+            };
+            let answer = inner_answer(&shared, &viewer, req.method().clone(), &uri).await;
+            outward_answer(answer, &token, &id, &share).await
+        }
+    }
+}
+
+/// Counts the view; the audit log gets the link's first view of each day.
+async fn count_view(viewer: &Viewer, share: &Share, now: Timestamp) {
+    let number = share.number;
+    let first_today = off_thread(viewer.auth.store.clone(), move |s| {
+        s.share_viewed(number, now)
+            .map_err(|e| Error::Internal(e.to_string()))
+    })
+    .await;
+    match first_today {
+        Ok(true) => {
+            viewer
+                .auth
+                .audit(
+                    "share-view",
+                    viewer.name().map(str::to_string),
+                    viewer.client,
+                    format!("{} {}: link {number}", share.kind, share.upload),
+                )
+                .await
+        }
+        Ok(false) => {}
+        Err(e) => tracing::error!("counting a view of share link {number}: {e}"),
+    }
+}
+
+/// The owner's handler for `uri`, run over the shared store.
+async fn inner_answer(shared: &AppState, viewer: &Viewer, method: Method, uri: &str) -> Response {
+    let mut req = match Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+    {
+        Ok(r) => r,
+        Err(_) => return not_found().await,
+    };
+    req.extensions_mut()
+        .insert(Viewer::share_reader(viewer.auth.clone(), viewer.client));
+    match views().with_state(shared.clone()).oneshot(req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    }
+}
+
+/// The answer with its links under the share link, and a page without
+/// the owner's forms and with the share's note.
+async fn outward_answer(resp: Response, token: &str, id: &str, share: &Share) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    if let Some(to) = parts
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        match HeaderValue::from_str(&outward(to, token, id)) {
+            Ok(v) => {
+                parts.headers.insert(header::LOCATION, v);
+            }
+            Err(_) => return not_found().await,
+        }
+    }
+    let kind = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let is_html = kind.starts_with("text/html");
+    if !is_html && !kind.starts_with("application/json") {
+        return Response::from_parts(parts, body);
+    }
+    let bytes = match axum::body::to_bytes(body, MAX_ANSWER).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!("reading a shared answer: {e}");
+            return PageError::from(Error::Internal("answer too large".into())).into_response();
+        }
+    };
+    let mut text = outward(&String::from_utf8_lossy(&bytes), token, id);
+    if is_html {
+        text = with_note(&strip_page(&text), token, share);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(text))
+}
+
+/// The note at the top of a shared page: what it is, until when, and the
+/// whole capture's redacted download.
+fn with_note(html: &str, token: &str, share: &Share) -> String {
+    let note = format!(
+        "\n<div class=\"share-note\" role=\"note\" id=\"share-note\">Shared view, read-only, \
+         redacted ({}) · expires {} · <a href=\"/share/{token}/capture.pcap\" \
+         id=\"redacted-pcap\" download>Download redacted pcap</a></div>",
+        profile_name(share.profile),
+        fmt::when_text(share.expires),
+    );
+    match html.find("<main>") {
+        Some(i) => {
+            let at = i + "<main>".len();
+            format!("{}{note}{}", &html[..at], &html[at..])
+        }
+        None => html.to_string(),
+    }
+}
+
+/// `GET /share/TOKEN/capture.pcap`: the whole capture through the
+/// rewriter of [`crate::redact`], streamed as it is written.
+async fn whole_capture(shared: &AppState, capture: CaptureId) -> Response {
+    let store: Arc<dyn Store> = shared.store.clone();
+    let found = blocking(shared, move |s| {
+        let meta = s.capture(&capture)?;
+        Ok((meta.status, s.capture_file(&capture)?))
+    })
+    .await;
+    let file = match found {
+        Ok((Status::Done, file)) => file,
+        Ok(_) => {
+            return PageError::from(Error::Conflict("the capture is not analyzed yet".into()))
+                .into_response()
+        }
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let is_pcapng = std::fs::File::open(&file)
+        .and_then(|mut f| {
+            let mut magic = [0u8; 4];
+            std::io::Read::read_exact(&mut f, &mut magic).map(|()| magic)
+        })
+        .is_ok_and(|m| m == [0x0a, 0x0d, 0x0d, 0x0a]);
+    let Some(redactor) = store.redacting().map(|(_, r)| r.clone()) else {
+        return not_found().await;
+    };
+    let body = api::blocking_body("redacted capture download".into(), move |w| {
+        redact_capture(&redactor, &file, w)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    let ext = if is_pcapng { "pcapng" } else { "pcap" };
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.tcpdump.pcap".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"shared-capture-redacted.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
