@@ -131,6 +131,28 @@ pub fn bytes(n: &u64) -> Human {
     }
 }
 
+/// A byte count as the kernel returns it (powers of 1024, as `ls -h`
+/// and strace users count): `812 B`, `203.6 KiB`, `1.4 MiB`; the exact
+/// count on hover.
+pub fn kib(n: u64) -> Human {
+    let text = if n < 1024 {
+        format!("{n} B")
+    } else {
+        let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+        let mut v = n as f64 / 1024.0;
+        let mut u = 0;
+        while v >= 1023.95 && u + 1 < units.len() {
+            v /= 1024.0;
+            u += 1;
+        }
+        format!("{v:.1} {}", units[u])
+    };
+    Human {
+        text,
+        full: format!("{n} bytes"),
+    }
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
 fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -273,6 +295,14 @@ pub fn hex_lines(bytes: &[u8], start: usize) -> Vec<String> {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn byte_counts_in_binary_units() {
+        assert_eq!(kib(812).text, "812 B");
+        assert_eq!(kib(208_486).text, "203.6 KiB");
+        assert_eq!(kib(208_486).full, "208486 bytes");
+        assert_eq!(kib(1024 * 1024).text, "1.0 MiB");
+    }
 
     fn shown(bytes: &[u8]) -> String {
         text_pieces(bytes)

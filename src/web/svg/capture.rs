@@ -17,6 +17,23 @@ fn compact(n: u64) -> String {
     }
 }
 
+/// A bucket edge, short when it is a round number of its unit (`500 µs`,
+/// `2 s`) and with its digits when not (`2.020 s`): edges chosen from
+/// the data are often not round.
+fn edge_text(s: Span) -> String {
+    let ns = s.as_nanos();
+    let unit = match ns {
+        1_000_000_000.. => 1_000_000_000,
+        1_000_000.. => 1_000_000,
+        _ => 1_000,
+    };
+    if ns >= 1_000 && ns % unit == 0 {
+        span_round(s)
+    } else {
+        span_text(s)
+    }
+}
+
 /// Latency histogram of HTTP exchanges (`total_time`). Each bar links to
 /// the exchanges at least as slow as its lower edge, slowest first.
 pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
@@ -47,8 +64,8 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         .iter()
         .enumerate()
         .map(|(i, b)| match b.below {
-            Some(hi) => format!("< {}", span_round(hi)),
-            None => format!("≥ {}", lower_edge(i).map_or(String::new(), span_round)),
+            Some(hi) => format!("< {}", edge_text(hi)),
+            None => format!("≥ {}", lower_edge(i).map_or(String::new(), edge_text)),
         })
         .collect();
     // Label every `every`-th bar, so that the widest label (about 6.5 units
@@ -525,6 +542,25 @@ mod test {
         );
         assert_eq!(svg.matches("class=\"bar").count(), 11);
         assert!(histogram(&[], "/").is_empty());
+    }
+
+    #[test]
+    fn a_histogram_of_equal_times_is_one_narrow_bar() {
+        // Every exchange took 2.002 s: the stored edges follow the data.
+        let edges = crate::analysis::report::histogram_edges(2_002_000_000, 2_002_000_000);
+        let buckets: Vec<Bucket> = edges
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| Bucket {
+                below: Some(Span::from_nanos(e)),
+                count: if i == 0 { 0 } else { 4 },
+            })
+            .collect();
+        let svg = histogram(&buckets, "/c/x/http").to_string();
+        assert_eq!(svg.matches("class=\"bar").count(), 1, "{svg}");
+        assert!(svg.contains("4 exchanges took 2.000 s to 2.020 s"), "{svg}");
+        assert!(svg.contains("&lt; 2.020 s"), "{svg}");
+        assert!(!svg.contains("5 s"), "{svg}");
     }
 
     #[test]
