@@ -157,3 +157,173 @@ fn every_page_fits_a_phone_and_its_chart_text_is_readable() {
         "{name}"
     );
 }
+
+/// The page at `path` of `s`, as text.
+fn page(s: &Server, path: &str) -> String {
+    let r = s.get(path);
+    assert_eq!(r.status, 200, "{path}: {}", r.text());
+    r.text()
+}
+
+#[test]
+fn the_timeline_colours_failures_and_the_histogram_follows_the_data() {
+    let dir = fresh_dir("firsthour-overview");
+    let s = Server::start(&dir, &[]);
+    // 1 5xx and 2 4xx exchanges: their conversations are coloured by
+    // status class and each failed exchange is a tick.
+    let id = upload(&s, "/api/captures", "api/http-loopback.pcap");
+    let html = page(&s, &format!("/c/{id}"));
+    let timeline = html
+        .split("class=\"chart timeline\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .expect("a timeline");
+    assert_eq!(
+        timeline.matches("class=\"mark s5\"").count(),
+        1,
+        "{timeline}"
+    );
+    assert_eq!(timeline.matches("class=\"mark s4\"").count(), 2);
+    assert!(timeline.contains("class=\"bar s5\""));
+    assert!(timeline.contains("class=\"bar ok\""));
+    assert!(
+        !timeline.contains("bar slow"),
+        "colour no longer means duration"
+    );
+    assert!(html.contains("id=\"timeline-legend\""));
+    // Every exchange of flask-slow took about 2.00 s: no one wide "< 5 s"
+    // bar, but bars a few milliseconds wide.
+    let slow = upload(&s, "/api/captures", "flask-slow.pcap");
+    let html = page(&s, &format!("/c/{slow}"));
+    let histogram = html
+        .split("class=\"chart histogram\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .expect("a histogram");
+    assert!(!histogram.contains("&lt; 5 s"), "{histogram}");
+    assert!(histogram.contains("exchanges took 2.0") || histogram.contains("exchange took 2.0"));
+    let summary = &s.get(&format!("/api/captures/{slow}")).json()["summary"]["http"];
+    let buckets = summary["histogram"].as_array().unwrap();
+    assert!(buckets.len() > 5, "{summary}");
+}
+
+#[test]
+fn empty_damaged_and_failed_captures_say_so_in_the_list() {
+    let dir = fresh_dir("firsthour-odd");
+    let s = Server::start(&dir, &[]);
+    // A pcap header and nothing after it.
+    let header: Vec<u8> = [
+        &0xa1b2_c3d4u32.to_le_bytes()[..],
+        &2u16.to_le_bytes(),
+        &4u16.to_le_bytes(),
+        &[0; 8],
+        &65535u32.to_le_bytes(),
+        &1u32.to_le_bytes(),
+    ]
+    .concat();
+    let r = s.post_files("/api/captures", &[("header-only.pcap", &header)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let empty = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&empty)["status"], "done");
+    let html = page(&s, &format!("/c/{empty}"));
+    assert!(html.contains("id=\"no-packets\""), "{html}");
+    assert!(
+        !html.contains("aria-label=\"what failed\""),
+        "no zero cards"
+    );
+    // A capture cut mid-record is read with a warning.
+    let cut = upload(&s, "/api/captures", "broken/cut-mid-record.pcap");
+    // Garbage fails.
+    let r = s.post_files("/api/captures", &[("garbage.bin", &[7u8; 4096])]);
+    let failed = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&failed)["status"], "failed");
+
+    let home = page(&s, "/");
+    let row = |id: &str| {
+        home.split("<tr>")
+            .find(|r| r.contains(&format!("/c/{id}\"")))
+            .unwrap_or_else(|| panic!("no row for {id}"))
+            .to_string()
+    };
+    assert!(row(&empty).contains("no packets"), "{}", row(&empty));
+    assert!(row(&cut).contains("1 warning"), "{}", row(&cut));
+    let failed_row = row(&failed);
+    assert!(failed_row.contains("row-error"), "{failed_row}");
+    // Dismissing the failed upload removes it (the form carries its CSRF token).
+    let action = failed_row
+        .split("class=\"dismiss\"")
+        .next()
+        .and_then(|before| before.rsplit("action=\"").next())
+        .and_then(|rest| rest.split('"').next())
+        .expect("a dismiss form")
+        .replace("&amp;", "&");
+    assert!(
+        action.starts_with(&format!("/c/{failed}/delete")),
+        "{action}"
+    );
+    let r = s.post_raw(&action, b"");
+    assert!(
+        r.status == 303 || r.status == 200,
+        "{}: {}",
+        r.status,
+        r.text()
+    );
+    assert_eq!(s.get(&format!("/api/captures/{failed}")).status, 404);
+    assert!(!page(&s, "/").contains(&failed));
+}
+
+#[test]
+fn strace_files_are_grouped_and_written_files_are_not_config() {
+    let dir = fresh_dir("firsthour-files");
+    let s = Server::start(&dir, &[]);
+    let log = "100  10:00:00.000001 openat(AT_FDCWD, \"/etc/app/app.conf\", O_RDONLY) = 3 <0.000010>\n\
+               100  10:00:00.000100 openat(AT_FDCWD, \"/srv/out/report.json\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 4 <0.000010>\n\
+               100  10:00:00.000200 read(3, \"x\"..., 208486) = 208486 <0.000020>\n\
+               100  10:00:00.000300 openat(AT_FDCWD, \"/srv/out/report.json\", O_RDONLY) = 5 <0.000010>\n\
+               100  10:00:00.000400 exit_group(0) = ?\n\
+               100  10:00:00.000500 +++ exited with 0 +++\n";
+    let r = s.post_files("/api/straces", &[("run.txt", log.as_bytes())]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.wait_finished(&format!("/api/straces/{id}"))["status"],
+        "done"
+    );
+    let html = page(&s, &format!("/s/{id}/files"));
+    let report: Vec<&str> = html
+        .split("<tr")
+        .filter(|r| r.contains("<code>/srv/out/report.json</code>"))
+        .collect();
+    assert_eq!(report.len(), 1, "one row per path: {html}");
+    for badge in ["read", "write", "create"] {
+        assert!(
+            report[0].contains(&format!("st-access {badge}")),
+            "{}",
+            report[0]
+        );
+    }
+    assert!(
+        !report[0].contains("config"),
+        "a written file is not config"
+    );
+    let config = page(&s, &format!("/s/{id}/files?config=1"));
+    assert!(config.contains("/etc/app/app.conf"));
+    assert!(
+        !config.contains("<code>/srv/out/report.json</code>"),
+        "{config}"
+    );
+    // The read's size in binary units, exact on hover.
+    let calls = page(&s, &format!("/s/{id}/syscalls"));
+    assert!(
+        calls.contains("title=\"208486 bytes\">203.6 KiB"),
+        "{calls}"
+    );
+    // exit_group never returns: counted as one call, not "0 +1".
+    let summary = page(&s, &format!("/s/{id}"));
+    let row = summary
+        .split("<tr>")
+        .find(|r| r.contains(">exit_group<"))
+        .expect("an exit_group row");
+    assert!(row.contains("st-unreturned"), "{row}");
+    assert!(!row.contains("+1"), "{row}");
+}

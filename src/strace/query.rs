@@ -549,12 +549,18 @@ impl Trace {
 
     /// Paths opened, stat-ed, accessed or executed, in log order.
     pub fn files(&self, q: &FileQuery) -> Vec<FileView> {
+        // A file the program writes or creates is its output, not what
+        // configures it, whatever its name (and however it reads it back).
+        let written: std::collections::HashSet<u32> = self
+            .files
+            .iter()
+            .filter(|f| f.access.writes() || f.access.creates())
+            .map(|f| f.path)
+            .collect();
         let mut out = Vec::new();
         for f in &self.files {
             let path = self.paths.get(f.path as usize).map_or("", String::as_str);
-            // A file written or created is the program's output, not
-            // what configures it, whatever its name.
-            let config = is_config_path(path) && !f.access.writes() && !f.access.creates();
+            let config = is_config_path(path) && !written.contains(&f.path);
             if q.config_only && !config {
                 continue;
             }

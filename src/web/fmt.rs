@@ -57,20 +57,6 @@ pub fn span_text(s: Span) -> String {
     format!("{sign}{body}")
 }
 
-/// A duration that is a round number of its unit, short, for the labels
-/// of an axis whose marks are round: `500 µs`, `1 ms`, `2 s` (truncated
-/// to the whole unit otherwise).
-pub fn span_round(s: Span) -> String {
-    let ns = s.as_nanos();
-    if ns >= 1_000_000_000 {
-        format!("{} s", ns / 1_000_000_000)
-    } else if ns >= 1_000_000 {
-        format!("{} ms", ns / 1_000_000)
-    } else {
-        format!("{} µs", ns / 1_000)
-    }
-}
-
 /// Seconds with every digit: `2.003128512 s`.
 pub fn span_full(s: Span) -> String {
     let ns = s.as_nanos();
@@ -356,8 +342,6 @@ mod test {
         assert_eq!(s(2_003_128_512), "2.003 s");
         assert_eq!(s(200_000_000_000), "3 min 20 s");
         assert_eq!(span_full(Span::from_nanos(2_003_128_512)), "2.003128512 s");
-        assert_eq!(span_round(Span::from_nanos(500_000)), "500 µs");
-        assert_eq!(span_round(Span::from_nanos(2_000_000_000)), "2 s");
         assert_eq!(bytes(&27_544).text, "27.5 kB");
         assert_eq!(bytes(&27_544).full, "27\u{2009}544 bytes");
         assert_eq!(bytes(&999).text, "999 B");

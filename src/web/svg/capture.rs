@@ -6,7 +6,7 @@ use crate::analysis::report::ConversationRow;
 use crate::flow::State;
 use crate::store::{Bucket, ExchangeRow};
 use crate::time::{Span, Timestamp};
-use crate::web::fmt::{span_full, span_round, span_text};
+use crate::web::fmt::{span_full, span_text};
 
 /// A count in at most four characters: `987`, `12k`, `1.2M`.
 fn compact(n: u64) -> String {
@@ -17,21 +17,23 @@ fn compact(n: u64) -> String {
     }
 }
 
-/// A bucket edge, short when it is a round number of its unit (`500 µs`,
-/// `2 s`) and with its digits when not (`2.020 s`): edges chosen from
-/// the data are often not round.
+/// A bucket edge in its unit with just the digits it has: `500 µs`,
+/// `2 s`, `2.02 s`, `2.0021 s` (edges chosen from the data are round
+/// steps, so this stays short and neighbouring edges never read alike).
 fn edge_text(s: Span) -> String {
     let ns = s.as_nanos();
-    let unit = match ns {
-        1_000_000_000.. => 1_000_000_000,
-        1_000_000.. => 1_000_000,
-        _ => 1_000,
+    let (unit, name) = match ns {
+        1_000_000_000.. => (1_000_000_000, "s"),
+        1_000_000.. => (1_000_000, "ms"),
+        1_000.. => (1_000, "µs"),
+        _ => return format!("{ns} ns"),
     };
-    if ns >= 1_000 && ns % unit == 0 {
-        span_round(s)
-    } else {
-        span_text(s)
+    let (mut digits, mut place) = (0usize, unit);
+    while ns % place != 0 && digits < 6 {
+        place /= 10;
+        digits += 1;
     }
+    format!("{:.*} {name}", digits, ns as f64 / unit as f64)
 }
 
 /// Latency histogram of HTTP exchanges (`total_time`). Each bar links to
@@ -82,9 +84,9 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
             (b.count as f64 / max as f64 * plot).max(2.0)
         };
         let range = match (lo, b.below) {
-            (None, Some(hi)) => format!("under {}", span_text(hi)),
-            (Some(lo), Some(hi)) => format!("{} to {}", span_text(lo), span_text(hi)),
-            (Some(lo), None) => format!("{} or more", span_text(lo)),
+            (None, Some(hi)) => format!("under {}", edge_text(hi)),
+            (Some(lo), Some(hi)) => format!("{} to {}", edge_text(lo), edge_text(hi)),
+            (Some(lo), None) => format!("{} or more", edge_text(lo)),
             (None, None) => "all".into(),
         };
         let title = format!(
@@ -533,8 +535,8 @@ mod test {
         buckets[3].count = 5; // 500 µs .. 1 ms
         buckets[13].count = 3; // 1 s .. 2 s
         let svg = histogram(&buckets, "/c/x/http").to_string();
-        assert!(svg.contains("5 exchanges took 500 µs to 1.00 ms"), "{svg}");
-        assert!(svg.contains("3 exchanges took 1.000 s to 2.000 s"));
+        assert!(svg.contains("5 exchanges took 500 µs to 1 ms"), "{svg}");
+        assert!(svg.contains("3 exchanges took 1 s to 2 s"));
         assert!(svg.contains("min_total_time=1"));
         assert!(
             !svg.contains("&lt;100 µs"),
@@ -558,8 +560,10 @@ mod test {
             .collect();
         let svg = histogram(&buckets, "/c/x/http").to_string();
         assert_eq!(svg.matches("class=\"bar").count(), 1, "{svg}");
-        assert!(svg.contains("4 exchanges took 2.000 s to 2.020 s"), "{svg}");
-        assert!(svg.contains("&lt; 2.020 s"), "{svg}");
+        assert!(svg.contains("4 exchanges took 2 s to 2.02 s"), "{svg}");
+        assert!(svg.contains("&lt; 2.02 s"), "{svg}");
+        assert_eq!(edge_text(Span::from_nanos(2_002_100_000)), "2.0021 s");
+        assert_eq!(edge_text(Span::from_nanos(500_000)), "500 µs");
         assert!(!svg.contains("5 s"), "{svg}");
     }
 
