@@ -165,6 +165,14 @@ fn page(s: &Server, path: &str) -> String {
     r.text()
 }
 
+/// The markup of the page's chart of that class.
+fn chart<'a>(html: &'a str, class: &str) -> &'a str {
+    html.split(&format!("class=\"chart {class}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no {class} chart"))
+}
+
 #[test]
 fn the_timeline_colours_failures_and_the_histogram_follows_the_data() {
     let dir = fresh_dir("firsthour-overview");
@@ -173,11 +181,7 @@ fn the_timeline_colours_failures_and_the_histogram_follows_the_data() {
     // status class and each failed exchange is a tick.
     let id = upload(&s, "/api/captures", "api/http-loopback.pcap");
     let html = page(&s, &format!("/c/{id}"));
-    let timeline = html
-        .split("class=\"chart timeline\"")
-        .nth(1)
-        .and_then(|rest| rest.split("</svg>").next())
-        .expect("a timeline");
+    let timeline = chart(&html, "timeline");
     assert_eq!(
         timeline.matches("class=\"mark s5\"").count(),
         1,
@@ -195,11 +199,7 @@ fn the_timeline_colours_failures_and_the_histogram_follows_the_data() {
     // bar, but bars a few milliseconds wide.
     let slow = upload(&s, "/api/captures", "flask-slow.pcap");
     let html = page(&s, &format!("/c/{slow}"));
-    let histogram = html
-        .split("class=\"chart histogram\"")
-        .nth(1)
-        .and_then(|rest| rest.split("</svg>").next())
-        .expect("a histogram");
+    let histogram = chart(&html, "histogram");
     assert!(!histogram.contains("&lt; 5 s"), "{histogram}");
     assert!(histogram.contains("exchanges took 2.0") || histogram.contains("exchange took 2.0"));
     let summary = &s.get(&format!("/api/captures/{slow}")).json()["summary"]["http"];

@@ -96,20 +96,27 @@ pub fn count(n: &u64) -> String {
     out
 }
 
+/// `n` (at least `base`) in the largest of `units` (each `base` times the
+/// one before, the first `base` bytes) that keeps it under `carry`, the
+/// value that would print as `base` once rounded.
+fn scaled(n: u64, base: f64, carry: f64, units: &[&'static str]) -> (f64, &'static str) {
+    let mut v = n as f64 / base;
+    let mut u = 0;
+    while v >= carry && u + 1 < units.len() {
+        v /= base;
+        u += 1;
+    }
+    (v, units[u])
+}
+
 /// A size: `512 B`, `21.6 kB`, `1.35 MB` (powers of 1000), exact on hover.
 pub fn bytes(n: &u64) -> Human {
     let n = *n;
     let text = if n < 1000 {
         format!("{n} B")
     } else {
-        let units = ["kB", "MB", "GB", "TB", "PB", "EB"];
-        let mut v = n as f64 / 1000.0;
-        let mut u = 0;
-        while v >= 999.5 && u + 1 < units.len() {
-            v /= 1000.0;
-            u += 1;
-        }
-        format!("{} {}", sig3(v), units[u])
+        let (v, unit) = scaled(n, 1000.0, 999.5, &["kB", "MB", "GB", "TB", "PB", "EB"]);
+        format!("{} {unit}", sig3(v))
     };
     Human {
         text,
@@ -124,14 +131,13 @@ pub fn kib(n: u64) -> Human {
     let text = if n < 1024 {
         format!("{n} B")
     } else {
-        let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-        let mut v = n as f64 / 1024.0;
-        let mut u = 0;
-        while v >= 1023.95 && u + 1 < units.len() {
-            v /= 1024.0;
-            u += 1;
-        }
-        format!("{v:.1} {}", units[u])
+        let (v, unit) = scaled(
+            n,
+            1024.0,
+            1023.95,
+            &["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"],
+        );
+        format!("{v:.1} {unit}")
     };
     Human {
         text,

@@ -98,12 +98,18 @@ fn round_125_at_or_below(v: i64) -> i64 {
     r
 }
 
-/// The 1-2-5 value after `v` (which is one).
-fn next_125(v: i64) -> i64 {
+/// The largest power of ten at or below `v` (1 for `v` < 10).
+fn decade(v: i64) -> i64 {
     let mut p = 1i64;
     while p.saturating_mul(10) <= v {
         p *= 10;
     }
+    p
+}
+
+/// The 1-2-5 value after `v` (which is one).
+fn next_125(v: i64) -> i64 {
+    let p = decade(v);
     match v / p {
         1 => 2 * p,
         2 => 5 * p,
@@ -113,10 +119,7 @@ fn next_125(v: i64) -> i64 {
 
 /// The 1-2-5 value before `v` (which is one, above 1).
 fn previous_125(v: i64) -> i64 {
-    let mut p = 1i64;
-    while p.saturating_mul(10) <= v {
-        p *= 10;
-    }
+    let p = decade(v);
     match v / p {
         5 => 2 * p,
         2 => p,
