@@ -139,10 +139,16 @@ fn curl_loop_pause_on_wait4_ranks_first() {
     assert_eq!(slow[0].duration.as_nanos(), 2_025_540_000);
     assert_eq!((slow[1].syscall.as_str(), slow[1].line), ("wait4", 210));
     assert!(slow[2..].iter().all(|s| s.syscall == "poll"));
+    // Pauses attribute the shell's wait4 to what it waited for (issue 18):
+    // a curl's 1 s poll ranks first, the wait4 right after it, naming it.
     let pauses = t.pauses(3);
     assert_eq!(pauses[0].kind, PauseKind::Syscall);
-    assert_eq!(pauses[0].syscall, "wait4");
-    assert!(pauses[0].duration.as_nanos() >= 2_000_000_000);
+    assert_eq!(pauses[0].syscall, "poll");
+    assert!([4912, 4948].contains(&pauses[0].pid), "{pauses:?}");
+    assert!(pauses[0].duration.as_nanos() >= 1_000_000_000);
+    assert_eq!(pauses[1].syscall, "wait4");
+    assert_eq!(pauses[1].waiting_for, Some(pauses[0].pid));
+    assert!(pauses[1].duration.as_nanos() >= 2_000_000_000);
     // Filter: the slow polls of the first curl, longest first.
     let polls = t.syscalls(&Query {
         pids: vec![4912],

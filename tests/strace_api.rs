@@ -220,14 +220,17 @@ fn ff_files_in_one_multipart_upload_merge_by_time() {
         .map(|(n, (calls, _, unreturned))| (n, calls + unreturned))
         .collect();
     assert_eq!(ours, want);
-    // The pause that matters: bash waiting for curl against a 2 s server.
-    let pauses = s.get(&format!("/api/straces/{id}/pauses?limit=1")).json();
-    let first = &pauses["items"][0];
+    // The pause that matters: curl polling a 2 s server, with bash's
+    // wait4 on it right after, attributed to it.
+    let pauses = s.get(&format!("/api/straces/{id}/pauses?limit=2")).json();
+    let (first, second) = (&pauses["items"][0], &pauses["items"][1]);
+    assert_eq!(first["syscall"].as_str(), Some("poll"), "{pauses}");
     assert_eq!(
-        (first["pid"].as_u64(), first["syscall"].as_str()),
+        (second["pid"].as_u64(), second["syscall"].as_str()),
         (Some(4990), Some("wait4"))
     );
-    assert!(first["duration"].as_f64().unwrap() > 2.0);
+    assert_eq!(second["waiting_for"], first["pid"]);
+    assert!(second["duration"].as_f64().unwrap() > 2.0);
     // Time order across the files: the first curl call comes after bash's.
     let calls = s
         .get(&format!("/api/straces/{id}/syscalls?limit=10000"))

@@ -25,6 +25,7 @@ mod dns;
 mod filter_bpf;
 mod filter_conformance;
 mod filter_errors;
+mod firsthour;
 mod http2;
 mod http_stream;
 mod http_vs_tshark;

@@ -27,7 +27,6 @@ use super::sqlite::Inner;
 use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
 use crate::analysis::report::{
     self, Bucket, CaptureDoc, CaptureRow, ConversationRow, HttpStats, Percentiles,
-    HISTOGRAM_EDGES_NS,
 };
 use crate::analysis::{CaptureSummary, Output, OutputError};
 use crate::flow::{Conversation, PacketInfo};
@@ -340,20 +339,31 @@ fn percentiles(conn: &Connection, column: &str) -> Result<Percentiles> {
     })
 }
 
+/// The latency histogram with edges chosen from the data's range
+/// ([`report::histogram_edges`]): a first empty bucket below the least
+/// value (it gives the first bar its lower edge), then one bucket per edge.
 fn histogram(conn: &Connection) -> Result<Vec<Bucket>> {
-    // The CASE is built from the constant edges, never from input.
+    let (min, max): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT min(total_time), max(total_time) FROM http WHERE total_time IS NOT NULL",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (Some(min), Some(max)) = (min, max) else {
+        return Ok(Vec::new());
+    };
+    let edges = report::histogram_edges(min, max);
+    // The CASE is built from the computed edges (integers), never from input.
     let mut case = String::from("CASE");
-    for (i, edge) in HISTOGRAM_EDGES_NS.iter().enumerate() {
+    for (i, edge) in edges.iter().enumerate().skip(1) {
         case.push_str(&format!(" WHEN total_time < {edge} THEN {i}"));
     }
-    case.push_str(&format!(" ELSE {} END", HISTOGRAM_EDGES_NS.len()));
-    let mut buckets: Vec<Bucket> = HISTOGRAM_EDGES_NS
+    case.push_str(&format!(" ELSE {} END", edges.len() - 1));
+    let mut buckets: Vec<Bucket> = edges
         .iter()
         .map(|&e| Bucket {
             below: Some(Span::from_nanos(e)),
             count: 0,
         })
-        .chain(std::iter::once(Bucket::default()))
         .collect();
     let mut stmt = conn.prepare(&format!(
         "SELECT {case} AS b, count(*) FROM http WHERE total_time IS NOT NULL GROUP BY b"

@@ -972,15 +972,24 @@ impl Builder {
     ) {
         let mut path_arg = None;
         let mut dirfd_arg = None;
+        let mut flags_arg: &[u8] = b"";
         for (i, a) in text::split_args(args).enumerate() {
             if Some(i) == dirfd_i {
                 dirfd_arg = Some(a);
             }
             if i == path_i {
                 path_arg = Some(a);
+            }
+            if i == path_i + 1 {
+                flags_arg = a;
                 break;
             }
         }
+        let access = if op == FileOp::Open {
+            OpenMode::of_open(self.trace.name(name), flags_arg)
+        } else {
+            OpenMode::default()
+        };
         let Some((path, _)) = path_arg.and_then(text::unquote_cow) else {
             return;
         };
@@ -1026,6 +1035,7 @@ impl Builder {
             name,
             errno,
             op,
+            access,
             proc_: p,
             ret,
             ts,

@@ -53,10 +53,12 @@ mod text;
 use std::io::{self, BufRead};
 
 pub use hints::{better_command, Hint};
-pub use model::{Exec, Features, FileOp, Input, Process, Signal, Stat, TimeBase, Trace, Unparsed};
+pub use model::{
+    Exec, Features, FileOp, Input, OpenMode, Process, Signal, Stat, TimeBase, Trace, Unparsed,
+};
 pub use query::{
-    FileQuery, FileView, Page, Pause, PauseKind, ProcessSummary, Query, SlowCall, SortKey,
-    SummaryRow, SyscallView, TimelineItem, TreeNode,
+    group_by_path, FileGroup, FileQuery, FileView, Page, Pause, PauseKind, ProcessSummary, Query,
+    SlowCall, SortKey, SummaryRow, SyscallView, TimelineItem, TreeNode,
 };
 pub use table::{SummaryTable, TableRow};
 

@@ -164,6 +164,71 @@ pub enum FileOp {
     Other,
 }
 
+/// What an open asked to do with its file, from its flags (`O_WRONLY`,
+/// `O_RDWR`, `O_CREAT`; `creat` writes and creates): bits of
+/// [`OpenMode::READ`], [`OpenMode::WRITE`], [`OpenMode::CREATE`]. Empty for
+/// calls that only look at a path (stat, access, exec).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OpenMode(pub u8);
+
+impl OpenMode {
+    pub const READ: u8 = 1;
+    pub const WRITE: u8 = 2;
+    pub const CREATE: u8 = 4;
+
+    /// The access an open's flags argument (`O_WRONLY|O_CREAT|O_TRUNC`)
+    /// asks for; `creat` is an open for writing that creates.
+    pub fn of_open(syscall: &str, flags: &[u8]) -> OpenMode {
+        if syscall == "creat" {
+            return OpenMode(OpenMode::WRITE | OpenMode::CREATE);
+        }
+        let has = |flag: &[u8]| {
+            flags
+                .split(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+                .any(|word| word == flag)
+        };
+        let mut bits = if has(b"O_WRONLY") {
+            OpenMode::WRITE
+        } else if has(b"O_RDWR") {
+            OpenMode::READ | OpenMode::WRITE
+        } else {
+            OpenMode::READ
+        };
+        if has(b"O_CREAT") || has(b"O_TMPFILE") {
+            bits |= OpenMode::CREATE;
+        }
+        OpenMode(bits)
+    }
+
+    /// `read`, `write, create`, … (empty for none).
+    pub fn words(self) -> &'static str {
+        const WORDS: [&str; 8] = [
+            "",
+            "read",
+            "write",
+            "read, write",
+            "create",
+            "read, create",
+            "write, create",
+            "read, write, create",
+        ];
+        WORDS[usize::from(self.0 & 7)]
+    }
+
+    pub fn reads(self) -> bool {
+        self.0 & OpenMode::READ != 0
+    }
+
+    pub fn writes(self) -> bool {
+        self.0 & OpenMode::WRITE != 0
+    }
+
+    pub fn creates(self) -> bool {
+        self.0 & OpenMode::CREATE != 0
+    }
+}
+
 /// A path a process opened, stat-ed, accessed or executed.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub(crate) struct FileRec {
@@ -171,6 +236,9 @@ pub(crate) struct FileRec {
     pub name: u16,
     pub errno: u16,
     pub op: FileOp,
+    /// Stored models written before it read as none.
+    #[serde(default)]
+    pub access: OpenMode,
     pub proc_: u32,
     pub ret: Option<i64>,
     pub ts: i64,

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::meaning;
-use super::model::{flag, FileOp, Rec, Stat, Trace, NONE};
+use super::model::{flag, FileOp, OpenMode, Rec, Stat, Trace, NONE};
 use super::secs;
 use crate::time::{Span, Timestamp};
 
@@ -139,6 +139,67 @@ pub struct FileView {
     pub file: String,
     pub line: u32,
     pub config: bool,
+    /// What an open asked for: `read`, `write`, `create` (comma-separated;
+    /// empty for stat, access and exec).
+    pub access: String,
+    #[serde(skip)]
+    pub mode: OpenMode,
+}
+
+/// Every access to one path, as the files page lists them.
+#[derive(Clone, Debug, Default)]
+pub struct FileGroup {
+    pub path: String,
+    pub accesses: u64,
+    pub failed: u64,
+    /// Union of what its opens asked for.
+    pub mode: OpenMode,
+    /// The syscalls that touched it, in first-seen order.
+    pub syscalls: Vec<String>,
+    pub pids: Vec<u32>,
+    pub config: bool,
+    /// The first access (the one a link opens).
+    pub first: Option<FileView>,
+    /// The first error, if one failed.
+    pub error: Option<String>,
+    pub error_meaning: Option<&'static str>,
+}
+
+/// Groups accesses by path, in order of each path's first access.
+pub fn group_by_path(views: Vec<FileView>) -> Vec<FileGroup> {
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut out: Vec<FileGroup> = Vec::new();
+    for v in views {
+        let i = *index.entry(v.path.clone()).or_insert_with(|| {
+            out.push(FileGroup {
+                path: v.path.clone(),
+                config: true,
+                ..FileGroup::default()
+            });
+            out.len() - 1
+        });
+        let g = &mut out[i];
+        g.accesses += 1;
+        g.mode = OpenMode(g.mode.0 | v.mode.0);
+        g.config &= v.config;
+        if !g.syscalls.contains(&v.syscall) {
+            g.syscalls.push(v.syscall.clone());
+        }
+        if !g.pids.contains(&v.pid) {
+            g.pids.push(v.pid);
+        }
+        if v.error.is_some() {
+            g.failed += 1;
+            if g.error.is_none() {
+                g.error = v.error.clone();
+                g.error_meaning = v.error_meaning;
+            }
+        }
+        if g.first.is_none() {
+            g.first = Some(v);
+        }
+    }
+    out
 }
 
 /// One of the slowest calls.
@@ -182,6 +243,81 @@ pub struct Pause {
     /// For a gap: the previous call's duration was unknown (no `-T`), so
     /// the gap includes it.
     pub includes_call_time: bool,
+    /// A wait for a child (wait4, waitpid, waitid) whose time is a child's
+    /// own pause: that child. The wait is then listed right after the
+    /// child's pause, which is the cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<u32>,
+}
+
+/// The calls that wait for a child process to change state.
+fn waits_for_child(syscall: &str) -> bool {
+    matches!(syscall, "wait4" | "waitpid" | "waitid" | "wait3")
+}
+
+/// Puts each wait for a child right after the child's longest pause that
+/// overlaps it, naming the child: the parent's wait is the child's pause
+/// seen from outside, so the child's pause is the cause and ranks first.
+fn attribute_waits(pauses: Vec<Pause>, parent_of: &dyn Fn(u32) -> Option<u32>) -> Vec<Pause> {
+    let span = |p: &Pause| {
+        p.start.map(|s| {
+            (
+                s.as_nanos(),
+                s.as_nanos().saturating_add(p.duration.as_nanos()),
+            )
+        })
+    };
+    let cause_of = |w: &Pause| -> Option<usize> {
+        if w.kind != PauseKind::Syscall || !waits_for_child(&w.syscall) {
+            return None;
+        }
+        let (ws, we) = span(w)?;
+        pauses
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| parent_of(p.pid) == Some(w.pid))
+            .filter(|(_, p)| span(p).is_some_and(|(s, e)| s < we && e > ws))
+            .max_by_key(|(_, p)| p.duration)
+            .map(|(i, _)| i)
+    };
+    let causes: Vec<Option<usize>> = pauses.iter().map(cause_of).collect();
+    let mut waits_on: Vec<Vec<usize>> = vec![Vec::new(); pauses.len()];
+    for (w, c) in causes.iter().enumerate() {
+        if let Some(c) = *c {
+            waits_on[c].push(w);
+        }
+    }
+    let mut placed = vec![false; pauses.len()];
+    let mut order = Vec::with_capacity(pauses.len());
+    for i in 0..pauses.len() {
+        if causes[i].is_some() || placed[i] {
+            continue;
+        }
+        // The pause, then the waits on it, then the waits on those (a
+        // shell waiting on a make waiting on a compiler).
+        let mut next = vec![i];
+        while let Some(p) = next.pop() {
+            if !placed[p] {
+                order.push(p);
+                placed[p] = true;
+                next.extend(waits_on[p].iter().rev());
+            }
+        }
+    }
+    order.extend((0..pauses.len()).filter(|i| !placed[*i]));
+    let cause_pid: Vec<Option<u32>> = causes
+        .iter()
+        .map(|c| c.and_then(|c| pauses.get(c)).map(|p| p.pid))
+        .collect();
+    let mut slots: Vec<Option<Pause>> = pauses.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| {
+            let mut p = slots.get_mut(i)?.take()?;
+            p.waiting_for = cause_pid[i];
+            Some(p)
+        })
+        .collect()
 }
 
 /// A process in tree order, with its depth.
@@ -413,10 +549,18 @@ impl Trace {
 
     /// Paths opened, stat-ed, accessed or executed, in log order.
     pub fn files(&self, q: &FileQuery) -> Vec<FileView> {
+        // A file the program writes or creates is its output, not what
+        // configures it, whatever its name (and however it reads it back).
+        let written: std::collections::HashSet<u32> = self
+            .files
+            .iter()
+            .filter(|f| f.access.writes() || f.access.creates())
+            .map(|f| f.path)
+            .collect();
         let mut out = Vec::new();
         for f in &self.files {
             let path = self.paths.get(f.path as usize).map_or("", String::as_str);
-            let config = is_config_path(path);
+            let config = is_config_path(path) && !written.contains(&f.path);
             if q.config_only && !config {
                 continue;
             }
@@ -446,6 +590,8 @@ impl Trace {
                 file: self.input_name(f.input).to_string(),
                 line: f.line,
                 config,
+                access: f.access.words().to_string(),
+                mode: f.access,
             });
         }
         out
@@ -475,10 +621,11 @@ impl Trace {
     /// Long calls and long gaps between calls of one process, ranked
     /// together, longest first.
     pub fn pauses(&self, n: usize) -> Vec<Pause> {
+        // Every kept pause is a candidate (a wait's cause may rank below
+        // the first `n`); the model keeps only the top few hundred.
         let mut out: Vec<Pause> = self
             .slow
             .iter()
-            .take(n)
             .map(|s| Pause {
                 kind: PauseKind::Syscall,
                 pid: self.pid_of(s.proc_),
@@ -489,9 +636,10 @@ impl Trace {
                 file: self.input_name(s.input).to_string(),
                 line: s.line,
                 includes_call_time: false,
+                waiting_for: None,
             })
             .collect();
-        out.extend(self.gaps.iter().take(n).map(|g| Pause {
+        out.extend(self.gaps.iter().map(|g| Pause {
             kind: PauseKind::Gap,
             pid: self.pid_of(g.proc_),
             duration: Span::from_nanos(g.gap),
@@ -501,8 +649,15 @@ impl Trace {
             file: self.input_name(g.input).to_string(),
             line: g.line,
             includes_call_time: g.includes_call,
+            waiting_for: None,
         }));
         out.sort_by(|a, b| b.duration.cmp(&a.duration).then(a.line.cmp(&b.line)));
+        let parents: std::collections::HashMap<u32, u32> = self
+            .processes
+            .iter()
+            .filter_map(|p| Some((p.pid, p.parent?)))
+            .collect();
+        let mut out = attribute_waits(out, &|pid| parents.get(&pid).copied());
         out.truncate(n);
         out
     }
@@ -582,6 +737,66 @@ impl Trace {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    fn pause(pid: u32, syscall: &str, start_ms: i64, ms: i64) -> Pause {
+        Pause {
+            kind: PauseKind::Syscall,
+            pid,
+            duration: Span::from_nanos(ms * 1_000_000),
+            start: Some(Timestamp::from_nanos(start_ms * 1_000_000)),
+            syscall: syscall.into(),
+            after_syscall: None,
+            file: String::new(),
+            line: 0,
+            includes_call_time: false,
+            waiting_for: None,
+        }
+    }
+
+    #[test]
+    fn a_wait_for_a_child_follows_the_childs_pause() {
+        // The shell (100) waits 2.1 s for its child (101), whose poll
+        // took 2 s of it; an unrelated read of 102 took 1 s.
+        let pauses = vec![
+            pause(100, "wait4", 0, 2_100),
+            pause(101, "poll", 50, 2_000),
+            pause(102, "read", 0, 1_000),
+        ];
+        let parent = |pid: u32| (pid == 101).then_some(100);
+        let out = attribute_waits(pauses, &parent);
+        let order: Vec<(&str, Option<u32>)> = out
+            .iter()
+            .map(|p| (p.syscall.as_str(), p.waiting_for))
+            .collect();
+        assert_eq!(
+            order,
+            vec![("poll", None), ("wait4", Some(101)), ("read", None)]
+        );
+        // A wait with no child pausing inside it stays where it ranks.
+        let out = attribute_waits(
+            vec![pause(100, "wait4", 0, 5), pause(7, "read", 0, 1)],
+            &parent,
+        );
+        assert_eq!(out[0].syscall, "wait4");
+        assert_eq!(out[0].waiting_for, None);
+    }
+
+    #[test]
+    fn opens_say_what_they_asked_for() {
+        let m = OpenMode::of_open("openat", b"O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC");
+        assert!(m.writes() && m.creates() && !m.reads());
+        assert_eq!(m.words(), "write, create");
+        assert_eq!(
+            OpenMode::of_open("openat", b"O_RDONLY|O_CLOEXEC").words(),
+            "read"
+        );
+        assert_eq!(OpenMode::of_open("open", b"O_RDWR").words(), "read, write");
+        assert_eq!(OpenMode::of_open("creat", b"0644").words(), "write, create");
+        assert_eq!(
+            OpenMode::of_open("openat", b"O_RDONLY|O_CREATX").words(),
+            "read"
+        );
+    }
 
     #[test]
     fn config_paths() {

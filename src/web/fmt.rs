@@ -57,20 +57,6 @@ pub fn span_text(s: Span) -> String {
     format!("{sign}{body}")
 }
 
-/// A duration that is a round number of its unit, short, for the labels
-/// of an axis whose marks are round: `500 µs`, `1 ms`, `2 s` (truncated
-/// to the whole unit otherwise).
-pub fn span_round(s: Span) -> String {
-    let ns = s.as_nanos();
-    if ns >= 1_000_000_000 {
-        format!("{} s", ns / 1_000_000_000)
-    } else if ns >= 1_000_000 {
-        format!("{} ms", ns / 1_000_000)
-    } else {
-        format!("{} µs", ns / 1_000)
-    }
-}
-
 /// Seconds with every digit: `2.003128512 s`.
 pub fn span_full(s: Span) -> String {
     let ns = s.as_nanos();
@@ -110,24 +96,52 @@ pub fn count(n: &u64) -> String {
     out
 }
 
+/// `n` (at least `base`) in the largest of `units` (each `base` times the
+/// one before, the first `base` bytes) that keeps it under `carry`, the
+/// value that would print as `base` once rounded.
+fn scaled(n: u64, base: f64, carry: f64, units: &[&'static str]) -> (f64, &'static str) {
+    let mut v = n as f64 / base;
+    let mut u = 0;
+    while v >= carry && u + 1 < units.len() {
+        v /= base;
+        u += 1;
+    }
+    (v, units[u])
+}
+
 /// A size: `512 B`, `21.6 kB`, `1.35 MB` (powers of 1000), exact on hover.
 pub fn bytes(n: &u64) -> Human {
     let n = *n;
     let text = if n < 1000 {
         format!("{n} B")
     } else {
-        let units = ["kB", "MB", "GB", "TB", "PB", "EB"];
-        let mut v = n as f64 / 1000.0;
-        let mut u = 0;
-        while v >= 999.5 && u + 1 < units.len() {
-            v /= 1000.0;
-            u += 1;
-        }
-        format!("{} {}", sig3(v), units[u])
+        let (v, unit) = scaled(n, 1000.0, 999.5, &["kB", "MB", "GB", "TB", "PB", "EB"]);
+        format!("{} {unit}", sig3(v))
     };
     Human {
         text,
         full: format!("{} bytes", count(&n)),
+    }
+}
+
+/// A byte count as the kernel returns it (powers of 1024, as `ls -h`
+/// and strace users count): `812 B`, `203.6 KiB`, `1.4 MiB`; the exact
+/// count on hover.
+pub fn kib(n: u64) -> Human {
+    let text = if n < 1024 {
+        format!("{n} B")
+    } else {
+        let (v, unit) = scaled(
+            n,
+            1024.0,
+            1023.95,
+            &["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"],
+        );
+        format!("{v:.1} {unit}")
+    };
+    Human {
+        text,
+        full: format!("{n} bytes"),
     }
 }
 
@@ -274,6 +288,14 @@ pub fn hex_lines(bytes: &[u8], start: usize) -> Vec<String> {
 mod test {
     use super::*;
 
+    #[test]
+    fn byte_counts_in_binary_units() {
+        assert_eq!(kib(812).text, "812 B");
+        assert_eq!(kib(208_486).text, "203.6 KiB");
+        assert_eq!(kib(208_486).full, "208486 bytes");
+        assert_eq!(kib(1024 * 1024).text, "1.0 MiB");
+    }
+
     fn shown(bytes: &[u8]) -> String {
         text_pieces(bytes)
             .iter()
@@ -326,8 +348,6 @@ mod test {
         assert_eq!(s(2_003_128_512), "2.003 s");
         assert_eq!(s(200_000_000_000), "3 min 20 s");
         assert_eq!(span_full(Span::from_nanos(2_003_128_512)), "2.003128512 s");
-        assert_eq!(span_round(Span::from_nanos(500_000)), "500 µs");
-        assert_eq!(span_round(Span::from_nanos(2_000_000_000)), "2 s");
         assert_eq!(bytes(&27_544).text, "27.5 kB");
         assert_eq!(bytes(&27_544).full, "27\u{2009}544 bytes");
         assert_eq!(bytes(&999).text, "999 B");

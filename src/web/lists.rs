@@ -184,7 +184,8 @@ fn cell_view<R: Row>(
             (Kind::Int, Unit::Bytes) => human(fmt::bytes(&int.map_or(0, |n| n.max(0) as u64))),
             (Kind::Int, Unit::Frame) => CellView {
                 class: "num".into(),
-                text: int.map_or(String::new(), |n| fmt::count(&(n.max(0) as u64 + 1))),
+                // A frame number is a name, as in Wireshark: "1422", no separator.
+                text: int.map_or(String::new(), |n| (n.max(0) as u64 + 1).to_string()),
                 ..CellView::default()
             },
             (Kind::Int, _) => CellView {
@@ -265,7 +266,7 @@ fn http_special(e: &ExchangeRow, name: &str) -> Option<CellView> {
             ..CellView::default()
         }),
         "wait" => {
-            let word = wait_word(e.wait);
+            let word = wait_word(e.wait, e.total_time);
             Some(CellView {
                 title: e.verdict.clone(),
                 badge: (!word.is_empty()).then(|| format!("wait w-{word}")),
@@ -429,9 +430,17 @@ pub async fn conversations(
     })
 }
 
-/// The `wait` of an exchange as a word for a badge.
-pub fn wait_word(w: crate::http::Wait) -> &'static str {
+/// Exchanges faster than this in all get no wait badge: whoever waited,
+/// the wait is not worth a look (the HTTP page says so).
+pub const WAIT_BADGE_MIN: Span = Span::from_nanos(1_000_000);
+
+/// The `wait` of an exchange as a word for a badge (none below
+/// [`WAIT_BADGE_MIN`] in total).
+pub fn wait_word(w: crate::http::Wait, total: Option<Span>) -> &'static str {
     use crate::http::Wait::*;
+    if total.is_some_and(|t| t < WAIT_BADGE_MIN) {
+        return "";
+    }
     match w {
         Server => "server",
         Client => "client",

@@ -23,7 +23,9 @@ pub use query::{
     shown, Cond, Filter, Order, Query, QueryError, SortKey, StatusFilter, StatusMatch, MAX_LIMIT,
     MAX_OFFSET,
 };
-pub use summary::{Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
+pub use summary::{
+    histogram_edges, Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS,
+};
 pub use table::{Cell, CellError, CellValue, Column, FilterOp, FilterSpec, Kind, Row, Unit};
 
 /// A page of the conversation table.

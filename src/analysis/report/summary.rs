@@ -23,6 +23,8 @@ pub struct CaptureDoc {
 
 /// Upper edges of the latency histogram's buckets, nanoseconds (1-2-5
 /// steps from 100 µs to 60 s); a last bucket holds everything slower.
+/// Summaries stored before [`histogram_edges`] chose edges from the data
+/// have these.
 pub const HISTOGRAM_EDGES_NS: &[i64] = &[
     100_000,
     200_000,
@@ -43,6 +45,87 @@ pub const HISTOGRAM_EDGES_NS: &[i64] = &[
     20_000_000_000,
     60_000_000_000,
 ];
+
+/// Bucket edges for a histogram of durations from `min` to `max`
+/// nanoseconds: ascending, the first at or below `min`, the last above
+/// `max`, so bucket `i` holds `[edges[i], edges[i + 1])`. Spread data gets
+/// log-spaced 1-2-5 edges (`1 ms, 2 ms, 5 ms, …`); data within a small
+/// ratio gets evenly spaced round edges instead, so that at least five
+/// bars show when the values differ, and values that are all equal fall
+/// in one narrow bar rather than in a wide fixed one.
+pub fn histogram_edges(min: i64, max: i64) -> Vec<i64> {
+    let (min, max) = (min.max(0), max.max(min.max(0)));
+    let mut log = vec![if min == 0 {
+        0
+    } else {
+        round_125_at_or_below(min)
+    }];
+    while let Some(&last) = log.last() {
+        if last > max || log.len() > 64 {
+            break;
+        }
+        log.push(if last == 0 { 1 } else { next_125(last) });
+    }
+    if log.len() > 6 {
+        return log;
+    }
+    // Evenly spaced: the widest round step that still gives six or more
+    // buckets; equal values get a step of about a hundredth of them.
+    let range = max - min;
+    let mut step = round_125_at_or_below((max / 100).max(1000));
+    if range > 0 {
+        step = round_125_at_or_below(range);
+        while step > 1 && buckets_of(min, max, step) < 6 {
+            step = previous_125(step);
+        }
+    }
+    let lo = min / step * step;
+    let n = buckets_of(min, max, step);
+    (0..=n).map(|i| lo + i * step).collect()
+}
+
+/// Buckets of width `step`, on multiples of it, that cover `min..=max`.
+fn buckets_of(min: i64, max: i64, step: i64) -> i64 {
+    max / step - min / step + 1
+}
+
+/// The largest of 1, 2, 5, 10, 20, … at or below `v` (1 for `v` < 1).
+fn round_125_at_or_below(v: i64) -> i64 {
+    let mut r = 1i64;
+    while next_125(r) <= v {
+        r = next_125(r);
+    }
+    r
+}
+
+/// The largest power of ten at or below `v` (1 for `v` < 10).
+fn decade(v: i64) -> i64 {
+    let mut p = 1i64;
+    while p.saturating_mul(10) <= v {
+        p *= 10;
+    }
+    p
+}
+
+/// The 1-2-5 value after `v` (which is one).
+fn next_125(v: i64) -> i64 {
+    let p = decade(v);
+    match v / p {
+        1 => 2 * p,
+        2 => 5 * p,
+        _ => p.saturating_mul(10),
+    }
+}
+
+/// The 1-2-5 value before `v` (which is one, above 1).
+fn previous_125(v: i64) -> i64 {
+    let p = decade(v);
+    match v / p {
+        5 => 2 * p,
+        2 => p,
+        _ => (p / 2).max(1),
+    }
+}
 
 /// One bar of the latency histogram: exchanges with `total_time` below
 /// `below` (and at or above the previous bucket's); `below` is `None` for
@@ -70,8 +153,9 @@ pub struct HttpStats {
     pub by_class: BTreeMap<String, u64>,
     pub total_time: Percentiles,
     pub server_time: Percentiles,
-    /// `total_time` of the exchanges that have one, bucketed
-    /// ([`HISTOGRAM_EDGES_NS`]).
+    /// `total_time` of the exchanges that have one, bucketed by edges
+    /// chosen from its range ([`histogram_edges`]; older summaries:
+    /// [`HISTOGRAM_EDGES_NS`]).
     #[serde(default)]
     pub histogram: Vec<Bucket>,
     /// Exchanges by who they waited on (`server`, `network`, `client`,
@@ -84,6 +168,41 @@ pub struct HttpStats {
 mod test {
     use super::*;
     use crate::time::Timestamp;
+
+    #[test]
+    fn histogram_edges_follow_the_data() {
+        const MS: i64 = 1_000_000;
+        // Every exchange took 2.002 s: one narrow bar, not "< 5 s".
+        let e = histogram_edges(2_002 * MS, 2_002 * MS);
+        assert_eq!(e, vec![2_000 * MS, 2_020 * MS]);
+        // Spread over decades: 1-2-5 edges from below the least to past the most.
+        let e = histogram_edges(3 * MS / 2, 3_000 * MS);
+        assert_eq!(e.first(), Some(&MS));
+        assert_eq!(e.last(), Some(&(5_000 * MS)));
+        assert!(e.contains(&(200 * MS)) && e.contains(&(500 * MS)));
+        // Close values: evenly spaced round edges, at least five bars.
+        let e = histogram_edges(100 * MS, 300 * MS);
+        assert!(e.len() > 5, "{e:?}");
+        assert!(e.windows(2).all(|w| w[1] - w[0] == e[1] - e[0]), "{e:?}");
+        // Any range: ascending, covering both ends, five to about twenty bars.
+        for (lo, hi) in [
+            (0, 0),
+            (0, 10),
+            (1, 7),
+            (999, 1_050),
+            (2_001 * MS, 2_010 * MS),
+            (90 * MS, 110 * MS),
+            (5 * MS, 60_000 * MS),
+            (1_000, 3_600_000 * MS),
+        ] {
+            let e = histogram_edges(lo, hi);
+            assert!(e.windows(2).all(|w| w[0] < w[1]), "{lo}..{hi}: {e:?}");
+            assert!(e[0] <= lo && *e.last().unwrap() > hi, "{lo}..{hi}: {e:?}");
+            let bars = e.len() - 1;
+            assert!(lo == hi || bars >= 5, "{lo}..{hi}: {bars} bars");
+            assert!(bars <= 40, "{lo}..{hi}: {bars} bars");
+        }
+    }
 
     #[test]
     fn the_stored_document_reads_back_as_written() {

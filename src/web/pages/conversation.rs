@@ -215,7 +215,8 @@ fn packet_rows(
             (String::new(), String::new())
         };
         out.push(PacketRow {
-            n: fmt::count(&(p.frame + 1)),
+            // A frame number is a name, as in Wireshark: "1422", no separator.
+            n: (p.frame + 1).to_string(),
             time: fmt::rel(&p.ts, &start),
             delta,
             arrow: if c2s { "→" } else { "←" },
@@ -306,7 +307,7 @@ fn exchange_view(e: ExchangeRow, start: Option<Timestamp>) -> ExchangeView {
         req_body: fmt::bytes(&x.request_body_bytes),
         resp_body: fmt::bytes(&x.response_body_bytes),
         status_class: status_class(x.status),
-        wait: wait_word(x.wait),
+        wait: wait_word(x.wait, x.total_time),
         line,
         status,
         notes,

@@ -21,6 +21,10 @@ pub struct CaptureItem {
     pub packets: String,
     pub duration: Human,
     pub created: Human,
+    /// What the analysis warned about (a cut-short last packet, …).
+    pub warnings: Vec<String>,
+    /// Analysed, and the file held no packets.
+    pub empty: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -58,6 +62,8 @@ pub async fn home(
                     fmt::dur(&None)
                 },
                 created: fmt::when(&Some(c.meta.created)),
+                empty: done && sum.packets == 0,
+                warnings: sum.warnings,
                 c,
             }
         })

@@ -16,7 +16,7 @@ use crate::web::extract::{filtered_view, Checked, FilterOnly};
 use crate::web::fmt::{self, Human};
 use crate::web::kit::{CapHead, FilterBox, PageResult, Query};
 use crate::web::params::Params;
-use crate::web::svg::{self, Svg};
+use crate::web::svg::{self, ErrorMark, Svg};
 use crate::web::{blocking, AppState};
 
 /// The capture summary as the pages read it (from the stored JSON).
@@ -212,6 +212,8 @@ pub struct CapturePage {
 
 /// Conversations drawn on the overview's timeline.
 const TIMELINE_ROWS: u32 = 40;
+/// Failed exchanges marked on one conversation's row of the timeline.
+const FAILED_MARKS: u32 = 200;
 
 /// `GET /c/ID`: progress while analyzing, then the summary a person reads
 /// first; with `filter`, the summary of the capture analyzed with it.
@@ -240,7 +242,10 @@ pub async fn capture(
     let (mut histogram, mut timeline) = (Svg::default(), Svg::default());
     let mut s = Summary::default();
     if let (true, Some(v)) = (ready, results) {
-        let (shown, convs, http) = blocking(&state, move |st| {
+        let failed_q = HttpQuery::sorted(HttpSort::of("request_start"), FAILED_MARKS)
+            .filter("status", "4xx,5xx,none")
+            .map_err(|e| crate::web::Error::Internal(e.to_string()))?;
+        let (shown, convs, http, failed) = blocking(&state, move |st| {
             let shown = if v == id { None } else { Some(st.capture(&v)?) };
             let convs = st.conversations(
                 &v,
@@ -250,13 +255,36 @@ pub async fn capture(
                 },
             )?;
             let http = st.exchanges(&v, &HttpQuery::sorted(HttpSort::of("total_time"), 10))?;
-            Ok((shown, convs, http))
+            // The failed exchanges of the conversations on the timeline.
+            let mut failed = Vec::new();
+            for c in &convs.items {
+                let q = failed_q.clone().equal_to("conversation", c.id);
+                failed.extend(st.exchanges(&v, &q)?.items);
+            }
+            Ok((shown, convs, http, failed))
         })
         .await?;
         s = Summary::from_doc(shown.as_ref().unwrap_or(&c.meta).summary.as_ref());
         histogram = svg::histogram(&s.histogram, &fq.href(&format!("{base}/http"), &[]));
         let conv_url = |n: u64| fq.href(&format!("{base}/conversations/{n}"), &[]);
-        timeline = svg::timeline(&convs.items, s.first_ts, s.last_ts, &conv_url);
+        let marks: Vec<ErrorMark> = failed
+            .iter()
+            .filter_map(|e| {
+                let at = e.row.request_start.or(e.row.response_start)?;
+                let what = e.row.status.map_or("no response".into(), |s| s.to_string());
+                Some(ErrorMark {
+                    conversation: e.row.conversation,
+                    at,
+                    class: status_class(e.row.status),
+                    title: format!(
+                        "{what}: {} {}",
+                        e.row.method.as_deref().unwrap_or(""),
+                        e.row.uri.as_deref().unwrap_or("")
+                    ),
+                })
+            })
+            .collect();
+        timeline = svg::timeline(&convs.items, &marks, s.first_ts, s.last_ts, &conv_url);
         longest = convs.items;
         slowest = http
             .items

@@ -3,9 +3,10 @@
 
 use super::{clip, tick_label, ticks, Pen, Svg};
 use crate::analysis::report::ConversationRow;
+use crate::flow::State;
 use crate::store::{Bucket, ExchangeRow};
 use crate::time::{Span, Timestamp};
-use crate::web::fmt::{span_full, span_round, span_text};
+use crate::web::fmt::{span_full, span_text};
 
 /// A count in at most four characters: `987`, `12k`, `1.2M`.
 fn compact(n: u64) -> String {
@@ -14,6 +15,25 @@ fn compact(n: u64) -> String {
         10_000..=999_999 => format!("{}k", n / 1000),
         _ => format!("{:.1}M", n as f64 / 1e6),
     }
+}
+
+/// A bucket edge in its unit with just the digits it has: `500 µs`,
+/// `2 s`, `2.02 s`, `2.0021 s` (edges chosen from the data are round
+/// steps, so this stays short and neighbouring edges never read alike).
+fn edge_text(s: Span) -> String {
+    let ns = s.as_nanos();
+    let (unit, name) = match ns {
+        1_000_000_000.. => (1_000_000_000, "s"),
+        1_000_000.. => (1_000_000, "ms"),
+        1_000.. => (1_000, "µs"),
+        _ => return format!("{ns} ns"),
+    };
+    let (mut digits, mut place) = (0usize, unit);
+    while ns % place != 0 && digits < 6 {
+        place /= 10;
+        digits += 1;
+    }
+    format!("{:.*} {name}", digits, ns as f64 / unit as f64)
 }
 
 /// Latency histogram of HTTP exchanges (`total_time`). Each bar links to
@@ -46,8 +66,8 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         .iter()
         .enumerate()
         .map(|(i, b)| match b.below {
-            Some(hi) => format!("< {}", span_round(hi)),
-            None => format!("≥ {}", lower_edge(i).map_or(String::new(), span_round)),
+            Some(hi) => format!("< {}", edge_text(hi)),
+            None => format!("≥ {}", lower_edge(i).map_or(String::new(), edge_text)),
         })
         .collect();
     // Label every `every`-th bar, so that the widest label (about 6.5 units
@@ -64,9 +84,9 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
             (b.count as f64 / max as f64 * plot).max(2.0)
         };
         let range = match (lo, b.below) {
-            (None, Some(hi)) => format!("under {}", span_text(hi)),
-            (Some(lo), Some(hi)) => format!("{} to {}", span_text(lo), span_text(hi)),
-            (Some(lo), None) => format!("{} or more", span_text(lo)),
+            (None, Some(hi)) => format!("under {}", edge_text(hi)),
+            (Some(lo), Some(hi)) => format!("{} to {}", edge_text(lo), edge_text(hi)),
+            (Some(lo), None) => format!("{} or more", edge_text(lo)),
             (None, None) => "all".into(),
         };
         let title = format!(
@@ -114,12 +134,36 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
     pen.finish()
 }
 
+/// An HTTP exchange that failed (4xx, 5xx, no response), marked on its
+/// conversation's row of the timeline.
+pub struct ErrorMark {
+    pub conversation: u64,
+    pub at: Timestamp,
+    /// `s5`, `s4` or `s0` (no response), as the status badges.
+    pub class: &'static str,
+    pub title: String,
+}
+
+/// How bad a timeline class is: the worst one colours the bar.
+fn severity(class: &str) -> u8 {
+    match class {
+        "s5" => 4,
+        "reset" => 3,
+        "s4" => 2,
+        "s0" => 1,
+        _ => 0,
+    }
+}
+
 /// Conversations on the capture's time axis: one row each (in start
-/// order), a bar from start to end; conversations of 1 s or more are
-/// drawn as slow, 100 ms or more as notable. Each bar opens its
-/// conversation.
+/// order), a bar from start to end. Colour is what went wrong, not how
+/// long it took (the bar's length says that): a conversation with a 5xx,
+/// reset or refused, with a 4xx, with an unanswered request, or none of
+/// these; each failed exchange is a tick at its request's start. Each
+/// bar opens its conversation.
 pub fn timeline(
     convs: &[ConversationRow],
+    errors: &[ErrorMark],
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     conv_url: &dyn Fn(u64) -> String,
@@ -148,7 +192,7 @@ pub fn timeline(
         w,
         h,
         "chart timeline",
-        "timeline of the longest conversations over the capture",
+        "timeline of the longest conversations over the capture, coloured by what failed",
     );
     for t in ticks(range, 6) {
         let x = left + t as f64 / range as f64 * plot;
@@ -157,20 +201,25 @@ pub fn timeline(
     }
     for (i, c) in rows.iter().enumerate() {
         let y = top + i as f64 * row_h;
-        let d = c.duration.as_nanos();
-        let class = if d >= 1_000_000_000 {
-            "bar slow"
-        } else if d >= 100_000_000 {
-            "bar notable"
-        } else {
-            "bar"
-        };
+        let marks: Vec<&ErrorMark> = errors.iter().filter(|m| m.conversation == c.id).collect();
+        let ended_badly = matches!(c.state, State::Reset | State::Refused).then_some("reset");
+        let worst = marks
+            .iter()
+            .map(|m| m.class)
+            .chain(ended_badly)
+            .max_by_key(|class| severity(class))
+            .unwrap_or("ok");
         let (x1, x2) = match (c.start, c.end) {
             (Some(s), Some(e)) => (x_of(s), x_of(e)),
             _ => (left, left),
         };
+        let failed = match marks.len() {
+            0 => String::new(),
+            1 => ", 1 failed exchange".to_string(),
+            n => format!(", {n} failed exchanges"),
+        };
         let title = format!(
-            "conversation {}: {} → {}, {} ({}), {}",
+            "conversation {}: {} → {}, {} ({}), {}{failed}",
             c.id,
             c.client,
             c.server,
@@ -185,9 +234,26 @@ pub fn timeline(
             y + row_h - 4.5,
             "end",
             "label",
-            &clip(&format!("{} → {}", c.client, c.server), 46),
+            &clip(&format!("{} → {}", c.client, c.server), 40),
         );
-        pen.rect(x1, y + 3.0, (x2 - x1).max(2.5), row_h - 6.0, class, &title);
+        pen.rect(
+            x1,
+            y + 3.0,
+            (x2 - x1).max(2.5),
+            row_h - 6.0,
+            &format!("bar {worst}"),
+            &title,
+        );
+        for m in &marks {
+            pen.rect(
+                x_of(m.at) - 1.5,
+                y + 1.0,
+                3.0,
+                row_h - 2.0,
+                &format!("mark {}", m.class),
+                &m.title,
+            );
+        }
         pen.close_link();
     }
     pen.finish()
@@ -349,7 +415,9 @@ pub fn ladder(
 }
 
 /// One exchange's waterfall: request sent, waiting for the first response
-/// byte, response transfer, on the exchange's own time scale.
+/// byte, response transfer, on the exchange's own time scale. Narrow
+/// enough for a phone; the legend under the bars gives each part's length
+/// (so labels never overlap however short a part is) and wraps.
 pub fn waterfall(x: &crate::analysis::report::ExchangeRow) -> Svg {
     let Some(t0) = x.request_start else {
         return Svg::default();
@@ -360,54 +428,59 @@ pub fn waterfall(x: &crate::analysis::report::ExchangeRow) -> Svg {
         .or(x.request_end)
         .unwrap_or(t0);
     let total = end.since(t0).as_nanos().max(1) as f64;
-    let (w, h, left, right) = (640.0, 50.0, 4.0, 4.0);
+    let (w, left, right, line_h) = (300.0, 4.0, 4.0, 17.0);
     let plot = w - left - right;
     let x_of = |t: Timestamp| left + t.since(t0).as_nanos() as f64 / total * plot;
-    let mut pen = Pen::new(w, h, "chart waterfall", "where the exchange's time went");
-    // Bars on the exchange's own time scale; the legend below them gives
-    // each part's length, so labels never overlap however short a part is.
-    let mut legend_x = left;
-    let mut seg =
-        |pen: &mut Pen, a: Option<Timestamp>, b: Option<Timestamp>, class: &str, what: &str| {
-            let (Some(a), Some(b)) = (a, b) else {
-                return;
-            };
-            let d = b.since(a);
-            let (x1, x2) = (x_of(a), x_of(b));
-            let title = format!("{what}: {} ({})", span_text(d), span_full(d));
-            pen.rect(x1, 4.0, (x2 - x1).max(2.0), 16.0, class, &title);
-            pen.rect(legend_x, 31.0, 10.0, 10.0, class, "");
-            // A bare "0" would read as a number ("request 0").
-            let len = if d.as_nanos() == 0 {
-                "0 s".to_string()
-            } else {
-                span_text(d)
-            };
-            let label = format!("{what} {len}");
-            pen.text(legend_x + 14.0, 40.0, "start", "seglabel", &label);
-            legend_x += 14.0 + 6.2 * label.chars().count() as f64 + 18.0;
+    let parts: Vec<(Timestamp, Timestamp, &str, &str, String)> = [
+        (x.request_start, x.request_end, "seg send", "request"),
+        (
+            x.request_end,
+            x.response_start,
+            "seg wait",
+            "waiting for the first byte",
+        ),
+        (x.response_start, x.response_end, "seg recv", "response"),
+    ]
+    .into_iter()
+    .filter_map(|(a, b, class, what)| {
+        let (a, b) = (a?, b?);
+        let d = b.since(a);
+        // A bare "0" would read as a number ("request 0").
+        let len = if d.as_nanos() == 0 {
+            "0 s".to_string()
+        } else {
+            span_text(d)
         };
-    seg(
-        &mut pen,
-        x.request_start,
-        x.request_end,
-        "seg send",
-        "request",
+        Some((a, b, class, what, format!("{what} {len}")))
+    })
+    .collect();
+    // Legend entries left to right, a new line when one would not fit
+    // (about 7 units a character at 12.5 px).
+    let mut at = Vec::with_capacity(parts.len());
+    let (mut lx, mut ly) = (left, 31.0);
+    for (_, _, _, _, label) in &parts {
+        let width = 14.0 + 7.0 * label.chars().count() as f64;
+        if lx > left && lx + width > w {
+            lx = left;
+            ly += line_h;
+        }
+        at.push((lx, ly));
+        lx += width + 14.0;
+    }
+    let mut pen = Pen::new(
+        w,
+        ly + line_h,
+        "chart waterfall",
+        "where the exchange's time went",
     );
-    seg(
-        &mut pen,
-        x.request_end,
-        x.response_start,
-        "seg wait",
-        "waiting for the first byte",
-    );
-    seg(
-        &mut pen,
-        x.response_start,
-        x.response_end,
-        "seg recv",
-        "response",
-    );
+    for ((a, b, class, what, label), (lx, ly)) in parts.iter().zip(at) {
+        let d = b.since(*a);
+        let title = format!("{what}: {} ({})", span_text(d), span_full(d));
+        let (x1, x2) = (x_of(*a), x_of(*b));
+        pen.rect(x1, 4.0, (x2 - x1).max(2.0), 16.0, class, &title);
+        pen.rect(lx, ly, 10.0, 10.0, class, "");
+        pen.text(lx + 14.0, ly + 9.0, "start", "seglabel", label);
+    }
     pen.finish()
 }
 
@@ -462,8 +535,8 @@ mod test {
         buckets[3].count = 5; // 500 µs .. 1 ms
         buckets[13].count = 3; // 1 s .. 2 s
         let svg = histogram(&buckets, "/c/x/http").to_string();
-        assert!(svg.contains("5 exchanges took 500 µs to 1.00 ms"), "{svg}");
-        assert!(svg.contains("3 exchanges took 1.000 s to 2.000 s"));
+        assert!(svg.contains("5 exchanges took 500 µs to 1 ms"), "{svg}");
+        assert!(svg.contains("3 exchanges took 1 s to 2 s"));
         assert!(svg.contains("min_total_time=1"));
         assert!(
             !svg.contains("&lt;100 µs"),
@@ -471,6 +544,27 @@ mod test {
         );
         assert_eq!(svg.matches("class=\"bar").count(), 11);
         assert!(histogram(&[], "/").is_empty());
+    }
+
+    #[test]
+    fn a_histogram_of_equal_times_is_one_narrow_bar() {
+        // Every exchange took 2.002 s: the stored edges follow the data.
+        let edges = crate::analysis::report::histogram_edges(2_002_000_000, 2_002_000_000);
+        let buckets: Vec<Bucket> = edges
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| Bucket {
+                below: Some(Span::from_nanos(e)),
+                count: if i == 0 { 0 } else { 4 },
+            })
+            .collect();
+        let svg = histogram(&buckets, "/c/x/http").to_string();
+        assert_eq!(svg.matches("class=\"bar").count(), 1, "{svg}");
+        assert!(svg.contains("4 exchanges took 2 s to 2.02 s"), "{svg}");
+        assert!(svg.contains("&lt; 2.02 s"), "{svg}");
+        assert_eq!(edge_text(Span::from_nanos(2_002_100_000)), "2.0021 s");
+        assert_eq!(edge_text(Span::from_nanos(500_000)), "500 µs");
+        assert!(!svg.contains("5 s"), "{svg}");
     }
 
     #[test]

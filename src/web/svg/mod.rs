@@ -13,7 +13,7 @@
 mod capture;
 mod strace;
 
-pub use capture::{histogram, ladder, timeline, waterfall, Rung};
+pub use capture::{histogram, ladder, timeline, waterfall, ErrorMark, Rung};
 pub use strace::{lifetimes, process_timeline, Lane, MAX_LANES};
 
 use std::fmt::{self, Display, Write};
@@ -75,12 +75,15 @@ pub struct Pen {
 impl Pen {
     /// A drawing `w` by `h` units; `class` is the root's classes (the
     /// page's stylesheet styles the chart by them), `label` its
-    /// description for screen readers.
+    /// description for screen readers. The drawing's natural size is one
+    /// CSS pixel a unit: pages may let a chart grow past it but never
+    /// shrink it (its box scrolls instead), so text drawn at 11 units is
+    /// never read smaller than 11 px, on a phone too.
     pub fn new(w: f64, h: f64, class: &str, label: &str) -> Pen {
         let mut out = String::new();
         let _ = write!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" class="{}" viewBox="0 0 {w:.0} {h:.0}" role="img" aria-label="{}" preserveAspectRatio="xMinYMin meet">"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" class="{}" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" role="img" aria-label="{}" preserveAspectRatio="xMinYMin meet">"#,
             esc(class),
             esc(label)
         );

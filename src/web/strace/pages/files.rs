@@ -1,15 +1,25 @@
 //! The file page: paths touched, with the configuration-file and ENOENT chips.
 
 use super::*;
+use crate::strace::group_by_path;
 
 // ---------------------------------------------------------------- files
 
+/// One path and every access to it (the page groups by path; its JSON
+/// twin lists the accesses one by one).
 pub struct FileRow {
     pub path: String,
     pub config: bool,
-    pub syscall: String,
+    /// `read`, `write`, `create` as the opens asked.
+    pub reads: bool,
+    pub writes: bool,
+    pub creates: bool,
+    /// The syscalls that touched it: `openat ×3, newfstatat`.
+    pub calls: String,
     pub meaning: &'static str,
-    pub pid: u32,
+    pub pids: String,
+    pub accesses: u64,
+    pub failed: u64,
     pub result: String,
     pub error: String,
     pub error_meaning: &'static str,
@@ -50,7 +60,6 @@ pub async fn files(
 fn files_page(id: &StraceId, t: &Trace, f: FileFilter) -> FilesPage {
     let path = format!("/s/{id}/files");
     let share = url(&path, &f.pairs());
-    let listing = file_page(t, &f);
     let base = FileFilter {
         offset: 0,
         ..f.clone()
@@ -88,35 +97,49 @@ fn files_page(id: &StraceId, t: &Trace, f: FileFilter) -> FilesPage {
             on: f.enoent,
         },
     ];
-    let rows: Vec<FileRow> = listing
-        .items
+    let groups = group_by_path(t.files(&f.query()));
+    let offset = usize::try_from(f.offset).unwrap_or(usize::MAX);
+    let rows: Vec<FileRow> = groups
         .iter()
-        .map(|v| FileRow {
-            path: v.path.clone(),
-            config: v.config,
-            meaning: meaning::syscall(&v.syscall).unwrap_or(""),
-            syscall: v.syscall.clone(),
-            pid: v.pid,
-            result: v.result.map_or(String::new(), |r| r.to_string()),
-            error: v.error.clone().unwrap_or_default(),
-            error_meaning: v.error_meaning.unwrap_or(""),
-            time: clock(v.ts, t.time_base),
-            line: v.line,
-            line_href: line_href(id, Some(v.pid), input_index(t, &v.file), v.line),
+        .skip(offset)
+        .take(f.limit as usize)
+        .filter_map(|g| {
+            let v = g.first.as_ref()?;
+            let calls = g.syscalls.join(", ");
+            Some(FileRow {
+                path: g.path.clone(),
+                config: g.config,
+                reads: g.mode.reads(),
+                writes: g.mode.writes(),
+                creates: g.mode.creates(),
+                meaning: match g.syscalls.as_slice() {
+                    [one] => meaning::syscall(one).unwrap_or(""),
+                    _ => "",
+                },
+                calls,
+                pids: g
+                    .pids
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                accesses: g.accesses,
+                failed: g.failed,
+                result: v.result.map_or(String::new(), |r| r.to_string()),
+                error: g.error.clone().unwrap_or_default(),
+                error_meaning: g.error_meaning.unwrap_or(""),
+                time: clock(v.ts, t.time_base),
+                line: v.line,
+                line_href: line_href(id, Some(v.pid), input_index(t, &v.file), v.line),
+            })
         })
         .collect();
-    let pg = pager(
-        listing.total,
-        listing.offset,
-        rows.len(),
-        f.limit as usize,
-        |off| {
-            link(&FileFilter {
-                offset: off,
-                ..base.clone()
-            })
-        },
-    );
+    let pg = pager(groups.len(), offset, rows.len(), f.limit as usize, |off| {
+        link(&FileFilter {
+            offset: off,
+            ..base.clone()
+        })
+    });
     FilesPage {
         head: trace_head(
             id,

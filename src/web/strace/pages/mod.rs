@@ -22,9 +22,7 @@ use askama_web::WebTemplate;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::api::{
-    check_pid, file_page, input_index, parse_timeline, pause_list, process_rows, syscall_page,
-};
+use super::api::{check_pid, input_index, parse_timeline, pause_list, process_rows, syscall_page};
 use super::params::{self, url, FileFilter, PauseFilter, PauseKindFilter, SyscallFilter};
 use super::{blocking, with_progress, with_trace, StraceStatus};
 use crate::store::{Order, Status, StraceId};

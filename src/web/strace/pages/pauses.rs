@@ -18,6 +18,8 @@ pub struct PauseRow {
     pub href: String,
     pub includes_call: bool,
     pub bar: String,
+    /// A wait for a child whose own pause is the cause: the child's pid.
+    pub waiting_for: Option<u32>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -56,6 +58,7 @@ pub async fn pauses(
                 file: p.file.clone(),
                 href: line_href(&id, Some(p.pid), input_index(t, &p.file), p.line),
                 includes_call: p.includes_call_time,
+                waiting_for: p.waiting_for,
                 bar: format!(
                     "{:.1}",
                     (p.duration.as_nanos() as f64 / longest as f64 * 100.0).max(0.5)

@@ -17,7 +17,9 @@ pub struct CallRow {
     pub name_href: String,
     pub args: String,
     pub args_full: String,
-    pub result: String,
+    /// What it returned: a byte count in KiB/MiB with the exact number
+    /// on hover, anything else as strace wrote it.
+    pub result: fmt::Human,
     pub errno: String,
     pub errno_meaning: &'static str,
     pub duration: String,
@@ -111,7 +113,12 @@ fn syscalls_page(id: &StraceId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
                 } else {
                     String::new()
                 },
-                result: v.result.clone(),
+                result: byte_count(&v.syscall, v.retval, errno.is_empty()).unwrap_or_else(|| {
+                    fmt::Human {
+                        text: v.result.clone(),
+                        full: String::new(),
+                    }
+                }),
                 errno_meaning: v.errno_meaning.unwrap_or(""),
                 failed: !errno.is_empty(),
                 errno,
@@ -245,4 +252,38 @@ fn syscalls_page(id: &StraceId, t: &Trace, f: SyscallFilter) -> SyscallsPage {
         pager: pg,
         rows,
     }
+}
+
+/// The calls whose return value counts bytes moved.
+fn returns_bytes(syscall: &str) -> bool {
+    matches!(
+        syscall,
+        "read"
+            | "write"
+            | "pread64"
+            | "pwrite64"
+            | "readv"
+            | "writev"
+            | "preadv"
+            | "pwritev"
+            | "preadv2"
+            | "pwritev2"
+            | "recvfrom"
+            | "sendto"
+            | "recvmsg"
+            | "sendmsg"
+            | "sendfile"
+            | "sendfile64"
+            | "splice"
+            | "tee"
+            | "copy_file_range"
+            | "getdents64"
+            | "getrandom"
+    )
+}
+
+/// A successful byte-moving call's result of 1 KiB or more, human-sized.
+fn byte_count(syscall: &str, retval: Option<i64>, ok: bool) -> Option<fmt::Human> {
+    let n = u64::try_from(retval?).ok()?;
+    (ok && n >= 1024 && returns_bytes(syscall)).then(|| fmt::kib(n))
 }

@@ -1,0 +1,329 @@
+//! The first hour on a phone and with odd inputs (issue 18's web items):
+//! every page of a capture and of an strace log fits 390 px and its chart
+//! text is readable there; the overview's timeline and histogram say what
+//! they show. Real `tracedeck serve`, Chromium where the layout matters.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::serve::{fresh_dir, Server};
+use crate::support::webdriver::Browser;
+
+/// A phone's viewport width, CSS pixels.
+const PHONE: u32 = 390;
+/// The smallest chart text a phone user is asked to read, CSS pixels.
+const MIN_TEXT_PX: f64 = 11.0;
+
+fn sample(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-captures")
+        .join(rel)
+}
+
+/// Uploads `file` to `api` ("/api/captures" or "/api/straces") and waits
+/// until it is processed; the new id.
+fn upload(s: &Server, api: &str, file: &str) -> String {
+    let bytes = std::fs::read(sample(file)).unwrap();
+    let name = Path::new(file).file_name().unwrap().to_str().unwrap();
+    let r = s.post_files(api, &[(name, &bytes)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let st = s.wait_finished(&format!("{api}/{id}"));
+    assert_eq!(st["status"], "done", "{st}");
+    id
+}
+
+/// What the page at the current width measures: the document's width,
+/// and every SVG text drawn smaller than [`MIN_TEXT_PX`] (its rendered
+/// size is the computed font size times the scale of the SVG's viewBox).
+const MEASURE: &str = r#"
+const small = [];
+for (const t of document.querySelectorAll('svg text')) {
+  const r = t.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  const m = t.getScreenCTM();
+  const scale = m ? Math.hypot(m.a, m.b) : 1;
+  const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+  if (px < 11) small.push(px.toFixed(1) + 'px: ' + t.textContent.slice(0, 40));
+}
+return {width: document.documentElement.scrollWidth,
+        viewport: window.innerWidth,
+        client: document.documentElement.clientWidth,
+        texts: document.querySelectorAll('svg text').length,
+        small: small.slice(0, 5)};
+"#;
+
+/// Opens `path` at phone width and returns what does not fit.
+fn phone_problems(b: &Browser, s: &Server, path: &str, shot: &str) -> Vec<String> {
+    b.goto(&s.url(path));
+    let m = b.script(MEASURE);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    b.screenshot_full(&dir.join(format!("phone-{shot}.png")));
+    let mut problems = Vec::new();
+    assert_eq!(m["viewport"], PHONE, "{path}: the window is not phone-wide");
+    // Headless Chromium draws a classic scrollbar (a phone's overlays the
+    // page): the page must fit what is left beside it, so nothing scrolls
+    // sideways at all.
+    let width = m["width"].as_u64().unwrap_or(u64::MAX);
+    let client = m["client"].as_u64().unwrap_or(0);
+    if width > client.min(u64::from(PHONE)) {
+        problems.push(format!("{path}: {width} px wide in {client} px"));
+    }
+    for small in m["small"].as_array().into_iter().flatten() {
+        problems.push(format!("{path}: SVG text under {MIN_TEXT_PX} px: {small}"));
+    }
+    problems
+}
+
+#[test]
+#[ignore = "needs chromium"]
+fn every_page_fits_a_phone_and_its_chart_text_is_readable() {
+    let dir = fresh_dir("firsthour-phone");
+    let s = Server::start(&dir, &[]);
+    // A long name: the home list must not cut it to "b_fl…".
+    let bytes = std::fs::read(sample("api/http-loopback.pcap")).unwrap();
+    let r = s.post_files(
+        "/api/captures",
+        &[("a_long_capture_name_from_production_box_17.pcap", &bytes)],
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let cap = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&cap)["status"], "done");
+    let slow = upload(&s, "/api/captures", "flask-slow.pcap");
+    let st = upload(&s, "/api/straces", "strace/app.txt");
+    let st2 = upload(&s, "/api/straces", "strace/curl_loop.txt");
+
+    let b = Browser::start();
+    b.window_size(PHONE, 800);
+    let mut pages = vec![
+        ("/".to_string(), "home".to_string()),
+        ("/straces".to_string(), "straces".to_string()),
+    ];
+    for (id, tag) in [(&cap, "cap"), (&slow, "slow")] {
+        for (view, what) in [
+            ("", "overview"),
+            ("/conversations", "conversations"),
+            ("/http", "http"),
+            ("/dns", "dns"),
+            ("/conversations/0", "conversation0"),
+            ("/conversations/1", "conversation1"),
+        ] {
+            pages.push((format!("/c/{id}{view}"), format!("{tag}-{what}")));
+        }
+    }
+    for (id, tag) in [(&st, "app"), (&st2, "curl")] {
+        for view in [
+            "",
+            "/syscalls",
+            "/files",
+            "/processes",
+            "/pauses",
+            "/timeline",
+        ] {
+            let what = if view.is_empty() { "/summary" } else { view };
+            pages.push((
+                format!("/s/{id}{view}"),
+                format!("strace-{tag}-{}", &what[1..]),
+            ));
+        }
+    }
+    let mut problems = Vec::new();
+    for (path, shot) in &pages {
+        problems.extend(phone_problems(&b, &s, path, shot));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // The HTTP table keeps its most important number at phone width.
+    b.goto(&s.url(&format!("/c/{slow}/http")));
+    let total = b.script(
+        "const th = [...document.querySelectorAll('#exchanges thead th')]
+           .find(h => h.textContent.trim().startsWith('total'));
+         if (!th) return 'no total column';
+         const r = th.getBoundingClientRect();
+         return r.width > 0 && r.right <= document.documentElement.clientWidth ? 'shown'
+           : 'hidden at ' + r.left + '..' + r.right;",
+    );
+    assert_eq!(total, "shown");
+    // The capture's long name is there in full: wrapped, or on hover.
+    b.goto(&s.url("/"));
+    let name = b.script(
+        "const a = [...document.querySelectorAll('table.captures td.name a')]
+           .find(a => a.textContent.includes('production_box'));
+         if (!a) return 'no such row';
+         const cell = a.closest('td');
+         return cell.scrollWidth <= cell.clientWidth ? 'whole' : 'cut, title ' + a.title;",
+    );
+    assert!(
+        name == "whole" || name == "cut, title a_long_capture_name_from_production_box_17.pcap",
+        "{name}"
+    );
+}
+
+/// The page at `path` of `s`, as text.
+fn page(s: &Server, path: &str) -> String {
+    let r = s.get(path);
+    assert_eq!(r.status, 200, "{path}: {}", r.text());
+    r.text()
+}
+
+/// The markup of the page's chart of that class.
+fn chart<'a>(html: &'a str, class: &str) -> &'a str {
+    html.split(&format!("class=\"chart {class}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no {class} chart"))
+}
+
+#[test]
+fn the_timeline_colours_failures_and_the_histogram_follows_the_data() {
+    let dir = fresh_dir("firsthour-overview");
+    let s = Server::start(&dir, &[]);
+    // 1 5xx and 2 4xx exchanges: their conversations are coloured by
+    // status class and each failed exchange is a tick.
+    let id = upload(&s, "/api/captures", "api/http-loopback.pcap");
+    let html = page(&s, &format!("/c/{id}"));
+    let timeline = chart(&html, "timeline");
+    assert_eq!(
+        timeline.matches("class=\"mark s5\"").count(),
+        1,
+        "{timeline}"
+    );
+    assert_eq!(timeline.matches("class=\"mark s4\"").count(), 2);
+    assert!(timeline.contains("class=\"bar s5\""));
+    assert!(timeline.contains("class=\"bar ok\""));
+    assert!(
+        !timeline.contains("bar slow"),
+        "colour no longer means duration"
+    );
+    assert!(html.contains("id=\"timeline-legend\""));
+    // Every exchange of flask-slow took about 2.00 s: no one wide "< 5 s"
+    // bar, but bars a few milliseconds wide.
+    let slow = upload(&s, "/api/captures", "flask-slow.pcap");
+    let html = page(&s, &format!("/c/{slow}"));
+    let histogram = chart(&html, "histogram");
+    assert!(!histogram.contains("&lt; 5 s"), "{histogram}");
+    assert!(histogram.contains("exchanges took 2.0") || histogram.contains("exchange took 2.0"));
+    let summary = &s.get(&format!("/api/captures/{slow}")).json()["summary"]["http"];
+    let buckets = summary["histogram"].as_array().unwrap();
+    assert!(buckets.len() > 5, "{summary}");
+}
+
+#[test]
+fn empty_damaged_and_failed_captures_say_so_in_the_list() {
+    let dir = fresh_dir("firsthour-odd");
+    let s = Server::start(&dir, &[]);
+    // A pcap header and nothing after it.
+    let header: Vec<u8> = [
+        &0xa1b2_c3d4u32.to_le_bytes()[..],
+        &2u16.to_le_bytes(),
+        &4u16.to_le_bytes(),
+        &[0; 8],
+        &65535u32.to_le_bytes(),
+        &1u32.to_le_bytes(),
+    ]
+    .concat();
+    let r = s.post_files("/api/captures", &[("header-only.pcap", &header)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let empty = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&empty)["status"], "done");
+    let html = page(&s, &format!("/c/{empty}"));
+    assert!(html.contains("id=\"no-packets\""), "{html}");
+    assert!(
+        !html.contains("aria-label=\"what failed\""),
+        "no zero cards"
+    );
+    // A capture cut mid-record is read with a warning.
+    let cut = upload(&s, "/api/captures", "broken/cut-mid-record.pcap");
+    // Garbage fails.
+    let r = s.post_files("/api/captures", &[("garbage.bin", &[7u8; 4096])]);
+    let failed = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&failed)["status"], "failed");
+
+    let home = page(&s, "/");
+    let row = |id: &str| {
+        home.split("<tr>")
+            .find(|r| r.contains(&format!("/c/{id}\"")))
+            .unwrap_or_else(|| panic!("no row for {id}"))
+            .to_string()
+    };
+    assert!(row(&empty).contains("no packets"), "{}", row(&empty));
+    assert!(row(&cut).contains("1 warning"), "{}", row(&cut));
+    let failed_row = row(&failed);
+    assert!(failed_row.contains("row-error"), "{failed_row}");
+    // Dismissing the failed upload removes it (the form carries its CSRF token).
+    let action = failed_row
+        .split("class=\"dismiss\"")
+        .next()
+        .and_then(|before| before.rsplit("action=\"").next())
+        .and_then(|rest| rest.split('"').next())
+        .expect("a dismiss form")
+        .replace("&amp;", "&");
+    assert!(
+        action.starts_with(&format!("/c/{failed}/delete")),
+        "{action}"
+    );
+    let r = s.post_raw(&action, b"");
+    assert!(
+        r.status == 303 || r.status == 200,
+        "{}: {}",
+        r.status,
+        r.text()
+    );
+    assert_eq!(s.get(&format!("/api/captures/{failed}")).status, 404);
+    assert!(!page(&s, "/").contains(&failed));
+}
+
+#[test]
+fn strace_files_are_grouped_and_written_files_are_not_config() {
+    let dir = fresh_dir("firsthour-files");
+    let s = Server::start(&dir, &[]);
+    let log = "100  10:00:00.000001 openat(AT_FDCWD, \"/etc/app/app.conf\", O_RDONLY) = 3 <0.000010>\n\
+               100  10:00:00.000100 openat(AT_FDCWD, \"/srv/out/report.json\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 4 <0.000010>\n\
+               100  10:00:00.000200 read(3, \"x\"..., 208486) = 208486 <0.000020>\n\
+               100  10:00:00.000300 openat(AT_FDCWD, \"/srv/out/report.json\", O_RDONLY) = 5 <0.000010>\n\
+               100  10:00:00.000400 exit_group(0) = ?\n\
+               100  10:00:00.000500 +++ exited with 0 +++\n";
+    let r = s.post_files("/api/straces", &[("run.txt", log.as_bytes())]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.wait_finished(&format!("/api/straces/{id}"))["status"],
+        "done"
+    );
+    let html = page(&s, &format!("/s/{id}/files"));
+    let report: Vec<&str> = html
+        .split("<tr")
+        .filter(|r| r.contains("<code>/srv/out/report.json</code>"))
+        .collect();
+    assert_eq!(report.len(), 1, "one row per path: {html}");
+    for badge in ["read", "write", "create"] {
+        assert!(
+            report[0].contains(&format!("st-access {badge}")),
+            "{}",
+            report[0]
+        );
+    }
+    assert!(
+        !report[0].contains("config"),
+        "a written file is not config"
+    );
+    let config = page(&s, &format!("/s/{id}/files?config=1"));
+    assert!(config.contains("/etc/app/app.conf"));
+    assert!(
+        !config.contains("<code>/srv/out/report.json</code>"),
+        "{config}"
+    );
+    // The read's size in binary units, exact on hover.
+    let calls = page(&s, &format!("/s/{id}/syscalls"));
+    assert!(
+        calls.contains("title=\"208486 bytes\">203.6 KiB"),
+        "{calls}"
+    );
+    // exit_group never returns: counted as one call, not "0 +1".
+    let summary = page(&s, &format!("/s/{id}"));
+    let row = summary
+        .split("<tr>")
+        .find(|r| r.contains(">exit_group<"))
+        .expect("an exit_group row");
+    assert!(row.contains("st-unreturned"), "{row}");
+    assert!(!row.contains("+1"), "{row}");
+}
