@@ -123,6 +123,12 @@ pub fn is_reset(row: &ExchangeRow) -> bool {
                 .is_some_and(|e| e.starts_with("RST_STREAM")))
 }
 
+/// A 4xx, a 5xx, no response, or a reset: what an endpoint counts as
+/// its errors.
+pub fn is_error(row: &ExchangeRow) -> bool {
+    is_reset(row) || row.status.is_none_or(|s| s >= 400)
+}
+
 impl Totals {
     fn add(&mut self, row: &ExchangeRow, query_keys: Vec<String>) {
         self.count += 1;
@@ -414,6 +420,48 @@ impl Builder {
             }
         }
         set
+    }
+}
+
+/// Endpoints and their timeline, from exchanges as they come.
+#[derive(Debug, Default)]
+pub struct Tally {
+    builder: Builder,
+    /// Per timed exchange: its group (its endpoint once the groups fold)
+    /// and what the timeline needs.
+    samples: Vec<Sample>,
+}
+
+impl Tally {
+    pub fn new(options: Options) -> Tally {
+        Tally {
+            builder: Builder::new(options),
+            samples: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, row: &ExchangeRow) {
+        let group = self.builder.add(row);
+        if let Some(at) = row.request_start.or(row.response_start) {
+            self.samples.push(Sample {
+                endpoint: group.0,
+                at,
+                total: row.total_time,
+                error: is_error(row),
+            });
+        }
+    }
+
+    /// The endpoints, and their heatmap and lines.
+    pub fn finish(self) -> (EndpointSet, Timeline) {
+        let set = self.builder.finish();
+        let mut samples = self.samples;
+        for s in &mut samples {
+            let endpoint = set.endpoint_of_group(GroupId(s.endpoint));
+            s.endpoint = endpoint.map_or(u32::MAX, |e| u32::try_from(e).unwrap_or(u32::MAX));
+        }
+        let timeline = timeline(&samples, set.rows.len());
+        (set, timeline)
     }
 }
 
