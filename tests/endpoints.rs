@@ -205,3 +205,51 @@ fn api_page_and_cli_agree() {
     assert!(html.contains("/http?method=GET&amp;host=127.0.0.1%3A8081&amp;path=%2Fchunked"));
     assert!(html.contains(">Endpoints</a>"));
 }
+
+/// In Chromium: upload, open the Endpoints tab, sort by p99, click the
+/// slowest endpoint: the HTTP view filtered to it. Screenshots at 1440 and
+/// 390 px go to target/screenshots/endpoints-*.png.
+#[test]
+#[ignore = "needs chromium"]
+fn browser_sort_and_open_an_endpoint() {
+    use crate::support::webdriver::Browser;
+    use std::time::Duration;
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let data = fresh_dir("endpoints-browser");
+    let server = Server::start(&data, &[]);
+    let b = Browser::start();
+    b.window_size(1440, 1000);
+    b.goto(&server.url("/"));
+    let pcap = samples().join("keepalive-mixed.pcap");
+    b.find("#file").send_keys(pcap.to_str().unwrap());
+    b.wait_until("the capture page", Duration::from_secs(60), |b| {
+        b.url().contains("/c/") && b.wait_for(".stats", Duration::ZERO).is_some()
+    });
+    b.find(".tabs a[href$='/endpoints']").click();
+    b.wait_until("the endpoint table", Duration::from_secs(10), |b| {
+        b.wait_for("#endpoints", Duration::ZERO).is_some()
+    });
+    assert_eq!(b.find_all("#endpoints tbody tr").len(), 10);
+    assert!(b.wait_for("svg.heatmap", Duration::ZERO).is_some());
+    b.find("th a[data-sort='total p99']").click();
+    b.wait_until("sorted by p99", Duration::from_secs(10), |b| {
+        b.url().contains("sort=total_p99")
+    });
+    let first = b.find("#endpoints tbody tr td.template").text();
+    assert_eq!(first, "/chunked");
+    b.screenshot_full(&shots.join("endpoints-1440.png"));
+    b.window_size(390, 844);
+    b.screenshot_full(&shots.join("endpoints-390.png"));
+    b.find("#endpoints tbody tr td.template a").click();
+    b.wait_until("the HTTP view of /chunked", Duration::from_secs(10), |b| {
+        b.url().contains("/http?") && b.url().contains("path=%2Fchunked")
+    });
+    let uris: Vec<String> = b
+        .find_all("#exchanges td.uri")
+        .iter()
+        .map(|e| e.text())
+        .collect();
+    assert_eq!(uris.len(), 1, "{uris:?}");
+    assert!(uris[0].contains("/chunked"));
+}

@@ -226,8 +226,8 @@ fn literal_part(template: &str) -> &str {
         // Odd pieces are placeholder names.
         .filter(|(i, _)| i % 2 == 0)
         .map(|(_, s)| s)
-        .max_by_key(|s| s.len())
-        .unwrap_or("")
+        // The first of the longest: the one nearest the root.
+        .fold("", |best, s| if s.len() > best.len() { s } else { best })
 }
 
 /// Cells with a look of their own: errors with their share.
