@@ -236,7 +236,7 @@ fn special(r: &EndpointRow, name: &str) -> Option<CellView> {
         "errors" if r.errors > 0 => Some(CellView {
             class: "num bad".into(),
             title: format!("{:.1}% of {} exchanges", r.error_share() * 100.0, r.count),
-            text: format!("{} ({:.1}%)", r.errors, r.error_share() * 100.0),
+            text: format!("{} ({:.0}%)", r.errors, r.error_share() * 100.0),
             ..CellView::default()
         }),
         "template" => Some(CellView {
