@@ -22,6 +22,7 @@ mod cli;
 mod cli_tcpdump;
 mod corpus;
 mod dns;
+mod endpoints;
 mod filter_bpf;
 mod filter_conformance;
 mod filter_errors;

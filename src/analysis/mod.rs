@@ -7,6 +7,7 @@
 
 mod conn;
 mod dns;
+pub mod endpoints;
 pub mod follow;
 mod http1;
 mod http2;

@@ -170,6 +170,27 @@ pub fn exchange_row(r: &Redactor, row: &mut ExchangeRow) {
     row.verdict = text(r, &row.verdict);
 }
 
+/// An endpoint row: a Host naming an IP address pseudonymised like the
+/// exchanges' (templates come from paths, which exchange rows keep).
+pub fn endpoint_row(r: &Redactor, row: &mut crate::analysis::report::EndpointRow) {
+    if let Some(host) = row.host.as_mut() {
+        if let Some(pseudonym) = host_pseudonym(r, host) {
+            *host = pseudonym;
+        }
+    }
+}
+
+/// The endpoints' heatmap and lines: the lines' hosts as in [`endpoint_row`].
+pub fn endpoint_timeline(r: &Redactor, timeline: &mut crate::analysis::endpoints::Timeline) {
+    for series in &mut timeline.series {
+        if let Some(host) = series.host.as_mut() {
+            if let Some(pseudonym) = host_pseudonym(r, host) {
+                *host = pseudonym;
+            }
+        }
+    }
+}
+
 /// A Host value that names an IP address, as the redactor shows it.
 fn host_pseudonym(r: &Redactor, host: &str) -> Option<String> {
     if !r.profile().pseudonymise_addresses {

@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
             "/captures/{id}/shares",
             post(share::api_create).get(share::api_list),
         )
+        .route("/captures/{id}/endpoints", get(pages::endpoints_api))
         .fallback(api::not_found);
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
@@ -184,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{id}/http", get(lists::http))
         .route("/c/{id}/dns", get(lists::dns))
         .route("/c/{id}/analyses", post(reanalysis::form_compute))
+        .route("/c/{id}/endpoints", get(pages::endpoints))
         .route(
             "/c/{id}/delete",
             get(pages::delete_confirm).post(pipeline::form_delete::<Analysis>),

@@ -11,6 +11,7 @@ use crate::time::{Span, Timestamp};
 
 mod conversations;
 mod dns;
+pub mod endpoints;
 mod exchanges;
 mod query;
 mod summary;
@@ -18,6 +19,7 @@ pub mod table;
 
 pub use conversations::ConversationRow;
 pub use dns::{status as dns_status, DnsRow};
+pub use endpoints::EndpointRow;
 pub use exchanges::ExchangeRow;
 pub use query::{
     shown, Cond, Filter, Order, Query, QueryError, SortKey, StatusFilter, StatusMatch, MAX_LIMIT,
@@ -34,6 +36,8 @@ pub type ConvQuery = Query<ConversationRow>;
 pub type HttpQuery = Query<ExchangeRow>;
 /// A filtered page of the DNS lookup table.
 pub type DnsQuery = Query<DnsRow>;
+/// A page of the endpoint table.
+pub type EndpointQuery = Query<EndpointRow>;
 
 impl Default for Query<ConversationRow> {
     /// Longest first, 50 rows.
@@ -46,6 +50,13 @@ impl Default for Query<ExchangeRow> {
     /// In request order, 50 rows.
     fn default() -> Self {
         Query::sorted(SortKey::of("request_start"), 50)
+    }
+}
+
+impl Default for Query<EndpointRow> {
+    /// Most exchanges first, 50 rows.
+    fn default() -> Self {
+        Query::sorted(SortKey::of("count"), 50)
     }
 }
 

@@ -33,11 +33,11 @@ pub(super) fn target(rest: &str, capture: &str) -> Option<Target> {
     let api = |tail: &str| Some(Target::Inner(format!("/api/captures/{capture}{tail}")));
     match parts.as_slice() {
         ["overview"] => page(""),
-        ["conversations" | "http" | "dns"] => page(rest),
+        ["conversations" | "http" | "dns" | "endpoints"] => page(rest),
         ["conversations", n] if is_number(n) => page(rest),
         ["capture.pcap"] => Some(Target::Capture),
         ["api"] => api(""),
-        ["api", "conversations" | "http" | "dns"] => api(&rest["/api".len()..]),
+        ["api", "conversations" | "http" | "dns" | "endpoints"] => api(&rest["/api".len()..]),
         ["api", "conversations", n] if is_number(n) => api(&rest["/api".len()..]),
         ["api", "conversations", n, "packets" | "stream" | "pcap"] if is_number(n) => {
             api(&rest["/api".len()..])

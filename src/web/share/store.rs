@@ -11,8 +11,8 @@ use crate::analysis::report::ConversationRow;
 use crate::flow::{PacketInfo, Proto};
 use crate::redact::{views, Redactor};
 use crate::store::{
-    Analysis, CaptureId, CaptureMeta, ConvQuery, DnsLookupRow, DnsQuery, Error, ExchangeRow,
-    HttpQuery, NewCapture, Page, Result, Store,
+    Analysis, CaptureId, CaptureMeta, ConvQuery, DnsLookupRow, DnsQuery, EndpointQuery, Error,
+    ExchangeRow, HttpQuery, NewCapture, Page, Result, Store,
 };
 
 /// The name a shared capture goes by (its file name may say too much).
@@ -147,6 +147,39 @@ impl Store for SharedStore {
             views::dns_row(&self.redactor, &mut l.row);
         }
         Ok(page)
+    }
+
+    fn endpoints(
+        &self,
+        id: &CaptureId,
+        q: &EndpointQuery,
+    ) -> Result<Page<crate::analysis::report::EndpointRow>> {
+        self.check(id)?;
+        let mut page = self.inner.endpoints(id, q)?;
+        for row in &mut page.items {
+            views::endpoint_row(&self.redactor, row);
+        }
+        Ok(page)
+    }
+
+    fn endpoint_timeline(&self, id: &CaptureId) -> Result<crate::analysis::endpoints::Timeline> {
+        self.check(id)?;
+        let mut timeline = self.inner.endpoint_timeline(id)?;
+        views::endpoint_timeline(&self.redactor, &mut timeline);
+        Ok(timeline)
+    }
+
+    fn each_exchange(
+        &self,
+        id: &CaptureId,
+        f: &mut dyn FnMut(&crate::analysis::report::ExchangeRow),
+    ) -> Result<()> {
+        self.check(id)?;
+        self.inner.each_exchange(id, &mut |row| {
+            let mut row = row.clone();
+            views::exchange_row(&self.redactor, &mut row);
+            f(&row);
+        })
     }
 
     /// Packet rows carry no address or byte: times, flags, lengths.
