@@ -2,7 +2,7 @@
 # Makes baseline.pcap and incident.pcap: curl against server.py on
 # loopback, recorded by tcpdump -i lo (as root). The same requests both
 # times; in the incident GET /api/orders/{id} is slow and answers 503 for
-# a quarter of the orders, /health has vanished, POST /api/checkout is
+# a quarter of the orders, /health is not asked for (vanished), POST /api/checkout is
 # new, and two connections to a port nobody listens on are refused.
 # Re-run: sudo ./make.sh   (needs tcpdump, curl, python3)
 set -euo pipefail
@@ -24,7 +24,9 @@ record() { # mode
   sleep 1.5
   for id in $(seq 1 20); do curl -s -o /dev/null "http://127.0.0.1:$port/api/orders/$id"; done
   for id in $(seq 101 110); do curl -s -o /dev/null "http://127.0.0.1:$port/api/users/$id"; done
-  for _ in 1 2 3 4 5; do curl -s -o /dev/null "http://127.0.0.1:$port/health"; done
+  if [ "$mode" = baseline ]; then
+    for _ in 1 2 3 4 5; do curl -s -o /dev/null "http://127.0.0.1:$port/health"; done
+  fi
   if [ "$mode" = incident ]; then
     for _ in 1 2 3; do curl -s -o /dev/null -X POST --data-binary '{"cart":7}' "http://127.0.0.1:$port/api/checkout"; done
     for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$closed/api/orders/1" || true; done

@@ -5,7 +5,7 @@ Usage: server.py PORT baseline|incident
 
 baseline: every endpoint answers at once.
 incident: GET /api/orders/ID sleeps 0.25 s and answers 503 when ID is a
-multiple of 4; /health is gone (404); POST /api/checkout is new.
+multiple of 4; POST /api/checkout is new.
 """
 import sys
 import time
@@ -39,7 +39,7 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, b'{"order":%d,"items":[1,2,3]}' % order)
         elif parts[:2] == ["api", "users"] and len(parts) == 3:
             self.answer(200, b'{"user":"%s"}' % parts[2].encode())
-        elif parts == ["health"] and MODE == "baseline":
+        elif parts == ["health"]:
             self.answer(200, b'{"ok":true}')
         else:
             self.answer(404, b'{"error":"not found"}')
