@@ -1,0 +1,254 @@
+//! Endpoints side by side: each (method, host, URL template) of either
+//! capture with its count, error rates and latency percentiles in both,
+//! the deltas and ratios, and its "most changed" score and sentence.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{score, words};
+use crate::analysis::report::ExchangeRow;
+use crate::time::Span;
+
+/// What identifies an endpoint in both captures.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EndpointKey {
+    pub method: String,
+    pub host: Option<String>,
+    pub template: String,
+}
+
+impl EndpointKey {
+    /// `GET /api/orders/{id}`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.template)
+    }
+}
+
+/// One endpoint in one capture. Rates are fractions of `count`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EndpointSide {
+    pub count: u64,
+    /// 4xx, 5xx, no response and reset together.
+    pub error_rate: f64,
+    pub rate_4xx: f64,
+    pub rate_5xx: f64,
+    pub rate_no_response: f64,
+    pub rate_reset: f64,
+    /// Of the total time (request's first byte to response's last byte).
+    pub p50: Option<Span>,
+    pub p99: Option<Span>,
+}
+
+/// Whether an endpoint is in both captures or only one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Both,
+    /// Only in the incident.
+    New,
+    /// Only in the baseline.
+    Vanished,
+}
+
+impl Presence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Both => "both",
+            Presence::New => "new",
+            Presence::Vanished => "vanished",
+        }
+    }
+}
+
+/// One endpoint of the comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointChange {
+    #[serde(flatten)]
+    pub key: EndpointKey,
+    pub presence: Presence,
+    pub base: Option<EndpointSide>,
+    pub incident: Option<EndpointSide>,
+    /// incident / baseline (absent unless both have a value).
+    pub count_ratio: Option<f64>,
+    pub p50_ratio: Option<f64>,
+    pub p99_ratio: Option<f64>,
+    /// incident − baseline.
+    pub p50_delta: Option<Span>,
+    pub p99_delta: Option<Span>,
+    /// incident − baseline, as a fraction (0.041 is 4.1 points).
+    pub error_rate_delta: f64,
+    pub score: f64,
+    pub sentence: String,
+}
+
+/// The endpoints of one capture's exchanges.
+pub(super) fn sides(rows: &[ExchangeRow]) -> BTreeMap<EndpointKey, EndpointSide> {
+    #[derive(Default)]
+    struct Acc {
+        count: u64,
+        c4xx: u64,
+        c5xx: u64,
+        none: u64,
+        reset: u64,
+        totals: Vec<Span>,
+    }
+    let mut acc: BTreeMap<EndpointKey, Acc> = BTreeMap::new();
+    for row in rows {
+        let a = acc.entry(key_of(row)).or_default();
+        a.count += 1;
+        match row.status {
+            Some(400..=499) => a.c4xx += 1,
+            Some(500..=599) => a.c5xx += 1,
+            Some(_) => {}
+            None if row.interrupted => a.reset += 1,
+            None => a.none += 1,
+        }
+        a.totals.extend(row.total_time);
+    }
+    acc.into_iter()
+        .map(|(k, mut a)| {
+            let n = a.count.max(1) as f64;
+            let side = EndpointSide {
+                count: a.count,
+                error_rate: (a.c4xx + a.c5xx + a.none + a.reset) as f64 / n,
+                rate_4xx: a.c4xx as f64 / n,
+                rate_5xx: a.c5xx as f64 / n,
+                rate_no_response: a.none as f64 / n,
+                rate_reset: a.reset as f64 / n,
+                p50: score::percentile(&mut a.totals, 0.50),
+                p99: score::percentile(&mut a.totals, 0.99),
+            };
+            (k, side)
+        })
+        .collect()
+}
+
+/// Method, host and the path without its query string.
+fn key_of(row: &ExchangeRow) -> EndpointKey {
+    let uri = row.uri.as_deref().unwrap_or("");
+    let path = uri.split('?').next().unwrap_or(uri);
+    EndpointKey {
+        method: row.method.clone().unwrap_or_else(|| "?".into()),
+        host: row.host.clone(),
+        template: path.to_string(),
+    }
+}
+
+/// Both captures' endpoints, most changed first.
+pub(super) fn compare(
+    base: BTreeMap<EndpointKey, EndpointSide>,
+    mut incident: BTreeMap<EndpointKey, EndpointSide>,
+) -> Vec<EndpointChange> {
+    let mut out: Vec<EndpointChange> = Vec::new();
+    for (key, b) in base {
+        let i = incident.remove(&key);
+        out.push(change(key, Some(b), i));
+    }
+    for (key, i) in incident {
+        out.push(change(key, None, Some(i)));
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
+    out
+}
+
+fn change(
+    key: EndpointKey,
+    base: Option<EndpointSide>,
+    incident: Option<EndpointSide>,
+) -> EndpointChange {
+    let presence = match (&base, &incident) {
+        (Some(_), Some(_)) => Presence::Both,
+        (None, _) => Presence::New,
+        (_, None) => Presence::Vanished,
+    };
+    let zero = EndpointSide::default();
+    let (b, i) = (
+        base.as_ref().unwrap_or(&zero),
+        incident.as_ref().unwrap_or(&zero),
+    );
+    let delta = |x: Option<Span>, y: Option<Span>| match (x, y) {
+        (Some(x), Some(y)) => Some(Span::from_nanos(y.as_nanos().saturating_sub(x.as_nanos()))),
+        _ => None,
+    };
+    let count_ratio = (b.count > 0 && i.count > 0).then(|| i.count as f64 / b.count as f64);
+    let score = score::latency(b.p99, i.p99)
+        + score::rate(b.error_rate, i.error_rate)
+        + score::count(b.count, i.count);
+    let sentence = sentence(&key, presence, b, i);
+    EndpointChange {
+        presence,
+        count_ratio,
+        p50_ratio: score::ratio(b.p50, i.p50),
+        p99_ratio: score::ratio(b.p99, i.p99),
+        p50_delta: delta(b.p50, i.p50),
+        p99_delta: delta(b.p99, i.p99),
+        error_rate_delta: i.error_rate - b.error_rate,
+        score,
+        sentence,
+        key,
+        base,
+        incident,
+    }
+}
+
+/// Error classes as the sentences name them.
+fn classes(s: &EndpointSide) -> [(&'static str, f64); 4] {
+    [
+        ("5xx", s.rate_5xx),
+        ("4xx", s.rate_4xx),
+        ("no response", s.rate_no_response),
+        ("reset", s.rate_reset),
+    ]
+}
+
+/// "GET /api/orders/{id}: p99 12.0 ms → 260.3 ms (22×), 5xx 0% → 25%":
+/// the parts that changed notably, or "no notable change".
+fn sentence(key: &EndpointKey, presence: Presence, b: &EndpointSide, i: &EndpointSide) -> String {
+    let label = key.label();
+    match presence {
+        Presence::New => {
+            let mut s = format!(
+                "{label}: new in the incident, {}, p99 {}",
+                words::plural(i.count, "request", "requests"),
+                words::span(i.p99)
+            );
+            if i.error_rate > 0.0 {
+                s.push_str(&format!(", errors {}", words::percent(i.error_rate)));
+            }
+            return s;
+        }
+        Presence::Vanished => {
+            return format!(
+                "{label}: gone from the incident ({} in the baseline)",
+                words::plural(b.count, "request", "requests")
+            );
+        }
+        Presence::Both => {}
+    }
+    let mut parts = Vec::new();
+    if score::latency(b.p99, i.p99) >= score::NOTABLE {
+        let mut p = format!("p99 {} → {}", words::span(b.p99), words::span(i.p99));
+        if let Some(r) = score::ratio(b.p99, i.p99) {
+            p.push_str(&format!(" ({})", words::ratio(r)));
+        }
+        parts.push(p);
+    }
+    for ((name, before), (_, after)) in classes(b).into_iter().zip(classes(i)) {
+        if (after - before).abs() >= score::NOTABLE_RATE {
+            parts.push(format!(
+                "{name} {} → {}",
+                words::percent(before),
+                words::percent(after)
+            ));
+        }
+    }
+    if score::count(b.count, i.count) >= score::NOTABLE {
+        parts.push(format!("requests {} → {}", b.count, i.count));
+    }
+    if parts.is_empty() {
+        format!("{label}: no notable change")
+    } else {
+        format!("{label}: {}", parts.join(", "))
+    }
+}

@@ -1,0 +1,114 @@
+//! Baseline vs incident: two captures' rows in, their differences out,
+//! sorted by "most changed" (README, "Baseline vs incident"). Endpoints
+//! side by side, status codes that appeared or vanished, failed
+//! conversations per server, the network's share per server, and a
+//! sentence for each of the top changes. Pure: the CLI and the web hand
+//! it rows they read however they read them.
+
+mod endpoints;
+mod failures;
+mod network;
+mod score;
+mod statuses;
+#[cfg(test)]
+mod tests;
+mod words;
+
+pub use endpoints::{EndpointChange, EndpointKey, EndpointSide, Presence};
+pub use failures::{Failed, FailureChange};
+pub use network::{NetworkChange, NetworkSide};
+pub use score::{COUNT_WEIGHT, ERROR_WEIGHT, LATENCY_FLOOR, NOTABLE, NOTABLE_RATE};
+pub use statuses::StatusChange;
+
+use serde::Serialize;
+
+use crate::analysis::report::{ConversationRow, ExchangeRow};
+
+/// The rows of one capture.
+#[derive(Clone, Copy)]
+pub struct Side<'a> {
+    pub exchanges: &'a [ExchangeRow],
+    pub conversations: &'a [ConversationRow],
+}
+
+/// Most sentences in [`Comparison::top`].
+pub const TOP_CHANGES: usize = 5;
+
+/// What differs between a baseline and an incident; every list is most
+/// changed first.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    /// The sentences of the most changed rows of every list (at most
+    /// [`TOP_CHANGES`], each scoring at least [`NOTABLE`]).
+    pub top: Vec<TopChange>,
+    pub endpoints: Vec<EndpointChange>,
+    pub statuses: Vec<StatusChange>,
+    pub failures: Vec<FailureChange>,
+    pub network: Vec<NetworkChange>,
+}
+
+/// Which list a top change comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    Endpoint,
+    Status,
+    Failure,
+    Network,
+}
+
+/// One of the top changes, in a sentence.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TopChange {
+    pub section: Section,
+    pub score: f64,
+    pub sentence: String,
+}
+
+/// Compares `incident` with `base`.
+pub fn compare(base: Side<'_>, incident: Side<'_>) -> Comparison {
+    let endpoints = endpoints::compare(
+        endpoints::sides(base.exchanges),
+        endpoints::sides(incident.exchanges),
+    );
+    let statuses = statuses::compare(base.exchanges, incident.exchanges);
+    let failures = failures::compare(base.conversations, incident.conversations);
+    let network = network::compare(base.conversations, incident.conversations);
+    let mut top: Vec<TopChange> = Vec::new();
+    let mut add = |section, score: f64, sentence: &str| {
+        if score >= NOTABLE {
+            top.push(TopChange {
+                section,
+                score,
+                sentence: sentence.to_string(),
+            });
+        }
+    };
+    for e in &endpoints {
+        add(Section::Endpoint, e.score, &e.sentence);
+    }
+    for s in &statuses {
+        if let Some(sentence) = &s.sentence {
+            add(Section::Status, s.score, sentence);
+        }
+    }
+    for f in &failures {
+        add(Section::Failure, f.score, &f.sentence);
+    }
+    for n in &network {
+        add(Section::Network, n.score, &n.sentence);
+    }
+    top.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.sentence.cmp(&b.sentence))
+    });
+    top.truncate(TOP_CHANGES);
+    Comparison {
+        top,
+        endpoints,
+        statuses,
+        failures,
+        network,
+    }
+}
