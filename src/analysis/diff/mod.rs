@@ -12,7 +12,7 @@ mod score;
 mod statuses;
 #[cfg(test)]
 mod tests;
-mod words;
+pub mod words;
 
 pub use endpoints::{EndpointChange, EndpointKey, EndpointSide, Presence};
 pub use failures::{Failed, FailureChange};
