@@ -8,6 +8,7 @@
 mod conn;
 pub mod diff;
 mod dns;
+pub mod endpoints;
 pub mod follow;
 mod http1;
 mod http2;

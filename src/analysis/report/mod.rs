@@ -11,6 +11,7 @@ use crate::time::{Span, Timestamp};
 
 mod conversations;
 mod dns;
+pub mod endpoints;
 mod exchanges;
 mod query;
 mod summary;
@@ -18,6 +19,7 @@ pub mod table;
 
 pub use conversations::ConversationRow;
 pub use dns::{status as dns_status, DnsRow};
+pub use endpoints::EndpointRow;
 pub use exchanges::ExchangeRow;
 pub use query::{
     shown, Cond, Filter, Order, Query, QueryError, SortKey, StatusFilter, StatusMatch, MAX_LIMIT,

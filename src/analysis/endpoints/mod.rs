@@ -1,0 +1,397 @@
+//! Endpoints: HTTP exchanges grouped by (method, host, URL template), with
+//! their error classes, percentiles, bytes and verdict mix (README,
+//! "Endpoints"). Feed exchange rows to a [`Builder`] as they come (or call
+//! [`endpoints`] on a slice); [`Builder::finish`] folds the templates (see
+//! [`template`]) and answers one [`EndpointRow`] per endpoint, most
+//! exchanges first.
+//!
+//! ```
+//! use tracedeck::analysis::endpoints::{endpoints, Options};
+//! use tracedeck::analysis::report::ExchangeRow;
+//!
+//! let rows: Vec<ExchangeRow> = (1..=3)
+//!     .map(|id| ExchangeRow {
+//!         method: Some("GET".into()),
+//!         uri: Some(format!("/users/{id}?full=1")),
+//!         status: Some(200),
+//!         ..ExchangeRow::default()
+//!     })
+//!     .collect();
+//! let set = endpoints(&rows, &Options::default());
+//! assert_eq!(set.rows.len(), 1);
+//! assert_eq!(set.rows[0].template, "/users/{id}");
+//! assert_eq!(set.rows[0].query_keys, "full");
+//! assert_eq!(set.rows[0].count, 3);
+//! ```
+
+mod latency;
+pub mod template;
+
+pub use latency::{nearest_rank, Latencies, EXACT_LIMIT, SKETCH_ALPHA};
+pub use template::{shape_of, Fold, Placeholder, Shape, FOLD_BETWEEN, FOLD_LAST};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
+
+use crate::analysis::report::endpoints::precision;
+pub use crate::analysis::report::EndpointRow;
+use crate::analysis::report::ExchangeRow;
+use crate::http::Wait;
+use crate::time::Timestamp;
+
+/// A user's corrections to the inferred templates, carried in the page's
+/// URL (`&rename=OLD=>NEW`, `&split=TEMPLATE`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Templates shown under another name; two renamed to one merge.
+    pub rename: Vec<(String, String)>,
+    /// Templates taken one step apart: a folded one back to the values its
+    /// `{name}`s replaced, an unfolded one back to its literal paths.
+    pub split: Vec<String>,
+}
+
+impl Options {
+    fn renamed<'a>(&'a self, template: &'a str) -> Option<&'a str> {
+        self.rename
+            .iter()
+            .find(|(old, _)| old == template)
+            .map(|(_, new)| new.as_str())
+    }
+
+    fn splits(&self, template: &str) -> bool {
+        self.split.iter().any(|s| s == template)
+    }
+}
+
+/// The template of an exchange without a request target (a response whose
+/// request the capture missed).
+pub const NO_TARGET: &str = "(no request)";
+
+/// What an exchange is grouped by before templates fold.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct GroupKey {
+    method: Option<String>,
+    /// Lower-cased.
+    host: Option<String>,
+    shape: Shape,
+    /// The path as sent, kept only when a split may need it.
+    raw: Option<String>,
+}
+
+/// The running totals of one group.
+#[derive(Debug, Default)]
+struct Totals {
+    count: u64,
+    status_4xx: u64,
+    status_5xx: u64,
+    no_response: u64,
+    reset: u64,
+    request_bytes: u64,
+    response_bytes: u64,
+    /// Indexed by [`wait_index`].
+    waits: [u64; 5],
+    first_seen: Option<Timestamp>,
+    last_seen: Option<Timestamp>,
+    server: Latencies,
+    total: Latencies,
+    query_keys: BTreeSet<String>,
+    rules: BTreeSet<String>,
+}
+
+fn wait_index(wait: Wait) -> usize {
+    match wait {
+        Wait::Server => 0,
+        Wait::Network => 1,
+        Wait::Client => 2,
+        Wait::Transfer => 3,
+        Wait::Unknown => 4,
+    }
+}
+
+/// The exchange was cut by a TCP reset or an HTTP/2 RST_STREAM. The
+/// verdict names the reset (`connection reset by the server`); the
+/// exchange rows carry no other trace of it.
+pub fn is_reset(row: &ExchangeRow) -> bool {
+    row.interrupted
+        && (row.verdict.contains("reset")
+            || row
+                .stream_end
+                .as_deref()
+                .is_some_and(|e| e.starts_with("RST_STREAM")))
+}
+
+impl Totals {
+    fn add(&mut self, row: &ExchangeRow, query_keys: Vec<String>) {
+        self.count += 1;
+        if is_reset(row) {
+            self.reset += 1;
+        } else {
+            match row.status {
+                None => self.no_response += 1,
+                Some(400..=499) => self.status_4xx += 1,
+                Some(500..=599) => self.status_5xx += 1,
+                Some(_) => {}
+            }
+        }
+        self.request_bytes += row.request_body_bytes;
+        self.response_bytes += row.response_body_bytes;
+        self.waits[wait_index(row.wait)] += 1;
+        if let Some(at) = row.request_start.or(row.response_start) {
+            self.first_seen = Some(self.first_seen.map_or(at, |f| f.min(at)));
+            self.last_seen = Some(self.last_seen.map_or(at, |l| l.max(at)));
+        }
+        if let Some(s) = row.server_time {
+            self.server.push(s);
+        }
+        if let Some(t) = row.total_time {
+            self.total.push(t);
+        }
+        self.query_keys.extend(query_keys);
+    }
+
+    fn merge(&mut self, o: Totals) {
+        self.count += o.count;
+        self.status_4xx += o.status_4xx;
+        self.status_5xx += o.status_5xx;
+        self.no_response += o.no_response;
+        self.reset += o.reset;
+        self.request_bytes += o.request_bytes;
+        self.response_bytes += o.response_bytes;
+        for (a, b) in self.waits.iter_mut().zip(o.waits) {
+            *a += b;
+        }
+        self.first_seen = min_some(self.first_seen, o.first_seen, std::cmp::min);
+        self.last_seen = min_some(self.last_seen, o.last_seen, std::cmp::max);
+        self.server.merge(o.server);
+        self.total.merge(o.total);
+        self.query_keys.extend(o.query_keys);
+        self.rules.extend(o.rules);
+    }
+
+    fn into_row(
+        mut self,
+        method: Option<String>,
+        host: Option<String>,
+        template: String,
+    ) -> EndpointRow {
+        let server = self.server.percentiles();
+        let total = self.total.percentiles();
+        let exact = self.server.is_exact() && self.total.is_exact();
+        let rule = if self.rules.is_empty() {
+            "literal".to_string()
+        } else {
+            self.rules.into_iter().collect::<Vec<_>>().join("; ")
+        };
+        EndpointRow {
+            method,
+            host,
+            template,
+            rule,
+            query_keys: self.query_keys.into_iter().collect::<Vec<_>>().join(","),
+            count: self.count,
+            status_4xx: self.status_4xx,
+            status_5xx: self.status_5xx,
+            no_response: self.no_response,
+            reset: self.reset,
+            errors: self.status_4xx + self.status_5xx + self.no_response + self.reset,
+            server_p50: server.p50,
+            server_p90: server.p90,
+            server_p99: server.p99,
+            server_max: server.max,
+            total_p50: total.p50,
+            total_p90: total.p90,
+            total_p99: total.p99,
+            total_max: total.max,
+            percentiles: if exact {
+                precision::EXACT
+            } else {
+                precision::SKETCH
+            }
+            .to_string(),
+            request_bytes: self.request_bytes,
+            response_bytes: self.response_bytes,
+            wait_server: self.waits[0],
+            wait_network: self.waits[1],
+            wait_client: self.waits[2],
+            wait_transfer: self.waits[3],
+            wait_unknown: self.waits[4],
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+        }
+    }
+}
+
+fn min_some<T: Copy>(a: Option<T>, b: Option<T>, pick: fn(T, T) -> T) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(pick(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Groups exchanges as they come; [`Builder::finish`] makes the endpoints.
+#[derive(Debug, Default)]
+pub struct Builder {
+    options: Options,
+    groups: FxHashMap<GroupKey, Totals>,
+}
+
+/// The endpoints of a set of exchanges, and which endpoint each exchange
+/// went to.
+#[derive(Debug, Default)]
+pub struct EndpointSet {
+    /// Most exchanges first (then method, host, template).
+    pub rows: Vec<EndpointRow>,
+    resolved: FxHashMap<GroupKey, usize>,
+    keep_raw: bool,
+}
+
+impl EndpointSet {
+    /// The index in `rows` of the endpoint an exchange belongs to (an
+    /// exchange of the set that was built, or one like them).
+    pub fn endpoint_of(&self, row: &ExchangeRow) -> Option<usize> {
+        let (key, _) = group_key(row, self.keep_raw);
+        self.resolved.get(&key).copied()
+    }
+}
+
+fn group_key(row: &ExchangeRow, keep_raw: bool) -> (GroupKey, Vec<String>) {
+    let (shape, keys, raw) = match row.uri.as_deref() {
+        Some(uri) => {
+            let (shape, keys) = shape_of(uri);
+            let raw = keep_raw.then(|| uri.split(['?', '#']).next().unwrap_or(uri).to_string());
+            (shape, keys, raw)
+        }
+        None => (
+            Shape {
+                segments: vec![NO_TARGET.to_string()],
+                absolute: false,
+                placeholders: BTreeSet::new(),
+            },
+            Vec::new(),
+            None,
+        ),
+    };
+    let key = GroupKey {
+        method: row.method.clone(),
+        host: row.host.as_deref().map(str::to_ascii_lowercase),
+        shape,
+        raw,
+    };
+    (key, keys)
+}
+
+impl Builder {
+    pub fn new(options: Options) -> Builder {
+        Builder {
+            options,
+            groups: FxHashMap::default(),
+        }
+    }
+
+    /// Counts one exchange.
+    pub fn add(&mut self, row: &ExchangeRow) {
+        let (key, query_keys) = group_key(row, !self.options.split.is_empty());
+        self.groups.entry(key).or_default().add(row, query_keys);
+    }
+
+    /// Folds the templates, applies the options and makes the rows.
+    pub fn finish(self) -> EndpointSet {
+        let keep_raw = !self.options.split.is_empty();
+        let options = self.options;
+        // Fold per host, over the shapes of every method.
+        let mut by_host: BTreeMap<Option<String>, BTreeMap<Shape, u64>> = BTreeMap::new();
+        for (key, totals) in &self.groups {
+            *by_host
+                .entry(key.host.clone())
+                .or_default()
+                .entry(key.shape.clone())
+                .or_default() += totals.count;
+        }
+        let folded: BTreeMap<Option<String>, BTreeMap<Shape, (Shape, Vec<Fold>)>> = by_host
+            .into_iter()
+            .map(|(host, shapes)| (host, template::fold(&shapes)))
+            .collect();
+
+        let mut merged: BTreeMap<
+            (Option<String>, Option<String>, String),
+            (Totals, Vec<GroupKey>),
+        > = BTreeMap::new();
+        for (key, mut totals) in self.groups {
+            let (shape, folds) = folded
+                .get(&key.host)
+                .and_then(|m| m.get(&key.shape))
+                .map_or((&key.shape, &[][..]), |(s, f)| (s, &f[..]));
+            let mut template = shape.path();
+            let mut rules: Vec<String> = key
+                .shape
+                .placeholders
+                .iter()
+                .map(|p| p.rule().to_string())
+                .collect();
+            rules.extend(folds.iter().map(Fold::rule));
+            if options.splits(&template) {
+                if !folds.is_empty() {
+                    template = key.shape.path();
+                    rules.retain(|r| !r.starts_with(Placeholder::Name.text()));
+                    rules.push("split".to_string());
+                }
+                if options.splits(&template) || folds.is_empty() {
+                    if let Some(raw) = &key.raw {
+                        template = raw.clone();
+                        rules = vec!["split".to_string()];
+                    }
+                }
+            }
+            if let Some(new) = options.renamed(&template) {
+                rules.push(format!("renamed from {template}"));
+                template = new.to_string();
+            }
+            totals.rules.extend(rules);
+            let slot = merged
+                .entry((key.method.clone(), key.host.clone(), template))
+                .or_default();
+            slot.0.merge(totals);
+            slot.1.push(key);
+        }
+
+        let mut made: Vec<(EndpointRow, Vec<GroupKey>)> = merged
+            .into_iter()
+            .map(|((method, host, template), (totals, keys))| {
+                (totals.into_row(method, host, template), keys)
+            })
+            .collect();
+        made.sort_by(|(a, _), (b, _)| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.method.cmp(&b.method))
+                .then_with(|| a.host.cmp(&b.host))
+                .then_with(|| a.template.cmp(&b.template))
+        });
+        let mut set = EndpointSet {
+            rows: Vec::with_capacity(made.len()),
+            resolved: FxHashMap::default(),
+            keep_raw,
+        };
+        for (i, (row, keys)) in made.into_iter().enumerate() {
+            set.rows.push(row);
+            set.resolved.extend(keys.into_iter().map(|k| (k, i)));
+        }
+        set
+    }
+}
+
+/// The endpoints of a set of exchange rows.
+pub fn endpoints<'a>(
+    rows: impl IntoIterator<Item = &'a ExchangeRow>,
+    options: &Options,
+) -> EndpointSet {
+    let mut b = Builder::new(options.clone());
+    for row in rows {
+        b.add(row);
+    }
+    b.finish()
+}
+
+#[cfg(test)]
+mod tests;
