@@ -21,6 +21,7 @@ mod capture_seam;
 mod cli;
 mod cli_tcpdump;
 mod corpus;
+mod diff;
 mod dns;
 mod filter_bpf;
 mod filter_conformance;

@@ -89,6 +89,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<()> {
             exchanges: &incident.exchanges,
             conversations: &incident.conversations,
         },
+        &diff::EndpointOptions::default(),
     );
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());

@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{score, words};
+use crate::analysis::endpoints::{endpoints, is_reset, EndpointSet, Latencies, Options};
 use crate::analysis::report::ExchangeRow;
 use crate::time::Span;
 
 /// What identifies an endpoint in both captures.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct EndpointKey {
-    pub method: String,
+    pub method: Option<String>,
     pub host: Option<String>,
     pub template: String,
 }
@@ -21,7 +22,11 @@ pub struct EndpointKey {
 impl EndpointKey {
     /// `GET /api/orders/{id}`.
     pub fn label(&self) -> String {
-        format!("{} {}", self.method, self.template)
+        format!(
+            "{} {}",
+            self.method.as_deref().unwrap_or("?"),
+            self.template
+        )
     }
 }
 
@@ -38,6 +43,9 @@ pub struct EndpointSide {
     /// Of the total time (request's first byte to response's last byte).
     pub p50: Option<Span>,
     pub p99: Option<Span>,
+    /// Whether the percentiles are exact (beyond a million values they
+    /// come from a sketch within 1%).
+    pub exact: bool,
 }
 
 /// Whether an endpoint is in both captures or only one.
@@ -82,8 +90,22 @@ pub struct EndpointChange {
     pub sentence: String,
 }
 
-/// The endpoints of one capture's exchanges.
-pub(super) fn sides(rows: &[ExchangeRow]) -> BTreeMap<EndpointKey, EndpointSide> {
+/// Both captures' endpoints. Templates are inferred over the exchanges of
+/// both together, so an endpoint has one name on each side.
+pub(super) fn sides(
+    base: &[ExchangeRow],
+    incident: &[ExchangeRow],
+    options: &Options,
+) -> (
+    BTreeMap<EndpointKey, EndpointSide>,
+    BTreeMap<EndpointKey, EndpointSide>,
+) {
+    let set = endpoints(base.iter().chain(incident), options);
+    (side(&set, base), side(&set, incident))
+}
+
+/// One capture's exchanges, counted by the endpoints of `set`.
+fn side(set: &EndpointSet, rows: &[ExchangeRow]) -> BTreeMap<EndpointKey, EndpointSide> {
     #[derive(Default)]
     struct Acc {
         count: u64,
@@ -91,24 +113,37 @@ pub(super) fn sides(rows: &[ExchangeRow]) -> BTreeMap<EndpointKey, EndpointSide>
         c5xx: u64,
         none: u64,
         reset: u64,
-        totals: Vec<Span>,
+        totals: Latencies,
     }
-    let mut acc: BTreeMap<EndpointKey, Acc> = BTreeMap::new();
+    let mut acc: BTreeMap<usize, Acc> = BTreeMap::new();
     for row in rows {
-        let a = acc.entry(key_of(row)).or_default();
+        let Some(at) = set.endpoint_of(row) else {
+            continue;
+        };
+        let a = acc.entry(at).or_default();
         a.count += 1;
+        // The classes as the endpoint table counts them: a reset first.
         match row.status {
+            _ if is_reset(row) => a.reset += 1,
+            None => a.none += 1,
             Some(400..=499) => a.c4xx += 1,
             Some(500..=599) => a.c5xx += 1,
             Some(_) => {}
-            None if row.interrupted => a.reset += 1,
-            None => a.none += 1,
         }
-        a.totals.extend(row.total_time);
+        if let Some(t) = row.total_time {
+            a.totals.push(t);
+        }
     }
     acc.into_iter()
-        .map(|(k, mut a)| {
+        .filter_map(|(at, mut a)| {
+            let row = set.rows.get(at)?;
+            let key = EndpointKey {
+                method: row.method.clone(),
+                host: row.host.clone(),
+                template: row.template.clone(),
+            };
             let n = a.count.max(1) as f64;
+            let total = a.totals.percentiles();
             let side = EndpointSide {
                 count: a.count,
                 error_rate: (a.c4xx + a.c5xx + a.none + a.reset) as f64 / n,
@@ -116,23 +151,13 @@ pub(super) fn sides(rows: &[ExchangeRow]) -> BTreeMap<EndpointKey, EndpointSide>
                 rate_5xx: a.c5xx as f64 / n,
                 rate_no_response: a.none as f64 / n,
                 rate_reset: a.reset as f64 / n,
-                p50: score::percentile(&mut a.totals, 0.50),
-                p99: score::percentile(&mut a.totals, 0.99),
+                p50: total.p50,
+                p99: total.p99,
+                exact: a.totals.is_exact(),
             };
-            (k, side)
+            Some((key, side))
         })
         .collect()
-}
-
-/// Method, host and the path without its query string.
-fn key_of(row: &ExchangeRow) -> EndpointKey {
-    let uri = row.uri.as_deref().unwrap_or("");
-    let path = uri.split('?').next().unwrap_or(uri);
-    EndpointKey {
-        method: row.method.clone().unwrap_or_else(|| "?".into()),
-        host: row.host.clone(),
-        template: path.to_string(),
-    }
 }
 
 /// Both captures' endpoints, most changed first.

@@ -22,6 +22,7 @@ pub use statuses::StatusChange;
 
 use serde::Serialize;
 
+pub use crate::analysis::endpoints::Options as EndpointOptions;
 use crate::analysis::report::{ConversationRow, ExchangeRow};
 
 /// The rows of one capture.
@@ -32,7 +33,7 @@ pub struct Side<'a> {
 }
 
 /// Most sentences in [`Comparison::top`].
-pub const TOP_CHANGES: usize = 5;
+pub const TOP_CHANGES: usize = 8;
 
 /// What differs between a baseline and an incident; every list is most
 /// changed first.
@@ -65,12 +66,11 @@ pub struct TopChange {
     pub sentence: String,
 }
 
-/// Compares `incident` with `base`.
-pub fn compare(base: Side<'_>, incident: Side<'_>) -> Comparison {
-    let endpoints = endpoints::compare(
-        endpoints::sides(base.exchanges),
-        endpoints::sides(incident.exchanges),
-    );
+/// Compares `incident` with `base`; `options` renames or splits endpoint
+/// templates as on the endpoints page.
+pub fn compare(base: Side<'_>, incident: Side<'_>, options: &EndpointOptions) -> Comparison {
+    let (b, i) = endpoints::sides(base.exchanges, incident.exchanges, options);
+    let endpoints = endpoints::compare(b, i);
     let statuses = statuses::compare(base.exchanges, incident.exchanges);
     let failures = failures::compare(base.conversations, incident.conversations);
     let network = network::compare(base.conversations, incident.conversations);

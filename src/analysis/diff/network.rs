@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use super::{score, words};
+use crate::analysis::endpoints::Latencies;
 use crate::analysis::report::ConversationRow;
 use crate::flow::Proto;
 use crate::time::Span;
@@ -38,7 +39,7 @@ fn sides(rows: &[ConversationRow]) -> BTreeMap<SocketAddr, NetworkSide> {
     #[derive(Default)]
     struct Acc {
         conversations: u64,
-        rtts: Vec<Span>,
+        rtts: Latencies,
         retransmissions: u64,
         packets: u64,
     }
@@ -46,16 +47,19 @@ fn sides(rows: &[ConversationRow]) -> BTreeMap<SocketAddr, NetworkSide> {
     for r in rows.iter().filter(|r| r.proto == Proto::Tcp) {
         let a = acc.entry(r.server).or_default();
         a.conversations += 1;
-        a.rtts.extend(r.handshake_rtt);
+        if let Some(rtt) = r.handshake_rtt {
+            a.rtts.push(rtt);
+        }
         a.retransmissions += r.retransmissions;
         a.packets += r.packets();
     }
     acc.into_iter()
         .map(|(server, mut a)| {
+            let rtt = a.rtts.percentiles();
             let side = NetworkSide {
                 conversations: a.conversations,
-                rtt_p50: score::percentile(&mut a.rtts, 0.50),
-                rtt_p90: score::percentile(&mut a.rtts, 0.90),
+                rtt_p50: rtt.p50,
+                rtt_p90: rtt.p90,
                 retransmission_rate: if a.packets == 0 {
                     0.0
                 } else {

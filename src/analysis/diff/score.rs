@@ -53,14 +53,3 @@ pub fn ratio(before: Option<Span>, after: Option<Span>) -> Option<f64> {
         _ => None,
     }
 }
-
-/// The nearest-rank percentile `p` (0..=1) of `values`, sorting them.
-pub fn percentile(values: &mut [Span], p: f64) -> Option<Span> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    let n = values.len();
-    let rank = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
-    values.get(rank).copied()
-}

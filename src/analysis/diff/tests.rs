@@ -96,6 +96,7 @@ fn compared() -> Comparison {
             exchanges: &i,
             conversations: &ic,
         },
+        &EndpointOptions::default(),
     )
 }
 
@@ -234,8 +235,12 @@ fn the_top_changes_in_sentences() {
             "201 appeared: 3 responses (17% of the incident's exchanges)",
             "GET /health: gone from the incident (3 requests in the baseline)",
             "POST /api/checkout: new in the incident, 3 requests, p99 5.0 ms",
+            // Two at 0.5 × log2(3) ≈ 0.79.
+            "127.0.0.1:8472: 2 connections failed in the incident (2 refused), none in the baseline",
+            "503 appeared: 2 responses (11% of the incident's exchanges)",
         ]
     );
+    // GET /api/users (0) is under the notable score.
     assert_eq!(c.top[1].section, Section::Network);
 }
 
@@ -246,7 +251,7 @@ fn a_capture_compared_with_itself_has_no_top_change() {
         exchanges: &b,
         conversations: &bc,
     };
-    let c = compare(side, side);
+    let c = compare(side, side, &EndpointOptions::default());
     assert!(c.top.is_empty(), "{:?}", c.top);
     assert!(c.failures.is_empty());
     assert!(c
