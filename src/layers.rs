@@ -17,6 +17,8 @@ const CORE: &[&str] = &[
 /// What `store` may name of the analysis core, as path prefixes.
 const STORE_MAY_USE: &[&str] = &[
     "analysis::report",
+    // Endpoints are a report over the exchange rows, made as they are stored.
+    "analysis::endpoints",
     "analysis::{",
     "analysis::CaptureSummary",
     "analysis::Output",

@@ -13,8 +13,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use tracedeck::analysis::endpoints;
 use tracedeck::analysis::report::{
-    CaptureRow, Cell, ConversationRow, DnsRow, ExchangeRow, Order, Row, StatusFilter,
+    CaptureRow, Cell, ConversationRow, DnsRow, EndpointRow, ExchangeRow, Order, Row, StatusFilter,
 };
 use tracedeck::analysis::tls::KeyLog;
 use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
@@ -30,7 +31,8 @@ const EXAMPLES: &str = "\
 Examples:
   tracedeck analyze -r out.pcap port 8080 and host 10.0.0.2  the slowest conversations
   tracedeck analyze out.pcap.gz --http --status 5xx         the failed HTTP exchanges
-  tracedeck analyze out.pcap --dns --rcode NXDOMAIN,SERVFAIL the failed DNS lookups";
+  tracedeck analyze out.pcap --dns --rcode NXDOMAIN,SERVFAIL the failed DNS lookups
+  tracedeck analyze out.pcap --endpoints --sort total-p99    endpoints, slowest p99 first";
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
@@ -50,6 +52,8 @@ pub struct AnalyzeArgs {
     /// Conversations: duration (default), start, bytes, packets, id.
     /// With --http: total-time (default), server-time, status, start, bytes.
     /// With --dns: time (response time, default), start, name, rcode, retransmits.
+    /// With --endpoints: any column of the endpoint table (count, default;
+    /// total-p99, server-p50, errors, status-5xx, template, ...).
     #[arg(long, value_name = "COLUMN")]
     sort: Option<String>,
     /// Only packets matching this pcap-filter expression count, as with
@@ -59,6 +63,11 @@ pub struct AnalyzeArgs {
     /// Print the HTTP exchange table instead of the conversations.
     #[arg(long, conflicts_with = "dns")]
     http: bool,
+    /// Print the endpoints instead of the conversations: the HTTP exchanges
+    /// grouped by method, host and URL template, with their errors and
+    /// percentiles (README, "Endpoints"); with --json, as `endpoints`.
+    #[arg(long, conflicts_with_all = ["dns", "http"])]
+    endpoints: bool,
     /// Print the DNS lookup table instead of the conversations; with
     /// --json, add the `dns` list to the document.
     #[arg(long)]
@@ -122,6 +131,8 @@ enum Sort {
     Conversations(ConvSort),
     Exchanges(HttpSort),
     Lookups(DnsSort),
+    /// A sortable column of the endpoint table.
+    Endpoints(&'static str),
 }
 
 /// The tables `analyze` prints.
@@ -166,6 +177,29 @@ fn parse_sort(value: Option<&str>, table: Table) -> Result<Sort, String> {
     sort.map_err(|_| format!("--sort {value:?} does not fit {table}: use one of {valid}"))
 }
 
+/// `--sort` for the endpoint table: a sortable column of its definition,
+/// `-` or `_` between words (`total-p99`); by exchanges when not given.
+fn endpoint_sort(value: Option<&str>) -> Result<Sort, String> {
+    let Some(value) = value else {
+        return Ok(Sort::Endpoints("count"));
+    };
+    let name = value.replace('-', "_").to_ascii_lowercase();
+    match EndpointRow::column(&name) {
+        Some((_, col)) if col.is_sortable() => Ok(Sort::Endpoints(col.name)),
+        _ => {
+            let valid: Vec<String> = EndpointRow::COLUMNS
+                .iter()
+                .filter(|c| c.is_sortable())
+                .map(|c| c.name.replace('_', "-"))
+                .collect();
+            Err(format!(
+                "--sort {value:?} does not fit the --endpoints table: use one of {}",
+                valid.join(", ")
+            ))
+        }
+    }
+}
+
 /// What `analyze` was asked to do, its operands sorted out.
 pub struct Request {
     file: PathBuf,
@@ -205,7 +239,11 @@ impl AnalyzeArgs {
         } else {
             Table::Conversations
         };
-        let sort = parse_sort(self.sort.as_deref(), table)?;
+        let sort = if self.endpoints {
+            endpoint_sort(self.sort.as_deref())?
+        } else {
+            parse_sort(self.sort.as_deref(), table)?
+        };
         Ok(Request {
             file,
             filter,
@@ -234,6 +272,8 @@ enum Keep {
     Exchanges(Top<ExchangeRow>, Option<StatusFilter>),
     /// `--dns`: the lookups that pass `--rcode`.
     Lookups(Top<DnsRow>, Option<RcodeFilter>),
+    /// `--endpoints`: every exchange counted into its endpoint.
+    Endpoints(Box<endpoints::Builder>),
 }
 
 /// `--rcode NXDOMAIN,SERVFAIL,none`: any of the codes (`none`: no response).
@@ -296,7 +336,7 @@ impl Output for Collect {
                 .push((0, conv.id), conv.clone())
                 .map_err(|e| OutputError::new(SPOOLING, e))?,
             Keep::Conversations(rows) => rows.push(ConversationRow::from(conv)),
-            Keep::Exchanges(..) | Keep::Lookups(..) => {}
+            Keep::Exchanges(..) | Keep::Lookups(..) | Keep::Endpoints(_) => {}
         }
         Ok(())
     }
@@ -329,6 +369,9 @@ impl Output for Collect {
                 if filter.as_ref().is_none_or(|f| f.matches(status)) {
                     rows.push(ExchangeRow::from(exchange));
                 }
+            }
+            Keep::Endpoints(builder) => {
+                builder.add(&ExchangeRow::from(exchange));
             }
             Keep::Conversations(_) | Keep::Lookups(..) => {}
         }
@@ -429,6 +472,7 @@ fn sort_column(sort: Sort) -> Option<&'static str> {
         Sort::Lookups(DnsSort::Name) => Some("name"),
         Sort::Lookups(DnsSort::Rcode) => Some("rcode"),
         Sort::Lookups(DnsSort::Retransmits) => Some("retransmits"),
+        Sort::Endpoints(column) => Some(column),
     }
 }
 
@@ -518,7 +562,9 @@ pub fn run(request: Request) -> anyhow::Result<()> {
         keylog,
         ..Options::default()
     };
-    let keep = if args.json {
+    let keep = if args.endpoints {
+        Keep::Endpoints(Box::default())
+    } else if args.json {
         let spooling = "starting the JSON writer";
         Keep::Json {
             conversations: Spool::start(|c: Conversation| ConversationRow::from(&c))
@@ -594,6 +640,35 @@ pub fn run(request: Request) -> anyhow::Result<()> {
         Keep::Lookups(rows, _) => {
             let heading = format!("{name}: {} DNS lookups", out.lookups);
             return print_records(&mut w, &heading, DNS_TEXT, rows, summary.first_ts);
+        }
+        Keep::Endpoints(builder) => {
+            let set = builder.finish();
+            if args.json {
+                #[derive(Serialize)]
+                struct EndpointsDoc {
+                    capture: CaptureRow,
+                    endpoints: Vec<EndpointRow>,
+                }
+                let doc = EndpointsDoc {
+                    capture: CaptureRow::from(&summary),
+                    endpoints: set.rows,
+                };
+                serde_json::to_writer(&mut w, &doc)?;
+                w.write_all(b"\n")?;
+                w.flush()?;
+                return Ok(());
+            }
+            let all: u64 = out.by_class.iter().sum();
+            // `set.rows` come most exchanges first: the tie order.
+            let mut rows = Top::new(
+                args.limit,
+                row_order(sort_column(sort), |_, _| Ordering::Equal),
+            );
+            for row in set.rows {
+                rows.push(row);
+            }
+            let heading = format!("{name}: {all} HTTP exchanges in {} endpoints", rows.seen);
+            return print_records(&mut w, &heading, ENDPOINT_TEXT, rows, summary.first_ts);
         }
         Keep::Conversations(rows) => rows,
     };
@@ -747,4 +822,21 @@ const DNS_TEXT: &[TextCol<DnsRow>] = &[
     TextCol::new("retransmits", 4, Align::Right),
     TextCol::new("status", 10, Align::Left),
     TextCol::new("answers", 0, Align::Left).sep("  "),
+];
+
+/// The endpoint table's columns (of the definition in
+/// src/analysis/report/endpoints.rs).
+const ENDPOINT_TEXT: &[TextCol<EndpointRow>] = &[
+    TextCol::new("method", 7, Align::Left).sep(""),
+    TextCol::new("host", 0, Align::Left).fit(),
+    TextCol::new("template", 0, Align::Left).fit(),
+    TextCol::new("count", 7, Align::Right),
+    TextCol::new("errors", 6, Align::Right),
+    TextCol::new("status_5xx", 5, Align::Right),
+    TextCol::new("server_p50", 10, Align::Right).look(Look::Human),
+    TextCol::new("total_p50", 10, Align::Right).look(Look::Human),
+    TextCol::new("total_p90", 10, Align::Right).look(Look::Human),
+    TextCol::new("total_p99", 10, Align::Right).look(Look::Human),
+    TextCol::new("total_max", 10, Align::Right).look(Look::Human),
+    TextCol::new("percentiles", 0, Align::Left).sep("  "),
 ];

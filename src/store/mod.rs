@@ -11,6 +11,7 @@
 //! `spawn_blocking`.
 
 pub mod auth;
+mod endpoints;
 pub mod id;
 mod packets;
 mod results;
@@ -40,7 +41,8 @@ use crate::flow::PacketInfo;
 use crate::time::Timestamp;
 
 pub use crate::analysis::report::{
-    ConvQuery, DnsQuery, HttpQuery, Order, QueryError, StatusFilter, StatusMatch, MAX_LIMIT,
+    ConvQuery, DnsQuery, EndpointQuery, HttpQuery, Order, QueryError, StatusFilter, StatusMatch,
+    MAX_LIMIT,
 };
 pub use id::{CaptureId, Id, IdKind, StraceId};
 /// A sort key of the conversation table.
@@ -223,6 +225,21 @@ pub trait Store: Send + Sync {
     fn exchanges(&self, id: &CaptureId, q: &HttpQuery) -> Result<Page<ExchangeRow>>;
     /// DNS lookups, with their stored order as `id`.
     fn dns(&self, id: &CaptureId, q: &DnsQuery) -> Result<Page<DnsLookupRow>>;
+    /// Endpoints, made during the analysis (README, "Endpoints").
+    fn endpoints(
+        &self,
+        id: &CaptureId,
+        q: &EndpointQuery,
+    ) -> Result<Page<crate::analysis::report::EndpointRow>>;
+    /// The endpoint heatmap and p50/p99 lines, made during the analysis.
+    fn endpoint_timeline(&self, id: &CaptureId) -> Result<crate::analysis::endpoints::Timeline>;
+    /// Every HTTP exchange, in stored order, to `f` (endpoints made again
+    /// with a user's renames and splits).
+    fn each_exchange(
+        &self,
+        id: &CaptureId,
+        f: &mut dyn FnMut(&crate::analysis::report::ExchangeRow),
+    ) -> Result<()>;
     /// Packets of one conversation, in capture order.
     fn packets(
         &self,

@@ -124,6 +124,8 @@ pub(crate) struct SqliteResults {
     exchanges: u64,
     /// DNS lookups stored (each one's `id` is its arrival order).
     dns_rows: u64,
+    /// The endpoints of the exchanges stored so far.
+    endpoints: crate::analysis::endpoints::Tally,
 }
 
 impl SqliteResults {
@@ -168,6 +170,7 @@ impl SqliteResults {
             decompressed,
             exchanges: 0,
             dns_rows: 0,
+            endpoints: Default::default(),
         })
     }
 
@@ -217,6 +220,7 @@ impl SqliteResults {
     fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
+        self.endpoints.add(&row);
         self.rows()?.exchange(id, row)
     }
 
@@ -234,7 +238,10 @@ impl SqliteResults {
         }
         clock.lap("last rows");
         let ends = std::mem::take(&mut self.ends);
+        let endpoints = std::mem::take(&mut self.endpoints);
         let conn = self.conn()?;
+        super::endpoints::write(conn, endpoints)?;
+        clock.lap("endpoints");
         // The index builds sort in memory with a larger cache.
         conn.execute_batch("PRAGMA cache_size = -65536;")?;
         conn.execute_batch(&results_indexes())?;

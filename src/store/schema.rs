@@ -8,7 +8,7 @@
 use rusqlite::Connection;
 
 use super::{tables, Error, Result};
-use crate::analysis::report::{ConversationRow, DnsRow, ExchangeRow};
+use crate::analysis::report::{ConversationRow, DnsRow, EndpointRow, ExchangeRow};
 
 /// Steps of the index database, oldest first. Append; never edit.
 const MIGRATIONS: &[&str] = &[
@@ -45,7 +45,8 @@ const MIGRATIONS: &[&str] = &[
 /// 6: http rows carry the HTTP/2 stream and gRPC columns.
 /// 7: conversations carry the TLS facts, http rows the `tls` marker.
 /// 8: the `dns` table of lookups.
-pub const RESULTS_VERSION: i64 = 8;
+/// 9: the `endpoints` table and the endpoint timeline in `meta`.
+pub const RESULTS_VERSION: i64 = 9;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {
@@ -61,6 +62,7 @@ pub fn results_tables() -> String {
             .to_string(),
         tables::ddl::<ExchangeRow>(),
         tables::ddl::<DnsRow>(),
+        tables::ddl::<EndpointRow>(),
     ]
     .concat()
 }
@@ -75,6 +77,7 @@ pub fn results_indexes() -> String {
         tables::indexes::<ConversationRow>(),
         tables::indexes::<ExchangeRow>(),
         tables::indexes::<DnsRow>(),
+        tables::indexes::<EndpointRow>(),
     ]
     .concat()
 }

@@ -953,6 +953,33 @@ impl Store for SqliteStore {
         })
     }
 
+    fn endpoints(
+        &self,
+        id: &CaptureId,
+        q: &crate::analysis::report::EndpointQuery,
+    ) -> Result<Page<crate::analysis::report::EndpointRow>> {
+        let conn = self.results(id)?;
+        let page = list(&conn, q)?;
+        Ok(Page {
+            total: page.total,
+            items: page.items.into_iter().map(|(_, r)| r).collect(),
+        })
+    }
+
+    fn endpoint_timeline(&self, id: &CaptureId) -> Result<crate::analysis::endpoints::Timeline> {
+        let conn = self.results(id)?;
+        super::endpoints::read_timeline(&conn)
+    }
+
+    fn each_exchange(
+        &self,
+        id: &CaptureId,
+        f: &mut dyn FnMut(&crate::analysis::report::ExchangeRow),
+    ) -> Result<()> {
+        let conn = self.results(id)?;
+        super::endpoints::each_exchange(&conn, f)
+    }
+
     fn packets(
         &self,
         id: &CaptureId,

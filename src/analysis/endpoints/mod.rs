@@ -26,9 +26,11 @@
 
 mod latency;
 pub mod template;
+pub mod timeline;
 
 pub use latency::{nearest_rank, Latencies, EXACT_LIMIT, SKETCH_ALPHA};
 pub use template::{shape_of, Fold, Placeholder, Shape, FOLD_BETWEEN, FOLD_LAST};
+pub use timeline::{timeline, Heatmap, Sample, Series, Timeline};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -119,6 +121,12 @@ pub fn is_reset(row: &ExchangeRow) -> bool {
                 .stream_end
                 .as_deref()
                 .is_some_and(|e| e.starts_with("RST_STREAM")))
+}
+
+/// A 4xx, a 5xx, no response, or a reset: what an endpoint counts as
+/// its errors.
+pub fn is_error(row: &ExchangeRow) -> bool {
+    is_reset(row) || row.status.is_none_or(|s| s >= 400)
 }
 
 impl Totals {
@@ -233,8 +241,15 @@ fn min_some<T: Copy>(a: Option<T>, b: Option<T>, pick: fn(T, T) -> T) -> Option<
 #[derive(Debug, Default)]
 pub struct Builder {
     options: Options,
-    groups: FxHashMap<GroupKey, Totals>,
+    /// Each group's place in `groups`.
+    index: FxHashMap<GroupKey, GroupId>,
+    groups: Vec<(GroupKey, Totals)>,
 }
+
+/// The group an exchange went to as it was added ([`Builder::add`]);
+/// [`EndpointSet::endpoint_of_group`] says which endpoint it ended in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GroupId(pub u32);
 
 /// The endpoints of a set of exchanges, and which endpoint each exchange
 /// went to.
@@ -243,6 +258,8 @@ pub struct EndpointSet {
     /// Most exchanges first (then method, host, template).
     pub rows: Vec<EndpointRow>,
     resolved: FxHashMap<GroupKey, usize>,
+    /// By [`GroupId`]: the endpoint.
+    by_group: Vec<usize>,
     keep_raw: bool,
 }
 
@@ -252,6 +269,11 @@ impl EndpointSet {
     pub fn endpoint_of(&self, row: &ExchangeRow) -> Option<usize> {
         let (key, _) = group_key(row, self.keep_raw);
         self.resolved.get(&key).copied()
+    }
+
+    /// The index in `rows` of the endpoint a group of the builder ended in.
+    pub fn endpoint_of_group(&self, group: GroupId) -> Option<usize> {
+        self.by_group.get(group.0 as usize).copied()
     }
 }
 
@@ -285,14 +307,27 @@ impl Builder {
     pub fn new(options: Options) -> Builder {
         Builder {
             options,
-            groups: FxHashMap::default(),
+            index: FxHashMap::default(),
+            groups: Vec::new(),
         }
     }
 
-    /// Counts one exchange.
-    pub fn add(&mut self, row: &ExchangeRow) {
+    /// Counts one exchange; answers the group it went to.
+    pub fn add(&mut self, row: &ExchangeRow) -> GroupId {
         let (key, query_keys) = group_key(row, !self.options.split.is_empty());
-        self.groups.entry(key).or_default().add(row, query_keys);
+        let id = match self.index.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = GroupId(u32::try_from(self.groups.len()).unwrap_or(u32::MAX));
+                self.index.insert(key.clone(), id);
+                self.groups.push((key, Totals::default()));
+                id
+            }
+        };
+        if let Some((_, totals)) = self.groups.get_mut(id.0 as usize) {
+            totals.add(row, query_keys);
+        }
+        id
     }
 
     /// Folds the templates, applies the options and makes the rows.
@@ -315,9 +350,10 @@ impl Builder {
 
         let mut merged: BTreeMap<
             (Option<String>, Option<String>, String),
-            (Totals, Vec<GroupKey>),
+            (Totals, Vec<(GroupKey, usize)>),
         > = BTreeMap::new();
-        for (key, mut totals) in self.groups {
+        let groups = self.groups.len();
+        for (group, (key, mut totals)) in self.groups.into_iter().enumerate() {
             let (shape, folds) = folded
                 .get(&key.host)
                 .and_then(|m| m.get(&key.shape))
@@ -352,10 +388,10 @@ impl Builder {
                 .entry((key.method.clone(), key.host.clone(), template))
                 .or_default();
             slot.0.merge(totals);
-            slot.1.push(key);
+            slot.1.push((key, group));
         }
 
-        let mut made: Vec<(EndpointRow, Vec<GroupKey>)> = merged
+        let mut made: Vec<(EndpointRow, Vec<(GroupKey, usize)>)> = merged
             .into_iter()
             .map(|((method, host, template), (totals, keys))| {
                 (totals.into_row(method, host, template), keys)
@@ -371,13 +407,61 @@ impl Builder {
         let mut set = EndpointSet {
             rows: Vec::with_capacity(made.len()),
             resolved: FxHashMap::default(),
+            by_group: vec![0; groups],
             keep_raw,
         };
         for (i, (row, keys)) in made.into_iter().enumerate() {
             set.rows.push(row);
-            set.resolved.extend(keys.into_iter().map(|k| (k, i)));
+            for (key, group) in keys {
+                set.resolved.insert(key, i);
+                if let Some(slot) = set.by_group.get_mut(group) {
+                    *slot = i;
+                }
+            }
         }
         set
+    }
+}
+
+/// Endpoints and their timeline, from exchanges as they come.
+#[derive(Debug, Default)]
+pub struct Tally {
+    builder: Builder,
+    /// Per timed exchange: its group (its endpoint once the groups fold)
+    /// and what the timeline needs.
+    samples: Vec<Sample>,
+}
+
+impl Tally {
+    pub fn new(options: Options) -> Tally {
+        Tally {
+            builder: Builder::new(options),
+            samples: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, row: &ExchangeRow) {
+        let group = self.builder.add(row);
+        if let Some(at) = row.request_start.or(row.response_start) {
+            self.samples.push(Sample {
+                endpoint: group.0,
+                at,
+                total: row.total_time,
+                error: is_error(row),
+            });
+        }
+    }
+
+    /// The endpoints, and their heatmap and lines.
+    pub fn finish(self) -> (EndpointSet, Timeline) {
+        let set = self.builder.finish();
+        let mut samples = self.samples;
+        for s in &mut samples {
+            let endpoint = set.endpoint_of_group(GroupId(s.endpoint));
+            s.endpoint = endpoint.map_or(u32::MAX, |e| u32::try_from(e).unwrap_or(u32::MAX));
+        }
+        let timeline = timeline(&samples, set.rows.len());
+        (set, timeline)
     }
 }
 

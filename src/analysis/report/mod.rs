@@ -34,6 +34,8 @@ pub type ConvQuery = Query<ConversationRow>;
 pub type HttpQuery = Query<ExchangeRow>;
 /// A filtered page of the DNS lookup table.
 pub type DnsQuery = Query<DnsRow>;
+/// A page of the endpoint table.
+pub type EndpointQuery = Query<EndpointRow>;
 
 impl Default for Query<ConversationRow> {
     /// Longest first, 50 rows.
@@ -46,6 +48,13 @@ impl Default for Query<ExchangeRow> {
     /// In request order, 50 rows.
     fn default() -> Self {
         Query::sorted(SortKey::of("request_start"), 50)
+    }
+}
+
+impl Default for Query<EndpointRow> {
+    /// Most exchanges first, 50 rows.
+    fn default() -> Self {
+        Query::sorted(SortKey::of("count"), 50)
     }
 }
 
