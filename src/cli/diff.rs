@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use tracedeck::analysis::diff::{self, words, Comparison, Side};
+use tracedeck::analysis::diff::text::{self, Table};
+use tracedeck::analysis::diff::{self, Comparison, Side};
 use tracedeck::analysis::report::{ConversationRow, ExchangeRow};
 use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
-use tracedeck::Span;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -107,19 +107,6 @@ pub fn run(args: DiffArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `before → after`, or one value when they are equal.
-fn arrow(before: String, after: String) -> String {
-    if before == after {
-        before
-    } else {
-        format!("{before} → {after}")
-    }
-}
-
-fn opt_span(s: Option<Span>) -> String {
-    words::span(s)
-}
-
 /// The text report: the top changes, then each list as a table.
 fn write_report(
     w: &mut impl Write,
@@ -135,100 +122,23 @@ fn write_report(
     for (i, t) in c.top.iter().enumerate() {
         writeln!(w, "  {}. {}", i + 1, t.sentence)?;
     }
-    let mut rows = vec![[
-        "endpoint", "host", "in", "requests", "errors", "p50", "p99", "p99 ×", "score",
-    ]
-    .map(String::from)
-    .to_vec()];
-    for e in &c.endpoints {
-        let side = |s: Option<&diff::EndpointSide>| s.cloned().unwrap_or_default();
-        let (b, i) = (side(e.base.as_ref()), side(e.incident.as_ref()));
-        rows.push(vec![
-            e.key.label(),
-            e.key.host.clone().unwrap_or_else(|| "–".into()),
-            e.presence.as_str().to_string(),
-            arrow(b.count.to_string(), i.count.to_string()),
-            arrow(words::percent(b.error_rate), words::percent(i.error_rate)),
-            arrow(opt_span(b.p50), opt_span(i.p50)),
-            arrow(opt_span(b.p99), opt_span(i.p99)),
-            e.p99_ratio.map_or_else(|| "–".into(), words::ratio),
-            format!("{:.2}", e.score),
-        ]);
+    for t in text::tables(c) {
+        table(w, &t)?;
     }
-    table(w, "Endpoints", &rows)?;
-    let mut rows = vec![["status", "baseline", "incident", "share", "change"]
-        .map(String::from)
-        .to_vec()];
-    for s in &c.statuses {
-        let change = if s.appeared() {
-            "appeared"
-        } else if s.vanished() {
-            "vanished"
-        } else {
-            ""
-        };
-        rows.push(vec![
-            s.label(),
-            s.base.to_string(),
-            s.incident.to_string(),
-            arrow(
-                words::percent(s.base_share),
-                words::percent(s.incident_share),
-            ),
-            change.to_string(),
-        ]);
-    }
-    table(w, "Status codes", &rows)?;
-    let mut rows = vec![["server", "refused", "reset", "no response"]
-        .map(String::from)
-        .to_vec()];
-    for f in &c.failures {
-        let (b, i) = (f.base, f.incident);
-        rows.push(vec![
-            f.server.to_string(),
-            arrow(b.refused.to_string(), i.refused.to_string()),
-            arrow(b.reset.to_string(), i.reset.to_string()),
-            arrow(b.no_response.to_string(), i.no_response.to_string()),
-        ]);
-    }
-    table(w, "Failed conversations", &rows)?;
-    let mut rows = vec![[
-        "server",
-        "conversations",
-        "RTT p50",
-        "RTT p90",
-        "retransmissions",
-        "score",
-    ]
-    .map(String::from)
-    .to_vec()];
-    for n in &c.network {
-        let side = |s: Option<&diff::NetworkSide>| s.cloned().unwrap_or_default();
-        let (b, i) = (side(n.base.as_ref()), side(n.incident.as_ref()));
-        rows.push(vec![
-            n.server.to_string(),
-            arrow(b.conversations.to_string(), i.conversations.to_string()),
-            arrow(opt_span(b.rtt_p50), opt_span(i.rtt_p50)),
-            arrow(opt_span(b.rtt_p90), opt_span(i.rtt_p90)),
-            arrow(
-                words::percent(b.retransmission_rate),
-                words::percent(i.retransmission_rate),
-            ),
-            format!("{:.2}", n.score),
-        ]);
-    }
-    table(w, "Network, per server", &rows)
+    Ok(())
 }
 
-/// A titled table, columns padded to their widest cell (the first left-aligned,
-/// the rest too: arrows read best that way); "none" without rows.
-fn table(w: &mut impl Write, title: &str, rows: &[Vec<String>]) -> std::io::Result<()> {
+/// A titled table, every column left-aligned (arrows read best that way)
+/// and padded to its widest cell; "none" without rows.
+fn table(w: &mut impl Write, t: &Table) -> std::io::Result<()> {
     writeln!(w)?;
-    writeln!(w, "{title}:")?;
-    if rows.len() < 2 {
+    writeln!(w, "{}:", t.title)?;
+    if t.rows.is_empty() {
         return writeln!(w, "  none");
     }
-    let cols = rows.first().map_or(0, Vec::len);
+    let head: Vec<String> = t.headers.iter().map(|h| h.to_string()).collect();
+    let rows: Vec<&Vec<String>> = std::iter::once(&head).chain(&t.rows).collect();
+    let cols = t.headers.len();
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
             rows.iter()

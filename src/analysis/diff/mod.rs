@@ -12,6 +12,7 @@ mod score;
 mod statuses;
 #[cfg(test)]
 mod tests;
+pub mod text;
 pub mod words;
 
 pub use endpoints::{EndpointChange, EndpointKey, EndpointSide, Presence};
