@@ -156,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}/conversations/{n}/pcap", get(api::pcap))
         .route("/captures/{id}/http", get(api::http))
         .route("/captures/{id}/dns", get(api::dns))
+        .route("/compare", get(pages::api_compare))
         .fallback(api::not_found);
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
@@ -166,6 +167,7 @@ pub fn router(state: AppState) -> Router {
             "/upload",
             post(pipeline::form_upload::<Analysis>).layer(DefaultBodyLimit::disable()),
         )
+        .route("/compare", get(pages::compare_page))
         .route("/c/{id}", get(pages::capture))
         .route("/c/{id}/conversations", get(lists::conversations))
         .route("/c/{id}/conversations/{n}", get(pages::conversation))

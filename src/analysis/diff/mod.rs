@@ -59,6 +59,17 @@ pub enum Section {
     Network,
 }
 
+impl Section {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Endpoint => "endpoint",
+            Section::Status => "status",
+            Section::Failure => "failure",
+            Section::Network => "network",
+        }
+    }
+}
+
 /// One of the top changes, in a sentence.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TopChange {
@@ -111,5 +122,79 @@ pub fn compare(base: Side<'_>, incident: Side<'_>, options: &EndpointOptions) ->
         statuses,
         failures,
         network,
+    }
+}
+
+/// How the endpoints of a comparison are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EndpointOrder {
+    /// Highest score first: the order [`compare`] answers.
+    #[default]
+    MostChanged,
+    /// Most requests in the incident first (then in the baseline).
+    Requests,
+    /// Largest p99 ratio first; endpoints without one last.
+    P99Ratio,
+    /// Largest rise of the error rate first.
+    ErrorRate,
+    /// By method, host and template.
+    Name,
+}
+
+impl EndpointOrder {
+    pub const ALL: [EndpointOrder; 5] = [
+        EndpointOrder::MostChanged,
+        EndpointOrder::Requests,
+        EndpointOrder::P99Ratio,
+        EndpointOrder::ErrorRate,
+        EndpointOrder::Name,
+    ];
+
+    /// The name a URL carries (`sort=changed`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EndpointOrder::MostChanged => "changed",
+            EndpointOrder::Requests => "requests",
+            EndpointOrder::P99Ratio => "p99",
+            EndpointOrder::ErrorRate => "errors",
+            EndpointOrder::Name => "name",
+        }
+    }
+
+    /// What a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndpointOrder::MostChanged => "most changed",
+            EndpointOrder::Requests => "requests",
+            EndpointOrder::P99Ratio => "p99 ratio",
+            EndpointOrder::ErrorRate => "error rate rise",
+            EndpointOrder::Name => "name",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<EndpointOrder> {
+        EndpointOrder::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
+impl Comparison {
+    /// Reorders the endpoints (ties keep the key order).
+    pub fn sort_endpoints(&mut self, by: EndpointOrder) {
+        let count = |s: &Option<EndpointSide>| s.as_ref().map_or(0, |s| s.count);
+        self.endpoints.sort_by(|a, b| {
+            let first = match by {
+                EndpointOrder::MostChanged => b.score.total_cmp(&a.score),
+                EndpointOrder::Requests => {
+                    (count(&b.incident), count(&b.base)).cmp(&(count(&a.incident), count(&a.base)))
+                }
+                EndpointOrder::P99Ratio => match (a.p99_ratio, b.p99_ratio) {
+                    (Some(x), Some(y)) => y.total_cmp(&x),
+                    (x, y) => y.is_some().cmp(&x.is_some()),
+                },
+                EndpointOrder::ErrorRate => b.error_rate_delta.total_cmp(&a.error_rate_delta),
+                EndpointOrder::Name => std::cmp::Ordering::Equal,
+            };
+            first.then_with(|| a.key.cmp(&b.key))
+        });
     }
 }

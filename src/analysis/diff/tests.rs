@@ -286,3 +286,47 @@ fn numbers_in_sentences() {
         "2.300 s"
     );
 }
+
+#[test]
+fn endpoints_sort_by_each_order() {
+    let mut c = compared();
+    let order =
+        |c: &Comparison| -> Vec<String> { c.endpoints.iter().map(|e| e.key.label()).collect() };
+    c.sort_endpoints(EndpointOrder::Name);
+    assert_eq!(
+        order(&c),
+        [
+            "GET /api/orders",
+            "GET /api/users",
+            "GET /health",
+            "POST /api/checkout"
+        ]
+    );
+    c.sort_endpoints(EndpointOrder::Requests);
+    assert_eq!(
+        order(&c),
+        [
+            "GET /api/orders",
+            "GET /api/users",
+            "POST /api/checkout",
+            "GET /health"
+        ]
+    );
+    c.sort_endpoints(EndpointOrder::P99Ratio);
+    // 10×, then users' 1×; the other two have no ratio.
+    assert_eq!(
+        order(&c),
+        [
+            "GET /api/orders",
+            "GET /api/users",
+            "GET /health",
+            "POST /api/checkout"
+        ]
+    );
+    c.sort_endpoints(EndpointOrder::ErrorRate);
+    assert_eq!(order(&c)[0], "GET /api/orders");
+    c.sort_endpoints(EndpointOrder::MostChanged);
+    assert_eq!(order(&c), order(&compared()));
+    assert_eq!(EndpointOrder::parse("p99"), Some(EndpointOrder::P99Ratio));
+    assert_eq!(EndpointOrder::parse("nope"), None);
+}
