@@ -26,7 +26,7 @@ fn tracedeck(args: &[&str]) -> std::process::Output {
 }
 
 /// Adds user `name` (password `NAME-password`) to the data directory.
-fn add_user(data: &Path, name: &str, admin: bool) {
+pub(crate) fn add_user(data: &Path, name: &str, admin: bool) {
     let pw = data.with_extension(format!("{name}.pw"));
     std::fs::write(&pw, format!("{name}-password\n")).unwrap();
     let mut args = vec!["user", "add", name, "--password-file"];
@@ -44,7 +44,7 @@ fn add_user(data: &Path, name: &str, admin: bool) {
     );
 }
 
-fn create_token(data: &Path, user: &str, scope: &str) -> String {
+pub(crate) fn create_token(data: &Path, user: &str, scope: &str) -> String {
     let out = tracedeck(&[
         "token",
         "create",

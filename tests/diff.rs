@@ -4,9 +4,12 @@
 //! /api/checkout is new, two connections to :8472 are refused).
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::auth::{add_user, create_token};
+use crate::support::serve::{fresh_dir, reply, Reply, Server};
 use crate::support::shared::samples;
 
 fn diff(extra: &[&str]) -> Output {
@@ -216,4 +219,170 @@ fn a_missing_capture_is_named() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad filter"));
+}
+
+fn sample_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(samples().join("diff").join(name)).unwrap()
+}
+
+/// Uploads the baseline and the incident (with `auth` headers); their IDs.
+fn upload_pair(s: &Server, auth: &[(&str, &str)]) -> (String, String) {
+    let ids: Vec<String> = ["baseline.pcap", "incident.pcap"]
+        .into_iter()
+        .map(|name| {
+            let r = get_or_post(
+                s,
+                &format!("/api/captures?name={name}"),
+                auth,
+                Some(&sample_bytes(name)),
+            );
+            assert_eq!(r.status, 201, "{}", r.text());
+            r.json()["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    (ids[0].clone(), ids[1].clone())
+}
+
+fn get_or_post(s: &Server, path: &str, auth: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let url = s.url(path);
+    reply(match body {
+        Some(bytes) => {
+            let mut r = agent.post(&url);
+            for (k, v) in auth {
+                r = r.header(*k, *v);
+            }
+            r.header("Content-Type", "application/vnd.tcpdump.pcap")
+                .send(bytes)
+        }
+        None => {
+            let mut r = agent.get(&url);
+            for (k, v) in auth {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        }
+    })
+}
+
+#[test]
+fn the_api_and_the_page_say_what_the_cli_says() {
+    let s = Server::start(&fresh_dir("diff-api"), &[]);
+    let (base, incident) = upload_pair(&s, &[]);
+    for id in [&base, &incident] {
+        assert_eq!(s.wait(id)["status"], "done");
+    }
+    let api = s.get(&format!("/api/compare?base={base}&incident={incident}"));
+    assert_eq!(api.status, 200, "{}", api.text());
+    let api = api.json();
+    let cli = json(&[]);
+    assert_eq!(api["top"], cli["top"]);
+    assert_eq!(api["endpoints"], cli["endpoints"]);
+    assert_eq!(api["statuses"], cli["statuses"]);
+    assert_eq!(api["failures"], cli["failures"]);
+    assert_eq!(api["network"], cli["network"]);
+
+    let page = s.get(&format!("/compare?base={base}&incident={incident}"));
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    let top = cli["top"][0]["sentence"].as_str().unwrap();
+    assert!(html.contains(top), "{top} missing from the page");
+    assert!(
+        html.contains(&format!(
+            "/c/{incident}/http?method=GET&#38;host=127.0.0.1%3A8471&#38;path=%2Fapi%2Forders%2F"
+        )),
+        "{html}"
+    );
+    // Another order, the same rows.
+    let by_name = s
+        .get(&format!(
+            "/api/compare?base={base}&incident={incident}&sort=name"
+        ))
+        .json();
+    let first: Vec<&Value> = by_name["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["template"])
+        .collect();
+    assert_eq!(
+        first,
+        [
+            "/api/orders/{id}",
+            "/api/users/{id}",
+            "/health",
+            "/api/checkout"
+        ]
+    );
+
+    // The home page offers the pair.
+    let home = s.get("/").text();
+    assert!(home.contains("id=\"compare-pick\""), "{home}");
+
+    for (query, status) in [
+        (format!("base={base}"), 400),
+        (format!("base={base}&incident={incident}&sort=loudest"), 400),
+        (
+            format!("base={base}&incident=0123456789abcdef0123456789abcdef"),
+            404,
+        ),
+        (format!("base=nonsense&incident={incident}"), 404),
+    ] {
+        assert_eq!(
+            s.get(&format!("/api/compare?{query}")).status,
+            status,
+            "{query}"
+        );
+        assert_eq!(
+            s.get(&format!("/compare?{query}")).status,
+            status,
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn another_users_capture_is_not_found() {
+    let data = fresh_dir("diff-owners");
+    add_user(&data, "ann", false);
+    add_user(&data, "bob", false);
+    let s = Server::start(&data, &[]);
+    let ann = format!("Bearer {}", create_token(&data, "ann", "admin"));
+    let bob = format!("Bearer {}", create_token(&data, "bob", "admin"));
+    let (ann_base, ann_incident) = upload_pair(&s, &[("Authorization", &ann)]);
+    let (_, bob_incident) = upload_pair(&s, &[("Authorization", &bob)]);
+    crate::support::wait::wait_until("the analyses", Duration::from_secs(60), || {
+        [&ann_base, &ann_incident].iter().all(|id| {
+            get_or_post(
+                &s,
+                &format!("/api/captures/{id}"),
+                &[("Authorization", &ann)],
+                None,
+            )
+            .json()["status"]
+                == "done"
+        })
+    });
+    let own = format!("base={ann_base}&incident={ann_incident}");
+    let r = get_or_post(
+        &s,
+        &format!("/api/compare?{own}"),
+        &[("Authorization", &ann)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let theirs = format!("base={ann_base}&incident={bob_incident}");
+    for path in [
+        format!("/api/compare?{theirs}"),
+        format!("/compare?{theirs}"),
+    ] {
+        let r = get_or_post(&s, &path, &[("Authorization", &ann)], None);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+    }
+    // Signed out: nothing.
+    assert_ne!(s.get(&format!("/api/compare?{own}")).status, 200);
 }
