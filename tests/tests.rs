@@ -23,6 +23,7 @@ mod cli_tcpdump;
 mod corpus;
 mod diff;
 mod dns;
+mod endpoints;
 mod filter_bpf;
 mod filter_conformance;
 mod filter_errors;

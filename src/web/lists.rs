@@ -28,7 +28,7 @@ pub struct Shown {
     strong: bool,
 }
 
-const fn col(name: &'static str) -> Shown {
+pub(crate) const fn col(name: &'static str) -> Shown {
     Shown {
         name,
         link: false,
@@ -36,7 +36,7 @@ const fn col(name: &'static str) -> Shown {
     }
 }
 
-const fn link(name: &'static str) -> Shown {
+pub(crate) const fn link(name: &'static str) -> Shown {
     Shown {
         name,
         link: true,
@@ -44,7 +44,7 @@ const fn link(name: &'static str) -> Shown {
     }
 }
 
-const fn strong(name: &'static str) -> Shown {
+pub(crate) const fn strong(name: &'static str) -> Shown {
     Shown {
         name,
         link: false,
@@ -114,7 +114,7 @@ pub struct RowView {
 
 /// The headers of a page's table; `prefix` makes the CSS classes
 /// (`c-time`, `h-addr`).
-fn heads<R: Row>(
+pub(crate) fn heads<R: Row>(
     shown: &[Shown],
     prefix: &str,
     q: &report::Query<R>,
@@ -159,7 +159,7 @@ fn heads<R: Row>(
 
 /// A cell as every column of its kind looks; `special` may replace it
 /// for the columns that need their own look.
-fn cell_view<R: Row>(
+pub(crate) fn cell_view<R: Row>(
     row: &R,
     shown: &Shown,
     href: &str,
@@ -348,7 +348,7 @@ pub struct ConversationsPage {
 }
 
 /// A capture's first timestamp, from its stored summary.
-async fn capture_start(
+pub(crate) async fn capture_start(
     state: &AppState,
     id: crate::store::CaptureId,
 ) -> Result<(String, Option<Timestamp>), Error> {

@@ -156,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}/conversations/{n}/pcap", get(api::pcap))
         .route("/captures/{id}/http", get(api::http))
         .route("/captures/{id}/dns", get(api::dns))
+        .route("/captures/{id}/endpoints", get(pages::endpoints_api))
         .route("/compare", get(pages::api_compare))
         .fallback(api::not_found);
     let header = |name: HeaderName, value: &'static str| {
@@ -173,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{id}/conversations/{n}", get(pages::conversation))
         .route("/c/{id}/http", get(lists::http))
         .route("/c/{id}/dns", get(lists::dns))
+        .route("/c/{id}/endpoints", get(pages::endpoints))
         .route(
             "/c/{id}/delete",
             get(pages::delete_confirm).post(pipeline::form_delete::<Analysis>),

@@ -460,7 +460,14 @@ impl Tally {
             let endpoint = set.endpoint_of_group(GroupId(s.endpoint));
             s.endpoint = endpoint.map_or(u32::MAX, |e| u32::try_from(e).unwrap_or(u32::MAX));
         }
-        let timeline = timeline(&samples, set.rows.len());
+        let mut timeline = timeline(&samples, set.rows.len());
+        for s in &mut timeline.series {
+            if let Some(row) = set.rows.get(s.endpoint) {
+                s.method.clone_from(&row.method);
+                s.host.clone_from(&row.host);
+                s.template.clone_from(&row.template);
+            }
+        }
         (set, timeline)
     }
 }

@@ -69,6 +69,14 @@ impl Heatmap {
 pub struct Series {
     /// Index of the endpoint in the set's rows.
     pub endpoint: usize,
+    /// The endpoint's method, host and template (filled in by
+    /// [`Tally::finish`](super::Tally::finish)).
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub template: String,
     pub count: Vec<u32>,
     pub p50_ns: Vec<Option<i64>>,
     pub p99_ns: Vec<Option<i64>>,

@@ -11,12 +11,14 @@
 mod compare;
 mod conversation;
 mod delete;
+mod endpoints;
 mod home;
 mod overview;
 
 pub use compare::{api_compare, compare_page};
 pub use conversation::conversation;
 pub use delete::delete_confirm;
+pub use endpoints::{api as endpoints_api, page as endpoints};
 pub use home::home;
 pub use overview::capture;
 

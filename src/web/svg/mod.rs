@@ -1,7 +1,8 @@
 //! Charts drawn as inline SVG on the server, one way for every page:
 //! a [`Pen`] collects shapes and gives a finished [`Svg`]; [`ticks`] puts
 //! round marks on an axis. `capture.rs` draws the capture charts (latency
-//! histogram, conversation timeline, ladder, waterfall), `strace.rs` the
+//! histogram, conversation timeline, ladder, waterfall), `heatmap.rs` the
+//! endpoint ones (status × latency heatmap, p50/p99 lines), `strace.rs` the
 //! strace ones (process lifetimes, one process's calls).
 //!
 //! [`Svg`] can only be made here, and every piece of text that goes into
@@ -11,9 +12,11 @@
 //! inline styles).
 
 mod capture;
+mod heatmap;
 mod strace;
 
 pub use capture::{histogram, ladder, timeline, waterfall, Rung};
+pub use heatmap::{endpoint_lines, heatmap};
 pub use strace::{lifetimes, process_timeline, Lane, MAX_LANES};
 
 use std::fmt::{self, Display, Write};

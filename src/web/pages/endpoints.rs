@@ -1,0 +1,467 @@
+//! The endpoints of a capture (README, "Endpoints"): `/c/ID/endpoints`
+//! (the status × latency heatmap, p50/p99 lines of the busiest endpoints,
+//! and the endpoint table, sortable by every column; an endpoint opens the
+//! HTTP view filtered to it) and its JSON twin `/api/captures/ID/endpoints`.
+//!
+//! The endpoints are made during the analysis and stored, so the page is
+//! one read. A user's corrections live in the URL: `rename=OLD=>NEW` and
+//! `split=TEMPLATE` (several joined by `;`); such a view is made again
+//! from the stored exchanges, on each request.
+
+use std::cmp::Ordering;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use serde::Serialize;
+
+use crate::analysis::endpoints::{Options, Tally, Timeline};
+use crate::analysis::report::{Cell, EndpointQuery, EndpointRow, Order, Row};
+use crate::store::{self, CaptureId, Page, Store};
+use crate::time::Timestamp;
+use crate::web::error::Error;
+use crate::web::extract::{filtered_view, Resolved};
+use crate::web::kit::{CapHead, FilterBox, PageResult, Pager, Query};
+use crate::web::lists::{
+    capture_start, cell_view, col, heads, link, strong, CellView, Head, RowView, Shown,
+};
+use crate::web::params::{ParamError, Params};
+use crate::web::svg::{self, Svg};
+use crate::web::{blocking, AppState};
+
+/// Names the endpoint page and API take.
+pub const ENDPOINT_PARAMS: &[&str] = &[
+    "sort", "order", "limit", "offset", "filter", "method", "host", "template", "rename", "split",
+];
+
+/// Longest `rename` or `split` value.
+const MAX_EDIT_LEN: usize = 4096;
+
+/// What an endpoint view asks for: a page of the table and the user's
+/// corrections to the templates.
+#[derive(Clone, Debug)]
+pub struct EndpointView {
+    pub q: EndpointQuery,
+    pub options: Options,
+}
+
+impl EndpointView {
+    pub fn from_params(p: &Params) -> Result<EndpointView, ParamError> {
+        let d = EndpointQuery::default();
+        let (limit, offset) = p.page(d.limit)?;
+        let sort = p.parsed("sort")?.unwrap_or(d.sort);
+        let order = p.parsed::<Order>("order")?.unwrap_or(sort.default_order());
+        let q = EndpointQuery {
+            sort,
+            order,
+            limit,
+            offset,
+            filters: Vec::new(),
+        }
+        .with_filters(|k| p.get(k))
+        .map_err(|e| ParamError(e.0))?;
+        Ok(EndpointView {
+            q,
+            options: options(p)?,
+        })
+    }
+}
+
+/// `rename=OLD=>NEW;OLD2=>NEW2` and `split=T1;T2`.
+fn options(p: &Params) -> Result<Options, ParamError> {
+    let mut o = Options::default();
+    let list = |k: &str| -> Result<Vec<String>, ParamError> {
+        let v = p.get(k).unwrap_or("");
+        if v.len() > MAX_EDIT_LEN {
+            return Err(ParamError(format!(
+                "{k} is longer than {MAX_EDIT_LEN} bytes"
+            )));
+        }
+        Ok(v.split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect())
+    };
+    for pair in list("rename")? {
+        let Some((old, new)) = pair.split_once("=>") else {
+            return Err(ParamError(format!(
+                "rename {pair:?}: write OLD=>NEW (several joined by ;)"
+            )));
+        };
+        let (old, new) = (old.trim(), new.trim());
+        if old.is_empty() || new.is_empty() {
+            return Err(ParamError(format!(
+                "rename {pair:?}: a template on each side of =>"
+            )));
+        }
+        o.rename.push((old.to_string(), new.to_string()));
+    }
+    o.split = list("split")?;
+    Ok(o)
+}
+
+/// A page of endpoints and the timeline, as the JSON twin answers.
+#[derive(Serialize)]
+pub struct EndpointsDoc {
+    pub total: u64,
+    pub items: Vec<EndpointRow>,
+    pub timeline: Timeline,
+}
+
+/// Reads (or, with corrections, makes again) one view's endpoints.
+fn fetch(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<EndpointsDoc> {
+    if view.options == Options::default() {
+        let page = s.endpoints(id, &view.q)?;
+        return Ok(EndpointsDoc {
+            total: page.total,
+            items: page.items,
+            timeline: s.endpoint_timeline(id)?,
+        });
+    }
+    let mut tally = Tally::new(view.options.clone());
+    s.each_exchange(id, &mut |row| tally.add(row))?;
+    let (set, timeline) = tally.finish();
+    let Page { total, items } = page_of(set.rows, &view.q);
+    Ok(EndpointsDoc {
+        total,
+        items,
+        timeline,
+    })
+}
+
+/// The page `q` asks for of rows made in memory: filtered, sorted as the
+/// store sorts (missing values first ascending), cut.
+fn page_of(rows: Vec<EndpointRow>, q: &EndpointQuery) -> Page<EndpointRow> {
+    let mut rows: Vec<EndpointRow> = rows.into_iter().filter(|r| q.matches(r)).collect();
+    if let Some(i) = q.sort.column() {
+        let get = EndpointRow::COLUMNS[i].get;
+        rows.sort_by(|a, b| {
+            let o = cmp_cells(&get(a), &get(b));
+            if q.order == Order::Desc {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+    let total = rows.len() as u64;
+    let items = rows
+        .into_iter()
+        .skip(usize::try_from(q.offset).unwrap_or(usize::MAX))
+        .take(q.limit as usize)
+        .collect();
+    Page { total, items }
+}
+
+fn cmp_cells(a: &Cell<'_>, b: &Cell<'_>) -> Ordering {
+    match (a, b) {
+        (Cell::Null, Cell::Null) => Ordering::Equal,
+        (Cell::Null, _) => Ordering::Less,
+        (_, Cell::Null) => Ordering::Greater,
+        (Cell::Text(x), Cell::Text(y)) => x.cmp(y),
+        _ => a.as_int().cmp(&b.as_int()),
+    }
+}
+
+/// `GET /api/captures/ID/endpoints`.
+pub async fn api(
+    State(state): State<AppState>,
+    _: CaptureId,
+    RawQuery(raw): RawQuery,
+    Resolved(id): Resolved,
+) -> Result<Json<EndpointsDoc>, Error> {
+    let p = Params::parse(raw.as_deref(), ENDPOINT_PARAMS)?;
+    let view = EndpointView::from_params(&p)?;
+    Ok(Json(blocking(&state, move |s| fetch(s, &id, &view)).await?))
+}
+
+/// The page's columns, in order (any column of [`EndpointRow`]'s).
+const ENDPOINT_SHOWN: &[Shown] = &[
+    col("method"),
+    col("host"),
+    link("template"),
+    col("count"),
+    col("errors"),
+    col("status_4xx"),
+    col("status_5xx"),
+    col("no_response"),
+    col("reset"),
+    col("server_p50"),
+    col("server_p99"),
+    col("total_p50"),
+    col("total_p90"),
+    strong("total_p99"),
+    col("total_max"),
+    col("response_bytes"),
+    col("wait_server"),
+    col("wait_network"),
+    col("wait_client"),
+    col("wait_transfer"),
+    col("percentiles"),
+    col("rule"),
+];
+
+/// The HTTP view of one endpoint's exchanges: its method and host, and
+/// the longest literal stretch of its template as the path filter (the
+/// HTTP view filters paths by what they contain).
+pub fn http_href(base: &str, row: &EndpointRow, keep: &Query) -> String {
+    let mut q = keep.clone();
+    if let Some(m) = &row.method {
+        q.push("method", m.as_str());
+    }
+    if let Some(h) = &row.host {
+        q.push("host", h.as_str());
+    }
+    q.push("path", literal_part(&row.template));
+    q.href(&format!("{base}/http"), &[])
+}
+
+/// The longest stretch of a template without a placeholder.
+fn literal_part(template: &str) -> &str {
+    template
+        .split(|c| c == '{' || c == '}')
+        .enumerate()
+        // Odd pieces are placeholder names.
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, s)| s)
+        // The first of the longest: the one nearest the root.
+        .fold("", |best, s| if s.len() > best.len() { s } else { best })
+}
+
+/// Cells with a look of their own: errors with their share.
+fn special(r: &EndpointRow, name: &str) -> Option<CellView> {
+    match name {
+        "errors" if r.errors > 0 => Some(CellView {
+            class: "num bad".into(),
+            title: format!("{:.1}% of {} exchanges", r.error_share() * 100.0, r.count),
+            text: format!("{} ({:.1}%)", r.errors, r.error_share() * 100.0),
+            ..CellView::default()
+        }),
+        "template" => Some(CellView {
+            class: "template".into(),
+            title: format!("{} — open its exchanges", r.rule),
+            text: r.template.clone(),
+            ..CellView::default()
+        }),
+        _ => None,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints.html")]
+pub struct EndpointsPage {
+    head: CapHead,
+    f: FilterBox,
+    path: String,
+    cols: Vec<Head>,
+    rows: Vec<RowView>,
+    pager: Pager,
+    heatmap: Svg,
+    lines: Svg,
+    /// The form's values, as typed.
+    method: String,
+    host: String,
+    template: String,
+    rename: String,
+    split: String,
+    sort: String,
+    order: String,
+    error: Option<String>,
+    any_filter: bool,
+}
+
+/// `GET /c/ID/endpoints`.
+pub async fn page(
+    State(state): State<AppState>,
+    id: CaptureId,
+    RawQuery(raw): RawQuery,
+) -> PageResult<EndpointsPage> {
+    let p = Params::parse(raw.as_deref(), ENDPOINT_PARAMS).map_err(Error::from)?;
+    let (name, start) = capture_start(&state, id).await?;
+    let typed = |k: &str| p.get(k).unwrap_or("").to_string();
+    let base = format!("/c/{id}");
+    let path = format!("{base}/endpoints");
+    let (view, error) = match EndpointView::from_params(&p) {
+        Ok(v) => (v, None),
+        Err(e) => (
+            EndpointView {
+                q: EndpointQuery::default(),
+                options: Options::default(),
+            },
+            Some(e.0),
+        ),
+    };
+    let (results, mut fbox) = filtered_view(&state, id, &p, &path).await?;
+    let doc = match (&error, results) {
+        (None, Some(v)) => {
+            let view = view.clone();
+            blocking(&state, move |s| fetch(s, &v, &view)).await?
+        }
+        _ => EndpointsDoc {
+            total: 0,
+            items: Vec::new(),
+            timeline: Timeline::default(),
+        },
+    };
+    let mut state_q = Query::default();
+    state_q.push("filter", fbox.text.trim());
+    for k in ["method", "host", "template", "rename", "split"] {
+        state_q.push(k, typed(k));
+    }
+    let q = &view.q;
+    let d = EndpointQuery::default();
+    if q.sort != d.sort || q.order != q.sort.default_order() {
+        state_q.push("sort", q.sort.name());
+        state_q.push("order", q.order.name());
+    }
+    if q.offset > 0 {
+        state_q.push("offset", q.offset.to_string());
+    }
+    let cols = heads(ENDPOINT_SHOWN, "e", q, &state_q, &path);
+    let pager = Pager::new(
+        &state_q,
+        &path,
+        q.offset,
+        q.limit.max(1),
+        doc.items.len(),
+        doc.total,
+    );
+    let json = state_q.href(&format!("/api/captures/{id}/endpoints"), &[]);
+    let mut keep = Query::default();
+    keep.push("filter", fbox.text.trim());
+    let rows = doc
+        .items
+        .iter()
+        .map(|r| endpoint_row(r, &base, &keep, start))
+        .collect();
+    let hrefs: Vec<String> = doc
+        .timeline
+        .series
+        .iter()
+        .map(|s| {
+            let row = EndpointRow {
+                method: s.method.clone(),
+                host: s.host.clone(),
+                template: s.template.clone(),
+                ..EndpointRow::default()
+            };
+            http_href(&base, &row, &keep)
+        })
+        .collect();
+    let heatmap = svg::heatmap(&doc.timeline.heatmap);
+    let lines = svg::endpoint_lines(&doc.timeline.heatmap, &doc.timeline.series, &hrefs);
+    let any_filter = ["method", "host", "template", "rename", "split"]
+        .iter()
+        .any(|k| p.get(k).is_some());
+    fbox.clear = state_q.href(&path, &[("filter", ""), ("offset", "")]);
+    Ok(EndpointsPage {
+        head: CapHead::new(&id, &name, "endpoints", json).keeping(fbox.kept()),
+        f: fbox,
+        cols,
+        rows,
+        pager,
+        heatmap,
+        lines,
+        method: typed("method"),
+        host: typed("host"),
+        template: typed("template"),
+        rename: typed("rename"),
+        split: typed("split"),
+        sort: if p.get("sort").is_some() {
+            q.sort.name().to_string()
+        } else {
+            String::new()
+        },
+        order: if p.get("order").is_some() {
+            q.order.name().to_string()
+        } else {
+            String::new()
+        },
+        path,
+        error,
+        any_filter,
+    })
+}
+
+fn endpoint_row(r: &EndpointRow, base: &str, keep: &Query, start: Option<Timestamp>) -> RowView {
+    let href = http_href(base, r, keep);
+    RowView {
+        class: if r.status_5xx > 0 || r.reset > 0 {
+            "s5".into()
+        } else if r.errors > 0 {
+            "s4".into()
+        } else {
+            String::new()
+        },
+        cells: ENDPOINT_SHOWN
+            .iter()
+            .map(|s| cell_view(r, s, &href, start, special))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn view(q: &str) -> Result<EndpointView, ParamError> {
+        EndpointView::from_params(&Params::parse(Some(q), ENDPOINT_PARAMS)?)
+    }
+
+    #[test]
+    fn renames_and_splits_come_from_the_url() {
+        let v = view("rename=%2Fa%2F%7Bid%7D%3D%3E%2Fa;%2Fb%3D%3E%2Fc&split=%2Fx%2F%7Bname%7D")
+            .unwrap();
+        assert_eq!(
+            v.options.rename,
+            [
+                ("/a/{id}".to_string(), "/a".to_string()),
+                ("/b".into(), "/c".into())
+            ]
+        );
+        assert_eq!(v.options.split, ["/x/{name}"]);
+        assert!(view("rename=nothing").is_err());
+        assert!(view("rename=%3D%3E%2Fa").is_err());
+        assert_eq!(view("sort=total_p99").unwrap().q.order, Order::Desc);
+        assert!(view("sort=nope").is_err());
+    }
+
+    #[test]
+    fn an_endpoint_links_to_its_exchanges() {
+        let row = EndpointRow {
+            method: Some("GET".into()),
+            host: Some("shop.example".into()),
+            template: "/users/{id}/orders".into(),
+            ..EndpointRow::default()
+        };
+        let href = http_href("/c/X", &row, &Query::default());
+        assert_eq!(
+            href,
+            "/c/X/http?method=GET&host=shop.example&path=%2Fusers%2F"
+        );
+        assert_eq!(literal_part("/static/app.{hash}.js"), "/static/app.");
+        assert_eq!(literal_part("/health"), "/health");
+    }
+
+    #[test]
+    fn rows_made_in_memory_sort_and_page_as_the_store_does() {
+        let rows: Vec<EndpointRow> = (1..=5)
+            .map(|n| EndpointRow {
+                template: format!("/t{n}"),
+                count: n,
+                ..EndpointRow::default()
+            })
+            .collect();
+        let q = EndpointQuery {
+            limit: 2,
+            offset: 1,
+            ..EndpointQuery::default()
+        };
+        let page = page_of(rows, &q);
+        assert_eq!(page.total, 5);
+        let got: Vec<u64> = page.items.iter().map(|r| r.count).collect();
+        assert_eq!(got, [4, 3]);
+    }
+}
