@@ -22,6 +22,7 @@ mod cli;
 mod cli_tcpdump;
 mod corpus;
 mod diff;
+mod diff_browser;
 mod dns;
 mod endpoints;
 mod filter_bpf;
