@@ -4,14 +4,14 @@ same analysis, every exchange made into a row) against `analyze
 --endpoints --limit 1` (the same, plus the endpoints), interleaved runs,
 medians; then, with --serve, the page and API latency after an upload.
 
-    bench/endpoints.py [--size 1G] [--runs 5] [--many] [--serve]
+    bench/endpoints.py [--size 1G] [--runs 5] [--many] [--serve] [--capture FILE]...
 
 --size: the gencap capture (README "Benchmarks"; reused under
 $BENCH_DIR, default /tmp/tracedeck-bench). --many: also a capture of many
 short exchanges (gencap --requests-per-conn 200). Build first:
 cargo build --release --bin tracedeck --example gencap.
 """
-import argparse, json, os, statistics, subprocess, sys, time, urllib.request
+import argparse, json, os, resource, statistics, subprocess, sys, time, urllib.request
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 bin_ = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target")), "release")
@@ -29,9 +29,14 @@ def capture(name, args):
 
 
 def timed(cmd):
+    """Wall seconds and CPU seconds (user + sys) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def compare(cap, runs):
@@ -47,11 +52,12 @@ def compare(cap, runs):
         b.append(timed(with_ep))
     out = subprocess.run(with_ep, capture_output=True, text=True, check=True).stdout
     head = out.splitlines()[0] if out else ""
-    ma, mb = statistics.median(a), statistics.median(b)
     print(f"{os.path.basename(cap)}: {head.split(': ', 1)[-1]}")
-    print(f"  analyze --http       median {ma:.3f} s  (runs: {', '.join(f'{x:.3f}' for x in a)})")
-    print(f"  analyze --endpoints  median {mb:.3f} s  (runs: {', '.join(f'{x:.3f}' for x in b)})")
-    print(f"  endpoints add {100 * (mb - ma) / ma:+.1f}% to the analysis")
+    for i, what in [(0, "wall"), (1, "CPU")]:
+        ma = statistics.median(x[i] for x in a)
+        mb = statistics.median(x[i] for x in b)
+        print(f"  {what:4} analyze --http {ma:.3f} s, --endpoints {mb:.3f} s (medians of {runs}):"
+              f" endpoints add {100 * (mb - ma) / ma:+.1f}%")
 
 
 def serve(cap, runs):
@@ -87,11 +93,13 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--many", action="store_true")
     ap.add_argument("--serve", action="store_true")
+    ap.add_argument("--capture", action="append", default=[],
+                    help="an existing capture to use instead of generating one")
     a = ap.parse_args()
-    caps = [capture(f"gen-{a.size}.pcap", ["--bytes", a.size])]
+    caps = a.capture or [capture(f"gen-{a.size}.pcap", ["--bytes", a.size])]
     if a.many:
         caps.append(capture("gen-many-exchanges.pcap",
-                            ["--bytes", "300M", "--requests-per-conn", "200"]))
+                            ["--bytes", "200M", "--requests-per-conn", "200"]))
     for cap in caps:
         compare(cap, a.runs)
         if a.serve:

@@ -9,6 +9,7 @@ use serde_json::Value;
 use tracedeck::analysis::endpoints::{endpoints, nearest_rank, Options};
 use tracedeck::analysis::report::ExchangeRow;
 use tracedeck::analysis::{self, HttpExchange, Output, OutputError};
+use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
 use tracedeck::Span;
 
@@ -19,6 +20,9 @@ use crate::support::shared::{captures_under, samples};
 struct Exchanges(Vec<ExchangeRow>);
 
 impl Output for Exchanges {
+    fn conversation(&mut self, _: &Conversation) -> Result<(), OutputError> {
+        Ok(())
+    }
     fn exchange(&mut self, e: HttpExchange) -> Result<(), OutputError> {
         self.0.push(ExchangeRow::from(e));
         Ok(())

@@ -46,7 +46,7 @@ impl Latencies {
         match self {
             Latencies::Exact(values) if values.len() < EXACT_LIMIT => values.push(nanos),
             Latencies::Exact(_) => {
-                self.to_sketch();
+                self.make_sketch();
                 self.push(span);
             }
             Latencies::Sketch(s) => s.add(nanos as f64),
@@ -61,8 +61,8 @@ impl Latencies {
             }
             (Latencies::Sketch(a), Latencies::Sketch(b)) => merge_sketch(a, &b),
             (_, mut other) => {
-                self.to_sketch();
-                other.to_sketch();
+                self.make_sketch();
+                other.make_sketch();
                 if let (Latencies::Sketch(a), Latencies::Sketch(b)) = (&mut *self, &other) {
                     merge_sketch(a, b);
                 }
@@ -70,7 +70,8 @@ impl Latencies {
         }
     }
 
-    fn to_sketch(&mut self) {
+    /// Turns exact values into a sketch of them.
+    fn make_sketch(&mut self) {
         if let Latencies::Exact(values) = self {
             let mut sketch = new_sketch();
             for v in values.iter() {

@@ -81,6 +81,9 @@ struct GroupKey {
     raw: Option<String>,
 }
 
+/// (method, host, template): what an endpoint is.
+type EndpointKey = (Option<String>, Option<String>, String);
+
 /// The running totals of one group.
 #[derive(Debug, Default)]
 struct Totals {
@@ -343,15 +346,12 @@ impl Builder {
                 .entry(key.shape.clone())
                 .or_default() += totals.count;
         }
-        let folded: BTreeMap<Option<String>, BTreeMap<Shape, (Shape, Vec<Fold>)>> = by_host
+        let folded: BTreeMap<Option<String>, template::Folded> = by_host
             .into_iter()
             .map(|(host, shapes)| (host, template::fold(&shapes)))
             .collect();
 
-        let mut merged: BTreeMap<
-            (Option<String>, Option<String>, String),
-            (Totals, Vec<(GroupKey, usize)>),
-        > = BTreeMap::new();
+        let mut merged: BTreeMap<EndpointKey, (Totals, Vec<(GroupKey, usize)>)> = BTreeMap::new();
         let groups = self.groups.len();
         for (group, (key, mut totals)) in self.groups.into_iter().enumerate() {
             let (shape, folds) = folded

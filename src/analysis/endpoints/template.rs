@@ -329,13 +329,16 @@ impl Fold {
     }
 }
 
+/// Shapes that folded: each one's folded form and the folds that made it.
+pub type Folded = BTreeMap<Shape, (Shape, Vec<Fold>)>;
+
 /// Folds high-cardinality segments of one host's shapes. `shapes` holds
 /// each distinct shape and how many exchanges had it; the answer maps
 /// every shape that changed to its folded form and the folds that made it.
 /// Repeats until nothing folds, so a fold can open the way to the next
 /// (`/a/X/b/Y/c`).
-pub fn fold(shapes: &BTreeMap<Shape, u64>) -> BTreeMap<Shape, (Shape, Vec<Fold>)> {
-    let mut current: BTreeMap<Shape, (Shape, Vec<Fold>)> = shapes
+pub fn fold(shapes: &BTreeMap<Shape, u64>) -> Folded {
+    let mut current: Folded = shapes
         .keys()
         .map(|s| (s.clone(), (s.clone(), Vec::new())))
         .collect();

@@ -221,7 +221,7 @@ pub fn http_href(base: &str, row: &EndpointRow, keep: &Query) -> String {
 /// The longest stretch of a template without a placeholder.
 fn literal_part(template: &str) -> &str {
     template
-        .split(|c| c == '{' || c == '}')
+        .split(['{', '}'])
         .enumerate()
         // Odd pieces are placeholder names.
         .filter(|(i, _)| i % 2 == 0)

@@ -44,11 +44,15 @@ fn filled(pen: &mut Pen, x: f64, y: f64, w: f64, h: f64, fill: &'static str, tit
     );
 }
 
-/// Short latency labels: `100µs`, `1ms`, `2s`.
+/// Short labels of round latencies: `100µs`, `5ms`, `2s` (others as
+/// [`span_text`] writes them).
 fn edge_label(ns: i64) -> String {
-    span_text(Span::from_nanos(ns))
-        .replace(".0 ", "")
-        .replace(' ', "")
+    match ns {
+        n if n >= 1_000_000_000 && n % 1_000_000_000 == 0 => format!("{}s", n / 1_000_000_000),
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}ms", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}µs", n / 1_000),
+        n => span_text(Span::from_nanos(n)).replace(' ', ""),
+    }
 }
 
 /// The time axis under a plot from `x0` to `x1` over `range_ns`.
@@ -58,7 +62,9 @@ fn time_axis(pen: &mut Pen, x0: f64, x1: f64, y: f64, range_ns: i64) {
     for t in marks {
         let x = x0 + (x1 - x0) * t as f64 / range_ns.max(1) as f64;
         pen.line(x, y, x, y + 3.0, "axis");
-        pen.text(x, y + 14.0, "middle", "tick", &tick_label(t));
+        // A label near the right edge ends there, so it is not cut off.
+        let anchor = if x1 - x < 24.0 { "end" } else { "middle" };
+        pen.text(x, y + 14.0, anchor, "tick", &tick_label(t));
     }
     pen.text(x1, y + 27.0, "end", "axis-label", "capture time");
 }
@@ -199,7 +205,7 @@ pub fn endpoint_lines(h: &Heatmap, series: &[Series], hrefs: &[String]) -> Svg {
     let lo_exp = (lo as f64).log10().floor() as i32;
     let hi_exp = ((hi as f64).log10().ceil() as i32).max(lo_exp + 1);
     let plot_h = 150.0;
-    let legend_y = TOP + plot_h + 36.0;
+    let legend_y = TOP + plot_h + 58.0;
     let height = legend_y + lines.len() as f64 * 15.0 + 4.0;
     let mut pen = Pen::new(
         W,
@@ -252,6 +258,20 @@ pub fn endpoint_lines(h: &Heatmap, series: &[Series], hrefs: &[String]) -> Svg {
                 d.trim_end()
             );
         }
+        // Dots too: a column alone (one exchange, or gaps around it) has
+        // no line to draw. p50 filled, p99 hollow.
+        for (values, fill) in [(&s.p50_ns, colour), (&s.p99_ns, "#fff")] {
+            for (c, v) in values.iter().enumerate() {
+                if let Some(v) = v {
+                    let _ = write!(
+                        pen.out,
+                        r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{fill}" stroke="{colour}" stroke-width="1.2"/>"#,
+                        x_of(c),
+                        y_of(*v)
+                    );
+                }
+            }
+        }
         let y = legend_y + i as f64 * 15.0;
         let name = format!("{} {}", s.method.as_deref().unwrap_or("-"), s.template);
         if let Some(href) = href {
@@ -269,11 +289,11 @@ pub fn endpoint_lines(h: &Heatmap, series: &[Series], hrefs: &[String]) -> Svg {
         }
     }
     pen.text(
-        W - RIGHT,
-        legend_y - 10.0,
-        "end",
+        4.0,
+        legend_y - 12.0,
+        "start",
         "axis-label",
-        "solid p50, dashed p99",
+        "p50: solid line, filled dot; p99: dashed, hollow",
     );
     pen.finish()
 }
