@@ -26,7 +26,7 @@ impl Failed {
         self.refused + self.reset + self.no_response
     }
 
-    fn kinds(&self) -> [(&'static str, u64); 3] {
+    fn kinds(&self) -> [Count; 3] {
         [
             ("refused", self.refused),
             ("reset", self.reset),
@@ -34,6 +34,9 @@ impl Failed {
         ]
     }
 }
+
+/// A kind of failure and how many conversations failed so.
+type Count = (&'static str, u64);
 
 /// One server whose failed conversations differ between the captures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -104,7 +107,7 @@ pub(super) fn compare(
 /// "127.0.0.1:8472: 2 refused connections in the incident, none in the
 /// baseline", or "10.0.0.5:443: reset 1 → 7".
 fn sentence(server: SocketAddr, b: &Failed, i: &Failed) -> String {
-    let changed: Vec<((&str, u64), (&str, u64))> = b
+    let changed: Vec<(Count, Count)> = b
         .kinds()
         .into_iter()
         .zip(i.kinds())
