@@ -21,6 +21,15 @@ fn texts(b: &Browser, css: &str) -> Vec<String> {
     b.find_all(css).iter().map(|e| e.text()).collect()
 }
 
+/// Clicks the endpoint sort link `label`.
+fn sort_by(b: &Browser, label: &str) {
+    b.find_all(".sorts a")
+        .into_iter()
+        .find(|a| a.text() == label)
+        .unwrap_or_else(|| panic!("no sort link {label:?}"))
+        .click();
+}
+
 /// Uploads `name` through the home page's file input; its capture page's URL.
 fn upload(b: &Browser, server: &Server, name: &str) -> String {
     b.goto(&server.url("/"));
@@ -69,17 +78,13 @@ fn compare_from_the_home_page_sort_open_and_share() {
     assert!(top[0].ends_with(", 5xx 0% → 25%"), "{top:?}");
 
     // Sort by name, then back by most changed.
-    let first = |b: &Browser| texts(b, "#endpoint-table tbody td.name")[0].clone();
-    b.find_all(".sorts a")
-        .into_iter()
-        .find(|a| a.text() == "name")
-        .expect("a name sort")
-        .click();
+    let first = |b: &Browser| texts(b, "#endpoints-table tbody td.name")[0].clone();
+    sort_by(&b, "name");
     b.wait_until("sorted by name", Duration::from_secs(10), |b| {
         b.url().contains("sort=name")
     });
     assert_eq!(
-        texts(&b, "#endpoint-table tbody td.name"),
+        texts(&b, "#endpoints-table tbody td.name"),
         [
             "GET /api/orders/{id}",
             "GET /api/users/{id}",
@@ -87,11 +92,7 @@ fn compare_from_the_home_page_sort_open_and_share() {
             "POST /api/checkout"
         ]
     );
-    b.find_all(".sorts a")
-        .into_iter()
-        .find(|a| a.text() == "most changed")
-        .expect("a most-changed sort")
-        .click();
+    sort_by(&b, "most changed");
     b.wait_until("sorted by most changed", Duration::from_secs(10), |b| {
         !b.url().contains("sort=")
     });
@@ -113,7 +114,7 @@ fn compare_from_the_home_page_sort_open_and_share() {
     b.window_size(1440, 900);
 
     // The top endpoint's exchanges: the incident's HTTP view, five 503s among them.
-    b.find("#endpoint-table tbody td.name a").click();
+    b.find("#endpoints-table tbody td.name a").click();
     b.wait_until("the HTTP view", Duration::from_secs(10), |b| {
         b.url().contains(&format!("/c/{incident}/http"))
             && b.wait_for("#exchanges", Duration::ZERO).is_some()
@@ -133,7 +134,7 @@ fn compare_from_the_home_page_sort_open_and_share() {
     fresh.goto(&share);
     assert_eq!(texts(&fresh, "#top-changes li"), top);
     assert_eq!(
-        texts(&fresh, "#endpoint-table tbody td.name")[0],
+        texts(&fresh, "#endpoints-table tbody td.name")[0],
         "GET /api/orders/{id}"
     );
 }

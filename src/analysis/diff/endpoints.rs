@@ -163,16 +163,12 @@ fn side(set: &EndpointSet, rows: &[ExchangeRow]) -> BTreeMap<EndpointKey, Endpoi
 /// Both captures' endpoints, most changed first.
 pub(super) fn compare(
     base: BTreeMap<EndpointKey, EndpointSide>,
-    mut incident: BTreeMap<EndpointKey, EndpointSide>,
+    incident: BTreeMap<EndpointKey, EndpointSide>,
 ) -> Vec<EndpointChange> {
-    let mut out: Vec<EndpointChange> = Vec::new();
-    for (key, b) in base {
-        let i = incident.remove(&key);
-        out.push(change(key, Some(b), i));
-    }
-    for (key, i) in incident {
-        out.push(change(key, None, Some(i)));
-    }
+    let mut out: Vec<EndpointChange> = super::pair_up(base, incident)
+        .into_iter()
+        .map(|(key, b, i)| change(key, b, i))
+        .collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
     out
 }

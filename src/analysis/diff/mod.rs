@@ -21,6 +21,8 @@ pub use network::{NetworkChange, NetworkSide};
 pub use score::{COUNT_WEIGHT, ERROR_WEIGHT, LATENCY_FLOOR, NOTABLE, NOTABLE_RATE};
 pub use statuses::StatusChange;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 pub use crate::analysis::endpoints::Options as EndpointOptions;
@@ -123,6 +125,20 @@ pub fn compare(base: Side<'_>, incident: Side<'_>, options: &EndpointOptions) ->
         failures,
         network,
     }
+}
+
+/// Every key of either map with its value on each side.
+fn pair_up<K: Ord, V>(
+    base: BTreeMap<K, V>,
+    mut incident: BTreeMap<K, V>,
+) -> Vec<(K, Option<V>, Option<V>)> {
+    let mut out: Vec<(K, Option<V>, Option<V>)> = Vec::new();
+    for (key, b) in base {
+        let i = incident.remove(&key);
+        out.push((key, Some(b), i));
+    }
+    out.extend(incident.into_iter().map(|(key, i)| (key, None, Some(i))));
+    out
 }
 
 /// How the endpoints of a comparison are ordered.

@@ -76,15 +76,10 @@ pub(super) fn compare(
     base: &[ConversationRow],
     incident: &[ConversationRow],
 ) -> Vec<NetworkChange> {
-    let (b, mut i) = (sides(base), sides(incident));
-    let mut out: Vec<NetworkChange> = Vec::new();
-    for (server, nb) in b {
-        let ni = i.remove(&server);
-        out.push(change(server, Some(nb), ni));
-    }
-    for (server, ni) in i {
-        out.push(change(server, None, Some(ni)));
-    }
+    let mut out: Vec<NetworkChange> = super::pair_up(sides(base), sides(incident))
+        .into_iter()
+        .map(|(server, b, i)| change(server, b, i))
+        .collect();
     out.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)

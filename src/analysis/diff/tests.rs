@@ -292,37 +292,21 @@ fn endpoints_sort_by_each_order() {
     let mut c = compared();
     let order =
         |c: &Comparison| -> Vec<String> { c.endpoints.iter().map(|e| e.key.label()).collect() };
-    c.sort_endpoints(EndpointOrder::Name);
-    assert_eq!(
-        order(&c),
-        [
-            "GET /api/orders",
-            "GET /api/users",
-            "GET /health",
-            "POST /api/checkout"
-        ]
+    let (orders, users, health, checkout) = (
+        "GET /api/orders",
+        "GET /api/users",
+        "GET /health",
+        "POST /api/checkout",
     );
-    c.sort_endpoints(EndpointOrder::Requests);
-    assert_eq!(
-        order(&c),
-        [
-            "GET /api/orders",
-            "GET /api/users",
-            "POST /api/checkout",
-            "GET /health"
-        ]
-    );
-    c.sort_endpoints(EndpointOrder::P99Ratio);
-    // 10×, then users' 1×; the other two have no ratio.
-    assert_eq!(
-        order(&c),
-        [
-            "GET /api/orders",
-            "GET /api/users",
-            "GET /health",
-            "POST /api/checkout"
-        ]
-    );
+    for (by, expected) in [
+        (EndpointOrder::Name, [orders, users, health, checkout]),
+        (EndpointOrder::Requests, [orders, users, checkout, health]),
+        // 10×, then users' 1×; the other two have no ratio.
+        (EndpointOrder::P99Ratio, [orders, users, health, checkout]),
+    ] {
+        c.sort_endpoints(by);
+        assert_eq!(order(&c), expected, "{by:?}");
+    }
     c.sort_endpoints(EndpointOrder::ErrorRate);
     assert_eq!(order(&c)[0], "GET /api/orders");
     c.sort_endpoints(EndpointOrder::MostChanged);

@@ -159,11 +159,40 @@ impl From<&CaptureMeta> for Named {
     }
 }
 
-/// A row of the endpoint table and the incident's exchanges of its
-/// endpoint (the baseline's, for a vanished one).
+/// A row of a list; an endpoint's links to its exchanges in the incident
+/// (the baseline, for a vanished one).
 pub struct LinkedRow {
-    pub href: String,
+    pub href: Option<String>,
     pub cells: Vec<String>,
+}
+
+/// One list of the page.
+pub struct ListView {
+    pub title: &'static str,
+    /// Its anchor; the table's id is `ID-table`.
+    pub id: &'static str,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<LinkedRow>,
+    /// Whether the sort links go above it.
+    pub sortable: bool,
+}
+
+impl ListView {
+    fn new(id: &'static str, t: Table, links: Vec<Option<String>>) -> ListView {
+        let links = links.into_iter().chain(std::iter::repeat(None));
+        ListView {
+            title: t.title,
+            id,
+            headers: t.headers,
+            rows: t
+                .rows
+                .into_iter()
+                .zip(links)
+                .map(|(cells, href)| LinkedRow { href, cells })
+                .collect(),
+            sortable: id == "endpoints",
+        }
+    }
 }
 
 /// A sort link above the endpoint table.
@@ -179,10 +208,7 @@ pub struct ComparePage {
     base: Named,
     incident: Named,
     top: Vec<diff::TopChange>,
-    endpoints: Table,
-    /// Each row of `endpoints` with a link to its exchanges.
-    endpoint_rows: Vec<LinkedRow>,
-    others: Vec<Table>,
+    lists: Vec<ListView>,
     sorts: Vec<SortLink>,
     json: String,
 }
@@ -228,22 +254,24 @@ pub async fn compare_page(
             active: o == p.sort,
         })
         .collect();
-    let [endpoints, statuses, failures, network] = text::tables(&c);
-    let endpoint_rows = c
+    let links = c
         .endpoints
         .iter()
-        .zip(&endpoints.rows)
-        .map(|(e, cells)| {
+        .map(|e| {
             let on = match e.presence {
                 diff::Presence::Vanished => &base.id,
                 _ => &incident.id,
             };
-            LinkedRow {
-                href: exchanges_href(&on.to_string(), e),
-                cells: cells.clone(),
-            }
+            Some(exchanges_href(&on.to_string(), e))
         })
         .collect();
+    let [endpoints, statuses, failures, network] = text::tables(&c);
+    let lists = vec![
+        ListView::new("endpoints", endpoints, links),
+        ListView::new("statuses", statuses, Vec::new()),
+        ListView::new("failures", failures, Vec::new()),
+        ListView::new("network", network, Vec::new()),
+    ];
     let mut json = q.clone();
     if p.sort != EndpointOrder::default() {
         json.push("sort", p.sort.name());
@@ -252,9 +280,7 @@ pub async fn compare_page(
         base: Named::from(&base),
         incident: Named::from(&incident),
         top: c.top,
-        endpoints,
-        endpoint_rows,
-        others: vec![statuses, failures, network],
+        lists,
         sorts,
         json: json.href("/api/compare", &[]),
     })
