@@ -44,7 +44,7 @@ pub(crate) fn add_user(data: &Path, name: &str, admin: bool) {
     );
 }
 
-fn create_token(data: &Path, user: &str, scope: &str) -> String {
+pub(crate) fn create_token(data: &Path, user: &str, scope: &str) -> String {
     let out = tracedeck(&[
         "token",
         "create",

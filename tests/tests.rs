@@ -21,6 +21,8 @@ mod capture_seam;
 mod cli;
 mod cli_tcpdump;
 mod corpus;
+mod diff;
+mod diff_browser;
 mod dns;
 mod endpoints;
 mod filter_bpf;

@@ -6,6 +6,7 @@
 //! per-packet state beyond the open conversations.
 
 mod conn;
+pub mod diff;
 mod dns;
 pub mod endpoints;
 pub mod follow;

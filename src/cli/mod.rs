@@ -4,6 +4,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod analyze;
 mod capture;
+mod diff;
 mod interfaces;
 mod progress;
 mod redact;
@@ -42,6 +43,8 @@ enum Command {
     User(user::UserArgs),
     /// Manage API tokens (for the CLI and the capture agent)
     Token(token::TokenArgs),
+    /// Compare a baseline capture with an incident's: what changed, most changed first
+    Diff(diff::DiffArgs),
     /// Write a redacted copy of a capture: header values, bodies and addresses hidden, lengths and times kept
     Redact(redact::RedactArgs),
 }
@@ -72,6 +75,7 @@ pub fn run() -> i32 {
         Command::User(args) => user::run(args),
         Command::Token(args) => token::run(args),
         Command::Redact(args) => redact::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     match result {
         Ok(()) => 0,

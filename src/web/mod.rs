@@ -169,6 +169,7 @@ pub fn router(state: AppState) -> Router {
             post(share::api_create).get(share::api_list),
         )
         .route("/captures/{id}/endpoints", get(pages::endpoints_api))
+        .route("/compare", get(pages::api_compare))
         .fallback(api::not_found);
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
@@ -179,6 +180,7 @@ pub fn router(state: AppState) -> Router {
             "/upload",
             post(pipeline::form_upload::<Analysis>).layer(DefaultBodyLimit::disable()),
         )
+        .route("/compare", get(pages::compare_page))
         .route("/c/{id}", get(pages::capture))
         .route("/c/{id}/conversations", get(lists::conversations))
         .route("/c/{id}/conversations/{n}", get(pages::conversation))

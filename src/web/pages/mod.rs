@@ -8,12 +8,14 @@
 //! This file holds what only capture pages share and the static files;
 //! what every page shares is in [`super::kit`].
 
+mod compare;
 mod conversation;
 mod delete;
 mod endpoints;
 mod home;
 mod overview;
 
+pub use compare::{api_compare, compare_page};
 pub use conversation::conversation;
 pub use delete::delete_confirm;
 pub use endpoints::{api as endpoints_api, page as endpoints};
