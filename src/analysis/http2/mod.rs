@@ -25,7 +25,7 @@ use frame::{flag, At, Frame, FrameHeader, Framer, Kind, DEFAULT_MAX_FRAME, HEADE
 use hpack::{BlockDecoder, Fields, Trouble};
 use stream::Stream;
 
-pub use grpc::{status_name as grpc_status_name, Grpc};
+pub use grpc::{status_code as grpc_status_code, status_name as grpc_status_name, Grpc};
 pub use stream::StreamFacts;
 
 /// The name this analyzer registers under (and the name TLS's ALPN `h2`
