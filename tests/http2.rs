@@ -19,6 +19,7 @@ const SAMPLES: &[(&str, u16, &str)] = &[
     ("h2c-goaway.pcap", 18443, "http2"),
     ("grpc.pcap", 18450, "http2"),
     ("h2c-upgrade.pcap", 18460, "http"),
+    ("h2c-stall.pcap", 18470, "http2"),
 ];
 
 fn sample(name: &str) -> PathBuf {
@@ -115,7 +116,7 @@ fn streams_match_tsharks_stored_answers() {
         assert_eq!(ours, theirs, "{name}");
         matched += ours.len();
     }
-    assert_eq!(matched, 4 + 1 + 1 + 4 + 1, "streams compared");
+    assert_eq!(matched, 4 + 1 + 1 + 4 + 1 + 2, "streams compared");
 }
 
 #[test]
@@ -183,6 +184,37 @@ fn an_h2c_upgrade_hands_over_to_http2() {
     assert_eq!(stream["status"], 200);
     assert_eq!(stream["content_type"], "text/plain");
     assert_eq!(stream["response_body_bytes"], 16);
+}
+
+/// A slow reader (slow_reader.py) against nghttpd: 0.3 s pauses before
+/// each WINDOW_UPDATE. The first connection stalls four times on the
+/// stream window, the second once on the connection window; either way
+/// the client is who the transfer waited on.
+#[test]
+fn a_slow_readers_window_is_who_waited() {
+    let rows = exchanges("h2c-stall.pcap");
+    assert_eq!(rows.len(), 2);
+    let seconds = |text: &str| -> f64 {
+        let after = text.split("stalled ").nth(1).expect("a stall");
+        let (n, unit) = after.split_once(' ').unwrap();
+        let n: f64 = n.parse().unwrap();
+        if unit.starts_with("ms") {
+            n / 1e3
+        } else {
+            n
+        }
+    };
+    for (row, stalls, window) in [
+        (&rows[0], " (4 stalls)", "client's flow-control window"),
+        (&rows[1], "", "client's connection flow-control window"),
+    ] {
+        let text = row["verdict"].as_str().unwrap();
+        assert_eq!(row["wait"], "client", "{text}");
+        assert!(text.contains(&format!("{window}{stalls}")), "{text}");
+        let want = 0.3 * if stalls.is_empty() { 1.0 } else { 4.0 };
+        let got = seconds(text);
+        assert!((want..want + 0.1).contains(&got), "{got} s: {text}");
+    }
 }
 
 #[test]
