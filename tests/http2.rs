@@ -11,6 +11,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::support::need;
+use crate::support::serve::{fresh_dir, Server};
 
 /// The samples, the port tshark decodes and how (truth.py's arguments).
 const SAMPLES: &[(&str, u16, &str)] = &[
@@ -215,6 +216,58 @@ fn a_slow_readers_window_is_who_waited() {
         let got = seconds(text);
         assert!((want..want + 0.1).contains(&got), "{got} s: {text}");
     }
+}
+
+/// The `grpc=` status filter, `grpc_method=`, `http=` and `stream=` in the
+/// API, the "gRPC errors" chip on the HTTP page, and the stream waterfall
+/// on a conversation's page.
+#[test]
+fn grpc_and_stream_filters_in_the_api_and_pages() {
+    let dir = fresh_dir("h2-filters");
+    let s = Server::start(&dir, &[]);
+    let bytes = std::fs::read(sample("grpc.pcap")).unwrap();
+    let r = s.post_files("/api/captures", &[("grpc.pcap", &bytes)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&id)["status"], "done");
+    let methods = |q: &str| -> Vec<String> {
+        let list = s.get(&format!("/api/captures/{id}/http?{q}")).json();
+        let mut m: Vec<String> = list["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{q}: {list}"))
+            .iter()
+            .map(|e| e["grpc_method"].as_str().unwrap_or("-").to_string())
+            .collect();
+        m.sort();
+        m
+    };
+    assert_eq!(methods("grpc=unavailable"), ["Fail"]);
+    assert_eq!(methods("grpc=14,4"), ["Fail"]);
+    assert_eq!(methods("grpc=error"), ["Fail"]);
+    assert_eq!(methods("grpc=OK"), ["Many", "Say"]);
+    assert_eq!(methods("grpc_method=Slow&http=2"), ["Slow"]);
+    assert_eq!(methods("http=1").len(), 0);
+    let one = s.get(&format!("/api/captures/{id}/http?stream=1")).json();
+    assert!(one["total"].as_u64().unwrap() >= 1, "{one}");
+    let bad = s.get(&format!("/api/captures/{id}/http?grpc=teapot"));
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert!(bad
+        .text()
+        .contains("is not a code (14), a name (UNAVAILABLE)"));
+
+    let page = s.get(&format!("/c/{id}/http")).text();
+    assert!(page.contains(">gRPC errors</a>"), "the chip");
+    let filtered = s.get(&format!("/c/{id}/http?grpc=error")).text();
+    assert!(filtered.contains("aria-current=\"true\">gRPC errors"));
+    assert!(
+        filtered.contains("value=\"error\""),
+        "the box keeps the filter"
+    );
+    let fail = s.get(&format!("/api/captures/{id}/http?grpc=14")).json();
+    let n = fail["items"][0]["conversation"].as_u64().unwrap();
+    let conv = s.get(&format!("/c/{id}/conversations/{n}")).text();
+    assert!(conv.contains("HTTP/2 streams"), "the waterfall section");
+    assert!(conv.contains("class=\"chart waterfall streams\""));
 }
 
 #[test]

@@ -12,9 +12,11 @@
 
 mod capture;
 mod strace;
+mod waterfall;
 
 pub use capture::{histogram, ladder, timeline, waterfall, Rung};
 pub use strace::{lifetimes, process_timeline, Lane, MAX_LANES};
+pub use waterfall::streams;
 
 use std::fmt::{self, Display, Write};
 
