@@ -9,6 +9,7 @@
 mod frame;
 mod grpc;
 mod hpack;
+mod resync;
 mod stream;
 mod window;
 
@@ -93,7 +94,10 @@ enum Side {
     /// In the client preface: this many bytes of it seen.
     Preface(usize),
     Frames,
-    /// A gap or broken framing: the rest of the direction is not read.
+    /// After a gap: looking for the next frame boundary (module
+    /// `resync`), this many bytes skipped so far.
+    Resync(u64),
+    /// Broken framing: the rest of the direction is not read.
     Stopped,
 }
 
@@ -113,6 +117,8 @@ struct Block {
 pub struct Http2 {
     sides: [Side; 2],
     framers: [Framer; 2],
+    /// Bytes held while a direction resyncs after a gap.
+    held: [Vec<u8>; 2],
     hpack: [BlockDecoder; 2],
     blocks: [Option<Block>; 2],
     /// The direction the client sends in, once known.
@@ -141,6 +147,7 @@ impl Default for Http2 {
         Http2 {
             sides: [Side::Fresh; 2],
             framers: Default::default(),
+            held: Default::default(),
             hpack: [BlockDecoder::new(false), BlockDecoder::new(false)],
             blocks: [None, None],
             client: None,
@@ -263,12 +270,51 @@ impl Http2 {
                 Side::Preface(have + take)
             };
         }
+        let resumed;
+        let bytes: &[u8] = match self.sides[d] {
+            Side::Resync(skipped) => match self.resync(dir, skipped, bytes) {
+                Some(found) => {
+                    resumed = found;
+                    &resumed
+                }
+                None => return,
+            },
+            _ => bytes,
+        };
         if self.sides[d] != Side::Frames || bytes.is_empty() {
             return;
         }
         let mut framer = std::mem::take(&mut self.framers[d]);
         framer.push(At { ts, frame }, bytes, &mut |f| self.frame(dir, f));
         self.framers[d] = framer;
+    }
+
+    /// Looks for the next frame boundary after a gap in `bytes` and what
+    /// was held before them; returns the bytes from the boundary on once
+    /// found (the direction is read again from there).
+    fn resync(&mut self, dir: Dir, skipped: u64, bytes: &[u8]) -> Option<Vec<u8>> {
+        let d = dir.index();
+        let mut buf = std::mem::take(&mut self.held[d]);
+        buf.extend_from_slice(bytes);
+        let max_id = self.max_id[0].max(self.max_id[1]);
+        match resync::find(&buf, max_id) {
+            resync::Boundary::At(at) => {
+                let skipped = skipped + at as u64;
+                self.sides[d] = Side::Frames;
+                self.note(format!(
+                    "the {}'s frames were found again {skipped} bytes after a gap (two frame headers in a row that fit); header fields that refer to earlier ones are unknown from there on",
+                    peer(self.is_client(dir))
+                ));
+                buf.drain(..at);
+                Some(buf)
+            }
+            resync::Boundary::NeedMore(at) => {
+                buf.drain(..at);
+                self.sides[d] = Side::Resync(skipped + at as u64);
+                self.held[d] = buf;
+                None
+            }
+        }
     }
 
     fn frame(&mut self, dir: Dir, f: Frame<'_>) {
@@ -626,19 +672,23 @@ impl StreamSink for Http2 {
 
     fn gap(&mut self, dir: Dir, _ts: Timestamp, _frame: u64, len: u64) {
         let d = dir.index();
-        if self.sides[d] == Side::Stopped {
-            return;
+        match self.sides[d] {
+            Side::Stopped => return,
+            // Still looking: the skipped bytes were never read anyway.
+            Side::Resync(_) => return self.held[d].clear(),
+            _ => {}
         }
-        // Frame boundaries are lost with the bytes: this direction is not
-        // read any further.
-        self.sides[d] = Side::Stopped;
+        // Frame boundaries are lost with the bytes: the next frame is
+        // looked for (module `resync`).
+        self.sides[d] = Side::Resync(0);
+        self.framers[d] = Framer::default();
         self.blocks[d] = None;
         self.hpack[d].lose();
         for s in self.streams.values_mut() {
             s.exchange.has_gap = true;
         }
         self.note(format!(
-            "{len} bytes missing from the capture: the {} stopped being read there",
+            "{len} bytes missing from the capture in the {}'s frames",
             peer(self.is_client(dir))
         ));
     }

@@ -370,3 +370,43 @@ fn hpack_bombs_and_absurd_frames_are_noted() {
         big.notes
     );
 }
+
+/// A gap in the middle of a server's DATA frame: the frames after it are
+/// found again, and the note says so.
+#[test]
+fn frames_are_found_again_after_a_gap() {
+    let mut c = Encoder::new();
+    let mut hello = PREFACE.to_vec();
+    hello.extend(frame(HEADERS, 0x5, 1, &request(&mut c, "/a")));
+    hello.extend(frame(HEADERS, 0x5, 3, &request(&mut c, "/b")));
+    let body = frame(DATA, 0, 1, &[b'z'; 100]);
+    let mut h2 = Http2::default();
+    h2.data(Dir::ToServer, at(0), 0, &hello);
+    let mut first = frame(SETTINGS, 0, 0, b"");
+    // :status 200 from the static table (index 8).
+    first.extend(frame(HEADERS, 0x4, 1, b"\x88"));
+    first.extend(&body[..40]);
+    h2.data(Dir::ToClient, at(1), 1, &first);
+    h2.gap(Dir::ToClient, at(2), 2, 40);
+    let mut rest = body[80..].to_vec();
+    rest.extend(frame(HEADERS, 0x5, 3, b"\x8d")); // :status 404
+    h2.data(Dir::ToClient, at(3), 3, &rest[..25]);
+    h2.data(Dir::ToClient, at(4), 4, &rest[25..]);
+    h2.data(Dir::ToClient, at(5), 5, &frame(DATA, 0x1, 1, b"end"));
+    h2.finish(at(6));
+    assert!(
+        h2.notes
+            .iter()
+            .any(|n| n.contains("found again 29 bytes after a gap")),
+        "{:?}",
+        h2.notes
+    );
+    let by_id: BTreeMap<u32, &Exchange> = h2.done.iter().map(|(e, f)| (f.stream_id, e)).collect();
+    assert_eq!(by_id[&3].status, Some(404));
+    assert!(by_id[&1].has_gap);
+    assert_eq!(
+        by_id[&1].response_end,
+        Some(at(5)),
+        "stream 1 read to its end"
+    );
+}
