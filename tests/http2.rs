@@ -11,6 +11,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::support::need;
+use crate::support::serve::{fresh_dir, Server};
 
 /// The samples, the port tshark decodes and how (truth.py's arguments).
 const SAMPLES: &[(&str, u16, &str)] = &[
@@ -19,6 +20,7 @@ const SAMPLES: &[(&str, u16, &str)] = &[
     ("h2c-goaway.pcap", 18443, "http2"),
     ("grpc.pcap", 18450, "http2"),
     ("h2c-upgrade.pcap", 18460, "http"),
+    ("h2c-stall.pcap", 18470, "http2"),
 ];
 
 fn sample(name: &str) -> PathBuf {
@@ -115,7 +117,7 @@ fn streams_match_tsharks_stored_answers() {
         assert_eq!(ours, theirs, "{name}");
         matched += ours.len();
     }
-    assert_eq!(matched, 4 + 1 + 1 + 4 + 1, "streams compared");
+    assert_eq!(matched, 4 + 1 + 1 + 4 + 1 + 2, "streams compared");
 }
 
 #[test]
@@ -183,6 +185,89 @@ fn an_h2c_upgrade_hands_over_to_http2() {
     assert_eq!(stream["status"], 200);
     assert_eq!(stream["content_type"], "text/plain");
     assert_eq!(stream["response_body_bytes"], 16);
+}
+
+/// A slow reader (slow_reader.py) against nghttpd: 0.3 s pauses before
+/// each WINDOW_UPDATE. The first connection stalls four times on the
+/// stream window, the second once on the connection window; either way
+/// the client is who the transfer waited on.
+#[test]
+fn a_slow_readers_window_is_who_waited() {
+    let rows = exchanges("h2c-stall.pcap");
+    assert_eq!(rows.len(), 2);
+    let seconds = |text: &str| -> f64 {
+        let after = text.split("stalled ").nth(1).expect("a stall");
+        let (n, unit) = after.split_once(' ').unwrap();
+        let n: f64 = n.parse().unwrap();
+        if unit.starts_with("ms") {
+            n / 1e3
+        } else {
+            n
+        }
+    };
+    for (row, stalls, window) in [
+        (&rows[0], " (4 stalls)", "client's flow-control window"),
+        (&rows[1], "", "client's connection flow-control window"),
+    ] {
+        let text = row["verdict"].as_str().unwrap();
+        assert_eq!(row["wait"], "client", "{text}");
+        assert!(text.contains(&format!("{window}{stalls}")), "{text}");
+        let want = 0.3 * if stalls.is_empty() { 1.0 } else { 4.0 };
+        let got = seconds(text);
+        assert!((want..want + 0.1).contains(&got), "{got} s: {text}");
+    }
+}
+
+/// The `grpc=` status filter, `grpc_method=`, `http=` and `stream=` in the
+/// API, the "gRPC errors" chip on the HTTP page, and the stream waterfall
+/// on a conversation's page.
+#[test]
+fn grpc_and_stream_filters_in_the_api_and_pages() {
+    let dir = fresh_dir("h2-filters");
+    let s = Server::start(&dir, &[]);
+    let bytes = std::fs::read(sample("grpc.pcap")).unwrap();
+    let r = s.post_files("/api/captures", &[("grpc.pcap", &bytes)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&id)["status"], "done");
+    let methods = |q: &str| -> Vec<String> {
+        let list = s.get(&format!("/api/captures/{id}/http?{q}")).json();
+        let mut m: Vec<String> = list["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{q}: {list}"))
+            .iter()
+            .map(|e| e["grpc_method"].as_str().unwrap_or("-").to_string())
+            .collect();
+        m.sort();
+        m
+    };
+    assert_eq!(methods("grpc=unavailable"), ["Fail"]);
+    assert_eq!(methods("grpc=14,4"), ["Fail"]);
+    assert_eq!(methods("grpc=error"), ["Fail"]);
+    assert_eq!(methods("grpc=OK"), ["Many", "Say"]);
+    assert_eq!(methods("grpc_method=Slow&http=2"), ["Slow"]);
+    assert_eq!(methods("http=1").len(), 0);
+    let one = s.get(&format!("/api/captures/{id}/http?stream=1")).json();
+    assert!(one["total"].as_u64().unwrap() >= 1, "{one}");
+    let bad = s.get(&format!("/api/captures/{id}/http?grpc=teapot"));
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert!(bad
+        .text()
+        .contains("is not a code (14), a name (UNAVAILABLE)"));
+
+    let page = s.get(&format!("/c/{id}/http")).text();
+    assert!(page.contains(">gRPC errors</a>"), "the chip");
+    let filtered = s.get(&format!("/c/{id}/http?grpc=error")).text();
+    assert!(filtered.contains("aria-current=\"true\">gRPC errors"));
+    assert!(
+        filtered.contains("value=\"error\""),
+        "the box keeps the filter"
+    );
+    let fail = s.get(&format!("/api/captures/{id}/http?grpc=14")).json();
+    let n = fail["items"][0]["conversation"].as_u64().unwrap();
+    let conv = s.get(&format!("/c/{id}/conversations/{n}")).text();
+    assert!(conv.contains("HTTP/2 streams"), "the waterfall section");
+    assert!(conv.contains("class=\"chart waterfall streams\""));
 }
 
 #[test]

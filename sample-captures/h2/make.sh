@@ -59,6 +59,16 @@ curl -s -o /dev/null --http2 http://127.0.0.1:18460/hello
 stop_capture
 python3 "$here/truth.py" "$here/h2c-upgrade.pcap" 18460 http > "$here/h2c-upgrade.pcap.truth.json"
 
+# 6. Flow-control stalls: a client that reads slowly, first on its stream
+#    window (16384: four 0.3 s stalls), then on the connection window.
+nghttpd --no-tls -d "$tmp/www" 18470 >/dev/null 2>&1 &
+sleep 1
+start_capture "$here/h2c-stall.pcap" port 18470
+python3 "$here/slow_reader.py" 18470 stream
+python3 "$here/slow_reader.py" 18470 connection
+stop_capture
+python3 "$here/truth.py" "$here/h2c-stall.pcap" 18470 > "$here/h2c-stall.pcap.truth.json"
+
 for f in h2c-prior h2c-continuation h2c-goaway; do
   python3 "$here/truth.py" "$here/$f.pcap" 18443 > "$here/$f.pcap.truth.json"
 done

@@ -225,7 +225,10 @@ pub(super) fn emit_exchange(
         }
     };
     let facts = exchange_facts(cx, &exchange);
-    let verdict = http::judge(&exchange, &facts);
+    let verdict = match &http2 {
+        Some(stream) => http::judge_stream(&exchange, &facts, &stream.wait),
+        None => http::judge(&exchange, &facts),
+    };
     tally.records += 1;
     emit.record(Record::Http(HttpExchange {
         conversation: conv.id,

@@ -37,7 +37,9 @@ pub mod verdict;
 
 pub use parser::Parser;
 pub use start::{opening, Opening};
-pub use verdict::{judge, ExchangeFacts, TcpFacts, Verdict, Wait};
+pub use verdict::{
+    judge, judge_stream, ExchangeFacts, Stall, StreamEnd, StreamWait, TcpFacts, Verdict, Wait,
+};
 
 use crate::flow::Dir;
 use crate::time::{Span, Timestamp};

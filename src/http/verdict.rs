@@ -144,6 +144,117 @@ pub fn judge(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
     v
 }
 
+/// What an HTTP/2 stream adds to its verdict: the frame that ended it,
+/// flow-control stalls each way and time spent behind other streams
+/// (README "HTTP/2"). Filled by the HTTP/2 analyzer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamWait {
+    pub ended: Option<StreamEnd>,
+    /// The client's DATA held by the server's flow-control window.
+    pub request_stall: Option<Stall>,
+    /// The server's DATA held by the client's flow-control window.
+    pub response_stall: Option<Stall>,
+    /// Time the response's DATA waited while other streams' DATA went
+    /// out on the connection, and how many bytes of it.
+    pub behind: Option<(Span, u64)>,
+}
+
+/// A frame that ended a stream before END_STREAM did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamEnd {
+    /// The side that sent it.
+    pub by: Peer,
+    /// e.g. "RST_STREAM CANCEL from the client".
+    pub what: String,
+    /// Time from the request's last frame before it (the frame may itself
+    /// be the client's last).
+    pub after_request: Option<Span>,
+}
+
+/// Time a sender waited on a window its peer kept at zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stall {
+    pub total: Span,
+    pub count: u32,
+    /// The connection's window (else the stream's).
+    pub connection: bool,
+}
+
+impl Stall {
+    /// "stalled 340.0 ms on the client's flow-control window".
+    fn describe(&self, receiver: &str) -> String {
+        let window = if self.connection {
+            "connection flow-control window"
+        } else {
+            "flow-control window"
+        };
+        let often = if self.count > 1 {
+            format!(" ({} stalls)", self.count)
+        } else {
+            String::new()
+        };
+        format!("stalled {} on the {receiver}'s {window}{often}", self.total)
+    }
+}
+
+/// [`judge`] for an HTTP/2 stream: a stream reset or refused is named
+/// with the frame that ended it, and flow control or other streams take
+/// the blame for the part of the time they held: a part at least half
+/// spent on a zero window waited on the receiver that kept it closed.
+pub fn judge_stream(ex: &Exchange, facts: &ExchangeFacts, w: &StreamWait) -> Verdict {
+    let has_request = ex.method.is_some() || ex.request_start.is_some();
+    if let (Some(end), None, true) = (&w.ended, ex.status, has_request) {
+        let span = end.after_request.filter(|s| *s >= Span::ZERO);
+        let when = span.map_or(String::new(), |s| format!(" {s} after the request"));
+        let wait = match end.by {
+            Peer::Client => Wait::Client,
+            Peer::Server => Wait::Server,
+        };
+        return verdict(wait, format!("no response: {}{when}", end.what), span);
+    }
+    let mut v = judge(ex, facts);
+    let chosen = v.span;
+    let held = |stall: &Stall, part: Option<Span>| {
+        part.filter(|p| chosen == Some(*p) && stall.total.as_nanos() * 2 >= p.as_nanos())
+    };
+    if let Some(stall) = &w.response_stall {
+        if let Some(part) = held(stall, ex.transfer_time()) {
+            // The flow-control window explains the transfer: any other
+            // guess about it (a delayed-ACK stall) is dropped.
+            v.wait = Wait::Client;
+            v.text = format!(
+                "response body took {part} to transfer ({} bytes)",
+                ex.response_body_bytes
+            );
+        }
+        v.text = format!("{}; {}", v.text, stall.describe("client"));
+    }
+    if let Some(stall) = &w.request_stall {
+        if let Some(part) = held(stall, ex.request_time()) {
+            v.wait = Wait::Server;
+            v.text = format!(
+                "client took {part} to send its request ({} body bytes)",
+                ex.request_body_bytes
+            );
+        }
+        v.text = format!("{}; {}", v.text, stall.describe("server"));
+    }
+    if let Some((span, bytes)) = w.behind {
+        let transfer = ex.transfer_time();
+        if v.wait == Wait::Transfer && transfer.is_some_and(|t| span.as_nanos() * 2 >= t.as_nanos())
+        {
+            v.text = format!(
+                "{}; it waited {span} behind {bytes} bytes of other streams' DATA",
+                v.text
+            );
+        }
+    }
+    if let (Some(end), true) = (&w.ended, ex.status.is_some() && ex.interrupted) {
+        v.text = format!("{}; cut short: {}", v.text, end.what);
+    }
+    v
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Part {
     Request,
@@ -464,5 +575,71 @@ mod test {
         e.has_gap = true;
         let v = judge(&e, &no_facts());
         assert_eq!(v.text, "request and response lost in capture gaps");
+    }
+
+    #[test]
+    fn a_stream_stalled_on_the_clients_window_waited_on_the_client() {
+        let e = ex((0, 1), Some((2, 502)));
+        let w = StreamWait {
+            response_stall: Some(Stall {
+                total: Span::from_nanos(340 * MS),
+                count: 3,
+                connection: false,
+            }),
+            ..StreamWait::default()
+        };
+        let v = judge_stream(&e, &no_facts(), &w);
+        assert_eq!(v.wait, Wait::Client);
+        assert_eq!(
+            v.text,
+            "response body took 500.0 ms to transfer (0 bytes); stalled 340.0 ms on the client's flow-control window (3 stalls)"
+        );
+        // A stall that held a small share of the transfer is said, not blamed.
+        let short = StreamWait {
+            response_stall: Some(Stall {
+                total: Span::from_nanos(10 * MS),
+                count: 1,
+                connection: true,
+            }),
+            ..StreamWait::default()
+        };
+        let v = judge_stream(&e, &no_facts(), &short);
+        assert_eq!(v.wait, Wait::Transfer);
+        assert!(v
+            .text
+            .ends_with("stalled 10.0 ms on the client's connection flow-control window"));
+    }
+
+    #[test]
+    fn a_reset_stream_names_its_frame() {
+        let e = ex((0, 1), None);
+        let w = StreamWait {
+            ended: Some(StreamEnd {
+                by: Peer::Client,
+                what: "RST_STREAM CANCEL from the client".into(),
+                after_request: Some(Span::from_nanos(1200 * MS)),
+            }),
+            ..StreamWait::default()
+        };
+        let v = judge_stream(&e, &no_facts(), &w);
+        assert_eq!(v.wait, Wait::Client);
+        assert_eq!(
+            v.text,
+            "no response: RST_STREAM CANCEL from the client 1.200 s after the request"
+        );
+    }
+
+    #[test]
+    fn a_response_behind_other_streams_is_transfer() {
+        let e = ex((0, 1), Some((2, 202)));
+        let w = StreamWait {
+            behind: Some((Span::from_nanos(150 * MS), 1_000_000)),
+            ..StreamWait::default()
+        };
+        let v = judge_stream(&e, &no_facts(), &w);
+        assert_eq!(v.wait, Wait::Transfer);
+        assert!(v
+            .text
+            .ends_with("; it waited 150.0 ms behind 1000000 bytes of other streams' DATA"));
     }
 }

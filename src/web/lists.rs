@@ -550,6 +550,9 @@ pub struct HttpPage {
     host: String,
     uri: String,
     min_total_time: String,
+    grpc: String,
+    /// Filters set from links only (kept by the form as hidden fields).
+    hidden: Vec<(&'static str, String)>,
     conversation: String,
     sort: String,
     order: String,
@@ -558,13 +561,17 @@ pub struct HttpPage {
 }
 
 /// The HTTP page's filters, as the form names them.
-const HTTP_FILTERS: [&str; 6] = [
+const HTTP_FILTERS: [&str; 10] = [
     "status",
     "method",
     "host",
     "path",
     "min_total_time",
+    "grpc",
     "conversation",
+    "grpc_method",
+    "http",
+    "stream",
 ];
 
 /// `GET /c/ID/http`: HTTP exchanges, filtered (status, method, host,
@@ -623,7 +630,21 @@ pub async fn http(
             class,
         }
     })
-    .collect();
+    .collect::<Vec<Chip>>();
+    let grpc_now = typed("grpc");
+    let mut chips = chips;
+    if !grpc_now.is_empty() || page.items.iter().any(|e| e.row.grpc_service.is_some()) {
+        let on = grpc_now.eq_ignore_ascii_case("error");
+        chips.push(Chip {
+            label: "gRPC errors".into(),
+            href: state_q.href(
+                &path,
+                &[("grpc", if on { "" } else { "error" }), ("offset", "")],
+            ),
+            on,
+            class: "s5",
+        });
+    }
     let pager = Pager::new(
         &state_q,
         &path,
@@ -654,6 +675,12 @@ pub async fn http(
         host: typed("host"),
         uri: typed("path"),
         min_total_time: typed("min_total_time"),
+        grpc: grpc_now,
+        hidden: ["grpc_method", "http", "stream"]
+            .into_iter()
+            .map(|k| (k, typed(k)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
         conversation: typed("conversation"),
         sort: if p.get("sort").is_some() {
             q.sort.name().to_string()

@@ -159,6 +159,10 @@ pub const HTTP_PARAMS: &[&str] = &[
     "path",
     "min_total_time",
     "conversation",
+    "grpc",
+    "grpc_method",
+    "http",
+    "stream",
     "filter",
 ];
 
@@ -311,6 +315,17 @@ mod test {
         assert!(p("min_total_time=-1").is_err());
         assert!(p("method=GE%20T").is_err());
         assert!(p("status=abc").is_err());
+        let q = p("grpc=unavailable,4&grpc_method=SayHello&http=2&stream=3").unwrap();
+        assert_eq!(
+            q.filter_on("grpc"),
+            Some(&Cond::Status(StatusFilter(vec![
+                StatusMatch::Range(14, 14),
+                StatusMatch::Range(4, 4)
+            ])))
+        );
+        assert_eq!(q.filters.len(), 4);
+        assert!(p("grpc=bogus").is_err());
+        assert!(p("stream=x").is_err());
         assert!(p("path=%00").is_err());
     }
 }

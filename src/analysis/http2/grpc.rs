@@ -95,6 +95,11 @@ pub fn status_name(code: u32) -> Option<&'static str> {
     })
 }
 
+/// The status code a name stands for (`UNAVAILABLE` -> 14), any case.
+pub fn status_code(name: &str) -> Option<u32> {
+    (0..=16).find(|&code| status_name(code).is_some_and(|n| n.eq_ignore_ascii_case(name)))
+}
+
 impl Grpc {
     /// A gRPC call, if the request's content type says so.
     pub fn from_request(fields: &Fields) -> Option<Grpc> {
@@ -183,6 +188,9 @@ mod test {
         assert_eq!((g.requests, g.responses), (Some(1), Some(2)));
         assert_eq!(g.status, Some(14));
         assert_eq!(status_name(14), Some("UNAVAILABLE"));
+        assert_eq!(status_code("unavailable"), Some(14));
+        assert_eq!(status_code("OK"), Some(0));
+        assert_eq!(status_code("NOPE"), None);
         assert_eq!(g.message.as_deref(), Some("no backend"));
     }
 

@@ -9,12 +9,14 @@
 mod frame;
 mod grpc;
 mod hpack;
+mod resync;
 mod stream;
+mod window;
 
 use std::collections::BTreeMap;
 
 use crate::flow::{Dir, StreamSink};
-use crate::http::{End, EndCause, Exchange, Peer};
+use crate::http::{End, EndCause, Exchange, Peer, StreamEnd};
 use crate::time::Timestamp;
 
 use super::http1::emit_exchange;
@@ -24,8 +26,9 @@ use super::OutputError;
 use frame::{flag, At, Frame, FrameHeader, Framer, Kind, DEFAULT_MAX_FRAME, HEADER_LEN, PREFACE};
 use hpack::{BlockDecoder, Fields, Trouble};
 use stream::Stream;
+use window::Windows;
 
-pub use grpc::{status_name as grpc_status_name, Grpc};
+pub use grpc::{status_code as grpc_status_code, status_name as grpc_status_name, Grpc};
 pub use stream::StreamFacts;
 
 /// The name this analyzer registers under (and the name TLS's ALPN `h2`
@@ -91,7 +94,10 @@ enum Side {
     /// In the client preface: this many bytes of it seen.
     Preface(usize),
     Frames,
-    /// A gap or broken framing: the rest of the direction is not read.
+    /// After a gap: looking for the next frame boundary (module
+    /// `resync`), this many bytes skipped so far.
+    Resync(u64),
+    /// Broken framing: the rest of the direction is not read.
     Stopped,
 }
 
@@ -111,6 +117,8 @@ struct Block {
 pub struct Http2 {
     sides: [Side; 2],
     framers: [Framer; 2],
+    /// Bytes held while a direction resyncs after a gap.
+    held: [Vec<u8>; 2],
     hpack: [BlockDecoder; 2],
     blocks: [Option<Block>; 2],
     /// The direction the client sends in, once known.
@@ -118,6 +126,12 @@ pub struct Http2 {
     /// Largest frame each direction may send (the other side's
     /// SETTINGS_MAX_FRAME_SIZE).
     max_frame: [u32; 2],
+    /// Flow-control windows each direction's sender is bound by.
+    windows: [Windows; 2],
+    /// Each direction seen from its start (preface or first SETTINGS).
+    fresh: [bool; 2],
+    /// DATA payload bytes each direction has sent.
+    data_sent: [u64; 2],
     streams: BTreeMap<u32, Stream>,
     /// Highest stream id seen, per parity (even, odd): a lower id not in
     /// `streams` is a closed stream.
@@ -133,10 +147,14 @@ impl Default for Http2 {
         Http2 {
             sides: [Side::Fresh; 2],
             framers: Default::default(),
+            held: Default::default(),
             hpack: [BlockDecoder::new(false), BlockDecoder::new(false)],
             blocks: [None, None],
             client: None,
             max_frame: [DEFAULT_MAX_FRAME; 2],
+            windows: Default::default(),
+            fresh: [false; 2],
+            data_sent: [0; 2],
             streams: BTreeMap::new(),
             max_id: [0; 2],
             done: Vec::new(),
@@ -144,6 +162,14 @@ impl Default for Http2 {
             confirmed: false,
             tally: Tally::default(),
         }
+    }
+}
+
+fn peer_of(is_client: bool) -> Peer {
+    if is_client {
+        Peer::Client
+    } else {
+        Peer::Server
     }
 }
 
@@ -196,6 +222,7 @@ impl Http2 {
             self.client = Some(dir);
             self.sides[d] = Side::Preface(0);
             self.hpack[d] = BlockDecoder::new(true);
+            self.started_fresh(dir);
             return;
         }
         self.sides[d] = Side::Frames;
@@ -206,8 +233,20 @@ impl Http2 {
         if starts_with_settings && self.client != Some(dir) {
             // A server's connection preface (RFC 9113 §3.4).
             self.hpack[d] = BlockDecoder::new(true);
+            self.started_fresh(dir);
         } else {
             self.note("capture starts mid-connection (no preface): header fields that refer to earlier ones are unknown".into());
+        }
+    }
+
+    /// Flow-control windows are known once both sides were seen from
+    /// their start.
+    fn started_fresh(&mut self, dir: Dir) {
+        self.fresh[dir.index()] = true;
+        if self.fresh == [true; 2] {
+            for w in &mut self.windows {
+                w.known = true;
+            }
         }
     }
 
@@ -231,12 +270,51 @@ impl Http2 {
                 Side::Preface(have + take)
             };
         }
+        let resumed;
+        let bytes: &[u8] = match self.sides[d] {
+            Side::Resync(skipped) => match self.resync(dir, skipped, bytes) {
+                Some(found) => {
+                    resumed = found;
+                    &resumed
+                }
+                None => return,
+            },
+            _ => bytes,
+        };
         if self.sides[d] != Side::Frames || bytes.is_empty() {
             return;
         }
         let mut framer = std::mem::take(&mut self.framers[d]);
         framer.push(At { ts, frame }, bytes, &mut |f| self.frame(dir, f));
         self.framers[d] = framer;
+    }
+
+    /// Looks for the next frame boundary after a gap in `bytes` and what
+    /// was held before them; returns the bytes from the boundary on once
+    /// found (the direction is read again from there).
+    fn resync(&mut self, dir: Dir, skipped: u64, bytes: &[u8]) -> Option<Vec<u8>> {
+        let d = dir.index();
+        let mut buf = std::mem::take(&mut self.held[d]);
+        buf.extend_from_slice(bytes);
+        let max_id = self.max_id[0].max(self.max_id[1]);
+        match resync::find(&buf, max_id) {
+            resync::Boundary::At(at) => {
+                let skipped = skipped + at as u64;
+                self.sides[d] = Side::Frames;
+                self.note(format!(
+                    "the {}'s frames were found again {skipped} bytes after a gap (two frame headers in a row that fit); header fields that refer to earlier ones are unknown from there on",
+                    peer(self.is_client(dir))
+                ));
+                buf.drain(..at);
+                Some(buf)
+            }
+            resync::Boundary::NeedMore(at) => {
+                buf.drain(..at);
+                self.sides[d] = Side::Resync(skipped + at as u64);
+                self.held[d] = buf;
+                None
+            }
+        }
     }
 
     fn frame(&mut self, dir: Dir, f: Frame<'_>) {
@@ -266,11 +344,17 @@ impl Http2 {
                         .request_start
                         .map(|t| format!(" after {:.3} s", f.last.ts.since(t).as_secs_f64()))
                         .unwrap_or_default();
-                    s.facts.end = Some(format!(
-                        "RST_STREAM {} from the {}{after}",
+                    let what = format!(
+                        "RST_STREAM {} from the {}",
                         frame::error_name(code),
                         peer(is_client)
-                    ));
+                    );
+                    s.facts.end = Some(format!("{what}{after}"));
+                    s.facts.wait.ended = Some(StreamEnd {
+                        by: peer_of(is_client),
+                        what,
+                        after_request: s.exchange.request_end.map(|t| f.last.ts.since(t)),
+                    });
                     if is_client {
                         s.request_frame(f.first, f.last);
                     } else {
@@ -280,13 +364,22 @@ impl Http2 {
                 }
             }
             Kind::GoAway => self.goaway(dir, &f),
+            Kind::WindowUpdate => self.window_update(dir, &f),
             Kind::Settings if !h.has(flag::ACK) => {
+                let sender = dir.reverse();
                 for setting in f.payload.chunks_exact(6) {
                     let id = u16::from_be_bytes([setting[0], setting[1]]);
                     let value = be32(&setting[2..]).unwrap_or(0);
                     if id == 5 {
                         // SETTINGS_MAX_FRAME_SIZE: what the other side may send.
-                        self.max_frame[dir.reverse().index()] = value.max(DEFAULT_MAX_FRAME);
+                        self.max_frame[sender.index()] = value.max(DEFAULT_MAX_FRAME);
+                    }
+                    if id == 4 {
+                        // SETTINGS_INITIAL_WINDOW_SIZE: the other side's
+                        // stream windows.
+                        let client = self.client();
+                        let open = sending(&mut self.streams, client, sender);
+                        self.windows[sender.index()].initial_window(value, f.last.ts, open);
                     }
                 }
             }
@@ -398,6 +491,7 @@ impl Http2 {
             }
             return;
         }
+        let sent = self.data_sent[d];
         let Some(s) = self.open(block.stream) else {
             return;
         };
@@ -408,6 +502,7 @@ impl Http2 {
         } else {
             s.response_frame(first, last);
             s.response_headers(&fields, first);
+            s.response_turn(sent, 0, last.ts);
             s.response_done |= block.end_stream;
         }
         self.close_if_done(block.stream);
@@ -437,6 +532,26 @@ impl Http2 {
         self.streams.get_mut(&id)
     }
 
+    /// A WINDOW_UPDATE from `dir`'s side: more room for the other.
+    fn window_update(&mut self, dir: Dir, f: &Frame<'_>) {
+        let Some(increment) = be32(f.payload).map(|n| n & 0x7fff_ffff) else {
+            return;
+        };
+        let sender = dir.reverse();
+        let ts = f.last.ts;
+        if f.header.stream == 0 {
+            let client = self.client();
+            let open = sending(&mut self.streams, client, sender);
+            self.windows[sender.index()].connection_update(increment, ts, open);
+        } else if let Some(s) = self.streams.get_mut(&f.header.stream) {
+            self.windows[sender.index()].stream_update(
+                &mut s.windows[sender.index()],
+                increment,
+                ts,
+            );
+        }
+    }
+
     fn close_if_done(&mut self, id: u32) {
         if self.streams.get(&id).is_some_and(Stream::is_done) {
             if let Some(s) = self.streams.remove(&id) {
@@ -456,15 +571,26 @@ impl Http2 {
             p = &p[..p.len().min(len as usize)];
         }
         let is_client = self.is_client(dir);
-        let Some(s) = self.open(h.stream) else {
+        let d = dir.index();
+        let sent = self.data_sent[d];
+        self.data_sent[d] = sent.saturating_add(len);
+        let ended = h.has(flag::END_STREAM);
+        if self.open(h.stream).is_none() {
+            // A closed stream's DATA still spends the connection window.
+            self.windows[d].data(None, h.len, ended, f.last.ts);
+            return;
+        }
+        let Some(s) = self.streams.get_mut(&h.stream) else {
             return;
         };
+        self.windows[d].data(Some(&mut s.windows[d]), h.len, ended, f.last.ts);
         if is_client {
             s.request_frame(f.first, f.last);
-            s.request_done |= h.has(flag::END_STREAM);
+            s.request_done |= ended;
         } else {
             s.response_frame(f.first, f.last);
-            s.response_done |= h.has(flag::END_STREAM);
+            s.response_turn(sent, len, f.last.ts);
+            s.response_done |= ended;
         }
         s.data(is_client, p, len);
         self.close_if_done(h.stream);
@@ -479,6 +605,7 @@ impl Http2 {
             frame::error_name(code),
             peer(is_client)
         );
+        let refused = format!("{text}: not processed, safe to retry");
         if code != 0 {
             self.note(text.clone());
         }
@@ -492,7 +619,12 @@ impl Http2 {
             .collect();
         for id in cut {
             if let Some(mut s) = self.streams.remove(&id) {
-                s.facts.end = Some(text.clone());
+                s.facts.end = Some(refused.clone());
+                s.facts.wait.ended = Some(StreamEnd {
+                    by: peer_of(is_client),
+                    what: refused.clone(),
+                    after_request: s.exchange.request_end.map(|t| f.last.ts.since(t)),
+                });
                 self.done.push(s.into_parts());
             }
         }
@@ -510,6 +642,23 @@ impl Http2 {
     }
 }
 
+/// The flow-control state of every stream on which `sender` may still
+/// send DATA (`client`: the client's direction, as [`Http2::client`]).
+fn sending(
+    streams: &mut BTreeMap<u32, Stream>,
+    client: Dir,
+    sender: Dir,
+) -> impl Iterator<Item = &mut window::StreamWindow> {
+    streams.values_mut().filter_map(move |s| {
+        let done = if sender == client {
+            s.request_done
+        } else {
+            s.response_done
+        };
+        (!done).then_some(&mut s.windows[sender.index()])
+    })
+}
+
 fn be32(b: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?))
 }
@@ -523,19 +672,23 @@ impl StreamSink for Http2 {
 
     fn gap(&mut self, dir: Dir, _ts: Timestamp, _frame: u64, len: u64) {
         let d = dir.index();
-        if self.sides[d] == Side::Stopped {
-            return;
+        match self.sides[d] {
+            Side::Stopped => return,
+            // Still looking: the skipped bytes were never read anyway.
+            Side::Resync(_) => return self.held[d].clear(),
+            _ => {}
         }
-        // Frame boundaries are lost with the bytes: this direction is not
-        // read any further.
-        self.sides[d] = Side::Stopped;
+        // Frame boundaries are lost with the bytes: the next frame is
+        // looked for (module `resync`).
+        self.sides[d] = Side::Resync(0);
+        self.framers[d] = Framer::default();
         self.blocks[d] = None;
         self.hpack[d].lose();
         for s in self.streams.values_mut() {
             s.exchange.has_gap = true;
         }
         self.note(format!(
-            "{len} bytes missing from the capture: the {} stopped being read there",
+            "{len} bytes missing from the capture in the {}'s frames",
             peer(self.is_client(dir))
         ));
     }

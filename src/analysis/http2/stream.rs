@@ -5,11 +5,13 @@
 use serde::Serialize;
 
 use crate::flow::Dir;
-use crate::http::Exchange;
+use crate::http::{Exchange, Stall, StreamWait};
+use crate::time::{Span, Timestamp};
 
 use super::frame::At;
 use super::grpc::Grpc;
 use super::hpack::Fields;
+use super::window::{Scope, StreamWindow};
 
 /// What an HTTP/2 stream adds to an exchange.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -22,6 +24,9 @@ pub struct StreamFacts {
     /// damaged header block).
     pub note: Option<String>,
     pub grpc: Option<Grpc>,
+    /// What the verdict needs: the frame that ended the stream, stalls.
+    #[serde(skip)]
+    pub wait: StreamWait,
 }
 
 /// A stream being followed.
@@ -32,6 +37,14 @@ pub struct Stream {
     pub request_done: bool,
     pub response_done: bool,
     grpc: Option<Grpc>,
+    /// Flow control per sending direction (indexed by [`Dir::index`]).
+    pub windows: [StreamWindow; 2],
+    /// Server-to-client DATA bytes of the whole connection when this
+    /// stream last sent a response frame, and when that was.
+    response_mark: Option<(u64, Timestamp)>,
+    /// Time its response waited while other streams' DATA went out, and
+    /// those bytes.
+    behind: (Span, u64),
 }
 
 impl Stream {
@@ -47,6 +60,9 @@ impl Stream {
             request_done: false,
             response_done: false,
             grpc: None,
+            windows: Default::default(),
+            response_mark: None,
+            behind: (Span::ZERO, 0),
         }
     }
 
@@ -156,8 +172,39 @@ impl Stream {
         }
     }
 
+    /// A response frame at `at` when the connection's server-to-client
+    /// DATA counter stood at `sent` (this frame's own DATA not counted):
+    /// DATA of other streams since this stream's last response frame
+    /// means it waited behind them.
+    pub fn response_turn(&mut self, sent: u64, own: u64, at: Timestamp) {
+        if let Some((mark, last)) = self.response_mark {
+            let others = sent.saturating_sub(mark);
+            if others > 0 {
+                let waited = at.since(last).as_nanos();
+                self.behind = (
+                    Span::from_nanos(self.behind.0.as_nanos().saturating_add(waited)),
+                    self.behind.1.saturating_add(others),
+                );
+            }
+        }
+        self.response_mark = Some((sent.saturating_add(own), at));
+    }
+
     /// The stream is over: what the exchange looks like.
     pub fn into_parts(mut self) -> (Exchange, StreamFacts) {
+        let stall = |w: &StreamWindow| {
+            (w.stalls.count > 0).then_some(Stall {
+                total: w.stalls.total,
+                count: w.stalls.count,
+                connection: w.stalls.scope == Scope::Connection,
+            })
+        };
+        let client = self.exchange.request_dir;
+        self.facts.wait.request_stall = stall(&self.windows[client.index()]);
+        self.facts.wait.response_stall = stall(&self.windows[client.reverse().index()]);
+        if self.behind.1 > 0 {
+            self.facts.wait.behind = Some(self.behind);
+        }
         if !self.is_done() && self.facts.end.is_some() {
             self.exchange.interrupted = true;
         }

@@ -135,9 +135,122 @@ fn rst_stream_and_goaway_name_the_end() {
     assert_eq!(ends[0], "RST_STREAM CANCEL from the client after 0.001 s");
     assert_eq!(
         ends[1],
-        "GOAWAY INTERNAL_ERROR from the server (last stream 1)"
+        "GOAWAY INTERNAL_ERROR from the server (last stream 1): not processed, safe to retry"
     );
     assert!(h2.done.iter().all(|(e, _)| e.interrupted));
+    let verdicts: Vec<_> = h2
+        .done
+        .iter()
+        .map(|(e, f)| crate::http::judge_stream(e, &Default::default(), &f.wait))
+        .collect();
+    assert_eq!(verdicts[0].wait, crate::http::Wait::Client);
+    assert_eq!(
+        verdicts[0].text,
+        "no response: RST_STREAM CANCEL from the client 1.0 ms after the request"
+    );
+    assert_eq!(verdicts[1].wait, crate::http::Wait::Server);
+    assert!(verdicts[1]
+        .text
+        .ends_with("safe to retry 2.0 ms after the request"));
+}
+
+const WINDOW_UPDATE: u8 = 8;
+
+/// A server's 100-byte response to a client whose stream window is 40
+/// bytes: two stalls of 100 ms each, ended by the client's
+/// WINDOW_UPDATEs; the client is who the stream waited on.
+#[test]
+fn a_small_client_window_stalls_the_response() {
+    let (mut c, mut s) = (Encoder::new(), Encoder::new());
+    let mut hello = PREFACE.to_vec();
+    // SETTINGS_INITIAL_WINDOW_SIZE = 40.
+    hello.extend(frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 40]));
+    hello.extend(frame(HEADERS, 0x5, 1, &request(&mut c, "/big")));
+    let update = frame(WINDOW_UPDATE, 0, 1, &40u32.to_be_bytes());
+    let events: Vec<(Dir, Vec<u8>, u64)> = vec![
+        (Dir::ToServer, hello, 0),
+        (Dir::ToClient, frame(SETTINGS, 0, 0, b""), 1),
+        (
+            Dir::ToClient,
+            [
+                frame(HEADERS, 0x4, 1, &headers(&mut s, &[(":status", "200")])),
+                frame(DATA, 0, 1, &[b'a'; 40]),
+            ]
+            .concat(),
+            2,
+        ),
+        (Dir::ToServer, update.clone(), 102),
+        (Dir::ToClient, frame(DATA, 0, 1, &[b'b'; 40]), 103),
+        (Dir::ToServer, update, 203),
+        (Dir::ToClient, frame(DATA, 0x1, 1, &[b'c'; 20]), 204),
+    ];
+    let mut h2 = Http2::default();
+    for (i, (dir, bytes, t)) in events.iter().enumerate() {
+        h2.data(*dir, at(*t), i as u64, bytes);
+    }
+    h2.finish(at(300));
+    let (e, f) = &h2.done[0];
+    assert_eq!(e.response_body_bytes, 100);
+    let stall = f.wait.response_stall.expect("a stall");
+    assert_eq!((stall.count, stall.connection), (2, false));
+    assert_eq!(stall.total.as_nanos(), 200_000_000);
+    assert_eq!(f.wait.request_stall, None);
+    let v = crate::http::judge_stream(e, &Default::default(), &f.wait);
+    assert_eq!(v.wait, crate::http::Wait::Client);
+    assert_eq!(
+        v.text,
+        "response body took 202.0 ms to transfer (100 bytes); stalled 200.0 ms on the client's flow-control window (2 stalls)"
+    );
+}
+
+/// Stream 3's response goes out after stream 1's large DATA: its time
+/// between HEADERS and DATA is time behind another stream.
+#[test]
+fn a_response_waits_behind_another_streams_data() {
+    let (mut c, mut s) = (Encoder::new(), Encoder::new());
+    let mut hello = PREFACE.to_vec();
+    hello.extend(frame(HEADERS, 0x5, 1, &request(&mut c, "/big")));
+    hello.extend(frame(HEADERS, 0x5, 3, &request(&mut c, "/small")));
+    let ok = headers(&mut s, &[(":status", "200")]);
+    let ok3 = headers(&mut s, &[(":status", "200")]);
+    let events: Vec<(Dir, Vec<u8>, u64)> = vec![
+        (Dir::ToServer, hello, 0),
+        (
+            Dir::ToClient,
+            [
+                frame(SETTINGS, 0, 0, b""),
+                frame(HEADERS, 0x4, 1, &ok),
+                frame(HEADERS, 0x4, 3, &ok3),
+            ]
+            .concat(),
+            1,
+        ),
+        (Dir::ToClient, frame(DATA, 0, 1, &[0; 16_000]), 50),
+        (Dir::ToClient, frame(DATA, 0x1, 1, &[0; 16_000]), 100),
+        (Dir::ToClient, frame(DATA, 0x1, 3, b"done"), 101),
+    ];
+    let mut h2 = Http2::default();
+    for (i, (dir, bytes, t)) in events.iter().enumerate() {
+        h2.data(*dir, at(*t), i as u64, bytes);
+    }
+    h2.finish(at(300));
+    let three = h2
+        .done
+        .iter()
+        .find(|(_, f)| f.stream_id == 3)
+        .expect("stream 3");
+    assert_eq!(
+        three.1.wait.behind,
+        Some((crate::time::Span::from_nanos(100_000_000), 32_000))
+    );
+    let v = crate::http::judge_stream(&three.0, &Default::default(), &three.1.wait);
+    assert_eq!(v.wait, crate::http::Wait::Transfer);
+    assert!(
+        v.text
+            .ends_with("behind 32000 bytes of other streams' DATA"),
+        "{}",
+        v.text
+    );
 }
 
 #[test]
@@ -255,5 +368,45 @@ fn hpack_bombs_and_absurd_frames_are_noted() {
             .any(|n| n.contains("over the maximum frame size")),
         "{:?}",
         big.notes
+    );
+}
+
+/// A gap in the middle of a server's DATA frame: the frames after it are
+/// found again, and the note says so.
+#[test]
+fn frames_are_found_again_after_a_gap() {
+    let mut c = Encoder::new();
+    let mut hello = PREFACE.to_vec();
+    hello.extend(frame(HEADERS, 0x5, 1, &request(&mut c, "/a")));
+    hello.extend(frame(HEADERS, 0x5, 3, &request(&mut c, "/b")));
+    let body = frame(DATA, 0, 1, &[b'z'; 100]);
+    let mut h2 = Http2::default();
+    h2.data(Dir::ToServer, at(0), 0, &hello);
+    let mut first = frame(SETTINGS, 0, 0, b"");
+    // :status 200 from the static table (index 8).
+    first.extend(frame(HEADERS, 0x4, 1, b"\x88"));
+    first.extend(&body[..40]);
+    h2.data(Dir::ToClient, at(1), 1, &first);
+    h2.gap(Dir::ToClient, at(2), 2, 40);
+    let mut rest = body[80..].to_vec();
+    rest.extend(frame(HEADERS, 0x5, 3, b"\x8d")); // :status 404
+    h2.data(Dir::ToClient, at(3), 3, &rest[..25]);
+    h2.data(Dir::ToClient, at(4), 4, &rest[25..]);
+    h2.data(Dir::ToClient, at(5), 5, &frame(DATA, 0x1, 1, b"end"));
+    h2.finish(at(6));
+    assert!(
+        h2.notes
+            .iter()
+            .any(|n| n.contains("found again 29 bytes after a gap")),
+        "{:?}",
+        h2.notes
+    );
+    let by_id: BTreeMap<u32, &Exchange> = h2.done.iter().map(|(e, f)| (f.stream_id, e)).collect();
+    assert_eq!(by_id[&3].status, Some(404));
+    assert!(by_id[&1].has_gap);
+    assert_eq!(
+        by_id[&1].response_end,
+        Some(at(5)),
+        "stream 1 read to its end"
     );
 }

@@ -92,9 +92,12 @@ crate::table! {
         // HTTP/2 streams only: absent from the JSON of HTTP/1.x rows.
         #[serde(skip_serializing_if = "Option::is_none")]
         http_version: Option<u16> = C::spec("HTTP", "HTTP major version (2 for an HTTP/2 stream)")
-            .sorts(Asc),
+            .sorts(Asc)
+            .filter("http", FilterOp::Equal),
         #[serde(skip_serializing_if = "Option::is_none")]
-        stream_id: Option<u32> = C::spec("stream", "HTTP/2 stream id").sorts(Asc),
+        stream_id: Option<u32> = C::spec("stream", "HTTP/2 stream id")
+            .sorts(Asc)
+            .filter("stream", FilterOp::Equal),
         /// RST_STREAM or GOAWAY that ended the stream, with its error code.
         #[serde(skip_serializing_if = "Option::is_none")]
         stream_end: Option<String> =
@@ -106,10 +109,12 @@ crate::table! {
             .sorts(Asc),
         #[serde(skip_serializing_if = "Option::is_none")]
         grpc_method: Option<String> = C::spec("gRPC method", "gRPC method, from the path")
-            .sorts(Asc),
+            .sorts(Asc)
+            .filter("grpc_method", FilterOp::Equal),
         #[serde(skip_serializing_if = "Option::is_none")]
         grpc_status: Option<u32> = C::spec("grpc-status", "gRPC status code of the trailers")
-            .sorts(Asc),
+            .sorts(Asc)
+            .filter("grpc", FilterOp::GrpcStatus),
         /// The status code's name (UNAVAILABLE, DEADLINE_EXCEEDED...).
         #[serde(skip_serializing_if = "Option::is_none")]
         grpc_status_name: Option<String> = C::spec("gRPC status", "gRPC status name"),

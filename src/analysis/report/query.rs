@@ -170,6 +170,49 @@ pub struct StatusFilter(pub Vec<StatusMatch>);
 
 const MAX_STATUS_TERMS: usize = 32;
 
+/// Status terms separated by commas: `word` reads the special words of
+/// the kind (a class, `none`, `error`), `code` a single code; `a-b` is a
+/// range of codes. `what` names the parameter in messages.
+fn status_terms(
+    s: &str,
+    what: &str,
+    bad: impl Fn(&str) -> QueryError,
+    code: impl Fn(&str) -> Option<u16>,
+    word: impl Fn(&str) -> Option<Result<StatusMatch, QueryError>>,
+) -> Result<StatusFilter, QueryError> {
+    let mut terms = Vec::new();
+    for t in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if terms.len() == MAX_STATUS_TERMS {
+            return Err(QueryError(format!(
+                "{what} takes at most {MAX_STATUS_TERMS} terms"
+            )));
+        }
+        let m = if let Some(m) = word(t) {
+            m?
+        } else if let Some((a, b)) = t.split_once('-') {
+            let (lo, hi) = (
+                code(a).ok_or_else(|| bad(t))?,
+                code(b).ok_or_else(|| bad(t))?,
+            );
+            if lo > hi {
+                return Err(QueryError(format!(
+                    "{what} range '{}' runs backwards",
+                    shown(t)
+                )));
+            }
+            StatusMatch::Range(lo, hi)
+        } else {
+            let c = code(t).ok_or_else(|| bad(t))?;
+            StatusMatch::Range(c, c)
+        };
+        terms.push(m);
+    }
+    if terms.is_empty() {
+        return Err(bad(s));
+    }
+    Ok(StatusFilter(terms))
+}
+
 impl FromStr for StatusFilter {
     type Err = QueryError;
     fn from_str(s: &str) -> Result<StatusFilter, QueryError> {
@@ -186,52 +229,49 @@ impl FromStr for StatusFilter {
             }
             t.parse::<u16>().ok().filter(|c| (100..=999).contains(c))
         };
-        let mut terms = Vec::new();
-        for term in s.split(',') {
-            let t = term.trim();
-            if t.is_empty() {
-                continue;
+        let word = |t: &str| {
+            if t.eq_ignore_ascii_case("none") {
+                return Some(Ok(StatusMatch::NoResponse));
             }
-            if terms.len() == MAX_STATUS_TERMS {
-                return Err(QueryError(format!(
-                    "status takes at most {MAX_STATUS_TERMS} terms"
-                )));
+            if t.len() != 3 || !t.get(1..).is_some_and(|r| r.eq_ignore_ascii_case("xx")) {
+                return None;
             }
-            let m = if t.eq_ignore_ascii_case("none") {
-                StatusMatch::NoResponse
-            } else if t.len() == 3 && t.get(1..).is_some_and(|r| r.eq_ignore_ascii_case("xx")) {
-                let d = t.as_bytes()[0];
-                if !(b'1'..=b'9').contains(&d) {
-                    return Err(bad(t));
-                }
-                let lo = u16::from(d - b'0') * 100;
-                StatusMatch::Range(lo, lo + 99)
-            } else if let Some((a, b)) = t.split_once('-') {
-                let (lo, hi) = (
-                    code(a).ok_or_else(|| bad(t))?,
-                    code(b).ok_or_else(|| bad(t))?,
-                );
-                if lo > hi {
-                    return Err(QueryError(format!(
-                        "status range '{}' runs backwards",
-                        shown(t)
-                    )));
-                }
-                StatusMatch::Range(lo, hi)
-            } else {
-                let c = code(t).ok_or_else(|| bad(t))?;
-                StatusMatch::Range(c, c)
-            };
-            terms.push(m);
-        }
-        if terms.is_empty() {
-            return Err(bad(s));
-        }
-        Ok(StatusFilter(terms))
+            let d = t.as_bytes()[0];
+            if !(b'1'..=b'9').contains(&d) {
+                return Some(Err(bad(t)));
+            }
+            let lo = u16::from(d - b'0') * 100;
+            Some(Ok(StatusMatch::Range(lo, lo + 99)))
+        };
+        status_terms(s, "status", bad, code, word)
     }
 }
 
 impl StatusFilter {
+    /// gRPC status terms (`grpc=UNAVAILABLE,4`): a code (14), a name in any
+    /// case (`unavailable`), a range (`1-16`) or `error` (every status but
+    /// OK). Rows without a grpc-status never match.
+    pub fn grpc(s: &str) -> Result<StatusFilter, QueryError> {
+        let bad = |term: &str| {
+            QueryError(format!(
+                "grpc status '{}' is not a code (14), a name (UNAVAILABLE), a range (1-16) or 'error'",
+                shown(term)
+            ))
+        };
+        let code = |t: &str| -> Option<u16> {
+            let t = t.trim();
+            if !t.is_empty() && t.len() <= 5 && t.bytes().all(|b| b.is_ascii_digit()) {
+                return t.parse().ok();
+            }
+            crate::analysis::grpc_status_code(t).and_then(|c| u16::try_from(c).ok())
+        };
+        let word = |t: &str| {
+            t.eq_ignore_ascii_case("error")
+                .then_some(Ok(StatusMatch::Range(1, u16::MAX)))
+        };
+        status_terms(s, "grpc status", bad, code, word)
+    }
+
     /// Whether an exchange with this final status (None: no response)
     /// passes the filter.
     pub fn matches(&self, status: Option<u16>) -> bool {
@@ -309,6 +349,7 @@ impl Filter {
         };
         let cond = match spec.op {
             FilterOp::Status => Cond::Status(v.parse()?),
+            FilterOp::GrpcStatus => Cond::Status(StatusFilter::grpc(v)?),
             FilterOp::Equal if col.kind == Kind::Int => match v.parse::<u64>() {
                 Ok(n) if n <= MAX_OFFSET => Cond::Equal(Cell::Int(n as i64)),
                 _ => {
@@ -505,6 +546,30 @@ mod test {
         }
         let many = vec!["200"; 40].join(",");
         assert!(many.parse::<StatusFilter>().is_err());
+    }
+
+    #[test]
+    fn grpc_status_terms() {
+        let f = StatusFilter::grpc("UNAVAILABLE, 4,deadline_exceeded,1-2").unwrap();
+        assert_eq!(
+            f.0,
+            vec![
+                StatusMatch::Range(14, 14),
+                StatusMatch::Range(4, 4),
+                StatusMatch::Range(4, 4),
+                StatusMatch::Range(1, 2),
+            ]
+        );
+        let errors = StatusFilter::grpc("error").unwrap();
+        assert!(errors.matches(Some(14)) && !errors.matches(Some(0)) && !errors.matches(None));
+        assert!(StatusFilter::grpc("ok").unwrap().matches(Some(0)));
+        for bad in ["", "UNAVAIL", "5-1", "-1", "1-", "99999999", "5xx", "none"] {
+            assert!(StatusFilter::grpc(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            StatusFilter::grpc("x").unwrap_err().0,
+            "grpc status 'x' is not a code (14), a name (UNAVAILABLE), a range (1-16) or 'error'"
+        );
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub enum FilterOp {
     /// HTTP status terms: codes, classes, ranges, `none`
     /// ([`StatusFilter`](super::StatusFilter)).
     Status,
+    /// gRPC status terms: codes, names, ranges, `error`
+    /// ([`StatusFilter::grpc`](super::StatusFilter::grpc)).
+    GrpcStatus,
 }
 
 /// A query parameter that filters a column.

@@ -338,6 +338,8 @@ pub struct ConversationPage {
     unfiltered: String,
     filtered_list: String,
     ladder: Svg,
+    /// The HTTP/2 streams' waterfall (empty for HTTP/1).
+    streams: Svg,
     packets: Vec<PacketRow>,
     packets_pager: Pager,
     chunks: Vec<ChunkView>,
@@ -573,6 +575,7 @@ pub async fn conversation(
                 ("conversation", &n.to_string()),
             ],
         ),
+        streams: svg::streams(http.items.iter().map(|e| (e.id, &e.row))),
         exchanges: http
             .items
             .into_iter()

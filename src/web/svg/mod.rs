@@ -14,10 +14,12 @@
 mod capture;
 mod heatmap;
 mod strace;
+mod waterfall;
 
 pub use capture::{histogram, ladder, timeline, waterfall, ErrorMark, Rung};
 pub use heatmap::{endpoint_lines, heatmap};
 pub use strace::{lifetimes, process_timeline, Lane, MAX_LANES};
+pub use waterfall::streams;
 
 use std::fmt::{self, Display, Write};
 
