@@ -46,7 +46,10 @@ const MIGRATIONS: &[&str] = &[
 /// 7: conversations carry the TLS facts, http rows the `tls` marker.
 /// 8: the `dns` table of lookups.
 /// 9: the `endpoints` table and the endpoint timeline in `meta`.
-pub const RESULTS_VERSION: i64 = 9;
+/// 10: HTTP/2 verdicts name flow-control stalls, waits behind other
+/// streams and resets; indexes for the gRPC and HTTP/2 filters; the
+/// overview's histogram edges chosen from the data.
+pub const RESULTS_VERSION: i64 = 10;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {
