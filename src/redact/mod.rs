@@ -14,6 +14,7 @@
 
 pub mod cryptopan;
 pub mod http_mask;
+mod ip_header;
 mod mask_set;
 pub mod packet;
 pub mod profile;
@@ -72,6 +73,22 @@ impl Redactor {
     /// The socket address as the redacted views show it: port kept.
     pub fn socket(&self, addr: SocketAddr) -> SocketAddr {
         SocketAddr::new(self.ip(addr.ip()), addr.port())
+    }
+
+    /// A conversation's `tunnel` text (`vxlan vni 42 192.0.2.1→192.0.2.2 /
+    /// 4in4 10.8.0.1→10.8.0.2`, as `pcap::tunnel::Path` shows it) with each
+    /// hop's endpoints as the redacted views show them; kinds and ids kept.
+    pub fn tunnel_path(&self, text: &str) -> String {
+        text.split(' ')
+            .map(|word| match word.split_once('→') {
+                Some((src, dst)) => match (src.parse(), dst.parse()) {
+                    (Ok(src), Ok(dst)) => format!("{}→{}", self.ip(src), self.ip(dst)),
+                    _ => word.to_string(),
+                },
+                None => word.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -132,6 +149,26 @@ pub fn fuzz_both_passes_and_the_scanner(data: &[u8]) {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn tunnel_paths_show_pseudonyms_and_keep_kinds_and_ids() {
+        let r = Redactor::new(Profile::named(ProfileName::Strict), &[1; 32]);
+        let text =
+            "vxlan vni 9 192.0.2.1→192.0.2.2 / gre 10.9.0.1→10.9.0.2 / 6in6 fd00::1→fd00::2 / …";
+        let ip = |s: &str| r.ip(s.parse().unwrap()).to_string();
+        let want = format!(
+            "vxlan vni 9 {}→{} / gre {}→{} / 6in6 {}→{} / …",
+            ip("192.0.2.1"),
+            ip("192.0.2.2"),
+            ip("10.9.0.1"),
+            ip("10.9.0.2"),
+            ip("fd00::1"),
+            ip("fd00::2")
+        );
+        assert_eq!(r.tunnel_path(text), want);
+        let keep = Redactor::new(Profile::named(ProfileName::Headers), &[1; 32]);
+        assert_eq!(keep.tunnel_path(text), text);
+    }
 
     /// A transport header cut before its checksum field, with link-layer
     /// bytes after the datagram: found by fuzz/fuzz_targets/redact_rewrite.rs.
