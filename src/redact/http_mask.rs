@@ -16,6 +16,7 @@
 
 use std::collections::VecDeque;
 
+use super::h2_mask::H2Scan;
 pub use super::mask_set::MaskSet;
 use super::profile::Profile;
 pub use super::query::{mask_query, QueryScan};
@@ -29,6 +30,9 @@ const MAX_VALUE_KEPT: usize = 256;
 const MAX_NAME_KEPT: usize = 64;
 /// A first token longer than this is not an HTTP method or version.
 const MAX_TOKEN: usize = 24;
+/// The client preface after its start line `PRI * HTTP/2.0` (RFC 9113
+/// §3.4): `\r\nSM\r\n\r\n`.
+const PREFACE_AFTER_START_LINE: u64 = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Framing {
@@ -52,6 +56,8 @@ struct Head {
     content_length: Option<u64>,
     chunked: bool,
     content_type: Option<Vec<u8>>,
+    /// `Upgrade: h2c`: after a 101, HTTP/2 frames follow.
+    upgrade_h2c: bool,
     in_trailers: bool,
 }
 
@@ -63,6 +69,7 @@ enum HeaderKind {
     /// Host: masked when it names an IP address and addresses are
     /// pseudonymised (decided at the end of the value).
     Host,
+    Upgrade,
     Other,
 }
 
@@ -107,6 +114,8 @@ enum State {
     Rest {
         masked: bool,
     },
+    /// HTTP/2 frames (after the client preface, or an upgrade to h2c).
+    Http2(Box<H2Scan>),
     /// Framing lost (after a gap, or a stream picked up mid-message):
     /// bytes are masked or not, and searched for the next message start
     /// as the analysis searches (`http::start::find_start`).
@@ -156,6 +165,9 @@ pub struct HttpMasker {
     dirs: [DirScan; 2],
     /// Whether each request not yet answered was HEAD or CONNECT.
     pending: VecDeque<(bool, bool)>,
+    /// The client sent the HTTP/2 preface: the server's frames follow
+    /// without one.
+    http2: bool,
 }
 
 impl HttpMasker {
@@ -170,6 +182,12 @@ impl HttpMasker {
         let mut rest = bytes;
         let mut at = 0;
         while at < rest.len() {
+            let d = &mut self.dirs[dir.index()];
+            if let State::Http2(scan) = &mut d.state {
+                scan.data(profile, d.offset, &rest[at..], &mut d.masks);
+                d.offset += (rest.len() - at) as u64;
+                return;
+            }
             if let State::Lost { masked } = self.dirs[dir.index()].state {
                 match self.seek(dir, masked, &rest[at..]) {
                     Some(replay) => {
@@ -251,10 +269,17 @@ impl HttpMasker {
     }
 
     fn step(&mut self, profile: &Profile, dir: Dir, b: u8) -> bool {
+        let peer_speaks_http2 = self.http2;
         let d = &mut self.dirs[dir.index()];
         let state = std::mem::replace(&mut d.state, State::Start);
         let (next, masked) = match state {
             State::Start if b == b'\r' || b == b'\n' => (State::Start, false),
+            State::Start if peer_speaks_http2 && !b.is_ascii_uppercase() => {
+                // A server's frames after a client's preface.
+                let mut scan = Box::new(H2Scan::new(0));
+                scan.data(profile, d.offset, &[b], &mut d.masks);
+                (State::Http2(scan), false)
+            }
             State::Start if b.is_ascii_uppercase() => {
                 d.head = Head::default();
                 (State::Token(vec![b]), false)
@@ -275,7 +300,7 @@ impl HttpMasker {
                     // A start line of one token (`TRACE/HTTP/1.1`): the
                     // analysis reads on, so the scan does too.
                     d.head.is_response = t.starts_with(b"HTTP/");
-                    self.start_line_done(profile, dir, b"")
+                    self.start_line_done(dir, b"")
                 } else if (t.len() < MAX_TOKEN && is_token_byte(b)) || b == b'\r' {
                     t.push(b);
                     (State::Token(t), false)
@@ -290,7 +315,7 @@ impl HttpMasker {
             }
             State::Target(mut q) => match b {
                 b' ' => (State::StartRest(Vec::new()), false),
-                b'\n' => self.start_line_done(profile, dir, b""),
+                b'\n' => self.start_line_done(dir, b""),
                 _ => {
                     let m = profile.mask_query && q.step(b);
                     (State::Target(q), m)
@@ -298,7 +323,7 @@ impl HttpMasker {
             },
             State::StartRest(mut rest) => {
                 if b == b'\n' {
-                    self.start_line_done(profile, dir, &rest)
+                    self.start_line_done(dir, &rest)
                 } else {
                     if rest.len() < MAX_TOKEN {
                         rest.push(b);
@@ -467,6 +492,8 @@ impl HttpMasker {
                 }
             }
             State::Rest { masked } => (State::Rest { masked }, masked),
+            // `data` hands HTTP/2 bytes to the frame scan, never here.
+            State::Http2(scan) => (State::Http2(scan), false),
             // `data` hands `Lost` bytes to `seek`, never here.
             State::Lost { masked } => (State::Lost { masked }, masked),
         };
@@ -475,13 +502,13 @@ impl HttpMasker {
     }
 
     /// The start line ended (`rest`: what followed the first token).
-    fn start_line_done(&mut self, profile: &Profile, dir: Dir, rest: &[u8]) -> (State, bool) {
+    fn start_line_done(&mut self, dir: Dir, rest: &[u8]) -> (State, bool) {
         let d = &mut self.dirs[dir.index()];
         if d.head.method_is_pri {
-            // HTTP/2 with prior knowledge: HPACK can carry cookies as
-            // literals, so its frames count as other payload.
-            let masked = profile.mask_other_payload;
-            return (State::Rest { masked }, false);
+            // HTTP/2 with prior knowledge, or after an upgrade.
+            self.http2 = true;
+            let scan = H2Scan::new(PREFACE_AFTER_START_LINE);
+            return (State::Http2(Box::new(scan)), false);
         }
         if d.head.is_response {
             let code = rest.get(..3).and_then(|c| std::str::from_utf8(c).ok());
@@ -536,6 +563,10 @@ impl HttpMasker {
             },
             Framing::UntilClose => State::Rest { masked },
             // The head's own last byte stays; what follows it is opaque.
+            Framing::Opaque if head.status == 101 && head.upgrade_h2c => {
+                self.http2 = true;
+                State::Http2(Box::new(H2Scan::new(0)))
+            }
             Framing::Opaque => State::Rest {
                 masked: profile.mask_other_payload,
             },
@@ -562,6 +593,8 @@ fn header_kind(name: &[u8]) -> HeaderKind {
         HeaderKind::ContentType
     } else if name.eq_ignore_ascii_case(b"host") {
         HeaderKind::Host
+    } else if name.eq_ignore_ascii_case(b"upgrade") {
+        HeaderKind::Upgrade
     } else {
         HeaderKind::Other
     }
@@ -574,7 +607,7 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 /// An IPv4 or IPv6 address, with or without a port (`[::1]:80`).
-fn is_ip_literal(value: &[u8]) -> bool {
+pub(super) fn is_ip_literal(value: &[u8]) -> bool {
     let Ok(v) = std::str::from_utf8(value) else {
         return false;
     };
@@ -595,6 +628,7 @@ fn take_value(head: &mut Head, kind: HeaderKind, value: &[u8]) {
             head.chunked = value.to_ascii_lowercase().ends_with(b"chunked");
         }
         HeaderKind::ContentType => head.content_type = Some(value.to_vec()),
+        HeaderKind::Upgrade => head.upgrade_h2c = value.eq_ignore_ascii_case(b"h2c"),
         HeaderKind::Host | HeaderKind::Other => {}
     }
 }
@@ -761,15 +795,32 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
     }
 
     #[test]
-    fn http2_prior_knowledge_counts_as_other_payload() {
-        let [req, _] = masked(
-            &Profile::named(ProfileName::Strict),
-            &[(
-                Dir::ToServer,
-                b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00cookie: a",
-            )],
+    fn http2_frames_keep_their_headers_after_a_preface_or_an_upgrade() {
+        // A HEADERS frame (literal `cookie: a`, never indexed) on stream 1.
+        let headers: &[u8] = b"\x00\x00\x0b\x01\x05\x00\x00\x00\x01\x10\x06cookie\x01a\x82";
+        let settings: &[u8] = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+        let strict = Profile::named(ProfileName::Strict);
+        let prior = [b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", headers].concat();
+        let [req, resp] = masked(
+            &strict,
+            &[(Dir::ToServer, &prior), (Dir::ToClient, settings)],
         );
-        assert_eq!(&req[..16], b"PRI * HTTP/2.0\r\n");
-        assert!(req[16..].iter().all(|&b| b == b'x'));
+        assert_eq!(req[..33], prior[..33], "preface and frame header kept");
+        assert!(req[33..].iter().all(|&b| b == FILL));
+        assert_eq!(resp, settings);
+        let upgrade = b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n";
+        let switched = [
+            &b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n"[..],
+            settings,
+            headers,
+        ]
+        .concat();
+        let [_, resp] = masked(
+            &strict,
+            &[(Dir::ToServer, upgrade), (Dir::ToClient, &switched)],
+        );
+        let body = switched.len() - headers.len() + 9;
+        assert_eq!(resp[..body], switched[..body]);
+        assert!(resp[body..].iter().all(|&b| b == FILL));
     }
 }

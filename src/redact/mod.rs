@@ -13,6 +13,7 @@
 //! Part of the analysis layer: it never imports `store` or `web`.
 
 pub mod cryptopan;
+mod h2_mask;
 pub mod http_mask;
 mod ip_header;
 mod mask_set;
