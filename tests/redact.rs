@@ -187,9 +187,9 @@ const FRAGMENTED_HTTP: [&str; 2] = [
 ];
 
 /// Captures whose application layer the rewriter does not read value by
-/// value (TLS records, HTTP/2 frames): `strict` masks that payload whole,
-/// so their TLS facts and HTTP/2 exchanges are lost in the rewritten file
-/// (README, "Redacted sharing"); `addresses` keeps them.
+/// value (TLS records; HTTP/2 header blocks, masked whole): `strict` masks
+/// that payload, so their TLS facts and HTTP/2 exchanges are lost in the
+/// rewritten file (README, "Redacted sharing"); `addresses` keeps them.
 fn payload_masked_whole(owner: &Collected) -> bool {
     owner
         .conversations
@@ -228,8 +228,9 @@ fn issue_17_every_sample_and_corpus_capture_analyses_alike_after_redaction() {
             {
                 continue;
             }
-            // Not yet: addresses inside HTTP/2 header blocks (README,
-            // "Redacted sharing").
+            // An HTTP/2 header block naming an address is masked whole
+            // (HPACK), so its exchange's fields are lost in the copy
+            // (README, "Redacted sharing"): the test above checks these.
             if name == ProfileName::Addresses
                 && owner.exchanges.iter().any(|e| e.http_version == Some(2))
             {
@@ -346,6 +347,59 @@ fn issue_17_tunnelled_and_source_routed_addresses_leave_no_trace() {
         }
     }
     assert!(checked > 100, "{checked} addresses checked");
+}
+
+/// sample-captures/h2/ (h2c with prior knowledge, upgraded, with
+/// CONTINUATION, GOAWAY, and gRPC): frame headers are kept, so the copy
+/// analyses to the same conversation table; header blocks are masked
+/// whole under `strict` and `headers` (HPACK), DATA under the body policy,
+/// and `addresses` keeps both unless a block names an IP address.
+#[test]
+fn issue_17_http2_header_blocks_and_data_follow_the_profile() {
+    let files = captures_under(&samples().join("h2"));
+    assert!(files.len() >= 5, "{files:?}");
+    // Header values and DATA payload the samples carry.
+    let header_values = ["grpc-python", "text/plain", "application/grpc"];
+    let bodies = ["<h1>index</h1>", "upgraded to h2c"];
+    let found = |bytes: &[u8], s: &str| bytes.windows(s.len()).any(|w| w == s.as_bytes());
+    for input in files {
+        let owner = analyze(&input);
+        let original = std::fs::read(&input).unwrap();
+        for name in [
+            ProfileName::Strict,
+            ProfileName::Headers,
+            ProfileName::Addresses,
+        ] {
+            let r = Redactor::new(Profile::named(name), &KEY);
+            let out = redacted_file(&input, &r, &format!("h2-{name:?}"));
+            let what = format!("{} ({name:?})", out.display());
+            let bytes = std::fs::read(&out).unwrap();
+            assert_eq!(bytes.len(), original.len(), "{what}");
+            let got = analyze(&out);
+            let want = mapped(
+                &r,
+                Collected {
+                    conversations: owner.conversations.clone(),
+                    ..Collected::default()
+                },
+            );
+            assert_eq!(got.conversations, want.conversations, "{what}");
+            for s in header_values.iter().chain(&bodies) {
+                if !found(&original, s) {
+                    continue;
+                }
+                if name == ProfileName::Addresses && header_values.contains(s) {
+                    continue; // Kept in a block that names no address.
+                }
+                let kept = name == ProfileName::Addresses;
+                assert_eq!(found(&bytes, s), kept, "{what}: {s}");
+            }
+            if name != ProfileName::Headers {
+                // `:authority` or Host naming the loopback address.
+                assert!(!found(&bytes, "127.0.0.1"), "{what}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -20,6 +20,7 @@ use super::h2_mask::H2Scan;
 pub use super::mask_set::MaskSet;
 use super::profile::Profile;
 pub use super::query::{mask_query, QueryScan};
+use crate::analysis::{Probe, BUILTIN, MAX_PROBE_BYTES};
 use crate::flow::Dir;
 use crate::http::start::{find_start, is_method_byte, Found};
 
@@ -28,6 +29,8 @@ use crate::http::start::{find_start, is_method_byte, Found};
 const MAX_VALUE_KEPT: usize = 256;
 /// A header name longer than this matches no sensitive name.
 const MAX_NAME_KEPT: usize = 64;
+/// The HTTP/2 analyzer's name in the registry (its probe is asked).
+const HTTP2: &str = "h2";
 /// A first token longer than this is not an HTTP method or version.
 const MAX_TOKEN: usize = 24;
 /// The client preface after its start line `PRI * HTTP/2.0` (RFC 9113
@@ -114,6 +117,9 @@ enum State {
     Rest {
         masked: bool,
     },
+    /// A direction's first bytes, not HTTP/1: held (from `seek_start`)
+    /// until the HTTP/2 probe decides.
+    Probing(Vec<u8>),
     /// HTTP/2 frames (after the client preface, or an upgrade to h2c).
     Http2(Box<H2Scan>),
     /// Framing lost (after a gap, or a stream picked up mid-message):
@@ -183,6 +189,26 @@ impl HttpMasker {
         let mut at = 0;
         while at < rest.len() {
             let d = &mut self.dirs[dir.index()];
+            let first = rest[at];
+            if matches!(d.state, State::Start) && d.offset == 0 && !is_http1_start_byte(first) {
+                // Binary from a direction's first byte: HTTP/2 frames (a
+                // server's SETTINGS may come before the client preface),
+                // or other payload, as the analysis's probe decides.
+                d.state = State::Probing(Vec::new());
+                d.seek_start = 0;
+            }
+            if let State::Probing(_) = d.state {
+                match self.probe(profile, dir, &rest[at..]) {
+                    Some(replay) => {
+                        replayed = replay;
+                        rest = &replayed;
+                        at = 0;
+                        continue;
+                    }
+                    None => return,
+                }
+            }
+            let d = &mut self.dirs[dir.index()];
             if let State::Http2(scan) = &mut d.state {
                 scan.data(profile, d.offset, &rest[at..], &mut d.masks);
                 d.offset += (rest.len() - at) as u64;
@@ -207,6 +233,38 @@ impl HttpMasker {
             d.offset += 1;
             at += 1;
         }
+    }
+
+    /// Takes `bytes` in the `Probing` state (masked as other payload until
+    /// decided): once the HTTP/2 probe answers, the scan goes back to the
+    /// direction's start and the bytes are returned, to be scanned again
+    /// as frames or as lost framing.
+    fn probe(&mut self, profile: &Profile, dir: Dir, bytes: &[u8]) -> Option<Vec<u8>> {
+        let d = &mut self.dirs[dir.index()];
+        let State::Probing(seen) = &mut d.state else {
+            return None;
+        };
+        if profile.mask_other_payload {
+            d.masks.push(d.offset..d.offset + bytes.len() as u64);
+        }
+        d.offset += bytes.len() as u64;
+        seen.extend_from_slice(bytes);
+        let http2 = BUILTIN.stream(HTTP2).map(|entry| (entry.probe)(dir, seen));
+        let next = match http2 {
+            Some(Probe::Yes) => {
+                self.http2 = true;
+                State::Http2(Box::new(H2Scan::new(0)))
+            }
+            Some(Probe::NeedMore) if seen.len() < MAX_PROBE_BYTES => return None,
+            _ => State::Lost {
+                masked: profile.mask_other_payload,
+            },
+        };
+        let replay = std::mem::take(seen);
+        d.state = next;
+        d.masks.truncate(d.seek_start);
+        d.offset = d.seek_start;
+        Some(replay)
     }
 
     /// Takes `bytes` in the `Lost` state: when a message start turns up,
@@ -492,8 +550,10 @@ impl HttpMasker {
                 }
             }
             State::Rest { masked } => (State::Rest { masked }, masked),
-            // `data` hands HTTP/2 bytes to the frame scan, never here.
+            // `data` hands HTTP/2 bytes to the frame scan, and probed
+            // bytes to `probe`, never here.
             State::Http2(scan) => (State::Http2(scan), false),
+            State::Probing(seen) => (State::Probing(seen), false),
             // `data` hands `Lost` bytes to `seek`, never here.
             State::Lost { masked } => (State::Lost { masked }, masked),
         };
@@ -573,6 +633,11 @@ impl HttpMasker {
         };
         (next, false)
     }
+}
+
+/// A byte a message of HTTP/1 may start with (or that precedes one).
+fn is_http1_start_byte(b: u8) -> bool {
+    b.is_ascii_uppercase() || b == b'\r' || b == b'\n'
 }
 
 /// A byte the scanner cannot read as HTTP: it and what follows are
@@ -822,5 +887,20 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
         let body = switched.len() - headers.len() + 9;
         assert_eq!(resp[..body], switched[..body]);
         assert!(resp[body..].iter().all(|&b| b == FILL));
+        // A server's SETTINGS before the client preface, then DATA: the
+        // probe finds frames, and `headers` masks the body.
+        let data: &[u8] = b"\x00\x00\x04\x00\x01\x00\x00\x00\x01body";
+        let server = [settings, data].concat();
+        let headers_only = Profile::named(ProfileName::Headers);
+        let [_, resp] = masked(
+            &headers_only,
+            &[(Dir::ToClient, &server), (Dir::ToServer, &prior)],
+        );
+        assert_eq!(resp[..18], server[..18]);
+        assert_eq!(&resp[18..], b"xxxx");
+        // Not frames: other payload, kept by `headers`.
+        let tls: &[u8] = b"\x16\x03\x01\x00\x05hello";
+        let [_, resp] = masked(&headers_only, &[(Dir::ToClient, tls)]);
+        assert_eq!(resp, tls);
     }
 }
