@@ -29,6 +29,10 @@ use crate::http::start::{find_start, is_method_byte, Found};
 const MAX_VALUE_KEPT: usize = 256;
 /// A header name longer than this matches no sensitive name.
 const MAX_NAME_KEPT: usize = 64;
+/// Mask ranges one connection may hold (16 bytes each): past it, the
+/// rest of the connection is masked and no longer scanned, the same
+/// fail-closed rule as the rewriter's out-of-order budget.
+pub const MAX_MASK_RANGES: usize = 1 << 16;
 /// The HTTP/2 analyzer's name in the registry (its probe is asked).
 const HTTP2: &str = "h2";
 /// A first token longer than this is not an HTTP method or version.
@@ -174,16 +178,37 @@ pub struct HttpMasker {
     /// The client sent the HTTP/2 preface: the server's frames follow
     /// without one.
     http2: bool,
+    /// Past [`MAX_MASK_RANGES`]: everything from here on is masked.
+    capped: bool,
 }
 
 impl HttpMasker {
     /// Scans the next `bytes` of direction `dir`.
     pub fn data(&mut self, profile: &Profile, dir: Dir, bytes: &[u8]) {
-        if !profile.touches_payload() {
+        if !profile.touches_payload() || self.capped {
             let d = &mut self.dirs[dir.index()];
             d.offset += bytes.len() as u64;
             return;
         }
+        self.scan(profile, dir, bytes);
+        self.cap();
+    }
+
+    /// Past the cap on mask ranges, masks both directions from where they
+    /// are to the end.
+    fn cap(&mut self) {
+        let held: usize = self.dirs.iter().map(|d| d.masks.ranges().len()).sum();
+        if held > MAX_MASK_RANGES {
+            self.capped = true;
+            for d in &mut self.dirs {
+                d.masks.push(d.offset..u64::MAX);
+                d.state = State::Rest { masked: true };
+                d.seek = Vec::new();
+            }
+        }
+    }
+
+    fn scan(&mut self, profile: &Profile, dir: Dir, bytes: &[u8]) {
         let mut replayed: Vec<u8>;
         let mut rest = bytes;
         let mut at = 0;
@@ -309,7 +334,9 @@ impl HttpMasker {
     pub fn gap(&mut self, profile: &Profile, dir: Dir, len: u64) {
         let d = &mut self.dirs[dir.index()];
         d.offset += len;
-        Self::lose(d, profile.masks_values());
+        if !self.capped {
+            Self::lose(d, profile.masks_values());
+        }
     }
 
     /// Stream bytes scanned (or skipped as a gap) in direction `dir`.
@@ -823,6 +850,27 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
             text(&resp),
             "xxxxxxxxxxxxxxxxxxHTTP/1.1 200 OK\r\nSet-Cookie: x\r\nContent-Length: 1\r\n\r\nx"
         );
+    }
+
+    #[test]
+    fn past_the_cap_on_mask_ranges_the_rest_of_the_connection_is_masked() {
+        let p = Profile::named(ProfileName::Headers);
+        let mut m = HttpMasker::default();
+        // Each request adds one range (its cookie value).
+        let request = b"GET / HTTP/1.1\r\nCookie: a\r\n\r\n";
+        let n = MAX_MASK_RANGES + 1;
+        for _ in 0..n {
+            m.data(&p, Dir::ToServer, request);
+        }
+        assert!(m.capped);
+        m.data(&p, Dir::ToServer, b"GET /kept-no-more HTTP/1.1\r\n\r\n");
+        m.data(&p, Dir::ToClient, b"HTTP/1.1 200 OK\r\n\r\n");
+        let end = m.offset(Dir::ToServer);
+        let last = m.masks(Dir::ToServer).ranges().last().cloned();
+        assert_eq!(last, Some((n * request.len()) as u64..u64::MAX));
+        assert!(end > (n * request.len()) as u64);
+        assert_eq!(m.masks(Dir::ToClient).ranges(), &[0..u64::MAX]);
+        assert!(m.masks(Dir::ToServer).ranges().len() <= MAX_MASK_RANGES + 2);
     }
 
     #[test]
