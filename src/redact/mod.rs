@@ -21,6 +21,7 @@ pub mod packet;
 pub mod profile;
 mod query;
 pub mod rewrite;
+pub mod strace;
 pub mod views;
 mod writer;
 
