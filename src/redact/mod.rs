@@ -152,6 +152,30 @@ pub fn fuzz_both_passes_and_the_scanner(data: &[u8]) {
     }
 }
 
+/// The body of fuzz/fuzz_targets/redact_strace.rs: a call name chosen by
+/// the first byte, the rest as its argument text, through the strace
+/// redactor under every profile.
+#[doc(hidden)]
+pub fn fuzz_strace_redactor(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let names = [
+        "execve", "execveat", "write", "read", "sendto", "recvmsg", "openat",
+    ];
+    let name = names[usize::from(selector) % names.len()];
+    let args = String::from_utf8_lossy(rest);
+    for profile in [
+        ProfileName::Strict,
+        ProfileName::Headers,
+        ProfileName::Addresses,
+    ] {
+        let r = Redactor::new(Profile::named(profile), &[selector; 32]);
+        let out = strace::syscall_args(&r, name, &args);
+        assert_eq!(out.len(), args.len(), "{name}({args})");
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
