@@ -6,7 +6,9 @@
 //! path, query keys and version; heads keep header names, CRLFs and the
 //! values that frame a message (Content-Length, Transfer-Encoding,
 //! Content-Type); chunked bodies keep their size lines. So a masked
-//! stream parses into the same exchanges with the same lengths. What the
+//! stream parses into the same exchanges with the same lengths. How a
+//! message is framed is decided from its head as the analysis parses it
+//! (`http::head`, lenient rules included), by the analysis's rules. What the
 //! scanner cannot parse (not HTTP, a tunnel after CONNECT or an upgrade,
 //! bytes after a gap) is masked whole when the profile says
 //! `mask_other_payload`, and after a gap whenever the profile masks any
@@ -22,7 +24,9 @@ use super::profile::Profile;
 pub use super::query::{mask_query, QueryScan};
 use crate::analysis::{Probe, BUILTIN, MAX_PROBE_BYTES};
 use crate::flow::Dir;
+use crate::http::head::{self as http_head, StartLine};
 use crate::http::start::{find_start, is_method_byte, Found};
+use crate::http::Limits;
 
 /// Header values longer than this are not read for framing (they are
 /// still masked when their name says so).
@@ -60,8 +64,6 @@ struct Head {
     method_is_connect: bool,
     /// `PRI * HTTP/2.0`: the HTTP/2 preface, binary frames follow.
     method_is_pri: bool,
-    content_length: Option<u64>,
-    chunked: bool,
     content_type: Option<Vec<u8>>,
     /// `Upgrade: h2c`: after a 101, HTTP/2 frames follow.
     upgrade_h2c: bool,
@@ -70,9 +72,6 @@ struct Head {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum HeaderKind {
-    ContentLength,
-    TransferEncoding,
-    ContentType,
     /// Host: masked when it names an IP address and addresses are
     /// pseudonymised (decided at the end of the value).
     Host,
@@ -141,11 +140,14 @@ struct DirScan {
     /// The last header value was masked (so is an obs-fold continuation).
     last_masked: bool,
     /// The last header's kind: an obs-fold continuation goes on with its
-    /// value, as the analysis reads it (a folded `Transfer-Encoding:`
-    /// `chunked` still frames the body).
+    /// value, as the analysis reads it (a folded Host is read whole).
     last_kind: HeaderKind,
     /// The byte before this one was a CR inside a header value.
     pending_cr: bool,
+    /// The head being scanned, as sent (up to the analysis's longest
+    /// head), for the analysis's head parser.
+    raw: Vec<u8>,
+    raw_over: bool,
     offset: u64,
     masks: MaskSet,
     /// While `Lost`: bytes searched for a message start, from `seek_start`.
@@ -161,6 +163,8 @@ impl Default for DirScan {
             last_masked: false,
             last_kind: HeaderKind::Other,
             pending_cr: false,
+            raw: Vec::new(),
+            raw_over: false,
             offset: 0,
             masks: MaskSet::default(),
             seek: Vec::new(),
@@ -357,6 +361,28 @@ impl HttpMasker {
         let peer_speaks_http2 = self.http2;
         let d = &mut self.dirs[dir.index()];
         let state = std::mem::replace(&mut d.state, State::Start);
+        let in_head = match state {
+            State::Start => {
+                d.raw.clear();
+                d.raw_over = false;
+                b.is_ascii_uppercase()
+            }
+            State::Token(_)
+            | State::Target(_)
+            | State::StartRest(_)
+            | State::LineStart
+            | State::HeadEnd
+            | State::Name(_)
+            | State::Value { .. } => !d.head.in_trailers,
+            _ => false,
+        };
+        if in_head {
+            if d.raw.len() < Limits::default().max_head {
+                d.raw.push(b);
+            } else {
+                d.raw_over = true;
+            }
+        }
         let (next, masked) = match state {
             State::Start if b == b'\r' || b == b'\n' => (State::Start, false),
             State::Start if peer_speaks_http2 && !b.is_ascii_uppercase() => {
@@ -607,13 +633,37 @@ impl HttpMasker {
         (State::LineStart, false)
     }
 
-    /// The head (or a chunked body's trailers) ended: what comes next.
+    /// The head (or a chunked body's trailers) ended: what comes next,
+    /// decided from the head as the analysis parses it (`http::head`,
+    /// lenient rules included) and by the analysis's framing rules (RFC
+    /// 9112 §6.3): one way to frame a message.
     fn head_done(&mut self, profile: &Profile, dir: Dir) -> (State, bool) {
         let d = &mut self.dirs[dir.index()];
         if d.head.in_trailers {
             return (State::Start, false);
         }
-        let head = d.head.clone();
+        let raw = std::mem::take(&mut d.raw);
+        let limits = Limits::default();
+        let parsed = if d.raw_over {
+            None
+        } else if d.head.is_response {
+            http_head::parse_response(&raw, &limits)
+        } else {
+            http_head::parse_request(&raw, &limits)
+        };
+        let Some(parsed) = parsed else {
+            // Too long or unreadable: the analysis resynchronises there.
+            let masked = profile.masks_values();
+            d.state = State::Start;
+            Self::lose(d, masked);
+            return (State::Lost { masked }, false);
+        };
+        let mut head = d.head.clone();
+        if let StartLine::Response { status, .. } = parsed.line {
+            head.status = status;
+        }
+        head.content_type = parsed.content_type.as_ref().map(|t| t.as_bytes().to_vec());
+        let has_coding = parsed.transfer_encoding.is_some();
         let framing = if head.is_response {
             let interim = (100..200).contains(&head.status) && head.status != 101;
             let (was_head, was_connect) = if interim {
@@ -621,23 +671,31 @@ impl HttpMasker {
             } else {
                 self.pending.pop_front().unwrap_or((false, false))
             };
-            if interim || head.status == 204 || head.status == 304 || was_head {
-                Framing::None
-            } else if head.status == 101 || (was_connect && (200..300).contains(&head.status)) {
+            if head.status == 101 || (was_connect && (200..300).contains(&head.status)) {
                 Framing::Opaque
-            } else if head.chunked {
+            } else if interim || head.status == 204 || head.status == 304 || was_head {
+                Framing::None
+            } else if parsed.chunked {
                 Framing::Chunked
-            } else if let Some(n) = head.content_length {
-                Framing::Length(n)
-            } else {
+            } else if has_coding || parsed.bad_length {
                 Framing::UntilClose
+            } else {
+                match parsed.content_length {
+                    Some(n) => Framing::Length(n),
+                    None => Framing::UntilClose,
+                }
             }
-        } else if head.chunked {
+        } else if parsed.chunked {
             Framing::Chunked
-        } else if let Some(n) = head.content_length {
-            Framing::Length(n)
-        } else {
+        } else if has_coding {
             Framing::None
+        } else if parsed.bad_length {
+            // The analysis seeks the next message start.
+            let masked = profile.masks_values();
+            Self::lose(&mut self.dirs[dir.index()], masked);
+            return (State::Lost { masked }, false);
+        } else {
+            parsed.content_length.map_or(Framing::None, Framing::Length)
         };
         let masked = profile.masks_body(head.content_type.as_deref());
         let next = match framing {
@@ -677,13 +735,7 @@ fn opaque(profile: &Profile) -> (State, bool) {
 
 fn header_kind(name: &[u8]) -> HeaderKind {
     let name = name.trim_ascii();
-    if name.eq_ignore_ascii_case(b"content-length") {
-        HeaderKind::ContentLength
-    } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-        HeaderKind::TransferEncoding
-    } else if name.eq_ignore_ascii_case(b"content-type") {
-        HeaderKind::ContentType
-    } else if name.eq_ignore_ascii_case(b"host") {
+    if name.eq_ignore_ascii_case(b"host") {
         HeaderKind::Host
     } else if name.eq_ignore_ascii_case(b"upgrade") {
         HeaderKind::Upgrade
@@ -713,13 +765,6 @@ pub(super) fn is_ip_literal(value: &[u8]) -> bool {
 fn take_value(head: &mut Head, kind: HeaderKind, value: &[u8]) {
     let value = value.trim_ascii();
     match kind {
-        HeaderKind::ContentLength => {
-            head.content_length = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
-        }
-        HeaderKind::TransferEncoding => {
-            head.chunked = value.to_ascii_lowercase().ends_with(b"chunked");
-        }
-        HeaderKind::ContentType => head.content_type = Some(value.to_vec()),
         HeaderKind::Upgrade => head.upgrade_h2c = value.eq_ignore_ascii_case(b"h2c"),
         HeaderKind::Host | HeaderKind::Other => {}
     }
