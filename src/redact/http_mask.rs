@@ -226,33 +226,28 @@ impl HttpMasker {
                 d.state = State::Probing(Vec::new());
                 d.seek_start = 0;
             }
-            if let State::Probing(_) = d.state {
-                match self.probe(profile, dir, &rest[at..]) {
-                    Some(replay) => {
-                        replayed = replay;
-                        rest = &replayed;
-                        at = 0;
-                        continue;
-                    }
-                    None => return,
+            // Bytes held while the probe decides or a message start is
+            // searched for come back to be scanned again from where it is.
+            let held = match d.state {
+                State::Probing(_) => Some(self.probe(profile, dir, &rest[at..])),
+                State::Lost { masked } => Some(self.seek(dir, masked, &rest[at..])),
+                _ => None,
+            };
+            match held {
+                Some(Some(replay)) => {
+                    replayed = replay;
+                    rest = &replayed;
+                    at = 0;
+                    continue;
                 }
+                Some(None) => return,
+                None => {}
             }
             let d = &mut self.dirs[dir.index()];
             if let State::Http2(scan) = &mut d.state {
                 scan.data(profile, d.offset, &rest[at..], &mut d.masks);
                 d.offset += (rest.len() - at) as u64;
                 return;
-            }
-            if let State::Lost { masked } = self.dirs[dir.index()].state {
-                match self.seek(dir, masked, &rest[at..]) {
-                    Some(replay) => {
-                        replayed = replay;
-                        rest = &replayed;
-                        at = 0;
-                        continue;
-                    }
-                    None => return,
-                }
             }
             let masked = self.step(profile, dir, rest[at]);
             let d = &mut self.dirs[dir.index()];

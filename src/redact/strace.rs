@@ -48,19 +48,28 @@ pub fn syscall(r: &Redactor, view: &mut SyscallView) {
 
 /// One execve of the process view: secret argv values masked.
 pub fn exec(_r: &Redactor, exec: &mut Exec) {
+    let masks = argv_masks(exec.argv.iter().map(|a| a.as_bytes()));
+    for (arg, from) in exec.argv.iter_mut().zip(masks) {
+        if let Some(from) = from {
+            *arg = mask_text(arg, from);
+        }
+    }
+}
+
+/// For each argv element, where its masked part starts (None: kept).
+fn argv_masks<'a>(argv: impl Iterator<Item = &'a [u8]>) -> Vec<Option<usize>> {
     let mut mask_next = false;
-    for arg in &mut exec.argv {
-        let secret = argv_secret(arg.as_bytes());
+    argv.map(|arg| {
+        let secret = argv_secret(arg);
         let from = match secret {
             _ if mask_next => Some(0),
             Secret::Value(at) => Some(at),
             _ => None,
         };
         mask_next = secret == Secret::Next;
-        if let Some(from) = from {
-            *arg = mask_text(arg, from);
-        }
-    }
+        from
+    })
+    .collect()
 }
 
 /// The arguments of call `name` (as strace printed them) for sharing.
@@ -138,20 +147,14 @@ fn argv_secret(arg: &[u8]) -> Secret {
 
 /// `["prog", "--token", "X", ...]` at `at` in `bytes`.
 fn mask_argv(bytes: &mut [u8], at: usize, array: &[u8]) {
-    let mut mask_next = false;
-    for (elem_at, elem) in array_elements(array) {
-        let Some((text, _)) = unquote(elem) else {
-            continue;
-        };
-        let secret = argv_secret(&text);
-        let from = match secret {
-            _ if mask_next => Some(0),
-            Secret::Value(v) => Some(v),
-            _ => None,
-        };
-        mask_next = secret == Secret::Next;
+    let elements: Vec<(usize, &[u8], Vec<u8>)> = array_elements(array)
+        .into_iter()
+        .map_while(|(elem_at, elem)| unquote(elem).map(|(text, _)| (elem_at, elem, text)))
+        .collect();
+    let masks = argv_masks(elements.iter().map(|(_, _, text)| text.as_slice()));
+    for ((elem_at, elem, text), from) in elements.iter().zip(masks) {
         if let Some(from) = from {
-            mask_string(bytes, at + elem_at, elem, from, &text);
+            mask_string(bytes, at + elem_at, elem, from, text);
         }
     }
 }
