@@ -543,3 +543,35 @@ fn tshark_finds_every_checksum_of_a_redacted_capture_right() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs tshark"]
+fn tshark_finds_no_bad_checksum_inside_or_outside_redacted_tunnels() {
+    let r = Redactor::new(Profile::named(ProfileName::Strict), &KEY);
+    for input in captures_under(&samples().join("tunnels")) {
+        let out = redacted_file(&input, &r, "tunnel-checksums");
+        let run = need::tool("tshark")
+            .arg("-r")
+            .arg(&out)
+            .args(["-d", "udp.port==8472,vxlan"])
+            .args([
+                "-o",
+                "ip.check_checksum:TRUE",
+                "-o",
+                "tcp.check_checksum:TRUE",
+            ])
+            .args(["-o", "udp.check_checksum:TRUE", "-T", "fields"])
+            .args(["-e", "ip.checksum.status", "-e", "tcp.checksum.status"])
+            .args(["-e", "udp.checksum.status"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success() && !text.is_empty(),
+            "{}",
+            out.display()
+        );
+        // 2 is tshark's PROTO_CHECKSUM_E_BAD, at any level.
+        assert!(!text.contains('2'), "{}: {text}", out.display());
+    }
+}
