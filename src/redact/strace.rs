@@ -196,7 +196,12 @@ fn mask_string(bytes: &mut [u8], at: usize, elem: &[u8], from: usize, value: &[u
     for _ in 0..from.min(value.len()) {
         shown += escaped_len(elem, shown);
     }
-    if let Some(slot) = bytes.get_mut(at + shown.min(body_end)..at + body_end) {
+    let mut start = at + shown.min(body_end);
+    // Not inside a character (a `\` before a multi-byte one counts 2).
+    while bytes.get(start).is_some_and(|b| b & 0xc0 == 0x80) && start < at + body_end {
+        start += 1;
+    }
+    if let Some(slot) = bytes.get_mut(start..at + body_end) {
         slot.fill(FILL);
     }
 }
