@@ -30,7 +30,7 @@
 //! ```
 
 mod body;
-mod head;
+pub(crate) mod head;
 mod parser;
 pub(crate) mod start;
 pub mod verdict;

@@ -6,7 +6,9 @@
 //! path, query keys and version; heads keep header names, CRLFs and the
 //! values that frame a message (Content-Length, Transfer-Encoding,
 //! Content-Type); chunked bodies keep their size lines. So a masked
-//! stream parses into the same exchanges with the same lengths. What the
+//! stream parses into the same exchanges with the same lengths. How a
+//! message is framed is decided from its head as the analysis parses it
+//! (`http::head`, lenient rules included), by the analysis's rules. What the
 //! scanner cannot parse (not HTTP, a tunnel after CONNECT or an upgrade,
 //! bytes after a gap) is masked whole when the profile says
 //! `mask_other_payload`, and after a gap whenever the profile masks any
@@ -16,19 +18,32 @@
 
 use std::collections::VecDeque;
 
+use super::h2_mask::H2Scan;
 pub use super::mask_set::MaskSet;
 use super::profile::Profile;
 pub use super::query::{mask_query, QueryScan};
+use crate::analysis::{Probe, BUILTIN, MAX_PROBE_BYTES};
 use crate::flow::Dir;
+use crate::http::head::{self as http_head, StartLine};
 use crate::http::start::{find_start, is_method_byte, Found};
+use crate::http::Limits;
 
 /// Header values longer than this are not read for framing (they are
 /// still masked when their name says so).
 const MAX_VALUE_KEPT: usize = 256;
 /// A header name longer than this matches no sensitive name.
 const MAX_NAME_KEPT: usize = 64;
+/// Mask ranges one connection may hold (16 bytes each): past it, the
+/// rest of the connection is masked and no longer scanned, the same
+/// fail-closed rule as the rewriter's out-of-order budget.
+pub const MAX_MASK_RANGES: usize = 1 << 16;
+/// The HTTP/2 analyzer's name in the registry (its probe is asked).
+const HTTP2: &str = "h2";
 /// A first token longer than this is not an HTTP method or version.
 const MAX_TOKEN: usize = 24;
+/// The client preface after its start line `PRI * HTTP/2.0` (RFC 9113
+/// §3.4): `\r\nSM\r\n\r\n`.
+const PREFACE_AFTER_START_LINE: u64 = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Framing {
@@ -49,20 +64,18 @@ struct Head {
     method_is_connect: bool,
     /// `PRI * HTTP/2.0`: the HTTP/2 preface, binary frames follow.
     method_is_pri: bool,
-    content_length: Option<u64>,
-    chunked: bool,
     content_type: Option<Vec<u8>>,
+    /// `Upgrade: h2c`: after a 101, HTTP/2 frames follow.
+    upgrade_h2c: bool,
     in_trailers: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum HeaderKind {
-    ContentLength,
-    TransferEncoding,
-    ContentType,
     /// Host: masked when it names an IP address and addresses are
     /// pseudonymised (decided at the end of the value).
     Host,
+    Upgrade,
     Other,
 }
 
@@ -107,6 +120,11 @@ enum State {
     Rest {
         masked: bool,
     },
+    /// A direction's first bytes, not HTTP/1: held (from `seek_start`)
+    /// until the HTTP/2 probe decides.
+    Probing(Vec<u8>),
+    /// HTTP/2 frames (after the client preface, or an upgrade to h2c).
+    Http2(Box<H2Scan>),
     /// Framing lost (after a gap, or a stream picked up mid-message):
     /// bytes are masked or not, and searched for the next message start
     /// as the analysis searches (`http::start::find_start`).
@@ -122,11 +140,14 @@ struct DirScan {
     /// The last header value was masked (so is an obs-fold continuation).
     last_masked: bool,
     /// The last header's kind: an obs-fold continuation goes on with its
-    /// value, as the analysis reads it (a folded `Transfer-Encoding:`
-    /// `chunked` still frames the body).
+    /// value, as the analysis reads it (a folded Host is read whole).
     last_kind: HeaderKind,
     /// The byte before this one was a CR inside a header value.
     pending_cr: bool,
+    /// The head being scanned, as sent (up to the analysis's longest
+    /// head), for the analysis's head parser.
+    raw: Vec<u8>,
+    raw_over: bool,
     offset: u64,
     masks: MaskSet,
     /// While `Lost`: bytes searched for a message start, from `seek_start`.
@@ -142,6 +163,8 @@ impl Default for DirScan {
             last_masked: false,
             last_kind: HeaderKind::Other,
             pending_cr: false,
+            raw: Vec::new(),
+            raw_over: false,
             offset: 0,
             masks: MaskSet::default(),
             seek: Vec::new(),
@@ -156,30 +179,75 @@ pub struct HttpMasker {
     dirs: [DirScan; 2],
     /// Whether each request not yet answered was HEAD or CONNECT.
     pending: VecDeque<(bool, bool)>,
+    /// The client sent the HTTP/2 preface: the server's frames follow
+    /// without one.
+    http2: bool,
+    /// Past [`MAX_MASK_RANGES`]: everything from here on is masked.
+    capped: bool,
 }
 
 impl HttpMasker {
     /// Scans the next `bytes` of direction `dir`.
     pub fn data(&mut self, profile: &Profile, dir: Dir, bytes: &[u8]) {
-        if !profile.touches_payload() {
+        if !profile.touches_payload() || self.capped {
             let d = &mut self.dirs[dir.index()];
             d.offset += bytes.len() as u64;
             return;
         }
+        self.scan(profile, dir, bytes);
+        self.cap();
+    }
+
+    /// Past the cap on mask ranges, masks both directions from where they
+    /// are to the end.
+    fn cap(&mut self) {
+        let held: usize = self.dirs.iter().map(|d| d.masks.ranges().len()).sum();
+        if held > MAX_MASK_RANGES {
+            self.capped = true;
+            for d in &mut self.dirs {
+                d.masks.push(d.offset..u64::MAX);
+                d.state = State::Rest { masked: true };
+                d.seek = Vec::new();
+            }
+        }
+    }
+
+    fn scan(&mut self, profile: &Profile, dir: Dir, bytes: &[u8]) {
         let mut replayed: Vec<u8>;
         let mut rest = bytes;
         let mut at = 0;
         while at < rest.len() {
-            if let State::Lost { masked } = self.dirs[dir.index()].state {
-                match self.seek(dir, masked, &rest[at..]) {
-                    Some(replay) => {
-                        replayed = replay;
-                        rest = &replayed;
-                        at = 0;
-                        continue;
-                    }
-                    None => return,
+            let d = &mut self.dirs[dir.index()];
+            let first = rest[at];
+            if matches!(d.state, State::Start) && d.offset == 0 && !is_http1_start_byte(first) {
+                // Binary from a direction's first byte: HTTP/2 frames (a
+                // server's SETTINGS may come before the client preface),
+                // or other payload, as the analysis's probe decides.
+                d.state = State::Probing(Vec::new());
+                d.seek_start = 0;
+            }
+            // Bytes held while the probe decides or a message start is
+            // searched for come back to be scanned again from where it is.
+            let held = match d.state {
+                State::Probing(_) => Some(self.probe(profile, dir, &rest[at..])),
+                State::Lost { masked } => Some(self.seek(dir, masked, &rest[at..])),
+                _ => None,
+            };
+            match held {
+                Some(Some(replay)) => {
+                    replayed = replay;
+                    rest = &replayed;
+                    at = 0;
+                    continue;
                 }
+                Some(None) => return,
+                None => {}
+            }
+            let d = &mut self.dirs[dir.index()];
+            if let State::Http2(scan) = &mut d.state {
+                scan.data(profile, d.offset, &rest[at..], &mut d.masks);
+                d.offset += (rest.len() - at) as u64;
+                return;
             }
             let masked = self.step(profile, dir, rest[at]);
             let d = &mut self.dirs[dir.index()];
@@ -189,6 +257,38 @@ impl HttpMasker {
             d.offset += 1;
             at += 1;
         }
+    }
+
+    /// Takes `bytes` in the `Probing` state (masked as other payload until
+    /// decided): once the HTTP/2 probe answers, the scan goes back to the
+    /// direction's start and the bytes are returned, to be scanned again
+    /// as frames or as lost framing.
+    fn probe(&mut self, profile: &Profile, dir: Dir, bytes: &[u8]) -> Option<Vec<u8>> {
+        let d = &mut self.dirs[dir.index()];
+        let State::Probing(seen) = &mut d.state else {
+            return None;
+        };
+        if profile.mask_other_payload {
+            d.masks.push(d.offset..d.offset + bytes.len() as u64);
+        }
+        d.offset += bytes.len() as u64;
+        seen.extend_from_slice(bytes);
+        let http2 = BUILTIN.stream(HTTP2).map(|entry| (entry.probe)(dir, seen));
+        let next = match http2 {
+            Some(Probe::Yes) => {
+                self.http2 = true;
+                State::Http2(Box::new(H2Scan::new(0)))
+            }
+            Some(Probe::NeedMore) if seen.len() < MAX_PROBE_BYTES => return None,
+            _ => State::Lost {
+                masked: profile.mask_other_payload,
+            },
+        };
+        let replay = std::mem::take(seen);
+        d.state = next;
+        d.masks.truncate(d.seek_start);
+        d.offset = d.seek_start;
+        Some(replay)
     }
 
     /// Takes `bytes` in the `Lost` state: when a message start turns up,
@@ -233,7 +333,9 @@ impl HttpMasker {
     pub fn gap(&mut self, profile: &Profile, dir: Dir, len: u64) {
         let d = &mut self.dirs[dir.index()];
         d.offset += len;
-        Self::lose(d, profile.masks_values());
+        if !self.capped {
+            Self::lose(d, profile.masks_values());
+        }
     }
 
     /// Stream bytes scanned (or skipped as a gap) in direction `dir`.
@@ -251,10 +353,39 @@ impl HttpMasker {
     }
 
     fn step(&mut self, profile: &Profile, dir: Dir, b: u8) -> bool {
+        let peer_speaks_http2 = self.http2;
         let d = &mut self.dirs[dir.index()];
         let state = std::mem::replace(&mut d.state, State::Start);
+        let in_head = match state {
+            State::Start => {
+                d.raw.clear();
+                d.raw_over = false;
+                b.is_ascii_uppercase()
+            }
+            State::Token(_)
+            | State::Target(_)
+            | State::StartRest(_)
+            | State::LineStart
+            | State::HeadEnd
+            | State::Name(_)
+            | State::Value { .. } => !d.head.in_trailers,
+            _ => false,
+        };
+        if in_head {
+            if d.raw.len() < Limits::default().max_head {
+                d.raw.push(b);
+            } else {
+                d.raw_over = true;
+            }
+        }
         let (next, masked) = match state {
             State::Start if b == b'\r' || b == b'\n' => (State::Start, false),
+            State::Start if peer_speaks_http2 && !b.is_ascii_uppercase() => {
+                // A server's frames after a client's preface.
+                let mut scan = Box::new(H2Scan::new(0));
+                scan.data(profile, d.offset, &[b], &mut d.masks);
+                (State::Http2(scan), false)
+            }
             State::Start if b.is_ascii_uppercase() => {
                 d.head = Head::default();
                 (State::Token(vec![b]), false)
@@ -275,7 +406,7 @@ impl HttpMasker {
                     // A start line of one token (`TRACE/HTTP/1.1`): the
                     // analysis reads on, so the scan does too.
                     d.head.is_response = t.starts_with(b"HTTP/");
-                    self.start_line_done(profile, dir, b"")
+                    self.start_line_done(dir, b"")
                 } else if (t.len() < MAX_TOKEN && is_token_byte(b)) || b == b'\r' {
                     t.push(b);
                     (State::Token(t), false)
@@ -290,7 +421,7 @@ impl HttpMasker {
             }
             State::Target(mut q) => match b {
                 b' ' => (State::StartRest(Vec::new()), false),
-                b'\n' => self.start_line_done(profile, dir, b""),
+                b'\n' => self.start_line_done(dir, b""),
                 _ => {
                     let m = profile.mask_query && q.step(b);
                     (State::Target(q), m)
@@ -298,7 +429,7 @@ impl HttpMasker {
             },
             State::StartRest(mut rest) => {
                 if b == b'\n' {
-                    self.start_line_done(profile, dir, &rest)
+                    self.start_line_done(dir, &rest)
                 } else {
                     if rest.len() < MAX_TOKEN {
                         rest.push(b);
@@ -467,6 +598,10 @@ impl HttpMasker {
                 }
             }
             State::Rest { masked } => (State::Rest { masked }, masked),
+            // `data` hands HTTP/2 bytes to the frame scan, and probed
+            // bytes to `probe`, never here.
+            State::Http2(scan) => (State::Http2(scan), false),
+            State::Probing(seen) => (State::Probing(seen), false),
             // `data` hands `Lost` bytes to `seek`, never here.
             State::Lost { masked } => (State::Lost { masked }, masked),
         };
@@ -475,13 +610,13 @@ impl HttpMasker {
     }
 
     /// The start line ended (`rest`: what followed the first token).
-    fn start_line_done(&mut self, profile: &Profile, dir: Dir, rest: &[u8]) -> (State, bool) {
+    fn start_line_done(&mut self, dir: Dir, rest: &[u8]) -> (State, bool) {
         let d = &mut self.dirs[dir.index()];
         if d.head.method_is_pri {
-            // HTTP/2 with prior knowledge: HPACK can carry cookies as
-            // literals, so its frames count as other payload.
-            let masked = profile.mask_other_payload;
-            return (State::Rest { masked }, false);
+            // HTTP/2 with prior knowledge, or after an upgrade.
+            self.http2 = true;
+            let scan = H2Scan::new(PREFACE_AFTER_START_LINE);
+            return (State::Http2(Box::new(scan)), false);
         }
         if d.head.is_response {
             let code = rest.get(..3).and_then(|c| std::str::from_utf8(c).ok());
@@ -493,13 +628,37 @@ impl HttpMasker {
         (State::LineStart, false)
     }
 
-    /// The head (or a chunked body's trailers) ended: what comes next.
+    /// The head (or a chunked body's trailers) ended: what comes next,
+    /// decided from the head as the analysis parses it (`http::head`,
+    /// lenient rules included) and by the analysis's framing rules (RFC
+    /// 9112 §6.3): one way to frame a message.
     fn head_done(&mut self, profile: &Profile, dir: Dir) -> (State, bool) {
         let d = &mut self.dirs[dir.index()];
         if d.head.in_trailers {
             return (State::Start, false);
         }
-        let head = d.head.clone();
+        let raw = std::mem::take(&mut d.raw);
+        let limits = Limits::default();
+        let parsed = if d.raw_over {
+            None
+        } else if d.head.is_response {
+            http_head::parse_response(&raw, &limits)
+        } else {
+            http_head::parse_request(&raw, &limits)
+        };
+        let Some(parsed) = parsed else {
+            // Too long or unreadable: the analysis resynchronises there.
+            let masked = profile.masks_values();
+            d.state = State::Start;
+            Self::lose(d, masked);
+            return (State::Lost { masked }, false);
+        };
+        let mut head = d.head.clone();
+        if let StartLine::Response { status, .. } = parsed.line {
+            head.status = status;
+        }
+        head.content_type = parsed.content_type.as_ref().map(|t| t.as_bytes().to_vec());
+        let has_coding = parsed.transfer_encoding.is_some();
         let framing = if head.is_response {
             let interim = (100..200).contains(&head.status) && head.status != 101;
             let (was_head, was_connect) = if interim {
@@ -507,23 +666,31 @@ impl HttpMasker {
             } else {
                 self.pending.pop_front().unwrap_or((false, false))
             };
-            if interim || head.status == 204 || head.status == 304 || was_head {
-                Framing::None
-            } else if head.status == 101 || (was_connect && (200..300).contains(&head.status)) {
+            if head.status == 101 || (was_connect && (200..300).contains(&head.status)) {
                 Framing::Opaque
-            } else if head.chunked {
+            } else if interim || head.status == 204 || head.status == 304 || was_head {
+                Framing::None
+            } else if parsed.chunked {
                 Framing::Chunked
-            } else if let Some(n) = head.content_length {
-                Framing::Length(n)
-            } else {
+            } else if has_coding || parsed.bad_length {
                 Framing::UntilClose
+            } else {
+                match parsed.content_length {
+                    Some(n) => Framing::Length(n),
+                    None => Framing::UntilClose,
+                }
             }
-        } else if head.chunked {
+        } else if parsed.chunked {
             Framing::Chunked
-        } else if let Some(n) = head.content_length {
-            Framing::Length(n)
-        } else {
+        } else if has_coding {
             Framing::None
+        } else if parsed.bad_length {
+            // The analysis seeks the next message start.
+            let masked = profile.masks_values();
+            Self::lose(&mut self.dirs[dir.index()], masked);
+            return (State::Lost { masked }, false);
+        } else {
+            parsed.content_length.map_or(Framing::None, Framing::Length)
         };
         let masked = profile.masks_body(head.content_type.as_deref());
         let next = match framing {
@@ -536,12 +703,21 @@ impl HttpMasker {
             },
             Framing::UntilClose => State::Rest { masked },
             // The head's own last byte stays; what follows it is opaque.
+            Framing::Opaque if head.status == 101 && head.upgrade_h2c => {
+                self.http2 = true;
+                State::Http2(Box::new(H2Scan::new(0)))
+            }
             Framing::Opaque => State::Rest {
                 masked: profile.mask_other_payload,
             },
         };
         (next, false)
     }
+}
+
+/// A byte a message of HTTP/1 may start with (or that precedes one).
+fn is_http1_start_byte(b: u8) -> bool {
+    b.is_ascii_uppercase() || b == b'\r' || b == b'\n'
 }
 
 /// A byte the scanner cannot read as HTTP: it and what follows are
@@ -554,14 +730,10 @@ fn opaque(profile: &Profile) -> (State, bool) {
 
 fn header_kind(name: &[u8]) -> HeaderKind {
     let name = name.trim_ascii();
-    if name.eq_ignore_ascii_case(b"content-length") {
-        HeaderKind::ContentLength
-    } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-        HeaderKind::TransferEncoding
-    } else if name.eq_ignore_ascii_case(b"content-type") {
-        HeaderKind::ContentType
-    } else if name.eq_ignore_ascii_case(b"host") {
+    if name.eq_ignore_ascii_case(b"host") {
         HeaderKind::Host
+    } else if name.eq_ignore_ascii_case(b"upgrade") {
+        HeaderKind::Upgrade
     } else {
         HeaderKind::Other
     }
@@ -574,7 +746,7 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 /// An IPv4 or IPv6 address, with or without a port (`[::1]:80`).
-fn is_ip_literal(value: &[u8]) -> bool {
+pub(super) fn is_ip_literal(value: &[u8]) -> bool {
     let Ok(v) = std::str::from_utf8(value) else {
         return false;
     };
@@ -588,13 +760,7 @@ fn is_ip_literal(value: &[u8]) -> bool {
 fn take_value(head: &mut Head, kind: HeaderKind, value: &[u8]) {
     let value = value.trim_ascii();
     match kind {
-        HeaderKind::ContentLength => {
-            head.content_length = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
-        }
-        HeaderKind::TransferEncoding => {
-            head.chunked = value.to_ascii_lowercase().ends_with(b"chunked");
-        }
-        HeaderKind::ContentType => head.content_type = Some(value.to_vec()),
+        HeaderKind::Upgrade => head.upgrade_h2c = value.eq_ignore_ascii_case(b"h2c"),
         HeaderKind::Host | HeaderKind::Other => {}
     }
 }
@@ -727,6 +893,30 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
     }
 
     #[test]
+    fn past_the_cap_on_mask_ranges_the_rest_of_the_connection_is_masked() {
+        let p = Profile::named(ProfileName::Headers);
+        let mut m = HttpMasker::default();
+        // Each request adds one range (its cookie value).
+        let request = b"GET / HTTP/1.1\r\nCookie: a\r\n\r\n";
+        let n = MAX_MASK_RANGES + 1;
+        for _ in 0..n {
+            m.data(&p, Dir::ToServer, request);
+        }
+        assert!(m.capped);
+        m.data(&p, Dir::ToServer, b"GET /kept-no-more HTTP/1.1\r\n\r\n");
+        m.data(&p, Dir::ToClient, b"HTTP/1.1 200 OK\r\n\r\n");
+        let end = m.offset(Dir::ToServer);
+        let last = m.masks(Dir::ToServer).ranges().last().cloned();
+        assert_eq!(last, Some((n * request.len()) as u64..u64::MAX));
+        assert!(end > (n * request.len()) as u64);
+        assert_eq!(
+            m.masks(Dir::ToClient).ranges(),
+            std::slice::from_ref(&(0..u64::MAX))
+        );
+        assert!(m.masks(Dir::ToServer).ranges().len() <= MAX_MASK_RANGES + 2);
+    }
+
+    #[test]
     fn folded_values_stay_masked_and_addresses_mask_only_ip_hosts() {
         let p = Profile::named(ProfileName::Headers);
         let [req, _] = masked(
@@ -761,15 +951,47 @@ HTTP/1.1 200 OK\r\nSet-Cookie: xxx\r\nTransfer-Encoding: chunked\r\n\r\n\
     }
 
     #[test]
-    fn http2_prior_knowledge_counts_as_other_payload() {
-        let [req, _] = masked(
-            &Profile::named(ProfileName::Strict),
-            &[(
-                Dir::ToServer,
-                b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00cookie: a",
-            )],
+    fn http2_frames_keep_their_headers_after_a_preface_or_an_upgrade() {
+        // A HEADERS frame (literal `cookie: a`, never indexed) on stream 1.
+        let headers: &[u8] = b"\x00\x00\x0b\x01\x05\x00\x00\x00\x01\x10\x06cookie\x01a\x82";
+        let settings: &[u8] = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+        let strict = Profile::named(ProfileName::Strict);
+        let prior = [b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", headers].concat();
+        let [req, resp] = masked(
+            &strict,
+            &[(Dir::ToServer, &prior), (Dir::ToClient, settings)],
         );
-        assert_eq!(&req[..16], b"PRI * HTTP/2.0\r\n");
-        assert!(req[16..].iter().all(|&b| b == b'x'));
+        assert_eq!(req[..33], prior[..33], "preface and frame header kept");
+        assert!(req[33..].iter().all(|&b| b == FILL));
+        assert_eq!(resp, settings);
+        let upgrade = b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n";
+        let switched = [
+            &b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n"[..],
+            settings,
+            headers,
+        ]
+        .concat();
+        let [_, resp] = masked(
+            &strict,
+            &[(Dir::ToServer, upgrade), (Dir::ToClient, &switched)],
+        );
+        let body = switched.len() - headers.len() + 9;
+        assert_eq!(resp[..body], switched[..body]);
+        assert!(resp[body..].iter().all(|&b| b == FILL));
+        // A server's SETTINGS before the client preface, then DATA: the
+        // probe finds frames, and `headers` masks the body.
+        let data: &[u8] = b"\x00\x00\x04\x00\x01\x00\x00\x00\x01body";
+        let server = [settings, data].concat();
+        let headers_only = Profile::named(ProfileName::Headers);
+        let [_, resp] = masked(
+            &headers_only,
+            &[(Dir::ToClient, &server), (Dir::ToServer, &prior)],
+        );
+        assert_eq!(resp[..18], server[..18]);
+        assert_eq!(&resp[18..], b"xxxx");
+        // Not frames: other payload, kept by `headers`.
+        let tls: &[u8] = b"\x16\x03\x01\x00\x05hello";
+        let [_, resp] = masked(&headers_only, &[(Dir::ToClient, tls)]);
+        assert_eq!(resp, tls);
     }
 }

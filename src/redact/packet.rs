@@ -1,22 +1,38 @@
-//! One captured frame redacted in place: IP addresses pseudonymised, TCP
+//! One captured frame redacted in place: IP addresses pseudonymised (in
+//! headers, IPv4 options and IPv6 routing headers: `ip_header`), TCP
 //! payload masked where the caller's stream masks say, other payload
-//! masked as the profile says, and the IPv4 header and TCP/UDP/ICMP
+//! masked as the profile says, and the IPv4 header, TCP/UDP/ICMP and GRE
 //! checksums made right for the new bytes. Nothing changes length.
+//!
+//! A tunnel (VXLAN, Geneve, GRE, ERSPAN, IP in IP, EtherIP, MPLS in IP:
+//! `pcap::tunnel`) is opened as the analysis opens it and the packet it
+//! carries is redacted the same way, inner and outer headers alike; one
+//! the analysis leaves closed has its payload masked whenever the profile
+//! pseudonymises addresses or masks other payload. Ethernet shims (MPLS,
+//! PPPoE, NSH, E-Tag) are read through by the decoder.
 //!
 //! A checksum is recomputed from scratch when the whole segment was
 //! captured; when the snaplen cut it, it is adjusted for the bytes that
-//! changed (RFC 1624), so it is as right (or as wrong) as it was. Link
-//! headers (MAC addresses) are kept.
+//! changed (RFC 1624), so it is as right (or as wrong) as it was. An
+//! outer UDP checksum of zero (sent without one, as RFC 7348 allows VXLAN
+//! over IPv4) stays zero. Link headers (MAC addresses) are kept.
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Redactor, FILL};
+use super::{ip_header, Redactor, FILL};
 use crate::pcap::decode::{self, Transport, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::pcap::tunnel::{self, Decap, PROTO_GRE};
 use crate::pcap::{Frame, LinkType};
 
 /// ICMP's own header: what follows it (an echo's data, or the start of
 /// the datagram an error is about, with its addresses) is masked.
 const ICMP_HEADER_LEN: usize = 8;
+/// GRE's fixed header (flags, version, protocol): kept when a GRE packet
+/// left closed is masked, so it is reported as before.
+const GRE_BASE_LEN: usize = 4;
+/// GRE's checksum-present flag and where the checksum sits (RFC 2784).
+const GRE_CHECKSUM_PRESENT: u8 = 0x80;
+const GRE_CHECKSUM_AT: usize = 4;
 
 /// The TCP segment whose captured payload the caller masks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,10 +43,25 @@ pub struct Segment {
     pub flags: u8,
 }
 
+/// What an IP payload carries, when it is an encapsulation.
+#[derive(Clone, Copy, Debug)]
+enum Carried {
+    /// The packet inside: where it sits in the frame, and its link type.
+    Inner {
+        at: usize,
+        len: usize,
+        link: LinkType,
+    },
+    /// One the analysis leaves closed (or nested too deep).
+    Closed,
+}
+
 /// Positions (in the frame) and values of what a rewrite changes.
 struct Layout {
     ip: usize,
     ipv4_header_len: Option<usize>,
+    /// The transport pseudo-header's addresses: the destination is the
+    /// final one of a source route or routing header.
     src: IpAddr,
     dst: IpAddr,
     protocol: u8,
@@ -44,6 +75,7 @@ struct Layout {
     /// Payload start and captured length, for TCP and UDP.
     payload: Option<(usize, usize)>,
     tcp: Option<(u16, u16, u32, u8)>,
+    carried: Option<Carried>,
 }
 
 fn offset_in(outer: &[u8], inner: &[u8]) -> usize {
@@ -65,7 +97,67 @@ pub(super) fn decode_bytes(link_type: LinkType, data: &[u8]) -> Option<decode::P
     decode::decode(&frame).ok()
 }
 
-fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, ()> {
+/// The encapsulation a packet `depth` tunnels deep is, decided as the
+/// analysis decides it (a tunnel in a fragment is not opened).
+fn encapsulation<'a>(packet: &decode::Packet<'a>, depth: u8) -> Option<Decap<'a>> {
+    if packet.fragment.is_some() {
+        return None;
+    }
+    let decap = match packet.transport {
+        Transport::Udp(u) if tunnel::is_udp_port(u.dst_port) => {
+            tunnel::udp(packet.src, packet.dst, u.dst_port, u.payload)
+        }
+        Transport::Other { protocol } if tunnel::is_ip_protocol(protocol) => {
+            tunnel::ip(packet.src, packet.dst, protocol, packet.l4)
+        }
+        _ => None,
+    }?;
+    match decap {
+        Decap::Inner { .. } if depth >= tunnel::MAX_DEPTH => {
+            Some(Decap::Undecoded(tunnel::Undecoded {
+                what: "tunnels nested too deep",
+                value: None,
+            }))
+        }
+        decap => Some(decap),
+    }
+}
+
+/// The TCP segment a frame carries, inside its tunnels (as
+/// [`redact_frame`] finds it): its identity, captured payload, and
+/// payload bytes the snaplen cut off.
+pub(super) fn tcp_segment(link_type: LinkType, data: &[u8]) -> Option<(Segment, &[u8], u64)> {
+    let (mut link, mut data) = (link_type, data);
+    for depth in 0..=tunnel::MAX_DEPTH {
+        let packet = decode_bytes(link, data)?;
+        match encapsulation(&packet, depth) {
+            Some(Decap::Inner {
+                link: inner_link,
+                data: inner,
+                ..
+            }) => {
+                (link, data) = (inner_link, inner);
+                continue;
+            }
+            Some(Decap::Undecoded(_)) => return None,
+            None => {}
+        }
+        let Transport::Tcp(t) = packet.transport else {
+            return None;
+        };
+        let seg = Segment {
+            src: SocketAddr::new(packet.src, t.src_port),
+            dst: SocketAddr::new(packet.dst, t.dst_port),
+            seq: t.seq,
+            flags: t.flags,
+        };
+        let missing = u64::from(t.payload_len).saturating_sub(t.payload.len() as u64);
+        return Some((seg, t.payload, missing));
+    }
+    None
+}
+
+fn layout(link_type: LinkType, data: &[u8], depth: u8) -> Result<Layout, ()> {
     let packet = decode_bytes(link_type, data).ok_or(())?;
     let (payload, tcp) = match packet.transport {
         Transport::Tcp(t) => (
@@ -75,6 +167,22 @@ fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, ()> {
         Transport::Udp(u) => (Some((offset_in(data, u.payload), u.payload.len())), None),
         _ => (None, None),
     };
+    let carried = encapsulation(&packet, depth).map(|decap| match decap {
+        Decap::Inner { link, data: d, .. } => Carried::Inner {
+            at: offset_in(data, d),
+            len: d.len(),
+            link,
+        },
+        Decap::Undecoded(_) => Carried::Closed,
+    });
+    let dst = match packet.dst {
+        IpAddr::V6(header_dst) => {
+            IpAddr::V6(ip_header::ipv6_final_destination(packet.ip).unwrap_or(header_dst))
+        }
+        // The decoder keys a source-routed datagram by its final
+        // destination already.
+        v4 => v4,
+    };
     Ok(Layout {
         ip: offset_in(data, packet.ip),
         ipv4_header_len: packet
@@ -82,7 +190,7 @@ fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, ()> {
             .is_ipv4()
             .then(|| usize::from(packet.ip.first().map_or(0, |b| b & 0x0f)) * 4),
         src: packet.src,
-        dst: packet.dst,
+        dst,
         protocol: packet.protocol,
         fragment: packet.fragment.map(|f| f.offset),
         l4: offset_in(data, packet.l4),
@@ -90,6 +198,7 @@ fn layout(link_type: LinkType, data: &[u8]) -> Result<Layout, ()> {
         l4_len: packet.l4_len as usize,
         payload,
         tcp,
+        carried,
     })
 }
 
@@ -102,8 +211,19 @@ pub fn redact_frame(
     data: &mut [u8],
     mask_tcp: &mut dyn FnMut(&Segment, &mut [u8]),
 ) {
+    redact_packet(r, link_type, data, mask_tcp, 0);
+}
+
+/// Redacts the packet in `data`, `depth` tunnels deep.
+fn redact_packet(
+    r: &Redactor,
+    link_type: LinkType,
+    data: &mut [u8],
+    mask_tcp: &mut dyn FnMut(&Segment, &mut [u8]),
+    depth: u8,
+) {
     let p = r.profile();
-    let lay = match layout(link_type, data) {
+    let lay = match layout(link_type, data, depth) {
         Ok(lay) => lay,
         Err(()) => {
             if p.pseudonymise_addresses && link_type == LinkType::ETHERNET {
@@ -114,18 +234,38 @@ pub fn redact_frame(
     };
     let l4_end = lay.l4 + lay.l4_captured;
     let old_l4 = data[lay.l4..l4_end].to_vec();
+    if p.pseudonymise_addresses {
+        ip_header::pseudonymise(r, &mut data[lay.ip..lay.l4]);
+    }
     let (src, dst) = (r.ip(lay.src), r.ip(lay.dst));
-    write_addresses(data, &lay, src, dst);
 
     match (lay.protocol, lay.payload, lay.tcp) {
         _ if lay.fragment.is_some() => {
-            // Without the whole datagram the stream position is unknown.
-            if p.masks_values() {
+            // Without the whole datagram the stream position is unknown;
+            // a tunnel's packet, or one UDP may carry, is not opened.
+            let may_carry_addresses =
+                lay.protocol == PROTO_UDP || tunnel::is_ip_protocol(lay.protocol);
+            if p.masks_values() || (p.pseudonymise_addresses && may_carry_addresses) {
                 let header = match lay.fragment {
                     Some(0) => transport_header_len(lay.protocol, &data[lay.l4..l4_end]),
                     _ => 0,
                 };
                 data[(lay.l4 + header).min(l4_end)..l4_end].fill(FILL);
+            }
+        }
+        _ if matches!(lay.carried, Some(Carried::Inner { .. })) => {
+            if let Some(Carried::Inner { at, len, link }) = lay.carried {
+                redact_packet(r, link, &mut data[at..at + len], mask_tcp, depth + 1);
+            }
+        }
+        _ if matches!(lay.carried, Some(Carried::Closed)) => {
+            if p.pseudonymise_addresses || p.mask_other_payload {
+                let kept = match lay.protocol {
+                    PROTO_GRE => GRE_BASE_LEN,
+                    PROTO_UDP => lay.payload.map_or(0, |(at, _)| at - lay.l4),
+                    _ => 0,
+                };
+                data[(lay.l4 + kept).min(l4_end)..l4_end].fill(FILL);
             }
         }
         (PROTO_TCP, Some((at, len)), Some((sport, dport, seq, flags))) => {
@@ -199,19 +339,6 @@ fn pseudonymise_arp(r: &Redactor, data: &mut [u8]) {
     }
 }
 
-fn write_addresses(data: &mut [u8], lay: &Layout, src: IpAddr, dst: IpAddr) {
-    let (src_at, dst_at) = match src {
-        IpAddr::V4(_) => (lay.ip + 12, lay.ip + 16),
-        IpAddr::V6(_) => (lay.ip + 8, lay.ip + 24),
-    };
-    for (at, addr) in [(src_at, src), (dst_at, dst)] {
-        let bytes = ip_bytes(addr);
-        if let Some(slot) = data.get_mut(at..at + bytes.len()) {
-            slot.copy_from_slice(&bytes);
-        }
-    }
-}
-
 fn ip_bytes(addr: IpAddr) -> Vec<u8> {
     match addr {
         IpAddr::V4(a) => a.octets().to_vec(),
@@ -219,22 +346,26 @@ fn ip_bytes(addr: IpAddr) -> Vec<u8> {
     }
 }
 
-/// Where the transport checksum sits, and whether it covers a pseudo-header.
-fn checksum_field(protocol: u8, is_v4: bool) -> Option<(usize, bool)> {
+/// Where the transport checksum sits, and whether it covers a
+/// pseudo-header; GRE's only when its flag says it is there.
+fn checksum_field(protocol: u8, is_v4: bool, l4: &[u8]) -> Option<(usize, bool)> {
     match protocol {
         PROTO_TCP => Some((16, true)),
         PROTO_UDP => Some((6, true)),
         PROTO_ICMPV6 => Some((2, true)),
         PROTO_ICMP if is_v4 => Some((2, false)),
+        PROTO_GRE if l4.first().is_some_and(|f| f & GRE_CHECKSUM_PRESENT != 0) => {
+            Some((GRE_CHECKSUM_AT, false))
+        }
         _ => None,
     }
 }
 
 fn fix_transport_checksum(data: &mut [u8], lay: &Layout, old_l4: &[u8], src: IpAddr, dst: IpAddr) {
-    let Some((field, pseudo)) = checksum_field(lay.protocol, lay.src.is_ipv4()) else {
+    let l4_end = lay.l4 + lay.l4_captured;
+    let Some((field, pseudo)) = checksum_field(lay.protocol, lay.src.is_ipv4(), old_l4) else {
         return;
     };
-    let l4_end = lay.l4 + lay.l4_captured;
     // Within the captured transport bytes, not in a link trailer after them.
     let Some(ck_bytes) = data
         .get(lay.l4..l4_end)
@@ -243,8 +374,9 @@ fn fix_transport_checksum(data: &mut [u8], lay: &Layout, old_l4: &[u8], src: IpA
         return;
     };
     let old_ck = u16::from_be_bytes([ck_bytes[0], ck_bytes[1]]);
-    if lay.protocol == PROTO_UDP && lay.src.is_ipv4() && old_ck == 0 {
-        return; // No checksum was sent (RFC 768).
+    if lay.protocol == PROTO_UDP && old_ck == 0 {
+        // No checksum was sent (RFC 768; over IPv6 a tunnel's, RFC 6935).
+        return;
     }
     let new_l4 = &mut data[lay.l4..l4_end];
     new_l4[field..field + 2].fill(0);

@@ -29,7 +29,7 @@ use super::packet::{self, Segment};
 use super::writer::Writer;
 use super::{Redactor, FILL};
 use crate::flow::Dir;
-use crate::pcap::decode::{tcp_flags, Transport};
+use crate::pcap::decode::tcp_flags;
 use crate::pcap::{Format, LinkType, Reader};
 
 /// Out-of-order bytes held per direction before the hole is given up as a
@@ -222,7 +222,7 @@ impl<'r> Scanner<'r> {
         if !self.redactor.profile().touches_payload() {
             return;
         }
-        let Some((seg, payload, missing)) = tcp_segment(link_type, data) else {
+        let Some((seg, payload, missing)) = packet::tcp_segment(link_type, data) else {
             return;
         };
         let at = self.locator.locate(&seg);
@@ -302,23 +302,6 @@ impl Masks<'_> {
             }
         });
     }
-}
-
-/// A frame's TCP segment: its identity, captured payload, and payload
-/// bytes the snaplen cut off.
-fn tcp_segment(link_type: LinkType, data: &[u8]) -> Option<(Segment, &[u8], u64)> {
-    let packet = packet::decode_bytes(link_type, data)?;
-    let Transport::Tcp(t) = packet.transport else {
-        return None;
-    };
-    let seg = Segment {
-        src: SocketAddr::new(packet.src, t.src_port),
-        dst: SocketAddr::new(packet.dst, t.dst_port),
-        seq: t.seq,
-        flags: t.flags,
-    };
-    let missing = u64::from(t.payload_len).saturating_sub(t.payload.len() as u64);
-    Some((seg, t.payload, missing))
 }
 
 /// Why a capture could not be redacted.

@@ -48,7 +48,7 @@ mod model;
 mod query;
 mod reader;
 mod table;
-mod text;
+pub(crate) mod text;
 
 use std::io::{self, BufRead};
 

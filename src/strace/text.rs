@@ -67,7 +67,7 @@ fn top_level_comma(s: &[u8]) -> usize {
 
 /// `s[start]` is `"`; returns the index just past the closing quote (or
 /// `s.len()` when the string never closes).
-fn skip_string(s: &[u8], start: usize) -> usize {
+pub(crate) fn skip_string(s: &[u8], start: usize) -> usize {
     let mut i = start + 1;
     while i < s.len() {
         match s[i] {
