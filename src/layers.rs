@@ -23,6 +23,11 @@ const STORE_MAY_USE: &[&str] = &[
     "analysis::CaptureSummary",
     "analysis::Output",
     "analysis::HttpExchange",
+    // A share link's stored profile and key, and the redactor a shared
+    // view's store hands to the byte views (README, "Share links").
+    "redact::ProfileName",
+    "redact::cryptopan::KEY_LEN",
+    "redact::Redactor",
     "flow::{",
     "flow::Conversation",
     "flow::PacketInfo",
