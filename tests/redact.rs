@@ -111,11 +111,10 @@ fn redacted_file(input: &Path, r: &Redactor, name: &str) -> PathBuf {
 
 /// The rows the owner sees, as a share link with `r` shows them.
 fn mapped(r: &Redactor, mut owner: Collected) -> Collected {
-    owner.conversations.iter_mut().for_each(|c| {
-        views::conversation_row(r, c);
-        // The share view's row function does not map tunnel hops yet.
-        c.tunnel = c.tunnel.as_deref().map(|t| r.tunnel_path(t));
-    });
+    owner
+        .conversations
+        .iter_mut()
+        .for_each(|c| views::conversation_row(r, c));
     owner
         .exchanges
         .iter_mut()

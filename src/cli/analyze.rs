@@ -31,7 +31,6 @@ const EXAMPLES: &str = "\
 Examples:
   tracedeck analyze -r out.pcap port 8080 and host 10.0.0.2  the slowest conversations
   tracedeck analyze out.pcap.gz --http --status 5xx         the failed HTTP exchanges
-  tracedeck analyze out.pcap --dns --rcode NXDOMAIN,SERVFAIL the failed DNS lookups
   tracedeck analyze out.pcap --endpoints --sort total-p99    endpoints, slowest p99 first";
 
 #[derive(Args)]

@@ -37,7 +37,7 @@ pub fn conversation_row(r: &Redactor, row: &mut ConversationRow) {
     row.client = r.socket(row.client);
     row.server = r.socket(row.server);
     if let Some(tunnel) = row.tunnel.as_mut() {
-        *tunnel = text(r, tunnel);
+        *tunnel = r.tunnel_path(tunnel);
     }
 }
 

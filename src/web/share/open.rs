@@ -40,6 +40,7 @@ fn views() -> Router<AppState> {
         .route("/c/{id}/conversations/{n}", get(pages::conversation))
         .route("/c/{id}/http", get(lists::http))
         .route("/c/{id}/dns", get(lists::dns))
+        .route("/c/{id}/endpoints", get(pages::endpoints))
         .route("/api/captures/{id}", get(api::status))
         .route("/api/captures/{id}/conversations", get(api::conversations))
         .route(
@@ -57,6 +58,7 @@ fn views() -> Router<AppState> {
         .route("/api/captures/{id}/conversations/{n}/pcap", get(api::pcap))
         .route("/api/captures/{id}/http", get(api::http))
         .route("/api/captures/{id}/dns", get(api::dns))
+        .route("/api/captures/{id}/endpoints", get(pages::endpoints_api))
         .fallback(pages::not_found)
 }
 
