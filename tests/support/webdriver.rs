@@ -206,8 +206,14 @@ impl Browser {
     }
 
     /// The visible text of the whole page.
+    /// The page's rendered text, read in one call: finding `body` and then
+    /// asking its text is two, and a page that navigates (a redirect, a
+    /// refresh while an analysis runs) in between makes the element stale.
     pub fn page_text(&self) -> String {
-        self.find("body").text()
+        self.script("return document.body ? document.body.innerText : '';")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Resizes the window (CSS pixels), e.g. to a phone's width.
