@@ -10,15 +10,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Redactor, FILL};
+use crate::pcap::wire::ipv4_options::{self, LSRR, RECORD_ROUTE, SSRR, TIMESTAMP};
 use crate::pcap::wire::ipv6::{self, ExtHeader};
 
-/// IPv4 option types that hold addresses.
-const END_OF_LIST: u8 = 0;
-const NO_OPERATION: u8 = 1;
-const RECORD_ROUTE: u8 = 7;
-const TIMESTAMP: u8 = 68;
-const LSRR: u8 = 131;
-const SSRR: u8 = 137;
 /// Timestamp option flags (RFC 791): each timestamp preceded by the
 /// address that wrote it, or by a prespecified address.
 const TS_WITH_ADDRESS: u8 = 1;
@@ -90,23 +84,12 @@ pub(super) fn ipv6_final_destination(header: &[u8]) -> Option<Ipv6Addr> {
     Some(final_dst)
 }
 
-fn ipv4_options(r: &Redactor, options: &mut [u8]) {
-    let mut at = 0;
-    while let Some(&kind) = options.get(at) {
-        match kind {
-            END_OF_LIST => return,
-            NO_OPERATION => at += 1,
-            _ => {
-                let Some(len) = options.get(at + 1).map(|&l| usize::from(l)) else {
-                    return;
-                };
-                let Some(option) = options.get_mut(at..at + len).filter(|_| len >= 2) else {
-                    return;
-                };
-                ipv4_option(r, kind, option);
-                at += len;
-            }
-        }
+fn ipv4_options(r: &Redactor, list: &mut [u8]) {
+    // At most 40 bytes of options: the ranges are gathered first so the
+    // list can be written while they are visited.
+    let found: Vec<(u8, std::ops::Range<usize>)> = ipv4_options::options(list).collect();
+    for (kind, range) in found {
+        ipv4_option(r, kind, &mut list[range]);
     }
 }
 

@@ -1,37 +1,64 @@
-//! IPv4 options (RFC 791 §3.1): a walk over the option list that finds a
-//! loose or strict source route (LSRR, SSRR) and its final destination.
+//! IPv4 options (RFC 791 §3.1): a walk over the option list ([`options`])
+//! and, on it, the final destination of a loose or strict source route
+//! (LSRR, SSRR).
 
 use std::net::Ipv4Addr;
+use std::ops::Range;
 
-const END_OF_LIST: u8 = 0;
-const NO_OPERATION: u8 = 1;
-const LSRR: u8 = 131;
-const SSRR: u8 = 137;
+pub const END_OF_LIST: u8 = 0;
+pub const NO_OPERATION: u8 = 1;
+pub const RECORD_ROUTE: u8 = 7;
+pub const TIMESTAMP: u8 = 68;
+pub const LSRR: u8 = 131;
+pub const SSRR: u8 = 137;
 /// Type, length and pointer bytes before a route's addresses.
 const ROUTE_HEAD_LEN: usize = 3;
 const ADDR_LEN: usize = 4;
+
+/// The options of a list with a length byte, as (type, the whole option's
+/// bytes in the list), in order, up to End of List or the first option
+/// whose length is short or runs past the list.
+pub fn options(list: &[u8]) -> Options<'_> {
+    Options { list, at: 0 }
+}
+
+/// The walk of [`options`].
+pub struct Options<'a> {
+    list: &'a [u8],
+    at: usize,
+}
+
+impl Iterator for Options<'_> {
+    type Item = (u8, Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let kind = *self.list.get(self.at)?;
+            match kind {
+                END_OF_LIST => return None,
+                NO_OPERATION => self.at += 1,
+                _ => {
+                    let len = usize::from(*self.list.get(self.at + 1)?);
+                    let range = self.at..self.at + len;
+                    if len < 2 || range.end > self.list.len() {
+                        self.at = self.list.len();
+                        return None;
+                    }
+                    self.at = range.end;
+                    return Some((kind, range));
+                }
+            }
+        }
+    }
+}
 
 /// The destination a source-routed datagram is finally going to: the last
 /// address of an LSRR or SSRR option whose route is not yet complete
 /// (the header's destination is then only the next hop). `None` without
 /// such an option, or when the list is malformed before reaching one.
-pub fn final_destination(options: &[u8]) -> Option<Ipv4Addr> {
-    let mut rest = options;
-    loop {
-        let (&kind, after) = rest.split_first()?;
-        match kind {
-            END_OF_LIST => return None,
-            NO_OPERATION => rest = after,
-            _ => {
-                let len = usize::from(*after.first()?);
-                let option = rest.get(..len).filter(|_| len >= 2)?;
-                if matches!(kind, LSRR | SSRR) {
-                    return route_end(option);
-                }
-                rest = &rest[len..];
-            }
-        }
-    }
+pub fn final_destination(list: &[u8]) -> Option<Ipv4Addr> {
+    let (_, route) = options(list).find(|(kind, _)| matches!(*kind, LSRR | SSRR))?;
+    route_end(&list[route])
 }
 
 /// The last address of a route option, while its pointer (1-based, into
