@@ -12,11 +12,80 @@
 //!   `read`/`write`-like calls on sockets (or on an fd whose kind strace
 //!   did not show: `-y` tells) and of every `send`/`recv` call.
 //!
-//! Paths (`openat`, `stat`, fd annotations) are kept.
+//! Paths (`openat`, `stat`, fd annotations) are kept. Under a profile that
+//! pseudonymises addresses, every IP address in the shown text (sockaddr
+//! arguments such as `sin_addr=inet_addr("10.0.0.1")` and
+//! `inet_pton(AF_INET6, "fe80::1", …)`, `-y` socket annotations, argv
+//! values) is shown as [`super::views::text`] shows it, ports kept.
+//!
+//! [`trace`] applies all of it to a whole parsed log, so every view
+//! computed from the result (syscall table and its text search, summary,
+//! files, process tree, pauses) shows only redacted text and every count
+//! and duration of the original.
 
+use super::views::text;
 use super::{Redactor, FILL};
 use crate::strace::text::{annotation, skip_string, split_args, unquote};
-use crate::strace::{Exec, SyscallView};
+use crate::strace::{Exec, SyscallView, Trace};
+
+/// A parsed log as a share link shows it: each call's arguments and
+/// result text, each execve's argv, signal and note text with secrets
+/// masked and addresses pseudonymised ([`syscall_args`], [`exec`]); each
+/// line the parser did not understand masked whole (what it holds cannot
+/// be told); the log files named by [`input_name`]. Records, times,
+/// durations, return values and counts are the original's.
+pub fn trace(r: &Redactor, t: &Trace) -> Trace {
+    let mut out = Trace {
+        arena: String::new(),
+        ..t.clone()
+    };
+    let mut arena = String::with_capacity(t.arena.len());
+    for rec in &mut out.recs {
+        let args = text(r, &syscall_args(r, t.name(rec.name), t.rec_args(rec)));
+        let tail = text(r, t.rec_tail(rec));
+        rec.text = arena.len() as u64;
+        rec.args_len = u32::try_from(args.len()).unwrap_or(u32::MAX);
+        rec.tail_len = u32::try_from(tail.len()).unwrap_or(u32::MAX);
+        arena.push_str(&args);
+        arena.push_str(&tail);
+    }
+    out.arena = arena;
+    for (i, input) in out.inputs.iter_mut().enumerate() {
+        input.name = input_name(i, &input.name);
+    }
+    for p in &mut out.processes {
+        for e in &mut p.execs {
+            exec(r, e);
+        }
+    }
+    for s in &mut out.signals {
+        s.signal = text(r, &s.signal);
+    }
+    for u in &mut out.unparsed {
+        u.text = mask_text(&u.text, 0);
+    }
+    for n in &mut out.notes {
+        *n = text(r, n);
+    }
+    for p in &mut out.paths {
+        *p = text(r, p);
+    }
+    out
+}
+
+/// The name a shared view gives the `index`th log file: `log1`, `log2`, …
+/// (a file name may name a host or a customer), keeping the `.PID` suffix
+/// of `strace -ff` files, which tells whose lines they hold.
+pub fn input_name(index: usize, original: &str) -> String {
+    let pid = original
+        .rsplit_once('.')
+        .map(|(_, ext)| ext)
+        .filter(|ext| !ext.is_empty() && ext.bytes().all(|b| b.is_ascii_digit()));
+    match pid {
+        Some(pid) => format!("log{}.{pid}", index + 1),
+        None => format!("log{}", index + 1),
+    }
+}
 
 /// Substrings (upper case) of an option or variable name that say its
 /// value is secret.
@@ -46,13 +115,15 @@ pub fn syscall(r: &Redactor, view: &mut SyscallView) {
     view.args = syscall_args(r, &view.syscall, &view.args);
 }
 
-/// One execve of the process view: secret argv values masked.
-pub fn exec(_r: &Redactor, exec: &mut Exec) {
+/// One execve of the process view: secret argv values masked, addresses
+/// in the others pseudonymised.
+pub fn exec(r: &Redactor, exec: &mut Exec) {
     let masks = argv_masks(exec.argv.iter().map(|a| a.as_bytes()));
     for (arg, from) in exec.argv.iter_mut().zip(masks) {
-        if let Some(from) = from {
-            *arg = mask_text(arg, from);
-        }
+        *arg = match from {
+            Some(from) => text(r, &mask_text(arg, from)),
+            None => text(r, arg),
+        };
     }
 }
 
@@ -314,6 +385,41 @@ mod test {
             e.argv,
             ["curl", "-H", "X=1", "--token", "xxx", "AUTH_KEY=x"]
         );
+    }
+
+    #[test]
+    fn a_whole_trace_keeps_its_numbers_and_loses_its_secrets() {
+        let log = r#"100 10:00:00.000100 execve("/usr/bin/python3", ["python3", "c.py", "--password", "SECRET7", "10.1.2.3"], 0x7ffc /* 9 vars */) = 0 <0.000300>
+100 10:00:00.001000 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3 <0.000010>
+100 10:00:00.002000 connect(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = 0 <0.000050>
+100 10:00:00.002500 connect(4, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = -1 ECONNREFUSED (Connection refused) <0.000020>
+100 10:00:00.003000 sendto(3, "token=SECRET8", 13, 0, NULL, 0) = 13 <0.000020>
+100 10:00:00.004000 this is no syscall SECRET9 127.0.0.1
+100 10:00:00.005000 +++ exited with 0 +++
+"#;
+        let original = crate::strace::parse_str("prod-db.4990", log).unwrap();
+        let shared = trace(&redactor(ProfileName::Strict), &original);
+        let all = crate::strace::Query::default();
+        let (before, after) = (original.syscalls(&all), shared.syscalls(&all));
+        assert_eq!(before.total, after.total);
+        let shown = serde_json::to_string(&(&after.items, &shared)).unwrap();
+        for secret in ["SECRET", "127.0.0.1", "10.1.2.3", "\"::1\"", "prod-db"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        for (b, a) in before.items.iter().zip(&after.items) {
+            assert_eq!(
+                (&b.syscall, b.duration, b.retval, &b.errno, b.ts),
+                (&a.syscall, a.duration, a.retval, &a.errno, a.ts)
+            );
+        }
+        assert!(shown.contains("sin_port=htons(8080)"), "ports kept");
+        assert!(after.items[0].args.contains(r#""--password", "xxxxxxx""#));
+        assert_eq!(shared.inputs[0].name, "log1.4990");
+        assert_eq!(shared.unparsed.len(), original.unparsed.len());
+        // `headers` keeps addresses and payload; secrets in argv still go.
+        let kept = trace(&redactor(ProfileName::Headers), &original);
+        let shown = serde_json::to_string(&kept.syscalls(&all).items).unwrap();
+        assert!(shown.contains("127.0.0.1") && !shown.contains("SECRET7"));
     }
 
     #[test]
