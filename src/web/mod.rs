@@ -166,7 +166,8 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}/analyses", post(reanalysis::compute))
         .route(
             "/captures/{id}/shares",
-            post(share::api_create).get(share::api_list),
+            post(share::api_create::<store::id::Capture>)
+                .get(share::api_list::<store::id::Capture>),
         )
         .route("/captures/{id}/endpoints", get(pages::endpoints_api))
         .route("/compare", get(pages::api_compare))

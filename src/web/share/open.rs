@@ -1,6 +1,7 @@
 //! Opening a share link: `/share/TOKEN` goes to the view the link saved;
 //! `/share/TOKEN/…` answers a capture page or JSON twin over the link's
-//! [`SharedStore`], or the whole capture redacted. An unknown, forged or
+//! [`SharedStore`], or the whole capture redacted; for a link of an
+//! strace log, one of its pages or JSON twins over [`SharedStraces`]. An unknown, forged or
 //! revoked token is the same 404 as any unknown address; an expired one is
 //! 410, saying when it expired.
 
@@ -15,25 +16,25 @@ use axum::routing::get;
 use axum::Router;
 use tower::ServiceExt;
 
-use super::paths::{outward, refused_param, strip_page, target, Target};
+use super::paths::{Kind, Target, CAPTURE, STRACE};
 use super::store::SharedStore;
+use super::strace_store::SharedStraces;
 use crate::redact::rewrite::redact_capture;
 use crate::redact::{Profile, Redactor};
-use crate::store::id::Capture;
 use crate::store::shares::{profile_name, Opened, Share};
-use crate::store::{CaptureId, IdKind, Status, Store};
+use crate::store::{CaptureId, Status, Store, StraceId};
 use crate::time::Timestamp;
 use crate::web::auth::Viewer;
 use crate::web::fmt::{self, Human};
 use crate::web::kit::PageError;
-use crate::web::{api, blocking, lists, off_thread, pages, AppState, Error};
+use crate::web::{api, blocking, lists, off_thread, pages, strace, AppState, Error};
 
 /// Largest page or JSON answer rewritten; a larger one is refused.
 const MAX_ANSWER: usize = 64 << 20;
 
 /// The capture pages and JSON twins a link reaches (the same handlers as
 /// the owner's), and nothing else.
-fn views() -> Router<AppState> {
+fn capture_views() -> Router<AppState> {
     Router::new()
         .route("/c/{id}", get(pages::capture))
         .route("/c/{id}/conversations", get(lists::conversations))
@@ -112,17 +113,14 @@ pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -
         Ok(None) => return not_found().await,
         Err(e) => return PageError::from(e).into_response(),
     };
-    let Ok(capture) = share.upload.parse::<CaptureId>() else {
+    let Some(kind) = Kind::of(&share.kind) else {
         return not_found().await;
     };
-    if share.kind != Capture::NOUN {
-        return not_found().await;
-    }
     count_view(&viewer, &share, now).await;
     if rest.is_empty() {
         return Redirect::to(&format!("/share/{token}{}", share.view)).into_response();
     }
-    if let Some(p) = refused_param(query.as_deref()) {
+    if let Some(p) = kind.refused_param(query.as_deref()) {
         let e = Error::BadRequest(format!(
             "a shared view cannot be filtered by {p}: the link hides those values"
         ));
@@ -132,24 +130,45 @@ pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -
             PageError::from(e).into_response()
         };
     }
-    let redactor = Redactor::new(Profile::named(share.profile), &share.key);
-    let shared = AppState {
-        store: Arc::new(SharedStore::new(state.store.clone(), redactor, capture)),
-        ..state.clone()
+    let Some(shared) = shared_state(&state, kind, &share) else {
+        return not_found().await;
     };
-    let id = capture.to_string();
-    match target(&rest, &id) {
+    let id = &share.upload;
+    match kind.target(&rest, id) {
         None => not_found().await,
-        Some(Target::Capture) => whole_capture(&shared, capture).await,
+        Some(Target::Capture) => match id.parse() {
+            Ok(capture) => whole_capture(&shared, capture).await,
+            Err(_) => not_found().await,
+        },
         Some(Target::Inner(inner)) => {
             let uri = match &query {
                 Some(q) => format!("{inner}?{q}"),
                 None => inner,
             };
-            let answer = inner_answer(&shared, &viewer, req.method().clone(), &uri).await;
-            outward_answer(answer, &token, &id, &share).await
+            let answer = inner_answer(&shared, &viewer, kind, req.method().clone(), &uri).await;
+            outward_answer(kind, answer, &token, id, &share).await
         }
     }
+}
+
+/// The app's state with the store of the link's kind replaced by its
+/// redacting view of the one upload the link names.
+fn shared_state(state: &AppState, kind: &Kind, share: &Share) -> Option<AppState> {
+    let redactor = Redactor::new(Profile::named(share.profile), &share.key);
+    if std::ptr::eq(kind, &STRACE) {
+        let upload: StraceId = share.upload.parse().ok()?;
+        let straces =
+            SharedStraces::new(state.strace_store.clone(), redactor, upload, share.number);
+        return Some(AppState {
+            strace_store: Arc::new(straces),
+            ..state.clone()
+        });
+    }
+    let capture: CaptureId = share.upload.parse().ok()?;
+    Some(AppState {
+        store: Arc::new(SharedStore::new(state.store.clone(), redactor, capture)),
+        ..state.clone()
+    })
 }
 
 /// Counts the view; the audit log gets the link's first view of each day.
@@ -178,7 +197,13 @@ async fn count_view(viewer: &Viewer, share: &Share, now: Timestamp) {
 }
 
 /// The owner's handler for `uri`, run over the shared store.
-async fn inner_answer(shared: &AppState, viewer: &Viewer, method: Method, uri: &str) -> Response {
+async fn inner_answer(
+    shared: &AppState,
+    viewer: &Viewer,
+    kind: &Kind,
+    method: Method,
+    uri: &str,
+) -> Response {
     let mut req = match Request::builder()
         .method(method)
         .uri(uri)
@@ -189,7 +214,12 @@ async fn inner_answer(shared: &AppState, viewer: &Viewer, method: Method, uri: &
     };
     req.extensions_mut()
         .insert(Viewer::share_reader(viewer.auth.clone(), viewer.client));
-    match views().with_state(shared.clone()).oneshot(req).await {
+    let views = if std::ptr::eq(kind, &STRACE) {
+        strace::shared_views().fallback(pages::not_found)
+    } else {
+        capture_views()
+    };
+    match views.with_state(shared.clone()).oneshot(req).await {
         Ok(resp) => resp,
         Err(never) => match never {},
     }
@@ -197,27 +227,33 @@ async fn inner_answer(shared: &AppState, viewer: &Viewer, method: Method, uri: &
 
 /// The answer with its links under the share link, and a page without
 /// the owner's forms and with the share's note.
-async fn outward_answer(resp: Response, token: &str, id: &str, share: &Share) -> Response {
+async fn outward_answer(
+    kind: &Kind,
+    resp: Response,
+    token: &str,
+    id: &str,
+    share: &Share,
+) -> Response {
     let (mut parts, body) = resp.into_parts();
     if let Some(to) = parts
         .headers
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
     {
-        match HeaderValue::from_str(&outward(to, token, id)) {
+        match HeaderValue::from_str(&kind.outward(to, token, id)) {
             Ok(v) => {
                 parts.headers.insert(header::LOCATION, v);
             }
             Err(_) => return not_found().await,
         }
     }
-    let kind = parts
+    let media = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let is_html = kind.starts_with("text/html");
-    if !is_html && !kind.starts_with("application/json") {
+    let is_html = media.starts_with("text/html");
+    if !is_html && !media.starts_with("application/json") {
         return Response::from_parts(parts, body);
     }
     let bytes = match axum::body::to_bytes(body, MAX_ANSWER).await {
@@ -227,21 +263,28 @@ async fn outward_answer(resp: Response, token: &str, id: &str, share: &Share) ->
             return PageError::from(Error::Internal("answer too large".into())).into_response();
         }
     };
-    let mut text = outward(&String::from_utf8_lossy(&bytes), token, id);
+    let mut text = kind.outward(&String::from_utf8_lossy(&bytes), token, id);
     if is_html {
-        text = with_note(&strip_page(&text), token, share);
+        text = with_note(kind, &kind.strip_page(&text), token, share);
     }
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(text))
 }
 
-/// The note at the top of a shared page: what it is, until when, and the
-/// whole capture's redacted download.
-fn with_note(html: &str, token: &str, share: &Share) -> String {
+/// The note at the top of a shared page: what it is, until when, and (of
+/// a capture) the whole capture's redacted download.
+fn with_note(kind: &Kind, html: &str, token: &str, share: &Share) -> String {
+    let download = if std::ptr::eq(kind, &CAPTURE) {
+        format!(
+            " · <a href=\"/share/{token}/capture.pcap\" id=\"redacted-pcap\" download>\
+             Download redacted pcap</a>"
+        )
+    } else {
+        String::new()
+    };
     let note = format!(
         "\n<div class=\"share-note\" role=\"note\" id=\"share-note\">Shared view, read-only, \
-         redacted ({}) · expires {} · <a href=\"/share/{token}/capture.pcap\" \
-         id=\"redacted-pcap\" download>Download redacted pcap</a></div>",
+         redacted ({}) · expires {}{download}</div>",
         profile_name(share.profile),
         fmt::when_text(share.expires),
     );

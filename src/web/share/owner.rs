@@ -1,8 +1,11 @@
 //! The owner's side of share links: make one from the view at hand (the
-//! "Share" form of every capture page, or `POST /api/captures/ID/shares`),
-//! list a capture's links with their use, and revoke one. Only who may see
-//! the capture (its owner, an admin, the local user of an open server) gets
-//! this far: the capture's ID extractor answers 404 to anyone else.
+//! "Share" form of every capture and strace page, or `POST
+//! /api/captures/ID/shares`, `POST /api/straces/ID/shares`), list an
+//! upload's links with their use, and revoke one. Only who may see the
+//! upload (its owner, an admin, the local user of an open server) gets
+//! this far: the upload's ID extractor answers 404 to anyone else.
+
+use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,17 +15,42 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
-use super::paths::saved_view;
+use super::paths::{Kind, CAPTURE, STRACE};
 use crate::redact::ProfileName;
 use crate::store::auth::AuthStore;
-use crate::store::id::Capture;
+use crate::store::id::{Capture, Strace};
 use crate::store::shares::{profile_name, NewShare, Share};
-use crate::store::{CaptureId, IdKind};
+use crate::store::{Id, IdKind};
 use crate::time::Timestamp;
 use crate::web::auth::{behind_tls, Viewer};
 use crate::web::fmt::{self, Human};
 use crate::web::kit::PageResult;
-use crate::web::{blocking, off_thread, AppState, Error};
+use crate::web::{off_thread, AppState, Error};
+
+/// A kind of upload a link can share.
+pub(crate) trait Shareable: IdKind + Sized {
+    fn kind() -> &'static Kind;
+    /// The upload's name as its owner sees it (a store call).
+    fn name(state: &AppState, id: &Id<Self>) -> Result<String, Error>;
+}
+
+impl Shareable for Capture {
+    fn kind() -> &'static Kind {
+        &CAPTURE
+    }
+    fn name(state: &AppState, id: &Id<Self>) -> Result<String, Error> {
+        Ok(state.store.capture(id)?.name)
+    }
+}
+
+impl Shareable for Strace {
+    fn kind() -> &'static Kind {
+        &STRACE
+    }
+    fn name(state: &AppState, id: &Id<Self>) -> Result<String, Error> {
+        Ok(state.strace_store.strace(id)?.name)
+    }
+}
 
 /// Days a link lives unless asked otherwise.
 const DEFAULT_DAYS: u32 = 7;
@@ -60,17 +88,21 @@ struct Made {
 }
 
 /// Checks the request, stores the link and audits it.
-async fn make(viewer: &Viewer, id: CaptureId, req: ShareRequest) -> Result<Made, Error> {
+async fn make<K: Shareable>(viewer: &Viewer, id: Id<K>, req: ShareRequest) -> Result<Made, Error> {
+    let kind = K::kind();
     let profile: ProfileName = req
         .profile
         .as_deref()
         .unwrap_or("strict")
         .parse()
         .map_err(|_| Error::BadRequest("profile must be strict, headers or addresses".into()))?;
-    let capture = id.to_string();
-    let at = req.view.unwrap_or_else(|| format!("/c/{capture}"));
-    let view = saved_view(&at, &capture)
-        .ok_or_else(|| Error::BadRequest("view is not a page of this capture".into()))?;
+    let upload = id.to_string();
+    let at = req
+        .view
+        .unwrap_or_else(|| format!("{}/{upload}", kind.page));
+    let view = kind
+        .saved_view(&at, &upload)
+        .ok_or_else(|| Error::BadRequest(format!("view is not a page of this {}", K::NOUN)))?;
     let max = viewer
         .auth
         .config
@@ -83,8 +115,8 @@ async fn make(viewer: &Viewer, id: CaptureId, req: ShareRequest) -> Result<Made,
             .saturating_add(i64::from(days) * DAY_NS),
     );
     let new = NewShare {
-        kind: Capture::NOUN.to_string(),
-        upload: capture.clone(),
+        kind: K::NOUN.to_string(),
+        upload: upload.clone(),
         owner: viewer.name().map(str::to_string),
         view,
         profile,
@@ -98,8 +130,8 @@ async fn make(viewer: &Viewer, id: CaptureId, req: ShareRequest) -> Result<Made,
             viewer.name().map(str::to_string),
             viewer.client,
             format!(
-                "{} {capture}: link {} ({}, {days} days)",
-                Capture::NOUN,
+                "{} {upload}: link {} ({}, {days} days)",
+                K::NOUN,
                 share.number,
                 profile_name(profile)
             ),
@@ -126,22 +158,26 @@ fn absolute(viewer: &Viewer, headers: &HeaderMap, path: &str) -> String {
 #[derive(Template, WebTemplate)]
 #[template(path = "share_created.html")]
 pub struct CreatedPage {
-    id: String,
+    /// The upload's page (`/c/ID`, `/s/ID`) and what it is.
+    at: String,
+    noun: &'static str,
     url: String,
     profile: &'static str,
     expires: Human,
 }
 
-/// `POST /c/ID/shares`: makes the link and shows it, once.
-pub async fn create(
+/// `POST /c/ID/shares`, `POST /s/ID/shares`: makes the link and shows
+/// it, once.
+pub async fn create<K: Shareable>(
     viewer: Viewer,
-    id: CaptureId,
+    id: Id<K>,
     headers: HeaderMap,
     Form(req): Form<ShareRequest>,
 ) -> PageResult<CreatedPage> {
     let made = make(&viewer, id, req).await?;
     Ok(CreatedPage {
-        id: id.to_string(),
+        at: format!("{}/{id}", K::kind().page),
+        noun: K::NOUN,
         url: absolute(&viewer, &headers, &format!("/share/{}", made.token)),
         profile: profile_name(made.share.profile),
         expires: fmt::when(&Some(made.share.expires)),
@@ -157,11 +193,11 @@ struct Created {
     share: Share,
 }
 
-/// `POST /api/captures/ID/shares` with `{"view", "profile", "days"}`
-/// (each optional): 201 with the link.
-pub(crate) async fn api_create(
+/// `POST /api/captures/ID/shares`, `POST /api/straces/ID/shares` with
+/// `{"view", "profile", "days"}` (each optional): 201 with the link.
+pub(crate) async fn api_create<K: Shareable>(
     viewer: Viewer,
-    id: CaptureId,
+    id: Id<K>,
     headers: HeaderMap,
     Json(req): Json<ShareRequest>,
 ) -> Result<Response, Error> {
@@ -188,22 +224,25 @@ pub struct ListedShare {
 #[derive(Template, WebTemplate)]
 #[template(path = "share_list.html")]
 pub struct ListPage {
-    id: String,
+    at: String,
+    noun: &'static str,
     name: String,
     shares: Vec<ListedShare>,
 }
 
-async fn shares_of(viewer: &Viewer, id: CaptureId) -> Result<Vec<Share>, Error> {
-    store_call(viewer, move |s| s.shares_of(Capture::NOUN, &id.to_string())).await
+async fn shares_of<K: Shareable>(viewer: &Viewer, id: Id<K>) -> Result<Vec<Share>, Error> {
+    let upload = id.to_string();
+    store_call(viewer, move |s| s.shares_of(K::NOUN, &upload)).await
 }
 
-/// `GET /c/ID/shares`: the capture's links, newest first.
-pub async fn list(
+/// `GET /c/ID/shares`, `GET /s/ID/shares`: the upload's links, newest
+/// first.
+pub async fn list<K: Shareable>(
     State(state): State<AppState>,
     viewer: Viewer,
-    id: CaptureId,
+    id: Id<K>,
 ) -> PageResult<ListPage> {
-    let meta = blocking(&state, move |s| s.capture(&id)).await?;
+    let name = off_thread(Arc::new(state), move |s| K::name(s, &id)).await?;
     let now = Timestamp::now();
     let shares = shares_of(&viewer, id)
         .await?
@@ -218,14 +257,15 @@ pub async fn list(
         })
         .collect();
     Ok(ListPage {
-        id: id.to_string(),
-        name: meta.name,
+        at: format!("{}/{id}", K::kind().page),
+        noun: K::NOUN,
+        name,
         shares,
     })
 }
 
-/// `GET /api/captures/ID/shares`.
-pub(crate) async fn api_list(viewer: Viewer, id: CaptureId) -> Result<Response, Error> {
+/// `GET /api/captures/ID/shares`, `GET /api/straces/ID/shares`.
+pub(crate) async fn api_list<K: Shareable>(viewer: Viewer, id: Id<K>) -> Result<Response, Error> {
     let now = Timestamp::now();
     let items: Vec<serde_json::Value> = shares_of(&viewer, id)
         .await?
@@ -242,18 +282,19 @@ pub(crate) async fn api_list(viewer: Viewer, id: CaptureId) -> Result<Response, 
     Ok(Json(serde_json::json!({ "total": items.len(), "items": items })).into_response())
 }
 
-/// `POST /c/ID/shares/N/revoke`: the link opens nothing from now on.
-pub async fn revoke(
+/// `POST /c/ID/shares/N/revoke`, `POST /s/ID/shares/N/revoke`: the link
+/// opens nothing from now on.
+pub async fn revoke<K: Shareable>(
     viewer: Viewer,
-    id: CaptureId,
+    id: Id<K>,
     Path((_, n)): Path<(String, String)>,
 ) -> Result<Response, crate::web::kit::PageError> {
     let not_found = || Error::NotFound("share link".into());
     let number: i64 = n.parse().map_err(|_| not_found())?;
-    let capture = id.to_string();
+    let upload = id.to_string();
     let revoked = store_call(&viewer, {
-        let capture = capture.clone();
-        move |s| s.revoke_share(Capture::NOUN, &capture, number)
+        let upload = upload.clone();
+        move |s| s.revoke_share(K::NOUN, &upload, number)
     })
     .await?;
     if !revoked {
@@ -265,8 +306,8 @@ pub async fn revoke(
             "share-revoke",
             viewer.name().map(str::to_string),
             viewer.client,
-            format!("{} {capture}: link {number}", Capture::NOUN),
+            format!("{} {upload}: link {number}", K::NOUN),
         )
         .await;
-    Ok(Redirect::to(&format!("/c/{capture}/shares")).into_response())
+    Ok(Redirect::to(&format!("{}/{upload}/shares", K::kind().page)).into_response())
 }

@@ -1,19 +1,90 @@
 //! The addresses of a shared view, both ways: a path under
-//! `/share/TOKEN` to the capture page or JSON twin it shows, and, on the
-//! way out, every link of that answer back under `/share/TOKEN` (the
-//! capture's ID never leaves), with the forms that change something or
-//! would probe real values taken out of its pages.
+//! `/share/TOKEN` to the page or JSON twin of a capture or strace log it
+//! shows ([`Kind`]), and, on the way out, every link of that answer back
+//! under `/share/TOKEN` (the upload's ID never leaves), with the forms
+//! that change something or would probe real values taken out of its
+//! pages.
 
-/// Query parameters a share viewer may not set: each filters by a value
-/// the redaction hides (an address, a URI, a host or DNS name, a TLS
-/// name), so a viewer could probe for the real one (README, "Share
-/// links"). Sort, order, page and status filters are fine.
+/// Query parameters a viewer of a shared capture may not set: each
+/// filters by a value the redaction hides (an address, a URI, a host or
+/// DNS name, a TLS name), so a viewer could probe for the real one
+/// (README, "Share links"). Sort, order, page and status filters are fine.
 pub(super) const REFUSED_PARAMS: [&str; 6] = ["filter", "host", "path", "name", "sni", "ja4"];
+
+/// What stands for the upload's ID where an answer names it outside a
+/// link (`"id"` of the JSON status).
+const ID_STAND_IN: &str = "shared";
+
+/// What differs between the kinds of upload a link shares: where their
+/// pages and JSON twins live and which of them a link reaches.
+#[derive(Debug)]
+pub(crate) struct Kind {
+    /// The upload's [`crate::store::IdKind::NOUN`], as links store it.
+    pub noun: &'static str,
+    /// Pages live under `{page}/ID`, JSON twins under `{api}/ID`.
+    pub page: &'static str,
+    pub api: &'static str,
+    /// The path under a link of the upload's first page.
+    pub front: &'static str,
+    /// Query parameters a viewer may not set.
+    pub refused: &'static [&'static str],
+    /// The views a link reaches, as [`Kind::target`] answers.
+    views: fn(&[&str]) -> Reach,
+}
+
+/// What a path under a link (split at `/`, without the front page) is.
+#[derive(Debug, PartialEq, Eq)]
+enum Reach {
+    Page,
+    Api,
+    Capture,
+    No,
+}
+
+/// A capture: its pages, JSON twins and the whole redacted file. Only
+/// reading views are listed, so nothing that deletes, uploads or shares
+/// is reachable.
+pub(super) static CAPTURE: Kind = Kind {
+    noun: "capture",
+    page: "/c",
+    api: "/api/captures",
+    front: "/overview",
+    refused: &REFUSED_PARAMS,
+    views: |parts| match parts {
+        ["conversations" | "http" | "dns" | "endpoints"] => Reach::Page,
+        ["conversations", n] if is_number(n) => Reach::Page,
+        ["capture.pcap"] => Reach::Capture,
+        ["api"] => Reach::Api,
+        ["api", "conversations" | "http" | "dns" | "endpoints"] => Reach::Api,
+        ["api", "conversations", n] if is_number(n) => Reach::Api,
+        ["api", "conversations", n, "packets" | "stream" | "pcap"] if is_number(n) => Reach::Api,
+        _ => Reach::No,
+    },
+};
+
+/// An strace upload: its pages and JSON twins. Its model is redacted
+/// whole, so a filter or search runs over redacted text: no parameter
+/// needs refusing.
+pub(super) static STRACE: Kind = Kind {
+    noun: "strace log",
+    page: "/s",
+    api: "/api/straces",
+    front: "/summary",
+    refused: &[],
+    views: |parts| match parts {
+        ["syscalls" | "files" | "processes" | "pauses" | "timeline"] => Reach::Page,
+        ["api"] => Reach::Api,
+        ["api", "summary" | "syscalls" | "files" | "processes" | "pauses" | "timeline" | "unparsed"] => {
+            Reach::Api
+        }
+        _ => Reach::No,
+    },
+};
 
 /// What a path under `/share/TOKEN` opens.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Target {
-    /// A capture page or JSON twin, at this path of the server.
+    /// A page or JSON twin, at this path of the server.
     Inner(String),
     /// The whole capture, redacted, as a file.
     Capture,
@@ -23,105 +94,109 @@ fn is_number(s: &str) -> bool {
     !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// The views a share link reaches, as the path after `/share/TOKEN`
-/// (`/overview`, `/http`, `/api/conversations/3/stream`, …): what it opens
-/// for `capture`, or None. Only reading views are listed, so nothing that
-/// deletes, uploads or shares is reachable.
-pub(super) fn target(rest: &str, capture: &str) -> Option<Target> {
-    let parts: Vec<&str> = rest.strip_prefix('/')?.split('/').collect();
-    let page = |tail: &str| Some(Target::Inner(format!("/c/{capture}{tail}")));
-    let api = |tail: &str| Some(Target::Inner(format!("/api/captures/{capture}{tail}")));
-    match parts.as_slice() {
-        ["overview"] => page(""),
-        ["conversations" | "http" | "dns" | "endpoints"] => page(rest),
-        ["conversations", n] if is_number(n) => page(rest),
-        ["capture.pcap"] => Some(Target::Capture),
-        ["api"] => api(""),
-        ["api", "conversations" | "http" | "dns" | "endpoints"] => api(&rest["/api".len()..]),
-        ["api", "conversations", n] if is_number(n) => api(&rest["/api".len()..]),
-        ["api", "conversations", n, "packets" | "stream" | "pcap"] if is_number(n) => {
-            api(&rest["/api".len()..])
+impl Kind {
+    /// The link kind stored as `noun`.
+    pub(super) fn of(noun: &str) -> Option<&'static Kind> {
+        [&CAPTURE, &STRACE].into_iter().find(|k| k.noun == noun)
+    }
+
+    /// What the path after `/share/TOKEN` (`/overview`, `/http`,
+    /// `/api/conversations/3/stream`, …) opens for upload `id`, or None.
+    pub(super) fn target(&self, rest: &str, id: &str) -> Option<Target> {
+        let parts: Vec<&str> = rest.strip_prefix('/')?.split('/').collect();
+        if rest == self.front {
+            return Some(Target::Inner(format!("{}/{id}", self.page)));
         }
-        _ => None,
+        match (self.views)(&parts) {
+            Reach::Page => Some(Target::Inner(format!("{}/{id}{rest}", self.page))),
+            Reach::Api => Some(Target::Inner(format!(
+                "{}/{id}{}",
+                self.api,
+                &rest["/api".len()..]
+            ))),
+            Reach::Capture => Some(Target::Capture),
+            Reach::No => None,
+        }
     }
-}
 
-/// The first parameter of `query` a share viewer may not set.
-pub(super) fn refused_param(query: Option<&str>) -> Option<String> {
-    let q = query?;
-    form_urlencoded::parse(q.as_bytes())
-        .map(|(k, _)| k.into_owned())
-        .find(|k| REFUSED_PARAMS.contains(&k.as_str()))
-}
-
-/// The view a link saves, from the address the owner was at (a capture
-/// page or its JSON twin, `/c/ID/http?status=5xx` or
-/// `/api/captures/ID/http?status=5xx`): the path under the link with the
-/// query parameters a viewer may set. None when it is no shared view of
-/// `capture`.
-pub(super) fn saved_view(at: &str, capture: &str) -> Option<String> {
-    let (path, query) = at.split_once('?').unwrap_or((at, ""));
-    let rest = [format!("/api/captures/{capture}"), format!("/c/{capture}")]
-        .iter()
-        .find_map(|prefix| path.strip_prefix(prefix.as_str()).map(str::to_string))?;
-    let rest = match rest.as_str() {
-        "" | "/" => "/overview".to_string(),
-        r if r.starts_with('/') => r.to_string(),
-        _ => return None,
-    };
-    match target(&rest, capture)? {
-        Target::Inner(_) if !rest.starts_with("/api") => {}
-        _ => return None,
+    /// The first parameter of `query` a viewer may not set.
+    pub(super) fn refused_param(&self, query: Option<&str>) -> Option<String> {
+        let q = query?;
+        form_urlencoded::parse(q.as_bytes())
+            .map(|(k, _)| k.into_owned())
+            .find(|k| self.refused.contains(&k.as_str()))
     }
-    let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, v)| !REFUSED_PARAMS.contains(&k.as_ref()) && !v.is_empty())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        return Some(rest);
-    }
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &kept {
-        q.append_pair(k, v);
-    }
-    Some(format!("{rest}?{}", q.finish()))
-}
 
-/// What stands for the capture's ID where an answer names it outside a
-/// link (`"id"` of the JSON status).
-const ID_STAND_IN: &str = "shared";
-
-/// `body` with every link to the capture put under `/share/TOKEN` and any
-/// other mention of its ID replaced.
-pub(super) fn outward(body: &str, token: &str, capture: &str) -> String {
-    let share = format!("/share/{token}");
-    body.replace(&format!("/api/captures/{capture}"), &format!("{share}/api"))
-        .replace(&format!("/c/{capture}/"), &format!("{share}/"))
-        .replace(&format!("/c/{capture}"), &format!("{share}/overview"))
-        .replace(capture, ID_STAND_IN)
-}
-
-/// A page of a shared view without what a viewer may not use: forms that
-/// post (delete, share), links to deletion, to the key log and to the owner's link list,
-/// the pcap-filter box and the filter inputs of [`REFUSED_PARAMS`].
-pub(super) fn strip_page(html: &str) -> String {
-    let html = remove_elements(html, "form", |e| {
-        e.contains("method=\"post\"") || e.contains("id=\"pcap-filter\"")
-    });
-    let html = remove_elements(&html, "details", |e| e.contains("class=\"share-box\""));
-    let html = remove_elements(&html, "a", |e| {
-        e.contains("/delete\"") || e.contains("/shares\"") || e.contains("/keylog\"")
-    });
-    // A link that filters by a hidden value (an endpoint's host and path)
-    // would answer 400 in a shared view: its text stays, the link goes.
-    let html = unwrap_elements(&html, "a", |e| {
-        href_query(e).is_some_and(|q| refused_param(Some(&q)).is_some())
-    });
-    remove_elements(&html, "label", |e| {
-        REFUSED_PARAMS
+    /// The view a link saves, from the address the owner was at (a page
+    /// or its JSON twin, `/c/ID/http?status=5xx` or
+    /// `/api/captures/ID/http?status=5xx`): the path under the link with
+    /// the query parameters a viewer may set. None when it is no shared
+    /// view of upload `id`.
+    pub(super) fn saved_view(&self, at: &str, id: &str) -> Option<String> {
+        let (path, query) = at.split_once('?').unwrap_or((at, ""));
+        let rest = [format!("{}/{id}", self.api), format!("{}/{id}", self.page)]
             .iter()
-            .any(|p| e.contains(&format!("name=\"{p}\"")))
-    })
+            .find_map(|prefix| path.strip_prefix(prefix.as_str()).map(str::to_string))?;
+        let rest = match rest.as_str() {
+            "" | "/" => self.front.to_string(),
+            r if r.starts_with('/') => r.to_string(),
+            _ => return None,
+        };
+        match self.target(&rest, id)? {
+            Target::Inner(_) if !rest.starts_with("/api") => {}
+            _ => return None,
+        }
+        let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, v)| !self.refused.contains(&k.as_ref()) && !v.is_empty())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            return Some(rest);
+        }
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &kept {
+            q.append_pair(k, v);
+        }
+        Some(format!("{rest}?{}", q.finish()))
+    }
+
+    /// `body` with every link to upload `id` put under `/share/TOKEN` and
+    /// any other mention of its ID replaced.
+    pub(super) fn outward(&self, body: &str, token: &str, id: &str) -> String {
+        let share = format!("/share/{token}");
+        body.replace(&format!("{}/{id}", self.api), &format!("{share}/api"))
+            .replace(&format!("{}/{id}/", self.page), &format!("{share}/"))
+            .replace(
+                &format!("{}/{id}", self.page),
+                &format!("{share}{}", self.front),
+            )
+            .replace(id, ID_STAND_IN)
+    }
+
+    /// A page of a shared view without what a viewer may not use: forms
+    /// that post (delete, share), links to deletion, to the key log and to
+    /// the owner's link list, the pcap-filter box and the filter inputs of
+    /// the refused parameters.
+    pub(super) fn strip_page(&self, html: &str) -> String {
+        let html = remove_elements(html, "form", |e| {
+            e.contains("method=\"post\"") || e.contains("id=\"pcap-filter\"")
+        });
+        let html = remove_elements(&html, "details", |e| e.contains("class=\"share-box\""));
+        let html = remove_elements(&html, "a", |e| {
+            e.contains("/delete\"") || e.contains("/shares\"") || e.contains("/keylog\"")
+        });
+        // A link that filters by a hidden value (an endpoint's host and
+        // path) would answer 400 in a shared view: its text stays, the
+        // link goes.
+        let html = unwrap_elements(&html, "a", |e| {
+            href_query(e).is_some_and(|q| self.refused_param(Some(&q)).is_some())
+        });
+        remove_elements(&html, "label", |e| {
+            self.refused
+                .iter()
+                .any(|p| e.contains(&format!("name=\"{p}\"")))
+        })
+    }
 }
 
 /// `html` without each `<tag …>…</tag>` element (not nested in one of its
@@ -187,7 +262,7 @@ mod test {
     fn links_filtering_by_hidden_values_keep_only_their_text() {
         let html = r#"<td><a href="/share/T/http?method=GET&amp;host=10.0.0.1&amp;path=%2Fa">/a/{id}</a></td><td><a href="/share/T/http?status=5xx">5xx</a></td>"#;
         assert_eq!(
-            strip_page(html),
+            CAPTURE.strip_page(html),
             r#"<td>/a/{id}</td><td><a href="/share/T/http?status=5xx">5xx</a></td>"#
         );
     }
@@ -195,18 +270,18 @@ mod test {
     #[test]
     fn only_reading_views_are_reached() {
         let inner = |s: &str| Some(Target::Inner(s.replace("ID", ID)));
-        assert_eq!(target("/overview", ID), inner("/c/ID"));
-        assert_eq!(target("/http", ID), inner("/c/ID/http"));
+        assert_eq!(CAPTURE.target("/overview", ID), inner("/c/ID"));
+        assert_eq!(CAPTURE.target("/http", ID), inner("/c/ID/http"));
         assert_eq!(
-            target("/conversations/12", ID),
+            CAPTURE.target("/conversations/12", ID),
             inner("/c/ID/conversations/12")
         );
-        assert_eq!(target("/api", ID), inner("/api/captures/ID"));
+        assert_eq!(CAPTURE.target("/api", ID), inner("/api/captures/ID"));
         assert_eq!(
-            target("/api/conversations/3/stream", ID),
+            CAPTURE.target("/api/conversations/3/stream", ID),
             inner("/api/captures/ID/conversations/3/stream")
         );
-        assert_eq!(target("/capture.pcap", ID), Some(Target::Capture));
+        assert_eq!(CAPTURE.target("/capture.pcap", ID), Some(Target::Capture));
         for no in [
             "",
             "/",
@@ -218,7 +293,7 @@ mod test {
             "/api/conversations/1/../../x",
             "/../c",
         ] {
-            assert_eq!(target(no, ID), None, "{no}");
+            assert_eq!(CAPTURE.target(no, ID), None, "{no}");
         }
     }
 
@@ -226,27 +301,30 @@ mod test {
     fn saved_views_keep_safe_parameters() {
         let at = |s: &str| s.replace("ID", ID);
         assert_eq!(
-            saved_view(&at("/api/captures/ID"), ID).as_deref(),
+            CAPTURE.saved_view(&at("/api/captures/ID"), ID).as_deref(),
             Some("/overview")
         );
         assert_eq!(
-            saved_view(
-                &at("/api/captures/ID/http?status=5xx&host=a&filter=port+80"),
-                ID
-            )
-            .as_deref(),
+            CAPTURE
+                .saved_view(
+                    &at("/api/captures/ID/http?status=5xx&host=a&filter=port+80"),
+                    ID
+                )
+                .as_deref(),
             Some("/http?status=5xx")
         );
         assert_eq!(
-            saved_view(&at("/c/ID/conversations/4"), ID).as_deref(),
+            CAPTURE
+                .saved_view(&at("/c/ID/conversations/4"), ID)
+                .as_deref(),
             Some("/conversations/4")
         );
-        assert_eq!(saved_view(&at("/c/ID/delete"), ID), None);
+        assert_eq!(CAPTURE.saved_view(&at("/c/ID/delete"), ID), None);
         assert_eq!(
-            saved_view("/c/ffffffffffffffffffffffffffffffff/http", ID),
+            CAPTURE.saved_view("/c/ffffffffffffffffffffffffffffffff/http", ID),
             None
         );
-        assert_eq!(saved_view(&at("/c/IDx"), ID), None);
+        assert_eq!(CAPTURE.saved_view(&at("/c/IDx"), ID), None);
     }
 
     #[test]
@@ -255,14 +333,58 @@ mod test {
             r#"<a href="/c/ID">o</a><a href="/c/ID/http?x=1">h</a> {"id":"ID","url":"/api/captures/ID/dns"}"#,
         );
         assert_eq!(
-            outward(&body, "TOK", ID),
+            CAPTURE.outward(&body, "TOK", ID),
             r#"<a href="/share/TOK/overview">o</a><a href="/share/TOK/http?x=1">h</a> {"id":"shared","url":"/share/TOK/api/dns"}"#
         );
         assert_eq!(
-            refused_param(Some("sort=a&host=b")).as_deref(),
+            CAPTURE.refused_param(Some("sort=a&host=b")).as_deref(),
             Some("host")
         );
-        assert_eq!(refused_param(Some("sort=a&status=5xx")), None);
+        assert_eq!(CAPTURE.refused_param(Some("sort=a&status=5xx")), None);
+    }
+
+    #[test]
+    fn strace_links_reach_the_log_views_only() {
+        let inner = |s: &str| Some(Target::Inner(s.replace("ID", ID)));
+        assert_eq!(STRACE.target("/summary", ID), inner("/s/ID"));
+        assert_eq!(STRACE.target("/syscalls", ID), inner("/s/ID/syscalls"));
+        assert_eq!(
+            STRACE.target("/api/pauses", ID),
+            inner("/api/straces/ID/pauses")
+        );
+        for no in [
+            "/overview",
+            "/delete",
+            "/shares",
+            "/capture.pcap",
+            "/http",
+            "/api/shares",
+        ] {
+            assert_eq!(STRACE.target(no, ID), None, "{no}");
+        }
+        assert_eq!(
+            STRACE
+                .saved_view(&at_id("/api/straces/ID/syscalls?pid=4&q=x"), ID)
+                .as_deref(),
+            Some("/syscalls?pid=4&q=x")
+        );
+        assert_eq!(
+            STRACE.saved_view(&at_id("/s/ID"), ID).as_deref(),
+            Some("/summary")
+        );
+        assert_eq!(STRACE.saved_view(&at_id("/c/ID"), ID), None);
+        assert_eq!(
+            STRACE.outward(
+                &at_id(
+                    r#"<a href="/s/ID">s</a><a href="/s/ID/files">f</a> "/api/straces/ID/files" ID"#
+                ),
+                "T",
+                ID
+            ),
+            r#"<a href="/share/T/summary">s</a><a href="/share/T/files">f</a> "/share/T/api/files" shared"#
+        );
+        assert_eq!(Kind::of("strace log").map(|k| k.page), Some("/s"));
+        assert_eq!(STRACE.refused_param(Some("path=%2Fetc")), None);
     }
 
     fn at_id(s: &str) -> String {
@@ -276,7 +398,7 @@ mod test {
 <form method="get" action="/x/http" id="filters"><label>status <input name="status"></label><label>host <input name="host"></label></form>
 <details class="share-box"><summary>Share</summary><form method="post" action="/c/1/shares"></form></details>
 <abbr>kept</abbr><a href="/x/http">kept</a>"#;
-        let out = strip_page(page);
+        let out = CAPTURE.strip_page(page);
         assert_eq!(
             out,
             r#"<p></p>

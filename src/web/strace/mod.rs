@@ -80,6 +80,27 @@ where
     .await
 }
 
+/// The reading routes a share link of an upload reaches (`web::share`
+/// runs them over its redacting store): the pages and JSON twins, and
+/// nothing that uploads, deletes or lists other uploads.
+pub(crate) fn shared_views() -> Router<AppState> {
+    Router::new()
+        .route("/s/{id}", get(pages::summary))
+        .route("/s/{id}/syscalls", get(pages::syscalls))
+        .route("/s/{id}/files", get(pages::files))
+        .route("/s/{id}/processes", get(pages::processes))
+        .route("/s/{id}/pauses", get(pages::pauses))
+        .route("/s/{id}/timeline", get(pages::timeline))
+        .route("/api/straces/{id}", get(api::status))
+        .route("/api/straces/{id}/summary", get(api::summary))
+        .route("/api/straces/{id}/syscalls", get(api::syscalls))
+        .route("/api/straces/{id}/files", get(api::files))
+        .route("/api/straces/{id}/processes", get(api::processes))
+        .route("/api/straces/{id}/pauses", get(api::pauses))
+        .route("/api/straces/{id}/timeline", get(api::timeline))
+        .route("/api/straces/{id}/unparsed", get(api::unparsed))
+}
+
 /// Every strace route, pages and API, to merge into the app's router.
 pub fn router() -> Router<AppState> {
     Router::new()
