@@ -36,6 +36,7 @@ mod limits;
 mod reader_paths;
 mod redact;
 mod share;
+mod share_strace;
 mod sticky;
 mod strace;
 mod strace_api;
