@@ -252,16 +252,34 @@ fn a_strict_link_shows_the_owners_numbers_and_no_secret() {
     assert_eq!(shared["summary"]["http"], owners["summary"]["http"]);
     assert_eq!(shared["id"], "shared");
 
-    // Viewers may sort and page, not filter by what the link hides.
+    // Viewers may sort and page, not filter by what the link hides, nor
+    // sort by a hidden column (its order is the real values' order).
     for probe in [
         "/http?host=127.0.0.1",
         "/http?path=%2Faccount",
         "/api/http?filter=host+127.0.0.1",
+        "/http?sort=client",
+        "/api/conversations?sort=server&order=desc",
+        "/api/http?sort=uri",
+        "/dns?sort=name",
     ] {
         let r = send(&s, "GET", &format!("{link}{probe}"), &[], None);
         assert_eq!(r.status, 400, "{probe}: {}", r.text());
         assert_clean(probe, &r.body, &id);
     }
+    let sorted = send(
+        &s,
+        "GET",
+        &format!("{link}/api/http?sort=total_time"),
+        &[],
+        None,
+    );
+    assert_eq!(sorted.status, 200, "{}", sorted.text());
+    let page = send(&s, "GET", &format!("{link}/conversations"), &[], None).text();
+    assert!(
+        !page.contains("sort=client") && page.contains("sort=bytes"),
+        "hidden columns' headers sort nothing: {page}"
+    );
 }
 
 #[test]

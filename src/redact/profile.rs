@@ -129,6 +129,22 @@ impl Profile {
         }
     }
 
+    /// Columns of the capture tables (conversations, HTTP, DNS,
+    /// endpoints) whose shown values this profile redacts: sorting a
+    /// shared table by one would tell the order of the real values.
+    pub fn hidden_columns(&self) -> Vec<&'static str> {
+        let mut columns = Vec::new();
+        if self.pseudonymise_addresses {
+            columns.extend([
+                "client", "server", "tunnel", "host", "answers", "name", "verdict",
+            ]);
+        }
+        if self.mask_query {
+            columns.push("uri");
+        }
+        columns
+    }
+
     /// Adds header names to mask (any case).
     pub fn with_extra_headers<I: IntoIterator<Item = S>, S: AsRef<str>>(
         mut self,

@@ -120,10 +120,9 @@ pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -
     if rest.is_empty() {
         return Redirect::to(&format!("/share/{token}{}", share.view)).into_response();
     }
-    if let Some(p) = kind.refused_param(query.as_deref()) {
-        let e = Error::BadRequest(format!(
-            "a shared view cannot be filtered by {p}: the link hides those values"
-        ));
+    let hidden = kind.hidden_columns(share.profile);
+    if let Some(why) = kind.refusal(query.as_deref(), &hidden) {
+        let e = Error::BadRequest(why);
         return if rest.starts_with("/api") {
             e.into_response()
         } else {
@@ -265,7 +264,12 @@ async fn outward_answer(
     };
     let mut text = kind.outward(&String::from_utf8_lossy(&bytes), token, id);
     if is_html {
-        text = with_note(kind, &kind.strip_page(&text), token, share);
+        text = with_note(
+            kind,
+            &kind.strip_page(&text, &kind.hidden_columns(share.profile)),
+            token,
+            share,
+        );
     }
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(text))

@@ -101,7 +101,7 @@ async fn make<K: Shareable>(viewer: &Viewer, id: Id<K>, req: ShareRequest) -> Re
         .view
         .unwrap_or_else(|| format!("{}/{upload}", kind.page));
     let view = kind
-        .saved_view(&at, &upload)
+        .saved_view(&at, &upload, &kind.hidden_columns(profile))
         .ok_or_else(|| Error::BadRequest(format!("view is not a page of this {}", K::NOUN)))?;
     let max = viewer
         .auth

@@ -5,6 +5,8 @@
 //! that change something or would probe real values taken out of its
 //! pages.
 
+use crate::redact::{Profile, ProfileName};
+
 /// Query parameters a viewer of a shared capture may not set: each
 /// filters by a value the redaction hides (an address, a URI, a host or
 /// DNS name, a TLS name), so a viewer could probe for the real one
@@ -119,6 +121,16 @@ impl Kind {
         }
     }
 
+    /// The table columns whose values a link with this profile hides (a
+    /// strace log's model is redacted whole: sorting it tells nothing).
+    pub(super) fn hidden_columns(&self, profile: ProfileName) -> Vec<&'static str> {
+        if std::ptr::eq(self, &CAPTURE) {
+            Profile::named(profile).hidden_columns()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The first parameter of `query` a viewer may not set.
     pub(super) fn refused_param(&self, query: Option<&str>) -> Option<String> {
         let q = query?;
@@ -127,12 +139,29 @@ impl Kind {
             .find(|k| self.refused.contains(&k.as_str()))
     }
 
+    /// Why `query` is refused in a view whose `hidden` columns are
+    /// redacted: a parameter that filters by a hidden value, or a sort by
+    /// a hidden column (its order is the real values' order).
+    pub(super) fn refusal(&self, query: Option<&str>, hidden: &[&str]) -> Option<String> {
+        if let Some(p) = self.refused_param(query) {
+            return Some(format!(
+                "a shared view cannot be filtered by {p}: the link hides those values"
+            ));
+        }
+        form_urlencoded::parse(query?.as_bytes())
+            .find(|(k, v)| k == "sort" && hidden.contains(&v.trim_start_matches('-')))
+            .map(|(_, v)| {
+                format!("a shared view cannot be sorted by {v}: the link hides its values")
+            })
+    }
+
     /// The view a link saves, from the address the owner was at (a page
     /// or its JSON twin, `/c/ID/http?status=5xx` or
     /// `/api/captures/ID/http?status=5xx`): the path under the link with
-    /// the query parameters a viewer may set. None when it is no shared
-    /// view of upload `id`.
-    pub(super) fn saved_view(&self, at: &str, id: &str) -> Option<String> {
+    /// the query parameters a viewer may set (none that
+    /// [`Kind::refusal`] refuses with these `hidden` columns). None when
+    /// it is no shared view of upload `id`.
+    pub(super) fn saved_view(&self, at: &str, id: &str, hidden: &[&str]) -> Option<String> {
         let (path, query) = at.split_once('?').unwrap_or((at, ""));
         let rest = [format!("{}/{id}", self.api), format!("{}/{id}", self.page)]
             .iter()
@@ -147,7 +176,12 @@ impl Kind {
             _ => return None,
         }
         let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-            .filter(|(k, v)| !self.refused.contains(&k.as_ref()) && !v.is_empty())
+            .filter(|(k, v)| {
+                let pair = form_urlencoded::Serializer::new(String::new())
+                    .append_pair(k, v)
+                    .finish();
+                !v.is_empty() && self.refusal(Some(&pair), hidden).is_none()
+            })
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         if kept.is_empty() {
@@ -177,7 +211,7 @@ impl Kind {
     /// that post (delete, share), links to deletion, to the key log and to
     /// the owner's link list, the pcap-filter box and the filter inputs of
     /// the refused parameters.
-    pub(super) fn strip_page(&self, html: &str) -> String {
+    pub(super) fn strip_page(&self, html: &str, hidden: &[&str]) -> String {
         let html = remove_elements(html, "form", |e| {
             e.contains("method=\"post\"") || e.contains("id=\"pcap-filter\"")
         });
@@ -186,10 +220,10 @@ impl Kind {
             e.contains("/delete\"") || e.contains("/shares\"") || e.contains("/keylog\"")
         });
         // A link that filters by a hidden value (an endpoint's host and
-        // path) would answer 400 in a shared view: its text stays, the
-        // link goes.
+        // path) or sorts by a hidden column would answer 400 in a shared
+        // view: its text stays, the link goes.
         let html = unwrap_elements(&html, "a", |e| {
-            href_query(e).is_some_and(|q| self.refused_param(Some(&q)).is_some())
+            href_query(e).is_some_and(|q| self.refusal(Some(&q), hidden).is_some())
         });
         remove_elements(&html, "label", |e| {
             self.refused
@@ -260,11 +294,15 @@ mod test {
 
     #[test]
     fn links_filtering_by_hidden_values_keep_only_their_text() {
-        let html = r#"<td><a href="/share/T/http?method=GET&amp;host=10.0.0.1&amp;path=%2Fa">/a/{id}</a></td><td><a href="/share/T/http?status=5xx">5xx</a></td>"#;
+        let html = r#"<td><a href="/share/T/http?method=GET&amp;host=10.0.0.1&amp;path=%2Fa">/a/{id}</a></td><td><a href="/share/T/http?status=5xx">5xx</a></td><th><a href="/share/T/http?sort=client&amp;order=asc">Client</a></th><th><a href="/share/T/http?sort=total_time">Total</a></th>"#;
         assert_eq!(
-            CAPTURE.strip_page(html),
-            r#"<td>/a/{id}</td><td><a href="/share/T/http?status=5xx">5xx</a></td>"#
+            CAPTURE.strip_page(html, &["client"]),
+            r#"<td>/a/{id}</td><td><a href="/share/T/http?status=5xx">5xx</a></td><th>Client</th><th><a href="/share/T/http?sort=total_time">Total</a></th>"#
         );
+        assert!(CAPTURE
+            .refusal(Some("sort=-client"), &["client"])
+            .is_some_and(|why| why.contains("sorted by -client")));
+        assert_eq!(CAPTURE.refusal(Some("sort=client"), &[]), None);
     }
 
     #[test]
@@ -301,30 +339,33 @@ mod test {
     fn saved_views_keep_safe_parameters() {
         let at = |s: &str| s.replace("ID", ID);
         assert_eq!(
-            CAPTURE.saved_view(&at("/api/captures/ID"), ID).as_deref(),
+            CAPTURE
+                .saved_view(&at("/api/captures/ID"), ID, &[])
+                .as_deref(),
             Some("/overview")
         );
         assert_eq!(
             CAPTURE
                 .saved_view(
-                    &at("/api/captures/ID/http?status=5xx&host=a&filter=port+80"),
-                    ID
+                    &at("/api/captures/ID/http?status=5xx&host=a&filter=port+80&sort=client"),
+                    ID,
+                    &["client"]
                 )
                 .as_deref(),
             Some("/http?status=5xx")
         );
         assert_eq!(
             CAPTURE
-                .saved_view(&at("/c/ID/conversations/4"), ID)
+                .saved_view(&at("/c/ID/conversations/4"), ID, &[])
                 .as_deref(),
             Some("/conversations/4")
         );
-        assert_eq!(CAPTURE.saved_view(&at("/c/ID/delete"), ID), None);
+        assert_eq!(CAPTURE.saved_view(&at("/c/ID/delete"), ID, &[]), None);
         assert_eq!(
-            CAPTURE.saved_view("/c/ffffffffffffffffffffffffffffffff/http", ID),
+            CAPTURE.saved_view("/c/ffffffffffffffffffffffffffffffff/http", ID, &[]),
             None
         );
-        assert_eq!(CAPTURE.saved_view(&at("/c/IDx"), ID), None);
+        assert_eq!(CAPTURE.saved_view(&at("/c/IDx"), ID, &[]), None);
     }
 
     #[test]
@@ -364,15 +405,15 @@ mod test {
         }
         assert_eq!(
             STRACE
-                .saved_view(&at_id("/api/straces/ID/syscalls?pid=4&q=x"), ID)
+                .saved_view(&at_id("/api/straces/ID/syscalls?pid=4&q=x"), ID, &[])
                 .as_deref(),
             Some("/syscalls?pid=4&q=x")
         );
         assert_eq!(
-            STRACE.saved_view(&at_id("/s/ID"), ID).as_deref(),
+            STRACE.saved_view(&at_id("/s/ID"), ID, &[]).as_deref(),
             Some("/summary")
         );
-        assert_eq!(STRACE.saved_view(&at_id("/c/ID"), ID), None);
+        assert_eq!(STRACE.saved_view(&at_id("/c/ID"), ID, &[]), None);
         assert_eq!(
             STRACE.outward(
                 &at_id(
@@ -398,7 +439,7 @@ mod test {
 <form method="get" action="/x/http" id="filters"><label>status <input name="status"></label><label>host <input name="host"></label></form>
 <details class="share-box"><summary>Share</summary><form method="post" action="/c/1/shares"></form></details>
 <abbr>kept</abbr><a href="/x/http">kept</a>"#;
-        let out = CAPTURE.strip_page(page);
+        let out = CAPTURE.strip_page(page, &[]);
         assert_eq!(
             out,
             r#"<p></p>
