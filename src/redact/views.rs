@@ -7,7 +7,8 @@
 //! - HTTP exchange table: [`exchange_row`] on every row;
 //! - followed stream (text and base64): [`stream`] on the whole view;
 //! - hex of a packet, and any per-packet bytes: [`conversation_packets`];
-//! - per-conversation pcap download: [`export_pcap`];
+//! - per-conversation pcap download: [`export_pcap`], or [`ExportScan`]
+//!   over a store walked twice;
 //! - DNS lookup table: [`dns_row`] on every row;
 //! - the capture summary of the overview: [`capture_doc`];
 //! - free text that may name addresses (warnings, tunnel endpoints,
@@ -273,18 +274,76 @@ pub fn conversation_packets(
 /// The per-conversation pcap download, redacted: the same file as
 /// `PcapExport` writes, with every packet rewritten by the redactor
 /// (addresses, masked payload, fixed checksums; lengths and times kept).
+/// For packets already in memory; [`ExportScan`] walks them twice instead.
 pub fn export_pcap(
     r: &Redactor,
     file: RecordFile,
     packets: &[PacketInfo],
     out: &mut dyn Write,
 ) -> follow::Result<()> {
-    let mut masks = scan(r, &file, packets);
-    let mut export = PcapExport::new(file, out);
+    let mut scan = ExportScan::new(r, file);
     for p in packets {
-        export.packet_edited(p, &mut |link, bytes| masks.redact_frame(link, bytes))?;
+        scan.packet(p);
+    }
+    let mut export = scan.export(out);
+    for p in packets {
+        export.packet(p)?;
     }
     export.finish()
+}
+
+/// The redacted per-conversation pcap without holding the conversation's
+/// packet list: pass one hands every packet (in capture order) to
+/// [`ExportScan::packet`], pass two the same packets again to
+/// [`RedactedPcap::packet`], so a caller walks its store twice.
+pub struct ExportScan<'r> {
+    scanner: Scanner<'r>,
+    file: RecordFile,
+    buf: Vec<u8>,
+}
+
+impl<'r> ExportScan<'r> {
+    pub fn new(r: &'r Redactor, file: RecordFile) -> ExportScan<'r> {
+        ExportScan {
+            scanner: Scanner::new(r),
+            file,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Pass one: what to mask in this packet (an unreadable record is
+    /// skipped here and is an error in pass two, as for the owner).
+    pub fn packet(&mut self, p: &PacketInfo) {
+        if let Ok(rec) = self.file.read_at(p.offset, &mut self.buf) {
+            self.scanner.frame(rec.link_type, &self.buf[..rec.caplen]);
+        }
+    }
+
+    /// Pass two's writer, to `out`.
+    pub fn export(self, out: &mut dyn Write) -> RedactedPcap<'r, '_> {
+        RedactedPcap {
+            masks: self.scanner.finish(),
+            export: PcapExport::new(self.file, out),
+        }
+    }
+}
+
+/// Pass two of [`ExportScan`]: writes each packet redacted.
+pub struct RedactedPcap<'r, 'w> {
+    masks: Masks<'r>,
+    export: PcapExport<'w>,
+}
+
+impl RedactedPcap<'_, '_> {
+    pub fn packet(&mut self, p: &PacketInfo) -> follow::Result<()> {
+        let masks = &mut self.masks;
+        self.export
+            .packet_edited(p, &mut |link, bytes| masks.redact_frame(link, bytes))
+    }
+
+    pub fn finish(self) -> follow::Result<()> {
+        self.export.finish()
+    }
 }
 
 #[cfg(test)]

@@ -123,13 +123,26 @@ pub(crate) fn conversation_pcap(
     out: &mut dyn Write,
 ) -> store::Result<()> {
     if let Some((real, r)) = store.redacting() {
-        let mut packets = Vec::new();
+        // Two walks of the stored packet list (what to mask, then the
+        // file), so a long conversation is never held in memory.
+        let mut scan = crate::redact::views::ExportScan::new(r, record_file(real, id)?);
         real.each_packet(id, conv, 0, &mut |p| {
-            packets.push(*p);
+            scan.packet(p);
             true
         })?;
-        let file = record_file(real, id)?;
-        return crate::redact::views::export_pcap(r, file, &packets, out).map_err(store_err);
+        let mut export = scan.export(out);
+        let mut failed = None;
+        real.each_packet(id, conv, 0, &mut |p| match export.packet(p) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(store_err(e));
+        }
+        return export.finish().map_err(store_err);
     }
     let mut export = PcapExport::new(record_file(store, id)?, out);
     let mut failed = None;
