@@ -135,12 +135,14 @@ fn crawl(s: &Server, start: &str, id: &str) -> BTreeSet<String> {
     let first = send(s, "GET", start, &[], None);
     assert_eq!(first.status, 303, "{}", first.text());
     let saved = first.header("location").unwrap().to_string();
-    let mut queue: VecDeque<String> = VecDeque::from([
-        saved,
-        format!("{start}/overview"),
-        format!("{start}/capture.pcap"),
-        format!("{start}/api"),
-    ]);
+    let mut queue: VecDeque<String> =
+        VecDeque::from([saved, format!("{start}/overview"), format!("{start}/api")]);
+    // A filtered link shows less than the whole capture.
+    let whole = format!("{start}/capture.pcap");
+    match send(s, "GET", &whole, &[], None).status {
+        404 => {}
+        _ => queue.push_back(whole),
+    }
     let convs = send(s, "GET", &format!("{start}/api/conversations"), &[], None).json();
     for c in convs["items"].as_array().unwrap() {
         let n = c["id"].as_u64().unwrap();
@@ -280,6 +282,88 @@ fn a_strict_link_shows_the_owners_numbers_and_no_secret() {
         !page.contains("sort=client") && page.contains("sort=bytes"),
         "hidden columns' headers sort nothing: {page}"
     );
+}
+
+#[test]
+fn a_filtered_link_applies_the_owners_filter_never_shows_it_and_computes_it() {
+    let (s, ann, id) = anns_capture("share-filtered", "secrets/secrets.pcap");
+    let filter = "host+127.0.0.1+and+not+port+48286";
+    let link = link_path(&make_link(
+        &s,
+        &ann,
+        &id,
+        &format!(r#"{{"view": "/c/{id}/http?filter={filter}&sort=total_time"}}"#),
+    ));
+    let first = send(&s, "GET", &link, &[], None);
+    assert_eq!(
+        first.header("location"),
+        Some(format!("{link}/http?sort=total_time").as_str()),
+        "the saved view, its filter not shown"
+    );
+    // Not computed yet: the page offers Compute, the JSON says 409.
+    let page = send(&s, "GET", &format!("{link}/http"), &[], None);
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_clean("http", &page.body, &id);
+    let text = page.text();
+    assert!(text.contains("filtered by the link's owner"), "{text}");
+    let action = form_action(&text, &format!("{link}/analyses?csrf="));
+    let api = send(&s, "GET", &format!("{link}/api/http"), &[], None);
+    assert_eq!(api.status, 409, "{}", api.text());
+    assert_clean("api/http", &api.body, &id);
+    assert_eq!(
+        send(&s, "GET", &format!("{link}/capture.pcap"), &[], None).status,
+        404,
+        "a filtered link does not give the whole capture"
+    );
+    // Only the link's own filter, with the page's CSRF token, computes.
+    let form = ("application/x-www-form-urlencoded", &b"filter=port+1"[..]);
+    let browser = [("Sec-Fetch-Site", "same-origin")];
+    let no_token = send(
+        &s,
+        "POST",
+        &format!("{link}/analyses"),
+        &browser,
+        Some(form),
+    );
+    assert_eq!(no_token.status, 403, "{}", no_token.text());
+    let r = send(&s, "POST", &action, &browser, Some(form));
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{link}/http?sort=total_time").as_str())
+    );
+    wait_until("the filtered analysis", Duration::from_secs(60), || {
+        send(&s, "GET", &format!("{link}/api/http"), &[], None).status == 200
+    });
+    let owners = get_as(
+        &s,
+        &ann,
+        &format!("/api/captures/{id}/http?filter={filter}"),
+    );
+    assert_eq!(owners.status, 200, "{}", owners.text());
+    let shared = send(&s, "GET", &format!("{link}/api/http"), &[], None);
+    assert_eq!(timings(&shared.json()), timings(&owners.json()));
+    assert!(!timings(&owners.json()).is_empty());
+    let unfiltered = get_as(&s, &ann, &format!("/api/captures/{id}/conversations")).json();
+    let shared_convs = send(&s, "GET", &format!("{link}/api/conversations"), &[], None).json();
+    assert!(
+        shared_convs["total"].as_u64() < unfiltered["total"].as_u64(),
+        "the filter applies: {shared_convs} vs {unfiltered}"
+    );
+    let seen = crawl(&s, &link, &id);
+    assert!(
+        seen.iter().any(|p| p.contains("/conversations/")),
+        "{seen:?}"
+    );
+    // Another filter still cannot be asked for.
+    let r = send(
+        &s,
+        "GET",
+        &format!("{link}/api/http?filter=port+80"),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
 }
 
 #[test]

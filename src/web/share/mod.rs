@@ -45,5 +45,5 @@ pub(crate) fn router() -> Router<AppState> {
             get(api_list::<Strace>).post(api_create::<Strace>),
         )
         .route("/share/{token}", get(open::open))
-        .route("/share/{token}/{*rest}", get(open::open))
+        .route("/share/{token}/{*rest}", get(open::open).post(open::open))
 }

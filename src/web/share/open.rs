@@ -12,11 +12,13 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower::ServiceExt;
 
-use super::paths::{Kind, Target, CAPTURE, STRACE};
+use super::paths::{
+    hide_filter, saved_filter, without_filter, Kind, Target, CAPTURE, FILTER_STAND_IN, STRACE,
+};
 use super::store::SharedStore;
 use super::strace_store::SharedStraces;
 use crate::redact::rewrite::redact_capture;
@@ -27,7 +29,7 @@ use crate::time::Timestamp;
 use crate::web::auth::Viewer;
 use crate::web::fmt::{self, Human};
 use crate::web::kit::PageError;
-use crate::web::{api, blocking, lists, off_thread, pages, strace, AppState, Error};
+use crate::web::{api, blocking, lists, off_thread, pages, reanalysis, strace, AppState, Error};
 
 /// Largest page or JSON answer rewritten; a larger one is refused.
 const MAX_ANSWER: usize = 64 << 20;
@@ -42,6 +44,7 @@ fn capture_views() -> Router<AppState> {
         .route("/c/{id}/http", get(lists::http))
         .route("/c/{id}/dns", get(lists::dns))
         .route("/c/{id}/endpoints", get(pages::endpoints))
+        .route("/c/{id}/analyses", post(reanalysis::form_compute))
         .route("/api/captures/{id}", get(api::status))
         .route("/api/captures/{id}/conversations", get(api::conversations))
         .route(
@@ -89,7 +92,8 @@ fn gone(share: &Share) -> Response {
     }
 }
 
-/// `GET /share/TOKEN[/…]`.
+/// `GET /share/TOKEN[/…]`; `POST /share/TOKEN/analyses` computes a
+/// filtered link's view.
 pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -> Response {
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
@@ -117,8 +121,14 @@ pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -
         return not_found().await;
     };
     count_view(&viewer, &share, now).await;
+    let filter = if std::ptr::eq(kind, &CAPTURE) {
+        saved_filter(&share.view)
+    } else {
+        None
+    };
     if rest.is_empty() {
-        return Redirect::to(&format!("/share/{token}{}", share.view)).into_response();
+        let view = without_filter(&share.view);
+        return Redirect::to(&format!("/share/{token}{view}")).into_response();
     }
     let hidden = kind.hidden_columns(share.profile);
     if let Some(why) = kind.refusal(query.as_deref(), &hidden) {
@@ -129,30 +139,104 @@ pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -
             PageError::from(e).into_response()
         };
     }
-    let Some(shared) = shared_state(&state, kind, &share) else {
+    let Some(shared) = shared_state(&state, kind, &share, filter.clone()) else {
         return not_found().await;
     };
     let id = &share.upload;
+    let hiding = Hiding {
+        child: match &filter {
+            Some(f) => filtered_id(&state, id, f).await,
+            None => None,
+        },
+        filter,
+    };
+    if req.method() == Method::POST {
+        return match (&hiding.filter, rest.as_str()) {
+            (Some(f), "/analyses") => {
+                let form = compute_form(kind, &share, id, f);
+                let uri = format!("/c/{id}/analyses");
+                let answer = inner_answer(&shared, &viewer, kind, Method::POST, &uri, form).await;
+                outward_answer(kind, answer, &token, id, &share, &hiding).await
+            }
+            _ => not_found().await,
+        };
+    }
     match kind.target(&rest, id) {
         None => not_found().await,
+        // The whole capture is more than a filtered link shows.
+        Some(Target::Capture) if hiding.filter.is_some() => not_found().await,
         Some(Target::Capture) => match id.parse() {
             Ok(capture) => whole_capture(&shared, capture).await,
             Err(_) => not_found().await,
         },
         Some(Target::Inner(inner)) => {
-            let uri = match &query {
-                Some(q) => format!("{inner}?{q}"),
-                None => inner,
+            let q = {
+                let mut pairs = form_urlencoded::Serializer::new(query.clone().unwrap_or_default());
+                if let Some(f) = &hiding.filter {
+                    pairs.append_pair("filter", f);
+                }
+                pairs.finish()
             };
-            let answer = inner_answer(&shared, &viewer, kind, req.method().clone(), &uri).await;
-            outward_answer(kind, answer, &token, id, &share).await
+            let uri = if q.is_empty() {
+                inner
+            } else {
+                format!("{inner}?{q}")
+            };
+            let answer =
+                inner_answer(&shared, &viewer, kind, Method::GET, &uri, String::new()).await;
+            outward_answer(kind, answer, &token, id, &share, &hiding).await
         }
     }
 }
 
+/// What a filtered link hides besides the upload's ID: the owner's filter
+/// and the ID of the capture's analysis with it.
+struct Hiding {
+    filter: Option<String>,
+    child: Option<String>,
+}
+
+/// The ID of capture `id`'s analysis with `filter`, once asked for.
+async fn filtered_id(state: &AppState, id: &str, filter: &str) -> Option<String> {
+    let capture: CaptureId = id.parse().ok()?;
+    let filter = filter.to_string();
+    let found = blocking(state, move |s| s.find_filtered(&capture, &filter)).await;
+    match found {
+        Ok(meta) => meta.map(|m| m.id.to_string()),
+        Err(e) => {
+            tracing::error!("finding a shared capture's filtered analysis: {e}");
+            None
+        }
+    }
+}
+
+/// The body of the owner's Compute form for the link's filter, returning
+/// to the link's saved view.
+fn compute_form(kind: &Kind, share: &Share, id: &str, filter: &str) -> String {
+    let (path, query) = share.view.split_once('?').unwrap_or((&share.view, ""));
+    let back = match kind.target(path, id) {
+        Some(Target::Inner(inner)) => inner,
+        _ => format!("/c/{id}"),
+    };
+    let back = if query.is_empty() {
+        back
+    } else {
+        format!("{back}?{query}")
+    };
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("filter", filter)
+        .append_pair("back", &back)
+        .finish()
+}
+
 /// The app's state with the store of the link's kind replaced by its
 /// redacting view of the one upload the link names.
-fn shared_state(state: &AppState, kind: &Kind, share: &Share) -> Option<AppState> {
+fn shared_state(
+    state: &AppState,
+    kind: &Kind,
+    share: &Share,
+    filter: Option<String>,
+) -> Option<AppState> {
     let redactor = Redactor::new(Profile::named(share.profile), &share.key);
     if std::ptr::eq(kind, &STRACE) {
         let upload: StraceId = share.upload.parse().ok()?;
@@ -165,7 +249,12 @@ fn shared_state(state: &AppState, kind: &Kind, share: &Share) -> Option<AppState
     }
     let capture: CaptureId = share.upload.parse().ok()?;
     Some(AppState {
-        store: Arc::new(SharedStore::new(state.store.clone(), redactor, capture)),
+        store: Arc::new(SharedStore::new(
+            state.store.clone(),
+            redactor,
+            capture,
+            filter,
+        )),
         ..state.clone()
     })
 }
@@ -202,11 +291,13 @@ async fn inner_answer(
     kind: &Kind,
     method: Method,
     uri: &str,
+    form: String,
 ) -> Response {
     let mut req = match Request::builder()
         .method(method)
         .uri(uri)
-        .body(Body::empty())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
     {
         Ok(r) => r,
         Err(_) => return not_found().await,
@@ -232,14 +323,25 @@ async fn outward_answer(
     token: &str,
     id: &str,
     share: &Share,
+    hiding: &Hiding,
 ) -> Response {
+    let outward = |text: &str| {
+        let mut text = kind.outward(text, token, id);
+        if let Some(child) = &hiding.child {
+            text = text.replace(child.as_str(), "shared");
+        }
+        match &hiding.filter {
+            Some(f) => hide_filter(&text, f),
+            None => text,
+        }
+    };
     let (mut parts, body) = resp.into_parts();
     if let Some(to) = parts
         .headers
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
     {
-        match HeaderValue::from_str(&kind.outward(to, token, id)) {
+        match HeaderValue::from_str(&outward(to)) {
             Ok(v) => {
                 parts.headers.insert(header::LOCATION, v);
             }
@@ -262,14 +364,14 @@ async fn outward_answer(
             return PageError::from(Error::Internal("answer too large".into())).into_response();
         }
     };
-    let mut text = kind.outward(&String::from_utf8_lossy(&bytes), token, id);
+    let mut text = outward(&String::from_utf8_lossy(&bytes));
     if is_html {
-        text = with_note(
-            kind,
-            &kind.strip_page(&text, &kind.hidden_columns(share.profile)),
-            token,
-            share,
-        );
+        let uncomputed = text.contains("id=\"filter-compute\"");
+        text = kind.strip_page(&text, &kind.hidden_columns(share.profile));
+        if uncomputed {
+            text = with_compute_button(&text, token);
+        }
+        text = with_note(kind, &text, token, share, hiding.filter.is_some());
     }
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(text))
@@ -277,8 +379,10 @@ async fn outward_answer(
 
 /// The note at the top of a shared page: what it is, until when, and (of
 /// a capture) the whole capture's redacted download.
-fn with_note(kind: &Kind, html: &str, token: &str, share: &Share) -> String {
-    let download = if std::ptr::eq(kind, &CAPTURE) {
+fn with_note(kind: &Kind, html: &str, token: &str, share: &Share, filtered: bool) -> String {
+    let download = if filtered {
+        format!(" · {FILTER_STAND_IN}")
+    } else if std::ptr::eq(kind, &CAPTURE) {
         format!(
             " · <a href=\"/share/{token}/capture.pcap\" id=\"redacted-pcap\" download>\
              Download redacted pcap</a>"
@@ -299,6 +403,26 @@ fn with_note(kind: &Kind, html: &str, token: &str, share: &Share) -> String {
         }
         None => html.to_string(),
     }
+}
+
+/// A filtered view not computed yet: the owner's Compute form (gone with
+/// every form that posts) becomes one that computes the link's own
+/// filter, and only it, without naming it.
+fn with_compute_button(html: &str, token: &str) -> String {
+    let open = "<section class=\"panel pending\" id=\"filter-compute\">";
+    let Some(start) = html.find(open) else {
+        return html.to_string();
+    };
+    let Some(len) = html[start..].find("</section>") else {
+        return html.to_string();
+    };
+    let end = start + len + "</section>".len();
+    let button = format!(
+        "{open}<form method=\"post\" action=\"/share/{token}/analyses\"><p>The link's owner \
+         filtered this view; it has not been computed yet. <button type=\"submit\" \
+         id=\"compute-filter\">Compute</button></p></form></section>"
+    );
+    format!("{}{button}{}", &html[..start], &html[end..])
 }
 
 /// `GET /share/TOKEN/capture.pcap`: the whole capture through the

@@ -180,7 +180,10 @@ impl Kind {
                 let pair = form_urlencoded::Serializer::new(String::new())
                     .append_pair(k, v)
                     .finish();
-                !v.is_empty() && self.refusal(Some(&pair), hidden).is_none()
+                // The owner's pcap filter is kept, applied to every view of
+                // the link and never shown ([`saved_filter`]).
+                let owners_filter = k == "filter" && std::ptr::eq(self, &CAPTURE);
+                !v.is_empty() && (owners_filter || self.refusal(Some(&pair), hidden).is_none())
             })
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -231,6 +234,83 @@ impl Kind {
                 .any(|p| e.contains(&format!("name=\"{p}\"")))
         })
     }
+}
+
+/// The pcap filter a saved view applies (its `filter=`), if any.
+pub(super) fn saved_filter(view: &str) -> Option<String> {
+    let (_, query) = view.split_once('?')?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k == "filter" && !v.is_empty())
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A saved view as a viewer is sent to it: without its filter.
+pub(super) fn without_filter(view: &str) -> String {
+    let Some((path, query)) = view.split_once('?') else {
+        return view.to_string();
+    };
+    let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k != "filter")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        return path.to_string();
+    }
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &kept {
+        q.append_pair(k, v);
+    }
+    format!("{path}?{}", q.finish())
+}
+
+/// What a shared view says in place of the owner's filter.
+pub(super) const FILTER_STAND_IN: &str = "filtered by the link's owner";
+
+/// `body` (a page, JSON or a `Location`) with the owner's `filter` taken
+/// out of every link (in the encodings the pages and the API write it)
+/// and in place of its text in JSON.
+pub(super) fn hide_filter(body: &str, filter: &str) -> String {
+    let form: String = form_urlencoded::byte_serialize(filter.as_bytes()).collect();
+    let mut out = body.to_string();
+    for enc in [form.clone(), form.replace('+', "%20")] {
+        let param = format!("filter={enc}");
+        for (from, to) in [
+            (format!("?{param}&amp;"), "?"),
+            (format!("?{param}&"), "?"),
+            (format!("&amp;{param}"), ""),
+            (format!("&{param}"), ""),
+            (format!("?{param}"), ""),
+        ] {
+            out = out.replace(&from, to);
+        }
+    }
+    let html: String = filter
+        .chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&#34;".to_string(),
+            '\'' => "&#39;".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    out = out
+        .replace(&format!("<code>{html}</code>"), FILTER_STAND_IN)
+        .replace(&format!("value=\"{html}\""), "value=\"\"");
+    if let Ok(json) = serde_json::to_string(filter) {
+        let stand_in = format!("\"{FILTER_STAND_IN}\"");
+        out = out
+            .replace(
+                &format!("\"filter\":{json}"),
+                &format!("\"filter\":{stand_in}"),
+            )
+            .replace(
+                &format!("\"filter\": {json}"),
+                &format!("\"filter\": {stand_in}"),
+            );
+    }
+    out
 }
 
 /// `html` without each `<tag …>…</tag>` element (not nested in one of its
@@ -426,6 +506,25 @@ mod test {
         );
         assert_eq!(Kind::of("strace log").map(|k| k.page), Some("/s"));
         assert_eq!(STRACE.refused_param(Some("path=%2Fetc")), None);
+    }
+
+    #[test]
+    fn the_owners_filter_is_kept_and_never_shown() {
+        let view = CAPTURE
+            .saved_view(
+                &at_id("/c/ID/http?filter=host+10.0.0.1&status=5xx"),
+                ID,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(saved_filter(&view).as_deref(), Some("host 10.0.0.1"));
+        assert_eq!(without_filter(&view), "/http?status=5xx");
+        assert_eq!(without_filter("/http?filter=x"), "/http");
+        let page = r#"<a href="/share/T/http?filter=host+10.0.0.1">a</a><a href="/share/T/http?filter=host+10.0.0.1&amp;sort=x">b</a><a href="/share/T/dns?sort=x&amp;filter=host%2010.0.0.1">c</a> {"filter":"host 10.0.0.1"} <code>host 10.0.0.1</code>"#;
+        assert_eq!(
+            hide_filter(page, "host 10.0.0.1"),
+            r#"<a href="/share/T/http">a</a><a href="/share/T/http?sort=x">b</a><a href="/share/T/dns?sort=x">c</a> {"filter":"filtered by the link's owner"} filtered by the link's owner"#
+        );
     }
 
     fn at_id(s: &str) -> String {

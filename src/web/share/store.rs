@@ -22,24 +22,53 @@ pub(super) struct SharedStore {
     inner: Arc<dyn Store>,
     redactor: Redactor,
     capture: CaptureId,
+    /// The owner's pcap filter saved in the link: its analysis is the only
+    /// other one the link reads.
+    filter: Option<String>,
 }
 
 impl SharedStore {
-    pub(super) fn new(inner: Arc<dyn Store>, redactor: Redactor, capture: CaptureId) -> Self {
+    pub(super) fn new(
+        inner: Arc<dyn Store>,
+        redactor: Redactor,
+        capture: CaptureId,
+        filter: Option<String>,
+    ) -> Self {
         SharedStore {
             inner,
             redactor,
             capture,
+            filter,
         }
     }
 
-    /// Only the link's capture exists here.
+    /// Only the link's capture, and its analysis with the link's filter,
+    /// exist here.
     fn check(&self, id: &CaptureId) -> Result<()> {
         if *id == self.capture {
-            Ok(())
-        } else {
-            Err(Error::NotFound(format!("capture {id}")))
+            return Ok(());
         }
+        if let Some(filter) = &self.filter {
+            if let Some(meta) = self.inner.find_filtered(&self.capture, filter)? {
+                if meta.id == *id {
+                    return Ok(());
+                }
+            }
+        }
+        Err(Error::NotFound(format!("capture {id}")))
+    }
+
+    /// A capture's facts as a viewer sees them.
+    fn shown(&self, mut meta: CaptureMeta) -> CaptureMeta {
+        meta.name = SHARED_NAME.to_string();
+        meta.sha256 = String::new();
+        if let Some(e) = meta.error.as_mut() {
+            *e = views::text(&self.redactor, e);
+        }
+        if let Some(doc) = meta.summary.as_mut() {
+            views::capture_doc(&self.redactor, doc);
+        }
+        meta
     }
 }
 
@@ -66,16 +95,7 @@ impl Store for SharedStore {
 
     fn capture(&self, id: &CaptureId) -> Result<CaptureMeta> {
         self.check(id)?;
-        let mut meta = self.inner.capture(id)?;
-        meta.name = SHARED_NAME.to_string();
-        meta.sha256 = String::new();
-        if let Some(e) = meta.error.as_mut() {
-            *e = views::text(&self.redactor, e);
-        }
-        if let Some(doc) = meta.summary.as_mut() {
-            views::capture_doc(&self.redactor, doc);
-        }
-        Ok(meta)
+        Ok(self.shown(self.inner.capture(id)?))
     }
 
     fn delete_capture(&self, _: &CaptureId) -> Result<()> {
@@ -96,8 +116,17 @@ impl Store for SharedStore {
         Err(read_only())
     }
 
-    fn find_filtered(&self, _: &CaptureId, _: &str) -> Result<Option<CaptureMeta>> {
-        Err(read_only())
+    /// Only the link's own filter: any other could probe for real
+    /// addresses.
+    fn find_filtered(&self, id: &CaptureId, filter: &str) -> Result<Option<CaptureMeta>> {
+        self.check(id)?;
+        if self.filter.as_deref() != Some(filter) {
+            return Err(read_only());
+        }
+        Ok(self
+            .inner
+            .find_filtered(id, filter)?
+            .map(|meta| self.shown(meta)))
     }
 
     /// A shared capture stands alone: naming its parent would give away
