@@ -432,7 +432,7 @@ mod test {
                     &["client"]
                 )
                 .as_deref(),
-            Some("/http?status=5xx")
+            Some("/http?status=5xx&filter=port+80")
         );
         assert_eq!(
             CAPTURE
