@@ -60,7 +60,7 @@ fn anns_capture(name: &str, file: &str) -> (Server, String, String) {
 }
 
 /// `GET path` as the holder of `cookie`.
-fn get_as(s: &Server, cookie: &str, path: &str) -> Reply {
+pub(crate) fn get_as(s: &Server, cookie: &str, path: &str) -> Reply {
     send(s, "GET", path, &[("Cookie", cookie)], None)
 }
 
@@ -76,13 +76,13 @@ fn make_link(s: &Server, cookie: &str, id: &str, body: &str) -> Reply {
 }
 
 /// The path of a made link (`/share/TOKEN`).
-fn link_path(r: &Reply) -> String {
+pub(crate) fn link_path(r: &Reply) -> String {
     assert_eq!(r.status, 201, "{}", r.text());
     r.header("location").unwrap().to_string()
 }
 
 /// Links of an HTML answer (`href` and `src`), unescaped.
-fn links_in(html: &str) -> Vec<String> {
+pub(crate) fn links_in(html: &str) -> Vec<String> {
     let mut out = Vec::new();
     for attr in ["href=\"", "src=\"", "action=\""] {
         for part in html.split(attr).skip(1) {

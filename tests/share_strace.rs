@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::auth::{add_user, send, sign_in};
+use crate::share::{get_as, link_path, links_in};
 use crate::support::need;
 use crate::support::serve::{fresh_dir, Reply, Server};
 use crate::support::wait::wait_until;
@@ -106,10 +107,6 @@ fn anns_log(name: &str) -> (Server, String, String) {
     (s, ann, id)
 }
 
-fn get_as(s: &Server, cookie: &str, path: &str) -> Reply {
-    send(s, "GET", path, &[("Cookie", cookie)], None)
-}
-
 fn make_link(s: &Server, cookie: &str, id: &str, body: &str) -> Reply {
     send(
         s,
@@ -118,23 +115,6 @@ fn make_link(s: &Server, cookie: &str, id: &str, body: &str) -> Reply {
         &[("Cookie", cookie)],
         Some(("application/json", body.as_bytes())),
     )
-}
-
-fn link_path(r: &Reply) -> String {
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.header("location").unwrap().to_string()
-}
-
-fn links_in(html: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for attr in ["href=\"", "src=\"", "action=\""] {
-        for part in html.split(attr).skip(1) {
-            if let Some(end) = part.find('"') {
-                out.push(part[..end].replace("&amp;", "&"));
-            }
-        }
-    }
-    out
 }
 
 fn assert_clean(path: &str, body: &[u8], id: &str) {

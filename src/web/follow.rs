@@ -131,32 +131,31 @@ pub(crate) fn conversation_pcap(
             true
         })?;
         let mut export = scan.export(out);
-        let mut failed = None;
-        real.each_packet(id, conv, 0, &mut |p| match export.packet(p) {
-            Ok(()) => true,
-            Err(e) => {
-                failed = Some(e);
-                false
-            }
-        })?;
-        if let Some(e) = failed {
-            return Err(store_err(e));
-        }
+        try_each_packet(real, id, conv, &mut |p| export.packet(p))?;
         return export.finish().map_err(store_err);
     }
     let mut export = PcapExport::new(record_file(store, id)?, out);
+    try_each_packet(store, id, conv, &mut |p| export.packet(p))?;
+    export.finish().map_err(store_err)
+}
+
+/// Walks a conversation's stored packets with `f`, stopping at its first
+/// error.
+fn try_each_packet(
+    store: &dyn Store,
+    id: &CaptureId,
+    conv: u64,
+    f: &mut dyn FnMut(&crate::flow::PacketInfo) -> follow::Result<()>,
+) -> store::Result<()> {
     let mut failed = None;
-    store.each_packet(id, conv, 0, &mut |p| match export.packet(p) {
+    store.each_packet(id, conv, 0, &mut |p| match f(p) {
         Ok(()) => true,
         Err(e) => {
             failed = Some(e);
             false
         }
     })?;
-    if let Some(e) = failed {
-        return Err(store_err(e));
-    }
-    export.finish().map_err(store_err)
+    failed.map_or(Ok(()), |e| Err(store_err(e)))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ mod pages;
 pub mod params;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use serde::Serialize;
 
@@ -101,21 +101,16 @@ pub(crate) fn shared_views() -> Router<AppState> {
         .route("/api/straces/{id}/unparsed", get(api::unparsed))
 }
 
-/// Every strace route, pages and API, to merge into the app's router.
+/// Every strace route, pages and API, to merge into the app's router: the
+/// reading views and what uploads, lists and deletes.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    shared_views()
         .route(
             "/straces",
             get(pages::list)
                 .post(form_upload::<Parse>)
                 .layer(DefaultBodyLimit::disable()),
         )
-        .route("/s/{id}", get(pages::summary))
-        .route("/s/{id}/syscalls", get(pages::syscalls))
-        .route("/s/{id}/files", get(pages::files))
-        .route("/s/{id}/processes", get(pages::processes))
-        .route("/s/{id}/pauses", get(pages::pauses))
-        .route("/s/{id}/timeline", get(pages::timeline))
         .route(
             "/s/{id}/delete",
             get(pages::confirm_delete).post(form_delete::<Parse>),
@@ -126,15 +121,5 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::disable())
                 .get(api::list),
         )
-        .route(
-            "/api/straces/{id}",
-            get(api::status).delete(api_delete::<Parse>),
-        )
-        .route("/api/straces/{id}/summary", get(api::summary))
-        .route("/api/straces/{id}/syscalls", get(api::syscalls))
-        .route("/api/straces/{id}/files", get(api::files))
-        .route("/api/straces/{id}/processes", get(api::processes))
-        .route("/api/straces/{id}/pauses", get(api::pauses))
-        .route("/api/straces/{id}/timeline", get(api::timeline))
-        .route("/api/straces/{id}/unparsed", get(api::unparsed))
+        .route("/api/straces/{id}", delete(api_delete::<Parse>))
 }
