@@ -17,6 +17,7 @@ mod packets;
 mod results;
 mod schema;
 pub mod shares;
+pub mod teams;
 mod sqlite;
 mod stop;
 mod straces;
