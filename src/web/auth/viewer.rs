@@ -122,18 +122,19 @@ impl Viewer {
         self.access(id).await >= Access::Read
     }
 
-    /// The teams this viewer may give an upload to: every team for those
-    /// who see all, their own for a user, none otherwise.
+    /// The teams this viewer may give an upload to: every team for an
+    /// admin, their own for a user, none for the local user of an open
+    /// server (whose uploads have no owner) or anyone not signed in.
     pub(crate) async fn teams_to_pick(&self) -> Result<Vec<String>, Error> {
-        let name = match &self.who {
-            _ if self.sees_all() => None,
-            Who::User(u, _) => Some(u.name.clone()),
-            Who::Local | Who::Anonymous => return Ok(Vec::new()),
+        let Some(name) = self.name().map(str::to_string) else {
+            return Ok(Vec::new());
         };
+        let all = self.sees_all();
         off_thread(self.auth.store.clone(), move |s| {
-            match name {
-                Some(name) => s.teams_of(&name),
-                None => s.teams().map(|t| t.into_iter().map(|t| t.name).collect()),
+            if all {
+                s.teams().map(|t| t.into_iter().map(|t| t.name).collect())
+            } else {
+                s.teams_of(&name)
             }
             .map_err(|e| Error::Internal(e.to_string()))
         })
