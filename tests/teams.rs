@@ -197,7 +197,11 @@ fn members_read_team_uploads_and_everyone_else_gets_404() {
         let r = send(&s, "GET", &path, &[cat], None);
         assert_eq!(r.status, 404, "{path}: {}", r.text());
         if path.starts_with("/c/") {
-            assert_eq!(r.text(), gone.text(), "{path} says no more than a missing one");
+            assert_eq!(
+                r.text(),
+                gone.text(),
+                "{path} says no more than a missing one"
+            );
         }
     }
     for path in reading_paths(&private, &strace).iter().take(17) {
@@ -240,7 +244,10 @@ fn members_read_team_uploads_and_everyone_else_gets_404() {
     // A read token of a member reads the team's upload.
     let token = format!("Bearer {}", create_token(&data, "bob", "read"));
     let bearer = ("Authorization", token.as_str());
-    assert_eq!(status(&s, "GET", &format!("/api/captures/{shared}"), bearer), 200);
+    assert_eq!(
+        status(&s, "GET", &format!("/api/captures/{shared}"), bearer),
+        200
+    );
     assert_eq!(listed(&s, bearer, "captures"), [shared.clone()]);
 
     // Nobody uploads into a team they are not in.
@@ -286,7 +293,10 @@ fn members_read_team_uploads_and_everyone_else_gets_404() {
     assert_eq!(r.json()["team"], "ops");
     let audit = send(&s, "GET", "/admin/audit", &[root], None).text();
     assert!(audit.contains("team-changed"), "{audit}");
-    assert!(audit.contains(&format!("capture {shared} for team ops")), "{audit}");
+    assert!(
+        audit.contains(&format!("capture {shared} for team ops")),
+        "{audit}"
+    );
 }
 
 #[test]
@@ -300,10 +310,19 @@ fn the_owner_moves_an_upload_with_the_team_form_and_the_agent_uploads_to_a_team(
         404
     );
 
-    let page = send(&s, "GET", &format!("/c/{id}/team"), &[("Cookie", &ann)], None);
+    let page = send(
+        &s,
+        "GET",
+        &format!("/c/{id}/team"),
+        &[("Cookie", &ann)],
+        None,
+    );
     assert_eq!(page.status, 200, "{}", page.text());
     let page = page.text();
-    assert!(page.contains("<option value=\"ops\">ops</option>"), "{page}");
+    assert!(
+        page.contains("<option value=\"ops\">ops</option>"),
+        "{page}"
+    );
     let action = page
         .split("action=\"")
         .find(|a| a.starts_with(&format!("/c/{id}/team?csrf=")))
@@ -326,8 +345,18 @@ fn the_owner_moves_an_upload_with_the_team_form_and_the_agent_uploads_to_a_team(
         200,
         "bob reads it as a member of ops"
     );
-    let page = send(&s, "GET", &format!("/c/{id}/team"), &[("Cookie", &ann)], None).text();
-    assert!(page.contains("<strong id=\"team-current\">ops</strong>"), "{page}");
+    let page = send(
+        &s,
+        "GET",
+        &format!("/c/{id}/team"),
+        &[("Cookie", &ann)],
+        None,
+    )
+    .text();
+    assert!(
+        page.contains("<strong id=\"team-current\">ops</strong>"),
+        "{page}"
+    );
 
     // The capture agent's upload lands in the team its token's user chose.
     let token = create_token(&data, "ann", "upload");
@@ -350,7 +379,12 @@ fn the_owner_moves_an_upload_with_the_team_form_and_the_agent_uploads_to_a_team(
     );
     assert_eq!(r.json()["team"], "ops", "{}", r.text());
     assert_eq!(
-        status(&s, "GET", &format!("/api/captures/{}", up.id), ("Cookie", &bob)),
+        status(
+            &s,
+            "GET",
+            &format!("/api/captures/{}", up.id),
+            ("Cookie", &bob)
+        ),
         200
     );
 
@@ -360,7 +394,10 @@ fn the_owner_moves_an_upload_with_the_team_form_and_the_agent_uploads_to_a_team(
         status(&s, "GET", &format!("/c/{id}"), ("Cookie", &bob)),
         404
     );
-    assert_eq!(status(&s, "GET", &format!("/c/{id}"), ("Cookie", &ann)), 200);
+    assert_eq!(
+        status(&s, "GET", &format!("/c/{id}"), ("Cookie", &ann)),
+        200
+    );
 }
 
 #[test]
@@ -373,7 +410,10 @@ fn team_commands_round_trip() {
     team_ok(&data, &["add", "web"]);
     team_ok(&data, &["member", "add", "ops", "bob"]);
     team_ok(&data, &["member", "add", "ops", "ann"]);
-    team_ok(&data, &["member", "add", "ops", "sso@example.com", "--external"]);
+    team_ok(
+        &data,
+        &["member", "add", "ops", "sso@example.com", "--external"],
+    );
     let list = team_ok(&data, &["list"]);
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
@@ -445,5 +485,8 @@ fn a_person_picks_the_team_on_the_upload_form() {
     let bob = sign_in(&s, "bob");
     assert_eq!(listed(&s, ("Cookie", &bob), "captures"), [id.clone()]);
     let cat = sign_in(&s, "cat");
-    assert_eq!(status(&s, "GET", &format!("/c/{id}"), ("Cookie", &cat)), 404);
+    assert_eq!(
+        status(&s, "GET", &format!("/c/{id}"), ("Cookie", &cat)),
+        404
+    );
 }

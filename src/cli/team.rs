@@ -89,7 +89,9 @@ pub fn run(args: TeamArgs) -> anyhow::Result<()> {
             let store = open(&data_dir)?;
             store.add_team(&name)?;
             store.audit("team-added", None, AUDIT_CLIENT, &format!("team {name}"))?;
-            println!("tracedeck: added team {name}; `tracedeck team member add {name} USER` fills it");
+            println!(
+                "tracedeck: added team {name}; `tracedeck team member add {name} USER` fills it"
+            );
         }
         TeamCommand::Remove { name, data_dir } => {
             let store = open(&data_dir)?;

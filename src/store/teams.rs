@@ -329,10 +329,7 @@ mod test {
             s.add_member("ops", "ann"),
             Err(Error::AlreadyMember(..))
         ));
-        assert!(matches!(
-            s.add_member("nope", "ann"),
-            Err(Error::NoTeam(_))
-        ));
+        assert!(matches!(s.add_member("nope", "ann"), Err(Error::NoTeam(_))));
         let teams = s.teams().unwrap();
         assert_eq!(teams.len(), 2);
         assert_eq!(teams[0].members, ["ann", "bob"]);

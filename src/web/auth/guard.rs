@@ -472,7 +472,10 @@ mod test {
         assert!(!owners(Method::POST, "/c/ID/analyses"));
         assert!(!owners(Method::POST, "/api/captures/ID/analyses"));
         assert!(!owners(Method::GET, "/c/ID"));
-        assert!(!owners(Method::GET, "/api/captures/ID/conversations/1/pcap"));
+        assert!(!owners(
+            Method::GET,
+            "/api/captures/ID/conversations/1/pcap"
+        ));
         assert!(!owners(Method::POST, "/upload"));
     }
 
