@@ -102,7 +102,7 @@ pub(super) fn outward(body: &str, token: &str, capture: &str) -> String {
 }
 
 /// A page of a shared view without what a viewer may not use: forms that
-/// post (delete, share), links to deletion, to the key log and to the owner's link list,
+/// post (delete, share), links to deletion, to the key log, to the team and to the owner's link list,
 /// the pcap-filter box and the filter inputs of [`REFUSED_PARAMS`].
 pub(super) fn strip_page(html: &str) -> String {
     let html = remove_elements(html, "form", |e| {
@@ -110,7 +110,10 @@ pub(super) fn strip_page(html: &str) -> String {
     });
     let html = remove_elements(&html, "details", |e| e.contains("class=\"share-box\""));
     let html = remove_elements(&html, "a", |e| {
-        e.contains("/delete\"") || e.contains("/shares\"") || e.contains("/keylog\"")
+        e.contains("/delete\"")
+            || e.contains("/shares\"")
+            || e.contains("/keylog\"")
+            || e.contains("/team\"")
     });
     // A link that filters by a hidden value (an endpoint's host and path)
     // would answer 400 in a shared view: its text stays, the link goes.
