@@ -172,13 +172,13 @@ fn members_read_team_uploads_and_everyone_else_gets_404() {
     });
 
     // Lists: the members see the team's uploads, cat sees nothing.
-    assert_eq!(listed(&s, bob, "captures"), [shared.clone()]);
+    assert_eq!(listed(&s, bob, "captures"), [shared.as_str()]);
     let mut anns = listed(&s, ann, "captures");
     anns.sort();
     let mut both = vec![shared.clone(), private.clone()];
     both.sort();
     assert_eq!(anns, both);
-    assert_eq!(listed(&s, ann, "straces"), [strace.clone()]);
+    assert_eq!(listed(&s, ann, "straces"), [strace.as_str()]);
     assert!(listed(&s, cat, "captures").is_empty());
     assert!(listed(&s, cat, "straces").is_empty());
     let home = send(&s, "GET", "/", &[bob], None).text();
@@ -248,7 +248,7 @@ fn members_read_team_uploads_and_everyone_else_gets_404() {
         status(&s, "GET", &format!("/api/captures/{shared}"), bearer),
         200
     );
-    assert_eq!(listed(&s, bearer, "captures"), [shared.clone()]);
+    assert_eq!(listed(&s, bearer, "captures"), [shared.as_str()]);
 
     // Nobody uploads into a team they are not in.
     let pcap = std::fs::read(sample_path()).unwrap();
@@ -483,7 +483,7 @@ fn a_person_picks_the_team_on_the_upload_form() {
         .map(|rest| rest.chars().take(32).collect::<String>())
         .unwrap();
     let bob = sign_in(&s, "bob");
-    assert_eq!(listed(&s, ("Cookie", &bob), "captures"), [id.clone()]);
+    assert_eq!(listed(&s, ("Cookie", &bob), "captures"), [id.as_str()]);
     let cat = sign_in(&s, "cat");
     assert_eq!(
         status(&s, "GET", &format!("/c/{id}"), ("Cookie", &cat)),
