@@ -24,6 +24,9 @@ Examples:
 pub struct TeamArgs {
     #[command(subcommand)]
     command: TeamCommand,
+    /// The server's data directory.
+    #[arg(long, global = true, default_value = "./tracedeck-data")]
+    data_dir: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -32,23 +35,11 @@ enum TeamCommand {
     Add {
         /// Letters, digits, '.', '_', '-', '@', '+'.
         name: String,
-        /// The server's data directory.
-        #[arg(long, default_value = "./tracedeck-data")]
-        data_dir: PathBuf,
     },
     /// Remove a team; its uploads stay with their owners, in no team.
-    Remove {
-        name: String,
-        /// The server's data directory.
-        #[arg(long, default_value = "./tracedeck-data")]
-        data_dir: PathBuf,
-    },
+    Remove { name: String },
     /// List the teams and their members.
-    List {
-        /// The server's data directory.
-        #[arg(long, default_value = "./tracedeck-data")]
-        data_dir: PathBuf,
-    },
+    List,
     /// Add or remove a team's members.
     Member(MemberArgs),
 }
@@ -69,38 +60,27 @@ enum MemberCommand {
         /// (serve --auth-header).
         #[arg(long)]
         external: bool,
-        /// The server's data directory.
-        #[arg(long, default_value = "./tracedeck-data")]
-        data_dir: PathBuf,
     },
     /// Take a user out of a team: their access to its uploads ends at once.
-    Remove {
-        team: String,
-        user: String,
-        /// The server's data directory.
-        #[arg(long, default_value = "./tracedeck-data")]
-        data_dir: PathBuf,
-    },
+    Remove { team: String, user: String },
 }
 
 pub fn run(args: TeamArgs) -> anyhow::Result<()> {
+    let store = open(&args.data_dir)?;
     match args.command {
-        TeamCommand::Add { name, data_dir } => {
-            let store = open(&data_dir)?;
+        TeamCommand::Add { name } => {
             store.add_team(&name)?;
             store.audit("team-added", None, AUDIT_CLIENT, &format!("team {name}"))?;
             println!(
                 "tracedeck: added team {name}; `tracedeck team member add {name} USER` fills it"
             );
         }
-        TeamCommand::Remove { name, data_dir } => {
-            let store = open(&data_dir)?;
+        TeamCommand::Remove { name } => {
             store.remove_team(&name)?;
             store.audit("team-removed", None, AUDIT_CLIENT, &format!("team {name}"))?;
             println!("tracedeck: removed team {name}; its uploads stay with their owners");
         }
-        TeamCommand::List { data_dir } => {
-            let store = open(&data_dir)?;
+        TeamCommand::List => {
             let teams = store.teams()?;
             if teams.is_empty() {
                 println!("no teams (tracedeck team add NAME)");
@@ -119,9 +99,7 @@ pub fn run(args: TeamArgs) -> anyhow::Result<()> {
                 team,
                 user,
                 external,
-                data_dir,
             } => {
-                let store = open(&data_dir)?;
                 if !external && store.user(&user)?.is_none() {
                     bail!(
                         "no user {user:?} (`tracedeck user list`); for a user a trusted proxy \
@@ -137,12 +115,7 @@ pub fn run(args: TeamArgs) -> anyhow::Result<()> {
                 )?;
                 println!("tracedeck: {user} is in team {team}");
             }
-            MemberCommand::Remove {
-                team,
-                user,
-                data_dir,
-            } => {
-                let store = open(&data_dir)?;
+            MemberCommand::Remove { team, user } => {
                 store.remove_member(&team, &user)?;
                 store.audit(
                     "team-member-removed",

@@ -599,10 +599,11 @@ fn nanos(d: Duration) -> i64 {
 }
 
 #[cfg(test)]
-mod test {
+pub(super) mod test {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, AuthStore) {
+    /// A fresh accounts database in a temporary directory.
+    pub(in crate::store) fn store() -> (tempfile::TempDir, AuthStore) {
         let dir = tempfile::tempdir().unwrap();
         let s = AuthStore::open(dir.path()).unwrap();
         (dir, s)

@@ -275,13 +275,8 @@ fn team_exists(conn: &Connection, team: &str) -> Result<bool> {
 
 #[cfg(test)]
 mod test {
+    use super::super::auth::test::store;
     use super::*;
-
-    fn store() -> (tempfile::TempDir, AuthStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = AuthStore::open(dir.path()).unwrap();
-        (dir, s)
-    }
 
     #[test]
     fn members_read_owners_manage_others_see_nothing() {
