@@ -165,19 +165,22 @@
       var started = performance.now();
       var xhr = new XMLHttpRequest();
       var body;
+      // The team picked on the form (if the user is in any) goes as team=.
+      var picked = $("upload-team"), team = picked && picked.value ?
+        "team=" + encodeURIComponent(picked.value) : "";
       if (strace) {
         // Several logs (strace -ff) go as one multipart upload.
         body = new FormData();
         for (var j = 0; j < files.length; j++) body.append("file", files[j], files[j].name);
-        xhr.open("POST", api);
+        xhr.open("POST", api + (team ? "?" + team : ""));
       } else if (keylog) {
         body = new FormData();
         body.append("file", first, first.name);
         body.append("keylog", keylog, "keylog");
-        xhr.open("POST", api + "?name=" + encodeURIComponent(first.name));
+        xhr.open("POST", api + "?name=" + encodeURIComponent(first.name) + (team ? "&" + team : ""));
       } else {
         body = first;
-        xhr.open("POST", api + "?name=" + encodeURIComponent(first.name));
+        xhr.open("POST", api + "?name=" + encodeURIComponent(first.name) + (team ? "&" + team : ""));
         xhr.setRequestHeader("Content-Type", "application/octet-stream");
       }
       xhr.responseType = "json";

@@ -122,6 +122,7 @@ fn capture_upload_over_https_with_a_private_ca() {
     let access = UploadAccess {
         token: Some("tdk_test_token".into()),
         ca_file: Some(ca_file),
+        ..UploadAccess::default()
     };
     let up = upload_file_with(&server, &capture, &access, &once, &mut no_retry).unwrap();
     assert_eq!(up.link, format!("https://127.0.0.1:{port}/c/0123"));
@@ -138,6 +139,7 @@ fn capture_upload_over_https_with_a_private_ca() {
     let access = UploadAccess {
         token: None,
         ca_file: Some(bad_ca),
+        ..UploadAccess::default()
     };
     let err = upload_file_with(&server, &capture, &access, &once, &mut no_retry).unwrap_err();
     assert!(matches!(err, UploadError::Ca { .. }), "{err}");

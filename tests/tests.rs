@@ -43,6 +43,7 @@ mod strace_api;
 mod strace_browser;
 mod strace_shared;
 mod tcp_edges;
+mod teams;
 mod tls;
 mod tls_web;
 mod tunnels;

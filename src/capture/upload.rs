@@ -79,6 +79,9 @@ pub struct Access {
     /// PEM certificates of a private CA to trust instead of the webpki
     /// roots.
     pub ca_file: Option<PathBuf>,
+    /// The team the uploads belong to (`capture --team`): the server's
+    /// `team=` parameter.
+    pub team: Option<String>,
 }
 
 /// The roots a TLS connection trusts: the CA file's certificates, or the
@@ -231,7 +234,15 @@ pub fn upload_file_with(
 ) -> Result<Uploaded, Error> {
     let base = base_of(server)?;
     let roots = roots(access.ca_file.as_deref())?;
-    let endpoint = format!("{base}/api/captures");
+    let endpoint = match &access.team {
+        Some(team) => {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("team", team)
+                .finish();
+            format!("{base}/api/captures?{query}")
+        }
+        None => format!("{base}/api/captures"),
+    };
     let attempts = policy.attempts.max(1);
     let mut delay = policy.first_delay;
     let mut attempt = 1;

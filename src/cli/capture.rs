@@ -126,6 +126,10 @@ pub struct CaptureArgs {
     /// https:// --upload to a private CA); default: the webpki roots
     #[arg(long, value_name = "FILE", requires = "upload")]
     ca_file: Option<PathBuf>,
+    /// Put each --upload in this team of the token's user (its members
+    /// read it; `tracedeck team list`)
+    #[arg(long, value_name = "NAME", requires = "upload")]
+    team: Option<String>,
     /// First retry delay of --upload in milliseconds (doubles on each try)
     #[arg(long, hide = true, default_value_t = 1000)]
     upload_retry_ms: u64,
@@ -298,6 +302,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
         let access = capture::UploadAccess {
             token,
             ca_file: args.ca_file.clone(),
+            team: args.team.clone(),
         };
         let mut failed = Vec::new();
         for path in &summary.files {

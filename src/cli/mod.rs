@@ -11,6 +11,7 @@ mod redact;
 mod serve;
 mod spool;
 mod strace;
+mod team;
 mod text_table;
 mod token;
 mod user;
@@ -43,6 +44,8 @@ enum Command {
     User(user::UserArgs),
     /// Manage API tokens (for the CLI and the capture agent)
     Token(token::TokenArgs),
+    /// Manage teams: groups of users who read each other's team uploads
+    Team(team::TeamArgs),
     /// Compare a baseline capture with an incident's: what changed, most changed first
     Diff(diff::DiffArgs),
     /// Write a redacted copy of a capture: header values, bodies and addresses hidden, lengths and times kept
@@ -74,6 +77,7 @@ pub fn run() -> i32 {
         Command::Strace(args) => strace::run(args),
         Command::User(args) => user::run(args),
         Command::Token(args) => token::run(args),
+        Command::Team(args) => team::run(args),
         Command::Redact(args) => redact::run(args),
         Command::Diff(args) => diff::run(args),
     };

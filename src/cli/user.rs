@@ -103,9 +103,9 @@ fn password_prompt(name: &str) -> anyhow::Result<String> {
 }
 
 /// Where the CLI's changes are attributed in the audit log.
-const AUDIT_CLIENT: &str = "command line";
+pub(super) const AUDIT_CLIENT: &str = "command line";
 
-fn open(data_dir: &Path) -> anyhow::Result<AuthStore> {
+pub(super) fn open(data_dir: &Path) -> anyhow::Result<AuthStore> {
     AuthStore::open(data_dir).with_context(|| format!("data directory {}", data_dir.display()))
 }
 

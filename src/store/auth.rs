@@ -1,6 +1,7 @@
 //! Accounts and who owns what (README, "Accounts and sharing"): users with
 //! argon2id password hashes, browser sessions, API tokens, the owner of
-//! each upload, and the audit log, in `auth.db` of the data directory.
+//! each upload, and the audit log, in `auth.db` of the data directory
+//! (teams: `store::teams`).
 //!
 //! Session and token secrets are 256 random bits; only their SHA-256 is
 //! stored, so a copy of the database opens nothing.
@@ -46,6 +47,16 @@ pub enum Error {
     AmbiguousToken(String),
     #[error("{0:?} is not a usable user name: 1 to 64 letters, digits, '.', '_', '-' or '@'")]
     BadName(String),
+    #[error("team {0:?} already exists")]
+    TeamExists(String),
+    #[error("no team {0:?} (`tracedeck team list` shows them)")]
+    NoTeam(String),
+    #[error("{0:?} is already in team {1:?}")]
+    AlreadyMember(String, String),
+    #[error("{0:?} is not in team {1:?}")]
+    NotMember(String, String),
+    #[error("{0} has no owner (it was uploaded while the server was open)")]
+    NoOwner(String),
     #[error("password hashing: {0}")]
     Hash(String),
     #[error("random numbers: {0}")]
@@ -248,6 +259,7 @@ impl AuthStore {
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
         super::shares::migrate(&conn)?;
+        super::teams::migrate(&conn)?;
         Ok(AuthStore {
             conn: Mutex::new(conn),
             decoy: OnceLock::new(),
@@ -400,23 +412,15 @@ impl AuthStore {
         )
     }
 
-    /// Records `user` as the owner of upload `id` of kind `kind`.
-    pub fn set_owner(&self, kind: &str, id: &str, user: &str) -> Result<()> {
+    /// Records `user` as the owner of upload `id` of kind `kind`, and the
+    /// team it belongs to (the caller checked that `user` may choose it).
+    pub fn set_owner(&self, kind: &str, id: &str, user: &str, team: Option<&str>) -> Result<()> {
         lock(&self.conn).execute(
-            "INSERT OR REPLACE INTO owners (kind, id, user, created_ns) VALUES (?1, ?2, ?3, ?4)",
-            params![kind, id, user, Timestamp::now().as_nanos()],
+            "INSERT OR REPLACE INTO owners (kind, id, user, created_ns, team)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind, id, user, Timestamp::now().as_nanos(), team],
         )?;
         Ok(())
-    }
-
-    pub fn owner(&self, kind: &str, id: &str) -> Result<Option<String>> {
-        Ok(lock(&self.conn)
-            .query_row(
-                "SELECT user FROM owners WHERE kind = ?1 AND id = ?2",
-                params![kind, id],
-                |r| r.get(0),
-            )
-            .optional()?)
     }
 
     /// Forgets the owner of a deleted upload, and its share links.
@@ -427,34 +431,6 @@ impl AuthStore {
             params![kind, id],
         )?;
         AuthStore::forget_shares(&conn, kind, id)
-    }
-
-    /// IDs of `user`'s uploads of kind `kind`, newest first, and how many
-    /// there are.
-    pub fn owned(
-        &self,
-        kind: &str,
-        user: &str,
-        limit: u32,
-        offset: u64,
-    ) -> Result<(u64, Vec<String>)> {
-        let conn = lock(&self.conn);
-        let total: i64 = conn.query_row(
-            "SELECT count(*) FROM owners WHERE kind = ?1 AND user = ?2",
-            params![kind, user],
-            |r| r.get(0),
-        )?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT id FROM owners WHERE kind = ?1 AND user = ?2
-             ORDER BY created_ns DESC, id LIMIT ?3 OFFSET ?4",
-        )?;
-        let ids = stmt
-            .query_map(
-                params![kind, user, limit, i64::try_from(offset).unwrap_or(i64::MAX)],
-                |r| r.get(0),
-            )?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok((u64::try_from(total).unwrap_or(0), ids))
     }
 
     /// Every account, by name.
@@ -477,8 +453,8 @@ impl AuthStore {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Removes an account with its sessions and tokens, and revokes the
-    /// share links it made. Its uploads keep
+    /// Removes an account with its sessions, tokens and team memberships,
+    /// and revokes the share links it made. Its uploads keep
     /// their owner's name, so only admins see them from then on (a new
     /// account of the same name would see them again: README, "Accounts
     /// and sharing").
@@ -488,6 +464,7 @@ impl AuthStore {
         if removed == 0 {
             return Err(Error::NoUser(name.to_string()));
         }
+        conn.execute("DELETE FROM team_members WHERE user = ?1", params![name])?;
         // Links the account made go with it: nobody is left to revoke them.
         conn.execute(
             "UPDATE shares SET revoked = 1 WHERE owner = ?1",
@@ -622,10 +599,11 @@ fn nanos(d: Duration) -> i64 {
 }
 
 #[cfg(test)]
-mod test {
+pub(super) mod test {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, AuthStore) {
+    /// A fresh accounts database in a temporary directory.
+    pub(in crate::store) fn store() -> (tempfile::TempDir, AuthStore) {
         let dir = tempfile::tempdir().unwrap();
         let s = AuthStore::open(dir.path()).unwrap();
         (dir, s)
@@ -693,16 +671,17 @@ mod test {
     #[test]
     fn owners_list_newest_first() {
         let (_d, s) = store();
-        s.set_owner("capture", "a", "ann").unwrap();
-        s.set_owner("capture", "b", "ann").unwrap();
-        s.set_owner("capture", "c", "bob").unwrap();
-        s.set_owner("strace log", "d", "ann").unwrap();
-        let (total, ids) = s.owned("capture", "ann", 10, 0).unwrap();
+        s.set_owner("capture", "a", "ann", None).unwrap();
+        s.set_owner("capture", "b", "ann", None).unwrap();
+        s.set_owner("capture", "c", "bob", None).unwrap();
+        s.set_owner("strace log", "d", "ann", None).unwrap();
+        let (total, ids) = s.visible_ids("capture", "ann", 10, 0).unwrap();
         assert_eq!(total, 2);
-        assert_eq!(ids.len(), 2);
-        assert_eq!(s.owner("capture", "c").unwrap().as_deref(), Some("bob"));
+        assert_eq!(ids, ["b", "a"]);
+        let bob = |s: &AuthStore| s.ownership("capture", "c").unwrap().map(|o| o.owner);
+        assert_eq!(bob(&s).as_deref(), Some("bob"));
         s.forget_owner("capture", "c").unwrap();
-        assert_eq!(s.owner("capture", "c").unwrap(), None);
+        assert_eq!(bob(&s), None);
     }
 
     #[test]

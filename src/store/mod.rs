@@ -21,6 +21,7 @@ mod sqlite;
 mod stop;
 mod straces;
 mod tables;
+pub mod teams;
 
 /// Locks a mutex, carrying on past a poisoned one: the state behind every
 /// lock in the store and the workers (SQLite handles, queues, progress

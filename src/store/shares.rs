@@ -380,6 +380,7 @@ mod test {
         let v: i64 = lock(&s.conn)
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 1);
+        // Later versions (2: teams) build on this one.
+        assert!(v >= 1, "{v}");
     }
 }

@@ -1,7 +1,9 @@
 //! The one middleware every request passes: the Host allow-list, who the
 //! request is from, what a token's scope allows, the cross-site write and
-//! CSRF checks; then, on the way out, the owner of a new upload, the audit
-//! of uploads and deletions, and the page additions of [`super::inject`].
+//! CSRF checks, that only an upload's owner (or an admin) changes, deletes
+//! or shares it; then, on the way out, the owner and team of a new upload,
+//! the audit of uploads and deletions, and the page additions of
+//! [`super::inject`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -12,10 +14,12 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::upload_team::UploadTeam;
 use super::viewer::{Via, Who};
 use super::{csrf, inject, origin, Auth, Mode, Viewer};
 use crate::store::auth::{is_valid_name, Scope, User};
 use crate::store::id::{Capture, Strace};
+use crate::store::teams::Access;
 use crate::store::IdKind;
 use crate::web::kit::PageError;
 use crate::web::{off_thread, AppState, Error};
@@ -142,13 +146,36 @@ async fn checked(state: AppState, req: Request, next: Next, stale_cookie: &mut b
             }
         }
     }
+    if let Some((kind, id)) = owners_only(req.method(), &path) {
+        match viewer.access_to(kind, id).await {
+            Access::Manage => {}
+            Access::Read => {
+                return refuse(
+                    &path,
+                    Error::Forbidden(format!(
+                        "only the owner of this {kind} (or an admin) may do that"
+                    )),
+                )
+            }
+            Access::None => return refuse(&path, Error::NotFound(kind.to_string())),
+        }
+    }
     let method = req.method().clone();
+    let team = UploadTeam::default();
+    if is_upload(&method, &path) {
+        if let Some(name) = query_param(&req, "team") {
+            if let Err(e) = team.choose(&viewer, &name).await {
+                return refuse(&path, e);
+            }
+        }
+    }
     let mut req = req;
     req.extensions_mut().insert(viewer.clone());
+    req.extensions_mut().insert(team.clone());
     let resp = next.run(req).await;
     if writes {
         if let Some(change) = change_of(&method, &path, &resp) {
-            record(&viewer, change).await;
+            record(&viewer, change, team.chosen()).await;
         }
     }
     add_to_page(resp, &viewer).await
@@ -304,14 +331,35 @@ fn upload_in(path: &str) -> Option<(&'static str, String)> {
     (id.len() == 32).then(|| (noun, id.to_string()))
 }
 
-fn change_of(method: &Method, path: &str, resp: &Response) -> Option<Change> {
-    let status = resp.status();
-    if *method == Method::POST
+/// Whether the request makes a new upload.
+fn is_upload(method: &Method, path: &str) -> bool {
+    *method == Method::POST
         && matches!(
             path,
             "/upload" | "/straces" | "/api/captures" | "/api/straces"
         )
-    {
+}
+
+/// The upload a request acts on, when only its owner (or an admin) may:
+/// every write but computing a filtered view (which any reader may ask
+/// for), and the pages of its share links, team and deletion.
+fn owners_only(method: &Method, path: &str) -> Option<(&'static str, String)> {
+    let (kind, id) = upload_in(path)?;
+    let rest = path.split_once(id.as_str()).map_or("", |(_, rest)| rest);
+    let writes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let owners_page =
+        rest.starts_with("/shares") || matches!(rest, "/team" | "/delete" | "/keylog/remove");
+    let owners = if writes {
+        rest != "/analyses"
+    } else {
+        owners_page
+    };
+    owners.then_some((kind, id))
+}
+
+fn change_of(method: &Method, path: &str, resp: &Response) -> Option<Change> {
+    let status = resp.status();
+    if is_upload(method, path) {
         if status != StatusCode::CREATED && !status.is_redirection() {
             return None;
         }
@@ -328,19 +376,24 @@ fn change_of(method: &Method, path: &str, resp: &Response) -> Option<Change> {
     None
 }
 
-/// Records the owner of a new upload, forgets a deleted one's, and
-/// audits both.
-async fn record(viewer: &Viewer, change: Change) {
+/// Records the owner (and `team`) of a new upload, forgets a deleted
+/// one's, and audits both.
+async fn record(viewer: &Viewer, change: Change, team: Option<String>) {
     let user = viewer.name().map(str::to_string);
     let auth = viewer.auth.clone();
     let (event, detail) = match &change {
-        Change::Uploaded(noun, id) => ("upload", format!("{noun} {id}")),
+        Change::Uploaded(noun, id) => match &team {
+            Some(team) => ("upload", format!("{noun} {id} for team {team}")),
+            None => ("upload", format!("{noun} {id}")),
+        },
         Change::Deleted(noun, id) => ("delete", format!("{noun} {id}")),
     };
     let owner = user.clone();
     let stored = off_thread(auth.store.clone(), move |s| {
         let done = match (&change, owner) {
-            (Change::Uploaded(noun, id), Some(owner)) => s.set_owner(noun, id, &owner),
+            (Change::Uploaded(noun, id), Some(owner)) => {
+                s.set_owner(noun, id, &owner, team.as_deref())
+            }
             (Change::Deleted(noun, id), _) => s.forget_owner(noun, id),
             (Change::Uploaded(..), None) => Ok(()),
         };
@@ -399,6 +452,31 @@ mod test {
         );
         assert_eq!(upload_in("/c/short"), None);
         assert_eq!(upload_in("/other"), None);
+    }
+
+    #[test]
+    fn only_owners_change_delete_and_share() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let owners = |m: Method, p: &str| owners_only(&m, &p.replace("ID", id)).is_some();
+        assert!(owners(Method::POST, "/c/ID/delete"));
+        assert!(owners(Method::DELETE, "/api/captures/ID"));
+        assert!(owners(Method::POST, "/c/ID/shares"));
+        assert!(owners(Method::GET, "/c/ID/shares"));
+        assert!(owners(Method::GET, "/api/captures/ID/shares"));
+        assert!(owners(Method::POST, "/c/ID/shares/3/revoke"));
+        assert!(owners(Method::POST, "/c/ID/team"));
+        assert!(owners(Method::GET, "/s/ID/team"));
+        assert!(owners(Method::GET, "/s/ID/delete"));
+        assert!(owners(Method::POST, "/c/ID/keylog"));
+        assert!(!owners(Method::GET, "/c/ID/keylog"));
+        assert!(!owners(Method::POST, "/c/ID/analyses"));
+        assert!(!owners(Method::POST, "/api/captures/ID/analyses"));
+        assert!(!owners(Method::GET, "/c/ID"));
+        assert!(!owners(
+            Method::GET,
+            "/api/captures/ID/conversations/1/pcap"
+        ));
+        assert!(!owners(Method::POST, "/upload"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The lists of uploads a viewer may see: all of them for the local user
-//! of an open server and for admins, their own for everyone else.
+//! of an open server and for admins, their own and their teams' for
+//! everyone else.
 
 use std::sync::Arc;
 
@@ -38,7 +39,7 @@ where
     };
     off_thread(viewer.auth.store.clone(), move |auth: &AuthStore| {
         let (total, ids) = auth
-            .owned(K::NOUN, &user, limit, offset)
+            .visible_ids(K::NOUN, &user, limit, offset)
             .map_err(|e| Error::Internal(e.to_string()))?;
         let mut items = Vec::with_capacity(ids.len());
         for id in &ids {

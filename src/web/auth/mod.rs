@@ -5,8 +5,10 @@
 //! user; anywhere else it needs accounts, a trusted reverse proxy, or an
 //! explicit `--open`. One middleware ([`guard`]) checks every request
 //! (Host, credentials, a token's scope, cross-site writes, CSRF), puts the
-//! [`Viewer`] in the request, records owners and audits; the extractor of
-//! an upload's ID asks the viewer whether it may see that upload.
+//! [`Viewer`] in the request, lets only an upload's owner (or an admin)
+//! change, delete or share it, records owners and teams, and audits; the
+//! extractor of an upload's ID asks the viewer whether it may see that
+//! upload ([`Viewer::access`] is the one place that decides).
 
 mod audit_page;
 mod csrf;
@@ -16,6 +18,8 @@ mod limiter;
 mod lists;
 mod login;
 mod origin;
+mod team_page;
+mod upload_team;
 mod viewer;
 
 use std::net::{IpAddr, SocketAddr};
@@ -30,8 +34,11 @@ use ipnet::IpNet;
 pub(crate) use guard::guard;
 pub(crate) use lists::{visible_captures, visible_straces};
 pub(crate) use login::behind_tls;
+pub(crate) use upload_team::TeamField;
 pub use viewer::Viewer;
 
+use super::pipeline::capture::Analysis;
+use super::pipeline::strace::Parse;
 use super::AppState;
 use crate::store::auth::AuthStore;
 use limiter::Limiter;
@@ -158,6 +165,22 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/admin/audit", get(audit_page::page))
+        .route(
+            "/c/{id}/team",
+            get(team_page::page::<Analysis>).post(team_page::form_set::<Analysis>),
+        )
+        .route(
+            "/s/{id}/team",
+            get(team_page::page::<Parse>).post(team_page::form_set::<Parse>),
+        )
+        .route(
+            "/api/captures/{id}/team",
+            get(team_page::api_get::<Analysis>).post(team_page::api_set::<Analysis>),
+        )
+        .route(
+            "/api/straces/{id}/team",
+            get(team_page::api_get::<Parse>).post(team_page::api_set::<Parse>),
+        )
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use axum::http::request::Parts;
 
 use super::{csrf, Auth, Mode};
 use crate::store::auth::{Scope, User};
+use crate::store::teams::Access;
 use crate::store::{Id, IdKind};
-use crate::web::Error;
+use crate::web::{off_thread, Error};
 
 /// How a user proved who they are.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,29 +88,57 @@ impl Viewer {
         csrf::token(&self.auth.csrf_key, bound_to)
     }
 
-    /// Whether this viewer may see upload `id`; an upload with no owner
-    /// (made while the server was open) is for those who see all.
-    pub async fn may_see<K: IdKind>(&self, id: &Id<K>) -> bool {
+    /// What this viewer may do with upload `id`: the one place that
+    /// decides (the ID extractor asks it for reading; the guard for
+    /// changing, deleting and sharing). Those who see all manage every
+    /// upload; anyone else manages their own and reads their teams'; an
+    /// upload with no owner (made while the server was open) is for those
+    /// who see all.
+    pub async fn access<K: IdKind>(&self, id: &Id<K>) -> Access {
+        self.access_to(K::NOUN, id.to_string()).await
+    }
+
+    /// [`Viewer::access`] by kind and ID text.
+    pub(crate) async fn access_to(&self, kind: &'static str, id: String) -> Access {
         if self.sees_all() {
-            return true;
+            return Access::Manage;
         }
         let Some(name) = self.name().map(str::to_string) else {
-            return false;
+            return Access::None;
         };
-        let store = self.auth.store.clone();
-        let id = id.to_string();
-        let owner = tokio::task::spawn_blocking(move || store.owner(K::NOUN, &id)).await;
-        match owner {
-            Ok(Ok(owner)) => owner.as_deref() == Some(name.as_str()),
-            Ok(Err(e)) => {
-                tracing::error!("looking up an owner: {e}");
-                false
+        let found = off_thread(self.auth.store.clone(), move |s| {
+            s.access(kind, &id, &name)
+                .map_err(|e| Error::Internal(e.to_string()))
+        })
+        .await;
+        found.unwrap_or_else(|e| {
+            tracing::error!("looking up who may see an upload: {e}");
+            Access::None
+        })
+    }
+
+    /// Whether this viewer may read upload `id` ([`Viewer::access`]).
+    pub async fn may_see<K: IdKind>(&self, id: &Id<K>) -> bool {
+        self.access(id).await >= Access::Read
+    }
+
+    /// The teams this viewer may give an upload to: every team for an
+    /// admin, their own for a user, none for the local user of an open
+    /// server (whose uploads have no owner) or anyone not signed in.
+    pub(crate) async fn teams_to_pick(&self) -> Result<Vec<String>, Error> {
+        let Some(name) = self.name().map(str::to_string) else {
+            return Ok(Vec::new());
+        };
+        let all = self.sees_all();
+        off_thread(self.auth.store.clone(), move |s| {
+            if all {
+                s.teams().map(|t| t.into_iter().map(|t| t.name).collect())
+            } else {
+                s.teams_of(&name)
             }
-            Err(e) => {
-                tracing::error!("looking up an owner: {e}");
-                false
-            }
-        }
+            .map_err(|e| Error::Internal(e.to_string()))
+        })
+        .await
     }
 
     /// The banner an open server started with `--open` shows.

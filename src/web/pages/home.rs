@@ -33,6 +33,8 @@ pub struct Home {
     captures: Vec<CaptureItem>,
     total: u64,
     max_upload_mib: u64,
+    /// Teams the viewer may give the upload to (`team_pick.html`).
+    teams: Vec<String>,
 }
 
 /// `GET /`: the upload area and the latest captures.
@@ -72,5 +74,6 @@ pub async fn home(
         captures,
         total: page.total,
         max_upload_mib: state.max_upload >> 20,
+        teams: viewer.teams_to_pick().await?,
     })
 }

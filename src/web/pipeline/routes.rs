@@ -31,7 +31,8 @@ pub trait Routes: Kind + Sized {
 pub struct NameParam(Option<String>);
 
 impl FromQuery for NameParam {
-    const NAMES: &'static [&'static str] = &["name"];
+    // `team=` is the guard's: it records the upload's team with its owner.
+    const NAMES: &'static [&'static str] = &["name", "team"];
     fn from_params(p: &Params) -> std::result::Result<Self, ParamError> {
         Ok(NameParam(p.get("name").map(str::to_string)))
     }

@@ -1,5 +1,6 @@
 //! Receiving an upload: the body (multipart fields named `file`, or the
-//! raw body as one file) streams to staging files as it arrives, hashed on
+//! raw body as one file; a `team` field chooses the upload's team) streams
+//! to staging files as it arrives, hashed on
 //! the way and counted against `--max-upload` for all files together. A
 //! staging file removes itself unless the upload completes, so one that
 //! breaks off, runs over the limit, arrives too slowly or finds the disk
@@ -18,6 +19,7 @@ use tokio::io::AsyncWriteExt;
 use super::pace::{self, Paced};
 use super::Kind;
 use crate::capture::free_space;
+use crate::web::auth::TeamField;
 use crate::web::error::{Error, Result};
 use crate::web::off_thread;
 
@@ -255,6 +257,7 @@ pub(super) async fn receive<K: Kind>(
     req: Request,
 ) -> Result<(Vec<(Staging, Received)>, Option<Vec<u8>>)> {
     let (is_multipart, declared) = check_declared_size(&req, limit)?;
+    let team = TeamField::of(&req);
     let req = req.map(|body| {
         Body::from_stream(Paced::new(
             body.into_data_stream(),
@@ -304,6 +307,13 @@ pub(super) async fn receive<K: Kind>(
     let mut file_parts = 0usize;
     let mut side = None;
     while let Some(mut field) = multipart.next_field().await.map_err(broke_off)? {
+        if field.name() == Some(TeamField::NAME) {
+            let value = crate::web::keylog::read_field(&mut field, TeamField::MAX_LEN).await?;
+            if let Some(team) = &team {
+                team.choose(&value).await?;
+            }
+            continue;
+        }
         if let Some((name, max)) = K::SIDE_PART {
             if field.name() == Some(name) && side.is_none() {
                 let bytes = crate::web::keylog::read_field(&mut field, max).await?;

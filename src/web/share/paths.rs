@@ -220,7 +220,10 @@ impl Kind {
         });
         let html = remove_elements(&html, "details", |e| e.contains("class=\"share-box\""));
         let html = remove_elements(&html, "a", |e| {
-            e.contains("/delete\"") || e.contains("/shares\"") || e.contains("/keylog\"")
+            e.contains("/delete\"")
+                || e.contains("/shares\"")
+                || e.contains("/keylog\"")
+                || e.contains("/team\"")
         });
         // A link that filters by a hidden value (an endpoint's host and
         // path) or sorts by a hidden column would answer 400 in a shared
@@ -313,8 +316,6 @@ pub(super) fn hide_filter(body: &str, filter: &str) -> String {
     out
 }
 
-/// `html` without each `<tag …>…</tag>` element (not nested in one of its
-/// kind) for which `drop` is true.
 /// The query of the first `href` in an element's opening tag, with HTML's
 /// `&amp;` read back.
 fn href_query(element: &str) -> Option<String> {
@@ -325,6 +326,8 @@ fn href_query(element: &str) -> Option<String> {
     Some(query.replace("&amp;", "&"))
 }
 
+/// `html` without each `<tag …>…</tag>` element (not nested in one of its
+/// kind) for which `drop` is true.
 fn remove_elements(html: &str, tag: &str, drop: impl Fn(&str) -> bool) -> String {
     edit_elements(html, tag, drop, false)
 }

@@ -181,6 +181,8 @@ fn pager(
 pub struct ListPage {
     straces: Vec<(StraceStatus, String, String)>,
     max_upload_mib: u64,
+    /// Teams the viewer may give the upload to (`team_pick.html`).
+    teams: Vec<String>,
 }
 
 /// `GET /straces`: the upload form and the latest uploads.
@@ -206,6 +208,7 @@ pub async fn list(
             })
             .collect(),
         max_upload_mib: state.max_upload >> 20,
+        teams: viewer.teams_to_pick().await?,
     })
 }
 
