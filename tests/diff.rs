@@ -293,7 +293,7 @@ fn the_api_and_the_page_say_what_the_cli_says() {
     assert!(html.contains(top), "{top} missing from the page");
     assert!(
         html.contains(&format!(
-            "/c/{incident}/http?method=GET&#38;host=127.0.0.1%3A8471&#38;path=%2Fapi%2Forders%2F"
+            "/c/{incident}/http?method=GET&#38;host=127.0.0.1%3A8471&#38;template=%2Fapi%2Forders%2F%7Bid%7D"
         )),
         "{html}"
     );

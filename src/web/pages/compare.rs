@@ -17,6 +17,7 @@ use crate::web::auth::Viewer;
 use crate::web::error::Error;
 use crate::web::extract::{Checked, FromQuery};
 use crate::web::kit::{PageResult, Query};
+use crate::web::pages::endpoints::http_href;
 use crate::web::params::{ParamError, Params};
 use crate::web::{blocking, AppState};
 
@@ -213,19 +214,15 @@ pub struct ComparePage {
     json: String,
 }
 
-/// The HTTP view of an endpoint's exchanges in `capture`: its method and
-/// host, and the literal start of its template as the path filter.
-fn exchanges_href(capture: &str, e: &EndpointChange) -> String {
-    let mut q = Query::default();
-    if let Some(m) = &e.key.method {
-        q.push("method", m.as_str());
-    }
-    if let Some(h) = &e.key.host {
-        q.push("host", h.as_str());
-    }
-    let literal = e.key.template.split('{').next().unwrap_or("");
-    q.push("path", literal);
-    q.href(&format!("/c/{capture}/http"), &[])
+/// The HTTP view of an endpoint's exchanges in `capture`.
+fn exchanges_href(capture: &str, e: &EndpointChange, keep: &Query) -> String {
+    http_href(
+        &format!("/c/{capture}"),
+        e.key.method.as_deref(),
+        e.key.host.as_deref(),
+        &e.key.template,
+        keep,
+    )
 }
 
 /// `GET /compare?base=ID&incident=ID[&sort=…]`: the comparison page.
@@ -262,7 +259,7 @@ pub async fn compare_page(
                 diff::Presence::Vanished => &base.id,
                 _ => &incident.id,
             };
-            Some(exchanges_href(&on.to_string(), e))
+            Some(exchanges_href(&on.to_string(), e, &Query::default()))
         })
         .collect();
     let [endpoints, statuses, failures, network] = text::tables(&c);
