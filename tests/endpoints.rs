@@ -358,3 +358,56 @@ fn every_endpoint_link_opens_exactly_its_exchanges() {
     }
     assert!(checked >= 20, "only {checked} endpoint links checked");
 }
+
+#[allow(dead_code, clippy::all)]
+#[path = "../bench/endpoints_gen.rs"]
+mod generated;
+
+/// A generated capture of 20,000 exchanges over 500 endpoints whose
+/// latencies the generator drew from known distributions: every endpoint
+/// is found, with its count and exact nearest-rank percentiles (the 5 M
+/// one of bench/endpoints.py checks the same at scale, sketch included).
+#[test]
+fn percentiles_of_a_generated_capture_are_the_drawn_ones() {
+    let dir = fresh_dir("endpoints-generated");
+    let pcap = dir.join("generated.pcap");
+    let mut expect = generated::generate(&pcap, 20_000, 7).unwrap();
+    let rows = exchanges(&pcap).expect("the generated capture reads");
+    assert_eq!(rows.len(), 20_000);
+    let set = endpoints(&rows, &Options::default());
+    let found: std::collections::BTreeMap<(String, String, String), &tracedeck::analysis::report::EndpointRow> =
+        set.rows
+            .iter()
+            .map(|r| {
+                let key = (
+                    r.method.clone().unwrap_or_default(),
+                    r.host.clone().unwrap_or_default(),
+                    r.template.clone(),
+                );
+                (key, r)
+            })
+            .collect();
+    let want: Vec<_> = expect.keys().cloned().collect();
+    let got: Vec<_> = found.keys().cloned().collect();
+    assert_eq!(got, want, "the endpoints the generator made");
+    for (key, e) in expect.iter_mut() {
+        e.values_ns.sort_unstable();
+        let v = &e.values_ns;
+        let row = found[key];
+        let ns = |s: Option<Span>| s.map(Span::as_nanos);
+        assert_eq!(row.count, v.len() as u64, "{key:?}");
+        let drawn = [0.5, 0.9, 0.99].map(|p| Some(generated::nearest_rank(v, p)));
+        assert_eq!(
+            [ns(row.total_p50), ns(row.total_p90), ns(row.total_p99)],
+            drawn,
+            "{key:?}"
+        );
+        assert_eq!(
+            [ns(row.server_p50), ns(row.server_p90), ns(row.server_p99)],
+            drawn,
+            "{key:?}"
+        );
+        assert_eq!(ns(row.total_max), v.last().copied(), "{key:?}");
+        assert_eq!(row.percentiles, "exact");
+    }
+}
