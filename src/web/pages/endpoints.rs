@@ -71,37 +71,17 @@ impl EndpointView {
 }
 
 /// `rename=OLD=>NEW;OLD2=>NEW2` and `split=T1;T2`.
-fn options(p: &Params) -> Result<Options, ParamError> {
-    let mut o = Options::default();
-    let list = |k: &str| -> Result<Vec<String>, ParamError> {
+pub fn options(p: &Params) -> Result<Options, ParamError> {
+    let value = |k: &str| -> Result<&str, ParamError> {
         let v = p.get(k).unwrap_or("");
         if v.len() > MAX_EDIT_LEN {
             return Err(ParamError(format!(
                 "{k} is longer than {MAX_EDIT_LEN} bytes"
             )));
         }
-        Ok(v.split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect())
+        Ok(v)
     };
-    for pair in list("rename")? {
-        let Some((old, new)) = pair.split_once("=>") else {
-            return Err(ParamError(format!(
-                "rename {pair:?}: write OLD=>NEW (several joined by ;)"
-            )));
-        };
-        let (old, new) = (old.trim(), new.trim());
-        if old.is_empty() || new.is_empty() {
-            return Err(ParamError(format!(
-                "rename {pair:?}: a template on each side of =>"
-            )));
-        }
-        o.rename.push((old.to_string(), new.to_string()));
-    }
-    o.split = list("split")?;
-    Ok(o)
+    Options::parse(value("rename")?, value("split")?).map_err(ParamError)
 }
 
 /// A page of endpoints and the timeline, as the JSON twin answers.
@@ -131,6 +111,36 @@ fn fetch(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<En
         items,
         timeline,
     })
+}
+
+/// Every endpoint of a capture: the stored rows, or, with renames or
+/// splits, rows made again from the stored exchanges.
+pub fn all_endpoints(
+    s: &dyn Store,
+    id: &CaptureId,
+    options: &Options,
+) -> store::Result<Vec<EndpointRow>> {
+    if *options != Options::default() {
+        let mut builder = Builder::new(options.clone());
+        s.each_exchange(id, &mut |row| {
+            builder.add(row);
+        })?;
+        return Ok(builder.finish().rows);
+    }
+    let mut q = EndpointQuery {
+        limit: MAX_LIMIT,
+        ..EndpointQuery::default()
+    };
+    let mut rows = Vec::new();
+    loop {
+        let page = s.endpoints(id, &q)?;
+        let got = page.items.len();
+        rows.extend(page.items);
+        if got < MAX_LIMIT as usize {
+            return Ok(rows);
+        }
+        q.offset += u64::from(MAX_LIMIT);
+    }
 }
 
 /// The page `q` asks for of rows made in memory: filtered, sorted as the
