@@ -76,7 +76,12 @@ pub struct Kind {
     pub errors: u64,
 }
 
-pub const HOSTS: [&str; 4] = ["api.shop.test", "cdn.shop.test", "auth.shop.test", "search.shop.test"];
+pub const HOSTS: [&str; 4] = [
+    "api.shop.test",
+    "cdn.shop.test",
+    "auth.shop.test",
+    "search.shop.test",
+];
 
 /// Generic resource endpoints per host besides the named kinds.
 pub const RESOURCES: usize = 60;
@@ -91,13 +96,55 @@ pub fn kinds() -> Vec<Kind> {
         errors,
     };
     vec![
-        k("GET", "/api/users/{n}", "/api/users/{id}", 250, Dist::LogUniform(1_000, 2_000_000), 5),
-        k("GET", "/api/users/{u}/orders", "/api/users/{name}/orders", 80, Dist::Uniform(5_000, 80_000), 10),
-        k("POST", "/api/orders", "/api/orders", 60, Dist::LogUniform(20_000, 900_000), 40),
-        k("GET", "/api/orders/{n}/items", "/api/orders/{id}/items", 60, Dist::Uniform(2_000, 30_000), 0),
+        k(
+            "GET",
+            "/api/users/{n}",
+            "/api/users/{id}",
+            250,
+            Dist::LogUniform(1_000, 2_000_000),
+            5,
+        ),
+        k(
+            "GET",
+            "/api/users/{u}/orders",
+            "/api/users/{name}/orders",
+            80,
+            Dist::Uniform(5_000, 80_000),
+            10,
+        ),
+        k(
+            "POST",
+            "/api/orders",
+            "/api/orders",
+            60,
+            Dist::LogUniform(20_000, 900_000),
+            40,
+        ),
+        k(
+            "GET",
+            "/api/orders/{n}/items",
+            "/api/orders/{id}/items",
+            60,
+            Dist::Uniform(2_000, 30_000),
+            0,
+        ),
         k("GET", "/health", "/health", 40, Dist::Uniform(50, 400), 0),
-        k("POST", "/graphql", "/graphql", 50, Dist::LogUniform(3_000, 3_000_000), 20),
-        k("GET", "/search?q=x{n}&page=2", "/search", 50, Dist::LogUniform(10_000, 500_000), 0),
+        k(
+            "POST",
+            "/graphql",
+            "/graphql",
+            50,
+            Dist::LogUniform(3_000, 3_000_000),
+            20,
+        ),
+        k(
+            "GET",
+            "/search?q=x{n}&page=2",
+            "/search",
+            50,
+            Dist::LogUniform(10_000, 500_000),
+            0,
+        ),
     ]
 }
 
@@ -140,7 +187,14 @@ impl Pcap {
         self.out.write_all(&h)
     }
 
-    fn segment(&mut self, ts_us: u64, from: &mut Side, to: &Side, flags: u8, payload: &[u8]) -> std::io::Result<()> {
+    fn segment(
+        &mut self,
+        ts_us: u64,
+        from: &mut Side,
+        to: &Side,
+        flags: u8,
+        payload: &[u8],
+    ) -> std::io::Result<()> {
         let ip_len = 20 + 20 + payload.len();
         let frame = 14 + ip_len;
         let r = &mut self.rec;
@@ -150,7 +204,20 @@ impl Pcap {
         r.extend_from_slice(&(frame as u32).to_le_bytes());
         r.extend_from_slice(&(frame as u32).to_le_bytes());
         r.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]);
-        r.extend_from_slice(&[0x45, 0, (ip_len >> 8) as u8, ip_len as u8, 0, 0, 0x40, 0, 64, 6, 0, 0]);
+        r.extend_from_slice(&[
+            0x45,
+            0,
+            (ip_len >> 8) as u8,
+            ip_len as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+            0,
+            0,
+        ]);
         r.extend_from_slice(&from.ip);
         r.extend_from_slice(&to.ip);
         r.extend_from_slice(&from.port.to_be_bytes());
@@ -194,7 +261,12 @@ pub fn generate(path: &Path, exchanges: u64, seed: u64) -> std::io::Result<Expec
         let host_i = (conn % HOSTS.len() as u64) as usize;
         let host = HOSTS[host_i];
         let mut client = Side {
-            ip: [10, 1 + (conn >> 24) as u8 % 200, (conn >> 8) as u8, conn as u8],
+            ip: [
+                10,
+                1 + (conn >> 24) as u8 % 200,
+                (conn >> 8) as u8,
+                conn as u8,
+            ],
             port: 1024 + (conn % 60_000) as u16,
             seq: rng.next() as u32,
         };
@@ -235,7 +307,11 @@ pub fn generate(path: &Path, exchanges: u64, seed: u64) -> std::io::Result<Expec
                 }
             };
             let latency = dist.draw(&mut rng).max(1);
-            let status = if rng.below(1000) < errors { "503 Service Unavailable" } else { "200 OK" };
+            let status = if rng.below(1000) < errors {
+                "503 Service Unavailable"
+            } else {
+                "200 OK"
+            };
             req.clear();
             write!(req, "{method} {target} HTTP/1.1\r\nHost: {host}\r\n")?;
             if method != "GET" {
@@ -302,11 +378,17 @@ fn main() -> std::io::Result<()> {
         eprintln!("usage: endpoints_gen OUT.pcap [EXCHANGES] [SEED]");
         std::process::exit(2);
     };
-    let exchanges = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5_000_000);
+    let exchanges = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5_000_000);
     let seed = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1);
     let mut expect = generate(Path::new(out), exchanges, seed)?;
     let sidecar = format!("{out}.expect.tsv");
     write_expectations(Path::new(&sidecar), &mut expect)?;
-    println!("{exchanges} exchanges in {} endpoints: {out}, {sidecar}", expect.len());
+    println!(
+        "{exchanges} exchanges in {} endpoints: {out}, {sidecar}",
+        expect.len()
+    );
     Ok(())
 }

@@ -138,6 +138,27 @@ fn the_cli_sorts_by_any_column_and_refuses_others() {
         .contains("10 HTTP exchanges in 10 endpoints"));
     assert!(lines.next().unwrap().starts_with("method"));
     assert!(lines.next().unwrap().contains("/chunked"), "{text}");
+    let renamed = tracedeck(&[
+        "analyze",
+        file,
+        "--endpoints",
+        "--json",
+        "--rename",
+        "/nope=>/missing;/error=>/missing",
+    ]);
+    assert!(renamed.status.success());
+    let doc: Value = serde_json::from_slice(&renamed.stdout).unwrap();
+    let missing: Vec<&Value> = doc["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["template"] == "/missing" && e["method"] == "GET")
+        .collect();
+    assert_eq!(missing.len(), 1, "{doc}");
+    assert_eq!(missing[0]["count"], 2);
+    let broken = tracedeck(&["analyze", file, "--endpoints", "--rename", "nothing"]);
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("OLD=>NEW"));
     let bad = tracedeck(&["analyze", file, "--endpoints", "--sort", "duration"]);
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8(bad.stderr).unwrap();
@@ -268,7 +289,11 @@ fn template_links(html: &str) -> Vec<String> {
         .filter_map(|cell| {
             let at = cell.find("href=\"")? + "href=\"".len();
             let end = cell[at..].find('"')?;
-            Some(cell[at..at + end].replace("&amp;", "&").replace("&#38;", "&"))
+            Some(
+                cell[at..at + end]
+                    .replace("&amp;", "&")
+                    .replace("&#38;", "&"),
+            )
         })
         .collect()
 }
@@ -313,7 +338,9 @@ fn links_show_exactly_the_endpoints_exchanges(s: &Server, id: &str, view: &str) 
     assert_eq!(links.len(), counts.len(), "one link per endpoint of {id}");
     for href in &links {
         let prefix = format!("/c/{id}/http?");
-        let query = href.strip_prefix(&prefix).unwrap_or_else(|| panic!("{href}"));
+        let query = href
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{href}"));
         let shown = s.get(&format!("/api/captures/{id}/http?limit=1&{query}"));
         assert_eq!(shown.status, 200, "{href}");
         let key = link_key(href);
@@ -375,18 +402,21 @@ fn percentiles_of_a_generated_capture_are_the_drawn_ones() {
     let rows = exchanges(&pcap).expect("the generated capture reads");
     assert_eq!(rows.len(), 20_000);
     let set = endpoints(&rows, &Options::default());
-    let found: std::collections::BTreeMap<(String, String, String), &tracedeck::analysis::report::EndpointRow> =
-        set.rows
-            .iter()
-            .map(|r| {
-                let key = (
-                    r.method.clone().unwrap_or_default(),
-                    r.host.clone().unwrap_or_default(),
-                    r.template.clone(),
-                );
-                (key, r)
-            })
-            .collect();
+    let found: std::collections::BTreeMap<
+        (String, String, String),
+        &tracedeck::analysis::report::EndpointRow,
+    > = set
+        .rows
+        .iter()
+        .map(|r| {
+            let key = (
+                r.method.clone().unwrap_or_default(),
+                r.host.clone().unwrap_or_default(),
+                r.template.clone(),
+            );
+            (key, r)
+        })
+        .collect();
     let want: Vec<_> = expect.keys().cloned().collect();
     let got: Vec<_> = found.keys().cloned().collect();
     assert_eq!(got, want, "the endpoints the generator made");

@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::auth::{visible_captures, Viewer};
 use super::error::{Error, Result};
 use super::extract::{Checked, ConvNumber, FilterOnly, FromQuery, PacketPage, Paged, Resolved};
-use super::params::{ParamError, Params};
 use super::pages::endpoints::{self, TemplateParam};
+use super::params::{ParamError, Params};
 use super::{blocking, follow, AppState};
 use crate::store::{CaptureId, CaptureMeta, ConvQuery, DnsQuery, HttpQuery, Status, Store};
 

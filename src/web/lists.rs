@@ -461,7 +461,6 @@ struct Listed<R: Row, T> {
     state_q: Query,
 }
 
-
 /// Reads a list page's query and fetches its rows with `fetch`; the
 /// links keep the pcap filter, the `filters` as typed, and the sort,
 /// limit and offset when they are not the default.
@@ -681,11 +680,18 @@ pub async fn http(
         uri: typed("path"),
         min_total_time: typed("min_total_time"),
         grpc: grpc_now,
-        hidden: ["grpc_method", "http", "stream", "template", "rename", "split"]
-            .into_iter()
-            .map(|k| (k, typed(k)))
-            .filter(|(_, v)| !v.is_empty())
-            .collect(),
+        hidden: [
+            "grpc_method",
+            "http",
+            "stream",
+            "template",
+            "rename",
+            "split",
+        ]
+        .into_iter()
+        .map(|k| (k, typed(k)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect(),
         conversation: typed("conversation"),
         sort: if p.get("sort").is_some() {
             q.sort.name().to_string()

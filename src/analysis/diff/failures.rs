@@ -48,7 +48,8 @@ pub struct FailureChange {
 
 /// The servers whose failures differ, most changed first.
 pub(super) fn compare(base: &Digest, incident: &Digest) -> Vec<FailureChange> {
-    let failed = |d: &Digest| -> BTreeMap<SocketAddr, Failed> { d.failed.iter().copied().collect() };
+    let failed =
+        |d: &Digest| -> BTreeMap<SocketAddr, Failed> { d.failed.iter().copied().collect() };
     let (b, i) = (failed(base), failed(incident));
     let mut servers: Vec<SocketAddr> = b.keys().chain(i.keys()).copied().collect();
     servers.sort_unstable();

@@ -34,7 +34,8 @@ pub struct NetworkChange {
 
 /// Every TCP server of either capture, most changed first.
 pub(super) fn compare(base: &Digest, incident: &Digest) -> Vec<NetworkChange> {
-    let sides = |d: &Digest| -> BTreeMap<SocketAddr, NetworkSide> { d.network.iter().cloned().collect() };
+    let sides =
+        |d: &Digest| -> BTreeMap<SocketAddr, NetworkSide> { d.network.iter().cloned().collect() };
     let mut out: Vec<NetworkChange> = super::pair_up(sides(base), sides(incident))
         .into_iter()
         .map(|(server, b, i)| change(server, b, i))

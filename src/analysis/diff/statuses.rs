@@ -40,7 +40,8 @@ impl StatusChange {
 
 /// Every status of either capture, most changed first.
 pub(super) fn compare(base: &Digest, incident: &Digest) -> Vec<StatusChange> {
-    let counts = |d: &Digest| -> BTreeMap<Option<u16>, u64> { d.statuses.iter().copied().collect() };
+    let counts =
+        |d: &Digest| -> BTreeMap<Option<u16>, u64> { d.statuses.iter().copied().collect() };
     let (b, i) = (counts(base), counts(incident));
     let share = |n: u64, all: u64| if all == 0 { 0.0 } else { n as f64 / all as f64 };
     let mut codes: Vec<Option<u16>> = b.keys().chain(i.keys()).copied().collect();

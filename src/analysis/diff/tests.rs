@@ -88,7 +88,10 @@ fn sides() -> (
 fn compared() -> Comparison {
     let (b, bc, i, ic) = sides();
     let o = EndpointOptions::default();
-    compare(&Capture::of_rows(&b, &bc, &o), &Capture::of_rows(&i, &ic, &o))
+    compare(
+        &Capture::of_rows(&b, &bc, &o),
+        &Capture::of_rows(&i, &ic, &o),
+    )
 }
 
 fn close(a: f64, b: f64) -> bool {

@@ -98,10 +98,7 @@ async fn compared(state: &AppState, viewer: &Viewer, p: &CompareParams) -> Resul
         if b.status != Status::Done || i.status != Status::Done {
             return Ok((b, i, None));
         }
-        let mut c = diff::compare(
-            &capture(s, &b.id, &options)?,
-            &capture(s, &i.id, &options)?,
-        );
+        let mut c = diff::compare(&capture(s, &b.id, &options)?, &capture(s, &i.id, &options)?);
         c.sort_endpoints(sort);
         Ok((b, i, Some(c)))
     })
