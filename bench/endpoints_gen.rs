@@ -7,8 +7,9 @@
 //! with a handshake and FINs), so its server time and total time are both
 //! the gap the generator drew. Endpoints: `ENDPOINT_KINDS` shapes on four
 //! hosts, each with its own distribution (uniform or log-uniform between
-//! two bounds, in microseconds); the first gets a quarter of the exchanges,
-//! so past a million exchanges its percentiles come from the sketch.
+//! two bounds, in microseconds); the first gets a third of the exchanges,
+//! all on one host, so past three million exchanges its percentiles come
+//! from the sketch.
 //!
 //! Next to `OUT.pcap` it writes `OUT.pcap.expect.tsv`: per endpoint
 //! (method, host, template) the count and the nearest-rank p50, p90, p99
@@ -283,6 +284,8 @@ pub fn generate(path: &Path, exchanges: u64, seed: u64) -> std::io::Result<Expec
         let n = PER_CONNECTION.min(exchanges - done);
         for _ in 0..n {
             let pick = rng.below(total_weight);
+            // The hot endpoint is one host's, whichever server answers.
+            let host = if pick < kinds[0].weight { HOSTS[0] } else { host };
             let (method, template, dist, errors, target) = match pick_kind(&kinds, pick) {
                 Some(k) => {
                     let target = k
