@@ -285,7 +285,11 @@ pub fn generate(path: &Path, exchanges: u64, seed: u64) -> std::io::Result<Expec
         for _ in 0..n {
             let pick = rng.below(total_weight);
             // The hot endpoint is one host's, whichever server answers.
-            let host = if pick < kinds[0].weight { HOSTS[0] } else { host };
+            let host = if pick < kinds[0].weight {
+                HOSTS[0]
+            } else {
+                host
+            };
             let (method, template, dist, errors, target) = match pick_kind(&kinds, pick) {
                 Some(k) => {
                     let target = k
