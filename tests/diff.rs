@@ -293,7 +293,7 @@ fn the_api_and_the_page_say_what_the_cli_says() {
     assert!(html.contains(top), "{top} missing from the page");
     assert!(
         html.contains(&format!(
-            "/c/{incident}/http?method=GET&#38;host=127.0.0.1%3A8471&#38;path=%2Fapi%2Forders%2F"
+            "/c/{incident}/http?method=GET&#38;host=127.0.0.1%3A8471&#38;template=%2Fapi%2Forders%2F%7Bid%7D"
         )),
         "{html}"
     );
@@ -317,6 +317,38 @@ fn the_api_and_the_page_say_what_the_cli_says() {
             "/health",
             "/api/checkout"
         ]
+    );
+
+    // Renames and splits in the address: the API says what the CLI says
+    // with the same flags, the page keeps them in its links and says that
+    // its address is its share link.
+    let (rename, split) = ("/api/orders/{id}=>/orders", "/api/users/{id}");
+    let edited = s
+        .get(&format!(
+            "/api/compare?base={base}&incident={incident}&rename=%2Fapi%2Forders%2F%7Bid%7D%3D%3E%2Forders&split=%2Fapi%2Fusers%2F%7Bid%7D"
+        ))
+        .json();
+    let cli_edited = json(&["--rename", rename, "--split", split]);
+    assert_eq!(edited["endpoints"], cli_edited["endpoints"]);
+    assert_eq!(edited["top"], cli_edited["top"]);
+    assert!(endpoint(&edited, "GET", "/orders")["sentence"]
+        .as_str()
+        .unwrap()
+        .starts_with("GET /orders: p99"));
+    assert!(edited["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["template"] != "/api/users/{id}"));
+    let page = s
+        .get(&format!(
+            "/compare?base={base}&incident={incident}&rename=%2Fapi%2Forders%2F%7Bid%7D%3D%3E%2Forders"
+        ))
+        .text();
+    assert!(page.contains("id=\"share-note\""), "{page}");
+    assert!(
+        page.contains("/http?rename=%2Fapi%2Forders%2F%7Bid%7D%3D%3E%2Forders&#38;method=GET&#38;host=127.0.0.1%3A8471&#38;template=%2Forders"),
+        "{page}"
     );
 
     // The home page offers the pair.

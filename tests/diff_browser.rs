@@ -120,7 +120,7 @@ fn compare_from_the_home_page_sort_open_and_share() {
             && b.wait_for("#exchanges", Duration::ZERO).is_some()
     });
     assert!(
-        b.url().contains("method=GET") && b.url().contains("path=%2Fapi%2Forders%2F"),
+        b.url().contains("method=GET") && b.url().contains("template=%2Fapi%2Forders%2F%7Bid%7D"),
         "{}",
         b.url()
     );

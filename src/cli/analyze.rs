@@ -67,6 +67,10 @@ pub struct AnalyzeArgs {
     /// percentiles (README, "Endpoints"); with --json, as `endpoints`.
     #[arg(long, conflicts_with_all = ["dns", "http"])]
     endpoints: bool,
+    /// With --endpoints: `--rename OLD=>NEW` and `--split TEMPLATE`, as in
+    /// the endpoints page's URL.
+    #[command(flatten)]
+    edits: super::diff::TemplateEdits,
     /// Print the DNS lookup table instead of the conversations; with
     /// --json, add the `dns` list to the document.
     #[arg(long)]
@@ -562,7 +566,7 @@ pub fn run(request: Request) -> anyhow::Result<()> {
         ..Options::default()
     };
     let keep = if args.endpoints {
-        Keep::Endpoints(Box::default())
+        Keep::Endpoints(Box::new(endpoints::Builder::new(args.edits.options()?)))
     } else if args.json {
         let spooling = "starting the JSON writer";
         Keep::Json {

@@ -9,7 +9,8 @@ use anyhow::Context;
 use clap::Args;
 
 use tracedeck::analysis::diff::text::{self, Table};
-use tracedeck::analysis::diff::{self, Comparison, Side};
+use tracedeck::analysis::diff::{self, Capture, Comparison, Digester};
+use tracedeck::analysis::endpoints::{self, Builder};
 use tracedeck::analysis::report::{ConversationRow, ExchangeRow};
 use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
 use tracedeck::flow::Conversation;
@@ -18,7 +19,32 @@ use tracedeck::pcap::Reader;
 const EXAMPLES: &str = "\
 Examples:
   tracedeck diff yesterday.pcap today.pcap                 what changed, most changed first
-  tracedeck diff before.pcap after.pcap --filter 'port 443' --json";
+  tracedeck diff before.pcap after.pcap --filter 'port 443' --json
+  tracedeck diff a.pcap b.pcap --rename '/u/{name}=>/users/{name}' --split '/files/{name}'";
+
+/// Corrections to the inferred URL templates, written as the endpoints
+/// page's URL writes them (README, "Endpoints").
+#[derive(Args, Debug, Default)]
+pub struct TemplateEdits {
+    /// Show a template under another name (two renamed alike merge):
+    /// `OLD=>NEW`, several joined by `;`.
+    #[arg(long, value_name = "OLD=>NEW")]
+    rename: Option<String>,
+    /// Take a template one step apart (a folded one back to its values, a
+    /// typed one to its literal paths); several joined by `;`.
+    #[arg(long, value_name = "TEMPLATE")]
+    split: Option<String>,
+}
+
+impl TemplateEdits {
+    pub fn options(&self) -> anyhow::Result<endpoints::Options> {
+        endpoints::Options::parse(
+            self.rename.as_deref().unwrap_or(""),
+            self.split.as_deref().unwrap_or(""),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
@@ -33,37 +59,47 @@ pub struct DiffArgs {
     /// Print the comparison as one JSON object.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    edits: TemplateEdits,
 }
 
-/// The rows of one capture, all of them.
-#[derive(Default)]
-struct Rows {
-    exchanges: Vec<ExchangeRow>,
-    conversations: Vec<ConversationRow>,
+/// One capture's endpoints and digest, counted as its rows come (the
+/// rows themselves are not kept).
+struct Counted {
+    endpoints: Builder,
+    digest: Digester,
 }
 
-impl Output for Rows {
+impl Output for Counted {
     fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
-        self.conversations.push(ConversationRow::from(conv));
+        self.digest.conversation(&ConversationRow::from(conv));
         Ok(())
     }
 
     fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
-        self.exchanges.push(ExchangeRow::from(exchange));
+        let row = ExchangeRow::from(exchange);
+        self.endpoints.add(&row);
+        self.digest.exchange(&row);
         Ok(())
     }
 }
 
-fn read(path: &Path, opts: &Options) -> anyhow::Result<Rows> {
+fn read(path: &Path, opts: &Options, edits: &endpoints::Options) -> anyhow::Result<Capture> {
     let name = path.display().to_string();
     let mut reader = Reader::open(path).with_context(|| name.clone())?;
-    let mut rows = Rows::default();
-    let summary = analysis::analyze(&mut reader, opts, &mut rows)
+    let mut counted = Counted {
+        endpoints: Builder::new(edits.clone()),
+        digest: Digester::default(),
+    };
+    let summary = analysis::analyze(&mut reader, opts, &mut counted)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     for warning in &summary.warnings {
         eprintln!("tracedeck: {name}: warning: {warning}");
     }
-    Ok(rows)
+    Ok(Capture {
+        endpoints: counted.endpoints.finish().rows,
+        digest: counted.digest.finish(),
+    })
 }
 
 pub fn run(args: DiffArgs) -> anyhow::Result<()> {
@@ -78,19 +114,10 @@ pub fn run(args: DiffArgs) -> anyhow::Result<()> {
         filter,
         ..Options::default()
     };
-    let base = read(&args.baseline, &opts)?;
-    let incident = read(&args.incident, &opts)?;
-    let comparison = diff::compare(
-        Side {
-            exchanges: &base.exchanges,
-            conversations: &base.conversations,
-        },
-        Side {
-            exchanges: &incident.exchanges,
-            conversations: &incident.conversations,
-        },
-        &diff::EndpointOptions::default(),
-    );
+    let edits = args.edits.options()?;
+    let base = read(&args.baseline, &opts, &edits)?;
+    let incident = read(&args.incident, &opts, &edits)?;
+    let comparison = diff::compare(&base, &incident);
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     if args.json {

@@ -1,50 +1,83 @@
 //! The endpoints of a capture, stored with the rest of its results
 //! (README, "Endpoints"): the `endpoints` table (one [`EndpointRow`] per
-//! endpoint, sorted and paged as the other tables) and the timeline
-//! (heatmap and p50/p99 lines) as one JSON document in `meta`. The results
-//! writer counts the exchanges into a [`Tally`] as it stores them, so the
-//! page only reads.
+//! endpoint, sorted and paged as the other tables), the timeline (heatmap
+//! and p50/p99 lines) and the comparison's [`Digest`] as JSON documents in
+//! `meta`. The results writer counts the rows into [`Tallies`] as it
+//! stores them, so the endpoints and compare pages only read.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
 
 use super::{tables, Error, Result};
+use crate::analysis::diff::{Digest, Digester};
 use crate::analysis::endpoints::{Tally, Timeline};
-use crate::analysis::report::{EndpointRow, ExchangeRow};
+use crate::analysis::report::{ConversationRow, EndpointRow, ExchangeRow};
 
 /// The `meta` key of the timeline document.
 const TIMELINE_KEY: &str = "endpoint_timeline";
+/// The `meta` key of the comparison's digest.
+const DIGEST_KEY: &str = "compare_digest";
 
-/// Writes the endpoint rows and the timeline of the exchanges counted.
-pub(crate) fn write(conn: &Connection, tally: Tally) -> Result<()> {
-    let (set, timeline) = tally.finish();
-    let sql = tables::insert_sql::<EndpointRow>();
-    for (i, row) in set.rows.iter().enumerate() {
-        tables::insert(conn, &sql, row, Some(i as u64))?;
+/// The endpoints and the comparison's digest of the rows stored so far.
+#[derive(Debug, Default)]
+pub(crate) struct Tallies {
+    endpoints: Tally,
+    digest: Digester,
+}
+
+impl Tallies {
+    pub(crate) fn exchange(&mut self, row: &ExchangeRow) {
+        self.endpoints.add(row);
+        self.digest.exchange(row);
     }
-    let text = serde_json::to_string(&timeline)
-        .map_err(|e| Error::Corrupt(format!("endpoint timeline: {e}")))?;
+
+    pub(crate) fn conversation(&mut self, row: &ConversationRow) {
+        self.digest.conversation(row);
+    }
+}
+
+fn write_doc(conn: &Connection, key: &str, doc: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string(doc).map_err(|e| Error::Corrupt(format!("{key}: {e}")))?;
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)",
-        params![TIMELINE_KEY, text],
+        params![key, text],
     )?;
     Ok(())
 }
 
-/// The stored timeline.
-pub(crate) fn read_timeline(conn: &Connection) -> Result<Timeline> {
+/// A stored document (its default when the results have none).
+fn read_doc<T: DeserializeOwned + Default>(conn: &Connection, key: &str) -> Result<T> {
     let text: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = ?1",
-            params![TIMELINE_KEY],
-            |r| r.get(0),
-        )
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+            r.get(0)
+        })
         .optional()?;
     match text {
-        None => Ok(Timeline::default()),
-        Some(t) => {
-            serde_json::from_str(&t).map_err(|e| Error::Corrupt(format!("endpoint timeline: {e}")))
-        }
+        None => Ok(T::default()),
+        Some(t) => serde_json::from_str(&t).map_err(|e| Error::Corrupt(format!("{key}: {e}"))),
     }
+}
+
+/// Writes the endpoint rows, the timeline and the digest of the rows
+/// counted.
+pub(crate) fn write(conn: &Connection, tallies: Tallies) -> Result<()> {
+    let (set, timeline) = tallies.endpoints.finish();
+    let sql = tables::insert_sql::<EndpointRow>();
+    for (i, row) in set.rows.iter().enumerate() {
+        tables::insert(conn, &sql, row, Some(i as u64))?;
+    }
+    write_doc(conn, TIMELINE_KEY, &timeline)?;
+    write_doc(conn, DIGEST_KEY, &tallies.digest.finish())
+}
+
+/// The stored timeline.
+pub(crate) fn read_timeline(conn: &Connection) -> Result<Timeline> {
+    read_doc(conn, TIMELINE_KEY)
+}
+
+/// The stored digest.
+pub(crate) fn read_digest(conn: &Connection) -> Result<Digest> {
+    read_doc(conn, DIGEST_KEY)
 }
 
 /// Every stored exchange, in stored order, to `f`.

@@ -247,6 +247,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Page<crate::analysis::report::EndpointRow>>;
     /// The endpoint heatmap and p50/p99 lines, made during the analysis.
     fn endpoint_timeline(&self, id: &CaptureId) -> Result<crate::analysis::endpoints::Timeline>;
+    /// What a comparison reads besides the endpoints, made during the
+    /// analysis.
+    fn compare_digest(&self, id: &CaptureId) -> Result<crate::analysis::diff::Digest>;
     /// Every HTTP exchange, in stored order, to `f` (endpoints made again
     /// with a user's renames and splits).
     fn each_exchange(

@@ -123,8 +123,8 @@ pub(crate) struct SqliteResults {
     exchanges: u64,
     /// DNS lookups stored (each one's `id` is its arrival order).
     dns_rows: u64,
-    /// The endpoints of the exchanges stored so far.
-    endpoints: crate::analysis::endpoints::Tally,
+    /// The endpoints and the comparison's digest of the rows stored so far.
+    endpoints: super::endpoints::Tallies,
 }
 
 impl SqliteResults {
@@ -213,13 +213,15 @@ impl SqliteResults {
 
     fn insert_conversation(&mut self, c: &Conversation) -> Result<()> {
         *self.ends.entry(c.state.as_str().to_string()).or_default() += 1;
-        self.rows()?.conversation(ConversationRow::from(c))
+        let row = ConversationRow::from(c);
+        self.endpoints.conversation(&row);
+        self.rows()?.conversation(row)
     }
 
     fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
-        self.endpoints.add(&row);
+        self.endpoints.exchange(&row);
         self.rows()?.exchange(id, row)
     }
 

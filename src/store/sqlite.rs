@@ -1032,6 +1032,11 @@ impl Store for SqliteStore {
         super::endpoints::read_timeline(&conn)
     }
 
+    fn compare_digest(&self, id: &CaptureId) -> Result<crate::analysis::diff::Digest> {
+        let conn = self.results(id)?;
+        super::endpoints::read_digest(&conn)
+    }
+
     fn each_exchange(
         &self,
         id: &CaptureId,

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::auth::{visible_captures, Viewer};
 use super::error::{Error, Result};
 use super::extract::{Checked, ConvNumber, FilterOnly, FromQuery, PacketPage, Paged, Resolved};
+use super::pages::endpoints::{self, TemplateParam};
 use super::params::{ParamError, Params};
 use super::{blocking, follow, AppState};
 use crate::store::{CaptureId, CaptureMeta, ConvQuery, DnsQuery, HttpQuery, Status, Store};
@@ -113,10 +114,14 @@ pub async fn http(
     State(state): State<AppState>,
     _: CaptureId,
     Checked(query): Checked<HttpQuery>,
+    Checked(TemplateParam(template)): Checked<TemplateParam>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
     Ok(Json(
-        blocking(&state, move |s| s.exchanges(&id, &query)).await?,
+        blocking(&state, move |s| {
+            endpoints::exchanges(s, &id, &query, template.as_ref())
+        })
+        .await?,
     ))
 }
 

@@ -10,7 +10,7 @@ use super::error::Error;
 use super::extract::filtered_view;
 use super::fmt;
 use super::kit::{sort_mark, CapHead, Chip, FilterBox, PageResult, Pager, Query};
-use super::pages::status_class;
+use super::pages::{endpoints, status_class};
 use super::params::{self, Params};
 use super::{blocking, AppState};
 use crate::analysis::report::{
@@ -461,29 +461,29 @@ struct Listed<R: Row, T> {
     state_q: Query,
 }
 
-/// How a list page reads one page of its rows from the store.
-type Fetch<R, T> = fn(
-    &dyn crate::store::Store,
-    &CaptureId,
-    &report::Query<R>,
-) -> crate::store::Result<crate::store::Page<T>>;
-
 /// Reads a list page's query and fetches its rows with `fetch`; the
 /// links keep the pcap filter, the `filters` as typed, and the sort,
 /// limit and offset when they are not the default.
-async fn list_rows<R, T>(
+async fn list_rows<R, T, F>(
     state: &AppState,
     id: CaptureId,
     p: &Params,
     path: &str,
     filters: &[&'static str],
     parse: fn(&Params) -> Result<report::Query<R>, params::ParamError>,
-    fetch: Fetch<R, T>,
+    fetch: F,
 ) -> Result<Listed<R, T>, Error>
 where
     R: Row,
     report::Query<R>: Default,
     T: Send + 'static,
+    F: Fn(
+            &dyn crate::store::Store,
+            &CaptureId,
+            &report::Query<R>,
+        ) -> crate::store::Result<crate::store::Page<T>>
+        + Send
+        + 'static,
 {
     let (q, error) = match parse(p) {
         Ok(q) => (q, None),
@@ -561,7 +561,7 @@ pub struct HttpPage {
 }
 
 /// The HTTP page's filters, as the form names them.
-const HTTP_FILTERS: [&str; 10] = [
+const HTTP_FILTERS: [&str; 13] = [
     "status",
     "method",
     "host",
@@ -572,6 +572,9 @@ const HTTP_FILTERS: [&str; 10] = [
     "grpc_method",
     "http",
     "stream",
+    "template",
+    "rename",
+    "split",
 ];
 
 /// `GET /c/ID/http`: HTTP exchanges, filtered (status, method, host,
@@ -587,6 +590,7 @@ pub async fn http(
     let typed = |k: &str| p.get(k).unwrap_or("").to_string();
     let base = format!("/c/{id}");
     let path = format!("{base}/http");
+    let template = endpoints::template_filter(&p);
     let Listed {
         q,
         error,
@@ -599,8 +603,8 @@ pub async fn http(
         &p,
         &path,
         &HTTP_FILTERS,
-        params::http_query,
-        |s, v, q| s.exchanges(v, q),
+        endpoints::http_query,
+        move |s, v, q| endpoints::exchanges(s, v, q, template.as_ref()),
     )
     .await?;
     let cols = heads(HTTP_SHOWN, "h", &q, &state_q, &path);
@@ -676,11 +680,18 @@ pub async fn http(
         uri: typed("path"),
         min_total_time: typed("min_total_time"),
         grpc: grpc_now,
-        hidden: ["grpc_method", "http", "stream"]
-            .into_iter()
-            .map(|k| (k, typed(k)))
-            .filter(|(_, v)| !v.is_empty())
-            .collect(),
+        hidden: [
+            "grpc_method",
+            "http",
+            "stream",
+            "template",
+            "rename",
+            "split",
+        ]
+        .into_iter()
+        .map(|k| (k, typed(k)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect(),
         conversation: typed("conversation"),
         sort: if p.get("sort").is_some() {
             q.sort.name().to_string()

@@ -164,6 +164,9 @@ pub const HTTP_PARAMS: &[&str] = &[
     "http",
     "stream",
     "filter",
+    "template",
+    "rename",
+    "split",
 ];
 
 /// Longest filter expression accepted.

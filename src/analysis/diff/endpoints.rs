@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{score, words};
-use crate::analysis::endpoints::{endpoints, is_reset, EndpointSet, Latencies, Options};
-use crate::analysis::report::ExchangeRow;
+use crate::analysis::report::endpoints::precision;
+use crate::analysis::report::EndpointRow;
 use crate::time::Span;
 
 /// What identifies an endpoint in both captures.
@@ -90,72 +90,28 @@ pub struct EndpointChange {
     pub sentence: String,
 }
 
-/// Both captures' endpoints. Templates are inferred over the exchanges of
-/// both together, so an endpoint has one name on each side.
-pub(super) fn sides(
-    base: &[ExchangeRow],
-    incident: &[ExchangeRow],
-    options: &Options,
-) -> (
-    BTreeMap<EndpointKey, EndpointSide>,
-    BTreeMap<EndpointKey, EndpointSide>,
-) {
-    let set = endpoints(base.iter().chain(incident), options);
-    (side(&set, base), side(&set, incident))
-}
-
-/// One capture's exchanges, counted by the endpoints of `set`.
-fn side(set: &EndpointSet, rows: &[ExchangeRow]) -> BTreeMap<EndpointKey, EndpointSide> {
-    #[derive(Default)]
-    struct Acc {
-        count: u64,
-        c4xx: u64,
-        c5xx: u64,
-        none: u64,
-        reset: u64,
-        totals: Latencies,
-    }
-    let mut acc: BTreeMap<usize, Acc> = BTreeMap::new();
-    for row in rows {
-        let Some(at) = set.endpoint_of(row) else {
-            continue;
-        };
-        let a = acc.entry(at).or_default();
-        a.count += 1;
-        // The classes as the endpoint table counts them: a reset first.
-        match row.status {
-            _ if is_reset(row) => a.reset += 1,
-            None => a.none += 1,
-            Some(400..=499) => a.c4xx += 1,
-            Some(500..=599) => a.c5xx += 1,
-            Some(_) => {}
-        }
-        if let Some(t) = row.total_time {
-            a.totals.push(t);
-        }
-    }
-    acc.into_iter()
-        .filter_map(|(at, mut a)| {
-            let row = set.rows.get(at)?;
+/// One capture's endpoint rows (as the endpoint table has them), by key.
+pub(super) fn side(rows: &[EndpointRow]) -> BTreeMap<EndpointKey, EndpointSide> {
+    rows.iter()
+        .map(|row| {
             let key = EndpointKey {
                 method: row.method.clone(),
                 host: row.host.clone(),
                 template: row.template.clone(),
             };
-            let n = a.count.max(1) as f64;
-            let total = a.totals.percentiles();
+            let n = row.count.max(1) as f64;
             let side = EndpointSide {
-                count: a.count,
-                error_rate: (a.c4xx + a.c5xx + a.none + a.reset) as f64 / n,
-                rate_4xx: a.c4xx as f64 / n,
-                rate_5xx: a.c5xx as f64 / n,
-                rate_no_response: a.none as f64 / n,
-                rate_reset: a.reset as f64 / n,
-                p50: total.p50,
-                p99: total.p99,
-                exact: a.totals.is_exact(),
+                count: row.count,
+                error_rate: row.errors as f64 / n,
+                rate_4xx: row.status_4xx as f64 / n,
+                rate_5xx: row.status_5xx as f64 / n,
+                rate_no_response: row.no_response as f64 / n,
+                rate_reset: row.reset as f64 / n,
+                p50: row.total_p50,
+                p99: row.total_p99,
+                exact: row.percentiles == precision::EXACT,
             };
-            Some((key, side))
+            (key, side)
         })
         .collect()
 }

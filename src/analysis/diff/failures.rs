@@ -4,14 +4,12 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{score, words};
-use crate::analysis::report::ConversationRow;
-use crate::flow::State;
+use super::{score, words, Digest};
 
 /// Failed conversations to one server in one capture.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failed {
     /// A SYN answered by a RST.
     pub refused: u64,
@@ -48,27 +46,10 @@ pub struct FailureChange {
     pub sentence: String,
 }
 
-fn failed(rows: &[ConversationRow]) -> BTreeMap<SocketAddr, Failed> {
-    let mut by: BTreeMap<SocketAddr, Failed> = BTreeMap::new();
-    for r in rows {
-        if !matches!(r.state, State::Refused | State::Reset | State::SynSent) {
-            continue;
-        }
-        let f = by.entry(r.server).or_default();
-        match r.state {
-            State::Refused => f.refused += 1,
-            State::Reset => f.reset += 1,
-            _ => f.no_response += 1,
-        }
-    }
-    by
-}
-
 /// The servers whose failures differ, most changed first.
-pub(super) fn compare(
-    base: &[ConversationRow],
-    incident: &[ConversationRow],
-) -> Vec<FailureChange> {
+pub(super) fn compare(base: &Digest, incident: &Digest) -> Vec<FailureChange> {
+    let failed =
+        |d: &Digest| -> BTreeMap<SocketAddr, Failed> { d.failed.iter().copied().collect() };
     let (b, i) = (failed(base), failed(incident));
     let mut servers: Vec<SocketAddr> = b.keys().chain(i.keys()).copied().collect();
     servers.sort_unstable();

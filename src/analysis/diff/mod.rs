@@ -1,10 +1,12 @@
-//! Baseline vs incident: two captures' rows in, their differences out,
-//! sorted by "most changed" (README, "Baseline vs incident"). Endpoints
-//! side by side, status codes that appeared or vanished, failed
-//! conversations per server, the network's share per server, and a
-//! sentence for each of the top changes. Pure: the CLI and the web hand
-//! it rows they read however they read them.
+//! Baseline vs incident: two captures' endpoint rows and [`Digest`]s in,
+//! their differences out, sorted by "most changed" (README, "Baseline vs
+//! incident"). Endpoints side by side, status codes that appeared or
+//! vanished, failed conversations per server, the network's share per
+//! server, and a sentence for each of the top changes. Pure: the CLI
+//! makes its [`Capture`]s as it analyzes, the web reads the ones the
+//! analysis stored.
 
+mod digest;
 mod endpoints;
 mod failures;
 mod network;
@@ -15,6 +17,7 @@ mod tests;
 pub mod text;
 pub mod words;
 
+pub use digest::{Digest, Digester};
 pub use endpoints::{EndpointChange, EndpointKey, EndpointSide, Presence};
 pub use failures::{Failed, FailureChange};
 pub use network::{NetworkChange, NetworkSide};
@@ -25,14 +28,30 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::analysis::endpoints::endpoints;
 pub use crate::analysis::endpoints::Options as EndpointOptions;
-use crate::analysis::report::{ConversationRow, ExchangeRow};
+use crate::analysis::report::{ConversationRow, EndpointRow, ExchangeRow};
 
-/// The rows of one capture.
-#[derive(Clone, Copy)]
-pub struct Side<'a> {
-    pub exchanges: &'a [ExchangeRow],
-    pub conversations: &'a [ConversationRow],
+/// What a comparison reads of one capture.
+#[derive(Clone, Debug, Default)]
+pub struct Capture {
+    /// Its endpoint table (templates inferred over this capture alone).
+    pub endpoints: Vec<EndpointRow>,
+    pub digest: Digest,
+}
+
+impl Capture {
+    /// From all of a capture's rows at once.
+    pub fn of_rows(
+        exchanges: &[ExchangeRow],
+        conversations: &[ConversationRow],
+        options: &EndpointOptions,
+    ) -> Capture {
+        Capture {
+            endpoints: endpoints(exchanges, options).rows,
+            digest: Digest::of(exchanges, conversations),
+        }
+    }
 }
 
 /// Most sentences in [`Comparison::top`].
@@ -80,14 +99,15 @@ pub struct TopChange {
     pub sentence: String,
 }
 
-/// Compares `incident` with `base`; `options` renames or splits endpoint
-/// templates as on the endpoints page.
-pub fn compare(base: Side<'_>, incident: Side<'_>, options: &EndpointOptions) -> Comparison {
-    let (b, i) = endpoints::sides(base.exchanges, incident.exchanges, options);
-    let endpoints = endpoints::compare(b, i);
-    let statuses = statuses::compare(base.exchanges, incident.exchanges);
-    let failures = failures::compare(base.conversations, incident.conversations);
-    let network = network::compare(base.conversations, incident.conversations);
+/// Compares `incident` with `base`.
+pub fn compare(base: &Capture, incident: &Capture) -> Comparison {
+    let endpoints = endpoints::compare(
+        endpoints::side(&base.endpoints),
+        endpoints::side(&incident.endpoints),
+    );
+    let statuses = statuses::compare(&base.digest, &incident.digest);
+    let failures = failures::compare(&base.digest, &incident.digest);
+    let network = network::compare(&base.digest, &incident.digest);
     let mut top: Vec<TopChange> = Vec::new();
     let mut add = |section, score: f64, sentence: &str| {
         if score >= NOTABLE {

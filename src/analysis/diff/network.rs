@@ -4,16 +4,13 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{score, words};
-use crate::analysis::endpoints::Latencies;
-use crate::analysis::report::ConversationRow;
-use crate::flow::Proto;
+use super::{score, words, Digest};
 use crate::time::Span;
 
 /// One server's TCP conversations in one capture.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NetworkSide {
     pub conversations: u64,
     /// Of the conversations whose handshake was seen.
@@ -35,47 +32,10 @@ pub struct NetworkChange {
     pub sentence: String,
 }
 
-fn sides(rows: &[ConversationRow]) -> BTreeMap<SocketAddr, NetworkSide> {
-    #[derive(Default)]
-    struct Acc {
-        conversations: u64,
-        rtts: Latencies,
-        retransmissions: u64,
-        packets: u64,
-    }
-    let mut acc: BTreeMap<SocketAddr, Acc> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.proto == Proto::Tcp) {
-        let a = acc.entry(r.server).or_default();
-        a.conversations += 1;
-        if let Some(rtt) = r.handshake_rtt {
-            a.rtts.push(rtt);
-        }
-        a.retransmissions += r.retransmissions;
-        a.packets += r.packets();
-    }
-    acc.into_iter()
-        .map(|(server, mut a)| {
-            let rtt = a.rtts.percentiles();
-            let side = NetworkSide {
-                conversations: a.conversations,
-                rtt_p50: rtt.p50,
-                rtt_p90: rtt.p90,
-                retransmission_rate: if a.packets == 0 {
-                    0.0
-                } else {
-                    a.retransmissions as f64 / a.packets as f64
-                },
-            };
-            (server, side)
-        })
-        .collect()
-}
-
 /// Every TCP server of either capture, most changed first.
-pub(super) fn compare(
-    base: &[ConversationRow],
-    incident: &[ConversationRow],
-) -> Vec<NetworkChange> {
+pub(super) fn compare(base: &Digest, incident: &Digest) -> Vec<NetworkChange> {
+    let sides =
+        |d: &Digest| -> BTreeMap<SocketAddr, NetworkSide> { d.network.iter().cloned().collect() };
     let mut out: Vec<NetworkChange> = super::pair_up(sides(base), sides(incident))
         .into_iter()
         .map(|(server, b, i)| change(server, b, i))

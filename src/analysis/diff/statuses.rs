@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{score, words};
-use crate::analysis::report::ExchangeRow;
+use super::{score, words, Digest};
 
 /// One status code (or no response) in both captures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -39,18 +38,12 @@ impl StatusChange {
     }
 }
 
-fn counts(rows: &[ExchangeRow]) -> BTreeMap<Option<u16>, u64> {
-    let mut by: BTreeMap<Option<u16>, u64> = BTreeMap::new();
-    for r in rows {
-        *by.entry(r.status).or_default() += 1;
-    }
-    by
-}
-
 /// Every status of either capture, most changed first.
-pub(super) fn compare(base: &[ExchangeRow], incident: &[ExchangeRow]) -> Vec<StatusChange> {
+pub(super) fn compare(base: &Digest, incident: &Digest) -> Vec<StatusChange> {
+    let counts =
+        |d: &Digest| -> BTreeMap<Option<u16>, u64> { d.statuses.iter().copied().collect() };
     let (b, i) = (counts(base), counts(incident));
-    let share = |n: u64, all: usize| if all == 0 { 0.0 } else { n as f64 / all as f64 };
+    let share = |n: u64, all: u64| if all == 0 { 0.0 } else { n as f64 / all as f64 };
     let mut codes: Vec<Option<u16>> = b.keys().chain(i.keys()).copied().collect();
     codes.sort_unstable();
     codes.dedup();
@@ -63,8 +56,8 @@ pub(super) fn compare(base: &[ExchangeRow], incident: &[ExchangeRow]) -> Vec<Sta
                 status,
                 base: nb,
                 incident: ni,
-                base_share: share(nb, base.len()),
-                incident_share: share(ni, incident.len()),
+                base_share: share(nb, base.exchanges),
+                incident_share: share(ni, incident.exchanges),
                 score: score::count(nb, ni),
                 sentence: None,
             };

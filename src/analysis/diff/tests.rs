@@ -87,16 +87,10 @@ fn sides() -> (
 
 fn compared() -> Comparison {
     let (b, bc, i, ic) = sides();
+    let o = EndpointOptions::default();
     compare(
-        Side {
-            exchanges: &b,
-            conversations: &bc,
-        },
-        Side {
-            exchanges: &i,
-            conversations: &ic,
-        },
-        &EndpointOptions::default(),
+        &Capture::of_rows(&b, &bc, &o),
+        &Capture::of_rows(&i, &ic, &o),
     )
 }
 
@@ -247,11 +241,8 @@ fn the_top_changes_in_sentences() {
 #[test]
 fn a_capture_compared_with_itself_has_no_top_change() {
     let (b, bc, _, _) = sides();
-    let side = Side {
-        exchanges: &b,
-        conversations: &bc,
-    };
-    let c = compare(side, side, &EndpointOptions::default());
+    let side = Capture::of_rows(&b, &bc, &EndpointOptions::default());
+    let c = compare(&side, &side);
     assert!(c.top.is_empty(), "{:?}", c.top);
     assert!(c.failures.is_empty());
     assert!(c

@@ -54,6 +54,33 @@ pub struct Options {
 }
 
 impl Options {
+    /// The corrections as the URL and the CLI write them:
+    /// `OLD=>NEW;OLD2=>NEW2` and `T1;T2`.
+    pub fn parse(rename: &str, split: &str) -> Result<Options, String> {
+        let list = |v: &str| -> Vec<String> {
+            v.split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut o = Options::default();
+        for pair in list(rename) {
+            let Some((old, new)) = pair.split_once("=>") else {
+                return Err(format!(
+                    "rename {pair:?}: write OLD=>NEW (several joined by ;)"
+                ));
+            };
+            let (old, new) = (old.trim(), new.trim());
+            if old.is_empty() || new.is_empty() {
+                return Err(format!("rename {pair:?}: a template on each side of =>"));
+            }
+            o.rename.push((old.to_string(), new.to_string()));
+        }
+        o.split = list(split);
+        Ok(o)
+    }
+
     fn renamed<'a>(&'a self, template: &'a str) -> Option<&'a str> {
         self.rename
             .iter()

@@ -2,7 +2,9 @@
 //! and its JSON twin `/api/compare` (README, "Baseline vs incident").
 //! Both captures must be ones the viewer may see (another user's is "not
 //! found", as everywhere); the comparison itself is
-//! [`crate::analysis::diff`], over every row of both captures.
+//! [`crate::analysis::diff`], over the endpoint rows and digests the
+//! analysis stored (endpoints made again from the exchanges only when the
+//! URL renames or splits templates).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,13 +12,14 @@ use axum::extract::State;
 use axum::Json;
 
 use crate::analysis::diff::text::{self, Table};
-use crate::analysis::diff::{self, Comparison, EndpointChange, EndpointOrder, Side};
-use crate::analysis::report::{ConversationRow, ExchangeRow, SortKey, MAX_LIMIT};
-use crate::store::{CaptureId, CaptureMeta, ConvQuery, Status, Store};
+use crate::analysis::diff::{self, Capture, Comparison, EndpointChange, EndpointOrder};
+use crate::analysis::endpoints::Options;
+use crate::store::{CaptureId, CaptureMeta, Status, Store};
 use crate::web::auth::Viewer;
 use crate::web::error::Error;
 use crate::web::extract::{Checked, FromQuery};
 use crate::web::kit::{PageResult, Query};
+use crate::web::pages::endpoints::{all_endpoints, http_href, options};
 use crate::web::params::{ParamError, Params};
 use crate::web::{blocking, AppState};
 
@@ -25,10 +28,14 @@ pub struct CompareParams {
     base: String,
     incident: String,
     sort: EndpointOrder,
+    /// Renames and splits of templates, as on the endpoints page.
+    options: Options,
+    /// `rename` and `split` as typed, for the links.
+    typed: [(&'static str, String); 2],
 }
 
 impl FromQuery for CompareParams {
-    const NAMES: &'static [&'static str] = &["base", "incident", "sort"];
+    const NAMES: &'static [&'static str] = &["base", "incident", "sort", "rename", "split"];
     fn from_params(p: &Params) -> Result<Self, ParamError> {
         let id = |name: &str| {
             p.get(name).map(str::to_string).ok_or_else(|| {
@@ -44,10 +51,13 @@ impl FromQuery for CompareParams {
                 ParamError(format!("sort= takes one of {}", names.join(", ")))
             })?,
         };
+        let typed = ["rename", "split"].map(|k| (k, p.get(k).unwrap_or("").to_string()));
         Ok(CompareParams {
             base: id("base")?,
             incident: id("incident")?,
             sort,
+            options: options(p)?,
+            typed,
         })
     }
 }
@@ -63,25 +73,12 @@ async fn visible(viewer: &Viewer, text: &str) -> Result<CaptureId, Error> {
     }
 }
 
-/// Every row of one analyzed capture.
-fn rows(
-    s: &dyn Store,
-    id: &CaptureId,
-) -> crate::store::Result<(Vec<ExchangeRow>, Vec<ConversationRow>)> {
-    let mut exchanges = Vec::new();
-    s.each_exchange(id, &mut |r| exchanges.push(r.clone()))?;
-    let mut conversations = Vec::new();
-    let mut q = ConvQuery::sorted(SortKey::of("id"), MAX_LIMIT);
-    loop {
-        let page = s.conversations(id, &q)?;
-        let got = page.items.len();
-        conversations.extend(page.items);
-        if got < MAX_LIMIT as usize {
-            break;
-        }
-        q.offset += u64::from(MAX_LIMIT);
-    }
-    Ok((exchanges, conversations))
+/// What the comparison reads of one analyzed capture.
+fn capture(s: &dyn Store, id: &CaptureId, options: &Options) -> crate::store::Result<Capture> {
+    Ok(Capture {
+        endpoints: all_endpoints(s, id, options)?,
+        digest: s.compare_digest(id)?,
+    })
 }
 
 /// The two captures and their comparison.
@@ -95,24 +92,13 @@ async fn compared(state: &AppState, viewer: &Viewer, p: &CompareParams) -> Resul
     let base = visible(viewer, &p.base).await?;
     let incident = visible(viewer, &p.incident).await?;
     let sort = p.sort;
+    let options = p.options.clone();
     let (base, incident, comparison) = blocking(state, move |s| {
         let (b, i) = (s.capture(&base)?, s.capture(&incident)?);
         if b.status != Status::Done || i.status != Status::Done {
             return Ok((b, i, None));
         }
-        let (be, bc) = rows(s, &b.id)?;
-        let (ie, ic) = rows(s, &i.id)?;
-        let mut c = diff::compare(
-            Side {
-                exchanges: &be,
-                conversations: &bc,
-            },
-            Side {
-                exchanges: &ie,
-                conversations: &ic,
-            },
-            &diff::EndpointOptions::default(),
-        );
+        let mut c = diff::compare(&capture(s, &b.id, &options)?, &capture(s, &i.id, &options)?);
         c.sort_endpoints(sort);
         Ok((b, i, Some(c)))
     })
@@ -211,21 +197,19 @@ pub struct ComparePage {
     lists: Vec<ListView>,
     sorts: Vec<SortLink>,
     json: String,
+    /// The renames and splits of the address, in words (empty: none).
+    edits: String,
 }
 
-/// The HTTP view of an endpoint's exchanges in `capture`: its method and
-/// host, and the literal start of its template as the path filter.
-fn exchanges_href(capture: &str, e: &EndpointChange) -> String {
-    let mut q = Query::default();
-    if let Some(m) = &e.key.method {
-        q.push("method", m.as_str());
-    }
-    if let Some(h) = &e.key.host {
-        q.push("host", h.as_str());
-    }
-    let literal = e.key.template.split('{').next().unwrap_or("");
-    q.push("path", literal);
-    q.href(&format!("/c/{capture}/http"), &[])
+/// The HTTP view of an endpoint's exchanges in `capture`.
+fn exchanges_href(capture: &str, e: &EndpointChange, keep: &Query) -> String {
+    http_href(
+        &format!("/c/{capture}"),
+        e.key.method.as_deref(),
+        e.key.host.as_deref(),
+        &e.key.template,
+        keep,
+    )
 }
 
 /// `GET /compare?base=ID&incident=ID[&sort=…]`: the comparison page.
@@ -242,6 +226,11 @@ pub async fn compare_page(
     let mut q = Query::default();
     q.push("base", base.id.to_string());
     q.push("incident", incident.id.to_string());
+    let mut keep = Query::default();
+    for (k, v) in &p.typed {
+        q.push(k, v.as_str());
+        keep.push(k, v.as_str());
+    }
     let sorts = EndpointOrder::ALL
         .into_iter()
         .map(|o| SortLink {
@@ -262,7 +251,7 @@ pub async fn compare_page(
                 diff::Presence::Vanished => &base.id,
                 _ => &incident.id,
             };
-            Some(exchanges_href(&on.to_string(), e))
+            Some(exchanges_href(&on.to_string(), e, &keep))
         })
         .collect();
     let [endpoints, statuses, failures, network] = text::tables(&c);
@@ -283,5 +272,12 @@ pub async fn compare_page(
         lists,
         sorts,
         json: json.href("/api/compare", &[]),
+        edits: p
+            .typed
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
     })
 }

@@ -16,12 +16,14 @@ use axum::extract::{RawQuery, State};
 use axum::Json;
 use serde::Serialize;
 
-use crate::analysis::endpoints::{Options, Tally, Timeline};
-use crate::analysis::report::{Cell, EndpointQuery, EndpointRow, Order, Row};
-use crate::store::{self, CaptureId, Page, Store};
+use crate::analysis::endpoints::{Builder, Options, Tally, Timeline};
+use crate::analysis::report::{
+    Cell, EndpointQuery, EndpointRow, ExchangeRow, HttpQuery, Order, Row, MAX_LIMIT,
+};
+use crate::store::{self, CaptureId, ExchangeRow as StoredExchange, Page, Store};
 use crate::time::Timestamp;
 use crate::web::error::Error;
-use crate::web::extract::{filtered_view, Resolved};
+use crate::web::extract::{filtered_view, FromQuery, Resolved};
 use crate::web::kit::{CapHead, FilterBox, PageResult, Pager, Query};
 use crate::web::lists::{
     capture_start, cell_view, col, heads, link, strong, CellView, Head, RowView, Shown,
@@ -69,37 +71,17 @@ impl EndpointView {
 }
 
 /// `rename=OLD=>NEW;OLD2=>NEW2` and `split=T1;T2`.
-fn options(p: &Params) -> Result<Options, ParamError> {
-    let mut o = Options::default();
-    let list = |k: &str| -> Result<Vec<String>, ParamError> {
+pub fn options(p: &Params) -> Result<Options, ParamError> {
+    let value = |k: &str| -> Result<&str, ParamError> {
         let v = p.get(k).unwrap_or("");
         if v.len() > MAX_EDIT_LEN {
             return Err(ParamError(format!(
                 "{k} is longer than {MAX_EDIT_LEN} bytes"
             )));
         }
-        Ok(v.split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect())
+        Ok(v)
     };
-    for pair in list("rename")? {
-        let Some((old, new)) = pair.split_once("=>") else {
-            return Err(ParamError(format!(
-                "rename {pair:?}: write OLD=>NEW (several joined by ;)"
-            )));
-        };
-        let (old, new) = (old.trim(), new.trim());
-        if old.is_empty() || new.is_empty() {
-            return Err(ParamError(format!(
-                "rename {pair:?}: a template on each side of =>"
-            )));
-        }
-        o.rename.push((old.to_string(), new.to_string()));
-    }
-    o.split = list("split")?;
-    Ok(o)
+    Options::parse(value("rename")?, value("split")?).map_err(ParamError)
 }
 
 /// A page of endpoints and the timeline, as the JSON twin answers.
@@ -129,6 +111,36 @@ fn fetch(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<En
         items,
         timeline,
     })
+}
+
+/// Every endpoint of a capture: the stored rows, or, with renames or
+/// splits, rows made again from the stored exchanges.
+pub fn all_endpoints(
+    s: &dyn Store,
+    id: &CaptureId,
+    options: &Options,
+) -> store::Result<Vec<EndpointRow>> {
+    if *options != Options::default() {
+        let mut builder = Builder::new(options.clone());
+        s.each_exchange(id, &mut |row| {
+            builder.add(row);
+        })?;
+        return Ok(builder.finish().rows);
+    }
+    let mut q = EndpointQuery {
+        limit: MAX_LIMIT,
+        ..EndpointQuery::default()
+    };
+    let mut rows = Vec::new();
+    loop {
+        let page = s.endpoints(id, &q)?;
+        let got = page.items.len();
+        rows.extend(page.items);
+        if got < MAX_LIMIT as usize {
+            return Ok(rows);
+        }
+        q.offset += u64::from(MAX_LIMIT);
+    }
 }
 
 /// The page `q` asks for of rows made in memory: filtered, sorted as the
@@ -203,31 +215,125 @@ const ENDPOINT_SHOWN: &[Shown] = &[
     col("rule"),
 ];
 
-/// The HTTP view of one endpoint's exchanges: its method and host, and
-/// the longest literal stretch of its template as the path filter (the
-/// HTTP view filters paths by what they contain).
-pub fn http_href(base: &str, row: &EndpointRow, keep: &Query) -> String {
+/// The HTTP view of one endpoint's exchanges in the capture at `base`
+/// (`/c/ID`): its method, host and template (`template=`, matched by the
+/// same inference as the endpoint table), and `keep` (the filter, renames
+/// and splits of the view the link is on, so the template names the same
+/// exchanges there).
+pub fn http_href(
+    base: &str,
+    method: Option<&str>,
+    host: Option<&str>,
+    template: &str,
+    keep: &Query,
+) -> String {
     let mut q = keep.clone();
-    if let Some(m) = &row.method {
-        q.push("method", m.as_str());
+    if let Some(m) = method {
+        q.push("method", m);
     }
-    if let Some(h) = &row.host {
-        q.push("host", h.as_str());
+    if let Some(h) = host {
+        q.push("host", h);
     }
-    q.push("path", literal_part(&row.template));
+    q.push("template", template);
     q.href(&format!("{base}/http"), &[])
 }
 
-/// The longest stretch of a template without a placeholder.
-fn literal_part(template: &str) -> &str {
-    template
-        .split(['{', '}'])
-        .enumerate()
-        // Odd pieces are placeholder names.
-        .filter(|(i, _)| i % 2 == 0)
-        .map(|(_, s)| s)
-        // The first of the longest: the one nearest the root.
-        .fold("", |best, s| if s.len() > best.len() { s } else { best })
+/// The view state an endpoint's link carries to the HTTP view: the
+/// packet filter and the user's renames and splits, as typed.
+pub fn link_state(filter: &str, p: &Params) -> Query {
+    let mut keep = Query::default();
+    keep.push("filter", filter);
+    for k in ["rename", "split"] {
+        keep.push(k, p.get(k).unwrap_or(""));
+    }
+    keep
+}
+
+/// `template=` of the HTTP view and its API twin: only the exchanges that
+/// the endpoint table puts under that template, with the renames and
+/// splits of the URL (README, "Endpoints").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateFilter {
+    pub template: String,
+    pub options: Options,
+}
+
+/// The HTTP view's `template=` (with `rename=` and `split=`), if set.
+pub struct TemplateParam(pub Option<TemplateFilter>);
+
+impl FromQuery for TemplateParam {
+    const NAMES: &'static [&'static str] = crate::web::params::HTTP_PARAMS;
+    fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let Some(template) = p.get("template") else {
+            return Ok(TemplateParam(None));
+        };
+        if template.len() > MAX_EDIT_LEN {
+            return Err(ParamError(format!(
+                "template is longer than {MAX_EDIT_LEN} bytes"
+            )));
+        }
+        Ok(TemplateParam(Some(TemplateFilter {
+            template: template.to_string(),
+            options: options(p)?,
+        })))
+    }
+}
+
+/// The HTTP view's `template=` filter (None when absent or malformed:
+/// [`http_query`] reports a malformed one).
+pub fn template_filter(p: &Params) -> Option<TemplateFilter> {
+    TemplateParam::from_params(p).ok().and_then(|t| t.0)
+}
+
+/// The HTTP view's query, its `template=` checked too (a bad one is the
+/// page's error, as a bad status filter is).
+pub fn http_query(p: &Params) -> Result<HttpQuery, ParamError> {
+    TemplateParam::from_params(p)?;
+    crate::web::params::http_query(p)
+}
+
+/// The page `q` asks for of the HTTP exchanges, narrowed to one endpoint
+/// when `template` is set. The endpoints are inferred again over every
+/// exchange (a fold depends on all of a host's paths), then the rows `q`
+/// selects are read in its order and those of the endpoint kept.
+pub fn exchanges(
+    s: &dyn Store,
+    id: &CaptureId,
+    q: &HttpQuery,
+    template: Option<&TemplateFilter>,
+) -> store::Result<Page<StoredExchange>> {
+    let Some(t) = template else {
+        return s.exchanges(id, q);
+    };
+    let mut builder = Builder::new(t.options.clone());
+    s.each_exchange(id, &mut |row| {
+        builder.add(row);
+    })?;
+    let set = builder.finish();
+    let ours = |row: &ExchangeRow| {
+        set.endpoint_of(row)
+            .and_then(|i| set.rows.get(i))
+            .is_some_and(|e| e.template == t.template)
+    };
+    let mut scan = q.clone();
+    scan.limit = MAX_LIMIT;
+    scan.offset = 0;
+    let (mut total, mut items) = (0u64, Vec::new());
+    loop {
+        let page = s.exchanges(id, &scan)?;
+        let got = page.items.len();
+        for e in page.items.into_iter().filter(|e| ours(&e.row)) {
+            if total >= q.offset && items.len() < q.limit as usize {
+                items.push(e);
+            }
+            total += 1;
+        }
+        if got < MAX_LIMIT as usize {
+            break;
+        }
+        scan.offset += u64::from(MAX_LIMIT);
+    }
+    Ok(Page { total, items })
 }
 
 /// Cells with a look of their own: errors with their share.
@@ -329,8 +435,7 @@ pub async fn page(
         doc.total,
     );
     let json = state_q.href(&format!("/api/captures/{id}/endpoints"), &[]);
-    let mut keep = Query::default();
-    keep.push("filter", fbox.text.trim());
+    let keep = link_state(fbox.text.trim(), &p);
     let rows = doc
         .items
         .iter()
@@ -341,13 +446,13 @@ pub async fn page(
         .series
         .iter()
         .map(|s| {
-            let row = EndpointRow {
-                method: s.method.clone(),
-                host: s.host.clone(),
-                template: s.template.clone(),
-                ..EndpointRow::default()
-            };
-            http_href(&base, &row, &keep)
+            http_href(
+                &base,
+                s.method.as_deref(),
+                s.host.as_deref(),
+                &s.template,
+                &keep,
+            )
         })
         .collect();
     let heatmap = svg::heatmap(&doc.timeline.heatmap);
@@ -386,7 +491,13 @@ pub async fn page(
 }
 
 fn endpoint_row(r: &EndpointRow, base: &str, keep: &Query, start: Option<Timestamp>) -> RowView {
-    let href = http_href(base, r, keep);
+    let href = http_href(
+        base,
+        r.method.as_deref(),
+        r.host.as_deref(),
+        &r.template,
+        keep,
+    );
     RowView {
         class: if r.status_5xx > 0 || r.reset > 0 {
             "s5".into()
@@ -436,13 +547,19 @@ mod test {
             template: "/users/{id}/orders".into(),
             ..EndpointRow::default()
         };
-        let href = http_href("/c/X", &row, &Query::default());
+        let mut keep = Query::default();
+        keep.push("split", "/users/{id}");
+        let href = http_href(
+            "/c/X",
+            row.method.as_deref(),
+            row.host.as_deref(),
+            &row.template,
+            &keep,
+        );
         assert_eq!(
             href,
-            "/c/X/http?method=GET&host=shop.example&path=%2Fusers%2F"
+            "/c/X/http?split=%2Fusers%2F%7Bid%7D&method=GET&host=shop.example&template=%2Fusers%2F%7Bid%7D%2Forders"
         );
-        assert_eq!(literal_part("/static/app.{hash}.js"), "/static/app.");
-        assert_eq!(literal_part("/health"), "/health");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 mod compare;
 mod conversation;
 mod delete;
-mod endpoints;
+pub(crate) mod endpoints;
 mod home;
 mod overview;
 

@@ -198,6 +198,13 @@ impl Store for SharedStore {
         Ok(timeline)
     }
 
+    /// No shared view compares captures; the digest names real server
+    /// addresses, so a shared store has none to give.
+    fn compare_digest(&self, id: &CaptureId) -> Result<crate::analysis::diff::Digest> {
+        self.check(id)?;
+        Ok(crate::analysis::diff::Digest::default())
+    }
+
     fn each_exchange(
         &self,
         id: &CaptureId,
