@@ -327,3 +327,72 @@ fn strace_files_are_grouped_and_written_files_are_not_config() {
     assert!(row.contains("st-unreturned"), "{row}");
     assert!(!row.contains("+1"), "{row}");
 }
+
+/// Each histogram bar of the overview, as (its link, the count it shows).
+fn histogram_bars(html: &str) -> Vec<(String, u64)> {
+    chart(html, "histogram")
+        .split("<a href=\"")
+        .skip(1)
+        .map(|bar| {
+            let href = bar.split('"').next().unwrap().replace("&amp;", "&");
+            let count = bar
+                .split("<title>")
+                .nth(1)
+                .and_then(|t| t.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("a bar without its count: {bar}"));
+            (href, count)
+        })
+        .collect()
+}
+
+#[test]
+fn a_histogram_bar_opens_exactly_the_exchanges_it_counts() {
+    let dir = fresh_dir("firsthour-bars");
+    let s = Server::start(&dir, &[]);
+    for file in [
+        "api/http-loopback.pcap",
+        "flask-slow.pcap",
+        "keepalive-mixed.pcap",
+    ] {
+        let id = upload(&s, "/api/captures", file);
+        let bars = histogram_bars(&page(&s, &format!("/c/{id}")));
+        assert!(bars.len() > 1, "{file}: {bars:?}");
+        let mut shown = 0;
+        for (href, count) in &bars {
+            assert!(href.contains("max_total_time="), "{file}: {href}");
+            let api = href.replacen(
+                &format!("/c/{id}/http"),
+                &format!("/api/captures/{id}/http"),
+                1,
+            );
+            let listed = s.get(&api).json();
+            assert_eq!(
+                listed["total"].as_u64(),
+                Some(*count),
+                "{file}: {api}: {listed}"
+            );
+            // The page the bar opens lists the same rows, and its filter box
+            // shows the range it came from.
+            let html = page(&s, href);
+            let table = html
+                .split("id=\"exchanges\"")
+                .nth(1)
+                .and_then(|t| t.split("</table>").next())
+                .unwrap_or_else(|| panic!("{file}: no exchange table at {href}"));
+            assert_eq!(
+                table.matches("<tr class=").count() as u64,
+                *count,
+                "{file}: {href}"
+            );
+            assert!(html.contains("name=\"max_total_time\" value=\""), "{file}");
+            shown += count;
+        }
+        let all = s.get(&format!("/api/captures/{id}/http")).json();
+        let timed = all["items"]
+            .as_array()
+            .map(|rows| rows.iter().filter(|r| !r["total_time"].is_null()).count())
+            .unwrap_or(0) as u64;
+        assert_eq!(shown, timed, "{file}: the bars hold every timed exchange");
+    }
+}

@@ -37,7 +37,8 @@ fn edge_text(s: Span) -> String {
 }
 
 /// Latency histogram of HTTP exchanges (`total_time`). Each bar links to
-/// the exchanges at least as slow as its lower edge, slowest first.
+/// exactly the exchanges it counts (`min_total_time` at its lower edge,
+/// `max_total_time` at its upper one, which it excludes), slowest first.
 pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
     let first = buckets.iter().position(|b| b.count > 0);
     let last = buckets.iter().rposition(|b| b.count > 0);
@@ -97,10 +98,13 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         let slow = lo.is_some_and(|l| l.as_nanos() >= 1_000_000_000);
         let class = if slow { "bar slow" } else { "bar" };
         let sep = if http_url.contains('?') { '&' } else { '?' };
-        let href = format!(
-            "{http_url}{sep}sort=total_time&order=asc&min_total_time={}",
+        let mut href = format!(
+            "{http_url}{sep}sort=total_time&min_total_time={}",
             lo.map_or(0.0, Span::as_secs_f64)
         );
+        if let Some(hi) = b.below {
+            href.push_str(&format!("&max_total_time={}", hi.as_secs_f64()));
+        }
         pen.open_link(&href);
         pen.rect(x + 2.0, top, slot - 4.0, plot, "hit", &title);
         pen.rect(x + 2.0, h - bottom - bh, slot - 4.0, bh, class, &title);
@@ -537,7 +541,10 @@ mod test {
         let svg = histogram(&buckets, "/c/x/http").to_string();
         assert!(svg.contains("5 exchanges took 500 µs to 1 ms"), "{svg}");
         assert!(svg.contains("3 exchanges took 1 s to 2 s"));
-        assert!(svg.contains("min_total_time=1"));
+        assert!(
+            svg.contains("min_total_time=1&amp;max_total_time=2\""),
+            "a bar opens exactly its bucket: {svg}"
+        );
         assert!(
             !svg.contains("&lt;100 µs"),
             "leading empty buckets are trimmed"
