@@ -306,6 +306,28 @@ fn strace_files_are_grouped_and_written_files_are_not_config() {
         !report[0].contains("config"),
         "a written file is not config"
     );
+    // The JSON twin groups the same way, and keeps the accesses one by
+    // one under its old keys.
+    let twin = s.get(&format!("/api/straces/{id}/files")).json();
+    let paths = twin["paths"]["items"].as_array().expect("paths");
+    let report: Vec<_> = paths
+        .iter()
+        .filter(|p| p["path"] == "/srv/out/report.json")
+        .collect();
+    assert_eq!(report.len(), 1, "{twin}");
+    assert_eq!(report[0]["access"], "read, write, create", "{twin}");
+    assert_eq!(report[0]["accesses"], 2);
+    assert_eq!(report[0]["config"], false);
+    assert_eq!(twin["paths"]["total"], 2, "{twin}");
+    let flat = twin["items"].as_array().expect("items");
+    assert_eq!(
+        flat.iter()
+            .filter(|v| v["path"] == "/srv/out/report.json")
+            .count(),
+        2,
+        "{twin}"
+    );
+    assert_eq!(twin["total"], 3);
     let config = page(&s, &format!("/s/{id}/files?config=1"));
     assert!(config.contains("/etc/app/app.conf"));
     assert!(
@@ -395,4 +417,55 @@ fn a_histogram_bar_opens_exactly_the_exchanges_it_counts() {
             .unwrap_or(0) as u64;
         assert_eq!(shown, timed, "{file}: the bars hold every timed exchange");
     }
+}
+
+#[test]
+fn a_capture_sent_as_an_strace_log_is_refused_with_where_it_belongs() {
+    let dir = fresh_dir("firsthour-strace-capture");
+    let s = Server::start(&dir, &[]);
+    for (file, what) in [
+        ("api/http-loopback.pcap", "this is a pcap packet capture"),
+        (
+            "api/http-loopback.pcap.gz",
+            "this is a gzip-compressed pcap packet capture",
+        ),
+        ("dumpcap.pcapng", "this is a pcapng packet capture"),
+    ] {
+        let bytes = std::fs::read(sample(file)).unwrap();
+        // Named like a log: the server looks at the bytes, not the name.
+        for path in ["/api/straces", "/straces"] {
+            let r = s.post_files(path, &[("strace.txt", &bytes)]);
+            assert_eq!(r.status, 400, "{file} to {path}: {}", r.text());
+            let text = r.text();
+            assert!(text.contains(what), "{file} to {path}: {text}");
+            assert!(text.contains("captures page"), "{text}");
+            assert!(text.len() < 4096, "no binary echoed back: {text}");
+        }
+        // The raw-body form of the API too.
+        let r = s.post_raw("/api/straces?name=log.txt", &bytes);
+        assert_eq!(r.status, 400, "{file} raw: {}", r.text());
+        assert!(r.text().contains(what), "{}", r.text());
+    }
+    // A log and a capture in one upload: the whole upload is refused.
+    let capture = std::fs::read(sample("api/http-loopback.pcap")).unwrap();
+    let log = b"100  10:00:00.000001 getpid() = 100 <0.000001>\n";
+    let r = s.post_files(
+        "/api/straces",
+        &[("run.txt", &log[..]), ("out.pcap", &capture)],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("out.pcap: this is a pcap"),
+        "{}",
+        r.text()
+    );
+    let r = s.post_files("/api/straces", &[("empty.txt", b"")]);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("the file is empty"), "{}", r.text());
+    let listed = s.get("/api/straces").json();
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing refused was stored: {listed}"
+    );
 }
