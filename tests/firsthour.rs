@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::need;
 use crate::support::serve::{fresh_dir, Server};
 use crate::support::webdriver::Browser;
 
@@ -19,11 +20,16 @@ fn sample(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// Uploads `file` to `api` ("/api/captures" or "/api/straces") and waits
-/// until it is processed; the new id.
+/// Uploads sample `file` to `api` ("/api/captures" or "/api/straces") and
+/// waits until it is processed; the new id.
 fn upload(s: &Server, api: &str, file: &str) -> String {
-    let bytes = std::fs::read(sample(file)).unwrap();
-    let name = Path::new(file).file_name().unwrap().to_str().unwrap();
+    upload_path(s, api, &sample(file))
+}
+
+/// Uploads the file at `path` to `api` and waits until it is processed.
+fn upload_path(s: &Server, api: &str, path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_str().unwrap();
     let r = s.post_files(api, &[(name, &bytes)]);
     assert_eq!(r.status, 201, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_string();
@@ -468,4 +474,128 @@ fn a_capture_sent_as_an_strace_log_is_refused_with_where_it_belongs() {
         Some(0),
         "nothing refused was stored: {listed}"
     );
+}
+
+/// tshark's calculated window and scale factor of every TCP frame of
+/// `path`, by frame number (1-based); the factor is empty on SYNs.
+fn tshark_windows(path: &Path) -> std::collections::HashMap<u64, (u64, String)> {
+    let out = need::tool("tshark")
+        .arg("-r")
+        .arg(path)
+        .args(["-Y", "tcp", "-T", "fields", "-E", "separator=|"])
+        .args(["-e", "frame.number", "-e", "tcp.window_size"])
+        .args(["-e", "tcp.window_size_scalefactor"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('|').collect();
+            (
+                f[0].parse().unwrap(),
+                (f[1].parse().unwrap(), f.get(2).unwrap_or(&"").to_string()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs tshark"]
+fn windows_are_scaled_as_wireshark_calculates_them() {
+    let dir = fresh_dir("firsthour-windows");
+    let s = Server::start(&dir, &[]);
+    // The handshake cut off (the scale unknown: -1), and only the SYN-ACK
+    // cut off (the client's offer scales its own segments, the server's
+    // is unknown), beside whole handshakes with and without scaling.
+    let slow = sample("flask-slow.pcap");
+    let cut = |name: &str, frames: &str| {
+        let out = dir.join(name);
+        let done = need::tool("editcap")
+            .arg(&slow)
+            .arg(&out)
+            .arg(frames)
+            .status()
+            .unwrap();
+        assert!(done.success());
+        out
+    };
+    let captures = [
+        slow.clone(),
+        sample("keepalive-mixed.pcap"),
+        sample("tcpedge/tcpedge-connect.pcap"),
+        cut("no-handshake.pcap", "1-2"),
+        cut("no-syn-ack.pcap", "2"),
+    ];
+    let mut factors = std::collections::BTreeSet::new();
+    for path in &captures {
+        let truth = tshark_windows(path);
+        let id = upload_path(&s, "/api/captures", path);
+        let convs = s
+            .get(&format!("/api/captures/{id}/conversations?limit=1000"))
+            .json();
+        let mut compared = 0;
+        for c in convs["items"].as_array().unwrap() {
+            let n = c["id"].as_u64().unwrap();
+            let packets = s
+                .get(&format!(
+                    "/api/captures/{id}/conversations/{n}/packets?limit=1000"
+                ))
+                .json();
+            for p in packets["items"].as_array().unwrap() {
+                let frame = p["frame"].as_u64().unwrap() + 1;
+                let Some((size, factor)) = truth.get(&frame) else {
+                    continue;
+                };
+                assert_eq!(
+                    p["window_size"].as_u64(),
+                    Some(*size),
+                    "{}: frame {frame}: {p}",
+                    path.display()
+                );
+                if !factor.is_empty() {
+                    assert_eq!(
+                        p["window_scale"].to_string(),
+                        *factor,
+                        "{}: frame {frame}",
+                        path.display()
+                    );
+                    factors.insert(factor.clone());
+                }
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, truth.len(), "{}: every TCP frame", path.display());
+    }
+    for f in ["-1", "-2", "1024"] {
+        assert!(
+            factors.contains(f),
+            "no frame with scale factor {f}: {factors:?}"
+        );
+    }
+    // The conversation page: the calculated window in the list, the
+    // scale in words, and the handshake's window on the ladder.
+    let id = upload_path(&s, "/api/captures", &slow);
+    let html = page(&s, &format!("/c/{id}/conversations/1"));
+    assert!(
+        html.contains("title=\"window field 64 × scale 1024\">65536<"),
+        "{html}"
+    );
+    assert!(html.contains("client ×1024 · server ×1024"), "{html}");
+    assert!(chart(&html, "ladder").contains("SYN · win 65495 · scale ×1024"));
+    // The connection whose handshake was cut: the one without a SYN.
+    let id = upload_path(&s, "/api/captures", &dir.join("no-handshake.pcap"));
+    let convs = s.get(&format!("/api/captures/{id}/conversations")).json();
+    let cut = convs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["roles_from_handshake"] == false)
+        .unwrap_or_else(|| panic!("a conversation without its handshake: {convs}"));
+    let html = page(&s, &format!("/c/{id}/conversations/{}", cut["id"]));
+    assert!(html.contains("handshake was not captured"), "{html}");
 }
