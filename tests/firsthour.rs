@@ -51,7 +51,23 @@ for (const t of document.querySelectorAll('svg text')) {
   const px = parseFloat(getComputedStyle(t).fontSize) * scale;
   if (px < 11) small.push(px.toFixed(1) + 'px: ' + t.textContent.slice(0, 40));
 }
+const cut = [];
+for (const e of document.querySelectorAll('header.top *')) {
+  const r = e.getBoundingClientRect();
+  if (r.width > 0 && (r.right > document.documentElement.clientWidth + 0.5 || r.left < -0.5))
+    cut.push("the header's " + (e.id || e.className || e.tagName) + ' ' + r.left.toFixed(0) + '..' + r.right.toFixed(0));
+}
+// The phone drawings of the ladder and the timeline fit the screen
+// whole: their labels never scroll out of sight.
+for (const svg of document.querySelectorAll('svg.ladder, svg.timeline')) {
+  const r = svg.getBoundingClientRect();
+  if (r.width === 0) continue;
+  if (!svg.classList.contains('phone')) cut.push('wide ' + svg.getAttribute('class') + ' shown');
+  else if (r.right > document.documentElement.clientWidth + 0.5)
+    cut.push(svg.getAttribute('class') + ' ' + r.left.toFixed(0) + '..' + r.right.toFixed(0));
+}
 return {width: document.documentElement.scrollWidth,
+        cut: cut.slice(0, 5),
         viewport: window.innerWidth,
         client: document.documentElement.clientWidth,
         texts: document.querySelectorAll('svg text').length,
@@ -73,6 +89,9 @@ fn phone_problems(b: &Browser, s: &Server, path: &str, shot: &str) -> Vec<String
     let client = m["client"].as_u64().unwrap_or(0);
     if width > client.min(u64::from(PHONE)) {
         problems.push(format!("{path}: {width} px wide in {client} px"));
+    }
+    for cut in m["cut"].as_array().into_iter().flatten() {
+        problems.push(format!("{path}: {cut} is cut off"));
     }
     for small in m["small"].as_array().into_iter().flatten() {
         problems.push(format!("{path}: SVG text under {MIN_TEXT_PX} px: {small}"));

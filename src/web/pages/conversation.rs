@@ -382,6 +382,8 @@ pub struct ConversationPage {
     unfiltered: String,
     filtered_list: String,
     ladder: Svg,
+    /// The same ladder drawn for a phone's width.
+    ladder_phone: Svg,
     /// Each side's window scale, in words (empty for UDP).
     window_scale: String,
     /// The HTTP/2 streams' waterfall (empty for HTTP/1).
@@ -549,13 +551,17 @@ pub async fn conversation(
     for e in &http.items {
         rungs.push(Rung::Exchange(Box::new(e.clone())));
     }
-    let ladder = svg::ladder(
-        &r.client.to_string(),
-        &r.server.to_string(),
-        start,
-        rungs,
-        &|x| format!("#x{x}"),
-    );
+    let draw = |fit| {
+        svg::ladder(
+            &r.client.to_string(),
+            &r.server.to_string(),
+            start,
+            rungs.clone(),
+            &|x| format!("#x{x}"),
+            fit,
+        )
+    };
+    let (ladder, ladder_phone) = (draw(svg::Fit::Wide), draw(svg::Fit::Phone));
     let stream_next = match stream.next {
         Some(next) => q.href(&path, &[("stream", &next.to_string())]) + "#stream",
         None => String::new(),
@@ -648,6 +654,7 @@ pub async fn conversation(
             .map(|e| exchange_view(e, start))
             .collect(),
         ladder,
+        ladder_phone,
         packets: packet_rows(page_items, start, tcp, isn, before),
         packets_pager,
         chunks,
