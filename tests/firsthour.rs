@@ -498,27 +498,16 @@ fn a_capture_sent_as_an_strace_log_is_refused_with_where_it_belongs() {
 /// tshark's calculated window and scale factor of every TCP frame of
 /// `path`, by frame number (1-based); the factor is empty on SYNs.
 fn tshark_windows(path: &Path) -> std::collections::HashMap<u64, (u64, String)> {
-    let out = need::tool("tshark")
-        .arg("-r")
-        .arg(path)
-        .args(["-Y", "tcp", "-T", "fields", "-E", "separator=|"])
-        .args(["-e", "frame.number", "-e", "tcp.window_size"])
-        .args(["-e", "tcp.window_size_scalefactor"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('|').collect();
-            (
-                f[0].parse().unwrap(),
-                (f[1].parse().unwrap(), f.get(2).unwrap_or(&"").to_string()),
-            )
+    let fields = [
+        "frame.number",
+        "tcp.window_size",
+        "tcp.window_size_scalefactor",
+    ];
+    need::tshark_fields(path, "tcp", &fields)
+        .into_iter()
+        .map(|f| {
+            let factor = f.get(2).cloned().unwrap_or_default();
+            (f[0].parse().unwrap(), (f[1].parse().unwrap(), factor))
         })
         .collect()
 }
