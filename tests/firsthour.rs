@@ -594,7 +594,7 @@ fn windows_are_scaled_as_wireshark_calculates_them() {
         "{html}"
     );
     assert!(html.contains("client ×1024 · server ×1024"), "{html}");
-    assert!(chart(&html, "ladder").contains("SYN · win 65495 · scale ×1024"));
+    assert!(chart(&html, "ladder").contains("SYN · win 65495 · WS ×1024"));
     // The connection whose handshake was cut: the one without a SYN.
     let id = upload_path(&s, "/api/captures", &dir.join("no-handshake.pcap"));
     let convs = s.get(&format!("/api/captures/{id}/conversations")).json();

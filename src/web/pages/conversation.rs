@@ -522,7 +522,9 @@ pub async fn conversation(
                 Some((
                     1,
                     match p.window_scale.multiplier() {
-                        Some(m) => format!("{syn} · win {} · scale ×{m}", p.window_size),
+                        // As Wireshark's "WS=1024": the scale of the
+                        // side's later segments, not of this window.
+                        Some(m) => format!("{syn} · win {} · WS ×{m}", p.window_size),
                         None => format!("{syn} · win {}", p.window_size),
                     },
                 ))
