@@ -168,7 +168,13 @@ fn in_a_browser_the_filter_follows_the_tabs_and_forms_send_no_empty_fields() {
         b.url().contains("filter=tcp") && b.wait_for("#exchanges", Duration::ZERO).is_some()
     });
     let url = b.url();
-    for empty in ["method=", "host=", "path=", "min_total_time="] {
+    for empty in [
+        "method=",
+        "host=",
+        "path=",
+        "min_total_time=",
+        "max_total_time=",
+    ] {
         assert!(!url.contains(empty), "{url}");
     }
     assert!(url.contains("status=4xx"), "{url}");

@@ -194,27 +194,6 @@ fn failures_are_named_in_a_sentence() {
         .starts_with("client sent unknown_ca "));
 }
 
-/// `tshark -T fields` output: one line per packet, fields tab-separated.
-fn tshark_fields(path: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
-    let mut cmd = need::tool("tshark");
-    cmd.args(["-n", "-r"])
-        .arg(path)
-        .args(["-Y", filter, "-T", "fields"]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect()
-}
-
 /// IANA suite names of the samples as tshark's field shows them (a number).
 fn suite_number(name: &str) -> String {
     let known = [
@@ -245,7 +224,7 @@ fn sni_version_suite_and_alerts_match_tshark() {
         let ours: BTreeMap<u16, Arc<TlsSummary>> = analyze(&path).0.into_values().collect();
         // The ClientHello's SNI, by client port.
         let mut theirs: BTreeMap<u16, Vec<String>> = BTreeMap::new();
-        for row in tshark_fields(
+        for row in need::tshark_fields(
             &path,
             "tls.handshake.type == 1",
             &["tcp.srcport", "tls.handshake.extensions_server_name"],
@@ -258,7 +237,7 @@ fn sni_version_suite_and_alerts_match_tshark() {
             }
         }
         // The (last) ServerHello: suite and the version chosen.
-        for row in tshark_fields(
+        for row in need::tshark_fields(
             &path,
             "tls.handshake.type == 2",
             &[
@@ -275,7 +254,7 @@ fn sni_version_suite_and_alerts_match_tshark() {
             e.push(format!("suite={}", row[1]));
             e.push(format!("version={version}"));
         }
-        for row in tshark_fields(
+        for row in need::tshark_fields(
             &path,
             "tls.alert_message.desc",
             &["tcp.srcport", "tcp.dstport", "tls.alert_message.desc"],

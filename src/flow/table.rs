@@ -25,6 +25,7 @@ use std::net::{IpAddr, SocketAddr};
 use super::conversation::{guess_server, AppFacts, Conversation, Proto, State};
 use super::reassembly::{HalfStream, ReassemblyLimits};
 use super::stream::{Dir, StreamSink};
+use super::window::{Handshake, WindowScale};
 use crate::pcap::decode::{tcp_flags, Tcp, Udp};
 use crate::time::{Span, Timestamp};
 
@@ -91,7 +92,15 @@ pub struct PacketInfo {
     pub tcp_flags: u8,
     pub seq: u32,
     pub ack: u32,
+    /// The header's window field, as sent.
     pub window: u16,
+    /// The sender's window scale when the packet was seen; in JSON as
+    /// Wireshark's `tcp.window_size_scalefactor` (the multiplier, -1
+    /// unknown, -2 not in use).
+    pub window_scale: WindowScale,
+    /// The window offered in bytes: `window` scaled, as Wireshark's
+    /// calculated window (`tcp.window_size`).
+    pub window_size: u32,
     /// Transport payload length (IP header's view).
     pub payload_len: u32,
     pub orig_len: u32,
@@ -208,6 +217,8 @@ struct TcpState {
     syn_ts: Option<Timestamp>,
     synack_seen: bool,
     handshake_done: bool,
+    /// Each side's window scale, from the SYNs.
+    scales: Handshake,
     data_seen: bool,
     /// The last RST has not been followed by a SYN or new bytes from the
     /// side that sent it: the conversation's state is `reset`.
@@ -521,6 +532,8 @@ impl<H: FlowHandler> FlowTable<H> {
             seq: 0,
             ack: 0,
             window: 0,
+            window_scale: WindowScale::Unknown,
+            window_size: 0,
             payload_len: udp.payload_len,
             orig_len,
             retransmission: false,
@@ -588,6 +601,7 @@ impl<H: FlowHandler> FlowTable<H> {
                     syn_ts: None,
                     synack_seen: false,
                     handshake_done: false,
+                    scales: Handshake::default(),
                     data_seen: false,
                     reset_live: false,
                     conn_done: false,
@@ -653,6 +667,7 @@ impl<H: FlowHandler> FlowTable<H> {
         if tcp.has(tcp_flags::SYN) {
             state.syn_seq[i].get_or_insert(tcp.seq);
             state.halves[i].syn(tcp.seq);
+            state.scales.syn(i, !pure_syn, tcp.window_scale);
             if pure_syn {
                 state.syn_ts.get_or_insert(tsv);
             } else {
@@ -721,6 +736,11 @@ impl<H: FlowHandler> FlowTable<H> {
             seq: tcp.seq,
             ack: tcp.ack,
             window: tcp.window,
+            window_scale: state.scales.scale(i),
+            window_size: state
+                .scales
+                .scale(i)
+                .window(tcp.window, tcp.has(tcp_flags::SYN)),
             payload_len: tcp.payload_len,
             orig_len,
             retransmission,

@@ -15,4 +15,4 @@ pub mod wire;
 
 pub use decode::{decode, DecodeIssue, Packet, Transport};
 pub use frame::{Frame, LinkType};
-pub use reader::{Error, Format, Reader, Warning, MAX_RECORD_LEN};
+pub use reader::{format_of, Error, Format, Reader, Warning, MAX_RECORD_LEN};

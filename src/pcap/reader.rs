@@ -42,6 +42,46 @@ pub enum Format {
     Pcapng,
 }
 
+/// What a capture file's first four bytes say: a pcap file (its byte
+/// order and timestamp resolution) or a pcapng section header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Magic {
+    Pcap {
+        big_endian: bool,
+        units_per_sec: u64,
+    },
+    Pcapng,
+}
+
+impl Magic {
+    fn of(head: [u8; 4]) -> Option<Magic> {
+        let pcap = |big_endian, units_per_sec| {
+            Some(Magic::Pcap {
+                big_endian,
+                units_per_sec,
+            })
+        };
+        match head {
+            [0xd4, 0xc3, 0xb2, 0xa1] => pcap(false, 1_000_000),
+            [0xa1, 0xb2, 0xc3, 0xd4] => pcap(true, 1_000_000),
+            [0x4d, 0x3c, 0xb2, 0xa1] => pcap(false, 1_000_000_000),
+            [0xa1, 0xb2, 0x3c, 0x4d] => pcap(true, 1_000_000_000),
+            [0x0a, 0x0d, 0x0d, 0x0a] => Some(Magic::Pcapng),
+            _ => None,
+        }
+    }
+}
+
+/// The capture format that a file starting with `head` is, by its magic
+/// number (`None`: not a pcap or pcapng file, or fewer than four bytes).
+pub fn format_of(head: &[u8]) -> Option<Format> {
+    let magic = Magic::of(head.get(..4)?.try_into().ok()?)?;
+    Some(match magic {
+        Magic::Pcap { .. } => Format::Pcap,
+        Magic::Pcapng => Format::Pcapng,
+    })
+}
+
 /// A reason the file cannot be read (any further).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -346,17 +386,17 @@ impl Reader {
             head.get(2).copied().unwrap_or(0),
             head.get(3).copied().unwrap_or(0),
         ];
-        let (big_endian, units_per_sec) = match magic {
-            [0xd4, 0xc3, 0xb2, 0xa1] => (false, 1_000_000),
-            [0xa1, 0xb2, 0xc3, 0xd4] => (true, 1_000_000),
-            [0x4d, 0x3c, 0xb2, 0xa1] => (false, 1_000_000_000),
-            [0xa1, 0xb2, 0x3c, 0x4d] => (true, 1_000_000_000),
-            [0x0a, 0x0d, 0x0d, 0x0a] => {
+        let (big_endian, units_per_sec) = match Magic::of(magic) {
+            Some(Magic::Pcap {
+                big_endian,
+                units_per_sec,
+            }) => (big_endian, units_per_sec),
+            Some(Magic::Pcapng) => {
                 self.format = Format::Pcapng;
                 // The section header is read by `next_pcapng` like any block.
                 return Ok(());
             }
-            _ => {
+            None => {
                 let (shown, hint) =
                     describe_magic(&self.buf[self.start..self.end.min(self.start + 64)]);
                 return Err(Error::NotACapture { shown, hint });

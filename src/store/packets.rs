@@ -1,14 +1,15 @@
 //! Per-packet rows, packed: each packet of a conversation is a fixed-size
-//! 44-byte record, and a conversation's records are stored as a few BLOB
+//! 45-byte record, and a conversation's records are stored as a few BLOB
 //! chunks rather than one database row each, so millions of packets cost
 //! little more than their bytes and one conversation's list is a handful
 //! of reads.
 
-use crate::flow::{Dir, PacketInfo};
+use crate::flow::{Dir, PacketInfo, WindowScale};
+use crate::pcap::decode::tcp_flags;
 use crate::time::Timestamp;
 
 /// Bytes of one packed record.
-pub const RECORD_LEN: usize = 44;
+pub const RECORD_LEN: usize = 45;
 
 const NO_TS: i64 = i64::MIN;
 const BIT_TO_CLIENT: u8 = 1;
@@ -33,6 +34,7 @@ pub fn encode(p: &PacketInfo, out: &mut Vec<u8>) {
         bits |= BIT_RETRANSMISSION;
     }
     out.push(bits);
+    out.push(p.window_scale.to_byte());
 }
 
 /// Reads the records of a chunk; `None` if its length is not a whole
@@ -57,6 +59,8 @@ fn decode_one(r: &[u8]) -> PacketInfo {
     };
     let ts = u64_at(16) as i64;
     let bits = r[43];
+    let window = u16::from_le_bytes([r[40], r[41]]);
+    let scale = WindowScale::from_byte(r[44]);
     PacketInfo {
         frame: u64_at(0),
         offset: u64_at(8),
@@ -65,7 +69,7 @@ fn decode_one(r: &[u8]) -> PacketInfo {
         ack: u32_at(28),
         payload_len: u32_at(32),
         orig_len: u32_at(36),
-        window: u16::from_le_bytes([r[40], r[41]]),
+        window,
         tcp_flags: r[42],
         dir: if bits & BIT_TO_CLIENT != 0 {
             Dir::ToClient
@@ -73,6 +77,8 @@ fn decode_one(r: &[u8]) -> PacketInfo {
             Dir::ToServer
         },
         retransmission: bits & BIT_RETRANSMISSION != 0,
+        window_scale: scale,
+        window_size: scale.window(window, r[42] & tcp_flags::SYN != 0),
     }
 }
 
@@ -91,6 +97,8 @@ mod test {
             seq: 0xdead_beef,
             ack: 7,
             window: 65535,
+            window_scale: WindowScale::Shift(7),
+            window_size: 65535 << 7,
             payload_len: 1448,
             orig_len: 1514,
             retransmission: true,
@@ -99,6 +107,7 @@ mod test {
             ts: None,
             dir: Dir::ToServer,
             retransmission: false,
+            window_scale: WindowScale::Unknown,
             ..a
         };
         let mut buf = Vec::new();
@@ -113,6 +122,8 @@ mod test {
         assert!(back[0].retransmission);
         assert_eq!(back[0].seq, 0xdead_beef);
         assert_eq!(back[0].window, 65535);
+        assert_eq!(back[0].window_size, 65535 << 7);
+        assert_eq!(back[1].window_scale, WindowScale::Unknown);
         assert_eq!(back[1].ts, None);
         assert_eq!(back[1].dir, Dir::ToServer);
         assert!(decode(&buf[..50]).is_none());

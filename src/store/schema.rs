@@ -49,6 +49,8 @@ const MIGRATIONS: &[&str] = &[
 /// 10: HTTP/2 verdicts name flow-control stalls, waits behind other
 /// streams and resets; indexes for the gRPC and HTTP/2 filters; the
 /// overview's histogram edges chosen from the data.
+/// 11: packet records carry the sender's window scale (45 bytes), so pages
+/// show Wireshark's calculated window.
 pub const RESULTS_VERSION: i64 = 11;
 
 /// Tables of a results database, created empty before the analysis writes.

@@ -296,6 +296,7 @@ pub(crate) fn where_clause<R: Row>(q: &Query<R>, args: &mut Vec<Value>) -> Strin
             }
             Cond::Contains(t) => format!("instr({name}, {}) > 0", arg(Value::Text(t.clone()))),
             Cond::AtLeast(n) => format!("{name} >= {}", arg(Value::Integer(*n))),
+            Cond::Below(n) => format!("{name} < {}", arg(Value::Integer(*n))),
         });
     }
     if wheres.is_empty() {

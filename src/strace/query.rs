@@ -147,12 +147,14 @@ pub struct FileView {
 }
 
 /// Every access to one path, as the files page lists them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct FileGroup {
     pub path: String,
     pub accesses: u64,
     pub failed: u64,
-    /// Union of what its opens asked for.
+    /// Union of what its opens asked for: `read`, `write`, `create`
+    /// (comma-separated, as [`FileView::access`]).
+    #[serde(rename = "access", serialize_with = "mode_words")]
     pub mode: OpenMode,
     /// The syscalls that touched it, in first-seen order.
     pub syscalls: Vec<String>,
@@ -163,6 +165,10 @@ pub struct FileGroup {
     /// The first error, if one failed.
     pub error: Option<String>,
     pub error_meaning: Option<&'static str>,
+}
+
+fn mode_words<S: serde::Serializer>(mode: &OpenMode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(mode.words())
 }
 
 /// Groups accesses by path, in order of each path's first access.

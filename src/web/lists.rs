@@ -550,6 +550,7 @@ pub struct HttpPage {
     host: String,
     uri: String,
     min_total_time: String,
+    max_total_time: String,
     grpc: String,
     /// Filters set from links only (kept by the form as hidden fields).
     hidden: Vec<(&'static str, String)>,
@@ -561,12 +562,13 @@ pub struct HttpPage {
 }
 
 /// The HTTP page's filters, as the form names them.
-const HTTP_FILTERS: [&str; 13] = [
+const HTTP_FILTERS: [&str; 14] = [
     "status",
     "method",
     "host",
     "path",
     "min_total_time",
+    "max_total_time",
     "grpc",
     "conversation",
     "grpc_method",
@@ -578,7 +580,7 @@ const HTTP_FILTERS: [&str; 13] = [
 ];
 
 /// `GET /c/ID/http`: HTTP exchanges, filtered (status, method, host,
-/// path, minimum time) and sortable; each row opens its conversation at
+/// path, time range) and sortable; each row opens its conversation at
 /// that exchange.
 pub async fn http(
     State(state): State<AppState>,
@@ -679,6 +681,7 @@ pub async fn http(
         host: typed("host"),
         uri: typed("path"),
         min_total_time: typed("min_total_time"),
+        max_total_time: typed("max_total_time"),
         grpc: grpc_now,
         hidden: [
             "grpc_method",

@@ -158,6 +158,7 @@ pub const HTTP_PARAMS: &[&str] = &[
     "host",
     "path",
     "min_total_time",
+    "max_total_time",
     "conversation",
     "grpc",
     "grpc_method",

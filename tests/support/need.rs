@@ -53,3 +53,24 @@ pub fn chromium() -> (PathBuf, PathBuf) {
     }
     (browser.to_path_buf(), driver.to_path_buf())
 }
+
+/// `tshark -T fields` output: one line per packet, fields tab-separated.
+pub fn tshark_fields(path: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
+    let mut cmd = tool("tshark");
+    cmd.args(["-n", "-r"])
+        .arg(path)
+        .args(["-Y", filter, "-T", "fields"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}

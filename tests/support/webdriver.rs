@@ -233,10 +233,12 @@ impl Browser {
     }
 
     /// Saves a PNG screenshot of the whole page (Chromium's full-page
-    /// capture through CDP), falling back to the viewport.
+    /// capture through CDP), falling back to the viewport. As wide as the
+    /// window: the capture lays the page out without the scrollbar, so a
+    /// clip at the client width would cut off its right edge.
     pub fn screenshot_full(&self, path: &Path) {
         let size = self.script(
-            "return [document.documentElement.clientWidth, \
+            "return [window.innerWidth, \
              Math.min(document.documentElement.scrollHeight, 6000)];",
         );
         let (w, h) = (

@@ -60,7 +60,8 @@ crate::table! {
             C::spec("total", "request's first byte to response's last byte")
                 .unit(Unit::Seconds)
                 .indexed(Desc)
-                .filter("min_total_time", FilterOp::AtLeast),
+                .filter("min_total_time", FilterOp::AtLeast)
+                .filter_below("max_total_time"),
         /// response_end - request_end (tshark's `http.time`).
         http_time: Option<Span> =
             C::spec("http.time", "request's last byte to response's last byte")

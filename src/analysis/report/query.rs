@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 use std::str::FromStr;
 
-use super::table::{Cell, FilterOp, Kind, Row};
+use super::table::{Cell, FilterOp, FilterSpec, Kind, Row};
 use crate::time::Span;
 
 /// The most rows one list call returns.
@@ -294,6 +294,8 @@ pub enum Cond {
     Contains(String),
     /// At least this value (a number or a duration in nanoseconds).
     AtLeast(i64),
+    /// Below this value (a duration in nanoseconds), strictly.
+    Below(i64),
 }
 
 impl Cond {
@@ -306,6 +308,7 @@ impl Cond {
             (Cond::EqualNoCase(want), Cell::Text(t)) => want.eq_ignore_ascii_case(t),
             (Cond::Contains(part), Cell::Text(t)) => t.contains(part.as_str()),
             (Cond::AtLeast(min), Cell::Int(n)) => n >= min,
+            (Cond::Below(max), Cell::Int(n)) => n < max,
             _ => false,
         }
     }
@@ -316,6 +319,9 @@ impl Cond {
 pub struct Filter {
     /// Index into the row's columns.
     pub column: usize,
+    /// The query parameter that set it (a column may take two: a range's
+    /// lower and upper edge).
+    pub param: &'static str,
     pub cond: Cond,
 }
 
@@ -329,13 +335,10 @@ fn max_len(op: FilterOp) -> usize {
 }
 
 impl Filter {
-    /// The filter that query parameter `param` (of column `column`) with
+    /// The filter that query parameter `spec` (of column `column`) with
     /// value `v` asks for.
-    fn parse<R: Row>(column: usize, v: &str) -> Result<Filter, QueryError> {
+    fn parse<R: Row>(column: usize, spec: FilterSpec, v: &str) -> Result<Filter, QueryError> {
         let col = &R::COLUMNS[column];
-        let Some(spec) = col.filter else {
-            return Err(QueryError(format!("{} does not filter", col.name)));
-        };
         let name = spec.param;
         let text = || -> Result<String, QueryError> {
             let max = max_len(spec.op);
@@ -375,19 +378,30 @@ impl Filter {
                 Cond::Equal(Cell::Text(word.to_ascii_uppercase().into()))
             }
             FilterOp::Contains => Cond::Contains(text()?),
-            FilterOp::AtLeast => match v.parse::<f64>() {
-                Ok(s) if s.is_finite() && (0.0..=1e9).contains(&s) => {
-                    Cond::AtLeast(Span::from_nanos((s * 1e9).round() as i64).as_nanos())
+            FilterOp::AtLeast | FilterOp::Below => {
+                let nanos = match v.parse::<f64>() {
+                    Ok(s) if s.is_finite() && (0.0..=1e9).contains(&s) => {
+                        Span::from_nanos((s * 1e9).round() as i64).as_nanos()
+                    }
+                    _ => {
+                        return Err(QueryError(format!(
+                            "{name} must be a number of seconds such as 0.5, not '{}'",
+                            shown(v)
+                        )))
+                    }
+                };
+                if spec.op == FilterOp::Below {
+                    Cond::Below(nanos)
+                } else {
+                    Cond::AtLeast(nanos)
                 }
-                _ => {
-                    return Err(QueryError(format!(
-                        "{name} must be a number of seconds such as 0.5, not '{}'",
-                        shown(v)
-                    )))
-                }
-            },
+            }
         };
-        Ok(Filter { column, cond })
+        Ok(Filter {
+            column,
+            param: name,
+            cond,
+        })
     }
 }
 
@@ -451,7 +465,15 @@ impl<R: Row> Query<R> {
 
     /// The query parameter names of the row's filters.
     pub fn filter_params() -> impl Iterator<Item = &'static str> {
-        R::COLUMNS.iter().filter_map(|c| c.filter.map(|f| f.param))
+        R::COLUMNS.iter().flat_map(|c| c.filters().map(|f| f.param))
+    }
+
+    /// The column taking query parameter `param`, and how it filters.
+    fn column_of(param: &str) -> Option<(usize, FilterSpec)> {
+        R::COLUMNS
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| c.filters().find(|f| f.param == param).map(|f| (i, f)))
     }
 
     /// Sets the filters from query parameters (`get(param)` is the value,
@@ -462,8 +484,10 @@ impl<R: Row> Query<R> {
     ) -> Result<Query<R>, QueryError> {
         self.filters.clear();
         for (i, c) in R::COLUMNS.iter().enumerate() {
-            if let Some(v) = c.filter.and_then(|f| get(f.param)) {
-                self.filters.push(Filter::parse::<R>(i, v)?);
+            for spec in c.filters() {
+                if let Some(v) = get(spec.param) {
+                    self.filters.push(Filter::parse::<R>(i, spec, v)?);
+                }
             }
         }
         Ok(self)
@@ -472,14 +496,11 @@ impl<R: Row> Query<R> {
     /// Adds one filter by its parameter name (a programming error, not
     /// input, when no column takes that parameter: the result says so).
     pub fn filter(mut self, param: &str, value: &str) -> Result<Query<R>, QueryError> {
-        let Some(i) = R::COLUMNS
-            .iter()
-            .position(|c| c.filter.is_some_and(|f| f.param == param))
-        else {
+        let Some((i, spec)) = Self::column_of(param) else {
             return Err(QueryError(format!("{} has no filter '{param}'", R::TABLE)));
         };
-        self.filters.retain(|f| f.column != i);
-        self.filters.push(Filter::parse::<R>(i, value)?);
+        self.filters.retain(|f| f.param != spec.param);
+        self.filters.push(Filter::parse::<R>(i, spec, value)?);
         Ok(self)
     }
 
@@ -487,14 +508,13 @@ impl<R: Row> Query<R> {
     /// number known to the caller, so it cannot be malformed). A parameter
     /// no column takes is a programming error, caught by tests.
     pub fn equal_to(mut self, param: &str, n: u64) -> Query<R> {
-        let i = R::COLUMNS
-            .iter()
-            .position(|c| c.filter.is_some_and(|f| f.param == param));
-        debug_assert!(i.is_some(), "{} has no filter '{param}'", R::TABLE);
-        if let Some(column) = i {
-            self.filters.retain(|f| f.column != column);
+        let found = Self::column_of(param);
+        debug_assert!(found.is_some(), "{} has no filter '{param}'", R::TABLE);
+        if let Some((column, spec)) = found {
+            self.filters.retain(|f| f.param != spec.param);
             self.filters.push(Filter {
                 column,
+                param: spec.param,
                 cond: Cond::Equal(Cell::Int(super::table::int(n))),
             });
         }
@@ -505,11 +525,7 @@ impl<R: Row> Query<R> {
     pub fn filter_on(&self, param: &str) -> Option<&Cond> {
         self.filters
             .iter()
-            .find(|f| {
-                R::COLUMNS[f.column]
-                    .filter
-                    .is_some_and(|s| s.param == param)
-            })
+            .find(|f| f.param == param)
             .map(|f| &f.cond)
     }
 

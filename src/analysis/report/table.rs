@@ -72,6 +72,9 @@ pub enum FilterOp {
     Contains,
     /// A duration at least this many seconds.
     AtLeast,
+    /// A duration below this many seconds (strictly: a histogram bar's
+    /// upper edge is the next bar's lower one).
+    Below,
     /// HTTP status terms: codes, classes, ranges, `none`
     /// ([`StatusFilter`](super::StatusFilter)).
     Status,
@@ -110,6 +113,9 @@ pub struct Column<R: 'static> {
     /// The store keeps an index for sorting on it (big tables sort fast).
     pub indexed: bool,
     pub filter: Option<FilterSpec>,
+    /// A second parameter that keeps values below it (`max_total_time`),
+    /// so that `filter` and it select a range.
+    pub upper: Option<&'static str>,
     /// Part of the row's JSON; `false` for totals derived from other
     /// columns, stored so that they sort.
     pub json: bool,
@@ -133,6 +139,7 @@ impl<R> Column<R> {
             sort: None,
             indexed: false,
             filter: None,
+            upper: None,
             json: true,
             get: |_| Cell::Null,
         }
@@ -169,6 +176,21 @@ impl<R> Column<R> {
     pub const fn filter(mut self, param: &'static str, op: FilterOp) -> Self {
         self.filter = Some(FilterSpec { param, op });
         self
+    }
+
+    /// Also filtered from above by `param` ([`FilterOp::Below`]).
+    pub const fn filter_below(mut self, param: &'static str) -> Self {
+        self.upper = Some(param);
+        self
+    }
+
+    /// The filters the column takes: its own, then its upper bound's.
+    pub fn filters(&self) -> impl Iterator<Item = FilterSpec> {
+        let upper = self.upper.map(|param| FilterSpec {
+            param,
+            op: FilterOp::Below,
+        });
+        self.filter.into_iter().chain(upper)
     }
 
     /// Kept out of JSON (a stored total).

@@ -9,7 +9,7 @@ use axum::extract::State;
 use super::status_class;
 use crate::analysis::follow::{ChunkKind, StreamChunk};
 use crate::analysis::report::ConversationRow;
-use crate::flow::{Dir, PacketInfo};
+use crate::flow::{Dir, PacketInfo, WindowScale};
 use crate::store::{CaptureId, ExchangeRow, HttpQuery};
 use crate::time::Timestamp;
 use crate::web::error::Error;
@@ -141,8 +141,45 @@ pub struct PacketRow {
     pub seq_full: String,
     pub len: String,
     pub size: String,
+    /// The calculated window (Wireshark's `tcp.window_size`).
     pub win: String,
-    pub note: &'static str,
+    /// How it was calculated: the raw field and the scale, in words.
+    pub win_title: String,
+    pub note: String,
+}
+
+/// How a packet's shown window came from its header, for hover text.
+fn window_title(p: &PacketInfo) -> String {
+    match (p.window_scale.multiplier(), p.tcp_flags & 0x02 != 0) {
+        (Some(m), false) => format!("window field {} × scale {m}", p.window),
+        (_, true) => format!("window field {}: a SYN's window is never scaled", p.window),
+        (None, false) => format!("window field {}; {}", p.window, p.window_scale.words()),
+    }
+}
+
+/// Each side's window scale, in words, as the conversation's facts show
+/// it: from the last of `packets` each side sent.
+fn window_scales(packets: &[PacketInfo]) -> String {
+    let last = |dir: Dir| {
+        packets
+            .iter()
+            .rev()
+            .find(|p| p.dir == dir)
+            .map(|p| p.window_scale)
+    };
+    match (last(Dir::ToServer), last(Dir::ToClient)) {
+        (Some(c), Some(s)) if c == s && c.multiplier().is_none() => c.words(),
+        (c, s) => {
+            let side = |name: &str, w: Option<WindowScale>| match w {
+                Some(w) => match w.multiplier() {
+                    Some(m) => format!("{name} ×{m}"),
+                    None => format!("{name}: {}", w.words()),
+                },
+                None => format!("{name}: sent nothing"),
+            };
+            format!("{} · {}", side("client", c), side("server", s))
+        }
+    }
 }
 
 /// `SYN ACK`-style names of TCP flags.
@@ -175,6 +212,9 @@ fn packet_rows(
     mut prev: Option<Timestamp>,
 ) -> Vec<PacketRow> {
     let mut out = Vec::with_capacity(items.len());
+    // Per side: its last window was zero (the next one reopening it is
+    // noted, as Wireshark's "TCP Window Update").
+    let mut closed = [false; 2];
     for p in items {
         let d = p.dir.index();
         let delta = match (p.ts, prev) {
@@ -185,7 +225,7 @@ fn packet_rows(
         let c2s = p.dir == Dir::ToServer;
         let mut class = String::from(if c2s { "c2s" } else { "s2c" });
         let f = p.tcp_flags;
-        let mut note = "";
+        let mut note = String::new();
         if tcp {
             if f & 0x04 != 0 {
                 class.push_str(" rst");
@@ -197,9 +237,12 @@ fn packet_rows(
         }
         if p.retransmission {
             class.push_str(" retrans");
-            note = "retransmission";
+            note = "retransmission".into();
         } else if tcp && p.window == 0 && f & 0x04 == 0 {
-            note = "zero window";
+            note = "zero window: the receiver can take no more".into();
+            closed[d] = true;
+        } else if tcp && f & 0x04 == 0 && std::mem::take(&mut closed[d]) {
+            note = format!("window open again: {} bytes", p.window_size);
         }
         let rel = |v: u32, base: Option<u32>| base.map_or(v, |b| v.wrapping_sub(b));
         let (seq, ack) = if tcp {
@@ -232,10 +275,11 @@ fn packet_rows(
             len: fmt::count(&u64::from(p.payload_len)),
             size: fmt::count(&u64::from(p.orig_len)),
             win: if tcp {
-                p.window.to_string()
+                p.window_size.to_string()
             } else {
                 String::new()
             },
+            win_title: if tcp { window_title(p) } else { String::new() },
             note,
         });
     }
@@ -338,6 +382,10 @@ pub struct ConversationPage {
     unfiltered: String,
     filtered_list: String,
     ladder: Svg,
+    /// The same ladder drawn for a phone's width.
+    ladder_phone: Svg,
+    /// Each side's window scale, in words (empty for UDP).
+    window_scale: String,
     /// The HTTP/2 streams' waterfall (empty for HTTP/1).
     streams: Svg,
     packets: Vec<PacketRow>,
@@ -460,16 +508,33 @@ pub async fn conversation(
     let packets_pager = Pager::new(&q, &path, offset, limit, page_items.len(), packets.total);
     let mut rungs: Vec<Rung> = Vec::new();
     if tcp {
-        let mut seen = [[false; 3]; 2];
+        // The first of each kind per side: RST, SYN, FIN, a zero window,
+        // and the window opening again after it.
+        let mut seen = [[false; 5]; 2];
+        let mut closed = [false; 2];
         for p in &first_packets {
             let f = p.tcp_flags;
             let d = p.dir.index();
             let kind = if f & 0x04 != 0 {
-                Some((0, "RST"))
+                Some((0, "RST".to_string()))
             } else if f & 0x02 != 0 {
-                Some((1, if f & 0x10 != 0 { "SYN ACK" } else { "SYN" }))
+                let syn = if f & 0x10 != 0 { "SYN ACK" } else { "SYN" };
+                Some((
+                    1,
+                    match p.window_scale.multiplier() {
+                        // As Wireshark's "WS=1024": the scale of the
+                        // side's later segments, not of this window.
+                        Some(m) => format!("{syn} · win {} · WS ×{m}", p.window_size),
+                        None => format!("{syn} · win {}", p.window_size),
+                    },
+                ))
             } else if f & 0x01 != 0 {
-                Some((2, "FIN"))
+                Some((2, "FIN".to_string()))
+            } else if p.window_size == 0 {
+                closed[d] = true;
+                Some((3, "zero window · win 0".to_string()))
+            } else if std::mem::take(&mut closed[d]) {
+                Some((4, format!("window open · win {}", p.window_size)))
             } else {
                 None
             };
@@ -479,7 +544,7 @@ pub async fn conversation(
                     rungs.push(Rung::Packet {
                         at,
                         from_client: p.dir == Dir::ToServer,
-                        label: label.to_string(),
+                        label,
                     });
                 }
             }
@@ -488,13 +553,17 @@ pub async fn conversation(
     for e in &http.items {
         rungs.push(Rung::Exchange(Box::new(e.clone())));
     }
-    let ladder = svg::ladder(
-        &r.client.to_string(),
-        &r.server.to_string(),
-        start,
-        rungs,
-        &|x| format!("#x{x}"),
-    );
+    let draw = |fit| {
+        svg::ladder(
+            &r.client.to_string(),
+            &r.server.to_string(),
+            start,
+            rungs.clone(),
+            &|x| format!("#x{x}"),
+            fit,
+        )
+    };
+    let (ladder, ladder_phone) = (draw(svg::Fit::Wide), draw(svg::Fit::Phone));
     let stream_next = match stream.next {
         Some(next) => q.href(&path, &[("stream", &next.to_string())]) + "#stream",
         None => String::new(),
@@ -546,6 +615,11 @@ pub async fn conversation(
             ),
         )
         .keeping(&filter),
+        window_scale: if tcp {
+            window_scales(&first_packets)
+        } else {
+            String::new()
+        },
         start: fmt::when(&start),
         duration: fmt::span(&r.duration),
         rtt: fmt::dur(&r.handshake_rtt),
@@ -582,6 +656,7 @@ pub async fn conversation(
             .map(|e| exchange_view(e, start))
             .collect(),
         ladder,
+        ladder_phone,
         packets: packet_rows(page_items, start, tcp, isn, before),
         packets_pager,
         chunks,

@@ -201,6 +201,8 @@ pub struct CapturePage {
     first: Human,
     histogram: Svg,
     timeline: Svg,
+    /// The same timeline drawn for a phone's width.
+    timeline_phone: Svg,
     timeline_shown: usize,
     classes: Vec<ClassLink>,
     failures: Vec<FailureCard>,
@@ -239,7 +241,8 @@ pub async fn capture(
     let mut fq = Query::default();
     fq.push("filter", fbox.text.trim());
     let (mut longest, mut slowest) = (Vec::new(), Vec::new());
-    let (mut histogram, mut timeline) = (Svg::default(), Svg::default());
+    let (mut histogram, mut timeline, mut timeline_phone) =
+        (Svg::default(), Svg::default(), Svg::default());
     let mut s = Summary::default();
     if let (true, Some(v)) = (ready, results) {
         let failed_q = HttpQuery::sorted(HttpSort::of("request_start"), FAILED_MARKS)
@@ -284,7 +287,9 @@ pub async fn capture(
                 })
             })
             .collect();
-        timeline = svg::timeline(&convs.items, &marks, s.first_ts, s.last_ts, &conv_url);
+        let draw = |fit| svg::timeline(&convs.items, &marks, s.first_ts, s.last_ts, &conv_url, fit);
+        timeline = draw(svg::Fit::Wide);
+        timeline_phone = draw(svg::Fit::Phone);
         longest = convs.items;
         slowest = http
             .items
@@ -376,6 +381,7 @@ pub async fn capture(
         c,
         histogram,
         timeline,
+        timeline_phone,
         timeline_shown,
         classes,
         failures,

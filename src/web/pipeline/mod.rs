@@ -59,6 +59,12 @@ pub trait Kind: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Looks at a complete staged file before it is registered; `Err`
+    /// refuses the whole upload (a capture sent as an strace log).
+    fn check_file(&self, _path: &std::path::Path, _file: &Received) -> Result<()> {
+        Ok(())
+    }
+
     /// A fresh path where an incoming file may be written.
     fn staging_path(&self) -> store::Result<PathBuf>;
     /// Registers a complete upload, moving its staged files into place.
@@ -235,7 +241,7 @@ impl<K: Kind> Pipeline<K> {
         req: Request,
     ) -> Result<K::Meta> {
         let (mut staged, side) = upload::receive(&self.kind, limit, name_param, req).await?;
-        let files = staged
+        let files: Vec<(PathBuf, Received)> = staged
             .iter()
             .map(|(s, r)| (s.path.clone(), r.clone()))
             .collect();
@@ -245,6 +251,9 @@ impl<K: Kind> Pipeline<K> {
         // registered upload is always queued, and its staged files are
         // removed only if it was not registered.
         off_thread(self.kind.clone(), move |k| {
+            for (path, file) in &files {
+                k.check_file(path, file)?;
+            }
             let meta = k.register(files).map_err(K::store_error)?;
             // The files have been moved into the upload's directory.
             for (s, _) in staged.iter_mut() {

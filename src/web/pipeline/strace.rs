@@ -4,8 +4,8 @@
 //! the parser's message naming the file and the line.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::capture::why_stopped;
 use super::{Kind, Pipeline, Received, Routes, Running};
+use crate::pcap;
 use crate::store::{self, Capped, Counting, Status, StraceFile, StraceId, StraceMeta, StraceStore};
 use crate::strace::{self, FileQuery, Trace};
 use crate::web::error::Error;
@@ -53,6 +54,24 @@ impl Kind for Parse {
 
     fn no_file() -> &'static str {
         "the upload has no file: send each log in a multipart field named 'file'"
+    }
+
+    /// A pcap or pcapng file (or a gzip of one) is refused by its magic
+    /// number, with the page it belongs on, before it is stored.
+    fn check_file(&self, path: &Path, file: &Received) -> Result<(), Error> {
+        let Some(format) = capture_format(path, file.gzip) else {
+            return Ok(());
+        };
+        let what = match (format, file.gzip) {
+            (pcap::Format::Pcap, false) => "a pcap packet capture",
+            (pcap::Format::Pcap, true) => "a gzip-compressed pcap packet capture",
+            (pcap::Format::Pcapng, false) => "a pcapng packet capture",
+            (pcap::Format::Pcapng, true) => "a gzip-compressed pcapng packet capture",
+        };
+        Err(Error::BadRequest(format!(
+            "{}: this is {what}, not an strace log: upload it on the captures page (/) or to /api/captures",
+            file.name
+        )))
     }
 
     fn staging_path(&self) -> store::Result<PathBuf> {
@@ -104,6 +123,23 @@ impl Kind for Parse {
             other => Error::Internal(other.to_string()),
         }
     }
+}
+
+/// The capture format of the file at `path` by its first bytes (inflated
+/// first when `gzip`), or `None` when it is not a capture or unreadable
+/// (the parser then reports what it finds).
+fn capture_format(path: &Path, gzip: bool) -> Option<pcap::Format> {
+    let file = File::open(path).ok()?;
+    let mut head = Vec::with_capacity(4);
+    let read = if gzip {
+        flate2::read::MultiGzDecoder::new(file)
+            .take(4)
+            .read_to_end(&mut head)
+    } else {
+        file.take(4).read_to_end(&mut head)
+    };
+    read.ok()?;
+    pcap::format_of(&head)
 }
 
 /// Opens a stored log, through a decompressor when it is gzip, whose

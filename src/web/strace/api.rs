@@ -15,7 +15,10 @@ use super::params::{
 };
 use super::{blocking, with_progress, with_trace, StraceStatus};
 use crate::store::StraceId;
-use crate::strace::{FileView, Pause, PauseKind, SyscallView, TimelineItem, Trace, TreeNode};
+use crate::strace::{
+    group_by_path, FileGroup, FileView, Pause, PauseKind, SyscallView, TimelineItem, Trace,
+    TreeNode,
+};
 use crate::web::auth::{visible_straces, Viewer};
 use crate::web::error::{Error, Result};
 use crate::web::extract::{Checked, NoParams, Paged};
@@ -80,17 +83,33 @@ pub fn syscall_page(t: &Trace, f: &mut SyscallFilter) -> SyscallPage {
     }
 }
 
-pub fn file_page(t: &Trace, f: &FileFilter) -> Listing<FileView> {
+/// The files view: paths with every access to them grouped (what the
+/// page lists), and the accesses one by one under the list's old keys.
+#[derive(Clone, Debug, Serialize)]
+pub struct FilePage {
+    /// Accesses one by one, `limit` and `offset` counting accesses.
+    #[serde(flatten)]
+    pub accesses: Listing<FileView>,
+    /// One row per path, `limit` and `offset` counting paths.
+    pub paths: Listing<FileGroup>,
+}
+
+pub fn file_page(t: &Trace, f: &FileFilter) -> FilePage {
     let all = t.files(&f.query());
     let offset = usize::try_from(f.offset).unwrap_or(usize::MAX);
-    Listing {
+    let accesses = Listing {
         total: all.len(),
         offset,
         items: all
-            .into_iter()
+            .iter()
             .skip(offset)
             .take(f.limit as usize)
+            .cloned()
             .collect(),
+    };
+    FilePage {
+        accesses,
+        paths: Listing::page(group_by_path(all), f.offset, f.limit),
     }
 }
 
@@ -262,7 +281,8 @@ pub async fn syscalls(
     ))
 }
 
-/// `GET /api/straces/ID/files?config=1&failed=1&enoent=1&pid=&contains=&limit=&offset=`.
+/// `GET /api/straces/ID/files?config=1&failed=1&enoent=1&pid=&contains=&limit=&offset=`:
+/// `paths` as the page groups them, `items` the accesses one by one.
 pub async fn files(
     State(state): State<AppState>,
     id: StraceId,

@@ -37,7 +37,8 @@ fn edge_text(s: Span) -> String {
 }
 
 /// Latency histogram of HTTP exchanges (`total_time`). Each bar links to
-/// the exchanges at least as slow as its lower edge, slowest first.
+/// exactly the exchanges it counts (`min_total_time` at its lower edge,
+/// `max_total_time` at its upper one, which it excludes), slowest first.
 pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
     let first = buckets.iter().position(|b| b.count > 0);
     let last = buckets.iter().rposition(|b| b.count > 0);
@@ -97,10 +98,13 @@ pub fn histogram(buckets: &[Bucket], http_url: &str) -> Svg {
         let slow = lo.is_some_and(|l| l.as_nanos() >= 1_000_000_000);
         let class = if slow { "bar slow" } else { "bar" };
         let sep = if http_url.contains('?') { '&' } else { '?' };
-        let href = format!(
-            "{http_url}{sep}sort=total_time&order=asc&min_total_time={}",
+        let mut href = format!(
+            "{http_url}{sep}sort=total_time&min_total_time={}",
             lo.map_or(0.0, Span::as_secs_f64)
         );
+        if let Some(hi) = b.below {
+            href.push_str(&format!("&max_total_time={}", hi.as_secs_f64()));
+        }
         pen.open_link(&href);
         pen.rect(x + 2.0, top, slot - 4.0, plot, "hit", &title);
         pen.rect(x + 2.0, h - bottom - bh, slot - 4.0, bh, class, &title);
@@ -155,18 +159,31 @@ fn severity(class: &str) -> u8 {
     }
 }
 
+/// Which width a chart is drawn for. A page carries both drawings of the
+/// timeline and the ladder and shows one by its width (style.css, the
+/// phone rules): on a phone the labels stay on screen at 11 px instead of
+/// a wide drawing scrolling them away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    Wide,
+    /// About 320 px: a phone's width less the page's and the panel's margins.
+    Phone,
+}
+
 /// Conversations on the capture's time axis: one row each (in start
 /// order), a bar from start to end. Colour is what went wrong, not how
 /// long it took (the bar's length says that): a conversation with a 5xx,
 /// reset or refused, with a 4xx, with an unanswered request, or none of
 /// these; each failed exchange is a tick at its request's start. Each
-/// bar opens its conversation.
+/// bar opens its conversation. Wide, each row's label is left of its
+/// bar; on a phone it is above it and the bars take the whole width.
 pub fn timeline(
     convs: &[ConversationRow],
     errors: &[ErrorMark],
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     conv_url: &dyn Fn(u64) -> String,
+    fit: Fit,
 ) -> Svg {
     let (Some(t0), Some(t1)) = (first, last) else {
         return Svg::default();
@@ -184,17 +201,23 @@ pub fn timeline(
         .fold(t0, |a, b| a.min(b));
     let t1 = rows.iter().filter_map(|c| c.end).fold(t1, |a, b| a.max(b));
     let range = t1.since(t0).as_nanos().max(1);
-    let (w, left, right, row_h, top) = (1100.0, 300.0, 24.0, 16.0, 22.0);
+    // (width, plot's left edge, right margin, row height, label band
+    // above the bar, widest label, ticks, class)
+    let (w, left, right, row_h, above, label_chars, tick_count, class) = match fit {
+        Fit::Wide => (1100.0, 300.0, 24.0, 16.0, 0.0, 40, 6, "chart timeline"),
+        Fit::Phone => (318.0, 6.0, 18.0, 30.0, 14.0, 44, 3, "chart timeline phone"),
+    };
+    let top = 22.0;
     let h = top + rows.len() as f64 * row_h + 8.0;
     let plot = w - left - right;
     let x_of = |t: Timestamp| left + (t.since(t0).as_nanos() as f64 / range as f64) * plot;
     let mut pen = Pen::new(
         w,
         h,
-        "chart timeline",
+        class,
         "timeline of the longest conversations over the capture, coloured by what failed",
     );
-    for t in ticks(range, 6) {
+    for t in ticks(range, tick_count) {
         let x = left + t as f64 / range as f64 * plot;
         pen.line(x, top - 4.0, x, h - 6.0, "grid");
         pen.text(x, top - 8.0, "middle", "tick", &tick_label(t));
@@ -229,27 +252,27 @@ pub fn timeline(
         );
         pen.open_link(&conv_url(c.id));
         pen.rect(0.0, y, w, row_h, "hit", &title);
-        pen.text(
-            left - 8.0,
-            y + row_h - 4.5,
-            "end",
-            "label",
-            &clip(&format!("{} → {}", c.client, c.server), 40),
-        );
+        let label = clip(&format!("{} → {}", c.client, c.server), label_chars);
+        if fit == Fit::Phone {
+            pen.text(left, y + above - 3.0, "start", "label", &label);
+        } else {
+            pen.text(left - 8.0, y + row_h - 4.5, "end", "label", &label);
+        }
+        let bar_h = row_h - above;
         pen.rect(
             x1,
-            y + 3.0,
+            y + above + 3.0,
             (x2 - x1).max(2.5),
-            row_h - 6.0,
+            bar_h - 6.0,
             &format!("bar {worst}"),
             &title,
         );
         for m in &marks {
             pen.rect(
                 x_of(m.at) - 1.5,
-                y + 1.0,
+                y + above + 1.0,
                 3.0,
-                row_h - 2.0,
+                bar_h - 2.0,
                 &format!("mark {}", m.class),
                 &m.title,
             );
@@ -260,6 +283,7 @@ pub fn timeline(
 }
 
 /// What one row of the ladder shows.
+#[derive(Clone)]
 pub enum Rung {
     /// A packet-level event (SYN, FIN, RST) from one side.
     Packet {
@@ -283,18 +307,26 @@ impl Rung {
 /// The ladder diagram of one conversation: client and server columns,
 /// arrows between them in time order (evenly spaced; times at the left),
 /// and for each exchange the server's wait drawn as a bar with its length.
+/// On a phone the lanes close in and long labels are cut shorter.
 pub fn ladder(
     client: &str,
     server: &str,
     start: Option<Timestamp>,
     mut rungs: Vec<Rung>,
     anchor: &dyn Fn(u64) -> String,
+    fit: Fit,
 ) -> Svg {
     if rungs.is_empty() {
         return Svg::default();
     }
     rungs.sort_by_key(|r| r.at().map(Timestamp::as_nanos));
-    let (w, cx, sx, top) = (720.0, 200.0, 600.0, 44.0);
+    // (width, client lane, server lane, left edge of the times, longest
+    // address, longest label between the lanes, class)
+    let (w, cx, sx, tx, addr_chars, label_chars, class) = match fit {
+        Fit::Wide => (720.0, 200.0, 600.0, 8.0, 40, 56, "chart ladder"),
+        Fit::Phone => (318.0, 68.0, 222.0, 2.0, 20, 24, "chart ladder phone"),
+    };
+    let top = 44.0;
     // Rows: a packet takes one, an exchange three (request, wait, response).
     let rows: f64 = rungs
         .iter()
@@ -305,11 +337,11 @@ pub fn ladder(
         .sum();
     let step = 26.0;
     let h = top + rows * step + 20.0;
-    let mut pen = Pen::new(w, h, "chart ladder", "ladder diagram of the conversation");
+    let mut pen = Pen::new(w, h, class, "ladder diagram of the conversation");
     pen.text(cx, 16.0, "middle", "side", "client");
-    pen.text(cx, 32.0, "middle", "addr", &clip(client, 40));
+    pen.text(cx, 32.0, "middle", "addr", &clip(client, addr_chars));
     pen.text(sx, 16.0, "middle", "side", "server");
-    pen.text(sx, 32.0, "middle", "addr", &clip(server, 40));
+    pen.text(sx, 32.0, "middle", "addr", &clip(server, addr_chars));
     pen.line(cx, top, cx, h - 8.0, "lane");
     pen.line(sx, top, sx, h - 8.0, "lane");
     let rel = |t: Option<Timestamp>| -> String {
@@ -328,9 +360,16 @@ pub fn ladder(
                 label,
             } => {
                 let (a, b) = if *from_client { (cx, sx) } else { (sx, cx) };
-                pen.text(8.0, y + 9.0, "start", "time", &rel(Some(*at)));
+                pen.text(tx, y + 9.0, "start", "time", &rel(Some(*at)));
                 pen.arrow(a, y, b, y + slant, "arrow packet", label);
-                pen.text((cx + sx) / 2.0, y + 2.0, "middle", "plabel", label);
+                pen.text(
+                    (cx + sx) / 2.0,
+                    y + 2.0,
+                    "middle",
+                    "plabel",
+                    // Proportional type: narrower than the mono labels.
+                    &clip(label, label_chars + 8),
+                );
                 y += step;
             }
             Rung::Exchange(e) => {
@@ -342,14 +381,14 @@ pub fn ladder(
                     x.uri.as_deref().unwrap_or("?"),
                     x.version.as_deref().unwrap_or("")
                 );
-                pen.text(8.0, y + 9.0, "start", "time", &rel(x.request_start));
+                pen.text(tx, y + 9.0, "start", "time", &rel(x.request_start));
                 pen.arrow(cx, y, sx, y + slant, "arrow request", &line);
                 pen.text(
                     (cx + sx) / 2.0,
                     y + 2.0,
                     "middle",
                     "rlabel",
-                    &clip(line.trim(), 56),
+                    &clip(line.trim(), label_chars),
                 );
                 y += step;
                 let wait = x.server_time.map(span_text).unwrap_or_default();
@@ -386,7 +425,7 @@ pub fn ladder(
                         Some(s) if s >= 400 => "arrow response s4",
                         _ => "arrow response",
                     };
-                    pen.text(8.0, y + 9.0, "start", "time", &rel(x.response_start));
+                    pen.text(tx, y + 9.0, "start", "time", &rel(x.response_start));
                     pen.arrow(sx, y, cx, y + slant, class, status.trim());
                     pen.text(
                         (cx + sx) / 2.0,
@@ -400,7 +439,7 @@ pub fn ladder(
                                 x.response_body_bytes,
                                 if x.interrupted { " · cut short" } else { "" }
                             ),
-                            56,
+                            label_chars,
                         ),
                     );
                 } else {
@@ -509,6 +548,7 @@ mod test {
                 row: x.clone(),
             }))],
             &|id| format!("#x{id}\"><script>"),
+            Fit::Wide,
         )
         .to_string();
         assert!(!svg.contains("<script>"), "{svg}");
@@ -537,7 +577,10 @@ mod test {
         let svg = histogram(&buckets, "/c/x/http").to_string();
         assert!(svg.contains("5 exchanges took 500 µs to 1 ms"), "{svg}");
         assert!(svg.contains("3 exchanges took 1 s to 2 s"));
-        assert!(svg.contains("min_total_time=1"));
+        assert!(
+            svg.contains("min_total_time=1&amp;max_total_time=2\""),
+            "a bar opens exactly its bucket: {svg}"
+        );
         assert!(
             !svg.contains("&lt;100 µs"),
             "leading empty buckets are trimmed"

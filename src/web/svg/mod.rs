@@ -16,7 +16,7 @@ mod heatmap;
 mod strace;
 mod waterfall;
 
-pub use capture::{histogram, ladder, timeline, waterfall, ErrorMark, Rung};
+pub use capture::{histogram, ladder, timeline, waterfall, ErrorMark, Fit, Rung};
 pub use heatmap::{endpoint_lines, heatmap};
 pub use strace::{lifetimes, process_timeline, Lane, MAX_LANES};
 pub use waterfall::streams;

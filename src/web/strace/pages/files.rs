@@ -1,12 +1,12 @@
 //! The file page: paths touched, with the configuration-file and ENOENT chips.
 
+use super::super::api::file_page;
 use super::*;
-use crate::strace::group_by_path;
 
 // ---------------------------------------------------------------- files
 
 /// One path and every access to it (the page groups by path; its JSON
-/// twin lists the accesses one by one).
+/// twin has the same groups under `paths`).
 pub struct FileRow {
     pub path: String,
     pub config: bool,
@@ -97,12 +97,11 @@ fn files_page(id: &StraceId, t: &Trace, f: FileFilter) -> FilesPage {
             on: f.enoent,
         },
     ];
-    let groups = group_by_path(t.files(&f.query()));
-    let offset = usize::try_from(f.offset).unwrap_or(usize::MAX);
+    let groups = file_page(t, &f).paths;
+    let offset = groups.offset;
     let rows: Vec<FileRow> = groups
+        .items
         .iter()
-        .skip(offset)
-        .take(f.limit as usize)
         .filter_map(|g| {
             let v = g.first.as_ref()?;
             let calls = g.syscalls.join(", ");
@@ -134,7 +133,7 @@ fn files_page(id: &StraceId, t: &Trace, f: FileFilter) -> FilesPage {
             })
         })
         .collect();
-    let pg = pager(groups.len(), offset, rows.len(), f.limit as usize, |off| {
+    let pg = pager(groups.total, offset, rows.len(), f.limit as usize, |off| {
         link(&FileFilter {
             offset: off,
             ..base.clone()
