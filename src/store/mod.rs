@@ -12,6 +12,7 @@
 
 pub mod auth;
 mod endpoints;
+mod keyset;
 pub mod id;
 mod packets;
 mod results;
@@ -46,6 +47,7 @@ pub use crate::analysis::report::{
     MAX_LIMIT,
 };
 pub use id::{CaptureId, Id, IdKind, StraceId};
+pub use keyset::cursor_after;
 /// A sort key of the conversation table.
 pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 /// A sort key of the HTTP exchange table.

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 
+use super::keyset;
 use super::lock;
 use super::packets;
 use super::results::{Decompressed, SqliteResults};
@@ -43,14 +44,25 @@ const OPEN_RESULTS: usize = 32;
 /// Idle read connections kept per capture.
 const IDLE_PER_CAPTURE: usize = 4;
 
-/// Idle read-only connections to results databases, per capture. A
-/// capture's entry is dropped when its results change or go (new analysis,
-/// delete); a connection handed out before that is not taken back
-/// (its generation is older).
+/// Row counts of filtered tables kept per capture: counting a million
+/// rows is the dearest part of a page, and results never change.
+const TOTALS_PER_CAPTURE: usize = 256;
+
+/// Idle read-only connections to results databases, per capture, and the
+/// row counts already made. A capture's entry is dropped when its results
+/// change or go (new analysis, delete); a connection handed out before
+/// that is not taken back (its generation is older).
 #[derive(Default)]
 pub(crate) struct ReadPool {
     next_generation: u64,
-    captures: HashMap<CaptureId, (u64, Vec<Connection>)>,
+    captures: HashMap<CaptureId, PoolEntry>,
+}
+
+struct PoolEntry {
+    generation: u64,
+    idle: Vec<Connection>,
+    /// Row count by the counting query's SQL and parameters.
+    totals: HashMap<String, u64>,
 }
 
 impl ReadPool {
@@ -63,19 +75,43 @@ impl ReadPool {
                 }
             }
             self.next_generation += 1;
-            self.captures
-                .insert(*id, (self.next_generation, Vec::new()));
+            self.captures.insert(
+                *id,
+                PoolEntry {
+                    generation: self.next_generation,
+                    idle: Vec::new(),
+                    totals: HashMap::new(),
+                },
+            );
         }
         match self.captures.get_mut(id) {
-            Some((generation, idle)) => (*generation, idle.pop()),
+            Some(e) => (e.generation, e.idle.pop()),
             None => (0, None),
         }
     }
 
     fn give_back(&mut self, id: &CaptureId, generation: u64, conn: Connection) {
-        if let Some((g, idle)) = self.captures.get_mut(id) {
-            if *g == generation && idle.len() < IDLE_PER_CAPTURE {
-                idle.push(conn);
+        if let Some(e) = self.captures.get_mut(id) {
+            if e.generation == generation && e.idle.len() < IDLE_PER_CAPTURE {
+                e.idle.push(conn);
+            }
+        }
+    }
+
+    fn total(&self, id: &CaptureId, generation: u64, key: &str) -> Option<u64> {
+        let e = self.captures.get(id)?;
+        (e.generation == generation)
+            .then(|| e.totals.get(key).copied())
+            .flatten()
+    }
+
+    fn keep_total(&mut self, id: &CaptureId, generation: u64, key: String, total: u64) {
+        if let Some(e) = self.captures.get_mut(id) {
+            if e.generation == generation {
+                if e.totals.len() >= TOTALS_PER_CAPTURE {
+                    e.totals.clear();
+                }
+                e.totals.insert(key, total);
             }
         }
     }
@@ -103,6 +139,20 @@ impl std::ops::Deref for Reader<'_> {
             Some(c) => c,
             None => unreachable!("a Reader's connection is taken only when it is dropped"),
         }
+    }
+}
+
+impl Reader<'_> {
+    /// The rows `count_sql` counts, counted once per capture's results.
+    fn total(&self, count_sql: &str, args: &[Value]) -> Result<u64> {
+        let key = format!("{count_sql}\u{0}{args:?}");
+        if let Some(n) = lock(self.pool).total(&self.id, self.generation, &key) {
+            return Ok(n);
+        }
+        let n: i64 = self.query_row(count_sql, params_from_iter(args.iter()), |r| r.get(0))?;
+        let n = n.max(0) as u64;
+        lock(self.pool).keep_total(&self.id, self.generation, key, n);
+        Ok(n)
     }
 }
 
@@ -614,32 +664,57 @@ impl SqliteStore {
 
 /// One sorted, filtered page of a results table, with the stored id of
 /// each row. The page's ids are picked from an index first and the rows
-/// fetched after, so a deep page reads only index pages.
-fn list<R: report::Row>(conn: &Connection, q: &Query<R>) -> Result<Page<(u64, R)>> {
+/// fetched after, so a deep page reads only index pages; a page `after` a
+/// cursor seeks to it ([`keyset`]) instead of counting `offset` rows.
+fn list<R: report::Row>(conn: &Reader<'_>, q: &Query<R>) -> Result<Page<(u64, R)>> {
+    list_with(conn, q, |sql, args| conn.total(sql, args))
+}
+
+/// [`list`], its row count from `count(sql, args)`.
+fn list_with<R: report::Row>(
+    conn: &Connection,
+    q: &Query<R>,
+    count: impl FnOnce(&str, &[Value]) -> Result<u64>,
+) -> Result<Page<(u64, R)>> {
     let table = R::TABLE;
     let mut args: Vec<Value> = Vec::new();
     let where_sql = tables::where_clause(q, &mut args);
-    let total: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM {table} {where_sql}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-    args.push(Value::Integer(i64::from(q.limit)));
-    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+    let total = count(&format!("SELECT count(*) FROM {table} {where_sql}"), &args)?;
     let order = tables::order_by(q.sort, q.order);
-    let sql = format!(
-        "SELECT {} FROM {table} WHERE id IN
-            (SELECT id FROM {table} {where_sql} {order} LIMIT ?{} OFFSET ?{}) {order}",
-        tables::select_list::<R>(),
-        args.len() - 1,
-        args.len()
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args.iter()), tables::read::<R>)?;
-    Ok(Page {
-        total: total.max(0) as u64,
-        items: rows.collect::<rusqlite::Result<Vec<_>>>()?,
-    })
+    let page_of = |filter: &str, mut args: Vec<Value>, limit: u32, offset: u64| {
+        args.push(Value::Integer(i64::from(limit)));
+        args.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE id IN
+                (SELECT id FROM {table} {filter} {order} LIMIT ?{} OFFSET ?{}) {order}",
+            tables::select_list::<R>(),
+            args.len() - 1,
+            args.len()
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), tables::read::<R>)?;
+        Ok::<_, Error>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    };
+    let items = match &q.after {
+        None => page_of(&where_sql, args, q.limit, q.offset)?,
+        Some(after) => {
+            let mut items = Vec::new();
+            for (band, band_args) in keyset::bands(q.sort, q.order, after, &args) {
+                let left = q.limit.saturating_sub(items.len() as u32);
+                if left == 0 {
+                    break;
+                }
+                let filter = if where_sql.is_empty() {
+                    format!("WHERE {band}")
+                } else {
+                    format!("{where_sql} AND {band}")
+                };
+                items.extend(page_of(&filter, band_args, left, 0)?);
+            }
+            items
+        }
+    };
+    Ok(Page { total, items })
 }
 
 impl SqliteStore {
@@ -1147,5 +1222,104 @@ mod room_test {
             message,
             "disk full: 1.5 GB free, this upload needs about 10.0 GB"
         );
+    }
+}
+
+#[cfg(test)]
+mod keyset_test {
+    use super::*;
+    use crate::analysis::report::{HttpQuery, Order, SortKey};
+    use crate::time::Span;
+
+    /// Exchanges with repeated and missing values in every sorted column.
+    fn table() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&tables::ddl::<report::ExchangeRow>())
+            .unwrap();
+        conn.execute_batch(&tables::indexes::<report::ExchangeRow>())
+            .unwrap();
+        let sql = tables::insert_sql::<report::ExchangeRow>();
+        for i in 0..97u64 {
+            let row = report::ExchangeRow {
+                client: format!("10.0.{}.{}:{}", i % 3, i % 7, 1000 + i % 5)
+                    .parse()
+                    .unwrap(),
+                status: (i % 4 != 0).then_some([200, 404, 503][(i % 3) as usize]),
+                total_time: (i % 5 != 0).then(|| Span::from_nanos((i % 6) as i64 * 1000)),
+                host: (i % 2 == 0).then(|| format!("h{}", i % 4)),
+                response_body_bytes: i % 8,
+                ..report::ExchangeRow::default()
+            };
+            tables::insert(&conn, &sql, &row, Some(i)).unwrap();
+        }
+        conn
+    }
+
+    fn page(conn: &Connection, q: &HttpQuery) -> Vec<u64> {
+        list_with(conn, q, |sql, args| {
+            Ok(conn.query_row(sql, params_from_iter(args.iter()), |r| r.get::<_, i64>(0))? as u64)
+        })
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+    }
+
+    #[test]
+    fn walking_after_cursors_reads_the_same_rows_as_one_page() {
+        let conn = table();
+        for sort in ["id", "total_time", "status", "host", "client", "response_body_bytes"] {
+            for order in [Order::Asc, Order::Desc] {
+                for status in [None, Some("5xx,none")] {
+                    let mut q = HttpQuery::sorted(SortKey::of(sort), 10_000)
+                        .with_filters(|k| (k == "status").then_some(status).flatten())
+                        .unwrap();
+                    q.order = order;
+                    let all = page(&conn, &q);
+                    assert!(all.len() > 20, "{sort}");
+                    let mut walked = Vec::new();
+                    q.limit = 4;
+                    loop {
+                        let rows = list_with(&conn, &q, |_, _| Ok(0)).unwrap().items;
+                        let Some((id, last)) = rows.last() else { break };
+                        q.after = Some(keyset::cursor_after(q.sort, last, *id));
+                        walked.extend(rows.iter().map(|(id, _)| *id));
+                        assert!(walked.len() <= all.len(), "{sort} {order:?}: no end");
+                    }
+                    assert_eq!(walked, all, "{sort} {order:?} {status:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_after_a_cursor_seeks_in_an_index() {
+        let conn = table();
+        let q = HttpQuery {
+            after: Some(report::Cursor {
+                value: report::SortValue::Int(3000),
+                id: 40,
+            }),
+            ..HttpQuery::sorted(SortKey::of("total_time"), 10)
+        };
+        let mut args = Vec::new();
+        let _ = tables::where_clause(&q, &mut args);
+        for (band, band_args) in keyset::bands(q.sort, q.order, q.after.as_ref().unwrap(), &args) {
+            let plan: Vec<String> = conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN SELECT id FROM http WHERE {band} {}",
+                    tables::order_by(q.sort, q.order)
+                ))
+                .unwrap()
+                .query_map(params_from_iter(band_args.iter()), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            let plan = plan.join("; ");
+            assert!(plan.contains("INDEX http_by_total_time"), "{band}: {plan}");
+            assert!(plan.contains("(total_time"), "{band}: no seek: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{band}: sorts: {plan}");
+        }
     }
 }

@@ -14,6 +14,7 @@ use super::auth::{visible_captures, Viewer};
 use super::error::{Error, Result};
 use super::extract::{Checked, ConvNumber, FilterOnly, FromQuery, PacketPage, Paged, Resolved};
 use super::params::{ParamError, Params};
+use super::lists::listing;
 use super::{blocking, follow, AppState};
 use crate::store::{CaptureId, CaptureMeta, ConvQuery, DnsQuery, HttpQuery, Status, Store};
 
@@ -90,9 +91,9 @@ pub async fn conversations(
     Checked(query): Checked<ConvQuery>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
-    Ok(Json(
-        blocking(&state, move |s| s.conversations(&id, &query)).await?,
-    ))
+    let q = query.clone();
+    let page = blocking(&state, move |s| s.conversations(&id, &q)).await?;
+    Ok(Json(listing(&query, page, |r| (r, 0))))
 }
 
 /// `GET /api/captures/ID/conversations/N`.
@@ -115,9 +116,9 @@ pub async fn http(
     Checked(query): Checked<HttpQuery>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
-    Ok(Json(
-        blocking(&state, move |s| s.exchanges(&id, &query)).await?,
-    ))
+    let q = query.clone();
+    let page = blocking(&state, move |s| s.exchanges(&id, &q)).await?;
+    Ok(Json(listing(&query, page, |e| (&e.row, e.id))))
 }
 
 /// `GET /api/captures/ID/dns`.
@@ -127,7 +128,9 @@ pub async fn dns(
     Checked(query): Checked<DnsQuery>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
-    Ok(Json(blocking(&state, move |s| s.dns(&id, &query)).await?))
+    let q = query.clone();
+    let page = blocking(&state, move |s| s.dns(&id, &q)).await?;
+    Ok(Json(listing(&query, page, |d| (&d.row, d.id))))
 }
 
 /// `GET /api/captures/ID/conversations/N/packets`.

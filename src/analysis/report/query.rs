@@ -397,6 +397,9 @@ pub struct Query<R: Row> {
     pub order: Order,
     pub limit: u32,
     pub offset: u64,
+    /// Seek past this row instead of counting `offset` rows (`offset` is
+    /// then only where the page is, for its pager).
+    pub after: Option<super::Cursor>,
     pub filters: Vec<Filter>,
 }
 
@@ -407,6 +410,7 @@ impl<R: Row> Clone for Query<R> {
             order: self.order,
             limit: self.limit,
             offset: self.offset,
+            after: self.after.clone(),
             filters: self.filters.clone(),
         }
     }
@@ -419,8 +423,9 @@ impl<R: Row> PartialEq for Query<R> {
             self.order,
             self.limit,
             self.offset,
+            &self.after,
             &self.filters,
-        ) == (o.sort, o.order, o.limit, o.offset, &o.filters)
+        ) == (o.sort, o.order, o.limit, o.offset, &o.after, &o.filters)
     }
 }
 
@@ -432,6 +437,7 @@ impl<R: Row> std::fmt::Debug for Query<R> {
             .field("order", &self.order)
             .field("limit", &self.limit)
             .field("offset", &self.offset)
+            .field("after", &self.after)
             .field("filters", &self.filters)
             .finish()
     }
@@ -445,6 +451,7 @@ impl<R: Row> Query<R> {
             order: sort.default_order(),
             limit,
             offset: 0,
+            after: None,
             filters: Vec::new(),
         }
     }

@@ -57,6 +57,7 @@ impl EndpointView {
             order,
             limit,
             offset,
+            after: None,
             filters: Vec::new(),
         }
         .with_filters(|k| p.get(k))
