@@ -12,8 +12,8 @@
 
 pub mod auth;
 mod endpoints;
-mod keyset;
 pub mod id;
+mod keyset;
 mod packets;
 mod results;
 mod schema;
@@ -47,7 +47,6 @@ pub use crate::analysis::report::{
     MAX_LIMIT,
 };
 pub use id::{CaptureId, Id, IdKind, StraceId};
-pub use keyset::cursor_after;
 /// A sort key of the conversation table.
 pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 /// A sort key of the HTTP exchange table.

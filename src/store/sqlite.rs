@@ -43,6 +43,13 @@ use crate::time::Timestamp;
 const OPEN_RESULTS: usize = 32;
 /// Idle read connections kept per capture.
 const IDLE_PER_CAPTURE: usize = 4;
+/// Idle read connections kept in all: with [`READ_CACHE_KIB`] each, what
+/// the pool holds resident stays small however many captures are read.
+const IDLE_IN_ALL: usize = 16;
+/// The page cache of one read connection (SQLite's default, said
+/// explicitly: README, "Limits"); no memory-mapped I/O, so what a reader
+/// holds is this cache and nothing else.
+const READ_CACHE_KIB: u32 = 2048;
 
 /// Row counts of filtered tables kept per capture: counting a million
 /// rows is the dearest part of a page, and results never change.
@@ -91,6 +98,10 @@ impl ReadPool {
     }
 
     fn give_back(&mut self, id: &CaptureId, generation: u64, conn: Connection) {
+        let idle: usize = self.captures.values().map(|e| e.idle.len()).sum();
+        if idle >= IDLE_IN_ALL {
+            return;
+        }
         if let Some(e) = self.captures.get_mut(id) {
             if e.generation == generation && e.idle.len() < IDLE_PER_CAPTURE {
                 e.idle.push(conn);
@@ -173,7 +184,14 @@ pub(crate) struct Inner {
     cancels: Mutex<HashMap<CaptureId, Arc<AtomicBool>>>,
     /// Most bytes a gzip upload may inflate to (`--max-capture`).
     max_capture: AtomicU64,
+    /// Most result rows one analysis stores ([`MAX_RESULT_ROWS`]).
+    pub(crate) max_results: AtomicU64,
 }
+
+/// Result rows (conversations, HTTP exchanges and DNS lookups together)
+/// one capture's analysis stores at most: past it the analysis stops
+/// reading, keeps what it has and says so in a warning (README, "Limits").
+pub const MAX_RESULT_ROWS: u64 = 50_000_000;
 
 /// The embedded store: a data directory with SQLite databases.
 #[derive(Clone)]
@@ -475,6 +493,7 @@ impl SqliteStore {
                 readers: Mutex::new(ReadPool::default()),
                 cancels: Mutex::new(HashMap::new()),
                 max_capture: AtomicU64::new(u64::MAX),
+                max_results: AtomicU64::new(MAX_RESULT_ROWS),
             }),
         };
         store.clean()?;
@@ -485,6 +504,11 @@ impl SqliteStore {
     /// the analysis fails with [`InflationCap`]. Unlimited until set.
     pub fn set_max_capture(&self, bytes: u64) {
         self.inner.max_capture.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Lowers the cap on result rows per capture (tests).
+    pub fn set_max_results(&self, rows: u64) {
+        self.inner.max_results.store(rows, Ordering::Relaxed);
     }
 
     fn clean(&self) -> Result<()> {
@@ -544,10 +568,14 @@ impl SqliteStore {
             Some(c) => c,
             None => {
                 let path = self.inner.capture_dir(id).join("results.db");
-                Connection::open_with_flags(
+                let conn = Connection::open_with_flags(
                     &path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?
+                )?;
+                conn.execute_batch(&format!(
+                    "PRAGMA cache_size = -{READ_CACHE_KIB}; PRAGMA mmap_size = 0;"
+                ))?;
+                conn
             }
         };
         Ok(Reader {
@@ -698,8 +726,20 @@ fn list_with<R: report::Row>(
     let items = match &q.after {
         None => page_of(&where_sql, args, q.limit, q.offset)?,
         Some(after) => {
+            let value = match keyset::sort_value_sql(q.sort) {
+                None => Some(Value::Null),
+                Some(sql) => conn
+                    .query_row(&sql, params![i64::try_from(*after).unwrap_or(-1)], |r| {
+                        r.get::<_, Value>(0)
+                    })
+                    .optional()?,
+            };
+            // A row that is not there: nothing comes after it.
+            let bands = value.map_or_else(Vec::new, |v| {
+                keyset::bands(q.sort, q.order, *after, &v, &args)
+            });
             let mut items = Vec::new();
-            for (band, band_args) in keyset::bands(q.sort, q.order, after, &args) {
+            for (band, band_args) in bands {
                 let left = q.limit.saturating_sub(items.len() as u32);
                 if left == 0 {
                     break;
@@ -1269,7 +1309,14 @@ mod keyset_test {
     #[test]
     fn walking_after_cursors_reads_the_same_rows_as_one_page() {
         let conn = table();
-        for sort in ["id", "total_time", "status", "host", "client", "response_body_bytes"] {
+        for sort in [
+            "id",
+            "total_time",
+            "status",
+            "host",
+            "client",
+            "response_body_bytes",
+        ] {
             for order in [Order::Asc, Order::Desc] {
                 for status in [None, Some("5xx,none")] {
                     let mut q = HttpQuery::sorted(SortKey::of(sort), 10_000)
@@ -1282,8 +1329,8 @@ mod keyset_test {
                     q.limit = 4;
                     loop {
                         let rows = list_with(&conn, &q, |_, _| Ok(0)).unwrap().items;
-                        let Some((id, last)) = rows.last() else { break };
-                        q.after = Some(keyset::cursor_after(q.sort, last, *id));
+                        let Some((id, _)) = rows.last() else { break };
+                        q.after = Some(*id);
                         walked.extend(rows.iter().map(|(id, _)| *id));
                         assert!(walked.len() <= all.len(), "{sort} {order:?}: no end");
                     }
@@ -1296,23 +1343,19 @@ mod keyset_test {
     #[test]
     fn a_page_after_a_cursor_seeks_in_an_index() {
         let conn = table();
-        let q = HttpQuery {
-            after: Some(report::Cursor {
-                value: report::SortValue::Int(3000),
-                id: 40,
-            }),
-            ..HttpQuery::sorted(SortKey::of("total_time"), 10)
-        };
+        let q = HttpQuery::sorted(SortKey::of("total_time"), 10);
         let mut args = Vec::new();
         let _ = tables::where_clause(&q, &mut args);
-        for (band, band_args) in keyset::bands(q.sort, q.order, q.after.as_ref().unwrap(), &args) {
+        for (band, band_args) in keyset::bands(q.sort, q.order, 40, &Value::Integer(3000), &args) {
             let plan: Vec<String> = conn
                 .prepare(&format!(
                     "EXPLAIN QUERY PLAN SELECT id FROM http WHERE {band} {}",
                     tables::order_by(q.sort, q.order)
                 ))
                 .unwrap()
-                .query_map(params_from_iter(band_args.iter()), |r| r.get::<_, String>(3))
+                .query_map(params_from_iter(band_args.iter()), |r| {
+                    r.get::<_, String>(3)
+                })
                 .unwrap()
                 .map(|r| r.unwrap())
                 .collect();

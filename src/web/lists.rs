@@ -394,7 +394,7 @@ pub async fn conversations(
         state_q.push("offset", q.offset.to_string());
     }
     let cols = heads(CONV_SHOWN, "c", &q, &state_q, &path);
-    let pager = keyset_pager(&state_q, &path, &q, &page, |r| (r, 0));
+    let pager = keyset_pager(&state_q, &path, &q, &page, |r| r.id);
     let json = json_twin(&state_q, &format!("/api/captures/{id}/conversations"), &q);
     let mut sq = Query::default();
     sq.push("filter", fbox.text.trim());
@@ -450,30 +450,29 @@ pub struct Listing<T> {
     pub total: u64,
     pub items: Vec<T>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
+    pub next: Option<u64>,
 }
 
-/// The cursor after the last row of `page`, when a page follows it;
-/// `key` gives a row and its stored id.
+/// The cursor after the last row of `page` (its stored id), when a page
+/// follows it; `id` gives a row's stored id.
 fn next_cursor<R: Row, T>(
     q: &report::Query<R>,
     page: &crate::store::Page<T>,
-    key: impl Fn(&T) -> (&R, u64),
-) -> Option<String> {
+    id: impl Fn(&T) -> u64,
+) -> Option<u64> {
     let shown = page.items.len() as u64;
     let more = shown == u64::from(q.limit) && q.offset + shown < page.total;
-    let (row, id) = page.items.last().map(key).filter(|_| more)?;
-    Some(crate::store::cursor_after(q.sort, row, id).to_string())
+    page.items.last().map(id).filter(|_| more)
 }
 
 /// `page` with the cursor of the next one.
 pub fn listing<R: Row, T>(
     q: &report::Query<R>,
     page: crate::store::Page<T>,
-    key: impl Fn(&T) -> (&R, u64),
+    id: impl Fn(&T) -> u64,
 ) -> Listing<T> {
     Listing {
-        next: next_cursor(q, &page, key),
+        next: next_cursor(q, &page, id),
         total: page.total,
         items: page.items,
     }
@@ -488,7 +487,7 @@ fn keyset_pager<R: Row, T>(
     path: &str,
     q: &report::Query<R>,
     page: &crate::store::Page<T>,
-    key: impl Fn(&T) -> (&R, u64),
+    id: impl Fn(&T) -> u64,
 ) -> Pager {
     let limit = q.limit.max(1);
     let shown = page.items.len();
@@ -496,16 +495,16 @@ fn keyset_pager<R: Row, T>(
     if q.offset.saturating_sub(u64::from(limit)) > params::MAX_COUNTED_OFFSET {
         pager.prev = None;
     }
-    if let Some(after) = next_cursor(q, page, key) {
+    pager.next = next_cursor(q, page, id).map(|after| {
         let offset = (q.offset + shown as u64).to_string();
-        pager.next = Some(state_q.href(path, &[("offset", &offset), ("after", &after)]));
-    }
+        state_q.href(path, &[("offset", &offset), ("after", &after.to_string())])
+    });
     pager
 }
 
 /// The address of a page's JSON twin: the page's state and its cursor.
 fn json_twin<R: Row>(state_q: &Query, path: &str, q: &report::Query<R>) -> String {
-    let after = q.after.as_ref().map(ToString::to_string).unwrap_or_default();
+    let after = q.after.map(|a| a.to_string()).unwrap_or_default();
     state_q.href(path, &[("after", &after)])
 }
 
@@ -704,7 +703,7 @@ pub async fn http(
             class: "s5",
         });
     }
-    let pager = keyset_pager(&state_q, &path, &q, &page, |e| (&e.row, e.id));
+    let pager = keyset_pager(&state_q, &path, &q, &page, |e| e.id);
     let json = json_twin(&state_q, &format!("/api/captures/{id}/http"), &q);
     let any_filter = HTTP_FILTERS.iter().any(|k| p.get(k).is_some());
     let mut sq = Query::default();
@@ -866,7 +865,7 @@ pub async fn dns(
         chip("unanswered", "status", "unanswered", "s0"),
         chip("truncated", "status", "truncated", "s3"),
     ];
-    let pager = keyset_pager(&state_q, &path, &q, &page, |d| (&d.row, d.id));
+    let pager = keyset_pager(&state_q, &path, &q, &page, |d| d.id);
     let json = json_twin(&state_q, &format!("/api/captures/{id}/dns"), &q);
     let any_filter = DNS_FILTERS.iter().any(|k| p.get(k).is_some());
     // What the form does not show but keeps.

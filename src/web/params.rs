@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use crate::analysis::report::{
-    ConvQuery, Cursor, DnsQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT,
+    ConvQuery, DnsQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT,
 };
 use crate::time::Span;
 
@@ -202,7 +202,7 @@ where
 {
     let d = Query::<R>::default();
     let (limit, offset) = p.page(d.limit)?;
-    let after: Option<Cursor> = p.parsed("after")?;
+    let after = p.whole("after", 0, MAX_OFFSET)?;
     if after.is_none() && offset > MAX_COUNTED_OFFSET {
         return Err(ParamError(format!(
             "offset goes up to {MAX_COUNTED_OFFSET}; deeper pages are reached by their \
@@ -296,10 +296,9 @@ mod test {
             .starts_with("unknown parameter 'bogus'"));
         assert!(p("offset=99999999999999999999").is_err());
         assert!(p("offset=100001").unwrap_err().0.contains("after="));
-        let deep = p("offset=900000&after=i7.12").unwrap();
-        assert_eq!(deep.offset, 900_000);
-        assert_eq!(deep.after.map(|c| c.id), Some(12));
-        assert!(p("after=i7").unwrap_err().0.starts_with("after must be"));
+        let deep = p("offset=900000&after=12").unwrap();
+        assert_eq!((deep.offset, deep.after), (900_000, Some(12)));
+        assert!(p("after=x").unwrap_err().0.starts_with("after must be"));
         let q = p("sort=bytes&order=asc&limit=10&offset=20").unwrap();
         assert_eq!(q.sort, SortKey::of("bytes"));
         assert_eq!(q.order, Order::Asc);

@@ -171,6 +171,8 @@ pub(crate) fn waiting_page(id: &CaptureId, number: u64, f: FilterBox) -> Respons
             html,
         )
             .into_response(),
-        Err(e) => Error::Internal(format!("rendering the filtered view's page: {e}")).into_response(),
+        Err(e) => {
+            Error::Internal(format!("rendering the filtered view's page: {e}")).into_response()
+        }
     }
 }

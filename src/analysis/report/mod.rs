@@ -10,7 +10,6 @@ use super::CaptureSummary;
 use crate::time::{Span, Timestamp};
 
 mod conversations;
-mod cursor;
 mod dns;
 pub mod endpoints;
 mod exchanges;
@@ -19,7 +18,6 @@ mod summary;
 pub mod table;
 
 pub use conversations::ConversationRow;
-pub use cursor::{Cursor, SortValue};
 pub use dns::{status as dns_status, DnsRow};
 pub use endpoints::EndpointRow;
 pub use exchanges::ExchangeRow;

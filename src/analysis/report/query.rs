@@ -397,9 +397,10 @@ pub struct Query<R: Row> {
     pub order: Order,
     pub limit: u32,
     pub offset: u64,
-    /// Seek past this row instead of counting `offset` rows (`offset` is
-    /// then only where the page is, for its pager).
-    pub after: Option<super::Cursor>,
+    /// The stored id of the row the page starts after, in this sort:
+    /// the store seeks past it instead of counting `offset` rows
+    /// (`offset` then only says where the page is, for its pager).
+    pub after: Option<u64>,
     pub filters: Vec<Filter>,
 }
 
@@ -410,7 +411,7 @@ impl<R: Row> Clone for Query<R> {
             order: self.order,
             limit: self.limit,
             offset: self.offset,
-            after: self.after.clone(),
+            after: self.after,
             filters: self.filters.clone(),
         }
     }
