@@ -633,7 +633,8 @@ fn a_download_stops_when_its_client_goes_away() {
     let mut conn = TcpStream::connect(addr(&s)).unwrap();
     write!(
         conn,
-        "GET /api/captures/{id}/conversations/0/pcap HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /api/captures/{id}/conversations/0/pcap HTTP/1.1\r\nHost: {}\r\n\r\n",
+        addr(&s)
     )
     .unwrap();
     let mut got = vec![0u8; 256 << 10];
@@ -691,7 +692,7 @@ fn deep_pages_seek_with_the_next_cursor() {
             assert_eq!(page.status, 200, "{}", page.text());
             let page = page.json();
             walked.extend(page["items"].as_array().unwrap().iter().cloned());
-            match page.get("next").and_then(|n| n.as_str()) {
+            match page.get("next").and_then(|n| n.as_u64()) {
                 Some(next) => after = format!("&after={next}"),
                 None => break,
             }

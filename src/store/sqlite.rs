@@ -1366,3 +1366,49 @@ mod keyset_test {
         }
     }
 }
+
+#[cfg(test)]
+mod result_cap_test {
+    use super::*;
+    use crate::analysis::{self, Options};
+
+    #[test]
+    fn an_analysis_past_the_row_cap_stops_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.set_max_results(1000);
+        let staged = store.staging_path().unwrap();
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-captures/nano.pcap");
+        std::fs::copy(sample, &staged).unwrap();
+        let meta = store
+            .add_capture(
+                &staged,
+                NewCapture {
+                    name: "nano.pcap".into(),
+                    size: 1,
+                    sha256: "0".repeat(64),
+                    gzip: false,
+                },
+            )
+            .unwrap();
+        let mut work = store.begin_analysis(&meta.id).unwrap();
+        let mut reader = crate::pcap::Reader::new(work.input).unwrap();
+        let summary =
+            analysis::analyze(&mut reader, &Options::default(), work.writer.as_mut()).unwrap();
+        assert!(work.writer.progress(0, 0).unwrap(), "under the cap");
+        for _ in 0..1000 {
+            work.writer.exchange_row(&ExchangeRow::default());
+        }
+        assert!(!work.writer.progress(0, 0).unwrap(), "at the cap: stop");
+        work.writer.commit(&summary).unwrap();
+        let done = store.capture(&meta.id).unwrap();
+        assert_eq!(done.status, Status::Done);
+        let warnings = &done.summary.unwrap().capture.warnings;
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("stopped at the cap of 1000 result rows")),
+            "{warnings:?}"
+        );
+    }
+}
