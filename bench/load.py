@@ -188,10 +188,11 @@ finally:
     server.terminate()
     server.wait()
 
-lat = sorted(latencies)
+lat = sorted(latencies) or [0.0]
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
-print(f"readers: {readers} (think {think} s), {len(lat)} requests in {seconds:.0f} s; latency p50 {q(0.5):.0f} ms, "
-      f"p99 {q(0.99):.0f} ms, max {lat[-1] * 1000:.0f} ms; errors {len(errors)}")
+print(f"readers: {readers} (think {think} s), {len(latencies)} requests in {seconds:.0f} s; "
+      f"latency p50 {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms, max {lat[-1] * 1000:.0f} ms; "
+      f"errors {len(errors)}")
 for path, status in errors[:5]:
     print(f"  error: {status} for {path}")
 print(f"server peak RSS {peak[0] / 1024:.0f} MB")

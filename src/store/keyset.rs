@@ -14,6 +14,10 @@ use rusqlite::types::Value;
 
 use crate::analysis::report::{Order, Row, SortKey};
 
+/// Writes a band's condition; its argument binds a value and returns the
+/// placeholder that stands for it.
+type Condition<'a> = &'a dyn Fn(&mut dyn FnMut(Value) -> String) -> String;
+
 /// The conditions of the bands left after the row `after_id` whose sort
 /// value is `after_value` (read with [`sort_value_sql`]), in the order
 /// they are read, each with its parameters numbered from `args.len() + 1`
@@ -30,7 +34,7 @@ pub(crate) fn bands<R: Row>(
         Order::Desc => ("<", "<="),
     };
     let id = Value::Integer(i64::try_from(after_id).unwrap_or(i64::MAX));
-    let band = |cond: &dyn Fn(&mut dyn FnMut(Value) -> String) -> String| {
+    let band = |cond: Condition<'_>| {
         let mut own = args.to_vec();
         let sql = cond(&mut |v| {
             own.push(v);
