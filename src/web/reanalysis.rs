@@ -5,6 +5,7 @@
 //! per-user and per-capture limits.
 
 use askama::Template;
+use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -138,7 +139,7 @@ pub async fn form_compute(
 /// Compute button (409: never computed) or the analysis's progress (202,
 /// refreshing itself), as the list pages show them, instead of a bare
 /// error page.
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "filter_wait.html")]
 struct WaitPage {
     status: u16,
@@ -164,15 +165,5 @@ pub(crate) fn waiting_page(id: &CaptureId, number: u64, f: FilterBox) -> Respons
         list: q.href(&format!("/c/{id}/conversations"), &[]),
         f,
     };
-    match page.render() {
-        Ok(html) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
-        Err(e) => {
-            Error::Internal(format!("rendering the filtered view's page: {e}")).into_response()
-        }
-    }
+    (status, page).into_response()
 }
