@@ -9,7 +9,7 @@ FILL_DIR is a data directory made by `cargo run --release --example
 fill_store -- FILL_DIR sample-captures/api/http-loopback.pcap 1000000`
 (it holds the big capture; its id is the one capture listed). For SECONDS
 (default 30) the readers ask in a loop for sorted, filtered and deep pages
-while the uploaders send the sample captures, wait for each analysis and
+(half the time the next page of the one before, by its `next` cursor) while the uploaders send the sample captures, wait for each analysis and
 check its conversations and exchanges against `BIN analyze --json`.
 Each reader waits THINK seconds (default 1; 0: back to back) between its
 requests, as a person reading the pages would. Prints reader latency
@@ -38,7 +38,9 @@ root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 samples = sorted(p for p in glob.glob(os.path.join(root, "sample-captures", "*.pcap*"))
                  if not p.endswith(".json"))
 
-server = subprocess.Popen([binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", fill],
+server = subprocess.Popen([binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", fill,
+                           # 200 readers from one address: above the default per-client cap.
+                           "--max-connections-per-client", "1000"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 port = None
 for line in server.stdout:
@@ -72,21 +74,26 @@ latencies, errors, lock = [], [], threading.Lock()
 def reader(seed):
     rnd = random.Random(seed)
     conn = connect()
+    conv, http = f"/api/captures/{big}/conversations", f"/api/captures/{big}/http"
+    # Deep pages as a reader reaches them: a counted offset within the
+    # first 100 000 rows, then the `next` cursor of the page before.
     paths = [
-        lambda: f"/api/captures/{big}/conversations?sort=duration&order=desc&limit=50",
-        lambda: f"/api/captures/{big}/conversations?sort=bytes&limit=50&offset={rnd.randrange(0, 900_000)}",
-        lambda: f"/api/captures/{big}/conversations?limit=1000&offset={rnd.randrange(0, 999_000)}",
-        lambda: f"/api/captures/{big}/http?status=5xx&limit=50",
-        lambda: f"/api/captures/{big}/http?status=5xx&sort=total_time&limit=50",
-        lambda: f"/api/captures/{big}/http?limit=100&offset={rnd.randrange(0, 900_000)}",
+        lambda: f"{conv}?sort=duration&order=desc&limit=50",
+        lambda: f"{conv}?sort=bytes&limit=50&offset={rnd.randrange(0, 100_000)}",
+        lambda: f"{conv}?sort=id&limit=1000&after={rnd.randrange(0, 999_000)}",
+        lambda: f"{http}?status=5xx&limit=50",
+        lambda: f"{http}?status=5xx&sort=total_time&limit=50",
+        lambda: f"{http}?limit=100&offset={rnd.randrange(0, 100_000)}",
     ]
+    following = None
     while time.time() < stop_at:
-        path = rnd.choice(paths)()
+        path = following or rnd.choice(paths)()
+        following = None
         t0 = time.perf_counter()
         try:
-            status, _ = get(conn, path)
+            status, body = get(conn, path)
         except Exception as e:  # a refused or reset connection counts as an error
-            status = repr(e)
+            status, body = repr(e), b""
             conn.close()
             conn = connect()
         took = time.perf_counter() - t0
@@ -94,20 +101,24 @@ def reader(seed):
             latencies.append(took)
             if status != 200:
                 errors.append((path, status))
+        if status == 200 and rnd.random() < 0.5:
+            after = json.loads(body).get("next")
+            if after:
+                following = re.sub(r"&(offset|after)=[^&]*", "", path) + f"&after={after}"
         time.sleep(think * rnd.uniform(0.5, 1.5))
 
 
 def rows_of(conn, cid, table):
-    items, offset = [], 0
+    items, after = [], ""
     while True:
-        status, body = get(conn, f"/api/captures/{cid}/{table}?limit=10000&offset={offset}")
+        status, body = get(conn, f"/api/captures/{cid}/{table}?limit=10000{after}")
         if status != 200:
             raise RuntimeError(f"{table} of {cid}: {status}")
         page = json.loads(body)
         items += page["items"]
-        offset += len(page["items"])
-        if offset >= page["total"] or not page["items"]:
+        if not page.get("next"):
             return items
+        after = f"&after={page['next']}"
 
 
 def canonical(rows):
@@ -177,10 +188,11 @@ finally:
     server.terminate()
     server.wait()
 
-lat = sorted(latencies)
+lat = sorted(latencies) or [0.0]
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
-print(f"readers: {readers} (think {think} s), {len(lat)} requests in {seconds:.0f} s; latency p50 {q(0.5):.0f} ms, "
-      f"p99 {q(0.99):.0f} ms, max {lat[-1] * 1000:.0f} ms; errors {len(errors)}")
+print(f"readers: {readers} (think {think} s), {len(latencies)} requests in {seconds:.0f} s; "
+      f"latency p50 {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms, max {lat[-1] * 1000:.0f} ms; "
+      f"errors {len(errors)}")
 for path, status in errors[:5]:
     print(f"  error: {status} for {path}")
 print(f"server peak RSS {peak[0] / 1024:.0f} MB")

@@ -298,6 +298,21 @@ fn a_get_with_a_filter_never_starts_an_analysis_a_post_does_once() {
         "{html}"
     );
     assert!(!html.contains("id=\"filter-pending\""), "{html}");
+    // So does a conversation's page (409: nothing to show yet).
+    let page = s.get(&format!("/c/{id}/conversations/0?filter=tcp"));
+    assert_eq!(page.status, 409, "{}", page.text());
+    assert!(
+        page.text().contains("id=\"compute-filter\""),
+        "{}",
+        page.text()
+    );
+    assert!(
+        page.text().contains(&format!(
+            "name=\"back\" value=\"/c/{id}/conversations/0?filter=tcp\""
+        )),
+        "{}",
+        page.text()
+    );
     assert_eq!(capture_dirs(&s), 1, "a GET made a filtered view");
 
     let post = || {
@@ -605,4 +620,93 @@ fn the_pages_of_a_conversation_cost_the_same_however_long_it_is() {
             "{path}: {small:?} for {short} packets, {big:?} for {long}"
         );
     }
+}
+
+#[test]
+fn a_download_stops_when_its_client_goes_away() {
+    let dir = fresh_dir("limits-gone");
+    let log = dir.with_extension("log");
+    let s = Server::start_logged(&dir, &[], &log);
+    let packets = 400_000u32;
+    let id = uploaded(&s, "long.pcap", &long_conversation(packets));
+    let full = 24 + (u64::from(packets) + 3) * (16 + 118);
+    let mut conn = TcpStream::connect(addr(&s)).unwrap();
+    write!(
+        conn,
+        "GET /api/captures/{id}/conversations/0/pcap HTTP/1.1\r\nHost: {}\r\n\r\n",
+        addr(&s)
+    )
+    .unwrap();
+    let mut got = vec![0u8; 256 << 10];
+    conn.read_exact(&mut got).unwrap();
+    assert!(String::from_utf8_lossy(&got[..12]).starts_with("HTTP/1.1 200"));
+    drop(conn);
+    let closed = Instant::now();
+    let logged = || {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .find(|l| l.contains("pcap export: stopped after"))
+            .map(str::to_string)
+    };
+    wait_until("the export's stop line", Duration::from_secs(5), || {
+        logged().is_some()
+    });
+    let stopped_in = closed.elapsed();
+    let line = logged().unwrap();
+    assert!(line.contains("client went away"), "{line}");
+    assert!(
+        stopped_in < Duration::from_secs(1),
+        "{stopped_in:?}: {line}"
+    );
+    // The export ended where the client left it, not at the end.
+    let sent: u64 = line
+        .split("stopped after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no byte count in {line}"));
+    assert!(sent < full / 4, "{sent} of {full} bytes sent: {line}");
+}
+
+#[test]
+fn deep_pages_seek_with_the_next_cursor() {
+    let s = Server::start(&fresh_dir("limits-keyset"), &[]);
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-captures/api/http-loopback.pcap");
+    let id = uploaded(&s, "http.pcap", &std::fs::read(sample).unwrap());
+    for (table, sort) in [
+        ("conversations", "bytes"),
+        ("http", "total_time"),
+        ("http", "status"),
+    ] {
+        let list = |q: &str| s.get(&format!("/api/captures/{id}/{table}?sort={sort}{q}"));
+        let all = list("&limit=10000").json();
+        let want: Vec<&serde_json::Value> = all["items"].as_array().unwrap().iter().collect();
+        assert!(want.len() > 3, "{table}: {all}");
+        assert!(all.get("next").is_none(), "{all}");
+        let mut walked = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = list(&format!("&limit=2{after}"));
+            assert_eq!(page.status, 200, "{}", page.text());
+            let page = page.json();
+            walked.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page.get("next").and_then(|n| n.as_u64()) {
+                Some(next) => after = format!("&after={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked.iter().collect::<Vec<_>>(), want, "{table} by {sort}");
+    }
+    // Counting past 100 000 rows is refused with the way round it.
+    let deep = s.get(&format!("/api/captures/{id}/http?offset=100001"));
+    assert_eq!(deep.status, 400);
+    assert!(deep.text().contains("after="), "{}", deep.text());
+    // The page's next link carries the cursor and the place.
+    let html = s.get(&format!("/c/{id}/http?limit=2")).text();
+    assert!(
+        html.contains("limit=2&#38;offset=2&#38;after=1\""),
+        "{html}"
+    );
 }

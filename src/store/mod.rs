@@ -13,6 +13,7 @@
 pub mod auth;
 mod endpoints;
 pub mod id;
+mod keyset;
 mod packets;
 mod results;
 mod schema;

@@ -125,6 +125,11 @@ pub(crate) struct SqliteResults {
     dns_rows: u64,
     /// The endpoints and the comparison's digest of the rows stored so far.
     endpoints: super::endpoints::Tallies,
+    /// Conversations, exchanges and lookups stored, and the most allowed.
+    rows_stored: u64,
+    max_rows: u64,
+    /// The analysis was stopped at `max_rows`.
+    capped: bool,
 }
 
 impl SqliteResults {
@@ -159,7 +164,6 @@ impl SqliteResults {
             id,
             tmp_path,
             final_path,
-            inner,
             buffers: IdMap::default(),
             buffered: 0,
             written: IdMap::default(),
@@ -170,6 +174,10 @@ impl SqliteResults {
             exchanges: 0,
             dns_rows: 0,
             endpoints: Default::default(),
+            rows_stored: 0,
+            max_rows: inner.max_results.load(Ordering::Relaxed),
+            capped: false,
+            inner,
         })
     }
 
@@ -212,6 +220,7 @@ impl SqliteResults {
     }
 
     fn insert_conversation(&mut self, c: &Conversation) -> Result<()> {
+        self.rows_stored += 1;
         *self.ends.entry(c.state.as_str().to_string()).or_default() += 1;
         let row = ConversationRow::from(c);
         self.endpoints.conversation(&row);
@@ -221,6 +230,7 @@ impl SqliteResults {
     fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
+        self.rows_stored += 1;
         self.endpoints.exchange(&row);
         self.rows()?.exchange(id, row)
     }
@@ -252,6 +262,13 @@ impl SqliteResults {
         let mut capture = CaptureRow::from(summary);
         if self.decompressed.is_some() {
             capture.compressed = true;
+        }
+        if self.capped {
+            capture.warnings.push(format!(
+                "the analysis stopped at the cap of {} result rows (conversations, HTTP \
+                 exchanges and DNS lookups) per capture: packets after {} are not analyzed",
+                self.max_rows, summary.packets
+            ));
         }
         let text = serde_json::to_string(&CaptureDoc {
             capture,
@@ -481,6 +498,7 @@ impl Output for SqliteResults {
         // Stored in arrival order; the table's own `id` is that order.
         let id = self.dns_rows;
         self.dns_rows += 1;
+        self.rows_stored += 1;
         let conversation = lookup.conversation;
         let stored = self.rows().and_then(|rows| rows.dns(id, lookup));
         stored.map_err(|e| {
@@ -492,7 +510,10 @@ impl Output for SqliteResults {
     }
 
     fn progress(&mut self, _bytes: u64, _records: u64) -> std::result::Result<bool, OutputError> {
-        Ok(self.error.is_none() && !self.cancelled.load(Ordering::Relaxed))
+        if self.rows_stored >= self.max_rows {
+            self.capped = true;
+        }
+        Ok(self.error.is_none() && !self.cancelled.load(Ordering::Relaxed) && !self.capped)
     }
 }
 

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 
+use super::keyset;
 use super::lock;
 use super::packets;
 use super::results::{Decompressed, SqliteResults};
@@ -42,15 +43,33 @@ use crate::time::Timestamp;
 const OPEN_RESULTS: usize = 32;
 /// Idle read connections kept per capture.
 const IDLE_PER_CAPTURE: usize = 4;
+/// Idle read connections kept in all: with [`READ_CACHE_KIB`] each, what
+/// the pool holds resident stays small however many captures are read.
+const IDLE_IN_ALL: usize = 16;
+/// The page cache of one read connection (SQLite's default, said
+/// explicitly: README, "Limits"); no memory-mapped I/O, so what a reader
+/// holds is this cache and nothing else.
+const READ_CACHE_KIB: u32 = 2048;
 
-/// Idle read-only connections to results databases, per capture. A
-/// capture's entry is dropped when its results change or go (new analysis,
-/// delete); a connection handed out before that is not taken back
-/// (its generation is older).
+/// Row counts of filtered tables kept per capture: counting a million
+/// rows is the dearest part of a page, and results never change.
+const TOTALS_PER_CAPTURE: usize = 256;
+
+/// Idle read-only connections to results databases, per capture, and the
+/// row counts already made. A capture's entry is dropped when its results
+/// change or go (new analysis, delete); a connection handed out before
+/// that is not taken back (its generation is older).
 #[derive(Default)]
 pub(crate) struct ReadPool {
     next_generation: u64,
-    captures: HashMap<CaptureId, (u64, Vec<Connection>)>,
+    captures: HashMap<CaptureId, PoolEntry>,
+}
+
+struct PoolEntry {
+    generation: u64,
+    idle: Vec<Connection>,
+    /// Row count by the counting query's SQL and parameters.
+    totals: HashMap<String, u64>,
 }
 
 impl ReadPool {
@@ -63,19 +82,47 @@ impl ReadPool {
                 }
             }
             self.next_generation += 1;
-            self.captures
-                .insert(*id, (self.next_generation, Vec::new()));
+            self.captures.insert(
+                *id,
+                PoolEntry {
+                    generation: self.next_generation,
+                    idle: Vec::new(),
+                    totals: HashMap::new(),
+                },
+            );
         }
         match self.captures.get_mut(id) {
-            Some((generation, idle)) => (*generation, idle.pop()),
+            Some(e) => (e.generation, e.idle.pop()),
             None => (0, None),
         }
     }
 
     fn give_back(&mut self, id: &CaptureId, generation: u64, conn: Connection) {
-        if let Some((g, idle)) = self.captures.get_mut(id) {
-            if *g == generation && idle.len() < IDLE_PER_CAPTURE {
-                idle.push(conn);
+        let idle: usize = self.captures.values().map(|e| e.idle.len()).sum();
+        if idle >= IDLE_IN_ALL {
+            return;
+        }
+        if let Some(e) = self.captures.get_mut(id) {
+            if e.generation == generation && e.idle.len() < IDLE_PER_CAPTURE {
+                e.idle.push(conn);
+            }
+        }
+    }
+
+    fn total(&self, id: &CaptureId, generation: u64, key: &str) -> Option<u64> {
+        let e = self.captures.get(id)?;
+        (e.generation == generation)
+            .then(|| e.totals.get(key).copied())
+            .flatten()
+    }
+
+    fn keep_total(&mut self, id: &CaptureId, generation: u64, key: String, total: u64) {
+        if let Some(e) = self.captures.get_mut(id) {
+            if e.generation == generation {
+                if e.totals.len() >= TOTALS_PER_CAPTURE {
+                    e.totals.clear();
+                }
+                e.totals.insert(key, total);
             }
         }
     }
@@ -106,6 +153,20 @@ impl std::ops::Deref for Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    /// The rows `count_sql` counts, counted once per capture's results.
+    fn total(&self, count_sql: &str, args: &[Value]) -> Result<u64> {
+        let key = format!("{count_sql}\u{0}{args:?}");
+        if let Some(n) = lock(self.pool).total(&self.id, self.generation, &key) {
+            return Ok(n);
+        }
+        let n: i64 = self.query_row(count_sql, params_from_iter(args.iter()), |r| r.get(0))?;
+        let n = n.max(0) as u64;
+        lock(self.pool).keep_total(&self.id, self.generation, key, n);
+        Ok(n)
+    }
+}
+
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
         self.watched = None;
@@ -123,7 +184,14 @@ pub(crate) struct Inner {
     cancels: Mutex<HashMap<CaptureId, Arc<AtomicBool>>>,
     /// Most bytes a gzip upload may inflate to (`--max-capture`).
     max_capture: AtomicU64,
+    /// Most result rows one analysis stores ([`MAX_RESULT_ROWS`]).
+    pub(crate) max_results: AtomicU64,
 }
+
+/// Result rows (conversations, HTTP exchanges and DNS lookups together)
+/// one capture's analysis stores at most: past it the analysis stops
+/// reading, keeps what it has and says so in a warning (README, "Limits").
+pub const MAX_RESULT_ROWS: u64 = 50_000_000;
 
 /// The embedded store: a data directory with SQLite databases.
 #[derive(Clone)]
@@ -425,6 +493,7 @@ impl SqliteStore {
                 readers: Mutex::new(ReadPool::default()),
                 cancels: Mutex::new(HashMap::new()),
                 max_capture: AtomicU64::new(u64::MAX),
+                max_results: AtomicU64::new(MAX_RESULT_ROWS),
             }),
         };
         store.clean()?;
@@ -435,6 +504,11 @@ impl SqliteStore {
     /// the analysis fails with [`InflationCap`]. Unlimited until set.
     pub fn set_max_capture(&self, bytes: u64) {
         self.inner.max_capture.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Lowers the cap on result rows per capture (tests).
+    pub fn set_max_results(&self, rows: u64) {
+        self.inner.max_results.store(rows, Ordering::Relaxed);
     }
 
     fn clean(&self) -> Result<()> {
@@ -494,10 +568,14 @@ impl SqliteStore {
             Some(c) => c,
             None => {
                 let path = self.inner.capture_dir(id).join("results.db");
-                Connection::open_with_flags(
+                let conn = Connection::open_with_flags(
                     &path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?
+                )?;
+                conn.execute_batch(&format!(
+                    "PRAGMA cache_size = -{READ_CACHE_KIB}; PRAGMA mmap_size = 0;"
+                ))?;
+                conn
             }
         };
         Ok(Reader {
@@ -614,32 +692,69 @@ impl SqliteStore {
 
 /// One sorted, filtered page of a results table, with the stored id of
 /// each row. The page's ids are picked from an index first and the rows
-/// fetched after, so a deep page reads only index pages.
-fn list<R: report::Row>(conn: &Connection, q: &Query<R>) -> Result<Page<(u64, R)>> {
+/// fetched after, so a deep page reads only index pages; a page `after` a
+/// cursor seeks to it ([`keyset`]) instead of counting `offset` rows.
+fn list<R: report::Row>(conn: &Reader<'_>, q: &Query<R>) -> Result<Page<(u64, R)>> {
+    list_with(conn, q, |sql, args| conn.total(sql, args))
+}
+
+/// [`list`], its row count from `count(sql, args)`.
+fn list_with<R: report::Row>(
+    conn: &Connection,
+    q: &Query<R>,
+    count: impl FnOnce(&str, &[Value]) -> Result<u64>,
+) -> Result<Page<(u64, R)>> {
     let table = R::TABLE;
     let mut args: Vec<Value> = Vec::new();
     let where_sql = tables::where_clause(q, &mut args);
-    let total: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM {table} {where_sql}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-    args.push(Value::Integer(i64::from(q.limit)));
-    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+    let total = count(&format!("SELECT count(*) FROM {table} {where_sql}"), &args)?;
     let order = tables::order_by(q.sort, q.order);
-    let sql = format!(
-        "SELECT {} FROM {table} WHERE id IN
-            (SELECT id FROM {table} {where_sql} {order} LIMIT ?{} OFFSET ?{}) {order}",
-        tables::select_list::<R>(),
-        args.len() - 1,
-        args.len()
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args.iter()), tables::read::<R>)?;
-    Ok(Page {
-        total: total.max(0) as u64,
-        items: rows.collect::<rusqlite::Result<Vec<_>>>()?,
-    })
+    let page_of = |filter: &str, mut args: Vec<Value>, limit: u32, offset: u64| {
+        args.push(Value::Integer(i64::from(limit)));
+        args.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE id IN
+                (SELECT id FROM {table} {filter} {order} LIMIT ?{} OFFSET ?{}) {order}",
+            tables::select_list::<R>(),
+            args.len() - 1,
+            args.len()
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), tables::read::<R>)?;
+        Ok::<_, Error>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    };
+    let items = match &q.after {
+        None => page_of(&where_sql, args, q.limit, q.offset)?,
+        Some(after) => {
+            let value = match keyset::sort_value_sql(q.sort) {
+                None => Some(Value::Null),
+                Some(sql) => conn
+                    .query_row(&sql, params![i64::try_from(*after).unwrap_or(-1)], |r| {
+                        r.get::<_, Value>(0)
+                    })
+                    .optional()?,
+            };
+            // A row that is not there: nothing comes after it.
+            let bands = value.map_or_else(Vec::new, |v| {
+                keyset::bands(q.sort, q.order, *after, &v, &args)
+            });
+            let mut items = Vec::new();
+            for (band, band_args) in bands {
+                let left = q.limit.saturating_sub(items.len() as u32);
+                if left == 0 {
+                    break;
+                }
+                let filter = if where_sql.is_empty() {
+                    format!("WHERE {band}")
+                } else {
+                    format!("{where_sql} AND {band}")
+                };
+                items.extend(page_of(&filter, band_args, left, 0)?);
+            }
+            items
+        }
+    };
+    Ok(Page { total, items })
 }
 
 impl SqliteStore {
@@ -1151,6 +1266,154 @@ mod room_test {
         assert_eq!(
             message,
             "disk full: 1.5 GB free, this upload needs about 10.0 GB"
+        );
+    }
+}
+
+#[cfg(test)]
+mod keyset_test {
+    use super::*;
+    use crate::analysis::report::{HttpQuery, Order, SortKey};
+    use crate::time::Span;
+
+    /// Exchanges with repeated and missing values in every sorted column.
+    fn table() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&tables::ddl::<report::ExchangeRow>())
+            .unwrap();
+        conn.execute_batch(&tables::indexes::<report::ExchangeRow>())
+            .unwrap();
+        let sql = tables::insert_sql::<report::ExchangeRow>();
+        for i in 0..97u64 {
+            let row = report::ExchangeRow {
+                client: format!("10.0.{}.{}:{}", i % 3, i % 7, 1000 + i % 5)
+                    .parse()
+                    .unwrap(),
+                status: (i % 4 != 0).then_some([200, 404, 503][(i % 3) as usize]),
+                total_time: (i % 5 != 0).then(|| Span::from_nanos((i % 6) as i64 * 1000)),
+                host: (i % 2 == 0).then(|| format!("h{}", i % 4)),
+                response_body_bytes: i % 8,
+                ..report::ExchangeRow::default()
+            };
+            tables::insert(&conn, &sql, &row, Some(i)).unwrap();
+        }
+        conn
+    }
+
+    fn page(conn: &Connection, q: &HttpQuery) -> Vec<u64> {
+        list_with(conn, q, |sql, args| {
+            Ok(conn.query_row(sql, params_from_iter(args.iter()), |r| r.get::<_, i64>(0))? as u64)
+        })
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+    }
+
+    #[test]
+    fn walking_after_cursors_reads_the_same_rows_as_one_page() {
+        let conn = table();
+        for sort in [
+            "id",
+            "total_time",
+            "status",
+            "host",
+            "client",
+            "response_body_bytes",
+        ] {
+            for order in [Order::Asc, Order::Desc] {
+                for status in [None, Some("5xx,none")] {
+                    let mut q = HttpQuery::sorted(SortKey::of(sort), 10_000)
+                        .with_filters(|k| (k == "status").then_some(status).flatten())
+                        .unwrap();
+                    q.order = order;
+                    let all = page(&conn, &q);
+                    assert!(all.len() > 20, "{sort}");
+                    let mut walked = Vec::new();
+                    q.limit = 4;
+                    loop {
+                        let rows = list_with(&conn, &q, |_, _| Ok(0)).unwrap().items;
+                        let Some((id, _)) = rows.last() else { break };
+                        q.after = Some(*id);
+                        walked.extend(rows.iter().map(|(id, _)| *id));
+                        assert!(walked.len() <= all.len(), "{sort} {order:?}: no end");
+                    }
+                    assert_eq!(walked, all, "{sort} {order:?} {status:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_after_a_cursor_seeks_in_an_index() {
+        let conn = table();
+        let q = HttpQuery::sorted(SortKey::of("total_time"), 10);
+        let mut args = Vec::new();
+        let _ = tables::where_clause(&q, &mut args);
+        for (band, band_args) in keyset::bands(q.sort, q.order, 40, &Value::Integer(3000), &args) {
+            let plan: Vec<String> = conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN SELECT id FROM http WHERE {band} {}",
+                    tables::order_by(q.sort, q.order)
+                ))
+                .unwrap()
+                .query_map(params_from_iter(band_args.iter()), |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            let plan = plan.join("; ");
+            assert!(plan.contains("INDEX http_by_total_time"), "{band}: {plan}");
+            assert!(plan.contains("(total_time"), "{band}: no seek: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{band}: sorts: {plan}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod result_cap_test {
+    use super::*;
+    use crate::analysis::{self, Options};
+
+    #[test]
+    fn an_analysis_past_the_row_cap_stops_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.set_max_results(1000);
+        let staged = store.staging_path().unwrap();
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-captures/nano.pcap");
+        std::fs::copy(sample, &staged).unwrap();
+        let meta = store
+            .add_capture(
+                &staged,
+                NewCapture {
+                    name: "nano.pcap".into(),
+                    size: 1,
+                    sha256: "0".repeat(64),
+                    gzip: false,
+                },
+            )
+            .unwrap();
+        let mut work = store.begin_analysis(&meta.id).unwrap();
+        let mut reader = crate::pcap::Reader::new(work.input).unwrap();
+        let summary =
+            analysis::analyze(&mut reader, &Options::default(), work.writer.as_mut()).unwrap();
+        assert!(work.writer.progress(0, 0).unwrap(), "under the cap");
+        for _ in 0..1000 {
+            work.writer.exchange_row(&ExchangeRow::default());
+        }
+        assert!(!work.writer.progress(0, 0).unwrap(), "at the cap: stop");
+        work.writer.commit(&summary).unwrap();
+        let done = store.capture(&meta.id).unwrap();
+        assert_eq!(done.status, Status::Done);
+        let warnings = &done.summary.unwrap().capture.warnings;
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("stopped at the cap of 1000 result rows")),
+            "{warnings:?}"
         );
     }
 }

@@ -66,7 +66,7 @@ pub(crate) fn ddl<R: Row>() -> String {
 }
 
 /// The expression a column sorts by.
-fn sort_expr<R: Row>(i: usize) -> String {
+pub(crate) fn sort_expr<R: Row>(i: usize) -> String {
     let c = &R::COLUMNS[i];
     match c.kind {
         Kind::Addr => format!("{}_key", c.name),

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::auth::{visible_captures, Viewer};
 use super::error::{Error, Result};
 use super::extract::{Checked, ConvNumber, FilterOnly, FromQuery, PacketPage, Paged, Resolved};
+use super::lists::listing;
 use super::pages::endpoints::{self, TemplateParam};
 use super::params::{ParamError, Params};
 use super::{blocking, follow, AppState};
@@ -91,9 +92,9 @@ pub async fn conversations(
     Checked(query): Checked<ConvQuery>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
-    Ok(Json(
-        blocking(&state, move |s| s.conversations(&id, &query)).await?,
-    ))
+    let q = query.clone();
+    let page = blocking(&state, move |s| s.conversations(&id, &q)).await?;
+    Ok(Json(listing(&query, page, |r| r.id)))
 }
 
 /// `GET /api/captures/ID/conversations/N`.
@@ -117,12 +118,12 @@ pub async fn http(
     Checked(TemplateParam(template)): Checked<TemplateParam>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
-    Ok(Json(
-        blocking(&state, move |s| {
-            endpoints::exchanges(s, &id, &query, template.as_ref())
-        })
-        .await?,
-    ))
+    let q = query.clone();
+    let page = blocking(&state, move |s| {
+        endpoints::exchanges(s, &id, &q, template.as_ref())
+    })
+    .await?;
+    Ok(Json(listing(&query, page, |e| e.id)))
 }
 
 /// `GET /api/captures/ID/dns`.
@@ -132,7 +133,9 @@ pub async fn dns(
     Checked(query): Checked<DnsQuery>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
-    Ok(Json(blocking(&state, move |s| s.dns(&id, &query)).await?))
+    let q = query.clone();
+    let page = blocking(&state, move |s| s.dns(&id, &q)).await?;
+    Ok(Json(listing(&query, page, |d| d.id)))
 }
 
 /// `GET /api/captures/ID/conversations/N/packets`.
@@ -185,7 +188,12 @@ pub async fn stream(
 struct ChannelWriter {
     tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
     buf: Vec<u8>,
+    /// Bytes handed to the response so far.
+    sent: u64,
 }
+
+/// The write error of a [`ChannelWriter`] whose response was dropped.
+const CLIENT_GONE: &str = "client went away";
 
 impl std::io::Write for ChannelWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
@@ -199,9 +207,11 @@ impl std::io::Write for ChannelWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         if !self.buf.is_empty() {
             let chunk = std::mem::take(&mut self.buf);
-            self.tx.blocking_send(Ok(chunk)).map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away")
-            })?;
+            let len = chunk.len() as u64;
+            self.tx
+                .blocking_send(Ok(chunk))
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, CLIENT_GONE))?;
+            self.sent += len;
         }
         Ok(())
     }
@@ -209,7 +219,8 @@ impl std::io::Write for ChannelWriter {
 
 /// A response body streamed from what `write` produces on the blocking
 /// pool, in bounded memory; a failure cuts the stream short (and is
-/// logged after `what`).
+/// logged after `what`), and so does the client going away (the work
+/// stops at its next write, logged with the bytes sent).
 pub(crate) fn blocking_body<F>(what: String, write: F) -> Body
 where
     F: FnOnce(&mut dyn std::io::Write) -> std::result::Result<(), String> + Send + 'static,
@@ -219,10 +230,13 @@ where
         let mut w = ChannelWriter {
             tx: tx.clone(),
             buf: Vec::new(),
+            sent: 0,
         };
         let written =
             write(&mut w).and_then(|()| std::io::Write::flush(&mut w).map_err(|e| e.to_string()));
-        if let Err(e) = written {
+        if tx.is_closed() {
+            tracing::info!("{what}: stopped after {} bytes: {CLIENT_GONE}", w.sent);
+        } else if let Err(e) = written {
             tracing::error!("{what}: {e}");
             let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
         }
@@ -250,7 +264,7 @@ pub async fn pcap(
     .await?;
     let store: Arc<dyn Store> = state.store.clone();
     let body = blocking_body(
-        format!("capture {id} conversation {n}: pcap export failed"),
+        format!("capture {id} conversation {n}: pcap export"),
         move |w| follow::conversation_pcap(&*store, &id, n, w).map_err(|e| e.to_string()),
     );
     let disposition = format!(

@@ -394,15 +394,8 @@ pub async fn conversations(
         state_q.push("offset", q.offset.to_string());
     }
     let cols = heads(CONV_SHOWN, "c", &q, &state_q, &path);
-    let pager = Pager::new(
-        &state_q,
-        &path,
-        q.offset,
-        q.limit,
-        page.items.len(),
-        page.total,
-    );
-    let json = state_q.href(&format!("/api/captures/{id}/conversations"), &[]);
+    let pager = keyset_pager(&state_q, &path, &q, &page, |r| r.id);
+    let json = json_twin(&state_q, &format!("/api/captures/{id}/conversations"), &q);
     let mut sq = Query::default();
     sq.push("filter", fbox.text.trim());
     let suffix = sq.href("", &[]);
@@ -448,6 +441,71 @@ pub fn wait_word(w: crate::http::Wait, total: Option<Span>) -> &'static str {
         Transfer => "transfer",
         Unknown => "",
     }
+}
+
+/// A page of a table as the JSON API answers it: `next` is the cursor of
+/// the page after it (give it as `after=`), while there are more rows.
+#[derive(serde::Serialize)]
+pub struct Listing<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<u64>,
+}
+
+/// The cursor after the last row of `page` (its stored id), when a page
+/// follows it; `id` gives a row's stored id.
+fn next_cursor<R: Row, T>(
+    q: &report::Query<R>,
+    page: &crate::store::Page<T>,
+    id: impl Fn(&T) -> u64,
+) -> Option<u64> {
+    let shown = page.items.len() as u64;
+    let more = shown == u64::from(q.limit) && q.offset + shown < page.total;
+    page.items.last().map(id).filter(|_| more)
+}
+
+/// `page` with the cursor of the next one.
+pub fn listing<R: Row, T>(
+    q: &report::Query<R>,
+    page: crate::store::Page<T>,
+    id: impl Fn(&T) -> u64,
+) -> Listing<T> {
+    Listing {
+        next: next_cursor(q, &page, id),
+        total: page.total,
+        items: page.items,
+    }
+}
+
+/// The pager of a table page: its next link seeks with the cursor after
+/// the last row shown (`after=`) and carries the offset the pager counts
+/// with; a previous page past [`params::MAX_COUNTED_OFFSET`] has no link
+/// (it could only be counted to).
+fn keyset_pager<R: Row, T>(
+    state_q: &Query,
+    path: &str,
+    q: &report::Query<R>,
+    page: &crate::store::Page<T>,
+    id: impl Fn(&T) -> u64,
+) -> Pager {
+    let limit = q.limit.max(1);
+    let shown = page.items.len();
+    let mut pager = Pager::new(state_q, path, q.offset, limit, shown, page.total);
+    if q.offset.saturating_sub(u64::from(limit)) > params::MAX_COUNTED_OFFSET {
+        pager.prev = None;
+    }
+    pager.next = next_cursor(q, page, id).map(|after| {
+        let offset = (q.offset + shown as u64).to_string();
+        state_q.href(path, &[("offset", &offset), ("after", &after.to_string())])
+    });
+    pager
+}
+
+/// The address of a page's JSON twin: the page's state and its cursor.
+fn json_twin<R: Row>(state_q: &Query, path: &str, q: &report::Query<R>) -> String {
+    let after = q.after.map(|a| a.to_string()).unwrap_or_default();
+    state_q.href(path, &[("after", &after)])
 }
 
 /// What a filtered list page shows: its query (a filter that does not
@@ -651,15 +709,8 @@ pub async fn http(
             class: "s5",
         });
     }
-    let pager = Pager::new(
-        &state_q,
-        &path,
-        q.offset,
-        q.limit.max(1),
-        page.items.len(),
-        page.total,
-    );
-    let json = state_q.href(&format!("/api/captures/{id}/http"), &[]);
+    let pager = keyset_pager(&state_q, &path, &q, &page, |e| e.id);
+    let json = json_twin(&state_q, &format!("/api/captures/{id}/http"), &q);
     let any_filter = HTTP_FILTERS.iter().any(|k| p.get(k).is_some());
     let mut sq = Query::default();
     sq.push("filter", fbox.text.trim());
@@ -828,15 +879,8 @@ pub async fn dns(
         chip("unanswered", "status", "unanswered", "s0"),
         chip("truncated", "status", "truncated", "s3"),
     ];
-    let pager = Pager::new(
-        &state_q,
-        &path,
-        q.offset,
-        q.limit.max(1),
-        page.items.len(),
-        page.total,
-    );
-    let json = state_q.href(&format!("/api/captures/{id}/dns"), &[]);
+    let pager = keyset_pager(&state_q, &path, &q, &page, |d| d.id);
+    let json = json_twin(&state_q, &format!("/api/captures/{id}/dns"), &q);
     let any_filter = DNS_FILTERS.iter().any(|k| p.get(k).is_some());
     // What the form does not show but keeps.
     let hidden = ["status", "conversation"]

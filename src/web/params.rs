@@ -15,6 +15,10 @@ use crate::time::Span;
 const MAX_QUERY_LEN: usize = 8192;
 /// Largest offset accepted.
 const MAX_OFFSET: u64 = 1 << 40;
+/// Most rows a table page skips by counting (`offset` without `after`):
+/// deeper pages seek with the `after` cursor their `next` link carries, so
+/// no request walks an index for millions of rows (README, "Limits").
+pub const MAX_COUNTED_OFFSET: u64 = 100_000;
 
 /// A parameter that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,13 +150,14 @@ impl Params {
 }
 
 /// Names the conversation list takes.
-pub const CONV_PARAMS: &[&str] = &["sort", "order", "limit", "offset", "filter"];
+pub const CONV_PARAMS: &[&str] = &["sort", "order", "limit", "offset", "after", "filter"];
 /// Names the HTTP list takes.
 pub const HTTP_PARAMS: &[&str] = &[
     "sort",
     "order",
     "limit",
     "offset",
+    "after",
     "status",
     "method",
     "host",
@@ -193,14 +198,21 @@ pub fn filter_param(p: &Params) -> Result<Option<String>, ParamError> {
 }
 
 /// The query of a table page or list (`sort`, `order`, `limit`,
-/// `offset` and the filters the table's columns declare; the `filter`
-/// expression is [`filter_param`]'s).
+/// `offset`, `after` and the filters the table's columns declare; the
+/// `filter` expression is [`filter_param`]'s).
 fn table_query<R: Row>(p: &Params) -> Result<Query<R>, ParamError>
 where
     Query<R>: Default,
 {
     let d = Query::<R>::default();
     let (limit, offset) = p.page(d.limit)?;
+    let after = p.whole("after", 0, MAX_OFFSET)?;
+    if after.is_none() && offset > MAX_COUNTED_OFFSET {
+        return Err(ParamError(format!(
+            "offset goes up to {MAX_COUNTED_OFFSET}; deeper pages are reached by their \
+             next link (after=)"
+        )));
+    }
     let sort: SortKey<R> = p.parsed("sort")?.unwrap_or(d.sort);
     let order = p.order(sort.default_order())?;
     Query {
@@ -208,6 +220,7 @@ where
         order,
         limit,
         offset,
+        after,
         filters: Vec::new(),
     }
     .with_filters(|k| p.get(k))
@@ -230,6 +243,7 @@ pub const DNS_PARAMS: &[&str] = &[
     "order",
     "limit",
     "offset",
+    "after",
     "conversation",
     "name",
     "type",
@@ -285,6 +299,10 @@ mod test {
             .0
             .starts_with("unknown parameter 'bogus'"));
         assert!(p("offset=99999999999999999999").is_err());
+        assert!(p("offset=100001").unwrap_err().0.contains("after="));
+        let deep = p("offset=900000&after=12").unwrap();
+        assert_eq!((deep.offset, deep.after), (900_000, Some(12)));
+        assert!(p("after=x").unwrap_err().0.starts_with("after must be"));
         let q = p("sort=bytes&order=asc&limit=10&offset=20").unwrap();
         assert_eq!(q.sort, SortKey::of("bytes"));
         assert_eq!(q.order, Order::Asc);

@@ -4,6 +4,8 @@
 //! one. Each goes to the capture pipeline's re-analysis queue, under its
 //! per-user and per-capture limits.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +15,7 @@ use serde::Deserialize;
 use super::api::{with_progress, CaptureStatus};
 use super::auth::Viewer;
 use super::error::{Error, Result};
-use super::kit::{PageResult, Query};
+use super::kit::{FilterBox, PageResult, Query};
 use super::params::{self, Params};
 use super::AppState;
 use crate::store::{CaptureId, CaptureMeta, Status};
@@ -131,4 +133,37 @@ pub async fn form_compute(
     };
     compute_view(&state, &viewer, id, filter).await?;
     Ok(Redirect::to(&back))
+}
+
+/// A conversation page of a filtered view with no results yet: the
+/// Compute button (409: never computed) or the analysis's progress (202,
+/// refreshing itself), as the list pages show them, instead of a bare
+/// error page.
+#[derive(Template, WebTemplate)]
+#[template(path = "filter_wait.html")]
+struct WaitPage {
+    status: u16,
+    number: u64,
+    f: FilterBox,
+    /// The conversation list with the same filter.
+    list: String,
+}
+
+/// The [`WaitPage`] of conversation `number` of capture `id`: 409 with
+/// the Compute button `f` has, else 202 with its progress.
+pub(crate) fn waiting_page(id: &CaptureId, number: u64, f: FilterBox) -> Response {
+    let status = if f.compute.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let mut q = Query::default();
+    q.push("filter", f.text.trim());
+    let page = WaitPage {
+        status: status.as_u16(),
+        number,
+        list: q.href(&format!("/c/{id}/conversations"), &[]),
+        f,
+    };
+    (status, page).into_response()
 }

@@ -77,12 +77,21 @@ pub fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply 
 
 impl Server {
     pub fn start(data: &Path, extra: &[&str]) -> Server {
+        Server::start_with(data, extra, Stdio::null())
+    }
+
+    /// [`Server::start`], its log (stderr) written to `log`.
+    pub fn start_logged(data: &Path, extra: &[&str], log: &Path) -> Server {
+        Server::start_with(data, extra, std::fs::File::create(log).unwrap().into())
+    }
+
+    fn start_with(data: &Path, extra: &[&str], stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tracedeck"))
             .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut line = String::new();

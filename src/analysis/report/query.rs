@@ -411,6 +411,10 @@ pub struct Query<R: Row> {
     pub order: Order,
     pub limit: u32,
     pub offset: u64,
+    /// The stored id of the row the page starts after, in this sort:
+    /// the store seeks past it instead of counting `offset` rows
+    /// (`offset` then only says where the page is, for its pager).
+    pub after: Option<u64>,
     pub filters: Vec<Filter>,
 }
 
@@ -421,6 +425,7 @@ impl<R: Row> Clone for Query<R> {
             order: self.order,
             limit: self.limit,
             offset: self.offset,
+            after: self.after,
             filters: self.filters.clone(),
         }
     }
@@ -433,8 +438,9 @@ impl<R: Row> PartialEq for Query<R> {
             self.order,
             self.limit,
             self.offset,
+            &self.after,
             &self.filters,
-        ) == (o.sort, o.order, o.limit, o.offset, &o.filters)
+        ) == (o.sort, o.order, o.limit, o.offset, &o.after, &o.filters)
     }
 }
 
@@ -446,6 +452,7 @@ impl<R: Row> std::fmt::Debug for Query<R> {
             .field("order", &self.order)
             .field("limit", &self.limit)
             .field("offset", &self.offset)
+            .field("after", &self.after)
             .field("filters", &self.filters)
             .finish()
     }
@@ -459,6 +466,7 @@ impl<R: Row> Query<R> {
             order: sort.default_order(),
             limit,
             offset: 0,
+            after: None,
             filters: Vec::new(),
         }
     }

@@ -5,6 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::response::IntoResponse;
 
 use super::status_class;
 use crate::analysis::follow::{ChunkKind, StreamChunk};
@@ -15,7 +16,7 @@ use crate::time::Timestamp;
 use crate::web::error::Error;
 use crate::web::extract::{Checked, ConvNumber, Filtered, FromQuery};
 use crate::web::fmt::{self, hex_lines, text_pieces, Human, Piece};
-use crate::web::kit::{self, CapHead, PageResult, Pager, Query};
+use crate::web::kit::{self, CapHead, Pager, Query};
 use crate::web::lists::wait_word;
 use crate::web::params::{ParamError, Params};
 use crate::web::svg::{self, Rung, Svg};
@@ -419,8 +420,11 @@ pub async fn conversation(
     ConvNumber(n): ConvNumber,
     Checked(PageParams(p)): Checked<PageParams>,
     Filtered { results, fbox }: Filtered,
-) -> PageResult<ConversationPage> {
+) -> Result<axum::response::Response, kit::PageError> {
     let Some(v) = results else {
+        if fbox.compute.is_some() || fbox.pending.is_some() {
+            return Ok(crate::web::reanalysis::waiting_page(&id, n, fbox));
+        }
         let why = fbox
             .error
             .or(fbox.pending)
@@ -667,7 +671,8 @@ pub async fn conversation(
         stream_next,
         tls_switch,
         r,
-    })
+    }
+    .into_response())
 }
 
 #[cfg(test)]

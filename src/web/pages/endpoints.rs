@@ -59,6 +59,7 @@ impl EndpointView {
             order,
             limit,
             offset,
+            after: None,
             filters: Vec::new(),
         }
         .with_filters(|k| p.get(k))
