@@ -477,7 +477,7 @@ mod test {
     #[test]
     fn eval_follows_the_tree() {
         let e = rows("(tls or decrypted) and not sni x.example").1.unwrap();
-        let mut facts = |sni: &'static str| {
+        let facts = |sni: &'static str| {
             move |p: &RowPred| match p {
                 RowPred::Tls => true,
                 RowPred::Sni(s) => s.eq_ignore_ascii_case(sni),

@@ -6,6 +6,7 @@
 use std::marker::PhantomData;
 use std::str::FromStr;
 
+use super::conversations::ConvWhere;
 use super::table::{Cell, FilterOp, Kind, Row};
 use crate::time::Span;
 
@@ -294,6 +295,10 @@ pub enum Cond {
     Contains(String),
     /// At least this value (a number or a duration in nanoseconds).
     AtLeast(i64),
+    /// On a conversation id: that conversation passes (the row predicates
+    /// of a filter expression). A cell alone cannot tell: the store
+    /// answers it, and in memory [`ConvWhere::matches`] does.
+    Conversation(Box<ConvWhere>),
 }
 
 impl Cond {
@@ -496,6 +501,21 @@ impl<R: Row> Query<R> {
             self.filters.push(Filter {
                 column,
                 cond: Cond::Equal(Cell::Int(super::table::int(n))),
+            });
+        }
+        self
+    }
+
+    /// Keeps the rows whose conversation passes `w` (the row's
+    /// `conversation` column, or a conversation's own `id`), with the
+    /// filters set before.
+    pub fn of_conversations(mut self, w: ConvWhere) -> Query<R> {
+        let column = R::column("conversation").or_else(|| R::column("id"));
+        debug_assert!(column.is_some(), "{} names no conversation", R::TABLE);
+        if let Some((column, _)) = column {
+            self.filters.push(Filter {
+                column,
+                cond: Cond::Conversation(Box::new(w)),
             });
         }
         self
