@@ -496,3 +496,61 @@ fn decrypted_http_matches_tshark() {
     assert!(compared >= 10, "compared only {compared}");
     assert!(differences.is_empty(), "{differences:#?}");
 }
+
+/// `tracedeck analyze` with these arguments: its standard output.
+fn cli(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+        .arg("analyze")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn row_predicates_in_the_cli_expression() {
+    let pcap = sample("tls12-suites.pcap");
+    let keys = keys_of("tls12-suites.pcap");
+    let (pcap, keys) = (pcap.to_str().unwrap(), keys.to_str().unwrap());
+    let json = |expr: &str| -> serde_json::Value {
+        serde_json::from_str(&cli(&[pcap, "--keylog", keys, "--json", expr])).unwrap()
+    };
+    let count = |doc: &serde_json::Value, key: &str| doc[key].as_array().unwrap().len();
+    let all = json("");
+    let tls = json("tls");
+    assert_eq!(count(&tls, "conversations"), count(&all, "conversations"));
+    assert_eq!(
+        count(&json("decrypted and tcp"), "http"),
+        count(&all, "http")
+    );
+    let none = json("not decrypted");
+    assert_eq!(
+        (count(&none, "conversations"), count(&none, "http")),
+        (0, 0)
+    );
+    // The packet part still filters packets.
+    let one = all["conversations"][0]["client"].as_str().unwrap();
+    let port = one.rsplit(':').next().unwrap();
+    let mixed = json(&format!("port {port} and sni tracedeck.test"));
+    assert_eq!(count(&mixed, "conversations"), 1, "{mixed}");
+    assert_eq!(count(&mixed, "http"), 1, "{mixed}");
+    let text = cli(&[pcap, "--keylog", keys, "--http", "sni", "TRACEDECK.TEST"]);
+    assert!(
+        text.contains(&format!("{} shown", count(&all, "http"))),
+        "{text}"
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+        .args(["analyze", pcap, "tls", "or", "port", "443"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'port' is a packet primitive"), "{err}");
+    assert!(err.contains("at column 8"), "{err}");
+}

@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use tracedeck::analysis::endpoints;
 use tracedeck::analysis::report::{
-    CaptureRow, Cell, ConvWhere, ConversationRow, DnsRow, EndpointRow, ExchangeRow, Order, Row, StatusFilter,
+    CaptureRow, Cell, ConvWhere, ConversationRow, DnsRow, EndpointRow, ExchangeRow, Order, Row,
+    StatusFilter,
 };
 use tracedeck::analysis::tls::KeyLog;
 use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};

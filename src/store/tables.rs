@@ -202,13 +202,15 @@ pub(crate) fn insert<R: Row>(
     Ok(())
 }
 
-/// The select list of a row (the table's own id first, when it has one).
+/// The select list of a row (the table's own id first, when it has one):
+/// every column in order, so the fields come first whether or not the JSON
+/// shows them (the derived totals after them are not read back).
 pub(crate) fn select_list<R: Row>() -> String {
     let mut names: Vec<&str> = Vec::new();
     if has_own_id::<R>() {
         names.push("id");
     }
-    names.extend(R::COLUMNS.iter().filter(|c| c.json).map(|c| c.name));
+    names.extend(R::COLUMNS.iter().map(|c| c.name));
     names.join(", ")
 }
 

@@ -6,9 +6,9 @@
 use std::net::SocketAddr;
 
 use super::query::Order::{Asc, Desc};
-use super::table::{Column, FilterOp, Unit};
 use super::query::{Cond, Filter};
 use super::table::{Cell, Row};
+use super::table::{Column, FilterOp, Unit};
 use crate::analysis::tls::{Decrypted, TlsSummary};
 use crate::filter::{RowExpr, RowPred};
 use crate::flow::{Conversation, Dir, Proto, State};
@@ -271,9 +271,7 @@ impl ConvWhere {
         let boxed = |e: &RowExpr| Box::new(ConvWhere::of(e));
         match e {
             RowExpr::Pred(RowPred::Tls) => is("tls", Cond::Equal(Cell::Bool(true))),
-            RowExpr::Pred(RowPred::Decrypted) => {
-                is("tls_decrypted", Cond::Equal(Cell::Bool(true)))
-            }
+            RowExpr::Pred(RowPred::Decrypted) => is("tls_decrypted", Cond::Equal(Cell::Bool(true))),
             RowExpr::Pred(RowPred::Sni(name)) => is("tls_sni", Cond::EqualNoCase(name.clone())),
             RowExpr::Pred(RowPred::Ja4(fp)) => {
                 is("tls_ja4", Cond::Equal(Cell::Text(fp.clone().into())))
