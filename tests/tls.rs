@@ -14,11 +14,12 @@ use tracedeck::pcap::Reader;
 use crate::support::{need, shared};
 
 /// The captures of sample-captures/tls compared with tshark.
-const CAPTURES: [&str; 5] = [
+const CAPTURES: [&str; 6] = [
     "tls13-keepalive.pcap",
     "tls12-suites.pcap",
     "tls-resumed.pcap",
     "tls13-hrr.pcap",
+    "tls10-11.pcap",
     "tls-failures.pcap",
 ];
 
@@ -227,6 +228,8 @@ fn suite_number(name: &str) -> String {
         ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", 0xc013),
         ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", 0xc027),
         ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", 0xc014),
+        ("TLS_RSA_WITH_AES_128_CBC_SHA", 0x002f),
+        ("TLS_RSA_WITH_AES_256_CBC_SHA", 0x0035),
     ];
     known
         .iter()
@@ -302,6 +305,8 @@ fn sni_version_suite_and_alerts_match_tshark() {
                 let hex = match v {
                     "TLS 1.3" => "0x0304",
                     "TLS 1.2" => "0x0303",
+                    "TLS 1.1" => "0x0302",
+                    "TLS 1.0" => "0x0301",
                     _ => v,
                 };
                 got.push(format!("version={hex}"));
@@ -433,7 +438,7 @@ fn decrypted_http_matches_tshark() {
     let (mut compared, mut matched) = (0, 0);
     let mut differences = Vec::new();
     // tls-failures has no HTTP.
-    for name in &CAPTURES[..4] {
+    for name in &CAPTURES[..5] {
         let path = sample(name);
         let keys = keys_of(name);
         let mut cmd = need::tool("tshark");

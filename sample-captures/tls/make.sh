@@ -92,4 +92,9 @@ unset SSLKEYLOGFILE
 # 6. The key log inside the capture: a pcapng Decryption Secrets Block.
 editcap --inject-secrets "tls,$here/tls13-keepalive.keys.txt" \
   "$here/tls13-keepalive.pcap" "$here/tls13-keepalive-dsb.pcapng"
+
+# 7. A capture gap: the keep-alive capture without frames 15 and 16 (the
+#    request for /a and the head of its response); its key log is
+#    tls13-keepalive.keys.txt.
+editcap "$here/tls13-keepalive.pcap" "$here/tls13-gap.pcap" 15 16
 ls -l "$here"

@@ -395,14 +395,11 @@ impl Tls {
         else {
             return;
         };
-        let cbc_before_tls12 = sh.version < 0x0303
-            && decrypt::suite(sh.cipher).is_some_and(|s| {
-                matches!(
-                    s.aead,
-                    decrypt::Aead::Aes128Cbc(_) | decrypt::Aead::Aes256Cbc(_)
-                )
-            });
-        let Some(suite) = decrypt::suite(sh.cipher).filter(|_| !cbc_before_tls12) else {
+        if sh.version < 0x0301 {
+            dec.why_not = Some("SSL 3.0 is not decrypted".into());
+            return;
+        }
+        let Some(suite) = decrypt::suite(sh.cipher) else {
             dec.why_not = Some(format!("unsupported suite {}", cipher_name(sh.cipher)));
             return;
         };
@@ -424,7 +421,15 @@ impl Tls {
                 dec.why_not = Some("the key log has no CLIENT_RANDOM line for this session".into());
                 return;
             };
-            match RecordKeys::tls12(suite, master, &ch.random, &sh.random, sh.encrypt_then_mac) {
+            let keys = RecordKeys::tls12(
+                suite,
+                sh.version,
+                master,
+                &ch.random,
+                &sh.random,
+                sh.encrypt_then_mac,
+            );
+            match keys {
                 Some((client, server)) => {
                     dec.keys[c] = Some(client);
                     dec.keys[s] = Some(server);
