@@ -559,3 +559,33 @@ fn row_predicates_in_the_cli_expression() {
     assert!(err.contains("'port' is a packet primitive"), "{err}");
     assert!(err.contains("at column 8"), "{err}");
 }
+
+#[test]
+fn decryption_resumes_after_a_capture_gap() {
+    // tls13-keepalive.pcap without the request for /a and the head of its
+    // response (sample-captures/tls/make.sh, step 7).
+    let (ours, warnings) = analyze_with(
+        &sample("tls13-gap.pcap"),
+        Some(&keys_of("tls13-keepalive.pcap")),
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let got: Vec<(Option<&str>, Option<u16>)> = ours
+        .1
+        .iter()
+        .map(|e| (e.exchange.uri.as_deref(), e.exchange.status))
+        .collect();
+    assert!(got.contains(&(Some("/"), Some(200))), "{got:?}");
+    assert!(
+        got.contains(&(Some("/missing"), Some(404))),
+        "the exchange after the gap: {got:?}"
+    );
+    let tls = &ours.0.values().next().unwrap().1;
+    let notes = tls.notes.join("; ");
+    for said in [
+        "client: decryption resumed after the gap at the record of frame 18 (1 record lost)",
+        "server: decryption resumed after the gap at the record of frame 16 (1 record lost)",
+        "client: 106 bytes missing at stream offset 702; records read again from offset 808 (frame 18)",
+    ] {
+        assert!(notes.contains(said), "{notes}");
+    }
+}

@@ -443,6 +443,59 @@ impl RecordKeys {
         })
     }
 
+    /// The first record after a gap, whose sequence number is unknown:
+    /// tries the next `most` numbers (TLS 1.2 AES-GCM: the explicit nonce
+    /// first, which OpenSSL, NSS and Go set to the sequence number). On
+    /// success the numbering goes on from the one that fit, and the
+    /// records skipped are returned. TLS 1.0 chains the IV from the record
+    /// before, which was lost: its first record after a gap fails, and the
+    /// next one chains from it.
+    pub fn open_after_gap(
+        &mut self,
+        content_type: u8,
+        version: u16,
+        body: &[u8],
+        most: u64,
+    ) -> Option<(Plain, u64)> {
+        let start = self.seq;
+        let chained = match &self.cipher {
+            Cipher::Cbc { chained_iv, .. } => *chained_iv,
+            _ => None,
+        };
+        let explicit = (self.framing == Framing::Tls12ExplicitNonce)
+            .then(|| body.get(..8)?.try_into().ok().map(u64::from_be_bytes))
+            .flatten()
+            .filter(|n| (start..=start.saturating_add(most)).contains(n));
+        for seq in explicit
+            .into_iter()
+            .chain(start..=start.saturating_add(most))
+        {
+            self.seq = seq;
+            if let Cipher::Cbc { chained_iv, .. } = &mut self.cipher {
+                *chained_iv = chained;
+            }
+            if let Some(plain) = self.open(content_type, version, body) {
+                return Some((plain, seq - start));
+            }
+        }
+        self.seq = start;
+        if let Cipher::Cbc {
+            chained_iv: Some(iv),
+            mac,
+            encrypt_then_mac,
+            ..
+        } = &mut self.cipher
+        {
+            let sealed_len =
+                body.len()
+                    .saturating_sub(if *encrypt_then_mac { mac.len() } else { 0 });
+            if let Some(last) = body[..sealed_len].rchunks_exact(16).next() {
+                iv.copy_from_slice(last);
+            }
+        }
+        None
+    }
+
     /// TLS 1.3 KeyUpdate: the next generation of this direction's keys.
     pub fn updated(&self) -> Option<RecordKeys> {
         let next = expand_label(
