@@ -448,3 +448,39 @@ fn row_predicates_filter_the_stored_rows() {
         decrypted.len()
     );
 }
+
+#[test]
+fn the_stream_decrypts_with_the_secrets_inside_a_pcapng() {
+    let data = fresh_dir("tls-web-dsb");
+    let server = Server::start(&data, &[]);
+    let name = "tls13-keepalive-dsb.pcapng";
+    let pcapng = std::fs::read(sample(name)).unwrap();
+    let r = post_parts(&server, "/api/captures", &[("file", name, &pcapng)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(server.wait(&id)["status"], "done");
+    let decrypted = tls_exchanges(&server, &id);
+    assert!(decrypted.len() >= 3, "{decrypted:?}");
+    let conv = decrypted[0]["conversation"].as_u64().unwrap();
+    let path = format!("/api/captures/{id}/conversations/{conv}/stream");
+    let stream = server.get(&path).json();
+    assert!(
+        stream["decrypted_records"].as_u64().unwrap_or(0) >= 6,
+        "no uploaded key log: the capture's own secrets decrypt it: {stream}"
+    );
+    let first = stream["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "data")
+        .unwrap();
+    assert!(
+        first["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET / HTTP/1.1\r\n"),
+        "{first}"
+    );
+    let raw = server.get(&format!("{path}?tls=raw")).json();
+    assert!(raw["decrypted_records"].is_null(), "{raw}");
+}
