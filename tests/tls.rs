@@ -563,7 +563,7 @@ fn row_predicates_in_the_cli_expression() {
 #[test]
 fn decryption_resumes_after_a_capture_gap() {
     // tls13-keepalive.pcap without the request for /a and the head of its
-    // response (sample-captures/tls/make.sh, step 7).
+    // response (sample-captures/tls/make.sh, step 8).
     let (ours, warnings) = analyze_with(
         &sample("tls13-gap.pcap"),
         Some(&keys_of("tls13-keepalive.pcap")),
