@@ -14,11 +14,12 @@ use tracedeck::pcap::Reader;
 use crate::support::{need, shared};
 
 /// The captures of sample-captures/tls compared with tshark.
-const CAPTURES: [&str; 5] = [
+const CAPTURES: [&str; 6] = [
     "tls13-keepalive.pcap",
     "tls12-suites.pcap",
     "tls-resumed.pcap",
     "tls13-hrr.pcap",
+    "tls10-11.pcap",
     "tls-failures.pcap",
 ];
 
@@ -206,6 +207,8 @@ fn suite_number(name: &str) -> String {
         ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", 0xc013),
         ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", 0xc027),
         ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", 0xc014),
+        ("TLS_RSA_WITH_AES_128_CBC_SHA", 0x002f),
+        ("TLS_RSA_WITH_AES_256_CBC_SHA", 0x0035),
     ];
     known
         .iter()
@@ -281,6 +284,8 @@ fn sni_version_suite_and_alerts_match_tshark() {
                 let hex = match v {
                     "TLS 1.3" => "0x0304",
                     "TLS 1.2" => "0x0303",
+                    "TLS 1.1" => "0x0302",
+                    "TLS 1.0" => "0x0301",
                     _ => v,
                 };
                 got.push(format!("version={hex}"));
@@ -412,7 +417,7 @@ fn decrypted_http_matches_tshark() {
     let (mut compared, mut matched) = (0, 0);
     let mut differences = Vec::new();
     // tls-failures has no HTTP.
-    for name in &CAPTURES[..4] {
+    for name in &CAPTURES[..5] {
         let path = sample(name);
         let keys = keys_of(name);
         let mut cmd = need::tool("tshark");
@@ -474,4 +479,92 @@ fn decrypted_http_matches_tshark() {
     println!("decrypted HTTP requests and responses matching tshark (method, URI; status, http.time): {matched} of {compared}");
     assert!(compared >= 10, "compared only {compared}");
     assert!(differences.is_empty(), "{differences:#?}");
+}
+
+/// `tracedeck analyze` with these arguments: its standard output.
+fn cli(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+        .arg("analyze")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn row_predicates_in_the_cli_expression() {
+    let pcap = sample("tls12-suites.pcap");
+    let keys = keys_of("tls12-suites.pcap");
+    let (pcap, keys) = (pcap.to_str().unwrap(), keys.to_str().unwrap());
+    let json = |expr: &str| -> serde_json::Value {
+        serde_json::from_str(&cli(&[pcap, "--keylog", keys, "--json", expr])).unwrap()
+    };
+    let count = |doc: &serde_json::Value, key: &str| doc[key].as_array().unwrap().len();
+    let all = json("");
+    let tls = json("tls");
+    assert_eq!(count(&tls, "conversations"), count(&all, "conversations"));
+    assert_eq!(
+        count(&json("decrypted and tcp"), "http"),
+        count(&all, "http")
+    );
+    let none = json("not decrypted");
+    assert_eq!(
+        (count(&none, "conversations"), count(&none, "http")),
+        (0, 0)
+    );
+    // The packet part still filters packets.
+    let one = all["conversations"][0]["client"].as_str().unwrap();
+    let port = one.rsplit(':').next().unwrap();
+    let mixed = json(&format!("port {port} and sni tracedeck.test"));
+    assert_eq!(count(&mixed, "conversations"), 1, "{mixed}");
+    assert_eq!(count(&mixed, "http"), 1, "{mixed}");
+    let text = cli(&[pcap, "--keylog", keys, "--http", "sni", "TRACEDECK.TEST"]);
+    assert!(
+        text.contains(&format!("{} shown", count(&all, "http"))),
+        "{text}"
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+        .args(["analyze", pcap, "tls", "or", "port", "443"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'port' is a packet primitive"), "{err}");
+    assert!(err.contains("at column 8"), "{err}");
+}
+
+#[test]
+fn decryption_resumes_after_a_capture_gap() {
+    // tls13-keepalive.pcap without the request for /a and the head of its
+    // response (sample-captures/tls/make.sh, step 8).
+    let (ours, warnings) = analyze_with(
+        &sample("tls13-gap.pcap"),
+        Some(&keys_of("tls13-keepalive.pcap")),
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let got: Vec<(Option<&str>, Option<u16>)> = ours
+        .1
+        .iter()
+        .map(|e| (e.exchange.uri.as_deref(), e.exchange.status))
+        .collect();
+    assert!(got.contains(&(Some("/"), Some(200))), "{got:?}");
+    assert!(
+        got.contains(&(Some("/missing"), Some(404))),
+        "the exchange after the gap: {got:?}"
+    );
+    let tls = &ours.0.values().next().unwrap().1;
+    let notes = tls.notes.join("; ");
+    for said in [
+        "client: decryption resumed after the gap at the record of frame 18 (1 record lost)",
+        "server: decryption resumed after the gap at the record of frame 16 (1 record lost)",
+        "client: 106 bytes missing at stream offset 702; records read again from offset 808 (frame 18)",
+    ] {
+        assert!(notes.contains(said), "{notes}");
+    }
 }

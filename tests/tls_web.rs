@@ -312,3 +312,172 @@ fn a_key_log_added_later_is_used_and_removing_it_analyzes_again() {
     assert!(audit.contains("keylog add"), "{audit}");
     assert!(audit.contains("keylog remove"), "{audit}");
 }
+
+/// The ids of a list's items.
+fn ids(server: &Server, path: &str, key: &str) -> BTreeSet<u64> {
+    let r = server.get(path);
+    assert_eq!(r.status, 200, "{path}: {}", r.text());
+    r.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[key].as_u64().unwrap())
+        .collect()
+}
+
+/// `filter=` with an expression, URL-encoded.
+fn filtered(path: &str, expr: &str) -> String {
+    let q: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("filter", expr)
+        .finish();
+    format!("{path}?limit=1000&{q}")
+}
+
+#[test]
+fn row_predicates_filter_the_stored_rows() {
+    let data = fresh_dir("tls-web-rows");
+    let server = Server::start(&data, &[]);
+    let id = upload(&server, true);
+    let convs = format!("/api/captures/{id}/conversations");
+    let http = format!("/api/captures/{id}/http");
+    let all = server.get(&format!("{convs}?limit=1000"));
+    assert_eq!(all.status, 200, "{}", all.text());
+    let all = all.json();
+    let items = all["items"].as_array().unwrap();
+    let tls: BTreeSet<u64> = items
+        .iter()
+        .filter(|c| c.get("tls_ja4").is_some() || c.get("tls_version").is_some())
+        .map(|c| c["id"].as_u64().unwrap())
+        .collect();
+    let every: BTreeSet<u64> = items.iter().map(|c| c["id"].as_u64().unwrap()).collect();
+    assert!(!tls.is_empty());
+    let sni = items
+        .iter()
+        .find_map(|c| c["tls_sni"].as_str())
+        .unwrap()
+        .to_string();
+    let ja4 = items
+        .iter()
+        .find_map(|c| c["tls_ja4"].as_str())
+        .unwrap()
+        .to_string();
+    let with_sni: BTreeSet<u64> = items
+        .iter()
+        .filter(|c| c["tls_sni"].as_str() == Some(&sni))
+        .map(|c| c["id"].as_u64().unwrap())
+        .collect();
+
+    // Row predicates alone read the capture's own results: no re-analysis.
+    assert_eq!(ids(&server, &filtered(&convs, "tls"), "id"), tls);
+    let rest: BTreeSet<u64> = every.difference(&tls).copied().collect();
+    assert_eq!(ids(&server, &filtered(&convs, "not tls"), "id"), rest);
+    assert_eq!(
+        ids(
+            &server,
+            &filtered(&convs, &format!("sni {}", sni.to_uppercase())),
+            "id"
+        ),
+        with_sni,
+        "sni ignores case"
+    );
+    let fp = ids(
+        &server,
+        &filtered(&convs, &format!("ja4 {ja4} and decrypted")),
+        "id",
+    );
+    assert!(!fp.is_empty() && fp.is_subset(&tls), "{fp:?}");
+    assert!(ids(&server, &filtered(&convs, "sni nowhere.invalid"), "id").is_empty());
+
+    // The HTTP view: the exchanges of the conversations that pass.
+    let decrypted: BTreeSet<u64> = tls_exchanges(&server, &id)
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect();
+    assert!(decrypted.len() >= 3);
+    assert_eq!(ids(&server, &filtered(&http, "decrypted"), "id"), decrypted);
+    assert_eq!(
+        ids(
+            &server,
+            &filtered(&http, &format!("tls and (sni {sni} or sni b.invalid)")),
+            "id"
+        ),
+        decrypted
+    );
+    assert!(ids(&server, &filtered(&http, "not decrypted"), "id").is_disjoint(&decrypted));
+    // With the other row filters of the page.
+    let found = ids(
+        &server,
+        &format!("{}&status=404", filtered(&http, "decrypted")),
+        "id",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    // Errors name the column, in the API and next to the page's box.
+    let bad = server.get(&filtered(&convs, "tls or port 443"));
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert!(bad.text().contains("at column 8"), "{}", bad.text());
+    let page = server.get(&filtered(&format!("/c/{id}/http"), "sni"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text()
+            .contains("expected a server name after &#39;sni&#39; (sni example.com) at column 4"),
+        "{}",
+        page.text()
+    );
+    let page = server.get(&filtered(&format!("/c/{id}/conversations"), "decrypted"));
+    assert_eq!(page.status, 200);
+
+    // Packet primitives still ask for a filtered analysis (POST), the row
+    // predicates then filter its rows.
+    let expr = "tcp and decrypted";
+    let waiting = server.get(&filtered(&http, expr));
+    assert_eq!(waiting.status, 409, "{}", waiting.text());
+    let post = server.post_json(
+        &format!("/api/captures/{id}/analyses"),
+        &serde_json::json!({ "filter": expr }),
+    );
+    assert!(post.status == 202 || post.status == 200, "{}", post.text());
+    let location = post.header("location").unwrap().to_string();
+    assert_eq!(location, format!("/api/captures/{id}?filter=tcp"));
+    assert_eq!(server.wait_finished(&location)["status"], "done");
+    assert_eq!(
+        ids(&server, &filtered(&http, expr), "id").len(),
+        decrypted.len()
+    );
+}
+
+#[test]
+fn the_stream_decrypts_with_the_secrets_inside_a_pcapng() {
+    let data = fresh_dir("tls-web-dsb");
+    let server = Server::start(&data, &[]);
+    let name = "tls13-keepalive-dsb.pcapng";
+    let pcapng = std::fs::read(sample(name)).unwrap();
+    let r = post_parts(&server, "/api/captures", &[("file", name, &pcapng)]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(server.wait(&id)["status"], "done");
+    let decrypted = tls_exchanges(&server, &id);
+    assert!(decrypted.len() >= 3, "{decrypted:?}");
+    let conv = decrypted[0]["conversation"].as_u64().unwrap();
+    let path = format!("/api/captures/{id}/conversations/{conv}/stream");
+    let stream = server.get(&path).json();
+    assert!(
+        stream["decrypted_records"].as_u64().unwrap_or(0) >= 6,
+        "no uploaded key log: the capture's own secrets decrypt it: {stream}"
+    );
+    let first = stream["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "data")
+        .unwrap();
+    assert!(
+        first["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET / HTTP/1.1\r\n"),
+        "{first}"
+    );
+    let raw = server.get(&format!("{path}?tls=raw")).json();
+    assert!(raw["decrypted_records"].is_null(), "{raw}");
+}

@@ -1,7 +1,7 @@
 """A keep-alive HTTPS server for the TLS sample captures and bench/tls.sh:
 HTTP/1.1 over python3's ssl, answering GET with a short text body (404 for
 paths that contain "missing"; /bytes/N answers N bytes).
-Usage: https_server.py PORT CERT KEY"""
+Usage: https_server.py PORT CERT KEY [legacy]  (legacy: TLS 1.0 and 1.1 too)"""
 import http.server
 import ssl
 import sys
@@ -31,6 +31,10 @@ ctx.load_cert_chain(cert, key)
 ctx.set_alpn_protocols(["http/1.1"])
 # OpenSSL's default list: keeps the AES-CBC suites python's own list drops.
 ctx.set_ciphers("DEFAULT")
+if sys.argv[4:] == ["legacy"]:
+    # OpenSSL 3 speaks TLS < 1.2 only at security level 0.
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
 server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
 server.serve_forever()

@@ -92,4 +92,28 @@ unset SSLKEYLOGFILE
 # 6. The key log inside the capture: a pcapng Decryption Secrets Block.
 editcap --inject-secrets "tls,$here/tls13-keepalive.keys.txt" \
   "$here/tls13-keepalive.pcap" "$here/tls13-keepalive-dsb.pcapng"
+
+# 7. TLS 1.0 and 1.1 (tls10-11.pcap): curl and openssl s_client against
+#    https_server.py in legacy mode (OpenSSL 3 speaks TLS < 1.2 only at
+#    security level 0), AES-CBC with SHA-1: 1.0's IV is the previous
+#    record's last block, 1.1's is sent in each record; encrypt-then-MAC,
+#    and without it from s_client -no_etm. Two requests per connection.
+python3 "$here/https_server.py" 8447 "$tmp/cert.pem" "$tmp/key.pem" legacy 2>/dev/null &
+wait_tls 8447
+keys tls10-11
+start_capture "$here/tls10-11.pcap" port 8447
+for v in "1.0 ECDHE-RSA-AES128-SHA" "1.0 AES256-SHA" "1.1 ECDHE-RSA-AES256-SHA" "1.1 AES128-SHA"; do
+  set -- $v
+  curl -s -k $(resolve 8447) --tlsv$1 --tls-max $1 --ciphers "$2:@SECLEVEL=0" \
+    -o /dev/null -o /dev/null https://$host:8447/tls$1/$2 https://$host:8447/tls$1/missing
+done
+printf 'GET /no-etm HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' $host |
+  openssl s_client -quiet -tls1 -no_etm -cipher 'AES128-SHA:@SECLEVEL=0' -servername $host \
+    -connect 127.0.0.1:8447 -keylogfile "$SSLKEYLOGFILE" >/dev/null 2>&1 || true
+stop_capture
+
+# 8. A capture gap: the keep-alive capture without frames 15 and 16 (the
+#    request for /a and the head of its response); its key log is
+#    tls13-keepalive.keys.txt.
+editcap "$here/tls13-keepalive.pcap" "$here/tls13-gap.pcap" 15 16
 ls -l "$here"

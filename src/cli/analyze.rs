@@ -4,6 +4,7 @@
 //! "Quick start" and "What the numbers mean").
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{IsTerminal, Stderr, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +16,8 @@ use serde::Serialize;
 
 use tracedeck::analysis::endpoints;
 use tracedeck::analysis::report::{
-    CaptureRow, Cell, ConversationRow, DnsRow, EndpointRow, ExchangeRow, Order, Row, StatusFilter,
+    CaptureRow, Cell, ConvWhere, ConversationRow, DnsRow, EndpointRow, ExchangeRow, Order, Row,
+    StatusFilter,
 };
 use tracedeck::analysis::tls::KeyLog;
 use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
@@ -307,8 +309,18 @@ impl RcodeFilter {
 /// What a failed `Spool::push` was doing.
 const SPOOLING: &str = "spooling the JSON rows";
 
+/// The row predicates of the filter expression (`tls`, `sni NAME`, ...):
+/// facts of a conversation known when it ends, after its exchanges and
+/// lookups ended. Those wait here for it, then pass or go with it.
+struct HeldForRows {
+    keep: ConvWhere,
+    exchanges: HashMap<u64, Vec<HttpExchange>>,
+    lookups: HashMap<u64, Vec<DnsRow>>,
+}
+
 struct Collect {
     keep: Keep,
+    rows: Option<HeldForRows>,
     /// DNS lookups seen (with `--dns`).
     lookups: u64,
     /// Exchanges by status class: 1xx..5xx, then "no response".
@@ -334,6 +346,19 @@ fn open_with_progress(
 
 impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
+        if let Some(held) = &mut self.rows {
+            let exchanges = held.exchanges.remove(&conv.id).unwrap_or_default();
+            let lookups = held.lookups.remove(&conv.id).unwrap_or_default();
+            if !held.keep.matches(&ConversationRow::from(conv)) {
+                return Ok(());
+            }
+            for e in exchanges {
+                self.take_exchange(e)?;
+            }
+            for d in lookups {
+                self.take_dns(d)?;
+            }
+        }
         match &mut self.keep {
             Keep::Json { conversations, .. } => conversations
                 .push((0, conv.id), conv.clone())
@@ -350,6 +375,30 @@ impl Output for Collect {
     }
 
     fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
+        match &mut self.rows {
+            Some(held) => {
+                let conv = exchange.conversation;
+                held.exchanges.entry(conv).or_default().push(exchange);
+                Ok(())
+            }
+            None => self.take_exchange(exchange),
+        }
+    }
+
+    fn dns(&mut self, lookup: DnsRow) -> Result<(), OutputError> {
+        match &mut self.rows {
+            Some(held) => {
+                let conv = lookup.conversation;
+                held.lookups.entry(conv).or_default().push(lookup);
+                Ok(())
+            }
+            None => self.take_dns(lookup),
+        }
+    }
+}
+
+impl Collect {
+    fn take_exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
         let status = exchange.exchange.status;
         let class = match status {
             Some(s @ 100..=599) => usize::from(s / 100 - 1),
@@ -381,7 +430,7 @@ impl Output for Collect {
         Ok(())
     }
 
-    fn dns(&mut self, lookup: DnsRow) -> Result<(), OutputError> {
+    fn take_dns(&mut self, lookup: DnsRow) -> Result<(), OutputError> {
         match &mut self.keep {
             Keep::Json {
                 lookups: Some(lookups),
@@ -534,10 +583,12 @@ pub fn run(request: Request) -> anyhow::Result<()> {
     } = request;
     let name = file.display().to_string();
     let (mut reader, progress) = open_with_progress(&file).with_context(|| name.clone())?;
-    let filter = match expr.as_deref() {
-        Some(expr) => Some(
-            tracedeck::filter::parse(expr)
-                .map_err(|e| anyhow::anyhow!("bad filter {expr:?}: {e}"))?,
+    let split = tracedeck::filter::split(expr.as_deref().unwrap_or(""))
+        .map_err(|e| anyhow::anyhow!("bad filter {:?}: {e}", expr.as_deref().unwrap_or("")))?;
+    let filter = match split.packets.as_deref() {
+        Some(packets) => Some(
+            tracedeck::filter::parse(packets)
+                .map_err(|e| anyhow::anyhow!("bad filter {packets:?}: {e}"))?,
         ),
         None => None,
     };
@@ -592,6 +643,11 @@ pub fn run(request: Request) -> anyhow::Result<()> {
     };
     let mut out = Collect {
         keep,
+        rows: split.rows.map(|rows| HeldForRows {
+            keep: ConvWhere::of(&rows),
+            exchanges: HashMap::new(),
+            lookups: HashMap::new(),
+        }),
         lookups: 0,
         by_class: [0; 6],
         progress,

@@ -19,6 +19,10 @@
 //! from `services`; `lower` turns it into byte-level predicates per link
 //! type; `eval` runs those in user space and [`bpf`] compiles and
 //! interprets classic BPF.
+//!
+//! The views of analysed results also take row predicates (`tls`, `sni
+//! NAME`, `ja4 FP`, `decrypted`): [`split`] separates them from the packet
+//! primitives ([`row`] says how).
 
 mod ast;
 pub mod bpf;
@@ -26,12 +30,15 @@ mod eval;
 mod lexer;
 mod lower;
 mod parser;
+pub mod row;
 mod services;
 
 pub use ast::{
     Arith, BinOp, Dir, Expr, Header, HostProto, MulticastLayer, PortProto, ProtoLayer, Protocol,
     RelOp,
 };
+
+pub use row::{split, RowExpr, RowPred, Split};
 
 use crate::pcap::{Frame, LinkType};
 use lower::{Family, Pred, FILE_FAMILIES};

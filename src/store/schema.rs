@@ -51,6 +51,8 @@ const MIGRATIONS: &[&str] = &[
 /// overview's histogram edges chosen from the data.
 /// 11: packet records carry the sender's window scale (45 bytes), so pages
 /// show Wireshark's calculated window.
+/// Also 11: conversations store whether they carry TLS and whether it was
+/// decrypted (the `tls` and `decrypted` filter predicates).
 pub const RESULTS_VERSION: i64 = 11;
 
 /// Tables of a results database, created empty before the analysis writes.

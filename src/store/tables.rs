@@ -17,7 +17,9 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 use super::Result;
-use crate::analysis::report::{Cell, Cond, FilterOp, Kind, Order, Query, Row, SortKey};
+use crate::analysis::report::{
+    Cell, Cond, ConvWhere, ConversationRow, FilterOp, Kind, Order, Query, Row, SortKey,
+};
 
 /// A sortable key for an address: the IPv6(-mapped) address then the port,
 /// big-endian, so `ORDER BY` sorts numerically.
@@ -200,13 +202,15 @@ pub(crate) fn insert<R: Row>(
     Ok(())
 }
 
-/// The select list of a row (the table's own id first, when it has one).
+/// The select list of a row (the table's own id first, when it has one):
+/// every column in order, so the fields come first whether or not the JSON
+/// shows them (the derived totals after them are not read back).
 pub(crate) fn select_list<R: Row>() -> String {
     let mut names: Vec<&str> = Vec::new();
     if has_own_id::<R>() {
         names.push("id");
     }
-    names.extend(R::COLUMNS.iter().filter(|c| c.json).map(|c| c.name));
+    names.extend(R::COLUMNS.iter().map(|c| c.name));
     names.join(", ")
 }
 
@@ -262,47 +266,80 @@ pub(crate) fn order_by<R: Row>(sort: SortKey<R>, order: Order) -> String {
 /// `WHERE` of a query's filters (empty without any), its parameters
 /// appended to `args` (numbered from `args.len() + 1`).
 pub(crate) fn where_clause<R: Row>(q: &Query<R>, args: &mut Vec<Value>) -> String {
-    let mut wheres: Vec<String> = Vec::new();
-    for f in &q.filters {
-        let name = R::COLUMNS[f.column].name;
-        let mut arg = |v: Value| {
-            args.push(v);
-            format!("?{}", args.len())
-        };
-        wheres.push(match &f.cond {
-            Cond::Status(status) => {
-                let terms: Vec<String> = status
-                    .0
-                    .iter()
-                    .map(|m| match *m {
-                        crate::analysis::report::StatusMatch::Range(lo, hi) if lo == hi => {
-                            format!("{name} = {}", arg(Value::Integer(i64::from(lo))))
-                        }
-                        crate::analysis::report::StatusMatch::Range(lo, hi) => {
-                            let lo = arg(Value::Integer(i64::from(lo)));
-                            let hi = arg(Value::Integer(i64::from(hi)));
-                            format!("{name} BETWEEN {lo} AND {hi}")
-                        }
-                        crate::analysis::report::StatusMatch::NoResponse => {
-                            format!("{name} IS NULL")
-                        }
-                    })
-                    .collect();
-                format!("({})", terms.join(" OR "))
-            }
-            Cond::Equal(c) => format!("{name} = {}", arg(value(c.clone()))),
-            Cond::EqualNoCase(t) => {
-                format!("{name} = {} COLLATE NOCASE", arg(Value::Text(t.clone())))
-            }
-            Cond::Contains(t) => format!("instr({name}, {}) > 0", arg(Value::Text(t.clone()))),
-            Cond::AtLeast(n) => format!("{name} >= {}", arg(Value::Integer(*n))),
-            Cond::Below(n) => format!("{name} < {}", arg(Value::Integer(*n))),
-        });
-    }
+    let wheres: Vec<String> = q
+        .filters
+        .iter()
+        .map(|f| cond_sql(R::COLUMNS[f.column].name, &f.cond, args))
+        .collect();
     if wheres.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", wheres.join(" AND "))
+    }
+}
+
+/// The SQL of one condition on column `name`.
+fn cond_sql(name: &str, cond: &Cond, args: &mut Vec<Value>) -> String {
+    let mut arg = |v: Value| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    match cond {
+        Cond::Status(status) => {
+            let terms: Vec<String> = status
+                .0
+                .iter()
+                .map(|m| match *m {
+                    crate::analysis::report::StatusMatch::Range(lo, hi) if lo == hi => {
+                        format!("{name} = {}", arg(Value::Integer(i64::from(lo))))
+                    }
+                    crate::analysis::report::StatusMatch::Range(lo, hi) => {
+                        let lo = arg(Value::Integer(i64::from(lo)));
+                        let hi = arg(Value::Integer(i64::from(hi)));
+                        format!("{name} BETWEEN {lo} AND {hi}")
+                    }
+                    crate::analysis::report::StatusMatch::NoResponse => {
+                        format!("{name} IS NULL")
+                    }
+                })
+                .collect();
+            format!("({})", terms.join(" OR "))
+        }
+        Cond::Equal(c) => format!("{name} = {}", arg(value(c.clone()))),
+        Cond::EqualNoCase(t) => {
+            format!("{name} = {} COLLATE NOCASE", arg(Value::Text(t.clone())))
+        }
+        Cond::Contains(t) => format!("instr({name}, {}) > 0", arg(Value::Text(t.clone()))),
+        Cond::AtLeast(n) => format!("{name} >= {}", arg(Value::Integer(*n))),
+        Cond::Below(n) => format!("{name} < {}", arg(Value::Integer(*n))),
+        Cond::Conversation(w) => format!(
+            "{name} IN (SELECT id FROM {} WHERE {})",
+            ConversationRow::TABLE,
+            conv_where_sql(w, args)
+        ),
+    }
+}
+
+/// The SQL of a condition on the conversations table.
+fn conv_where_sql(w: &ConvWhere, args: &mut Vec<Value>) -> String {
+    match w {
+        ConvWhere::Is(f) => {
+            let name = ConversationRow::COLUMNS[f.column].name;
+            // A missing value passes no test (as in memory), so `not`
+            // keeps the rows without one: SQL's NULL would drop them.
+            format!("coalesce({}, 0)", cond_sql(name, &f.cond, args))
+        }
+        ConvWhere::And(a, b) => format!(
+            "({} AND {})",
+            conv_where_sql(a, args),
+            conv_where_sql(b, args)
+        ),
+        ConvWhere::Or(a, b) => format!(
+            "({} OR {})",
+            conv_where_sql(a, args),
+            conv_where_sql(b, args)
+        ),
+        ConvWhere::Not(a) => format!("(NOT {})", conv_where_sql(a, args)),
     }
 }
 

@@ -572,10 +572,44 @@ pub(crate) async fn for_follow(
     if raw {
         return Ok(None);
     }
-    off_thread(state.keylogs.clone(), move |k| {
-        Ok(k.load(&id).map_err(internal)?.map(Arc::new))
+    let uploaded = off_thread(state.keylogs.clone(), move |k| {
+        k.load(&id).map_err(internal)
     })
-    .await
+    .await?;
+    // A shared view decrypts nothing; a capture file that cannot be read
+    // decrypts with the uploaded key log alone.
+    let embedded = blocking(state, move |s| {
+        Ok(s.redacting()
+            .is_none()
+            .then(|| s.capture_file(&id).ok())
+            .flatten()
+            .and_then(|path| embedded_secrets(&path)))
+    })
+    .await?;
+    Ok(match (uploaded, embedded) {
+        (Some(mut keys), Some(text)) => {
+            keys.add(&text, EMBEDDED);
+            Some(Arc::new(keys))
+        }
+        (Some(keys), None) => Some(Arc::new(keys)),
+        (None, Some(text)) => Some(Arc::new(KeyLog::parse(&text, EMBEDDED))),
+        (None, None) => None,
+    })
+}
+
+/// Where secrets read from the capture itself come from, in warnings.
+const EMBEDDED: &str = "the capture's decryption secrets block";
+
+/// The key log a pcapng capture carries in Decryption Secrets Blocks
+/// before its first packet (where `editcap --inject-secrets` puts them; the
+/// analysis reads them wherever they are), so the followed stream
+/// decrypts what the analysis did without reading the whole file.
+fn embedded_secrets(path: &Path) -> Option<String> {
+    let mut reader = crate::pcap::Reader::open(path).ok()?;
+    // Blocks before the first packet are read with it.
+    reader.next_frame().ok()?;
+    let secrets = reader.take_tls_secrets()?;
+    Some(String::from_utf8_lossy(&secrets).into_owned())
 }
 
 /// What the capture analysis job needs of the key logs: the key log to

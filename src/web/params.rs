@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use crate::analysis::report::{
-    ConvQuery, DnsQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT,
+    ConvQuery, ConvWhere, DnsQuery, HttpQuery, Order, Query, Row, SortKey, MAX_LIMIT,
 };
 use crate::time::Span;
 
@@ -178,23 +178,24 @@ pub const HTTP_PARAMS: &[&str] = &[
 /// Longest filter expression accepted.
 const MAX_FILTER_LEN: usize = 1024;
 
-/// The `filter` parameter: a pcap-filter expression, checked here so a bad
-/// one is a 400 naming the column, never a failed analysis.
-pub fn filter_param(p: &Params) -> Result<Option<String>, ParamError> {
-    let Some(f) = p.get("filter") else {
-        return Ok(None);
-    };
-    let f = f.trim();
-    if f.is_empty() {
-        return Ok(None);
-    }
+/// The `filter` parameter split into its packet filter and its row
+/// predicates ([`crate::filter::row`]), checked here so a bad expression
+/// is a 400 naming the column, never a failed analysis.
+fn split_filter(p: &Params) -> Result<crate::filter::Split, ParamError> {
+    let f = p.get("filter").unwrap_or("").trim();
     if f.len() > MAX_FILTER_LEN {
         return Err(ParamError(format!(
             "filter is longer than {MAX_FILTER_LEN} bytes"
         )));
     }
-    crate::filter::parse(f).map_err(|e| ParamError(format!("filter '{}': {e}", shown(f))))?;
-    Ok(Some(f.to_string()))
+    crate::filter::split(f).map_err(|e| ParamError(format!("filter '{}': {e}", shown(f))))
+}
+
+/// The packet filter of the `filter` parameter: what the capture is
+/// analysed again with (`None`: the capture's own results serve, also
+/// when the expression has only row predicates).
+pub fn filter_param(p: &Params) -> Result<Option<String>, ParamError> {
+    Ok(split_filter(p)?.packets)
 }
 
 /// The query of a table page or list (`sort`, `order`, `limit`,
@@ -215,7 +216,7 @@ where
     }
     let sort: SortKey<R> = p.parsed("sort")?.unwrap_or(d.sort);
     let order = p.order(sort.default_order())?;
-    Query {
+    let q = Query {
         sort,
         order,
         limit,
@@ -224,7 +225,12 @@ where
         filters: Vec::new(),
     }
     .with_filters(|k| p.get(k))
-    .map_err(|e| ParamError(e.0))
+    .map_err(|e| ParamError(e.0))?;
+    // A bad expression is `filter_param`'s error, shown by the filter box.
+    Ok(match split_filter(p).ok().and_then(|s| s.rows) {
+        Some(rows) => q.of_conversations(ConvWhere::of(&rows)),
+        None => q,
+    })
 }
 
 /// The conversation query of a request.

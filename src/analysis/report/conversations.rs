@@ -6,8 +6,11 @@
 use std::net::SocketAddr;
 
 use super::query::Order::{Asc, Desc};
+use super::query::{Cond, Filter};
+use super::table::{Cell, Row};
 use super::table::{Column, FilterOp, Unit};
-use crate::analysis::tls::TlsSummary;
+use crate::analysis::tls::{Decrypted, TlsSummary};
+use crate::filter::{RowExpr, RowPred};
 use crate::flow::{Conversation, Dir, Proto, State};
 use crate::time::{Span, Timestamp};
 
@@ -127,6 +130,13 @@ crate::table! {
             "TLS notes",
             "resumption, HelloRetryRequest, and input that could not be read as TLS",
         ),
+        // Stored for the `tls` and `decrypted` row predicates of a filter
+        // expression; the JSON has the TLS columns above instead.
+        #[serde(skip)]
+        tls: bool = C::spec("TLS seen", "the conversation carries TLS").no_json(),
+        #[serde(skip)]
+        tls_decrypted: bool =
+            C::spec("decrypted", "TLS records decrypted with a key log").no_json(),
     }
     derived {
         packets: |r| r.packets()
@@ -177,6 +187,8 @@ impl From<&Conversation> for ConversationRow {
             tls_ja4: tls.and_then(|t| t.ja4.clone()),
             tls_cert: tls.and_then(TlsSummary::leaf_certificate),
             tls_notes: tls.and_then(TlsSummary::notes_line),
+            tls: tls.is_some(),
+            tls_decrypted: tls.is_some_and(|t| t.decrypted == Decrypted::Yes),
         }
     }
 }
@@ -230,6 +242,59 @@ impl ConversationRow {
             tls_ja4: Some("t13d1516h2_8daaf6152771_e5627efa2ab1".into()),
             tls_cert: Some("CN=example.com (example.com, www.example.com)".into()),
             tls_notes: Some("resumed (psk)".into()),
+            tls: true,
+            tls_decrypted: true,
+        }
+    }
+}
+
+/// The row predicates of a filter expression (`tls`, `sni NAME`, `ja4 FP`,
+/// `decrypted`) as conditions on the stored columns of a conversation:
+/// the store turns it into SQL, [`ConvWhere::matches`] tests a row in
+/// memory.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConvWhere {
+    Is(Filter),
+    And(Box<ConvWhere>, Box<ConvWhere>),
+    Or(Box<ConvWhere>, Box<ConvWhere>),
+    Not(Box<ConvWhere>),
+}
+
+impl ConvWhere {
+    /// What the row predicates mean on this table: `sni` ignores ASCII
+    /// case, as the `sni=` parameter does; `ja4` is exact, as `ja4=` is.
+    pub fn of(e: &RowExpr) -> ConvWhere {
+        let is = |name: &str, cond: Cond| {
+            let column = ConversationRow::column(name).map_or(0, |(i, _)| i);
+            ConvWhere::Is(Filter {
+                column,
+                param: "filter",
+                cond,
+            })
+        };
+        let boxed = |e: &RowExpr| Box::new(ConvWhere::of(e));
+        match e {
+            RowExpr::Pred(RowPred::Tls) => is("tls", Cond::Equal(Cell::Bool(true))),
+            RowExpr::Pred(RowPred::Decrypted) => is("tls_decrypted", Cond::Equal(Cell::Bool(true))),
+            RowExpr::Pred(RowPred::Sni(name)) => is("tls_sni", Cond::EqualNoCase(name.clone())),
+            RowExpr::Pred(RowPred::Ja4(fp)) => {
+                is("tls_ja4", Cond::Equal(Cell::Text(fp.clone().into())))
+            }
+            RowExpr::And(a, b) => ConvWhere::And(boxed(a), boxed(b)),
+            RowExpr::Or(a, b) => ConvWhere::Or(boxed(a), boxed(b)),
+            RowExpr::Not(a) => ConvWhere::Not(boxed(a)),
+        }
+    }
+
+    /// Whether a conversation passes.
+    pub fn matches(&self, row: &ConversationRow) -> bool {
+        match self {
+            ConvWhere::Is(f) => f
+                .cond
+                .matches(&(ConversationRow::COLUMNS[f.column].get)(row)),
+            ConvWhere::And(a, b) => a.matches(row) && b.matches(row),
+            ConvWhere::Or(a, b) => a.matches(row) || b.matches(row),
+            ConvWhere::Not(a) => !a.matches(row),
         }
     }
 }

@@ -17,7 +17,7 @@ mod query;
 mod summary;
 pub mod table;
 
-pub use conversations::ConversationRow;
+pub use conversations::{ConvWhere, ConversationRow};
 pub use dns::{status as dns_status, DnsRow};
 pub use endpoints::EndpointRow;
 pub use exchanges::ExchangeRow;

@@ -6,6 +6,7 @@
 use std::marker::PhantomData;
 use std::str::FromStr;
 
+use super::conversations::ConvWhere;
 use super::table::{Cell, FilterOp, FilterSpec, Kind, Row};
 use crate::time::Span;
 
@@ -296,6 +297,10 @@ pub enum Cond {
     AtLeast(i64),
     /// Below this value (a duration in nanoseconds), strictly.
     Below(i64),
+    /// On a conversation id: that conversation passes (the row predicates
+    /// of a filter expression). A cell alone cannot tell: the store
+    /// answers it, and in memory [`ConvWhere::matches`] does.
+    Conversation(Box<ConvWhere>),
 }
 
 impl Cond {
@@ -524,6 +529,22 @@ impl<R: Row> Query<R> {
                 column,
                 param: spec.param,
                 cond: Cond::Equal(Cell::Int(super::table::int(n))),
+            });
+        }
+        self
+    }
+
+    /// Keeps the rows whose conversation passes `w` (the row's
+    /// `conversation` column, or a conversation's own `id`), with the
+    /// filters set before.
+    pub fn of_conversations(mut self, w: ConvWhere) -> Query<R> {
+        let column = R::column("conversation").or_else(|| R::column("id"));
+        debug_assert!(column.is_some(), "{} names no conversation", R::TABLE);
+        if let Some((column, _)) = column {
+            self.filters.push(Filter {
+                column,
+                param: "filter",
+                cond: Cond::Conversation(Box::new(w)),
             });
         }
         self

@@ -137,6 +137,9 @@ struct Decryption {
     handshake: [Vec<u8>; 2],
     /// A record did not authenticate: this direction is not decrypted on.
     failed: [bool; 2],
+    /// After a gap: bytes lost so far, and how many more records may be
+    /// tried before giving up (the sequence number is unknown).
+    after_gap: [Option<(u64, u8)>; 2],
     /// The analyzer of the plaintext, from the first application data.
     inner: Option<Selector>,
     /// Records decrypted.
@@ -146,6 +149,14 @@ struct Decryption {
     /// The key logs have no secrets for this session's client random.
     no_key: bool,
 }
+
+/// Records tried after a gap before decryption gives up on a direction.
+const RESUME_TRIES: u8 = 4;
+/// The fewest bytes a record takes on the wire (header, one byte, a
+/// 16-byte tag): bounds the records a gap can have held.
+const MIN_RECORD_ON_WIRE: u64 = 22;
+/// Sequence numbers tried after a gap, at most.
+const MAX_LOST_RECORDS: u64 = 1024;
 
 impl Decryption {
     fn outcome(&self) -> Decrypted {
@@ -234,6 +245,38 @@ impl Tls {
         let body = rec.body?;
         if self.tls13 && rec.content_type != APPLICATION_DATA {
             return None; // a compatibility ChangeCipherSpec, a clear alert
+        }
+        if let Some(lost) = rec.lost_before {
+            dec.after_gap[d] = Some((lost, RESUME_TRIES));
+        }
+        if let (Some((lost, tries)), Some(keys)) = (dec.after_gap[d], &mut dec.keys[d]) {
+            let most = (lost / MIN_RECORD_ON_WIRE).min(MAX_LOST_RECORDS) + 1;
+            if let Some((plain, skipped)) =
+                keys.open_after_gap(rec.content_type, rec.version, body, most)
+            {
+                dec.after_gap[d] = None;
+                dec.records += 1;
+                let note = format!(
+                    "{side}: decryption resumed after the gap at the record of frame {} \
+                     ({skipped} record{} lost)",
+                    rec.frame + 1,
+                    if skipped == 1 { "" } else { "s" }
+                );
+                self.note(note);
+                return Some(plain);
+            }
+            let seen = lost.saturating_add((rec.len + HEADER_LEN) as u64);
+            dec.after_gap[d] = (tries > 1).then_some((seen, tries - 1));
+            if tries > 1 {
+                return None;
+            }
+            let note = format!(
+                "{side}: decryption could not resume after the gap (tried up to frame {})",
+                rec.frame + 1
+            );
+            self.decryption.failed[d] = true;
+            self.note(note);
+            return None;
         }
         if let Some(keys) = &mut dec.keys[d] {
             if let Some(plain) = keys.open(rec.content_type, rec.version, body) {
@@ -395,14 +438,11 @@ impl Tls {
         else {
             return;
         };
-        let cbc_before_tls12 = sh.version < 0x0303
-            && decrypt::suite(sh.cipher).is_some_and(|s| {
-                matches!(
-                    s.aead,
-                    decrypt::Aead::Aes128Cbc(_) | decrypt::Aead::Aes256Cbc(_)
-                )
-            });
-        let Some(suite) = decrypt::suite(sh.cipher).filter(|_| !cbc_before_tls12) else {
+        if sh.version < 0x0301 {
+            dec.why_not = Some("SSL 3.0 is not decrypted".into());
+            return;
+        }
+        let Some(suite) = decrypt::suite(sh.cipher) else {
             dec.why_not = Some(format!("unsupported suite {}", cipher_name(sh.cipher)));
             return;
         };
@@ -424,7 +464,15 @@ impl Tls {
                 dec.why_not = Some("the key log has no CLIENT_RANDOM line for this session".into());
                 return;
             };
-            match RecordKeys::tls12(suite, master, &ch.random, &sh.random, sh.encrypt_then_mac) {
+            let keys = RecordKeys::tls12(
+                suite,
+                sh.version,
+                master,
+                &ch.random,
+                &sh.random,
+                sh.encrypt_then_mac,
+            );
+            match keys {
                 Some((client, server)) => {
                     dec.keys[c] = Some(client);
                     dec.keys[s] = Some(server);
@@ -742,7 +790,27 @@ impl Tls {
                     side.as_str()
                 ));
             }
-            if let Some(broken) = self.halves[dir.index()].framer.broken().cloned() {
+            let framer = &self.halves[dir.index()].framer;
+            let resumed: Vec<String> = framer
+                .resumed
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}: {} bytes missing at stream offset {}; records read again from \
+                         offset {} (frame {})",
+                        side.as_str(),
+                        r.record_at - r.gap_at,
+                        r.gap_at,
+                        r.record_at,
+                        r.frame + 1
+                    )
+                })
+                .collect();
+            let broken = framer.broken().cloned().or_else(|| framer.unresumed_gap());
+            for note in resumed {
+                self.note(note);
+            }
+            if let Some(broken) = broken {
                 if matches!(broken, framing::Broken::Gap { .. })
                     && self.halves[dir.index()].records == 0
                 {
@@ -796,7 +864,7 @@ impl StreamSink for Tls {
 
     fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
         self.halves[dir.index()].started = true;
-        self.halves[dir.index()].framer.gap();
+        self.halves[dir.index()].framer.gap(len);
         if let Some(inner) = &mut self.decryption.inner {
             inner.gap(dir, ts, frame, len);
         }

@@ -2,8 +2,12 @@
 //! §5.2, §7.1–7.3), and TLS 1.2's AES-GCM (RFC 5288), ChaCha20-Poly1305
 //! (RFC 7905) and AES-CBC with HMAC-SHA1/SHA256/SHA384 suites (RFC 5246
 //! §6.2.3.2, with or without encrypt-then-MAC, RFC 7366) with keys from
-//! the master secret (RFC 5246 §5, §6.3). A [`RecordKeys`] decrypts one direction's records
-//! in order, counting sequence numbers.
+//! the master secret (RFC 5246 §5, §6.3). TLS 1.0 and 1.1 (RFC 2246, RFC
+//! 4346) decrypt their AES-CBC suites the same way but for the PRF (MD5 and
+//! SHA-1 halves, §5) and the IV: 1.1 sends it in each record as 1.2 does,
+//! 1.0 chains it (the key block's, then each record's last ciphertext
+//! block). A [`RecordKeys`] decrypts one direction's records in order,
+//! counting sequence numbers.
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce};
@@ -123,6 +127,8 @@ enum Cipher {
         mac: MacHash,
         mac_key: Vec<u8>,
         encrypt_then_mac: bool,
+        /// TLS 1.0: the next record's IV (it sends none).
+        chained_iv: Option<[u8; 16]>,
     },
 }
 
@@ -219,6 +225,17 @@ fn p_hash<M: Mac + KeyInit + Clone>(secret: &[u8], seed: &[u8], len: usize) -> O
     Some(out)
 }
 
+/// The TLS 1.0/1.1 PRF: P_MD5 over the secret's first half XOR P_SHA1
+/// over its second (the halves share the middle byte of an odd length).
+fn prf_tls10(secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Option<Vec<u8>> {
+    let mut full = label.to_vec();
+    full.extend_from_slice(seed);
+    let half = secret.len().div_ceil(2);
+    let md5 = p_hash::<Hmac<md5::Md5>>(&secret[..half], &full, len)?;
+    let sha1 = p_hash::<Hmac<Sha1>>(&secret[secret.len() - half..], &full, len)?;
+    Some(md5.iter().zip(sha1).map(|(a, b)| a ^ b).collect())
+}
+
 /// The TLS 1.2 PRF with the suite's hash.
 fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Option<Vec<u8>> {
     let mut full = label.to_vec();
@@ -244,10 +261,13 @@ impl RecordKeys {
         })
     }
 
-    /// TLS 1.2 keys of both directions (client's, server's) from the
-    /// master secret and the hellos' randoms.
+    /// TLS 1.0–1.2 keys of both directions (client's, server's) from the
+    /// master secret and the hellos' randoms; `version` is the
+    /// ServerHello's (before 1.2 only the AES-CBC suites exist, and SSL 3.0
+    /// is not decrypted).
     pub fn tls12(
         suite: Suite,
+        version: u16,
         master: &[u8],
         client_random: &[u8; 32],
         server_random: &[u8; 32],
@@ -257,11 +277,14 @@ impl RecordKeys {
             return Self::tls12_cbc(
                 suite,
                 mac,
+                version,
                 master,
-                client_random,
-                server_random,
+                (client_random, server_random),
                 encrypt_then_mac,
             );
+        }
+        if version != 0x0303 {
+            return None;
         }
         let (key_len, iv_len, framing) = match suite.aead {
             Aead::ChaCha20Poly1305 => (32, 12, Framing::Tls12),
@@ -294,26 +317,38 @@ impl RecordKeys {
         Some((make(client_key, client_iv)?, make(server_key, server_iv)?))
     }
 
-    /// TLS 1.2 AES-CBC: MAC keys then keys (no fixed IVs: each record
-    /// carries its own).
+    /// AES-CBC: MAC keys, then keys, then (TLS 1.0's first) IVs; 1.1 and
+    /// 1.2 records carry their own IV.
     fn tls12_cbc(
         suite: Suite,
         mac: MacHash,
+        version: u16,
         master: &[u8],
-        client_random: &[u8; 32],
-        server_random: &[u8; 32],
+        (client_random, server_random): (&[u8; 32], &[u8; 32]),
         encrypt_then_mac: bool,
     ) -> Option<(RecordKeys, RecordKeys)> {
         let (m, k) = (mac.len(), suite.aead.key_len());
         let mut seed = server_random.to_vec();
         seed.extend_from_slice(client_random);
-        let block = prf(suite.hash, master, b"key expansion", &seed, 2 * (m + k))?;
-        let make = |mac_key: &[u8], key: &[u8]| RecordKeys {
+        let len = 2 * (m + k + 16);
+        let block = match version {
+            0x0303 => prf(suite.hash, master, b"key expansion", &seed, len)?,
+            0x0301 | 0x0302 => prf_tls10(master, b"key expansion", &seed, len)?,
+            _ => return None,
+        };
+        let ivs = &block[2 * (m + k)..];
+        let first_iv = |i: usize| -> Option<[u8; 16]> {
+            (version == 0x0301)
+                .then(|| ivs[16 * i..16 * (i + 1)].try_into().ok())
+                .flatten()
+        };
+        let make = |mac_key: &[u8], key: &[u8], chained_iv| RecordKeys {
             cipher: Cipher::Cbc {
                 key: key.to_vec(),
                 mac,
                 mac_key: mac_key.to_vec(),
                 encrypt_then_mac,
+                chained_iv,
             },
             iv: [0; 12],
             seq: 0,
@@ -322,19 +357,24 @@ impl RecordKeys {
             suite,
         };
         Some((
-            make(&block[..m], &block[2 * m..2 * m + k]),
-            make(&block[m..2 * m], &block[2 * m + k..]),
+            make(&block[..m], &block[2 * m..2 * m + k], first_iv(0)),
+            make(
+                &block[m..2 * m],
+                &block[2 * m + k..2 * (m + k)],
+                first_iv(1),
+            ),
         ))
     }
 
-    /// An AES-CBC record: explicit IV, ciphertext, MAC (checked).
+    /// An AES-CBC record: IV (TLS ≥ 1.1), ciphertext, MAC (checked).
     fn open_cbc(&mut self, content_type: u8, version: u16, body: &[u8]) -> Option<Plain> {
         let Cipher::Cbc {
             key,
             mac,
             mac_key,
             encrypt_then_mac,
-        } = &self.cipher
+            chained_iv,
+        } = &mut self.cipher
         else {
             return None;
         };
@@ -354,10 +394,21 @@ impl RecordKeys {
         } else {
             body
         };
-        if sealed.len() < 32 || sealed.len() % 16 != 0 {
+        let least = if chained_iv.is_some() { 16 } else { 32 };
+        if sealed.len() < least || sealed.len() % 16 != 0 {
             return None;
         }
-        let (iv, ciphertext) = sealed.split_at(16);
+        let (iv, ciphertext) = match chained_iv {
+            Some(chained) => {
+                let iv = *chained;
+                // The next record chains from this one's last block, whether
+                // or not this one authenticates.
+                chained.copy_from_slice(&sealed[sealed.len() - 16..]);
+                (iv, sealed)
+            }
+            None => (sealed[..16].try_into().ok()?, &sealed[16..]),
+        };
+        let iv = &iv[..];
         let mut buf = ciphertext.to_vec();
         let decrypted = match key.len() {
             16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
@@ -390,6 +441,59 @@ impl RecordKeys {
             content_type,
             data: buf,
         })
+    }
+
+    /// The first record after a gap, whose sequence number is unknown:
+    /// tries the next `most` numbers (TLS 1.2 AES-GCM: the explicit nonce
+    /// first, which OpenSSL, NSS and Go set to the sequence number). On
+    /// success the numbering goes on from the one that fit, and the
+    /// records skipped are returned. TLS 1.0 chains the IV from the record
+    /// before, which was lost: its first record after a gap fails, and the
+    /// next one chains from it.
+    pub fn open_after_gap(
+        &mut self,
+        content_type: u8,
+        version: u16,
+        body: &[u8],
+        most: u64,
+    ) -> Option<(Plain, u64)> {
+        let start = self.seq;
+        let chained = match &self.cipher {
+            Cipher::Cbc { chained_iv, .. } => *chained_iv,
+            _ => None,
+        };
+        let explicit = (self.framing == Framing::Tls12ExplicitNonce)
+            .then(|| body.get(..8)?.try_into().ok().map(u64::from_be_bytes))
+            .flatten()
+            .filter(|n| (start..=start.saturating_add(most)).contains(n));
+        for seq in explicit
+            .into_iter()
+            .chain(start..=start.saturating_add(most))
+        {
+            self.seq = seq;
+            if let Cipher::Cbc { chained_iv, .. } = &mut self.cipher {
+                *chained_iv = chained;
+            }
+            if let Some(plain) = self.open(content_type, version, body) {
+                return Some((plain, seq - start));
+            }
+        }
+        self.seq = start;
+        if let Cipher::Cbc {
+            chained_iv: Some(iv),
+            mac,
+            encrypt_then_mac,
+            ..
+        } = &mut self.cipher
+        {
+            let sealed_len =
+                body.len()
+                    .saturating_sub(if *encrypt_then_mac { mac.len() } else { 0 });
+            if let Some(last) = body[..sealed_len].rchunks_exact(16).next() {
+                iv.copy_from_slice(last);
+            }
+        }
+        None
     }
 
     /// TLS 1.3 KeyUpdate: the next generation of this direction's keys.

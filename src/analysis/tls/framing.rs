@@ -3,8 +3,13 @@
 //! Handshake, alert and change_cipher_spec records are handed over whole;
 //! application data is only counted and skipped, so a long encrypted
 //! stream costs no copy and no memory. A header that cannot be a TLS
-//! record, or a gap, stops the framing for good: resynchronising on
-//! random ciphertext would invent records.
+//! record stops the framing for good. After a gap the framer looks for the
+//! next record in what follows (at most [`RESYNC_WINDOW`] bytes): a header
+//! of the version the stream has used, whose record either ends where a
+//! second such header starts or ends with the bytes seen so far (a record
+//! sent on its own). Random ciphertext rarely fits that, and a record
+//! found wrongly does not decrypt; without a record that fits, the
+//! direction stays unread.
 
 use crate::time::Timestamp;
 
@@ -34,6 +39,9 @@ pub fn is_record_header(header: &[u8]) -> bool {
     }
 }
 
+/// Bytes searched for a record after a gap before giving up.
+pub const RESYNC_WINDOW: usize = 4 * (MAX_RECORD_LEN + HEADER_LEN);
+
 /// One record as it arrived: where it started, its type and, unless it
 /// is application data (skipped unseen), its body.
 #[derive(Debug)]
@@ -54,6 +62,32 @@ pub struct RecordEvent<'a> {
     /// The body, for every type but application data (unless
     /// [`Framer::keep_all`] is set).
     pub body: Option<&'a [u8]>,
+    /// The first record after a gap: the bytes lost before it (the gap
+    /// and what was skipped to find the record).
+    pub lost_before: Option<u64>,
+}
+
+/// A gap the framing resumed after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resumed {
+    /// Stream offset where bytes went missing.
+    pub gap_at: u64,
+    /// Stream offset of the record it resumed at.
+    pub record_at: u64,
+    /// Frame that carried that record's first byte.
+    pub frame: u64,
+}
+
+/// Looking for a record after a gap.
+#[derive(Debug, Default)]
+struct Resync {
+    /// Stream offset of the gap, and of `buf[0]`.
+    gap_at: u64,
+    start: u64,
+    /// Bytes after the gap not yet framed.
+    buf: Vec<u8>,
+    /// Where each pushed chunk starts in `buf`, with its time and frame.
+    marks: Vec<(usize, Timestamp, u64)>,
 }
 
 /// Why a direction's framing stopped.
@@ -98,6 +132,14 @@ pub struct Framer {
     broken: Option<Broken>,
     /// Keep application data records too (to decrypt them).
     pub keep_all: bool,
+    /// The record version the stream uses (after a gap, a record must
+    /// have it).
+    version: Option<[u8; 2]>,
+    resync: Option<Resync>,
+    /// Bytes lost before the next record handed over.
+    lost_before: Option<u64>,
+    /// Gaps the framing resumed after.
+    pub resumed: Vec<Resumed>,
 }
 
 #[derive(Debug)]
@@ -122,15 +164,119 @@ impl Framer {
 
     /// Whether the stream stopped inside a record (its header or body).
     pub fn is_inside_record(&self) -> bool {
-        self.broken.is_none() && (self.header_len > 0 || self.body.is_some())
+        self.broken.is_none()
+            && self.resync.is_none()
+            && (self.header_len > 0 || self.body.is_some())
     }
 
-    /// Bytes lost: nothing more is framed in this direction.
-    pub fn gap(&mut self) {
-        if self.broken.is_none() {
-            self.broken = Some(Broken::Gap {
-                offset: self.offset,
+    /// `len` bytes lost: the record they were in is dropped and the next
+    /// one looked for in what follows (once the stream has shown its
+    /// record version).
+    pub fn gap(&mut self, len: u64) {
+        if self.broken.is_some() {
+            return;
+        }
+        let at = self.offset
+            + match &self.body {
+                Some(b) => b.have as u64,
+                None => self.header_len as u64,
+            };
+        let Some(resync) = &mut self.resync else {
+            if self.version.is_none() {
+                self.broken = Some(Broken::Gap { offset: at });
+                return;
+            }
+            self.header_len = 0;
+            self.body = None;
+            self.resync = Some(Resync {
+                gap_at: at,
+                start: at.saturating_add(len),
+                ..Resync::default()
             });
+            return;
+        };
+        // A second gap while searching: start again after it.
+        resync.start = resync
+            .start
+            .saturating_add(resync.buf.len() as u64)
+            .saturating_add(len);
+        resync.buf.clear();
+        resync.marks.clear();
+    }
+
+    /// Why the direction is unread after its last gap, if it is.
+    pub fn unresumed_gap(&self) -> Option<Broken> {
+        self.resync
+            .as_ref()
+            .map(|r| Broken::Gap { offset: r.gap_at })
+    }
+
+    /// Looks for a record in the bytes after a gap; frames from it on
+    /// when found.
+    fn resync(
+        &mut self,
+        ts: Timestamp,
+        frame: u64,
+        bytes: &[u8],
+        on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
+    ) {
+        let Some(mut r) = self.resync.take() else {
+            return;
+        };
+        let version = self.version.unwrap_or([3, 3]);
+        r.marks.push((r.buf.len(), ts, frame));
+        r.buf.extend_from_slice(bytes);
+        let fits = |h: &[u8]| is_record_header(h) && h[1..3] == version && h[0] != HEARTBEAT;
+        let found = (0..r.buf.len().saturating_sub(HEADER_LEN - 1)).find(|&i| {
+            let h = &r.buf[i..];
+            if !fits(h) {
+                return false;
+            }
+            let next = i + HEADER_LEN + usize::from(u16::from_be_bytes([h[3], h[4]]));
+            match r.buf.get(next..next + HEADER_LEN) {
+                Some(n) => fits(n),
+                // A record that ends with the bytes seen so far.
+                None => next == r.buf.len(),
+            }
+        });
+        let Some(i) = found else {
+            if r.buf.len() > RESYNC_WINDOW {
+                // Keep the tail a header could start in.
+                let drop = r.buf.len() - (HEADER_LEN - 1);
+                r.buf.drain(..drop);
+                r.start += drop as u64;
+                r.marks = vec![(0, ts, frame)];
+            }
+            self.resync = Some(r);
+            return;
+        };
+        let (_, ts, frame) = r
+            .marks
+            .iter()
+            .rev()
+            .find(|m| m.0 <= i)
+            .copied()
+            .unwrap_or((0, ts, frame));
+        let record_at = r.start + i as u64;
+        self.offset = record_at;
+        self.lost_before = Some(record_at - r.gap_at);
+        self.resumed.push(Resumed {
+            gap_at: r.gap_at,
+            record_at,
+            frame,
+        });
+        // The rest goes through the framing, each part with its segment's
+        // time and frame.
+        let mut marks = r.marks.iter().peekable();
+        let mut at = i;
+        let mut current = (ts, frame);
+        while at < r.buf.len() {
+            while let Some(m) = marks.next_if(|m| m.0 <= at) {
+                current = (m.1, m.2);
+            }
+            let end = marks.peek().map_or(r.buf.len(), |m| m.0);
+            self.push(current.0, current.1, &r.buf[at..end], on_record);
+            at = end;
         }
     }
 
@@ -151,7 +297,10 @@ impl Framer {
         mut bytes: &[u8],
         on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
     ) {
-        while !bytes.is_empty() && self.broken.is_none() {
+        if self.resync.is_some() {
+            return self.resync(ts, frame, bytes, on_record);
+        }
+        while !bytes.is_empty() && self.broken.is_none() && self.resync.is_none() {
             let Some(body) = &mut self.body else {
                 let take = (HEADER_LEN - self.header_len).min(bytes.len());
                 self.header[self.header_len..self.header_len + take]
@@ -190,6 +339,7 @@ impl Framer {
             });
             return;
         }
+        self.version = Some([h[1], h[2]]);
         let keep = h[0] != APPLICATION_DATA || self.keep_all;
         self.body = Some(Body {
             content_type: h[0],
@@ -238,6 +388,7 @@ impl Framer {
                 ts: body.ts,
                 frame: body.frame,
                 body: body.keep.then_some(body.kept.as_slice()),
+                lost_before: self.lost_before.take(),
             });
         }
     }
@@ -298,16 +449,76 @@ mod test {
     }
 
     #[test]
-    fn a_gap_stops_the_framing() {
+    fn a_gap_before_any_record_stops_the_framing() {
         let mut f = Framer::default();
         f.push(Timestamp::ZERO, 0, b"\x16\x03\x01\x00", &mut |_| false);
-        f.gap();
+        f.gap(3);
         let mut n = 0;
         f.push(Timestamp::ZERO, 1, b"\x16\x03\x01\x00\x00", &mut |_| {
             n += 1;
             false
         });
         assert_eq!(n, 0);
-        assert_eq!(f.broken(), Some(&Broken::Gap { offset: 0 }));
+        // Where the bytes went missing: inside the first header.
+        assert_eq!(f.broken(), Some(&Broken::Gap { offset: 4 }));
+    }
+
+    /// Offset, frame and lost bytes of each record framed after a gap.
+    fn after_gap(chunks: &[&[u8]]) -> (Vec<(u64, u64, Option<u64>)>, Framer) {
+        let mut f = Framer::default();
+        let mut out = Vec::new();
+        f.push(
+            Timestamp::ZERO,
+            0,
+            b"\x17\x03\x03\x00\x02ab\x17\x03\x03\x00\x04cd",
+            &mut |r| {
+                out.push((r.offset, r.frame, r.lost_before));
+                false
+            },
+        );
+        f.gap(10);
+        for (i, c) in chunks.iter().enumerate() {
+            f.push(Timestamp::ZERO, i as u64 + 1, c, &mut |r| {
+                out.push((r.offset, r.frame, r.lost_before));
+                false
+            });
+        }
+        (out, f)
+    }
+
+    #[test]
+    fn after_a_gap_framing_resumes_at_two_headers_in_a_row() {
+        // The gap took the rest of the second record (2 bytes) and 8 more;
+        // then come 3 bytes of a lost record's tail, and two records.
+        let (recs, f) = after_gap(&[b"xyz\x17\x03\x03\x00\x01q\x17\x03", b"\x03\x00\x01r"]);
+        assert_eq!(recs[1..], [(27, 1, Some(13)), (33, 2, None)]);
+        assert_eq!(
+            f.resumed,
+            vec![Resumed {
+                gap_at: 14,
+                record_at: 27,
+                frame: 1
+            }]
+        );
+        assert!(f.broken().is_none() && f.unresumed_gap().is_none());
+    }
+
+    #[test]
+    fn a_record_ending_with_its_segment_resumes_too() {
+        let (recs, _) = after_gap(&[b"\x17\x03\x03\x00\x03abc"]);
+        assert_eq!(recs[1..], [(24, 1, Some(10))]);
+        // Another version, or ciphertext that only looks like a header,
+        // does not.
+        let (recs, f) = after_gap(&[b"\x17\x03\x01\x00\x03abc", b"\x17\x03\x03\x00\x09ab"]);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(f.unresumed_gap(), Some(Broken::Gap { offset: 14 }));
+    }
+
+    #[test]
+    fn the_search_is_bounded() {
+        let junk = vec![0u8; RESYNC_WINDOW + 100];
+        let (_, f) = after_gap(&[&junk, &junk]);
+        let r = f.resync.as_ref().unwrap();
+        assert!(r.buf.len() < HEADER_LEN, "{}", r.buf.len());
     }
 }

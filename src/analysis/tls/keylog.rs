@@ -98,6 +98,12 @@ impl KeyLog {
         else {
             return Err("not LABEL CLIENT_RANDOM SECRET");
         };
+        if label == "RSA" {
+            // `RSA <encrypted pre-master, first 8 bytes> <pre-master>`
+            // (NSS, curl): the CLIENT_RANDOM line SSLKEYLOGFILE writes for
+            // the same session is what decryption here uses.
+            return Ok(());
+        }
         let random: [u8; 32] = unhex(random)
             .and_then(|r| r.try_into().ok())
             .ok_or("the client random is not 32 bytes of hex")?;
@@ -189,7 +195,8 @@ mod test {
              SERVER_HANDSHAKE_TRAFFIC_SECRET {RANDOM} {s}\n\
              CLIENT_TRAFFIC_SECRET_0 {RANDOM} {s}\n\
              SERVER_TRAFFIC_SECRET_0 {RANDOM} {s}\n\
-             EXPORTER_SECRET {RANDOM} {s}\n",
+             EXPORTER_SECRET {RANDOM} {s}\n\
+             RSA 73138d27d1b8e017 {m}\n",
             m = "11".repeat(48),
             s = "22".repeat(32)
         );
