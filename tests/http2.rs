@@ -21,6 +21,7 @@ const SAMPLES: &[(&str, u16, &str)] = &[
     ("grpc.pcap", 18450, "http2"),
     ("h2c-upgrade.pcap", 18460, "http"),
     ("h2c-stall.pcap", 18470, "http2"),
+    ("h2c-upload-stall.pcap", 18480, "http2"),
 ];
 
 fn sample(name: &str) -> PathBuf {
@@ -216,6 +217,31 @@ fn a_slow_readers_window_is_who_waited() {
         let got = seconds(text);
         assert!((want..want + 0.1).contains(&got), "{got} s: {text}");
     }
+}
+
+/// curl POSTs 100 kB to slow_upload_server.py, which grants a 16384-byte
+/// stream window and refills it 0.3 s after it ran out: the request waited
+/// on the server. The second connection's window is never refilled and
+/// the capture stops while the client is blocked: the verdict says so.
+#[test]
+fn an_upload_blocked_on_the_servers_window_is_who_waited() {
+    let rows = exchanges("h2c-upload-stall.pcap");
+    assert_eq!(rows.len(), 2);
+    let done = &rows[0];
+    let text = done["verdict"].as_str().unwrap();
+    assert_eq!(done["status"], 200, "{text}");
+    assert_eq!(done["request_body_bytes"], 100_000);
+    assert_eq!(done["wait"], "server", "{text}");
+    assert!(text.starts_with("client took "), "{text}");
+    assert!(text.contains("on the server's flow-control window ("), "{text}");
+    assert!(!text.contains("capture ended"), "{text}");
+    let blocked = &rows[1];
+    let text = blocked["verdict"].as_str().unwrap();
+    assert_eq!(blocked["status"], Value::Null);
+    assert!(
+        text.contains("on the server's flow-control window, still blocked when the capture ended"),
+        "{text}"
+    );
 }
 
 /// The `grpc=` status filter, `grpc_method=`, `http=` and `stream=` in the
