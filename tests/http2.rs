@@ -233,7 +233,10 @@ fn an_upload_blocked_on_the_servers_window_is_who_waited() {
     assert_eq!(done["request_body_bytes"], 100_000);
     assert_eq!(done["wait"], "server", "{text}");
     assert!(text.starts_with("client took "), "{text}");
-    assert!(text.contains("on the server's flow-control window ("), "{text}");
+    assert!(
+        text.contains("on the server's flow-control window ("),
+        "{text}"
+    );
     assert!(!text.contains("capture ended"), "{text}");
     let blocked = &rows[1];
     let text = blocked["verdict"].as_str().unwrap();

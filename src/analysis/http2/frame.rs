@@ -329,3 +329,13 @@ mod test {
         assert!(!h(b"\x00\x00\x08\x06\x00\x00\x00\x00\x01").is_plausible());
     }
 }
+
+/// A frame's bytes, for tests.
+#[cfg(test)]
+pub fn encode(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    f.extend([kind, flags]);
+    f.extend(stream.to_be_bytes());
+    f.extend(payload);
+    f
+}

@@ -140,13 +140,7 @@ fn label(f: &Frame<'_>) -> String {
 mod test {
     use super::*;
 
-    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-        let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-        f.extend([kind, flags]);
-        f.extend(stream.to_be_bytes());
-        f.extend(payload);
-        f
-    }
+    use crate::analysis::http2::frame::encode as frame;
 
     #[test]
     fn packets_are_labelled_like_wiresharks_info_column() {
