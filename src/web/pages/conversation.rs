@@ -598,18 +598,6 @@ pub async fn conversation(
     })
 }
 
-#[cfg(test)]
-mod test {
-    use super::*;
-
-    #[test]
-    fn flags() {
-        assert_eq!(flag_names(0x12), "SYN ACK");
-        assert_eq!(flag_names(0x19), "ACK PSH FIN");
-        assert_eq!(flag_names(0), "");
-    }
-}
-
 /// Frames on the ladder: an HTTP/2 conversation's packets that complete
 /// frames, labelled as in Wireshark's Info column.
 fn http2_frames(chunks: &[crate::analysis::follow::StreamChunk]) -> Vec<Rung> {
@@ -632,4 +620,16 @@ fn http2_frames(chunks: &[crate::analysis::follow::StreamChunk]) -> Vec<Rung> {
             label: f.label,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn flags() {
+        assert_eq!(flag_names(0x12), "SYN ACK");
+        assert_eq!(flag_names(0x19), "ACK PSH FIN");
+        assert_eq!(flag_names(0), "");
+    }
 }

@@ -46,10 +46,13 @@ impl fmt::Display for Error {
     }
 }
 
+/// A dynamic table entry: name and value.
+type Entry = (Box<[u8]>, Box<[u8]>);
+
 /// One direction's decoding context: the dynamic table and scratch room
 /// for Huffman-coded strings.
 pub struct Decoder {
-    table: VecDeque<(Box<[u8]>, Box<[u8]>)>,
+    table: VecDeque<Entry>,
     size: usize,
     max_size: usize,
     /// Largest table a size update may ask for.
@@ -426,7 +429,7 @@ mod test {
         decode(&mut d, b"\x40\x01a\x01b").unwrap();
         assert_eq!(d.table.len(), 1);
         let mut big = b"\x40\x01a\x7f\x21".to_vec();
-        big.extend(std::iter::repeat(b'x').take(160));
+        big.extend(std::iter::repeat_n(b'x', 160));
         decode(&mut d, &big).unwrap();
         assert_eq!((d.table.len(), d.size), (0, 0));
     }
