@@ -118,7 +118,7 @@ fn streams_match_tsharks_stored_answers() {
         assert_eq!(ours, theirs, "{name}");
         matched += ours.len();
     }
-    assert_eq!(matched, 4 + 1 + 1 + 4 + 1 + 2, "streams compared");
+    assert_eq!(matched, 4 + 1 + 1 + 4 + 1 + 2 + 2, "streams compared");
 }
 
 #[test]
