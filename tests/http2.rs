@@ -21,6 +21,7 @@ const SAMPLES: &[(&str, u16, &str)] = &[
     ("grpc.pcap", 18450, "http2"),
     ("h2c-upgrade.pcap", 18460, "http"),
     ("h2c-stall.pcap", 18470, "http2"),
+    ("h2c-upload-stall.pcap", 18480, "http2"),
 ];
 
 fn sample(name: &str) -> PathBuf {
@@ -117,7 +118,7 @@ fn streams_match_tsharks_stored_answers() {
         assert_eq!(ours, theirs, "{name}");
         matched += ours.len();
     }
-    assert_eq!(matched, 4 + 1 + 1 + 4 + 1 + 2, "streams compared");
+    assert_eq!(matched, 4 + 1 + 1 + 4 + 1 + 2 + 2, "streams compared");
 }
 
 #[test]
@@ -216,6 +217,38 @@ fn a_slow_readers_window_is_who_waited() {
         let got = seconds(text);
         assert!((want..want + 0.1).contains(&got), "{got} s: {text}");
     }
+}
+
+/// curl POSTs 100 kB to slow_upload_server.py, which grants a 16384-byte
+/// stream window and refills it 0.3 s after it ran out: the stalls are
+/// named on the server's window. (curl sends its first 64 KiB before the
+/// server's SETTINGS arrive, while the windows are not yet known: that
+/// first stall is not counted, so the stalls hold less than half of the
+/// upload and the server is not blamed; README, "HTTP/2 and gRPC".) The
+/// second connection's window is never refilled and the capture stops
+/// while the client is blocked: the verdict says so.
+#[test]
+fn an_upload_blocked_on_the_servers_window_is_named() {
+    let rows = exchanges("h2c-upload-stall.pcap");
+    assert_eq!(rows.len(), 2);
+    let done = &rows[0];
+    let text = done["verdict"].as_str().unwrap();
+    assert_eq!(done["status"], 200, "{text}");
+    assert_eq!(done["request_body_bytes"], 100_000);
+    assert!(text.starts_with("client took "), "{text}");
+    assert!(
+        text.contains("on the server's flow-control window (3 stalls)"),
+        "{text}"
+    );
+    assert!(!text.contains("capture ended"), "{text}");
+    let blocked = &rows[1];
+    let text = blocked["verdict"].as_str().unwrap();
+    assert_eq!(blocked["status"], Value::Null);
+    assert_eq!(blocked["request_body_bytes"], 16_384);
+    assert!(
+        text.contains("on the server's flow-control window, still blocked when the capture ended"),
+        "{text}"
+    );
 }
 
 /// The `grpc=` status filter, `grpc_method=`, `http=` and `stream=` in the

@@ -1,12 +1,28 @@
 //! Random bytes, chunking, gaps and resets into the HTTP/2 analyzer, after
 //! a client preface or straight into frames: it must never panic (HPACK
-//! bombs, absurd frame lengths, CONTINUATION floods included).
+//! bombs, absurd frame lengths, CONTINUATION floods included). Finished
+//! streams are drained after every event, so each becomes an exchange and
+//! goes through the verdict (`http::judge_stream`) as in a real run.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tracedeck::analysis::BUILTIN;
-use tracedeck::flow::{Dir, StreamSink};
+use tracedeck::analysis::{Context, Emit, InnerPacket, OutputError, Record, TroubleLog, BUILTIN};
+use tracedeck::analysis::tls::KeyLog;
+use tracedeck::flow::{Conversation, Dir, Proto, StreamSink};
 use tracedeck::Timestamp;
+
+/// Keeps the verdicts alive so the optimiser cannot drop their making.
+struct Verdicts(usize);
+
+impl Emit for Verdicts {
+    fn record(&mut self, record: Record) -> Result<(), OutputError> {
+        if let Record::Http(x) = record {
+            self.0 += x.verdict.text.len();
+        }
+        Ok(())
+    }
+    fn inner_packet(&mut self, _packet: InnerPacket) {}
+}
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -14,6 +30,21 @@ fuzz_target!(|data: &[u8]| {
     let Some(entry) = BUILTIN.stream("h2") else {
         return;
     };
+    let conv = Conversation::new(
+        0,
+        Proto::Tcp,
+        "127.0.0.1:40000".parse().unwrap(),
+        "127.0.0.1:8080".parse().unwrap(),
+        true,
+    );
+    let trouble = TroubleLog::new();
+    let keys = KeyLog::default();
+    let cx = Context {
+        conv: &conv,
+        trouble: &trouble,
+        keys: &keys,
+    };
+    let mut out = Verdicts(0);
     let mut h2 = (entry.new)();
     let mut input = data;
     if let [first, rest @ ..] = input {
@@ -45,7 +76,9 @@ fuzz_target!(|data: &[u8]| {
                 input = &[];
             }
         }
+        let _ = h2.drain(&cx, &mut out);
     }
     h2.finish(Timestamp::from_nanos(ts + 1));
+    let _ = h2.drain(&cx, &mut out);
     let _ = h2.tally();
 });

@@ -73,3 +73,25 @@ for f in h2c-prior h2c-continuation h2c-goaway; do
   python3 "$here/truth.py" "$here/$f.pcap" 18443 > "$here/$f.pcap.truth.json"
 done
 python3 "$here/truth.py" "$here/grpc.pcap" 18450 > "$here/grpc.pcap.truth.json"
+
+# 7. Upload stalls: curl POSTs 100 kB to a receiver that gives it a
+#    16384-byte stream window and refills it only after 0.3 s (six
+#    stalls on the server's window); then a receiver that never refills
+#    it, the capture stopping while the client is still blocked.
+head -c 100000 /dev/zero | tr '\0' 'u' > "$tmp/upload.bin"
+start_capture "$here/h2c-upload-stall.pcap" port 18480
+listening() { for _ in $(seq 100); do ss -ltn | grep -q ":$1 " && return; sleep 0.1; done; }
+python3 "$here/slow_upload_server.py" 18480 slow &
+listening 18480
+curl -s -o /dev/null --http2-prior-knowledge --data-binary @"$tmp/upload.bin" http://127.0.0.1:18480/upload
+wait $!
+python3 "$here/slow_upload_server.py" 18480 never &
+never=$!
+listening 18480
+curl -s -o /dev/null --max-time 4 --http2-prior-knowledge --data-binary @"$tmp/upload.bin" http://127.0.0.1:18480/upload &
+blocked=$!
+sleep 1.5
+kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null || true
+wait "$blocked" || true
+kill "$never" 2>/dev/null || true
+python3 "$here/truth.py" "$here/h2c-upload-stall.pcap" 18480 > "$here/h2c-upload-stall.pcap.truth.json"

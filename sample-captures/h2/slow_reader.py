@@ -11,30 +11,9 @@ import socket
 import sys
 import time
 
+from h2frames import frame, read_frames, window_update
+
 PAUSE = 0.3
-
-
-def frame(kind, flags, stream, payload=b""):
-    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
-
-
-def window_update(stream, n):
-    return frame(8, 0, stream, n.to_bytes(4, "big"))
-
-
-def read_frames(sock):
-    buf = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return
-        buf += chunk
-        while len(buf) >= 9:
-            n = int.from_bytes(buf[:3], "big")
-            if len(buf) < 9 + n:
-                break
-            yield buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF, buf[9:9 + n]
-            buf = buf[9 + n:]
 
 
 port, mode = int(sys.argv[1]), sys.argv[2]

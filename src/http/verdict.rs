@@ -178,6 +178,8 @@ pub struct Stall {
     pub count: u32,
     /// The connection's window (else the stream's).
     pub connection: bool,
+    /// The last stall was still on when the capture ended.
+    pub open_at_end: bool,
 }
 
 impl Stall {
@@ -193,7 +195,15 @@ impl Stall {
         } else {
             String::new()
         };
-        format!("stalled {} on the {receiver}'s {window}{often}", self.total)
+        let open = match (self.open_at_end, self.count) {
+            (false, _) => "",
+            (true, 1) => ", still blocked when the capture ended",
+            (true, _) => ", the last still blocked when the capture ended",
+        };
+        format!(
+            "stalled {} on the {receiver}'s {window}{often}{open}",
+            self.total
+        )
     }
 }
 
@@ -585,6 +595,7 @@ mod test {
                 total: Span::from_nanos(340 * MS),
                 count: 3,
                 connection: false,
+                open_at_end: false,
             }),
             ..StreamWait::default()
         };
@@ -600,6 +611,7 @@ mod test {
                 total: Span::from_nanos(10 * MS),
                 count: 1,
                 connection: true,
+                open_at_end: false,
             }),
             ..StreamWait::default()
         };
@@ -608,6 +620,28 @@ mod test {
         assert!(v
             .text
             .ends_with("stalled 10.0 ms on the client's connection flow-control window"));
+    }
+
+    #[test]
+    fn an_upload_blocked_when_the_capture_ended_says_so() {
+        let mut e = ex((0, 1), None);
+        e.request_body_bytes = 65_535;
+        let w = StreamWait {
+            request_stall: Some(Stall {
+                total: Span::from_nanos(2_000 * MS),
+                count: 1,
+                connection: false,
+                open_at_end: true,
+            }),
+            ..StreamWait::default()
+        };
+        let v = judge_stream(&e, &no_facts(), &w);
+        assert!(
+            v.text
+                .ends_with("; stalled 2.000 s on the server's flow-control window, still blocked when the capture ended"),
+            "{}",
+            v.text
+        );
     }
 
     #[test]

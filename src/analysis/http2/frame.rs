@@ -264,6 +264,16 @@ impl Framer {
     }
 }
 
+/// A frame's bytes, for tests.
+#[cfg(test)]
+pub fn encode(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    f.extend([kind, flags]);
+    f.extend(stream.to_be_bytes());
+    f.extend(payload);
+    f
+}
+
 #[cfg(test)]
 mod test {
     use super::*;

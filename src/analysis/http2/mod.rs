@@ -9,6 +9,7 @@
 mod frame;
 mod grpc;
 mod hpack;
+mod ladder;
 mod resync;
 mod stream;
 mod window;
@@ -29,6 +30,7 @@ use stream::Stream;
 use window::Windows;
 
 pub use grpc::{status_code as grpc_status_code, status_name as grpc_status_name, Grpc};
+pub use ladder::Labeller;
 pub use stream::StreamFacts;
 
 /// The name this analyzer registers under (and the name TLS's ALPN `h2`
@@ -712,6 +714,14 @@ impl StreamSink for Http2 {
 
 impl StreamAnalyzer for Http2 {
     fn finish(&mut self, ts: Timestamp) {
+        // A sender still held by a closed window when the capture stops.
+        let client = self.client();
+        for sender in [Dir::ToServer, Dir::ToClient] {
+            let windows = self.windows[sender.index()];
+            for w in sending(&mut self.streams, client, sender) {
+                windows.capture_end(w, ts);
+            }
+        }
         self.end_all(End {
             cause: EndCause::CaptureEnded,
             by: None,

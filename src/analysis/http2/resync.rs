@@ -58,13 +58,7 @@ pub fn find(buf: &[u8], max_id: u32) -> Boundary {
 mod test {
     use super::*;
 
-    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-        let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-        f.extend([kind, flags]);
-        f.extend(stream.to_be_bytes());
-        f.extend(payload);
-        f
-    }
+    use crate::analysis::http2::frame::encode as frame;
 
     #[test]
     fn the_next_two_frames_mark_the_boundary() {

@@ -197,6 +197,7 @@ impl Stream {
                 total: w.stalls.total,
                 count: w.stalls.count,
                 connection: w.stalls.scope == Scope::Connection,
+                open_at_end: w.stalls.open,
             })
         };
         let client = self.exchange.request_dir;

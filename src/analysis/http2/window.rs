@@ -28,6 +28,8 @@ pub struct Stalls {
     /// The connection window when any stall was on it (it holds every
     /// stream of the connection at once).
     pub scope: Scope,
+    /// The last stall had not ended when the capture did.
+    pub open: bool,
 }
 
 /// One direction of one stream: what the sender sent, what the receiver
@@ -147,6 +149,28 @@ impl Windows {
         }
     }
 
+    /// The capture ended at `ts` with the stream's side still open: a
+    /// sender whose stream window, or the connection's, is closed was
+    /// still waiting then (the stall counts, marked open). The
+    /// connection's window counts only for a stream that sent DATA
+    /// before it closed.
+    pub fn capture_end(&self, s: &mut StreamWindow, ts: Timestamp) {
+        if !self.known {
+            return;
+        }
+        let (since, scope) = match (s.blocked_since, self.conn_blocked_since) {
+            (Some(since), _) => (since, Scope::Stream),
+            (None, Some(since)) if s.sent > 0 => (since, Scope::Connection),
+            _ => return,
+        };
+        let span = ts.since(since);
+        s.stalls.total =
+            Span::from_nanos(s.stalls.total.as_nanos().saturating_add(span.as_nanos()));
+        s.stalls.count += 1;
+        s.stalls.scope = s.stalls.scope.max(scope);
+        s.stalls.open = true;
+    }
+
     fn reopened(&self, s: &mut StreamWindow, ts: Timestamp) {
         if s.window(self.initial) <= 0 {
             return;
@@ -213,6 +237,34 @@ mod test {
         w.data(Some(&mut s), 65_535, true, ms(0));
         w.stream_update(&mut s, 1, ms(100));
         assert_eq!(s.pending, None);
+    }
+
+    #[test]
+    fn a_window_still_closed_at_the_capture_end_is_an_open_stall() {
+        let mut w = known();
+        let mut s = StreamWindow::default();
+        w.initial_window(100, ms(0), std::iter::empty());
+        w.data(Some(&mut s), 100, false, ms(10));
+        w.capture_end(&mut s, ms(2010));
+        assert_eq!(s.stalls.count, 1);
+        assert_eq!(s.stalls.total, Span::from_nanos(2_000_000_000));
+        assert!(s.stalls.open);
+        let mut idle = StreamWindow::default();
+        w.capture_end(&mut idle, ms(2010));
+        assert_eq!(idle.stalls.count, 0, "an open window is no stall");
+    }
+
+    #[test]
+    fn a_closed_connection_window_at_the_end_holds_streams_that_sent() {
+        let mut w = known();
+        let (mut a, mut quiet) = (StreamWindow::default(), StreamWindow::default());
+        w.initial_window(1 << 20, ms(0), std::iter::empty());
+        w.data(Some(&mut a), 65_535, false, ms(5));
+        w.capture_end(&mut a, ms(105));
+        w.capture_end(&mut quiet, ms(105));
+        assert_eq!(a.stalls.total, Span::from_nanos(100_000_000));
+        assert_eq!(a.stalls.scope, Scope::Connection);
+        assert_eq!(quiet.stalls.count, 0, "it had sent nothing");
     }
 
     #[test]

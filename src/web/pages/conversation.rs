@@ -554,6 +554,9 @@ pub async fn conversation(
             }
         }
     }
+    if http.items.iter().any(|e| e.row.stream_id.is_some()) {
+        rungs.extend(http2_frames(&stream.view.chunks));
+    }
     for e in &http.items {
         rungs.push(Rung::Exchange(Box::new(e.clone())));
     }
@@ -673,6 +676,30 @@ pub async fn conversation(
         r,
     }
     .into_response())
+}
+
+/// Frames on the ladder: an HTTP/2 conversation's packets that complete
+/// frames, labelled as in Wireshark's Info column.
+fn http2_frames(chunks: &[crate::analysis::follow::StreamChunk]) -> Vec<Rung> {
+    use crate::analysis::follow::ChunkKind;
+    const SHOWN: usize = 40;
+    let mut labeller = crate::analysis::Http2Labeller::default();
+    for c in chunks {
+        match c.kind {
+            ChunkKind::Data => labeller.bytes(c.dir, c.ts, c.frame, &c.bytes, SHOWN),
+            ChunkKind::Gap => labeller.gap(c.dir),
+            ChunkKind::Fin | ChunkKind::Reset => {}
+        }
+    }
+    labeller
+        .labels
+        .into_iter()
+        .map(|f| Rung::Packet {
+            at: f.ts,
+            from_client: f.dir == Dir::ToServer,
+            label: f.label,
+        })
+        .collect()
 }
 
 #[cfg(test)]

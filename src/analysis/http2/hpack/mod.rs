@@ -1,10 +1,12 @@
-//! Header blocks: one direction's HPACK decoding context (RFC 7541, by
-//! `loona-hpack`), kept honest when its state is unknown. A stream caught
+//! Header blocks: one direction's HPACK decoding context (RFC 7541, module
+//! `decoder`), kept honest when its state is unknown. A stream caught
 //! without its start, a damaged block or a bomb makes the context *lost*:
 //! from then on each block is decoded alone, and what it refers to in the
 //! dynamic table shows as unknown, never as a wrong value.
 
-use loona_hpack::Decoder;
+mod decoder;
+
+use decoder::Decoder;
 
 /// Largest dynamic table a peer may ask for: a table size update beyond
 /// it is an HPACK bomb (RFC 7541 §4.2 lets the receiver refuse it).
@@ -62,7 +64,7 @@ pub enum Trouble {
 
 /// One direction's HPACK decoding context.
 pub struct BlockDecoder {
-    decoder: Decoder<'static>,
+    decoder: Decoder,
     /// The dynamic table no longer matches the sender's.
     lost: bool,
 }
@@ -91,7 +93,7 @@ impl BlockDecoder {
     pub fn decode(&mut self, block: &[u8]) -> (Fields, Option<Trouble>) {
         let mut fields = Fields::default();
         let mut too_many = false;
-        let mut keep = |name: &[u8], value: &[u8]| {
+        let keep = |name: &[u8], value: &[u8]| {
             fields.count += 1;
             if fields.count > MAX_FIELDS {
                 too_many = true;
@@ -109,9 +111,9 @@ impl BlockDecoder {
             // Alone: a fresh table holds only this block's own insertions,
             // which are the newest entries of the real one, so every index
             // it resolves is right; older ones fail.
-            bounded_decoder().decode_with_cb(block, |n, v| keep(&n, &v))
+            bounded_decoder().decode(block, keep)
         } else {
-            self.decoder.decode_with_cb(block, |n, v| keep(&n, &v))
+            self.decoder.decode(block, keep)
         };
         let trouble = match result {
             _ if too_many => Some(Trouble::TooManyFields),
@@ -129,10 +131,8 @@ impl BlockDecoder {
     }
 }
 
-fn bounded_decoder() -> Decoder<'static> {
-    let mut decoder = Decoder::new();
-    decoder.set_max_allowed_table_size(MAX_TABLE_SIZE);
-    decoder
+fn bounded_decoder() -> Decoder {
+    Decoder::new(MAX_TABLE_SIZE)
 }
 
 #[cfg(test)]
