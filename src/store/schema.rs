@@ -49,7 +49,10 @@ const MIGRATIONS: &[&str] = &[
 /// 10: HTTP/2 verdicts name flow-control stalls, waits behind other
 /// streams and resets; indexes for the gRPC and HTTP/2 filters; the
 /// overview's histogram edges chosen from the data.
-pub const RESULTS_VERSION: i64 = 10;
+/// 11: dns rows name the truncated answer a TCP lookup retried
+/// (`retry_of`); an HTTP verdict gives the DNS time just before its
+/// connection.
+pub const RESULTS_VERSION: i64 = 11;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {

@@ -296,6 +296,16 @@ pub(crate) fn where_clause<R: Row>(q: &Query<R>, args: &mut Vec<Value>) -> Strin
             }
             Cond::Contains(t) => format!("instr({name}, {}) > 0", arg(Value::Text(t.clone()))),
             Cond::AtLeast(n) => format!("{name} >= {}", arg(Value::Integer(*n))),
+            Cond::AnyOf(words) => {
+                let terms: Vec<String> = words
+                    .iter()
+                    .map(|w| match w {
+                        Some(w) => format!("{name} = {}", arg(Value::Text(w.clone()))),
+                        None => format!("{name} IS NULL"),
+                    })
+                    .collect();
+                format!("({})", terms.join(" OR "))
+            }
         });
     }
     if wheres.is_empty() {

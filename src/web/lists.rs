@@ -711,6 +711,7 @@ const DNS_SHOWN: &[Shown] = &[
     strong("response_time"),
     col("retransmits"),
     col("status"),
+    col("retry_of"),
     col("answers"),
 ];
 

@@ -294,6 +294,8 @@ pub enum Cond {
     Contains(String),
     /// At least this value (a number or a duration in nanoseconds).
     AtLeast(i64),
+    /// Any of these words (`None`: no value), as `rcode=NXDOMAIN,none`.
+    AnyOf(Vec<Option<String>>),
 }
 
 impl Cond {
@@ -306,6 +308,8 @@ impl Cond {
             (Cond::EqualNoCase(want), Cell::Text(t)) => want.eq_ignore_ascii_case(t),
             (Cond::Contains(part), Cell::Text(t)) => t.contains(part.as_str()),
             (Cond::AtLeast(min), Cell::Int(n)) => n >= min,
+            (Cond::AnyOf(words), Cell::Text(t)) => words.iter().flatten().any(|w| w == t),
+            (Cond::AnyOf(words), Cell::Null) => words.contains(&None),
             _ => false,
         }
     }
@@ -362,17 +366,26 @@ impl Filter {
             FilterOp::Equal => Cond::Equal(Cell::Text(text()?.into())),
             FilterOp::EqualNoCase => Cond::EqualNoCase(text()?),
             FilterOp::EqualUpper => {
-                let word = text()?;
-                if !word
-                    .bytes()
-                    .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
-                {
-                    return Err(QueryError(format!(
-                        "{name} must be a word such as GET, not '{}'",
-                        shown(&word)
-                    )));
+                let list = text()?;
+                let mut words = Vec::new();
+                for word in list.split(',') {
+                    if word.is_empty()
+                        || !word
+                            .bytes()
+                            .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
+                    {
+                        return Err(QueryError(format!(
+                            "{name} must be a word such as GET or a list such as NXDOMAIN,SERVFAIL,none, not '{}'",
+                            shown(&list)
+                        )));
+                    }
+                    let word = word.to_ascii_uppercase();
+                    words.push((word != "NONE").then_some(word));
                 }
-                Cond::Equal(Cell::Text(word.to_ascii_uppercase().into()))
+                match words.as_slice() {
+                    [Some(word)] => Cond::Equal(Cell::Text(word.clone().into())),
+                    _ => Cond::AnyOf(words),
+                }
             }
             FilterOp::Contains => Cond::Contains(text()?),
             FilterOp::AtLeast => match v.parse::<f64>() {
