@@ -246,7 +246,11 @@ fn dns_time_before_connecting_is_in_the_first_verdict() {
         "{}",
         first.verdict.text
     );
-    assert!(!second.verdict.text.contains("DNS"), "{}", second.verdict.text);
+    assert!(
+        !second.verdict.text.contains("DNS"),
+        "{}",
+        second.verdict.text
+    );
 }
 
 /// The stored TSV is still what tshark says.
@@ -445,7 +449,9 @@ fn api_and_page_list_the_lookups() {
         .get(&format!("/api/captures/{id}/dns?rcode=SERVFAIL,none"))
         .json();
     assert_eq!(or_none["total"], 2 + unanswered["total"].as_u64().unwrap());
-    let page = s.get(&format!("/c/{id}/dns?rcode=NXDOMAIN,SERVFAIL")).text();
+    let page = s
+        .get(&format!("/c/{id}/dns?rcode=NXDOMAIN,SERVFAIL"))
+        .text();
     assert!(page.contains("fail.test") && page.contains("nx.test"));
     let bad = s.get(&format!("/api/captures/{id}/dns?rcode=NX%20DOMAIN"));
     assert_eq!(bad.status, 400, "{}", bad.text());

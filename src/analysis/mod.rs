@@ -394,14 +394,17 @@ impl Pipeline<'_> {
         };
         let (src, dst) = (packet.src, packet.dst);
         let reassembled;
-        let mut l4 = packet.l4;
         let transport = match packet.fragment {
             Some(frag) => {
                 let ts = frame.ts.unwrap_or_default();
                 match self.defrag.push(&packet, frag, ts) {
                     Some(whole) => {
                         reassembled = whole;
-                        l4 = &reassembled;
+                        if tunnel::is_ip_protocol(packet.protocol) {
+                            // A tunnel in fragments, opened now it is whole.
+                            self.ip_tunnel(frame, &packet, &reassembled);
+                            return;
+                        }
                         let len = reassembled.len() as u32;
                         match decode::transport(packet.protocol, &reassembled, len) {
                             Ok(t) => t,
@@ -438,8 +441,8 @@ impl Pipeline<'_> {
                 }
             }
             Transport::Other { protocol } => {
-                if tunnel::is_ip_protocol(protocol) {
-                    self.ip_tunnel(frame, &packet, l4);
+                if packet.fragment.is_none() && tunnel::is_ip_protocol(protocol) {
+                    self.ip_tunnel(frame, &packet, packet.l4);
                     return;
                 }
                 let name = match protocol {

@@ -243,7 +243,10 @@ mod test {
         for i in 0..100 {
             recent.note(&mut lookup("a.test", "A 192.0.2.1", i, 1));
         }
-        assert_eq!(recent.by_client.values().map(VecDeque::len).sum::<usize>(), PER_CLIENT);
+        assert_eq!(
+            recent.by_client.values().map(VecDeque::len).sum::<usize>(),
+            PER_CLIENT
+        );
         assert_eq!(strip_port("[::1]:80"), "::1");
         assert_eq!(strip_port("::1"), "::1");
     }
