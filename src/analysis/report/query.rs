@@ -375,7 +375,7 @@ impl Filter {
                             .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
                     {
                         return Err(QueryError(format!(
-                            "{name} must be a word such as GET or a list such as NXDOMAIN,SERVFAIL,none, not '{}'",
+                            "{name} must be a word such as GET, not '{}'",
                             shown(&list)
                         )));
                     }
