@@ -8,7 +8,9 @@ use std::path::Path;
 
 use serde_json::Value;
 use tracedeck::analysis::report::DnsRow;
-use tracedeck::analysis::{self, dns_rcode_name, dns_type_name, Options, Output, OutputError};
+use tracedeck::analysis::{
+    self, dns_rcode_name, dns_type_name, HttpExchange, Options, Output, OutputError,
+};
 use tracedeck::flow::{Conversation, Proto};
 use tracedeck::pcap::Reader;
 
@@ -19,6 +21,7 @@ use crate::support::shared::{samples, shared};
 struct Lookups {
     rows: Vec<DnsRow>,
     convs: BTreeMap<u64, Conversation>,
+    exchanges: Vec<HttpExchange>,
 }
 
 impl Output for Lookups {
@@ -28,6 +31,10 @@ impl Output for Lookups {
     }
     fn dns(&mut self, lookup: DnsRow) -> Result<(), OutputError> {
         self.rows.push(lookup);
+        Ok(())
+    }
+    fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
+        self.exchanges.push(exchange);
         Ok(())
     }
 }
@@ -190,6 +197,59 @@ fn sample_lookups_match_tshark() {
         ours.rows.iter().all(|r| r.note.is_none()),
         "{:?}",
         ours.rows
+    );
+    // Each retry over TCP names the truncated answer it retried: same
+    // client, same server, over UDP.
+    let retries: Vec<&DnsRow> = ours
+        .rows
+        .iter()
+        .filter(|r| r.transport == Proto::Tcp && r.name == "big.test")
+        .collect();
+    assert_eq!(retries.len(), 2);
+    for r in retries {
+        let of = r.retry_of.unwrap_or_else(|| panic!("{r:?}"));
+        assert!(
+            ours.rows.iter().any(|t| t.conversation == of
+                && t.tc
+                && t.transport == Proto::Udp
+                && t.client.ip() == r.client.ip()
+                && t.server.ip() == r.server.ip()),
+            "{r:?}"
+        );
+    }
+    assert_eq!(count(&|r| r.retry_of.is_some()), 2);
+}
+
+/// The first exchange of a connection made just after the client's
+/// lookup of its Host gives the lookup's time in its verdict; the second
+/// exchange of the connection does not (sample-captures/dns/make_http.sh:
+/// dig, then curl with two requests).
+#[test]
+fn dns_time_before_connecting_is_in_the_first_verdict() {
+    let ours = lookups(&samples().join("dns/dns-then-http.pcap"));
+    let dig = ours
+        .rows
+        .iter()
+        .find(|r| r.name == "ok.test" && r.server.port() == 53)
+        .unwrap();
+    let took = dig.response_time.unwrap();
+    assert!(took.as_nanos() >= 30_000_000, "{took}");
+    let [first, second] = ours.exchanges.as_slice() else {
+        panic!("{:?}", ours.exchanges);
+    };
+    assert_eq!(first.exchange.uri.as_deref(), Some("/first"));
+    assert!(
+        first
+            .verdict
+            .text
+            .ends_with(&format!("; DNS {took} before connecting")),
+        "{}",
+        first.verdict.text
+    );
+    assert!(
+        !second.verdict.text.contains("DNS"),
+        "{}",
+        second.verdict.text
     );
 }
 
@@ -379,6 +439,20 @@ fn api_and_page_list_the_lookups() {
         .get(&format!("/api/captures/{id}/dns?status=unanswered"))
         .json();
     assert_eq!(unanswered["total"], 3);
+    // A list, as the CLI's --rcode: both failures, and `none` for the
+    // unanswered.
+    let failed = s
+        .get(&format!("/api/captures/{id}/dns?rcode=NXDOMAIN,servfail"))
+        .json();
+    assert_eq!(failed["total"], 4, "{failed}");
+    let or_none = s
+        .get(&format!("/api/captures/{id}/dns?rcode=SERVFAIL,none"))
+        .json();
+    assert_eq!(or_none["total"], 2 + unanswered["total"].as_u64().unwrap());
+    let page = s
+        .get(&format!("/c/{id}/dns?rcode=NXDOMAIN,SERVFAIL"))
+        .text();
+    assert!(page.contains("fail.test") && page.contains("nx.test"));
     let bad = s.get(&format!("/api/captures/{id}/dns?rcode=NX%20DOMAIN"));
     assert_eq!(bad.status, 400, "{}", bad.text());
 

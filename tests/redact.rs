@@ -185,6 +185,11 @@ const FRAGMENTED_HTTP: [&str; 2] = [
     "zeek-ipv4-fragmented-4.pcap",
 ];
 
+/// Tunnels whose outer datagrams came in IP fragments: the rewriter masks
+/// such fragments' payload whole (it does not reassemble), so the copy
+/// has no tunnelled conversations (README, "Redacted sharing").
+const FRAGMENTED_TUNNELS: &str = "fragmented.pcap";
+
 /// Captures whose application layer the rewriter does not read value by
 /// value (TLS records; HTTP/2 header blocks, masked whole): `strict` masks
 /// that payload, so their TLS facts and HTTP/2 exchanges are lost in the
@@ -207,6 +212,9 @@ fn issue_17_every_sample_and_corpus_capture_analyses_alike_after_redaction() {
             continue;
         };
         let file_name = input.file_name().unwrap().to_str().unwrap();
+        if file_name == FRAGMENTED_TUNNELS {
+            continue;
+        }
         for name in [ProfileName::Strict, ProfileName::Addresses] {
             if name == ProfileName::Strict
                 && (FRAGMENTED_HTTP.contains(&file_name) || payload_masked_whole(&owner))
@@ -247,6 +255,17 @@ fn issue_17_every_sample_and_corpus_capture_analyses_alike_after_redaction() {
                     ..Collected::default()
                 },
             );
+            if name == ProfileName::Strict {
+                // `strict` masks DNS as other payload: the copy has no
+                // lookups, so no verdict gives a DNS time.
+                for e in &mut want.exchanges {
+                    if e.verdict.ends_with(" before connecting") {
+                        if let Some(at) = e.verdict.rfind("; DNS ") {
+                            e.verdict.truncate(at);
+                        }
+                    }
+                }
+            }
             assert_eq!(got.conversations, want.conversations, "{what}");
             // An IP-literal Host is masked in the bytes and pseudonymised
             // in rows; names are kept in both.

@@ -109,6 +109,34 @@ fn vxlan_on_the_linux_port_is_opened_without_configuration() {
     );
 }
 
+/// GRE and VXLAN whose outer datagrams came in fragments: opened once
+/// the datagram is whole, every packet of both flows found.
+#[test]
+fn a_tunnel_in_a_fragmented_datagram_is_opened_after_reassembly() {
+    let (summary, convs) = analyze(&dir().join("fragmented.pcap"));
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    let outer = "192.0.2.1→192.0.2.2";
+    for (client, want) in [
+        ("172.16.60.1:40060", format!("gre {outer}")),
+        ("172.16.60.1:50060", format!("gre {outer}")),
+        ("172.16.61.1:40061", format!("vxlan vni 61 {outer}")),
+        ("172.16.61.1:50061", format!("vxlan vni 61 {outer}")),
+    ] {
+        assert_eq!(
+            tunnel_of(&convs, client).as_deref(),
+            Some(&*want),
+            "{client}"
+        );
+    }
+    let inner: u64 = convs
+        .iter()
+        .filter(|c| c.tunnel.is_some())
+        .map(|c| c.packets())
+        .sum();
+    assert_eq!(inner, 2 * 10);
+    assert_eq!(summary.protocols.get("other-ip"), None);
+}
+
 #[test]
 fn an_encapsulation_left_closed_is_a_warning_naming_it() {
     let (summary, convs) = analyze(&dir().join("undecoded.pcap"));

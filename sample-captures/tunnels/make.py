@@ -232,7 +232,28 @@ def edges():
     write("ip-edges.pcap", out)
 
 
+def fragmented():
+    """Tunnels whose outer IPv4 datagrams come in fragments (GRE, and VXLAN
+    on 4789): opened once the outer datagram is whole, as tshark does."""
+    from scapy.all import fragment
+    clk = Clock()
+    out = []
+    E = Ether(src=MAC_A, dst=MAC_B)
+    ident = iter(range(100, 1000))
+    for d, p in flows(60):
+        pkt = outer_ip(d, proto=47, id=next(ident)) / Raw(gre(0x0800) + bytes(p))
+        for f in fragment(pkt, fragsize=32):
+            out.append((clk.next(), E / f))
+    for d, p in flows(61):
+        pkt = (outer_ip(d, id=next(ident)) / UDP(sport=33336, dport=4789)
+               / struct.pack("!II", 0x08000000, 61 << 8) / eth(p))
+        for f in fragment(pkt, fragsize=32):
+            out.append((clk.next(), E / f))
+    write("fragmented.pcap", out)
+
+
 if __name__ == "__main__":
+    fragmented()
     edges()
     tunnels()
     vxlan_8472()

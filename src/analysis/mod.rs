@@ -213,16 +213,37 @@ struct Handler<'o> {
     tunnel: tunnel::Path,
     /// Open conversations a tunnel carried (the first one seen), by id.
     tunnels: FxHashMap<u64, tunnel::Path>,
+    /// Clients' recent DNS answers, for the DNS time in HTTP verdicts.
+    lookups: dns::RecentLookups,
 }
 
 /// What a `Handler` gives analyzers to emit into.
 struct Sink<'a> {
     out: &'a mut dyn Output,
     inner: &'a mut Vec<InnerPacket>,
+    conv: &'a Conversation,
+    lookups: &'a mut dns::RecentLookups,
 }
 
 impl Emit for Sink<'_> {
-    fn record(&mut self, record: Record) -> Result<(), OutputError> {
+    fn record(&mut self, mut record: Record) -> Result<(), OutputError> {
+        match &mut record {
+            Record::Dns(row) => self.lookups.note(row),
+            Record::Http(ex) => {
+                let took = self.conv.start.and_then(|connected| {
+                    self.lookups.before_connecting(
+                        self.conv.id,
+                        ex.client.ip(),
+                        ex.server.ip(),
+                        ex.exchange.host.as_deref(),
+                        connected,
+                    )
+                });
+                if let Some(took) = took {
+                    crate::http::add_dns_time(&mut ex.verdict, took);
+                }
+            }
+        }
         record.deliver(self.out)
     }
 
@@ -239,6 +260,8 @@ impl Handler<'_> {
         let mut sink = Sink {
             out: &mut *self.out,
             inner: &mut self.inner,
+            conv,
+            lookups: &mut self.lookups,
         };
         if let Err(e) = conn.drain(conv, &self.keys, &mut sink) {
             self.failed = Some(e);
@@ -377,6 +400,11 @@ impl Pipeline<'_> {
                 match self.defrag.push(&packet, frag, ts) {
                     Some(whole) => {
                         reassembled = whole;
+                        if tunnel::is_ip_protocol(packet.protocol) {
+                            // A tunnel in fragments, opened now it is whole.
+                            self.ip_tunnel(frame, &packet, &reassembled);
+                            return;
+                        }
                         let len = reassembled.len() as u32;
                         match decode::transport(packet.protocol, &reassembled, len) {
                             Ok(t) => t,
@@ -414,7 +442,7 @@ impl Pipeline<'_> {
             }
             Transport::Other { protocol } => {
                 if packet.fragment.is_none() && tunnel::is_ip_protocol(protocol) {
-                    self.ip_tunnel(frame, &packet);
+                    self.ip_tunnel(frame, &packet, packet.l4);
                     return;
                 }
                 let name = match protocol {
@@ -440,12 +468,14 @@ impl Pipeline<'_> {
         }
     }
 
-    /// An IP payload of an encapsulation's protocol: the packet it carries
-    /// (an empty one, as a PPTP acknowledgment, counts as today's other-ip).
+    /// An IP payload of an encapsulation's protocol (`l4`: the datagram's
+    /// payload, reassembled when it came in fragments): the packet it
+    /// carries (an empty one, as a PPTP acknowledgment, counts as today's
+    /// other-ip).
     #[cold]
     #[inline(never)]
-    fn ip_tunnel(&mut self, frame: &Frame<'_>, packet: &decode::Packet<'_>) {
-        match tunnel::ip(packet.src, packet.dst, packet.protocol, packet.l4) {
+    fn ip_tunnel(&mut self, frame: &Frame<'_>, packet: &decode::Packet<'_>, l4: &[u8]) {
+        match tunnel::ip(packet.src, packet.dst, packet.protocol, l4) {
             Some(decap) => self.tunnel(frame, decap),
             None => *self.protocols.entry("other-ip").or_default() += 1,
         }
@@ -534,6 +564,7 @@ pub fn analyze(
         failed: None,
         tunnel: tunnel::Path::default(),
         tunnels: FxHashMap::default(),
+        lookups: dns::RecentLookups::default(),
     };
     let mut pipe = Pipeline {
         table: FlowTable::new(handler, opts.limits),

@@ -144,6 +144,13 @@ pub fn judge(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
     v
 }
 
+/// Adds the client's DNS lookup that came just before its connection
+/// (`took`: query to response) to the verdict of the connection's first
+/// exchange: "DNS 120.0 ms before connecting".
+pub fn add_dns_time(v: &mut Verdict, took: Span) {
+    v.text.push_str(&format!("; DNS {took} before connecting"));
+}
+
 /// What an HTTP/2 stream adds to its verdict: the frame that ended it,
 /// flow-control stalls each way and time spent behind other streams
 /// (README "HTTP/2"). Filled by the HTTP/2 analyzer.

@@ -53,6 +53,9 @@ const MIGRATIONS: &[&str] = &[
 /// show Wireshark's calculated window.
 /// Also 11: conversations store whether they carry TLS and whether it was
 /// decrypted (the `tls` and `decrypted` filter predicates).
+/// Also 11: dns rows name the truncated answer a TCP lookup retried
+/// (`retry_of`); an HTTP verdict gives the DNS time just before its
+/// connection.
 pub const RESULTS_VERSION: i64 = 11;
 
 /// Tables of a results database, created empty before the analysis writes.

@@ -312,6 +312,16 @@ fn cond_sql(name: &str, cond: &Cond, args: &mut Vec<Value>) -> String {
         Cond::Contains(t) => format!("instr({name}, {}) > 0", arg(Value::Text(t.clone()))),
         Cond::AtLeast(n) => format!("{name} >= {}", arg(Value::Integer(*n))),
         Cond::Below(n) => format!("{name} < {}", arg(Value::Integer(*n))),
+        Cond::AnyOf(words) => {
+            let terms: Vec<String> = words
+                .iter()
+                .map(|w| match w {
+                    Some(w) => format!("{name} = {}", arg(Value::Text(w.clone()))),
+                    None => format!("{name} IS NULL"),
+                })
+                .collect();
+            format!("({})", terms.join(" OR "))
+        }
         Cond::Conversation(w) => format!(
             "{name} IN (SELECT id FROM {} WHERE {})",
             ConversationRow::TABLE,

@@ -776,6 +776,7 @@ const DNS_SHOWN: &[Shown] = &[
     strong("response_time"),
     col("retransmits"),
     col("status"),
+    col("retry_of"),
     col("answers"),
 ];
 

@@ -285,6 +285,19 @@ mod test {
         let q = dns_query(&p).unwrap();
         assert_eq!(q.sort.name(), "response_time");
         assert_eq!(q.filters.len(), 1);
+        // A list, as `analyze --rcode` takes it (`none`: no response).
+        let p = Params::parse(Some("rcode=nxdomain,SERVFAIL,none"), DNS_PARAMS).unwrap();
+        let q = dns_query(&p).unwrap();
+        assert_eq!(
+            q.filter_on("rcode"),
+            Some(&Cond::AnyOf(vec![
+                Some("NXDOMAIN".into()),
+                Some("SERVFAIL".into()),
+                None
+            ]))
+        );
+        let p = Params::parse(Some("rcode=NXDOMAIN,,x1"), DNS_PARAMS).unwrap();
+        assert!(dns_query(&p).is_err());
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! [`DnsRow`](crate::analysis::report::DnsRow)s (README, "DNS lookups").
 
 mod lookups;
+mod recent;
 pub mod wire;
+
+pub use recent::RecentLookups;
 
 use crate::flow::{Conversation, Dir, StreamSink};
 use crate::time::Timestamp;

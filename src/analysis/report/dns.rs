@@ -54,6 +54,9 @@ crate::table! {
             .sorts(Desc),
         /// The response was truncated (TC): the client should retry over TCP.
         tc: bool = C::spec("TC", "the response was truncated (retry over TCP)"),
+        /// A lookup over TCP that retried a truncated answer: the
+        /// conversation that carried the truncated one.
+        retry_of: Option<u64> = C::spec("retry of", "the conversation whose truncated (TC) answer this TCP lookup retried"),
         /// answered, unanswered, truncated, or no query (a response whose
         /// query was not captured).
         status: String = C::spec("status", "answered, unanswered, truncated, no query")
@@ -94,6 +97,7 @@ impl Default for DnsRow {
             response_time: None,
             retransmits: 0,
             tc: false,
+            retry_of: None,
             status: status::UNANSWERED.to_string(),
             query_frame: None,
             response_frame: None,

@@ -301,6 +301,8 @@ pub enum Cond {
     /// of a filter expression). A cell alone cannot tell: the store
     /// answers it, and in memory [`ConvWhere::matches`] does.
     Conversation(Box<ConvWhere>),
+    /// Any of these words (`None`: no value), as `rcode=NXDOMAIN,none`.
+    AnyOf(Vec<Option<String>>),
 }
 
 impl Cond {
@@ -314,6 +316,8 @@ impl Cond {
             (Cond::Contains(part), Cell::Text(t)) => t.contains(part.as_str()),
             (Cond::AtLeast(min), Cell::Int(n)) => n >= min,
             (Cond::Below(max), Cell::Int(n)) => n < max,
+            (Cond::AnyOf(words), Cell::Text(t)) => words.iter().flatten().any(|w| w == t),
+            (Cond::AnyOf(words), Cell::Null) => words.contains(&None),
             _ => false,
         }
     }
@@ -370,17 +374,26 @@ impl Filter {
             FilterOp::Equal => Cond::Equal(Cell::Text(text()?.into())),
             FilterOp::EqualNoCase => Cond::EqualNoCase(text()?),
             FilterOp::EqualUpper => {
-                let word = text()?;
-                if !word
-                    .bytes()
-                    .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
-                {
-                    return Err(QueryError(format!(
-                        "{name} must be a word such as GET, not '{}'",
-                        shown(&word)
-                    )));
+                let list = text()?;
+                let mut words = Vec::new();
+                for word in list.split(',') {
+                    if word.is_empty()
+                        || !word
+                            .bytes()
+                            .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
+                    {
+                        return Err(QueryError(format!(
+                            "{name} must be a word such as GET, not '{}'",
+                            shown(&list)
+                        )));
+                    }
+                    let word = word.to_ascii_uppercase();
+                    words.push((word != "NONE").then_some(word));
                 }
-                Cond::Equal(Cell::Text(word.to_ascii_uppercase().into()))
+                match words.as_slice() {
+                    [Some(word)] => Cond::Equal(Cell::Text(word.clone().into())),
+                    _ => Cond::AnyOf(words),
+                }
             }
             FilterOp::Contains => Cond::Contains(text()?),
             FilterOp::AtLeast | FilterOp::Below => {
