@@ -619,7 +619,9 @@ pub struct HttpPage {
     any_filter: bool,
 }
 
-/// The HTTP page's filters, as the form names them.
+/// The HTTP page's filters, as the form names them: the first
+/// [`HTTP_FIELDS`] have a field of their own, the rest travel in the form
+/// as hidden inputs.
 const HTTP_FILTERS: [&str; 14] = [
     "status",
     "method",
@@ -636,6 +638,7 @@ const HTTP_FILTERS: [&str; 14] = [
     "rename",
     "split",
 ];
+const HTTP_FIELDS: usize = 8;
 
 /// `GET /c/ID/http`: HTTP exchanges, filtered (status, method, host,
 /// path, time range) and sortable; each row opens its conversation at
@@ -734,18 +737,11 @@ pub async fn http(
         min_total_time: typed("min_total_time"),
         max_total_time: typed("max_total_time"),
         grpc: grpc_now,
-        hidden: [
-            "grpc_method",
-            "http",
-            "stream",
-            "template",
-            "rename",
-            "split",
-        ]
-        .into_iter()
-        .map(|k| (k, typed(k)))
-        .filter(|(_, v)| !v.is_empty())
-        .collect(),
+        hidden: HTTP_FILTERS[HTTP_FIELDS..]
+            .iter()
+            .map(|&k| (k, typed(k)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
         conversation: typed("conversation"),
         sort: if p.get("sort").is_some() {
             q.sort.name().to_string()
