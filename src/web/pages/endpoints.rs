@@ -316,23 +316,32 @@ pub fn exchanges(
             .and_then(|i| set.rows.get(i))
             .is_some_and(|e| e.template == t.template)
     };
+    // The scan seeks page by page from the start (every match is counted);
+    // the page shown starts after `q.after`, the last row of the page
+    // before, as the store's keyset pages do, else at `q.offset`.
     let mut scan = q.clone();
     scan.limit = MAX_LIMIT;
     scan.offset = 0;
+    scan.after = None;
+    let mut before_cursor = q.after.is_some();
     let (mut total, mut items) = (0u64, Vec::new());
     loop {
         let page = s.exchanges(id, &scan)?;
         let got = page.items.len();
+        scan.after = page.items.last().map(|e| e.id);
         for e in page.items.into_iter().filter(|e| ours(&e.row)) {
-            if total >= q.offset && items.len() < q.limit as usize {
+            total += 1;
+            if before_cursor {
+                before_cursor = q.after != Some(e.id);
+                continue;
+            }
+            if (q.after.is_some() || total > q.offset) && items.len() < q.limit as usize {
                 items.push(e);
             }
-            total += 1;
         }
-        if got < MAX_LIMIT as usize {
+        if got < MAX_LIMIT as usize || scan.after.is_none() {
             break;
         }
-        scan.offset += u64::from(MAX_LIMIT);
     }
     Ok(Page { total, items })
 }
