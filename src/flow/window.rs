@@ -112,6 +112,10 @@ impl Handshake {
     pub(crate) fn syn(&mut self, side: usize, synack: bool, shift: Option<u8>) {
         let other = 1 - (side & 1);
         let side = side & 1;
+        if !synack && self.offered[other].is_some() {
+            // A retransmitted SYN after the answer: the handshake decided.
+            return;
+        }
         self.offered[side] = Some(shift);
         let scale =
             |s: Option<u8>| s.map_or(WindowScale::Off, |s| WindowScale::Shift(s.min(MAX_SHIFT)));
@@ -170,6 +174,16 @@ mod test {
             assert_eq!(h.scale(1), WindowScale::Off);
             assert_eq!(h.scale(0).window(64, false), 64);
         }
+    }
+
+    #[test]
+    fn a_retransmitted_syn_after_the_answer_changes_nothing() {
+        let mut h = Handshake::default();
+        h.syn(0, false, Some(10));
+        h.syn(1, true, None);
+        h.syn(0, false, Some(10));
+        assert_eq!(h.scale(0), WindowScale::Off);
+        assert_eq!(h.scale(1), WindowScale::Off);
     }
 
     #[test]
