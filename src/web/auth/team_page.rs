@@ -75,6 +75,12 @@ async fn ownership<K: IdKind>(viewer: &Viewer, id: &Id<K>) -> Result<Ownership, 
 
 /// Moves upload `id` to `team` (empty: none), audited.
 async fn change<K: IdKind>(viewer: &Viewer, id: &Id<K>, team: &str) -> Result<Ownership, Error> {
+    let now = ownership(viewer, id).await?;
+    // Keeping the current team is no change (the page offers it even to
+    // an owner who has since left it).
+    if now.team.as_deref().unwrap_or("") == team {
+        return Ok(now);
+    }
     let team = checked_team(viewer, team).await?;
     let (text, chosen) = (id.to_string(), team.clone());
     off_thread(viewer.auth.store.clone(), move |s| {
