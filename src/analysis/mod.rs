@@ -441,7 +441,7 @@ impl Pipeline<'_> {
                 }
             }
             Transport::Other { protocol } => {
-                if packet.fragment.is_none() && tunnel::is_ip_protocol(protocol) {
+                if tunnel::is_ip_protocol(protocol) {
                     self.ip_tunnel(frame, &packet, packet.l4);
                     return;
                 }

@@ -44,7 +44,7 @@ struct Quals {
 /// abbreviation, a comparison, ...), where a bare id is a syntax error.
 type Q = Option<Quals>;
 
-const MAX_DEPTH: u32 = 64;
+pub(super) const MAX_DEPTH: u32 = 64;
 
 pub(crate) fn parse_expr(src: &str) -> Result<Expr, ParseError> {
     let toks = tokenize(src)?;

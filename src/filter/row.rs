@@ -275,7 +275,7 @@ impl<'a> RowParser<'a> {
 
     fn unary(&mut self) -> Result<RowExpr, ParseError> {
         self.depth += 1;
-        if self.depth > 64 {
+        if self.depth > super::parser::MAX_DEPTH {
             let at = self
                 .toks
                 .get(self.pos)

@@ -26,7 +26,7 @@
 use super::views::text;
 use super::{Redactor, FILL};
 use crate::strace::text::{annotation, skip_string, split_args, unquote};
-use crate::strace::{Exec, SyscallView, Trace};
+use crate::strace::{Exec, Trace};
 
 /// A parsed log as a share link shows it: each call's arguments and
 /// result text, each execve's argv, signal and note text with secrets
@@ -109,11 +109,6 @@ const SOCKET_CALLS: [&str; 8] = [
 const FD_IO_CALLS: [&str; 6] = ["read", "write", "readv", "writev", "pread64", "pwrite64"];
 /// fd annotations (`-y`) that are not sockets.
 const NOT_SOCKET: [&str; 3] = ["/", "pipe:", "anon_inode:"];
-
-/// A syscall row of the strace views: its arguments redacted.
-pub fn syscall(r: &Redactor, view: &mut SyscallView) {
-    view.args = syscall_args(r, &view.syscall, &view.args);
-}
 
 /// One execve of the process view: secret argv values masked, addresses
 /// in the others pseudonymised.

@@ -32,6 +32,15 @@ pub struct Stalls {
     pub open: bool,
 }
 
+impl Stalls {
+    /// One more stall of `span` on a window of `scope`.
+    fn add(&mut self, span: Span, scope: Scope) {
+        self.total = Span::from_nanos(self.total.as_nanos().saturating_add(span.as_nanos()));
+        self.count += 1;
+        self.scope = self.scope.max(scope);
+    }
+}
+
 /// One direction of one stream: what the sender sent, what the receiver
 /// granted beyond the initial window, and a stall waiting to be confirmed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,10 +106,7 @@ impl Windows {
             return;
         };
         if let Some((span, scope)) = s.pending.take() {
-            s.stalls.total =
-                Span::from_nanos(s.stalls.total.as_nanos().saturating_add(span.as_nanos()));
-            s.stalls.count += 1;
-            s.stalls.scope = s.stalls.scope.max(scope);
+            s.stalls.add(span, scope);
         }
         s.sent += i64::from(len);
         if self.known && !ended && s.window(self.initial) <= 0 {
@@ -163,11 +169,7 @@ impl Windows {
             (None, Some(since)) if s.sent > 0 => (since, Scope::Connection),
             _ => return,
         };
-        let span = ts.since(since);
-        s.stalls.total =
-            Span::from_nanos(s.stalls.total.as_nanos().saturating_add(span.as_nanos()));
-        s.stalls.count += 1;
-        s.stalls.scope = s.stalls.scope.max(scope);
+        s.stalls.add(ts.since(since), scope);
         s.stalls.open = true;
     }
 
