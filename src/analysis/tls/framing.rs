@@ -11,6 +11,9 @@
 //! found wrongly does not decrypt; without a record that fits, the
 //! direction stays unread.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use crate::time::Timestamp;
 
 /// Content types (RFC 8446 §5.1).
@@ -88,6 +91,13 @@ struct Resync {
     buf: Vec<u8>,
     /// Where each pushed chunk starts in `buf`, with its time and frame.
     marks: Vec<(usize, Timestamp, u64)>,
+    /// Positions of `buf` before this one are judged: no record there, or
+    /// a header in `waiting`.
+    scanned: usize,
+    /// Headers that fit but whose record's end was not in `buf` yet, by
+    /// the `buf` length that decides them: (that length, position). Each
+    /// byte is looked at once, however the stream is cut into segments.
+    waiting: BinaryHeap<Reverse<(usize, usize)>>,
 }
 
 /// Why a direction's framing stopped.
@@ -202,6 +212,8 @@ impl Framer {
             .saturating_add(len);
         resync.buf.clear();
         resync.marks.clear();
+        resync.scanned = 0;
+        resync.waiting.clear();
     }
 
     /// Why the direction is unread after its last gap, if it is.
@@ -227,18 +239,46 @@ impl Framer {
         r.marks.push((r.buf.len(), ts, frame));
         r.buf.extend_from_slice(bytes);
         let fits = |h: &[u8]| is_record_header(h) && h[1..3] == version && h[0] != HEARTBEAT;
-        let found = (0..r.buf.len().saturating_sub(HEADER_LEN - 1)).find(|&i| {
-            let h = &r.buf[i..];
-            if !fits(h) {
-                return false;
-            }
+        let len = r.buf.len();
+        // Whether the header at `i` starts a record: the next header fits,
+        // or the record ends with the bytes seen so far; Err: not known
+        // until `buf` is as long as the value.
+        let judge = |buf: &[u8], i: usize| -> Result<bool, usize> {
+            let h = &buf[i..];
             let next = i + HEADER_LEN + usize::from(u16::from_be_bytes([h[3], h[4]]));
-            match r.buf.get(next..next + HEADER_LEN) {
-                Some(n) => fits(n),
-                // A record that ends with the bytes seen so far.
-                None => next == r.buf.len(),
+            match buf.get(next..next + HEADER_LEN) {
+                Some(n) => Ok(fits(n)),
+                None if next == buf.len() => Ok(true),
+                None if next < buf.len() => Err(next + HEADER_LEN),
+                None => Err(next),
             }
-        });
+        };
+        let mut found = None;
+        while let Some(&Reverse((decided_at, i))) = r.waiting.peek() {
+            if decided_at > len {
+                break;
+            }
+            r.waiting.pop();
+            match judge(&r.buf, i) {
+                Ok(true) => found = Some(found.map_or(i, |f: usize| f.min(i))),
+                Ok(false) => {}
+                Err(at) => r.waiting.push(Reverse((at, i))),
+            }
+        }
+        for i in r.scanned..len.saturating_sub(HEADER_LEN - 1) {
+            if found.is_some_and(|f| f < i) {
+                break;
+            }
+            if !fits(&r.buf[i..]) {
+                continue;
+            }
+            match judge(&r.buf, i) {
+                Ok(true) => found = Some(found.map_or(i, |f: usize| f.min(i))),
+                Ok(false) => {}
+                Err(at) => r.waiting.push(Reverse((at, i))),
+            }
+        }
+        r.scanned = r.scanned.max(len.saturating_sub(HEADER_LEN - 1));
         let Some(i) = found else {
             if r.buf.len() > RESYNC_WINDOW {
                 // Keep the tail a header could start in.
@@ -246,6 +286,8 @@ impl Framer {
                 r.buf.drain(..drop);
                 r.start += drop as u64;
                 r.marks = vec![(0, ts, frame)];
+                r.scanned = 0;
+                r.waiting.clear();
             }
             self.resync = Some(r);
             return;
@@ -501,6 +543,21 @@ mod test {
             }]
         );
         assert!(f.broken().is_none() && f.unresumed_gap().is_none());
+    }
+
+    #[test]
+    fn the_search_finds_the_same_record_however_the_bytes_are_cut() {
+        // A header whose length points past a later cut waits for it; a
+        // fitting header before the real records is passed over.
+        let bytes: &[u8] = b"xyz\x17\x03\x03\x00\x09ab\x17\x03\x03\x00\x01q\x17\x03\x03\x00\x01r";
+        let (whole, _) = after_gap(&[bytes]);
+        let single: Vec<&[u8]> = bytes.chunks(1).collect();
+        let (byte_by_byte, f) = after_gap(&single);
+        assert_eq!(whole.len(), byte_by_byte.len());
+        for (a, b) in whole.iter().zip(&byte_by_byte) {
+            assert_eq!((a.0, a.2), (b.0, b.2), "{whole:?} {byte_by_byte:?}");
+        }
+        assert_eq!(f.resumed.len(), 1);
     }
 
     #[test]
