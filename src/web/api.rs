@@ -175,7 +175,7 @@ pub async fn stream(
     Checked(StreamFrom(from, raw)): Checked<StreamFrom>,
     Resolved(id): Resolved,
 ) -> Result<impl IntoResponse> {
-    let keys = crate::web::keylog::for_follow(&state, upload, raw).await?;
+    let keys = crate::web::keylog::for_follow(&state, upload, (id, n), raw).await?;
     Ok(Json(
         blocking(&state, move |s| {
             follow::stream(s, &id, n, from, STREAM_MAX_PER_DIR, keys)

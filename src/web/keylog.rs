@@ -562,14 +562,23 @@ pub(crate) fn raw_records(
     }
 }
 
-/// The key log a followed stream of capture `id` decrypts with: none when
-/// the raw records are asked for (`?tls=raw`) or it has none.
+/// The key log conversation `n` of results `view` (of capture `id`)
+/// decrypts its followed stream with: none when the raw records are asked
+/// for (`?tls=raw`), the conversation carries no TLS, or the capture has
+/// no key log.
 pub(crate) async fn for_follow(
     state: &AppState,
     id: CaptureId,
+    (view, n): (CaptureId, u64),
     raw: bool,
 ) -> Result<Option<Arc<KeyLog>>> {
     if raw {
+        return Ok(None);
+    }
+    // Only a TLS conversation pays for reading the key log and the
+    // capture's first blocks.
+    let tls = blocking(state, move |s| Ok(s.conversation(&view, n)?.tls)).await?;
+    if !tls {
         return Ok(None);
     }
     let uploaded = off_thread(state.keylogs.clone(), move |k| {

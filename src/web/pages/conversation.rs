@@ -443,7 +443,7 @@ pub async fn conversation(
         .map_err(Error::from)?
         .unwrap_or(0);
     let raw_tls = crate::web::keylog::raw_records(&p).map_err(Error::from)?;
-    let keys = crate::web::keylog::for_follow(&state, id, raw_tls).await?;
+    let keys = crate::web::keylog::for_follow(&state, id, (v, n), raw_tls).await?;
     let (meta, r, http, packets, first_packets, stream) = blocking(&state, move |s| {
         let meta = s.capture(&id)?;
         let id = v;
