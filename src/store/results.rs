@@ -125,8 +125,7 @@ pub(crate) struct SqliteResults {
     dns_rows: u64,
     /// The endpoints and the comparison's digest of the rows stored so far.
     endpoints: super::endpoints::Tallies,
-    /// Conversations, exchanges and lookups stored, and the most allowed.
-    rows_stored: u64,
+    /// The most conversations, exchanges and lookups stored together.
     max_rows: u64,
     /// The analysis was stopped at `max_rows`.
     capped: bool,
@@ -174,7 +173,6 @@ impl SqliteResults {
             exchanges: 0,
             dns_rows: 0,
             endpoints: Default::default(),
-            rows_stored: 0,
             max_rows: inner.max_results.load(Ordering::Relaxed),
             capped: false,
             inner,
@@ -220,7 +218,6 @@ impl SqliteResults {
     }
 
     fn insert_conversation(&mut self, c: &Conversation) -> Result<()> {
-        self.rows_stored += 1;
         *self.ends.entry(c.state.as_str().to_string()).or_default() += 1;
         let row = ConversationRow::from(c);
         self.endpoints.conversation(&row);
@@ -230,7 +227,6 @@ impl SqliteResults {
     fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
-        self.rows_stored += 1;
         self.endpoints.exchange(&row);
         self.rows()?.exchange(id, row)
     }
@@ -498,7 +494,6 @@ impl Output for SqliteResults {
         // Stored in arrival order; the table's own `id` is that order.
         let id = self.dns_rows;
         self.dns_rows += 1;
-        self.rows_stored += 1;
         let conversation = lookup.conversation;
         let stored = self.rows().and_then(|rows| rows.dns(id, lookup));
         stored.map_err(|e| {
@@ -510,7 +505,8 @@ impl Output for SqliteResults {
     }
 
     fn progress(&mut self, _bytes: u64, _records: u64) -> std::result::Result<bool, OutputError> {
-        if self.rows_stored >= self.max_rows {
+        let conversations: u64 = self.ends.values().sum();
+        if conversations + self.exchanges + self.dns_rows >= self.max_rows {
             self.capped = true;
         }
         Ok(self.error.is_none() && !self.cancelled.load(Ordering::Relaxed) && !self.capped)
