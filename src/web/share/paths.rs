@@ -287,17 +287,11 @@ pub(super) fn hide_filter(body: &str, filter: &str) -> String {
             out = out.replace(&from, to);
         }
     }
-    let html: String = filter
-        .chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '"' => "&#34;".to_string(),
-            '\'' => "&#39;".to_string(),
-            c => c.to_string(),
-        })
-        .collect();
+    // As the templates wrote it: askama's own escaping.
+    let html = match askama::filters::escape(filter, askama::filters::Html) {
+        Ok(escaped) => escaped.to_string(),
+        Err(never) => match never {},
+    };
     out = out
         .replace(&format!("<code>{html}</code>"), FILTER_STAND_IN)
         .replace(&format!("value=\"{html}\""), "value=\"\"");
@@ -527,6 +521,24 @@ mod test {
         assert_eq!(
             hide_filter(page, "host 10.0.0.1"),
             r#"<a href="/share/T/http">a</a><a href="/share/T/http?sort=x">b</a><a href="/share/T/dns?sort=x">c</a> {"filter":"filtered by the link's owner"} filtered by the link's owner"#
+        );
+    }
+
+    #[test]
+    fn a_filter_with_html_characters_is_hidden_as_the_templates_write_it() {
+        #[derive(askama::Template)]
+        #[template(
+            source = "<code>{{ f }}</code> <input value=\"{{ f }}\">",
+            ext = "html"
+        )]
+        struct Shown<'a> {
+            f: &'a str,
+        }
+        let f = "tcp[13] & 2 != 0 and len > 100 and host \"10.0.0.1\" or 'x' < y";
+        let page = askama::Template::render(&Shown { f }).unwrap();
+        assert_eq!(
+            hide_filter(&page, f),
+            r#"filtered by the link's owner <input value="">"#
         );
     }
 
