@@ -139,15 +139,16 @@ pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -
             PageError::from(e).into_response()
         };
     }
-    let Some(shared) = shared_state(&state, kind, &share, filter.clone()) else {
+    let id = &share.upload;
+    let child = match &filter {
+        Some(f) => filtered_id(&state, id, f).await,
+        None => None,
+    };
+    let Some(shared) = shared_state(&state, kind, &share, filter.clone(), child) else {
         return not_found().await;
     };
-    let id = &share.upload;
     let hiding = Hiding {
-        child: match &filter {
-            Some(f) => filtered_id(&state, id, f).await,
-            None => None,
-        },
+        child: child.map(|c| c.to_string()),
         filter,
     };
     if req.method() == Method::POST {
@@ -197,12 +198,12 @@ struct Hiding {
 }
 
 /// The ID of capture `id`'s analysis with `filter`, once asked for.
-async fn filtered_id(state: &AppState, id: &str, filter: &str) -> Option<String> {
+async fn filtered_id(state: &AppState, id: &str, filter: &str) -> Option<CaptureId> {
     let capture: CaptureId = id.parse().ok()?;
     let filter = filter.to_string();
     let found = blocking(state, move |s| s.find_filtered(&capture, &filter)).await;
     match found {
-        Ok(meta) => meta.map(|m| m.id.to_string()),
+        Ok(meta) => meta.map(|m| m.id),
         Err(e) => {
             tracing::error!("finding a shared capture's filtered analysis: {e}");
             None
@@ -236,6 +237,7 @@ fn shared_state(
     kind: &Kind,
     share: &Share,
     filter: Option<String>,
+    child: Option<CaptureId>,
 ) -> Option<AppState> {
     let redactor = Redactor::new(Profile::named(share.profile), &share.key);
     if std::ptr::eq(kind, &STRACE) {
@@ -254,6 +256,7 @@ fn shared_state(
             redactor,
             capture,
             filter,
+            child,
         )),
         ..state.clone()
     })

@@ -22,9 +22,10 @@ pub(super) struct SharedStore {
     inner: Arc<dyn Store>,
     redactor: Redactor,
     capture: CaptureId,
-    /// The owner's pcap filter saved in the link: its analysis is the only
-    /// other one the link reads.
+    /// The owner's pcap filter saved in the link, and its analysis (found
+    /// once per request): the only other one the link reads.
     filter: Option<String>,
+    child: Option<CaptureId>,
 }
 
 impl SharedStore {
@@ -33,27 +34,22 @@ impl SharedStore {
         redactor: Redactor,
         capture: CaptureId,
         filter: Option<String>,
+        child: Option<CaptureId>,
     ) -> Self {
         SharedStore {
             inner,
             redactor,
             capture,
             filter,
+            child,
         }
     }
 
     /// Only the link's capture, and its analysis with the link's filter,
     /// exist here.
     fn check(&self, id: &CaptureId) -> Result<()> {
-        if *id == self.capture {
+        if *id == self.capture || Some(*id) == self.child {
             return Ok(());
-        }
-        if let Some(filter) = &self.filter {
-            if let Some(meta) = self.inner.find_filtered(&self.capture, filter)? {
-                if meta.id == *id {
-                    return Ok(());
-                }
-            }
         }
         Err(Error::NotFound(format!("capture {id}")))
     }
