@@ -26,6 +26,7 @@ pub use conn::ConnAnalyzer;
 pub use dns::wire::{rcode_name as dns_rcode_name, type_name as dns_type_name};
 pub use http1::{http_exchanges, HttpExchange};
 pub use http2::{grpc_status_code, grpc_status_name, Grpc, Labeller as Http2Labeller, StreamFacts};
+pub(crate) use http2::{hpack_integer, hpack_string};
 pub use protocol::{Context, DatagramAnalyzer, Emit, Probe, StreamAnalyzer, Tally};
 pub use record::{InnerPacket, Record};
 pub use registry::{DatagramEntry, Registry, StreamEntry, BUILTIN};

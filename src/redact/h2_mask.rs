@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use loona_hpack::huffman::HuffmanDecoder;
+use crate::analysis::{hpack_integer, hpack_string};
 
 use super::http_mask::is_ip_literal;
 use super::mask_set::MaskSet;
@@ -196,72 +196,35 @@ impl H2Scan {
 /// Names and values an index refers to come from earlier blocks, whose
 /// literals were looked at there.
 fn block_names_address(p: &Profile, block: &[u8]) -> Option<bool> {
-    let mut huffman = None;
-    let mut rest = block;
-    while let Some(&first) = rest.first() {
-        let (index, has_literal) = match first {
-            b if b & 0x80 != 0 => (integer(&mut rest, 7)?, false),
-            b if b & 0xc0 == 0x40 => (integer(&mut rest, 6)?, true),
-            b if b & 0xe0 == 0x20 => (integer(&mut rest, 5)?, false),
-            _ => (integer(&mut rest, 4)?, true),
+    let (mut at, mut name, mut value) = (0, Vec::new(), Vec::new());
+    while let Some(&first) = block.get(at) {
+        // Indexed field, literal with indexing, size update, literal
+        // without indexing or never indexed (RFC 7541 §6).
+        let (prefix, has_literal) = match first {
+            b if b & 0x80 != 0 => (7, false),
+            b if b & 0xc0 == 0x40 => (6, true),
+            b if b & 0xe0 == 0x20 => (5, false),
+            _ => (4, true),
         };
+        let (index, used) = hpack_integer(block.get(at..)?, prefix).ok()?;
+        at += used;
         if !has_literal {
             continue;
         }
-        let name = if index == 0 {
-            Some(string(&mut rest, &mut huffman)?)
-        } else {
-            None
-        };
-        let value = string(&mut rest, &mut huffman)?;
+        name.clear();
+        if index == 0 {
+            at += hpack_string(block.get(at..)?, &mut name).ok()?;
+        }
+        value.clear();
+        at += hpack_string(block.get(at..)?, &mut value).ok()?;
         // `:authority` and `host` (static entries 1 and 38) count, like
         // a Host header, when their value is an address: so does any.
-        let address_name = name.as_deref().is_some_and(|n| p.masks_header(n));
+        let address_name = index == 0 && p.masks_header(&name);
         if address_name || is_ip_literal(value.trim_ascii()) {
             return Some(true);
         }
     }
     Some(false)
-}
-
-/// An HPACK integer with an `n`-bit prefix (RFC 7541 §5.1).
-fn integer(rest: &mut &[u8], n: u32) -> Option<u64> {
-    let (&first, mut tail) = rest.split_first()?;
-    let max = (1u64 << n) - 1;
-    let mut value = u64::from(first) & max;
-    if value == max {
-        let mut shift = 0;
-        loop {
-            let (&b, t) = tail.split_first()?;
-            tail = t;
-            value = value.checked_add(u64::from(b & 0x7f).checked_shl(shift)?)?;
-            shift += 7;
-            if b & 0x80 == 0 {
-                break;
-            }
-            if shift > 56 {
-                return None;
-            }
-        }
-    }
-    *rest = tail;
-    Some(value)
-}
-
-/// An HPACK string literal (RFC 7541 §5.2), Huffman-decoded when coded.
-fn string(rest: &mut &[u8], huffman: &mut Option<HuffmanDecoder>) -> Option<Vec<u8>> {
-    let coded = rest.first()? & 0x80 != 0;
-    let len = usize::try_from(integer(rest, 7)?).ok()?;
-    let bytes = rest.get(..len)?;
-    *rest = &rest[len..];
-    if coded {
-        huffman
-            .get_or_insert_with(HuffmanDecoder::new)
-            .decode(bytes)
-            .ok()
-    } else {
-        Some(bytes.to_vec())
-    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ use stream::Stream;
 use window::Windows;
 
 pub use grpc::{status_code as grpc_status_code, status_name as grpc_status_name, Grpc};
+/// HPACK's integer and string literal (RFC 7541 §5), for the redactor's
+/// look into header blocks.
+pub(crate) use hpack::{integer as hpack_integer, string as hpack_string};
 pub use ladder::Labeller;
 pub use stream::StreamFacts;
 

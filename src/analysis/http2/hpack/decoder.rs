@@ -174,7 +174,7 @@ impl Decoder {
 
 /// RFC 7541 §5.1: an integer with a `prefix`-bit prefix; its value and
 /// the octets it took.
-fn integer(buf: &[u8], prefix: u8) -> Result<(usize, usize), Error> {
+pub(crate) fn integer(buf: &[u8], prefix: u8) -> Result<(usize, usize), Error> {
     let mask = u8::MAX >> (8 - prefix);
     let first = *buf.first().ok_or(Error::IntegerCut)? & mask;
     if first < mask {
@@ -194,7 +194,7 @@ fn integer(buf: &[u8], prefix: u8) -> Result<(usize, usize), Error> {
 }
 
 /// RFC 7541 §5.2: a string literal appended to `out`; the octets it took.
-fn string(buf: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
+pub(crate) fn string(buf: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
     let (len, used) = integer(buf, 7)?;
     let raw = used
         .checked_add(len)

@@ -7,6 +7,7 @@
 mod decoder;
 
 use decoder::Decoder;
+pub(crate) use decoder::{integer, string};
 
 /// Largest dynamic table a peer may ask for: a table size update beyond
 /// it is an HPACK bomb (RFC 7541 §4.2 lets the receiver refuse it).
