@@ -22,8 +22,6 @@ const STORE_MAY_USE: &[&str] = &[
     // The comparison's per-capture digest, tallied like the endpoints.
     "analysis::diff::Digest",
     "analysis::diff::{Digest",
-    // TCP flag bits, to read the window scale of a SYN from a stored record.
-    "pcap::decode::tcp_flags",
     // The store's own tests read a sample capture.
     "pcap::Reader::new",
     "analysis::{",

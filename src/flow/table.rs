@@ -108,6 +108,14 @@ pub struct PacketInfo {
     pub retransmission: bool,
 }
 
+impl PacketInfo {
+    /// The calculated window of a segment with `flags` and header window
+    /// `window` from a sender with `scale` (a SYN's is never scaled).
+    pub fn calculated_window(scale: WindowScale, window: u16, flags: u8) -> u32 {
+        scale.window(window, flags & tcp_flags::SYN != 0)
+    }
+}
+
 /// Where a packet sits in the capture.
 #[derive(Clone, Copy, Debug)]
 pub struct FrameMeta {
@@ -740,10 +748,11 @@ impl<H: FlowHandler> FlowTable<H> {
             ack: tcp.ack,
             window: tcp.window,
             window_scale: state.scales.scale(i),
-            window_size: state
-                .scales
-                .scale(i)
-                .window(tcp.window, tcp.has(tcp_flags::SYN)),
+            window_size: PacketInfo::calculated_window(
+                state.scales.scale(i),
+                tcp.window,
+                tcp.flags,
+            ),
             payload_len: tcp.payload_len,
             orig_len,
             retransmission,

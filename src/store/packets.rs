@@ -5,7 +5,6 @@
 //! of reads.
 
 use crate::flow::{Dir, PacketInfo, WindowScale};
-use crate::pcap::decode::tcp_flags;
 use crate::time::Timestamp;
 
 /// Bytes of one packed record.
@@ -78,7 +77,7 @@ fn decode_one(r: &[u8]) -> PacketInfo {
         },
         retransmission: bits & BIT_RETRANSMISSION != 0,
         window_scale: scale,
-        window_size: scale.window(window, r[42] & tcp_flags::SYN != 0),
+        window_size: PacketInfo::calculated_window(scale, window, r[42]),
     }
 }
 
