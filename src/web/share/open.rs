@@ -16,9 +16,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower::ServiceExt;
 
-use super::paths::{
-    hide_filter, saved_filter, without_filter, Kind, Target, CAPTURE, FILTER_STAND_IN, STRACE,
-};
+use super::paths::{hide_filter, saved_filter, without_filter, Kind, Target, FILTER_STAND_IN};
 use super::store::SharedStore;
 use super::strace_store::SharedStraces;
 use crate::redact::rewrite::redact_capture;
@@ -121,7 +119,7 @@ pub async fn open(State(state): State<AppState>, viewer: Viewer, req: Request) -
         return not_found().await;
     };
     count_view(&viewer, &share, now).await;
-    let filter = if std::ptr::eq(kind, &CAPTURE) {
+    let filter = if kind.is_capture() {
         saved_filter(&share.view)
     } else {
         None
@@ -240,7 +238,7 @@ fn shared_state(
     child: Option<CaptureId>,
 ) -> Option<AppState> {
     let redactor = Redactor::new(Profile::named(share.profile), &share.key);
-    if std::ptr::eq(kind, &STRACE) {
+    if !kind.is_capture() {
         let upload: StraceId = share.upload.parse().ok()?;
         let straces =
             SharedStraces::new(state.strace_store.clone(), redactor, upload, share.number);
@@ -307,7 +305,7 @@ async fn inner_answer(
     };
     req.extensions_mut()
         .insert(Viewer::share_reader(viewer.auth.clone(), viewer.client));
-    let views = if std::ptr::eq(kind, &STRACE) {
+    let views = if !kind.is_capture() {
         strace::shared_views().fallback(pages::not_found)
     } else {
         capture_views()
@@ -385,7 +383,7 @@ async fn outward_answer(
 fn with_note(kind: &Kind, html: &str, token: &str, share: &Share, filtered: bool) -> String {
     let download = if filtered {
         format!(" · {FILTER_STAND_IN}")
-    } else if std::ptr::eq(kind, &CAPTURE) {
+    } else if kind.is_capture() {
         format!(
             " · <a href=\"/share/{token}/capture.pcap\" id=\"redacted-pcap\" download>\
              Download redacted pcap</a>"

@@ -102,6 +102,12 @@ impl Kind {
         [&CAPTURE, &STRACE].into_iter().find(|k| k.noun == noun)
     }
 
+    /// A link to a capture (its views, filter and pcap downloads), not to
+    /// an strace log. Kinds differ by the noun links store.
+    pub(super) fn is_capture(&self) -> bool {
+        self.noun == CAPTURE.noun
+    }
+
     /// What the path after `/share/TOKEN` (`/overview`, `/http`,
     /// `/api/conversations/3/stream`, …) opens for upload `id`, or None.
     pub(super) fn target(&self, rest: &str, id: &str) -> Option<Target> {
@@ -124,7 +130,7 @@ impl Kind {
     /// The table columns whose values a link with this profile hides (a
     /// strace log's model is redacted whole: sorting it tells nothing).
     pub(super) fn hidden_columns(&self, profile: ProfileName) -> Vec<&'static str> {
-        if std::ptr::eq(self, &CAPTURE) {
+        if self.is_capture() {
             Profile::named(profile).hidden_columns()
         } else {
             Vec::new()
@@ -182,7 +188,7 @@ impl Kind {
                     .finish();
                 // The owner's pcap filter is kept, applied to every view of
                 // the link and never shown ([`saved_filter`]).
-                let owners_filter = k == "filter" && std::ptr::eq(self, &CAPTURE);
+                let owners_filter = k == "filter" && self.is_capture();
                 !v.is_empty() && (owners_filter || self.refusal(Some(&pair), hidden).is_none())
             })
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
