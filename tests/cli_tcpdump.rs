@@ -326,6 +326,16 @@ fn strace_filters_list_the_matching_calls() {
         .map(|r| r["errors"].as_u64().unwrap())
         .sum();
     assert!(errors > 0);
+    // `file_paths` groups `files` by path, as the web files view does.
+    let files = full["files"].as_array().unwrap();
+    let groups = full["file_paths"].as_array().unwrap();
+    let mut distinct: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(groups.len(), distinct.len(), "{groups:?}");
+    let grouped: u64 = groups.iter().map(|g| g["accesses"].as_u64().unwrap()).sum();
+    assert_eq!(grouped, files.len() as u64);
+    assert!(groups.len() < files.len(), "the sample opens a path twice");
 
     let failed = json(&["strace", &log, "--failed", "--json", "--limit", "0"]);
     assert_eq!(failed["total"].as_u64(), Some(errors));

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use serde_json::{json, Value};
-use tracedeck::strace::{self, FileQuery, Page, ParseOptions, Query, SyscallView, Trace};
+use tracedeck::strace::{
+    self, group_by_path, FileQuery, Page, ParseOptions, Query, SyscallView, Trace,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -140,13 +142,17 @@ pub fn to_json(t: &Trace, top: usize) -> Value {
         .iter()
         .map(|u| json!({"file": t.inputs.get(u.input as usize).map(|i| i.name.as_str()), "line": u.line, "text": u.text}))
         .collect();
+    let files = t.files(&FileQuery::default());
     json!({
         "syscalls": t.syscall_count,
         "pids": t.pids(),
         "processes": processes,
         "summary": t.summary(),
         "summary_by_process": t.summary_by_process(),
-        "files": t.files(&FileQuery::default()),
+        // Grouped by path as the files page and its JSON (`paths`) show
+        // them; `files` keeps the accesses one by one (INTERFACES.md).
+        "file_paths": group_by_path(files.clone()),
+        "files": files,
         "slowest": t.slowest(top),
         "pauses": t.pauses(top),
         "hints": t.hints,
