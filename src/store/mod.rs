@@ -15,6 +15,7 @@ mod endpoints;
 pub mod id;
 mod keyset;
 mod packets;
+mod page;
 mod results;
 mod schema;
 pub mod shares;
