@@ -507,7 +507,8 @@ impl SqliteStore {
         self.inner.max_capture.store(bytes, Ordering::Relaxed);
     }
 
-    /// Lowers the cap on result rows per capture (tests).
+    /// Sets the cap on result rows per capture (`--max-results`; default
+    /// [`MAX_RESULT_ROWS`]).
     pub fn set_max_results(&self, rows: u64) {
         self.inner.max_results.store(rows, Ordering::Relaxed);
     }
