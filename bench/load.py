@@ -13,7 +13,8 @@ fill_store -- FILL_DIR sample-captures/api/http-loopback.pcap 1000000`
 check its conversations and exchanges against `BIN analyze --json`.
 Each reader waits THINK seconds (default 1; 0: back to back) between its
 requests, as a person reading the pages would. Prints reader latency
-p50/p99/max, requests and errors, the server's peak
+p50/p99/max in all and per request kind (list, filtered list, page after a
+cursor, upload POST), requests and errors, the server's peak
 RSS, and the uploads that matched. Goals: p99 < 200 ms, RSS < 300 MB, no
 errors, every analysis equal.
 """
@@ -69,6 +70,8 @@ c.close()
 
 stop_at = time.time() + seconds
 latencies, errors, lock = [], [], threading.Lock()
+# Latencies by request kind: list, filtered list, page, upload (the POST).
+by_kind = {}
 
 
 def reader(seed):
@@ -77,17 +80,25 @@ def reader(seed):
     conv, http = f"/api/captures/{big}/conversations", f"/api/captures/{big}/http"
     # Deep pages as a reader reaches them: a counted offset within the
     # first 100 000 rows, then the `next` cursor of the page before.
+    # Each path with its kind: a list (sorted, maybe at a counted offset),
+    # a filtered list, or a page after a cursor.
     paths = [
-        lambda: f"{conv}?sort=duration&order=desc&limit=50",
-        lambda: f"{conv}?sort=bytes&limit=50&offset={rnd.randrange(0, 100_000)}",
-        lambda: f"{conv}?sort=id&limit=1000&after={rnd.randrange(0, 999_000)}",
-        lambda: f"{http}?status=5xx&limit=50",
-        lambda: f"{http}?status=5xx&sort=total_time&limit=50",
-        lambda: f"{http}?limit=100&offset={rnd.randrange(0, 100_000)}",
+        ("list", lambda: f"{conv}?sort=duration&order=desc&limit=50"),
+        ("list", lambda: f"{conv}?sort=bytes&limit=50&offset={rnd.randrange(0, 100_000)}"),
+        ("page", lambda: f"{conv}?sort=id&limit=1000&after={rnd.randrange(0, 999_000)}"),
+        ("filtered list", lambda: f"{http}?status=5xx&limit=50"),
+        ("filtered list", lambda: f"{http}?status=5xx&sort=total_time&limit=50"),
+        ("filtered list", lambda: f"{http}?status=404,5xx,none&limit=50"),
+        ("filtered list", lambda: f"{http}?status=2xx&sort=total_time&limit=50"),
+        ("list", lambda: f"{http}?limit=100&offset={rnd.randrange(0, 100_000)}"),
     ]
     following = None
     while time.time() < stop_at:
-        path = following or rnd.choice(paths)()
+        if following:
+            kind, path = "page", following
+        else:
+            kind, make = rnd.choice(paths)
+            path = make()
         following = None
         t0 = time.perf_counter()
         try:
@@ -99,6 +110,7 @@ def reader(seed):
         took = time.perf_counter() - t0
         with lock:
             latencies.append(took)
+            by_kind.setdefault(kind, []).append(took)
             if status != 200:
                 errors.append((path, status))
         if status == 200 and rnd.random() < 0.5:
@@ -141,6 +153,8 @@ def uploader(n):
                  headers={"Content-Type": "application/octet-stream"})
     r = conn.getresponse()
     body = r.read()
+    with lock:
+        by_kind.setdefault("upload", []).append(time.perf_counter() - t0)
     if r.status not in (200, 201):
         upload_results.append((path, f"upload answered {r.status}: {body[:200]!r}"))
         return
@@ -188,11 +202,20 @@ finally:
     server.terminate()
     server.wait()
 
+def quantile(sorted_lat, p):
+    return sorted_lat[min(len(sorted_lat) - 1, int(p * len(sorted_lat)))] * 1000
+
+
 lat = sorted(latencies) or [0.0]
-q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
+q = lambda p: quantile(lat, p)
 print(f"readers: {readers} (think {think} s), {len(latencies)} requests in {seconds:.0f} s; "
       f"latency p50 {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms, max {lat[-1] * 1000:.0f} ms; "
       f"errors {len(errors)}")
+for kind in ("list", "filtered list", "page", "upload"):
+    got = sorted(by_kind.get(kind, []))
+    if got:
+        print(f"  {kind}: {len(got)} requests, p50 {quantile(got, 0.5):.1f} ms, "
+              f"p99 {quantile(got, 0.99):.1f} ms, max {got[-1] * 1000:.1f} ms")
 for path, status in errors[:5]:
     print(f"  error: {status} for {path}")
 print(f"server peak RSS {peak[0] / 1024:.0f} MB")

@@ -42,6 +42,12 @@ pub struct ServeArgs {
     /// [default: 8 times --max-upload].
     #[arg(long, value_name = "SIZE", value_parser = upload_size)]
     max_capture: Option<u64>,
+    /// Most result rows (conversations, HTTP exchanges and DNS lookups
+    /// together) one capture's analysis stores; at the cap it stops and
+    /// says so in the capture's warnings.
+    #[arg(long, value_name = "N", default_value_t = tracedeck::store::MAX_RESULT_ROWS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_results: u64,
     /// Analyses run at once (default: half the cores, at least one).
     #[arg(long)]
     workers: Option<usize>,
@@ -148,6 +154,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_capture: args
             .max_capture
             .unwrap_or(args.max_upload.saturating_mul(DEFAULT_INFLATION)),
+        max_results: args.max_results,
         workers,
         conn: ConnLimits {
             header_timeout: args.header_timeout,

@@ -15,6 +15,7 @@ mod endpoints;
 pub mod id;
 mod keyset;
 mod packets;
+mod page;
 mod results;
 mod schema;
 pub mod shares;
@@ -54,8 +55,8 @@ pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 pub type HttpSort = crate::analysis::report::SortKey<crate::analysis::report::ExchangeRow>;
 pub use crate::analysis::report::{Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
 pub use results::{DnsLookupRow, ExchangeRow};
-pub use sqlite::SqliteStore;
 pub(crate) use sqlite::{Capped, Counting, InflationCap};
+pub use sqlite::{SqliteStore, MAX_RESULT_ROWS};
 pub use stop::{stopped as stop_requested, Stop};
 pub use straces::{SqliteStraces, StraceFile, StraceInputs, StraceMeta, StraceStore};
 

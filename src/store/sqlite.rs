@@ -27,6 +27,7 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 use super::keyset;
 use super::lock;
 use super::packets;
+use super::page;
 use super::results::{Decompressed, SqliteResults};
 use super::schema::{self, RESULTS_VERSION};
 use super::stop;
@@ -506,7 +507,8 @@ impl SqliteStore {
         self.inner.max_capture.store(bytes, Ordering::Relaxed);
     }
 
-    /// Lowers the cap on result rows per capture (tests).
+    /// Sets the cap on result rows per capture (`--max-results`; default
+    /// [`MAX_RESULT_ROWS`]).
     pub fn set_max_results(&self, rows: u64) {
         self.inner.max_results.store(rows, Ordering::Relaxed);
     }
@@ -698,33 +700,68 @@ fn list<R: report::Row>(conn: &Reader<'_>, q: &Query<R>) -> Result<Page<(u64, R)
     list_with(conn, q, |sql, args| conn.total(sql, args))
 }
 
-/// [`list`], its row count from `count(sql, args)`.
+/// [`list`], its row count from `count(sql, args)`. A set filter is read
+/// as merged index seeks and a deep unfiltered page in stored order seeks
+/// to its first id ([`page`]); the rows are fetched by id after.
 fn list_with<R: report::Row>(
     conn: &Connection,
     q: &Query<R>,
     count: impl FnOnce(&str, &[Value]) -> Result<u64>,
 ) -> Result<Page<(u64, R)>> {
     let table = R::TABLE;
+    let arms = page::Arms::of(conn, q)?;
     let mut args: Vec<Value> = Vec::new();
-    let where_sql = tables::where_clause(q, &mut args);
-    let total = count(&format!("SELECT count(*) FROM {table} {where_sql}"), &args)?;
+    let where_sql = match &arms {
+        Some(_) => String::new(),
+        None => tables::where_clause(q, &mut args),
+    };
+    let total = match &arms {
+        Some(arms) => {
+            let (sql, args) = arms.count_sql::<R>();
+            count(&sql, &args)?
+        }
+        None => count(&format!("SELECT count(*) FROM {table} {where_sql}"), &args)?,
+    };
     let order = tables::order_by(q.sort, q.order);
-    let page_of = |filter: &str, mut args: Vec<Value>, limit: u32, offset: u64| {
-        args.push(Value::Integer(i64::from(limit)));
-        args.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-        let sql = format!(
-            "SELECT {} FROM {table} WHERE id IN
-                (SELECT id FROM {table} {filter} {order} LIMIT ?{} OFFSET ?{}) {order}",
-            tables::select_list::<R>(),
-            args.len() - 1,
-            args.len()
-        );
+    // The ids of a page: those meeting the filter and `band`, a keyset
+    // band whose placeholders number into `args`.
+    let ids_of = |band: Option<&str>, mut args: Vec<Value>, limit: u32, offset: u64| {
+        let sql = match &arms {
+            Some(arms) => arms.ids_sql(q, band, &mut args, limit, offset),
+            None => {
+                let mut conds: Vec<String> = Vec::new();
+                if !where_sql.is_empty() {
+                    conds.push(where_sql.trim_start_matches("WHERE ").to_string());
+                }
+                conds.extend(band.map(str::to_string));
+                let mut offset = offset;
+                if conds.is_empty() && q.sort.column().is_none() {
+                    if let Some(seek) = page::gapless_seek(conn, table, total, q.order, offset)? {
+                        conds.push(seek);
+                        offset = 0;
+                    }
+                }
+                let filter = if conds.is_empty() {
+                    String::new()
+                } else {
+                    format!("WHERE {}", conds.join(" AND "))
+                };
+                args.push(Value::Integer(i64::from(limit)));
+                args.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+                format!(
+                    "SELECT id FROM {table} {filter} {order} LIMIT ?{} OFFSET ?{}",
+                    args.len() - 1,
+                    args.len()
+                )
+            }
+        };
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), tables::read::<R>)?;
-        Ok::<_, Error>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let ids = stmt.query_map(params_from_iter(args.iter()), |r| r.get::<_, i64>(0))?;
+        let ids = ids.collect::<rusqlite::Result<Vec<i64>>>()?;
+        page::fetch::<R>(conn, &ids)
     };
     let items = match &q.after {
-        None => page_of(&where_sql, args, q.limit, q.offset)?,
+        None => ids_of(None, args.clone(), q.limit, q.offset)?,
         Some(after) => {
             let value = match keyset::sort_value_sql(q.sort) {
                 None => Some(Value::Null),
@@ -744,12 +781,7 @@ fn list_with<R: report::Row>(
                 if left == 0 {
                     break;
                 }
-                let filter = if where_sql.is_empty() {
-                    format!("WHERE {band}")
-                } else {
-                    format!("{where_sql} AND {band}")
-                };
-                items.extend(page_of(&filter, band_args, left, 0)?);
+                items.extend(ids_of(Some(&band), band_args, left, 0)?);
             }
             items
         }
@@ -1277,7 +1309,7 @@ mod keyset_test {
     use crate::time::Span;
 
     /// Exchanges with repeated and missing values in every sorted column.
-    fn table() -> Connection {
+    pub(super) fn table() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(&tables::ddl::<report::ExchangeRow>())
             .unwrap();
@@ -1368,6 +1400,161 @@ mod keyset_test {
             assert!(plan.contains("INDEX http_by_total_time"), "{band}: {plan}");
             assert!(plan.contains("(total_time"), "{band}: no seek: {plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{band}: sorts: {plan}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod page_test {
+    use super::keyset_test::table;
+    use super::*;
+    use crate::analysis::report::{DnsRow, HttpQuery, Order, SortKey};
+
+    /// The total and ids of the plain query: one WHERE, one ORDER BY.
+    fn plain<R: report::Row>(conn: &Connection, q: &Query<R>) -> (u64, Vec<u64>) {
+        let mut args = Vec::new();
+        let w = tables::where_clause(q, &mut args);
+        let table = R::TABLE;
+        let total: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM {table} {w}"),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )
+            .unwrap();
+        args.push(Value::Integer(i64::from(q.limit)));
+        args.push(Value::Integer(q.offset as i64));
+        let sql = format!(
+            "SELECT id FROM {table} {w} {} LIMIT ?{} OFFSET ?{}",
+            tables::order_by(q.sort, q.order),
+            args.len() - 1,
+            args.len()
+        );
+        let ids = conn
+            .prepare(&sql)
+            .unwrap()
+            .query_map(params_from_iter(args.iter()), |r| r.get::<_, i64>(0))
+            .unwrap()
+            .map(|r| r.unwrap() as u64)
+            .collect();
+        (total as u64, ids)
+    }
+
+    fn paged<R: report::Row>(conn: &Connection, q: &Query<R>) -> (u64, Vec<u64>) {
+        let page = list_with(conn, q, |sql, args| {
+            Ok(conn.query_row(sql, params_from_iter(args.iter()), |r| r.get::<_, i64>(0))? as u64)
+        })
+        .unwrap();
+        let ids = page.items.iter().map(|(id, _)| *id).collect();
+        (page.total, ids)
+    }
+
+    #[test]
+    fn set_filters_read_the_rows_of_the_plain_query() {
+        let gapped = table();
+        gapped
+            .execute("DELETE FROM http WHERE id % 10 = 3", [])
+            .unwrap();
+        for conn in [table(), gapped] {
+            for status in [
+                None,
+                Some("404,5xx,none"),
+                Some("2xx"),
+                Some("5xx"),
+                Some("200,404"),
+                Some("none"),
+                Some("1xx"),
+                Some("100-999"),
+                Some("503,none,4xx,404"),
+            ] {
+                for sort in ["id", "total_time", "status", "host", "client"] {
+                    for order in [Order::Asc, Order::Desc] {
+                        for (limit, offset) in [(7, 0), (7, 5), (30, 20), (10, 85), (10, 200)] {
+                            let mut q = HttpQuery::sorted(SortKey::of(sort), limit)
+                                .with_filters(|k| (k == "status").then_some(status).flatten())
+                                .unwrap();
+                            q.order = order;
+                            q.offset = offset;
+                            assert_eq!(
+                                paged(&conn, &q),
+                                plain(&conn, &q),
+                                "status={status:?} sort={sort} {order:?} {limit}@{offset}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rcode_lists_read_the_rows_of_the_plain_query() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&tables::ddl::<DnsRow>()).unwrap();
+        conn.execute_batch(&tables::indexes::<DnsRow>()).unwrap();
+        let sql = tables::insert_sql::<DnsRow>();
+        for i in 0..61u64 {
+            let row = DnsRow {
+                rcode: [Some("NOERROR"), Some("NXDOMAIN"), None, Some("SERVFAIL")]
+                    [(i % 4) as usize]
+                    .map(str::to_string),
+                qtype: ["A", "AAAA"][(i % 2) as usize].to_string(),
+                ..DnsRow::default()
+            };
+            tables::insert(&conn, &sql, &row, Some(i)).unwrap();
+        }
+        for rcode in [
+            "NXDOMAIN,none",
+            "servfail,nxdomain,noerror",
+            "none",
+            "REFUSED,NXDOMAIN",
+        ] {
+            for sort in ["id", "rcode", "query_time"] {
+                for order in [Order::Asc, Order::Desc] {
+                    for (limit, offset) in [(5, 0), (9, 7), (50, 40)] {
+                        let mut q = report::DnsQuery::sorted(SortKey::of(sort), limit)
+                            .with_filters(|k| (k == "rcode").then_some(rcode))
+                            .unwrap();
+                        q.order = order;
+                        q.offset = offset;
+                        assert_eq!(paged(&conn, &q), plain(&conn, &q), "{rcode} {sort}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_set_filter_merges_ordered_index_seeks() {
+        let conn = table();
+        for (status, sort, index) in [
+            ("404,5xx,none", "total_time", "http_by_status_total_time"),
+            ("2xx", "total_time", "http_by_status_total_time"),
+            ("404,5xx", "id", "http_by_status"),
+        ] {
+            let q = HttpQuery::sorted(SortKey::of(sort), 10)
+                .with_filters(|k| (k == "status").then_some(status))
+                .unwrap();
+            let arms = page::Arms::of(&conn, &q).unwrap().expect("a set filter");
+            let mut args = Vec::new();
+            let sql = arms.ids_sql(&q, None, &mut args, 10, 0);
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            let plan = plan.join("; ");
+            if status != "2xx" {
+                assert!(plan.contains("MERGE"), "{status}: {plan}");
+            }
+            assert!(
+                plan.contains(&format!("INDEX {index} ")),
+                "{status}: {plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{status}: sorts: {plan}");
+            assert!(args.len() <= page::MAX_ARMS + 2, "{status}");
         }
     }
 }

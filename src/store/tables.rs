@@ -119,6 +119,22 @@ pub(crate) fn indexes<R: Row>() -> String {
     out
 }
 
+/// Whether [`indexes`] makes an index whose first column is the filtered
+/// column `filter` and whose order within one of its values is the sort
+/// column `sort` (`None`: the stored order, which every index keeps last).
+pub(crate) fn index_leads_with<R: Row>(filter: usize, sort: Option<usize>) -> bool {
+    let c = &R::COLUMNS[filter];
+    let Some(f) = c.filter else {
+        return c.indexed && sort.is_none_or(|s| s == filter);
+    };
+    let own = c.indexed || f.op != FilterOp::EqualNoCase;
+    match sort {
+        None => own,
+        Some(s) if s == filter => own,
+        Some(s) => !c.indexed && f.op == FilterOp::Status && R::COLUMNS[s].indexed,
+    }
+}
+
 /// Stored column names, in insert order.
 fn stored_names<R: Row>() -> Vec<String> {
     let mut names = Vec::new();

@@ -71,6 +71,9 @@ pub struct Config {
     /// Most bytes a gzip upload (capture, or strace logs together) may
     /// inflate to.
     pub max_capture: u64,
+    /// Most result rows (conversations, HTTP exchanges and DNS lookups
+    /// together) one capture's analysis stores.
+    pub max_results: u64,
     /// Analyses that may run at once.
     pub workers: usize,
     pub conn: ConnLimits,
@@ -266,11 +269,16 @@ impl Server {
         })?;
         let mode = auth::choose_mode(config.addr, &config.auth, has_users)
             .map_err(StartError::Unprotected)?;
-        let (dir, workers, max_capture) =
-            (config.data_dir.clone(), config.workers, config.max_capture);
+        let (dir, workers, max_capture, max_results) = (
+            config.data_dir.clone(),
+            config.workers,
+            config.max_capture,
+            config.max_results,
+        );
         let opened = tokio::task::spawn_blocking(move || -> store::Result<_> {
             let sqlite = SqliteStore::open(&dir)?;
             sqlite.set_max_capture(max_capture);
+            sqlite.set_max_results(max_results);
             let store: Arc<dyn Store> = Arc::new(sqlite);
             let strace_store: Arc<dyn StraceStore> = Arc::new(SqliteStraces::open(&dir)?);
             let keylogs = Arc::new(keylog::KeyLogs::open(&dir)?);
