@@ -2,39 +2,22 @@
 //! (README, "Endpoints"): the `endpoints` table (one [`EndpointRow`] per
 //! endpoint, sorted and paged as the other tables), the timeline (heatmap
 //! and p50/p99 lines) and the comparison's [`Digest`] as JSON documents in
-//! `meta`. The results writer counts the rows into [`Tallies`] as it
-//! stores them, so the endpoints and compare pages only read.
+//! `meta`. The results writer counts the rows into the analysis'
+//! [`Tallies`] as it stores them, so the endpoints and compare pages only
+//! read.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use super::{tables, Error, Result};
-use crate::analysis::diff::{Digest, Digester};
-use crate::analysis::endpoints::{Tally, Timeline};
-use crate::analysis::report::{ConversationRow, EndpointRow, ExchangeRow};
+use crate::analysis::diff::{Digest, Tallies};
+use crate::analysis::endpoints::Timeline;
+use crate::analysis::report::{EndpointRow, ExchangeRow};
 
 /// The `meta` key of the timeline document.
 const TIMELINE_KEY: &str = "endpoint_timeline";
 /// The `meta` key of the comparison's digest.
 const DIGEST_KEY: &str = "compare_digest";
-
-/// The endpoints and the comparison's digest of the rows stored so far.
-#[derive(Debug, Default)]
-pub(crate) struct Tallies {
-    endpoints: Tally,
-    digest: Digester,
-}
-
-impl Tallies {
-    pub(crate) fn exchange(&mut self, row: &ExchangeRow) {
-        self.endpoints.add(row);
-        self.digest.exchange(row);
-    }
-
-    pub(crate) fn conversation(&mut self, row: &ConversationRow) {
-        self.digest.conversation(row);
-    }
-}
 
 fn write_doc(conn: &Connection, key: &str, doc: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string(doc).map_err(|e| Error::Corrupt(format!("{key}: {e}")))?;
@@ -61,13 +44,13 @@ fn read_doc<T: DeserializeOwned + Default>(conn: &Connection, key: &str) -> Resu
 /// Writes the endpoint rows, the timeline and the digest of the rows
 /// counted.
 pub(crate) fn write(conn: &Connection, tallies: Tallies) -> Result<()> {
-    let (set, timeline) = tallies.endpoints.finish();
+    let t = tallies.finish();
     let sql = tables::insert_sql::<EndpointRow>();
-    for (i, row) in set.rows.iter().enumerate() {
+    for (i, row) in t.endpoints.rows.iter().enumerate() {
         tables::insert(conn, &sql, row, Some(i as u64))?;
     }
-    write_doc(conn, TIMELINE_KEY, &timeline)?;
-    write_doc(conn, DIGEST_KEY, &tallies.digest.finish())
+    write_doc(conn, TIMELINE_KEY, &t.timeline)?;
+    write_doc(conn, DIGEST_KEY, &t.digest)
 }
 
 /// The stored timeline.

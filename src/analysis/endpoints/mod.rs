@@ -495,6 +495,8 @@ pub struct Tally {
     /// Per timed exchange: its group (its endpoint once the groups fold)
     /// and what the timeline needs.
     samples: Vec<Sample>,
+    /// No samples are kept: the timeline comes out empty.
+    no_timeline: bool,
 }
 
 impl Tally {
@@ -502,15 +504,29 @@ impl Tally {
         Tally {
             builder: Builder::new(options),
             samples: Vec::new(),
+            no_timeline: false,
         }
     }
 
-    pub fn add(&mut self, row: &ExchangeRow) {
+    /// The endpoints only: [`Tally::finish`] answers an empty timeline.
+    pub fn without_timeline(options: Options) -> Tally {
+        Tally {
+            no_timeline: true,
+            ..Tally::new(options)
+        }
+    }
+
+    /// Counts an exchange; answers the group it went to.
+    pub fn add(&mut self, row: &ExchangeRow) -> GroupId {
         let group = self.builder.add(row);
+        if self.no_timeline {
+            return group;
+        }
         if let Some(at) = row.request_start.or(row.response_start) {
             self.samples
                 .push(Sample::new(group.0, at, row.total_time, is_error(row)));
         }
+        group
     }
 
     /// The endpoints, and their heatmap and lines.

@@ -104,7 +104,9 @@ fn fetch(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<En
         });
     }
     let mut tally = Tally::new(view.options.clone());
-    s.each_exchange(id, &mut |row| tally.add(row))?;
+    s.each_exchange(id, &mut |row| {
+        tally.add(row);
+    })?;
     let (set, timeline) = tally.finish();
     let Page { total, items } = page_of(set.rows, &view.q);
     Ok(EndpointsDoc {
