@@ -4,7 +4,10 @@
 //! and p50/p99 lines) and the comparison's [`Digest`] as JSON documents in
 //! `meta`. The results writer counts the rows into the analysis'
 //! [`Tallies`] as it stores them, so the endpoints and compare pages only
-//! read.
+//! read. Each stored exchange carries the endpoint group it went to
+//! (`http.endpoint_group`, indexed) and the `endpoint_groups` table says
+//! which endpoint each group ended in: the HTTP view's `template=` is an
+//! indexed condition (README, "Endpoints").
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
@@ -12,7 +15,36 @@ use serde::de::DeserializeOwned;
 use super::{tables, Error, Result};
 use crate::analysis::diff::{Digest, Tallies};
 use crate::analysis::endpoints::Timeline;
-use crate::analysis::report::{EndpointRow, ExchangeRow};
+use crate::analysis::report::{EndpointRow, ExchangeRow, Row};
+
+/// The `http` column of each exchange's endpoint group.
+pub(crate) const ENDPOINT_GROUP: &str = "endpoint_group";
+/// The table of the groups: per group, its endpoint.
+pub(crate) const ENDPOINT_GROUPS: &str = "endpoint_groups";
+
+/// The group column and table, made with the other tables.
+pub(crate) fn group_tables() -> String {
+    format!(
+        "ALTER TABLE {http} ADD COLUMN {ENDPOINT_GROUP} INTEGER;
+         CREATE TABLE {ENDPOINT_GROUPS} (
+             {ENDPOINT_GROUP} INTEGER PRIMARY KEY,
+             endpoint INTEGER NOT NULL,
+             method TEXT,
+             host TEXT,
+             template TEXT NOT NULL
+         );\n",
+        http = <ExchangeRow as Row>::TABLE
+    )
+}
+
+/// Their indexes, made with the others once the rows are in.
+pub(crate) fn group_indexes() -> String {
+    format!(
+        "CREATE INDEX {http}_by_{ENDPOINT_GROUP} ON {http}({ENDPOINT_GROUP});
+         CREATE INDEX {ENDPOINT_GROUPS}_by_template ON {ENDPOINT_GROUPS}(template);\n",
+        http = <ExchangeRow as Row>::TABLE
+    )
+}
 
 /// The `meta` key of the timeline document.
 const TIMELINE_KEY: &str = "endpoint_timeline";
@@ -41,14 +73,31 @@ fn read_doc<T: DeserializeOwned + Default>(conn: &Connection, key: &str) -> Resu
     }
 }
 
-/// Writes the endpoint rows, the timeline and the digest of the rows
-/// counted.
+/// Writes the endpoint rows, each group's endpoint, the timeline and the
+/// digest of the rows counted.
 pub(crate) fn write(conn: &Connection, tallies: Tallies) -> Result<()> {
     let t = tallies.finish();
     let sql = tables::insert_sql::<EndpointRow>();
     for (i, row) in t.endpoints.rows.iter().enumerate() {
         tables::insert(conn, &sql, row, Some(i as u64))?;
     }
+    let mut stmt = conn.prepare(&format!(
+        "INSERT INTO {ENDPOINT_GROUPS} ({ENDPOINT_GROUP}, endpoint, method, host, template) \
+         VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))?;
+    for (group, endpoint) in t.endpoints.groups() {
+        let Some(row) = t.endpoints.rows.get(endpoint) else {
+            continue;
+        };
+        stmt.execute(params![
+            i64::from(group.0),
+            i64::try_from(endpoint).unwrap_or(i64::MAX),
+            row.method,
+            row.host,
+            row.template
+        ])?;
+    }
+    drop(stmt);
     write_doc(conn, TIMELINE_KEY, &t.timeline)?;
     write_doc(conn, DIGEST_KEY, &t.digest)
 }

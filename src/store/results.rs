@@ -227,8 +227,8 @@ impl SqliteResults {
     fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
-        self.endpoints.exchange(&row);
-        self.rows()?.exchange(id, row)
+        let group = self.endpoints.exchange(&row);
+        self.rows()?.exchange(id, row, group)
     }
 
     fn finish(&mut self, summary: &CaptureSummary) -> Result<String> {

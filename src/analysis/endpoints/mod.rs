@@ -84,6 +84,20 @@ impl Options {
         Ok(o)
     }
 
+    /// The inferred templates that show as `shown` once renamed (itself,
+    /// unless renamed away, and every `OLD` renamed to it). Without
+    /// splits, the endpoints named `shown` are those of these templates.
+    pub fn templates_shown_as(&self, shown: &str) -> Vec<String> {
+        let mut out: Vec<String> = std::iter::once(shown)
+            .chain(self.rename.iter().map(|(old, _)| old.as_str()))
+            .filter(|t| self.renamed(t).unwrap_or(t) == shown)
+            .map(str::to_string)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     fn renamed<'a>(&'a self, template: &'a str) -> Option<&'a str> {
         self.rename
             .iter()
@@ -314,6 +328,15 @@ impl EndpointSet {
         key_bytes(row, self.keep_raw, &mut key);
         let group = self.index.get(&key[..])?;
         self.endpoint_of_group(*group)
+    }
+
+    /// Every group of the builder, with the index in `rows` of the
+    /// endpoint it ended in.
+    pub fn groups(&self) -> impl Iterator<Item = (GroupId, usize)> + '_ {
+        self.by_group
+            .iter()
+            .enumerate()
+            .map(|(g, &e)| (GroupId(u32::try_from(g).unwrap_or(u32::MAX)), e))
     }
 
     /// The index in `rows` of the endpoint a group of the builder ended in.
