@@ -413,6 +413,82 @@ fn every_endpoint_link_opens_exactly_its_exchanges() {
     assert!(checked >= 20, "only {checked} endpoint links checked");
 }
 
+/// The HTTP view's `template=` without splits is an indexed condition on
+/// the endpoint group stored with each exchange: on every sample capture,
+/// plainly and with two templates renamed into one, it keeps exactly the
+/// rows that grouping the capture's exchanges again puts under the
+/// template (compared row by row: conversation and target).
+#[test]
+fn the_indexed_template_filter_keeps_the_rows_regrouping_keeps() {
+    let dir = fresh_dir("endpoint-indexed");
+    let s = Server::start(&dir, &[]);
+    let rename = "/nope=>/missing;/error=>/missing";
+    let views = [
+        (String::new(), Options::default()),
+        (
+            format!(
+                "&rename={}",
+                form_urlencoded::byte_serialize(rename.as_bytes()).collect::<String>()
+            ),
+            Options::parse(rename, "").unwrap(),
+        ),
+    ];
+    let mut checked = 0;
+    for path in captures_under(&samples()) {
+        let Some(rows) = exchanges(&path) else {
+            continue;
+        };
+        if rows.is_empty() {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let r = s.post_raw(
+            &format!("/api/captures?name={name}"),
+            &std::fs::read(&path).unwrap(),
+        );
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        if s.wait(&id)["status"] != "done" {
+            continue;
+        }
+        for (view, options) in &views {
+            let set = endpoints(&rows, options);
+            let mut want: std::collections::BTreeMap<&str, Vec<(u64, String)>> =
+                std::collections::BTreeMap::new();
+            for row in &rows {
+                let e = &set.rows[set.endpoint_of(row).unwrap()];
+                want.entry(e.template.as_str())
+                    .or_default()
+                    .push((row.conversation, row.uri.clone().unwrap_or_default()));
+            }
+            for (template, mut rows) in want {
+                let t: String = form_urlencoded::byte_serialize(template.as_bytes()).collect();
+                let page = s
+                    .get(&format!(
+                        "/api/captures/{id}/http?limit=10000&template={t}{view}"
+                    ))
+                    .json();
+                let mut got: Vec<(u64, String)> = page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["conversation"].as_u64().unwrap(),
+                            e["uri"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(page["total"].as_u64(), Some(got.len() as u64));
+                got.sort();
+                rows.sort();
+                assert_eq!(got, rows, "{name}{view}: {template}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} templates checked");
+}
+
 #[allow(dead_code, clippy::all)]
 #[path = "../bench/endpoints_gen.rs"]
 mod generated;

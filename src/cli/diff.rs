@@ -9,11 +9,9 @@ use anyhow::Context;
 use clap::Args;
 
 use tracedeck::analysis::diff::text::{self, Table};
-use tracedeck::analysis::diff::{self, Capture, Comparison, Digester};
-use tracedeck::analysis::endpoints::{self, Builder};
-use tracedeck::analysis::report::{ConversationRow, ExchangeRow};
-use tracedeck::analysis::{self, HttpExchange, Options, Output, OutputError};
-use tracedeck::flow::Conversation;
+use tracedeck::analysis::diff::{self, Capture, Comparison, Tallies};
+use tracedeck::analysis::endpoints;
+use tracedeck::analysis::{self, Options};
 use tracedeck::pcap::Reader;
 
 const EXAMPLES: &str = "\
@@ -63,42 +61,20 @@ pub struct DiffArgs {
     edits: TemplateEdits,
 }
 
-/// One capture's endpoints and digest, counted as its rows come (the
-/// rows themselves are not kept).
-struct Counted {
-    endpoints: Builder,
-    digest: Digester,
-}
-
-impl Output for Counted {
-    fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
-        self.digest.conversation(&ConversationRow::from(conv));
-        Ok(())
-    }
-
-    fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
-        let row = ExchangeRow::from(exchange);
-        self.endpoints.add(&row);
-        self.digest.exchange(&row);
-        Ok(())
-    }
-}
-
 fn read(path: &Path, opts: &Options, edits: &endpoints::Options) -> anyhow::Result<Capture> {
     let name = path.display().to_string();
     let mut reader = Reader::open(path).with_context(|| name.clone())?;
-    let mut counted = Counted {
-        endpoints: Builder::new(edits.clone()),
-        digest: Digester::default(),
-    };
+    // The rows are counted as they come, not kept.
+    let mut counted = Tallies::without_timeline(edits.clone());
     let summary = analysis::analyze(&mut reader, opts, &mut counted)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     for warning in &summary.warnings {
         eprintln!("tracedeck: {name}: warning: {warning}");
     }
+    let t = counted.finish();
     Ok(Capture {
-        endpoints: counted.endpoints.finish().rows,
-        digest: counted.digest.finish(),
+        endpoints: t.endpoints.rows,
+        digest: t.digest,
     })
 }
 

@@ -2,39 +2,54 @@
 //! (README, "Endpoints"): the `endpoints` table (one [`EndpointRow`] per
 //! endpoint, sorted and paged as the other tables), the timeline (heatmap
 //! and p50/p99 lines) and the comparison's [`Digest`] as JSON documents in
-//! `meta`. The results writer counts the rows into [`Tallies`] as it
-//! stores them, so the endpoints and compare pages only read.
+//! `meta`. The results writer counts the rows into the analysis'
+//! [`Tallies`] as it stores them, so the endpoints and compare pages only
+//! read. Each stored exchange carries the endpoint group it went to
+//! (`http.endpoint_group`, indexed) and the `endpoint_groups` table says
+//! which endpoint each group ended in: the HTTP view's `template=` is an
+//! indexed condition (README, "Endpoints").
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use super::{tables, Error, Result};
-use crate::analysis::diff::{Digest, Digester};
-use crate::analysis::endpoints::{Tally, Timeline};
-use crate::analysis::report::{ConversationRow, EndpointRow, ExchangeRow};
+use crate::analysis::diff::{Digest, Tallies};
+use crate::analysis::endpoints::Timeline;
+use crate::analysis::report::{EndpointRow, ExchangeRow, Row};
+
+/// The `http` column of each exchange's endpoint group.
+pub(crate) const ENDPOINT_GROUP: &str = "endpoint_group";
+/// The table of the groups: per group, its endpoint.
+pub(crate) const ENDPOINT_GROUPS: &str = "endpoint_groups";
+
+/// The group column and table, made with the other tables.
+pub(crate) fn group_tables() -> String {
+    format!(
+        "ALTER TABLE {http} ADD COLUMN {ENDPOINT_GROUP} INTEGER;
+         CREATE TABLE {ENDPOINT_GROUPS} (
+             {ENDPOINT_GROUP} INTEGER PRIMARY KEY,
+             endpoint INTEGER NOT NULL,
+             method TEXT,
+             host TEXT,
+             template TEXT NOT NULL
+         );\n",
+        http = <ExchangeRow as Row>::TABLE
+    )
+}
+
+/// Their indexes, made with the others once the rows are in.
+pub(crate) fn group_indexes() -> String {
+    format!(
+        "CREATE INDEX {http}_by_{ENDPOINT_GROUP} ON {http}({ENDPOINT_GROUP});
+         CREATE INDEX {ENDPOINT_GROUPS}_by_template ON {ENDPOINT_GROUPS}(template);\n",
+        http = <ExchangeRow as Row>::TABLE
+    )
+}
 
 /// The `meta` key of the timeline document.
 const TIMELINE_KEY: &str = "endpoint_timeline";
 /// The `meta` key of the comparison's digest.
 const DIGEST_KEY: &str = "compare_digest";
-
-/// The endpoints and the comparison's digest of the rows stored so far.
-#[derive(Debug, Default)]
-pub(crate) struct Tallies {
-    endpoints: Tally,
-    digest: Digester,
-}
-
-impl Tallies {
-    pub(crate) fn exchange(&mut self, row: &ExchangeRow) {
-        self.endpoints.add(row);
-        self.digest.exchange(row);
-    }
-
-    pub(crate) fn conversation(&mut self, row: &ConversationRow) {
-        self.digest.conversation(row);
-    }
-}
 
 fn write_doc(conn: &Connection, key: &str, doc: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string(doc).map_err(|e| Error::Corrupt(format!("{key}: {e}")))?;
@@ -58,16 +73,33 @@ fn read_doc<T: DeserializeOwned + Default>(conn: &Connection, key: &str) -> Resu
     }
 }
 
-/// Writes the endpoint rows, the timeline and the digest of the rows
-/// counted.
+/// Writes the endpoint rows, each group's endpoint, the timeline and the
+/// digest of the rows counted.
 pub(crate) fn write(conn: &Connection, tallies: Tallies) -> Result<()> {
-    let (set, timeline) = tallies.endpoints.finish();
+    let t = tallies.finish();
     let sql = tables::insert_sql::<EndpointRow>();
-    for (i, row) in set.rows.iter().enumerate() {
+    for (i, row) in t.endpoints.rows.iter().enumerate() {
         tables::insert(conn, &sql, row, Some(i as u64))?;
     }
-    write_doc(conn, TIMELINE_KEY, &timeline)?;
-    write_doc(conn, DIGEST_KEY, &tallies.digest.finish())
+    let mut stmt = conn.prepare(&format!(
+        "INSERT INTO {ENDPOINT_GROUPS} ({ENDPOINT_GROUP}, endpoint, method, host, template) \
+         VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))?;
+    for (group, endpoint) in t.endpoints.groups() {
+        let Some(row) = t.endpoints.rows.get(endpoint) else {
+            continue;
+        };
+        stmt.execute(params![
+            i64::from(group.0),
+            i64::try_from(endpoint).unwrap_or(i64::MAX),
+            row.method,
+            row.host,
+            row.template
+        ])?;
+    }
+    drop(stmt);
+    write_doc(conn, TIMELINE_KEY, &t.timeline)?;
+    write_doc(conn, DIGEST_KEY, &t.digest)
 }
 
 /// The stored timeline.

@@ -124,7 +124,7 @@ pub(crate) struct SqliteResults {
     /// DNS lookups stored (each one's `id` is its arrival order).
     dns_rows: u64,
     /// The endpoints and the comparison's digest of the rows stored so far.
-    endpoints: super::endpoints::Tallies,
+    endpoints: crate::analysis::diff::Tallies,
     /// The most conversations, exchanges and lookups stored together.
     max_rows: u64,
     /// The analysis was stopped at `max_rows`.
@@ -227,8 +227,8 @@ impl SqliteResults {
     fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
-        self.endpoints.exchange(&row);
-        self.rows()?.exchange(id, row)
+        let group = self.endpoints.exchange(&row);
+        self.rows()?.exchange(id, row, group)
     }
 
     fn finish(&mut self, summary: &CaptureSummary) -> Result<String> {

@@ -56,7 +56,10 @@ const MIGRATIONS: &[&str] = &[
 /// Also 11: dns rows name the truncated answer a TCP lookup retried
 /// (`retry_of`); an HTTP verdict gives the DNS time just before its
 /// connection.
-pub const RESULTS_VERSION: i64 = 11;
+/// Also 12: http rows carry their endpoint group (`endpoint_group`,
+/// indexed) and the `endpoint_groups` table its endpoint, so `template=`
+/// is an indexed condition.
+pub const RESULTS_VERSION: i64 = 12;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {
@@ -73,6 +76,7 @@ pub fn results_tables() -> String {
         tables::ddl::<ExchangeRow>(),
         tables::ddl::<DnsRow>(),
         tables::ddl::<EndpointRow>(),
+        super::endpoints::group_tables(),
     ]
     .concat()
 }
@@ -88,6 +92,7 @@ pub fn results_indexes() -> String {
         tables::indexes::<ExchangeRow>(),
         tables::indexes::<DnsRow>(),
         tables::indexes::<EndpointRow>(),
+        super::endpoints::group_indexes(),
     ]
     .concat()
 }

@@ -16,6 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
+use super::endpoints::{ENDPOINT_GROUP, ENDPOINT_GROUPS};
 use super::Result;
 use crate::analysis::report::{
     Cell, Cond, ConvWhere, ConversationRow, FilterOp, Kind, Order, Query, Row, SortKey,
@@ -152,7 +153,14 @@ fn stored_names<R: Row>() -> Vec<String> {
 
 /// `INSERT` of one row (with the table's own id first when it has one).
 pub(crate) fn insert_sql<R: Row>() -> String {
-    let names = stored_names::<R>();
+    insert_sql_with::<R>(&[])
+}
+
+/// [`insert_sql`] with integer columns of the store's own after the row's
+/// (bound by [`insert_with`]).
+pub(crate) fn insert_sql_with<R: Row>(extra: &[&str]) -> String {
+    let mut names = stored_names::<R>();
+    names.extend(extra.iter().map(|n| n.to_string()));
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
     format!(
         "INSERT INTO {} ({}) VALUES ({})",
@@ -192,6 +200,18 @@ pub(crate) fn insert<R: Row>(
     row: &R,
     own_id: Option<u64>,
 ) -> Result<()> {
+    insert_with(conn, sql, row, own_id, &[])
+}
+
+/// [`insert`] with the values of the extra columns of
+/// [`insert_sql_with`].
+pub(crate) fn insert_with<R: Row>(
+    conn: &Connection,
+    sql: &str,
+    row: &R,
+    own_id: Option<u64>,
+    extra: &[i64],
+) -> Result<()> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut at = 1;
     if has_own_id::<R>() {
@@ -213,6 +233,10 @@ pub(crate) fn insert<R: Row>(
             }
             at += 1;
         }
+    }
+    for v in extra {
+        stmt.raw_bind_parameter(at, v)?;
+        at += 1;
     }
     stmt.raw_execute()?;
     Ok(())
@@ -337,6 +361,20 @@ fn cond_sql(name: &str, cond: &Cond, args: &mut Vec<Value>) -> String {
                 })
                 .collect();
             format!("({})", terms.join(" OR "))
+        }
+        // The endpoint group stored beside each exchange, not the column
+        // (`uri`) the filter hangs on.
+        Cond::Templates(templates) if templates.is_empty() => "0".to_string(),
+        Cond::Templates(templates) => {
+            let marks: Vec<String> = templates
+                .iter()
+                .map(|t| arg(Value::Text(t.clone())))
+                .collect();
+            format!(
+                "{ENDPOINT_GROUP} IN (SELECT {ENDPOINT_GROUP} FROM {ENDPOINT_GROUPS} \
+                 WHERE template IN ({}))",
+                marks.join(", ")
+            )
         }
         Cond::Conversation(w) => format!(
             "{name} IN (SELECT id FROM {} WHERE {})",

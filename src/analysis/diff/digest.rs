@@ -99,13 +99,3 @@ impl Digester {
         }
     }
 }
-
-impl Digest {
-    /// The digest of all of a capture's rows at once.
-    pub fn of(exchanges: &[ExchangeRow], conversations: &[ConversationRow]) -> Digest {
-        let mut d = Digester::default();
-        exchanges.iter().for_each(|r| d.exchange(r));
-        conversations.iter().for_each(|r| d.conversation(r));
-        d.finish()
-    }
-}

@@ -12,6 +12,7 @@ mod failures;
 mod network;
 mod score;
 mod statuses;
+mod tallies;
 #[cfg(test)]
 mod tests;
 pub mod text;
@@ -23,12 +24,12 @@ pub use failures::{Failed, FailureChange};
 pub use network::{NetworkChange, NetworkSide};
 pub use score::{COUNT_WEIGHT, ERROR_WEIGHT, LATENCY_FLOOR, NOTABLE, NOTABLE_RATE};
 pub use statuses::StatusChange;
+pub use tallies::{Tallied, Tallies};
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analysis::endpoints::endpoints;
 pub use crate::analysis::endpoints::Options as EndpointOptions;
 use crate::analysis::report::{ConversationRow, EndpointRow, ExchangeRow};
 
@@ -47,9 +48,10 @@ impl Capture {
         conversations: &[ConversationRow],
         options: &EndpointOptions,
     ) -> Capture {
+        let t = Tallies::of(exchanges, conversations, options);
         Capture {
-            endpoints: endpoints(exchanges, options).rows,
-            digest: Digest::of(exchanges, conversations),
+            endpoints: t.endpoints.rows,
+            digest: t.digest,
         }
     }
 }

@@ -1,6 +1,10 @@
 //! Percentiles of one endpoint's durations: exact (every value kept, the
 //! nearest-rank percentile the overview uses) up to [`EXACT_LIMIT`] values,
 //! a DDSketch with 1% relative accuracy beyond (README, "Endpoints").
+//! Exact values are kept as whole microseconds in a `u32` (a pcap's
+//! resolution, 4 bytes a value) and widened to nanoseconds only for the
+//! answer; the first value that is not (a pcapng's nanoseconds, or over
+//! 71 minutes) turns the set into `i64` nanoseconds, so it stays exact.
 
 use sketches_ddsketch::{Config, DDSketch};
 
@@ -13,26 +17,42 @@ pub const EXACT_LIMIT: usize = 1_000_000;
 /// The sketch's relative accuracy.
 pub const SKETCH_ALPHA: f64 = 0.01;
 
-/// The durations of one endpoint, as nanoseconds.
+/// The durations of one endpoint.
 #[derive(Clone)]
 pub enum Latencies {
-    Exact(Vec<i64>),
+    /// Every value, whole microseconds.
+    Micros(Vec<u32>),
+    /// Every value, nanoseconds.
+    Nanos(Vec<i64>),
     Sketch(Box<DDSketch>),
 }
 
 impl Default for Latencies {
     fn default() -> Self {
-        Latencies::Exact(Vec::new())
+        Latencies::Micros(Vec::new())
     }
 }
 
 impl std::fmt::Debug for Latencies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Latencies::Exact(v) => write!(f, "Exact({} values)", v.len()),
+            Latencies::Micros(v) => write!(f, "Micros({} values)", v.len()),
+            Latencies::Nanos(v) => write!(f, "Nanos({} values)", v.len()),
             Latencies::Sketch(s) => write!(f, "Sketch({} values)", s.count()),
         }
     }
+}
+
+/// A value as whole microseconds, when it is one that fits.
+fn as_micros(nanos: i64) -> Option<u32> {
+    if nanos % 1000 != 0 {
+        return None;
+    }
+    u32::try_from(nanos / 1000).ok()
+}
+
+fn widen(micros: &[u32]) -> Vec<i64> {
+    micros.iter().map(|&m| i64::from(m) * 1000).collect()
 }
 
 fn new_sketch() -> DDSketch {
@@ -43,47 +63,66 @@ fn new_sketch() -> DDSketch {
 impl Latencies {
     pub fn push(&mut self, span: Span) {
         let nanos = span.as_nanos();
+        if self.len() >= EXACT_LIMIT {
+            self.make_sketch();
+        }
         match self {
-            Latencies::Exact(values) if values.len() < EXACT_LIMIT => values.push(nanos),
-            Latencies::Exact(_) => {
-                self.make_sketch();
-                self.push(span);
-            }
+            Latencies::Micros(values) => match as_micros(nanos) {
+                Some(m) => values.push(m),
+                None => {
+                    let mut wide = widen(values);
+                    wide.push(nanos);
+                    *self = Latencies::Nanos(wide);
+                }
+            },
+            Latencies::Nanos(values) => values.push(nanos),
             Latencies::Sketch(s) => s.add(nanos as f64),
         }
     }
 
     /// Adds another endpoint's values (two templates folded into one).
     pub fn merge(&mut self, other: Latencies) {
-        match (&mut *self, other) {
-            (Latencies::Exact(a), Latencies::Exact(b)) if a.len() + b.len() <= EXACT_LIMIT => {
-                a.extend(b);
-            }
-            (Latencies::Sketch(a), Latencies::Sketch(b)) => merge_sketch(a, &b),
-            (_, mut other) => {
-                self.make_sketch();
-                other.make_sketch();
-                if let (Latencies::Sketch(a), Latencies::Sketch(b)) = (&mut *self, &other) {
-                    merge_sketch(a, b);
+        if self.is_exact() && other.is_exact() && self.len() + other.len() <= EXACT_LIMIT {
+            match (&mut *self, other) {
+                (Latencies::Micros(a), Latencies::Micros(b)) => a.extend(b),
+                (Latencies::Nanos(a), Latencies::Micros(b)) => a.extend(widen(&b)),
+                (Latencies::Nanos(a), Latencies::Nanos(b)) => a.extend(b),
+                (Latencies::Micros(a), Latencies::Nanos(b)) => {
+                    let mut wide = widen(a);
+                    wide.extend(b);
+                    *self = Latencies::Nanos(wide);
                 }
+                _ => {}
             }
+            return;
+        }
+        let mut other = other;
+        self.make_sketch();
+        other.make_sketch();
+        if let (Latencies::Sketch(a), Latencies::Sketch(b)) = (&mut *self, &other) {
+            merge_sketch(a, b);
         }
     }
 
     /// Turns exact values into a sketch of them.
     fn make_sketch(&mut self) {
-        if let Latencies::Exact(values) = self {
-            let mut sketch = new_sketch();
-            for v in values.iter() {
-                sketch.add(*v as f64);
+        let mut sketch = new_sketch();
+        match self {
+            Latencies::Micros(values) => {
+                values
+                    .iter()
+                    .for_each(|&v| sketch.add(f64::from(v) * 1000.0));
             }
-            *self = Latencies::Sketch(Box::new(sketch));
+            Latencies::Nanos(values) => values.iter().for_each(|&v| sketch.add(v as f64)),
+            Latencies::Sketch(_) => return,
         }
+        *self = Latencies::Sketch(Box::new(sketch));
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Latencies::Exact(v) => v.len(),
+            Latencies::Micros(v) => v.len(),
+            Latencies::Nanos(v) => v.len(),
             Latencies::Sketch(s) => s.count(),
         }
     }
@@ -93,7 +132,7 @@ impl Latencies {
     }
 
     pub fn is_exact(&self) -> bool {
-        matches!(self, Latencies::Exact(_))
+        !matches!(self, Latencies::Sketch(_))
     }
 
     /// p50, p90, p99 and max. Exact: the nearest rank (the smallest value
@@ -101,7 +140,17 @@ impl Latencies {
     /// Sketch: within 1% of a value at the rank; the max is exact.
     pub fn percentiles(&mut self) -> Percentiles {
         match self {
-            Latencies::Exact(values) => {
+            Latencies::Micros(values) => {
+                values.sort_unstable();
+                let at = |p: f64| rank(values, p).map(|m| Span::from_nanos(i64::from(m) * 1000));
+                Percentiles {
+                    p50: at(0.50),
+                    p90: at(0.90),
+                    p99: at(0.99),
+                    max: at(1.0),
+                }
+            }
+            Latencies::Nanos(values) => {
                 values.sort_unstable();
                 let at = |p: f64| nearest_rank(values, p).map(Span::from_nanos);
                 Percentiles {
@@ -139,6 +188,10 @@ fn merge_sketch(into: &mut DDSketch, from: &DDSketch) {
 
 /// The nearest-rank percentile of sorted values.
 pub fn nearest_rank(sorted: &[i64], p: f64) -> Option<i64> {
+    rank(sorted, p)
+}
+
+fn rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     let n = sorted.len();
     if n == 0 {
         return None;
@@ -173,6 +226,30 @@ mod test {
         assert_eq!(p.p99, Some(Span::from_nanos(990)));
         assert_eq!(p.max, Some(Span::from_nanos(1000)));
         assert!(l.is_exact());
+    }
+
+    #[test]
+    fn microseconds_stay_narrow_and_nanoseconds_widen_the_set() {
+        let mut l = Latencies::default();
+        l.push(Span::from_nanos(2_000));
+        l.push(Span::from_nanos(5_000));
+        assert!(matches!(l, Latencies::Micros(_)));
+        l.push(Span::from_nanos(3_001));
+        assert!(matches!(l, Latencies::Nanos(_)));
+        let p = l.percentiles();
+        assert_eq!(p.p50, Some(Span::from_nanos(3_001)));
+        assert_eq!(p.max, Some(Span::from_nanos(5_000)));
+        // Past u32 microseconds (71 min), and negative: nanoseconds too.
+        let mut l = Latencies::default();
+        l.push(Span::from_nanos(5_000_000_000_000));
+        assert!(matches!(l, Latencies::Nanos(_)));
+        let mut a = Latencies::default();
+        a.push(Span::from_nanos(1_000));
+        let mut b = Latencies::default();
+        b.push(Span::from_nanos(-7));
+        a.merge(b);
+        assert_eq!(a.percentiles().p50, Some(Span::from_nanos(-7)));
+        assert_eq!(a.len(), 2);
     }
 
     #[test]

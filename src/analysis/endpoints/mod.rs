@@ -29,7 +29,10 @@ pub mod template;
 pub mod timeline;
 
 pub use latency::{nearest_rank, Latencies, EXACT_LIMIT, SKETCH_ALPHA};
-pub use template::{shape_of, Fold, Placeholder, Shape, FOLD_BETWEEN, FOLD_LAST};
+pub use template::{
+    keys_of_query, query_keys, shape_of, write_shape, Fold, Placeholder, Shape, FOLD_BETWEEN,
+    FOLD_LAST,
+};
 pub use timeline::{timeline, Heatmap, Sample, Series, Timeline};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +84,20 @@ impl Options {
         Ok(o)
     }
 
+    /// The inferred templates that show as `shown` once renamed (itself,
+    /// unless renamed away, and every `OLD` renamed to it). Without
+    /// splits, the endpoints named `shown` are those of these templates.
+    pub fn templates_shown_as(&self, shown: &str) -> Vec<String> {
+        let mut out: Vec<String> = std::iter::once(shown)
+            .chain(self.rename.iter().map(|(old, _)| old.as_str()))
+            .filter(|t| self.renamed(t).unwrap_or(t) == shown)
+            .map(str::to_string)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     fn renamed<'a>(&'a self, template: &'a str) -> Option<&'a str> {
         self.rename
             .iter()
@@ -97,8 +114,9 @@ impl Options {
 /// request the capture missed).
 pub const NO_TARGET: &str = "(no request)";
 
-/// What an exchange is grouped by before templates fold.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// What an exchange is grouped by before templates fold, made once per
+/// group (each exchange is looked up by its [`key_bytes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct GroupKey {
     method: Option<String>,
     /// Lower-cased.
@@ -160,7 +178,8 @@ pub fn is_error(row: &ExchangeRow) -> bool {
 }
 
 impl Totals {
-    fn add(&mut self, row: &ExchangeRow, query_keys: Vec<String>) {
+    /// Counts an exchange; `query` is its target's query.
+    fn add(&mut self, row: &ExchangeRow, query: Option<&str>) {
         self.count += 1;
         if is_reset(row) {
             self.reset += 1;
@@ -185,7 +204,11 @@ impl Totals {
         if let Some(t) = row.total_time {
             self.total.push(t);
         }
-        self.query_keys.extend(query_keys);
+        for key in keys_of_query(query) {
+            if !self.query_keys.contains(key) {
+                self.query_keys.insert(key.to_string());
+            }
+        }
     }
 
     fn merge(&mut self, o: Totals) {
@@ -271,9 +294,12 @@ fn min_some<T: Copy>(a: Option<T>, b: Option<T>, pick: fn(T, T) -> T) -> Option<
 #[derive(Debug, Default)]
 pub struct Builder {
     options: Options,
-    /// Each group's place in `groups`.
-    index: FxHashMap<GroupKey, GroupId>,
+    /// Each group's place in `groups`, by its [`key_bytes`].
+    index: FxHashMap<Box<[u8]>, GroupId>,
     groups: Vec<(GroupKey, Totals)>,
+    /// The key of the exchange being added (reused: no allocation per
+    /// exchange once its group exists).
+    key: Vec<u8>,
 }
 
 /// The group an exchange went to as it was added ([`Builder::add`]);
@@ -287,7 +313,8 @@ pub struct GroupId(pub u32);
 pub struct EndpointSet {
     /// Most exchanges first (then method, host, template).
     pub rows: Vec<EndpointRow>,
-    resolved: FxHashMap<GroupKey, usize>,
+    /// Each group by its [`key_bytes`].
+    index: FxHashMap<Box<[u8]>, GroupId>,
     /// By [`GroupId`]: the endpoint.
     by_group: Vec<usize>,
     keep_raw: bool,
@@ -297,8 +324,19 @@ impl EndpointSet {
     /// The index in `rows` of the endpoint an exchange belongs to (an
     /// exchange of the set that was built, or one like them).
     pub fn endpoint_of(&self, row: &ExchangeRow) -> Option<usize> {
-        let (key, _) = group_key(row, self.keep_raw);
-        self.resolved.get(&key).copied()
+        let mut key = Vec::new();
+        key_bytes(row, self.keep_raw, &mut key);
+        let group = self.index.get(&key[..])?;
+        self.endpoint_of_group(*group)
+    }
+
+    /// Every group of the builder, with the index in `rows` of the
+    /// endpoint it ended in.
+    pub fn groups(&self) -> impl Iterator<Item = (GroupId, usize)> + '_ {
+        self.by_group
+            .iter()
+            .enumerate()
+            .map(|(g, &e)| (GroupId(u32::try_from(g).unwrap_or(u32::MAX)), e))
     }
 
     /// The index in `rows` of the endpoint a group of the builder ended in.
@@ -307,30 +345,53 @@ impl EndpointSet {
     }
 }
 
-fn group_key(row: &ExchangeRow, keep_raw: bool) -> (GroupKey, Vec<String>) {
-    let (shape, keys, raw) = match row.uri.as_deref() {
-        Some(uri) => {
-            let (shape, keys) = shape_of(uri);
-            let raw = keep_raw.then(|| uri.split(['?', '#']).next().unwrap_or(uri).to_string());
-            (shape, keys, raw)
-        }
-        None => (
-            Shape {
-                segments: vec![NO_TARGET.to_string()],
-                absolute: false,
-                placeholders: BTreeSet::new(),
-            },
-            Vec::new(),
-            None,
-        ),
+/// Appends an optional text to a key: absent, or its length and bytes
+/// (lower-cased with `lower`).
+fn put_text(out: &mut Vec<u8>, text: Option<&str>, lower: bool) {
+    let Some(t) = text else {
+        out.push(0);
+        return;
     };
-    let key = GroupKey {
+    out.push(1);
+    out.extend_from_slice(&(t.len() as u64).to_le_bytes());
+    if lower {
+        out.extend(t.bytes().map(|b| b.to_ascii_lowercase()));
+    } else {
+        out.extend_from_slice(t.as_bytes());
+    }
+}
+
+/// The path as sent, without query or fragment.
+fn raw_path(uri: &str) -> &str {
+    uri.split(['?', '#']).next().unwrap_or(uri)
+}
+
+/// Writes into `out` (cleared first) the bytes of an exchange's
+/// [`GroupKey`]: equal bytes, equal keys. Method, lower-cased host and,
+/// when kept, the raw path each as [`put_text`]; then the shape as
+/// [`write_shape`] writes it. Answers the target's query.
+fn key_bytes<'r>(row: &'r ExchangeRow, keep_raw: bool, out: &mut Vec<u8>) -> Option<&'r str> {
+    out.clear();
+    put_text(out, row.method.as_deref(), false);
+    put_text(out, row.host.as_deref(), true);
+    if keep_raw {
+        put_text(out, row.uri.as_deref().map(raw_path), false);
+    }
+    write_shape(row.uri.as_deref().unwrap_or(NO_TARGET), out)
+}
+
+/// The key of a new group, made once.
+fn group_key(row: &ExchangeRow, keep_raw: bool) -> GroupKey {
+    let (shape, raw) = match row.uri.as_deref() {
+        Some(uri) => (shape_of(uri).0, keep_raw.then(|| raw_path(uri).to_string())),
+        None => (shape_of(NO_TARGET).0, None),
+    };
+    GroupKey {
         method: row.method.clone(),
         host: row.host.as_deref().map(str::to_ascii_lowercase),
         shape,
         raw,
-    };
-    (key, keys)
+    }
 }
 
 impl Builder {
@@ -339,23 +400,26 @@ impl Builder {
             options,
             index: FxHashMap::default(),
             groups: Vec::new(),
+            key: Vec::new(),
         }
     }
 
     /// Counts one exchange; answers the group it went to.
     pub fn add(&mut self, row: &ExchangeRow) -> GroupId {
-        let (key, query_keys) = group_key(row, !self.options.split.is_empty());
-        let id = match self.index.get(&key) {
+        let keep_raw = !self.options.split.is_empty();
+        let query = key_bytes(row, keep_raw, &mut self.key);
+        let id = match self.index.get(&self.key[..]) {
             Some(id) => *id,
             None => {
                 let id = GroupId(u32::try_from(self.groups.len()).unwrap_or(u32::MAX));
-                self.index.insert(key.clone(), id);
-                self.groups.push((key, Totals::default()));
+                self.index.insert(self.key.as_slice().into(), id);
+                self.groups
+                    .push((group_key(row, keep_raw), Totals::default()));
                 id
             }
         };
         if let Some((_, totals)) = self.groups.get_mut(id.0 as usize) {
-            totals.add(row, query_keys);
+            totals.add(row, query);
         }
         id
     }
@@ -378,7 +442,7 @@ impl Builder {
             .map(|(host, shapes)| (host, template::fold(&shapes)))
             .collect();
 
-        let mut merged: BTreeMap<EndpointKey, (Totals, Vec<(GroupKey, usize)>)> = BTreeMap::new();
+        let mut merged: BTreeMap<EndpointKey, (Totals, Vec<usize>)> = BTreeMap::new();
         let groups = self.groups.len();
         for (group, (key, mut totals)) in self.groups.into_iter().enumerate() {
             let (shape, folds) = folded
@@ -411,14 +475,12 @@ impl Builder {
                 template = new.to_string();
             }
             totals.rules.extend(rules);
-            let slot = merged
-                .entry((key.method.clone(), key.host.clone(), template))
-                .or_default();
+            let slot = merged.entry((key.method, key.host, template)).or_default();
             slot.0.merge(totals);
-            slot.1.push((key, group));
+            slot.1.push(group);
         }
 
-        let mut made: Vec<(EndpointRow, Vec<(GroupKey, usize)>)> = merged
+        let mut made: Vec<(EndpointRow, Vec<usize>)> = merged
             .into_iter()
             .map(|((method, host, template), (totals, keys))| {
                 (totals.into_row(method, host, template), keys)
@@ -433,14 +495,13 @@ impl Builder {
         });
         let mut set = EndpointSet {
             rows: Vec::with_capacity(made.len()),
-            resolved: FxHashMap::default(),
+            index: self.index,
             by_group: vec![0; groups],
             keep_raw,
         };
-        for (i, (row, keys)) in made.into_iter().enumerate() {
+        for (i, (row, groups)) in made.into_iter().enumerate() {
             set.rows.push(row);
-            for (key, group) in keys {
-                set.resolved.insert(key, i);
+            for group in groups {
                 if let Some(slot) = set.by_group.get_mut(group) {
                     *slot = i;
                 }
@@ -457,6 +518,8 @@ pub struct Tally {
     /// Per timed exchange: its group (its endpoint once the groups fold)
     /// and what the timeline needs.
     samples: Vec<Sample>,
+    /// No samples are kept: the timeline comes out empty.
+    no_timeline: bool,
 }
 
 impl Tally {
@@ -464,19 +527,29 @@ impl Tally {
         Tally {
             builder: Builder::new(options),
             samples: Vec::new(),
+            no_timeline: false,
         }
     }
 
-    pub fn add(&mut self, row: &ExchangeRow) {
-        let group = self.builder.add(row);
-        if let Some(at) = row.request_start.or(row.response_start) {
-            self.samples.push(Sample {
-                endpoint: group.0,
-                at,
-                total: row.total_time,
-                error: is_error(row),
-            });
+    /// The endpoints only: [`Tally::finish`] answers an empty timeline.
+    pub fn without_timeline(options: Options) -> Tally {
+        Tally {
+            no_timeline: true,
+            ..Tally::new(options)
         }
+    }
+
+    /// Counts an exchange; answers the group it went to.
+    pub fn add(&mut self, row: &ExchangeRow) -> GroupId {
+        let group = self.builder.add(row);
+        if self.no_timeline {
+            return group;
+        }
+        if let Some(at) = row.request_start.or(row.response_start) {
+            self.samples
+                .push(Sample::new(group.0, at, row.total_time, is_error(row)));
+        }
+        group
     }
 
     /// The endpoints, and their heatmap and lines.

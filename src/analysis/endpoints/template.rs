@@ -104,26 +104,38 @@ impl fmt::Display for Shape {
     }
 }
 
-/// The shape of a request target and its query keys (sorted, distinct).
-/// An absolute-form target (`http://host/path`) is read from its path.
-pub fn shape_of(target: &str) -> (Shape, Vec<String>) {
+/// A target's path (scheme and authority dropped) and its query (fragment
+/// dropped).
+fn split_target(target: &str) -> (&str, Option<&str>) {
     let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
+        Some((p, q)) => (p, Some(q.split_once('#').map_or(q, |(q, _)| q))),
         None => (target, None),
     };
     let path = path.split_once('#').map_or(path, |(p, _)| p);
-    let mut keys: Vec<String> = query
-        .map(|q| {
-            let q = q.split_once('#').map_or(q, |(q, _)| q);
-            q.split('&')
-                .filter(|kv| !kv.is_empty())
-                .map(|kv| kv.split_once('=').map_or(kv, |(k, _)| k).to_string())
-                .collect()
-        })
-        .unwrap_or_default();
+    (strip_scheme_and_authority(path), query)
+}
+
+/// The keys of a target's query, in order, repeats included.
+pub fn query_keys(target: &str) -> impl Iterator<Item = &str> {
+    keys_of_query(split_target(target).1)
+}
+
+/// The keys of a query (as [`write_shape`] answers it).
+pub fn keys_of_query(query: Option<&str>) -> impl Iterator<Item = &str> {
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| kv.split_once('=').map_or(kv, |(k, _)| k))
+}
+
+/// The shape of a request target and its query keys (sorted, distinct).
+/// An absolute-form target (`http://host/path`) is read from its path.
+pub fn shape_of(target: &str) -> (Shape, Vec<String>) {
+    let mut keys: Vec<String> = query_keys(target).map(str::to_string).collect();
     keys.sort_unstable();
     keys.dedup();
-    let path = strip_scheme_and_authority(path);
+    let (path, _) = split_target(target);
     let mut placeholders = BTreeSet::new();
     let Some(rest) = path.strip_prefix('/') else {
         let shape = Shape {
@@ -137,7 +149,13 @@ pub fn shape_of(target: &str) -> (Shape, Vec<String>) {
         Vec::new()
     } else {
         rest.split('/')
-            .map(|seg| type_segment(seg, &mut placeholders))
+            .map(|seg| {
+                let mut out = String::with_capacity(seg.len());
+                type_segment(seg, &mut out, &mut |p| {
+                    placeholders.insert(p);
+                });
+                out
+            })
             .collect()
     };
     let shape = Shape {
@@ -148,8 +166,58 @@ pub fn shape_of(target: &str) -> (Shape, Vec<String>) {
     (shape, keys)
 }
 
+/// Writes the shape of a target as bytes, without allocating beyond
+/// `out`'s growth: whether it is absolute, the placeholders the typing put
+/// in (one bit each), then each typed segment followed by `/`. Two targets
+/// write the same bytes exactly when [`shape_of`] gives them the same
+/// [`Shape`] (a segment never holds `/`; a relative target is one segment).
+/// Answers the target's query, for [`keys_of_query`].
+pub fn write_shape<'t>(target: &'t str, out: &mut Vec<u8>) -> Option<&'t str> {
+    let (path, query) = split_target(target);
+    let Some(rest) = path.strip_prefix('/') else {
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(path.as_bytes());
+        out.push(b'/');
+        return query;
+    };
+    let flags = out.len();
+    out.extend_from_slice(&[1, 0]);
+    let mut mask = 0u8;
+    if !rest.is_empty() {
+        for seg in rest.split('/') {
+            type_segment(seg, out, &mut |p| mask |= 1 << (p as u8));
+            out.push(b'/');
+        }
+    }
+    if let Some(m) = out.get_mut(flags + 1) {
+        *m = mask;
+    }
+    query
+}
+
+/// Where [`type_segment`] writes: a segment's `String` or a key's bytes.
+trait Sink {
+    fn put(&mut self, s: &str);
+}
+
+impl Sink for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+}
+
 /// `http://host:8080/a/b` → `/a/b`; other targets unchanged.
 fn strip_scheme_and_authority(target: &str) -> &str {
+    if target.starts_with('/') {
+        // Origin-form, the usual case: no scheme (one would not hold `/`).
+        return target;
+    }
     let Some((scheme, rest)) = target.split_once("://") else {
         return target;
     };
@@ -163,43 +231,44 @@ fn strip_scheme_and_authority(target: &str) -> &str {
     rest.find('/').map_or("/", |at| &rest[at..])
 }
 
-/// One segment with its typed values replaced.
-fn type_segment(seg: &str, found: &mut BTreeSet<Placeholder>) -> String {
+/// One segment with its typed values replaced, written to `out`; each
+/// placeholder put in goes to `found` too.
+fn type_segment(seg: &str, out: &mut impl Sink, found: &mut impl FnMut(Placeholder)) {
     if let Some(p) = whole_segment(seg) {
-        found.insert(p);
-        return p.text().to_string();
+        found(p);
+        out.put(p.text());
+        return;
     }
     // A file name: typed parts before the extension (`app.3f9a2b1c.js`,
     // `main-3f9a2b1c.css`, `123.json`).
     let Some((stem, ext)) = seg.rsplit_once('.') else {
-        return seg.to_string();
+        out.put(seg);
+        return;
     };
     if stem.is_empty() || ext.is_empty() {
-        return seg.to_string();
+        out.put(seg);
+        return;
     }
-    let mut out = String::with_capacity(seg.len());
     for part in stem.split('.') {
         if let Some(p) =
             whole_segment(part).filter(|p| matches!(p, Placeholder::Id | Placeholder::Hash))
         {
-            found.insert(p);
-            out.push_str(p.text());
-        } else if let Some((head, tail)) = part
+            found(p);
+            out.put(p.text());
+        } else if let Some((head, _)) = part
             .rsplit_once(['-', '_'])
             .filter(|(_, t)| is_short_hash(t))
         {
-            found.insert(Placeholder::Hash);
-            out.push_str(head);
-            out.push_str(&part[head.len()..head.len() + 1]);
-            out.push_str(Placeholder::Hash.text());
-            let _ = tail;
+            found(Placeholder::Hash);
+            out.put(head);
+            out.put(&part[head.len()..head.len() + 1]);
+            out.put(Placeholder::Hash.text());
         } else {
-            out.push_str(part);
+            out.put(part);
         }
-        out.push('.');
+        out.put(".");
     }
-    out.push_str(ext);
-    out
+    out.put(ext);
 }
 
 /// The placeholder a whole segment becomes, if any.
@@ -249,6 +318,9 @@ fn is_date(b: &[u8]) -> bool {
 
 /// `local@domain.tld`, the `@` plain or percent-encoded.
 fn is_email(seg: &str) -> bool {
+    if !seg.bytes().any(|b| b == b'@' || b == b'%') {
+        return false;
+    }
     let (local, domain) = match seg.rsplit_once('@') {
         Some(parts) => parts,
         None => match seg.rsplit_once("%40") {

@@ -15,16 +15,36 @@ pub const COLUMNS: usize = 48;
 /// Endpoints (the busiest) that get a p50/p99 line.
 pub const SERIES: usize = 12;
 
-/// What the timeline needs of one exchange.
+/// What the timeline needs of one exchange: 24 bytes, one per timed
+/// exchange of the capture.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sample {
+    pub at: Timestamp,
+    /// Total time, nanoseconds; [`Sample::NO_RESPONSE`] without one.
+    total_ns: i64,
     /// Index of its endpoint in the set's rows.
     pub endpoint: u32,
-    pub at: Timestamp,
-    /// None: no response.
-    pub total: Option<Span>,
     /// A 4xx, a 5xx, no response or a reset.
     pub error: bool,
+}
+
+impl Sample {
+    /// `total_ns` of an exchange without a response.
+    const NO_RESPONSE: i64 = i64::MIN;
+
+    pub fn new(endpoint: u32, at: Timestamp, total: Option<Span>, error: bool) -> Sample {
+        Sample {
+            at,
+            total_ns: total.map_or(Sample::NO_RESPONSE, Span::as_nanos),
+            endpoint,
+            error,
+        }
+    }
+
+    /// None: no response.
+    pub fn total(&self) -> Option<Span> {
+        (self.total_ns != Sample::NO_RESPONSE).then(|| Span::from_nanos(self.total_ns))
+    }
 }
 
 /// Counts per (time column, latency row).
@@ -115,14 +135,15 @@ pub fn timeline(samples: &[Sample], endpoints: usize) -> Timeline {
     let mut values: Vec<Vec<Vec<i64>>> = vec![vec![Vec::new(); COLUMNS]; lines];
     for s in samples {
         let col = ((s.at.as_nanos() - first) / step).clamp(0, COLUMNS as i64 - 1) as usize;
-        let row = heatmap.row_of(s.total);
+        let total = s.total();
+        let row = heatmap.row_of(total);
         let cells = if s.error {
             &mut heatmap.errors
         } else {
             &mut heatmap.ok
         };
         cells[col][row] += 1;
-        if let (Some(line), Some(t)) = (values.get_mut(s.endpoint as usize), s.total) {
+        if let (Some(line), Some(t)) = (values.get_mut(s.endpoint as usize), total) {
             line[col].push(t.as_nanos());
         }
     }
@@ -151,12 +172,12 @@ mod test {
     use super::*;
 
     fn at(s: i64, ms: i64, endpoint: u32, error: bool) -> Sample {
-        Sample {
+        Sample::new(
             endpoint,
-            at: Timestamp::from_nanos(s * 1_000_000_000),
-            total: (ms >= 0).then_some(Span::from_nanos(ms * 1_000_000)),
+            Timestamp::from_nanos(s * 1_000_000_000),
+            (ms >= 0).then_some(Span::from_nanos(ms * 1_000_000)),
             error,
-        }
+        )
     }
 
     #[test]
@@ -193,6 +214,20 @@ mod test {
             0,
             "no time, no point"
         );
+    }
+
+    #[test]
+    fn a_sample_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<Sample>(), 24);
+        let s = Sample::new(3, Timestamp::from_nanos(5), None, true);
+        assert_eq!(s.total(), None);
+        let s = Sample::new(
+            3,
+            Timestamp::from_nanos(5),
+            Some(Span::from_nanos(0)),
+            false,
+        );
+        assert_eq!(s.total(), Some(Span::from_nanos(0)));
     }
 
     #[test]

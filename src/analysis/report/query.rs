@@ -303,6 +303,11 @@ pub enum Cond {
     Conversation(Box<ConvWhere>),
     /// Any of these words (`None`: no value), as `rcode=NXDOMAIN,none`.
     AnyOf(Vec<Option<String>>),
+    /// An HTTP exchange whose endpoint, as the analysis grouped it, has
+    /// one of these templates (the HTTP view's `template=`, renames
+    /// undone). A cell alone cannot tell: the store answers it by the
+    /// group it stored with each exchange.
+    Templates(Vec<String>),
 }
 
 impl Cond {
@@ -558,6 +563,19 @@ impl<R: Row> Query<R> {
                 column,
                 param: "filter",
                 cond: Cond::Conversation(Box::new(w)),
+            });
+        }
+        self
+    }
+
+    /// Keeps the exchanges whose endpoint has one of `templates` (as the
+    /// analysis inferred them), with the filters set before.
+    pub fn of_templates(mut self, templates: Vec<String>) -> Query<R> {
+        if let Some((column, _)) = R::column("uri") {
+            self.filters.push(Filter {
+                column,
+                param: "template",
+                cond: Cond::Templates(templates),
             });
         }
         self

@@ -13,7 +13,9 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection};
 
+use super::super::endpoints::ENDPOINT_GROUP;
 use super::super::{tables, Error, Result};
+use crate::analysis::endpoints::GroupId;
 use crate::analysis::report::{self, ConversationRow};
 
 /// Rows in one batch, at most.
@@ -30,6 +32,8 @@ enum Write {
     Exchange {
         id: u64,
         row: Box<report::ExchangeRow>,
+        /// Its endpoint group (`http.endpoint_group`).
+        group: u32,
     },
     Dns {
         id: u64,
@@ -79,11 +83,17 @@ impl RowWriter {
         self.push(Write::Conversation(Box::new(row)), 0)
     }
 
-    pub(super) fn exchange(&mut self, id: u64, row: report::ExchangeRow) -> Result<()> {
+    pub(super) fn exchange(
+        &mut self,
+        id: u64,
+        row: report::ExchangeRow,
+        group: GroupId,
+    ) -> Result<()> {
         self.push(
             Write::Exchange {
                 id,
                 row: Box::new(row),
+                group: group.0,
             },
             0,
         )
@@ -180,7 +190,7 @@ fn write_batches(
     abandon: &AtomicBool,
 ) -> Result<Connection> {
     let conversation_sql = tables::insert_sql::<ConversationRow>();
-    let exchange_sql = tables::insert_sql::<report::ExchangeRow>();
+    let exchange_sql = tables::insert_sql_with::<report::ExchangeRow>(&[ENDPOINT_GROUP]);
     let dns_sql = tables::insert_sql::<report::DnsRow>();
     while let Ok(batch) = batches.recv() {
         if abandon.load(Ordering::Relaxed) {
@@ -189,8 +199,8 @@ fn write_batches(
         for write in batch {
             match write {
                 Write::Conversation(row) => tables::insert(&conn, &conversation_sql, &*row, None)?,
-                Write::Exchange { id, row } => {
-                    tables::insert(&conn, &exchange_sql, &*row, Some(id))?
+                Write::Exchange { id, row, group } => {
+                    tables::insert_with(&conn, &exchange_sql, &*row, Some(id), &[i64::from(group)])?
                 }
                 Write::Dns { id, row } => tables::insert(&conn, &dns_sql, &*row, Some(id))?,
                 Write::Chunk {

@@ -104,7 +104,9 @@ fn fetch(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<En
         });
     }
     let mut tally = Tally::new(view.options.clone());
-    s.each_exchange(id, &mut |row| tally.add(row))?;
+    s.each_exchange(id, &mut |row| {
+        tally.add(row);
+    })?;
     let (set, timeline) = tally.finish();
     let Page { total, items } = page_of(set.rows, &view.q);
     Ok(EndpointsDoc {
@@ -294,9 +296,12 @@ pub fn http_query(p: &Params) -> Result<HttpQuery, ParamError> {
 }
 
 /// The page `q` asks for of the HTTP exchanges, narrowed to one endpoint
-/// when `template` is set. The endpoints are inferred again over every
-/// exchange (a fold depends on all of a host's paths), then the rows `q`
-/// selects are read in its order and those of the endpoint kept.
+/// when `template` is set. Without splits that is an indexed condition:
+/// the analysis stored each exchange's endpoint group, and renames only
+/// change the names of whole endpoints. With splits the endpoints are
+/// inferred again over every exchange (a fold depends on all of a host's
+/// paths), then the rows `q` selects are read in its order and those of
+/// the endpoint kept.
 pub fn exchanges(
     s: &dyn Store,
     id: &CaptureId,
@@ -306,6 +311,23 @@ pub fn exchanges(
     let Some(t) = template else {
         return s.exchanges(id, q);
     };
+    if t.options.split.is_empty() {
+        let q = q
+            .clone()
+            .of_templates(t.options.templates_shown_as(&t.template));
+        return s.exchanges(id, &q);
+    }
+    regrouped(s, id, q, t)
+}
+
+/// [`exchanges`] of one endpoint, its templates made again from every
+/// exchange with the view's splits.
+fn regrouped(
+    s: &dyn Store,
+    id: &CaptureId,
+    q: &HttpQuery,
+    t: &TemplateFilter,
+) -> store::Result<Page<StoredExchange>> {
     let mut builder = Builder::new(t.options.clone());
     s.each_exchange(id, &mut |row| {
         builder.add(row);

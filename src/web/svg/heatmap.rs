@@ -306,11 +306,13 @@ mod test {
 
     fn samples() -> Vec<Sample> {
         (0..100)
-            .map(|i| Sample {
-                endpoint: (i % 2) as u32,
-                at: Timestamp::from_nanos(i * 100_000_000),
-                total: (i != 7).then_some(Span::from_nanos(1_000_000 * (1 + i))),
-                error: i % 10 == 7,
+            .map(|i| {
+                Sample::new(
+                    (i % 2) as u32,
+                    Timestamp::from_nanos(i * 100_000_000),
+                    (i != 7).then_some(Span::from_nanos(1_000_000 * (1 + i))),
+                    i % 10 == 7,
+                )
             })
             .collect()
     }
