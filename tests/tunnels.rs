@@ -82,12 +82,17 @@ fn conversations_name_the_tunnel_that_carried_them() {
             "{client}"
         );
     }
-    // Ethernet shims carry IP straight through: no tunnel endpoints.
-    for client in [
-        "172.16.14.1:40014",
-        "172.16.16.1:40016",
-        "172.16.18.1:40018",
+    // MPLS labels and a PPPoE session name the path, without endpoints.
+    for (client, want) in [
+        ("172.16.14.1:40014", "mpls labels 100/200"),
+        ("[fd00:15::1]:50015", "mpls labels 300"),
+        ("172.16.16.1:40016", "pppoe session 0x0011"),
+        ("[fd00:17::1]:40017", "pppoe session 0x0011"),
     ] {
+        assert_eq!(tunnel_of(&convs, client).as_deref(), Some(want), "{client}");
+    }
+    // The other Ethernet shims carry IP straight through: no tunnel.
+    for client in ["172.16.18.1:40018", "172.16.20.1:40020"] {
         assert_eq!(tunnel_of(&convs, client), None, "{client}");
     }
     // The outer VXLAN flow is a conversation of its own, as in tshark.
@@ -97,7 +102,44 @@ fn conversations_name_the_tunnel_that_carried_them() {
         .filter(|c| c.tunnel.is_some())
         .map(|c| c.packets())
         .sum();
-    assert_eq!(inner, 15 * 10, "every packet of the 15 tunnels found");
+    assert_eq!(inner, 19 * 10, "every packet of the 19 tunnels found");
+}
+
+/// MPLS label stacks (cut after three labels) and PPPoE sessions, behind
+/// a VLAN tag and under GRE too, name the path a conversation took.
+#[test]
+fn mpls_labels_and_pppoe_sessions_name_the_path() {
+    let (summary, convs) = analyze(&dir().join("shims.pcap"));
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    assert_eq!(convs.len(), 18, "a TCP and a UDP conversation per path");
+    for (n, want) in [
+        (70, "mpls labels 16"),
+        (71, "mpls labels 1000/2000/3000"),
+        (72, "mpls labels 1/2/3/…"),
+        (73, "mpls labels 17/18"),
+        (74, "mpls labels 19"),
+        (75, "gre 192.0.2.1→192.0.2.2 / mpls labels 20/21"),
+        (76, "pppoe session 0x0011"),
+        (77, "pppoe session 0xbeef"),
+        (78, "pppoe session 0x0002"),
+    ] {
+        let tcp = if n == 71 || n == 77 {
+            format!("[fd00:{n}::1]:400{n}")
+        } else {
+            format!("172.16.{n}.1:400{n}")
+        };
+        let udp = tcp.replace(":400", ":500");
+        for client in [tcp, udp] {
+            assert_eq!(
+                tunnel_of(&convs, &client).as_deref(),
+                Some(want),
+                "{client}"
+            );
+        }
+    }
+    for c in convs.iter().filter(|c| c.proto == Proto::Tcp) {
+        assert_eq!((c.packets(), c.app.records), (8, 1), "{:?}", c.tunnel);
+    }
 }
 
 #[test]

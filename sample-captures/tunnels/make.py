@@ -165,6 +165,49 @@ def tunnels():
     write("tunnels.pcap", out)
 
 
+def shims():
+    """Ethernet shims that name a path: MPLS label stacks (one label, three,
+    five: shown cut after three; behind an 802.1Q tag; the multicast
+    ethertype; over GRE) and PPPoE sessions (IPv4, IPv6, behind a tag)."""
+    clk = Clock()
+    out = []
+
+    def stack(*labels):
+        words = [(l << 12) | 64 for l in labels]
+        words[-1] |= 0x100
+        return struct.pack("!%dI" % len(words), *words)
+
+    def mpls(labels, ethertype=0x8847, vlan=None):
+        def wrap(d, p):
+            if vlan is None:
+                return Ether(src=MAC_A, dst=MAC_B, type=ethertype) / stack(*labels) / p
+            return (Ether(src=MAC_A, dst=MAC_B, type=0x8100) / struct.pack("!HH", vlan, ethertype)
+                    / stack(*labels) / p)
+        return wrap
+
+    out += wrapped(clk, 70, mpls([16]))
+    out += wrapped(clk, 71, mpls([1000, 2000, 3000]), v6=True)
+    out += wrapped(clk, 72, mpls([1, 2, 3, 4, 5]))
+    out += wrapped(clk, 73, mpls([17, 18], vlan=10))
+    out += wrapped(clk, 74, mpls([19], ethertype=0x8848))
+    out += wrapped(clk, 75, lambda d, p: Ether(src=MAC_A, dst=MAC_B) / outer_ip(d, proto=47)
+                   / gre(0x8847) / stack(20, 21) / p)
+
+    def pppoe(session, vlan=None):
+        def wrap(d, p):
+            body = struct.pack("!H", 0x0057 if p.version == 6 else 0x0021) + bytes(p)
+            hdr = struct.pack("!BBHH", 0x11, 0, session, len(body)) + body
+            if vlan is None:
+                return Ether(src=MAC_A, dst=MAC_B, type=0x8864) / hdr
+            return Ether(src=MAC_A, dst=MAC_B, type=0x8100) / struct.pack("!HH", vlan, 0x8864) / hdr
+        return wrap
+
+    out += wrapped(clk, 76, pppoe(0x0011))
+    out += wrapped(clk, 77, pppoe(0xBEEF), v6=True)
+    out += wrapped(clk, 78, pppoe(0x0002, vlan=7))
+    write("shims.pcap", out)
+
+
 def vxlan_8472():
     """VXLAN on the Linux kernel's default port (Flannel, Cilium)."""
     clk = Clock()
@@ -256,6 +299,7 @@ if __name__ == "__main__":
     fragmented()
     edges()
     tunnels()
+    shims()
     vxlan_8472()
     undecoded()
     links()

@@ -4,7 +4,8 @@
 //! IP-in-IP in its four pairings, EtherIP, MPLS-in-IP) are recognised by
 //! the IP protocol number, UDP ones (VXLAN, Geneve) by the destination
 //! port; Ethernet shims (MPLS, PPPoE, NSH, E-Tag) are the link layer's
-//! (`link.rs`). See "Tunnels" in the README.
+//! (`link.rs`), and the two that name a path (an MPLS label stack, a PPPoE
+//! session) become hops without endpoints here. See "Tunnels" in the README.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -43,6 +44,10 @@ pub enum Kind {
     },
     EtherIp,
     MplsInIp,
+    /// An MPLS label stack (no endpoints: the labels are the path).
+    Mpls(link::Labels),
+    /// A PPPoE session (its id is the hop's).
+    Pppoe,
 }
 
 impl Kind {
@@ -63,6 +68,8 @@ impl Kind {
             Kind::IpInIp { .. } => "6in6",
             Kind::EtherIp => "etherip",
             Kind::MplsInIp => "mpls-in-ip",
+            Kind::Mpls(_) => "mpls",
+            Kind::Pppoe => "pppoe",
         }
     }
 
@@ -72,7 +79,7 @@ impl Kind {
             Kind::Vxlan | Kind::Geneve => "vni",
             Kind::Nvgre => "vsid",
             Kind::Pptp => "call",
-            Kind::Erspan(_) => "session",
+            Kind::Erspan(_) | Kind::Pppoe => "session",
             _ => "key",
         }
     }
@@ -82,21 +89,47 @@ impl Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hop {
     pub kind: Kind,
-    /// The outer header's endpoints.
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    /// VNI, GRE key, NVGRE VSID, ERSPAN session or PPTP call id.
+    /// The outer header's endpoints (source, destination); none for an
+    /// Ethernet shim.
+    pub ends: Option<(IpAddr, IpAddr)>,
+    /// VNI, GRE key, NVGRE VSID, ERSPAN session, PPTP call or PPPoE
+    /// session id.
     pub id: Option<u32>,
 }
 
+impl Hop {
+    /// The hop an Ethernet shim names.
+    pub fn shim(shim: link::Shim) -> Hop {
+        let (kind, id) = match shim {
+            link::Shim::Mpls(labels) => (Kind::Mpls(labels), None),
+            link::Shim::Pppoe(session) => (Kind::Pppoe, Some(u32::from(session))),
+        };
+        Hop {
+            kind,
+            ends: None,
+            id,
+        }
+    }
+}
+
 impl fmt::Display for Hop {
-    /// `vxlan vni 42 10.0.0.1→10.0.0.2`
+    /// `vxlan vni 42 10.0.0.1→10.0.0.2`, `mpls labels 100/200`,
+    /// `pppoe session 0x0011`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kind.name())?;
-        if let Some(id) = self.id {
-            write!(f, " {} {id}", self.kind.id_name())?;
+        if let Kind::Mpls(labels) = self.kind {
+            write!(f, " labels {labels}")?;
         }
-        write!(f, " {}→{}", self.src, self.dst)
+        match self.id {
+            // A PPPoE session id is shown in hex, as tshark and pppd do.
+            Some(id) if self.kind == Kind::Pppoe => write!(f, " session {id:#06x}")?,
+            Some(id) => write!(f, " {} {id}", self.kind.id_name())?,
+            None => {}
+        }
+        if let Some((src, dst)) = self.ends {
+            write!(f, " {src}→{dst}")?;
+        }
+        Ok(())
     }
 }
 
@@ -221,7 +254,11 @@ pub fn ip(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Option<Deca
         return None;
     }
     let outer = if src.is_ipv4() { 4 } else { 6 };
-    let hop = |kind, id| Hop { kind, src, dst, id };
+    let hop = |kind, id| Hop {
+        kind,
+        ends: Some((src, dst)),
+        id,
+    };
     let decap = match protocol {
         PROTO_IPIP | PROTO_IPV6 => {
             let inner = if protocol == PROTO_IPIP { 4 } else { 6 };
@@ -306,8 +343,7 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
     const VXLAN_I_FLAG: u8 = 0x08;
     let hop = |kind, id| Hop {
         kind,
-        src,
-        dst,
+        ends: Some((src, dst)),
         id: Some(id),
     };
     if dst_port == geneve::PORT {
@@ -353,14 +389,12 @@ mod test {
     fn paths_show_outermost_first() {
         let gre = Hop {
             kind: Kind::Gre,
-            src: v4("192.0.2.1"),
-            dst: v4("192.0.2.2"),
+            ends: Some((v4("192.0.2.1"), v4("192.0.2.2"))),
             id: None,
         };
         let vx = Hop {
             kind: Kind::Vxlan,
-            src: v4("10.0.0.1"),
-            dst: v4("10.0.0.2"),
+            ends: Some((v4("10.0.0.1"), v4("10.0.0.2"))),
             id: Some(42),
         };
         let mut p = Path::default();
@@ -380,6 +414,17 @@ mod test {
             p.leave();
         }
         assert_eq!(p, shallow);
+    }
+
+    #[test]
+    fn shims_show_without_endpoints() {
+        let mut labels = link::Labels::default();
+        labels.push(100);
+        labels.push(200);
+        let mut p = Path::default();
+        p.enter(Hop::shim(link::Shim::Mpls(labels)));
+        p.enter(Hop::shim(link::Shim::Pppoe(0x11)));
+        assert_eq!(p.to_string(), "mpls labels 100/200 / pppoe session 0x0011");
     }
 
     #[test]

@@ -56,7 +56,9 @@ const MIGRATIONS: &[&str] = &[
 /// Also 11: dns rows name the truncated answer a TCP lookup retried
 /// (`retry_of`); an HTTP verdict gives the DNS time just before its
 /// connection.
-pub const RESULTS_VERSION: i64 = 11;
+/// Also 12: conversations behind an MPLS label stack or in a PPPoE session
+/// name it in `tunnel` (`mpls labels 100/200`, `pppoe session 0x0011`).
+pub const RESULTS_VERSION: i64 = 12;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {
