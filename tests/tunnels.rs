@@ -151,6 +151,40 @@ fn vxlan_on_the_linux_port_is_opened_without_configuration() {
     );
 }
 
+/// VXLAN-GPE (IPv4, IPv6 and Ethernet inside) and GTP-U (G-PDUs with and
+/// without an extension header; an echo exchange is a plain datagram).
+#[test]
+fn vxlan_gpe_and_gtp_u_are_opened() {
+    let (summary, convs) = analyze(&dir().join("udp-tunnels.pcap"));
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    let outer = "192.0.2.1→192.0.2.2";
+    let gn = "10.100.0.1→10.100.0.2";
+    for (client, want) in [
+        ("172.16.80.1:40080", format!("vxlan-gpe vni 50 {outer}")),
+        ("[fd00:81::1]:50081", format!("vxlan-gpe vni 51 {outer}")),
+        ("172.16.82.1:40082", format!("vxlan-gpe vni 52 {outer}")),
+        ("172.16.83.1:40083", format!("gtp-u teid 256 {gn}")),
+        ("[fd00:84::1]:50084", format!("gtp-u teid 512 {gn}")),
+    ] {
+        assert_eq!(
+            tunnel_of(&convs, client).as_deref(),
+            Some(&*want),
+            "{client}"
+        );
+    }
+    let inner: u64 = convs
+        .iter()
+        .filter(|c| c.tunnel.is_some())
+        .map(|c| c.packets())
+        .sum();
+    assert_eq!(inner, 5 * 10);
+    // 10 inner conversations, 6 outer VXLAN-GPE flows, one GTP-U flow.
+    assert_eq!(convs.len(), 17);
+    for c in convs.iter().filter(|c| c.proto == Proto::Tcp) {
+        assert_eq!(c.app.records, 1, "{:?}", c.tunnel);
+    }
+}
+
 /// GRE and VXLAN whose outer datagrams came in fragments: opened once
 /// the datagram is whole, every packet of both flows found.
 #[test]

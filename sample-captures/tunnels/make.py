@@ -208,6 +208,41 @@ def shims():
     write("shims.pcap", out)
 
 
+def udp_tunnels():
+    """VXLAN-GPE on 4790 (IPv4, IPv6 and Ethernet inside) and GTP-U on 2152
+    (plain G-PDUs, and ones with a PDU session container extension, around
+    an echo request and response that carry no packet)."""
+    clk = Clock()
+    out = []
+    E = Ether(src=MAC_A, dst=MAC_B)
+
+    def gpe(vni, next_proto):
+        return struct.pack("!BBBBI", 0x0C, 0, 0, next_proto, vni << 8)
+
+    out += wrapped(clk, 80, lambda d, p: E / outer_ip(d) / UDP(sport=33380, dport=4790) / gpe(50, 1) / p)
+    out += wrapped(clk, 81, lambda d, p: E / outer_ip(d) / UDP(sport=33381, dport=4790) / gpe(51, 2) / p, v6=True)
+    out += wrapped(clk, 82, lambda d, p: E / outer_ip(d) / UDP(sport=33382, dport=4790) / gpe(52, 3) / eth(p))
+
+    def gtpu(teid, ext=False, msg=0xFF, body=b""):
+        if ext:
+            # E flag, sequence 0, N-PDU 0, next 0x85: a PDU session container
+            # (1 word: QFI 5), then no more.
+            opt = struct.pack("!HBB", 0, 0, 0x85) + bytes([1, 0x10, 0x05, 0])
+            return struct.pack("!BBHI", 0x34, msg, len(opt) + len(body), teid) + opt + body
+        return struct.pack("!BBHI", 0x30, msg, len(body), teid) + body
+
+    gn = ("10.100.0.1", "10.100.0.2")
+    out.append((clk.next(), E / outer_ip(0, gn) / UDP(sport=2152, dport=2152)
+                / gtpu(0, msg=1, ext=False, body=struct.pack("!HBB", 1, 0, 0))))
+    out.append((clk.next(), E / outer_ip(1, gn) / UDP(sport=2152, dport=2152)
+                / gtpu(0, msg=2, ext=False, body=struct.pack("!HBB", 1, 0, 0) + b"\x0e\x00")))
+    out += wrapped(clk, 83, lambda d, p: E / outer_ip(d, gn) / UDP(sport=2152, dport=2152)
+                   / gtpu(0x100 + d, body=bytes(p)))
+    out += wrapped(clk, 84, lambda d, p: E / outer_ip(d, gn) / UDP(sport=2152, dport=2152)
+                   / gtpu(0x200 + d, ext=True, body=bytes(p)), v6=True)
+    write("udp-tunnels.pcap", out)
+
+
 def vxlan_8472():
     """VXLAN on the Linux kernel's default port (Flannel, Cilium)."""
     clk = Clock()
@@ -300,6 +335,7 @@ if __name__ == "__main__":
     edges()
     tunnels()
     shims()
+    udp_tunnels()
     vxlan_8472()
     undecoded()
     links()

@@ -2,8 +2,8 @@
 //! and the facts that say which tunnel carried it (kind, outer endpoints,
 //! VNI or key). IP-level encapsulations (GRE with ERSPAN and NVGRE,
 //! IP-in-IP in its four pairings, EtherIP, MPLS-in-IP) are recognised by
-//! the IP protocol number, UDP ones (VXLAN, Geneve) by the destination
-//! port; Ethernet shims (MPLS, PPPoE, NSH, E-Tag) are the link layer's
+//! the IP protocol number, UDP ones (VXLAN, VXLAN-GPE, Geneve, GTP-U) by
+//! the destination port; Ethernet shims (MPLS, PPPoE, NSH, E-Tag) are the link layer's
 //! (`link.rs`), and the two that name a path (an MPLS label stack, a PPPoE
 //! session) become hops without endpoints here. See "Tunnels" in the README.
 
@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use super::frame::LinkType;
 use super::link;
-use super::wire::{erspan, geneve, gre, vxlan};
+use super::wire::{erspan, geneve, gre, gtp, vxlan};
 
 /// IP protocol numbers of encapsulations.
 pub const PROTO_IPIP: u8 = 4;
@@ -29,7 +29,10 @@ const ETHERIP_HEADER_LEN: usize = 2;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Vxlan,
+    VxlanGpe,
     Geneve,
+    /// GTP-U, the mobile core's user plane (its TEID is the hop's id).
+    GtpU,
     Gre,
     /// GRE bridging Ethernet with a key: VSID and flow id (RFC 7637).
     Nvgre,
@@ -55,7 +58,9 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Vxlan => "vxlan",
+            Kind::VxlanGpe => "vxlan-gpe",
             Kind::Geneve => "geneve",
+            Kind::GtpU => "gtp-u",
             Kind::Gre => "gre",
             Kind::Nvgre => "nvgre",
             Kind::Pptp => "pptp",
@@ -76,7 +81,8 @@ impl Kind {
     /// What the hop's identifier is called.
     fn id_name(self) -> &'static str {
         match self {
-            Kind::Vxlan | Kind::Geneve => "vni",
+            Kind::Vxlan | Kind::VxlanGpe | Kind::Geneve => "vni",
+            Kind::GtpU => "teid",
             Kind::Nvgre => "vsid",
             Kind::Pptp => "call",
             Kind::Erspan(_) | Kind::Pppoe => "session",
@@ -243,7 +249,10 @@ pub fn is_ip_protocol(protocol: u8) -> bool {
 /// compare plain traffic pays.
 #[inline(always)]
 pub fn is_udp_port(dst_port: u16) -> bool {
-    matches!(dst_port, vxlan::PORT | vxlan::PORT_LINUX | geneve::PORT)
+    matches!(
+        dst_port,
+        vxlan::PORT | vxlan::PORT_LINUX | vxlan::PORT_GPE | geneve::PORT | gtp::PORT
+    )
 }
 
 /// The packet inside an IP payload of `protocol`, when that protocol is
@@ -366,6 +375,11 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
             data: g.payload(),
         });
     }
+    match dst_port {
+        vxlan::PORT_GPE => return Some(vxlan_gpe(payload, hop)),
+        gtp::PORT => return gtp_u(payload, hop),
+        _ => {}
+    }
     let v = vxlan::Packet::new_checked(payload).ok()?;
     if payload.first().is_none_or(|f| f & VXLAN_I_FLAG == 0) {
         return None;
@@ -375,6 +389,48 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
         link: LinkType::ETHERNET,
         data: v.payload(),
     })
+}
+
+/// VXLAN-GPE: what follows is the header's next protocol.
+fn vxlan_gpe(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Decap<'_> {
+    let Ok(v) = vxlan::Packet::new_checked(payload) else {
+        return undecoded("VXLAN-GPE with a broken header", None);
+    };
+    let link = match v.next_protocol() {
+        vxlan::GPE_IPV4 | vxlan::GPE_IPV6 => LinkType::RAW,
+        vxlan::GPE_ETHERNET => LinkType::ETHERNET,
+        vxlan::GPE_MPLS => link::MPLS,
+        other => {
+            return undecoded("VXLAN-GPE carrying protocol", Some(u32::from(other)));
+        }
+    };
+    Decap::Inner {
+        hop: hop(Kind::VxlanGpe, v.vni()),
+        link,
+        data: v.payload(),
+    }
+}
+
+/// GTP-U: a G-PDU carries a user's IP packet; its other messages (echo,
+/// error indication, end marker) carry none and are plain datagrams.
+fn gtp_u(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Option<Decap<'_>> {
+    let Ok(g) = gtp::Packet::new_checked(payload) else {
+        return Some(undecoded("GTP-U with a broken header", None));
+    };
+    if g.message_type() != gtp::G_PDU {
+        return None;
+    }
+    let data = g.payload();
+    match data.first().map(|b| b >> 4) {
+        Some(4 | 6) => Some(Decap::Inner {
+            hop: hop(Kind::GtpU, g.teid()),
+            link: LinkType::RAW,
+            data,
+        }),
+        None => None,
+        // An Ethernet or unstructured PDU session: not opened.
+        Some(_) => Some(undecoded("GTP-U carrying a non-IP packet", None)),
+    }
 }
 
 #[cfg(test)]
@@ -500,6 +556,38 @@ mod test {
             let got = udp(a, b, geneve::PORT, &geneve[..len]);
             assert!(matches!(got, Some(Decap::Undecoded(_))), "{len}");
             let _ = udp(a, b, vxlan::PORT, &geneve[..len]);
+        }
+    }
+
+    #[test]
+    fn vxlan_gpe_and_gtp_u() {
+        let (a, b) = (v4("1.1.1.1"), v4("2.2.2.2"));
+        let opened = |port, payload: &[u8]| match udp(a, b, port, payload) {
+            Some(Decap::Inner { hop, link, data }) => Some((hop.to_string(), link, data.len())),
+            _ => None,
+        };
+        let gpe = [0x0c, 0, 0, 1, 0, 0, 5, 0, 0x45];
+        assert_eq!(
+            opened(vxlan::PORT_GPE, &gpe),
+            Some(("vxlan-gpe vni 5 1.1.1.1→2.2.2.2".into(), LinkType::RAW, 1))
+        );
+        let mut nsh = gpe;
+        nsh[3] = vxlan::GPE_NSH;
+        assert!(matches!(
+            udp(a, b, vxlan::PORT_GPE, &nsh),
+            Some(Decap::Undecoded(Undecoded { value: Some(4), .. }))
+        ));
+        let gtp = [0x30, 0xff, 0, 1, 0, 0, 0x10, 0, 0x60];
+        assert_eq!(
+            opened(gtp::PORT, &gtp),
+            Some(("gtp-u teid 4096 1.1.1.1→2.2.2.2".into(), LinkType::RAW, 1))
+        );
+        // An echo request carries no packet: a plain datagram.
+        let echo = [0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0];
+        assert!(udp(a, b, gtp::PORT, &echo).is_none());
+        for len in 0..gtp.len() {
+            let _ = udp(a, b, gtp::PORT, &gtp[..len]);
+            let _ = udp(a, b, vxlan::PORT_GPE, &gpe[..len]);
         }
     }
 
