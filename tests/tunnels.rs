@@ -197,6 +197,7 @@ fn a_tunnel_in_a_fragmented_datagram_is_opened_after_reassembly() {
         ("172.16.60.1:50060", format!("gre {outer}")),
         ("172.16.61.1:40061", format!("vxlan vni 61 {outer}")),
         ("172.16.61.1:50061", format!("vxlan vni 61 {outer}")),
+        ("172.16.63.1:40063", format!("gre {outer}")),
     ] {
         assert_eq!(
             tunnel_of(&convs, client).as_deref(),
@@ -209,8 +210,52 @@ fn a_tunnel_in_a_fragmented_datagram_is_opened_after_reassembly() {
         .filter(|c| c.tunnel.is_some())
         .map(|c| c.packets())
         .sum();
-    assert_eq!(inner, 2 * 10);
+    assert_eq!(inner, 3 * 10);
     assert_eq!(summary.protocols.get("other-ip"), None);
+    let plain: SocketAddr = "172.16.62.1:40062".parse().unwrap();
+    let conv = convs.iter().find(|c| c.client == plain).unwrap();
+    assert_eq!((conv.packets(), conv.app.records), (8, 1));
+}
+
+/// Following conversations whose packets came in IP fragments: outside
+/// any tunnel, inside GRE, and carrying GRE or VXLAN (the stream is
+/// rebuilt from each packet's fragments, found in the records before it).
+#[test]
+fn a_conversation_in_fragments_follows_at_any_tunnel_depth() {
+    use crate::support::serve::{fresh_dir, Server};
+    let bytes = std::fs::read(dir().join("fragmented.pcap")).unwrap();
+    let s = Server::start(&fresh_dir("fragment-follow"), &[]);
+    let r = s.post_files("/api/captures", &[("fragmented.pcap", &bytes)]);
+    assert!(r.status < 300, "upload: {}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    s.wait(&id);
+    let base = format!("/api/captures/{id}/conversations");
+    let convs = s.get(&format!("{base}?limit=1000")).json();
+    let mut followed = Vec::new();
+    for c in convs["items"].as_array().unwrap() {
+        let n = c["id"].as_u64().unwrap();
+        let client = c["client"].as_str().unwrap_or_default().to_string();
+        if !client.starts_with("172.16.") {
+            continue;
+        }
+        let stream = s.get(&format!("{base}/{n}/stream")).json();
+        assert_eq!(stream["unreadable_packets"], 0, "{client}: {stream}");
+        let text: String = stream["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["text"].as_str())
+            .collect();
+        let want = if c["proto"] == "tcp" {
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        } else {
+            "pingpong"
+        };
+        assert_eq!(text, want, "{client} ({})", c["tunnel"]);
+        followed.push(client);
+    }
+    followed.sort();
+    assert_eq!(followed.len(), 8, "{followed:?}");
 }
 
 #[test]

@@ -312,7 +312,8 @@ def edges():
 
 def fragmented():
     """Tunnels whose outer IPv4 datagrams come in fragments (GRE, and VXLAN
-    on 4789): opened once the outer datagram is whole, as tshark does."""
+    on 4789): opened once the outer datagram is whole, as tshark does; and
+    fragmented conversations outside any tunnel and inside GRE."""
     from scapy.all import fragment
     clk = Clock()
     out = []
@@ -327,6 +328,15 @@ def fragmented():
                / struct.pack("!II", 0x08000000, 61 << 8) / eth(p))
         for f in fragment(pkt, fragsize=32):
             out.append((clk.next(), E / f))
+    # Plain TCP and UDP in fragments, and fragments inside a GRE tunnel.
+    for d, p in flows(62):
+        p[IP].id = next(ident)
+        for f in fragment(p, fragsize=16):
+            out.append((clk.next(), E / f))
+    for d, p in flows(63):
+        p[IP].id = next(ident)
+        for f in fragment(p, fragsize=16):
+            out.append((clk.next(), E / outer_ip(d, proto=47) / gre(0x0800) / f))
     write("fragmented.pcap", out)
 
 
