@@ -214,8 +214,7 @@ impl RecordFile {
                 let at = start + i as u64;
                 let end = at + RECORD_HEADER_LEN as u64 + u64::from(rec.captured_len());
                 let (s, frac) = rec.timestamp();
-                if end == offset && frac < 1_000_000_000 && s.abs_diff(secs) <= PREVIOUS_MAX_SECS
-                {
+                if end == offset && frac < 1_000_000_000 && s.abs_diff(secs) <= PREVIOUS_MAX_SECS {
                     return Ok(Some(at));
                 }
             }
@@ -376,7 +375,11 @@ mod test {
             }
             assert_eq!(offsets.len(), 2, "{name}");
             let file = RecordFile::open(&path).unwrap();
-            assert_eq!(file.previous(offsets[1]).unwrap(), Some(offsets[0]), "{name}");
+            assert_eq!(
+                file.previous(offsets[1]).unwrap(),
+                Some(offsets[0]),
+                "{name}"
+            );
             assert_eq!(file.previous(offsets[0]).unwrap(), None, "{name}");
         }
     }
