@@ -82,12 +82,17 @@ fn conversations_name_the_tunnel_that_carried_them() {
             "{client}"
         );
     }
-    // Ethernet shims carry IP straight through: no tunnel endpoints.
-    for client in [
-        "172.16.14.1:40014",
-        "172.16.16.1:40016",
-        "172.16.18.1:40018",
+    // MPLS labels and a PPPoE session name the path, without endpoints.
+    for (client, want) in [
+        ("172.16.14.1:40014", "mpls labels 100/200"),
+        ("[fd00:15::1]:50015", "mpls labels 300"),
+        ("172.16.16.1:40016", "pppoe session 0x0011"),
+        ("[fd00:17::1]:40017", "pppoe session 0x0011"),
     ] {
+        assert_eq!(tunnel_of(&convs, client).as_deref(), Some(want), "{client}");
+    }
+    // The other Ethernet shims carry IP straight through: no tunnel.
+    for client in ["172.16.18.1:40018", "172.16.20.1:40020"] {
         assert_eq!(tunnel_of(&convs, client), None, "{client}");
     }
     // The outer VXLAN flow is a conversation of its own, as in tshark.
@@ -97,7 +102,44 @@ fn conversations_name_the_tunnel_that_carried_them() {
         .filter(|c| c.tunnel.is_some())
         .map(|c| c.packets())
         .sum();
-    assert_eq!(inner, 15 * 10, "every packet of the 15 tunnels found");
+    assert_eq!(inner, 19 * 10, "every packet of the 19 tunnels found");
+}
+
+/// MPLS label stacks (cut after three labels) and PPPoE sessions, behind
+/// a VLAN tag and under GRE too, name the path a conversation took.
+#[test]
+fn mpls_labels_and_pppoe_sessions_name_the_path() {
+    let (summary, convs) = analyze(&dir().join("shims.pcap"));
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    assert_eq!(convs.len(), 18, "a TCP and a UDP conversation per path");
+    for (n, want) in [
+        (70, "mpls labels 16"),
+        (71, "mpls labels 1000/2000/3000"),
+        (72, "mpls labels 1/2/3/…"),
+        (73, "mpls labels 17/18"),
+        (74, "mpls labels 19"),
+        (75, "gre 192.0.2.1→192.0.2.2 / mpls labels 20/21"),
+        (76, "pppoe session 0x0011"),
+        (77, "pppoe session 0xbeef"),
+        (78, "pppoe session 0x0002"),
+    ] {
+        let tcp = if n == 71 || n == 77 {
+            format!("[fd00:{n}::1]:400{n}")
+        } else {
+            format!("172.16.{n}.1:400{n}")
+        };
+        let udp = tcp.replace(":400", ":500");
+        for client in [tcp, udp] {
+            assert_eq!(
+                tunnel_of(&convs, &client).as_deref(),
+                Some(want),
+                "{client}"
+            );
+        }
+    }
+    for c in convs.iter().filter(|c| c.proto == Proto::Tcp) {
+        assert_eq!((c.packets(), c.app.records), (8, 1), "{:?}", c.tunnel);
+    }
 }
 
 #[test]
@@ -107,6 +149,40 @@ fn vxlan_on_the_linux_port_is_opened_without_configuration() {
         tunnel_of(&convs, "172.16.30.1:40030").as_deref(),
         Some("vxlan vni 1 10.244.0.1→10.244.1.1")
     );
+}
+
+/// VXLAN-GPE (IPv4, IPv6 and Ethernet inside) and GTP-U (G-PDUs with and
+/// without an extension header; an echo exchange is a plain datagram).
+#[test]
+fn vxlan_gpe_and_gtp_u_are_opened() {
+    let (summary, convs) = analyze(&dir().join("udp-tunnels.pcap"));
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    let outer = "192.0.2.1→192.0.2.2";
+    let gn = "10.100.0.1→10.100.0.2";
+    for (client, want) in [
+        ("172.16.80.1:40080", format!("vxlan-gpe vni 50 {outer}")),
+        ("[fd00:81::1]:50081", format!("vxlan-gpe vni 51 {outer}")),
+        ("172.16.82.1:40082", format!("vxlan-gpe vni 52 {outer}")),
+        ("172.16.83.1:40083", format!("gtp-u teid 256 {gn}")),
+        ("[fd00:84::1]:50084", format!("gtp-u teid 512 {gn}")),
+    ] {
+        assert_eq!(
+            tunnel_of(&convs, client).as_deref(),
+            Some(&*want),
+            "{client}"
+        );
+    }
+    let inner: u64 = convs
+        .iter()
+        .filter(|c| c.tunnel.is_some())
+        .map(|c| c.packets())
+        .sum();
+    assert_eq!(inner, 5 * 10);
+    // 10 inner conversations, 6 outer VXLAN-GPE flows, one GTP-U flow.
+    assert_eq!(convs.len(), 17);
+    for c in convs.iter().filter(|c| c.proto == Proto::Tcp) {
+        assert_eq!(c.app.records, 1, "{:?}", c.tunnel);
+    }
 }
 
 /// GRE and VXLAN whose outer datagrams came in fragments: opened once
@@ -121,6 +197,7 @@ fn a_tunnel_in_a_fragmented_datagram_is_opened_after_reassembly() {
         ("172.16.60.1:50060", format!("gre {outer}")),
         ("172.16.61.1:40061", format!("vxlan vni 61 {outer}")),
         ("172.16.61.1:50061", format!("vxlan vni 61 {outer}")),
+        ("172.16.63.1:40063", format!("gre {outer}")),
     ] {
         assert_eq!(
             tunnel_of(&convs, client).as_deref(),
@@ -133,8 +210,52 @@ fn a_tunnel_in_a_fragmented_datagram_is_opened_after_reassembly() {
         .filter(|c| c.tunnel.is_some())
         .map(|c| c.packets())
         .sum();
-    assert_eq!(inner, 2 * 10);
+    assert_eq!(inner, 3 * 10);
     assert_eq!(summary.protocols.get("other-ip"), None);
+    let plain: SocketAddr = "172.16.62.1:40062".parse().unwrap();
+    let conv = convs.iter().find(|c| c.client == plain).unwrap();
+    assert_eq!((conv.packets(), conv.app.records), (8, 1));
+}
+
+/// Following conversations whose packets came in IP fragments: outside
+/// any tunnel, inside GRE, and carrying GRE or VXLAN (the stream is
+/// rebuilt from each packet's fragments, found in the records before it).
+#[test]
+fn a_conversation_in_fragments_follows_at_any_tunnel_depth() {
+    use crate::support::serve::{fresh_dir, Server};
+    let bytes = std::fs::read(dir().join("fragmented.pcap")).unwrap();
+    let s = Server::start(&fresh_dir("fragment-follow"), &[]);
+    let r = s.post_files("/api/captures", &[("fragmented.pcap", &bytes)]);
+    assert!(r.status < 300, "upload: {}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    s.wait(&id);
+    let base = format!("/api/captures/{id}/conversations");
+    let convs = s.get(&format!("{base}?limit=1000")).json();
+    let mut followed = Vec::new();
+    for c in convs["items"].as_array().unwrap() {
+        let n = c["id"].as_u64().unwrap();
+        let client = c["client"].as_str().unwrap_or_default().to_string();
+        if !client.starts_with("172.16.") {
+            continue;
+        }
+        let stream = s.get(&format!("{base}/{n}/stream")).json();
+        assert_eq!(stream["unreadable_packets"], 0, "{client}: {stream}");
+        let text: String = stream["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["text"].as_str())
+            .collect();
+        let want = if c["proto"] == "tcp" {
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        } else {
+            "pingpong"
+        };
+        assert_eq!(text, want, "{client} ({})", c["tunnel"]);
+        followed.push(client);
+    }
+    followed.sort();
+    assert_eq!(followed.len(), 8, "{followed:?}");
 }
 
 #[test]

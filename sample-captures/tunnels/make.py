@@ -165,6 +165,84 @@ def tunnels():
     write("tunnels.pcap", out)
 
 
+def shims():
+    """Ethernet shims that name a path: MPLS label stacks (one label, three,
+    five: shown cut after three; behind an 802.1Q tag; the multicast
+    ethertype; over GRE) and PPPoE sessions (IPv4, IPv6, behind a tag)."""
+    clk = Clock()
+    out = []
+
+    def stack(*labels):
+        words = [(l << 12) | 64 for l in labels]
+        words[-1] |= 0x100
+        return struct.pack("!%dI" % len(words), *words)
+
+    def mpls(labels, ethertype=0x8847, vlan=None):
+        def wrap(d, p):
+            if vlan is None:
+                return Ether(src=MAC_A, dst=MAC_B, type=ethertype) / stack(*labels) / p
+            return (Ether(src=MAC_A, dst=MAC_B, type=0x8100) / struct.pack("!HH", vlan, ethertype)
+                    / stack(*labels) / p)
+        return wrap
+
+    out += wrapped(clk, 70, mpls([16]))
+    out += wrapped(clk, 71, mpls([1000, 2000, 3000]), v6=True)
+    out += wrapped(clk, 72, mpls([1, 2, 3, 4, 5]))
+    out += wrapped(clk, 73, mpls([17, 18], vlan=10))
+    out += wrapped(clk, 74, mpls([19], ethertype=0x8848))
+    out += wrapped(clk, 75, lambda d, p: Ether(src=MAC_A, dst=MAC_B) / outer_ip(d, proto=47)
+                   / gre(0x8847) / stack(20, 21) / p)
+
+    def pppoe(session, vlan=None):
+        def wrap(d, p):
+            body = struct.pack("!H", 0x0057 if p.version == 6 else 0x0021) + bytes(p)
+            hdr = struct.pack("!BBHH", 0x11, 0, session, len(body)) + body
+            if vlan is None:
+                return Ether(src=MAC_A, dst=MAC_B, type=0x8864) / hdr
+            return Ether(src=MAC_A, dst=MAC_B, type=0x8100) / struct.pack("!HH", vlan, 0x8864) / hdr
+        return wrap
+
+    out += wrapped(clk, 76, pppoe(0x0011))
+    out += wrapped(clk, 77, pppoe(0xBEEF), v6=True)
+    out += wrapped(clk, 78, pppoe(0x0002, vlan=7))
+    write("shims.pcap", out)
+
+
+def udp_tunnels():
+    """VXLAN-GPE on 4790 (IPv4, IPv6 and Ethernet inside) and GTP-U on 2152
+    (plain G-PDUs, and ones with a PDU session container extension, around
+    an echo request and response that carry no packet)."""
+    clk = Clock()
+    out = []
+    E = Ether(src=MAC_A, dst=MAC_B)
+
+    def gpe(vni, next_proto):
+        return struct.pack("!BBBBI", 0x0C, 0, 0, next_proto, vni << 8)
+
+    out += wrapped(clk, 80, lambda d, p: E / outer_ip(d) / UDP(sport=33380, dport=4790) / gpe(50, 1) / p)
+    out += wrapped(clk, 81, lambda d, p: E / outer_ip(d) / UDP(sport=33381, dport=4790) / gpe(51, 2) / p, v6=True)
+    out += wrapped(clk, 82, lambda d, p: E / outer_ip(d) / UDP(sport=33382, dport=4790) / gpe(52, 3) / eth(p))
+
+    def gtpu(teid, ext=False, msg=0xFF, body=b""):
+        if ext:
+            # E flag, sequence 0, N-PDU 0, next 0x85: a PDU session container
+            # (1 word: QFI 5), then no more.
+            opt = struct.pack("!HBB", 0, 0, 0x85) + bytes([1, 0x10, 0x05, 0])
+            return struct.pack("!BBHI", 0x34, msg, len(opt) + len(body), teid) + opt + body
+        return struct.pack("!BBHI", 0x30, msg, len(body), teid) + body
+
+    gn = ("10.100.0.1", "10.100.0.2")
+    out.append((clk.next(), E / outer_ip(0, gn) / UDP(sport=2152, dport=2152)
+                / gtpu(0, msg=1, ext=False, body=struct.pack("!HBB", 1, 0, 0))))
+    out.append((clk.next(), E / outer_ip(1, gn) / UDP(sport=2152, dport=2152)
+                / gtpu(0, msg=2, ext=False, body=struct.pack("!HBB", 1, 0, 0) + b"\x0e\x00")))
+    out += wrapped(clk, 83, lambda d, p: E / outer_ip(d, gn) / UDP(sport=2152, dport=2152)
+                   / gtpu(0x100 + d, body=bytes(p)))
+    out += wrapped(clk, 84, lambda d, p: E / outer_ip(d, gn) / UDP(sport=2152, dport=2152)
+                   / gtpu(0x200 + d, ext=True, body=bytes(p)), v6=True)
+    write("udp-tunnels.pcap", out)
+
+
 def vxlan_8472():
     """VXLAN on the Linux kernel's default port (Flannel, Cilium)."""
     clk = Clock()
@@ -234,7 +312,8 @@ def edges():
 
 def fragmented():
     """Tunnels whose outer IPv4 datagrams come in fragments (GRE, and VXLAN
-    on 4789): opened once the outer datagram is whole, as tshark does."""
+    on 4789): opened once the outer datagram is whole, as tshark does; and
+    fragmented conversations outside any tunnel and inside GRE."""
     from scapy.all import fragment
     clk = Clock()
     out = []
@@ -249,6 +328,15 @@ def fragmented():
                / struct.pack("!II", 0x08000000, 61 << 8) / eth(p))
         for f in fragment(pkt, fragsize=32):
             out.append((clk.next(), E / f))
+    # Plain TCP and UDP in fragments, and fragments inside a GRE tunnel.
+    for d, p in flows(62):
+        p[IP].id = next(ident)
+        for f in fragment(p, fragsize=16):
+            out.append((clk.next(), E / f))
+    for d, p in flows(63):
+        p[IP].id = next(ident)
+        for f in fragment(p, fragsize=16):
+            out.append((clk.next(), E / outer_ip(d, proto=47) / gre(0x0800) / f))
     write("fragmented.pcap", out)
 
 
@@ -256,6 +344,8 @@ if __name__ == "__main__":
     fragmented()
     edges()
     tunnels()
+    shims()
+    udp_tunnels()
     vxlan_8472()
     undecoded()
     links()

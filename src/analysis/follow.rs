@@ -7,8 +7,9 @@
 //!
 //! The stream is rebuilt by feeding the conversation's packets, re-read
 //! and re-decoded, through the same `flow` reassembly the analysis used.
-//! A packet that was reassembled from IP fragments is read back as its
-//! last fragment only; its bytes show up as a gap.
+//! A packet that was reassembled from IP fragments (at any tunnel depth)
+//! is read back as the analysis saw it: its last fragment's record, with
+//! the others found among the [`FRAGMENT_LOOKBACK`] records before it.
 //!
 //! Given a TLS key log ([`StreamBuilder::decrypting`]), a TCP stream goes
 //! through the TLS analyzer as well: when records were decrypted, the view
@@ -31,6 +32,8 @@ use crate::flow::{
     TableLimits,
 };
 use crate::pcap::at_offset::RecordFile;
+use crate::pcap::decode::Fragment;
+use crate::pcap::defrag::Defragmenter;
 use crate::pcap::tunnel::{self, Decap};
 use crate::pcap::{decode, Frame, LinkType, Transport};
 use crate::time::Timestamp;
@@ -360,40 +363,181 @@ impl Ends {
     }
 }
 
-/// The followed conversation's packet in `frame`: the frame's own when its
-/// endpoints are the conversation's, else the one a tunnel in it carries,
-/// opened as the analysis opened it (a VXLAN frame belongs both to its
-/// outer UDP flow and to the conversation inside).
-fn conversation_packet<'a>(mut frame: Frame<'a>, ends: &Ends) -> Option<decode::Packet<'a>> {
+/// Records before a fragment searched for the rest of its datagram.
+pub const FRAGMENT_LOOKBACK: usize = 64;
+
+/// What one decoded layer of a frame is to the followed conversation.
+enum Step<'a> {
+    /// The conversation's own packet.
+    Found,
+    /// A tunnel whose packet may be it: decode this next.
+    Inner(LinkType, &'a [u8]),
+    Lost,
+}
+
+fn step<'a>(packet: &decode::Packet<'a>, ends: &Ends) -> Step<'a> {
+    let decap = match packet.transport {
+        Transport::Tcp(t) if ends.are(packet.src, t.src_port, packet.dst, t.dst_port) => {
+            return Step::Found
+        }
+        Transport::Udp(u) if ends.are(packet.src, u.src_port, packet.dst, u.dst_port) => {
+            return Step::Found
+        }
+        Transport::Udp(u) if tunnel::is_udp_port(u.dst_port) => {
+            tunnel::udp(packet.src, packet.dst, u.dst_port, u.payload)
+        }
+        Transport::Other { protocol }
+            if packet.fragment.is_none() && tunnel::is_ip_protocol(protocol) =>
+        {
+            tunnel::ip(packet.src, packet.dst, protocol, packet.l4)
+        }
+        _ => None,
+    };
+    match decap {
+        Some(Decap::Inner { link, data, .. }) => Step::Inner(link, data),
+        _ => Step::Lost,
+    }
+}
+
+/// Hands `f` the followed conversation's packet in `frame`: the frame's
+/// own when its endpoints are the conversation's, else the one a tunnel
+/// in it carries, opened as the analysis opened it (a VXLAN frame belongs
+/// both to its outer UDP flow and to the conversation inside). A fragment,
+/// at any depth, is completed from the records before it (`earlier`), once
+/// per frame.
+fn conversation_packet<R>(
+    mut frame: Frame<'_>,
+    ends: &Ends,
+    earlier: Option<&Earlier<'_>>,
+    f: impl FnOnce(decode::Packet<'_>) -> R,
+) -> Option<R> {
     for _ in 0..=tunnel::MAX_DEPTH {
         let packet = decode::decode(&frame).ok()?;
-        let decap = match packet.transport {
-            Transport::Tcp(t) if ends.are(packet.src, t.src_port, packet.dst, t.dst_port) => {
-                return Some(packet)
+        if let Some(frag) = packet.fragment {
+            let whole = earlier?.reassemble(&packet, frag, ends)?;
+            let len = u32::try_from(whole.len()).ok()?;
+            let transport = if tunnel::is_ip_protocol(packet.protocol) {
+                Transport::Other {
+                    protocol: packet.protocol,
+                }
+            } else {
+                decode::transport(packet.protocol, &whole, len).ok()?
+            };
+            let packet = decode::Packet {
+                fragment: None,
+                l4: &whole,
+                l4_len: len,
+                transport,
+                ..packet
+            };
+            return match step(&packet, ends) {
+                Step::Found => Some(f(packet)),
+                Step::Inner(link_type, data) => {
+                    let inner = Frame {
+                        link_type,
+                        data,
+                        ..frame
+                    };
+                    conversation_packet(inner, ends, None, f)
+                }
+                Step::Lost => None,
+            };
+        }
+        match step(&packet, ends) {
+            Step::Found => return Some(f(packet)),
+            Step::Inner(link_type, data) => {
+                frame = Frame {
+                    link_type,
+                    data,
+                    ..frame
+                }
             }
-            Transport::Udp(u) if ends.are(packet.src, u.src_port, packet.dst, u.dst_port) => {
-                return Some(packet)
-            }
-            Transport::Udp(u) if tunnel::is_udp_port(u.dst_port) => {
-                tunnel::udp(packet.src, packet.dst, u.dst_port, u.payload)
-            }
-            Transport::Other { protocol }
-                if packet.fragment.is_none() && tunnel::is_ip_protocol(protocol) =>
-            {
-                tunnel::ip(packet.src, packet.dst, protocol, packet.l4)
-            }
-            _ => None,
-        };
-        let Some(Decap::Inner { link, data, .. }) = decap else {
-            return None;
-        };
-        frame = Frame {
-            link_type: link,
-            data,
-            ..frame
-        };
+            Step::Lost => return None,
+        }
     }
     None
+}
+
+/// The first fragment on the way into `frame`'s tunnels, handed to `f`.
+fn fragment_in<R>(
+    mut frame: Frame<'_>,
+    ends: &Ends,
+    f: impl FnOnce(&decode::Packet<'_>, Fragment) -> R,
+) -> Option<R> {
+    for _ in 0..=tunnel::MAX_DEPTH {
+        let packet = decode::decode(&frame).ok()?;
+        if let Some(frag) = packet.fragment {
+            return Some(f(&packet, frag));
+        }
+        match step(&packet, ends) {
+            Step::Inner(link_type, data) => {
+                frame = Frame {
+                    link_type,
+                    data,
+                    ..frame
+                }
+            }
+            Step::Found | Step::Lost => return None,
+        }
+    }
+    None
+}
+
+/// The records before a packet's, where the other fragments of its
+/// datagram are.
+struct Earlier<'f> {
+    file: &'f RecordFile,
+    /// The packet's own record.
+    offset: u64,
+}
+
+impl Earlier<'_> {
+    /// The datagram `last` (a fragment, usually its last) completes, with
+    /// fragments of the same source, destination, protocol and id from up
+    /// to [`FRAGMENT_LOOKBACK`] records before it.
+    fn reassemble(
+        &self,
+        last: &decode::Packet<'_>,
+        frag: Fragment,
+        ends: &Ends,
+    ) -> Option<Vec<u8>> {
+        let mut defrag = Defragmenter::default();
+        let ts = Timestamp::default();
+        if let Some(whole) = defrag.push(last, frag, ts) {
+            return Some(whole);
+        }
+        let same = |p: &decode::Packet<'_>, f: Fragment| {
+            (p.src, p.dst, p.protocol, f.id) == (last.src, last.dst, last.protocol, frag.id)
+        };
+        let mut at = self.offset;
+        let mut buf = Vec::new();
+        for _ in 0..FRAGMENT_LOOKBACK {
+            at = self.file.previous(at).ok()??;
+            let Ok(rec) = self.file.read_at(at, &mut buf) else {
+                continue;
+            };
+            let frame = Frame {
+                index: 0,
+                offset: at,
+                ts: None,
+                link_type: rec.link_type,
+                interface: 0,
+                orig_len: rec.orig_len,
+                data: &buf[..rec.caplen],
+            };
+            let whole = fragment_in(frame, ends, |p, f| {
+                if same(p, f) {
+                    defrag.push(p, f, ts)
+                } else {
+                    None
+                }
+            });
+            if let Some(Some(whole)) = whole {
+                return Some(whole);
+            }
+        }
+        None
+    }
 }
 
 /// Rebuilds a conversation's stream from its packets, fed in order.
@@ -459,31 +603,38 @@ impl StreamBuilder {
             orig_len: rec.orig_len,
             data: &self.buf[..rec.caplen],
         };
-        let Some(packet) = conversation_packet(frame, &self.ends) else {
-            self.unreadable += 1;
-            return true;
-        };
         let meta = FrameMeta {
             ts: p.ts,
             frame: p.frame,
             offset: p.offset,
             orig_len: rec.orig_len,
         };
-        match (packet.transport, self.proto) {
-            (Transport::Tcp(tcp), Proto::Tcp) => {
-                self.table.tcp(packet.src, packet.dst, &tcp, meta);
-                true
-            }
-            (Transport::Udp(udp), Proto::Udp) => {
-                let ts = p.ts.unwrap_or_default();
-                self.udp.data(p.dir, ts, p.frame, udp.payload);
-                let missing = u64::from(udp.payload_len).saturating_sub(udp.payload.len() as u64);
-                if missing > 0 {
-                    self.udp.gap(p.dir, ts, p.frame, missing);
+        let earlier = Earlier {
+            file: &self.file,
+            offset: p.offset,
+        };
+        let (proto, table, udp) = (self.proto, &mut self.table, &mut self.udp);
+        let fed = conversation_packet(frame, &self.ends, Some(&earlier), |packet| {
+            match (packet.transport, proto) {
+                (Transport::Tcp(tcp), Proto::Tcp) => {
+                    table.tcp(packet.src, packet.dst, &tcp, meta);
+                    Some(true)
                 }
-                !self.udp.full()
+                (Transport::Udp(u), Proto::Udp) => {
+                    let ts = p.ts.unwrap_or_default();
+                    udp.data(p.dir, ts, p.frame, u.payload);
+                    let missing = u64::from(u.payload_len).saturating_sub(u.payload.len() as u64);
+                    if missing > 0 {
+                        udp.gap(p.dir, ts, p.frame, missing);
+                    }
+                    Some(!udp.full())
+                }
+                _ => None,
             }
-            _ => {
+        });
+        match fed.flatten() {
+            Some(more) => more,
+            None => {
                 self.unreadable += 1;
                 true
             }

@@ -46,6 +46,7 @@ use crate::filter::Filter;
 use crate::flow::{Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, TableLimits};
 use crate::pcap::decode::{self, DecodeIssue, Transport, Udp};
 use crate::pcap::defrag::Defragmenter;
+use crate::pcap::link;
 use crate::pcap::tunnel::{self, Decap};
 use crate::pcap::{Format, Frame, Reader};
 use crate::time::{Span, Timestamp};
@@ -393,6 +394,30 @@ impl Pipeline<'_> {
                 return;
             }
         };
+        match packet.shim {
+            None => self.decoded(frame, packet),
+            Some(shim) => self.shimmed(frame, packet, shim),
+        }
+    }
+
+    /// A packet behind an MPLS label stack or in a PPPoE session: the
+    /// shim is a hop of its path, as a tunnel's is (out of line: plain
+    /// traffic never comes here).
+    #[cold]
+    #[inline(never)]
+    fn shimmed(&mut self, frame: &Frame<'_>, packet: decode::Packet<'_>, shim: link::Shim) {
+        self.table
+            .handler_mut()
+            .tunnel
+            .enter(tunnel::Hop::shim(shim));
+        self.decoded(frame, packet);
+        self.table.handler_mut().tunnel.leave();
+    }
+
+    /// Puts a decoded packet in the flow table (through the defragmenter
+    /// and into the tunnels it carries).
+    #[inline]
+    fn decoded(&mut self, frame: &Frame<'_>, packet: decode::Packet<'_>) {
         let (src, dst) = (packet.src, packet.dst);
         let reassembled;
         let transport = match packet.fragment {

@@ -28,6 +28,12 @@ const MAX_LEADING_BLOCKS: usize = 4096;
 const MAX_BLOCK_LEN: usize = MAX_RECORD_LEN + 64;
 /// A block's trailing copy of its length.
 const BLOCK_TRAILER_LEN: usize = 4;
+/// Bytes first searched before a pcap record for the one before it (the
+/// search widens, up to a record of [`MAX_RECORD_LEN`]).
+const PREVIOUS_WINDOW: usize = 4096;
+/// The record before another is at most this many seconds apart from it
+/// (a header-like run of bytes inside a payload seldom is).
+const PREVIOUS_MAX_SECS: u32 = 86_400;
 
 /// Why a record cannot be read back.
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +172,94 @@ impl RecordFile {
     }
 }
 
+impl RecordFile {
+    /// The offset of the packet record before the one at `offset` (in a
+    /// pcapng file, skipping blocks that hold no packet), or `None` at the
+    /// first one. A pcap record has no link back: the one before is the
+    /// nearest record header that ends exactly at `offset` with a time
+    /// near this record's.
+    pub fn previous(&self, offset: u64) -> Result<Option<u64>> {
+        match &self.layout {
+            Layout::Pcap { order, .. } => self.previous_pcap(*order, offset),
+            Layout::Pcapng { order, .. } => self.previous_block(*order, offset),
+        }
+    }
+
+    fn previous_pcap(&self, order: Order, offset: u64) -> Result<Option<u64>> {
+        let first = PCAP_HEADER_LEN as u64;
+        if offset <= first {
+            return Ok(None);
+        }
+        let mut h = [0u8; RECORD_HEADER_LEN];
+        let n = read_full(&self.file, offset, &mut h)?;
+        let Ok(here) = PcapRecord::new_checked(&h[..n], order) else {
+            return Err(Error::BadRecord {
+                offset,
+                what: "no record header there".into(),
+            });
+        };
+        let (secs, _) = here.timestamp();
+        let mut window = PREVIOUS_WINDOW;
+        loop {
+            let start = offset
+                .saturating_sub((window + RECORD_HEADER_LEN) as u64)
+                .max(first);
+            let mut bytes = vec![0u8; (offset - start) as usize];
+            let got = read_full(&self.file, start, &mut bytes)?;
+            bytes.truncate(got);
+            for i in (0..bytes.len()).rev() {
+                let Ok(rec) = PcapRecord::new_checked(&bytes[i..], order) else {
+                    continue;
+                };
+                let at = start + i as u64;
+                let end = at + RECORD_HEADER_LEN as u64 + u64::from(rec.captured_len());
+                let (s, frac) = rec.timestamp();
+                if end == offset && frac < 1_000_000_000 && s.abs_diff(secs) <= PREVIOUS_MAX_SECS {
+                    return Ok(Some(at));
+                }
+            }
+            if start == first || window >= MAX_RECORD_LEN {
+                return Ok(None);
+            }
+            window = (window * 16).min(MAX_RECORD_LEN);
+        }
+    }
+
+    fn previous_block(&self, order: Order, offset: u64) -> Result<Option<u64>> {
+        let mut at = offset;
+        for _ in 0..MAX_LEADING_BLOCKS {
+            let mut trailer = [0u8; BLOCK_TRAILER_LEN];
+            let Some(from) = at.checked_sub(BLOCK_TRAILER_LEN as u64) else {
+                return Ok(None);
+            };
+            if read_full(&self.file, from, &mut trailer)? < BLOCK_TRAILER_LEN {
+                return Ok(None);
+            }
+            let len = order.u32(&trailer) as usize;
+            if !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&len) || len as u64 > at {
+                return Ok(None);
+            }
+            let start = at - len as u64;
+            let mut h = [0u8; MIN_BLOCK_LEN];
+            let n = read_full(&self.file, start, &mut h)?;
+            let Ok(block) = Block::new_checked(&h[..n], order) else {
+                return Ok(None);
+            };
+            if block.block_len() as usize != len {
+                return Ok(None);
+            }
+            match block.block_type() {
+                BLOCK_ENHANCED_PACKET | BLOCK_SIMPLE_PACKET | BLOCK_PACKET => {
+                    return Ok(Some(start))
+                }
+                BLOCK_SECTION_HEADER => return Ok(None),
+                _ => at = start,
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// Reads as much of `buf` as the file holds from `offset`; returns the count.
 fn read_full(file: &File, offset: u64, buf: &mut [u8]) -> Result<usize> {
     let mut done = 0;
@@ -268,6 +362,49 @@ mod test {
             assert_eq!(rec.link_type, LinkType::RAW);
         }
         assert!(file.read_at(10_000, &mut buf).is_err());
+    }
+
+    #[test]
+    fn each_record_finds_the_one_before() {
+        for (name, bytes) in [("prev.pcap", pcap_file()), ("prev.pcapng", pcapng_file())] {
+            let path = write_tmp(name, &bytes);
+            let mut reader = Reader::open(&path).unwrap();
+            let mut offsets = Vec::new();
+            while let Some(f) = reader.next_frame().unwrap() {
+                offsets.push(f.offset);
+            }
+            assert_eq!(offsets.len(), 2, "{name}");
+            let file = RecordFile::open(&path).unwrap();
+            assert_eq!(
+                file.previous(offsets[1]).unwrap(),
+                Some(offsets[0]),
+                "{name}"
+            );
+            assert_eq!(file.previous(offsets[0]).unwrap(), None, "{name}");
+        }
+    }
+
+    /// A section header, an interface, two packets with a statistics
+    /// block between them.
+    fn pcapng_file() -> Vec<u8> {
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+        shb.extend_from_slice(&[1, 0, 0, 0]);
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        let mut file = ng_block(BLOCK_SECTION_HEADER, &shb);
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&1u16.to_le_bytes());
+        idb.extend_from_slice(&[0; 6]);
+        file.extend(ng_block(BLOCK_INTERFACE_DESCRIPTION, &idb));
+        for body in [&b"first"[..], b"second"] {
+            let mut epb = vec![0u8; 12];
+            epb.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            epb.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            epb.extend_from_slice(body);
+            file.extend(ng_block(BLOCK_ENHANCED_PACKET, &epb));
+            file.extend(ng_block(5, &[0; 12]));
+        }
+        file
     }
 
     #[test]

@@ -130,6 +130,9 @@ pub struct Packet<'a> {
     /// Parsed transport header; `Fragment` for every fragment (the
     /// defragmenter completes the datagram).
     pub transport: Transport<'a>,
+    /// The Ethernet shim that named the packet's path (MPLS labels, a
+    /// PPPoE session), if any.
+    pub shim: Option<link::Shim>,
 }
 
 /// A header that cannot be read, sorted into today's kinds: link headers
@@ -152,11 +155,13 @@ impl From<wire::Error> for DecodeIssue {
 /// Decodes one frame down to its transport header.
 pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeIssue> {
     let net = link::network(frame.link_type, frame.data).map_err(DecodeIssue::Link)?;
-    match net.ethertype {
+    let mut packet = match net.ethertype {
         ETHERTYPE_IPV4 => ipv4(net.payload),
         ETHERTYPE_IPV6 => ipv6(net.payload),
         other => Err(DecodeIssue::Link(LinkIssue::NotIp(other))),
-    }
+    }?;
+    packet.shim = net.shim;
+    Ok(packet)
 }
 
 #[inline]
@@ -195,6 +200,7 @@ fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
         l4: payload,
         l4_len: payload_len,
         transport,
+        shim: None,
     })
 }
 
@@ -237,6 +243,7 @@ fn ipv6(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
         l4: payload,
         l4_len: remaining,
         transport,
+        shim: None,
     })
 }
 

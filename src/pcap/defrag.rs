@@ -157,6 +157,7 @@ mod test {
                 protocol: 6,
                 payload: data,
             },
+            shim: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Link layers: find the network-layer payload and its ethertype inside a
 //! frame, for every link type the engine reads, through the tags and shims
-//! Ethernet may carry before IP (802.1Q, E-Tag, MPLS, PPPoE, NSH).
+//! Ethernet may carry before IP (802.1Q, E-Tag, MPLS, PPPoE, NSH), and
+//! the shim that names how the packet came (MPLS labels, PPPoE session).
 
 use super::frame::LinkType;
 use super::wire::{self, etag, ethernet, ieee80211, loopback, mpls, nflog, nsh, ppp, pppoe, sll};
@@ -47,6 +48,60 @@ impl From<wire::Error> for LinkIssue {
 pub struct Network<'a> {
     pub ethertype: u16,
     pub payload: &'a [u8],
+    /// The shim the packet came through, when it names a path.
+    pub shim: Option<Shim>,
+}
+
+/// A shim between the link header and IP that says which path the packet
+/// took: the analysis shows it as a tunnel hop without endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shim {
+    Mpls(Labels),
+    /// A PPPoE session id.
+    Pppoe(u16),
+}
+
+/// An MPLS label stack as shown: its first [`Labels::KEPT`] labels, top
+/// first, and how many it had.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Labels {
+    first: [u32; Labels::KEPT],
+    count: u8,
+}
+
+impl Labels {
+    /// Labels kept (a deeper stack is shown cut, with `…`).
+    pub const KEPT: usize = 3;
+
+    /// Adds the next label down the stack.
+    pub fn push(&mut self, label: u32) {
+        if let Some(slot) = self.first.get_mut(usize::from(self.count)) {
+            *slot = label;
+        }
+        self.count = self.count.saturating_add(1);
+    }
+
+    /// Labels in the stack (saturating at 255).
+    pub fn count(&self) -> u8 {
+        self.count
+    }
+}
+
+impl std::fmt::Display for Labels {
+    /// `100/200`, or `1/2/3/…` for a stack of more than three.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = usize::from(self.count).min(Labels::KEPT);
+        for (i, label) in self.first[..kept].iter().enumerate() {
+            if i > 0 {
+                f.write_str("/")?;
+            }
+            write!(f, "{label}")?;
+        }
+        if usize::from(self.count) > Labels::KEPT {
+            f.write_str("/…")?;
+        }
+        Ok(())
+    }
 }
 
 /// Strips the link header of `data`.
@@ -59,10 +114,12 @@ pub fn network(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
         LinkType::IPV4 => Ok(Network {
             ethertype: ETHERTYPE_IPV4,
             payload: data,
+            shim: None,
         }),
         LinkType::IPV6 => Ok(Network {
             ethertype: ETHERTYPE_IPV6,
             payload: data,
+            shim: None,
         }),
         LinkType::LINUX_SLL => {
             let sll = sll::Packet::new_checked(data)?;
@@ -95,7 +152,11 @@ fn serial_or_mpls(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue>
 #[inline]
 fn typed(ethertype: u16, payload: &[u8]) -> Result<Network<'_>, LinkIssue> {
     match ethertype {
-        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Ok(Network { ethertype, payload }),
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Ok(Network {
+            ethertype,
+            payload,
+            shim: None,
+        }),
         other => Err(LinkIssue::NotIp(other)),
     }
 }
@@ -108,6 +169,7 @@ fn ethernet(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
         ethertype @ (ETHERTYPE_IPV4 | ETHERTYPE_IPV6) => Ok(Network {
             ethertype,
             payload: frame.payload(),
+            shim: None,
         }),
         other => shimmed(other, frame.payload()),
     }
@@ -122,7 +184,13 @@ fn ethernet(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
 fn shimmed(mut ethertype: u16, mut payload: &[u8]) -> Result<Network<'_>, LinkIssue> {
     loop {
         match ethertype {
-            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => return Ok(Network { ethertype, payload }),
+            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => {
+                return Ok(Network {
+                    ethertype,
+                    payload,
+                    shim: None,
+                })
+            }
             t if ethernet::is_vlan(t) => {
                 let tag = ethernet::VlanTag::new_checked(payload)?;
                 (ethertype, payload) = (tag.ethertype(), tag.payload());
@@ -133,7 +201,10 @@ fn shimmed(mut ethertype: u16, mut payload: &[u8]) -> Result<Network<'_>, LinkIs
             }
             mpls::ETHERTYPE_UNICAST | mpls::ETHERTYPE_MULTICAST => return mpls_stack(payload),
             pppoe::ETHERTYPE_SESSION => {
-                return ppp(pppoe::Packet::new_checked(payload)?.payload());
+                let session = pppoe::Packet::new_checked(payload)?;
+                let mut net = ppp(session.payload())?;
+                net.shim = Some(Shim::Pppoe(session.session_id()));
+                return Ok(net);
             }
             nsh::ETHERTYPE => {
                 let header = nsh::Packet::new_checked(payload)?;
@@ -156,22 +227,27 @@ fn shimmed(mut ethertype: u16, mut payload: &[u8]) -> Result<Network<'_>, LinkIs
 }
 
 /// An MPLS label stack down to its bottom entry, then IP as the first
-/// nibble says (RFC 4385's heuristic). A pseudowire (first nibble 0 or 1:
-/// a control word, often Ethernet behind it) is not followed.
+/// nibble says (RFC 4385's heuristic), named by its labels. A pseudowire
+/// (first nibble 0 or 1: a control word, often Ethernet behind it) is not
+/// followed.
 fn mpls_stack(mut data: &[u8]) -> Result<Network<'_>, LinkIssue> {
+    let mut labels = Labels::default();
     loop {
         let entry = mpls::Entry::new_checked(data)?;
+        labels.push(entry.label());
         data = entry.payload();
         if entry.is_bottom() {
             break;
         }
     }
-    match data.first().map(|b| b >> 4) {
+    let mut net = match data.first().map(|b| b >> 4) {
         Some(4) => typed(ETHERTYPE_IPV4, data),
         Some(6) => typed(ETHERTYPE_IPV6, data),
         Some(_) => Err(LinkIssue::NotIp(mpls::ETHERTYPE_UNICAST)),
         None => Err(LinkIssue::Truncated),
-    }
+    }?;
+    net.shim = Some(Shim::Mpls(labels));
+    Ok(net)
 }
 
 /// A PPP frame (DLT 9, DLT 50, PPPoE, PPTP): IPv4 and IPv6 go on, other
@@ -208,6 +284,7 @@ fn bsd_loopback(link: LinkType, data: &[u8]) -> Result<Network<'_>, LinkIssue> {
     Ok(Network {
         ethertype,
         payload: header.payload(),
+        shim: None,
     })
 }
 
@@ -222,6 +299,7 @@ fn raw_ip(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
     Ok(Network {
         ethertype,
         payload: data,
+        shim: None,
     })
 }
 
@@ -240,6 +318,7 @@ fn nflog(data: &[u8]) -> Result<Network<'_>, LinkIssue> {
             return Ok(Network {
                 ethertype,
                 payload: tlv.value(),
+                shim: None,
             });
         }
         tlvs = tlvs.get(tlv.padded_len()..).unwrap_or(&[]);
@@ -273,6 +352,31 @@ mod test {
         f.extend_from_slice(&[0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x08, 0x00, 0x45]);
         let n = network(LinkType::ETHERNET, &f).unwrap();
         assert_eq!((n.ethertype, n.payload), (ETHERTYPE_IPV4, &[0x45][..]));
+    }
+
+    #[test]
+    fn mpls_and_pppoe_name_the_path() {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x88, 0x47]);
+        for label in 1..=5u32 {
+            let bottom = if label == 5 { 0x100 } else { 0 };
+            f.extend_from_slice(&((label << 12) | bottom | 64).to_be_bytes());
+        }
+        f.push(0x45);
+        let n = network(LinkType::ETHERNET, &f).unwrap();
+        let Some(Shim::Mpls(labels)) = n.shim else {
+            panic!("{:?}", n.shim)
+        };
+        assert_eq!((labels.to_string(), labels.count()), ("1/2/3/…".into(), 5));
+        assert_eq!(n.payload, [0x45]);
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x88, 0x64, 0x11, 0, 0x00, 0x11, 0, 3, 0, 0x21, 0x45]);
+        let n = network(LinkType::ETHERNET, &f).unwrap();
+        assert_eq!(n.shim, Some(Shim::Pppoe(0x11)));
+        // Plain Ethernet names nothing.
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00, 0x45]);
+        assert_eq!(network(LinkType::ETHERNET, &f).unwrap().shim, None);
     }
 
     #[test]

@@ -2,16 +2,17 @@
 //! and the facts that say which tunnel carried it (kind, outer endpoints,
 //! VNI or key). IP-level encapsulations (GRE with ERSPAN and NVGRE,
 //! IP-in-IP in its four pairings, EtherIP, MPLS-in-IP) are recognised by
-//! the IP protocol number, UDP ones (VXLAN, Geneve) by the destination
-//! port; Ethernet shims (MPLS, PPPoE, NSH, E-Tag) are the link layer's
-//! (`link.rs`). See "Tunnels" in the README.
+//! the IP protocol number, UDP ones (VXLAN, VXLAN-GPE, Geneve, GTP-U) by
+//! the destination port; Ethernet shims (MPLS, PPPoE, NSH, E-Tag) are the link layer's
+//! (`link.rs`), and the two that name a path (an MPLS label stack, a PPPoE
+//! session) become hops without endpoints here. See "Tunnels" in the README.
 
 use std::fmt;
 use std::net::IpAddr;
 
 use super::frame::LinkType;
 use super::link;
-use super::wire::{erspan, geneve, gre, vxlan};
+use super::wire::{erspan, geneve, gre, gtp, vxlan};
 
 /// IP protocol numbers of encapsulations.
 pub const PROTO_IPIP: u8 = 4;
@@ -28,7 +29,10 @@ const ETHERIP_HEADER_LEN: usize = 2;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Vxlan,
+    VxlanGpe,
     Geneve,
+    /// GTP-U, the mobile core's user plane (its TEID is the hop's id).
+    GtpU,
     Gre,
     /// GRE bridging Ethernet with a key: VSID and flow id (RFC 7637).
     Nvgre,
@@ -43,6 +47,10 @@ pub enum Kind {
     },
     EtherIp,
     MplsInIp,
+    /// An MPLS label stack (no endpoints: the labels are the path).
+    Mpls(link::Labels),
+    /// A PPPoE session (its id is the hop's).
+    Pppoe,
 }
 
 impl Kind {
@@ -50,7 +58,9 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Vxlan => "vxlan",
+            Kind::VxlanGpe => "vxlan-gpe",
             Kind::Geneve => "geneve",
+            Kind::GtpU => "gtp-u",
             Kind::Gre => "gre",
             Kind::Nvgre => "nvgre",
             Kind::Pptp => "pptp",
@@ -63,16 +73,19 @@ impl Kind {
             Kind::IpInIp { .. } => "6in6",
             Kind::EtherIp => "etherip",
             Kind::MplsInIp => "mpls-in-ip",
+            Kind::Mpls(_) => "mpls",
+            Kind::Pppoe => "pppoe",
         }
     }
 
     /// What the hop's identifier is called.
     fn id_name(self) -> &'static str {
         match self {
-            Kind::Vxlan | Kind::Geneve => "vni",
+            Kind::Vxlan | Kind::VxlanGpe | Kind::Geneve => "vni",
+            Kind::GtpU => "teid",
             Kind::Nvgre => "vsid",
             Kind::Pptp => "call",
-            Kind::Erspan(_) => "session",
+            Kind::Erspan(_) | Kind::Pppoe => "session",
             _ => "key",
         }
     }
@@ -82,21 +95,47 @@ impl Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hop {
     pub kind: Kind,
-    /// The outer header's endpoints.
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    /// VNI, GRE key, NVGRE VSID, ERSPAN session or PPTP call id.
+    /// The outer header's endpoints (source, destination); none for an
+    /// Ethernet shim.
+    pub ends: Option<(IpAddr, IpAddr)>,
+    /// VNI, GRE key, NVGRE VSID, ERSPAN session, PPTP call or PPPoE
+    /// session id.
     pub id: Option<u32>,
 }
 
+impl Hop {
+    /// The hop an Ethernet shim names.
+    pub fn shim(shim: link::Shim) -> Hop {
+        let (kind, id) = match shim {
+            link::Shim::Mpls(labels) => (Kind::Mpls(labels), None),
+            link::Shim::Pppoe(session) => (Kind::Pppoe, Some(u32::from(session))),
+        };
+        Hop {
+            kind,
+            ends: None,
+            id,
+        }
+    }
+}
+
 impl fmt::Display for Hop {
-    /// `vxlan vni 42 10.0.0.1→10.0.0.2`
+    /// `vxlan vni 42 10.0.0.1→10.0.0.2`, `mpls labels 100/200`,
+    /// `pppoe session 0x0011`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kind.name())?;
-        if let Some(id) = self.id {
-            write!(f, " {} {id}", self.kind.id_name())?;
+        if let Kind::Mpls(labels) = self.kind {
+            write!(f, " labels {labels}")?;
         }
-        write!(f, " {}→{}", self.src, self.dst)
+        match self.id {
+            // A PPPoE session id is shown in hex, as tshark and pppd do.
+            Some(id) if self.kind == Kind::Pppoe => write!(f, " session {id:#06x}")?,
+            Some(id) => write!(f, " {} {id}", self.kind.id_name())?,
+            None => {}
+        }
+        if let Some((src, dst)) = self.ends {
+            write!(f, " {src}→{dst}")?;
+        }
+        Ok(())
     }
 }
 
@@ -210,7 +249,10 @@ pub fn is_ip_protocol(protocol: u8) -> bool {
 /// compare plain traffic pays.
 #[inline(always)]
 pub fn is_udp_port(dst_port: u16) -> bool {
-    matches!(dst_port, vxlan::PORT | vxlan::PORT_LINUX | geneve::PORT)
+    matches!(
+        dst_port,
+        vxlan::PORT | vxlan::PORT_LINUX | vxlan::PORT_GPE | geneve::PORT | gtp::PORT
+    )
 }
 
 /// The packet inside an IP payload of `protocol`, when that protocol is
@@ -221,7 +263,11 @@ pub fn ip(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Option<Deca
         return None;
     }
     let outer = if src.is_ipv4() { 4 } else { 6 };
-    let hop = |kind, id| Hop { kind, src, dst, id };
+    let hop = |kind, id| Hop {
+        kind,
+        ends: Some((src, dst)),
+        id,
+    };
     let decap = match protocol {
         PROTO_IPIP | PROTO_IPV6 => {
             let inner = if protocol == PROTO_IPIP { 4 } else { 6 };
@@ -306,8 +352,7 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
     const VXLAN_I_FLAG: u8 = 0x08;
     let hop = |kind, id| Hop {
         kind,
-        src,
-        dst,
+        ends: Some((src, dst)),
         id: Some(id),
     };
     if dst_port == geneve::PORT {
@@ -330,6 +375,11 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
             data: g.payload(),
         });
     }
+    match dst_port {
+        vxlan::PORT_GPE => return Some(vxlan_gpe(payload, hop)),
+        gtp::PORT => return gtp_u(payload, hop),
+        _ => {}
+    }
     let v = vxlan::Packet::new_checked(payload).ok()?;
     if payload.first().is_none_or(|f| f & VXLAN_I_FLAG == 0) {
         return None;
@@ -339,6 +389,48 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
         link: LinkType::ETHERNET,
         data: v.payload(),
     })
+}
+
+/// VXLAN-GPE: what follows is the header's next protocol.
+fn vxlan_gpe(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Decap<'_> {
+    let Ok(v) = vxlan::Packet::new_checked(payload) else {
+        return undecoded("VXLAN-GPE with a broken header", None);
+    };
+    let link = match v.next_protocol() {
+        vxlan::GPE_IPV4 | vxlan::GPE_IPV6 => LinkType::RAW,
+        vxlan::GPE_ETHERNET => LinkType::ETHERNET,
+        vxlan::GPE_MPLS => link::MPLS,
+        other => {
+            return undecoded("VXLAN-GPE carrying protocol", Some(u32::from(other)));
+        }
+    };
+    Decap::Inner {
+        hop: hop(Kind::VxlanGpe, v.vni()),
+        link,
+        data: v.payload(),
+    }
+}
+
+/// GTP-U: a G-PDU carries a user's IP packet; its other messages (echo,
+/// error indication, end marker) carry none and are plain datagrams.
+fn gtp_u(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Option<Decap<'_>> {
+    let Ok(g) = gtp::Packet::new_checked(payload) else {
+        return Some(undecoded("GTP-U with a broken header", None));
+    };
+    if g.message_type() != gtp::G_PDU {
+        return None;
+    }
+    let data = g.payload();
+    match data.first().map(|b| b >> 4) {
+        Some(4 | 6) => Some(Decap::Inner {
+            hop: hop(Kind::GtpU, g.teid()),
+            link: LinkType::RAW,
+            data,
+        }),
+        None => None,
+        // An Ethernet or unstructured PDU session: not opened.
+        Some(_) => Some(undecoded("GTP-U carrying a non-IP packet", None)),
+    }
 }
 
 #[cfg(test)]
@@ -353,14 +445,12 @@ mod test {
     fn paths_show_outermost_first() {
         let gre = Hop {
             kind: Kind::Gre,
-            src: v4("192.0.2.1"),
-            dst: v4("192.0.2.2"),
+            ends: Some((v4("192.0.2.1"), v4("192.0.2.2"))),
             id: None,
         };
         let vx = Hop {
             kind: Kind::Vxlan,
-            src: v4("10.0.0.1"),
-            dst: v4("10.0.0.2"),
+            ends: Some((v4("10.0.0.1"), v4("10.0.0.2"))),
             id: Some(42),
         };
         let mut p = Path::default();
@@ -380,6 +470,17 @@ mod test {
             p.leave();
         }
         assert_eq!(p, shallow);
+    }
+
+    #[test]
+    fn shims_show_without_endpoints() {
+        let mut labels = link::Labels::default();
+        labels.push(100);
+        labels.push(200);
+        let mut p = Path::default();
+        p.enter(Hop::shim(link::Shim::Mpls(labels)));
+        p.enter(Hop::shim(link::Shim::Pppoe(0x11)));
+        assert_eq!(p.to_string(), "mpls labels 100/200 / pppoe session 0x0011");
     }
 
     #[test]
@@ -455,6 +556,38 @@ mod test {
             let got = udp(a, b, geneve::PORT, &geneve[..len]);
             assert!(matches!(got, Some(Decap::Undecoded(_))), "{len}");
             let _ = udp(a, b, vxlan::PORT, &geneve[..len]);
+        }
+    }
+
+    #[test]
+    fn vxlan_gpe_and_gtp_u() {
+        let (a, b) = (v4("1.1.1.1"), v4("2.2.2.2"));
+        let opened = |port, payload: &[u8]| match udp(a, b, port, payload) {
+            Some(Decap::Inner { hop, link, data }) => Some((hop.to_string(), link, data.len())),
+            _ => None,
+        };
+        let gpe = [0x0c, 0, 0, 1, 0, 0, 5, 0, 0x45];
+        assert_eq!(
+            opened(vxlan::PORT_GPE, &gpe),
+            Some(("vxlan-gpe vni 5 1.1.1.1→2.2.2.2".into(), LinkType::RAW, 1))
+        );
+        let mut nsh = gpe;
+        nsh[3] = vxlan::GPE_NSH;
+        assert!(matches!(
+            udp(a, b, vxlan::PORT_GPE, &nsh),
+            Some(Decap::Undecoded(Undecoded { value: Some(4), .. }))
+        ));
+        let gtp = [0x30, 0xff, 0, 1, 0, 0, 0x10, 0, 0x60];
+        assert_eq!(
+            opened(gtp::PORT, &gtp),
+            Some(("gtp-u teid 4096 1.1.1.1→2.2.2.2".into(), LinkType::RAW, 1))
+        );
+        // An echo request carries no packet: a plain datagram.
+        let echo = [0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0];
+        assert!(udp(a, b, gtp::PORT, &echo).is_none());
+        for len in 0..gtp.len() {
+            let _ = udp(a, b, gtp::PORT, &gtp[..len]);
+            let _ = udp(a, b, vxlan::PORT_GPE, &gpe[..len]);
         }
     }
 

@@ -59,6 +59,8 @@ const MIGRATIONS: &[&str] = &[
 /// Also 12: http rows carry their endpoint group (`endpoint_group`,
 /// indexed) and the `endpoint_groups` table its endpoint, so `template=`
 /// is an indexed condition.
+/// Also 12: conversations behind an MPLS label stack or in a PPPoE session
+/// name it in `tunnel` (`mpls labels 100/200`, `pppoe session 0x0011`).
 pub const RESULTS_VERSION: i64 = 12;
 
 /// Tables of a results database, created empty before the analysis writes.

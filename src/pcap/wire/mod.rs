@@ -52,6 +52,7 @@ pub mod etag;
 pub mod ethernet;
 pub mod geneve;
 pub mod gre;
+pub mod gtp;
 pub mod ieee80211;
 pub mod ipv4;
 pub mod ipv4_options;
@@ -99,6 +100,7 @@ pub enum Header {
     Erspan,
     Vxlan,
     Geneve,
+    Gtp,
     PcapFile,
     PcapRecord,
     PcapngBlock,
@@ -118,6 +120,7 @@ impl Header {
                 | Header::Erspan
                 | Header::Vxlan
                 | Header::Geneve
+                | Header::Gtp
                 | Header::PcapFile
                 | Header::PcapRecord
                 | Header::PcapngBlock
@@ -156,6 +159,7 @@ impl Header {
             Header::Erspan => "ERSPAN",
             Header::Vxlan => "VXLAN",
             Header::Geneve => "Geneve",
+            Header::Gtp => "GTP-U",
             Header::PcapFile => "pcap file",
             Header::PcapRecord => "pcap record",
             Header::PcapngBlock => "pcapng block",

@@ -1,11 +1,15 @@
 //! VXLAN header view (RFC 7348 §5): 8 bytes, a flags byte and a 24-bit
-//! VXLAN Network Identifier, then an Ethernet frame.
+//! VXLAN Network Identifier, then an Ethernet frame. VXLAN-GPE (the
+//! Generic Protocol Extension, draft-ietf-nvo3-vxlan-gpe) keeps the layout
+//! and names what follows in its fourth byte.
 
 use super::{be32, need, Field, Header, Result};
 
 mod field {
     use super::Field;
 
+    /// VXLAN-GPE's next protocol.
+    pub const NEXT_PROTOCOL: usize = 3;
     /// The VNI (high 24 bits) and a reserved byte.
     pub const VNI: Field = 4..8;
 }
@@ -15,6 +19,15 @@ pub const HEADER_LEN: usize = field::VNI.end;
 /// The IANA port, and the Linux kernel's default (Flannel, Cilium).
 pub const PORT: u16 = 4789;
 pub const PORT_LINUX: u16 = 8472;
+/// VXLAN-GPE's IANA port.
+pub const PORT_GPE: u16 = 4790;
+
+/// VXLAN-GPE's next protocols (what follows the header).
+pub const GPE_IPV4: u8 = 1;
+pub const GPE_IPV6: u8 = 2;
+pub const GPE_ETHERNET: u8 = 3;
+pub const GPE_NSH: u8 = 4;
+pub const GPE_MPLS: u8 = 5;
 
 view! {
     /// A read-only view of a VXLAN header and the frame it carries.
@@ -25,6 +38,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::Vxlan, self.buffer.as_ref(), HEADER_LEN)
+    }
+
+    /// VXLAN-GPE's next protocol ([`GPE_IPV4`] ...).
+    #[inline]
+    pub fn next_protocol(&self) -> u8 {
+        self.buffer.as_ref()[field::NEXT_PROTOCOL]
     }
 
     #[inline]
