@@ -136,22 +136,29 @@ pub struct At {
     pub frame: u64,
 }
 
-/// A whole frame as the [`Framer`] hands it over.
+/// A frame as the [`Framer`] hands it over: whole, or for DATA, one
+/// piece per data call (its payload is never gathered into a buffer).
 #[derive(Debug)]
 pub struct Frame<'a> {
     pub header: FrameHeader,
-    /// The payload, or its first [`MAX_KEPT`] bytes.
+    /// The payload, or its first [`MAX_KEPT`] bytes; for DATA, the bytes
+    /// of this piece.
     pub payload: &'a [u8],
+    /// Where this piece starts in the frame's payload (0 but for DATA).
+    pub offset: u32,
+    /// This piece holds the frame's last byte (always but for DATA).
+    pub complete: bool,
     /// The data call that delivered the header's first byte.
     pub first: At,
-    /// The data call that delivered the frame's last byte.
+    /// The data call that delivered this piece (the frame's last byte
+    /// once `complete`).
     pub last: At,
 }
 
 impl Frame<'_> {
     /// Whether the payload was cut to [`MAX_KEPT`] bytes.
     pub fn is_truncated(&self) -> bool {
-        self.payload.len() < self.header.len as usize
+        self.offset == 0 && self.complete && self.payload.len() < self.header.len as usize
     }
 }
 
@@ -167,10 +174,16 @@ enum State {
         kept: Vec<u8>,
         first: At,
     },
+    /// A DATA frame's payload, handed over piece by piece.
+    Data {
+        header: FrameHeader,
+        remaining: u32,
+        first: At,
+    },
 }
 
 /// Cuts one direction's bytes into frames. Memory: one frame's kept
-/// payload at most.
+/// payload at most (none for DATA).
 pub struct Framer {
     state: State,
 }
@@ -206,7 +219,13 @@ impl Framer {
                             *first = None;
                             on_frame(Frame {
                                 header,
-                                payload: &payload[..payload.len().min(MAX_KEPT)],
+                                payload: if header.kind == Kind::Data {
+                                    payload
+                                } else {
+                                    &payload[..payload.len().min(MAX_KEPT)]
+                                },
+                                offset: 0,
+                                complete: true,
                                 first: start,
                                 last: at,
                             });
@@ -222,11 +241,19 @@ impl Framer {
                         return;
                     }
                     let header = FrameHeader::parse(buf);
-                    self.state = State::Payload {
-                        header,
-                        remaining: u64::from(header.len),
-                        kept: Vec::new(),
-                        first: start,
+                    self.state = if header.kind == Kind::Data && header.len > 0 {
+                        State::Data {
+                            header,
+                            remaining: header.len,
+                            first: start,
+                        }
+                    } else {
+                        State::Payload {
+                            header,
+                            remaining: u64::from(header.len),
+                            kept: Vec::new(),
+                            first: start,
+                        }
                     };
                 }
                 State::Payload {
@@ -237,6 +264,28 @@ impl Framer {
                     kept.extend_from_slice(&bytes[..room]);
                     *remaining -= take as u64;
                     bytes = &bytes[take..];
+                }
+                State::Data {
+                    header,
+                    remaining,
+                    first,
+                } => {
+                    let take = (*remaining as usize).min(bytes.len());
+                    *remaining -= take as u32;
+                    let complete = *remaining == 0;
+                    on_frame(Frame {
+                        header: *header,
+                        payload: &bytes[..take],
+                        offset: header.len - *remaining - take as u32,
+                        complete,
+                        first: *first,
+                        last: at,
+                    });
+                    bytes = &bytes[take..];
+                    if complete {
+                        *self = Framer::default();
+                    }
+                    continue;
                 }
             }
             if let State::Payload {
@@ -249,6 +298,8 @@ impl Framer {
                 on_frame(Frame {
                     header: *header,
                     payload: kept,
+                    offset: 0,
+                    complete: true,
                     first: *first,
                     last: at,
                 });
@@ -319,7 +370,7 @@ mod test {
     fn a_huge_frame_keeps_a_bounded_prefix() {
         let mut framer = Framer::default();
         let mut seen = Vec::new();
-        framer.push(at(0), b"\xff\xff\xff\x00\x00\x00\x00\x00\x01", &mut |_| {});
+        framer.push(at(0), b"\xff\xff\xff\x01\x00\x00\x00\x00\x01", &mut |_| {});
         let chunk = vec![0u8; 1 << 20];
         for i in 0..15 {
             framer.push(at(i), &chunk, &mut |f| seen.push(f.payload.len()));
@@ -328,6 +379,34 @@ mod test {
         framer.push(at(99), &chunk[..rest], &mut |f| seen.push(f.payload.len()));
         assert!(framer.is_idle());
         assert_eq!(seen, vec![MAX_KEPT]);
+    }
+
+    #[test]
+    fn data_comes_in_pieces_never_gathered() {
+        let mut data = encode(0, 1, 3, &[7; 20]);
+        data.extend(PING);
+        let mut seen = Vec::new();
+        let mut framer = Framer::default();
+        for (i, c) in [&data[..4], &data[4..15], &data[15..]].iter().enumerate() {
+            framer.push(at(i as u64), c, &mut |f| {
+                seen.push((
+                    f.header.kind,
+                    f.payload.len(),
+                    f.offset,
+                    f.complete,
+                    f.last.frame,
+                ))
+            });
+        }
+        assert_eq!(
+            seen,
+            [
+                (Kind::Data, 6, 0, false, 1),
+                (Kind::Data, 14, 6, true, 2),
+                (Kind::Ping, 8, 0, true, 2),
+            ]
+        );
+        assert!(framer.is_idle());
     }
 
     #[test]

@@ -133,6 +133,11 @@ impl Grpc {
         self.counters[usize::from(!from_client)].feed(seen, len);
     }
 
+    /// The direction's message framing is lost (bytes missing).
+    pub fn lose(&mut self, from_client: bool) {
+        self.counters[usize::from(!from_client)].lost = true;
+    }
+
     pub fn finish(mut self) -> Grpc {
         self.requests = self.counters[0].count();
         self.responses = self.counters[1].count();
@@ -153,12 +158,9 @@ fn percent_decoded(s: &str) -> String {
 mod test {
     use super::*;
 
-    fn fields(pairs: &[(&str, &str)]) -> Fields {
+    fn fields(pairs: &[(&'static str, &str)]) -> Fields {
         Fields {
-            fields: pairs
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
+            fields: pairs.iter().map(|&(n, v)| (n, v.to_string())).collect(),
             count: pairs.len(),
             incomplete: false,
         }

@@ -63,7 +63,9 @@ impl Labeller {
         let mut framer = std::mem::take(&mut self.framers[d]);
         let mut done: Vec<(At, String)> = Vec::new();
         framer.push(At { ts, frame }, bytes, &mut |f| {
-            done.push((f.last, label(&f)))
+            if f.complete {
+                done.push((f.last, label(&f)));
+            }
         });
         self.framers[d] = framer;
         for (at, label) in done {

@@ -137,7 +137,11 @@ pub struct Http2 {
     fresh: [bool; 2],
     /// DATA payload bytes each direction has sent.
     data_sent: [u64; 2],
-    streams: BTreeMap<u32, Stream>,
+    /// Where the data of the DATA frame each direction is sending lies in
+    /// its payload (the pad length byte and the padding left out).
+    data_span: [(u32, u32); 2],
+    /// Streams boxed: the map moves small pointers, not exchanges.
+    streams: BTreeMap<u32, Box<Stream>>,
     /// Highest stream id seen, per parity (even, odd): a lower id not in
     /// `streams` is a closed stream.
     max_id: [u32; 2],
@@ -160,6 +164,7 @@ impl Default for Http2 {
             windows: Default::default(),
             fresh: [false; 2],
             data_sent: [0; 2],
+            data_span: [(0, 0); 2],
             streams: BTreeMap::new(),
             max_id: [0; 2],
             done: Vec::new(),
@@ -199,7 +204,7 @@ impl Http2 {
             max_id: [0, 1],
             ..Http2::default()
         };
-        h2.streams.insert(1, stream);
+        h2.streams.insert(1, Box::new(stream));
         h2
     }
 
@@ -325,16 +330,19 @@ impl Http2 {
     fn frame(&mut self, dir: Dir, f: Frame<'_>) {
         let d = dir.index();
         let h = f.header;
-        if h.len > self.max_frame[d] {
-            self.note(format!(
-                "a {:?} frame of {} bytes, over the maximum frame size {}",
-                h.kind, h.len, self.max_frame[d]
-            ));
-        }
-        if self.blocks[d].is_some() && h.kind != Kind::Continuation {
-            self.note("a header block cut off by another frame".into());
-            self.blocks[d] = None;
-            self.hpack[d].lose();
+        // A frame's first piece (DATA comes in pieces; others whole).
+        if f.offset == 0 {
+            if h.len > self.max_frame[d] {
+                self.note(format!(
+                    "a {:?} frame of {} bytes, over the maximum frame size {}",
+                    h.kind, h.len, self.max_frame[d]
+                ));
+            }
+            if self.blocks[d].is_some() && h.kind != Kind::Continuation {
+                self.note("a header block cut off by another frame".into());
+                self.blocks[d] = None;
+                self.hpack[d].lose();
+            }
         }
         match h.kind {
             Kind::Headers | Kind::PushPromise => self.block_start(dir, &f),
@@ -532,9 +540,9 @@ impl Http2 {
                 return None;
             }
             let client = self.client();
-            self.streams.insert(id, Stream::new(id, client));
+            self.streams.insert(id, Box::new(Stream::new(id, client)));
         }
-        self.streams.get_mut(&id)
+        self.streams.get_mut(&id).map(|s| &mut **s)
     }
 
     /// A WINDOW_UPDATE from `dir`'s side: more room for the other.
@@ -558,25 +566,38 @@ impl Http2 {
     }
 
     fn close_if_done(&mut self, id: u32) {
-        if self.streams.get(&id).is_some_and(Stream::is_done) {
+        if self.streams.get(&id).is_some_and(|s| s.is_done()) {
             if let Some(s) = self.streams.remove(&id) {
                 self.done.push(s.into_parts());
             }
         }
     }
 
+    /// A piece of a DATA frame: its data goes to the stream's gRPC
+    /// message counter as it comes; the frame counts once complete.
     fn data_frame(&mut self, dir: Dir, f: &Frame<'_>) {
         let h = f.header;
-        let mut len = u64::from(h.len);
-        let mut p = f.payload;
-        if h.has(flag::PADDED) {
-            let pad = u64::from(p.first().copied().unwrap_or(0));
-            len = len.saturating_sub(1 + pad);
-            p = p.get(1..).unwrap_or_default();
-            p = &p[..p.len().min(len as usize)];
-        }
-        let is_client = self.is_client(dir);
         let d = dir.index();
+        if f.offset == 0 {
+            self.data_span[d] = if h.has(flag::PADDED) {
+                let pad = u32::from(f.payload.first().copied().unwrap_or(0));
+                (1, h.len.saturating_sub(pad))
+            } else {
+                (0, h.len)
+            };
+        }
+        let (start, end) = self.data_span[d];
+        let is_client = self.is_client(dir);
+        // This piece's share of the data, padding left out.
+        let from = start.saturating_sub(f.offset) as usize;
+        let to = (end.saturating_sub(f.offset) as usize).min(f.payload.len());
+        if let (Some(piece), Some(s)) = (f.payload.get(from..to), self.streams.get_mut(&h.stream)) {
+            s.data_piece(is_client, piece);
+        }
+        if !f.complete {
+            return;
+        }
+        let len = u64::from(end.saturating_sub(start));
         let sent = self.data_sent[d];
         self.data_sent[d] = sent.saturating_add(len);
         let ended = h.has(flag::END_STREAM);
@@ -597,7 +618,7 @@ impl Http2 {
             s.response_turn(sent, len, f.last.ts);
             s.response_done |= ended;
         }
-        s.data(is_client, p, len);
+        s.data(is_client, len);
         self.close_if_done(h.stream);
     }
 
@@ -650,7 +671,7 @@ impl Http2 {
 /// The flow-control state of every stream on which `sender` may still
 /// send DATA (`client`: the client's direction, as [`Http2::client`]).
 fn sending(
-    streams: &mut BTreeMap<u32, Stream>,
+    streams: &mut BTreeMap<u32, Box<Stream>>,
     client: Dir,
     sender: Dir,
 ) -> impl Iterator<Item = &mut window::StreamWindow> {
@@ -689,8 +710,11 @@ impl StreamSink for Http2 {
         self.framers[d] = Framer::default();
         self.blocks[d] = None;
         self.hpack[d].lose();
+        let from_client = self.is_client(dir);
         for s in self.streams.values_mut() {
             s.exchange.has_gap = true;
+            // A DATA frame may have been cut: its messages are not known.
+            s.lose_messages(from_client);
         }
         self.note(format!(
             "{len} bytes missing from the capture in the {}'s frames",

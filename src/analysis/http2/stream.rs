@@ -36,7 +36,8 @@ pub struct Stream {
     /// END_STREAM seen from the client, from the server.
     pub request_done: bool,
     pub response_done: bool,
-    grpc: Option<Grpc>,
+    /// Boxed: most streams are not gRPC.
+    grpc: Option<Box<Grpc>>,
     /// Flow control per sending direction (indexed by [`Dir::index`]).
     pub windows: [StreamWindow; 2],
     /// Server-to-client DATA bytes of the whole connection when this
@@ -123,7 +124,7 @@ impl Stream {
             e.user_agent = fields.get("user-agent").map(str::to_string);
             e.request_content_type = fields.get("content-type").map(str::to_string);
             e.request_content_length = fields.get("content-length").and_then(|v| v.parse().ok());
-            self.grpc = Grpc::from_request(fields);
+            self.grpc = Grpc::from_request(fields).map(Box::new);
         }
         self.partial(fields);
     }
@@ -160,15 +161,27 @@ impl Stream {
         }
     }
 
-    /// DATA payload (padding removed) from `dir`.
-    pub fn data(&mut self, from_client: bool, payload: &[u8], len: u64) {
+    /// A whole DATA frame of `len` data bytes (padding removed).
+    pub fn data(&mut self, from_client: bool, len: u64) {
         if from_client {
             self.exchange.request_body_bytes += len;
         } else {
             self.exchange.response_body_bytes += len;
         }
+    }
+
+    /// A piece of a DATA frame's data, as it comes.
+    pub fn data_piece(&mut self, from_client: bool, piece: &[u8]) {
         if let Some(grpc) = &mut self.grpc {
-            grpc.data(from_client, payload, len);
+            grpc.data(from_client, piece, piece.len() as u64);
+        }
+    }
+
+    /// Bytes of one direction were lost: its gRPC messages are no longer
+    /// counted.
+    pub fn lose_messages(&mut self, from_client: bool) {
+        if let Some(grpc) = &mut self.grpc {
+            grpc.lose(from_client);
         }
     }
 
@@ -209,7 +222,7 @@ impl Stream {
         if !self.is_done() && self.facts.end.is_some() {
             self.exchange.interrupted = true;
         }
-        self.facts.grpc = self.grpc.map(Grpc::finish);
+        self.facts.grpc = self.grpc.map(|g| g.finish());
         (self.exchange, self.facts)
     }
 }

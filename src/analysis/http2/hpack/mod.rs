@@ -20,7 +20,8 @@ pub const MAX_VALUE: usize = 1024;
 /// The headers of one block this analyzer uses (others are counted).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fields {
-    pub fields: Vec<(String, String)>,
+    /// Known names are static: a field kept costs one allocation.
+    pub fields: Vec<(&'static str, String)>,
     /// Fields decoded (kept or not).
     pub count: usize,
     /// Some fields could not be decoded: the dynamic table state is not
@@ -32,7 +33,7 @@ impl Fields {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
     }
 }
@@ -102,10 +103,9 @@ impl BlockDecoder {
             }
             if let Some(&kept) = KEPT.iter().find(|k| k.as_bytes() == name) {
                 let value = &value[..value.len().min(MAX_VALUE)];
-                fields.fields.push((
-                    kept.to_string(),
-                    String::from_utf8_lossy(value).into_owned(),
-                ));
+                fields
+                    .fields
+                    .push((kept, String::from_utf8_lossy(value).into_owned()));
             }
         };
         let result = if self.lost {
