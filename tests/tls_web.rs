@@ -388,6 +388,44 @@ fn row_predicates_filter_the_stored_rows() {
     assert!(!fp.is_empty() && fp.is_subset(&tls), "{fp:?}");
     assert!(ids(&server, &filtered(&convs, "sni nowhere.invalid"), "id").is_empty());
 
+    // The same as parameters: `sni=` ignores case, `ja4=` is exact.
+    let param = |k: &str, v: &str| {
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair(k, v)
+            .finish();
+        format!("{convs}?limit=1000&{q}")
+    };
+    assert_eq!(
+        ids(&server, &param("sni", &sni.to_uppercase()), "id"),
+        with_sni
+    );
+    assert!(ids(&server, &param("sni", "nowhere.invalid"), "id").is_empty());
+    let with_ja4: BTreeSet<u64> = items
+        .iter()
+        .filter(|c| c["tls_ja4"].as_str() == Some(&ja4))
+        .map(|c| c["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids(&server, &param("ja4", &ja4), "id"), with_ja4);
+    if ja4.to_uppercase() != ja4 {
+        assert!(
+            ids(&server, &param("ja4", &ja4.to_uppercase()), "id").is_empty(),
+            "ja4 is exact"
+        );
+    }
+    let both: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("sni", &sni)
+        .append_pair("ja4", &ja4)
+        .finish();
+    let both = format!("{convs}?limit=1000&{both}");
+    assert_eq!(
+        ids(&server, &both, "id"),
+        with_sni.intersection(&with_ja4).copied().collect()
+    );
+    let page = server.get(&format!("/c/{id}/conversations?sni={}", sni.to_uppercase()));
+    assert_eq!(page.status, 200, "{}", page.text());
+    let bad = server.get(&format!("{convs}?sni=a%00b"));
+    assert_eq!(bad.status, 400, "{}", bad.text());
+
     // The HTTP view: the exchanges of the conversations that pass.
     let decrypted: BTreeSet<u64> = tls_exchanges(&server, &id)
         .iter()
