@@ -194,6 +194,54 @@ fn an_uploaded_key_log_decrypts_and_is_never_served() {
     assert!(chunks
         .iter()
         .any(|c| c["decrypted"] == true && c["text"].as_str().unwrap_or("").contains("404")));
+    // A later part of the stream, after the handshake and the first
+    // exchange, decrypts too: the decryptor is warmed up from the start.
+    let row = server
+        .get(&format!("/api/captures/{id}/conversations/{conv}"))
+        .json();
+    let packets = row["packets_c2s"].as_u64().unwrap() + row["packets_s2c"].as_u64().unwrap();
+    let later = (1..packets)
+        .rev()
+        .map(|from| {
+            let part = server
+                .get(&format!(
+                    "/api/captures/{id}/conversations/{conv}/stream?from={from}"
+                ))
+                .json();
+            (from, part)
+        })
+        .find(|(_, part)| {
+            part["chunks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["text"].as_str().unwrap_or("").contains("GET /missing"))
+        });
+    let (from, part) = later.expect("a later part holds the request for /missing");
+    assert!(from > 8, "past the handshake: {from}");
+    assert!(part["decrypted_records"].as_u64().unwrap() >= 1, "{part}");
+    assert!(part.get("tls_note").is_none(), "{part}");
+    let texts: Vec<&str> = part["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect();
+    assert!(
+        !texts.iter().any(|t| t.contains("GET / HTTP/1.1")),
+        "only this part's records: {texts:?}"
+    );
+    let raw_part = server
+        .get(&format!(
+            "/api/captures/{id}/conversations/{conv}/stream?from={from}&tls=raw"
+        ))
+        .json();
+    assert!(raw_part.get("decrypted_records").is_none(), "{raw_part}");
+    let page = server
+        .get(&format!("/c/{id}/conversations/{conv}?stream={from}"))
+        .text();
+    assert!(page.contains("GET /missing"), "{page}");
+
     let raw = server
         .get(&format!(
             "/api/captures/{id}/conversations/{conv}/stream?tls=raw"
