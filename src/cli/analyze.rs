@@ -444,12 +444,10 @@ impl Output for Collect {
         let status = exchange.exchange.status;
         h.by_class[status_class(status)] += 1;
         match &self.keep {
-            Keep::Exchanges(top, filter) => {
-                if filter.as_ref().is_none_or(|f| f.matches(status)) {
-                    h.exchanges
-                        .get_or_insert_with(|| top.fresh())
-                        .push(ExchangeRow::from(exchange));
-                }
+            Keep::Exchanges(top, filter) if filter.as_ref().is_none_or(|f| f.matches(status)) => {
+                h.exchanges
+                    .get_or_insert_with(|| top.fresh())
+                    .push(ExchangeRow::from(exchange));
             }
             Keep::Endpoints(_) => h.endpoint_rows.push(ExchangeRow::from(exchange)),
             _ => {}
