@@ -194,6 +194,54 @@ fn an_uploaded_key_log_decrypts_and_is_never_served() {
     assert!(chunks
         .iter()
         .any(|c| c["decrypted"] == true && c["text"].as_str().unwrap_or("").contains("404")));
+    // A later part of the stream, after the handshake and the first
+    // exchange, decrypts too: the decryptor is warmed up from the start.
+    let row = server
+        .get(&format!("/api/captures/{id}/conversations/{conv}"))
+        .json();
+    let packets = row["packets_c2s"].as_u64().unwrap() + row["packets_s2c"].as_u64().unwrap();
+    let later = (1..packets)
+        .rev()
+        .map(|from| {
+            let part = server
+                .get(&format!(
+                    "/api/captures/{id}/conversations/{conv}/stream?from={from}"
+                ))
+                .json();
+            (from, part)
+        })
+        .find(|(_, part)| {
+            part["chunks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["text"].as_str().unwrap_or("").contains("GET /missing"))
+        });
+    let (from, part) = later.expect("a later part holds the request for /missing");
+    assert!(from > 8, "past the handshake: {from}");
+    assert!(part["decrypted_records"].as_u64().unwrap() >= 1, "{part}");
+    assert!(part.get("tls_note").is_none(), "{part}");
+    let texts: Vec<&str> = part["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect();
+    assert!(
+        !texts.iter().any(|t| t.contains("GET / HTTP/1.1")),
+        "only this part's records: {texts:?}"
+    );
+    let raw_part = server
+        .get(&format!(
+            "/api/captures/{id}/conversations/{conv}/stream?from={from}&tls=raw"
+        ))
+        .json();
+    assert!(raw_part.get("decrypted_records").is_none(), "{raw_part}");
+    let page = server
+        .get(&format!("/c/{id}/conversations/{conv}?stream={from}"))
+        .text();
+    assert!(page.contains("GET /missing"), "{page}");
+
     let raw = server
         .get(&format!(
             "/api/captures/{id}/conversations/{conv}/stream?tls=raw"
@@ -387,6 +435,44 @@ fn row_predicates_filter_the_stored_rows() {
     );
     assert!(!fp.is_empty() && fp.is_subset(&tls), "{fp:?}");
     assert!(ids(&server, &filtered(&convs, "sni nowhere.invalid"), "id").is_empty());
+
+    // The same as parameters: `sni=` ignores case, `ja4=` is exact.
+    let param = |k: &str, v: &str| {
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair(k, v)
+            .finish();
+        format!("{convs}?limit=1000&{q}")
+    };
+    assert_eq!(
+        ids(&server, &param("sni", &sni.to_uppercase()), "id"),
+        with_sni
+    );
+    assert!(ids(&server, &param("sni", "nowhere.invalid"), "id").is_empty());
+    let with_ja4: BTreeSet<u64> = items
+        .iter()
+        .filter(|c| c["tls_ja4"].as_str() == Some(&ja4))
+        .map(|c| c["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids(&server, &param("ja4", &ja4), "id"), with_ja4);
+    if ja4.to_uppercase() != ja4 {
+        assert!(
+            ids(&server, &param("ja4", &ja4.to_uppercase()), "id").is_empty(),
+            "ja4 is exact"
+        );
+    }
+    let both: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("sni", &sni)
+        .append_pair("ja4", &ja4)
+        .finish();
+    let both = format!("{convs}?limit=1000&{both}");
+    assert_eq!(
+        ids(&server, &both, "id"),
+        with_sni.intersection(&with_ja4).copied().collect()
+    );
+    let page = server.get(&format!("/c/{id}/conversations?sni={}", sni.to_uppercase()));
+    assert_eq!(page.status, 200, "{}", page.text());
+    let bad = server.get(&format!("{convs}?sni=a%00b"));
+    assert_eq!(bad.status, 400, "{}", bad.text());
 
     // The HTTP view: the exchanges of the conversations that pass.
     let decrypted: BTreeSet<u64> = tls_exchanges(&server, &id)

@@ -14,10 +14,14 @@
 //! Given a TLS key log ([`StreamBuilder::decrypting`]), a TCP stream goes
 //! through the TLS analyzer as well: when records were decrypted, the view
 //! holds their plaintext, each chunk saying which records it came from
-//! (README, "TLS"); otherwise the raw bytes, as without keys.
+//! (README, "TLS"); otherwise the raw bytes, as without keys. A part of
+//! the stream that starts after the handshake is decrypted by warming up
+//! first ([`StreamBuilder::warming`]): the packets before the part go
+//! through reassembly and the decryptor, and nothing of them is kept.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -123,6 +127,10 @@ pub struct StreamView {
     /// byte counts are then of plaintext too).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decrypted_records: Option<u64>,
+    /// Why the TLS records of this view are shown as sent although a key
+    /// log was given (set by the caller that chose not to decrypt).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_note: Option<String>,
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -225,14 +233,34 @@ impl Collector {
 
 /// A TCP stream's raw bytes, and with a key log its decrypted plaintext
 /// beside them (the view shows the plaintext if any record decrypted).
+/// While `warming` is set, the decryptor reads the stream and nothing is
+/// kept.
 #[derive(Default)]
 struct Follower {
     raw: Collector,
     plain: Option<Box<(StreamDecryptor, Collector)>>,
+    warming: Arc<AtomicBool>,
+    /// Records the decryptor had decrypted when the warm-up ended.
+    records_before: Option<u64>,
 }
 
 impl Follower {
+    /// Whether nothing is kept yet; notes the records decrypted before the
+    /// first event that is.
+    fn warm(&mut self) -> bool {
+        if self.warming.load(Ordering::Relaxed) {
+            return true;
+        }
+        if self.records_before.is_none() {
+            self.records_before = Some(self.plain.as_ref().map_or(0, |p| p.0.records()));
+        }
+        false
+    }
+
     fn each(&mut self, f: impl Fn(&mut Collector)) {
+        if self.warm() {
+            return;
+        }
         f(&mut self.raw);
         if let Some(p) = &mut self.plain {
             f(&mut p.1);
@@ -242,13 +270,18 @@ impl Follower {
 
 impl StreamSink for Follower {
     fn data(&mut self, dir: Dir, ts: Timestamp, frame: u64, bytes: &[u8]) {
-        self.raw.data(dir, ts, frame, bytes);
+        let warm = self.warm();
+        if !warm {
+            self.raw.data(dir, ts, frame, bytes);
+        }
         if let Some(p) = &mut self.plain {
             let (decryptor, plain) = &mut **p;
             decryptor.data(dir, ts, frame, bytes);
             for piece in decryptor.take() {
-                let r = piece.record;
-                plain.keep(piece.dir, r.end_ts, r.end_frame, &piece.bytes, Some(r));
+                if !warm {
+                    let r = piece.record;
+                    plain.keep(piece.dir, r.end_ts, r.end_frame, &piece.bytes, Some(r));
+                }
             }
         }
     }
@@ -276,15 +309,18 @@ impl StreamSink for Follower {
 }
 
 impl Follower {
-    /// The plaintext when records were decrypted, else the raw bytes; and
-    /// how many records were decrypted.
+    /// The plaintext when records were decrypted after the warm-up, else
+    /// the raw bytes; and how many records were decrypted after it.
     fn into_view(self) -> (Collector, Option<u64>) {
-        match self.plain {
-            Some(p) if p.0.records() > 0 => {
-                let records = p.0.records();
-                (p.1, Some(records))
-            }
-            _ => (self.raw, None),
+        let Some(p) = self.plain else {
+            return (self.raw, None);
+        };
+        let records = p.0.records();
+        let shown = records.saturating_sub(self.records_before.unwrap_or(records));
+        if shown > 0 {
+            (p.1, Some(shown))
+        } else {
+            (self.raw, None)
         }
     }
 }
@@ -314,6 +350,8 @@ struct Rebuild {
     max: usize,
     /// Decrypt TLS with these.
     keys: Option<Arc<KeyLog>>,
+    /// Shared with every follower: packets fed now are a warm-up.
+    warming: Arc<AtomicBool>,
     /// By conversation id.
     done: Vec<(u64, Follower)>,
 }
@@ -332,6 +370,8 @@ impl FlowHandler for Rebuild {
                 .keys
                 .clone()
                 .map(|k| Box::new((StreamDecryptor::new(k), collector()))),
+            warming: Arc::clone(&self.warming),
+            records_before: None,
         }
     }
 
@@ -550,6 +590,8 @@ pub struct StreamBuilder {
     udp: Collector,
     buf: Vec<u8>,
     unreadable: u64,
+    /// Packets fed now are a warm-up.
+    warm: bool,
 }
 
 impl StreamBuilder {
@@ -569,6 +611,7 @@ impl StreamBuilder {
                 Rebuild {
                     max,
                     keys: None,
+                    warming: Arc::new(AtomicBool::new(false)),
                     done: Vec::new(),
                 },
                 TableLimits::default(),
@@ -579,6 +622,7 @@ impl StreamBuilder {
             },
             buf: Vec::new(),
             unreadable: 0,
+            warm: false,
         }
     }
 
@@ -586,6 +630,23 @@ impl StreamBuilder {
     pub fn decrypting(mut self, keys: Arc<KeyLog>) -> StreamBuilder {
         self.table.handler_mut().keys = Some(keys);
         self
+    }
+
+    /// While `on`, the packets fed only warm the TCP reassembly and the
+    /// TLS decryptor up (a part of the stream that starts after the
+    /// handshake): nothing of them is kept or counted. UDP has no warm-up.
+    pub fn warming(&mut self, on: bool) {
+        self.table
+            .handler_mut()
+            .warming
+            .store(on, Ordering::Relaxed);
+        if on {
+            self.warm = true;
+        } else if std::mem::take(&mut self.warm) {
+            // Packets of the warm-up that could not be read are not this
+            // view's.
+            self.unreadable = 0;
+        }
     }
 
     /// Feeds one packet; returns `false` once nothing more can be kept.
@@ -676,6 +737,7 @@ impl StreamBuilder {
             unreadable_packets: self.unreadable,
             chunks: c.chunks,
             decrypted_records,
+            tls_note: None,
         }
     }
 }

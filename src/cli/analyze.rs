@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{IsTerminal, Stderr, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -311,11 +312,70 @@ const SPOOLING: &str = "spooling the JSON rows";
 
 /// The row predicates of the filter expression (`tls`, `sni NAME`, ...):
 /// facts of a conversation known when it ends, after its exchanges and
-/// lookups ended. Those wait here for it, then pass or go with it.
+/// lookups ended. Memory stays bounded however many exchanges one
+/// conversation has: `--json` spools every row as it comes and writes
+/// those of the conversations in `passed`; the tables hold, per open
+/// conversation, its counts and the rows that could still make the table
+/// (at most `--limit`), which join the table when it passes.
 struct HeldForRows {
     keep: ConvWhere,
-    exchanges: HashMap<u64, Vec<HttpExchange>>,
-    lookups: HashMap<u64, Vec<DnsRow>>,
+    /// The conversations that passed, by id (`--json`).
+    passed: IdSet,
+    /// What each open conversation holds (the tables).
+    open: HashMap<u64, Held>,
+    /// Rows held at once at most (for the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    most_held: usize,
+    held: usize,
+}
+
+/// What an open conversation holds for a table until it ends.
+#[derive(Default)]
+struct Held {
+    /// Exchanges by status class, as [`Collect::by_class`].
+    by_class: [u64; 6],
+    lookups: u64,
+    /// `--http`: its exchanges that could make the table.
+    exchanges: Option<Top<ExchangeRow>>,
+    /// `--dns`: its lookups that could make the table.
+    dns: Option<Top<DnsRow>>,
+    /// `--endpoints`: every exchange (the grouping needs them all).
+    endpoint_rows: Vec<ExchangeRow>,
+}
+
+impl Held {
+    fn rows(&self) -> usize {
+        self.exchanges.as_ref().map_or(0, |t| t.rows.len())
+            + self.dns.as_ref().map_or(0, |t| t.rows.len())
+            + self.endpoint_rows.len()
+    }
+}
+
+/// A set of conversation ids (dense from 0, as the flow table numbers
+/// them): one bit each.
+#[derive(Default)]
+struct IdSet(Vec<u64>);
+
+impl IdSet {
+    fn insert(&mut self, id: u64) {
+        let (word, bit) = ((id / 64) as usize, id % 64);
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        let (word, bit) = ((id / 64) as usize, id % 64);
+        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+}
+
+fn status_class(status: Option<u16>) -> usize {
+    match status {
+        Some(s @ 100..=599) => usize::from(s / 100 - 1),
+        _ => 5,
+    }
 }
 
 struct Collect {
@@ -346,17 +406,17 @@ fn open_with_progress(
 
 impl Output for Collect {
     fn conversation(&mut self, conv: &Conversation) -> Result<(), OutputError> {
-        if let Some(held) = &mut self.rows {
-            let exchanges = held.exchanges.remove(&conv.id).unwrap_or_default();
-            let lookups = held.lookups.remove(&conv.id).unwrap_or_default();
-            if !held.keep.matches(&ConversationRow::from(conv)) {
+        if let Some(rows) = &mut self.rows {
+            let held = rows.open.remove(&conv.id);
+            if let Some(h) = &held {
+                rows.held -= h.rows();
+            }
+            if !rows.keep.matches(&ConversationRow::from(conv)) {
                 return Ok(());
             }
-            for e in exchanges {
-                self.take_exchange(e)?;
-            }
-            for d in lookups {
-                self.take_dns(d)?;
+            rows.passed.insert(conv.id);
+            if let Some(h) = held {
+                self.join(h);
             }
         }
         match &mut self.keep {
@@ -375,36 +435,93 @@ impl Output for Collect {
     }
 
     fn exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
-        match &mut self.rows {
-            Some(held) => {
-                let conv = exchange.conversation;
-                held.exchanges.entry(conv).or_default().push(exchange);
-                Ok(())
+        let Some(rows) = self.rows.as_mut().filter(|_| !self.keep.is_json()) else {
+            // `--json` writes the passing conversations' rows at the end.
+            return self.take_exchange(exchange);
+        };
+        let h = rows.open.entry(exchange.conversation).or_default();
+        let before = h.rows();
+        let status = exchange.exchange.status;
+        h.by_class[status_class(status)] += 1;
+        match &self.keep {
+            Keep::Exchanges(top, filter) if filter.as_ref().is_none_or(|f| f.matches(status)) => {
+                h.exchanges
+                    .get_or_insert_with(|| top.fresh())
+                    .push(ExchangeRow::from(exchange));
             }
-            None => self.take_exchange(exchange),
+            Keep::Endpoints(_) => h.endpoint_rows.push(ExchangeRow::from(exchange)),
+            _ => {}
         }
+        let after = h.rows();
+        rows.count_held(before, after);
+        Ok(())
     }
 
     fn dns(&mut self, lookup: DnsRow) -> Result<(), OutputError> {
-        match &mut self.rows {
-            Some(held) => {
-                let conv = lookup.conversation;
-                held.lookups.entry(conv).or_default().push(lookup);
-                Ok(())
-            }
-            None => self.take_dns(lookup),
+        let Some(rows) = self.rows.as_mut().filter(|_| !self.keep.is_json()) else {
+            return self.take_dns(lookup);
+        };
+        let Keep::Lookups(top, filter) = &self.keep else {
+            return Ok(());
+        };
+        let h = rows.open.entry(lookup.conversation).or_default();
+        let before = h.rows();
+        h.lookups += 1;
+        if filter
+            .as_ref()
+            .is_none_or(|f| f.matches(lookup.rcode.as_deref()))
+        {
+            h.dns.get_or_insert_with(|| top.fresh()).push(lookup);
         }
+        let after = h.rows();
+        rows.count_held(before, after);
+        Ok(())
+    }
+}
+
+impl HeldForRows {
+    fn count_held(&mut self, before: usize, after: usize) {
+        self.held = self.held + after - before;
+        self.most_held = self.most_held.max(self.held);
+    }
+}
+
+impl Keep {
+    fn is_json(&self) -> bool {
+        matches!(self, Keep::Json { .. })
     }
 }
 
 impl Collect {
+    /// A passing conversation's held counts and rows join the table.
+    fn join(&mut self, h: Held) {
+        for (all, n) in self.by_class.iter_mut().zip(h.by_class) {
+            *all += n;
+        }
+        match &mut self.keep {
+            Keep::Exchanges(top, _) => {
+                if let Some(rows) = h.exchanges {
+                    top.merge(rows);
+                }
+            }
+            Keep::Lookups(top, _) => {
+                self.lookups += h.lookups;
+                if let Some(rows) = h.dns {
+                    top.merge(rows);
+                }
+            }
+            Keep::Endpoints(builder) => {
+                for row in &h.endpoint_rows {
+                    builder.add(row);
+                }
+            }
+            Keep::Json { .. } | Keep::Conversations(_) => {}
+        }
+    }
+
     fn take_exchange(&mut self, exchange: HttpExchange) -> Result<(), OutputError> {
         let status = exchange.exchange.status;
-        let class = match status {
-            Some(s @ 100..=599) => usize::from(s / 100 - 1),
-            _ => 5,
-        };
-        self.by_class[class] += 1;
+        self.by_class[status_class(status)] += 1;
         match &mut self.keep {
             Keep::Json { exchanges, .. } => {
                 let e = &exchange.exchange;
@@ -460,8 +577,9 @@ impl Collect {
     }
 }
 
-/// How a table's rows are ordered.
-type RowOrder<T> = Box<dyn Fn(&T, &T) -> Ordering>;
+/// How a table's rows are ordered (shared with the rows each open
+/// conversation holds).
+type RowOrder<T> = Rc<dyn Fn(&T, &T) -> Ordering>;
 
 /// The first `limit` rows of a table in its order (all of them when
 /// `limit` is 0), without holding the rest.
@@ -502,6 +620,20 @@ impl<T> Top<T> {
     fn into_rows(mut self) -> Vec<T> {
         self.cut();
         self.rows
+    }
+
+    /// An empty table in the same order, with the same limit.
+    fn fresh(&self) -> Top<T> {
+        Top::new(self.limit, Rc::clone(&self.order))
+    }
+
+    /// Adds the rows of `other` (counting the rows it saw).
+    fn merge(&mut self, other: Top<T>) {
+        let seen = self.seen + other.seen;
+        for row in other.into_rows() {
+            self.push(row);
+        }
+        self.seen = seen;
     }
 }
 
@@ -546,12 +678,12 @@ fn row_order<R: Row>(column: Option<&str>, tie: fn(&R, &R) -> Ordering) -> RowOr
         Some((_, col)) => {
             let get = col.get;
             let desc = col.sort == Some(Order::Desc);
-            Box::new(move |a, b| {
+            Rc::new(move |a, b| {
                 let o = cmp_cells(&get(a), &get(b));
                 if desc { o.reverse() } else { o }.then_with(|| tie(a, b))
             })
         }
-        None => Box::new(tie),
+        None => Rc::new(tie),
     }
 }
 
@@ -645,8 +777,10 @@ pub fn run(request: Request) -> anyhow::Result<()> {
         keep,
         rows: split.rows.map(|rows| HeldForRows {
             keep: ConvWhere::of(&rows),
-            exchanges: HashMap::new(),
-            lookups: HashMap::new(),
+            passed: IdSet::default(),
+            open: HashMap::new(),
+            most_held: 0,
+            held: 0,
         }),
         lookups: 0,
         by_class: [0; 6],
@@ -671,6 +805,11 @@ pub fn run(request: Request) -> anyhow::Result<()> {
             let spooled = "writing the JSON rows";
             let conversations = conversations.finish().context(spooled)?;
             let exchanges = exchanges.finish().context(spooled)?;
+            // With row predicates, only the rows of the conversations
+            // that passed (an exchange's or lookup's key ends with its
+            // conversation).
+            let passed =
+                |key: super::spool::Key| out.rows.as_ref().is_none_or(|r| r.passed.contains(key.1));
             // The `--json` document (README, "Quick start"), the rows copied in as they
             // were serialized: `{"capture":…,"conversations":[…],"http":[…]}`.
             let head = serde_json::to_vec(&CaptureOnly {
@@ -680,12 +819,12 @@ pub fn run(request: Request) -> anyhow::Result<()> {
             w.write_all(b",\"conversations\":[")?;
             conversations.write_to(&mut w)?;
             w.write_all(b"],\"http\":[")?;
-            exchanges.write_to(&mut w)?;
+            exchanges.write_where(&mut w, &passed)?;
             if let Some(lookups) = lookups {
                 // Only with `--dns`: the document stays as it was without.
                 let lookups = lookups.finish().context(spooled)?;
                 w.write_all(b"],\"dns\":[")?;
-                lookups.write_to(&mut w)?;
+                lookups.write_where(&mut w, &passed)?;
             }
             w.write_all(b"]}\n")?;
             w.flush()?;
@@ -899,3 +1038,153 @@ const ENDPOINT_TEXT: &[TextCol<EndpointRow>] = &[
     TextCol::new("total_max", 10, Align::Right).look(Look::Human),
     TextCol::new("percentiles", 0, Align::Left).sep("  "),
 ];
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// A pcap of one keep-alive TCP conversation carrying `n` HTTP
+    /// exchanges (GET, then 200 with an empty body).
+    fn keep_alive(n: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        let (client, server) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+        let mut at = 0u32;
+        let mut frame = |from_client: bool, seq: u32, ack: u32, flags: u8, payload: &[u8]| {
+            let (src, dst, sport, dport) = if from_client {
+                (client, server, 40000u16, 80u16)
+            } else {
+                (server, client, 80, 40000)
+            };
+            let mut f = vec![0u8; 12];
+            f.extend_from_slice(&[0x08, 0x00, 0x45, 0]);
+            f.extend_from_slice(&(40 + payload.len() as u16).to_be_bytes());
+            f.extend_from_slice(&[0, 0, 0, 0, 64, 6, 0, 0]);
+            f.extend_from_slice(&src);
+            f.extend_from_slice(&dst);
+            f.extend_from_slice(&sport.to_be_bytes());
+            f.extend_from_slice(&dport.to_be_bytes());
+            f.extend_from_slice(&seq.to_be_bytes());
+            f.extend_from_slice(&ack.to_be_bytes());
+            f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+            f.extend_from_slice(payload);
+            at += 1;
+            let len = f.len() as u32;
+            for v in [1_700_000_000 + at / 1000, (at % 1000) * 1000, len, len] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&f);
+        };
+        let req = b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        let (mut c, mut s) = (100u32, 500u32);
+        frame(true, c, 0, 0x02, &[]);
+        frame(false, s, c + 1, 0x12, &[]);
+        (c, s) = (c + 1, s + 1);
+        frame(true, c, s, 0x10, &[]);
+        for _ in 0..n {
+            frame(true, c, s, 0x18, req);
+            c += req.len() as u32;
+            frame(false, s, c, 0x18, resp);
+            s += resp.len() as u32;
+        }
+        out
+    }
+
+    fn collect(keep: Keep, expr: &str) -> Collect {
+        let rows = tracedeck::filter::split(expr).unwrap().rows;
+        Collect {
+            keep,
+            rows: rows.map(|rows| HeldForRows {
+                keep: ConvWhere::of(&rows),
+                passed: IdSet::default(),
+                open: HashMap::new(),
+                most_held: 0,
+                held: 0,
+            }),
+            lookups: 0,
+            by_class: [0; 6],
+            progress: ProgressLine::new(
+                std::io::stderr(),
+                false,
+                String::new(),
+                0,
+                std::sync::Arc::default(),
+            ),
+        }
+    }
+
+    fn run_on(pcap: Vec<u8>, out: &mut Collect) {
+        let mut reader = Reader::new(std::io::Cursor::new(pcap)).unwrap();
+        analysis::analyze(&mut reader, &Options::default(), out).unwrap();
+    }
+
+    #[test]
+    fn a_long_conversation_with_row_predicates_holds_at_most_a_table() {
+        let n = 20_000;
+        let order = row_order(sort_column(Sort::Exchanges(HttpSort::TotalTime)), by_start);
+        let mut out = collect(Keep::Exchanges(Top::new(10, order), None), "not tls");
+        run_on(keep_alive(n), &mut out);
+        let held = out.rows.as_ref().unwrap().most_held;
+        // Not every exchange: what a 10-row table can use, cut as it goes.
+        assert!(held <= 2 * 512, "held {held} rows of {n}");
+        assert_eq!(out.by_class[1], u64::from(n));
+        let Keep::Exchanges(top, _) = out.keep else {
+            panic!("the --http table")
+        };
+        assert_eq!(top.seen, n as usize);
+        assert_eq!(top.into_rows().len(), 10);
+
+        // A conversation that fails the predicates leaves nothing.
+        let order = row_order(None, by_start);
+        let mut out = collect(Keep::Exchanges(Top::new(10, order), None), "tls");
+        run_on(keep_alive(n), &mut out);
+        assert_eq!(out.by_class, [0; 6]);
+        assert!(out.rows.as_ref().unwrap().open.is_empty());
+        let Keep::Exchanges(top, _) = out.keep else {
+            panic!("the --http table")
+        };
+        assert_eq!(top.seen, 0);
+    }
+
+    #[test]
+    fn json_rows_are_written_for_the_passing_conversations_only() {
+        let spool = || Spool::start(ExchangeRow::from).unwrap();
+        for (expr, want) in [("not tls", 300), ("tls", 0)] {
+            let keep = Keep::Json {
+                conversations: Spool::start(|c: Conversation| ConversationRow::from(&c)).unwrap(),
+                exchanges: spool(),
+                lookups: None,
+            };
+            let mut out = collect(keep, expr);
+            run_on(keep_alive(300), &mut out);
+            let rows = out.rows.as_ref().unwrap();
+            assert_eq!(rows.most_held, 0, "--json holds nothing");
+            let Keep::Json { exchanges, .. } = out.keep else {
+                panic!("--json")
+            };
+            let mut text = Vec::new();
+            let passed = |key: super::super::spool::Key| rows.passed.contains(key.1);
+            exchanges
+                .finish()
+                .unwrap()
+                .write_where(&mut text, &passed)
+                .unwrap();
+            let doc: Vec<serde_json::Value> =
+                serde_json::from_slice(&[b"[", &text[..], b"]"].concat()).unwrap();
+            assert_eq!(doc.len(), want, "{expr}");
+        }
+    }
+
+    #[test]
+    fn id_sets() {
+        let mut s = IdSet::default();
+        for id in [0, 63, 64, 1000] {
+            s.insert(id);
+        }
+        assert!(s.contains(0) && s.contains(63) && s.contains(64) && s.contains(1000));
+        assert!(!s.contains(1) && !s.contains(999) && !s.contains(1 << 40));
+    }
+}

@@ -214,6 +214,11 @@ impl Rows {
     /// Writes the rows in key order as the elements of a JSON array
     /// (without brackets).
     pub fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
+        self.write_where(w, &|_| true)
+    }
+
+    /// As [`Rows::write_to`], only the rows whose key passes `keep`.
+    pub fn write_where(&self, w: &mut dyn Write, keep: &dyn Fn(Key) -> bool) -> io::Result<()> {
         let mut runs = Vec::with_capacity(self.runs.len());
         if let Some(file) = &self.file {
             for &(pos, end) in &self.runs {
@@ -234,20 +239,25 @@ impl Rows {
             heads.push(Reverse((e.key, memory)));
         }
         let mut first = true;
-        while let Some(Reverse((_, source))) = heads.pop() {
-            if !first {
+        while let Some(Reverse((key, source))) = heads.pop() {
+            let wanted = keep(key);
+            if wanted && !first {
                 w.write_all(b",")?;
             }
-            first = false;
+            first &= !wanted;
             if source == memory {
-                w.write_all(self.bytes(&self.index[next_in_memory]))?;
+                if wanted {
+                    w.write_all(self.bytes(&self.index[next_in_memory]))?;
+                }
                 next_in_memory += 1;
                 if let Some(e) = self.index.get(next_in_memory) {
                     heads.push(Reverse((e.key, memory)));
                 }
             } else {
                 let run = &mut runs[source];
-                w.write_all(&run.row)?;
+                if wanted {
+                    w.write_all(&run.row)?;
+                }
                 if let Some(key) = run.advance()? {
                     heads.push(Reverse((key, source)));
                 }

@@ -465,6 +465,7 @@ mod test {
                 ),
             ],
             decrypted_records: None,
+            tls_note: None,
         };
         stream(&redactor(ProfileName::Strict), &mut view);
         let text: Vec<&[u8]> = view.chunks.iter().map(|c| &c.bytes[..]).collect();

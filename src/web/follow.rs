@@ -33,6 +33,11 @@ fn record_file(store: &dyn Store, id: &CaptureId) -> store::Result<RecordFile> {
 /// capture file, most of them bare ACKs on a bulk transfer).
 pub(crate) const STREAM_PACKETS_MAX: u64 = 50_000;
 
+/// Packets read before a part to decrypt it, at most: a part of a TLS
+/// stream that starts later than this is shown as raw records, with a
+/// note saying why.
+pub(crate) const WARM_UP_PACKETS_MAX: u64 = 1_000_000;
+
 /// One part of a conversation's stream: the view of the packets
 /// `from..next`.
 #[derive(serde::Serialize)]
@@ -50,6 +55,11 @@ pub(crate) struct StreamPart {
 /// packet that would take either direction past `max_per_dir`, or after
 /// [`STREAM_PACKETS_MAX`] packets, so the work is bounded by what one part
 /// shows, however long the conversation is; `next` says where to go on.
+///
+/// With `keys`, a TCP part that starts after the first packet is decrypted
+/// too: the packets before it are read first to warm the decryptor up
+/// (bounded by [`WARM_UP_PACKETS_MAX`]; past that, the part shows the
+/// records as sent and its `tls_note` says why).
 pub(crate) fn stream(
     store: &dyn Store,
     id: &CaptureId,
@@ -72,8 +82,22 @@ pub(crate) fn stream(
     };
     let mut builder =
         StreamBuilder::new(record_file(store, id)?, conv, row.proto, ends, max_per_dir);
+    let mut tls_note = None;
+    let mut warm_up = 0;
     if let Some(keys) = keys {
-        builder = builder.decrypting(keys);
+        let tcp = row.proto == crate::flow::Proto::Tcp;
+        if from > WARM_UP_PACKETS_MAX && tcp {
+            tls_note = Some(format!(
+                "This part starts {from} packets into the conversation; decrypting it \
+                 would mean reading them first (at most {WARM_UP_PACKETS_MAX} are read), \
+                 so its TLS records are shown as sent. The pcap download has them all."
+            ));
+        } else {
+            builder = builder.decrypting(keys);
+            if tcp {
+                warm_up = from;
+            }
+        }
     }
     let mut fed = [0u64; 2];
     let mut read = 0u64;
@@ -82,7 +106,18 @@ pub(crate) fn stream(
     // the handshake is rebuilt as if the capture began there, and the
     // rebuild may then take the sides the other way round.
     let mut stored_dir: HashMap<u64, Dir> = HashMap::new();
-    store.each_packet(id, conv, from, &mut |p| {
+    let mut at = from - warm_up;
+    builder.warming(warm_up > 0);
+    store.each_packet(id, conv, from - warm_up, &mut |p| {
+        if at < from {
+            at += 1;
+            builder.packet(p);
+            return true;
+        }
+        if at == from && warm_up > 0 {
+            builder.warming(false);
+        }
+        at += 1;
         let d = p.dir.index();
         let payload = u64::from(p.payload_len);
         if read >= STREAM_PACKETS_MAX || (fed[d] > 0 && fed[d] + payload > max_per_dir as u64) {
@@ -94,7 +129,11 @@ pub(crate) fn stream(
         stored_dir.insert(p.frame, p.dir);
         builder.packet(p)
     })?;
+    if read == 0 {
+        builder.warming(false);
+    }
     let mut view = builder.finish();
+    view.tls_note = tls_note;
     if from > 0 {
         let flipped = view
             .chunks

@@ -383,6 +383,9 @@ pub async fn conversations(
     let d = ConvQuery::default();
     let mut state_q = Query::default();
     state_q.push("filter", fbox.text.trim());
+    for k in ConvQuery::filter_params() {
+        state_q.push(k, p.get(k).unwrap_or(""));
+    }
     if q.sort != d.sort || q.order != q.sort.default_order() {
         state_q.push("sort", q.sort.name());
         state_q.push("order", q.order.name());
@@ -403,7 +406,7 @@ pub async fn conversations(
     fbox.keep = state_q
         .0
         .iter()
-        .filter(|(k, _)| *k == "sort" || *k == "order" || *k == "limit")
+        .filter(|(k, _)| ["sort", "order", "limit", "sni", "ja4"].contains(k))
         .cloned()
         .collect();
     if let Some(c) = &mut fbox.compute {

@@ -149,8 +149,11 @@ impl Params {
     }
 }
 
-/// Names the conversation list takes.
-pub const CONV_PARAMS: &[&str] = &["sort", "order", "limit", "offset", "after", "filter"];
+/// Names the conversation list takes (`sni` ignores ASCII case, `ja4` is
+/// exact: the row predicates `sni NAME` and `ja4 FP` as parameters).
+pub const CONV_PARAMS: &[&str] = &[
+    "sort", "order", "limit", "offset", "after", "filter", "sni", "ja4",
+];
 /// Names the HTTP list takes.
 pub const HTTP_PARAMS: &[&str] = &[
     "sort",
@@ -274,6 +277,27 @@ mod test {
         for param in HttpQuery::filter_params() {
             assert!(HTTP_PARAMS.contains(&param), "{param}");
         }
+    }
+
+    #[test]
+    fn conv_params_name_every_filter() {
+        for param in ConvQuery::filter_params() {
+            assert!(CONV_PARAMS.contains(&param), "{param}");
+        }
+        let p = Params::parse(Some("sni=Example.COM&ja4=t13d_x"), CONV_PARAMS).unwrap();
+        let q = conv_query(&p).unwrap();
+        assert_eq!(
+            q.filter_on("sni"),
+            Some(&Cond::EqualNoCase("Example.COM".into()))
+        );
+        assert_eq!(
+            q.filter_on("ja4"),
+            Some(&Cond::Equal(crate::analysis::report::Cell::Text(
+                "t13d_x".into()
+            )))
+        );
+        let p = Params::parse(Some("sni=a%00b"), CONV_PARAMS).unwrap();
+        assert!(conv_query(&p).is_err());
     }
 
     #[test]

@@ -593,6 +593,10 @@ pub async fn conversation(
     } else {
         None
     };
+    if let Some(why) = &stream.tls_note {
+        stream_note.push_str(why);
+        stream_note.push(' ');
+    }
     if stream_from > 0 {
         stream_note.push_str(&format!(
             "From packet {} of the conversation. ",
