@@ -1,7 +1,8 @@
 """A keep-alive HTTPS server for the TLS sample captures and bench/tls.sh:
 HTTP/1.1 over python3's ssl, answering GET with a short text body (404 for
 paths that contain "missing"; /bytes/N answers N bytes).
-Usage: https_server.py PORT CERT KEY [legacy]  (legacy: TLS 1.0 and 1.1 too)"""
+Usage: https_server.py PORT CERT KEY [legacy]  (legacy: TLS 1.0 and 1.1 too;
+CERT "-": plain HTTP, the twin bench/tls.sh compares with)"""
 import http.server
 import ssl
 import sys
@@ -26,6 +27,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+if cert == "-":
+    http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
 ctx.set_alpn_protocols(["http/1.1"])

@@ -82,7 +82,10 @@ pub fn new() -> Box<dyn StreamAnalyzer> {
 /// One direction's reading state.
 #[derive(Debug, Default)]
 struct Half {
-    framer: Framer,
+    /// Made at the first bytes; boxed, so taking it out while it frames
+    /// (its records go to the whole analyzer) moves a pointer, not the
+    /// framer.
+    framer: Option<Box<Framer>>,
     /// Plaintext handshake bytes not yet a whole message.
     handshake: Vec<u8>,
     /// Records after this side's ChangeCipherSpec (or TLS 1.3's
@@ -480,8 +483,9 @@ impl Tls {
                 None => dec.why_not = Some("the master secret does not fit the suite".into()),
             }
         }
-        for half in &mut self.halves {
-            half.framer.keep_all = true;
+        // A framer made later keeps them from the start (`Tls::framer`).
+        for framer in self.halves.iter_mut().filter_map(|h| h.framer.as_mut()) {
+            framer.keep_all = true;
         }
     }
 
@@ -784,13 +788,18 @@ impl Tls {
     fn frame_notes(&mut self) {
         for dir in [Dir::ToServer, Dir::ToClient] {
             let side = self.side(dir);
-            if self.halves[dir.index()].framer.is_inside_record() {
+            let Some(framer) = self.halves[dir.index()].framer.as_deref() else {
+                continue;
+            };
+            if framer.is_inside_record() {
                 self.note(format!(
                     "{}: the stream ends inside a record",
                     side.as_str()
                 ));
             }
-            let framer = &self.halves[dir.index()].framer;
+            let Some(framer) = self.halves[dir.index()].framer.as_deref() else {
+                continue;
+            };
             let resumed: Vec<String> = framer
                 .resumed
                 .iter()
@@ -848,23 +857,27 @@ impl StreamSink for Tls {
         let half = &mut self.halves[dir.index()];
         if half.skip > 0 {
             let n = half.skip.min(bytes.len());
-            half.skip -= half.framer.skip(n);
+            let n = self.framer(dir).skip(n);
+            self.halves[dir.index()].skip -= n;
             bytes = &bytes[n..];
         }
         if bytes.is_empty() {
             return;
         }
-        let mut framer = std::mem::take(&mut self.halves[dir.index()].framer);
+        self.framer(dir);
+        let Some(mut framer) = self.halves[dir.index()].framer.take() else {
+            return;
+        };
         framer.push(ts, frame, bytes, &mut |rec| {
             self.record(dir, rec);
             self.decryption.has_keys()
         });
-        self.halves[dir.index()].framer = framer;
+        self.halves[dir.index()].framer = Some(framer);
     }
 
     fn gap(&mut self, dir: Dir, ts: Timestamp, frame: u64, len: u64) {
         self.halves[dir.index()].started = true;
-        self.halves[dir.index()].framer.gap(len);
+        self.framer(dir).gap(len);
         if let Some(inner) = &mut self.decryption.inner {
             inner.gap(dir, ts, frame, len);
         }
@@ -882,6 +895,19 @@ impl StreamSink for Tls {
         if let Some(inner) = &mut self.decryption.inner {
             inner.reset(dir, ts, frame);
         }
+    }
+}
+
+impl Tls {
+    /// The framer of a direction, made at first use (keeping every record
+    /// whole when keys are already set up).
+    fn framer(&mut self, dir: Dir) -> &mut Framer {
+        let keep_all = self.decryption.has_keys();
+        self.halves[dir.index()].framer.get_or_insert_with(|| {
+            let mut f = Box::<Framer>::default();
+            f.keep_all = keep_all;
+            f
+        })
     }
 }
 

@@ -2,7 +2,9 @@
 //! into records (RFC 8446 §5.1, RFC 5246 §6.2) without trusting it.
 //! Handshake, alert and change_cipher_spec records are handed over whole;
 //! application data is only counted and skipped, so a long encrypted
-//! stream costs no copy and no memory. A header that cannot be a TLS
+//! stream costs no copy and no memory. A record kept whole is handed over
+//! from the segment that holds all of its body, uncopied; one spread over
+//! segments is gathered in a buffer used again for the next. A header that cannot be a TLS
 //! record stops the framing for good. After a gap the framer looks for the
 //! next record in what follows (at most [`RESYNC_WINDOW`] bytes): a header
 //! of the version the stream has used, whose record either ends where a
@@ -150,6 +152,8 @@ pub struct Framer {
     lost_before: Option<u64>,
     /// Gaps the framing resumed after.
     pub resumed: Vec<Resumed>,
+    /// The buffer of the last record gathered, for the next one.
+    spare: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -356,6 +360,14 @@ impl Framer {
                 continue;
             };
             let take = (body.len - body.have).min(bytes.len());
+            if body.keep && body.have == 0 && take == body.len {
+                // All of the body is here: handed over from the segment.
+                let (whole, rest) = bytes.split_at(take);
+                body.have = take;
+                bytes = rest;
+                self.finish_record_from(ts, frame, Some(whole), on_record);
+                continue;
+            }
             if body.keep {
                 body.kept.extend_from_slice(&bytes[..take]);
             }
@@ -391,7 +403,10 @@ impl Framer {
             frame,
             have: 0,
             kept: if keep {
-                Vec::with_capacity(len)
+                let mut buf = std::mem::take(&mut self.spare);
+                buf.clear();
+                buf.reserve(len);
+                buf
             } else {
                 Vec::new()
             },
@@ -417,6 +432,18 @@ impl Framer {
         end_frame: u64,
         on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
     ) {
+        self.finish_record_from(end_ts, end_frame, None, on_record);
+    }
+
+    /// Hands the record over, its body from `whole` when given (else from
+    /// what was gathered).
+    fn finish_record_from(
+        &mut self,
+        end_ts: Timestamp,
+        end_frame: u64,
+        whole: Option<&[u8]>,
+        on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
+    ) {
         if let Some(body) = self.body.take() {
             let offset = self.offset.saturating_sub(HEADER_LEN as u64);
             self.offset += body.len as u64;
@@ -429,9 +456,12 @@ impl Framer {
                 end_frame,
                 ts: body.ts,
                 frame: body.frame,
-                body: body.keep.then_some(body.kept.as_slice()),
+                body: body.keep.then_some(whole.unwrap_or(body.kept.as_slice())),
                 lost_before: self.lost_before.take(),
             });
+            if body.kept.capacity() > self.spare.capacity() {
+                self.spare = body.kept;
+            }
         }
     }
 }
@@ -470,6 +500,28 @@ mod test {
                 ],
                 "cut at {cut}"
             );
+        }
+    }
+
+    #[test]
+    fn kept_records_come_out_whole_from_one_segment_or_many() {
+        let stream = b"\x17\x03\x03\x00\x03abc\x17\x03\x03\x00\x02xy\x17\x03\x03\x00\x04wxyz";
+        for cut in 0..stream.len() {
+            for cut2 in cut..stream.len() {
+                let mut f = Framer {
+                    keep_all: true,
+                    ..Framer::default()
+                };
+                let mut out = Vec::new();
+                for c in [&stream[..cut], &stream[cut..cut2], &stream[cut2..]] {
+                    f.push(Timestamp::ZERO, 0, c, &mut |r| {
+                        out.push(r.body.map(<[u8]>::to_vec));
+                        false
+                    });
+                }
+                let want = [&b"abc"[..], b"xy", b"wxyz"].map(|b| Some(b.to_vec()));
+                assert_eq!(out, want, "cut at {cut} and {cut2}");
+            }
         }
     }
 
