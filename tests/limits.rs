@@ -13,7 +13,9 @@ use flate2::Compression;
 
 use serde_json::json;
 
+use crate::support::need;
 use crate::support::serve::{fresh_dir, Server};
+use crate::support::tmpfs::Tmpfs;
 use crate::support::wait::wait_until;
 
 /// `--max-capture` of the bomb tests: far below what the bombs inflate to.
@@ -708,5 +710,59 @@ fn deep_pages_seek_with_the_next_cursor() {
     assert!(
         html.contains("limit=2&#38;offset=2&#38;after=1\""),
         "{html}"
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn an_upload_that_fills_the_disk_gets_507_and_leaves_nothing() {
+    need::root();
+    let data = fresh_dir("limits-tmpfs");
+    let fs = Tmpfs::mount(&data, 32, 0);
+    let s = Server::start(&data, &[]);
+    let before = fs.free();
+    // Chunked: no length to refuse at once, so the writing runs out.
+    let mut conn = TcpStream::connect(addr(&s)).unwrap();
+    write!(
+        conn,
+        "POST /api/captures?name=big.pcap HTTP/1.1\r\nHost: {}\r\n\
+         Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        addr(&s)
+    )
+    .unwrap();
+    // The answer comes before the body ends: read it while sending.
+    let mut reading = conn.try_clone().unwrap();
+    let answer = std::thread::spawn(move || read_until_closed(&mut reading).0);
+    let chunk = vec![0u8; 1 << 20];
+    for i in 0..48 {
+        let head = if i == 0 {
+            &[0xd4, 0xc3, 0xb2, 0xa1][..]
+        } else {
+            &[][..]
+        };
+        let body = [head, &chunk[head.len()..]].concat();
+        let sent = write!(conn, "{:x}\r\n", body.len())
+            .and_then(|()| conn.write_all(&body))
+            .and_then(|()| conn.write_all(b"\r\n"));
+        if sent.is_err() {
+            break;
+        }
+    }
+    let _ = conn.write_all(b"0\r\n\r\n");
+    let answer = answer.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 507"), "{answer}");
+    assert!(
+        answer.contains("disk full: ") && answer.contains(" GB free, this upload needs about "),
+        "{answer}"
+    );
+    assert!(s.staging_is_empty());
+    assert_eq!(capture_dirs(&s), 0);
+    assert_eq!(s.get("/api/captures").json()["total"], 0);
+    let after = fs.free();
+    assert!(
+        after + (1 << 20) >= before,
+        "{} bytes kept on the file system",
+        before - after
     );
 }
