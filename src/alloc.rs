@@ -20,9 +20,9 @@ pub fn purge_at_once() {
 
 /// The purge delay in force, milliseconds.
 #[cfg(test)]
-fn purge_delay() -> i64 {
+fn purge_delay() -> std::os::raw::c_long {
     // SAFETY: reads an option's value.
-    i64::from(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) })
+    unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) }
 }
 
 #[cfg(test)]
