@@ -56,7 +56,10 @@ const MIGRATIONS: &[&str] = &[
 /// Also 11: dns rows name the truncated answer a TCP lookup retried
 /// (`retry_of`); an HTTP verdict gives the DNS time just before its
 /// connection.
-pub const RESULTS_VERSION: i64 = 11;
+/// Also 12: HTTP/2 flow-control windows are followed from the sender's
+/// start (curl's first stall before the server's SETTINGS is found);
+/// stall verdicts name the WINDOW_UPDATE waited for.
+pub const RESULTS_VERSION: i64 = 12;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {
