@@ -110,7 +110,9 @@ pub fn judge(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
     if ex.method.is_none() && ex.request_start.is_none() {
         return no_request(ex);
     }
-    if ex.status.is_none() {
+    // An HTTP/0.9 response has no status line: it is there when it began.
+    let simple = ex.response_version.as_deref() == Some("HTTP/0.9") && ex.response_start.is_some();
+    if ex.status.is_none() && !simple {
         return no_response(ex, facts);
     }
     let parts = [
@@ -140,6 +142,9 @@ pub fn judge(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
             v.text
                 .push_str(&format!("; cut short: {}", ended(end.cause, end.by)));
         }
+    }
+    if simple {
+        v.text.push_str("; HTTP/0.9 response (no status line)");
     }
     v
 }
