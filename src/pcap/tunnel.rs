@@ -391,11 +391,23 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
     })
 }
 
+/// VXLAN-GPE's flag saying the next-protocol byte is set.
+const VXLAN_GPE_P_FLAG: u8 = 0x04;
+
 /// VXLAN-GPE: what follows is the header's next protocol.
 fn vxlan_gpe(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Decap<'_> {
     let Ok(v) = vxlan::Packet::new_checked(payload) else {
         return undecoded("VXLAN-GPE with a broken header", None);
     };
+    // Without the P flag the next-protocol byte means nothing and an
+    // Ethernet frame follows, as in plain VXLAN.
+    if payload.first().is_none_or(|f| f & VXLAN_GPE_P_FLAG == 0) {
+        return Decap::Inner {
+            hop: hop(Kind::VxlanGpe, v.vni()),
+            link: LinkType::ETHERNET,
+            data: v.payload(),
+        };
+    }
     let link = match v.next_protocol() {
         vxlan::GPE_IPV4 | vxlan::GPE_IPV6 => LinkType::RAW,
         vxlan::GPE_ETHERNET => LinkType::ETHERNET,
@@ -414,9 +426,9 @@ fn vxlan_gpe(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Decap<'_> {
 /// GTP-U: a G-PDU carries a user's IP packet; its other messages (echo,
 /// error indication, end marker) carry none and are plain datagrams.
 fn gtp_u(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Option<Decap<'_>> {
-    let Ok(g) = gtp::Packet::new_checked(payload) else {
-        return Some(undecoded("GTP-U with a broken header", None));
-    };
+    // A datagram too short or of another version is not GTP-U: another
+    // program on the port, left as a plain datagram (as VXLAN does).
+    let g = gtp::Packet::new_checked(payload).ok()?;
     if g.message_type() != gtp::G_PDU {
         return None;
     }
@@ -571,6 +583,17 @@ mod test {
             opened(vxlan::PORT_GPE, &gpe),
             Some(("vxlan-gpe vni 5 1.1.1.1→2.2.2.2".into(), LinkType::RAW, 1))
         );
+        // Without the P flag an Ethernet frame follows, whatever byte 3 says.
+        let mut no_p = gpe;
+        no_p[0] = 0x08;
+        no_p[3] = 0;
+        assert!(matches!(
+            udp(a, b, vxlan::PORT_GPE, &no_p),
+            Some(Decap::Inner {
+                link: LinkType::ETHERNET,
+                ..
+            })
+        ));
         let mut nsh = gpe;
         nsh[3] = vxlan::GPE_NSH;
         assert!(matches!(
@@ -585,6 +608,8 @@ mod test {
         // An echo request carries no packet: a plain datagram.
         let echo = [0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0];
         assert!(udp(a, b, gtp::PORT, &echo).is_none());
+        // Too short for GTP-U: another program's datagram, no warning.
+        assert!(udp(a, b, gtp::PORT, &gtp[..3]).is_none());
         for len in 0..gtp.len() {
             let _ = udp(a, b, gtp::PORT, &gtp[..len]);
             let _ = udp(a, b, vxlan::PORT_GPE, &gpe[..len]);
