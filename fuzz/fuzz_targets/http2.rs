@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use tracedeck::analysis::{Context, Emit, InnerPacket, OutputError, Record, TroubleLog, BUILTIN};
 use tracedeck::analysis::tls::KeyLog;
-use tracedeck::flow::{Conversation, Dir, Proto, StreamSink};
+use tracedeck::flow::{Conversation, Dir, Proto};
 use tracedeck::Timestamp;
 
 /// Keeps the verdicts alive so the optimiser cannot drop their making.
