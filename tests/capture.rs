@@ -19,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::need;
+use crate::support::tmpfs::Tmpfs;
 use crate::support::wait::wait_until;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracedeck");
@@ -846,46 +847,6 @@ fn upload_gives_up_and_keeps_the_file() {
         "413 is not retried"
     );
     assert_eq!(seen.lock().unwrap().len(), 1);
-}
-
-/// A tmpfs of `mib` MiB mounted on `dir` for one test, with `fill` bytes taken.
-struct Tmpfs {
-    dir: PathBuf,
-}
-
-impl Tmpfs {
-    fn mount(dir: &Path, mib: u64, fill: u64) -> Tmpfs {
-        fs::create_dir_all(dir).unwrap();
-        let ok = need::tool("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
-            .arg(dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "cannot mount a tmpfs on {}", dir.display());
-        let t = Tmpfs {
-            dir: dir.to_path_buf(),
-        };
-        let mut f = fs::File::create(dir.join("ballast")).unwrap();
-        let chunk = vec![1u8; 1 << 20];
-        let mut left = fill;
-        while left > 0 {
-            let n = left.min(chunk.len() as u64) as usize;
-            f.write_all(&chunk[..n]).unwrap();
-            left -= n as u64;
-        }
-        f.sync_all().unwrap();
-        t
-    }
-
-    fn free(&self) -> u64 {
-        tracedeck::capture::free_space(&self.dir).unwrap().avail
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
-    }
 }
 
 #[test]

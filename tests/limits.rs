@@ -13,7 +13,9 @@ use flate2::Compression;
 
 use serde_json::json;
 
+use crate::support::need;
 use crate::support::serve::{fresh_dir, Server};
+use crate::support::tmpfs::Tmpfs;
 use crate::support::wait::wait_until;
 
 /// `--max-capture` of the bomb tests: far below what the bombs inflate to.
@@ -198,58 +200,98 @@ fn an_idle_keep_alive_connection_is_closed() {
 /// `packets` 64-byte data segments, a millisecond apart, after its
 /// handshake.
 fn long_conversation(packets: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(packets as usize * 134 + 24);
+    let mut out = pcap_header(packets as usize * 134);
+    handshake(&mut out);
+    let payload = [b'x'; 64];
+    for n in 0..packets {
+        let seq = 1001u32.wrapping_add(n.wrapping_mul(64));
+        tcp_record(&mut out, 3 + n, true, PSH_ACK, seq, 5001, &payload);
+    }
+    out
+}
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const PSH_ACK: u8 = 0x18;
+
+/// A pcap file header (microseconds, Ethernet), room for `room` more bytes.
+fn pcap_header(room: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(room + 24);
     // Magic, version 2.4, zone and accuracy 0, snap length, Ethernet.
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&[2, 0, 4, 0]);
     for v in [0u32, 0, 65535, 1] {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    let mut record = |n: u32, from_client: bool, flags: u8, seq: u32, ack: u32, payload: &[u8]| {
-        let mut frame = Vec::with_capacity(54 + payload.len());
-        let (src, dst) = if from_client { (1u8, 2u8) } else { (2, 1) };
-        frame.extend_from_slice(&[0, 0, 0, 0, 0, dst, 0, 0, 0, 0, 0, src, 0x08, 0x00]);
-        let total = (40 + payload.len()) as u16;
-        frame.extend_from_slice(&[
-            0x45,
-            0,
-            (total >> 8) as u8,
-            total as u8,
-            0,
-            0,
-            0x40,
-            0,
-            64,
-            6,
-        ]);
-        frame.extend_from_slice(&[0, 0, 10, 0, 0, src, 10, 0, 0, dst]);
-        let (sport, dport) = if from_client {
-            (40000u16, 80u16)
-        } else {
-            (80, 40000)
-        };
-        frame.extend_from_slice(&sport.to_be_bytes());
-        frame.extend_from_slice(&dport.to_be_bytes());
-        frame.extend_from_slice(&seq.to_be_bytes());
-        frame.extend_from_slice(&ack.to_be_bytes());
-        frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        frame.extend_from_slice(payload);
-        let (secs, micros) = (1_700_000_000 + n / 1000, (n % 1000) * 1000);
-        for v in [secs, micros, frame.len() as u32, frame.len() as u32] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out.extend_from_slice(&frame);
+    out
+}
+
+/// The three packets that open the connection 10.0.0.1:40000 → 10.0.0.2:80.
+fn handshake(out: &mut Vec<u8>) {
+    tcp_record(out, 0, true, SYN, 1000, 0, &[]);
+    tcp_record(out, 1, false, SYN | ACK, 5000, 1001, &[]);
+    tcp_record(out, 2, true, ACK, 1001, 5001, &[]);
+}
+
+/// Packet `n` (1 ms apart) of that connection.
+fn tcp_record(
+    out: &mut Vec<u8>,
+    n: u32,
+    from_client: bool,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    payload: &[u8],
+) {
+    let mut frame = Vec::with_capacity(54 + payload.len());
+    let (src, dst) = if from_client { (1u8, 2u8) } else { (2, 1) };
+    frame.extend_from_slice(&[0, 0, 0, 0, 0, dst, 0, 0, 0, 0, 0, src, 0x08, 0x00]);
+    let total = (40 + payload.len()) as u16;
+    frame.extend_from_slice(&[
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        0,
+        0x40,
+        0,
+        64,
+        6,
+    ]);
+    frame.extend_from_slice(&[0, 0, 10, 0, 0, src, 10, 0, 0, dst]);
+    let (sport, dport) = if from_client {
+        (40000u16, 80u16)
+    } else {
+        (80, 40000)
     };
-    const SYN: u8 = 0x02;
-    const ACK: u8 = 0x10;
-    const PSH_ACK: u8 = 0x18;
-    record(0, true, SYN, 1000, 0, &[]);
-    record(1, false, SYN | ACK, 5000, 1001, &[]);
-    record(2, true, ACK, 1001, 5001, &[]);
-    let payload = [b'x'; 64];
-    for n in 0..packets {
-        let seq = 1001u32.wrapping_add(n.wrapping_mul(64));
-        record(3 + n, true, PSH_ACK, seq, 5001, &payload);
+    frame.extend_from_slice(&sport.to_be_bytes());
+    frame.extend_from_slice(&dport.to_be_bytes());
+    frame.extend_from_slice(&seq.to_be_bytes());
+    frame.extend_from_slice(&ack.to_be_bytes());
+    frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    frame.extend_from_slice(payload);
+    let (secs, micros) = (1_700_000_000 + n / 1000, (n % 1000) * 1000);
+    for v in [secs, micros, frame.len() as u32, frame.len() as u32] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&frame);
+}
+
+/// One keep-alive connection with `exchanges` GET / 200 exchanges.
+fn keepalive_exchanges(exchanges: u32) -> Vec<u8> {
+    let (req, resp): (&[u8], &[u8]) = (
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let mut out = pcap_header(exchanges as usize * 200);
+    handshake(&mut out);
+    let (mut c, mut s) = (1001u32, 5001u32);
+    for i in 0..exchanges {
+        tcp_record(&mut out, 3 + 2 * i, true, PSH_ACK, c, s, req);
+        c = c.wrapping_add(req.len() as u32);
+        tcp_record(&mut out, 4 + 2 * i, false, PSH_ACK, s, c, resp);
+        s = s.wrapping_add(resp.len() as u32);
     }
     out
 }
@@ -709,4 +751,75 @@ fn deep_pages_seek_with_the_next_cursor() {
         html.contains("limit=2&#38;offset=2&#38;after=1\""),
         "{html}"
     );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn an_upload_that_fills_the_disk_gets_507_and_leaves_nothing() {
+    need::root();
+    let data = fresh_dir("limits-tmpfs");
+    let fs = Tmpfs::mount(&data, 32, 0);
+    let s = Server::start(&data, &[]);
+    let before = fs.free();
+    // Chunked: no length to refuse at once, so the writing runs out.
+    let mut conn = TcpStream::connect(addr(&s)).unwrap();
+    write!(
+        conn,
+        "POST /api/captures?name=big.pcap HTTP/1.1\r\nHost: {}\r\n\
+         Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        addr(&s)
+    )
+    .unwrap();
+    // The answer comes before the body ends: read it while sending.
+    let mut reading = conn.try_clone().unwrap();
+    let answer = std::thread::spawn(move || read_until_closed(&mut reading).0);
+    let chunk = vec![0u8; 1 << 20];
+    for i in 0..48 {
+        let head = if i == 0 {
+            &[0xd4, 0xc3, 0xb2, 0xa1][..]
+        } else {
+            &[][..]
+        };
+        let body = [head, &chunk[head.len()..]].concat();
+        let sent = write!(conn, "{:x}\r\n", body.len())
+            .and_then(|()| conn.write_all(&body))
+            .and_then(|()| conn.write_all(b"\r\n"));
+        if sent.is_err() {
+            break;
+        }
+    }
+    let _ = conn.write_all(b"0\r\n\r\n");
+    let answer = answer.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 507"), "{answer}");
+    assert!(
+        answer.contains("disk full: ") && answer.contains(" GB free, this upload needs about "),
+        "{answer}"
+    );
+    assert!(s.staging_is_empty());
+    assert_eq!(capture_dirs(&s), 0);
+    assert_eq!(s.get("/api/captures").json()["total"], 0);
+    let after = fs.free();
+    assert!(
+        after + (1 << 20) >= before,
+        "{} bytes kept on the file system",
+        before - after
+    );
+}
+
+#[test]
+fn an_analysis_stops_at_max_results_and_says_so() {
+    // Past the first progress check (every 65 536 packets), with more
+    // exchanges by then than the cap.
+    let s = Server::start(&fresh_dir("limits-results"), &["--max-results", "1000"]);
+    let id = uploaded(&s, "many.pcap", &keepalive_exchanges(40_000));
+    let status = s.get(&format!("/api/captures/{id}")).json();
+    let warnings = status["summary"]["capture"]["warnings"].to_string();
+    assert!(
+        warnings.contains("stopped at the cap of 1000 result rows"),
+        "{warnings}"
+    );
+    let http = s.get(&format!("/api/captures/{id}/http?limit=1")).json();
+    let kept = http["total"].as_u64().unwrap();
+    assert!((1000..40_000).contains(&kept), "{kept} exchanges kept");
 }

@@ -19,6 +19,7 @@
 //! first ([`StreamBuilder::warming`]): the packets before the part go
 //! through reassembly and the decryptor, and nothing of them is kept.
 
+use std::cell::Cell;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,7 +36,7 @@ use crate::flow::{
     Conversation, Dir, FlowHandler, FlowTable, FrameMeta, PacketInfo, Proto, StreamSink,
     TableLimits,
 };
-use crate::pcap::at_offset::RecordFile;
+use crate::pcap::at_offset::{RecordFile, PREVIOUS_MAX_LEN};
 use crate::pcap::decode::Fragment;
 use crate::pcap::defrag::Defragmenter;
 use crate::pcap::tunnel::{self, Decap};
@@ -405,6 +406,11 @@ impl Ends {
 
 /// Records before a fragment searched for the rest of its datagram.
 pub const FRAGMENT_LOOKBACK: usize = 64;
+/// File bytes one stream view's fragment searches walk back over in all
+/// (a hostile file can make every search fail or walk far). Fragments of
+/// one datagram are near each other, so a real capture spends a few bytes
+/// per fragment; past this the fragments left count as unreadable.
+pub const LOOKBACK_BUDGET: u64 = 256 << 20;
 
 /// What one decoded layer of a frame is to the followed conversation.
 enum Step<'a> {
@@ -529,6 +535,9 @@ struct Earlier<'f> {
     file: &'f RecordFile,
     /// The packet's own record.
     offset: u64,
+    /// File bytes the stream's fragment searches may still walk back over
+    /// (shared by the stream's packets: see [`LOOKBACK_BUDGET`]).
+    budget: &'f Cell<u64>,
 }
 
 impl Earlier<'_> {
@@ -552,7 +561,20 @@ impl Earlier<'_> {
         let mut at = self.offset;
         let mut buf = Vec::new();
         for _ in 0..FRAGMENT_LOOKBACK {
-            at = self.file.previous(at).ok()??;
+            let left = self.budget.get();
+            let Some(before) = self.file.previous(at).ok().flatten() else {
+                // A failed search read up to its bound.
+                self.budget
+                    .set(left.saturating_sub(PREVIOUS_MAX_LEN as u64));
+                return None;
+            };
+            let walked = at - before;
+            if walked > left {
+                self.budget.set(0);
+                return None;
+            }
+            self.budget.set(left - walked);
+            at = before;
             let Ok(rec) = self.file.read_at(at, &mut buf) else {
                 continue;
             };
@@ -592,6 +614,8 @@ pub struct StreamBuilder {
     unreadable: u64,
     /// Packets fed now are a warm-up.
     warm: bool,
+    /// What is left of [`LOOKBACK_BUDGET`].
+    lookback_left: Cell<u64>,
 }
 
 impl StreamBuilder {
@@ -622,6 +646,7 @@ impl StreamBuilder {
             },
             buf: Vec::new(),
             unreadable: 0,
+            lookback_left: Cell::new(LOOKBACK_BUDGET),
             warm: false,
         }
     }
@@ -673,6 +698,7 @@ impl StreamBuilder {
         let earlier = Earlier {
             file: &self.file,
             offset: p.offset,
+            budget: &self.lookback_left,
         };
         let (proto, table, udp) = (self.proto, &mut self.table, &mut self.udp);
         let fed = conversation_packet(frame, &self.ends, Some(&earlier), |packet| {

@@ -29,8 +29,12 @@ const MAX_BLOCK_LEN: usize = MAX_RECORD_LEN + 64;
 /// A block's trailing copy of its length.
 const BLOCK_TRAILER_LEN: usize = 4;
 /// Bytes first searched before a pcap record for the one before it (the
-/// search widens, up to a record of [`MAX_RECORD_LEN`]).
-const PREVIOUS_WINDOW: usize = 4096;
+/// search widens, up to [`PREVIOUS_MAX_LEN`]).
+pub const PREVIOUS_WINDOW: usize = 4096;
+/// The largest record found before another: libpcap's snapshot length cap
+/// (256 KiB). A longer one is not searched for, so that a failed search
+/// costs a bounded read, not one of [`MAX_RECORD_LEN`].
+pub const PREVIOUS_MAX_LEN: usize = 256 << 10;
 /// The record before another is at most this many seconds apart from it
 /// (a header-like run of bytes inside a payload seldom is).
 const PREVIOUS_MAX_SECS: u32 = 86_400;
@@ -199,15 +203,21 @@ impl RecordFile {
             });
         };
         let (secs, _) = here.timestamp();
+        // Scanned from `offset` backwards, each byte once: a window that
+        // widens reads only the bytes before the last one (plus a header's
+        // worth, so a header across the seam is seen whole).
+        let mut scanned_from = offset;
         let mut window = PREVIOUS_WINDOW;
         loop {
             let start = offset
                 .saturating_sub((window + RECORD_HEADER_LEN) as u64)
                 .max(first);
-            let mut bytes = vec![0u8; (offset - start) as usize];
+            let read_end = (scanned_from + RECORD_HEADER_LEN as u64).min(offset);
+            let mut bytes = vec![0u8; (read_end - start) as usize];
             let got = read_full(&self.file, start, &mut bytes)?;
             bytes.truncate(got);
-            for i in (0..bytes.len()).rev() {
+            let new = (scanned_from - start) as usize;
+            for i in (0..new.min(bytes.len())).rev() {
                 let Ok(rec) = PcapRecord::new_checked(&bytes[i..], order) else {
                     continue;
                 };
@@ -218,10 +228,11 @@ impl RecordFile {
                     return Ok(Some(at));
                 }
             }
-            if start == first || window >= MAX_RECORD_LEN {
+            scanned_from = start;
+            if start == first || window >= PREVIOUS_MAX_LEN {
                 return Ok(None);
             }
-            window = (window * 16).min(MAX_RECORD_LEN);
+            window = (window * 16).min(PREVIOUS_MAX_LEN);
         }
     }
 
@@ -382,6 +393,41 @@ mod test {
             );
             assert_eq!(file.previous(offsets[0]).unwrap(), None, "{name}");
         }
+    }
+
+    /// The search widens past its first window (a record of 5,000 and one
+    /// of 70,000 bytes) and stops at its bound (a record of 300 KiB is
+    /// not found, and the search says so instead of reading on).
+    #[test]
+    fn the_record_before_is_found_across_widening_windows_up_to_a_bound() {
+        let mut f = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        f.extend_from_slice(&[0; 8]);
+        f.extend_from_slice(&(1u32 << 20).to_le_bytes());
+        f.extend_from_slice(&101u32.to_le_bytes());
+        let mut offsets = Vec::new();
+        for len in [10usize, 5_000, 70_000, 10, 300 << 10, 10] {
+            offsets.push(f.len() as u64);
+            f.extend_from_slice(&1u32.to_le_bytes());
+            f.extend_from_slice(&0u32.to_le_bytes());
+            f.extend_from_slice(&(len as u32).to_le_bytes());
+            f.extend_from_slice(&(len as u32).to_le_bytes());
+            // Payload bytes that look like nothing: no header inside.
+            f.extend(std::iter::repeat_n(0xffu8, len));
+        }
+        let path = write_tmp("widening.pcap", &f);
+        let file = RecordFile::open(&path).unwrap();
+        for i in 1..5 {
+            assert_eq!(
+                file.previous(offsets[i]).unwrap(),
+                Some(offsets[i - 1]),
+                "record {i}"
+            );
+        }
+        assert_eq!(
+            file.previous(offsets[5]).unwrap(),
+            None,
+            "past PREVIOUS_MAX_LEN"
+        );
     }
 
     /// A section header, an interface, two packets with a statistics

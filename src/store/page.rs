@@ -221,10 +221,11 @@ pub(crate) fn gapless_seek(
     if offset == 0 {
         return Ok(None);
     }
+    // Apart: SQLite reads one min() or max() as a single seek, both in one
+    // select as a scan.
+    let sql = format!("SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table})");
     let (min, max): (Option<i64>, Option<i64>) =
-        conn.query_row(&format!("SELECT min(id), max(id) FROM {table}"), [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        conn.query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let (Some(min), Some(max)) = (min, max) else {
         return Ok(None);
     };

@@ -735,7 +735,9 @@ fn list_with<R: report::Row>(
                 }
                 conds.extend(band.map(str::to_string));
                 let mut offset = offset;
-                if conds.is_empty() && q.sort.column().is_none() {
+                // In stored order: no sort column, or the row's own `id`.
+                let stored_order = q.sort.column().is_none_or(|i| R::COLUMNS[i].name == "id");
+                if conds.is_empty() && stored_order {
                     if let Some(seek) = page::gapless_seek(conn, table, total, q.order, offset)? {
                         conds.push(seek);
                         offset = 0;
@@ -1482,6 +1484,42 @@ mod page_test {
                             );
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deep_pages_in_stored_order_read_the_rows_of_the_plain_query() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&tables::ddl::<ConversationRow>())
+            .unwrap();
+        let sql = tables::insert_sql::<ConversationRow>();
+        for id in 3..80u64 {
+            let row = ConversationRow {
+                id,
+                ..ConversationRow::example()
+            };
+            tables::insert(&conn, &sql, &row, None).unwrap();
+        }
+        for gap in [false, true] {
+            if gap {
+                conn.execute("DELETE FROM conversations WHERE id = 40", [])
+                    .unwrap();
+            }
+            for order in [Order::Asc, Order::Desc] {
+                for offset in [0, 1, 20, 75, 76, 77, 200] {
+                    let mut q = report::ConvQuery::sorted(SortKey::of("id"), 10);
+                    q.order = order;
+                    q.offset = offset;
+                    let page = list_with(&conn, &q, |sql, args| {
+                        let n: i64 =
+                            conn.query_row(sql, params_from_iter(args.iter()), |r| r.get(0))?;
+                        Ok(n as u64)
+                    })
+                    .unwrap();
+                    let ids: Vec<u64> = page.items.iter().map(|(_, r)| r.id).collect();
+                    assert_eq!(ids, plain(&conn, &q).1, "gap {gap} {order:?} @{offset}");
                 }
             }
         }
