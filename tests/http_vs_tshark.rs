@@ -240,6 +240,35 @@ fn sample_http_matches_tshark() {
     samples_http_match_tshark();
 }
 
+/// A real nginx (sample-captures/http/make.sh): a plain page, a gzip'd
+/// chunked text and a 404 as tshark reads them; and its reply to an
+/// HTTP/0.9 request (no status line, no headers), which tshark does not
+/// see, read as the page's 15 bytes up to nginx's FIN.
+#[test]
+fn nginx_samples() {
+    let dir = samples().join("http");
+    assert_eq!(compare_dir(&dir, true), (3, 3, 3));
+    assert_eq!(crate::corpus::compare_dir(&dir), 1);
+    let mut out = Collect::default();
+    let mut reader = Reader::open(&dir.join("nginx-http09.pcap")).unwrap();
+    analysis::analyze(&mut reader, &Options::default(), &mut out).unwrap();
+    let [ex] = &out.http[..] else {
+        panic!("{} exchanges", out.http.len())
+    };
+    let e = &ex.exchange;
+    assert_eq!(
+        (
+            e.method.as_deref(),
+            e.uri.as_deref(),
+            e.status,
+            e.response_version.as_deref(),
+            e.response_body_bytes
+        ),
+        (Some("GET"), Some("/"), None, Some("HTTP/0.9"), 15)
+    );
+    assert!(e.response_end >= e.response_start && e.response_start > e.request_end);
+}
+
 /// The counts README's "HTTP exchanges" section gives for the corpus.
 #[test]
 fn corpus_http_matches_tshark() {

@@ -368,6 +368,11 @@ fn issue_17_http2_header_blocks_and_data_follow_the_profile() {
     let found = |bytes: &[u8], s: &str| bytes.windows(s.len()).any(|w| w == s.as_bytes());
     for input in files {
         let owner = analyze(&input);
+        // h2 over TLS (h2-tls.pcap): its records are masked whole, as
+        // every TLS capture's (the test above); no HPACK to look into.
+        if owner.conversations.iter().any(|c| c.tls) {
+            continue;
+        }
         let original = std::fs::read(&input).unwrap();
         for name in [
             ProfileName::Strict,

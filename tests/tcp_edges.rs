@@ -178,17 +178,38 @@ fn lines(name: &str) -> Vec<Line> {
         .collect()
 }
 
-/// Requests tshark does not report: an HTTP/0.9 request line (we report
-/// it, without a response: a 0.9 reply has no status line), a request
-/// behind an urgent byte (kept inline by the capture, removed by the
-/// receiving socket: we find the request after it), and a head the
-/// capture's end cut (reported without method or URI).
+/// Requests tshark does not report: an HTTP/0.9 request line and its
+/// reply (we report both: the reply is the server's bytes up to its FIN,
+/// without status line or headers), a request behind an urgent byte (kept
+/// inline by the capture, removed by the receiving socket: we find the
+/// request after it), and a head the capture's end cut (reported without
+/// method or URI).
 #[test]
 fn http_edges_tshark_does_not_see() {
     let got = lines("tcpedge-http09.pcap");
     assert_eq!(
         (got[0].0.as_deref(), got[0].1.as_deref(), got[0].2),
         (Some("GET"), Some("/old"), None)
+    );
+    let http09 = &analyze("tcpedge-http09.pcap").http[0];
+    let e = &http09.exchange;
+    assert_eq!(
+        (
+            e.version.as_deref(),
+            e.response_version.as_deref(),
+            e.response_body_bytes,
+            e.malformed,
+            e.interrupted
+        ),
+        (Some("HTTP/0.9"), Some("HTTP/0.9"), 17, false, false)
+    );
+    assert!(
+        http09
+            .verdict
+            .text
+            .ends_with("; HTTP/0.9 response (no status line)"),
+        "{}",
+        http09.verdict.text
     );
     let got = lines("tcpedge-urgent.pcap");
     assert_eq!(

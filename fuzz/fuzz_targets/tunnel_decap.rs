@@ -1,6 +1,8 @@
 //! An IP or UDP payload through every tunnel decoder, then the packet it
-//! carries through the link decoder it names (GRE, ERSPAN, VXLAN, Geneve,
-//! IP in IP, EtherIP, MPLS in IP, and the PPP/MPLS links behind them).
+//! carries through the link decoder it names (GRE, ERSPAN, VXLAN,
+//! VXLAN-GPE, Geneve, GTP-U, IP in IP, EtherIP, MPLS in IP, and the
+//! PPP/MPLS links behind them, with the shim hop a label stack or PPPoE
+//! session names).
 #![no_main]
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -10,7 +12,7 @@ use tracedeck::pcap::tunnel::{self, Decap};
 use tracedeck::pcap::{decode, Frame};
 
 const PROTOCOLS: [u8; 6] = [4, 41, 47, 97, 115, 137];
-const PORTS: [u16; 3] = [4789, 8472, 6081];
+const PORTS: [u16; 5] = [4789, 8472, 6081, 4790, 2152];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else { return };
@@ -33,6 +35,10 @@ fuzz_target!(|data: &[u8]| {
             orig_len: data.len() as u32,
             data,
         };
-        let _ = decode(&frame);
+        if let Ok(packet) = decode(&frame) {
+            if let Some(shim) = packet.shim {
+                let _ = tunnel::Hop::shim(shim).to_string();
+            }
+        }
     }
 });

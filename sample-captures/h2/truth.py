@@ -4,10 +4,11 @@
 grpc-status, and its frames as [frame number (0-based, as tracedeck
 counts), HTTP/2 frame type]. tests/http2.rs compares tracedeck with it.
 
-  truth.py CAPTURE PORT [http] > CAPTURE.truth.json
+  truth.py CAPTURE PORT [http|tls KEYLOG] > CAPTURE.truth.json
 
 With `http` the port is decoded as HTTP/1 (an `Upgrade: h2c`
-connection: tshark follows the switch to HTTP/2 after the 101).
+connection: tshark follows the switch to HTTP/2 after the 101); with
+`tls` as TLS, decrypted with the key log (ALPN h2).
 """
 import json
 import subprocess
@@ -15,8 +16,9 @@ import sys
 
 path, port = sys.argv[1], sys.argv[2]
 proto = sys.argv[3] if len(sys.argv) > 3 else "http2"
+keylog = ["-o", f"tls.keylog_file:{sys.argv[4]}"] if len(sys.argv) > 4 else []
 packets = json.loads(subprocess.run(
-    ["tshark", "-r", path, "-d", f"tcp.port=={port},{proto}", "-Y", "http2",
+    ["tshark", "-r", path, "-d", f"tcp.port=={port},{proto}", *keylog, "-Y", "http2",
      "-T", "json", "--no-duplicate-keys"],
     check=True, capture_output=True, text=True).stdout)
 

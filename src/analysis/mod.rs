@@ -395,7 +395,7 @@ impl Pipeline<'_> {
             }
         };
         match packet.shim {
-            None => self.decoded(frame, packet),
+            None => self.decoded(frame, &packet),
             Some(shim) => self.shimmed(frame, packet, shim),
         }
     }
@@ -410,25 +410,27 @@ impl Pipeline<'_> {
             .handler_mut()
             .tunnel
             .enter(tunnel::Hop::shim(shim));
-        self.decoded(frame, packet);
+        self.decoded(frame, &packet);
         self.table.handler_mut().tunnel.leave();
     }
 
     /// Puts a decoded packet in the flow table (through the defragmenter
-    /// and into the tunnels it carries).
-    #[inline]
-    fn decoded(&mut self, frame: &Frame<'_>, packet: decode::Packet<'_>) {
+    /// and into the tunnels it carries). Inlined into [`Pipeline::frame`],
+    /// as it was part of it: plain traffic pays no call and no copy of the
+    /// packet for it.
+    #[inline(always)]
+    fn decoded(&mut self, frame: &Frame<'_>, packet: &decode::Packet<'_>) {
         let (src, dst) = (packet.src, packet.dst);
         let reassembled;
         let transport = match packet.fragment {
             Some(frag) => {
                 let ts = frame.ts.unwrap_or_default();
-                match self.defrag.push(&packet, frag, ts) {
+                match self.defrag.push(packet, frag, ts) {
                     Some(whole) => {
                         reassembled = whole;
                         if tunnel::is_ip_protocol(packet.protocol) {
                             // A tunnel in fragments, opened now it is whole.
-                            self.ip_tunnel(frame, &packet, &reassembled);
+                            self.ip_tunnel(frame, packet, &reassembled);
                             return;
                         }
                         let len = reassembled.len() as u32;
@@ -468,7 +470,7 @@ impl Pipeline<'_> {
             }
             Transport::Other { protocol } => {
                 if tunnel::is_ip_protocol(protocol) {
-                    self.ip_tunnel(frame, &packet, packet.l4);
+                    self.ip_tunnel(frame, packet, packet.l4);
                     return;
                 }
                 let name = match protocol {

@@ -30,6 +30,8 @@ pub(crate) struct Head {
     /// An `Upgrade` header is present.
     pub upgrade: bool,
     pub malformed: bool,
+    /// An HTTP/0.9 request: its request line is the whole head.
+    pub simple: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,6 +53,20 @@ pub(crate) enum StartLine {
 
 /// Parses a complete request head (through its blank line).
 pub(crate) fn parse_request(buf: &[u8], limits: &Limits) -> Option<Head> {
+    if simple_request_end(buf) == Some(buf.len()) {
+        let uri = first_line(buf)
+            .get(SIMPLE_METHOD.len()..)
+            .unwrap_or_default();
+        return Some(Head {
+            line: StartLine::Request {
+                method: "GET".into(),
+                uri: text(uri, limits.max_uri),
+                version: None,
+            },
+            simple: true,
+            ..Head::default()
+        });
+    }
     let mut config = httparse::ParserConfig::default();
     config.allow_multiple_spaces_in_request_line_delimiters(true);
     if let Some(head) = try_request(&config, buf, limits) {
@@ -344,6 +360,21 @@ fn unfold(buf: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// The start of an HTTP/0.9 request line (RFC 1945 §4.1, Simple-Request:
+/// `GET` SP Request-URI CRLF).
+const SIMPLE_METHOD: &[u8] = b"GET ";
+
+/// Where an HTTP/0.9 request ends, when `buf` starts with one: just past
+/// its line end.
+pub(crate) fn simple_request_end(buf: &[u8]) -> Option<usize> {
+    let nl = memchr::memchr(b'\n', buf)?;
+    let line = &buf[..nl];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let uri = line.strip_prefix(SIMPLE_METHOD)?;
+    let is_uri = !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b != 0x7f);
+    is_uri.then_some(nl + 1)
 }
 
 fn first_line(buf: &[u8]) -> &[u8] {

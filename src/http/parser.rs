@@ -18,6 +18,8 @@ use super::{End, EndCause, Exchange, ExchangeSink, Interim, Limits, Peer};
 use crate::flow::{Dir, StreamSink};
 use crate::time::Timestamp;
 
+/// The version an HTTP/0.9 request and its response are given.
+const SIMPLE_VERSION: &str = "HTTP/0.9";
 /// At most this many interim responses are kept per exchange.
 const MAX_INTERIM: usize = 8;
 /// At most this many input bytes are searched per step when resyncing.
@@ -60,6 +62,9 @@ struct Pending {
     resp: Stage,
     is_head: bool,
     is_connect: bool,
+    /// An HTTP/0.9 request (`GET /path`, no version): its response is the
+    /// server's bytes up to the close, without a status line or headers.
+    simple: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -301,6 +306,12 @@ impl<S: ExchangeSink> Parser<S> {
         frame: u64,
         bytes: &[u8],
     ) -> usize {
+        if self.halves[dir.index()].head_at.is_none() && bytes.first() != Some(&b'H') {
+            if let Some(id) = self.awaiting_simple(dir) {
+                self.simple_response(dir, id, ts, frame);
+                return 0;
+            }
+        }
         let h = &mut self.halves[dir.index()];
         let mut cand = 0;
         if h.head_at.is_none() {
@@ -419,7 +430,7 @@ impl<S: ExchangeSink> Parser<S> {
         let h = &mut self.halves[dir.index()];
         if h.buf.is_empty() {
             // Fast path: the whole head is in this chunk; no copy.
-            match find_head_end(bytes, 0) {
+            match head_end(kind, bytes, 0) {
                 Ok(end) if end <= max => {
                     self.on_head(dir, kind, ts, frame, &bytes[..end]);
                     return end;
@@ -439,7 +450,7 @@ impl<S: ExchangeSink> Parser<S> {
         let old = h.buf.len();
         let take = bytes.len().min(max.saturating_sub(old));
         h.buf.extend_from_slice(&bytes[..take]);
-        match find_head_end(&h.buf, h.scan.min(old)) {
+        match head_end(kind, &h.buf, h.scan.min(old)) {
             Ok(end) => {
                 let mut head = mem::take(&mut h.buf);
                 head.truncate(end);
@@ -523,7 +534,7 @@ impl<S: ExchangeSink> Parser<S> {
         let d = dir.index();
         let (start_ts, start_frame) = self.halves[d].head_at.take().unwrap_or((ts, frame));
         let mut ex = Exchange::new(dir);
-        let (mut is_head, mut is_connect) = (false, false);
+        let (mut is_head, mut is_connect, mut simple) = (false, false, false);
         if let StartLine::Request {
             method,
             uri,
@@ -535,13 +546,18 @@ impl<S: ExchangeSink> Parser<S> {
             ex.method = Some(method);
             ex.uri = Some(uri).filter(|u| !u.is_empty());
             ex.version = version.map(|v| format!("HTTP/1.{v}"));
+            if head.simple {
+                // HTTP/0.9: a GET line alone, well formed in its version.
+                simple = true;
+                ex.version = Some(SIMPLE_VERSION.to_string());
+            }
         }
         ex.host = head.host;
         ex.user_agent = head.user_agent;
         ex.request_content_type = head.content_type;
         ex.request_content_length = head.content_length;
         ex.request_transfer_encoding = head.transfer_encoding.clone();
-        ex.malformed = head.malformed || head.bad_length || head.conflicting_length;
+        ex.malformed = !simple && (head.malformed || head.bad_length || head.conflicting_length);
         ex.request_start = Some(start_ts);
         ex.request_first_frame = Some(start_frame);
         ex.request_end = Some(ts);
@@ -567,6 +583,7 @@ impl<S: ExchangeSink> Parser<S> {
             resp: Stage::Absent,
             is_head,
             is_connect,
+            simple,
         });
         let h = &mut self.halves[d];
         match framing {
@@ -679,6 +696,36 @@ impl<S: ExchangeSink> Parser<S> {
         self.flush();
     }
 
+    /// The HTTP/0.9 request `dir`'s bytes would answer, if the oldest one
+    /// waiting is one.
+    fn awaiting_simple(&self, dir: Dir) -> Option<u64> {
+        if self.halves[dir.index()].role == Some(Kind::Request) {
+            return None;
+        }
+        let id = self.awaiting_response()?;
+        let p = self.queue.iter().find(|p| p.id == id)?;
+        (p.simple && p.ex.request_dir != dir).then_some(id)
+    }
+
+    /// The server's bytes after an HTTP/0.9 request: its response, a body
+    /// up to the close with neither status line nor headers.
+    fn simple_response(&mut self, dir: Dir, id: u64, ts: Timestamp, frame: u64) {
+        self.set_role(dir, Kind::Response);
+        let Some(p) = self.pending(Some(id)) else {
+            return;
+        };
+        p.resp = Stage::Open;
+        let ex = &mut p.ex;
+        ex.response_version = Some(SIMPLE_VERSION.to_string());
+        ex.response_start = Some(ts);
+        ex.response_first_frame = Some(frame);
+        ex.response_end = Some(ts);
+        ex.response_last_frame = Some(frame);
+        let h = &mut self.halves[dir.index()];
+        h.state = State::Body(Framing::UntilClose);
+        h.cur = Some(id);
+    }
+
     /// The current body of `dir` ended (by its framing, or abandoned).
     fn message_done(&mut self, dir: Dir) {
         let d = dir.index();
@@ -767,6 +814,7 @@ impl<S: ExchangeSink> Parser<S> {
                     resp: if answered { Stage::Done } else { Stage::Absent },
                     is_head: false,
                     is_connect: false,
+                    simple: false,
                 });
             }
             Kind::Response => {
@@ -925,6 +973,7 @@ impl<S: ExchangeSink> Parser<S> {
             resp,
             is_head: false,
             is_connect: false,
+            simple: false,
         })
     }
 
@@ -1155,6 +1204,17 @@ fn mark_for(marks: &[(usize, Timestamp, u64)], offset: usize) -> Option<(Timesta
         .find(|m| m.0 <= offset)
         .or(marks.first())
         .map(|m| (m.1, m.2))
+}
+
+/// End of a head of `kind` in `buf`: [`find_head_end`], except that an
+/// HTTP/0.9 request is its request line alone.
+fn head_end(kind: Kind, buf: &[u8], from: usize) -> Result<usize, usize> {
+    if kind == Kind::Request {
+        if let Some(end) = head::simple_request_end(buf) {
+            return Ok(end);
+        }
+    }
+    find_head_end(buf, from)
 }
 
 /// End of a head (just past its blank line), or where to resume looking.

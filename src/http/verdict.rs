@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use super::{EndCause, Exchange, Peer};
-use crate::time::Span;
+use crate::time::{Span, Timestamp};
 
 /// TCP trouble in one direction during an exchange (counted by the
 /// caller over the exchange's time window; zeros when unknown).
@@ -110,7 +110,9 @@ pub fn judge(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
     if ex.method.is_none() && ex.request_start.is_none() {
         return no_request(ex);
     }
-    if ex.status.is_none() {
+    // An HTTP/0.9 response has no status line: it is there when it began.
+    let simple = ex.response_version.as_deref() == Some("HTTP/0.9") && ex.response_start.is_some();
+    if ex.status.is_none() && !simple {
         return no_response(ex, facts);
     }
     let parts = [
@@ -141,6 +143,9 @@ pub fn judge(ex: &Exchange, facts: &ExchangeFacts) -> Verdict {
                 .push_str(&format!("; cut short: {}", ended(end.cause, end.by)));
         }
     }
+    if simple {
+        v.text.push_str("; HTTP/0.9 response (no status line)");
+    }
     v
 }
 
@@ -164,6 +169,31 @@ pub struct StreamWait {
     /// Time the response's DATA waited while other streams' DATA went
     /// out on the connection, and how many bytes of it.
     pub behind: Option<(Span, u64)>,
+    /// A gRPC call's status and deadline.
+    pub grpc: Option<GrpcWait>,
+}
+
+/// What the verdict of a gRPC call needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GrpcWait {
+    /// `grpc-status` of the trailers.
+    pub status: Option<u32>,
+    /// `grpc-timeout` of the request, as a span.
+    pub timeout: Option<Span>,
+}
+
+/// gRPC's DEADLINE_EXCEEDED status code.
+const DEADLINE_EXCEEDED: u32 = 4;
+
+/// "(grpc-timeout 500.0 ms: past the deadline)" for a call that took
+/// `took`.
+fn deadline_note(timeout: Option<Span>, took: Option<Span>) -> String {
+    match (timeout, took) {
+        (Some(t), Some(took)) if took >= t => format!("(grpc-timeout {t}: past the deadline)"),
+        (Some(t), Some(_)) => format!("(grpc-timeout {t}: before the deadline)"),
+        (Some(t), None) => format!("(grpc-timeout {t})"),
+        (None, _) => "(no grpc-timeout sent)".to_string(),
+    }
 }
 
 /// A frame that ended a stream before END_STREAM did.
@@ -176,6 +206,8 @@ pub struct StreamEnd {
     /// Time from the request's last frame before it (the frame may itself
     /// be the client's last).
     pub after_request: Option<Span>,
+    /// When the frame came.
+    pub at: Option<Timestamp>,
 }
 
 /// Time a sender waited on a window its peer kept at zero.
@@ -190,12 +222,13 @@ pub struct Stall {
 }
 
 impl Stall {
-    /// "stalled 340.0 ms on the client's flow-control window".
+    /// "stalled 340.0 ms waiting for the client's WINDOW_UPDATE (3
+    /// stalls)": the receiver kept the window closed.
     fn describe(&self, receiver: &str) -> String {
         let window = if self.connection {
-            "connection flow-control window"
+            "connection WINDOW_UPDATE"
         } else {
-            "flow-control window"
+            "WINDOW_UPDATE"
         };
         let often = if self.count > 1 {
             format!(" ({} stalls)", self.count)
@@ -208,7 +241,7 @@ impl Stall {
             (true, _) => ", the last still blocked when the capture ended",
         };
         format!(
-            "stalled {} on the {receiver}'s {window}{often}{open}",
+            "stalled {} waiting for the {receiver}'s {window}{often}{open}",
             self.total
         )
     }
@@ -219,6 +252,39 @@ impl Stall {
 /// the blame for the part of the time they held: a part at least half
 /// spent on a zero window waited on the receiver that kept it closed.
 pub fn judge_stream(ex: &Exchange, facts: &ExchangeFacts, w: &StreamWait) -> Verdict {
+    let mut v = judge_stream_time(ex, facts, w);
+    let Some(grpc) = w.grpc else {
+        return v;
+    };
+    let start = ex.request_start;
+    if grpc.status == Some(DEADLINE_EXCEEDED) {
+        // The status came with the response's last frame (the trailers).
+        let took = start.zip(ex.response_end).map(|(a, b)| b.since(a));
+        let after = took.map_or(String::new(), |t| format!(" after {t}"));
+        v.wait = Wait::Server;
+        v.text = format!(
+            "gRPC DEADLINE_EXCEEDED{after} {}",
+            deadline_note(grpc.timeout, took)
+        );
+        v.span = took;
+    } else if let (
+        Some(
+            end @ StreamEnd {
+                by: Peer::Client, ..
+            },
+        ),
+        None,
+        Some(_),
+    ) = (&w.ended, grpc.status, grpc.timeout)
+    {
+        // A call the client gave up on: its deadline, next to the time.
+        let took = start.zip(end.at).map(|(a, b)| b.since(a));
+        v.text = format!("{} {}", v.text, deadline_note(grpc.timeout, took));
+    }
+    v
+}
+
+fn judge_stream_time(ex: &Exchange, facts: &ExchangeFacts, w: &StreamWait) -> Verdict {
     let has_request = ex.method.is_some() || ex.request_start.is_some();
     if let (Some(end), None, true) = (&w.ended, ex.status, has_request) {
         let span = end.after_request.filter(|s| *s >= Span::ZERO);
@@ -610,7 +676,7 @@ mod test {
         assert_eq!(v.wait, Wait::Client);
         assert_eq!(
             v.text,
-            "response body took 500.0 ms to transfer (0 bytes); stalled 340.0 ms on the client's flow-control window (3 stalls)"
+            "response body took 500.0 ms to transfer (0 bytes); stalled 340.0 ms waiting for the client's WINDOW_UPDATE (3 stalls)"
         );
         // A stall that held a small share of the transfer is said, not blamed.
         let short = StreamWait {
@@ -626,7 +692,7 @@ mod test {
         assert_eq!(v.wait, Wait::Transfer);
         assert!(v
             .text
-            .ends_with("stalled 10.0 ms on the client's connection flow-control window"));
+            .ends_with("stalled 10.0 ms waiting for the client's connection WINDOW_UPDATE"));
     }
 
     #[test]
@@ -645,7 +711,7 @@ mod test {
         let v = judge_stream(&e, &no_facts(), &w);
         assert!(
             v.text
-                .ends_with("; stalled 2.000 s on the server's flow-control window, still blocked when the capture ended"),
+                .ends_with("; stalled 2.000 s waiting for the server's WINDOW_UPDATE, still blocked when the capture ended"),
             "{}",
             v.text
         );
@@ -659,6 +725,7 @@ mod test {
                 by: Peer::Client,
                 what: "RST_STREAM CANCEL from the client".into(),
                 after_request: Some(Span::from_nanos(1200 * MS)),
+                at: Some(Timestamp::from_nanos(1201 * MS)),
             }),
             ..StreamWait::default()
         };
@@ -668,6 +735,52 @@ mod test {
             v.text,
             "no response: RST_STREAM CANCEL from the client 1.200 s after the request"
         );
+        // A gRPC call the client cancelled: its deadline next to the time.
+        let w = StreamWait {
+            grpc: Some(GrpcWait {
+                status: None,
+                timeout: Some(Span::from_nanos(1000 * MS)),
+            }),
+            ..w
+        };
+        assert_eq!(
+            judge_stream(&e, &no_facts(), &w).text,
+            "no response: RST_STREAM CANCEL from the client 1.200 s after the request (grpc-timeout 1.000 s: past the deadline)"
+        );
+    }
+
+    #[test]
+    fn a_grpc_deadline_names_the_timeout() {
+        let e = ex((0, 1), Some((502, 502)));
+        let mut w = StreamWait {
+            grpc: Some(GrpcWait {
+                status: Some(4),
+                timeout: Some(Span::from_nanos(500 * MS)),
+            }),
+            ..StreamWait::default()
+        };
+        let v = judge_stream(&e, &no_facts(), &w);
+        assert_eq!(v.wait, Wait::Server);
+        assert_eq!(
+            v.text,
+            "gRPC DEADLINE_EXCEEDED after 502.0 ms (grpc-timeout 500.0 ms: past the deadline)"
+        );
+        w.grpc = Some(GrpcWait {
+            status: Some(4),
+            timeout: None,
+        });
+        assert_eq!(
+            judge_stream(&e, &no_facts(), &w).text,
+            "gRPC DEADLINE_EXCEEDED after 502.0 ms (no grpc-timeout sent)"
+        );
+        // Another status keeps the timing verdict.
+        w.grpc = Some(GrpcWait {
+            status: Some(14),
+            timeout: None,
+        });
+        assert!(judge_stream(&e, &no_facts(), &w)
+            .text
+            .starts_with("server took"));
     }
 
     #[test]

@@ -155,17 +155,15 @@ impl From<wire::Error> for DecodeIssue {
 /// Decodes one frame down to its transport header.
 pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeIssue> {
     let net = link::network(frame.link_type, frame.data).map_err(DecodeIssue::Link)?;
-    let mut packet = match net.ethertype {
-        ETHERTYPE_IPV4 => ipv4(net.payload),
-        ETHERTYPE_IPV6 => ipv6(net.payload),
+    match net.ethertype {
+        ETHERTYPE_IPV4 => ipv4(net.payload, net.shim),
+        ETHERTYPE_IPV6 => ipv6(net.payload, net.shim),
         other => Err(DecodeIssue::Link(LinkIssue::NotIp(other))),
-    }?;
-    packet.shim = net.shim;
-    Ok(packet)
+    }
 }
 
 #[inline]
-fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
+fn ipv4(b: &[u8], shim: Option<link::Shim>) -> Result<Packet<'_>, DecodeIssue> {
     let ip = ipv4::Packet::new_checked(b)?;
     let offset = ip.frag_offset();
     let more = ip.more_frags();
@@ -200,11 +198,11 @@ fn ipv4(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
         l4: payload,
         l4_len: payload_len,
         transport,
-        shim: None,
+        shim,
     })
 }
 
-fn ipv6(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
+fn ipv6(b: &[u8], shim: Option<link::Shim>) -> Result<Packet<'_>, DecodeIssue> {
     let ip = ipv6::Packet::new_checked(b)?;
     let total_len = ip.total_len();
     let mut next = ip.next_header();
@@ -243,7 +241,7 @@ fn ipv6(b: &[u8]) -> Result<Packet<'_>, DecodeIssue> {
         l4: payload,
         l4_len: remaining,
         transport,
-        shim: None,
+        shim,
     })
 }
 

@@ -61,6 +61,9 @@ const MIGRATIONS: &[&str] = &[
 /// is an indexed condition.
 /// Also 12: conversations behind an MPLS label stack or in a PPPoE session
 /// name it in `tunnel` (`mpls labels 100/200`, `pppoe session 0x0011`).
+/// Also 12: HTTP/2 flow-control windows are followed from the sender's
+/// start (curl's first stall before the server's SETTINGS is found);
+/// stall verdicts name the WINDOW_UPDATE waited for.
 pub const RESULTS_VERSION: i64 = 12;
 
 /// Tables of a results database, created empty before the analysis writes.

@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+use crate::http::GrpcWait;
+use crate::time::Span;
+
 use super::hpack::Fields;
 
 /// What a gRPC call showed.
@@ -138,11 +141,41 @@ impl Grpc {
         self.counters[usize::from(!from_client)].lost = true;
     }
 
+    /// What the verdict needs: the status and the deadline.
+    pub fn wait(&self) -> GrpcWait {
+        GrpcWait {
+            status: self.status,
+            timeout: self.timeout.as_deref().and_then(timeout_span),
+        }
+    }
+
     pub fn finish(mut self) -> Grpc {
         self.requests = self.counters[0].count();
         self.responses = self.counters[1].count();
         self
     }
+}
+
+/// `grpc-timeout` as a span: at most 8 digits and a unit (H, M, S, m,
+/// u, n), gRPC's PROTOCOL-HTTP2 doc.
+pub fn timeout_span(value: &str) -> Option<Span> {
+    let unit = value.chars().next_back()?;
+    let digits = &value[..value.len() - unit.len_utf8()];
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = digits.parse().ok()?;
+    let nanos_per = match unit {
+        'H' => 3_600_000_000_000,
+        'M' => 60_000_000_000,
+        'S' => 1_000_000_000,
+        'm' => 1_000_000,
+        'u' => 1_000,
+        'n' => 1,
+        _ => return None,
+    };
+    // 99999999H does not fit i64 nanoseconds: it saturates.
+    Some(Span::from_nanos(n.saturating_mul(nanos_per)))
 }
 
 /// `grpc-message` is percent-encoded.
@@ -194,6 +227,19 @@ mod test {
         assert_eq!(status_code("OK"), Some(0));
         assert_eq!(status_code("NOPE"), None);
         assert_eq!(g.message.as_deref(), Some("no backend"));
+    }
+
+    #[test]
+    fn timeouts_read_as_spans() {
+        assert_eq!(timeout_span("500m"), Some(Span::from_nanos(500_000_000)));
+        assert_eq!(timeout_span("2S"), Some(Span::from_nanos(2_000_000_000)));
+        assert_eq!(
+            timeout_span("99999999H").map(|s| s.as_nanos() > 0),
+            Some(true)
+        );
+        for bad in ["", "m", "123456789S", "5x", "-5S", "5é"] {
+            assert_eq!(timeout_span(bad), None, "{bad}");
+        }
     }
 
     #[test]

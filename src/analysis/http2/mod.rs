@@ -14,11 +14,11 @@ mod resync;
 mod stream;
 mod window;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::flow::{Dir, StreamSink};
 use crate::http::{End, EndCause, Exchange, Peer, StreamEnd};
-use crate::time::Timestamp;
+use crate::time::{Span, Timestamp};
 
 use super::http1::emit_exchange;
 use super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
@@ -46,6 +46,11 @@ pub const MAX_OPEN_STREAMS: usize = 4096;
 /// Largest header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs)
 /// decoded; a longer one is a CONTINUATION flood.
 pub const MAX_HEADER_BLOCK: usize = 256 * 1024;
+/// Streams kept after a RST_STREAM for the frames already in flight
+/// (a server's trailers crossing the client's CANCEL), at most this many
+/// for at most [`RESET_KEPT_FOR`].
+pub const RESET_KEPT: usize = 64;
+pub const RESET_KEPT_FOR: Span = Span::from_nanos(1_000_000_000);
 /// Connection notes kept.
 const MAX_NOTES: usize = 8;
 
@@ -133,8 +138,6 @@ pub struct Http2 {
     max_frame: [u32; 2],
     /// Flow-control windows each direction's sender is bound by.
     windows: [Windows; 2],
-    /// Each direction seen from its start (preface or first SETTINGS).
-    fresh: [bool; 2],
     /// DATA payload bytes each direction has sent.
     data_sent: [u64; 2],
     /// Where the data of the DATA frame each direction is sending lies in
@@ -142,6 +145,9 @@ pub struct Http2 {
     data_span: [(u32, u32); 2],
     /// Streams boxed: the map moves small pointers, not exchanges.
     streams: BTreeMap<u32, Box<Stream>>,
+    /// Streams ended by RST_STREAM, and when: frames still in flight on
+    /// them are theirs, not a new stream's.
+    reset: VecDeque<(Timestamp, Box<Stream>)>,
     /// Highest stream id seen, per parity (even, odd): a lower id not in
     /// `streams` is a closed stream.
     max_id: [u32; 2],
@@ -162,10 +168,10 @@ impl Default for Http2 {
             client: None,
             max_frame: [DEFAULT_MAX_FRAME; 2],
             windows: Default::default(),
-            fresh: [false; 2],
             data_sent: [0; 2],
             data_span: [(0, 0); 2],
             streams: BTreeMap::new(),
+            reset: VecDeque::new(),
             max_id: [0; 2],
             done: Vec::new(),
             notes: Vec::new(),
@@ -249,15 +255,12 @@ impl Http2 {
         }
     }
 
-    /// Flow-control windows are known once both sides were seen from
-    /// their start.
+    /// The windows a sender is bound by are known once it was seen from
+    /// its start (its preface or first SETTINGS): they start from RFC
+    /// 9113's defaults, so DATA sent before the peer's SETTINGS arrive
+    /// (curl's first 64 KiB of an upload) can stall too.
     fn started_fresh(&mut self, dir: Dir) {
-        self.fresh[dir.index()] = true;
-        if self.fresh == [true; 2] {
-            for w in &mut self.windows {
-                w.known = true;
-            }
-        }
+        self.windows[dir.index()].known = true;
     }
 
     fn bytes(&mut self, dir: Dir, ts: Timestamp, frame: u64, mut bytes: &[u8]) {
@@ -330,6 +333,7 @@ impl Http2 {
     fn frame(&mut self, dir: Dir, f: Frame<'_>) {
         let d = dir.index();
         let h = f.header;
+        self.expire_reset(f.last.ts);
         // A frame's first piece (DATA comes in pieces; others whole).
         if f.offset == 0 {
             if h.len > self.max_frame[d] {
@@ -367,13 +371,14 @@ impl Http2 {
                         by: peer_of(is_client),
                         what,
                         after_request: s.exchange.request_end.map(|t| f.last.ts.since(t)),
+                        at: Some(f.last.ts),
                     });
                     if is_client {
                         s.request_frame(f.first, f.last);
                     } else {
                         s.response_frame(f.first, f.last);
                     }
-                    self.done.push(s.into_parts());
+                    self.keep_reset(f.last.ts, s);
                 }
             }
             Kind::GoAway => self.goaway(dir, &f),
@@ -530,7 +535,7 @@ impl Http2 {
         let parity = (id % 2) as usize;
         if !self.streams.contains_key(&id) {
             if id <= self.max_id[parity] {
-                return None;
+                return self.reset_stream(id);
             }
             self.max_id[parity] = id;
             if self.streams.len() >= MAX_OPEN_STREAMS {
@@ -543,6 +548,44 @@ impl Http2 {
             self.streams.insert(id, Box::new(Stream::new(id, client)));
         }
         self.streams.get_mut(&id).map(|s| &mut **s)
+    }
+
+    /// A followed stream: open, or reset a moment ago.
+    fn followed(&mut self, id: u32) -> Option<&mut Stream> {
+        if self.streams.contains_key(&id) {
+            return self.streams.get_mut(&id).map(|s| &mut **s);
+        }
+        self.reset_stream(id)
+    }
+
+    fn reset_stream(&mut self, id: u32) -> Option<&mut Stream> {
+        self.reset
+            .iter_mut()
+            .find(|(_, s)| s.facts.stream_id == id)
+            .map(|(_, s)| &mut **s)
+    }
+
+    /// A stream a RST_STREAM ended at `ts`: kept a while for the frames
+    /// in flight.
+    fn keep_reset(&mut self, ts: Timestamp, s: Box<Stream>) {
+        self.reset.push_back((ts, s));
+        while self.reset.len() > RESET_KEPT {
+            if let Some((_, s)) = self.reset.pop_front() {
+                self.done.push(s.into_parts());
+            }
+        }
+    }
+
+    /// Reset streams older than [`RESET_KEPT_FOR`] at `now` are done.
+    fn expire_reset(&mut self, now: Timestamp) {
+        while let Some((at, _)) = self.reset.front() {
+            if now.since(*at) <= RESET_KEPT_FOR {
+                return;
+            }
+            if let Some((_, s)) = self.reset.pop_front() {
+                self.done.push(s.into_parts());
+            }
+        }
     }
 
     /// A WINDOW_UPDATE from `dir`'s side: more room for the other.
@@ -591,8 +634,10 @@ impl Http2 {
         // This piece's share of the data, padding left out.
         let from = start.saturating_sub(f.offset) as usize;
         let to = (end.saturating_sub(f.offset) as usize).min(f.payload.len());
-        if let (Some(piece), Some(s)) = (f.payload.get(from..to), self.streams.get_mut(&h.stream)) {
-            s.data_piece(is_client, piece);
+        if let Some(piece) = f.payload.get(from..to).filter(|p| !p.is_empty()) {
+            if let Some(s) = self.followed(h.stream) {
+                s.data_piece(is_client, piece);
+            }
         }
         if !f.complete {
             return;
@@ -606,10 +651,12 @@ impl Http2 {
             self.windows[d].data(None, h.len, ended, f.last.ts);
             return;
         }
-        let Some(s) = self.streams.get_mut(&h.stream) else {
+        // The stream may be a reset one, kept outside `streams`.
+        let mut windows = self.windows[d];
+        let Some(s) = self.followed(h.stream) else {
             return;
         };
-        self.windows[d].data(Some(&mut s.windows[d]), h.len, ended, f.last.ts);
+        windows.data(Some(&mut s.windows[d]), h.len, ended, f.last.ts);
         if is_client {
             s.request_frame(f.first, f.last);
             s.request_done |= ended;
@@ -619,6 +666,7 @@ impl Http2 {
             s.response_done |= ended;
         }
         s.data(is_client, len);
+        self.windows[d] = windows;
         self.close_if_done(h.stream);
     }
 
@@ -650,6 +698,7 @@ impl Http2 {
                     by: peer_of(is_client),
                     what: refused.clone(),
                     after_request: s.exchange.request_end.map(|t| f.last.ts.since(t)),
+                    at: Some(f.last.ts),
                 });
                 self.done.push(s.into_parts());
             }
@@ -658,6 +707,9 @@ impl Http2 {
 
     /// Ends every open stream (a TCP reset, the end of the capture).
     fn end_all(&mut self, end: End) {
+        for (_, s) in std::mem::take(&mut self.reset) {
+            self.done.push(s.into_parts());
+        }
         for (_, mut s) in std::mem::take(&mut self.streams) {
             if !s.is_done() {
                 s.exchange.interrupted = true;

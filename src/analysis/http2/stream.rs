@@ -222,6 +222,7 @@ impl Stream {
         if !self.is_done() && self.facts.end.is_some() {
             self.exchange.interrupted = true;
         }
+        self.facts.wait.grpc = self.grpc.as_ref().map(|g| g.wait());
         self.facts.grpc = self.grpc.map(|g| g.finish());
         (self.exchange, self.facts)
     }

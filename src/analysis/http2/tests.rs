@@ -127,6 +127,10 @@ fn rst_stream_and_goaway_name_the_end() {
             frame(GOAWAY, 0, 0, &[0, 0, 0, 1, 0, 0, 0, 2]),
         ),
     ]);
+    let mut h2 = h2;
+    // A reset stream is kept a while for frames in flight: it is done
+    // after the GOAWAY's.
+    h2.done.sort_by_key(|(_, f)| f.stream_id);
     let ends: Vec<_> = h2
         .done
         .iter()
@@ -155,6 +159,89 @@ fn rst_stream_and_goaway_name_the_end() {
 }
 
 const WINDOW_UPDATE: u8 = 8;
+
+/// A gRPC call whose client cancels at its deadline while the server's
+/// DEADLINE_EXCEEDED trailers are in flight: the trailers are the reset
+/// stream's, no new stream; a second later the stream is done, and a
+/// late frame on it starts nothing.
+#[test]
+fn frames_in_flight_after_rst_stream_stay_on_their_stream() {
+    let (mut c, mut s) = (Encoder::new(), Encoder::new());
+    let mut hello = PREFACE.to_vec();
+    hello.extend(frame(
+        HEADERS,
+        0x5,
+        1,
+        &headers(
+            &mut c,
+            &[
+                (":method", "POST"),
+                (":path", "/demo.Echo/Slow"),
+                ("content-type", "application/grpc"),
+                ("grpc-timeout", "500m"),
+            ],
+        ),
+    ));
+    let trailers = frame(
+        HEADERS,
+        0x5,
+        1,
+        &headers(
+            &mut s,
+            &[
+                (":status", "200"),
+                ("content-type", "application/grpc"),
+                ("grpc-status", "4"),
+            ],
+        ),
+    );
+    let ms = |n: i64| Timestamp::from_nanos(n * 1_000_000);
+    let mut h2 = Http2::default();
+    h2.data(Dir::ToServer, ms(0), 0, &hello);
+    h2.data(Dir::ToClient, ms(1), 1, &frame(SETTINGS, 0, 0, b""));
+    h2.data(
+        Dir::ToServer,
+        ms(501),
+        2,
+        &frame(RST, 0, 1, &8u32.to_be_bytes()),
+    );
+    h2.data(Dir::ToClient, ms(502), 3, &trailers);
+    assert!(h2.done.is_empty(), "kept for frames in flight");
+    let ping = frame(6, 0, 0, &[0; 8]);
+    h2.data(Dir::ToClient, ms(1600), 4, &ping);
+    assert_eq!(h2.done.len(), 1, "done a second after its reset");
+    h2.data(Dir::ToClient, ms(1700), 5, &frame(DATA, 0x1, 1, b"late"));
+    h2.finish(ms(1800));
+    assert_eq!(h2.done.len(), 1, "no new stream");
+    let (e, f) = &h2.done[0];
+    assert_eq!(e.status, Some(200));
+    assert_eq!(f.grpc.as_ref().and_then(|g| g.status), Some(4));
+    assert_eq!(
+        f.end.as_deref(),
+        Some("RST_STREAM CANCEL from the client after 0.501 s")
+    );
+    let v = crate::http::judge_stream(e, &Default::default(), &f.wait);
+    assert_eq!(
+        v.text,
+        "gRPC DEADLINE_EXCEEDED after 502.0 ms (grpc-timeout 500.0 ms: past the deadline)"
+    );
+}
+
+/// At most [`RESET_KEPT`] reset streams are kept.
+#[test]
+fn reset_streams_kept_are_bounded() {
+    let mut c = Encoder::new();
+    let mut h2 = Http2::default();
+    h2.data(Dir::ToServer, at(0), 0, PREFACE);
+    for i in 0..100u32 {
+        let id = 2 * i + 1;
+        let mut bytes = frame(HEADERS, 0x5, id, &request(&mut c, "/x"));
+        bytes.extend(frame(RST, 0, id, &8u32.to_be_bytes()));
+        h2.data(Dir::ToServer, at(1), 1 + u64::from(i), &bytes);
+    }
+    assert_eq!(h2.reset.len(), RESET_KEPT);
+    assert_eq!(h2.done.len(), 100 - RESET_KEPT);
+}
 
 /// A server's 100-byte response to a client whose stream window is 40
 /// bytes: two stalls of 100 ms each, ended by the client's
@@ -199,7 +286,7 @@ fn a_small_client_window_stalls_the_response() {
     assert_eq!(v.wait, crate::http::Wait::Client);
     assert_eq!(
         v.text,
-        "response body took 202.0 ms to transfer (100 bytes); stalled 200.0 ms on the client's flow-control window (2 stalls)"
+        "response body took 202.0 ms to transfer (100 bytes); stalled 200.0 ms waiting for the client's WINDOW_UPDATE (2 stalls)"
     );
 }
 

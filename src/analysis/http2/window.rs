@@ -5,7 +5,9 @@
 //! opened the window again is a stall the *receiver* caused. A stall is
 //! counted on a stream only when that stream sends DATA again afterwards
 //! (proof that it was waiting), and only where the windows are known (the
-//! connection seen from its prefaces).
+//! sender seen from its start: its windows start from RFC 9113's
+//! defaults, before the receiver's SETTINGS arrive). Stalls are kept per
+//! stream and direction.
 
 use crate::time::{Span, Timestamp};
 
@@ -70,7 +72,7 @@ impl StreamWindow {
 /// The windows one direction's sender is bound by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Windows {
-    /// Whether the values are known (the connection was seen from its
+    /// Whether the values are known (the sender was seen from its
     /// start); unknown windows report no stall.
     pub known: bool,
     conn: i64,
