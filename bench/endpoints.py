@@ -18,7 +18,7 @@ $BENCH_DIR, default /tmp/tracedeck-bench). --many: also a capture of many
 short exchanges (gencap --requests-per-conn 200). Build first:
 cargo build --release --bin tracedeck --example gencap.
 """
-import argparse, json, os, resource, statistics, subprocess, sys, time, urllib.request
+import argparse, json, os, resource, statistics, subprocess, sys, time, urllib.parse, urllib.request
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 bin_ = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target")), "release")
@@ -140,15 +140,22 @@ def serve(cap, runs):
             time.sleep(0.5)
         print(f"  upload and analysis: {time.perf_counter() - t0:.1f} s;"
               f" server peak RSS {peak_rss(p.pid):.0f} MiB")
+        # The least busy endpoint's own view: its line is made from its
+        # exchanges (only the busiest endpoints' lines are stored).
+        rows = json.load(urllib.request.urlopen(f"{base}/api/captures/{cid}/endpoints?limit=1000"))["items"]
+        last = rows[-1] if rows else {}
+        one = urllib.parse.urlencode([(k, last[k]) for k in ("method", "host", "template") if last.get(k)])
         for path in [f"/c/{cid}/endpoints", f"/api/captures/{cid}/endpoints",
-                     f"/c/{cid}/endpoints?sort=total_p99", f"/c/{cid}/http"]:
+                     f"/c/{cid}/endpoints?sort=total_p99", f"/c/{cid}/endpoints?{one}",
+                     f"/api/captures/{cid}/endpoints?{one}", f"/c/{cid}/http"]:
             urllib.request.urlopen(base + path).read()
             t = []
             for _ in range(runs):
                 t0 = time.perf_counter()
                 urllib.request.urlopen(base + path).read()
                 t.append(time.perf_counter() - t0)
-            print(f"  GET {path.replace(cid, 'ID')}: median {1000 * statistics.median(t):.1f} ms")
+            print(f"  GET {path.replace(cid, 'ID')}: median {1000 * statistics.median(t):.1f} ms"
+                  f" (of {runs})")
     finally:
         p.terminate()
         p.wait()

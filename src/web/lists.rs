@@ -28,6 +28,13 @@ pub struct Shown {
     strong: bool,
 }
 
+impl Shown {
+    /// The column's name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 pub(crate) const fn col(name: &'static str) -> Shown {
     Shown {
         name,

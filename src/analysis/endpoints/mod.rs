@@ -33,7 +33,7 @@ pub use template::{
     keys_of_query, query_keys, shape_of, write_shape, Fold, Placeholder, Shape, FOLD_BETWEEN,
     FOLD_LAST,
 };
-pub use timeline::{timeline, Heatmap, Sample, Series, Timeline};
+pub use timeline::{series_in, timeline, Heatmap, Sample, Series, Timeline};
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -150,21 +150,44 @@ pub fn timeline(samples: &[Sample], endpoints: usize) -> Timeline {
     let series = values
         .into_iter()
         .enumerate()
-        .map(|(endpoint, mut cols)| {
-            let mut line = Series {
-                endpoint,
-                ..Series::default()
-            };
-            for v in &mut cols {
-                v.sort_unstable();
-                line.count.push(u32::try_from(v.len()).unwrap_or(u32::MAX));
-                line.p50_ns.push(nearest_rank(v, 0.50));
-                line.p99_ns.push(nearest_rank(v, 0.99));
-            }
-            line
-        })
+        .map(|(endpoint, cols)| line_of(endpoint, cols))
         .collect();
     Timeline { heatmap, series }
+}
+
+/// The line of any one endpoint (`endpoint`: its index in the set's rows)
+/// in the time columns of `h`, from the start and total time of each of
+/// its exchanges that had a response (any order): what [`timeline`] makes
+/// for the busiest endpoints, for an endpoint the user picks.
+pub fn series_in(
+    h: &Heatmap,
+    endpoint: usize,
+    exchanges: impl IntoIterator<Item = (Timestamp, Span)>,
+) -> Series {
+    let mut cols: Vec<Vec<i64>> = vec![Vec::new(); h.columns];
+    if let Some(last) = h.columns.checked_sub(1) {
+        for (at, total) in exchanges {
+            let col = at.as_nanos().saturating_sub(h.start_ns) / h.step_ns.max(1);
+            let col = usize::try_from(col.max(0)).unwrap_or(last).min(last);
+            cols[col].push(total.as_nanos());
+        }
+    }
+    line_of(endpoint, cols)
+}
+
+/// Counts, p50 and p99 per column of one endpoint's total times.
+fn line_of(endpoint: usize, mut cols: Vec<Vec<i64>>) -> Series {
+    let mut line = Series {
+        endpoint,
+        ..Series::default()
+    };
+    for v in &mut cols {
+        v.sort_unstable();
+        line.count.push(u32::try_from(v.len()).unwrap_or(u32::MAX));
+        line.p50_ns.push(nearest_rank(v, 0.50));
+        line.p99_ns.push(nearest_rank(v, 0.99));
+    }
+    line
 }
 
 #[cfg(test)]
@@ -178,6 +201,24 @@ mod test {
             (ms >= 0).then_some(Span::from_nanos(ms * 1_000_000)),
             error,
         )
+    }
+
+    #[test]
+    fn a_picked_endpoints_line_is_the_one_the_timeline_draws() {
+        let samples: Vec<Sample> = (0..200)
+            .map(|i| at(i / 4, (i * 37) % 900, (i % 3) as u32, false))
+            .collect();
+        let t = timeline(&samples, 3);
+        for e in 0..3u32 {
+            let mine = samples
+                .iter()
+                .filter(|s| s.endpoint == e)
+                .filter_map(|s| Some((s.at, s.total()?)));
+            assert_eq!(
+                series_in(&t.heatmap, e as usize, mine),
+                t.series[e as usize]
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! (the status × latency heatmap, p50/p99 lines of the busiest endpoints,
 //! and the endpoint table, sortable by every column; an endpoint opens the
 //! HTTP view filtered to it) and its JSON twin `/api/captures/ID/endpoints`.
+//! Narrowed by method, host or template (an endpoint's count links to
+//! that view of it), the lines are those of the endpoints shown, whichever
+//! they are: any endpoint's p50/p99 over time.
 //!
 //! The endpoints are made during the analysis and stored, so the page is
 //! one read. A user's corrections live in the URL: `rename=OLD=>NEW` and
@@ -16,7 +19,7 @@ use axum::extract::{RawQuery, State};
 use axum::Json;
 use serde::Serialize;
 
-use crate::analysis::endpoints::{Builder, Options, Tally, Timeline};
+use crate::analysis::endpoints::{series_in, Builder, Options, Series, Tally, Timeline};
 use crate::analysis::report::{
     Cell, EndpointQuery, EndpointRow, ExchangeRow, HttpQuery, Order, Row, MAX_LIMIT,
 };
@@ -93,8 +96,74 @@ pub struct EndpointsDoc {
     pub timeline: Timeline,
 }
 
-/// Reads (or, with corrections, makes again) one view's endpoints.
+/// Reads (or, with corrections, makes again) one view's endpoints. The
+/// lines are the busiest endpoints', or, when the table is narrowed by
+/// method, host or template, those of the first endpoints shown.
 fn fetch(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<EndpointsDoc> {
+    let mut doc = rows(s, id, view)?;
+    if !view.q.filters.is_empty() {
+        doc.timeline.series = shown_lines(s, id, &doc, &view.options)?;
+    }
+    Ok(doc)
+}
+
+/// The lines of the first [`svg::LINES`] endpoints of `doc`: the stored
+/// line of a busy one, else one made from its stored exchanges (read
+/// through the HTTP view's `template=` filter) in the heatmap's columns.
+fn shown_lines(
+    s: &dyn Store,
+    id: &CaptureId,
+    doc: &EndpointsDoc,
+    options: &Options,
+) -> store::Result<Vec<Series>> {
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        (None, None) => true,
+        _ => false,
+    };
+    let mut lines = Vec::new();
+    for (i, row) in doc.items.iter().take(svg::LINES).enumerate() {
+        let stored = doc.timeline.series.iter().find(|l| {
+            l.template == row.template && same(&l.method, &row.method) && same(&l.host, &row.host)
+        });
+        if let Some(line) = stored {
+            lines.push(line.clone());
+            continue;
+        }
+        let filter = TemplateFilter {
+            template: row.template.clone(),
+            options: options.clone(),
+        };
+        let mut scan = HttpQuery {
+            limit: MAX_LIMIT,
+            ..HttpQuery::default()
+        };
+        let mut times = Vec::new();
+        loop {
+            let page = exchanges(s, id, &scan, Some(&filter))?;
+            let got = page.items.len();
+            scan.after = page.items.last().map(|e| e.id);
+            times.extend(page.items.iter().filter_map(|e| {
+                let r = &e.row;
+                let ours = same(&r.method, &row.method) && same(&r.host, &row.host);
+                let at = r.request_start.or(r.response_start)?;
+                ours.then_some((at, r.total_time?))
+            }));
+            if got < MAX_LIMIT as usize || scan.after.is_none() {
+                break;
+            }
+        }
+        let mut line = series_in(&doc.timeline.heatmap, i, times);
+        line.method.clone_from(&row.method);
+        line.host.clone_from(&row.host);
+        line.template.clone_from(&row.template);
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+/// The endpoints of one view and the capture's timeline.
+fn rows(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<EndpointsDoc> {
     if view.options == Options::default() {
         let page = s.endpoints(id, &view.q)?;
         return Ok(EndpointsDoc {
@@ -471,7 +540,7 @@ pub async fn page(
     let rows = doc
         .items
         .iter()
-        .map(|r| endpoint_row(r, &base, &keep, start))
+        .map(|r| endpoint_row(r, &base, &path, &keep, start))
         .collect();
     let hrefs: Vec<String> = doc
         .timeline
@@ -488,7 +557,12 @@ pub async fn page(
         })
         .collect();
     let heatmap = svg::heatmap(&doc.timeline.heatmap);
-    let lines = svg::endpoint_lines(&doc.timeline.heatmap, &doc.timeline.series, &hrefs);
+    let which = if q.filters.is_empty() {
+        "the busiest endpoints"
+    } else {
+        "the first endpoints shown"
+    };
+    let lines = svg::endpoint_lines(&doc.timeline.heatmap, &doc.timeline.series, &hrefs, which);
     let any_filter = ["method", "host", "template", "rename", "split"]
         .iter()
         .any(|k| p.get(k).is_some());
@@ -522,7 +596,29 @@ pub async fn page(
     })
 }
 
-fn endpoint_row(r: &EndpointRow, base: &str, keep: &Query, start: Option<Timestamp>) -> RowView {
+/// This page narrowed to one endpoint (by its method, host and
+/// template, with the view's filter, renames and splits): its line drawn.
+pub fn line_href(
+    path: &str,
+    method: Option<&str>,
+    host: Option<&str>,
+    template: &str,
+    keep: &Query,
+) -> String {
+    let mut q = keep.clone();
+    q.push("method", method.unwrap_or(""));
+    q.push("host", host.unwrap_or(""));
+    q.push("template", template);
+    q.href(path, &[])
+}
+
+fn endpoint_row(
+    r: &EndpointRow,
+    base: &str,
+    path: &str,
+    keep: &Query,
+    start: Option<Timestamp>,
+) -> RowView {
     let href = http_href(
         base,
         r.method.as_deref(),
@@ -530,7 +626,14 @@ fn endpoint_row(r: &EndpointRow, base: &str, keep: &Query, start: Option<Timesta
         &r.template,
         keep,
     );
-    RowView {
+    let line = line_href(
+        path,
+        r.method.as_deref(),
+        r.host.as_deref(),
+        &r.template,
+        keep,
+    );
+    let mut row = RowView {
         class: if r.status_5xx > 0 || r.reset > 0 {
             "s5".into()
         } else if r.errors > 0 {
@@ -542,7 +645,17 @@ fn endpoint_row(r: &EndpointRow, base: &str, keep: &Query, start: Option<Timesta
             .iter()
             .map(|s| cell_view(r, s, &href, start, special))
             .collect(),
+    };
+    // The count opens the endpoint's own view: its p50/p99 line.
+    let count = ENDPOINT_SHOWN.iter().position(|s| s.name() == "count");
+    if let Some(cell) = count.and_then(|i| row.cells.get_mut(i)) {
+        cell.href = Some(line);
+        cell.title = format!(
+            "{} — draw its p50/p99 over time",
+            crate::web::kit::plural(r.count, "exchange")
+        );
     }
+    row
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ const LINE_COLOURS: [&str; 6] = [
     "#2f6fde", "#c47a1c", "#2e9b57", "#9b3fc4", "#d64545", "#4a5563",
 ];
 
+/// Endpoints one lines chart draws at most.
+pub const LINES: usize = LINE_COLOURS.len();
+
 /// The shade of a count among counts up to `max` (a log scale, so one
 /// exchange is visible next to a thousand).
 fn shade(count: u32, max: u32, shades: &[&'static str; 5]) -> &'static str {
@@ -182,9 +185,10 @@ fn row_label(h: &Heatmap, r: usize) -> String {
 }
 
 /// p50 (solid) and p99 (dashed) of total time per time column for the
-/// busiest endpoints, on a log scale; `hrefs[i]` is where the legend
-/// entry of `series[i]` leads.
-pub fn endpoint_lines(h: &Heatmap, series: &[Series], hrefs: &[String]) -> Svg {
+/// endpoints of `series` (`which`: which ones, for the chart's
+/// description), on a log scale; `hrefs[i]` is where the legend entry of
+/// `series[i]` leads.
+pub fn endpoint_lines(h: &Heatmap, series: &[Series], hrefs: &[String], which: &str) -> Svg {
     let lines: Vec<(&Series, Option<&String>)> = series
         .iter()
         .enumerate()
@@ -211,7 +215,7 @@ pub fn endpoint_lines(h: &Heatmap, series: &[Series], hrefs: &[String]) -> Svg {
         W,
         height,
         "chart lines",
-        "p50 and p99 of total time over capture time, for the busiest endpoints",
+        &format!("p50 and p99 of total time over capture time, for {which}"),
     );
     let x_of = |c: usize| LEFT + (c as f64 + 0.5) * (W - LEFT - RIGHT) / h.columns.max(1) as f64;
     let y_of = |ns: i64| {
@@ -338,10 +342,11 @@ mod test {
         t.series[1].method = Some("GET".into());
         t.series[1].template = "/b <x>".into();
         let hrefs = vec!["/x?a=1&b=2".to_string(), "/y".to_string()];
-        let svg = endpoint_lines(&t.heatmap, &t.series, &hrefs).to_string();
+        let svg =
+            endpoint_lines(&t.heatmap, &t.series, &hrefs, "the busiest endpoints").to_string();
         assert_eq!(svg.matches("<path").count(), 4);
         assert!(svg.contains("GET /b &lt;x&gt;"));
         assert!(svg.contains("href=\"/x?a=1&amp;b=2\""));
-        assert!(endpoint_lines(&t.heatmap, &[], &hrefs).is_empty());
+        assert!(endpoint_lines(&t.heatmap, &[], &hrefs, "none").is_empty());
     }
 }

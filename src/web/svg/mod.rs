@@ -17,7 +17,7 @@ mod strace;
 mod waterfall;
 
 pub use capture::{histogram, ladder, timeline, waterfall, ErrorMark, Fit, Rung};
-pub use heatmap::{endpoint_lines, heatmap};
+pub use heatmap::{endpoint_lines, heatmap, LINES};
 pub use strace::{lifetimes, process_timeline, Lane, MAX_LANES};
 pub use waterfall::streams;
 
