@@ -516,7 +516,9 @@ fn one_client_gets_at_most_its_share_of_connections() {
 
 #[test]
 fn an_upload_body_trickling_below_the_pace_is_given_up() {
-    let s = Server::start(&fresh_dir("limits-trickle"), &[]);
+    let dir = fresh_dir("limits-trickle");
+    let log = dir.join("serve.log");
+    let s = Server::start_logged(&dir.join("data"), &[], &log);
     let mut conn = TcpStream::connect(addr(&s)).unwrap();
     write!(
         conn,
@@ -535,17 +537,23 @@ fn an_upload_body_trickling_below_the_pace_is_given_up() {
     let started = Instant::now();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
-    while let Ok(n) = conn.read(&mut buf) {
-        if n == 0 {
-            break;
+    let ended = loop {
+        match conn.read(&mut buf) {
+            Ok(0) => break "closed".to_string(),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => break format!("read failed: {e}"),
         }
-        got.extend_from_slice(&buf[..n]);
         if got.windows(4).any(|w| w == b"}\r\n\r" || w == b"\"}") {
-            break;
+            break "answered".to_string();
         }
-    }
+    };
     let answer = String::from_utf8_lossy(&got);
-    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 400"),
+        "after {:?}, {ended}: {answer:?}; the server's log:\n{}",
+        started.elapsed(),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     assert!(
         answer.contains("slower than 1024 bytes in 30 s"),
         "{answer}"
