@@ -117,7 +117,9 @@ fn addr(s: &Server) -> String {
 }
 
 /// Everything the server sends until it closes the connection (or 10 s
-/// pass), and how long that took.
+/// pass), and how long that took. A read with a timeout is never
+/// restarted after a signal handler ran on its thread (signal(7)): it
+/// fails with EINTR and is simply read again, as `read_exact` would.
 fn read_until_closed(conn: &mut TcpStream) -> (String, Duration) {
     let started = Instant::now();
     conn.set_read_timeout(Some(Duration::from_secs(10)))
@@ -126,6 +128,7 @@ fn read_until_closed(conn: &mut TcpStream) -> (String, Duration) {
     let mut buf = [0u8; 4096];
     loop {
         match conn.read(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Ok(0) | Err(_) => break,
             Ok(n) => got.extend_from_slice(&buf[..n]),
         }
@@ -518,7 +521,7 @@ fn one_client_gets_at_most_its_share_of_connections() {
 fn an_upload_body_trickling_below_the_pace_is_given_up() {
     let dir = fresh_dir("limits-trickle");
     let log = dir.join("serve.log");
-    let s = Server::start_logged(&dir.join("data"), &[], &log);
+    let s = Server::start_logged(&dir.join("data"), &["--upload-pace", "1KiB/3s"], &log);
     let mut conn = TcpStream::connect(addr(&s)).unwrap();
     write!(
         conn,
@@ -527,41 +530,49 @@ fn an_upload_body_trickling_below_the_pace_is_given_up() {
         addr(&s)
     )
     .unwrap();
-    // 512 bytes, then nothing: under 1024 bytes in the 30 s window.
     conn.write_all(&[0xd4, 0xc3, 0xb2, 0xa1]).unwrap();
-    conn.write_all(&[0; 508]).unwrap();
+    // At the pace (1 KiB a second against 1 KiB in 3 s) for 7 s, over two
+    // windows: the upload goes on.
+    for _ in 0..7 {
+        conn.write_all(&[0; 1024]).unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    // Then 512 bytes and nothing: under the pace.
+    conn.write_all(&[0; 512]).unwrap();
+    let slowed = Instant::now();
     // Others are served meanwhile.
     assert_eq!(s.get("/api/captures").status, 200);
-    conn.set_read_timeout(Some(Duration::from_secs(45)))
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
-    let started = Instant::now();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     let ended = loop {
         match conn.read(&mut buf) {
+            // Once in a few runs of the whole suite (CI too) a signal
+            // interrupted this read; see `read_until_closed`.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Ok(0) => break "closed".to_string(),
             Ok(n) => got.extend_from_slice(&buf[..n]),
             Err(e) => break format!("read failed: {e}"),
         }
-        if got.windows(4).any(|w| w == b"}\r\n\r" || w == b"\"}") {
+        if got.windows(2).any(|w| w == b"\"}") {
             break "answered".to_string();
         }
     };
     let answer = String::from_utf8_lossy(&got);
     assert!(
         answer.starts_with("HTTP/1.1 400"),
-        "after {:?}, {ended}: {answer:?}; the server's log:\n{}",
-        started.elapsed(),
+        "{:?} after slowing down, {ended}: {answer:?}; the server's log:\n{}",
+        slowed.elapsed(),
         std::fs::read_to_string(&log).unwrap_or_default()
     );
+    assert!(answer.contains("slower than 1024 bytes in 3 s"), "{answer}");
+    // Within two windows of slowing down, with room for a loaded machine;
+    // the client declared a million bytes and would have held on for ever.
     assert!(
-        answer.contains("slower than 1024 bytes in 30 s"),
-        "{answer}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(40),
-        "given up after {:?}",
-        started.elapsed()
+        slowed.elapsed() < Duration::from_secs(30),
+        "given up {:?} after slowing down",
+        slowed.elapsed()
     );
     wait_until("the staged part removed", Duration::from_secs(10), || {
         s.staging_is_empty()

@@ -12,6 +12,7 @@ use ipnet::IpNet;
 
 use tracedeck::capture::{parse_duration, parse_size};
 use tracedeck::web::auth::AuthConfig;
+use tracedeck::web::pipeline::Pace;
 use tracedeck::web::{raise_open_file_limit, Config, ConnLimits, Server};
 
 const EXAMPLES: &str = "\
@@ -42,6 +43,11 @@ pub struct ServeArgs {
     /// [default: 8 times --max-upload].
     #[arg(long, value_name = "SIZE", value_parser = upload_size)]
     max_capture: Option<u64>,
+    /// The slowest an upload body may arrive, SIZE/DURATION: fewer bytes
+    /// than SIZE in any DURATION and the upload is given up (400, nothing
+    /// kept).
+    #[arg(long, value_name = "SIZE/DURATION", default_value = "1KiB/30s", value_parser = Pace::parse)]
+    upload_pace: Pace,
     /// Most result rows (conversations, HTTP exchanges and DNS lookups
     /// together) one capture's analysis stores; at the cap it stops and
     /// says so in the capture's warnings.
@@ -151,6 +157,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         addr: args.addr,
         data_dir: args.data_dir,
         max_upload: args.max_upload,
+        upload_pace: args.upload_pace,
         max_capture: args
             .max_capture
             .unwrap_or(args.max_upload.saturating_mul(DEFAULT_INFLATION)),

@@ -56,6 +56,8 @@ pub struct AppState {
     pub straces: Arc<Pipeline<Parse>>,
     /// Largest upload accepted, bytes.
     pub max_upload: u64,
+    /// The slowest an upload body may arrive.
+    pub upload_pace: pipeline::Pace,
     /// Accounts, sessions and owners; the guard's configuration.
     pub auth: Arc<auth::Auth>,
     /// The captures' TLS key logs, kept apart from them.
@@ -68,6 +70,8 @@ pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub max_upload: u64,
+    /// The slowest an upload body may arrive.
+    pub upload_pace: pipeline::Pace,
     /// Most bytes a gzip upload (capture, or strace logs together) may
     /// inflate to.
     pub max_capture: u64,
@@ -329,6 +333,7 @@ impl Server {
                 strace_store,
                 straces,
                 max_upload: config.max_upload,
+                upload_pace: config.upload_pace,
                 auth: Arc::new(auth),
                 keylogs,
             },

@@ -10,6 +10,7 @@
 
 pub mod capture;
 mod pace;
+pub use pace::Pace;
 mod queue;
 mod rework;
 mod routes;
@@ -237,10 +238,11 @@ impl<K: Kind> Pipeline<K> {
     pub async fn upload(
         &self,
         limit: u64,
+        pace: Pace,
         name_param: Option<String>,
         req: Request,
     ) -> Result<K::Meta> {
-        let (mut staged, side) = upload::receive(&self.kind, limit, name_param, req).await?;
+        let (mut staged, side) = upload::receive(&self.kind, limit, pace, name_param, req).await?;
         let files: Vec<(PathBuf, Received)> = staged
             .iter()
             .map(|(s, r)| (s.path.clone(), r.clone()))

@@ -1,8 +1,9 @@
 //! The slowest an upload body may arrive (README, "The web app", Limits):
-//! fewer than [`MIN_BYTES`] in a [`WINDOW`] and the upload is given up, so
-//! a client trickling a body cannot hold a connection and a staging file
-//! for ever.
+//! fewer than [`Pace::min_bytes`] in a [`Pace::window`] and the upload is
+//! given up, so a client trickling a body cannot hold a connection and a
+//! staging file for ever. `serve --upload-pace` sets it.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -13,13 +14,57 @@ use axum::BoxError;
 use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
-/// Bytes that must arrive in every [`WINDOW`].
-pub const MIN_BYTES: u64 = 1024;
-/// The span over which the pace is measured.
-pub const WINDOW: Duration = Duration::from_secs(30);
+use crate::capture::{parse_duration, parse_size};
 
-/// A body stream that fails once a window passes with fewer than
-/// `min_bytes` received in it.
+/// At least `min_bytes` of an upload body in every `window`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pace {
+    pub min_bytes: u64,
+    pub window: Duration,
+}
+
+impl Default for Pace {
+    /// 1024 bytes in 30 s: a phone on a bad link manages it, a client
+    /// holding connections open on purpose does not get far.
+    fn default() -> Pace {
+        Pace {
+            min_bytes: 1024,
+            window: Duration::from_secs(30),
+        }
+    }
+}
+
+impl fmt::Display for Pace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} bytes in {} s",
+            self.min_bytes,
+            self.window.as_secs_f64()
+        )
+    }
+}
+
+impl Pace {
+    /// `SIZE/DURATION`, each in the syntax of every size and duration
+    /// option: `1KiB/30s`, `1024/500ms`. Both above zero.
+    pub fn parse(text: &str) -> Result<Pace, String> {
+        let (size, span) = text
+            .split_once('/')
+            .ok_or_else(|| format!("{text:?}: expected SIZE/DURATION, as 1KiB/30s"))?;
+        let min_bytes = parse_size(size.trim()).map_err(|e| format!("{text:?}: {e}"))?;
+        let window = parse_duration(span.trim()).map_err(|e| format!("{text:?}: {e}"))?;
+        if min_bytes == 0 || window.is_zero() {
+            return Err(format!(
+                "{text:?}: both the size and the duration must be above 0"
+            ));
+        }
+        Ok(Pace { min_bytes, window })
+    }
+}
+
+/// A body stream that fails once a window passes with fewer than the
+/// pace's bytes received in it.
 pub(crate) struct Paced<S> {
     inner: S,
     min_bytes: u64,
@@ -31,12 +76,11 @@ pub(crate) struct Paced<S> {
 }
 
 impl<S> Paced<S> {
-    /// At least `min_bytes` in every `span` ([`MIN_BYTES`], [`WINDOW`]).
-    pub(crate) fn new(inner: S, min_bytes: u64, span: Duration) -> Paced<S> {
+    pub(crate) fn new(inner: S, pace: Pace) -> Paced<S> {
         Paced {
             inner,
-            min_bytes,
-            span,
+            min_bytes: pace.min_bytes,
+            span: pace.window,
             window: None,
             got: 0,
         }
@@ -45,12 +89,11 @@ impl<S> Paced<S> {
     /// At the end of a window: an error if it was too slow, else a new window.
     fn next_window(&mut self) -> Result<(), BoxError> {
         if self.got < self.min_bytes {
-            return Err(format!(
-                "the body arrived slower than {} bytes in {} s: given up",
-                self.min_bytes,
-                self.span.as_secs_f64()
-            )
-            .into());
+            let pace = Pace {
+                min_bytes: self.min_bytes,
+                window: self.span,
+            };
+            return Err(format!("the body arrived slower than {pace}: given up").into());
         }
         self.got = 0;
         if let Some(w) = self.window.as_mut() {
@@ -104,6 +147,7 @@ mod test {
     use futures_util::StreamExt;
 
     const SPAN: Duration = Duration::from_millis(100);
+    const MIN_BYTES: u64 = 1024;
 
     /// A body sending `per_span` bytes in every [`SPAN`], in two chunks.
     fn trickle(per_span: usize) -> Paced<impl Stream<Item = Result<Bytes, BoxError>> + Unpin> {
@@ -111,7 +155,13 @@ mod test {
             tokio::time::sleep(SPAN / 2).await;
             Some((Ok(Bytes::from(vec![0; per_span / 2])), ()))
         }));
-        Paced::new(body, MIN_BYTES, SPAN)
+        Paced::new(
+            body,
+            Pace {
+                min_bytes: MIN_BYTES,
+                window: SPAN,
+            },
+        )
     }
 
     #[tokio::test]
@@ -141,5 +191,25 @@ mod test {
         for _ in 0..20 {
             assert!(body.next().await.is_some_and(|c| c.is_ok()));
         }
+    }
+
+    #[test]
+    fn a_pace_is_a_size_over_a_duration() {
+        assert_eq!(
+            Pace::parse("1KiB/30s"),
+            Ok(Pace {
+                min_bytes: 1024,
+                window: Duration::from_secs(30)
+            })
+        );
+        assert_eq!(Pace::parse("1KiB/30s"), Ok(Pace::default()));
+        assert_eq!(
+            Pace::parse("10MB / 500ms").map(|p| (p.min_bytes, p.window)),
+            Ok((10_000_000, Duration::from_millis(500)))
+        );
+        for bad in ["1024", "0/30s", "1024/0s", "x/30s", "1024/soon", "/"] {
+            assert!(Pace::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Pace::default().to_string(), "1024 bytes in 30 s");
     }
 }

@@ -53,7 +53,7 @@ pub async fn api_upload<K: Routes>(
     req: Request,
 ) -> Result<Response> {
     let meta = K::pipeline(&state)
-        .upload(state.max_upload, name, req)
+        .upload(state.max_upload, state.upload_pace, name, req)
         .await?;
     let id = K::id_of(&meta);
     let mut resp = (
@@ -86,7 +86,7 @@ pub async fn form_upload<K: Routes>(
     req: Request,
 ) -> PageResult<Redirect> {
     let meta = K::pipeline(&state)
-        .upload(state.max_upload, None, req)
+        .upload(state.max_upload, state.upload_pace, None, req)
         .await?;
     Ok(Redirect::to(&format!("{}/{}", K::PAGES, K::id_of(&meta))))
 }

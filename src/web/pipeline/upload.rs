@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::pace::{self, Paced};
+use super::pace::{Pace, Paced};
 use super::Kind;
 use crate::capture::free_space;
 use crate::web::auth::TeamField;
@@ -253,18 +253,13 @@ fn broke_off(e: axum::extract::multipart::MultipartError) -> Error {
 pub(super) async fn receive<K: Kind>(
     kind: &Arc<K>,
     limit: u64,
+    pace: Pace,
     name_param: Option<String>,
     req: Request,
 ) -> Result<(Vec<(Staging, Received)>, Option<Vec<u8>>)> {
     let (is_multipart, declared) = check_declared_size(&req, limit)?;
     let team = TeamField::of(&req);
-    let req = req.map(|body| {
-        Body::from_stream(Paced::new(
-            body.into_data_stream(),
-            pace::MIN_BYTES,
-            pace::WINDOW,
-        ))
-    });
+    let req = req.map(|body| Body::from_stream(Paced::new(body.into_data_stream(), pace)));
     if let Some(n) = declared {
         check_room(kind, n).await?;
     }
