@@ -712,6 +712,14 @@ mod test {
             href,
             "/c/X/http?split=%2Fusers%2F%7Bid%7D&method=GET&host=shop.example&template=%2Fusers%2F%7Bid%7D%2Forders"
         );
+        // Without a method or host (or with an empty host), the link says
+        // so: else `template=` would keep the template on every host.
+        for host in [None, Some("")] {
+            assert_eq!(
+                http_href("/c/X", None, host, "/a", &Query::default()),
+                "/c/X/http?method=none&host=%28no+host%29&template=%2Fa"
+            );
+        }
     }
 
     #[test]
