@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use tracedeck::analysis::endpoints::{endpoints, nearest_rank, Options};
-use tracedeck::analysis::report::ExchangeRow;
+use tracedeck::analysis::report::{ExchangeRow, NO_HOST};
 use tracedeck::analysis::{self, HttpExchange, Output, OutputError};
 use tracedeck::flow::Conversation;
 use tracedeck::pcap::Reader;
@@ -304,6 +304,9 @@ fn link_key(href: &str) -> (String, String, String) {
     let mut key = (String::new(), String::new(), String::new());
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         match k.as_ref() {
+            // An endpoint without one says so: `none`, `(no host)`.
+            "method" if v == "none" => {}
+            "host" if v == NO_HOST => {}
             "method" => key.0 = v.into_owned(),
             "host" => key.1 = v.into_owned(),
             "template" => key.2 = v.into_owned(),
@@ -411,6 +414,84 @@ fn every_endpoint_link_opens_exactly_its_exchanges() {
         }
     }
     assert!(checked >= 20, "only {checked} endpoint links checked");
+}
+
+/// Review of issue 16: one template on two hosts and without a host
+/// (sample-captures/endpoints/hosts.pcap: GET /items/N with Host
+/// a.example twice, b.example once, no Host header twice, an empty one
+/// once). The host-less endpoint's link says so (`host=(no host)`), so
+/// each link counts its own row's exchanges, not the template's on every
+/// host; the endpoint page's own filter reads the same spelling.
+#[test]
+fn an_endpoint_without_a_host_links_to_only_its_exchanges() {
+    let dir = fresh_dir("endpoint-no-host");
+    let s = Server::start(&dir, &[]);
+    let path = samples().join("endpoints/hosts.pcap");
+    let r = s.post_raw(
+        "/api/captures?name=hosts.pcap",
+        &std::fs::read(&path).unwrap(),
+    );
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&id)["status"], "done");
+    let api = s
+        .get(&format!(
+            "/api/captures/{id}/endpoints?limit=100&sort=host&order=asc"
+        ))
+        .json();
+    let rows: Vec<(Option<&str>, Option<&str>, &str, u64)> = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["method"].as_str(),
+                r["host"].as_str(),
+                r["template"].as_str().unwrap(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let t = "/items/{id}";
+    assert_eq!(
+        rows,
+        [
+            (Some("GET"), None, t, 3),
+            (Some("GET"), Some("a.example"), t, 2),
+            (Some("GET"), Some("b.example"), t, 1),
+        ]
+    );
+    assert_eq!(links_show_exactly_the_endpoints_exchanges(&s, &id, ""), 3);
+    // What the link without a host used to keep: the template on every host.
+    let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let http_total = |q: &str| {
+        let r = s.get(&format!("/api/captures/{id}/http?limit=1&{q}"));
+        assert_eq!(r.status, 200, "{q}");
+        r.json()["total"].as_u64()
+    };
+    assert_eq!(
+        http_total(&format!("method=GET&template={}", enc(t))),
+        Some(6)
+    );
+    assert_eq!(http_total(&format!("host={}", enc(NO_HOST))), Some(3));
+    assert_eq!(http_total("host=A.Example"), Some(2));
+    // The endpoint page's own view of that endpoint (its count's link).
+    let page = s.get(&format!("/c/{id}/endpoints")).text();
+    let line = format!(
+        "/c/{id}/endpoints?method=GET&host={}&template={}",
+        enc(NO_HOST),
+        enc(t)
+    );
+    let unescaped = page.replace("&amp;", "&").replace("&#38;", "&");
+    assert!(unescaped.contains(&line), "no link {line}");
+    let one = s
+        .get(&format!(
+            "/api/captures/{id}/endpoints?method=GET&host={}&template={}",
+            enc(NO_HOST),
+            enc(t)
+        ))
+        .json();
+    assert_eq!(one["total"].as_u64(), Some(1));
+    assert_eq!(one["items"][0]["count"].as_u64(), Some(3));
 }
 
 /// The HTTP view's `template=` without splits is an indexed condition on

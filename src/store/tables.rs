@@ -96,7 +96,7 @@ pub(crate) fn indexes<R: Row>() -> String {
         if c.indexed {
             continue;
         }
-        let collate = if f.op == FilterOp::EqualNoCase {
+        let collate = if f.op.ignores_case() {
             " COLLATE NOCASE"
         } else {
             ""
@@ -128,7 +128,7 @@ pub(crate) fn index_leads_with<R: Row>(filter: usize, sort: Option<usize>) -> bo
     let Some(f) = c.filter else {
         return c.indexed && sort.is_none_or(|s| s == filter);
     };
-    let own = c.indexed || f.op != FilterOp::EqualNoCase;
+    let own = c.indexed || !f.op.ignores_case();
     match sort {
         None => own,
         Some(s) if s == filter => own,

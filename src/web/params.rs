@@ -380,6 +380,18 @@ mod test {
         assert!(p("min_total_time=-1").is_err());
         assert!(p("method=GE%20T").is_err());
         assert!(p("status=abc").is_err());
+        // `(no host)`: none, or an empty one; another host ignoring case.
+        let q = p("host=%28no+host%29&method=none").unwrap();
+        assert_eq!(
+            q.filter_on("host"),
+            Some(&Cond::AnyOf(vec![None, Some(String::new())]))
+        );
+        assert_eq!(q.filter_on("method"), Some(&Cond::AnyOf(vec![None])));
+        let q = p("host=Shop.Example").unwrap();
+        assert_eq!(
+            q.filter_on("host"),
+            Some(&Cond::EqualNoCase("Shop.Example".into()))
+        );
         let q = p("grpc=unavailable,4&grpc_method=SayHello&http=2&stream=3").unwrap();
         assert_eq!(
             q.filter_on("grpc"),

@@ -373,11 +373,18 @@ fn raw_path(uri: &str) -> &str {
 fn key_bytes<'r>(row: &'r ExchangeRow, keep_raw: bool, out: &mut Vec<u8>) -> Option<&'r str> {
     out.clear();
     put_text(out, row.method.as_deref(), false);
-    put_text(out, row.host.as_deref(), true);
+    put_text(out, host_of(row), true);
     if keep_raw {
         put_text(out, row.uri.as_deref().map(raw_path), false);
     }
     write_shape(row.uri.as_deref().unwrap_or(NO_TARGET), out)
+}
+
+/// The exchange's host as its endpoint has it: an empty Host header is
+/// none, as an absent one (`host=(no host)` shows both, README
+/// "Endpoints").
+fn host_of(row: &ExchangeRow) -> Option<&str> {
+    row.host.as_deref().filter(|h| !h.is_empty())
 }
 
 /// The key of a new group, made once.
@@ -388,7 +395,7 @@ fn group_key(row: &ExchangeRow, keep_raw: bool) -> GroupKey {
     };
     GroupKey {
         method: row.method.clone(),
-        host: row.host.as_deref().map(str::to_ascii_lowercase),
+        host: host_of(row).map(str::to_ascii_lowercase),
         shape,
         raw,
     }

@@ -286,3 +286,13 @@ fn exchanges_without_a_request_have_their_own_endpoint() {
     assert_eq!(set.rows[0].template, NO_TARGET);
     assert_eq!(set.rows[0].method, None);
 }
+
+#[test]
+fn an_empty_host_is_no_host() {
+    let mut rows = vec![ex("GET", "", "/a/1"), ex("GET", "", "/a/2")];
+    rows[1].host = None;
+    let set = endpoints(&rows, &Options::default());
+    assert_eq!(set.rows.len(), 1);
+    assert_eq!(set.rows[0].host, None);
+    assert_eq!(set.rows[0].count, 2);
+}

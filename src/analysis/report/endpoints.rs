@@ -25,7 +25,7 @@ crate::table! {
             .filter("method", FilterOp::EqualUpper),
         host: Option<String> = C::spec("host", "Host header")
             .sorts(Asc)
-            .filter("host", FilterOp::EqualNoCase),
+            .filter("host", FilterOp::Host),
         /// `/users/{id}/orders`: the path with its varying parts named.
         template: String = C::spec("template", "URL path with its varying parts named")
             .sorts(Asc)

@@ -30,7 +30,7 @@ crate::table! {
         version: Option<String> = C::spec("version", "HTTP version of the request line"),
         host: Option<String> = C::spec("host", "Host header")
             .sorts(Asc)
-            .filter("host", FilterOp::EqualNoCase),
+            .filter("host", FilterOp::Host),
         user_agent: Option<String> = C::spec("user agent", "User-Agent header"),
         status: Option<u16> = C::spec("status", "response status")
             .look("status")

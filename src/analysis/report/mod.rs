@@ -28,7 +28,9 @@ pub use query::{
 pub use summary::{
     histogram_edges, Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS,
 };
-pub use table::{Cell, CellError, CellValue, Column, FilterOp, FilterSpec, Kind, Row, Unit};
+pub use table::{
+    Cell, CellError, CellValue, Column, FilterOp, FilterSpec, Kind, Row, Unit, NO_HOST,
+};
 
 /// A page of the conversation table.
 pub type ConvQuery = Query<ConversationRow>;

@@ -378,6 +378,12 @@ impl Filter {
             },
             FilterOp::Equal => Cond::Equal(Cell::Text(text()?.into())),
             FilterOp::EqualNoCase => Cond::EqualNoCase(text()?),
+            // No host: none stored, or an empty one (as the endpoints
+            // group them: one endpoint).
+            FilterOp::Host if v == super::table::NO_HOST => {
+                Cond::AnyOf(vec![None, Some(String::new())])
+            }
+            FilterOp::Host => Cond::EqualNoCase(text()?),
             FilterOp::EqualUpper => {
                 let list = text()?;
                 let mut words = Vec::new();

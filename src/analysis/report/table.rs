@@ -66,6 +66,9 @@ pub enum FilterOp {
     Equal,
     /// Text equal ignoring ASCII case.
     EqualNoCase,
+    /// A host name, equal ignoring ASCII case; [`NO_HOST`] keeps the rows
+    /// without one (no Host header or `:authority`, or an empty one).
+    Host,
     /// The value upper-cased, then equal (HTTP methods).
     EqualUpper,
     /// Text containing the value.
@@ -82,6 +85,22 @@ pub enum FilterOp {
     /// ([`StatusFilter::grpc`](super::StatusFilter::grpc)).
     GrpcStatus,
 }
+
+impl FilterOp {
+    /// Whether the text compares ignoring ASCII case (the store indexes
+    /// the column `COLLATE NOCASE`).
+    pub fn ignores_case(self) -> bool {
+        matches!(self, FilterOp::EqualNoCase | FilterOp::Host)
+    }
+}
+
+/// What `host=` says for "no host": an exchange without a Host header (an
+/// HTTP/1.0 request) or `:authority`, or with an empty one, and the
+/// endpoint of such exchanges. Parentheses, as [`NO_TARGET`] has them: no
+/// DNS name or address is spelt so.
+///
+/// [`NO_TARGET`]: crate::analysis::endpoints::NO_TARGET
+pub const NO_HOST: &str = "(no host)";
 
 /// A query parameter that filters a column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

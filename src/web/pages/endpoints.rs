@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::analysis::endpoints::{series_in, Builder, Options, Series, Tally, Timeline};
 use crate::analysis::report::{
-    Cell, EndpointQuery, EndpointRow, ExchangeRow, HttpQuery, Order, Row, MAX_LIMIT,
+    Cell, EndpointQuery, EndpointRow, ExchangeRow, HttpQuery, Order, Row, MAX_LIMIT, NO_HOST,
 };
 use crate::store::{self, CaptureId, ExchangeRow as StoredExchange, Page, Store};
 use crate::time::Timestamp;
@@ -116,7 +116,11 @@ fn shown_lines(
     doc: &EndpointsDoc,
     options: &Options,
 ) -> store::Result<Vec<Series>> {
-    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+    // An empty host is none, as the endpoints have it.
+    fn given(t: &Option<String>) -> Option<&str> {
+        t.as_deref().filter(|t| !t.is_empty())
+    }
+    let same = |a: &Option<String>, b: &Option<String>| match (given(a), given(b)) {
         (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
         (None, None) => true,
         _ => false,
@@ -300,14 +304,19 @@ pub fn http_href(
     keep: &Query,
 ) -> String {
     let mut q = keep.clone();
-    if let Some(m) = method {
-        q.push("method", m);
-    }
-    if let Some(h) = host {
-        q.push("host", h);
-    }
-    q.push("template", template);
+    push_key(&mut q, method, host, template);
     q.href(&format!("{base}/http"), &[])
+}
+
+/// An endpoint's method, host and template as the filters of the HTTP
+/// view and of this page read them: each said, also when absent (`none`
+/// for no method, [`NO_HOST`] for no host), so that a link of an endpoint
+/// without one keeps only that endpoint's exchanges, not the template's
+/// on every host (README, "Endpoints").
+fn push_key(q: &mut Query, method: Option<&str>, host: Option<&str>, template: &str) {
+    q.push("method", method.unwrap_or("none"));
+    q.push("host", host.filter(|h| !h.is_empty()).unwrap_or(NO_HOST));
+    q.push("template", template);
 }
 
 /// The view state an endpoint's link carries to the HTTP view: the
@@ -606,9 +615,7 @@ pub fn line_href(
     keep: &Query,
 ) -> String {
     let mut q = keep.clone();
-    q.push("method", method.unwrap_or(""));
-    q.push("host", host.unwrap_or(""));
-    q.push("template", template);
+    push_key(&mut q, method, host, template);
     q.href(path, &[])
 }
 
@@ -705,6 +712,14 @@ mod test {
             href,
             "/c/X/http?split=%2Fusers%2F%7Bid%7D&method=GET&host=shop.example&template=%2Fusers%2F%7Bid%7D%2Forders"
         );
+        // Without a method or host (or with an empty host), the link says
+        // so: else `template=` would keep the template on every host.
+        for host in [None, Some("")] {
+            assert_eq!(
+                http_href("/c/X", None, host, "/a", &Query::default()),
+                "/c/X/http?method=none&host=%28no+host%29&template=%2Fa"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! that change something or would probe real values taken out of its
 //! pages.
 
+use crate::analysis::report::NO_HOST;
 use crate::redact::{Profile, ProfileName};
 
 /// Query parameters a viewer of a shared capture may not set: each
@@ -137,12 +138,14 @@ impl Kind {
         }
     }
 
-    /// The first parameter of `query` a viewer may not set.
+    /// The first parameter of `query` a viewer may not set. `host=(no
+    /// host)` probes no hidden value (the rows without a host), so the
+    /// link of an endpoint without one still opens in a shared view.
     pub(super) fn refused_param(&self, query: Option<&str>) -> Option<String> {
         let q = query?;
         form_urlencoded::parse(q.as_bytes())
+            .find(|(k, v)| self.refused.contains(&k.as_ref()) && !(k == "host" && v == NO_HOST))
             .map(|(k, _)| k.into_owned())
-            .find(|k| self.refused.contains(&k.as_str()))
     }
 
     /// Why `query` is refused in a view whose `hidden` columns are
@@ -465,6 +468,16 @@ mod test {
             Some("host")
         );
         assert_eq!(CAPTURE.refused_param(Some("sort=a&status=5xx")), None);
+        assert_eq!(
+            CAPTURE.refused_param(Some("host=%28no+host%29&template=%2Fa")),
+            None
+        );
+        assert_eq!(
+            CAPTURE
+                .refused_param(Some("host=%28no+host%29x"))
+                .as_deref(),
+            Some("host")
+        );
     }
 
     #[test]
