@@ -376,6 +376,29 @@ fn cond_sql(name: &str, cond: &Cond, args: &mut Vec<Value>) -> String {
                 marks.join(", ")
             )
         }
+        Cond::Endpoint(key) if key.templates.is_empty() => "0".to_string(),
+        Cond::Endpoint(key) => {
+            let marks: Vec<String> = key
+                .templates
+                .iter()
+                .map(|t| arg(Value::Text(t.clone())))
+                .collect();
+            // As the endpoints compare them: ignoring ASCII case, an empty
+            // host the same as none.
+            let method = match &key.method {
+                Some(m) => format!("method = {} COLLATE NOCASE", arg(Value::Text(m.clone()))),
+                None => "method IS NULL".to_string(),
+            };
+            let host = match key.host.as_deref().filter(|h| !h.is_empty()) {
+                Some(h) => format!("host = {} COLLATE NOCASE", arg(Value::Text(h.to_string()))),
+                None => "coalesce(host, '') = ''".to_string(),
+            };
+            format!(
+                "{ENDPOINT_GROUP} IN (SELECT {ENDPOINT_GROUP} FROM {ENDPOINT_GROUPS} \
+                 WHERE template IN ({}) AND {method} AND {host})",
+                marks.join(", ")
+            )
+        }
         Cond::Conversation(w) => format!(
             "{name} IN (SELECT id FROM {} WHERE {})",
             ConversationRow::TABLE,
@@ -456,6 +479,72 @@ mod test {
             .query_row(&sql, rusqlite::params_from_iter(args), read)
             .unwrap();
         assert_eq!(got, (41, e));
+    }
+
+    /// An endpoint's condition keeps exactly its exchanges: by its
+    /// groups' method and host, absent and empty ones alike, case aside.
+    #[test]
+    fn an_endpoint_keeps_its_groups_exchanges() {
+        use crate::analysis::report::EndpointKey;
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&ddl::<ExchangeRow>()).unwrap();
+        conn.execute_batch(&super::super::endpoints::group_tables())
+            .unwrap();
+        let groups: [(Option<&str>, Option<&str>, &str); 5] = [
+            (Some("GET"), Some("a.example"), "/x/{id}"),
+            (Some("GET"), Some("b.example"), "/x/{id}"),
+            (Some("GET"), None, "/x/{id}"),
+            (None, None, "/x/{id}"),
+            (Some("GET"), Some("a.example"), "/y"),
+        ];
+        for (g, (method, host, template)) in groups.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO endpoint_groups (endpoint_group, endpoint, method, host, template) \
+                 VALUES (?1, ?1, ?2, ?3, ?4)",
+                rusqlite::params![g as i64, method, host, template],
+            )
+            .unwrap();
+        }
+        // Group g gets g + 1 exchanges.
+        let mut id = 0;
+        for g in 0..groups.len() {
+            for _ in 0..=g {
+                insert(
+                    &conn,
+                    &insert_sql::<ExchangeRow>(),
+                    &ExchangeRow::default(),
+                    Some(id),
+                )
+                .unwrap();
+                conn.execute(
+                    "UPDATE http SET endpoint_group = ?1 WHERE id = ?2",
+                    rusqlite::params![g as i64, id as i64],
+                )
+                .unwrap();
+                id += 1;
+            }
+        }
+        let count = |method: Option<&str>, host: Option<&str>| -> i64 {
+            let q = HttpQuery::default().of_endpoint(EndpointKey {
+                templates: vec!["/x/{id}".into()],
+                method: method.map(str::to_string),
+                host: host.map(str::to_string),
+            });
+            let mut args = Vec::new();
+            let w = where_clause(&q, &mut args);
+            conn.query_row(
+                &format!("SELECT count(*) FROM http {w}"),
+                rusqlite::params_from_iter(args),
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(count(Some("GET"), Some("A.Example")), 1);
+        assert_eq!(count(Some("get"), Some("b.example")), 2);
+        assert_eq!(count(Some("GET"), None), 3);
+        assert_eq!(count(Some("GET"), Some("")), 3);
+        assert_eq!(count(None, None), 4);
+        assert_eq!(count(Some("PUT"), Some("a.example")), 0);
     }
 
     #[test]

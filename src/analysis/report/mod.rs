@@ -22,8 +22,8 @@ pub use dns::{status as dns_status, DnsRow};
 pub use endpoints::EndpointRow;
 pub use exchanges::ExchangeRow;
 pub use query::{
-    shown, Cond, Filter, Order, Query, QueryError, SortKey, StatusFilter, StatusMatch, MAX_LIMIT,
-    MAX_OFFSET,
+    shown, Cond, EndpointKey, Filter, Order, Query, QueryError, SortKey, StatusFilter, StatusMatch,
+    MAX_LIMIT, MAX_OFFSET,
 };
 pub use summary::{
     histogram_edges, Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS,

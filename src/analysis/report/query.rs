@@ -308,6 +308,20 @@ pub enum Cond {
     /// undone). A cell alone cannot tell: the store answers it by the
     /// group it stored with each exchange.
     Templates(Vec<String>),
+    /// The exchanges of one endpoint: [`Cond::Templates`] narrowed to the
+    /// groups of its method and host, so that the store reads only them
+    /// (the endpoints page's line of an endpoint).
+    Endpoint(Box<EndpointKey>),
+}
+
+/// An endpoint as [`Cond::Endpoint`] names it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EndpointKey {
+    /// Its templates as the analysis inferred them (renames undone).
+    pub templates: Vec<String>,
+    /// `None`: the exchanges had none (an empty host is none).
+    pub method: Option<String>,
+    pub host: Option<String>,
 }
 
 impl Cond {
@@ -582,6 +596,19 @@ impl<R: Row> Query<R> {
                 column,
                 param: "template",
                 cond: Cond::Templates(templates),
+            });
+        }
+        self
+    }
+
+    /// Keeps the exchanges of one endpoint (see [`Cond::Endpoint`]), with
+    /// the filters set before.
+    pub fn of_endpoint(mut self, key: EndpointKey) -> Query<R> {
+        if let Some((column, _)) = R::column("uri") {
+            self.filters.push(Filter {
+                column,
+                param: "template",
+                cond: Cond::Endpoint(Box::new(key)),
             });
         }
         self

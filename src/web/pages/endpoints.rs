@@ -21,7 +21,8 @@ use serde::Serialize;
 
 use crate::analysis::endpoints::{series_in, Builder, Options, Series, Tally, Timeline};
 use crate::analysis::report::{
-    Cell, EndpointQuery, EndpointRow, ExchangeRow, HttpQuery, Order, Row, MAX_LIMIT, NO_HOST,
+    Cell, EndpointKey, EndpointQuery, EndpointRow, ExchangeRow, HttpQuery, Order, Row, MAX_LIMIT,
+    NO_HOST,
 };
 use crate::store::{self, CaptureId, ExchangeRow as StoredExchange, Page, Store};
 use crate::time::Timestamp;
@@ -144,7 +145,18 @@ fn shown_lines(
         };
         let mut times = Vec::new();
         loop {
-            let page = exchanges(s, id, &scan, Some(&filter))?;
+            // Without splits the store reads only this endpoint's groups;
+            // the check below is for the exchanges regrouped with splits.
+            let page = if options.split.is_empty() {
+                let key = EndpointKey {
+                    templates: options.templates_shown_as(&row.template),
+                    method: row.method.clone(),
+                    host: given(&row.host).map(str::to_string),
+                };
+                s.exchanges(id, &scan.clone().of_endpoint(key))?
+            } else {
+                exchanges(s, id, &scan, Some(&filter))?
+            };
             let got = page.items.len();
             scan.after = page.items.last().map(|e| e.id);
             times.extend(page.items.iter().filter_map(|e| {
