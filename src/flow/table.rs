@@ -521,20 +521,25 @@ impl<H: FlowHandler> FlowTable<H> {
         let key = Key::new(Proto::Udp, s, d);
         let handler = &mut self.handler;
         let next_id = &mut self.next_id;
-        let entry = self.map.entry(key).or_insert_with(|| {
-            let conv = new_conversation(next_id, Proto::Udp, s, d, None);
-            let dir = if conv.client == s {
-                Dir::ToServer
-            } else {
-                Dir::ToClient
-            };
-            let conn = handler.open_udp(&conv, dir, udp.payload).map(Box::new);
-            Entry {
-                conv,
-                tcp: None,
-                conn,
+        // A match, not `or_insert_with`: the closure was a call per
+        // datagram (and a VXLAN packet is two datagrams' worth of lookups).
+        let entry = match self.map.entry(key) {
+            MapEntry::Occupied(o) => o.into_mut(),
+            MapEntry::Vacant(v) => {
+                let conv = new_conversation(next_id, Proto::Udp, s, d, None);
+                let dir = if conv.client == s {
+                    Dir::ToServer
+                } else {
+                    Dir::ToClient
+                };
+                let conn = handler.open_udp(&conv, dir, udp.payload).map(Box::new);
+                v.insert(Entry {
+                    conv,
+                    tcp: None,
+                    conn,
+                })
             }
-        });
+        };
 
         let dir = if entry.conv.client == s {
             Dir::ToServer
