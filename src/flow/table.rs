@@ -519,26 +519,18 @@ impl<H: FlowHandler> FlowTable<H> {
         let s = SocketAddr::new(src, udp.src_port);
         let d = SocketAddr::new(dst, udp.dst_port);
         let key = Key::new(Proto::Udp, s, d);
-        let handler = &mut self.handler;
-        let next_id = &mut self.next_id;
-        // A match, not `or_insert_with`: the closure was a call per
-        // datagram (and a VXLAN packet is two datagrams' worth of lookups).
-        let entry = match self.map.entry(key) {
-            MapEntry::Occupied(o) => o.into_mut(),
-            MapEntry::Vacant(v) => {
-                let conv = new_conversation(next_id, Proto::Udp, s, d, None);
-                let dir = if conv.client == s {
-                    Dir::ToServer
-                } else {
-                    Dir::ToClient
-                };
-                let conn = handler.open_udp(&conv, dir, udp.payload).map(Box::new);
-                v.insert(Entry {
-                    conv,
-                    tcp: None,
-                    conn,
-                })
-            }
+        // A lookup, and the entry API only for a new flow: `entry` moved
+        // the key into the entry on every datagram (and a VXLAN packet is
+        // two datagrams' worth of lookups).
+        let entry = match self.map.get_mut(&key) {
+            Some(entry) => entry,
+            None => Self::open_udp(
+                &mut self.map,
+                &mut self.next_id,
+                &mut self.handler,
+                (key, s, d),
+                udp.payload,
+            ),
         };
 
         let dir = if entry.conv.client == s {
@@ -568,6 +560,30 @@ impl<H: FlowHandler> FlowTable<H> {
         };
         self.handler
             .packet(&entry.conv, entry.conn.as_deref_mut(), &info);
+    }
+
+    /// A UDP flow's first datagram: its conversation, and the analyzer
+    /// that claims it (if one does).
+    #[inline(never)]
+    fn open_udp<'m>(
+        map: &'m mut FxHashMap<Key, Entry<H::Conn>>,
+        next_id: &mut u64,
+        handler: &mut H,
+        (key, s, d): (Key, SocketAddr, SocketAddr),
+        payload: &[u8],
+    ) -> &'m mut Entry<H::Conn> {
+        let conv = new_conversation(next_id, Proto::Udp, s, d, None);
+        let dir = if conv.client == s {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        let conn = handler.open_udp(&conv, dir, payload).map(Box::new);
+        map.entry(key).or_insert(Entry {
+            conv,
+            tcp: None,
+            conn,
+        })
     }
 
     /// Counts a TCP segment and feeds reassembly.

@@ -152,7 +152,10 @@ impl From<wire::Error> for DecodeIssue {
     }
 }
 
-/// Decodes one frame down to its transport header.
+/// Decodes one frame down to its transport header. Inlined: the packet
+/// is then built where the caller keeps it, not returned through memory
+/// (a tunnelled packet is decoded twice).
+#[inline]
 pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeIssue> {
     let net = link::network(frame.link_type, frame.data).map_err(DecodeIssue::Link)?;
     match net.ethertype {
