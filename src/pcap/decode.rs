@@ -152,7 +152,11 @@ impl From<wire::Error> for DecodeIssue {
     }
 }
 
-/// Decodes one frame down to its transport header.
+/// Decodes one frame down to its transport header. Marked inline so the
+/// packet could be built where the caller keeps it (a tunnelled packet is
+/// decoded twice); rustc keeps it out of line today, and forcing it
+/// (`inline(always)`) saved only 0.3% of an analysis's instructions.
+#[inline]
 pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeIssue> {
     let net = link::network(frame.link_type, frame.data).map_err(DecodeIssue::Link)?;
     match net.ethertype {

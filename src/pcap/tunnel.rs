@@ -347,7 +347,9 @@ fn gre_payload(payload: &[u8], hop: impl Fn(Kind, Option<u32>) -> Hop) -> Decap<
 
 /// The packet inside a UDP datagram to `dst_port` (one [`is_udp_port`]
 /// accepted). A VXLAN header without its I flag is not VXLAN: the port
-/// is then some other service's.
+/// is then some other service's. Inlined into its one caller in the
+/// pipeline: the `Decap` is then never built in memory and copied back.
+#[inline(always)]
 pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<Decap<'_>> {
     const VXLAN_I_FLAG: u8 = 0x08;
     let hop = |kind, id| Hop {
