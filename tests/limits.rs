@@ -151,6 +151,52 @@ fn get_on_new_connection(s: &Server, header: &str) -> TcpStream {
     conn
 }
 
+/// An upload refused before its body was read (413 here) still gets its
+/// answer while it is sending the body: the server reads and drops the
+/// rest before closing (lingering close) instead of resetting the
+/// connection under a client that is still writing.
+#[test]
+fn a_client_still_sending_a_refused_body_reads_the_answer() {
+    let s = Server::start(&fresh_dir("limits-linger"), &["--max-upload", "64KiB"]);
+    let body = vec![0u8; 600 << 10];
+    let outcomes: Vec<String> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..5)
+                        .map(|_| {
+                            let mut conn = TcpStream::connect(addr(&s)).unwrap();
+                            let sent = write!(
+                                conn,
+                                "POST /api/captures HTTP/1.1\r\nHost: {}\r\n\
+                                 Content-Type: application/octet-stream\r\n\
+                                 Content-Length: {}\r\n\r\n",
+                                addr(&s),
+                                body.len()
+                            )
+                            .and_then(|()| conn.write_all(&body));
+                            if let Err(e) = sent {
+                                return format!("sending the body failed: {e}");
+                            }
+                            let (answer, _) = read_until_closed(&mut conn);
+                            answer.lines().next().unwrap_or("").to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect()
+    });
+    let refused = outcomes
+        .iter()
+        .filter(|o| o.starts_with("HTTP/1.1 413"))
+        .count();
+    assert_eq!(refused, 40, "{outcomes:?}");
+}
+
 #[test]
 fn an_upload_larger_than_the_free_space_gets_507_at_once() {
     let data = fresh_dir("limits-full");

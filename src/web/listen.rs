@@ -4,7 +4,9 @@
 //! waits for a request), at most `max_connections` at once and
 //! `max_per_client` from one address, and a graceful shutdown that stops
 //! accepting and lets the requests in flight (uploads) finish, for at most
-//! `shutdown_grace`.
+//! `shutdown_grace`. Every connection ends with a lingering close
+//! ([`linger`]), so an answer given before a body was read reaches a
+//! client still sending it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -84,8 +86,35 @@ impl Drop for ClientSlot {
 
 /// Most time spent telling a refused client why, before closing.
 const REFUSAL_WRITE: Duration = Duration::from_secs(1);
-/// Most bytes of a refused client's request read (and dropped) meanwhile.
-const REFUSAL_DRAIN: usize = 64 << 10;
+/// Most time a closing connection reads (and drops) what its client
+/// still sends ([`linger`]).
+const LINGER: Duration = Duration::from_secs(2);
+/// Most bytes read meanwhile.
+const LINGER_DRAIN: usize = 1 << 20;
+
+/// Closes a connection so that its client can read the answer: our side
+/// is shut down (the client sees the end), then what the client still
+/// sends (the rest of a body answered early: 413, 507, 429) is read and
+/// dropped until it closes too, for at most [`LINGER`] and
+/// [`LINGER_DRAIN`] bytes. Closing with bytes unread would reset the
+/// connection, and a client still writing its body would see the reset
+/// instead of the answer (nginx's lingering close).
+async fn linger(mut stream: TcpStream) {
+    let drain = async {
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        let mut left = LINGER_DRAIN;
+        while left > 0 {
+            let n = stream.read(&mut sink).await?;
+            if n == 0 {
+                break;
+            }
+            left = left.saturating_sub(n);
+        }
+        std::io::Result::Ok(())
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
+}
 
 /// Answers 429 on a connection over its client's cap, and closes it.
 async fn refuse_over_cap(mut stream: TcpStream, max: usize) {
@@ -98,23 +127,11 @@ async fn refuse_over_cap(mut stream: TcpStream, max: usize) {
          content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
-    let answer_then_drain = async {
-        stream.write_all(answer.as_bytes()).await?;
-        stream.shutdown().await?;
-        // Closing with the client's request unread would reset the
-        // connection and could drop the answer before it is read.
-        let mut sink = [0u8; 4096];
-        let mut left = REFUSAL_DRAIN;
-        while left > 0 {
-            let n = stream.read(&mut sink).await?;
-            if n == 0 {
-                break;
-            }
-            left = left.saturating_sub(n);
-        }
-        std::io::Result::Ok(())
-    };
-    let _ = tokio::time::timeout(REFUSAL_WRITE, answer_then_drain).await;
+    if let Ok(Ok(())) =
+        tokio::time::timeout(REFUSAL_WRITE, stream.write_all(answer.as_bytes())).await
+    {
+        linger(stream).await;
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
@@ -155,7 +172,13 @@ pub(crate) async fn serve(
             continue;
         };
         // The peer's address, for the auth guard (trusted proxies, rate limits).
-        let service = TowerToHyperService::new(AddExtension::new(app.clone(), ConnectInfo(peer)));
+        let app = TowerToHyperService::new(AddExtension::new(app.clone(), ConnectInfo(peer)));
+        // Boxed, so that the connection can be polled without hyper's
+        // shutdown of the socket and handed back for `linger`.
+        let service = hyper::service::service_fn(move |req| {
+            let app = app.clone();
+            Box::pin(async move { hyper::service::Service::call(&app, req).await })
+        });
         let mut closed = closed.clone();
         tokio::spawn(async move {
             let _slots = (slot, client_slot);
@@ -163,13 +186,16 @@ pub(crate) async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            let mut conn = std::pin::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => return,
-                _ = closed.wait_for(|c| *c) => conn.as_mut().graceful_shutdown(),
+            let mut conn = builder.serve_connection(TokioIo::new(stream), service);
+            let ended = tokio::select! {
+                _ = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => true,
+                _ = closed.wait_for(|c| *c) => false,
+            };
+            if !ended {
+                std::pin::Pin::new(&mut conn).graceful_shutdown();
+                let _ = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)).await;
             }
-            let _ = conn.await;
+            linger(conn.into_parts().io.into_inner()).await;
         });
     }
     drop(listener);
