@@ -158,7 +158,7 @@ impl SqliteResults {
         conn.execute_batch(&results_tables())?;
         conn.execute_batch("BEGIN")?;
         Ok(SqliteResults {
-            rows: Some(RowWriter::start(conn)?),
+            rows: Some(RowWriter::start(conn, id.to_string())?),
             conn: None,
             id,
             tmp_path,

@@ -180,7 +180,7 @@ fn value(cell: Cell<'_>) -> Value {
 }
 
 /// Binds one cell, borrowing its text.
-fn bind(stmt: &mut rusqlite::CachedStatement<'_>, at: usize, cell: &Cell<'_>) -> Result<()> {
+fn bind(stmt: &mut rusqlite::Statement<'_>, at: usize, cell: &Cell<'_>) -> Result<()> {
     match cell {
         Cell::Null => stmt.raw_bind_parameter(at, rusqlite::types::Null)?,
         Cell::Int(n) => stmt.raw_bind_parameter(at, n)?,
@@ -213,6 +213,18 @@ pub(crate) fn insert_with<R: Row>(
     extra: &[i64],
 ) -> Result<()> {
     let mut stmt = conn.prepare_cached(sql)?;
+    insert_into(&mut stmt, row, own_id, extra)
+}
+
+/// [`insert_with`] by a statement prepared from the table's
+/// [`insert_sql_with`] and held by the caller (the results writer: no
+/// statement cache lookup per row).
+pub(crate) fn insert_into<R: Row>(
+    stmt: &mut rusqlite::Statement<'_>,
+    row: &R,
+    own_id: Option<u64>,
+    extra: &[i64],
+) -> Result<()> {
     let mut at = 1;
     if has_own_id::<R>() {
         let id = crate::analysis::report::table::int(own_id.unwrap_or(0));
@@ -221,7 +233,7 @@ pub(crate) fn insert_with<R: Row>(
     }
     for c in R::COLUMNS {
         let cell = (c.get)(row);
-        bind(&mut stmt, at, &cell)?;
+        bind(stmt, at, &cell)?;
         at += 1;
         if c.kind == Kind::Addr {
             match &cell {
