@@ -43,6 +43,26 @@ fn tunnel_of(convs: &[Conversation], client: &str) -> Option<String> {
     conv.tunnel.map(|t| t.to_string())
 }
 
+/// Each client's conversation names its tunnel as `want` says.
+fn assert_tunnels(convs: &[Conversation], cases: &[(&str, String)]) {
+    for (client, want) in cases {
+        assert_eq!(
+            tunnel_of(convs, client).as_deref(),
+            Some(want.as_str()),
+            "{client}"
+        );
+    }
+}
+
+/// Packets of the conversations that came through a tunnel.
+fn tunnelled_packets(convs: &[Conversation]) -> u64 {
+    convs
+        .iter()
+        .filter(|c| c.tunnel.is_some())
+        .map(|c| c.packets())
+        .sum()
+}
+
 #[test]
 fn conversations_name_the_tunnel_that_carried_them() {
     let (summary, convs) = analyze(&dir().join("tunnels.pcap"));
@@ -75,13 +95,7 @@ fn conversations_name_the_tunnel_that_carried_them() {
             format!("gre {outer} / 4in4 10.8.0.1→10.8.0.2"),
         ),
     ];
-    for (client, want) in cases {
-        assert_eq!(
-            tunnel_of(&convs, client).as_deref(),
-            Some(&*want),
-            "{client}"
-        );
-    }
+    assert_tunnels(&convs, &cases);
     // MPLS labels and a PPPoE session name the path, without endpoints.
     for (client, want) in [
         ("172.16.14.1:40014", "mpls labels 100/200"),
@@ -97,11 +111,7 @@ fn conversations_name_the_tunnel_that_carried_them() {
     }
     // The outer VXLAN flow is a conversation of its own, as in tshark.
     assert_eq!(tunnel_of(&convs, "192.0.2.1:33333"), None);
-    let inner: u64 = convs
-        .iter()
-        .filter(|c| c.tunnel.is_some())
-        .map(|c| c.packets())
-        .sum();
+    let inner = tunnelled_packets(&convs);
     assert_eq!(inner, 19 * 10, "every packet of the 19 tunnels found");
 }
 
@@ -159,24 +169,17 @@ fn vxlan_gpe_and_gtp_u_are_opened() {
     assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
     let outer = "192.0.2.1→192.0.2.2";
     let gn = "10.100.0.1→10.100.0.2";
-    for (client, want) in [
-        ("172.16.80.1:40080", format!("vxlan-gpe vni 50 {outer}")),
-        ("[fd00:81::1]:50081", format!("vxlan-gpe vni 51 {outer}")),
-        ("172.16.82.1:40082", format!("vxlan-gpe vni 52 {outer}")),
-        ("172.16.83.1:40083", format!("gtp-u teid 256 {gn}")),
-        ("[fd00:84::1]:50084", format!("gtp-u teid 512 {gn}")),
-    ] {
-        assert_eq!(
-            tunnel_of(&convs, client).as_deref(),
-            Some(&*want),
-            "{client}"
-        );
-    }
-    let inner: u64 = convs
-        .iter()
-        .filter(|c| c.tunnel.is_some())
-        .map(|c| c.packets())
-        .sum();
+    assert_tunnels(
+        &convs,
+        &[
+            ("172.16.80.1:40080", format!("vxlan-gpe vni 50 {outer}")),
+            ("[fd00:81::1]:50081", format!("vxlan-gpe vni 51 {outer}")),
+            ("172.16.82.1:40082", format!("vxlan-gpe vni 52 {outer}")),
+            ("172.16.83.1:40083", format!("gtp-u teid 256 {gn}")),
+            ("[fd00:84::1]:50084", format!("gtp-u teid 512 {gn}")),
+        ],
+    );
+    let inner = tunnelled_packets(&convs);
     assert_eq!(inner, 5 * 10);
     // 10 inner conversations, 6 outer VXLAN-GPE flows, one GTP-U flow.
     assert_eq!(convs.len(), 17);
@@ -192,24 +195,17 @@ fn a_tunnel_in_a_fragmented_datagram_is_opened_after_reassembly() {
     let (summary, convs) = analyze(&dir().join("fragmented.pcap"));
     assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
     let outer = "192.0.2.1→192.0.2.2";
-    for (client, want) in [
-        ("172.16.60.1:40060", format!("gre {outer}")),
-        ("172.16.60.1:50060", format!("gre {outer}")),
-        ("172.16.61.1:40061", format!("vxlan vni 61 {outer}")),
-        ("172.16.61.1:50061", format!("vxlan vni 61 {outer}")),
-        ("172.16.63.1:40063", format!("gre {outer}")),
-    ] {
-        assert_eq!(
-            tunnel_of(&convs, client).as_deref(),
-            Some(&*want),
-            "{client}"
-        );
-    }
-    let inner: u64 = convs
-        .iter()
-        .filter(|c| c.tunnel.is_some())
-        .map(|c| c.packets())
-        .sum();
+    assert_tunnels(
+        &convs,
+        &[
+            ("172.16.60.1:40060", format!("gre {outer}")),
+            ("172.16.60.1:50060", format!("gre {outer}")),
+            ("172.16.61.1:40061", format!("vxlan vni 61 {outer}")),
+            ("172.16.61.1:50061", format!("vxlan vni 61 {outer}")),
+            ("172.16.63.1:40063", format!("gre {outer}")),
+        ],
+    );
+    let inner = tunnelled_packets(&convs);
     assert_eq!(inner, 3 * 10);
     assert_eq!(summary.protocols.get("other-ip"), None);
     let plain: SocketAddr = "172.16.62.1:40062".parse().unwrap();

@@ -480,6 +480,17 @@ impl Output for Collect {
 }
 
 impl HeldForRows {
+    /// Nothing held yet, keeping the conversations `keep` passes.
+    fn new(keep: ConvWhere) -> HeldForRows {
+        HeldForRows {
+            keep,
+            passed: IdSet::default(),
+            open: HashMap::new(),
+            most_held: 0,
+            held: 0,
+        }
+    }
+
     fn count_held(&mut self, before: usize, after: usize) {
         self.held = self.held + after - before;
         self.most_held = self.most_held.max(self.held);
@@ -775,13 +786,9 @@ pub fn run(request: Request) -> anyhow::Result<()> {
     };
     let mut out = Collect {
         keep,
-        rows: split.rows.map(|rows| HeldForRows {
-            keep: ConvWhere::of(&rows),
-            passed: IdSet::default(),
-            open: HashMap::new(),
-            most_held: 0,
-            held: 0,
-        }),
+        rows: split
+            .rows
+            .map(|rows| HeldForRows::new(ConvWhere::of(&rows))),
         lookups: 0,
         by_class: [0; 6],
         progress,
@@ -1097,13 +1104,7 @@ mod test {
         let rows = tracedeck::filter::split(expr).unwrap().rows;
         Collect {
             keep,
-            rows: rows.map(|rows| HeldForRows {
-                keep: ConvWhere::of(&rows),
-                passed: IdSet::default(),
-                open: HashMap::new(),
-                most_held: 0,
-                held: 0,
-            }),
+            rows: rows.map(|rows| HeldForRows::new(ConvWhere::of(&rows))),
             lookups: 0,
             by_class: [0; 6],
             progress: ProgressLine::new(

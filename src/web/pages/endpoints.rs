@@ -315,9 +315,7 @@ pub fn http_href(
     template: &str,
     keep: &Query,
 ) -> String {
-    let mut q = keep.clone();
-    push_key(&mut q, method, host, template);
-    q.href(&format!("{base}/http"), &[])
+    line_href(&format!("{base}/http"), method, host, template, keep)
 }
 
 /// An endpoint's method, host and template as the filters of the HTTP
