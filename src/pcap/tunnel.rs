@@ -351,7 +351,6 @@ fn gre_payload(payload: &[u8], hop: impl Fn(Kind, Option<u32>) -> Hop) -> Decap<
 /// pipeline: the `Decap` is then never built in memory and copied back.
 #[inline(always)]
 pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<Decap<'_>> {
-    const VXLAN_I_FLAG: u8 = 0x08;
     let hop = |kind, id| Hop {
         kind,
         ends: Some((src, dst)),
@@ -378,7 +377,7 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
         });
     }
     match dst_port {
-        vxlan::PORT_GPE => return Some(vxlan_gpe(payload, hop)),
+        vxlan::PORT_GPE => return vxlan_gpe(payload, hop),
         gtp::PORT => return gtp_u(payload, hop),
         _ => {}
     }
@@ -393,36 +392,44 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
     })
 }
 
+/// VXLAN's (and VXLAN-GPE's) flag saying the VNI is valid.
+const VXLAN_I_FLAG: u8 = 0x08;
 /// VXLAN-GPE's flag saying the next-protocol byte is set.
 const VXLAN_GPE_P_FLAG: u8 = 0x04;
 
 /// VXLAN-GPE: what follows is the header's next protocol.
-fn vxlan_gpe(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Decap<'_> {
-    let Ok(v) = vxlan::Packet::new_checked(payload) else {
-        return undecoded("VXLAN-GPE with a broken header", None);
-    };
+fn vxlan_gpe(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Option<Decap<'_>> {
+    // Too short, or without the I flag (a valid VNI): another program's
+    // datagram on the port, left plain as VXLAN and GTP-U leave theirs.
+    let v = vxlan::Packet::new_checked(payload).ok()?;
+    if payload.first().is_none_or(|f| f & VXLAN_I_FLAG == 0) {
+        return None;
+    }
     // Without the P flag the next-protocol byte means nothing and an
     // Ethernet frame follows, as in plain VXLAN.
     if payload.first().is_none_or(|f| f & VXLAN_GPE_P_FLAG == 0) {
-        return Decap::Inner {
+        return Some(Decap::Inner {
             hop: hop(Kind::VxlanGpe, v.vni()),
             link: LinkType::ETHERNET,
             data: v.payload(),
-        };
+        });
     }
     let link = match v.next_protocol() {
         vxlan::GPE_IPV4 | vxlan::GPE_IPV6 => LinkType::RAW,
         vxlan::GPE_ETHERNET => LinkType::ETHERNET,
         vxlan::GPE_MPLS => link::MPLS,
         other => {
-            return undecoded("VXLAN-GPE carrying protocol", Some(u32::from(other)));
+            return Some(undecoded(
+                "VXLAN-GPE carrying protocol",
+                Some(u32::from(other)),
+            ));
         }
     };
-    Decap::Inner {
+    Some(Decap::Inner {
         hop: hop(Kind::VxlanGpe, v.vni()),
         link,
         data: v.payload(),
-    }
+    })
 }
 
 /// GTP-U: a G-PDU carries a user's IP packet; its other messages (echo,

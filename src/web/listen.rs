@@ -127,11 +127,13 @@ async fn refuse_over_cap(mut stream: TcpStream, max: usize) {
          content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
-    if let Ok(Ok(())) =
-        tokio::time::timeout(REFUSAL_WRITE, stream.write_all(answer.as_bytes())).await
-    {
-        linger(stream).await;
-    }
+    // One bound for the whole refusal, as it holds no connection slot.
+    let _ = tokio::time::timeout(REFUSAL_WRITE, async {
+        if stream.write_all(answer.as_bytes()).await.is_ok() {
+            linger(stream).await;
+        }
+    })
+    .await;
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
@@ -176,8 +178,7 @@ pub(crate) async fn serve(
         // Boxed, so that the connection can be polled without hyper's
         // shutdown of the socket and handed back for `linger`.
         let service = hyper::service::service_fn(move |req| {
-            let app = app.clone();
-            Box::pin(async move { hyper::service::Service::call(&app, req).await })
+            Box::pin(hyper::service::Service::call(&app, req))
         });
         let mut closed = closed.clone();
         tokio::spawn(async move {

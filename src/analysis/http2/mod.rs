@@ -768,6 +768,11 @@ impl StreamSink for Http2 {
             // A DATA frame may have been cut: its messages are not known.
             s.lose_messages(from_client);
         }
+        // A reset stream still takes the frames in flight, so its count
+        // is as broken.
+        for (_, s) in self.reset.iter_mut() {
+            s.lose_messages(from_client);
+        }
         self.note(format!(
             "{len} bytes missing from the capture in the {}'s frames",
             peer(self.is_client(dir))
