@@ -144,16 +144,16 @@ fn shown_lines(
             ..HttpQuery::default()
         };
         let mut times = Vec::new();
+        // Without splits the store reads only this endpoint's groups; the
+        // check below is for the exchanges regrouped with splits.
+        let key = options.split.is_empty().then(|| EndpointKey {
+            templates: options.templates_shown_as(&row.template),
+            method: row.method.clone(),
+            host: given(&row.host).map(str::to_string),
+        });
         loop {
-            // Without splits the store reads only this endpoint's groups;
-            // the check below is for the exchanges regrouped with splits.
-            let page = if options.split.is_empty() {
-                let key = EndpointKey {
-                    templates: options.templates_shown_as(&row.template),
-                    method: row.method.clone(),
-                    host: given(&row.host).map(str::to_string),
-                };
-                s.exchanges(id, &scan.clone().of_endpoint(key))?
+            let page = if let Some(key) = &key {
+                s.exchanges(id, &scan.clone().of_endpoint(key.clone()))?
             } else {
                 exchanges(s, id, &scan, Some(&filter))?
             };

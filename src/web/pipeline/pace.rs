@@ -67,8 +67,7 @@ impl Pace {
 /// pace's bytes received in it.
 pub(crate) struct Paced<S> {
     inner: S,
-    min_bytes: u64,
-    span: Duration,
+    pace: Pace,
     /// Started at the first poll: time before the server reads at all
     /// (its blocking pool busy, a queue of requests) is not the client's.
     window: Option<Pin<Box<Sleep>>>,
@@ -79,8 +78,7 @@ impl<S> Paced<S> {
     pub(crate) fn new(inner: S, pace: Pace) -> Paced<S> {
         Paced {
             inner,
-            min_bytes: pace.min_bytes,
-            span: pace.window,
+            pace,
             window: None,
             got: 0,
         }
@@ -88,16 +86,12 @@ impl<S> Paced<S> {
 
     /// At the end of a window: an error if it was too slow, else a new window.
     fn next_window(&mut self) -> Result<(), BoxError> {
-        if self.got < self.min_bytes {
-            let pace = Pace {
-                min_bytes: self.min_bytes,
-                window: self.span,
-            };
-            return Err(format!("the body arrived slower than {pace}: given up").into());
+        if self.got < self.pace.min_bytes {
+            return Err(format!("the body arrived slower than {}: given up", self.pace).into());
         }
         self.got = 0;
         if let Some(w) = self.window.as_mut() {
-            w.as_mut().reset(Instant::now() + self.span);
+            w.as_mut().reset(Instant::now() + self.pace.window);
         }
         Ok(())
     }
@@ -113,7 +107,7 @@ where
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if this.window.is_none() {
-            this.window = Some(Box::pin(tokio::time::sleep(this.span)));
+            this.window = Some(Box::pin(tokio::time::sleep(this.pace.window)));
         }
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
