@@ -236,23 +236,49 @@ impl RecordFile {
         }
     }
 
+    /// The packet block before `offset`, walking back block by block over
+    /// their trailing lengths. The bytes before are read a window
+    /// ([`PREVIOUS_WINDOW`]) at a time, so many small blocks cost one read
+    /// and not two each: a walk costs about the bytes it walks back over
+    /// (a block longer than the window, two reads), which is what a
+    /// caller's bound on bytes walked (the stream view's fragment search)
+    /// counts.
     fn previous_block(&self, order: Order, offset: u64) -> Result<Option<u64>> {
         let mut at = offset;
+        // File bytes from `window_at` on.
+        let mut window: Vec<u8> = Vec::new();
+        let mut window_at = offset;
         for _ in 0..MAX_LEADING_BLOCKS {
-            let mut trailer = [0u8; BLOCK_TRAILER_LEN];
             let Some(from) = at.checked_sub(BLOCK_TRAILER_LEN as u64) else {
                 return Ok(None);
             };
-            if read_full(&self.file, from, &mut trailer)? < BLOCK_TRAILER_LEN {
-                return Ok(None);
+            if from < window_at {
+                let start = at.saturating_sub(PREVIOUS_WINDOW as u64);
+                window.resize((at - start) as usize, 0);
+                let got = read_full(&self.file, start, &mut window)?;
+                window.truncate(got);
+                window_at = start;
             }
-            let len = order.u32(&trailer) as usize;
+            let rel = (from - window_at) as usize;
+            let Some(trailer) = window.get(rel..rel + BLOCK_TRAILER_LEN) else {
+                return Ok(None);
+            };
+            let len = order.u32(trailer) as usize;
             if !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&len) || len as u64 > at {
                 return Ok(None);
             }
             let start = at - len as u64;
             let mut h = [0u8; MIN_BLOCK_LEN];
-            let n = read_full(&self.file, start, &mut h)?;
+            let in_window = start
+                .checked_sub(window_at)
+                .and_then(|rel| window.get(rel as usize..rel as usize + MIN_BLOCK_LEN));
+            let n = match in_window {
+                Some(bytes) => {
+                    h.copy_from_slice(bytes);
+                    MIN_BLOCK_LEN
+                }
+                None => read_full(&self.file, start, &mut h)?,
+            };
             let Ok(block) = Block::new_checked(&h[..n], order) else {
                 return Ok(None);
             };
@@ -428,6 +454,34 @@ mod test {
             None,
             "past PREVIOUS_MAX_LEN"
         );
+    }
+
+    /// Between two packets, 3000 small blocks that hold none, and a
+    /// packet block longer than the window before them: the walk back
+    /// finds the packet before over both (reading the small ones a window
+    /// at a time).
+    #[test]
+    fn the_packet_block_before_is_found_over_many_small_blocks() {
+        let mut file = pcapng_file();
+        let packet = |body: &[u8]| {
+            let mut epb = vec![0u8; 12];
+            epb.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            epb.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            epb.extend_from_slice(body);
+            ng_block(BLOCK_ENHANCED_PACKET, &epb)
+        };
+        let big = file.len() as u64;
+        file.extend(packet(&[7; 10_000]));
+        for _ in 0..3000 {
+            file.extend(ng_block(0x0BAD, &[]));
+        }
+        let last = file.len() as u64;
+        file.extend(packet(b"last"));
+        let path = write_tmp("small-blocks.pcapng", &file);
+        let f = RecordFile::open(&path).unwrap();
+        assert_eq!(f.previous(last).unwrap(), Some(big));
+        let mut buf = Vec::new();
+        assert_eq!(f.read_at(big, &mut buf).unwrap().caplen, 10_000);
     }
 
     /// A section header, an interface, two packets with a statistics
