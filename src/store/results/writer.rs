@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use rusqlite::{params, Connection};
 
 use super::super::endpoints::ENDPOINT_GROUP;
+use super::super::schema::PACKET_RECORDS;
 use super::super::{tables, Error, Result};
 use crate::analysis::endpoints::GroupId;
 use crate::analysis::report::{self, ConversationRow};
@@ -33,7 +34,12 @@ const BATCHES_IN_FLIGHT: usize = 8;
 /// is reused, so a large variant costs a copy, not an allocation.
 #[allow(clippy::large_enum_variant)]
 enum Write {
-    Conversation(ConversationRow),
+    Conversation {
+        row: ConversationRow,
+        /// Its packet records, when it keeps them in its row
+        /// ([`super::super::schema::INLINE_RECORDS`]).
+        records: Option<Vec<u8>>,
+    },
     Exchange {
         id: u64,
         row: report::ExchangeRow,
@@ -91,8 +97,15 @@ impl RowWriter {
         })
     }
 
-    pub(super) fn conversation(&mut self, row: ConversationRow) -> Result<()> {
-        self.push(Write::Conversation(row), 0)
+    /// A conversation's row, with its packet records when it keeps them
+    /// in the row.
+    pub(super) fn conversation(
+        &mut self,
+        row: ConversationRow,
+        records: Option<Vec<u8>>,
+    ) -> Result<()> {
+        let len = records.as_ref().map_or(0, Vec::len);
+        self.push(Write::Conversation { row, records }, len)
     }
 
     pub(super) fn exchange(
@@ -214,7 +227,9 @@ fn write_all(
     abandon: &AtomicBool,
     label: &str,
 ) -> Result<()> {
-    let mut conversation = conn.prepare(&tables::insert_sql::<ConversationRow>())?;
+    let mut conversation = conn.prepare(&tables::insert_sql_with::<ConversationRow>(&[
+        PACKET_RECORDS,
+    ]))?;
     let mut exchange = conn.prepare(&tables::insert_sql_with::<report::ExchangeRow>(&[
         ENDPOINT_GROUP,
     ]))?;
@@ -233,11 +248,11 @@ fn write_all(
         }
         for write in batch.drain(..) {
             match write {
-                Write::Conversation(row) => {
-                    tables::insert_into(&mut conversation, &row, None, &[])?
+                Write::Conversation { row, records } => {
+                    tables::insert_into(&mut conversation, &row, None, &[&records])?
                 }
                 Write::Exchange { id, row, group } => {
-                    tables::insert_into(&mut exchange, &row, Some(id), &[i64::from(group)])?
+                    tables::insert_into(&mut exchange, &row, Some(id), &[&i64::from(group)])?
                 }
                 Write::Dns { id, row } => tables::insert_into(&mut dns, &row, Some(id), &[])?,
                 Write::Chunk {
