@@ -71,6 +71,9 @@ struct PoolEntry {
     idle: Vec<Connection>,
     /// Row count by the counting query's SQL and parameters.
     totals: HashMap<String, u64>,
+    /// Per count being made: the gate its other askers wait at, so a
+    /// burst of readers of a fresh capture counts once, not once each.
+    counting: HashMap<String, Arc<Mutex<()>>>,
 }
 
 impl ReadPool {
@@ -89,6 +92,7 @@ impl ReadPool {
                     generation: self.next_generation,
                     idle: Vec::new(),
                     totals: HashMap::new(),
+                    counting: HashMap::new(),
                 },
             );
         }
@@ -117,12 +121,26 @@ impl ReadPool {
             .flatten()
     }
 
+    /// The gate of count `key`: whoever holds it makes the count.
+    fn count_gate(&mut self, id: &CaptureId, generation: u64, key: &str) -> Arc<Mutex<()>> {
+        match self.captures.get_mut(id) {
+            Some(e) if e.generation == generation => {
+                if e.counting.len() >= TOTALS_PER_CAPTURE {
+                    e.counting.clear();
+                }
+                e.counting.entry(key.to_string()).or_default().clone()
+            }
+            _ => Arc::default(),
+        }
+    }
+
     fn keep_total(&mut self, id: &CaptureId, generation: u64, key: String, total: u64) {
         if let Some(e) = self.captures.get_mut(id) {
             if e.generation == generation {
                 if e.totals.len() >= TOTALS_PER_CAPTURE {
                     e.totals.clear();
                 }
+                e.counting.remove(&key);
                 e.totals.insert(key, total);
             }
         }
@@ -155,9 +173,18 @@ impl std::ops::Deref for Reader<'_> {
 }
 
 impl Reader<'_> {
-    /// The rows `count_sql` counts, counted once per capture's results.
+    /// The rows `count_sql` counts, counted once per capture's results:
+    /// readers asking for a count being made wait for it.
     fn total(&self, count_sql: &str, args: &[Value]) -> Result<u64> {
         let key = format!("{count_sql}\u{0}{args:?}");
+        let gate = {
+            let mut pool = lock(self.pool);
+            if let Some(n) = pool.total(&self.id, self.generation, &key) {
+                return Ok(n);
+            }
+            pool.count_gate(&self.id, self.generation, &key)
+        };
+        let _counting = lock(&gate);
         if let Some(n) = lock(self.pool).total(&self.id, self.generation, &key) {
             return Ok(n);
         }
