@@ -5,9 +5,10 @@
 //! stream costs no copy and no memory. A record kept whole is handed over
 //! from the segment that holds all of its body, uncopied; one spread over
 //! segments is gathered in a buffer of the record's length, allocated when
-//! its first part comes and freed when the record is handed over: a
-//! direction between records (an idle one) holds no buffer, and one
-//! stopped inside a record at most that record. A header that cannot be a TLS
+//! its first part comes and freed when the record is handed over (or
+//! passed to the next record starting in the same segment): a direction
+//! between records (an idle one) holds no buffer, and one stopped inside a
+//! record at most that record. A header that cannot be a TLS
 //! record stops the framing for good. After a gap the framer looks for the
 //! next record in what follows (at most [`RESYNC_WINDOW`] bytes): a header
 //! of the version the stream has used, whose record either ends where a
@@ -155,6 +156,10 @@ pub struct Framer {
     lost_before: Option<u64>,
     /// Gaps the framing resumed after.
     pub resumed: Vec<Resumed>,
+    /// The buffer of a record just handed over, for the next one gathered
+    /// in the same segment (a stream's records mostly end mid-segment);
+    /// freed when the segment is done.
+    spare: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -342,12 +347,24 @@ impl Framer {
         &mut self,
         ts: Timestamp,
         frame: u64,
-        mut bytes: &[u8],
+        bytes: &[u8],
         on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
     ) {
         if self.resync.is_some() {
             return self.resync(ts, frame, bytes, on_record);
         }
+        self.push_records(ts, frame, bytes, on_record);
+        // Nothing is kept between segments but the record being gathered.
+        self.spare = Vec::new();
+    }
+
+    fn push_records(
+        &mut self,
+        ts: Timestamp,
+        frame: u64,
+        mut bytes: &[u8],
+        on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
+    ) {
         while !bytes.is_empty() && self.broken.is_none() && self.resync.is_none() {
             let Some(body) = &mut self.body else {
                 let take = (HEADER_LEN - self.header_len).min(bytes.len());
@@ -373,6 +390,8 @@ impl Framer {
             if body.keep {
                 if body.kept.capacity() == 0 {
                     // Once, to the record's length: no copy as it grows.
+                    body.kept = std::mem::take(&mut self.spare);
+                    body.kept.clear();
                     body.kept.reserve_exact(body.len);
                 }
                 body.kept.extend_from_slice(&bytes[..take]);
@@ -458,6 +477,9 @@ impl Framer {
                 body: body.keep.then_some(whole.unwrap_or(body.kept.as_slice())),
                 lost_before: self.lost_before.take(),
             });
+            if body.kept.capacity() > 0 {
+                self.spare = body.kept;
+            }
         }
     }
 }
@@ -627,9 +649,9 @@ mod test {
         assert!(r.buf.len() < HEADER_LEN, "{}", r.buf.len());
     }
 
-    /// Heap bytes a framer holds (the record being gathered).
+    /// Heap bytes a framer holds between segments.
     fn held(f: &Framer) -> usize {
-        f.body.as_ref().map_or(0, |b| b.kept.capacity())
+        f.body.as_ref().map_or(0, |b| b.kept.capacity()) + f.spare.capacity()
     }
 
     #[test]
