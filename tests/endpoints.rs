@@ -780,3 +780,68 @@ fn any_endpoints_line_is_its_exchanges_percentiles_per_time_column() {
         "{checked} lines, {unstored} not stored"
     );
 }
+
+/// A line's `endpoint` is its endpoint's place in the view's whole set
+/// (most exchanges first), as the stored lines have it, not its place on
+/// the page: so on a view narrowed to one endpoint, past the stored lines,
+/// and on a view with a split (made again from the exchanges, once).
+#[test]
+fn a_line_names_its_endpoint_by_its_place_in_the_set() {
+    let dir = fresh_dir("endpoint-line-places");
+    let pcap = dir.join("places.pcap");
+    generated::generate(&pcap, 3_000, 11).unwrap();
+    let rows = exchanges(&pcap).expect("the generated capture reads");
+    let s = Server::start(&dir, &[]);
+    let r = s.post_raw(
+        "/api/captures?name=places.pcap",
+        &std::fs::read(&pcap).unwrap(),
+    );
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait(&id)["status"], "done");
+    let plain = endpoints(&rows, &Options::default());
+    let folded = plain
+        .rows
+        .iter()
+        .find(|r| r.template.contains('{'))
+        .expect("a folded template")
+        .template
+        .clone();
+    let split = Options::parse("", &folded).unwrap();
+    let enc: String = folded
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    for (options, view) in [
+        (Options::default(), String::new()),
+        (split, format!("&split={enc}")),
+    ] {
+        let set = endpoints(&rows, &options);
+        let n = set.rows.len();
+        assert!(n > 20, "{n} endpoints");
+        for place in [0, 1, 13, n / 2, n - 1] {
+            let e = &set.rows[place];
+            let (method, host) = (
+                e.method.as_deref().unwrap_or(""),
+                e.host.as_deref().unwrap_or(""),
+            );
+            let query = one_endpoint(method, host, &e.template);
+            let doc = s
+                .get(&format!("/api/captures/{id}/endpoints?{query}{view}"))
+                .json();
+            let lines = doc["timeline"]["series"].as_array().unwrap();
+            let line = lines
+                .iter()
+                .find(|l| l["template"] == e.template.as_str() && l["method"] == method)
+                .unwrap_or_else(|| panic!("no line for {}{view}: {doc}", e.template));
+            assert_eq!(
+                line["endpoint"].as_u64(),
+                Some(place as u64),
+                "{method} {host} {}{view}",
+                e.template
+            );
+        }
+    }
+}

@@ -84,7 +84,7 @@ struct Half {
     /// bytes held after a CONNECT/Upgrade request.
     buf: Vec<u8>,
     /// Where to resume searching `buf` (head end, message start).
-    scan: usize,
+    scan: Scan,
     /// Time and frame of the first byte of the head being read.
     head_at: Option<(Timestamp, u64)>,
     /// What this direction carries, once known.
@@ -131,7 +131,7 @@ impl Half {
         Half {
             state: State::Start(LineMatch::new(None)),
             buf: Vec::new(),
-            scan: 0,
+            scan: Scan::default(),
             head_at: None,
             role: None,
             cur: None,
@@ -149,7 +149,7 @@ impl Half {
         self.state = State::Start(LineMatch::new(self.role));
         self.buf.clear();
         self.head_at = None;
-        self.scan = 0;
+        self.scan = Scan::default();
     }
 
     fn seek(&mut self, budget: Option<u64>) {
@@ -157,7 +157,7 @@ impl Half {
         self.buf.clear();
         self.marks.clear();
         self.head_at = None;
-        self.scan = 0;
+        self.scan = Scan::default();
         self.budget = budget;
     }
 
@@ -330,7 +330,7 @@ impl<S: ExchangeSink> Parser<S> {
                 Step::More => {}
                 Step::Match(kind) => {
                     h.state = State::Head(kind);
-                    h.scan = 0;
+                    h.scan = Scan::default();
                     // The head step re-reads the candidate from its start.
                     return if h.buf.is_empty() { cand } else { 0 };
                 }
@@ -376,12 +376,12 @@ impl<S: ExchangeSink> Parser<S> {
         if h.marks.len() > MAX_MARKS {
             h.marks.drain(..MAX_MARKS / 2);
         }
-        match find_start(&h.buf, h.scan.min(old), want) {
+        match find_start(&h.buf, h.scan.at.min(old), want) {
             Found::At(at, kind) => {
                 let start = mark_for(&h.marks, at).unwrap_or((ts, frame));
                 h.marks.clear();
                 h.state = State::Head(kind);
-                h.scan = 0;
+                h.scan = Scan::default();
                 h.head_at = Some(start);
                 if at >= old {
                     h.buf.clear();
@@ -403,7 +403,7 @@ impl<S: ExchangeSink> Parser<S> {
                 if zeros > 1 {
                     h.marks.drain(..zeros - 1);
                 }
-                h.scan = h.buf.len().saturating_sub(12);
+                h.scan.at = h.buf.len().saturating_sub(12);
                 if let Some(budget) = h.budget {
                     if take as u64 >= budget {
                         h.buf.clear();
@@ -430,7 +430,7 @@ impl<S: ExchangeSink> Parser<S> {
         let h = &mut self.halves[dir.index()];
         if h.buf.is_empty() {
             // Fast path: the whole head is in this chunk; no copy.
-            match head_end(kind, bytes, 0) {
+            match head_end(kind, bytes, Scan::default()) {
                 Ok(end) if end <= max => {
                     self.on_head(dir, kind, ts, frame, &bytes[..end]);
                     return end;
@@ -450,7 +450,11 @@ impl<S: ExchangeSink> Parser<S> {
         let old = h.buf.len();
         let take = bytes.len().min(max.saturating_sub(old));
         h.buf.extend_from_slice(&bytes[..take]);
-        match head_end(kind, &h.buf, h.scan.min(old)) {
+        let from = Scan {
+            at: h.scan.at.min(old),
+            ..h.scan
+        };
+        match head_end(kind, &h.buf, from) {
             Ok(end) => {
                 let mut head = mem::take(&mut h.buf);
                 head.truncate(end);
@@ -1099,7 +1103,7 @@ impl<S: ExchangeSink> StreamSink for Parser<S> {
                 let h = &mut self.halves[d];
                 h.buf.clear();
                 h.marks.clear();
-                h.scan = 0;
+                h.scan = Scan::default();
             }
             State::Body(mut framing) => {
                 let fed = framing.gap(len);
@@ -1206,15 +1210,35 @@ fn mark_for(marks: &[(usize, Timestamp, u64)], offset: usize) -> Option<(Timesta
         .map(|m| (m.1, m.2))
 }
 
+/// Where a search of a half's `buf` resumes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scan {
+    /// The offset to resume at (head end, message start).
+    at: usize,
+    /// The head's first line is complete, so whether it is an HTTP/0.9
+    /// request is decided (it was not). Until then `buf[..at]` holds no
+    /// line feed.
+    line_done: bool,
+}
+
 /// End of a head of `kind` in `buf`: [`find_head_end`], except that an
-/// HTTP/0.9 request is its request line alone.
-fn head_end(kind: Kind, buf: &[u8], from: usize) -> Result<usize, usize> {
-    if kind == Kind::Request {
-        if let Some(end) = head::simple_request_end(buf) {
-            return Ok(end);
+/// HTTP/0.9 request is its request line alone. Resumes at `from`, so a
+/// head arriving in many segments is read once, not once per segment.
+fn head_end(kind: Kind, buf: &[u8], from: Scan) -> Result<usize, Scan> {
+    let mut line_done = from.line_done || kind == Kind::Response;
+    if !line_done {
+        // No line feed before `from.at`: the first one after it ends the
+        // first line.
+        let rest = buf.get(from.at..).unwrap_or_default();
+        if let Some(nl) = memchr::memchr(b'\n', rest) {
+            line_done = true;
+            let line = buf.get(..=from.at + nl).unwrap_or_default();
+            if let Some(end) = head::simple_request_end(line) {
+                return Ok(end);
+            }
         }
     }
-    find_head_end(buf, from)
+    find_head_end(buf, from.at).map_err(|at| Scan { at, line_done })
 }
 
 /// End of a head (just past its blank line), or where to resume looking.
@@ -1316,5 +1340,42 @@ mod test {
         );
         assert!(ex[0].interrupted);
         assert_eq!(ex[0].end.map(|e| e.cause), Some(EndCause::CaptureEnded));
+    }
+
+    /// Heads cut anywhere (a CR and its LF in two segments included) are
+    /// read as when whole: the resumed search keeps its place across
+    /// segments, for an HTTP/0.9 line as for a full head.
+    #[test]
+    fn heads_cut_at_every_byte_read_as_whole() {
+        let exchanges = |chunks: &[&[u8]]| {
+            let mut p: Parser<Vec<Exchange>> = Parser::new(Vec::new());
+            for (i, c) in chunks.iter().enumerate() {
+                p.data(Dir::ToServer, t(0), i as u64, c);
+            }
+            p.data(Dir::ToClient, t(1), 99, b"hello");
+            p.finish(t(2));
+            let got: Vec<_> = p
+                .into_sink()
+                .into_iter()
+                .map(|e| (e.method, e.uri, e.version, e.response_version, e.malformed))
+                .collect();
+            got
+        };
+        for head in [
+            &b"GET /index.html\r\n"[..],
+            b"GET /index.html\n",
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /a HTTP/1.1\nHost: x\n\n",
+            b"GET /a b\r\n\r\n",
+        ] {
+            let whole = exchanges(&[head]);
+            assert_eq!(whole.len(), 1, "{head:?}");
+            for cut in 1..head.len() {
+                let (a, b) = head.split_at(cut);
+                assert_eq!(exchanges(&[a, b]), whole, "{head:?} cut at {cut}");
+            }
+            let bytes: Vec<&[u8]> = head.chunks(1).collect();
+            assert_eq!(exchanges(&bytes), whole, "{head:?} byte by byte");
+        }
     }
 }

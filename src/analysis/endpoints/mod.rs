@@ -43,7 +43,7 @@ use crate::analysis::report::endpoints::precision;
 pub use crate::analysis::report::EndpointRow;
 use crate::analysis::report::ExchangeRow;
 use crate::http::Wait;
-use crate::time::Timestamp;
+use crate::time::{Span, Timestamp};
 
 /// A user's corrections to the inferred templates, carried in the page's
 /// URL (`&rename=OLD=>NEW`, `&split=TEMPLATE`).
@@ -561,6 +561,13 @@ impl Tally {
 
     /// The endpoints, and their heatmap and lines.
     pub fn finish(self) -> (EndpointSet, Timeline) {
+        let t = self.finish_all();
+        (t.set, t.timeline)
+    }
+
+    /// [`Tally::finish`], keeping what the line of any endpoint is made
+    /// from ([`Tallied::lines`]).
+    pub fn finish_all(self) -> Tallied {
         let set = self.builder.finish();
         let mut samples = self.samples;
         for s in &mut samples {
@@ -569,13 +576,61 @@ impl Tally {
         }
         let mut timeline = timeline(&samples, set.rows.len());
         for s in &mut timeline.series {
-            if let Some(row) = set.rows.get(s.endpoint) {
-                s.method.clone_from(&row.method);
-                s.host.clone_from(&row.host);
-                s.template.clone_from(&row.template);
+            name_line(s, &set);
+        }
+        Tallied {
+            set,
+            timeline,
+            samples,
+        }
+    }
+}
+
+/// A finished [`Tally`]: the endpoints, their timeline, and each timed
+/// exchange's time and endpoint, for the line of any endpoint.
+#[derive(Debug, Default)]
+pub struct Tallied {
+    pub set: EndpointSet,
+    pub timeline: Timeline,
+    /// Their `endpoint`: the index in `set.rows`.
+    samples: Vec<Sample>,
+}
+
+impl Tallied {
+    /// The lines of `endpoints` (indexes in `set.rows`), in that order, in
+    /// the heatmap's columns: for the busiest the ones the timeline has,
+    /// for any other made alike. One pass over the exchanges.
+    pub fn lines(&self, endpoints: &[usize]) -> Vec<Series> {
+        let mut times: Vec<Vec<(Timestamp, Span)>> = vec![Vec::new(); endpoints.len()];
+        let slot: FxHashMap<usize, usize> = endpoints
+            .iter()
+            .enumerate()
+            .map(|(slot, &e)| (e, slot))
+            .collect();
+        for s in &self.samples {
+            let Some(total) = s.total() else { continue };
+            if let Some(&k) = slot.get(&(s.endpoint as usize)) {
+                times[k].push((s.at, total));
             }
         }
-        (set, timeline)
+        endpoints
+            .iter()
+            .zip(times)
+            .map(|(&e, times)| {
+                let mut line = series_in(&self.timeline.heatmap, e, times);
+                name_line(&mut line, &self.set);
+                line
+            })
+            .collect()
+    }
+}
+
+/// Gives a line its endpoint's method, host and template.
+fn name_line(line: &mut Series, set: &EndpointSet) {
+    if let Some(row) = set.rows.get(line.endpoint) {
+        line.method.clone_from(&row.method);
+        line.host.clone_from(&row.host);
+        line.template.clone_from(&row.template);
     }
 }
 

@@ -4,7 +4,11 @@
 //! application data is only counted and skipped, so a long encrypted
 //! stream costs no copy and no memory. A record kept whole is handed over
 //! from the segment that holds all of its body, uncopied; one spread over
-//! segments is gathered in a buffer used again for the next. A header that cannot be a TLS
+//! segments is gathered in a buffer of the record's length, allocated when
+//! its first part comes and freed when the record is handed over (or
+//! passed to the next record starting in the same segment): a direction
+//! between records (an idle one) holds no buffer, and one stopped inside a
+//! record at most that record. A header that cannot be a TLS
 //! record stops the framing for good. After a gap the framer looks for the
 //! next record in what follows (at most [`RESYNC_WINDOW`] bytes): a header
 //! of the version the stream has used, whose record either ends where a
@@ -152,7 +156,9 @@ pub struct Framer {
     lost_before: Option<u64>,
     /// Gaps the framing resumed after.
     pub resumed: Vec<Resumed>,
-    /// The buffer of the last record gathered, for the next one.
+    /// The buffer of a record just handed over, for the next one gathered
+    /// in the same segment (a stream's records mostly end mid-segment);
+    /// freed when the segment is done.
     spare: Vec<u8>,
 }
 
@@ -165,7 +171,8 @@ struct Body {
     frame: u64,
     /// Bytes of the body seen so far.
     have: usize,
-    /// Kept bytes (empty for application data).
+    /// Kept bytes gathered from several segments (empty for application
+    /// data, and for a body handed over from one segment).
     kept: Vec<u8>,
     keep: bool,
 }
@@ -340,12 +347,24 @@ impl Framer {
         &mut self,
         ts: Timestamp,
         frame: u64,
-        mut bytes: &[u8],
+        bytes: &[u8],
         on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
     ) {
         if self.resync.is_some() {
             return self.resync(ts, frame, bytes, on_record);
         }
+        self.push_records(ts, frame, bytes, on_record);
+        // Nothing is kept between segments but the record being gathered.
+        self.spare = Vec::new();
+    }
+
+    fn push_records(
+        &mut self,
+        ts: Timestamp,
+        frame: u64,
+        mut bytes: &[u8],
+        on_record: &mut dyn FnMut(RecordEvent<'_>) -> bool,
+    ) {
         while !bytes.is_empty() && self.broken.is_none() && self.resync.is_none() {
             let Some(body) = &mut self.body else {
                 let take = (HEADER_LEN - self.header_len).min(bytes.len());
@@ -369,6 +388,12 @@ impl Framer {
                 continue;
             }
             if body.keep {
+                if body.kept.capacity() == 0 {
+                    // Once, to the record's length: no copy as it grows.
+                    body.kept = std::mem::take(&mut self.spare);
+                    body.kept.clear();
+                    body.kept.reserve_exact(body.len);
+                }
                 body.kept.extend_from_slice(&bytes[..take]);
             }
             body.have += take;
@@ -402,14 +427,7 @@ impl Framer {
             ts,
             frame,
             have: 0,
-            kept: if keep {
-                let mut buf = std::mem::take(&mut self.spare);
-                buf.clear();
-                buf.reserve(len);
-                buf
-            } else {
-                Vec::new()
-            },
+            kept: Vec::new(),
             keep,
         });
     }
@@ -459,7 +477,7 @@ impl Framer {
                 body: body.keep.then_some(whole.unwrap_or(body.kept.as_slice())),
                 lost_before: self.lost_before.take(),
             });
-            if body.kept.capacity() > self.spare.capacity() {
+            if body.kept.capacity() > 0 {
                 self.spare = body.kept;
             }
         }
@@ -629,5 +647,38 @@ mod test {
         let (_, f) = after_gap(&[&junk, &junk]);
         let r = f.resync.as_ref().unwrap();
         assert!(r.buf.len() < HEADER_LEN, "{}", r.buf.len());
+    }
+
+    /// Heap bytes a framer holds between segments.
+    fn held(f: &Framer) -> usize {
+        f.body.as_ref().map_or(0, |b| b.kept.capacity()) + f.spare.capacity()
+    }
+
+    #[test]
+    fn a_framer_holds_a_buffer_only_while_gathering_a_record() {
+        let mut f = Framer::default();
+        let mut bodies = Vec::new();
+        let mut on_record = |r: RecordEvent<'_>| {
+            bodies.push(r.body.map(<[u8]>::to_vec));
+            false
+        };
+        // A 16000-byte handshake record: its header alone needs nothing,
+        // its body the record's length.
+        let mut record = b"\x16\x03\x03\x3e\x80".to_vec();
+        record.extend((0..16000u32).map(|i| i as u8));
+        f.push(Timestamp::ZERO, 0, &record[..5], &mut on_record);
+        assert_eq!(held(&f), 0);
+        for c in record[5..].chunks(1448) {
+            f.push(Timestamp::ZERO, 1, c, &mut on_record);
+            assert!(held(&f) <= 16000, "{}", held(&f));
+        }
+        // Handed over, the buffer is gone; one in a single segment needs none.
+        assert_eq!(held(&f), 0);
+        f.push(Timestamp::ZERO, 2, &record, &mut on_record);
+        assert_eq!(held(&f), 0);
+        assert_eq!(
+            bodies,
+            [Some(record[5..].to_vec()), Some(record[5..].to_vec())]
+        );
     }
 }

@@ -21,8 +21,8 @@ use serde::Serialize;
 
 use crate::analysis::endpoints::{series_in, Builder, Options, Series, Tally, Timeline};
 use crate::analysis::report::{
-    Cell, EndpointKey, EndpointQuery, EndpointRow, ExchangeRow, HttpQuery, Order, Row, MAX_LIMIT,
-    NO_HOST,
+    Cell, EndpointKey, EndpointQuery, EndpointRow, ExchangeRow, HttpQuery, Order, Row, SortKey,
+    MAX_LIMIT, NO_HOST,
 };
 use crate::store::{self, CaptureId, ExchangeRow as StoredExchange, Page, Store};
 use crate::time::Timestamp;
@@ -99,77 +99,98 @@ pub struct EndpointsDoc {
 
 /// Reads (or, with corrections, makes again) one view's endpoints. The
 /// lines are the busiest endpoints', or, when the table is narrowed by
-/// method, host or template, those of the first endpoints shown.
+/// method, host or template, those of the first endpoints shown. Each
+/// line's `endpoint` is the endpoint's place in the view's whole set
+/// (stored order), whatever page shows it.
 fn fetch(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<EndpointsDoc> {
-    let mut doc = rows(s, id, view)?;
+    if view.options != Options::default() {
+        return regrouped_doc(s, id, view);
+    }
+    let page = s.endpoints(id, &view.q)?;
+    let mut doc = EndpointsDoc {
+        total: page.total,
+        items: page.items,
+        timeline: s.endpoint_timeline(id)?,
+    };
     if !view.q.filters.is_empty() {
-        doc.timeline.series = shown_lines(s, id, &doc, &view.options)?;
+        doc.timeline.series = shown_lines(s, id, &doc)?;
     }
     Ok(doc)
 }
 
-/// The lines of the first [`svg::LINES`] endpoints of `doc`: the stored
-/// line of a busy one, else one made from its stored exchanges (read
-/// through the HTTP view's `template=` filter) in the heatmap's columns.
-fn shown_lines(
+/// A view with renames or splits: its endpoints made again from the
+/// stored exchanges, once, and the lines from the same pass.
+fn regrouped_doc(
     s: &dyn Store,
     id: &CaptureId,
-    doc: &EndpointsDoc,
-    options: &Options,
-) -> store::Result<Vec<Series>> {
-    // An empty host is none, as the endpoints have it.
-    fn given(t: &Option<String>) -> Option<&str> {
-        t.as_deref().filter(|t| !t.is_empty())
+    view: &EndpointView,
+) -> store::Result<EndpointsDoc> {
+    let mut tally = Tally::new(view.options.clone());
+    s.each_exchange(id, &mut |row| {
+        tally.add(row);
+    })?;
+    let mut tallied = tally.finish_all();
+    let (total, shown) = page_of(&tallied.set.rows, &view.q);
+    if !view.q.filters.is_empty() {
+        let first: Vec<usize> = shown.iter().take(svg::LINES).copied().collect();
+        tallied.timeline.series = tallied.lines(&first);
     }
-    let same = |a: &Option<String>, b: &Option<String>| match (given(a), given(b)) {
-        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-        (None, None) => true,
-        _ => false,
-    };
+    let items = shown
+        .iter()
+        .filter_map(|&i| tallied.set.rows.get(i).cloned())
+        .collect();
+    Ok(EndpointsDoc {
+        total,
+        items,
+        timeline: tallied.timeline,
+    })
+}
+
+/// The lines of the first [`svg::LINES`] stored endpoints of `doc`: the
+/// stored line of a busy one, else one made from its stored exchanges
+/// (an indexed read) in the heatmap's columns.
+fn shown_lines(s: &dyn Store, id: &CaptureId, doc: &EndpointsDoc) -> store::Result<Vec<Series>> {
+    let shown: Vec<&EndpointRow> = doc.items.iter().take(svg::LINES).collect();
+    let mut places: Option<Vec<Option<usize>>> = None;
     let mut lines = Vec::new();
-    for (i, row) in doc.items.iter().take(svg::LINES).enumerate() {
-        let stored = doc.timeline.series.iter().find(|l| {
-            l.template == row.template && same(&l.method, &row.method) && same(&l.host, &row.host)
-        });
+    for (i, row) in shown.iter().enumerate() {
+        let stored =
+            doc.timeline.series.iter().find(|l| {
+                l.template == row.template && l.method == row.method && l.host == row.host
+            });
         if let Some(line) = stored {
             lines.push(line.clone());
             continue;
         }
-        let filter = TemplateFilter {
-            template: row.template.clone(),
-            options: options.clone(),
+        let places = match &mut places {
+            Some(p) => p,
+            None => places.insert(stored_places(s, id, &shown)?),
+        };
+        let key = EndpointKey {
+            templates: vec![row.template.clone()],
+            method: row.method.clone(),
+            host: row.host.clone().filter(|h| !h.is_empty()),
         };
         let mut scan = HttpQuery {
             limit: MAX_LIMIT,
             ..HttpQuery::default()
-        };
+        }
+        .of_endpoint(key);
         let mut times = Vec::new();
-        // Without splits the store reads only this endpoint's groups; the
-        // check below is for the exchanges regrouped with splits.
-        let key = options.split.is_empty().then(|| EndpointKey {
-            templates: options.templates_shown_as(&row.template),
-            method: row.method.clone(),
-            host: given(&row.host).map(str::to_string),
-        });
         loop {
-            let page = if let Some(key) = &key {
-                s.exchanges(id, &scan.clone().of_endpoint(key.clone()))?
-            } else {
-                exchanges(s, id, &scan, Some(&filter))?
-            };
+            let page = s.exchanges(id, &scan)?;
             let got = page.items.len();
             scan.after = page.items.last().map(|e| e.id);
             times.extend(page.items.iter().filter_map(|e| {
                 let r = &e.row;
-                let ours = same(&r.method, &row.method) && same(&r.host, &row.host);
-                let at = r.request_start.or(r.response_start)?;
-                ours.then_some((at, r.total_time?))
+                Some((r.request_start.or(r.response_start)?, r.total_time?))
             }));
             if got < MAX_LIMIT as usize || scan.after.is_none() {
                 break;
             }
         }
-        let mut line = series_in(&doc.timeline.heatmap, i, times);
+        let place = places.get(i).copied().flatten().unwrap_or(usize::MAX);
+        let mut line = series_in(&doc.timeline.heatmap, place, times);
         line.method.clone_from(&row.method);
         line.host.clone_from(&row.host);
         line.template.clone_from(&row.template);
@@ -178,27 +199,39 @@ fn shown_lines(
     Ok(lines)
 }
 
-/// The endpoints of one view and the capture's timeline.
-fn rows(s: &dyn Store, id: &CaptureId, view: &EndpointView) -> store::Result<EndpointsDoc> {
-    if view.options == Options::default() {
-        let page = s.endpoints(id, &view.q)?;
-        return Ok(EndpointsDoc {
-            total: page.total,
-            items: page.items,
-            timeline: s.endpoint_timeline(id)?,
-        });
+/// The place of each of `rows` among the stored endpoints (their stored
+/// order: the set's, most exchanges first), read until all are found.
+fn stored_places(
+    s: &dyn Store,
+    id: &CaptureId,
+    rows: &[&EndpointRow],
+) -> store::Result<Vec<Option<usize>>> {
+    let mut places = vec![None; rows.len()];
+    let mut q = EndpointQuery {
+        sort: SortKey::ID,
+        order: Order::Asc,
+        limit: MAX_LIMIT,
+        ..EndpointQuery::default()
+    };
+    let mut at = 0;
+    loop {
+        let page = s.endpoints(id, &q)?;
+        let got = page.items.len();
+        for e in &page.items {
+            for (place, row) in places.iter_mut().zip(rows) {
+                let same =
+                    e.method == row.method && e.host == row.host && e.template == row.template;
+                if same && place.is_none() {
+                    *place = Some(at);
+                }
+            }
+            at += 1;
+        }
+        if got < MAX_LIMIT as usize || places.iter().all(Option::is_some) {
+            return Ok(places);
+        }
+        q.offset += u64::from(MAX_LIMIT);
     }
-    let mut tally = Tally::new(view.options.clone());
-    s.each_exchange(id, &mut |row| {
-        tally.add(row);
-    })?;
-    let (set, timeline) = tally.finish();
-    let Page { total, items } = page_of(set.rows, &view.q);
-    Ok(EndpointsDoc {
-        total,
-        items,
-        timeline,
-    })
 }
 
 /// Every endpoint of a capture: the stored rows, or, with renames or
@@ -232,13 +265,14 @@ pub fn all_endpoints(
 }
 
 /// The page `q` asks for of rows made in memory: filtered, sorted as the
-/// store sorts (missing values first ascending), cut.
-fn page_of(rows: Vec<EndpointRow>, q: &EndpointQuery) -> Page<EndpointRow> {
-    let mut rows: Vec<EndpointRow> = rows.into_iter().filter(|r| q.matches(r)).collect();
-    if let Some(i) = q.sort.column() {
-        let get = EndpointRow::COLUMNS[i].get;
-        rows.sort_by(|a, b| {
-            let o = cmp_cells(&get(a), &get(b));
+/// store sorts (missing values first ascending), cut. Answers the number
+/// of rows that pass and the indexes in `rows` of those on the page.
+fn page_of(rows: &[EndpointRow], q: &EndpointQuery) -> (u64, Vec<usize>) {
+    let mut kept: Vec<usize> = (0..rows.len()).filter(|&i| q.matches(&rows[i])).collect();
+    if let Some(c) = q.sort.column() {
+        let get = EndpointRow::COLUMNS[c].get;
+        kept.sort_by(|&a, &b| {
+            let o = cmp_cells(&get(&rows[a]), &get(&rows[b]));
             if q.order == Order::Desc {
                 o.reverse()
             } else {
@@ -246,13 +280,13 @@ fn page_of(rows: Vec<EndpointRow>, q: &EndpointQuery) -> Page<EndpointRow> {
             }
         });
     }
-    let total = rows.len() as u64;
-    let items = rows
+    let total = kept.len() as u64;
+    let page = kept
         .into_iter()
         .skip(usize::try_from(q.offset).unwrap_or(usize::MAX))
         .take(q.limit as usize)
         .collect();
-    Page { total, items }
+    (total, page)
 }
 
 fn cmp_cells(a: &Cell<'_>, b: &Cell<'_>) -> Ordering {
@@ -746,9 +780,9 @@ mod test {
             offset: 1,
             ..EndpointQuery::default()
         };
-        let page = page_of(rows, &q);
-        assert_eq!(page.total, 5);
-        let got: Vec<u64> = page.items.iter().map(|r| r.count).collect();
+        let (total, page) = page_of(&rows, &q);
+        assert_eq!(total, 5);
+        let got: Vec<u64> = page.iter().map(|&i| rows[i].count).collect();
         assert_eq!(got, [4, 3]);
     }
 }
