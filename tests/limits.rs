@@ -245,6 +245,39 @@ fn an_idle_keep_alive_connection_is_closed() {
     assert!(took < Duration::from_secs(4), "still open after {took:?}");
 }
 
+/// A keep-alive connection closed idle, whose client neither sends nor
+/// closes, has nothing unread: its slot is given back at once (not after
+/// a lingering close), and it does not hold up a shutdown.
+#[test]
+fn an_idle_connection_closes_without_lingering() {
+    let mut s = Server::start(
+        &fresh_dir("limits-idle-linger"),
+        &["--header-timeout", "1s", "--max-connections", "1"],
+    );
+    let answered = |c: &mut TcpStream| {
+        let mut buf = [0u8; 12];
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"HTTP/1.1 200");
+    };
+    let mut idle = get_on_new_connection(&s, "Accept: application/json");
+    answered(&mut idle);
+    // The only slot is the idle connection's until its keep-alive ends (1 s).
+    let started = Instant::now();
+    let (answer, _) = read_until_closed(&mut get_on_new_connection(&s, "Connection: close"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_millis(2500), "waited {waited:?}");
+    let mut idle_too = get_on_new_connection(&s, "Accept: application/json");
+    answered(&mut idle_too);
+    let started = Instant::now();
+    s.terminate();
+    assert!(s.exits_within(Duration::from_secs(10)), "still running");
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1800), "exited after {took:?}");
+    drop((idle, idle_too));
+}
+
 /// A pcap of one TCP conversation (10.0.0.1:40000 -> 10.0.0.2:80) of
 /// `packets` 64-byte data segments, a millisecond apart, after its
 /// handshake.

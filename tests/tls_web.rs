@@ -471,6 +471,14 @@ fn row_predicates_filter_the_stored_rows() {
     );
     let page = server.get(&format!("/c/{id}/conversations?sni={}", sni.to_uppercase()));
     assert_eq!(page.status, 200, "{}", page.text());
+    // The pcap-filter box keeps the row filters (every one the list takes).
+    let page = server.get(&format!("/c/{id}/conversations?sni=a.example&ja4=t13x"));
+    for kept in [
+        "name=\"sni\" value=\"a.example\"",
+        "name=\"ja4\" value=\"t13x\"",
+    ] {
+        assert!(page.text().contains(kept), "{kept}");
+    }
     let bad = server.get(&format!("{convs}?sni=a%00b"));
     assert_eq!(bad.status, 400, "{}", bad.text());
 

@@ -312,11 +312,13 @@ const SPOOLING: &str = "spooling the JSON rows";
 
 /// The row predicates of the filter expression (`tls`, `sni NAME`, ...):
 /// facts of a conversation known when it ends, after its exchanges and
-/// lookups ended. Memory stays bounded however many exchanges one
-/// conversation has: `--json` spools every row as it comes and writes
-/// those of the conversations in `passed`; the tables hold, per open
+/// lookups ended. `--json` spools every row as it comes and writes those
+/// of the conversations in `passed`; the tables hold, per open
 /// conversation, its counts and the rows that could still make the table
-/// (at most `--limit`), which join the table when it passes.
+/// (at most `--limit`), which join the table when it passes: bounded
+/// however many exchanges one conversation has. Not `--endpoints`: it
+/// holds every exchange of each open conversation until the conversation
+/// ends, as the grouping needs them all (README, "Row predicates").
 struct HeldForRows {
     keep: ConvWhere,
     /// The conversations that passed, by id (`--json`).

@@ -67,7 +67,8 @@ const MIGRATIONS: &[&str] = &[
 /// 13: a conversation of at most [`INLINE_RECORDS`] packets keeps their
 /// records in its own row (`conversations.packet_records`) instead of a
 /// `packet_chunks` row; indexes of equality filters on nullable columns
-/// (`sni`, `ja4`, `stream`, ...) leave out the rows without a value.
+/// (`sni`, `ja4`, `stream`, ...) leave out the rows without a value;
+/// `endpoint_groups` loses its unread `endpoint` column.
 pub const RESULTS_VERSION: i64 = 13;
 
 /// The column of a conversation's packet records when they are few

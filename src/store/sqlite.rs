@@ -821,7 +821,7 @@ fn list_with<R: report::Row>(
         page::fetch::<R>(conn, &ids)
     };
     let items = match &q.after {
-        None => ids_of(None, args.clone(), q.limit, q.offset)?,
+        None => ids_of(None, args, q.limit, q.offset)?,
         Some(after) => {
             let value = match keyset::sort_value_sql(q.sort) {
                 None => Some(Value::Null),

@@ -266,12 +266,19 @@ pub(crate) fn insert_into<R: Row>(
 /// every column in order, so the fields come first whether or not the JSON
 /// shows them (the derived totals after them are not read back).
 pub(crate) fn select_list<R: Row>() -> String {
-    let mut names: Vec<&str> = Vec::new();
-    if has_own_id::<R>() {
-        names.push("id");
-    }
-    names.extend(R::COLUMNS.iter().map(|c| c.name));
-    names.join(", ")
+    select_list_of::<R>("")
+}
+
+/// [`select_list`] with each column named `{table}.{column}` (`table`
+/// empty: unqualified).
+pub(crate) fn select_list_of<R: Row>(table: &str) -> String {
+    let dot = if table.is_empty() { "" } else { "." };
+    let own = has_own_id::<R>().then_some("id");
+    own.into_iter()
+        .chain(R::COLUMNS.iter().map(|c| c.name))
+        .map(|name| format!("{table}{dot}{name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn cell(v: ValueRef<'_>) -> Cell<'static> {
@@ -519,8 +526,8 @@ mod test {
         ];
         for (g, (method, host, template)) in groups.iter().enumerate() {
             conn.execute(
-                "INSERT INTO endpoint_groups (endpoint_group, endpoint, method, host, template) \
-                 VALUES (?1, ?1, ?2, ?3, ?4)",
+                "INSERT INTO endpoint_groups (endpoint_group, method, host, template) \
+                 VALUES (?1, ?2, ?3, ?4)",
                 rusqlite::params![g as i64, method, host, template],
             )
             .unwrap();

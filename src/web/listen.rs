@@ -4,12 +4,15 @@
 //! waits for a request), at most `max_connections` at once and
 //! `max_per_client` from one address, and a graceful shutdown that stops
 //! accepting and lets the requests in flight (uploads) finish, for at most
-//! `shutdown_grace`. Every connection ends with a lingering close
-//! ([`linger`]), so an answer given before a body was read reaches a
-//! client still sending it.
+//! `shutdown_grace`. A connection whose last request came with a body
+//! ends with a lingering close ([`linger`]), so an answer given before
+//! the body was read reaches a client still sending it; one closed idle
+//! (its keep-alive timed out, or at shutdown between requests) has
+//! nothing unread and is closed at once.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -175,9 +178,15 @@ pub(crate) async fn serve(
         };
         // The peer's address, for the auth guard (trusted proxies, rate limits).
         let app = TowerToHyperService::new(AddExtension::new(app.clone(), ConnectInfo(peer)));
+        // Whether the last request came with a body: one the answer may
+        // have left unread (413, 507), for `linger` to drain.
+        let with_body = Arc::new(AtomicBool::new(false));
+        let saw_body = with_body.clone();
         // Boxed, so that the connection can be polled without hyper's
         // shutdown of the socket and handed back for `linger`.
-        let service = hyper::service::service_fn(move |req| {
+        let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
+            let has_body = !hyper::body::Body::is_end_stream(req.body());
+            saw_body.store(has_body, Ordering::Relaxed);
             Box::pin(hyper::service::Service::call(&app, req))
         });
         let mut closed = closed.clone();
@@ -189,14 +198,25 @@ pub(crate) async fn serve(
                 .header_read_timeout(limits.header_timeout);
             let mut conn = builder.serve_connection(TokioIo::new(stream), service);
             let ended = tokio::select! {
-                _ = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => true,
-                _ = closed.wait_for(|c| *c) => false,
+                r = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => Some(r),
+                _ = closed.wait_for(|c| *c) => None,
             };
-            if !ended {
-                std::pin::Pin::new(&mut conn).graceful_shutdown();
-                let _ = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)).await;
+            let ended = match ended {
+                Some(r) => r,
+                None => {
+                    std::pin::Pin::new(&mut conn).graceful_shutdown();
+                    std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)).await
+                }
+            };
+            // Timed out waiting for a request's headers: the body before
+            // them, if any, was read.
+            let idle = ended.as_ref().is_err_and(hyper::Error::is_timeout);
+            let mut stream = conn.into_parts().io.into_inner();
+            if with_body.load(Ordering::Relaxed) && !idle {
+                linger(stream).await;
+            } else {
+                let _ = stream.shutdown().await;
             }
-            linger(conn.into_parts().io.into_inner()).await;
         });
     }
     drop(listener);

@@ -413,7 +413,9 @@ pub async fn conversations(
     fbox.keep = state_q
         .0
         .iter()
-        .filter(|(k, _)| ["sort", "order", "limit", "sni", "ja4"].contains(k))
+        .filter(|(k, _)| {
+            ["sort", "order", "limit"].contains(k) || ConvQuery::filter_params().any(|p| p == *k)
+        })
         .cloned()
         .collect();
     if let Some(c) = &mut fbox.compute {
