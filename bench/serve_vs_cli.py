@@ -9,7 +9,9 @@ and uploads FILE to serve, in turn, so the machine's noise falls on both
 alike. serve's time is from the worker's own log line ("read and analyzed
 in X s, results stored in Y s": X + Y), i.e. the analysis and the results
 commit, not the upload. Each capture is deleted after its run. Prints per
-file the medians and their ratio (issue 19's goal: at most 1.5x). Several
+file the medians and their ratio (issue 19's goal: at most 1.5x), and the
+CPU medians (CLI user + sys; serve's worker and results writer threads,
+from its log), steadier than wall time on a shared machine. Several
 builds, comma-separated, are run in turn within each round (an A/B of
 serve's analysis on a noisy machine).
 Only 127.0.0.1 is contacted.
@@ -48,6 +50,7 @@ class Serve:
         if self.base is None:
             sys.exit("serve did not start")
         self.seen = {f: ([], [], [], 0) for f in files}
+        self.cpu = {f: ([], []) for f in files}
 
     def run(self, path):
         base, log, data = self.base, self.log, self.data
@@ -57,7 +60,9 @@ class Serve:
                 headers={"Content-Type": "application/octet-stream",
                          "Content-Length": str(os.path.getsize(path))})
             cid = json.load(urllib.request.urlopen(req))["id"]
-        pattern = re.compile(rf"capture {cid}: read and analyzed in ([0-9.]+) s, results stored in ([0-9.]+) s")
+        pattern = re.compile(rf"capture {cid}: read and analyzed in ([0-9.]+) s, results stored in ([0-9.]+) s, "
+                             r"worker CPU ([0-9.]+) s")
+        writer = re.compile(rf"capture {cid}: results writer CPU ([0-9.]+) s")
         while True:
             st = json.load(urllib.request.urlopen(f"{base}/api/captures/{cid}"))["status"]
             if st == "failed":
@@ -67,15 +72,17 @@ class Serve:
             time.sleep(0.02)
         for _ in range(100):
             log.seek(0)
-            m = pattern.search(log.read())
-            if m:
+            text = log.read()
+            m, w = pattern.search(text), writer.search(text)
+            if m and w:
                 break
             time.sleep(0.02)
         else:
             sys.exit("no timing line in serve's log")
         size = os.path.getsize(os.path.join(data, "d", "captures", cid, "results.db"))
         urllib.request.urlopen(urllib.request.Request(f"{base}/api/captures/{cid}", method="DELETE"))
-        return float(m.group(1)), float(m.group(2)), size
+        cpu = float(m.group(3)) + float(w.group(1))
+        return float(m.group(1)), float(m.group(2)), size, cpu
 
     def stop(self):
         self.server.terminate()
@@ -84,9 +91,14 @@ class Serve:
 
 
 def cli_run(binary, path):
+    """Wall seconds and CPU seconds (user + sys) of one `analyze --json`."""
+    before = os.times()
     t0 = time.perf_counter()
-    subprocess.run([binary, "analyze", path, "--json"], stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    subprocess.run([binary, "analyze", path, "--json"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return time.perf_counter() - t0, cpu
 
 
 servers = []
@@ -96,8 +108,10 @@ try:
         for f in files:
             for sv in servers:
                 subprocess.run(["cat", f], stdout=subprocess.DEVNULL)  # page cache for both
-                cli = cli_run(sv.binary, f)
-                analyzed, stored, size = sv.run(f)
+                cli, cli_cpu = cli_run(sv.binary, f)
+                analyzed, stored, size, cpu = sv.run(f)
+                sv.cpu[f][0].append(cli_cpu)
+                sv.cpu[f][1].append(cpu)
                 c, a, st, _ = sv.seen[f]
                 c.append(cli)
                 a.append(analyzed)
@@ -110,6 +124,9 @@ try:
             print(f"{sv.binary}: {os.path.basename(f)}: CLI median {cli:.3f} s; serve median {total:.3f} s "
                   f"(analysis {statistics.median(a):.3f} s + commit {statistics.median(st):.3f} s), "
                   f"ratio {total / cli:.2f}x; results.db {size / 1e6:.0f} MB; {rounds} rounds")
+            cli_cpu, serve_cpu = (statistics.median(x) for x in sv.cpu[f])
+            print(f"    CPU: CLI user+sys median {cli_cpu:.3f} s; serve worker + results writer "
+                  f"median {serve_cpu:.3f} s, ratio {serve_cpu / cli_cpu:.2f}x")
 finally:
     for sv in servers:
         sv.stop()

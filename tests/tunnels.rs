@@ -213,15 +213,14 @@ fn a_tunnel_in_a_fragmented_datagram_is_opened_after_reassembly() {
     assert_eq!((conv.packets(), conv.app.records), (8, 1));
 }
 
-/// Following conversations whose packets came in IP fragments: outside
-/// any tunnel, inside GRE, and carrying GRE or VXLAN (the stream is
-/// rebuilt from each packet's fragments, found in the records before it).
-#[test]
-fn a_conversation_in_fragments_follows_at_any_tunnel_depth() {
+/// Follows every inner conversation (172.16.x) of the sample `file`
+/// through the API: each stream is one GET and its 200, or ping and pong,
+/// with no packet left unreadable. Returns the clients followed.
+fn follow_every_inner_conversation(file: &str) -> Vec<String> {
     use crate::support::serve::{fresh_dir, Server};
-    let bytes = std::fs::read(dir().join("fragmented.pcap")).unwrap();
+    let bytes = std::fs::read(dir().join(file)).unwrap();
     let s = Server::start(&fresh_dir("fragment-follow"), &[]);
-    let r = s.post_files("/api/captures", &[("fragmented.pcap", &bytes)]);
+    let r = s.post_files("/api/captures", &[(file, &bytes)]);
     assert!(r.status < 300, "upload: {}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_string();
     s.wait(&id);
@@ -251,7 +250,38 @@ fn a_conversation_in_fragments_follows_at_any_tunnel_depth() {
         followed.push(client);
     }
     followed.sort();
+    followed
+}
+
+/// Following conversations whose packets came in IP fragments: outside
+/// any tunnel, inside GRE, and carrying GRE or VXLAN (the stream is
+/// rebuilt from each packet's fragments, found in the records before it).
+#[test]
+fn a_conversation_in_fragments_follows_at_any_tunnel_depth() {
+    let followed = follow_every_inner_conversation("fragmented.pcap");
     assert_eq!(followed.len(), 8, "{followed:?}");
+}
+
+/// Fragments at two depths at once (inner datagrams in fragments, each
+/// carried by GRE in outer datagrams in fragments): counted as tshark
+/// counts them (`conversation_tables_match_tshark`), and followed, each
+/// inner fragment found inside an outer datagram completed from the
+/// records before it.
+#[test]
+fn a_conversation_fragmented_at_two_depths_follows() {
+    let (summary, convs) = analyze(&dir().join("fragmented-twice.pcap"));
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    let gre = "gre 192.0.2.1→192.0.2.2".to_string();
+    assert_tunnels(
+        &convs,
+        &[
+            ("172.16.64.1:40064", gre.clone()),
+            ("172.16.64.1:50064", gre),
+        ],
+    );
+    assert_eq!(tunnelled_packets(&convs), 10);
+    let followed = follow_every_inner_conversation("fragmented-twice.pcap");
+    assert_eq!(followed, ["172.16.64.1:40064", "172.16.64.1:50064"]);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Random bytes, chunking, gaps and resets into the HTTP/2 analyzer, after
+//! Random bytes, chunking, gaps, resets and holds (a retransmission
+//! filling a hole) into the HTTP/2 analyzer, after
 //! a client preface or straight into frames: it must never panic (HPACK
 //! bombs, absurd frame lengths, CONTINUATION floods included). Finished
 //! streams are drained after every event, so each becomes an exchange and
@@ -71,6 +72,9 @@ fuzz_target!(|data: &[u8]| {
             110..=114 => h2.gap(dir, t, frame, n as u64),
             115..=117 => h2.fin(dir, t, frame),
             118..=120 => h2.reset(dir, t, frame),
+            // A retransmission filling a hole that bytes waited behind
+            // for up to 6.5 s (what follows is what it releases).
+            121..=123 => h2.held(dir, Timestamp::from_nanos(ts - n as i64 * 100_000), t),
             _ => {
                 h2.data(dir, t, frame, input);
                 input = &[];

@@ -2,7 +2,7 @@
 //! carries through the link decoder it names (GRE, ERSPAN, VXLAN,
 //! VXLAN-GPE, Geneve, GTP-U, IP in IP, EtherIP, MPLS in IP, and the
 //! PPP/MPLS links behind them, with the shim hop a label stack or PPPoE
-//! session names).
+//! session names, which counts as a hop of the path but not a tunnel).
 #![no_main]
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -35,10 +35,18 @@ fuzz_target!(|data: &[u8]| {
             orig_len: data.len() as u32,
             data,
         };
+        let mut path = tunnel::Path::default();
+        path.enter(hop);
         if let Ok(packet) = decode(&frame) {
             if let Some(shim) = packet.shim {
-                let _ = tunnel::Hop::shim(shim).to_string();
+                // A shim is a hop shown, not a tunnel counted.
+                path.enter_shim(tunnel::Hop::shim(shim));
+                assert_eq!((path.depth(), path.tunnels()), (2, 1));
+                let _ = path.to_string();
+                path.leave_shim();
             }
         }
+        path.leave();
+        assert_eq!((path.depth(), path.tunnels()), (0, 0));
     }
 });

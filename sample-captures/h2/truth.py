@@ -8,7 +8,10 @@ counts), HTTP/2 frame type]. tests/http2.rs compares tracedeck with it.
 
 With `http` the port is decoded as HTTP/1 (an `Upgrade: h2c`
 connection: tshark follows the switch to HTTP/2 after the 101); with
-`tls` as TLS, decrypted with the key log (ALPN h2).
+`tls` as TLS, decrypted with the key log (ALPN h2). Out-of-order
+segments are reassembled (tcp.reassemble_out_of_order), as tracedeck
+does: the frames held behind a retransmission (h2c-hol.pcap) are
+decoded once it fills the hole.
 """
 import json
 import subprocess
@@ -18,7 +21,8 @@ path, port = sys.argv[1], sys.argv[2]
 proto = sys.argv[3] if len(sys.argv) > 3 else "http2"
 keylog = ["-o", f"tls.keylog_file:{sys.argv[4]}"] if len(sys.argv) > 4 else []
 packets = json.loads(subprocess.run(
-    ["tshark", "-r", path, "-d", f"tcp.port=={port},{proto}", *keylog, "-Y", "http2",
+    ["tshark", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE",
+     "-d", f"tcp.port=={port},{proto}", *keylog, "-Y", "http2",
      "-T", "json", "--no-duplicate-keys"],
     check=True, capture_output=True, text=True).stdout)
 

@@ -340,7 +340,26 @@ def fragmented():
     write("fragmented.pcap", out)
 
 
+def fragmented_twice():
+    """Fragments at two depths at once: every inner datagram of a TCP and
+    a UDP conversation is cut in 16-byte fragments, each carried by GRE in
+    an outer datagram that is itself cut in 32-byte fragments."""
+    from scapy.all import fragment
+    clk = Clock()
+    out = []
+    E = Ether(src=MAC_A, dst=MAC_B)
+    ident = iter(range(2000, 3000))
+    for d, p in flows(64):
+        p[IP].id = next(ident)
+        for inner in fragment(p, fragsize=16):
+            pkt = outer_ip(d, proto=47, id=next(ident)) / Raw(gre(0x0800) + bytes(inner))
+            for f in fragment(pkt, fragsize=32):
+                out.append((clk.next(), E / f))
+    write("fragmented-twice.pcap", out)
+
+
 if __name__ == "__main__":
+    fragmented_twice()
     fragmented()
     edges()
     tunnels()

@@ -183,4 +183,10 @@ impl StreamSink for ConnAnalyzer {
             selector.reset(dir, ts, frame);
         }
     }
+
+    fn held(&mut self, dir: Dir, since: Timestamp, ts: Timestamp) {
+        if let App::Stream { selector, .. } = &mut self.app {
+            selector.held(dir, since, ts);
+        }
+    }
 }

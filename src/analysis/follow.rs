@@ -7,9 +7,10 @@
 //!
 //! The stream is rebuilt by feeding the conversation's packets, re-read
 //! and re-decoded, through the same `flow` reassembly the analysis used.
-//! A packet that was reassembled from IP fragments (at any tunnel depth)
-//! is read back as the analysis saw it: its last fragment's record, with
-//! the others found among the [`FRAGMENT_LOOKBACK`] records before it.
+//! A packet that was reassembled from IP fragments (at any tunnel depth,
+//! or at two at once: fragments inside a fragmented tunnel) is read back
+//! as the analysis saw it: its last fragment's record, with the others
+//! found among the [`FRAGMENT_LOOKBACK`] records before it.
 //!
 //! Given a TLS key log ([`StreamBuilder::decrypting`]), a TCP stream goes
 //! through the TLS analyzer as well: when records were decrypted, the view
@@ -457,25 +458,18 @@ fn conversation_packet<R>(
     earlier: Option<&Earlier<'_>>,
     f: impl FnOnce(decode::Packet<'_>) -> R,
 ) -> Option<R> {
-    for _ in 0..=tunnel::MAX_DEPTH {
+    for depth in 0..=tunnel::MAX_DEPTH {
         let packet = decode::decode(&frame).ok()?;
         if let Some(frag) = packet.fragment {
-            let whole = earlier?.reassemble(&packet, frag, ends)?;
-            let len = u32::try_from(whole.len()).ok()?;
-            let transport = if tunnel::is_ip_protocol(packet.protocol) {
-                Transport::Other {
-                    protocol: packet.protocol,
-                }
-            } else {
-                decode::transport(packet.protocol, &whole, len).ok()?
+            let earlier = earlier?;
+            // Inside a tunnel, the datagram's other fragments may ride in
+            // fragmented outer datagrams: the search opens those.
+            let search = Earlier {
+                opens: earlier.opens || depth > 0,
+                ..*earlier
             };
-            let packet = decode::Packet {
-                fragment: None,
-                l4: &whole,
-                l4_len: len,
-                transport,
-                ..packet
-            };
+            let whole = search.reassemble(&packet, frag, ends)?;
+            let packet = completed(&packet, &whole)?;
             return match step(&packet, ends) {
                 Step::Found => Some(f(packet)),
                 Step::Inner(link_type, data) => {
@@ -484,7 +478,14 @@ fn conversation_packet<R>(
                         data,
                         ..frame
                     };
-                    conversation_packet(inner, ends, None, f)
+                    // The packet inside may be a fragment too (fragmented
+                    // at two depths at once): its others are among the
+                    // same records before.
+                    let inside = Earlier {
+                        opens: true,
+                        ..*earlier
+                    };
+                    conversation_packet(inner, ends, Some(&inside), f)
                 }
                 Step::Lost => None,
             };
@@ -504,16 +505,59 @@ fn conversation_packet<R>(
     None
 }
 
-/// The first fragment on the way into `frame`'s tunnels, handed to `f`.
+/// The fragment `packet` completed as the datagram `whole` (its payload,
+/// reassembled): the packet as the analysis saw it.
+fn completed<'a>(packet: &decode::Packet<'a>, whole: &'a [u8]) -> Option<decode::Packet<'a>> {
+    let len = u32::try_from(whole.len()).ok()?;
+    let transport = if tunnel::is_ip_protocol(packet.protocol) {
+        Transport::Other {
+            protocol: packet.protocol,
+        }
+    } else {
+        decode::transport(packet.protocol, whole, len).ok()?
+    };
+    Some(decode::Packet {
+        fragment: None,
+        l4: whole,
+        l4_len: len,
+        transport,
+        ..*packet
+    })
+}
+
+/// The fragment `wanted` on the way into `frame`'s tunnels, handed to `f`.
+/// Another fragment met first, the last of an outer datagram, is completed
+/// from the records before it (`earlier`, one level: a fragment inside a
+/// fragmented tunnel) and the way goes on inside it.
 fn fragment_in<R>(
     mut frame: Frame<'_>,
     ends: &Ends,
+    earlier: Option<&Earlier<'_>>,
+    wanted: &dyn Fn(&decode::Packet<'_>, Fragment) -> bool,
     f: impl FnOnce(&decode::Packet<'_>, Fragment) -> R,
 ) -> Option<R> {
     for _ in 0..=tunnel::MAX_DEPTH {
         let packet = decode::decode(&frame).ok()?;
         if let Some(frag) = packet.fragment {
-            return Some(f(&packet, frag));
+            if wanted(&packet, frag) {
+                return Some(f(&packet, frag));
+            }
+            // Only a last fragment can be completed from the records
+            // before it; the others of its datagram are skipped quickly.
+            let earlier = earlier.filter(|_| !frag.more)?;
+            let whole = earlier.reassemble(&packet, frag, ends)?;
+            let packet = completed(&packet, &whole)?;
+            return match step(&packet, ends) {
+                Step::Inner(link_type, data) => {
+                    let inner = Frame {
+                        link_type,
+                        data,
+                        ..frame
+                    };
+                    fragment_in(inner, ends, None, wanted, f)
+                }
+                Step::Found | Step::Lost => None,
+            };
         }
         match step(&packet, ends) {
             Step::Inner(link_type, data) => {
@@ -531,6 +575,7 @@ fn fragment_in<R>(
 
 /// The records before a packet's, where the other fragments of its
 /// datagram are.
+#[derive(Clone, Copy)]
 struct Earlier<'f> {
     file: &'f RecordFile,
     /// The packet's own record.
@@ -538,6 +583,11 @@ struct Earlier<'f> {
     /// File bytes the stream's fragment searches may still walk back over
     /// (shared by the stream's packets: see [`LOOKBACK_BUDGET`]).
     budget: &'f Cell<u64>,
+    /// The fragment searched for is inside a tunnel: a record whose outer
+    /// datagram is fragmented is completed (from the records before it) to
+    /// look inside. Off for a fragment outside any tunnel, and for those
+    /// searches themselves (one level; the budget bounds the rest).
+    opens: bool,
 }
 
 impl Earlier<'_> {
@@ -587,13 +637,16 @@ impl Earlier<'_> {
                 orig_len: rec.orig_len,
                 data: &buf[..rec.caplen],
             };
-            let whole = fragment_in(frame, ends, |p, f| {
-                if same(p, f) {
-                    defrag.push(p, f, ts)
-                } else {
-                    None
-                }
-            });
+            // A record whose outer datagram is fragmented may carry the
+            // wanted fragment inside: that datagram is completed from the
+            // records before it (see `opens`).
+            let nested = Earlier {
+                offset: at,
+                opens: false,
+                ..*self
+            };
+            let nested = self.opens.then_some(&nested);
+            let whole = fragment_in(frame, ends, nested, &same, |p, f| defrag.push(p, f, ts));
             if let Some(Some(whole)) = whole {
                 return Some(whole);
             }
@@ -699,6 +752,7 @@ impl StreamBuilder {
             file: &self.file,
             offset: p.offset,
             budget: &self.lookback_left,
+            opens: false,
         };
         let (proto, table, udp) = (self.proto, &mut self.table, &mut self.udp);
         let fed = conversation_packet(frame, &self.ends, Some(&earlier), |packet| {

@@ -173,6 +173,12 @@ impl StreamSink for Http1 {
             None => self.parser.reset(dir, ts, frame),
         }
     }
+
+    fn held(&mut self, dir: Dir, since: Timestamp, ts: Timestamp) {
+        if let Some(h2) = &mut self.h2c {
+            h2.held(dir, since, ts);
+        }
+    }
 }
 
 impl StreamAnalyzer for Http1 {

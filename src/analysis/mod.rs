@@ -300,6 +300,12 @@ impl FlowHandler for Handler<'_> {
         ConnAnalyzer::claim_datagrams(self.registry, conv, dir, payload)
     }
 
+    fn sees_every_datagram(&self) -> bool {
+        // Past a conversation's first packet (which records its tunnel),
+        // only a packet list wants each one.
+        self.packets
+    }
+
     fn datagram(
         &mut self,
         conn: &mut ConnAnalyzer,
@@ -413,9 +419,9 @@ impl Pipeline<'_> {
         self.table
             .handler_mut()
             .tunnel
-            .enter(tunnel::Hop::shim(shim));
+            .enter_shim(tunnel::Hop::shim(shim));
         self.decoded(frame, packet);
-        self.table.handler_mut().tunnel.leave();
+        self.table.handler_mut().tunnel.leave_shim();
     }
 
     /// Puts a decoded packet in the flow table (through the defragmenter
@@ -470,13 +476,7 @@ impl Pipeline<'_> {
                 self.tcp_packets += 1;
                 self.table.tcp(src, dst, tcp, meta);
             }
-            Transport::Udp(udp) => {
-                self.udp_packets += 1;
-                self.table.udp(src, dst, udp, meta);
-                if tunnel::is_udp_port(udp.dst_port) {
-                    self.udp_tunnel(frame, src, dst, udp);
-                }
-            }
+            Transport::Udp(udp) => self.datagram(frame, src, dst, udp, meta),
             &Transport::Other { protocol } => {
                 if tunnel::is_ip_protocol(protocol) {
                     self.ip_tunnel(frame, packet, packet.l4);
@@ -495,11 +495,41 @@ impl Pipeline<'_> {
         }
     }
 
-    /// A datagram to a tunnel's port: the packet it carries, if it is one.
-    /// Out of line, as every tunnel step: plain traffic pays one compare.
-    #[cold]
+    /// A UDP datagram into the flow table (and into the tunnel it may
+    /// carry). Out of line: the frame step keeps its registers for TCP,
+    /// most of any capture (inlined, this arm cost every TCP packet about
+    /// 13 instructions of spills).
     #[inline(never)]
-    fn udp_tunnel(&mut self, frame: &Frame<'_>, src: IpAddr, dst: IpAddr, udp: &Udp<'_>) {
+    fn datagram(
+        &mut self,
+        frame: &Frame<'_>,
+        src: IpAddr,
+        dst: IpAddr,
+        udp: &Udp<'_>,
+        meta: FrameMeta,
+    ) {
+        self.udp_packets += 1;
+        if tunnel::is_udp_port(udp.dst_port) {
+            self.udp_tunnel(frame, src, dst, udp, meta);
+        } else {
+            self.table.udp(src, dst, udp, meta);
+        }
+    }
+
+    /// A datagram to a tunnel's port: counted in its flow (as a run: a
+    /// tunnel's outer flow sends one per packet it carries), then the
+    /// packet it carries, if it is one. Inlined into the (out of line)
+    /// datagram step: plain traffic pays one compare.
+    #[inline(always)]
+    fn udp_tunnel(
+        &mut self,
+        frame: &Frame<'_>,
+        src: IpAddr,
+        dst: IpAddr,
+        udp: &Udp<'_>,
+        meta: FrameMeta,
+    ) {
+        self.table.udp_run(src, dst, udp, meta);
         if let Some(decap) = tunnel::udp(src, dst, udp.dst_port, udp.payload) {
             self.tunnel(frame, decap);
         }
@@ -526,7 +556,7 @@ impl Pipeline<'_> {
     /// VXLAN packet paid two calls and a copy of the `Decap` for it.
     #[inline(always)]
     fn tunnel(&mut self, outer: &Frame<'_>, decap: Decap<'_>) {
-        let depth = self.table.handler().tunnel.depth();
+        let depth = self.table.handler().tunnel.tunnels();
         let (hop, link_type, data) = match decap {
             Decap::Inner { hop, link, data } if depth < tunnel::MAX_DEPTH => (hop, link, data),
             Decap::Inner { .. } => {

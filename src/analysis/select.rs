@@ -332,6 +332,14 @@ impl StreamSink for Selector {
             State::Unknown => {}
         }
     }
+
+    /// Only for a chosen analyzer: while probing, the bytes are held
+    /// here anyway.
+    fn held(&mut self, dir: Dir, since: Timestamp, ts: Timestamp) {
+        if let State::Chosen { analyzer, .. } = &mut self.state {
+            analyzer.held(dir, since, ts);
+        }
+    }
 }
 
 impl StreamAnalyzer for Selector {

@@ -191,6 +191,9 @@ impl HalfStream {
                 let (data, missing) = split_captured(payload, payload_len, skip as u64);
                 let at = (start + skip) as u64;
                 if at == self.next {
+                    if !self.pending.is_empty() {
+                        self.filled(dir, ts, sink);
+                    }
                     self.deliver(dir, data, missing, ts, frame, sink);
                     self.drain(dir, Release::Filled(ts, frame), sink);
                 } else {
@@ -329,6 +332,15 @@ impl HalfStream {
         self.stats.gaps += 1;
     }
 
+    /// A segment at `ts` fills the hole that buffered segments wait
+    /// behind: tells the sink since when they waited.
+    #[cold]
+    fn filled(&self, dir: Dir, ts: Timestamp, sink: &mut dyn StreamSink) {
+        if let Some(since) = self.pending.values().map(|p| p.ts).min() {
+            sink.held(dir, since.min(ts), ts);
+        }
+    }
+
     /// Declares the hole before the first buffered segment a gap and
     /// delivers what follows it.
     fn skip_hole(&mut self, dir: Dir, ts: Timestamp, frame: u64, sink: &mut dyn StreamSink) {
@@ -432,6 +444,7 @@ mod test {
         gaps: Vec<u64>,
         fins: u32,
         resets: u32,
+        held: Vec<(Timestamp, Timestamp)>,
     }
 
     impl StreamSink for Collect {
@@ -447,6 +460,9 @@ mod test {
         }
         fn reset(&mut self, _dir: Dir, _ts: Timestamp, _frame: u64) {
             self.resets += 1;
+        }
+        fn held(&mut self, _dir: Dir, since: Timestamp, ts: Timestamp) {
+            self.held.push((since, ts));
         }
     }
 
@@ -479,6 +495,41 @@ mod test {
         assert_eq!(sink.bytes, b"abcdefghij");
         assert_eq!(h.stats.retransmissions, 1);
         assert_eq!(h.stats.out_of_order, 1);
+    }
+
+    #[test]
+    fn a_filled_hole_says_since_when_bytes_waited_behind_it() {
+        let mut h = HalfStream::default();
+        let mut sink = Collect::default();
+        h.syn(99);
+        let at = |ms: i64| Timestamp::from_nanos(ms * 1_000_000);
+        let limits = ReassemblyLimits::default();
+        let seg_at = |h: &mut HalfStream, sink: &mut Collect, seq: u32, data: &[u8], ms: i64| {
+            let len = data.len() as u32;
+            h.segment(
+                Dir::ToServer,
+                seq,
+                false,
+                false,
+                data,
+                len,
+                at(ms),
+                0,
+                &limits,
+                sink,
+            );
+        };
+        seg_at(&mut h, &mut sink, 100, b"ab", 1);
+        seg_at(&mut h, &mut sink, 104, b"ef", 2);
+        seg_at(&mut h, &mut sink, 106, b"gh", 3);
+        seg_at(&mut h, &mut sink, 102, b"cd", 200); // the retransmission
+        seg_at(&mut h, &mut sink, 108, b"ij", 201);
+        assert_eq!(sink.bytes, b"abcdefghij");
+        assert_eq!(sink.held, vec![(at(2), at(200))]);
+        // A hole declared a gap held nothing a receiver could wait for.
+        seg_at(&mut h, &mut sink, 112, b"mn", 202);
+        h.acked(Dir::ToServer, 114, at(203), 0, &mut sink);
+        assert_eq!(sink.held.len(), 1);
     }
 
     #[test]

@@ -46,4 +46,10 @@ pub trait StreamSink {
     fn fin(&mut self, dir: Dir, ts: Timestamp, frame: u64);
     /// The side sending `dir` reset the connection.
     fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64);
+    /// The bytes of `dir` delivered next, at `ts`, fill a hole that bytes
+    /// buffered behind it waited on since `since` (when the first of them
+    /// arrived): a receiver could read none of them before. Only a hole
+    /// a later segment filled (a retransmission, or reordering), never
+    /// one declared a gap. Most analyzers need not know.
+    fn held(&mut self, _dir: Dir, _since: Timestamp, _ts: Timestamp) {}
 }

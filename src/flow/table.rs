@@ -154,6 +154,12 @@ pub trait FlowHandler {
     /// Every packet of every conversation, after counting and reassembly
     /// (`conn` is the conversation's analyzer, if it has one).
     fn packet(&mut self, conv: &Conversation, conn: Option<&mut Self::Conn>, packet: &PacketInfo);
+    /// Whether [`FlowHandler::packet`] must see every datagram of a UDP
+    /// conversation without analyzer past its first two. When it need not,
+    /// [`FlowTable::udp_run`] counts runs of them in bulk.
+    fn sees_every_datagram(&self) -> bool {
+        true
+    }
     /// The analyzer of a conversation gets no more data: both TCP streams
     /// ended (FIN or RST each way, nothing left to deliver), or the
     /// conversation is leaving the table. The conversation itself may stay
@@ -248,6 +254,76 @@ struct Entry<C> {
     conn: Option<Box<C>>,
 }
 
+/// Datagrams of one UDP flow, one way, counted here and added to their
+/// conversation before anything reads it (see [`FlowTable::udp_run`]).
+struct Run {
+    key: Key,
+    src: IpAddr,
+    dst: IpAddr,
+    ports: (u16, u16),
+    dir: Dir,
+    packets: u64,
+    bytes: u64,
+    payload_wire: u64,
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+    last_frame: u64,
+}
+
+impl Run {
+    fn new(key: Key, src: IpAddr, dst: IpAddr, ports: (u16, u16), dir: Dir) -> Run {
+        Run {
+            key,
+            src,
+            dst,
+            ports,
+            dir,
+            packets: 0,
+            bytes: 0,
+            payload_wire: 0,
+            start: None,
+            end: None,
+            last_frame: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn is(&self, src: IpAddr, dst: IpAddr, ports: (u16, u16)) -> bool {
+        self.ports == ports && self.src == src && self.dst == dst
+    }
+
+    /// Counts one datagram as [`count`] would.
+    #[inline(always)]
+    fn add(&mut self, at: &FrameMeta, payload_len: u32) {
+        self.packets += 1;
+        self.bytes += u64::from(at.orig_len);
+        self.payload_wire += u64::from(payload_len);
+        self.last_frame = at.frame;
+        if let Some(ts) = at.ts {
+            self.start = Some(self.start.map_or(ts, |s| s.min(ts)));
+            self.end = Some(self.end.map_or(ts, |e| e.max(ts)));
+        }
+    }
+
+    /// Adds what was counted to the conversation: sums, the earliest and
+    /// latest times and the last frame, as one `count` per datagram did.
+    fn settle(&self, conv: &mut Conversation) {
+        let c = &mut conv.dirs[self.dir.index()];
+        c.packets += self.packets;
+        c.bytes += self.bytes;
+        c.payload_wire += self.payload_wire;
+        if self.packets > 0 {
+            conv.last_frame = self.last_frame;
+        }
+        if let Some(s) = self.start {
+            conv.start = Some(conv.start.map_or(s, |t| t.min(s)));
+        }
+        if let Some(e) = self.end {
+            conv.end = Some(conv.end.map_or(e, |t| t.max(e)));
+        }
+    }
+}
+
 /// The conversation table.
 pub struct FlowTable<H: FlowHandler> {
     handler: H,
@@ -271,6 +347,11 @@ pub struct FlowTable<H: FlowHandler> {
     /// Table size at which the next early eviction runs.
     evict_at: usize,
     last_frame: u64,
+    /// The UDP flow whose datagrams are being counted in bulk, if any, and
+    /// the last flow that came through [`FlowTable::udp_run`] without
+    /// being it (two in a row take the run over).
+    run: Option<Run>,
+    run_candidate: Option<Key>,
 }
 
 impl<H: FlowHandler> FlowTable<H> {
@@ -289,6 +370,8 @@ impl<H: FlowHandler> FlowTable<H> {
             evicted_early: 0,
             evict_at: limits.max_open,
             last_frame: 0,
+            run: None,
+            run_candidate: None,
         }
     }
 
@@ -332,6 +415,7 @@ impl<H: FlowHandler> FlowTable<H> {
     #[cold]
     #[inline(never)]
     fn sweep_now(&mut self) {
+        self.end_run();
         self.last_sweep = Some(self.now);
         self.sweep();
     }
@@ -340,6 +424,7 @@ impl<H: FlowHandler> FlowTable<H> {
     #[cold]
     #[inline(never)]
     fn evict_finished(&mut self) {
+        self.end_run();
         let now = self.now;
         let idle = self.limits.pressure_idle;
         let done: Vec<Key> = self
@@ -483,6 +568,7 @@ impl<H: FlowHandler> FlowTable<H> {
     /// Hands every conversation still in the table to the handler, in id
     /// order, and returns the handler.
     pub fn finish(mut self) -> H {
+        self.end_run();
         // Keys, not entries: a copy of every entry next to the table
         // would double the peak memory.
         let mut keys: Vec<(u64, bool, Key)> = self
@@ -509,16 +595,69 @@ impl<H: FlowHandler> FlowTable<H> {
     /// `tcp`: a call per packet costs about 2% of an analysis.
     #[inline(always)]
     pub fn udp(&mut self, src: IpAddr, dst: IpAddr, udp: &Udp<'_>, at: FrameMeta) {
+        self.advance(at.ts, at.frame);
+        self.udp_counted::<false>(src, dst, udp, at);
+    }
+
+    /// Counts a UDP datagram as [`FlowTable::udp`] does, for a flow that
+    /// may send many in a row: a tunnel's outer flow (a VXLAN datagram per
+    /// packet carried). Once two datagrams of one flow without analyzer
+    /// come in a row through here, and the handler need not see each
+    /// ([`FlowHandler::sees_every_datagram`]), the flow's next ones are
+    /// counted in a [`Run`] without a table lookup, until two of another
+    /// flow come in a row. The run is added to its conversation before
+    /// anything reads it: a sweep, an eviction, the end, or a datagram of
+    /// the flow coming through [`FlowTable::udp`]. The cost when flows
+    /// never repeat: one compare of the previous flow's key per datagram.
+    #[inline(always)]
+    pub fn udp_run(&mut self, src: IpAddr, dst: IpAddr, udp: &Udp<'_>, at: FrameMeta) {
+        self.advance(at.ts, at.frame);
+        if let Some(run) = self.run.as_mut() {
+            if run.is(src, dst, (udp.src_port, udp.dst_port)) {
+                run.add(&at, udp.payload_len);
+                return;
+            }
+        }
+        self.udp_outside_run(src, dst, udp, at);
+    }
+
+    #[inline(never)]
+    fn udp_outside_run(&mut self, src: IpAddr, dst: IpAddr, udp: &Udp<'_>, at: FrameMeta) {
+        self.udp_counted::<true>(src, dst, udp, at);
+    }
+
+    /// Adds the run's datagrams to their conversation, and ends it.
+    fn end_run(&mut self) {
+        if let Some(run) = self.run.take() {
+            if let Some(entry) = self.map.get_mut(&run.key) {
+                run.settle(&mut entry.conv);
+            }
+        }
+    }
+
+    /// The datagram's conversation, counted, after the table's clock moved.
+    /// `RUN`: it came through [`FlowTable::udp_run`].
+    #[inline(always)]
+    fn udp_counted<const RUN: bool>(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        udp: &Udp<'_>,
+        at: FrameMeta,
+    ) {
         let FrameMeta {
             ts,
             frame,
             offset,
             orig_len,
         } = at;
-        self.advance(ts, frame);
         let s = SocketAddr::new(src, udp.src_port);
         let d = SocketAddr::new(dst, udp.dst_port);
         let key = Key::new(Proto::Udp, s, d);
+        if self.run.as_ref().is_some_and(|r| r.key == key) {
+            // The other way, or through `udp`: the run's count goes first.
+            self.end_run();
+        }
         // A lookup, and the entry API only for a new flow: `entry` moved
         // the key into the entry on every datagram (and a VXLAN packet is
         // two datagrams' worth of lookups).
@@ -560,6 +699,15 @@ impl<H: FlowHandler> FlowTable<H> {
         };
         self.handler
             .packet(&entry.conv, entry.conn.as_deref_mut(), &info);
+        if RUN && entry.conn.is_none() && !self.handler.sees_every_datagram() {
+            if self.run_candidate == Some(key) {
+                self.end_run();
+                let ports = (udp.src_port, udp.dst_port);
+                self.run = Some(Run::new(key, src, dst, ports, dir));
+            } else {
+                self.run_candidate = Some(key);
+            }
+        }
     }
 
     /// A UDP flow's first datagram: its conversation, and the analyzer
@@ -916,7 +1064,7 @@ fn new_conversation(
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::pcap::decode::Tcp;
+    use crate::pcap::decode::{Tcp, Udp};
 
     #[derive(Default)]
     struct Gaps(u64);
@@ -1012,6 +1160,93 @@ mod test {
         let fin = tcp_flags::FIN | tcp_flags::ACK;
         table.tcp(a, b, &seg(port, 8, fin, b""), at_secs(2, t + 0.2));
         table.tcp(b, a, &back(seg(port, 10, fin, b"")), at_secs(3, t + 0.3));
+    }
+
+    /// `Closed`, needing no call per datagram: runs are counted in bulk.
+    #[derive(Default)]
+    struct Bulk(Closed);
+
+    impl FlowHandler for Bulk {
+        type Conn = Gaps;
+        fn open_tcp(&mut self, conv: &Conversation) -> Gaps {
+            self.0.open_tcp(conv)
+        }
+        fn packet(&mut self, _: &Conversation, _: Option<&mut Gaps>, _: &PacketInfo) {}
+        fn sees_every_datagram(&self) -> bool {
+            false
+        }
+        fn streams_ended(&mut self, conv: &mut Conversation, conn: Gaps, now: Timestamp) {
+            self.0.streams_ended(conv, conn, now);
+        }
+        fn closed(&mut self, conv: Conversation, now: Timestamp) {
+            self.0.closed(conv, now);
+        }
+    }
+
+    #[test]
+    fn runs_of_datagrams_count_as_one_by_one() {
+        let (a, b) = hosts();
+        let c: IpAddr = "10.0.0.3".parse().unwrap();
+        // (from, to, source port, seconds): runs of one flow, the other
+        // way, another flow in between, sweeps (every 5 s) and a UDP
+        // eviction (idle 10 s past a full table) on the way.
+        let mut datagrams = vec![];
+        for i in 0..6 {
+            datagrams.push((a, b, 40_000, f64::from(i) * 0.1));
+        }
+        datagrams.push((b, a, 4789, 0.7));
+        datagrams.push((a, b, 40_000, 0.8));
+        datagrams.push((c, b, 40_001, 0.9));
+        for i in 0..4 {
+            datagrams.push((a, b, 40_000, 1.0 + f64::from(i)));
+            datagrams.push((c, b, 40_001, 1.5 + f64::from(i)));
+        }
+        for i in 0..5 {
+            datagrams.push((c, b, 40_001, 6.0 + f64::from(i) * 0.01));
+        }
+        datagrams.push((a, b, 40_000, 30.0));
+        for i in 0..3 {
+            datagrams.push((c, b, 40_002 + i, 31.0));
+        }
+        datagrams.push((a, b, 40_000, 31.5));
+        let rows = |convs: Vec<(Conversation, u64)>| -> Vec<String> {
+            convs
+                .iter()
+                .map(|(c, _)| {
+                    format!(
+                        "{} {} {:?} {:?} {:?} {} {}",
+                        c.id, c.client, c.dirs, c.start, c.end, c.first_frame, c.last_frame
+                    )
+                })
+                .collect()
+        };
+        let limits = |l: &mut TableLimits| l.max_open = 2;
+        let mut one_by_one = table_with(limits);
+        let mut bulk = FlowTable::new(Bulk::default(), {
+            let mut l = TableLimits::default();
+            limits(&mut l);
+            l
+        });
+        for (i, &(src, dst, port, t)) in datagrams.iter().enumerate() {
+            let (src_port, dst_port) = if src == b {
+                (4789, 40_000)
+            } else {
+                (port, 4789)
+            };
+            let udp = Udp {
+                src_port,
+                dst_port,
+                payload: b"vx",
+                payload_len: 2 + i as u32,
+            };
+            one_by_one.udp(src, dst, &udp, at_secs(i as u64, t));
+            bulk.udp_run(src, dst, &udp, at_secs(i as u64, t));
+        }
+        assert!(bulk.evicted_early > 0);
+        assert_eq!(bulk.evicted_early, one_by_one.evicted_early);
+        let want = rows(one_by_one.finish().0);
+        assert_eq!(rows(bulk.finish().0 .0), want);
+        assert_eq!(want.len(), 5);
     }
 
     #[test]

@@ -38,8 +38,8 @@ pub mod verdict;
 pub use parser::Parser;
 pub use start::{opening, Opening};
 pub use verdict::{
-    add_dns_time, judge, judge_stream, ExchangeFacts, GrpcWait, Stall, StreamEnd, StreamWait,
-    TcpFacts, Verdict, Wait,
+    add_dns_time, judge, judge_stream, ExchangeFacts, GrpcWait, LossHold, Stall, StreamEnd,
+    StreamWait, TcpFacts, Verdict, Wait,
 };
 
 use crate::flow::Dir;

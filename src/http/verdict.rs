@@ -171,6 +171,73 @@ pub struct StreamWait {
     pub behind: Option<(Span, u64)>,
     /// A gRPC call's status and deadline.
     pub grpc: Option<GrpcWait>,
+    /// Frames that arrived but waited behind a lost segment.
+    pub held: Option<LossHold>,
+}
+
+/// Head-of-line blocking: time a stream's frames waited behind a hole in
+/// the TCP stream until a retransmission filled it (they had reached the
+/// receiver, which could read none of them), with the other streams
+/// that waited behind the same hole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LossHold {
+    /// The side whose segment was lost.
+    pub sender: Peer,
+    /// The longest hold.
+    pub longest: Span,
+    /// Streams with frames behind that hole, this one included.
+    pub streams: u32,
+    /// Holds in all, and their time in all.
+    pub count: u32,
+    pub total: Span,
+}
+
+impl LossHold {
+    /// A first hold.
+    pub fn new(sender: Peer, span: Span, streams: u32) -> LossHold {
+        LossHold {
+            sender,
+            longest: span,
+            streams,
+            count: 1,
+            total: span,
+        }
+    }
+
+    /// One more hold of the stream.
+    pub fn add(&mut self, sender: Peer, span: Span, streams: u32) {
+        self.count = self.count.saturating_add(1);
+        self.total = Span::from_nanos(self.total.as_nanos().saturating_add(span.as_nanos()));
+        if span > self.longest {
+            *self = LossHold {
+                sender,
+                longest: span,
+                streams,
+                ..*self
+            };
+        }
+    }
+
+    /// "3 streams held 212.0 ms behind one retransmitted segment of the
+    /// server's".
+    fn describe(&self) -> String {
+        let who = match self.streams {
+            1 => String::new(),
+            n => format!("{n} streams "),
+        };
+        let side = match self.sender {
+            Peer::Client => "client",
+            Peer::Server => "server",
+        };
+        let more = match self.count {
+            1 => String::new(),
+            n => format!(" ({n} holds, {} in all)", self.total),
+        };
+        format!(
+            "{who}held {} behind one retransmitted segment of the {side}'s{more}",
+            self.longest
+        )
+    }
 }
 
 /// What the verdict of a gRPC call needs.
@@ -332,8 +399,48 @@ fn judge_stream_time(ex: &Exchange, facts: &ExchangeFacts, w: &StreamWait) -> Ve
             );
         }
     }
+    if let Some(held) = &w.held {
+        v = held_behind_loss(ex, v, held);
+    }
     if let (Some(end), true) = (&w.ended, ex.status.is_some() && ex.interrupted) {
         v.text = format!("{}; cut short: {}", v.text, end.what);
+    }
+    v
+}
+
+/// A stream held behind a lost segment: the network takes the blame for
+/// the part of the time the hold is at least half of (the capture saw
+/// the frames only once the retransmission came, so the part looks like
+/// the sender's); otherwise the hold is named after the verdict.
+fn held_behind_loss(ex: &Exchange, mut v: Verdict, held: &LossHold) -> Verdict {
+    let what = held.describe();
+    let explains = |part: Option<Span>| {
+        part.filter(|p| v.span == Some(*p) && held.longest.as_nanos() * 2 >= p.as_nanos())
+    };
+    // The capture saw the held frames late: the sender's part of the
+    // time grew by the hold.
+    let part = match held.sender {
+        _ if v.wait == Wait::Network => None,
+        Peer::Server => explains(ex.server_time())
+            .map(|p| format!("the response started {p} after the request was complete"))
+            .or_else(|| {
+                explains(ex.transfer_time()).map(|p| {
+                    format!(
+                        "the response body took {p} to transfer ({} bytes)",
+                        ex.response_body_bytes
+                    )
+                })
+            }),
+        Peer::Client => {
+            explains(ex.request_time()).map(|p| format!("the request took {p} to send"))
+        }
+    };
+    match part {
+        Some(part) => {
+            v.wait = Wait::Network;
+            v.text = format!("{what}: {part}");
+        }
+        None => v.text = format!("{}; {what}", v.text),
     }
     v
 }
@@ -795,5 +902,44 @@ mod test {
         assert!(v
             .text
             .ends_with("; it waited 150.0 ms behind 1000000 bytes of other streams' DATA"));
+    }
+
+    #[test]
+    fn streams_held_behind_a_lost_segment_blame_the_network() {
+        let ms = |n: i64| Span::from_nanos(n * MS);
+        let held = |span: i64, streams: u32| StreamWait {
+            held: Some(LossHold::new(Peer::Server, ms(span), streams)),
+            ..StreamWait::default()
+        };
+        // The response seen 207 ms after the request, 205 of them held.
+        let e = ex((0, 0), Some((207, 207)));
+        let v = judge_stream(&e, &no_facts(), &held(205, 3));
+        assert_eq!(v.wait, Wait::Network);
+        assert_eq!(
+            v.text,
+            "3 streams held 205.0 ms behind one retransmitted segment of the server's: \
+             the response started 207.0 ms after the request was complete"
+        );
+        // A short hold is named, not blamed.
+        let v = judge_stream(&e, &no_facts(), &held(50, 1));
+        assert_eq!(v.wait, Wait::Server);
+        assert!(
+            v.text
+                .ends_with("; held 50.0 ms behind one retransmitted segment of the server's"),
+            "{}",
+            v.text
+        );
+        // Several holds: the longest, and all of them.
+        let mut w = held(50, 2);
+        if let Some(h) = &mut w.held {
+            h.add(Peer::Server, ms(120), 4);
+        }
+        let v = judge_stream(&e, &no_facts(), &w);
+        assert_eq!(
+            v.text,
+            "4 streams held 120.0 ms behind one retransmitted segment of the server's \
+             (2 holds, 170.0 ms in all): the response started 207.0 ms after the request was \
+             complete"
+        );
     }
 }

@@ -7,9 +7,9 @@
 
 use std::net::IpAddr;
 
-use super::frame::Frame;
+use super::frame::{Frame, LinkType};
 use super::link::{self, LinkIssue, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
-use super::wire::{self, ipv4, ipv4_options, ipv6, tcp, udp, Problem};
+use super::wire::{self, ethernet, ipv4, ipv4_options, ipv6, tcp, udp, Problem};
 
 pub const PROTO_ICMP: u8 = 1;
 pub const PROTO_TCP: u8 = 6;
@@ -158,6 +158,18 @@ impl From<wire::Error> for DecodeIssue {
 /// (`inline(always)`) saved only 0.3% of an analysis's instructions.
 #[inline]
 pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeIssue> {
+    // Ethernet straight to IP, most frames of most captures (and both
+    // frames of a VXLAN packet): read here, without the link layer's
+    // `Network` going through memory (about 15 instructions a frame).
+    if frame.link_type == LinkType::ETHERNET {
+        if let Ok(eth) = ethernet::Frame::new_checked(frame.data) {
+            match eth.ethertype() {
+                ETHERTYPE_IPV4 => return ipv4(eth.payload(), None),
+                ETHERTYPE_IPV6 => return ipv6(eth.payload(), None),
+                _ => {}
+            }
+        }
+    }
     let net = link::network(frame.link_type, frame.data).map_err(DecodeIssue::Link)?;
     match net.ethertype {
         ETHERTYPE_IPV4 => ipv4(net.payload, net.shim),
@@ -304,7 +316,6 @@ pub fn transport(protocol: u8, b: &[u8], len: u32) -> Result<Transport<'_>, Deco
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::pcap::LinkType;
 
     fn frame(link: LinkType, data: &[u8]) -> Frame<'_> {
         Frame {

@@ -142,7 +142,9 @@ impl fmt::Display for Hop {
 /// Most hops a path keeps (a deeper nesting is decoded, and shown cut).
 pub const MAX_SHOWN: usize = 4;
 /// Most levels of encapsulation followed in one frame: a deeper one (or a
-/// loop of them) is reported as a warning.
+/// loop of them) is reported as a warning. Ethernet shims (an MPLS label
+/// stack, a PPPoE session) do not count: each is read within the decode
+/// of its frame, and opens nothing more to decode.
 pub const MAX_DEPTH: u8 = 8;
 
 /// The tunnels around a packet, outermost first (empty outside any).
@@ -150,6 +152,8 @@ pub const MAX_DEPTH: u8 = 8;
 pub struct Path {
     hops: [Option<Hop>; MAX_SHOWN],
     depth: u8,
+    /// Levels that are Ethernet shims.
+    shims: u8,
 }
 
 impl Path {
@@ -169,9 +173,28 @@ impl Path {
         }
     }
 
-    /// Levels of encapsulation.
+    /// Goes one level deeper, behind an Ethernet shim's hop (see
+    /// [`Hop::shim`]): a hop shown, not a tunnel counted.
+    pub fn enter_shim(&mut self, hop: Hop) {
+        self.enter(hop);
+        self.shims = self.shims.saturating_add(1);
+    }
+
+    /// Comes out from behind the innermost level, a shim.
+    pub fn leave_shim(&mut self) {
+        self.leave();
+        self.shims = self.shims.saturating_sub(1);
+    }
+
+    /// Levels of encapsulation, shims included.
     pub fn depth(&self) -> u8 {
         self.depth
+    }
+
+    /// Levels of encapsulation that are tunnels, not shims: what
+    /// [`MAX_DEPTH`] bounds.
+    pub fn tunnels(&self) -> u8 {
+        self.depth.saturating_sub(self.shims)
     }
 
     /// The hops kept, outermost first.
@@ -499,9 +522,20 @@ mod test {
         labels.push(100);
         labels.push(200);
         let mut p = Path::default();
-        p.enter(Hop::shim(link::Shim::Mpls(labels)));
-        p.enter(Hop::shim(link::Shim::Pppoe(0x11)));
+        p.enter_shim(Hop::shim(link::Shim::Mpls(labels)));
+        p.enter_shim(Hop::shim(link::Shim::Pppoe(0x11)));
         assert_eq!(p.to_string(), "mpls labels 100/200 / pppoe session 0x0011");
+        // Shims are hops, not tunnels: they leave MAX_DEPTH alone.
+        assert_eq!((p.depth(), p.tunnels()), (2, 0));
+        p.enter(Hop {
+            kind: Kind::Gre,
+            ends: None,
+            id: None,
+        });
+        assert_eq!((p.depth(), p.tunnels()), (3, 1));
+        p.leave();
+        p.leave_shim();
+        assert_eq!((p.depth(), p.tunnels()), (1, 0));
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! [`Tallies`] as it stores them, so the endpoints and compare pages only
 //! read. Each stored exchange carries the endpoint group it went to
 //! (`http.endpoint_group`, indexed) and the `endpoint_groups` table says
-//! which endpoint each group ended in: the HTTP view's `template=` is an
-//! indexed condition (README, "Endpoints").
+//! the method, host and template of each group's endpoint: the HTTP
+//! view's `template=` is an indexed condition (README, "Endpoints").
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
@@ -19,7 +19,8 @@ use crate::analysis::report::{EndpointRow, ExchangeRow, Row};
 
 /// The `http` column of each exchange's endpoint group.
 pub(crate) const ENDPOINT_GROUP: &str = "endpoint_group";
-/// The table of the groups: per group, its endpoint.
+/// The table of the groups: per group, its endpoint's method, host and
+/// template (what the HTTP view's filters match).
 pub(crate) const ENDPOINT_GROUPS: &str = "endpoint_groups";
 
 /// The group column and table, made with the other tables.
@@ -28,7 +29,6 @@ pub(crate) fn group_tables() -> String {
         "ALTER TABLE {http} ADD COLUMN {ENDPOINT_GROUP} INTEGER;
          CREATE TABLE {ENDPOINT_GROUPS} (
              {ENDPOINT_GROUP} INTEGER PRIMARY KEY,
-             endpoint INTEGER NOT NULL,
              method TEXT,
              host TEXT,
              template TEXT NOT NULL
@@ -82,8 +82,8 @@ pub(crate) fn write(conn: &Connection, tallies: Tallies) -> Result<()> {
         tables::insert(conn, &sql, row, Some(i as u64))?;
     }
     let mut stmt = conn.prepare(&format!(
-        "INSERT INTO {ENDPOINT_GROUPS} ({ENDPOINT_GROUP}, endpoint, method, host, template) \
-         VALUES (?1, ?2, ?3, ?4, ?5)"
+        "INSERT INTO {ENDPOINT_GROUPS} ({ENDPOINT_GROUP}, method, host, template) \
+         VALUES (?1, ?2, ?3, ?4)"
     ))?;
     for (group, endpoint) in t.endpoints.groups() {
         let Some(row) = t.endpoints.rows.get(endpoint) else {
@@ -91,7 +91,6 @@ pub(crate) fn write(conn: &Connection, tallies: Tallies) -> Result<()> {
         };
         stmt.execute(params![
             i64::from(group.0),
-            i64::try_from(endpoint).unwrap_or(i64::MAX),
             row.method,
             row.host,
             row.template

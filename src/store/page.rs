@@ -250,7 +250,7 @@ pub(crate) fn fetch<R: Row>(conn: &Connection, ids: &[i64]) -> Result<Vec<(u64, 
             "WITH page(pos, id) AS (VALUES {}) SELECT {} FROM page CROSS JOIN {} AS t \
              ON t.id = page.id ORDER BY page.pos",
             values.join(", "),
-            qualified_select_list::<R>(),
+            tables::select_list_of::<R>("t"),
             R::TABLE
         );
         let mut stmt = conn.prepare_cached(&sql)?;
@@ -260,13 +260,4 @@ pub(crate) fn fetch<R: Row>(conn: &Connection, ids: &[i64]) -> Result<Vec<(u64, 
         }
     }
     Ok(rows)
-}
-
-/// [`tables::select_list`] with each column of the table `t`.
-fn qualified_select_list<R: Row>() -> String {
-    tables::select_list::<R>()
-        .split(", ")
-        .map(|c| format!("t.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

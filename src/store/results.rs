@@ -5,9 +5,10 @@
 //!
 //! Packets are buffered per conversation and written as packed chunks
 //! ([`super::packets`]), each keyed by the place of its first packet in
-//! the conversation (so a page of packets is one seek); the buffers together never exceed
-//! [`MAX_BUFFERED`], so memory stays bounded however many packets a
-//! conversation has. The rows are written by a thread of their own
+//! the conversation (so a page of packets is one seek), or, for a
+//! conversation of a few packets, in its own row; the buffers together
+//! never exceed [`MAX_BUFFERED`], so memory stays bounded however many
+//! packets a conversation has. The rows are written by a thread of their own
 //! ([`writer`]), beside the analysis.
 
 mod writer;
@@ -22,7 +23,7 @@ use rusqlite::{params, Connection};
 use serde::Serialize;
 use writer::RowWriter;
 
-use super::schema::{results_indexes, results_tables, RESULTS_VERSION};
+use super::schema::{results_indexes, results_tables, INLINE_RECORDS, RESULTS_VERSION};
 use super::sqlite::Inner;
 use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
 use crate::analysis::report::{
@@ -217,11 +218,27 @@ impl SqliteResults {
         Ok(())
     }
 
+    /// Stores a conversation that has ended, with its packets still
+    /// buffered: in its own row when they are all there and few
+    /// ([`INLINE_RECORDS`]), else as its last chunk.
     fn insert_conversation(&mut self, c: &Conversation) -> Result<()> {
         *self.ends.entry(c.state.as_str().to_string()).or_default() += 1;
         let row = ConversationRow::from(c);
         self.endpoints.conversation(&row);
-        self.rows()?.conversation(row)
+        let chunked = self.written.remove(&c.id).is_some();
+        let records = match self.buffers.remove(&c.id) {
+            Some((_, data)) if !chunked && data.len() <= INLINE_RECORDS * packets::RECORD_LEN => {
+                self.buffered -= data.len();
+                Some(data)
+            }
+            Some((first, data)) => {
+                self.buffered -= data.len();
+                self.rows()?.chunk(c.id, first, data)?;
+                None
+            }
+            None => None,
+        };
+        self.rows()?.conversation(row, records)
     }
 
     fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
@@ -445,10 +462,6 @@ fn counts_by(conn: &Connection, table: &str, column: &str) -> Result<BTreeMap<St
 impl Output for SqliteResults {
     fn conversation(&mut self, conv: &Conversation) -> std::result::Result<(), OutputError> {
         self.insert_conversation(conv)
-            .and_then(|()| self.flush(conv.id))
-            .map(|()| {
-                self.written.remove(&conv.id);
-            })
             .map_err(|e| OutputError::new(format!("storing conversation {}", conv.id), e))
     }
 

@@ -64,13 +64,28 @@ const MIGRATIONS: &[&str] = &[
 /// Also 12: HTTP/2 flow-control windows are followed from the sender's
 /// start (curl's first stall before the server's SETTINGS is found);
 /// stall verdicts name the WINDOW_UPDATE waited for.
-pub const RESULTS_VERSION: i64 = 12;
+/// 13: a conversation of at most [`INLINE_RECORDS`] packets keeps their
+/// records in its own row (`conversations.packet_records`) instead of a
+/// `packet_chunks` row; indexes of equality filters on nullable columns
+/// (`sni`, `ja4`, `stream`, ...) leave out the rows without a value;
+/// `endpoint_groups` loses its unread `endpoint` column.
+pub const RESULTS_VERSION: i64 = 13;
+
+/// The column of a conversation's packet records when they are few
+/// ([`INLINE_RECORDS`]); NULL when they are in `packet_chunks`.
+pub(crate) const PACKET_RECORDS: &str = "packet_records";
+
+/// Packets of a conversation kept in its own row, at most: a scan or a
+/// SYN flood stores one row per conversation, not two, while the rows of
+/// long conversations stay small for the scans of the table.
+pub(crate) const INLINE_RECORDS: usize = 4;
 
 /// Tables of a results database, created empty before the analysis writes.
 pub fn results_tables() -> String {
     [
         "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);\n".to_string(),
         tables::ddl::<ConversationRow>(),
+        format!("ALTER TABLE conversations ADD COLUMN {PACKET_RECORDS} BLOB;\n"),
         "CREATE TABLE packet_chunks (
             conversation INTEGER NOT NULL,
             first_packet INTEGER NOT NULL,

@@ -29,7 +29,7 @@ use super::lock;
 use super::packets;
 use super::page;
 use super::results::{Decompressed, SqliteResults};
-use super::schema::{self, RESULTS_VERSION};
+use super::schema::{self, PACKET_RECORDS, RESULTS_VERSION};
 use super::stop;
 use super::tables;
 use super::{
@@ -71,6 +71,9 @@ struct PoolEntry {
     idle: Vec<Connection>,
     /// Row count by the counting query's SQL and parameters.
     totals: HashMap<String, u64>,
+    /// Per count being made: the gate its other askers wait at, so a
+    /// burst of readers of a fresh capture counts once, not once each.
+    counting: HashMap<String, Arc<Mutex<()>>>,
 }
 
 impl ReadPool {
@@ -89,6 +92,7 @@ impl ReadPool {
                     generation: self.next_generation,
                     idle: Vec::new(),
                     totals: HashMap::new(),
+                    counting: HashMap::new(),
                 },
             );
         }
@@ -117,12 +121,26 @@ impl ReadPool {
             .flatten()
     }
 
+    /// The gate of count `key`: whoever holds it makes the count.
+    fn count_gate(&mut self, id: &CaptureId, generation: u64, key: &str) -> Arc<Mutex<()>> {
+        match self.captures.get_mut(id) {
+            Some(e) if e.generation == generation => {
+                if e.counting.len() >= TOTALS_PER_CAPTURE {
+                    e.counting.clear();
+                }
+                e.counting.entry(key.to_string()).or_default().clone()
+            }
+            _ => Arc::default(),
+        }
+    }
+
     fn keep_total(&mut self, id: &CaptureId, generation: u64, key: String, total: u64) {
         if let Some(e) = self.captures.get_mut(id) {
             if e.generation == generation {
                 if e.totals.len() >= TOTALS_PER_CAPTURE {
                     e.totals.clear();
                 }
+                e.counting.remove(&key);
                 e.totals.insert(key, total);
             }
         }
@@ -155,9 +173,18 @@ impl std::ops::Deref for Reader<'_> {
 }
 
 impl Reader<'_> {
-    /// The rows `count_sql` counts, counted once per capture's results.
+    /// The rows `count_sql` counts, counted once per capture's results:
+    /// readers asking for a count being made wait for it.
     fn total(&self, count_sql: &str, args: &[Value]) -> Result<u64> {
         let key = format!("{count_sql}\u{0}{args:?}");
+        let gate = {
+            let mut pool = lock(self.pool);
+            if let Some(n) = pool.total(&self.id, self.generation, &key) {
+                return Ok(n);
+            }
+            pool.count_gate(&self.id, self.generation, &key)
+        };
+        let _counting = lock(&gate);
         if let Some(n) = lock(self.pool).total(&self.id, self.generation, &key) {
             return Ok(n);
         }
@@ -604,9 +631,9 @@ impl SqliteStore {
 
     /// Calls `f` with each packet of the conversation in capture order,
     /// from its `from`th packet (0: the first) on, until it returns
-    /// `Ok(false)`. Seeks to the chunk holding packet `from`, so the work
-    /// is what `f` takes, not what comes before: returns the packet
-    /// records decoded.
+    /// `Ok(false)`. Reads the records kept in the conversation's row, or
+    /// seeks to the chunk holding packet `from`, so the work is what `f`
+    /// takes, not what comes before: returns the packet records decoded.
     fn each_packet(
         conn: &Connection,
         conv: u64,
@@ -614,6 +641,19 @@ impl SqliteStore {
         mut f: impl FnMut(&PacketInfo) -> Result<bool>,
     ) -> Result<u64> {
         let conv_key = i64::try_from(conv).unwrap_or(-1);
+        let inline: Option<Option<Vec<u8>>> = conn
+            .prepare_cached(&format!(
+                "SELECT {PACKET_RECORDS} FROM conversations WHERE id = ?1"
+            ))?
+            .query_row(params![conv_key], |r| r.get(0))
+            .optional()?;
+        if let Some(Some(data)) = inline {
+            let skip = usize::try_from(from)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(packets::RECORD_LEN)
+                .min(data.len());
+            return Self::each_record(conv, 0, &data[skip..], &mut f).map(|(n, _)| n);
+        }
         let start: i64 = conn
             .prepare_cached(
                 "SELECT first_packet FROM packet_chunks WHERE conversation = ?1 \
@@ -644,19 +684,37 @@ impl SqliteStore {
                 .unwrap_or(usize::MAX)
                 .saturating_mul(packets::RECORD_LEN)
                 .min(data.len());
-            let records = packets::decode(&data[skip..]).ok_or_else(|| {
-                Error::Corrupt(format!(
-                    "packet records of conversation {conv} from packet {first}"
-                ))
-            })?;
-            for p in records {
-                decoded += 1;
-                if !f(&p)? {
-                    return Ok(decoded);
-                }
+            let (n, more) = Self::each_record(conv, first, &data[skip..], &mut f)?;
+            decoded += n;
+            if !more {
+                return Ok(decoded);
             }
         }
         Ok(decoded)
+    }
+
+    /// Calls `f` with each record of `data` (packets of conversation
+    /// `conv` from its `first`th, for the error) until it returns
+    /// `Ok(false)`: the records decoded, and whether `f` wants more.
+    fn each_record(
+        conv: u64,
+        first: u64,
+        data: &[u8],
+        f: &mut impl FnMut(&PacketInfo) -> Result<bool>,
+    ) -> Result<(u64, bool)> {
+        let records = packets::decode(data).ok_or_else(|| {
+            Error::Corrupt(format!(
+                "packet records of conversation {conv} from packet {first}"
+            ))
+        })?;
+        let mut decoded = 0;
+        for p in records {
+            decoded += 1;
+            if !f(&p)? {
+                return Ok((decoded, false));
+            }
+        }
+        Ok((decoded, true))
     }
 
     /// [`Self::packet_page`] on a capture's results, for tests that check
@@ -763,7 +821,7 @@ fn list_with<R: report::Row>(
         page::fetch::<R>(conn, &ids)
     };
     let items = match &q.after {
-        None => ids_of(None, args.clone(), q.limit, q.offset)?,
+        None => ids_of(None, args, q.limit, q.offset)?,
         Some(after) => {
             let value = match keyset::sort_value_sql(q.sort) {
                 None => Some(Value::Null),

@@ -101,8 +101,16 @@ pub(crate) fn indexes<R: Row>() -> String {
         } else {
             ""
         };
+        // An equality filter never keeps a row without a value, so the
+        // index leaves those out (SQLite still uses it for `x = ?`): on a
+        // capture without TLS or HTTP/2 it is empty and costs nothing.
+        let partial = if c.nullable && matches!(f.op, FilterOp::Equal | FilterOp::EqualNoCase) {
+            format!(" WHERE {} IS NOT NULL", c.name)
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "CREATE INDEX {t}_by_{} ON {t}({}{collate});\n",
+            "CREATE INDEX {t}_by_{} ON {t}({}{collate}){partial};\n",
             c.name, c.name
         ));
         if f.op == FilterOp::Status {
@@ -156,8 +164,8 @@ pub(crate) fn insert_sql<R: Row>() -> String {
     insert_sql_with::<R>(&[])
 }
 
-/// [`insert_sql`] with integer columns of the store's own after the row's
-/// (bound by [`insert_with`]).
+/// [`insert_sql`] with columns of the store's own after the row's (bound
+/// by [`insert_with`]).
 pub(crate) fn insert_sql_with<R: Row>(extra: &[&str]) -> String {
     let mut names = stored_names::<R>();
     names.extend(extra.iter().map(|n| n.to_string()));
@@ -210,7 +218,7 @@ pub(crate) fn insert_with<R: Row>(
     sql: &str,
     row: &R,
     own_id: Option<u64>,
-    extra: &[i64],
+    extra: &[&dyn rusqlite::ToSql],
 ) -> Result<()> {
     let mut stmt = conn.prepare_cached(sql)?;
     insert_into(&mut stmt, row, own_id, extra)
@@ -223,7 +231,7 @@ pub(crate) fn insert_into<R: Row>(
     stmt: &mut rusqlite::Statement<'_>,
     row: &R,
     own_id: Option<u64>,
-    extra: &[i64],
+    extra: &[&dyn rusqlite::ToSql],
 ) -> Result<()> {
     let mut at = 1;
     if has_own_id::<R>() {
@@ -258,12 +266,19 @@ pub(crate) fn insert_into<R: Row>(
 /// every column in order, so the fields come first whether or not the JSON
 /// shows them (the derived totals after them are not read back).
 pub(crate) fn select_list<R: Row>() -> String {
-    let mut names: Vec<&str> = Vec::new();
-    if has_own_id::<R>() {
-        names.push("id");
-    }
-    names.extend(R::COLUMNS.iter().map(|c| c.name));
-    names.join(", ")
+    select_list_of::<R>("")
+}
+
+/// [`select_list`] with each column named `{table}.{column}` (`table`
+/// empty: unqualified).
+pub(crate) fn select_list_of<R: Row>(table: &str) -> String {
+    let dot = if table.is_empty() { "" } else { "." };
+    let own = has_own_id::<R>().then_some("id");
+    own.into_iter()
+        .chain(R::COLUMNS.iter().map(|c| c.name))
+        .map(|name| format!("{table}{dot}{name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn cell(v: ValueRef<'_>) -> Cell<'static> {
@@ -511,8 +526,8 @@ mod test {
         ];
         for (g, (method, host, template)) in groups.iter().enumerate() {
             conn.execute(
-                "INSERT INTO endpoint_groups (endpoint_group, endpoint, method, host, template) \
-                 VALUES (?1, ?1, ?2, ?3, ?4)",
+                "INSERT INTO endpoint_groups (endpoint_group, method, host, template) \
+                 VALUES (?1, ?2, ?3, ?4)",
                 rusqlite::params![g as i64, method, host, template],
             )
             .unwrap();

@@ -84,6 +84,28 @@ pub struct Config {
     pub auth: auth::AuthConfig,
 }
 
+/// A listening socket on `addr` whose queue of connections not yet
+/// accepted holds every connection the server may serve at once: with
+/// the standard 128, a burst of 200 clients connecting together (a team
+/// opening a shared link) lost a third of its SYNs, each client then
+/// waiting a second for its retransmission (issue 19's load bench: p99
+/// 1.2 s, all in the first second). The kernel caps it at
+/// `net.core.somaxconn` (4096 by default).
+fn bind_listener(
+    addr: SocketAddr,
+    limits: &ConnLimits,
+) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let backlog = u32::try_from(limits.max_connections.max(1024)).unwrap_or(u32::MAX);
+    socket.listen(backlog)
+}
+
 /// Runs `f` over `on` (a store) on the blocking pool: every store call
 /// of a handler goes through here.
 pub(crate) async fn off_thread<S, T, F>(on: Arc<S>, f: F) -> Result<T, Error>
@@ -309,9 +331,8 @@ impl Server {
                 dir: config.data_dir.clone(),
                 source,
             })?;
-        let listener = tokio::net::TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| StartError::Bind {
+        let listener =
+            bind_listener(config.addr, &config.conn).map_err(|source| StartError::Bind {
                 addr: config.addr,
                 source,
             })?;
@@ -351,5 +372,39 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         listen::serve(self.listener, router(self.state), self.conn, shutdown).await
+    }
+}
+
+#[cfg(test)]
+mod listener_test {
+    use super::*;
+
+    /// 300 clients connecting while nothing is accepted yet all complete
+    /// their handshake (with the standard backlog of 128, the rest wait a
+    /// second for a SYN retransmission).
+    #[tokio::test]
+    async fn a_burst_of_connections_waits_in_the_queue_not_for_a_retransmission() {
+        let limits = ConnLimits {
+            header_timeout: std::time::Duration::from_secs(1),
+            max_connections: 512,
+            max_per_client: 64,
+            shutdown_grace: std::time::Duration::from_secs(1),
+        };
+        let listener = bind_listener("127.0.0.1:0".parse().unwrap(), &limits).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let started = std::time::Instant::now();
+        let connects: Vec<_> = (0..300)
+            .map(|_| tokio::spawn(tokio::net::TcpStream::connect(addr)))
+            .collect();
+        let mut streams = Vec::new();
+        for c in connects {
+            streams.push(c.await.unwrap().unwrap());
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(900),
+            "{:?} for 300 connections",
+            started.elapsed()
+        );
+        drop(listener);
     }
 }

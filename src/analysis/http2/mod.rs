@@ -8,6 +8,7 @@
 
 mod frame;
 mod grpc;
+mod hol;
 mod hpack;
 mod ladder;
 mod resync;
@@ -25,6 +26,7 @@ use super::protocol::{Context, Emit, Probe, StreamAnalyzer, Tally};
 use super::OutputError;
 
 use frame::{flag, At, Frame, FrameHeader, Framer, Kind, DEFAULT_MAX_FRAME, HEADER_LEN, PREFACE};
+use hol::Hold;
 use hpack::{BlockDecoder, Fields, Trouble};
 use stream::Stream;
 use window::Windows;
@@ -143,6 +145,10 @@ pub struct Http2 {
     /// Where the data of the DATA frame each direction is sending lies in
     /// its payload (the pad length byte and the padding left out).
     data_span: [(u32, u32); 2],
+    /// Whether the stream of that DATA frame reads its data (a gRPC
+    /// call counts its messages): the others are not looked up for every
+    /// piece of every frame.
+    data_read: [bool; 2],
     /// Streams boxed: the map moves small pointers, not exchanges.
     streams: BTreeMap<u32, Box<Stream>>,
     /// Streams ended by RST_STREAM, and when: frames still in flight on
@@ -152,6 +158,9 @@ pub struct Http2 {
     /// `streams` is a closed stream.
     max_id: [u32; 2],
     done: Vec<(Exchange, StreamFacts)>,
+    /// Per direction, the bytes a retransmission released after a hole,
+    /// while they are read (module `hol`).
+    holds: [Option<Hold>; 2],
     notes: Vec<String>,
     confirmed: bool,
     tally: Tally,
@@ -170,10 +179,12 @@ impl Default for Http2 {
             windows: Default::default(),
             data_sent: [0; 2],
             data_span: [(0, 0); 2],
+            data_read: [false; 2],
             streams: BTreeMap::new(),
             reset: VecDeque::new(),
             max_id: [0; 2],
             done: Vec::new(),
+            holds: [None, None],
             notes: Vec::new(),
             confirmed: false,
             tally: Tally::default(),
@@ -333,6 +344,15 @@ impl Http2 {
     fn frame(&mut self, dir: Dir, f: Frame<'_>) {
         let d = dir.index();
         let h = f.header;
+        if let Some(hold) = &mut self.holds[d] {
+            // Frames of the exchange (not PRIORITY on an idle stream).
+            if matches!(
+                h.kind,
+                Kind::Headers | Kind::Continuation | Kind::Data | Kind::PushPromise
+            ) {
+                hold.frame(h.stream);
+            }
+        }
         self.expire_reset(f.last.ts);
         // A frame's first piece (DATA comes in pieces; others whole).
         if f.offset == 0 {
@@ -628,6 +648,7 @@ impl Http2 {
             } else {
                 (0, h.len)
             };
+            self.data_read[d] = self.followed(h.stream).is_some_and(|s| s.reads_data());
         }
         let (start, end) = self.data_span[d];
         let is_client = self.is_client(dir);
@@ -635,8 +656,10 @@ impl Http2 {
         let from = start.saturating_sub(f.offset) as usize;
         let to = (end.saturating_sub(f.offset) as usize).min(f.payload.len());
         if let Some(piece) = f.payload.get(from..to).filter(|p| !p.is_empty()) {
-            if let Some(s) = self.followed(h.stream) {
-                s.data_piece(is_client, piece);
+            if self.data_read[d] {
+                if let Some(s) = self.followed(h.stream) {
+                    s.data_piece(is_client, piece);
+                }
             }
         }
         if !f.complete {
@@ -701,6 +724,22 @@ impl Http2 {
                     at: Some(f.last.ts),
                 });
                 self.done.push(s.into_parts());
+            }
+        }
+    }
+
+    /// The bytes a filled hole released in `dir` are read: every stream
+    /// with frames in them learns it waited.
+    fn end_hold(&mut self, dir: Dir) {
+        let Some(hold) = self.holds[dir.index()].take() else {
+            return;
+        };
+        let (ids, tell) = hold.finish();
+        for id in ids {
+            if let Some(s) = self.followed(id) {
+                tell(&mut s.facts.wait.held);
+            } else if let Some((_, facts)) = self.done.iter_mut().find(|(_, f)| f.stream_id == id) {
+                tell(&mut facts.wait.held);
             }
         }
     }
@@ -781,6 +820,15 @@ impl StreamSink for Http2 {
 
     fn fin(&mut self, _dir: Dir, _ts: Timestamp, _frame: u64) {}
 
+    /// A retransmission fills a hole: the frames in what it releases
+    /// waited since `since` (read until the packet's bytes are; the
+    /// analysis drains after each packet).
+    fn held(&mut self, dir: Dir, since: Timestamp, ts: Timestamp) {
+        self.end_hold(dir);
+        let sender = peer_of(self.is_client(dir));
+        self.holds[dir.index()] = Hold::new(sender, since, ts);
+    }
+
     fn reset(&mut self, dir: Dir, ts: Timestamp, frame: u64) {
         let by = if self.is_client(dir) {
             Peer::Client
@@ -798,6 +846,8 @@ impl StreamSink for Http2 {
 
 impl StreamAnalyzer for Http2 {
     fn finish(&mut self, ts: Timestamp) {
+        self.end_hold(Dir::ToServer);
+        self.end_hold(Dir::ToClient);
         // A sender still held by a closed window when the capture stops.
         let client = self.client();
         for sender in [Dir::ToServer, Dir::ToClient] {
@@ -815,6 +865,8 @@ impl StreamAnalyzer for Http2 {
     }
 
     fn drain(&mut self, cx: &Context<'_>, emit: &mut dyn Emit) -> Result<(), OutputError> {
+        self.end_hold(Dir::ToServer);
+        self.end_hold(Dir::ToClient);
         if self.done.is_empty() {
             return Ok(());
         }

@@ -170,6 +170,12 @@ impl Stream {
         }
     }
 
+    /// Whether [`Stream::data_piece`] does anything: only a gRPC call
+    /// reads its DATA (to count its messages).
+    pub fn reads_data(&self) -> bool {
+        self.grpc.is_some()
+    }
+
     /// A piece of a DATA frame's data, as it comes.
     pub fn data_piece(&mut self, from_client: bool, piece: &[u8]) {
         if let Some(grpc) = &mut self.grpc {

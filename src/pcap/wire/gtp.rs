@@ -34,26 +34,22 @@ const OPTIONAL_FLAGS: u8 = 0x07;
 /// chain within a 64 KiB datagram ends anyway; this bounds the work).
 const MAX_EXTENSIONS: usize = 64;
 
-view! {
-    /// A read-only view of a GTP-U header and what it carries.
-    Packet
+/// A read-only view of a GTP-U header and what it carries. The extension
+/// chain is walked once, by `new_checked`, which keeps where it ends.
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+    /// Fixed header, optional word and extension headers.
+    header_len: usize,
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Checks the version and protocol type, and that the extension chain
-    /// lies inside the buffer.
+    /// Wraps `buffer` after checking the version and protocol type, and
+    /// that the extension chain lies inside the buffer.
     #[inline]
-    pub fn check_len(&self) -> Result<()> {
-        let b = self.buffer.as_ref();
-        need(Header::Gtp, b, BASE_LEN)?;
-        let flags = b[field::FLAGS];
-        if flags >> 5 != VERSION_1 || flags & PROTOCOL_TYPE_GTP == 0 {
-            return Err(super::Error::malformed(
-                Header::Gtp,
-                "GTP version is not 1 with protocol type GTP",
-            ));
-        }
-        self.extensions_end().map(|_| ())
+    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
+        let header_len = header_len(buffer.as_ref())?;
+        Ok(Packet { buffer, header_len })
     }
 
     #[inline]
@@ -66,38 +62,45 @@ impl<T: AsRef<[u8]>> Packet<T> {
     pub fn teid(&self) -> u32 {
         be32(&self.buffer.as_ref()[field::TEID])
     }
+}
 
-    /// Where the headers end and the packet starts.
-    fn extensions_end(&self) -> Result<usize> {
-        let b = self.buffer.as_ref();
-        if b[field::FLAGS] & OPTIONAL_FLAGS == 0 {
-            return Ok(BASE_LEN);
-        }
-        need(Header::Gtp, b, OPTIONAL_LEN)?;
-        let mut next = b[field::NEXT_EXTENSION];
-        let mut at = OPTIONAL_LEN;
-        for _ in 0..MAX_EXTENSIONS {
-            if next == 0 {
-                return Ok(at);
-            }
-            // A length in 4-byte words, the content, the next type last.
-            let words = usize::from(*b.get(at).ok_or_else(|| cut(at + 1, b.len()))?);
-            if words == 0 {
-                return Err(super::Error::malformed(
-                    Header::Gtp,
-                    "GTP extension header of length 0",
-                ));
-            }
-            let end = at + 4 * words;
-            need(Header::Gtp, b, end)?;
-            next = b[end - 1];
-            at = end;
-        }
-        Err(super::Error::malformed(
+/// Where the headers of the GTP-U message `b` end and its packet starts.
+fn header_len(b: &[u8]) -> Result<usize> {
+    need(Header::Gtp, b, BASE_LEN)?;
+    let flags = b[field::FLAGS];
+    if flags >> 5 != VERSION_1 || flags & PROTOCOL_TYPE_GTP == 0 {
+        return Err(super::Error::malformed(
             Header::Gtp,
-            "too many GTP extension headers",
-        ))
+            "GTP version is not 1 with protocol type GTP",
+        ));
     }
+    if flags & OPTIONAL_FLAGS == 0 {
+        return Ok(BASE_LEN);
+    }
+    need(Header::Gtp, b, OPTIONAL_LEN)?;
+    let mut next = b[field::NEXT_EXTENSION];
+    let mut at = OPTIONAL_LEN;
+    for _ in 0..MAX_EXTENSIONS {
+        if next == 0 {
+            return Ok(at);
+        }
+        // A length in 4-byte words, the content, the next type last.
+        let words = usize::from(*b.get(at).ok_or_else(|| cut(at + 1, b.len()))?);
+        if words == 0 {
+            return Err(super::Error::malformed(
+                Header::Gtp,
+                "GTP extension header of length 0",
+            ));
+        }
+        let end = at + 4 * words;
+        need(Header::Gtp, b, end)?;
+        next = b[end - 1];
+        at = end;
+    }
+    Err(super::Error::malformed(
+        Header::Gtp,
+        "too many GTP extension headers",
+    ))
 }
 
 fn cut(needed: usize, available: usize) -> super::Error {
@@ -110,7 +113,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     #[inline]
     pub fn payload(&self) -> &'a [u8] {
         let b = self.buffer.as_ref();
-        let start = self.extensions_end().unwrap_or(b.len());
+        let start = self.header_len;
         let end = BASE_LEN + usize::from(be16(&b[field::LENGTH]));
         b.get(start..end.max(start))
             .unwrap_or(&b[start.min(b.len())..])

@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use rusqlite::{params, Connection};
 
 use super::super::endpoints::ENDPOINT_GROUP;
+use super::super::schema::PACKET_RECORDS;
 use super::super::{tables, Error, Result};
 use crate::analysis::endpoints::GroupId;
 use crate::analysis::report::{self, ConversationRow};
@@ -29,35 +30,48 @@ const BATCH_BYTES: usize = 1 << 20;
 /// Batches handed over and not yet written, at most.
 const BATCHES_IN_FLIGHT: usize = 8;
 
-/// One row for the writer thread. Rows are not boxed: a batch's vector
-/// is reused, so a large variant costs a copy, not an allocation.
-#[allow(clippy::large_enum_variant)]
-enum Write {
-    Conversation(ConversationRow),
-    Exchange {
-        id: u64,
-        row: report::ExchangeRow,
-        /// Its endpoint group (`http.endpoint_group`).
-        group: u32,
-    },
-    Dns {
-        id: u64,
-        row: report::DnsRow,
-    },
-    Chunk {
-        conversation: u64,
-        first_packet: u64,
-        data: Vec<u8>,
-    },
+/// Rows for the writer thread, a vector per table, so each row is copied
+/// at its own size (an enum of them moved every row at the size of the
+/// largest, an HTTP exchange's). Rows are not boxed: a batch's vectors
+/// are reused, so a row costs a copy, not an allocation.
+#[derive(Default)]
+struct Batch {
+    /// Each with its packet records, when it keeps them in its row
+    /// ([`super::super::schema::INLINE_RECORDS`]).
+    conversations: Vec<(ConversationRow, Option<Vec<u8>>)>,
+    /// Each with its id and its endpoint group (`http.endpoint_group`).
+    exchanges: Vec<(u64, report::ExchangeRow, u32)>,
+    dns: Vec<(u64, report::DnsRow)>,
+    /// Conversation, its packet that comes first, packet records.
+    chunks: Vec<(u64, u64, Vec<u8>)>,
+    /// Bytes of packet records in the batch.
+    bytes: usize,
+}
+
+impl Batch {
+    fn rows(&self) -> usize {
+        self.conversations.len() + self.exchanges.len() + self.dns.len() + self.chunks.len()
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows() >= BATCH_ROWS || self.bytes >= BATCH_BYTES
+    }
+
+    fn clear(&mut self) {
+        self.conversations.clear();
+        self.exchanges.clear();
+        self.dns.clear();
+        self.chunks.clear();
+        self.bytes = 0;
+    }
 }
 
 /// The analysis's side of the writer thread.
 pub(super) struct RowWriter {
-    batch: Vec<Write>,
-    batch_bytes: usize,
-    to_thread: Option<SyncSender<Vec<Write>>>,
+    batch: Batch,
+    to_thread: Option<SyncSender<Batch>>,
     /// Written batches, empty, to fill again.
-    written: Receiver<Vec<Write>>,
+    written: Receiver<Batch>,
     thread: Option<JoinHandle<Result<Connection>>>,
     /// Tells the thread to stop writing (the results are abandoned).
     abandon: Arc<AtomicBool>,
@@ -82,8 +96,7 @@ impl RowWriter {
                 source: e,
             })?;
         Ok(RowWriter {
-            batch: Vec::with_capacity(BATCH_ROWS),
-            batch_bytes: 0,
+            batch: Batch::default(),
             to_thread: Some(to_thread),
             written,
             thread: Some(thread),
@@ -91,8 +104,16 @@ impl RowWriter {
         })
     }
 
-    pub(super) fn conversation(&mut self, row: ConversationRow) -> Result<()> {
-        self.push(Write::Conversation(row), 0)
+    /// A conversation's row, with its packet records when it keeps them
+    /// in the row.
+    pub(super) fn conversation(
+        &mut self,
+        row: ConversationRow,
+        records: Option<Vec<u8>>,
+    ) -> Result<()> {
+        self.batch.bytes += records.as_ref().map_or(0, Vec::len);
+        self.batch.conversations.push((row, records));
+        self.sent_if_full()
     }
 
     pub(super) fn exchange(
@@ -101,18 +122,13 @@ impl RowWriter {
         row: report::ExchangeRow,
         group: GroupId,
     ) -> Result<()> {
-        self.push(
-            Write::Exchange {
-                id,
-                row,
-                group: group.0,
-            },
-            0,
-        )
+        self.batch.exchanges.push((id, row, group.0));
+        self.sent_if_full()
     }
 
     pub(super) fn dns(&mut self, id: u64, row: report::DnsRow) -> Result<()> {
-        self.push(Write::Dns { id, row }, 0)
+        self.batch.dns.push((id, row));
+        self.sent_if_full()
     }
 
     /// Packet records of a conversation, the first of them its
@@ -123,33 +139,21 @@ impl RowWriter {
         first_packet: u64,
         data: Vec<u8>,
     ) -> Result<()> {
-        let len = data.len();
-        self.push(
-            Write::Chunk {
-                conversation,
-                first_packet,
-                data,
-            },
-            len,
-        )
+        self.batch.bytes += data.len();
+        self.batch.chunks.push((conversation, first_packet, data));
+        self.sent_if_full()
     }
 
-    fn push(&mut self, write: Write, bytes: usize) -> Result<()> {
-        self.batch.push(write);
-        self.batch_bytes += bytes;
-        if self.batch.len() >= BATCH_ROWS || self.batch_bytes >= BATCH_BYTES {
+    fn sent_if_full(&mut self) -> Result<()> {
+        if self.batch.is_full() {
             self.send()?;
         }
         Ok(())
     }
 
     fn send(&mut self) -> Result<()> {
-        let empty = self
-            .written
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH_ROWS));
+        let empty = self.written.try_recv().unwrap_or_default();
         let batch = std::mem::replace(&mut self.batch, empty);
-        self.batch_bytes = 0;
         let sent = match &self.to_thread {
             Some(to_thread) => to_thread.send(batch).is_ok(),
             None => false,
@@ -177,7 +181,7 @@ impl RowWriter {
     /// Writes what is left and gives the connection back, its transaction
     /// still open.
     pub(super) fn finish(mut self) -> Result<Connection> {
-        if !self.batch.is_empty() {
+        if self.batch.rows() > 0 {
             self.send()?;
         }
         self.join()
@@ -196,8 +200,8 @@ impl Drop for RowWriter {
 /// The thread's loop: every batch until the channel closes.
 fn write_batches(
     conn: Connection,
-    batches: &Receiver<Vec<Write>>,
-    give_back: &Sender<Vec<Write>>,
+    batches: &Receiver<Batch>,
+    give_back: &Sender<Batch>,
     abandon: &AtomicBool,
     label: &str,
 ) -> Result<Connection> {
@@ -209,12 +213,14 @@ fn write_batches(
 /// the connection's borrow, so the connection goes back after).
 fn write_all(
     conn: &Connection,
-    batches: &Receiver<Vec<Write>>,
-    give_back: &Sender<Vec<Write>>,
+    batches: &Receiver<Batch>,
+    give_back: &Sender<Batch>,
     abandon: &AtomicBool,
     label: &str,
 ) -> Result<()> {
-    let mut conversation = conn.prepare(&tables::insert_sql::<ConversationRow>())?;
+    let mut conversation = conn.prepare(&tables::insert_sql_with::<ConversationRow>(&[
+        PACKET_RECORDS,
+    ]))?;
     let mut exchange = conn.prepare(&tables::insert_sql_with::<report::ExchangeRow>(&[
         ENDPOINT_GROUP,
     ]))?;
@@ -231,28 +237,23 @@ fn write_all(
         if abandon.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
-        for write in batch.drain(..) {
-            match write {
-                Write::Conversation(row) => {
-                    tables::insert_into(&mut conversation, &row, None, &[])?
-                }
-                Write::Exchange { id, row, group } => {
-                    tables::insert_into(&mut exchange, &row, Some(id), &[i64::from(group)])?
-                }
-                Write::Dns { id, row } => tables::insert_into(&mut dns, &row, Some(id), &[])?,
-                Write::Chunk {
-                    conversation,
-                    first_packet,
-                    data,
-                } => {
-                    chunk.execute(params![
-                        report::table::int(conversation),
-                        report::table::int(first_packet),
-                        data
-                    ])?;
-                }
-            }
+        for (row, records) in &batch.conversations {
+            tables::insert_into(&mut conversation, row, None, &[records])?;
         }
+        for (id, row, group) in &batch.exchanges {
+            tables::insert_into(&mut exchange, row, Some(*id), &[&i64::from(*group)])?;
+        }
+        for (id, row) in &batch.dns {
+            tables::insert_into(&mut dns, row, Some(*id), &[])?;
+        }
+        for (conversation, first_packet, data) in &batch.chunks {
+            chunk.execute(params![
+                report::table::int(*conversation),
+                report::table::int(*first_packet),
+                data
+            ])?;
+        }
+        batch.clear();
         // The analysis side may have finished and gone: nothing to reuse.
         let _ = give_back.send(batch);
     }
