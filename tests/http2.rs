@@ -27,6 +27,8 @@ const SAMPLES: &[(&str, u16, &str)] = &[
     ("grpc-deadline.pcap", 18495, "http2"),
     // make_hol.sh: one of the server's segments lost on the way.
     ("h2c-hol.pcap", 8080, "http2"),
+    // make_hol.sh with TLS=1: the same over TLS, with its key log.
+    ("h2-tls-hol.pcap", 8080, "tls"),
 ];
 
 fn sample(name: &str) -> PathBuf {
@@ -133,7 +135,7 @@ fn streams_match_tsharks_stored_answers() {
     }
     assert_eq!(
         matched,
-        4 + 1 + 1 + 4 + 1 + 2 + 2 + 3 + 2 + 8,
+        4 + 1 + 1 + 4 + 1 + 2 + 2 + 3 + 2 + 8 + 8,
         "streams compared"
     );
 }
@@ -412,48 +414,76 @@ fn issue_14_streams_held_behind_one_retransmission_are_named() {
     }
 }
 
+/// The same hold over TLS (make_hol.sh with TLS=1): the decrypted
+/// HTTP/2 inside learns of the hole its records waited behind, so each
+/// stream is named as held, not "server took 206.4 ms" as before.
+#[test]
+fn streams_inside_tls_held_behind_one_retransmission_are_named() {
+    let rows = exchanges("h2-tls-hol.pcap");
+    assert_eq!(rows.len(), 8);
+    for row in &rows {
+        let text = row["verdict"].as_str().unwrap();
+        assert_eq!(row["wait"], "network", "{text}");
+        assert!(
+            text.starts_with(
+                "8 streams held 206.6 ms behind one retransmitted segment of the server's: \
+                 the response started 206."
+            ),
+            "{text}"
+        );
+    }
+}
+
 /// The hold against tshark's TCP analysis of the same capture: the
 /// segment after the hole is its one `tcp.analysis.lost_segment`
 /// ("previous segment not captured"), the one that fills it its one
 /// `tcp.analysis.retransmission`; the hold is the time between them and
-/// every stream's response ends with the retransmission.
+/// every stream's response ends with the retransmission. In clear and
+/// inside TLS.
 #[test]
 #[ignore = "needs tshark"]
 fn hol_vs_tshark() {
-    let field = |filter: &str| -> Vec<(u64, f64)> {
-        let out = need::tool("tshark")
-            .arg("-r")
-            .arg(sample("h2c-hol.pcap"))
-            .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
-            .args(["-e", "frame.time_epoch"])
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let (n, t) = l.split_once('\t').unwrap();
-                (n.parse().unwrap(), t.parse().unwrap())
-            })
-            .collect()
-    };
-    let lost = field("tcp.analysis.lost_segment");
-    let resent = field("tcp.analysis.retransmission");
-    assert_eq!((lost.len(), resent.len()), (1, 1), "{lost:?} {resent:?}");
-    let held_ms = (resent[0].1 - lost[0].1) * 1e3;
-    let rows = exchanges("h2c-hol.pcap");
-    for row in &rows {
-        let text = row["verdict"].as_str().unwrap();
-        assert!(
-            text.starts_with(&format!("8 streams held {held_ms:.1} ms behind")),
-            "tshark: {held_ms:.3} ms; {text}"
+    for name in ["h2c-hol.pcap", "h2-tls-hol.pcap"] {
+        let field = |filter: &str| -> Vec<(u64, f64)> {
+            let out = need::tool("tshark")
+                .arg("-r")
+                .arg(sample(name))
+                .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+                .args(["-e", "frame.time_epoch"])
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let (n, t) = l.split_once('\t').unwrap();
+                    (n.parse().unwrap(), t.parse().unwrap())
+                })
+                .collect()
+        };
+        let lost = field("tcp.analysis.lost_segment");
+        let resent = field("tcp.analysis.retransmission");
+        assert_eq!(
+            (lost.len(), resent.len()),
+            (1, 1),
+            "{name}: {lost:?} {resent:?}"
         );
-        assert_eq!(row["response_last_frame"], resent[0].0 - 1);
+        let held_ms = (resent[0].1 - lost[0].1) * 1e3;
+        let rows = exchanges(name);
+        assert_eq!(rows.len(), 8, "{name}");
+        for row in &rows {
+            let text = row["verdict"].as_str().unwrap();
+            assert!(
+                text.starts_with(&format!("8 streams held {held_ms:.1} ms behind")),
+                "{name}: tshark: {held_ms:.3} ms; {text}"
+            );
+            assert_eq!(row["response_last_frame"], resent[0].0 - 1, "{name}");
+        }
+        eprintln!(
+            "{name}: tshark's retransmission frame {} and lost segment frame {}: held {held_ms:.3} ms; 8 of 8 streams named",
+            resent[0].0, lost[0].0
+        );
     }
-    eprintln!(
-        "h2c-hol.pcap: tshark's retransmission frame {} and lost segment frame {}: held {held_ms:.3} ms; 8 of 8 streams named",
-        resent[0].0, lost[0].0
-    );
 }
 
 #[test]

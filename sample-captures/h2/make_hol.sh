@@ -17,8 +17,14 @@
 # 200 ms later; the frames of every stream in them wait for it. Then
 # tshark's answers (h2c-hol.pcap.truth.json, truth.py).
 #
+# TLS=1 makes h2-tls-hol.pcap instead: the same over TLS (nghttpd with a
+# throw-away self-signed certificate, curl --http2 with eight parallel
+# transfers multiplexed on one connection, its key log written to
+# h2-tls-hol.keys.txt); DROP picks the server's segment that carries the
+# responses (the handshake's flight comes first).
+#
 #   sudo ./make_hol.sh   (needs ip, nft, tcpdump, nghttp2-client,
-#                         nghttp2-server, tshark)
+#                         nghttp2-server, tshark; TLS=1: openssl, curl)
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$PWD
@@ -58,23 +64,47 @@ ip netns exec "$rtr" sysctl -qw net.ipv4.ip_forward=1
 for s in tcp_sack=0 tcp_recovery=0 tcp_early_retrans=0; do
   ip netns exec "$srv" sysctl -qw "net.ipv4.$s"
 done
+# The segment with the responses: after SYN-ACK, ACK and SETTINGS in h2c;
+# after SYN-ACK and the handshake flight (two segments) and more over TLS.
+drop=4
+[ "${TLS:-0}" = 1 ] && drop=5
 ip netns exec "$rtr" nft -f - <<NFT
 table inet hol {
   chain forward {
     type filter hook forward priority 0;
-    tcp sport 8080 ct reply packets ${DROP:-4} drop
+    tcp sport 8080 ct reply packets ${DROP:-$drop} drop
   }
 }
 NFT
 mkdir "$tmp/www"
 for n in 1 2 3 4 5 6 7 8; do head -c 300 /dev/zero | tr '\0' "$n" > "$tmp/www/f$n"; done
-ip netns exec "$srv" nghttpd --no-tls -d "$tmp/www" 8080 >/dev/null 2>&1 &
+if [ "${TLS:-0}" = 1 ]; then
+  out=h2-tls-hol
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 -subj /CN=hol.test 2>/dev/null
+  ip netns exec "$srv" nghttpd -d "$tmp/www" 8080 "$tmp/key.pem" "$tmp/cert.pem" >/dev/null 2>&1 &
+  rm -f "$here/$out.keys.txt"
+  fetch() {
+    ip netns exec "$cli" env SSLKEYLOGFILE="$here/$out.keys.txt" curl -sk --http2 -Z \
+      -o /dev/null $(for n in 1 2 3 4 5 6 7 8; do echo "-o /dev/null https://10.77.1.2:8080/f$n"; done)
+  }
+else
+  out=h2c-hol
+  ip netns exec "$srv" nghttpd --no-tls -d "$tmp/www" 8080 >/dev/null 2>&1 &
+  fetch() {
+    ip netns exec "$cli" nghttp -n $(for n in 1 2 3 4 5 6 7 8; do echo "http://10.77.1.2:8080/f$n"; done)
+  }
+fi
 sleep 1
-ip netns exec "$cli" tcpdump -i holc -s 0 -U -w "$here/h2c-hol.pcap" tcp port 8080 2>/dev/null &
+ip netns exec "$cli" tcpdump -i holc -s 0 -U -w "$here/$out.pcap" tcp port 8080 2>/dev/null &
 cap=$! # ip netns exec execs the command: this is tcpdump
 sleep 1.5
-ip netns exec "$cli" nghttp -n $(for n in 1 2 3 4 5 6 7 8; do echo "http://10.77.1.2:8080/f$n"; done)
+fetch
 sleep 1
 kill -INT "$cap"
 wait "$cap" 2>/dev/null || true
-python3 "$here/truth.py" "$here/h2c-hol.pcap" 8080 > "$here/h2c-hol.pcap.truth.json"
+if [ "${TLS:-0}" = 1 ]; then
+  python3 "$here/truth.py" "$here/$out.pcap" 8080 tls "$here/$out.keys.txt" > "$here/$out.pcap.truth.json"
+else
+  python3 "$here/truth.py" "$here/$out.pcap" 8080 > "$here/$out.pcap.truth.json"
+fi

@@ -896,6 +896,15 @@ impl StreamSink for Tls {
             inner.reset(dir, ts, frame);
         }
     }
+
+    /// The records a filled hole releases are decrypted in this same
+    /// packet's step, so the inner analyzer (HTTP/2 inside TLS) learns of
+    /// the hold before their plaintext reaches it.
+    fn held(&mut self, dir: Dir, since: Timestamp, ts: Timestamp) {
+        if let Some(inner) = &mut self.decryption.inner {
+            inner.held(dir, since, ts);
+        }
+    }
 }
 
 impl Tls {
