@@ -467,6 +467,10 @@ mod test {
     }
 
     fn seg(h: &mut HalfStream, sink: &mut Collect, seq: u32, data: &[u8]) {
+        seg_at(h, sink, seq, data, Timestamp::ZERO);
+    }
+
+    fn seg_at(h: &mut HalfStream, sink: &mut Collect, seq: u32, data: &[u8], ts: Timestamp) {
         h.segment(
             Dir::ToServer,
             seq,
@@ -474,7 +478,7 @@ mod test {
             false,
             data,
             data.len() as u32,
-            Timestamp::ZERO,
+            ts,
             0,
             &ReassemblyLimits::default(),
             sink,
@@ -503,31 +507,15 @@ mod test {
         let mut sink = Collect::default();
         h.syn(99);
         let at = |ms: i64| Timestamp::from_nanos(ms * 1_000_000);
-        let limits = ReassemblyLimits::default();
-        let seg_at = |h: &mut HalfStream, sink: &mut Collect, seq: u32, data: &[u8], ms: i64| {
-            let len = data.len() as u32;
-            h.segment(
-                Dir::ToServer,
-                seq,
-                false,
-                false,
-                data,
-                len,
-                at(ms),
-                0,
-                &limits,
-                sink,
-            );
-        };
-        seg_at(&mut h, &mut sink, 100, b"ab", 1);
-        seg_at(&mut h, &mut sink, 104, b"ef", 2);
-        seg_at(&mut h, &mut sink, 106, b"gh", 3);
-        seg_at(&mut h, &mut sink, 102, b"cd", 200); // the retransmission
-        seg_at(&mut h, &mut sink, 108, b"ij", 201);
+        seg_at(&mut h, &mut sink, 100, b"ab", at(1));
+        seg_at(&mut h, &mut sink, 104, b"ef", at(2));
+        seg_at(&mut h, &mut sink, 106, b"gh", at(3));
+        seg_at(&mut h, &mut sink, 102, b"cd", at(200)); // the retransmission
+        seg_at(&mut h, &mut sink, 108, b"ij", at(201));
         assert_eq!(sink.bytes, b"abcdefghij");
         assert_eq!(sink.held, vec![(at(2), at(200))]);
         // A hole declared a gap held nothing a receiver could wait for.
-        seg_at(&mut h, &mut sink, 112, b"mn", 202);
+        seg_at(&mut h, &mut sink, 112, b"mn", at(202));
         h.acked(Dir::ToServer, 114, at(203), 0, &mut sink);
         assert_eq!(sink.held.len(), 1);
     }
