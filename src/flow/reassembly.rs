@@ -192,7 +192,8 @@ impl HalfStream {
                 let at = (start + skip) as u64;
                 if at == self.next {
                     if !self.pending.is_empty() {
-                        self.filled(dir, ts, sink);
+                        let end = at + data.len() as u64 + u64::from(missing);
+                        self.filled(dir, end, ts, sink);
                     }
                     self.deliver(dir, data, missing, ts, frame, sink);
                     self.drain(dir, Release::Filled(ts, frame), sink);
@@ -332,11 +333,23 @@ impl HalfStream {
         self.stats.gaps += 1;
     }
 
-    /// A segment at `ts` fills the hole that buffered segments wait
-    /// behind: tells the sink since when they waited.
+    /// An in-order segment at `ts`, ending at stream offset `end`: if it
+    /// reaches the buffered segments, it fills the hole they wait behind,
+    /// and the sink is told since when the ones it releases (up to the
+    /// next hole) waited. A segment short of them (a partial
+    /// retransmission) releases nothing and says nothing. The walk is over
+    /// the segments [`Self::drain`] then delivers.
     #[cold]
-    fn filled(&self, dir: Dir, ts: Timestamp, sink: &mut dyn StreamSink) {
-        if let Some(since) = self.pending.values().map(|p| p.ts).min() {
+    fn filled(&self, dir: Dir, mut end: u64, ts: Timestamp, sink: &mut dyn StreamSink) {
+        let mut since: Option<Timestamp> = None;
+        for (&at, p) in &self.pending {
+            if at > end {
+                break;
+            }
+            end = end.max(at + p.len());
+            since = Some(since.map_or(p.ts, |s| s.min(p.ts)));
+        }
+        if let Some(since) = since {
             sink.held(dir, since.min(ts), ts);
         }
     }
@@ -518,6 +531,27 @@ mod test {
         seg_at(&mut h, &mut sink, 112, b"mn", at(202));
         h.acked(Dir::ToServer, 114, at(203), 0, &mut sink);
         assert_eq!(sink.held.len(), 1);
+    }
+
+    /// A retransmission short of the buffered segments releases nothing;
+    /// one that fills a hole says since when the segments it releases
+    /// waited, not those behind a later hole.
+    #[test]
+    fn a_hold_is_of_the_segments_a_fill_releases() {
+        let mut h = HalfStream::default();
+        let mut sink = Collect::default();
+        h.syn(99);
+        let at = |ms: i64| Timestamp::from_nanos(ms * 1_000_000);
+        seg_at(&mut h, &mut sink, 100, b"ab", at(1));
+        seg_at(&mut h, &mut sink, 110, b"kl", at(2)); // behind a second hole
+        seg_at(&mut h, &mut sink, 106, b"gh", at(3));
+        seg_at(&mut h, &mut sink, 102, b"cd", at(200)); // short of "gh"
+        assert!(sink.held.is_empty());
+        seg_at(&mut h, &mut sink, 104, b"ef", at(300));
+        assert_eq!(sink.held, vec![(at(3), at(300))]);
+        seg_at(&mut h, &mut sink, 108, b"ij", at(400));
+        assert_eq!(sink.held, vec![(at(3), at(300)), (at(2), at(400))]);
+        assert_eq!(sink.bytes, b"abcdefghijkl");
     }
 
     #[test]
