@@ -25,8 +25,11 @@ pub struct Hold {
     pub span: Span,
     /// The streams with frames in the released bytes, in order seen.
     streams: Vec<u32>,
-    /// Streams past [`MAX_NAMED`].
+    /// Streams past [`MAX_NAMED`] (counted once per run of their frames:
+    /// an unnamed stream interleaved with others may count again).
     unnamed: u32,
+    /// The unnamed stream whose frame came last.
+    last_unnamed: u32,
 }
 
 impl Hold {
@@ -39,19 +42,20 @@ impl Hold {
             span,
             streams: Vec::new(),
             unnamed: 0,
+            last_unnamed: 0,
         })
     }
 
     /// A frame (or a piece of one) of stream `id` in the released bytes.
     pub fn frame(&mut self, id: u32) {
-        // Frames come in runs per stream: the last one is the likely match.
-        if id == 0 || self.streams.last() == Some(&id) || self.streams.contains(&id) {
+        if id == 0 || id == self.last_unnamed || self.streams.contains(&id) {
             return;
         }
         if self.streams.len() < MAX_NAMED {
             self.streams.push(id);
         } else {
             self.unnamed = self.unnamed.saturating_add(1);
+            self.last_unnamed = id;
         }
     }
 
