@@ -74,7 +74,12 @@ fuzz_target!(|data: &[u8]| {
             118..=120 => h2.reset(dir, t, frame),
             // A retransmission filling a hole that bytes waited behind
             // for up to 6.5 s (what follows is what it releases).
-            121..=123 => h2.held(dir, Timestamp::from_nanos(ts - n as i64 * 100_000), t),
+            // No drain before the next op: the analysis drains after a
+            // packet's bytes, and a drain ends the hold.
+            121..=123 => {
+                h2.held(dir, Timestamp::from_nanos(ts - n as i64 * 100_000), t);
+                continue;
+            }
             _ => {
                 h2.data(dir, t, frame, input);
                 input = &[];
