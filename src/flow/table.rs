@@ -348,10 +348,11 @@ pub struct FlowTable<H: FlowHandler> {
     evict_at: usize,
     last_frame: u64,
     /// The UDP flow whose datagrams are being counted in bulk, if any, and
-    /// the last flow that came through [`FlowTable::udp_run`] without
-    /// being it (two in a row take the run over).
+    /// the last flow and direction that came through
+    /// [`FlowTable::udp_run`] without being it (two in a row one way take
+    /// the run over).
     run: Option<Run>,
-    run_candidate: Option<Key>,
+    run_candidate: Option<(Key, Dir)>,
 }
 
 impl<H: FlowHandler> FlowTable<H> {
@@ -416,6 +417,8 @@ impl<H: FlowHandler> FlowTable<H> {
     #[inline(never)]
     fn sweep_now(&mut self) {
         self.end_run();
+        // A flow that left and comes again shows its first two again.
+        self.run_candidate = None;
         self.last_sweep = Some(self.now);
         self.sweep();
     }
@@ -425,6 +428,7 @@ impl<H: FlowHandler> FlowTable<H> {
     #[inline(never)]
     fn evict_finished(&mut self) {
         self.end_run();
+        self.run_candidate = None;
         let now = self.now;
         let idle = self.limits.pressure_idle;
         let done: Vec<Key> = self
@@ -700,12 +704,14 @@ impl<H: FlowHandler> FlowTable<H> {
         self.handler
             .packet(&entry.conv, entry.conn.as_deref_mut(), &info);
         if RUN && entry.conn.is_none() && !self.handler.sees_every_datagram() {
-            if self.run_candidate == Some(key) {
+            // Two in a row one way: a flow answered datagram by datagram
+            // (GTP-U's 2152 both ways) would start a run per datagram.
+            if self.run_candidate == Some((key, dir)) {
                 self.end_run();
                 let ports = (udp.src_port, udp.dst_port);
                 self.run = Some(Run::new(key, src, dst, ports, dir));
             } else {
-                self.run_candidate = Some(key);
+                self.run_candidate = Some((key, dir));
             }
         }
     }
