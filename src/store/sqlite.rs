@@ -185,6 +185,11 @@ impl Reader<'_> {
             pool.count_gate(&self.id, self.generation, &key)
         };
         let _counting = lock(&gate);
+        // A reader stopped while it waited (its deadline, its client gone)
+        // does not make the count the one before it gave up on.
+        if stop::stopped() {
+            return Err(Error::Stopped);
+        }
         if let Some(n) = lock(self.pool).total(&self.id, self.generation, &key) {
             return Ok(n);
         }
@@ -652,7 +657,7 @@ impl SqliteStore {
                 .unwrap_or(usize::MAX)
                 .saturating_mul(packets::RECORD_LEN)
                 .min(data.len());
-            return Self::each_record(conv, 0, &data[skip..], &mut f).map(|(n, _)| n);
+            return Self::each_record(conv, from, &data[skip..], &mut f).map(|(n, _)| n);
         }
         let start: i64 = conn
             .prepare_cached(
