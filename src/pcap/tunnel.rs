@@ -404,10 +404,7 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
         gtp::PORT => return gtp_u(payload, hop),
         _ => {}
     }
-    let v = vxlan::Packet::new_checked(payload).ok()?;
-    if payload.first().is_none_or(|f| f & VXLAN_I_FLAG == 0) {
-        return None;
-    }
+    let v = vxlan_header(payload)?;
     Some(Decap::Inner {
         hop: hop(Kind::Vxlan, v.vni()),
         link: LinkType::ETHERNET,
@@ -415,22 +412,20 @@ pub fn udp(src: IpAddr, dst: IpAddr, dst_port: u16, payload: &[u8]) -> Option<De
     })
 }
 
-/// VXLAN's (and VXLAN-GPE's) flag saying the VNI is valid.
-const VXLAN_I_FLAG: u8 = 0x08;
-/// VXLAN-GPE's flag saying the next-protocol byte is set.
-const VXLAN_GPE_P_FLAG: u8 = 0x04;
+/// A VXLAN (or VXLAN-GPE) header with a valid VNI (the I flag). Too
+/// short, or without it: another program's datagram on the port, left
+/// plain as GTP-U leaves its own.
+fn vxlan_header(payload: &[u8]) -> Option<vxlan::Packet<&[u8]>> {
+    let v = vxlan::Packet::new_checked(payload).ok()?;
+    (v.flags() & vxlan::I_FLAG != 0).then_some(v)
+}
 
 /// VXLAN-GPE: what follows is the header's next protocol.
 fn vxlan_gpe(payload: &[u8], hop: impl Fn(Kind, u32) -> Hop) -> Option<Decap<'_>> {
-    // Too short, or without the I flag (a valid VNI): another program's
-    // datagram on the port, left plain as VXLAN and GTP-U leave theirs.
-    let v = vxlan::Packet::new_checked(payload).ok()?;
-    if payload.first().is_none_or(|f| f & VXLAN_I_FLAG == 0) {
-        return None;
-    }
+    let v = vxlan_header(payload)?;
     // Without the P flag the next-protocol byte means nothing and an
     // Ethernet frame follows, as in plain VXLAN.
-    if payload.first().is_none_or(|f| f & VXLAN_GPE_P_FLAG == 0) {
+    if v.flags() & vxlan::GPE_P_FLAG == 0 {
         return Some(Decap::Inner {
             hop: hop(Kind::VxlanGpe, v.vni()),
             link: LinkType::ETHERNET,

@@ -8,6 +8,7 @@ use super::{be32, need, Field, Header, Result};
 mod field {
     use super::Field;
 
+    pub const FLAGS: usize = 0;
     /// VXLAN-GPE's next protocol.
     pub const NEXT_PROTOCOL: usize = 3;
     /// The VNI (high 24 bits) and a reserved byte.
@@ -21,6 +22,11 @@ pub const PORT: u16 = 4789;
 pub const PORT_LINUX: u16 = 8472;
 /// VXLAN-GPE's IANA port.
 pub const PORT_GPE: u16 = 4790;
+
+/// VXLAN's (and VXLAN-GPE's) flag saying the VNI is valid.
+pub const I_FLAG: u8 = 0x08;
+/// VXLAN-GPE's flag saying the next-protocol byte is set.
+pub const GPE_P_FLAG: u8 = 0x04;
 
 /// VXLAN-GPE's next protocols (what follows the header).
 pub const GPE_IPV4: u8 = 1;
@@ -38,6 +44,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[inline]
     pub fn check_len(&self) -> Result<()> {
         need(Header::Vxlan, self.buffer.as_ref(), HEADER_LEN)
+    }
+
+    /// The flags byte ([`I_FLAG`], [`GPE_P_FLAG`]).
+    #[inline]
+    pub fn flags(&self) -> u8 {
+        self.buffer.as_ref()[field::FLAGS]
     }
 
     /// VXLAN-GPE's next protocol ([`GPE_IPV4`] ...).
