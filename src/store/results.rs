@@ -225,19 +225,20 @@ impl SqliteResults {
         *self.ends.entry(c.state.as_str().to_string()).or_default() += 1;
         let row = ConversationRow::from(c);
         self.endpoints.conversation(&row);
-        let chunked = self.written.remove(&c.id).is_some();
-        let records = match self.buffers.remove(&c.id) {
-            Some((_, data)) if !chunked && data.len() <= INLINE_RECORDS * packets::RECORD_LEN => {
+        // A buffer starting at packet 0 holds every packet: none went out
+        // in a chunk before.
+        let inline = matches!(self.buffers.get(&c.id),
+            Some((0, data)) if data.len() <= INLINE_RECORDS * packets::RECORD_LEN);
+        let records = if inline {
+            self.buffers.remove(&c.id).map(|(_, data)| {
                 self.buffered -= data.len();
-                Some(data)
-            }
-            Some((first, data)) => {
-                self.buffered -= data.len();
-                self.rows()?.chunk(c.id, first, data)?;
-                None
-            }
-            None => None,
+                data
+            })
+        } else {
+            self.flush(c.id)?;
+            None
         };
+        self.written.remove(&c.id);
         self.rows()?.conversation(row, records)
     }
 
