@@ -176,12 +176,7 @@ fn api_page_and_cli_agree() {
     let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
     let dir = fresh_dir("endpoints");
     let s = Server::start(&dir, &[]);
-    let r = s.post_raw(
-        "/api/captures?name=keepalive-mixed.pcap",
-        &std::fs::read(&file).unwrap(),
-    );
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(s.wait(&id)["status"], "done");
+    let id = s.analyzed("keepalive-mixed.pcap", &file);
     let api = s
         .get(&format!("/api/captures/{id}/endpoints?limit=1000"))
         .json();
@@ -427,12 +422,7 @@ fn an_endpoint_without_a_host_links_to_only_its_exchanges() {
     let dir = fresh_dir("endpoint-no-host");
     let s = Server::start(&dir, &[]);
     let path = samples().join("endpoints/hosts.pcap");
-    let r = s.post_raw(
-        "/api/captures?name=hosts.pcap",
-        &std::fs::read(&path).unwrap(),
-    );
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(s.wait(&id)["status"], "done");
+    let id = s.analyzed("hosts.pcap", &path);
     let api = s
         .get(&format!(
             "/api/captures/{id}/endpoints?limit=100&sort=host&order=asc"
@@ -664,12 +654,7 @@ fn any_endpoints_line_is_its_exchanges_percentiles_per_time_column() {
     let rows = exchanges(&pcap).expect("the generated capture reads");
     let set = endpoints(&rows, &Options::default());
     let s = Server::start(&dir, &[]);
-    let r = s.post_raw(
-        "/api/captures?name=lines.pcap",
-        &std::fs::read(&pcap).unwrap(),
-    );
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(s.wait(&id)["status"], "done");
+    let id = s.analyzed("lines.pcap", &pcap);
     let all = s
         .get(&format!("/api/captures/{id}/endpoints?limit=1000"))
         .json();
@@ -792,12 +777,7 @@ fn a_line_names_its_endpoint_by_its_place_in_the_set() {
     generated::generate(&pcap, 3_000, 11).unwrap();
     let rows = exchanges(&pcap).expect("the generated capture reads");
     let s = Server::start(&dir, &[]);
-    let r = s.post_raw(
-        "/api/captures?name=places.pcap",
-        &std::fs::read(&pcap).unwrap(),
-    );
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(s.wait(&id)["status"], "done");
+    let id = s.analyzed("places.pcap", &pcap);
     let plain = endpoints(&rows, &Options::default());
     let folded = plain
         .rows

@@ -191,6 +191,16 @@ impl Server {
     }
 
     /// Polls a capture's status until it is no longer queued or analyzing.
+    /// Uploads the capture at `path` as `name`, waits for its analysis and
+    /// returns its id; panics unless it is done.
+    pub fn analyzed(&self, name: &str, path: &std::path::Path) -> String {
+        let body = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let r = self.post_raw(&format!("/api/captures?name={name}"), &body);
+        let id = r.json()["id"].as_str().expect("an id").to_string();
+        assert_eq!(self.wait(&id)["status"], "done", "{name}");
+        id
+    }
+
     pub fn wait(&self, id: &str) -> Value {
         self.wait_finished(&format!("/api/captures/{id}"))
     }
