@@ -713,3 +713,73 @@ fn filtered_views_are_cached_hidden_and_deleted_with_their_capture() {
     assert_eq!(s.delete(&format!("/api/captures/{id}")).status, 204);
     assert_eq!(dirs(), 0, "the filtered view goes with its capture");
 }
+
+/// Indexes of a results file, by name.
+fn index_names(results: &Path) -> Vec<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(results, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .unwrap();
+    let names = stmt.query_map([], |r| r.get(0)).unwrap();
+    names.collect::<rusqlite::Result<_>>().unwrap()
+}
+
+#[test]
+fn page_indexes_follow_the_results_and_a_restart_finishes_them() {
+    let dir = fresh_dir("indexes-follow");
+    let sorts = [
+        "/conversations?sort=duration",
+        "/conversations?sort=client&order=asc",
+        "/conversations?sort=bytes&limit=2",
+        "/http?sort=total_time&status=4xx",
+    ];
+    let (id, results, pages, all) = {
+        let server = Server::start(&dir, &[]);
+        let id = server.analyzed("sample.pcap", &sample("http-loopback.pcap"));
+        let results = dir.join("captures").join(&id).join("results.db");
+        let mut names = Vec::new();
+        wait_until("the page indexes", Duration::from_secs(30), || {
+            names = index_names(&results);
+            names.iter().any(|n| n == "conversations_by_duration")
+                && names.iter().any(|n| n == "http_by_status_total_time")
+        });
+        let pages: Vec<String> = sorts
+            .iter()
+            .map(|s| server.get(&format!("/api/captures/{id}{s}")).text())
+            .collect();
+        for page in &pages {
+            let items = serde_json::from_str::<Value>(page).unwrap()["items"].clone();
+            assert!(items.as_array().is_some_and(|i| !i.is_empty()), "{page}");
+        }
+        (id, results, pages, names)
+    };
+    // As a restart midway through a build leaves it.
+    let conn = rusqlite::Connection::open(&results).unwrap();
+    conn.execute_batch(
+        "DROP INDEX conversations_by_duration; DROP INDEX http_by_status_total_time;",
+    )
+    .unwrap();
+    drop(conn);
+    assert!(!index_names(&results).contains(&"conversations_by_duration".to_string()));
+    let second = Server::start(&dir, &[]);
+    // Read while the indexes may or may not be back: the same pages.
+    for (sort, page) in sorts.iter().zip(&pages) {
+        assert_eq!(
+            &second.get(&format!("/api/captures/{id}{sort}")).text(),
+            page,
+            "{sort}"
+        );
+    }
+    wait_until("the indexes made again", Duration::from_secs(30), || {
+        index_names(&results) == all
+    });
+    for (sort, page) in sorts.iter().zip(&pages) {
+        assert_eq!(
+            &second.get(&format!("/api/captures/{id}{sort}")).text(),
+            page,
+            "{sort}"
+        );
+    }
+}

@@ -12,7 +12,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
-use super::{tables, Error, Result};
+use super::tables::{self, Index};
+use super::{Error, Result};
 use crate::analysis::diff::{Digest, Tallies};
 use crate::analysis::endpoints::Timeline;
 use crate::analysis::report::{EndpointRow, ExchangeRow, Row};
@@ -38,12 +39,18 @@ pub(crate) fn group_tables() -> String {
 }
 
 /// Their indexes, made with the others once the rows are in.
-pub(crate) fn group_indexes() -> String {
-    format!(
-        "CREATE INDEX {http}_by_{ENDPOINT_GROUP} ON {http}({ENDPOINT_GROUP});
-         CREATE INDEX {ENDPOINT_GROUPS}_by_template ON {ENDPOINT_GROUPS}(template);\n",
-        http = <ExchangeRow as Row>::TABLE
-    )
+pub(crate) fn group_indexes() -> Vec<Index> {
+    let http = <ExchangeRow as Row>::TABLE;
+    vec![
+        Index::new(
+            format!("{http}_by_{ENDPOINT_GROUP}"),
+            format!("{http}({ENDPOINT_GROUP})"),
+        ),
+        Index::new(
+            format!("{ENDPOINT_GROUPS}_by_template"),
+            format!("{ENDPOINT_GROUPS}(template)"),
+        ),
+    ]
 }
 
 /// The `meta` key of the timeline document.

@@ -13,6 +13,7 @@
 pub mod auth;
 mod endpoints;
 pub mod id;
+mod indexing;
 mod keyset;
 mod packets;
 mod page;
@@ -54,6 +55,7 @@ pub type ConvSort = crate::analysis::report::SortKey<ConversationRow>;
 /// A sort key of the HTTP exchange table.
 pub type HttpSort = crate::analysis::report::SortKey<crate::analysis::report::ExchangeRow>;
 pub use crate::analysis::report::{Bucket, CaptureDoc, HttpStats, Percentiles, HISTOGRAM_EDGES_NS};
+pub use indexing::IndexBuild;
 pub use results::{DnsLookupRow, ExchangeRow};
 pub(crate) use sqlite::{Capped, Counting, InflationCap};
 pub use sqlite::{SqliteStore, MAX_RESULT_ROWS};
@@ -235,6 +237,18 @@ pub trait Store: Send + Sync {
     /// made from the old inputs. `Conflict`-like `NotReady` while it is
     /// queued or analyzing; the caller starts the job.
     fn reanalyze(&self, id: &CaptureId) -> Result<()>;
+
+    /// Makes the page indexes a `done` capture's results lack: they are
+    /// built after the capture is shown, by a background thread
+    /// ([`SqliteStore::build_indexes`]).
+    fn build_indexes(&self, _id: &CaptureId) -> Result<IndexBuild> {
+        Ok(IndexBuild::default())
+    }
+    /// The `done` captures whose results lack indexes (a build was cut
+    /// short by a restart), newest first.
+    fn unindexed(&self) -> Result<Vec<CaptureId>> {
+        Ok(Vec::new())
+    }
 
     fn conversations(&self, id: &CaptureId, q: &ConvQuery) -> Result<Page<ConversationRow>>;
     fn conversation(&self, id: &CaptureId, conv: u64) -> Result<ConversationRow>;

@@ -1,7 +1,9 @@
 //! Writing one analysis's results: a fresh SQLite file filled inside one
-//! transaction, indexed at the end, then renamed into place; only then is
-//! the capture marked `done`. A crash at any point leaves either the old
-//! state or the new one, never half of the results.
+//! transaction, then renamed into place; only then is the capture marked
+//! `done`. A crash at any point leaves either the old state or the new
+//! one, never half of the results. The file is left in WAL mode: the
+//! pages' sort indexes are added to it afterwards, while it is read
+//! ([`super::SqliteStore::build_indexes`]).
 //!
 //! Packets are buffered per conversation and written as packed chunks
 //! ([`super::packets`]), each keyed by the place of its first packet in
@@ -23,9 +25,11 @@ use rusqlite::{params, Connection};
 use serde::Serialize;
 use writer::RowWriter;
 
-use super::schema::{results_indexes, results_tables, INLINE_RECORDS, RESULTS_VERSION};
+use super::schema::{
+    results_indexes, results_tables, INLINE_RECORDS, RESULTS_VERSION, SUMMARY_INDEXES,
+};
 use super::sqlite::Inner;
-use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
+use super::{io_err, packets, tables, CaptureId, Error, Result, ResultsWriter};
 use crate::analysis::report::{
     self, Bucket, CaptureDoc, CaptureRow, ConversationRow, HttpStats, Percentiles,
 };
@@ -267,9 +271,15 @@ impl SqliteResults {
         let conn = self.conn()?;
         super::endpoints::write(conn, endpoints)?;
         clock.lap("endpoints");
-        // The index builds sort in memory with a larger cache.
+        // The index builds sort in memory with a larger cache. Only the
+        // summary's are built now; the pages' follow once the results are
+        // shown (`SqliteStore::build_indexes`).
         conn.execute_batch("PRAGMA cache_size = -65536;")?;
-        conn.execute_batch(&results_indexes())?;
+        let summary_indexes: Vec<_> = results_indexes()
+            .into_iter()
+            .filter(|i| SUMMARY_INDEXES.contains(&i.name.as_str()))
+            .collect();
+        tables::create_indexes(conn, &summary_indexes)?;
         clock.lap("indexes");
         let http = http_stats(conn)?;
         clock.lap("HTTP stats");
@@ -296,6 +306,13 @@ impl SqliteResults {
         )?;
         conn.pragma_update(None, "user_version", RESULTS_VERSION)?;
         conn.execute_batch("COMMIT")?;
+        // In WAL mode the pages' indexes can be added while readers read.
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Corrupt(format!(
+                "results database stays in journal mode {mode}, not WAL"
+            )));
+        }
         if let Some(conn) = self.conn.take() {
             conn.close().map_err(|(_, e)| Error::Sqlite(e))?;
         }
@@ -311,6 +328,17 @@ impl SqliteResults {
                 ));
             }
             std::fs::rename(&d.tmp, &d.dest).map_err(io_err("storing decompressed capture"))?;
+        }
+        // The write-ahead log of results this replaces must not be read as
+        // this file's (its frames are pages of the old one).
+        for suffix in ["-wal", "-shm"] {
+            let mut side = self.final_path.clone().into_os_string();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(format!("removing {side:?}"))(e)),
+            }
         }
         std::fs::rename(&self.tmp_path, &self.final_path).map_err(io_err("storing results"))?;
         if let Some(parent) = self.final_path.parent() {

@@ -33,8 +33,8 @@ use super::schema::{self, PACKET_RECORDS, RESULTS_VERSION};
 use super::stop;
 use super::tables;
 use super::{
-    io_err, Analysis, CaptureId, CaptureMeta, DnsLookupRow, Error, ExchangeRow, NewCapture, Page,
-    Result, Status, Store, MAX_FILTERED_VIEWS,
+    indexing, io_err, Analysis, CaptureId, CaptureMeta, DnsLookupRow, Error, ExchangeRow,
+    IndexBuild, NewCapture, Page, Result, Status, Store, MAX_FILTERED_VIEWS,
 };
 use crate::analysis::report::{self, ConvQuery, ConversationRow, DnsQuery, HttpQuery, Query};
 use crate::flow::{PacketInfo, Proto};
@@ -288,6 +288,14 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// Which file is at `path` (device and inode): results analyzed again
+/// are a new file renamed over the old one.
+fn file_identity(path: &Path) -> Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(io_err(format!("reading {}", path.display())))?;
+    Ok((meta.dev(), meta.ino()))
 }
 
 fn meta_from_row(r: &Row<'_>) -> rusqlite::Result<(String, CaptureMeta)> {
@@ -1039,6 +1047,49 @@ impl Store for SqliteStore {
         Ok((self.capture(&view)?, inserted))
     }
 
+    /// One index at a time, each in its own transaction; stops when the
+    /// capture is deleted or its results replaced, or when the disk would
+    /// fall under its floor ([`crate::capture::Space::floor`]).
+    fn build_indexes(&self, id: &CaptureId) -> Result<IndexBuild> {
+        if self.status_of(id)? != Status::Done {
+            return Ok(IndexBuild::default());
+        }
+        let path = self.inner.capture_dir(id).join("results.db");
+        let file = file_identity(&path)?;
+        let go_on = || {
+            matches!(self.status_of(id), Ok(Status::Done))
+                && file_identity(&path).is_ok_and(|now| now == file)
+        };
+        let room = |need: u64| {
+            crate::capture::free_space(&self.inner.root).map_or(true, |space| {
+                space.avail >= space.floor().saturating_add(need)
+            })
+        };
+        indexing::build_missing(&path, &go_on, &room)
+    }
+
+    fn unindexed(&self) -> Result<Vec<CaptureId>> {
+        let done: Vec<String> = {
+            let conn = lock(&self.inner.index);
+            let mut stmt = conn.prepare(
+                "SELECT id FROM captures WHERE status = 'done' ORDER BY created_ns DESC",
+            )?;
+            let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            ids.collect::<rusqlite::Result<_>>()?
+        };
+        let mut lacking = Vec::new();
+        for id in done.iter().filter_map(|s| s.parse::<CaptureId>().ok()) {
+            let path = self.inner.capture_dir(&id).join("results.db");
+            match indexing::lacks_indexes(&path) {
+                Ok(true) => lacking.push(id),
+                Ok(false) => {}
+                // Deleted meanwhile, or unreadable: its readers say so.
+                Err(e) => tracing::debug!("capture {id}: checking its indexes: {e}"),
+            }
+        }
+        Ok(lacking)
+    }
+
     fn recover(&self) -> Result<Vec<CaptureId>> {
         requeue_unfinished(
             &lock(&self.inner.index),
@@ -1378,8 +1429,7 @@ mod keyset_test {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(&tables::ddl::<report::ExchangeRow>())
             .unwrap();
-        conn.execute_batch(&tables::indexes::<report::ExchangeRow>())
-            .unwrap();
+        tables::create_indexes(&conn, &tables::indexes::<report::ExchangeRow>()).unwrap();
         let sql = tables::insert_sql::<report::ExchangeRow>();
         for i in 0..97u64 {
             let row = report::ExchangeRow {
@@ -1592,7 +1642,7 @@ mod page_test {
     fn rcode_lists_read_the_rows_of_the_plain_query() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(&tables::ddl::<DnsRow>()).unwrap();
-        conn.execute_batch(&tables::indexes::<DnsRow>()).unwrap();
+        tables::create_indexes(&conn, &tables::indexes::<DnsRow>()).unwrap();
         let sql = tables::insert_sql::<DnsRow>();
         for i in 0..61u64 {
             let row = DnsRow {
@@ -1703,5 +1753,104 @@ mod result_cap_test {
                 .any(|w| w.contains("stopped at the cap of 1000 result rows")),
             "{warnings:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod indexing_test {
+    use super::*;
+    use crate::analysis::report::{Order, SortKey};
+    use crate::analysis::{self, Options};
+
+    /// A store with `sample` analyzed and its results committed.
+    fn analyzed(dir: &Path, sample: &str) -> (SqliteStore, CaptureId) {
+        let store = SqliteStore::open(dir).unwrap();
+        let staged = store.staging_path().unwrap();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-captures")
+            .join(sample);
+        std::fs::copy(path, &staged).unwrap();
+        let new = NewCapture {
+            name: sample.into(),
+            size: 1,
+            sha256: "0".repeat(64),
+            gzip: false,
+        };
+        let meta = store.add_capture(&staged, new).unwrap();
+        analyze_again(&store, &meta.id);
+        (store, meta.id)
+    }
+
+    fn analyze_again(store: &SqliteStore, id: &CaptureId) {
+        let mut work = store.begin_analysis(id).unwrap();
+        let mut reader = crate::pcap::Reader::new(work.input).unwrap();
+        let opts = Options {
+            packets: true,
+            ..Options::default()
+        };
+        let summary = analysis::analyze(&mut reader, &opts, work.writer.as_mut()).unwrap();
+        work.writer.commit(&summary).unwrap();
+    }
+
+    /// The conversations, each way of each indexed sort.
+    fn pages(store: &SqliteStore, id: &CaptureId) -> Vec<Vec<ConversationRow>> {
+        let mut all = Vec::new();
+        for sort in [
+            "client",
+            "start",
+            "duration",
+            "packets",
+            "bytes",
+            "retransmissions",
+        ] {
+            for order in [Order::Asc, Order::Desc] {
+                let mut q = ConvQuery::sorted(SortKey::of(sort), 1000);
+                q.order = order;
+                all.push(store.conversations(id, &q).unwrap().items);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn results_are_shown_before_their_page_indexes_and_read_the_same_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, id) = analyzed(dir.path(), "api/http-loopback.pcap");
+        assert_eq!(store.capture(&id).unwrap().status, Status::Done);
+        assert_eq!(store.unindexed().unwrap(), vec![id]);
+        let before = pages(&store, &id);
+        let built = store.build_indexes(&id).unwrap();
+        let all = schema::results_indexes().len() - schema::SUMMARY_INDEXES.len();
+        assert_eq!((built.made, built.left), (all, 0));
+        assert!(store.unindexed().unwrap().is_empty());
+        // A reader opened before the indexes reads the same rows after.
+        assert_eq!(pages(&store, &id), before);
+        let again = store.build_indexes(&id).unwrap();
+        assert_eq!((again.made, again.left), (0, 0));
+    }
+
+    #[test]
+    fn results_analyzed_again_never_read_the_old_ones_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, id) = analyzed(dir.path(), "api/http-loopback.pcap");
+        let results = store.inner.capture_dir(&id).join("results.db");
+        // A log of the old file left by a crash midway through a build.
+        let log = results.with_extension("db-wal");
+        std::fs::write(&log, b"frames of the old results").unwrap();
+        store.reanalyze(&id).unwrap();
+        analyze_again(&store, &id);
+        assert!(!log.exists());
+        assert_eq!(store.unindexed().unwrap(), vec![id]);
+        assert!(store.build_indexes(&id).unwrap().made > 0);
+        assert!(!pages(&store, &id)[0].is_empty());
+    }
+
+    #[test]
+    fn a_deleted_capture_is_not_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, id) = analyzed(dir.path(), "api/http-loopback.pcap");
+        store.delete_capture(&id).unwrap();
+        assert!(store.unindexed().unwrap().is_empty());
+        assert!(matches!(store.build_indexes(&id), Err(Error::NotFound(_))));
     }
 }

@@ -77,19 +77,41 @@ pub(crate) fn sort_expr<R: Row>(i: usize) -> String {
     }
 }
 
+/// One index of a results table: its name, and the statement that makes
+/// it if it is not there yet.
+#[derive(Clone, Debug)]
+pub(crate) struct Index {
+    pub name: String,
+    pub sql: String,
+}
+
+impl Index {
+    pub(crate) fn new(name: String, on: String) -> Index {
+        let sql = format!("CREATE INDEX IF NOT EXISTS {name} ON {on};");
+        Index { name, sql }
+    }
+}
+
+/// Makes each of `indexes` that is not there yet.
+pub(crate) fn create_indexes(conn: &Connection, indexes: &[Index]) -> Result<()> {
+    for index in indexes {
+        conn.execute_batch(&index.sql)?;
+    }
+    Ok(())
+}
+
 /// Indexes, built once after the rows are in: one per indexed sort
 /// column, one per filtered column (NOCASE where the filter ignores case),
 /// and for a status filter one with each indexed sort column behind it,
 /// so a filtered, sorted page reads only index pages.
-pub(crate) fn indexes<R: Row>() -> String {
+pub(crate) fn indexes<R: Row>() -> Vec<Index> {
     let t = R::TABLE;
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (i, c) in R::COLUMNS.iter().enumerate() {
         if c.indexed {
-            out.push_str(&format!(
-                "CREATE INDEX {t}_by_{} ON {t}({});\n",
-                c.name,
-                sort_expr::<R>(i)
+            out.push(Index::new(
+                format!("{t}_by_{}", c.name),
+                format!("{t}({})", sort_expr::<R>(i)),
             ));
         }
         let Some(f) = c.filter else { continue };
@@ -109,18 +131,15 @@ pub(crate) fn indexes<R: Row>() -> String {
         } else {
             String::new()
         };
-        out.push_str(&format!(
-            "CREATE INDEX {t}_by_{} ON {t}({}{collate}){partial};\n",
-            c.name, c.name
+        out.push(Index::new(
+            format!("{t}_by_{}", c.name),
+            format!("{t}({}{collate}){partial}", c.name),
         ));
         if f.op == FilterOp::Status {
             for (j, s) in R::COLUMNS.iter().enumerate().filter(|(_, s)| s.indexed) {
-                out.push_str(&format!(
-                    "CREATE INDEX {t}_by_{}_{} ON {t}({}, {});\n",
-                    c.name,
-                    s.name,
-                    c.name,
-                    sort_expr::<R>(j)
+                out.push(Index::new(
+                    format!("{t}_by_{}_{}", c.name, s.name),
+                    format!("{t}({}, {})", c.name, sort_expr::<R>(j)),
                 ));
             }
         }
@@ -467,8 +486,8 @@ mod test {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(&ddl::<ConversationRow>()).unwrap();
         conn.execute_batch(&ddl::<ExchangeRow>()).unwrap();
-        conn.execute_batch(&indexes::<ConversationRow>()).unwrap();
-        conn.execute_batch(&indexes::<ExchangeRow>()).unwrap();
+        create_indexes(&conn, &indexes::<ConversationRow>()).unwrap();
+        create_indexes(&conn, &indexes::<ExchangeRow>()).unwrap();
         let c = ConversationRow::example();
         insert(&conn, &insert_sql::<ConversationRow>(), &c, None).unwrap();
         let back: (u64, ConversationRow) = conn

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::indexer::Indexer;
 use super::{Kind, Pipeline, Progress, Received, Routes, Running};
 use crate::analysis::{self, Options, Output, OutputError};
 use crate::flow::{Conversation, PacketInfo};
@@ -21,11 +22,17 @@ use crate::web::AppState;
 pub struct Analysis {
     store: Arc<dyn Store>,
     keylogs: Arc<KeyLogs>,
+    /// Builds the page indexes of the results stored.
+    indexer: Indexer,
 }
 
 impl Analysis {
     pub fn new(store: Arc<dyn Store>, keylogs: Arc<KeyLogs>) -> Analysis {
-        Analysis { store, keylogs }
+        Analysis {
+            indexer: Indexer::start(store.clone()),
+            store,
+            keylogs,
+        }
     }
 
     /// The capture's analysis with `filter`, created (queued) if new.
@@ -102,7 +109,9 @@ impl Kind for Analysis {
     }
 
     fn process(&self, id: CaptureId, running: &Running<'_, Self::Of>) -> Result<(), String> {
-        analyze_one(&*self.store, &self.keylogs, running, id)
+        analyze_one(&*self.store, &self.keylogs, running, id)?;
+        self.indexer.submit(id);
+        Ok(())
     }
 
     fn fail(&self, id: &Id<Self::Of>, message: &str) -> store::Result<()> {

@@ -9,6 +9,7 @@
 //! [`Kind`]: [`capture::Analysis`] and [`strace::Parse`].
 
 pub mod capture;
+mod indexer;
 mod pace;
 pub use pace::Pace;
 mod queue;
