@@ -88,10 +88,13 @@ class Serve:
         # background: waited for, so they never run beside the next run
         # (a build that makes them before, all there at once, says 0 s).
         results = os.path.join(data, "d", "captures", cid, "results.db")
+        all_in = 0
         for _ in range(6000):
             log.seek(0)
             i = indexed.search(log.read())
-            if i or all_indexes_in(results):
+            # The log line follows the last index by a moment.
+            all_in += all_indexes_in(results)
+            if i or all_in > 50:
                 break
             time.sleep(0.02)
         else:
@@ -153,6 +156,9 @@ try:
             print(f"{sv.binary}: {os.path.basename(f)}: CLI median {cli:.3f} s; serve median {total:.3f} s "
                   f"(analysis {statistics.median(a):.3f} s + commit {statistics.median(st):.3f} s), "
                   f"ratio {total / cli:.2f}x; results.db {size / 1e6:.0f} MB; {rounds} rounds")
+            paired = statistics.median((x + y) / z for x, y, z in zip(a, st, c))
+            print(f"    median of each round's ratio (serve / the CLI run just before it): "
+                  f"{paired:.2f}x")
             print(f"    then the page indexes, in the background: median "
                   f"{statistics.median(sv.indexes[f]):.3f} s")
             cli_cpu, serve_cpu = (statistics.median(x) for x in sv.cpu[f])
