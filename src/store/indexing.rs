@@ -1,8 +1,7 @@
 //! Building a results database's page indexes after it is shown.
 //!
-//! A results file is stored with only the indexes its summary needs
-//! ([`super::schema::SUMMARY_INDEXES`]), in WAL mode, so the capture is
-//! `done` as soon as its rows are in. The sort and filter indexes of the
+//! A results file is stored without indexes, in WAL mode, so the capture
+//! is `done` as soon as its rows are in. The sort and filter indexes of the
 //! pages are then added here, one transaction each, while readers go on
 //! reading their snapshot: until an index is there its sorts scan the
 //! table (SQLite's top-N sort), after it they read the index. A crash

@@ -13,6 +13,7 @@
 //! packets a conversation has. The rows are written by a thread of their own
 //! ([`writer`]), beside the analysis.
 
+mod http_stats;
 mod writer;
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,21 +22,17 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use http_stats::HttpTally;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use writer::RowWriter;
 
-use super::schema::{
-    results_indexes, results_tables, INLINE_RECORDS, RESULTS_VERSION, SUMMARY_INDEXES,
-};
+use super::schema::{results_tables, INLINE_RECORDS, RESULTS_VERSION};
 use super::sqlite::Inner;
-use super::{io_err, packets, tables, CaptureId, Error, Result, ResultsWriter};
-use crate::analysis::report::{
-    self, Bucket, CaptureDoc, CaptureRow, ConversationRow, HttpStats, Percentiles,
-};
+use super::{io_err, packets, CaptureId, Error, Result, ResultsWriter};
+use crate::analysis::report::{self, CaptureDoc, CaptureRow, ConversationRow};
 use crate::analysis::{CaptureSummary, Output, OutputError};
 use crate::flow::{Conversation, PacketInfo};
-use crate::time::Span;
 
 /// Hashes conversation ids (small sequential integers) by themselves.
 #[derive(Default)]
@@ -128,6 +125,8 @@ pub(crate) struct SqliteResults {
     exchanges: u64,
     /// DNS lookups stored (each one's `id` is its arrival order).
     dns_rows: u64,
+    /// The summary's HTTP counts of the exchanges stored so far.
+    http: HttpTally,
     /// The endpoints and the comparison's digest of the rows stored so far.
     endpoints: crate::analysis::diff::Tallies,
     /// The most conversations, exchanges and lookups stored together.
@@ -178,6 +177,7 @@ impl SqliteResults {
             exchanges: 0,
             dns_rows: 0,
             endpoints: Default::default(),
+            http: HttpTally::default(),
             max_rows: inner.max_results.load(Ordering::Relaxed),
             capped: false,
             inner,
@@ -249,6 +249,7 @@ impl SqliteResults {
     fn insert_exchange(&mut self, row: report::ExchangeRow) -> Result<()> {
         let id = self.exchanges;
         self.exchanges += 1;
+        self.http.add(&row);
         let group = self.endpoints.exchange(&row);
         self.rows()?.exchange(id, row, group)
     }
@@ -268,20 +269,15 @@ impl SqliteResults {
         clock.lap("last rows");
         let ends = std::mem::take(&mut self.ends);
         let endpoints = std::mem::take(&mut self.endpoints);
+        let tally = std::mem::take(&mut self.http);
         let conn = self.conn()?;
         super::endpoints::write(conn, endpoints)?;
         clock.lap("endpoints");
-        // The index builds sort in memory with a larger cache. Only the
-        // summary's are built now; the pages' follow once the results are
-        // shown (`SqliteStore::build_indexes`).
+        // The summary's sorts run in memory with a larger cache. The
+        // pages' indexes follow once the results are shown
+        // (`SqliteStore::build_indexes`).
         conn.execute_batch("PRAGMA cache_size = -65536;")?;
-        let summary_indexes: Vec<_> = results_indexes()
-            .into_iter()
-            .filter(|i| SUMMARY_INDEXES.contains(&i.name.as_str()))
-            .collect();
-        tables::create_indexes(conn, &summary_indexes)?;
-        clock.lap("indexes");
-        let http = http_stats(conn)?;
+        let http = tally.finish(conn)?;
         clock.lap("HTTP stats");
         let mut capture = CaptureRow::from(summary);
         if self.decompressed.is_some() {
@@ -378,114 +374,6 @@ impl PhaseClock {
         ));
         self.at = now;
     }
-}
-
-fn percentiles(conn: &Connection, column: &str) -> Result<Percentiles> {
-    // `column` is one of two constants below, never user input.
-    let n: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM http WHERE {column} IS NOT NULL"),
-        [],
-        |r| r.get(0),
-    )?;
-    if n == 0 {
-        return Ok(Percentiles::default());
-    }
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {column} FROM http WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 1 OFFSET ?1"
-    ))?;
-    let mut at = |p: f64| -> Result<Option<Span>> {
-        // Nearest rank: the smallest value with at least p of the values at or below it.
-        let rank = ((p * n as f64).ceil() as i64).clamp(1, n) - 1;
-        let v: i64 = stmt.query_row(params![rank], |r| r.get(0))?;
-        Ok(Some(Span::from_nanos(v)))
-    };
-    Ok(Percentiles {
-        p50: at(0.50)?,
-        p90: at(0.90)?,
-        p99: at(0.99)?,
-        max: at(1.0)?,
-    })
-}
-
-/// The latency histogram with edges chosen from the data's range
-/// ([`report::histogram_edges`]): a first empty bucket below the least
-/// value (it gives the first bar its lower edge), then one bucket per edge.
-fn histogram(conn: &Connection) -> Result<Vec<Bucket>> {
-    let (min, max): (Option<i64>, Option<i64>) = conn.query_row(
-        "SELECT min(total_time), max(total_time) FROM http WHERE total_time IS NOT NULL",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let (Some(min), Some(max)) = (min, max) else {
-        return Ok(Vec::new());
-    };
-    let edges = report::histogram_edges(min, max);
-    // The CASE is built from the computed edges (integers), never from input.
-    let mut case = String::from("CASE");
-    for (i, edge) in edges.iter().enumerate().skip(1) {
-        case.push_str(&format!(" WHEN total_time < {edge} THEN {i}"));
-    }
-    case.push_str(&format!(" ELSE {} END", edges.len() - 1));
-    let mut buckets: Vec<Bucket> = edges
-        .iter()
-        .map(|&e| Bucket {
-            below: Some(Span::from_nanos(e)),
-            count: 0,
-        })
-        .collect();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {case} AS b, count(*) FROM http WHERE total_time IS NOT NULL GROUP BY b"
-    ))?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (b, n) = row?;
-        if let Some(bucket) = usize::try_from(b).ok().and_then(|b| buckets.get_mut(b)) {
-            bucket.count = n.max(0) as u64;
-        }
-    }
-    Ok(buckets)
-}
-
-fn http_stats(conn: &Connection) -> Result<HttpStats> {
-    let mut stats = HttpStats::default();
-    for class in ["1xx", "2xx", "3xx", "4xx", "5xx", "other", "no_response"] {
-        stats.by_class.insert(class.to_string(), 0);
-    }
-    let mut stmt = conn.prepare(
-        "SELECT CASE WHEN status IS NULL THEN -1 WHEN status BETWEEN 100 AND 599 THEN status / 100 ELSE 0 END AS class, count(*)
-         FROM http GROUP BY class",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (class, count) = row?;
-        let name = match class {
-            -1 => "no_response".to_string(),
-            1..=5 => format!("{class}xx"),
-            _ => "other".to_string(),
-        };
-        *stats.by_class.entry(name).or_default() += count as u64;
-        stats.exchanges += count as u64;
-    }
-    stats.total_time = percentiles(conn, "total_time")?;
-    stats.histogram = histogram(conn)?;
-    stats.server_time = percentiles(conn, "server_time")?;
-    stats.by_wait = counts_by(conn, "http", "wait")?;
-    Ok(stats)
-}
-
-/// Rows of `table` counted by the text of `column` (both constants, never
-/// input).
-fn counts_by(conn: &Connection, table: &str, column: &str) -> Result<BTreeMap<String, u64>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {column}, count(*) FROM {table} WHERE {column} IS NOT NULL GROUP BY {column}"
-    ))?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    let mut counts = BTreeMap::new();
-    for row in rows {
-        let (value, n) = row?;
-        counts.insert(value, n.max(0) as u64);
-    }
-    Ok(counts)
 }
 
 impl Output for SqliteResults {

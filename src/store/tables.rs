@@ -92,7 +92,9 @@ impl Index {
     }
 }
 
-/// Makes each of `indexes` that is not there yet.
+/// Makes each of `indexes` that is not there yet (the tests' tables; the
+/// results' are made one at a time by [`super::indexing`]).
+#[cfg(test)]
 pub(crate) fn create_indexes(conn: &Connection, indexes: &[Index]) -> Result<()> {
     for index in indexes {
         conn.execute_batch(&index.sql)?;
