@@ -740,11 +740,15 @@ fn page_indexes_follow_the_results_and_a_restart_finishes_them() {
         let id = server.analyzed("sample.pcap", &sample("http-loopback.pcap"));
         let results = dir.join("captures").join(&id).join("results.db");
         let mut names = Vec::new();
+        // They are made in order; the endpoint groups' come last.
         wait_until("the page indexes", Duration::from_secs(30), || {
             names = index_names(&results);
-            names.iter().any(|n| n == "conversations_by_duration")
-                && names.iter().any(|n| n == "http_by_status_total_time")
+            names.iter().any(|n| n == "endpoint_groups_by_template")
         });
+        assert!(names.len() > 30, "{names:?}");
+        for made in ["conversations_by_duration", "http_by_status_total_time"] {
+            assert!(names.iter().any(|n| n == made), "{made}: {names:?}");
+        }
         let pages: Vec<String> = sorts
             .iter()
             .map(|s| server.get(&format!("/api/captures/{id}{s}")).text())

@@ -48,6 +48,7 @@ pub(crate) fn lacks_indexes(path: &Path) -> Result<bool> {
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
+    conn.execute_batch("PRAGMA busy_timeout = 5000;")?;
     Ok(!missing(&conn)?.is_empty())
 }
 

@@ -614,8 +614,12 @@ impl SqliteStore {
                     &path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
+                // In WAL mode a reader waits, rarely and briefly, for
+                // another connection rebuilding the log's index or
+                // checkpointing (the page indexes are added while it reads).
                 conn.execute_batch(&format!(
-                    "PRAGMA cache_size = -{READ_CACHE_KIB}; PRAGMA mmap_size = 0;"
+                    "PRAGMA cache_size = -{READ_CACHE_KIB}; PRAGMA mmap_size = 0; \
+                     PRAGMA busy_timeout = 2000;"
                 ))?;
                 conn
             }
@@ -1081,10 +1085,14 @@ impl Store for SqliteStore {
         for id in done.iter().filter_map(|s| s.parse::<CaptureId>().ok()) {
             let path = self.inner.capture_dir(&id).join("results.db");
             match indexing::lacks_indexes(&path) {
-                Ok(true) => lacking.push(id),
                 Ok(false) => {}
-                // Deleted meanwhile, or unreadable: its readers say so.
-                Err(e) => tracing::debug!("capture {id}: checking its indexes: {e}"),
+                Ok(true) => lacking.push(id),
+                // Busy or unreadable: the build looks again, and says why
+                // if it cannot.
+                Err(e) => {
+                    tracing::debug!("capture {id}: checking its indexes: {e}");
+                    lacking.push(id);
+                }
             }
         }
         Ok(lacking)

@@ -270,10 +270,15 @@ mod test {
         assert_eq!(stats.by_class["5xx"], 100);
         let counted: u64 = stats.histogram.iter().map(|b| b.count).sum();
         assert_eq!(counted, n as u64);
-        assert_eq!(stats.histogram[0].count, 0, "the first bar only gives an edge");
+        assert_eq!(
+            stats.histogram[0].count, 0,
+            "the first bar only gives an edge"
+        );
         for pair in stats.histogram.windows(2) {
             let (lo, hi) = (pair[0].below.unwrap(), pair[1].below.unwrap());
-            let inside = totals.iter().filter(|&&t| t >= lo.as_nanos() && t < hi.as_nanos());
+            let inside = totals
+                .iter()
+                .filter(|&&t| t >= lo.as_nanos() && t < hi.as_nanos());
             assert_eq!(inside.count() as u64, pair[1].count, "{lo:?}..{hi:?}");
         }
     }
