@@ -28,6 +28,8 @@ pub struct IndexBuild {
     pub left: usize,
     /// Seconds it took.
     pub secs: f64,
+    /// Why it stopped with indexes left, in words for the log.
+    pub stopped: Option<&'static str>,
 }
 
 /// The indexes of [`results_indexes`] the database lacks.
@@ -81,7 +83,12 @@ pub(crate) fn build_missing(
         .map_err(io_err(format!("reading the size of {}", path.display())))?
         .len();
     for index in &todo {
-        if !go_on() || !room(size / 2) {
+        if !go_on() {
+            built.stopped = Some("the capture was deleted or analyzed again");
+            break;
+        }
+        if !room(size / 2) {
+            built.stopped = Some("the disk would fall under its free-space floor");
             break;
         }
         conn.execute_batch(&index.sql)?;
@@ -93,4 +100,40 @@ pub(crate) fn build_missing(
     let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     built.secs = started.elapsed().as_secs_f64();
     Ok(built)
+}
+
+#[cfg(test)]
+mod test {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::store::schema::results_tables;
+
+    #[test]
+    fn a_build_stops_keeping_what_it_made_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&results_tables()).unwrap();
+        drop(conn);
+        let all = results_indexes().len();
+        assert!(lacks_indexes(&path).unwrap());
+        let asked = Cell::new(0);
+        let twice = || {
+            asked.set(asked.get() + 1);
+            asked.get() <= 2
+        };
+        let b = build_missing(&path, &twice, &|_| true).unwrap();
+        assert_eq!((b.made, b.left), (2, all - 2));
+        assert_eq!(b.stopped, Some("the capture was deleted or analyzed again"));
+        let b = build_missing(&path, &|| true, &|_| false).unwrap();
+        assert_eq!((b.made, b.left), (0, all - 2));
+        assert_eq!(
+            b.stopped,
+            Some("the disk would fall under its free-space floor")
+        );
+        let b = build_missing(&path, &|| true, &|_| true).unwrap();
+        assert_eq!((b.made, b.left, b.stopped), (all - 2, 0, None));
+        assert!(!lacks_indexes(&path).unwrap());
+    }
 }

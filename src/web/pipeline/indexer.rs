@@ -22,10 +22,11 @@ impl Indexer {
             lower_thread_priority();
             match builder.build_indexes(&id) {
                 Ok(b) if b.made > 0 || b.left > 0 => tracing::info!(
-                    "capture {id}: {} indexes made in {:.3} s, {} left",
+                    "capture {id}: {} indexes made in {:.3} s, {} left{}",
                     b.made,
                     b.secs,
-                    b.left
+                    b.left,
+                    b.stopped.map(|why| format!(": {why}")).unwrap_or_default()
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!("capture {id}: making its indexes: {e}"),
