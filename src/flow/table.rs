@@ -439,16 +439,15 @@ impl<H: FlowHandler> FlowTable<H> {
         self.evict(done);
         let max = self.limits.max_open;
         if self.map.len() > 2 * max {
-            let mut by_activity: Vec<(Option<Timestamp>, u64, Key)> = self
+            let mut by_activity: Vec<(Option<Timestamp>, u64, u64, Key)> = self
                 .map
                 .iter()
-                .map(|(k, e)| (e.conv.end, e.conv.last_frame, *k))
+                .map(|(k, e)| (e.conv.end, e.conv.last_frame, e.conv.id, *k))
                 .collect();
             let excess = self.map.len() - max;
-            by_activity.select_nth_unstable_by_key(excess, |&(end, frame, _)| (end, frame));
-            let oldest = by_activity[..excess].iter().map(|&(_, _, k)| k);
-            let oldest = in_id_order(oldest.filter_map(|k| self.map.get_key_value(&k)));
-            self.evict(oldest);
+            by_activity.select_nth_unstable_by_key(excess, |&(end, frame, _, _)| (end, frame));
+            let oldest = by_activity[..excess].iter().map(|&(_, _, id, k)| (id, k));
+            self.evict(by_id(oldest.collect()));
         }
         // If most of the table is open conversations, the next pass waits
         // for it to grow a good deal: a pass per packet would cost a scan
@@ -951,18 +950,22 @@ impl<H: FlowHandler> FlowTable<H> {
     }
 }
 
-/// A conversation revived after a RST had two analyzers: its facts are
-/// both's (the first one's protocol when it found one).
 /// The keys of `entries` by conversation id: conversations that leave
 /// together are handed over in the order they began, so the results
 /// store appends their rows (in the table's hash order, a sweep of
 /// 100,000 SYNs wrote rows at random places in the stored order).
 fn in_id_order<'a, C: 'a>(entries: impl Iterator<Item = (&'a Key, &'a Entry<C>)>) -> Vec<Key> {
-    let mut keyed: Vec<(u64, Key)> = entries.map(|(k, e)| (e.conv.id, *k)).collect();
+    by_id(entries.map(|(k, e)| (e.conv.id, *k)).collect())
+}
+
+/// Keys with their conversation ids, sorted by id, ids dropped.
+fn by_id(mut keyed: Vec<(u64, Key)>) -> Vec<Key> {
     keyed.sort_unstable_by_key(|&(id, _)| id);
     keyed.into_iter().map(|(_, k)| k).collect()
 }
 
+/// A conversation revived after a RST had two analyzers: its facts are
+/// both's (the first one's protocol when it found one).
 fn merge_earlier_app(conv: &mut Conversation, tcp: &mut TcpState) {
     if let Some(earlier) = tcp.earlier_app.take() {
         let later = std::mem::take(&mut conv.app);
