@@ -75,8 +75,10 @@ impl Durations {
 
 /// What the summary counts of the exchanges stored so far.
 pub(super) struct HttpTally {
-    by_class: BTreeMap<String, u64>,
-    by_wait: BTreeMap<String, u64>,
+    /// Exchanges per class of [`CLASSES`].
+    by_class: [u64; CLASSES.len()],
+    /// Named when the figures are made: no allocation per exchange.
+    by_wait: BTreeMap<&'static str, u64>,
     exchanges: u64,
     total_time: Durations,
     /// The least and greatest `total_time`.
@@ -94,7 +96,7 @@ impl HttpTally {
     /// A tally keeping at most `limit` values of each duration in memory.
     pub(super) fn with_limit(limit: usize) -> HttpTally {
         HttpTally {
-            by_class: CLASSES.iter().map(|c| (c.to_string(), 0)).collect(),
+            by_class: [0; CLASSES.len()],
             by_wait: BTreeMap::new(),
             exchanges: 0,
             total_time: Durations::new("total_time", limit),
@@ -105,16 +107,14 @@ impl HttpTally {
 
     pub(super) fn add(&mut self, row: &ExchangeRow) {
         self.exchanges += 1;
+        // Places in CLASSES: 1xx..5xx, then other, then no_response.
         let class = match row.status {
-            None => "no_response",
-            Some(s @ 100..=599) => CLASSES[usize::from(s / 100 - 1)],
-            Some(_) => "other",
+            Some(s @ 100..=599) => usize::from(s / 100 - 1),
+            Some(_) => 5,
+            None => 6,
         };
-        *self.by_class.entry(class.to_string()).or_default() += 1;
-        *self
-            .by_wait
-            .entry(row.wait.as_str().to_string())
-            .or_default() += 1;
+        self.by_class[class] += 1;
+        *self.by_wait.entry(row.wait.as_str()).or_default() += 1;
         if let Some(t) = row.total_time {
             let t = t.as_nanos();
             self.total_range = Some(match self.total_range {
@@ -137,11 +137,19 @@ impl HttpTally {
         let server_time = self.server_time.walk(conn, |_| {})?;
         Ok(HttpStats {
             exchanges: self.exchanges,
-            by_class: self.by_class,
+            by_class: CLASSES
+                .iter()
+                .zip(self.by_class)
+                .map(|(c, n)| (c.to_string(), n))
+                .collect(),
             total_time,
             server_time,
             histogram: histogram.buckets,
-            by_wait: self.by_wait,
+            by_wait: self
+                .by_wait
+                .into_iter()
+                .map(|(w, n)| (w.to_string(), n))
+                .collect(),
         })
     }
 }
@@ -233,19 +241,16 @@ mod test {
 
     #[test]
     fn figures_are_the_same_from_memory_and_from_the_table() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut rnd = move |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
+        // Values spread over the range in no order: steps by large primes.
+        let spread = |i: usize, prime: u64, m: u64| (i as u64 * prime) % m;
         let ms = |n: u64| Some(Span::from_nanos(n as i64 * 1_000_000));
         let rows: Vec<ExchangeRow> = (0..501)
             .map(|i| ExchangeRow {
                 status: [None, Some(200), Some(404), Some(503), Some(99)][i % 5],
-                total_time: (i % 7 != 0).then(|| ms(1 + rnd(3000))).flatten(),
-                server_time: (i % 3 != 0).then(|| ms(rnd(900))).flatten(),
+                total_time: (i % 7 != 0)
+                    .then(|| ms(1 + spread(i, 7919, 3000)))
+                    .flatten(),
+                server_time: (i % 3 != 0).then(|| ms(spread(i, 104_729, 900))).flatten(),
                 ..ExchangeRow::default()
             })
             .collect();
